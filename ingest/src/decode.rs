@@ -1,0 +1,179 @@
+//! Decoding page images safely. The format comes from the file's bytes, not its name;
+//! sizes are checked before pixels are allocated, so a decompression bomb is refused
+//! cheaply; every failure is a sentence an archivist can act on.
+
+use std::io::Cursor;
+
+use image::{DynamicImage, ImageFormat, ImageReader, Limits};
+
+/// Largest side we accept: a 600-dpi A2 scan is ~10,000 px.
+pub const MAX_SIDE: u32 = 20_000;
+/// Largest area, in pixels (also bounds memory: ~1.2 GB as RGB at the most).
+pub const MAX_PIXELS: u64 = 400_000_000;
+/// Smallest side of a page: below this nothing is legible.
+pub const MIN_SIDE: u32 = 200;
+/// A page is longer than it is wide by at most this factor (a ledger spread is ~1.5).
+pub const MAX_ASPECT: f64 = 8.0;
+
+/// One decoded page (a file, or one frame of a multi-page TIFF).
+pub struct Frame {
+    pub index: u32,
+    pub image: DynamicImage,
+}
+
+/// What kind of file the bytes say this is.
+pub fn sniff(bytes: &[u8]) -> Result<ImageFormat, String> {
+    match bytes {
+        [] => Err("the file is empty (0 bytes)".into()),
+        [0x89, b'P', b'N', b'G', ..] => Ok(ImageFormat::Png),
+        [0xFF, 0xD8, 0xFF, ..] => Ok(ImageFormat::Jpeg),
+        [b'I', b'I', 42, 0, ..] | [b'M', b'M', 0, 42, ..] => Ok(ImageFormat::Tiff),
+        [b'%', b'P', b'D', b'F', ..] => {
+            Err("the file is a PDF document, not an image; export its pages as PNG or TIFF".into())
+        }
+        b if b.len() >= 16 && std::str::from_utf8(&b[..16]).is_ok() => Err("the file is text, not an image".into()),
+        _ => Err("the file is not a PNG, JPEG or TIFF image (unrecognized header)".into()),
+    }
+}
+
+fn check_size(w: u32, h: u32) -> Result<(), String> {
+    if w > MAX_SIDE || h > MAX_SIDE || u64::from(w) * u64::from(h) > MAX_PIXELS {
+        return Err(format!(
+            "{w}×{h} pixels is beyond the {MAX_SIDE}-pixel / {}-megapixel limit (a decompression bomb or a mis-set scanner)",
+            MAX_PIXELS / 1_000_000
+        ));
+    }
+    if w < MIN_SIDE || h < MIN_SIDE {
+        return Err(format!(
+            "{w}×{h} pixels is too small to be a scanned page (under {MIN_SIDE} pixels)"
+        ));
+    }
+    let aspect = f64::from(w.max(h)) / f64::from(w.min(h));
+    if aspect > MAX_ASPECT {
+        return Err(format!(
+            "{w}×{h} pixels is not the shape of a page (aspect ratio {aspect:.0}:1)"
+        ));
+    }
+    Ok(())
+}
+
+fn limits() -> Limits {
+    let mut l = Limits::default();
+    l.max_image_width = Some(MAX_SIDE);
+    l.max_image_height = Some(MAX_SIDE);
+    l.max_alloc = Some(MAX_PIXELS * 4);
+    l
+}
+
+/// Decodes every page a file holds.
+pub fn decode(bytes: &[u8]) -> Result<Vec<Frame>, String> {
+    let format = sniff(bytes)?;
+    if format == ImageFormat::Tiff {
+        return decode_tiff(bytes);
+    }
+    let reader = ImageReader::with_format(Cursor::new(bytes), format);
+    // Dimensions first, without limits, so an oversized image gets our message, not the
+    // decoder's generic "limits exceeded".
+    let decoder_probe = ImageReader::with_format(Cursor::new(bytes), format);
+    let (w, h) = decoder_probe
+        .into_dimensions()
+        .map_err(|e| format!("cannot read the {format:?} header: {e}"))?;
+    check_size(w, h)?;
+    let mut reader = reader;
+    reader.limits(limits());
+    let image = reader
+        .decode()
+        .map_err(|e| format!("the {format:?} image is damaged or truncated: {e}"))?;
+    Ok(vec![Frame { index: 0, image }])
+}
+
+fn decode_tiff(bytes: &[u8]) -> Result<Vec<Frame>, String> {
+    use tiff::decoder::{Decoder, DecodingResult};
+    use tiff::ColorType;
+    let damaged = |e: tiff::TiffError| format!("the TIFF image is damaged or truncated: {e}");
+    let mut dec = Decoder::new(Cursor::new(bytes)).map_err(damaged)?;
+    let mut frames = Vec::new();
+    loop {
+        let (w, h) = dec.dimensions().map_err(damaged)?;
+        check_size(w, h).map_err(|e| format!("frame {}: {e}", frames.len() + 1))?;
+        let color = dec.colortype().map_err(damaged)?;
+        let data = dec.read_image().map_err(damaged)?;
+        let image = match (color, data) {
+            (ColorType::Gray(8), DecodingResult::U8(v)) => {
+                image::GrayImage::from_raw(w, h, v).map(DynamicImage::ImageLuma8)
+            }
+            (ColorType::RGB(8), DecodingResult::U8(v)) => {
+                image::RgbImage::from_raw(w, h, v).map(DynamicImage::ImageRgb8)
+            }
+            (ColorType::RGBA(8), DecodingResult::U8(v)) => {
+                image::RgbaImage::from_raw(w, h, v).map(DynamicImage::ImageRgba8)
+            }
+            (ColorType::Gray(16), DecodingResult::U16(v)) => {
+                image::ImageBuffer::from_raw(w, h, v).map(DynamicImage::ImageLuma16)
+            }
+            (c, _) => {
+                return Err(format!(
+                    "frame {}: TIFF colour type {c:?} is not supported; rescan as 8-bit grey or RGB",
+                    frames.len() + 1
+                ))
+            }
+        }
+        .ok_or_else(|| format!("frame {}: pixel data is shorter than {w}×{h}", frames.len() + 1))?;
+        frames.push(Frame {
+            index: frames.len() as u32,
+            image,
+        });
+        if !dec.more_images() {
+            break;
+        }
+        dec.next_image().map_err(damaged)?;
+    }
+    Ok(frames)
+}
+
+/// Whether a page carries anything at all: a blank sheet or a black frame is not a page.
+pub fn blank_reason(image: &DynamicImage) -> Option<String> {
+    let grey = image.to_luma8();
+    let (w, h) = grey.dimensions();
+    // Sample a grid rather than every pixel: blankness is a whole-page property.
+    let step = ((w.min(h) / 200).max(1)) as usize;
+    let mut n = 0u64;
+    let mut dark = 0u64;
+    for y in (0..h).step_by(step) {
+        for x in (0..w).step_by(step) {
+            n += 1;
+            if grey.get_pixel(x, y)[0] < 128 {
+                dark += 1;
+            }
+        }
+    }
+    let share = dark as f64 / n.max(1) as f64;
+    if share < 0.002 {
+        Some("the page is blank (no ink found)".into())
+    } else if share > 0.9 {
+        Some("the page is almost entirely dark (lens cap, or an inverted scan)".into())
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniff_names_the_problem() {
+        assert!(sniff(b"").unwrap_err().contains("empty"));
+        assert!(sniff(b"%PDF-1.7 rest of it").unwrap_err().contains("PDF"));
+        assert!(sniff(b"this is a plain text file").unwrap_err().contains("text"));
+        assert_eq!(sniff(&[0x89, b'P', b'N', b'G', 0, 0]).unwrap(), ImageFormat::Png);
+    }
+
+    #[test]
+    fn absurd_shapes_are_refused() {
+        assert!(check_size(1, 100_000).is_err());
+        assert!(check_size(100_000, 100_000).unwrap_err().contains("decompression bomb"));
+        assert!(check_size(3508, 2480).is_ok());
+        assert!(check_size(300, 5000).unwrap_err().contains("aspect"));
+    }
+}

@@ -1,0 +1,206 @@
+//! From cell readings to canonical records: normalize each field, repair what the row's
+//! other fields prove, validate, and give every field a confidence.
+
+use std::collections::BTreeMap;
+
+use ledgerline_schemas::{
+    date::parse_iso, validate::is_acceptable, validate_fields, Field, Finding, Record, RecordFields, RecordType,
+    Review, ReviewStatus, Severity, Source,
+};
+
+use crate::headers::ColumnRole;
+use crate::normalize::{self, RowFacts};
+use crate::PageReading;
+
+/// A field below this confidence sends its record to review.
+pub const REVIEW_THRESHOLD: f32 = 0.80;
+
+/// What the page's batch tells extraction.
+#[derive(Debug, Clone)]
+pub struct PageContext {
+    pub batch_id: String,
+    pub page_id: String,
+    pub page_file: String,
+    /// From the manifest; `None` for mixed batches (then the columns decide).
+    pub record_type: Option<RecordType>,
+    pub agency_name: Option<String>,
+    /// The ledger's year, for two-digit years.
+    pub year: i32,
+}
+
+/// The record type a page's columns imply.
+fn record_type_from_columns(roles: &[ColumnRole]) -> RecordType {
+    let has = |f: Field| roles.contains(&ColumnRole::Field(f));
+    if has(Field::BurialDate) || has(Field::GraveNumber) || has(Field::CemeteryName) {
+        RecordType::Burial
+    } else {
+        RecordType::Cremation
+    }
+}
+
+/// Combines Tesseract's confidence with what normalization knows: `trust` 0 means a
+/// check independent of OCR (a passing ID checksum) vouches for the value.
+fn field_confidence(ocr: f32, trust: f32) -> f32 {
+    if trust == 0.0 {
+        ocr.max(0.97)
+    } else {
+        ocr * trust
+    }
+}
+
+/// One field's text normalized, with how much normalization trusts it (1 = clean
+/// parse, 0 = independently verified, see [`field_confidence`]).
+fn normalize_field(field: Field, text: &str, year: i32) -> (Option<String>, f32) {
+    let t = text.trim();
+    match field {
+        f if f.is_date() => (normalize::parse_date(t, year), 1.0),
+        Field::Gender => (normalize::parse_gender(t).map(String::from), 1.0),
+        Field::Ethnicity => (normalize::parse_ethnicity(t).map(String::from), 1.0),
+        Field::Age => (normalize::parse_age(t).map(|a| a.to_string()), 1.0),
+        Field::IdNumber => {
+            // A checksum that passes is strong evidence (a random misreading passes one
+            // time in eleven): it, not Tesseract's score, says how far to trust the number.
+            let id = normalize::canonical_id(t);
+            let trust = if ledgerline_schemas::id_number::parse(&id).is_ok() {
+                0.0
+            } else {
+                0.3
+            };
+            (Some(id), trust)
+        }
+        Field::FamilyPhone => {
+            let p: String = normalize::fold_width(t)
+                .chars()
+                .filter(|c| c.is_ascii_digit() || *c == '-')
+                .collect();
+            ((!p.is_empty()).then_some(p), 1.0)
+        }
+        Field::CremationCertNo | Field::GraveNumber => ((!t.is_empty()).then(|| t.to_string()), 1.0),
+        // Names, places, relations: Chinese text; stray marks from rules and dust go.
+        _ => {
+            let text: String = t
+                .chars()
+                .filter(|c| is_cjk(*c) || c.is_ascii_digit() || *c == '·')
+                .collect();
+            ((!text.is_empty()).then_some(text), 1.0)
+        }
+    }
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '〇')
+}
+
+/// Turns a page's readings into records, one per written body row.
+pub fn extract(page: &PageReading, ctx: &PageContext) -> Vec<Record> {
+    let record_type = ctx.record_type.unwrap_or_else(|| record_type_from_columns(&page.roles));
+    let mut out = Vec::new();
+    for row in 1..=page.grid.body_rows() {
+        let cells: Vec<_> = page.cells.iter().filter(|c| c.row == row).collect();
+        let written = cells
+            .iter()
+            .any(|c| c.text.is_some() && !matches!(page.roles[c.col], ColumnRole::Serial));
+        if !written {
+            continue;
+        }
+        let mut fields = RecordFields::default();
+        let mut confidence: BTreeMap<String, f32> = BTreeMap::new();
+        let mut extra = BTreeMap::new();
+        let mut findings: Vec<Finding> = Vec::new();
+        for c in &cells {
+            let Some(text) = &c.text else { continue };
+            match page.roles[c.col] {
+                ColumnRole::Field(f) => {
+                    let (value, trust) = normalize_field(f, text, ctx.year);
+                    match value {
+                        Some(v) => {
+                            if fields.set(f, Some(&v)).is_ok() {
+                                confidence.insert(f.name().into(), field_confidence(c.confidence, trust));
+                            }
+                        }
+                        None => {
+                            confidence.insert(f.name().into(), 0.0);
+                            findings.push(Finding::new(
+                                f,
+                                Severity::Error,
+                                "unreadable",
+                                format!("could not read {text:?} as a {}", f.name()),
+                            ));
+                        }
+                    }
+                }
+                ColumnRole::Unknown => {
+                    extra.insert(page.headers[c.col].clone(), text.clone());
+                }
+                ColumnRole::Serial => {}
+            }
+        }
+        repair_id(&mut fields, &mut confidence, &mut findings);
+        if fields.agency_name.is_none() {
+            fields.agency_name = ctx.agency_name.clone().filter(|a| !a.is_empty());
+        }
+        let validation = validate_fields(&fields);
+        for f in &validation {
+            if f.severity == Severity::Error {
+                if let Some(c) = confidence.get_mut(&f.field) {
+                    *c = c.min(0.3);
+                }
+            }
+        }
+        findings.extend(validation);
+        let confident = confidence.values().all(|&c| c >= REVIEW_THRESHOLD);
+        let status = if confident && is_acceptable(&findings) && fields.deceased_name.is_some() {
+            ReviewStatus::Machine
+        } else {
+            ReviewStatus::NeedsReview
+        };
+        out.push(Record {
+            record_id: format!("{}-r{row:02}", ctx.page_id),
+            record_type,
+            fields,
+            person_id: None,
+            source: Source {
+                batch: ctx.batch_id.clone(),
+                page: ctx.page_file.clone(),
+                row: row as u32,
+            },
+            confidence,
+            review: Review {
+                status,
+                findings,
+                ..Default::default()
+            },
+            extra_fields: extra,
+        });
+    }
+    out
+}
+
+/// Constraint-guided ID repair: a failing checksum fixed by the one confusable-character
+/// swap that passes and agrees with the row's birth date, sex and age. Recorded as a
+/// finding, and the field's confidence says a machine changed it.
+fn repair_id(fields: &mut RecordFields, confidence: &mut BTreeMap<String, f32>, findings: &mut Vec<Finding>) {
+    let Some(id) = fields.id_number.clone() else { return };
+    let facts = RowFacts {
+        birth_date: fields.birth_date.as_deref().and_then(parse_iso),
+        gender: fields.gender.as_deref().and_then(|g| match g {
+            "1" => Some("1"),
+            "2" => Some("2"),
+            _ => None,
+        }),
+        age: fields.age,
+        death_date: fields.death_date.as_deref().and_then(parse_iso),
+    };
+    if let Some(fixed) = normalize::repair_id(&id, &facts) {
+        findings.push(Finding::new(
+            Field::IdNumber,
+            Severity::Info,
+            "id_repaired",
+            format!("read {id}, repaired to {fixed}: the only one-character OCR confusion that passes the checksum and agrees with the row"),
+        ));
+        fields.id_number = Some(fixed);
+        if let Some(c) = confidence.get_mut("id_number") {
+            *c = c.min(0.85);
+        }
+    }
+}

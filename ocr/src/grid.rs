@@ -1,0 +1,184 @@
+//! Finding the ruled table: long horizontal and vertical runs of ink are rules; the
+//! spaces between them are rows, columns and cells. Broken rules (worn or photocopied
+//! ledgers) are bridged by counting ink along the whole line rather than one run.
+
+use serde::Serialize;
+
+use crate::preprocess::InkMap;
+
+/// A cell's box on the deskewed page, in pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CellBox {
+    pub x: u32,
+    pub y: u32,
+    pub w: u32,
+    pub h: u32,
+}
+
+/// The table: rule positions (line centres). Row 0 is the header.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Grid {
+    pub rows: Vec<u32>,
+    pub cols: Vec<u32>,
+}
+
+/// Share of the span a line's ink must cover to count as a rule.
+const RULE_COVERAGE: f32 = 0.55;
+/// Rules closer than this are one rule (thick borders, double lines).
+const MERGE_PX: u32 = 14;
+
+fn peaks(profile: &[u32], threshold: u32) -> Vec<u32> {
+    let mut out: Vec<u32> = Vec::new();
+    let mut start: Option<usize> = None;
+    for (i, &v) in profile.iter().chain(std::iter::once(&0)).enumerate() {
+        match (v >= threshold, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                let centre = ((s + i - 1) / 2) as u32;
+                match out.last_mut() {
+                    Some(last) if centre - *last < MERGE_PX => *last = (*last + centre) / 2,
+                    _ => out.push(centre),
+                }
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Ink per row, smoothed over ±`band` rows so a rule that drifts a pixel or two across
+/// the page (residual skew) still adds up.
+fn row_profile(ink: &InkMap, x0: u32, x1: u32, band: u32) -> Vec<u32> {
+    let raw: Vec<u32> = (0..ink.height).map(|y| ink.count(x0, y, x1, y + 1)).collect();
+    (0..raw.len())
+        .map(|i| {
+            let lo = i.saturating_sub(band as usize);
+            let hi = (i + band as usize + 1).min(raw.len());
+            *raw[lo..hi].iter().max().unwrap()
+        })
+        .collect()
+}
+
+fn col_profile(ink: &InkMap, y0: u32, y1: u32) -> Vec<u32> {
+    let mut prof = vec![0u32; ink.width as usize];
+    for y in y0..y1 {
+        let row = &ink.data[(y * ink.width) as usize..][..ink.width as usize];
+        for (p, &v) in prof.iter_mut().zip(row) {
+            *p += v as u32;
+        }
+    }
+    // A vertical rule 3 px wide: sum neighbours so a slightly slanted rule still counts.
+    (0..prof.len())
+        .map(|i| {
+            let lo = i.saturating_sub(2);
+            let hi = (i + 3).min(prof.len());
+            prof[lo..hi].iter().copied().max().unwrap()
+        })
+        .collect()
+}
+
+/// Finds the table's rules, or `None` when the page has no ruled table.
+pub fn detect(ink: &InkMap) -> Option<Grid> {
+    let w = ink.width;
+    let rows = peaks(&row_profile(ink, 0, w, 1), (w as f32 * RULE_COVERAGE * 0.8) as u32);
+    if rows.len() < 3 {
+        return None;
+    }
+    let (top, bottom) = (rows[0], *rows.last().unwrap());
+    let cols = peaks(
+        &col_profile(ink, top, bottom),
+        ((bottom - top) as f32 * RULE_COVERAGE) as u32,
+    );
+    if cols.len() < 3 {
+        return None;
+    }
+    // The horizontal rules must span the columns: recheck coverage within the table.
+    let (left, right) = (cols[0], *cols.last().unwrap());
+    let rows = peaks(
+        &row_profile(ink, left, right, 1),
+        ((right - left) as f32 * RULE_COVERAGE) as u32,
+    );
+    (rows.len() >= 3).then_some(Grid { rows, cols })
+}
+
+impl Grid {
+    /// Number of body rows (the header row excluded).
+    pub fn body_rows(&self) -> usize {
+        self.rows.len().saturating_sub(2)
+    }
+
+    pub fn columns(&self) -> usize {
+        self.cols.len() - 1
+    }
+
+    /// The inside of cell (`row`, `col`): row 0 is the header; rules are excluded.
+    pub fn cell(&self, row: usize, col: usize) -> CellBox {
+        const INSET: u32 = 7;
+        let (y0, y1) = (self.rows[row] + INSET, self.rows[row + 1].saturating_sub(INSET));
+        let (x0, x1) = (self.cols[col] + INSET, self.cols[col + 1].saturating_sub(INSET));
+        CellBox {
+            x: x0,
+            y: y0,
+            w: x1.saturating_sub(x0).max(1),
+            h: y1.saturating_sub(y0).max(1),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ink_with_rules(rows: &[u32], cols: &[u32], gaps: bool) -> InkMap {
+        let (w, h) = (1200u32, 900u32);
+        let mut data = vec![0u8; (w * h) as usize];
+        for &y in rows {
+            for x in cols[0]..=*cols.last().unwrap() {
+                if gaps && (x / 50) % 6 == 0 {
+                    continue;
+                }
+                for t in 0..3 {
+                    data[((y + t) * w + x) as usize] = 1;
+                }
+            }
+        }
+        for &x in cols {
+            for y in rows[0]..=*rows.last().unwrap() {
+                for t in 0..3 {
+                    data[(y * w + x + t) as usize] = 1;
+                }
+            }
+        }
+        InkMap {
+            width: w,
+            height: h,
+            data,
+        }
+    }
+
+    #[test]
+    fn finds_rows_and_columns_even_with_broken_rules() {
+        let rows = [100, 180, 240, 300, 360];
+        let cols = [50, 300, 700, 1100];
+        for gaps in [false, true] {
+            let g = detect(&ink_with_rules(&rows, &cols, gaps)).expect("grid found");
+            assert_eq!(g.rows.len(), rows.len(), "{g:?}");
+            assert_eq!(g.cols.len(), cols.len(), "{g:?}");
+            for (a, b) in g.rows.iter().zip(rows) {
+                assert!(a.abs_diff(b) <= 2, "{g:?}");
+            }
+            assert_eq!(g.body_rows(), 3);
+        }
+    }
+
+    #[test]
+    fn a_page_without_rules_has_no_grid() {
+        let ink = InkMap {
+            width: 500,
+            height: 500,
+            data: vec![0; 250_000],
+        };
+        assert!(detect(&ink).is_none());
+    }
+}

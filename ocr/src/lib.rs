@@ -1,0 +1,184 @@
+//! OCR: from a page image to cells with text and confidence, and from cells to records.
+//!
+//! `read_page` cleans the image, finds the ruled table, maps the header row to schema
+//! fields and reads every body cell with the settings its column needs; `extract` turns
+//! the readings into canonical records with per-field confidence and validation.
+
+pub mod engine;
+pub mod eval;
+pub mod extract;
+pub mod grid;
+pub mod headers;
+pub mod normalize;
+pub mod preprocess;
+
+use anyhow::Result;
+use image::{DynamicImage, GrayImage};
+use serde::Serialize;
+
+pub use engine::{EngineConfig, ReadMode, Reading};
+pub use extract::{extract, PageContext, REVIEW_THRESHOLD};
+use grid::{CellBox, Grid};
+use headers::ColumnRole;
+use ledgerline_schemas::Field;
+
+/// One cell as read.
+#[derive(Debug, Clone, Serialize)]
+pub struct CellReading {
+    pub row: usize,
+    pub col: usize,
+    pub bbox: CellBox,
+    /// `None` when the cell is blank (no ink): nothing to read.
+    pub text: Option<String>,
+    pub confidence: f32,
+}
+
+/// A page as read: its table, the role of each column, and every cell.
+#[derive(Debug, Clone, Serialize)]
+pub struct PageReading {
+    pub skew_degrees: f32,
+    pub grid: Grid,
+    pub headers: Vec<String>,
+    #[serde(skip)]
+    pub roles: Vec<ColumnRole>,
+    /// Header cells are row 0; body rows from 1.
+    pub cells: Vec<CellReading>,
+}
+
+/// Why a page yielded no table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageProblem {
+    NoTable,
+}
+
+impl std::error::Error for PageProblem {}
+
+impl std::fmt::Display for PageProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PageProblem::NoTable => write!(
+                f,
+                "no ruled table found on the page (handwritten or unruled pages need manual keying)"
+            ),
+        }
+    }
+}
+
+/// Fewest ink pixels for a cell to count as written (speckles are smaller).
+const MIN_CELL_INK: u32 = 60;
+
+fn read_mode(role: ColumnRole) -> ReadMode {
+    match role {
+        ColumnRole::Field(Field::IdNumber | Field::FamilyPhone | Field::CremationCertNo) | ColumnRole::Serial => {
+            ReadMode::Digits
+        }
+        ColumnRole::Field(Field::Gender) => ReadMode::ChineseChar,
+        ColumnRole::Field(f) if f.is_date() || f == Field::Age => ReadMode::DateLine,
+        _ => ReadMode::ChineseLine,
+    }
+}
+
+/// The span of ink along one axis of a cell, ignoring the remains of a ruled line:
+/// an almost full line of ink within a few pixels of the cell's edge.
+fn ink_span(profile: &[u32], across: u32) -> Option<(u32, u32)> {
+    const EDGE: usize = 14;
+    let is_rule = |i: usize, v: u32| (i < EDGE || i + EDGE >= profile.len()) && v as f32 > across as f32 * 0.5;
+    let first = profile.iter().enumerate().position(|(i, &v)| v > 0 && !is_rule(i, v))?;
+    let last = profile
+        .iter()
+        .enumerate()
+        .rposition(|(i, &v)| v > 0 && !is_rule(i, v))?;
+    Some((first as u32, last as u32))
+}
+
+/// Cuts a cell for OCR: tight around its ink (without rule remains), with a white
+/// margin (Tesseract reads best with some paper around the text).
+pub fn cell_image(grey: &GrayImage, ink: &preprocess::InkMap, b: CellBox) -> GrayImage {
+    let mut cols = vec![0u32; b.w as usize];
+    let mut rows = vec![0u32; b.h as usize];
+    for y in 0..b.h {
+        for x in 0..b.w {
+            if ink.at(b.x + x, b.y + y) {
+                cols[x as usize] += 1;
+                rows[y as usize] += 1;
+            }
+        }
+    }
+    let ((x0, x1), (y0, y1)) = match (ink_span(&cols, b.h), ink_span(&rows, b.w)) {
+        (Some(c), Some(r)) => (c, r),
+        _ => ((0, b.w - 1), (0, b.h - 1)),
+    };
+    let pad = 12;
+    let (w, h) = (x1 - x0 + 1, y1 - y0 + 1);
+    let mut out = GrayImage::from_pixel(w + 2 * pad, h + 2 * pad, image::Luma([255]));
+    let src = image::imageops::crop_imm(grey, b.x + x0, b.y + y0, w, h);
+    image::imageops::replace(&mut out, &*src, pad as i64, pad as i64);
+    out
+}
+
+fn read_cell(
+    config: &EngineConfig,
+    page: &preprocess::CleanPage,
+    b: CellBox,
+    mode: ReadMode,
+    dpi: u32,
+) -> Result<(Option<String>, f32)> {
+    if page.ink.count(b.x, b.y, b.x + b.w, b.y + b.h) < MIN_CELL_INK {
+        return Ok((None, 1.0));
+    }
+    let img = cell_image(&page.grey, &page.ink, b);
+    let r = engine::read(config, mode, &img, dpi)?;
+    Ok(((!r.text.is_empty()).then_some(r.text), r.confidence))
+}
+
+/// Reads a page. Errors are engine failures; a page without a table is `Ok(Err(..))`.
+pub fn read_page(
+    image: &DynamicImage,
+    config: &EngineConfig,
+    dpi: u32,
+) -> Result<std::result::Result<PageReading, PageProblem>> {
+    let page = preprocess::clean(image);
+    let Some(grid) = grid::detect(&page.ink) else {
+        return Ok(Err(PageProblem::NoTable));
+    };
+    let mut cells = Vec::new();
+    let mut headers = Vec::new();
+    for col in 0..grid.columns() {
+        let b = grid.cell(0, col);
+        // Read once constrained to header wording; a header that still maps to nothing
+        // is an unknown column, read again freely so its own wording is kept.
+        let (mut text, mut confidence) = read_cell(config, &page, b, ReadMode::Header, dpi)?;
+        if headers::map_header(text.as_deref().unwrap_or("")).0 == ColumnRole::Unknown {
+            (text, confidence) = read_cell(config, &page, b, ReadMode::ChineseLine, dpi)?;
+        }
+        headers.push(text.clone().unwrap_or_default());
+        cells.push(CellReading {
+            row: 0,
+            col,
+            bbox: b,
+            text,
+            confidence,
+        });
+    }
+    let roles = headers::map_headers(&headers);
+    for row in 1..=grid.body_rows() {
+        for (col, role) in roles.iter().enumerate() {
+            let b = grid.cell(row, col);
+            let (text, confidence) = read_cell(config, &page, b, read_mode(*role), dpi)?;
+            cells.push(CellReading {
+                row,
+                col,
+                bbox: b,
+                text,
+                confidence,
+            });
+        }
+    }
+    Ok(Ok(PageReading {
+        skew_degrees: page.skew_degrees,
+        grid,
+        headers,
+        roles,
+        cells,
+    }))
+}

@@ -1,0 +1,300 @@
+//! From what a cell says to the canonical form: dates in every ledger style, 男/女 to
+//! GB/T 2261.1, 民族 names to GB/T 3304, ID numbers, ages, phones.
+
+use chrono::NaiveDate;
+use ledgerline_schemas::{codes, date::format_iso, id_number};
+
+/// Full-width digits and letters to ASCII, and OCR's usual stand-ins for 〇.
+pub fn fold_width(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '０'..='９' | 'Ａ'..='Ｚ' | 'ａ'..='ｚ' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            '／' => '/',
+            '．' | '。' => '.',
+            '－' | '—' | '–' => '-',
+            _ => c,
+        })
+        .collect()
+}
+
+fn cn_digit(c: char) -> Option<u32> {
+    Some(match c {
+        '〇' | '零' | 'O' | 'o' | '0' | 'Ｏ' | '○' => 0,
+        '一' => 1,
+        '二' => 2,
+        '三' => 3,
+        '四' => 4,
+        '五' => 5,
+        '六' => 6,
+        '七' => 7,
+        '八' => 8,
+        '九' => 9,
+        _ => return None,
+    })
+}
+
+/// 十, 十二, 二十, 二十五, 三十一 → number.
+fn cn_number(s: &str) -> Option<u32> {
+    let chars: Vec<char> = s.chars().collect();
+    match chars.as_slice() {
+        [] => None,
+        ['十'] => Some(10),
+        ['十', o] => Some(10 + cn_digit(*o)?),
+        [t, '十'] => Some(cn_digit(*t)? * 10),
+        [t, '十', o] => Some(cn_digit(*t)? * 10 + cn_digit(*o)?),
+        [o] => cn_digit(*o),
+        _ => None,
+    }
+}
+
+fn chinese_numeral_date(s: &str) -> Option<(i32, u32, u32)> {
+    let (y, rest) = s.split_once('年')?;
+    let (m, rest) = rest.split_once('月')?;
+    let d = rest.trim_end_matches(['日', '号']);
+    let year: String = y
+        .chars()
+        .map(|c| cn_digit(c).map(|d| char::from_digit(d, 10).unwrap()))
+        .collect::<Option<_>>()?;
+    Some((year.parse().ok()?, cn_number(m)?, cn_number(d)?))
+}
+
+/// Expands a two-digit year to the latest year not after the ledger's: a funeral
+/// ledger records no future dates, so `31` in a 2012 ledger is 1931, `12` is 2012.
+fn expand_year(y: i32, context_year: i32) -> i32 {
+    if y >= 100 {
+        return y;
+    }
+    let base = context_year - context_year % 100;
+    if base + y <= context_year + 1 {
+        base + y
+    } else {
+        base - 100 + y
+    }
+}
+
+/// Parses a date in any ledger style: `2012年3月5日`, `2012.03.05`, `2012/3/5`,
+/// `2012-03-05`, `12.3.5`, `二〇一二年三月五日`, `20120305`. Two-digit years are read in
+/// the century nearest `context_year` (the ledger's year).
+pub fn parse_date(text: &str, context_year: i32) -> Option<String> {
+    let s: String = fold_width(text).chars().filter(|c| !c.is_whitespace()).collect();
+    if s.is_empty() {
+        return None;
+    }
+    if let Some((y, m, d)) = chinese_numeral_date(&s) {
+        return NaiveDate::from_ymd_opt(y, m, d).map(format_iso);
+    }
+    let groups: Vec<&str> = s
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|g| !g.is_empty())
+        .collect();
+    let (y, m, d) = match groups.as_slice() {
+        [ymd] if ymd.len() == 8 => (ymd[..4].parse().ok()?, ymd[4..6].parse().ok()?, ymd[6..].parse().ok()?),
+        [y, m, d, ..] => (y.parse::<i32>().ok()?, m.parse().ok()?, d.parse().ok()?),
+        _ => return None,
+    };
+    NaiveDate::from_ymd_opt(expand_year(y, context_year), m, d).map(format_iso)
+}
+
+/// 男/女 (and the usual OCR slips) to GB/T 2261.1.
+pub fn parse_gender(text: &str) -> Option<&'static str> {
+    let t = text.trim();
+    if t.contains('男') {
+        Some("1")
+    } else if t.contains('女') || t.contains('攵') {
+        Some("2")
+    } else if t == "未知" {
+        Some("0")
+    } else {
+        None
+    }
+}
+
+pub fn parse_ethnicity(text: &str) -> Option<&'static str> {
+    codes::ethnicity_code(text.trim())
+}
+
+/// Leading number of `81`, `81岁`, `８１`.
+pub fn parse_age(text: &str) -> Option<u32> {
+    let s = fold_width(text);
+    let digits: String = s
+        .chars()
+        .skip_while(|c| !c.is_ascii_digit())
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    digits.parse().ok().filter(|&a: &u32| a <= 130)
+}
+
+/// An ID number in canonical form: ASCII digits, upper-case `X`, no spaces.
+pub fn canonical_id(text: &str) -> String {
+    let s = fold_width(text).replace('×', "X");
+    let mut out: String = s.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    if out.len() == 18 {
+        let last = out.pop().unwrap();
+        out.push(match last {
+            'x' | 'K' | 'k' | '×' => 'X',
+            c => c,
+        });
+    }
+    out
+}
+
+/// Digits OCR confuses with each other.
+const CONFUSABLE: &[(char, &[char])] = &[
+    ('0', &['8', '6', '9', 'D', 'O']),
+    ('1', &['7', 'I', 'l']),
+    ('2', &['Z', '7']),
+    ('3', &['8', '5']),
+    ('5', &['6', '3', 'S']),
+    ('6', &['5', '8', '0', 'G', 'b']),
+    ('7', &['1', '2']),
+    ('8', &['3', '6', '0', '9', 'B']),
+    ('9', &['8', '0']),
+    ('X', &['K', 'x']),
+];
+
+/// Candidates one confusion away from `id`; for a 19-character reading (a rule or a
+/// speck read as a digit) also each one-character deletion.
+fn one_confusion_away(id: &str) -> Vec<String> {
+    let chars: Vec<char> = id.chars().collect();
+    let mut out = Vec::new();
+    if chars.len() == 19 {
+        for i in 0..19 {
+            let s: String = chars
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, c)| *c)
+                .collect();
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        }
+        return out;
+    }
+    for (i, &c) in chars.iter().enumerate() {
+        for (real, looks) in CONFUSABLE {
+            // `c` was read; `real` is what may have been written.
+            if looks.contains(&c) || CONFUSABLE.iter().any(|(r, l)| *r == c && l.contains(real)) {
+                let mut cand = chars.clone();
+                cand[i] = *real;
+                let s: String = cand.into_iter().collect();
+                if s != id && !out.contains(&s) {
+                    out.push(s);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// What the rest of the row says, to check an ID repair against.
+#[derive(Debug, Clone, Default)]
+pub struct RowFacts {
+    pub birth_date: Option<NaiveDate>,
+    pub gender: Option<&'static str>,
+    pub age: Option<u32>,
+    pub death_date: Option<NaiveDate>,
+}
+
+impl RowFacts {
+    fn agrees(&self, id: &id_number::IdFacts) -> bool {
+        self.birth_date.is_none_or(|b| b == id.birth_date)
+            && self.gender.is_none_or(|g| !matches!(g, "1" | "2") || g == id.gender)
+            && match (self.age, self.death_date) {
+                (Some(age), Some(death)) => {
+                    let full = ledgerline_schemas::date::completed_years(id.birth_date, death);
+                    age as i32 == full || age as i32 == full + 1
+                }
+                _ => true,
+            }
+    }
+
+    /// How many independent facts a repair was checked against.
+    fn evidence(&self) -> usize {
+        self.birth_date.is_some() as usize
+            + self.gender.is_some() as usize
+            + (self.age.is_some() && self.death_date.is_some()) as usize
+    }
+}
+
+/// Repairs an 18-character ID that fails its checksum, when exactly one candidate one
+/// OCR confusion away passes the checksum and agrees with the row. Returns the repaired
+/// number, or `None` when there is no single safe answer.
+pub fn repair_id(id: &str, row: &RowFacts) -> Option<String> {
+    if !(18..=19).contains(&id.chars().count()) || id_number::parse(id).is_ok() || row.evidence() == 0 {
+        return None;
+    }
+    let passing: Vec<String> = one_confusion_away(id)
+        .into_iter()
+        .filter(|c| id_number::parse(c).map(|f| row.agrees(&f)).unwrap_or(false))
+        .collect();
+    match passing.as_slice() {
+        [one] => Some(one.clone()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_ledger_date_style() {
+        for (text, want) in [
+            ("2012年3月5日", "2012-03-05"),
+            ("2012.03.05", "2012-03-05"),
+            ("2012/3/5", "2012-03-05"),
+            ("2012-03-05", "2012-03-05"),
+            ("２０１２年３月５日", "2012-03-05"),
+            ("二〇一二年三月五日", "2012-03-05"),
+            ("二〇一三年十二月二十五日", "2013-12-25"),
+            ("二O一O年十月十日", "2010-10-10"),
+            ("二〇一四年一月三十一日", "2014-01-31"),
+            ("12.3.5", "2012-03-05"),
+            ("31.3.5", "1931-03-05"),
+            ("13.1.2", "2013-01-02"),
+            ("20120305", "2012-03-05"),
+        ] {
+            assert_eq!(parse_date(text, 2012).as_deref(), Some(want), "{text}");
+        }
+        assert_eq!(parse_date("2012年2月31日", 2012), None);
+        assert_eq!(parse_date("", 2012), None);
+    }
+
+    #[test]
+    fn gender_ethnicity_age() {
+        assert_eq!(parse_gender("男"), Some("1"));
+        assert_eq!(parse_gender("女"), Some("2"));
+        assert_eq!(parse_gender("?"), None);
+        assert_eq!(parse_ethnicity("汉"), Some("01"));
+        assert_eq!(parse_ethnicity("回"), Some("03"));
+        assert_eq!(parse_age("81岁"), Some(81));
+        assert_eq!(parse_age("８１"), Some(81));
+    }
+
+    #[test]
+    fn id_canonical_forms() {
+        assert_eq!(canonical_id("34052419800101001x"), "34052419800101001X");
+        assert_eq!(canonical_id("340524 19800101 001×"), "34052419800101001X");
+        assert_eq!(
+            canonical_id("３４０５２４１９８００１０１００１X"),
+            "34052419800101001X"
+        );
+    }
+
+    #[test]
+    fn id_repair_only_when_unambiguous_and_consistent() {
+        let good = "34052419800101001X";
+        let misread = "34052419300101001X"; // 8 read as 3 in the birth year
+        let facts = RowFacts {
+            birth_date: NaiveDate::from_ymd_opt(1980, 1, 1),
+            gender: Some("1"),
+            ..Default::default()
+        };
+        assert_eq!(repair_id(misread, &facts).as_deref(), Some(good));
+        // Nothing to check a repair against: leave it to a person.
+        assert_eq!(repair_id(misread, &RowFacts::default()), None);
+        // A valid number is never "repaired".
+        assert_eq!(repair_id(good, &facts), None);
+    }
+}

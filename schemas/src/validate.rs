@@ -1,0 +1,364 @@
+//! Record validation. Every finding names the field it is about and says, in words an
+//! archivist understands, what is wrong and what the value should agree with.
+//!
+//! Errors make a record unacceptable as it stands; warnings are facts a reviewer should
+//! see but that real records can legitimately have (an ID issued in another province, a
+//! division code from before the oldest revision in the table).
+
+use chrono::{Datelike, Local, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::codes::{self, LATEST_REVISION};
+use crate::date::{completed_years, parse_iso};
+use crate::id_number::{self, IdFacts};
+use crate::record::{Field, Record, RecordFields};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+/// One thing validation (or a repair) found about one field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// The field name, or `record` for the record as a whole.
+    pub field: String,
+    pub severity: Severity,
+    /// A stable machine-readable code, e.g. `id_checksum`.
+    pub code: String,
+    pub message: String,
+}
+
+impl Finding {
+    pub fn new(field: Field, severity: Severity, code: &str, message: String) -> Self {
+        Finding {
+            field: field.name().to_string(),
+            severity,
+            code: code.to_string(),
+            message: format!("{}: {message}", field.name()),
+        }
+    }
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}: {}", self.severity, self.message)
+    }
+}
+
+/// The earliest year a date on a funeral ledger can plausibly hold (a birth date).
+const EARLIEST_YEAR: i32 = 1870;
+/// Ages beyond this are taken as misreadings.
+const MAX_AGE: u32 = 125;
+
+/// Validates a whole record: its fields plus its envelope.
+pub fn validate(record: &Record) -> Vec<Finding> {
+    let mut out = validate_fields(&record.fields);
+    if record.source.row == 0 {
+        out.push(Finding {
+            field: "source".into(),
+            severity: Severity::Error,
+            code: "source_row".into(),
+            message: "source.row is 1-based; 0 is not a row".into(),
+        });
+    }
+    for (name, c) in &record.confidence {
+        if !(0.0..=1.0).contains(c) || Field::from_name(name).is_none() {
+            out.push(Finding {
+                field: "confidence".into(),
+                severity: Severity::Error,
+                code: "confidence".into(),
+                message: format!("confidence.{name} = {c}: must name a field and lie in 0..1"),
+            });
+        }
+    }
+    out
+}
+
+/// Validates the content fields of a record against each other and the code tables.
+pub fn validate_fields(f: &RecordFields) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let today = Local::now().date_naive();
+    check_codes(f, &mut out);
+    let dates = check_dates(f, today, &mut out);
+    let id = check_id_number(f, &mut out);
+    if let Some(id) = &id {
+        check_id_agreement(f, id, dates.birth, &mut out);
+    }
+    check_age(
+        f,
+        dates.birth.or(id.as_ref().map(|i| i.birth_date)),
+        dates.death,
+        &mut out,
+    );
+    check_division(f, dates.death, &mut out);
+    check_phone(f, &mut out);
+    out
+}
+
+fn check_codes(f: &RecordFields, out: &mut Vec<Finding>) {
+    if let Some(g) = &f.gender {
+        if codes::gender_name(g).is_none() {
+            out.push(Finding::new(
+                Field::Gender,
+                Severity::Error,
+                "code_table",
+                format!("{g:?} is not a GB/T 2261.1 code (0 unknown, 1 male, 2 female, 9 unstated)"),
+            ));
+        }
+    }
+    if let Some(e) = &f.ethnicity {
+        if codes::ethnicity_name(e).is_none() {
+            out.push(Finding::new(
+                Field::Ethnicity,
+                Severity::Error,
+                "code_table",
+                format!("{e:?} is not a GB/T 3304 code (01..56, 97, 98)"),
+            ));
+        }
+    }
+    if let Some(t) = &f.id_type {
+        if codes::id_type_name(t).is_none() {
+            out.push(Finding::new(
+                Field::IdType,
+                Severity::Error,
+                "code_table",
+                format!("{t:?} is not a known ID document type (111, 113, 414, 513, 990)"),
+            ));
+        }
+    }
+}
+
+struct KeyDates {
+    birth: Option<NaiveDate>,
+    death: Option<NaiveDate>,
+}
+
+fn check_dates(f: &RecordFields, today: NaiveDate, out: &mut Vec<Finding>) -> KeyDates {
+    let mut parsed = |field: Field| -> Option<NaiveDate> {
+        let text = f.get(field)?;
+        let Some(d) = parse_iso(&text) else {
+            out.push(Finding::new(
+                field,
+                Severity::Error,
+                "date_invalid",
+                format!("{text:?} is not a real calendar date in YYYY-MM-DD form"),
+            ));
+            return None;
+        };
+        if d.year() < EARLIEST_YEAR || d > today {
+            out.push(Finding::new(
+                field,
+                Severity::Error,
+                "date_range",
+                format!("{text} is outside {EARLIEST_YEAR}-01-01..today"),
+            ));
+            return None;
+        }
+        Some(d)
+    };
+    let birth = parsed(Field::BirthDate);
+    let death = parsed(Field::DeathDate);
+    let cremation = parsed(Field::CremationDate);
+    let burial = parsed(Field::BurialDate);
+
+    let mut order = |earlier: (Field, Option<NaiveDate>), later: (Field, Option<NaiveDate>)| {
+        if let (Some(a), Some(b)) = (earlier.1, later.1) {
+            if b < a {
+                out.push(Finding::new(
+                    later.0,
+                    Severity::Error,
+                    "date_order",
+                    format!("{b} is before {} {a}", earlier.0.name()),
+                ));
+            }
+        }
+    };
+    order((Field::BirthDate, birth), (Field::DeathDate, death));
+    order((Field::DeathDate, death), (Field::CremationDate, cremation));
+    order((Field::DeathDate, death), (Field::BurialDate, burial));
+    if death.is_none() {
+        order((Field::BirthDate, birth), (Field::CremationDate, cremation));
+        order((Field::BirthDate, birth), (Field::BurialDate, burial));
+    }
+    KeyDates { birth, death }
+}
+
+fn check_id_number(f: &RecordFields, out: &mut Vec<Finding>) -> Option<IdFacts> {
+    let id = f.id_number.as_deref()?;
+    let is_resident_id = f.id_type.as_deref().is_none_or(|t| t == "111");
+    if !is_resident_id {
+        return None;
+    }
+    match id_number::parse(id) {
+        Ok(facts) => {
+            if codes::division(&facts.address_code).is_none()
+                && codes::division(&format!("{}0000", &facts.address_code[..2])).is_none()
+            {
+                out.push(Finding::new(
+                    Field::IdNumber,
+                    Severity::Error,
+                    "id_address",
+                    format!("address code {} names no GB/T 2260 province", facts.address_code),
+                ));
+            }
+            Some(facts)
+        }
+        Err(problem) => {
+            let code = match problem {
+                id_number::IdProblem::Checksum { .. } => "id_checksum",
+                id_number::IdProblem::BirthDate(_) => "id_birth_date",
+                _ => "id_format",
+            };
+            out.push(Finding::new(
+                Field::IdNumber,
+                Severity::Error,
+                code,
+                format!("{id} {problem}"),
+            ));
+            None
+        }
+    }
+}
+
+fn check_id_agreement(f: &RecordFields, id: &IdFacts, birth: Option<NaiveDate>, out: &mut Vec<Finding>) {
+    if let Some(b) = birth {
+        if b != id.birth_date {
+            out.push(Finding::new(
+                Field::BirthDate,
+                Severity::Error,
+                "id_birth_mismatch",
+                format!("{b} disagrees with the ID number's birth date {}", id.birth_date),
+            ));
+        }
+    }
+    if let Some(g) = f.gender.as_deref().filter(|g| matches!(*g, "1" | "2")) {
+        if g != id.gender {
+            out.push(Finding::new(
+                Field::Gender,
+                Severity::Error,
+                "id_sex_mismatch",
+                format!(
+                    "{} ({}) disagrees with the ID number's sequence digit, which says {}",
+                    g,
+                    codes::gender_name(g).unwrap_or("?"),
+                    codes::gender_name(id.gender).unwrap_or("?")
+                ),
+            ));
+        }
+    }
+    if let Some(div) = &f.household_division {
+        if div.len() == 6 && div[..2] != id.address_code[..2] {
+            out.push(Finding::new(
+                Field::HouseholdDivision,
+                Severity::Warning,
+                "id_division_mismatch",
+                format!(
+                    "{div} is in another province than the ID number's address code {}",
+                    id.address_code
+                ),
+            ));
+        }
+    }
+}
+
+fn check_age(f: &RecordFields, birth: Option<NaiveDate>, death: Option<NaiveDate>, out: &mut Vec<Finding>) {
+    let Some(age) = f.age else { return };
+    if age > MAX_AGE {
+        out.push(Finding::new(
+            Field::Age,
+            Severity::Error,
+            "age_range",
+            format!("{age} is beyond {MAX_AGE} years"),
+        ));
+        return;
+    }
+    if let (Some(b), Some(d)) = (birth, death) {
+        let full = completed_years(b, d);
+        // Ledgers write either full years or the traditional nominal age (虚岁, one more).
+        if age as i32 != full && age as i32 != full + 1 {
+            out.push(Finding::new(
+                Field::Age,
+                Severity::Error,
+                "age_mismatch",
+                format!(
+                    "{age} does not agree with birth {b} and death {d} ({full} full years, {} nominal)",
+                    full + 1
+                ),
+            ));
+        }
+    }
+}
+
+fn check_division(f: &RecordFields, death: Option<NaiveDate>, out: &mut Vec<Finding>) {
+    let Some(code) = &f.household_division else { return };
+    let Some(div) = codes::division(code) else {
+        out.push(Finding::new(
+            Field::HouseholdDivision,
+            Severity::Error,
+            "code_table",
+            format!("{code:?} is not a GB/T 2260 division code in any revision 2002-{LATEST_REVISION}"),
+        ));
+        return;
+    };
+    if let Some(year) = death.map(|d| d.year() as u16) {
+        if div.last_seen < LATEST_REVISION && div.last_seen < year {
+            out.push(Finding::new(
+                Field::HouseholdDivision,
+                Severity::Warning,
+                "division_retired",
+                format!(
+                    "{code} ({}) was last listed in {}, before the death in {year}",
+                    div.name, div.last_seen
+                ),
+            ));
+        }
+        if div.first_seen > year && div.first_seen > 2002 {
+            out.push(Finding::new(
+                Field::HouseholdDivision,
+                Severity::Warning,
+                "division_not_yet",
+                format!(
+                    "{code} ({}) was first listed in {}, after the death in {year}",
+                    div.name, div.first_seen
+                ),
+            ));
+        }
+    }
+}
+
+/// A mobile number (11 digits from 13x to 19x) or a landline with or without area code.
+pub fn is_phone(s: &str) -> bool {
+    let digits: String = s.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    if !digits.bytes().all(|c| c.is_ascii_digit()) {
+        return false;
+    }
+    let b = digits.as_bytes();
+    match b.first() {
+        Some(b'1') => b.len() == 11 && (b'3'..=b'9').contains(&b[1]),
+        Some(b'0') => (10..=12).contains(&b.len()),
+        Some(_) => (7..=8).contains(&b.len()),
+        None => false,
+    }
+}
+
+fn check_phone(f: &RecordFields, out: &mut Vec<Finding>) {
+    if let Some(p) = &f.family_phone {
+        if !is_phone(p) {
+            out.push(Finding::new(
+                Field::FamilyPhone,
+                Severity::Error,
+                "phone_shape",
+                format!("{p:?} is neither an 11-digit mobile number nor a landline number"),
+            ));
+        }
+    }
+}
+
+/// Whether the findings leave the record acceptable (no errors).
+pub fn is_acceptable(findings: &[Finding]) -> bool {
+    findings.iter().all(|f| f.severity < Severity::Error)
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the Debian packages ledgerline builds and runs with, when they are missing.
+# As root it runs apt-get itself; otherwise it says exactly what to install.
+set -euo pipefail
+
+packages=(
+  build-essential pkg-config clang libclang-dev   # DuckDB's C++ and bindgen
+  tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng libtesseract-dev libleptonica-dev
+  fonts-noto-cjk fonts-arphic-ukai fonts-arphic-uming fonts-wqy-zenhei   # page rendering
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  if [ "$(id -u)" = 0 ]; then
+    echo "ensure-deps: installing ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "ensure-deps: missing Debian packages: ${missing[*]}" >&2
+    echo "ensure-deps: install them with: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "ensure-deps: cargo not found: install a Rust toolchain >= 1.88 (rustup), then re-run" >&2
+  exit 1
+fi

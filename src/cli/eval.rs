@@ -1,0 +1,72 @@
+//! `ledgerline eval`: score the workspace's records against a truth file.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use ledgerline_ocr::eval::score;
+use ledgerline_schemas::TruthRow;
+use ledgerline_store::records::{read_records, RecordFilter};
+use ledgerline_store::Workspace;
+
+use super::WorkspaceArg;
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub ws: WorkspaceArg,
+    /// Ground truth: truth.jsonl as written by `ledgerline synth`
+    #[arg(long)]
+    pub truth: PathBuf,
+    /// Only this batch's records
+    #[arg(long)]
+    pub batch: Option<String>,
+    /// Print the report as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(a: Args) -> Result<ExitCode> {
+    let text = std::fs::read_to_string(&a.truth).with_context(|| format!("cannot read {}", a.truth.display()))?;
+    let truth: Vec<TruthRow> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l).with_context(|| format!("{}: line {} is not a truth row", a.truth.display(), i + 1))
+        })
+        .collect::<Result<_>>()?;
+    let ws = Workspace::open(&a.ws.workspace)?;
+    let records = ws.with_store(|c| read_records(c, &RecordFilter { batch: a.batch.clone() }))?;
+    let report = score(&records, &truth);
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "rows: {} in truth, {} found, {} missed, {} invented",
+        report.truth_rows, report.rows_found, report.rows_missed, report.rows_invented
+    );
+    println!("{:<20} {:>6} {:>9} {:>7}", "field", "cells", "exact", "CER");
+    for (name, s) in &report.fields {
+        println!(
+            "{name:<20} {:>6} {:>8.1}% {:>6.1}%",
+            s.scored,
+            s.accuracy * 100.0,
+            s.cer * 100.0
+        );
+    }
+    println!("all fields: {:.1}% exact", report.all_fields_accuracy * 100.0);
+    println!(
+        "fields marked confident: {} ({:.1}% exact)",
+        report.confident_fields,
+        report.confident_fields_accuracy * 100.0
+    );
+    println!(
+        "records accepted by the machine: {} ({:.1}% of rows), their fields {:.1}% exact",
+        report.machine_records,
+        report.machine_share * 100.0,
+        report.machine_fields_accuracy * 100.0
+    );
+    Ok(ExitCode::SUCCESS)
+}

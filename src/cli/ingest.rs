@@ -1,0 +1,67 @@
+//! `ledgerline ingest`: register a batch's pages in the workspace.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use ledgerline_ingest::{ingest, BatchSource, IngestReport};
+use ledgerline_store::Workspace;
+
+use super::progress::Progress;
+use super::WorkspaceArg;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Batch folder: scanned pages (PNG, JPEG, TIFF) in it or in its pages/ folder, and
+    /// optionally batch.toml
+    pub batch_dir: PathBuf,
+    #[command(flatten)]
+    pub ws: WorkspaceArg,
+    /// Print a JSON summary on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Ingests and returns the report; shared with `ledgerline run`.
+pub fn ingest_batch(ws: &Workspace, dir: &std::path::Path, quiet: bool) -> Result<IngestReport> {
+    let source = BatchSource::open(dir)?;
+    if source.manifest_inferred && !quiet {
+        eprintln!(
+            "note: {} has no batch.toml; batch id {:?} comes from the folder name and each page's ledger type from its title",
+            dir.display(),
+            source.manifest.batch_id
+        );
+    }
+    let progress = Progress::new("ingest", "files", source.files.len() as u64, quiet);
+    let report = ingest(ws, &source, || progress.inc(quiet))?;
+    progress.finish();
+    Ok(report)
+}
+
+pub fn print_report(r: &IngestReport) {
+    println!(
+        "batch {}: {} files, {} new pages, {} already in the workspace, {} quarantined",
+        r.batch_id,
+        r.files,
+        r.pages_new,
+        r.pages_known,
+        r.quarantined.len()
+    );
+    for q in &r.quarantined {
+        println!("  quarantined {}: {}", q.file, q.reason);
+    }
+    for d in &r.duplicates {
+        println!("  duplicate image, recorded once: {d}");
+    }
+}
+
+pub fn run(a: Args) -> Result<ExitCode> {
+    let ws = Workspace::open(&a.ws.workspace)?;
+    let report = ingest_batch(&ws, &a.batch_dir, a.json)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_report(&report);
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,51 @@
+//! `ledgerline merge`: fold the workspaces of sharded OCR runs into one.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Result};
+use std::time::Duration;
+
+use ledgerline_store::{pages::merge_from, StoreLock, Workspace};
+
+use super::WorkspaceArg;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Workspaces to merge in (each the --workspace of one `ledgerline ocr --shard I/N`)
+    #[arg(required = true)]
+    pub from: Vec<PathBuf>,
+    #[command(flatten)]
+    pub ws: WorkspaceArg,
+    /// Print JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(a: Args) -> Result<ExitCode> {
+    let ws = Workspace::open(&a.ws.workspace)?;
+    let mut all = Vec::new();
+    for other in &a.from {
+        let other_ws = Workspace::open(other)?;
+        if other_ws.db_path() == ws.db_path() {
+            bail!("{}: cannot merge a workspace into itself", other.display());
+        }
+        // Hold the other workspace's lock too, so a shard still writing is not read half-way.
+        let _other_lock = StoreLock::acquire(other_ws.root(), Duration::from_secs(120))?;
+        let counts = ws.transaction(|c| merge_from(c, &other_ws.db_path().to_string_lossy()))?;
+        if !a.json {
+            println!(
+                "{}: {} batches, {} pages added, {} pages' readings taken",
+                other.display(),
+                counts.batches,
+                counts.pages,
+                counts.pages_read
+            );
+        }
+        all.push(serde_json::json!({ "from": other, "batches": counts.batches, "pages": counts.pages, "pages_read": counts.pages_read }));
+    }
+    if a.json {
+        println!("{}", serde_json::Value::Array(all));
+    }
+    Ok(ExitCode::SUCCESS)
+}

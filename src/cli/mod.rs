@@ -1,0 +1,77 @@
+//! Command-line definitions and dispatch.
+
+mod eval;
+mod export;
+mod ingest;
+mod merge;
+mod ocr;
+mod progress;
+mod run;
+mod status;
+mod synth;
+mod validate;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "ledgerline",
+    version,
+    about = "Turn scanned paper funeral ledgers into verified, standards-conformant records",
+    long_about = "ledgerline turns scanned paper funeral ledgers (火化/安葬登记簿) into verified records \
+in the standard form, ready for the provincial and national basic funeral databases.\n\n\
+State lives in a workspace folder (--workspace, default ./ledgerline-ws) holding an embedded \
+DuckDB database; page images stay where they are and are referenced by path and SHA-256."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run every pipeline stage on a batch: ingest, then OCR and extraction
+    Run(run::Args),
+    /// Register a batch of scanned pages in the workspace (checksums, provenance, quarantine)
+    Ingest(ingest::Args),
+    /// Read ingested pages (Tesseract, one engine per worker) and extract records
+    Ocr(ocr::Args),
+    /// Write records in the schema form: JSON Lines, CSV (UTF-8 with BOM) or Parquet
+    Export(export::Args),
+    /// Score the workspace's records against a truth file
+    Eval(eval::Args),
+    /// Merge the workspaces of sharded OCR runs into this one
+    Merge(merge::Args),
+    /// Show what the workspace holds: batches, pages, records by status
+    Status(status::Args),
+    /// Generate a synthetic scanned ledger batch with ground truth
+    Synth(synth::Args),
+    /// Check records (JSON Lines) against the record schema and validation rules
+    Validate(validate::Args),
+}
+
+/// The workspace option every stage shares.
+#[derive(clap::Args, Clone)]
+pub struct WorkspaceArg {
+    /// Workspace folder (created if missing)
+    #[arg(long, short = 'w', default_value = ledgerline_store::DEFAULT_WORKSPACE, env = "LEDGERLINE_WORKSPACE")]
+    pub workspace: PathBuf,
+}
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Run(a) => run::run(a),
+        Command::Ingest(a) => ingest::run(a),
+        Command::Status(a) => status::run(a),
+        Command::Ocr(a) => ocr::run(a),
+        Command::Export(a) => export::run(a),
+        Command::Eval(a) => eval::run(a),
+        Command::Merge(a) => merge::run(a),
+        Command::Synth(a) => synth::run(a),
+        Command::Validate(a) => validate::run(a),
+    }
+}

@@ -1,0 +1,245 @@
+//! `ledgerline ocr`: read every ingested page in parallel and extract records.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use ledgerline_ocr::{extract, headers::ColumnRole, read_page, EngineConfig, PageContext, REVIEW_THRESHOLD};
+use ledgerline_schemas::{RecordType, Severity};
+use ledgerline_store::pages::{self, PageToRead, Shard, StoredCell, Unread};
+use ledgerline_store::Workspace;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::progress::Progress;
+use super::WorkspaceArg;
+
+#[derive(clap::Args, Clone)]
+pub struct OcrOptions {
+    /// Worker threads, one Tesseract engine each (default: all cores)
+    #[arg(long, short = 'j')]
+    pub jobs: Option<usize>,
+    /// Tesseract model folder (default: TESSDATA_PREFIX or the system's)
+    #[arg(long)]
+    pub tessdata: Option<PathBuf>,
+    /// Read only shard I of N (1-based): a deterministic share of the pages, for N
+    /// machines under a scheduler; combine results with `ledgerline merge`
+    #[arg(long, value_parser = Shard::parse)]
+    pub shard: Option<Shard>,
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub ws: WorkspaceArg,
+    /// Only this batch (default: every batch with unread pages)
+    #[arg(long)]
+    pub batch: Option<String>,
+    /// Read pages again even if already read
+    #[arg(long)]
+    pub again: bool,
+    #[command(flatten)]
+    pub ocr: OcrOptions,
+    /// Print a JSON summary on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct OcrSummary {
+    pub pages: usize,
+    pub rows: usize,
+    pub records: usize,
+    pub records_needing_review: usize,
+    pub fields_needing_review: usize,
+    pub pages_needing_keying: usize,
+    pub quarantined_pages: usize,
+    pub seconds: f64,
+    pub pages_per_second: f64,
+}
+
+fn context(p: &PageToRead) -> PageContext {
+    PageContext {
+        batch_id: p.batch_id.clone(),
+        page_id: p.page_id.clone(),
+        page_file: p.file_name.clone(),
+        record_type: match p.ledger_type.as_deref() {
+            Some("cremation") => Some(RecordType::Cremation),
+            Some("burial") => Some(RecordType::Burial),
+            _ => None,
+        },
+        agency_name: Some(p.agency_name.clone()),
+        year: p.years.get(..4).and_then(|y| y.parse().ok()).unwrap_or(2012),
+    }
+}
+
+/// What reading one page produced, before it is stored.
+enum Outcome {
+    Read {
+        rows: usize,
+        records: Vec<ledgerline_schemas::Record>,
+        cells: Vec<StoredCell>,
+    },
+    Unread(Unread, String),
+}
+
+fn read_one(p: &PageToRead, config: &EngineConfig) -> Result<Outcome> {
+    let bytes = match std::fs::read(&p.path) {
+        Ok(b) => b,
+        Err(e) => {
+            return Ok(Outcome::Unread(
+                Unread::Quarantined,
+                format!("{}: cannot read the image: {e}", p.path),
+            ))
+        }
+    };
+    let frames = match ledgerline_ingest::decode::decode(&bytes) {
+        Ok(f) => f,
+        Err(e) => return Ok(Outcome::Unread(Unread::Quarantined, format!("{}: {e}", p.path))),
+    };
+    let Some(frame) = frames.into_iter().nth(p.frame as usize) else {
+        return Ok(Outcome::Unread(
+            Unread::Quarantined,
+            format!("{}: frame {} is gone", p.path, p.frame + 1),
+        ));
+    };
+    let reading = match read_page(&frame.image, config, p.dpi).with_context(|| format!("reading {}", p.path))? {
+        Ok(r) => r,
+        Err(problem) => return Ok(Outcome::Unread(Unread::NeedsKeying, problem.to_string())),
+    };
+    let records = extract(&reading, &context(p));
+    let cells = reading
+        .cells
+        .iter()
+        .map(|c| StoredCell {
+            row: c.row as u32,
+            col: c.col as u32,
+            x: c.bbox.x,
+            y: c.bbox.y,
+            w: c.bbox.w,
+            h: c.bbox.h,
+            field: match reading.roles.get(c.col) {
+                Some(ColumnRole::Field(f)) => Some(f.name().to_string()),
+                Some(ColumnRole::Serial) => Some("serial".into()),
+                _ => None,
+            },
+            text: c.text.clone(),
+            confidence: c.confidence,
+        })
+        .collect();
+    Ok(Outcome::Read {
+        rows: reading.grid.body_rows(),
+        records,
+        cells,
+    })
+}
+
+/// Reads the pages and stores each as soon as it is read (one short transaction a page),
+/// so a killed run keeps every finished page and a re-run does the rest.
+pub fn ocr_pages(
+    ws: &Workspace,
+    batch: Option<&str>,
+    again: bool,
+    opts: &OcrOptions,
+    quiet: bool,
+) -> Result<OcrSummary> {
+    let start = Instant::now();
+    let mut todo = ws.with_store(|c| pages::pages_to_read(c, batch, again))?;
+    if let Some(shard) = opts.shard {
+        todo.retain(|p| shard.contains(&p.page_id));
+    }
+    let config = EngineConfig {
+        tessdata: opts.tessdata.clone(),
+    };
+    let jobs = opts
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build()?;
+    let progress = Progress::new("ocr", "pages", todo.len() as u64, quiet);
+    let (rows, records, review, fields_review, keying, quarantined) = (
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+    );
+    pool.install(|| {
+        todo.par_iter().try_for_each(|p| -> Result<()> {
+            match read_one(p, &config)? {
+                Outcome::Read {
+                    rows: n,
+                    records: recs,
+                    cells,
+                } => {
+                    rows.fetch_add(n, Ordering::Relaxed);
+                    records.fetch_add(recs.len(), Ordering::Relaxed);
+                    for r in &recs {
+                        if r.review.status == ledgerline_schemas::ReviewStatus::NeedsReview {
+                            review.fetch_add(1, Ordering::Relaxed);
+                        }
+                        let low = r.confidence.values().filter(|&&c| c < REVIEW_THRESHOLD).count();
+                        let invalid = r
+                            .review
+                            .findings
+                            .iter()
+                            .filter(|f| f.severity == Severity::Error)
+                            .count();
+                        fields_review.fetch_add(low.max(invalid), Ordering::Relaxed);
+                    }
+                    ws.transaction(|c| pages::save_reading(c, &p.page_id, &cells, &recs))?;
+                }
+                Outcome::Unread(what, reason) => {
+                    match what {
+                        Unread::NeedsKeying => keying.fetch_add(1, Ordering::Relaxed),
+                        Unread::Quarantined => quarantined.fetch_add(1, Ordering::Relaxed),
+                    };
+                    if !quiet {
+                        eprintln!("{}: {reason}", p.file_name);
+                    }
+                    ws.transaction(|c| pages::mark_unread(c, &p.page_id, what, &reason))?;
+                }
+            }
+            progress.inc(quiet);
+            Ok(())
+        })
+    })?;
+    progress.finish();
+    let seconds = start.elapsed().as_secs_f64();
+    Ok(OcrSummary {
+        pages: todo.len(),
+        rows: rows.into_inner(),
+        records: records.into_inner(),
+        records_needing_review: review.into_inner(),
+        fields_needing_review: fields_review.into_inner(),
+        pages_needing_keying: keying.into_inner(),
+        quarantined_pages: quarantined.into_inner(),
+        seconds,
+        pages_per_second: if seconds > 0.0 {
+            todo.len() as f64 / seconds
+        } else {
+            0.0
+        },
+    })
+}
+
+pub fn print_summary(s: &OcrSummary) {
+    println!(
+        "read {} pages in {:.1}s ({:.2} pages/s): {} records, {} need review ({} fields); {} pages need keying, {} quarantined",
+        s.pages, s.seconds, s.pages_per_second, s.records, s.records_needing_review, s.fields_needing_review, s.pages_needing_keying, s.quarantined_pages
+    );
+}
+
+pub fn run(a: Args) -> Result<ExitCode> {
+    let ws = Workspace::open(&a.ws.workspace)?;
+    let summary = ocr_pages(&ws, a.batch.as_deref(), a.again, &a.ocr, a.json)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print_summary(&summary);
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,66 @@
+//! Progress reporting: an indicatif bar on a terminal, plain log lines otherwise, so a
+//! batch job's log stays readable.
+
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    label: &'static str,
+    total: u64,
+    done: AtomicU64,
+    start: Instant,
+}
+
+impl Progress {
+    /// `quiet` suppresses everything (for `--json` output on stdout).
+    pub fn new(label: &'static str, unit: &'static str, total: u64, quiet: bool) -> Progress {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::new(total);
+            bar.set_style(
+                ProgressStyle::with_template(&format!(
+                    "{label:>10} [{{bar:40}}] {{pos}}/{{len}} {unit} ({{per_sec}}, ETA {{eta}})"
+                ))
+                .expect("static template")
+                .progress_chars("=> "),
+            );
+            bar
+        });
+        Progress {
+            bar,
+            label,
+            total,
+            done: AtomicU64::new(0),
+            start: Instant::now(),
+        }
+    }
+
+    /// Marks one unit done; logs a line every 10 % when not on a terminal.
+    pub fn inc(&self, quiet: bool) {
+        let n = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        match &self.bar {
+            Some(bar) => bar.inc(1),
+            None if !quiet => {
+                let step = (self.total / 10).max(1);
+                if n % step == 0 || n == self.total {
+                    eprintln!(
+                        "{}: {n}/{} ({:.1}s)",
+                        self.label,
+                        self.total,
+                        self.start.elapsed().as_secs_f64()
+                    );
+                }
+            }
+            None => {}
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! The ledgerline workspace: a folder holding an embedded DuckDB database
+//! (`ledgerline.duckdb`) with the pipeline's state, shared safely between processes.
+//!
+//! Open a [`Workspace`] once per process; do every unit of database work inside
+//! [`Workspace::with_store`], which holds the cross-process [`lock`] only for that unit.
+
+pub mod lock;
+pub mod migrations;
+pub mod pages;
+pub mod records;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use duckdb::Connection;
+
+pub use lock::{LockError, StoreLock};
+
+/// The default workspace folder, relative to the current directory.
+pub const DEFAULT_WORKSPACE: &str = "ledgerline-ws";
+const DB_FILE: &str = "ledgerline.duckdb";
+
+/// How long a process waits for another to finish its unit of work before giving up.
+fn lock_timeout() -> Duration {
+    std::env::var("LEDGERLINE_LOCK_TIMEOUT_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map(Duration::from_secs)
+        .unwrap_or(Duration::from_secs(120))
+}
+
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    root: PathBuf,
+}
+
+impl Workspace {
+    /// Opens (creating if needed) the workspace at `root` and applies pending migrations.
+    pub fn open(root: &Path) -> Result<Workspace> {
+        std::fs::create_dir_all(root).with_context(|| format!("cannot create workspace folder {}", root.display()))?;
+        let ws = Workspace {
+            root: root.to_path_buf(),
+        };
+        ws.with_store(|conn| migrations::apply(conn).map(drop))
+            .with_context(|| format!("cannot open workspace {}", root.display()))?;
+        Ok(ws)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.root.join(DB_FILE)
+    }
+
+    /// Runs `work` with the store open and the workspace locked against other processes.
+    /// Keep `work` short: everyone else waits for it.
+    pub fn with_store<T>(&self, work: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let _lock = StoreLock::acquire(&self.root, lock_timeout())?;
+        let conn = Connection::open(self.db_path())
+            .with_context(|| format!("cannot open the workspace database {}", self.db_path().display()))?;
+        let out = work(&conn)?;
+        conn.close()
+            .map_err(|(_, e)| e)
+            .context("closing the workspace database")?;
+        Ok(out)
+    }
+
+    /// Like [`Workspace::with_store`], inside one transaction: all of `work` or none of it.
+    pub fn transaction<T>(&self, work: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        self.with_store(|conn| {
+            conn.execute_batch("BEGIN TRANSACTION")?;
+            match work(conn) {
+                Ok(v) => {
+                    conn.execute_batch("COMMIT")?;
+                    Ok(v)
+                }
+                Err(e) => {
+                    conn.execute_batch("ROLLBACK").ok();
+                    Err(e)
+                }
+            }
+        })
+    }
+
+    /// The schema version the workspace is at.
+    pub fn schema_version(&self) -> Result<i32> {
+        self.with_store(|c| Ok(c.query_row("SELECT max(version) FROM schema_migrations", [], |r| r.get(0))?))
+    }
+}

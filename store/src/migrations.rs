@@ -1,0 +1,61 @@
+//! Versioned schema migrations, applied in order when a workspace is opened. A migration
+//! is never edited once released: a change is a new migration.
+
+use anyhow::{bail, Context, Result};
+use duckdb::Connection;
+
+pub struct Migration {
+    pub version: i32,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "batches, pages, cells, records",
+    sql: include_str!("../migrations/0001_initial.sql"),
+}];
+
+/// The newest schema version this build knows.
+pub fn latest() -> i32 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+/// Brings the database up to [`latest`]; refuses a database from a newer ledgerline.
+pub fn apply(conn: &Connection) -> Result<Vec<i32>> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version INTEGER PRIMARY KEY,
+            name VARCHAR NOT NULL,
+            applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)",
+    )?;
+    let current: i32 = conn.query_row("SELECT coalesce(max(version), 0) FROM schema_migrations", [], |r| {
+        r.get(0)
+    })?;
+    if current > latest() {
+        bail!(
+            "the workspace's schema is version {current} but this ledgerline knows only up to {}: use a newer ledgerline",
+            latest()
+        );
+    }
+    let mut applied = Vec::new();
+    for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+        // Each migration and its bookkeeping row commit together or not at all.
+        conn.execute_batch("BEGIN TRANSACTION")?;
+        let result = conn.execute_batch(m.sql).and_then(|_| {
+            conn.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+                duckdb::params![m.version, m.name],
+            )
+        });
+        match result {
+            Ok(_) => conn.execute_batch("COMMIT")?,
+            Err(e) => {
+                conn.execute_batch("ROLLBACK").ok();
+                return Err(e).with_context(|| format!("migration {} ({}) failed", m.version, m.name));
+            }
+        }
+        applied.push(m.version);
+    }
+    Ok(applied)
+}

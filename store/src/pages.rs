@@ -1,0 +1,220 @@
+//! Pages waiting for OCR, and what OCR found on them: cells, records, status.
+
+use anyhow::Result;
+use duckdb::{params, Connection};
+use ledgerline_schemas::Record;
+
+use crate::records::replace_page_records;
+
+/// A page to read, with what its batch says about it.
+#[derive(Debug, Clone)]
+pub struct PageToRead {
+    pub page_id: String,
+    pub batch_id: String,
+    pub file_name: String,
+    pub path: String,
+    pub frame: u32,
+    pub dpi: u32,
+    pub ledger_type: Option<String>,
+    pub agency_name: String,
+    pub years: String,
+}
+
+/// One cell as stored.
+#[derive(Debug, Clone)]
+pub struct StoredCell {
+    pub row: u32,
+    pub col: u32,
+    pub x: u32,
+    pub y: u32,
+    pub w: u32,
+    pub h: u32,
+    pub field: Option<String>,
+    pub text: Option<String>,
+    pub confidence: f32,
+}
+
+/// A deterministic shard of pages: `index` of `count` (1-based index), by page id, so
+/// every machine of a job array agrees on who reads what without talking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl Shard {
+    pub fn parse(s: &str) -> Result<Shard, String> {
+        let bad = || format!("--shard {s:?}: expected I/N with 1 <= I <= N, e.g. 3/8");
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let (index, count): (u32, u32) = (
+            i.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if count == 0 || index == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+
+    pub fn contains(&self, page_id: &str) -> bool {
+        let h = page_id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        });
+        (h % u64::from(self.count)) as u32 == self.index - 1
+    }
+}
+
+/// Pages ingested but not yet read (or every page of the batch, with `again`).
+pub fn pages_to_read(conn: &Connection, batch: Option<&str>, again: bool) -> Result<Vec<PageToRead>> {
+    let mut s = conn.prepare(
+        "SELECT p.page_id, p.batch_id, p.file_name, p.path, p.frame, coalesce(p.dpi, b.scan_dpi), p.ledger_type, b.agency_name, b.years
+         FROM pages p JOIN batches b USING (batch_id)
+         WHERE (CAST(? AS VARCHAR) IS NULL OR p.batch_id = CAST(? AS VARCHAR))
+           AND (p.status = 'ingested' OR (CAST(? AS BOOLEAN) AND p.status IN ('read', 'needs_keying')))
+         ORDER BY p.batch_id, p.file_name",
+    )?;
+    let rows = s.query_map(params![batch, batch, again], |r| {
+        Ok(PageToRead {
+            page_id: r.get(0)?,
+            batch_id: r.get(1)?,
+            file_name: r.get(2)?,
+            path: r.get(3)?,
+            frame: r.get::<_, i32>(4)? as u32,
+            dpi: r.get::<_, i32>(5)? as u32,
+            ledger_type: r.get(6)?,
+            agency_name: r.get(7)?,
+            years: r.get(8)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Stores a read page: its cells and records replace any earlier reading, and the page
+/// is marked read. Call inside a transaction so a kill leaves the page unread, not half.
+pub fn save_reading(conn: &Connection, page_id: &str, cells: &[StoredCell], records: &[Record]) -> Result<()> {
+    conn.execute("DELETE FROM cells WHERE page_id = ?", [page_id])?;
+    {
+        let mut app = conn.appender("cells")?;
+        for c in cells {
+            app.append_row(params![
+                page_id,
+                c.row,
+                c.col,
+                c.x,
+                c.y,
+                c.w,
+                c.h,
+                c.field,
+                c.text,
+                c.confidence
+            ])?;
+        }
+        app.flush()?;
+    }
+    replace_page_records(conn, page_id, records)?;
+    conn.execute(
+        "UPDATE pages SET status = 'read', quarantine_reason = NULL, read_at = current_timestamp WHERE page_id = ?",
+        [page_id],
+    )?;
+    Ok(())
+}
+
+/// What became of a page OCR could not turn into records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unread {
+    /// No ruled table, handwriting: people key it in (review queue).
+    NeedsKeying,
+    /// The image file is gone or changed since ingest.
+    Quarantined,
+}
+
+/// Records why a page yielded no records.
+pub fn mark_unread(conn: &Connection, page_id: &str, what: Unread, reason: &str) -> Result<()> {
+    let status = match what {
+        Unread::NeedsKeying => "needs_keying",
+        Unread::Quarantined => "quarantined",
+    };
+    conn.execute("DELETE FROM records WHERE page_id = ?", [page_id])?;
+    conn.execute(
+        "UPDATE pages SET status = ?, quarantine_reason = ?, read_at = current_timestamp WHERE page_id = ?",
+        params![status, reason, page_id],
+    )?;
+    Ok(())
+}
+
+/// Copies what another workspace (a shard's) holds into this one. Rows already here win;
+/// pages read there and not here take the other's reading.
+pub fn merge_from(conn: &Connection, other_db: &str) -> Result<MergeCounts> {
+    // ATTACH takes no parameters: quote the path as a SQL string literal.
+    conn.execute_batch(&format!(
+        "ATTACH '{}' AS other (READ_ONLY)",
+        other_db.replace('\'', "''")
+    ))?;
+    let result = (|| -> Result<MergeCounts> {
+        // Pages read there and not here (absent, or only ingested here): take the
+        // other's reading. Decided before copying page rows, which carry the status.
+        let newly_read: Vec<String> = {
+            let mut s = conn.prepare(
+                "SELECT o.page_id FROM other.pages o LEFT JOIN pages p USING (page_id)
+                 WHERE o.status IN ('read', 'needs_keying') AND (p.page_id IS NULL OR p.status = 'ingested')",
+            )?;
+            let v = s.query_map([], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
+            v
+        };
+        let batches = conn.execute(
+            "INSERT INTO batches SELECT * FROM other.batches ON CONFLICT DO NOTHING",
+            [],
+        )?;
+        let pages = conn.execute("INSERT INTO pages SELECT * FROM other.pages ON CONFLICT DO NOTHING", [])?;
+        for id in &newly_read {
+            conn.execute("DELETE FROM cells WHERE page_id = ?", [id])?;
+            conn.execute("DELETE FROM records WHERE page_id = ?", [id])?;
+            conn.execute("INSERT INTO cells SELECT * FROM other.cells WHERE page_id = ?", [id])?;
+            conn.execute(
+                "INSERT INTO records SELECT * FROM other.records WHERE page_id = ?",
+                [id],
+            )?;
+            conn.execute(
+                "UPDATE pages SET status = o.status, quarantine_reason = o.quarantine_reason, read_at = o.read_at
+                 FROM other.pages o WHERE pages.page_id = o.page_id AND pages.page_id = ?",
+                [id],
+            )?;
+        }
+        Ok(MergeCounts {
+            batches,
+            pages,
+            pages_read: newly_read.len(),
+        })
+    })();
+    conn.execute_batch("DETACH other")?;
+    result
+}
+
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct MergeCounts {
+    pub batches: usize,
+    pub pages: usize,
+    pub pages_read: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_partition_pages() {
+        let ids: Vec<String> = (0..1000).map(|i| format!("{i:016x}")).collect();
+        let shards: Vec<Shard> = (1..=4).map(|i| Shard { index: i, count: 4 }).collect();
+        for id in &ids {
+            assert_eq!(shards.iter().filter(|s| s.contains(id)).count(), 1);
+        }
+        let sizes: Vec<usize> = shards
+            .iter()
+            .map(|s| ids.iter().filter(|id| s.contains(id)).count())
+            .collect();
+        assert!(sizes.iter().all(|&n| n > 180), "{sizes:?}");
+        assert!(Shard::parse("0/4").is_err());
+        assert!(Shard::parse("5/4").is_err());
+        assert_eq!(Shard::parse("2/4").unwrap(), Shard { index: 2, count: 4 });
+    }
+}

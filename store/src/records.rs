@@ -1,0 +1,144 @@
+//! Records in and out of the `records` table. Content columns are named after
+//! [`Field`]s, so the column list is derived, never retyped.
+
+use anyhow::{Context, Result};
+use duckdb::{types::Value, Connection};
+use ledgerline_schemas::{Field, Record, RecordType, Review, Source};
+
+/// Which records to read.
+#[derive(Debug, Clone, Default)]
+pub struct RecordFilter {
+    pub batch: Option<String>,
+}
+
+fn text(v: Option<String>) -> Value {
+    v.map_or(Value::Null, Value::Text)
+}
+
+/// Replaces the records of one page (idempotent: re-reading a page rewrites its rows).
+pub fn replace_page_records(conn: &Connection, page_id: &str, records: &[Record]) -> Result<()> {
+    conn.execute("DELETE FROM records WHERE page_id = ?", [page_id])?;
+    let columns: Vec<&str> = ["record_id", "batch_id", "page_id", "page_file", "row_no", "record_type"]
+        .into_iter()
+        .chain(Field::ALL.iter().map(|f| f.name()))
+        .chain(["person_id", "status", "confidence", "review", "extra_fields"])
+        .collect();
+    let placeholders = vec!["?"; columns.len()].join(", ");
+    let sql = format!("INSERT INTO records ({}) VALUES ({placeholders})", columns.join(", "));
+    let mut stmt = conn.prepare(&sql)?;
+    for r in records {
+        let mut values: Vec<Value> = vec![
+            Value::Text(r.record_id.clone()),
+            Value::Text(r.source.batch.clone()),
+            Value::Text(page_id.to_string()),
+            Value::Text(r.source.page.clone()),
+            Value::Int(r.source.row as i32),
+            Value::Text(r.record_type.as_str().to_string()),
+        ];
+        for f in Field::ALL {
+            values.push(match f {
+                Field::Age => r.fields.age.map_or(Value::Null, |a| Value::Int(a as i32)),
+                f => text(r.fields.get(*f)),
+            });
+        }
+        values.push(text(r.person_id.clone()));
+        values.push(Value::Text(r.review.status.as_str().to_string()));
+        values.push(Value::Text(serde_json::to_string(&r.confidence)?));
+        values.push(Value::Text(serde_json::to_string(&r.review)?));
+        values.push(Value::Text(serde_json::to_string(&r.extra_fields)?));
+        stmt.execute(duckdb::params_from_iter(values))
+            .with_context(|| format!("storing record {}", r.record_id))?;
+    }
+    Ok(())
+}
+
+/// Reads records in source order (page file, row).
+pub fn read_records(conn: &Connection, filter: &RecordFilter) -> Result<Vec<Record>> {
+    let content: Vec<&str> = Field::ALL.iter().map(|f| f.name()).collect();
+    let sql = format!(
+        "SELECT record_id, record_type, batch_id, page_file, row_no, person_id, status, \
+         CAST(confidence AS VARCHAR), CAST(review AS VARCHAR), CAST(extra_fields AS VARCHAR), {} \
+         FROM records WHERE (CAST(? AS VARCHAR) IS NULL OR batch_id = CAST(? AS VARCHAR)) ORDER BY batch_id, page_file, row_no",
+        content
+            .iter()
+            .map(|c| format!("CAST({c} AS VARCHAR)"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let batch = filter.batch.clone();
+    let rows = stmt.query_map(duckdb::params![batch, batch], |row| {
+        let mut texts: Vec<Option<String>> = Vec::with_capacity(10 + content.len());
+        for i in 0..10 + content.len() {
+            texts.push(if i == 4 {
+                row.get::<_, i32>(4).ok().map(|v| v.to_string())
+            } else {
+                row.get(i)?
+            });
+        }
+        Ok(texts)
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let t = row?;
+        let get = |i: usize| t[i].clone().unwrap_or_default();
+        let mut record = Record {
+            record_id: get(0),
+            record_type: if get(1) == "burial" {
+                RecordType::Burial
+            } else {
+                RecordType::Cremation
+            },
+            fields: Default::default(),
+            person_id: t[5].clone(),
+            source: Source {
+                batch: get(2),
+                page: get(3),
+                row: get(4).parse().unwrap_or(0),
+            },
+            confidence: serde_json::from_str(&get(7)).unwrap_or_default(),
+            review: serde_json::from_str::<Review>(&get(8)).unwrap_or_default(),
+            extra_fields: serde_json::from_str(&get(9)).unwrap_or_default(),
+        };
+        for (i, f) in Field::ALL.iter().enumerate() {
+            record
+                .fields
+                .set(*f, t[10 + i].as_deref())
+                .map_err(anyhow::Error::msg)?;
+        }
+        out.push(record);
+    }
+    Ok(out)
+}
+
+/// Writes records as Parquet through DuckDB's own writer: content columns typed as in
+/// the Arrow schema (dates as DATE), `source` as a struct, nested parts as JSON text.
+pub fn export_parquet(conn: &Connection, filter: &RecordFilter, path: &std::path::Path) -> Result<usize> {
+    let content: Vec<String> = Field::ALL
+        .iter()
+        .map(|f| {
+            if f.is_date() {
+                format!("TRY_CAST({0} AS DATE) AS {0}", f.name())
+            } else if *f == Field::Age {
+                format!("CAST({0} AS UINTEGER) AS {0}", f.name())
+            } else {
+                f.name().to_string()
+            }
+        })
+        .collect();
+    let batch_filter = match &filter.batch {
+        Some(b) => format!("WHERE batch_id = '{}'", b.replace('\'', "''")),
+        None => String::new(),
+    };
+    let target = path.to_string_lossy().replace('\'', "''");
+    let sql = format!(
+        "COPY (SELECT record_id, record_type, {}, person_id,
+                 {{'batch': batch_id, 'page': page_file, 'row': CAST(row_no AS UINTEGER)}} AS source,
+                 CAST(confidence AS VARCHAR) AS confidence, CAST(review AS VARCHAR) AS review,
+                 CAST(extra_fields AS VARCHAR) AS extra_fields
+              FROM records {batch_filter} ORDER BY batch_id, page_file, row_no)
+         TO '{target}' (FORMAT parquet)",
+        content.join(", ")
+    );
+    Ok(conn.execute(&sql, [])?)
+}

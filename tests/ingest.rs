@@ -1,0 +1,179 @@
+//! `ledgerline ingest`: good pages in, bad pages quarantined with a reason naming the
+//! file and the problem, the same image recorded once, re-runs change nothing, and two
+//! processes can work on one workspace at once.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use serde_json::Value;
+
+fn png_bytes(w: u32, h: u32) -> Vec<u8> {
+    let img = image::GrayImage::from_fn(w, h, |x, y| {
+        image::Luma([if (x / 20 + y / 20) % 7 == 0 { 0 } else { 255 }])
+    });
+    let mut buf = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut buf), image::ImageFormat::Png)
+        .unwrap();
+    buf
+}
+
+/// A small valid PNG whose header claims `w`×`h`: what a decompression bomb looks like
+/// before any pixel is read.
+fn png_claiming(w: u32, h: u32) -> Vec<u8> {
+    let mut b = png_bytes(300, 300);
+    // IHDR data starts at byte 16: width, height (big-endian); CRC after 13 data bytes.
+    b[16..20].copy_from_slice(&w.to_be_bytes());
+    b[20..24].copy_from_slice(&h.to_be_bytes());
+    let crc = crc32fast::hash(&b[12..29]);
+    b[29..33].copy_from_slice(&crc.to_be_bytes());
+    b
+}
+
+fn two_page_tiff(path: &Path) {
+    use tiff::encoder::{colortype, TiffEncoder};
+    let f = std::fs::File::create(path).unwrap();
+    let mut enc = TiffEncoder::new(f).unwrap();
+    for shade in [0u8, 60] {
+        let data: Vec<u8> = (0..400 * 300).map(|i| if i % 97 < 5 { shade } else { 255 }).collect();
+        enc.write_image::<colortype::Gray8>(400, 300, &data).unwrap();
+    }
+}
+
+fn reasons(report: &Value) -> Vec<(String, String)> {
+    report["quarantined"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| {
+            let file = Path::new(q["file"].as_str().unwrap())
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            (file, q["reason"].as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn good_and_bad_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let batch = dir.path().join("卷三 2012");
+    let pages = batch.join("pages");
+    std::fs::create_dir_all(&pages).unwrap();
+    let sample = sample_batch().join("pages/page-0001.png");
+    std::fs::copy(&sample, pages.join("page-0001.png")).unwrap();
+    std::fs::copy(&sample, pages.join("第一页 副本.png")).unwrap();
+    std::fs::copy(sample_batch().join("pages/page-0002.png"), pages.join("page-0002.png")).unwrap();
+    two_page_tiff(&pages.join("scan.tif"));
+    std::fs::write(pages.join("empty.png"), b"").unwrap();
+    let good = std::fs::read(&sample).unwrap();
+    std::fs::write(pages.join("truncated.png"), &good[..good.len() / 3]).unwrap();
+    std::fs::write(pages.join("report.png"), b"%PDF-1.4\n1 0 obj << >> endobj\n").unwrap();
+    std::fs::write(pages.join("notes.png"), b"this file is a plain text note\n").unwrap();
+    std::fs::write(pages.join("bomb.png"), png_claiming(100_000, 100_000)).unwrap();
+    std::fs::write(pages.join("sliver.png"), png_claiming(1, 100_000)).unwrap();
+    std::fs::write(pages.join("blank.png"), image_blank()).unwrap();
+    std::fs::write(pages.join("readme.txt"), b"not a page").unwrap();
+
+    let ws = dir.path().join("ws");
+    let report = run_json(&["ingest", s(&batch), "--workspace", s(&ws), "--json"]);
+    assert_eq!(report["manifest_inferred"], true);
+    assert_eq!(report["batch_id"], "卷三_2012");
+    let q = reasons(&report);
+    let reason_of = |f: &str| {
+        q.iter()
+            .find(|(n, _)| n == f)
+            .map(|(_, r)| r.clone())
+            .unwrap_or_else(|| panic!("{f} not quarantined: {q:?}"))
+    };
+    assert!(reason_of("empty.png").contains("empty"));
+    assert!(reason_of("truncated.png").contains("damaged or truncated"));
+    assert!(reason_of("report.png").contains("PDF"));
+    assert!(reason_of("notes.png").contains("text"));
+    assert!(reason_of("bomb.png").contains("decompression bomb"));
+    assert!(reason_of("sliver.png").contains("1×100000"));
+    assert!(reason_of("blank.png").contains("blank"));
+    assert!(reason_of("readme.txt").contains("not a page image"));
+    assert_eq!(q.len(), 8, "{q:?}");
+    // Two sample pages + two TIFF frames are good; the copy under another name is one page.
+    let dups: Vec<String> = report["duplicates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(dups.len(), 1, "{dups:?}");
+    assert_eq!(report["pages_new"].as_u64().unwrap(), 4 + 8);
+
+    let again = run_json(&["ingest", s(&batch), "--workspace", s(&ws), "--json"]);
+    assert_eq!(again["pages_new"], 0, "a re-run adds nothing: {again}");
+    assert_eq!(
+        again["pages_known"].as_u64().unwrap(),
+        report["files"].as_u64().unwrap() - 1
+    );
+
+    let status = run_json(&["status", "--workspace", s(&ws), "--json"]);
+    let b = &status["batches"][0];
+    assert_eq!(b["pages"].as_u64().unwrap(), 12);
+    assert_eq!(b["pages_quarantined"].as_u64().unwrap(), 8);
+}
+
+fn image_blank() -> Vec<u8> {
+    let img = image::GrayImage::from_pixel(800, 600, image::Luma([250]));
+    let mut buf = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut buf), image::ImageFormat::Png)
+        .unwrap();
+    buf
+}
+
+#[test]
+fn bad_manifest_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let batch = dir.path().join("b");
+    std::fs::create_dir_all(&batch).unwrap();
+    std::fs::write(batch.join("batch.toml"), "batch_id = \"b\"\nscan_dpi = \"high\"\n").unwrap();
+    let out = run_expect(&["ingest", s(&batch), "--workspace", s(&dir.path().join("ws"))], 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("batch.toml") && err.contains("scan_dpi"), "{err}");
+}
+
+#[test]
+fn two_processes_share_one_workspace() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    let mut batches = Vec::new();
+    for name in ["vol1", "vol2"] {
+        let b = dir.path().join(name);
+        std::fs::create_dir_all(&b).unwrap();
+        for n in 1..=3 {
+            let src = sample_batch().join(format!("pages/page-000{n}.png"));
+            // Bytes after IEND are ignored by decoders: distinct images per batch.
+            let mut bytes = std::fs::read(src).unwrap();
+            bytes.extend_from_slice(name.as_bytes());
+            std::fs::write(b.join(format!("p{n}.png")), bytes).unwrap();
+        }
+        batches.push(b);
+    }
+    let children: Vec<_> = batches
+        .iter()
+        .map(|b| {
+            std::process::Command::new(bin())
+                .args(["ingest", s(b), "--workspace", s(&ws), "--json"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let status = run_json(&["status", "--workspace", s(&ws), "--json"]);
+    let batches = status["batches"].as_array().unwrap();
+    assert_eq!(batches.len(), 2, "{status}");
+    assert!(batches.iter().all(|b| b["pages"] == 3), "{status}");
+}

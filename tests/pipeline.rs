@@ -1,0 +1,111 @@
+//! `ledgerline run` on the sample batch end to end: every truth row found, none
+//! invented, records exported in all three formats, re-runs change nothing, and sharded
+//! OCR merged equals one run.
+
+mod common;
+
+use common::*;
+use ledgerline_schemas::{Record, TruthRow};
+
+fn truth_rows() -> usize {
+    std::fs::read_to_string(sample_batch().join("truth.jsonl"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.is_empty())
+        .count()
+}
+
+#[test]
+fn sample_batch_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    let summary = run_json(&["run", s(&sample_batch()), "--workspace", s(&ws), "--json"]);
+    assert_eq!(summary["pages"], 3, "{summary}");
+    assert_eq!(summary["ocr"]["pages"], 3, "{summary}");
+    let records = summary["records"].as_u64().unwrap() as usize;
+    assert_eq!(records, truth_rows(), "one record per written row: {summary}");
+
+    // Scored against ground truth: rows all found, none invented; ID numbers, which
+    // carry their own checksum, mostly right (the accuracy bars live in `eval`).
+    let truth = s(&sample_batch().join("truth.jsonl")).to_string();
+    let report = run_json(&["eval", "--workspace", s(&ws), "--truth", &truth, "--json"]);
+    assert_eq!(report["rows_missed"], 0, "{report}");
+    assert_eq!(report["rows_invented"], 0, "{report}");
+    assert!(
+        report["fields"]["id_number"]["accuracy"].as_f64().unwrap() >= 0.8,
+        "{report}"
+    );
+    assert!(
+        report["fields"]["cremation_date"]["scored"].as_u64().unwrap() > 0,
+        "headers mapped: {report}"
+    );
+
+    // Re-running reads nothing again and stores nothing twice.
+    let again = run_json(&["run", s(&sample_batch()), "--workspace", s(&ws), "--json"]);
+    assert_eq!(again["ocr"]["pages"], 0, "{again}");
+    let status = run_json(&["status", "--workspace", s(&ws), "--json"]);
+    assert_eq!(status["batches"][0]["records"].as_u64().unwrap() as usize, records);
+
+    // Export: the same records in every format, provenance included.
+    let jsonl = dir.path().join("r.jsonl");
+    run_ok(&["export", "--workspace", s(&ws), "--format", "jsonl", "--out", s(&jsonl)]);
+    let exported: Vec<Record> = std::fs::read_to_string(&jsonl)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(exported.len(), records);
+    let truth: Vec<TruthRow> = std::fs::read_to_string(sample_batch().join("truth.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for r in &exported {
+        assert!(
+            truth.iter().any(|t| t.page == r.source.page && t.row == r.source.row),
+            "{:?}",
+            r.source
+        );
+        assert!(!r.confidence.is_empty(), "every record carries field confidences");
+    }
+    let csv = dir.path().join("r.csv");
+    run_ok(&["export", "--workspace", s(&ws), "--format", "csv", "--out", s(&csv)]);
+    let csv_text = std::fs::read_to_string(&csv).unwrap();
+    assert!(csv_text.starts_with('\u{feff}'), "CSV starts with a BOM for Excel");
+    assert_eq!(csv_text.lines().count(), records + 1);
+    let parquet = dir.path().join("r.parquet");
+    let out = run_json(&[
+        "export",
+        "--workspace",
+        s(&ws),
+        "--format",
+        "parquet",
+        "--out",
+        s(&parquet),
+        "--json",
+    ]);
+    assert_eq!(out["records"].as_u64().unwrap() as usize, records);
+    assert_eq!(&std::fs::read(&parquet).unwrap()[..4], b"PAR1");
+}
+
+#[test]
+fn sharded_ocr_merges_to_the_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut shards = Vec::new();
+    for i in 1..=2 {
+        let ws = dir.path().join(format!("shard{i}"));
+        run_ok(&["ingest", s(&sample_batch()), "--workspace", s(&ws)]);
+        let shard = format!("{i}/2");
+        run_ok(&["ocr", "--workspace", s(&ws), "--shard", &shard, "--jobs", "1"]);
+        shards.push(ws);
+    }
+    let merged = dir.path().join("merged");
+    run_ok(&["merge", s(&shards[0]), s(&shards[1]), "--workspace", s(&merged)]);
+    let status = run_json(&["status", "--workspace", s(&merged), "--json"]);
+    let b = &status["batches"][0];
+    assert_eq!(b["pages"], 3, "{status}");
+    assert_eq!(b["pages_read"], 3, "{status}");
+    assert_eq!(b["records"].as_u64().unwrap() as usize, truth_rows(), "{status}");
+    let bad = run_expect(&["ocr", "--workspace", s(&merged), "--shard", "3/2"], 2);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--shard"));
+}

@@ -1,0 +1,122 @@
+//! `ledgerline synth`: pages, manifest and truth; deterministic; every truth row valid.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::*;
+use ledgerline_schemas::{validate::is_acceptable, validate_fields, BatchManifest, TruthRow};
+use sha2::{Digest, Sha256};
+
+fn digests(dir: &std::path::Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for sub in ["", "pages"] {
+        for e in std::fs::read_dir(dir.join(sub)).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_file() {
+                let rel = p.strip_prefix(dir).unwrap().display().to_string();
+                out.insert(rel, hex::encode(Sha256::digest(std::fs::read(&p).unwrap())));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn eight_pages_with_manifest_and_valid_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x");
+    let summary = run_json(&["synth", s(&out), "--pages", "8", "--seed", "1", "--json"]);
+    assert_eq!(summary["pages"], 8);
+
+    let pages: Vec<_> = std::fs::read_dir(out.join("pages")).unwrap().collect();
+    assert_eq!(pages.len(), 8);
+    for n in 1..=8 {
+        let page = out.join(format!("pages/page-{n:04}.png"));
+        let (w, h) = image::image_dimensions(&page).unwrap();
+        assert_eq!((w, h), (3508, 2480), "A4 landscape at 300 dpi");
+    }
+
+    let manifest = BatchManifest::read(&out.join("batch.toml")).unwrap();
+    assert_eq!(manifest.scan_dpi, 300);
+
+    let truth: Vec<TruthRow> = std::fs::read_to_string(out.join("truth.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(truth.len() as u64, summary["rows"].as_u64().unwrap());
+    let mut per_page = BTreeMap::new();
+    for t in &truth {
+        *per_page.entry(t.page.clone()).or_insert(0) += 1;
+        let findings = validate_fields(&t.fields);
+        assert!(is_acceptable(&findings), "{}:{} invalid: {findings:#?}", t.page, t.row);
+    }
+    assert_eq!(per_page.len(), 8);
+    assert!(per_page.values().all(|&n| (15..=25).contains(&n)), "{per_page:?}");
+    // People recur across pages (cremation then burial, two volumes): dedupe needs that.
+    assert!(summary["persons_in_several_rows"].as_u64().unwrap() > 0);
+    let kinds: std::collections::BTreeSet<_> = truth.iter().map(|t| t.record_type).collect();
+    assert_eq!(kinds.len(), 2, "both cremation and burial pages");
+
+    // The CLI validator agrees.
+    run_ok(&["validate", s(&out.join("truth.jsonl"))]);
+}
+
+#[test]
+fn same_seed_same_files_other_seed_other_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a");
+    let b = dir.path().join("b");
+    let c = dir.path().join("c");
+    run_ok(&["synth", s(&a), "--pages", "2", "--seed", "42", "--rows", "15"]);
+    run_ok(&["synth", s(&b), "--pages", "2", "--seed", "42", "--rows", "15"]);
+    run_ok(&["synth", s(&c), "--pages", "2", "--seed", "43", "--rows", "15"]);
+    let (da, db, dc) = (digests(&a), digests(&b), digests(&c));
+    assert!(da.len() >= 5, "{da:?}");
+    assert_eq!(da, db);
+    assert_ne!(da.get("truth.jsonl"), dc.get("truth.jsonl"));
+    assert_ne!(da.get("pages/page-0001.png"), dc.get("pages/page-0001.png"));
+}
+
+#[test]
+fn one_template_and_bad_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("t");
+    run_ok(&[
+        "synth",
+        s(&out),
+        "--pages",
+        "1",
+        "--seed",
+        "3",
+        "--rows",
+        "15",
+        "--template",
+        "burial-b",
+    ]);
+    let m = BatchManifest::read(&out.join("batch.toml")).unwrap();
+    assert_eq!(m.ledger_type, ledgerline_schemas::LedgerType::Burial);
+
+    let bad = run_expect(&["synth", s(&out), "--pages", "1", "--template", "nope"], 2);
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("nope") && err.contains("cremation-a"), "{err}");
+}
+
+#[test]
+fn validate_reports_bad_rows_by_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("r.jsonl");
+    std::fs::write(
+        &f,
+        "{\"deceased_name\":\"王秀英\",\"death_date\":\"2012-02-31\"}\n{\"id_number\":\"340524198001010019\"}\n{\"deceased_name\":\"李四\"}\n",
+    )
+    .unwrap();
+    let out = run_expect(&["validate", s(&f), "--json"], 1);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["invalid"], 2);
+    assert_eq!(report["valid"], 1);
+    assert_eq!(report["problems"][0]["line"], 1);
+    assert_eq!(report["problems"][0]["findings"][0]["field"], "death_date");
+    assert_eq!(report["problems"][1]["findings"][0]["code"], "id_checksum");
+}
