@@ -32,7 +32,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         }
         // Hold the other workspace's lock too, so a shard still writing is not read half-way.
         let _other_lock = StoreLock::acquire(other_ws.root(), Duration::from_secs(120))?;
-        let counts = ws.transaction(|c| merge_from(c, &other_ws.db_path().to_string_lossy()))?;
+        let counts = ws.with_store(|c| merge_from(c, &other_ws.db_path().to_string_lossy()))?;
         if !a.json {
             println!(
                 "{}: {} batches, {} pages added, {} pages' readings taken",

@@ -49,7 +49,8 @@ CREATE TABLE cells (
 );
 
 -- Canonical records, one column per schema field (columnar, as DuckDB likes it), plus
--- the nested parts as JSON.
+-- the nested parts as JSON text (VARCHAR: DuckDB's JSON type needs an extension that
+-- would have to be downloaded at run time).
 CREATE TABLE records (
     record_id VARCHAR PRIMARY KEY,
     batch_id VARCHAR NOT NULL,
@@ -81,9 +82,9 @@ CREATE TABLE records (
     agency_name VARCHAR,
     person_id VARCHAR,
     status VARCHAR NOT NULL,               -- machine | needs_review | verified | rejected
-    confidence JSON,
-    review JSON,
-    extra_fields JSON,
+    confidence VARCHAR,
+    review VARCHAR,
+    extra_fields VARCHAR,
     created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
     UNIQUE (page_id, row_no)
 );

@@ -142,7 +142,8 @@ pub fn mark_unread(conn: &Connection, page_id: &str, what: Unread, reason: &str)
     Ok(())
 }
 
-/// Copies what another workspace (a shard's) holds into this one. Rows already here win;
+/// Copies what another workspace (a shard's) holds into this one, in one transaction of
+/// its own (call outside a transaction: DuckDB cannot detach inside one). Rows already here win;
 /// pages read there and not here take the other's reading.
 pub fn merge_from(conn: &Connection, other_db: &str) -> Result<MergeCounts> {
     // ATTACH takes no parameters: quote the path as a SQL string literal.
@@ -150,6 +151,7 @@ pub fn merge_from(conn: &Connection, other_db: &str) -> Result<MergeCounts> {
         "ATTACH '{}' AS other (READ_ONLY)",
         other_db.replace('\'', "''")
     ))?;
+    conn.execute_batch("BEGIN TRANSACTION")?;
     let result = (|| -> Result<MergeCounts> {
         // Pages read there and not here (absent, or only ingested here): take the
         // other's reading. Decided before copying page rows, which carry the status.
