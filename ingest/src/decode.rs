@@ -71,7 +71,6 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<Frame>, String> {
     if format == ImageFormat::Tiff {
         return decode_tiff(bytes);
     }
-    let reader = ImageReader::with_format(Cursor::new(bytes), format);
     // Dimensions first, without limits, so an oversized image gets our message, not the
     // decoder's generic "limits exceeded".
     let decoder_probe = ImageReader::with_format(Cursor::new(bytes), format);
@@ -79,7 +78,7 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<Frame>, String> {
         .into_dimensions()
         .map_err(|e| format!("cannot read the {format:?} header: {e}"))?;
     check_size(w, h)?;
-    let mut reader = reader;
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(limits());
     let image = reader
         .decode()
