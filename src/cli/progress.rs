@@ -45,7 +45,7 @@ impl Progress {
             Some(bar) => bar.inc(1),
             None if !quiet => {
                 let step = (self.total / 10).max(1);
-                if n % step == 0 || n == self.total {
+                if n.is_multiple_of(step) || n == self.total {
                     eprintln!(
                         "{}: {n}/{} ({:.1}s)",
                         self.label,

@@ -188,6 +188,10 @@ pub fn merge_from(conn: &Connection, other_db: &str) -> Result<MergeCounts> {
             pages_read: newly_read.len(),
         })
     })();
+    // Commit or roll back before detaching: DuckDB refuses to detach a database the
+    // open transaction has touched.
+    let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+    conn.execute_batch(end)?;
     conn.execute_batch("DETACH other")?;
     result
 }
