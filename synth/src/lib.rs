@@ -10,6 +10,7 @@ mod fonts;
 mod names;
 mod people;
 mod render;
+pub mod records;
 pub mod templates;
 
 use std::fs;

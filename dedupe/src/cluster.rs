@@ -1,0 +1,76 @@
+//! Clusters: connected components over accepted links, strongest links first, with a
+//! guard against chains: two clusters whose records carry different valid ID numbers
+//! (checksums pass, numbers differ) are different people and never merge, whatever
+//! chain of look-alike records lies between them.
+
+use crate::normalize::IdNo;
+
+pub struct Clusters {
+    parent: Vec<u32>,
+    /// The one valid ID number of a root's cluster, if any.
+    id: Vec<Option<[u8; 18]>>,
+}
+
+impl Clusters {
+    pub fn new(ids: impl Iterator<Item = Option<IdNo>>) -> Clusters {
+        let id: Vec<Option<[u8; 18]>> = ids.map(|i| i.filter(|i| i.valid).map(|i| i.bytes)).collect();
+        Clusters {
+            parent: (0..id.len() as u32).collect(),
+            id,
+        }
+    }
+
+    pub fn find(&mut self, mut x: u32) -> u32 {
+        while self.parent[x as usize] != x {
+            let grand = self.parent[self.parent[x as usize] as usize];
+            self.parent[x as usize] = grand;
+            x = grand;
+        }
+        x
+    }
+
+    /// Joins the clusters of `a` and `b`; false when their ID numbers conflict.
+    pub fn union(&mut self, a: u32, b: u32) -> bool {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra == rb {
+            return true;
+        }
+        let (ia, ib) = (self.id[ra as usize], self.id[rb as usize]);
+        if let (Some(x), Some(y)) = (ia, ib) {
+            if x != y {
+                return false;
+            }
+        }
+        // The smaller index becomes the root: deterministic whatever the link order.
+        let (root, child) = if ra < rb { (ra, rb) } else { (rb, ra) };
+        self.parent[child as usize] = root;
+        self.id[root as usize] = ia.or(ib);
+        true
+    }
+
+    /// Every record's cluster, named by the cluster's smallest record index.
+    pub fn assignments(&mut self) -> Vec<u32> {
+        (0..self.parent.len() as u32).map(|i| self.find(i)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conflicting_ids_never_chain() {
+        let a = IdNo::parse("34052419800101001X");
+        let b = IdNo::parse("110101195001011234").filter(|i| i.valid);
+        let b = b.or_else(|| {
+            // Make a valid second number whatever the check digit of the literal.
+            let first17 = "11010119500101123";
+            let check = ledgerline_schemas::id_number::check_char(first17).unwrap();
+            IdNo::parse(&format!("{first17}{check}"))
+        });
+        let mut c = Clusters::new([a, None, b].into_iter());
+        assert!(c.union(0, 1));
+        assert!(!c.union(1, 2), "the middle record must not join two ID numbers");
+        assert_eq!(c.assignments(), vec![0, 0, 2]);
+    }
+}

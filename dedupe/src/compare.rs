@@ -1,0 +1,327 @@
+//! Field comparisons: each field of a pair falls into one level, from "unknown" (a side
+//! is blank or a placeholder: no evidence either way) through "different" to "exact".
+//! Levels are small integers so a pair's whole comparison packs into one `u32`.
+
+use crate::normalize::{Day, IdNo, Prepared};
+
+/// The compared fields, in pattern order (4 bits each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CompareField {
+    Name,
+    IdNumber,
+    BirthDate,
+    DeathDate,
+    Gender,
+    Address,
+    FamilyName,
+}
+
+impl CompareField {
+    pub const ALL: [CompareField; 7] = [
+        CompareField::Name,
+        CompareField::IdNumber,
+        CompareField::BirthDate,
+        CompareField::DeathDate,
+        CompareField::Gender,
+        CompareField::Address,
+        CompareField::FamilyName,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            CompareField::Name => "deceased_name",
+            CompareField::IdNumber => "id_number",
+            CompareField::BirthDate => "birth_date",
+            CompareField::DeathDate => "death_date",
+            CompareField::Gender => "gender",
+            CompareField::Address => "household_address",
+            CompareField::FamilyName => "family_name",
+        }
+    }
+
+    /// The level labels, index = level; level 0 is always "unknown".
+    pub fn levels(self) -> &'static [&'static str] {
+        match self {
+            CompareField::Name => &[
+                "unknown",
+                "different",
+                "one character different",
+                "same pinyin, look-alike or placeholder",
+                "exact",
+            ],
+            CompareField::IdNumber => &[
+                "unknown",
+                "different",
+                "two characters, a checksum failing",
+                "one character (OCR confusion or transposition)",
+                "exact",
+            ],
+            CompareField::BirthDate | CompareField::DeathDate => &[
+                "unknown",
+                "different",
+                "within a year",
+                "day/month swapped or one digit off",
+                "exact",
+            ],
+            CompareField::Gender => &["unknown", "different", "same"],
+            CompareField::Address | CompareField::FamilyName => &["unknown", "different", "similar", "exact"],
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Character groups OCR (and hurried keyers) confuse in names.
+const LOOKALIKES: &[&str] = &[
+    "己已巳", "未末", "戊戌戍", "与写", "土士", "日曰", "人入八", "王玉主", "大太犬", "天夭", "千干于",
+    "田由甲申", "贝见", "兰兰", "凤风", "春舂", "刀力", "木本术", "白自", "今令", "免兔", "候侯", "壁璧",
+    "梁粱", "淑椒", "秀季", "英荚", "华毕", "莲连", "玲铃", "娟涓", "芳方", "兴举",
+];
+
+/// Each look-alike character with its group number, sorted for binary search.
+fn lookalike_table() -> &'static [(char, u16)] {
+    static TABLE: std::sync::OnceLock<Vec<(char, u16)>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t: Vec<(char, u16)> = LOOKALIKES
+            .iter()
+            .enumerate()
+            .flat_map(|(g, chars)| chars.chars().map(move |c| (c, g as u16)))
+            .collect();
+        t.sort_unstable();
+        t
+    })
+}
+
+fn lookalike(a: char, b: char) -> bool {
+    let t = lookalike_table();
+    let groups = |c: char| {
+        let start = t.partition_point(|e| e.0 < c);
+        t[start..].iter().take_while(move |e| e.0 == c).map(|e| e.1)
+    };
+    groups(a).any(|ga| groups(b).any(|gb| ga == gb))
+}
+
+/// Digit confusions of print OCR (3↔8, 1↔7, 0↔6↔8, 5↔6 ...) plus X for the check digit.
+const DIGIT_CONFUSIONS: &[(u8, u8)] = &[
+    (b'3', b'8'),
+    (b'1', b'7'),
+    (b'0', b'8'),
+    (b'6', b'8'),
+    (b'0', b'6'),
+    (b'5', b'6'),
+    (b'5', b'3'),
+    (b'2', b'7'),
+    (b'1', b'4'),
+    (b'9', b'8'),
+    (b'0', b'9'),
+    (b'X', b'8'),
+    (b'X', b'4'),
+];
+
+/// A pair of names compared character by character, `?` matching anything.
+pub fn compare_name(a: &str, b: &str) -> u8 {
+    if blank(a) || blank(b) {
+        return 0;
+    }
+    if a == b {
+        return 4;
+    }
+    // No allocation: names are a few characters and this runs for every candidate pair.
+    let (na, nb) = (a.chars().count(), b.chars().count());
+    if na == nb {
+        let mut soft = 0; // placeholder or look-alike positions
+        let mut hard = 0;
+        for (x, y) in a.chars().zip(b.chars()) {
+            if x == y {
+                continue;
+            }
+            if x == '?' || y == '?' || lookalike(x, y) {
+                soft += 1;
+            } else {
+                hard += 1;
+            }
+        }
+        return match (hard, soft) {
+            (0, 0..=1) => 3,
+            (1, 0) => 2,
+            (0, 2) if na >= 3 => 2,
+            _ => 1,
+        };
+    }
+    // One character more or less (a dropped or doubled character).
+    if na.abs_diff(nb) == 1 && na.min(nb) >= 2 && strsim::levenshtein(a, b) == 1 {
+        return 2;
+    }
+    1
+}
+
+/// Names whose pinyin agrees (homophones typed for untypable characters) count as
+/// "same pinyin": checked after the character comparison says "different" or "one off".
+pub fn compare_name_with_pinyin(a: &Prepared, b: &Prepared) -> u8 {
+    let level = compare_name(&a.name, &b.name);
+    if (level == 1 || level == 2) && a.pinyin == b.pinyin {
+        return 3;
+    }
+    level
+}
+
+fn confusable(x: u8, y: u8) -> bool {
+    DIGIT_CONFUSIONS.iter().any(|&(p, q)| (p == x && q == y) || (p == y && q == x))
+}
+
+pub fn compare_id(a: Option<IdNo>, b: Option<IdNo>) -> u8 {
+    let (Some(a), Some(b)) = (a, b) else { return 0 };
+    // The check character of a first-generation number is unknown ('?').
+    let same = |i: usize| a.bytes[i] == b.bytes[i] || (i == 17 && (a.bytes[i] == b'?' || b.bytes[i] == b'?'));
+    let mut diffs = [0usize; 2];
+    let mut n = 0;
+    for i in (0..18).filter(|&i| !same(i)) {
+        if n < 2 {
+            diffs[n] = i;
+        }
+        n += 1;
+    }
+    let [i, j] = diffs;
+    let transposed = n == 2 && j == i + 1 && a.bytes[i] == b.bytes[j] && a.bytes[j] == b.bytes[i];
+    match n {
+        0 => 4,
+        1 if confusable(a.bytes[i], b.bytes[i]) || !(a.valid && b.valid) => 3,
+        2 if transposed => 3,
+        // Birth-date digits agreeing is not counted here: birth_date already counts it.
+        2 if !(a.valid && b.valid) => 2,
+        _ => 1,
+    }
+}
+
+pub fn compare_date(a: Option<Day>, b: Option<Day>) -> u8 {
+    let (Some(a), Some(b)) = (a, b) else { return 0 };
+    if a.ymd == b.ymd {
+        return 4;
+    }
+    let (ya, ma, da) = (a.ymd / 10_000, a.ymd / 100 % 100, a.ymd % 100);
+    let (yb, mb, db) = (b.ymd / 10_000, b.ymd / 100 % 100, b.ymd % 100);
+    let swapped = ya == yb && ma == db && da == mb;
+    let digits_off = digit_differences(a.ymd, b.ymd) == 1;
+    if swapped || digits_off || (a.days - b.days).abs() == 1 {
+        return 3;
+    }
+    if (a.days - b.days).abs() <= 366 {
+        return 2;
+    }
+    1
+}
+
+fn digit_differences(mut a: u32, mut b: u32) -> u32 {
+    let mut n = 0;
+    for _ in 0..8 {
+        n += u32::from(a % 10 != b % 10);
+        a /= 10;
+        b /= 10;
+    }
+    n
+}
+
+pub fn compare_gender(a: u8, b: u8) -> u8 {
+    match (a, b) {
+        (0, _) | (_, 0) => 0,
+        _ if a == b => 2,
+        _ => 1,
+    }
+}
+
+fn blank(s: &str) -> bool {
+    s.is_empty() || s.chars().all(|c| c == '?')
+}
+
+/// Addresses: exact, similar (Jaro-Winkler ≥ 0.88), different.
+pub fn compare_address(a: &str, b: &str) -> u8 {
+    if blank(a) || blank(b) {
+        return 0;
+    }
+    if a == b {
+        return 3;
+    }
+    if strsim::jaro_winkler(a, b) >= 0.88 {
+        return 2;
+    }
+    1
+}
+
+/// Family members' names: exact, one character off or look-alike, different.
+pub fn compare_family(a: &str, b: &str) -> u8 {
+    match compare_name(a, b) {
+        0 => 0,
+        4 => 3,
+        2 | 3 => 2,
+        _ => 1,
+    }
+}
+
+/// A pair's levels, 4 bits a field in [`CompareField::ALL`] order.
+pub type Pattern = u32;
+
+pub fn compare(a: &Prepared, b: &Prepared) -> Pattern {
+    let levels = [
+        compare_name_with_pinyin(a, b),
+        compare_id(a.id, b.id),
+        compare_date(a.birth, b.birth),
+        compare_date(a.death, b.death),
+        compare_gender(a.gender, b.gender),
+        compare_address(&a.address, &b.address),
+        compare_family(&a.family, &b.family),
+    ];
+    levels.iter().enumerate().fold(0, |p, (i, &l)| p | (u32::from(l) << (4 * i)))
+}
+
+pub fn level(pattern: Pattern, field: CompareField) -> u8 {
+    ((pattern >> (4 * field.index())) & 0xf) as u8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(s: &str) -> Option<IdNo> {
+        IdNo::parse(s)
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(compare_name("王秀英", "王秀英"), 4);
+        assert_eq!(compare_name("王秀英", "王?英"), 3);
+        assert_eq!(compare_name("王秀英", "王秀荚"), 3);
+        assert_eq!(compare_name("蒋经国", "蒋纬国"), 2);
+        assert_eq!(compare_name("王秀英", "李建国"), 1);
+        assert_eq!(compare_name("?", "李建国"), 0);
+    }
+
+    #[test]
+    fn ids() {
+        let a = id("34052419800101001X");
+        assert_eq!(compare_id(a, a), 4);
+        // 3 read as 8 in the address part: confusable.
+        assert_eq!(compare_id(a, id("84052419800101001X")), 3);
+        // Transposed digits.
+        assert_eq!(compare_id(a, id("34052419800110001X")), 3);
+        // Same birth date, other person.
+        assert_eq!(compare_id(a, id("370112198001015678")), 1);
+        // Two slips, the checksum says at least one side is wrong.
+        assert_eq!(compare_id(a, id("34052419800101791X")), 2);
+        // Two differences and both checksums pass: two people.
+        assert_eq!(compare_id(a, id("34052419800101781X")), 1);
+        assert_eq!(compare_id(a, None), 0);
+    }
+
+    #[test]
+    fn dates() {
+        let d = |s: &str| Day::parse(s);
+        assert_eq!(compare_date(d("2013-03-05"), d("2013-03-05")), 4);
+        assert_eq!(compare_date(d("2013-03-05"), d("2013-05-03")), 3);
+        assert_eq!(compare_date(d("2013-03-05"), d("2013-03-08")), 3);
+        assert_eq!(compare_date(d("2013-03-05"), d("2013-09-20")), 2);
+        assert_eq!(compare_date(d("2013-03-05"), d("2016-09-20")), 1);
+    }
+}

@@ -1,0 +1,245 @@
+//! Record linkage for ledger records: which rows are the same death.
+//!
+//! [`link`] runs the whole method over prepared records: blocking
+//! ([`blocking::candidate_pairs`]), field comparisons ([`compare`]), a Fellegi–Sunter
+//! model fitted without labels ([`model`]), and guarded clustering ([`cluster`]). Every
+//! scored pair can be explained field by field ([`Linkage::explain`]).
+
+pub mod blocking;
+pub mod cluster;
+pub mod compare;
+pub mod metrics;
+pub mod model;
+pub mod normalize;
+pub mod persons;
+
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::time::Instant;
+
+pub use blocking::Scope;
+use blocking::{candidate_pairs, unpack, RuleStats};
+use compare::{compare, level, CompareField, Pattern};
+pub use model::{probability, Model};
+pub use normalize::Prepared;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Settings {
+    /// Pairs at or above this match probability are linked automatically.
+    pub link_threshold: f64,
+    /// Pairs at or above this (and below `link_threshold`) go to human review.
+    pub review_threshold: f64,
+    pub max_block: usize,
+    /// Random pairs drawn to estimate `u`.
+    pub u_samples: usize,
+    pub em_iterations: usize,
+    pub seed: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            link_threshold: 0.99,
+            review_threshold: 0.5,
+            max_block: blocking::DEFAULT_MAX_BLOCK,
+            u_samples: 1_000_000,
+            em_iterations: 100,
+            seed: 0x1ed6_e41e,
+        }
+    }
+}
+
+/// A scored candidate pair (record indexes into the linked slice, `a < b`).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct ScoredPair {
+    pub a: u32,
+    pub b: u32,
+    pub pattern: Pattern,
+    pub weight: f64,
+    pub probability: f64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Stats {
+    pub records: usize,
+    pub candidate_pairs: u64,
+    pub rules: Vec<RuleStats>,
+    pub links: usize,
+    pub review_pairs: usize,
+    /// Links refused because they would join two different valid ID numbers.
+    pub refused_links: usize,
+    pub clusters: usize,
+    pub duplicate_records: usize,
+    pub seconds_blocking: f64,
+    pub seconds_training: f64,
+    pub seconds_scoring: f64,
+    pub seconds_clustering: f64,
+}
+
+pub struct Linkage {
+    /// Each record's cluster: the smallest record index in it.
+    pub cluster_of: Vec<u32>,
+    pub links: Vec<ScoredPair>,
+    pub review: Vec<ScoredPair>,
+    pub refused: Vec<ScoredPair>,
+    pub model: Model,
+    pub stats: Stats,
+    name_tf: Vec<f32>,
+}
+
+/// How one field moved a pair's weight.
+#[derive(Debug, Clone, Serialize)]
+pub struct FieldEvidence {
+    pub field: &'static str,
+    pub comparison: &'static str,
+    pub weight: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Explanation {
+    pub prior_weight: f64,
+    pub fields: Vec<FieldEvidence>,
+    /// Added to an exact name match: negative for common names, positive for rare ones.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name_frequency_adjustment: Option<f64>,
+    pub match_weight: f64,
+    pub match_probability: f64,
+}
+
+impl Linkage {
+    pub fn explain(&self, pair: &ScoredPair) -> Explanation {
+        let fields = CompareField::ALL
+            .iter()
+            .map(|&f| {
+                let l = level(pair.pattern, f);
+                FieldEvidence {
+                    field: f.name(),
+                    comparison: f.levels()[l as usize],
+                    weight: self.model.field_weight(f, l),
+                }
+            })
+            .collect();
+        let adjustment = (level(pair.pattern, CompareField::Name) == 4)
+            .then(|| self.model.name_tf_adjustment(f64::from(self.name_tf[pair.a as usize])));
+        Explanation {
+            prior_weight: self.model.prior_weight(),
+            fields,
+            name_frequency_adjustment: adjustment,
+            match_weight: pair.weight,
+            match_probability: pair.probability,
+        }
+    }
+}
+
+/// Share of records bearing each record's (folded) name.
+fn name_frequencies(records: &[Prepared]) -> Vec<f32> {
+    let mut counts: HashMap<&str, u32> = HashMap::with_capacity(records.len());
+    for r in records.iter().filter(|r| r.name_known()) {
+        *counts.entry(r.name.as_str()).or_default() += 1;
+    }
+    let n = records.len().max(1) as f32;
+    records
+        .iter()
+        .map(|r| counts.get(r.name.as_str()).map_or(0.0, |&c| c as f32 / n))
+        .collect()
+}
+
+/// Links `records`: candidate pairs, model, scores, clusters.
+pub fn link(records: &[Prepared], settings: &Settings, scope: Scope) -> Linkage {
+    let t = Instant::now();
+    let (pairs, rules) = candidate_pairs(records, settings.max_block, scope);
+    let seconds_blocking = t.elapsed().as_secs_f64();
+
+    let t = Instant::now();
+    let patterns: Vec<Pattern> = pairs
+        .par_iter()
+        .map(|&p| {
+            let (a, b) = unpack(p);
+            compare(&records[a as usize], &records[b as usize])
+        })
+        .collect();
+    let histogram = patterns
+        .par_iter()
+        .fold(HashMap::new, |mut h: HashMap<Pattern, u64>, &p| {
+            *h.entry(p).or_default() += 1;
+            h
+        })
+        .reduce(HashMap::new, |mut a, b| {
+            for (k, v) in b {
+                *a.entry(k).or_default() += v;
+            }
+            a
+        });
+    let u = model::estimate_u(records, settings.u_samples, settings.seed);
+    let model = model::fit(&histogram, u, settings.em_iterations);
+    let name_tf = name_frequencies(records);
+    let seconds_training = t.elapsed().as_secs_f64();
+
+    let t = Instant::now();
+    let weights: HashMap<Pattern, f64> = histogram.keys().map(|&p| (p, model.weight(p))).collect();
+    let mut scored: Vec<ScoredPair> = pairs
+        .par_iter()
+        .zip(patterns.par_iter())
+        .filter_map(|(&p, &pattern)| {
+            let (a, b) = unpack(p);
+            let mut weight = weights[&pattern];
+            if level(pattern, CompareField::Name) == 4 {
+                weight += model.name_tf_adjustment(f64::from(name_tf[a as usize]));
+            }
+            let probability = probability(weight);
+            (probability >= settings.review_threshold).then_some(ScoredPair {
+                a,
+                b,
+                pattern,
+                weight,
+                probability,
+            })
+        })
+        .collect();
+    let seconds_scoring = t.elapsed().as_secs_f64();
+
+    let t = Instant::now();
+    // Strongest evidence first, so a chain's weak link is the one the guard refuses.
+    scored.par_sort_unstable_by(|x, y| y.weight.total_cmp(&x.weight).then((x.a, x.b).cmp(&(y.a, y.b))));
+    let mut clusters = cluster::Clusters::new(records.iter().map(|r| r.id));
+    let (mut links, mut review, mut refused) = (Vec::new(), Vec::new(), Vec::new());
+    for pair in scored {
+        if pair.probability < settings.link_threshold {
+            review.push(pair);
+        } else if clusters.union(pair.a, pair.b) {
+            links.push(pair);
+        } else {
+            refused.push(pair);
+        }
+    }
+    let cluster_of = clusters.assignments();
+    // A review pair already inside one cluster needs no one's time.
+    review.retain(|p| cluster_of[p.a as usize] != cluster_of[p.b as usize]);
+    let seconds_clustering = t.elapsed().as_secs_f64();
+
+    let roots = cluster_of.iter().enumerate().filter(|(i, &c)| *i as u32 == c).count();
+    let stats = Stats {
+        records: records.len(),
+        candidate_pairs: pairs.len() as u64,
+        rules,
+        links: links.len(),
+        review_pairs: review.len(),
+        refused_links: refused.len(),
+        clusters: roots,
+        duplicate_records: records.len() - roots,
+        seconds_blocking,
+        seconds_training,
+        seconds_scoring,
+        seconds_clustering,
+    };
+    Linkage {
+        cluster_of,
+        links,
+        review,
+        refused,
+        model,
+        stats,
+        name_tf,
+    }
+}
