@@ -5,6 +5,7 @@
 use rayon::prelude::*;
 use std::hash::{Hash, Hasher};
 
+use crate::compare::CompareField::{self, *};
 use crate::normalize::Prepared;
 
 /// Blocks larger than this (a name and a date a few hundred records share) are skipped:
@@ -15,6 +16,9 @@ pub const DEFAULT_MAX_BLOCK: usize = 400;
 pub struct Rule {
     pub name: &'static str,
     keys: fn(&Prepared, &mut dyn FnMut(u64)),
+    /// Fields whose `m` this rule's pairs can train (see [`crate::model::fit`]): those it
+    /// does not block on, directly or through the ID number's birth-date digits.
+    pub trains: &'static [CompareField],
 }
 
 fn hash(parts: impl Hash) -> u64 {
@@ -31,6 +35,7 @@ pub const RULES: &[Rule] = &[
         // agree whenever the numbers differ in one character: a deletion-neighbourhood
         // idea with three keys instead of eighteen.
         name: "id_number (one character may differ)",
+        trains: &[Name, DeathDate, Gender, Address, FamilyName],
         keys: |p, emit| {
             if let Some(id) = p.id {
                 let (a, b, c) = (&id.bytes[..6], &id.bytes[6..12], &id.bytes[12..]);
@@ -42,6 +47,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         name: "birth_date + surname",
+        trains: &[],
         keys: |p, emit| {
             if let (Some(b), Some(s)) = (p.birth, p.surname()) {
                 emit(hash((4u8, b.ymd, s)));
@@ -50,6 +56,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         name: "death_date + name pinyin",
+        trains: &[IdNumber, BirthDate, Gender, Address, FamilyName],
         keys: |p, emit| {
             if let Some(d) = p.death {
                 if p.name_known() {
@@ -60,6 +67,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         name: "name + birth year",
+        trains: &[],
         keys: |p, emit| {
             if let Some(b) = p.birth {
                 if p.name_known() {
@@ -70,6 +78,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         name: "birth_date + death_date",
+        trains: &[Name, IdNumber, Gender, Address, FamilyName],
         keys: |p, emit| {
             if let (Some(b), Some(d)) = (p.birth, p.death) {
                 emit(hash((7u8, b.ymd, d.ymd)));
@@ -102,9 +111,15 @@ pub enum Scope<'a> {
     Touching(&'a [bool]),
 }
 
-/// The distinct candidate pairs over all rules, sorted, and what each rule produced.
-pub fn candidate_pairs(records: &[Prepared], max_block: usize, scope: Scope) -> (Vec<u64>, Vec<RuleStats>) {
-    let mut all: Vec<u64> = Vec::new();
+/// Candidate pairs: each rule's, and the distinct pairs over all rules, sorted.
+pub struct Candidates {
+    pub all: Vec<u64>,
+    pub by_rule: Vec<Vec<u64>>,
+    pub stats: Vec<RuleStats>,
+}
+
+pub fn candidate_pairs(records: &[Prepared], max_block: usize, scope: Scope) -> Candidates {
+    let mut by_rule = Vec::new();
     let mut stats = Vec::new();
     for rule in RULES {
         let mut keyed: Vec<(u64, u32)> = records
@@ -146,11 +161,12 @@ pub fn candidate_pairs(records: &[Prepared], max_block: usize, scope: Scope) -> 
             pairs: pairs.len() as u64,
             blocks_skipped: skipped,
         });
-        all.extend(pairs);
+        by_rule.push(pairs);
     }
+    let mut all: Vec<u64> = by_rule.concat();
     all.par_sort_unstable();
     all.dedup();
-    (all, stats)
+    Candidates { all, by_rule, stats }
 }
 
 #[cfg(test)]
@@ -175,8 +191,7 @@ mod tests {
             rec("乙", "34052419830101001X", "1990-01-01", "2014-01-01"),
             rec("丙", "110101195001011234", "1950-01-01", "2015-01-01"),
         ];
-        let (pairs, _) = candidate_pairs(&r, DEFAULT_MAX_BLOCK, Scope::All);
-        assert_eq!(pairs, vec![pack(0, 1)]);
+        assert_eq!(candidate_pairs(&r, DEFAULT_MAX_BLOCK, Scope::All).all, vec![pack(0, 1)]);
     }
 
     #[test]
@@ -185,9 +200,8 @@ mod tests {
             rec("王秀英", "", "1940-02-03", "2013-05-06"),
             rec("汪秀荚", "", "1940-02-03", "2013-05-06"),
         ];
-        let (pairs, _) = candidate_pairs(&r, DEFAULT_MAX_BLOCK, Scope::All);
-        assert_eq!(pairs, vec![pack(0, 1)]);
-        let (none, _) = candidate_pairs(&r, DEFAULT_MAX_BLOCK, Scope::Touching(&[false, false]));
-        assert!(none.is_empty());
+        assert_eq!(candidate_pairs(&r, DEFAULT_MAX_BLOCK, Scope::All).all, vec![pack(0, 1)]);
+        let none = candidate_pairs(&r, DEFAULT_MAX_BLOCK, Scope::Touching(&[false, false]));
+        assert!(none.all.is_empty());
     }
 }

@@ -1,7 +1,8 @@
 //! Clusters: connected components over accepted links, strongest links first, with a
 //! guard against chains: two clusters whose records carry different valid ID numbers
 //! (checksums pass, numbers differ) are different people and never merge, whatever
-//! chain of look-alike records lies between them.
+//! chain of look-alike records lies between them; nor do clusters holding two records a
+//! reviewer marked as different people.
 
 use crate::normalize::IdNo;
 
@@ -9,14 +10,17 @@ pub struct Clusters {
     parent: Vec<u32>,
     /// The one valid ID number of a root's cluster, if any.
     id: Vec<Option<[u8; 18]>>,
+    /// Record pairs reviewers said are different people.
+    apart: Vec<(u32, u32)>,
 }
 
 impl Clusters {
-    pub fn new(ids: impl Iterator<Item = Option<IdNo>>) -> Clusters {
+    pub fn new(ids: impl Iterator<Item = Option<IdNo>>, apart: &[(u32, u32)]) -> Clusters {
         let id: Vec<Option<[u8; 18]>> = ids.map(|i| i.filter(|i| i.valid).map(|i| i.bytes)).collect();
         Clusters {
             parent: (0..id.len() as u32).collect(),
             id,
+            apart: apart.to_vec(),
         }
     }
 
@@ -29,23 +33,43 @@ impl Clusters {
         x
     }
 
-    /// Joins the clusters of `a` and `b`; false when their ID numbers conflict.
+    /// Joins the clusters of `a` and `b`; false when their ID numbers conflict or a
+    /// reviewer kept two of their records apart.
     pub fn union(&mut self, a: u32, b: u32) -> bool {
         let (ra, rb) = (self.find(a), self.find(b));
         if ra == rb {
             return true;
         }
-        let (ia, ib) = (self.id[ra as usize], self.id[rb as usize]);
-        if let (Some(x), Some(y)) = (ia, ib) {
+        if let (Some(x), Some(y)) = (self.id[ra as usize], self.id[rb as usize]) {
             if x != y {
                 return false;
             }
         }
+        for i in 0..self.apart.len() {
+            let (x, y) = self.apart[i];
+            let (rx, ry) = (self.find(x), self.find(y));
+            if (rx == ra && ry == rb) || (rx == rb && ry == ra) {
+                return false;
+            }
+        }
+        self.join(ra, rb);
+        true
+    }
+
+    /// Joins two clusters a reviewer said are one person, whatever the guard says.
+    pub fn force_union(&mut self, a: u32, b: u32) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra != rb {
+            self.join(ra, rb);
+        }
+    }
+
+    fn join(&mut self, ra: u32, rb: u32) {
+        let (ia, ib) = (self.id[ra as usize], self.id[rb as usize]);
         // The smaller index becomes the root: deterministic whatever the link order.
         let (root, child) = if ra < rb { (ra, rb) } else { (rb, ra) };
         self.parent[child as usize] = root;
         self.id[root as usize] = ia.or(ib);
-        true
     }
 
     /// Every record's cluster, named by the cluster's smallest record index.
@@ -68,9 +92,18 @@ mod tests {
             let check = ledgerline_schemas::id_number::check_char(first17).unwrap();
             IdNo::parse(&format!("{first17}{check}"))
         });
-        let mut c = Clusters::new([a, None, b].into_iter());
+        let mut c = Clusters::new([a, None, b].into_iter(), &[]);
         assert!(c.union(0, 1));
         assert!(!c.union(1, 2), "the middle record must not join two ID numbers");
         assert_eq!(c.assignments(), vec![0, 0, 2]);
+    }
+
+    #[test]
+    fn reviewers_decisions_hold() {
+        let mut c = Clusters::new([None, None, None, None].into_iter(), &[(0, 2)]);
+        assert!(c.union(0, 1));
+        assert!(!c.union(1, 2), "0 and 2 were marked different");
+        c.force_union(2, 3);
+        assert_eq!(c.assignments(), vec![0, 0, 2, 2]);
     }
 }

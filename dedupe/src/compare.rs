@@ -76,9 +76,39 @@ impl CompareField {
 
 /// Character groups OCR (and hurried keyers) confuse in names.
 const LOOKALIKES: &[&str] = &[
-    "己已巳", "未末", "戊戌戍", "与写", "土士", "日曰", "人入八", "王玉主", "大太犬", "天夭", "千干于",
-    "田由甲申", "贝见", "兰兰", "凤风", "春舂", "刀力", "木本术", "白自", "今令", "免兔", "候侯", "壁璧",
-    "梁粱", "淑椒", "秀季", "英荚", "华毕", "莲连", "玲铃", "娟涓", "芳方", "兴举",
+    "己已巳",
+    "未末",
+    "戊戌戍",
+    "与写",
+    "土士",
+    "日曰",
+    "人入八",
+    "王玉主",
+    "大太犬",
+    "天夭",
+    "千干于",
+    "田由甲申",
+    "贝见",
+    "兰兰",
+    "凤风",
+    "春舂",
+    "刀力",
+    "木本术",
+    "白自",
+    "今令",
+    "免兔",
+    "候侯",
+    "壁璧",
+    "梁粱",
+    "淑椒",
+    "秀季",
+    "英荚",
+    "华毕",
+    "莲连",
+    "玲铃",
+    "娟涓",
+    "芳方",
+    "兴举",
 ];
 
 /// Each look-alike character with its group number, sorted for binary search.
@@ -169,7 +199,9 @@ pub fn compare_name_with_pinyin(a: &Prepared, b: &Prepared) -> u8 {
 }
 
 fn confusable(x: u8, y: u8) -> bool {
-    DIGIT_CONFUSIONS.iter().any(|&(p, q)| (p == x && q == y) || (p == y && q == x))
+    DIGIT_CONFUSIONS
+        .iter()
+        .any(|&(p, q)| (p == x && q == y) || (p == y && q == x))
 }
 
 pub fn compare_id(a: Option<IdNo>, b: Option<IdNo>) -> u8 {
@@ -273,7 +305,10 @@ pub fn compare(a: &Prepared, b: &Prepared) -> Pattern {
         compare_address(&a.address, &b.address),
         compare_family(&a.family, &b.family),
     ];
-    levels.iter().enumerate().fold(0, |p, (i, &l)| p | (u32::from(l) << (4 * i)))
+    levels
+        .iter()
+        .enumerate()
+        .fold(0, |p, (i, &l)| p | (u32::from(l) << (4 * i)))
 }
 
 pub fn level(pattern: Pattern, field: CompareField) -> u8 {

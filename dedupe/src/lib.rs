@@ -67,7 +67,8 @@ pub struct Stats {
     pub rules: Vec<RuleStats>,
     pub links: usize,
     pub review_pairs: usize,
-    /// Links refused because they would join two different valid ID numbers.
+    /// Links refused because they would join two different valid ID numbers, or two
+    /// records a reviewer marked different.
     pub refused_links: usize,
     pub clusters: usize,
     pub duplicate_records: usize,
@@ -145,10 +146,18 @@ fn name_frequencies(records: &[Prepared]) -> Vec<f32> {
         .collect()
 }
 
+/// What reviewers decided about pairs (record indexes): these override the model.
+#[derive(Debug, Clone, Default)]
+pub struct Decisions {
+    pub same: Vec<(u32, u32)>,
+    pub different: Vec<(u32, u32)>,
+}
+
 /// Links `records`: candidate pairs, model, scores, clusters.
-pub fn link(records: &[Prepared], settings: &Settings, scope: Scope) -> Linkage {
+pub fn link(records: &[Prepared], settings: &Settings, scope: Scope, decisions: &Decisions) -> Linkage {
     let t = Instant::now();
-    let (pairs, rules) = candidate_pairs(records, settings.max_block, scope);
+    let candidates = candidate_pairs(records, settings.max_block, scope);
+    let pairs = &candidates.all;
     let seconds_blocking = t.elapsed().as_secs_f64();
 
     let t = Instant::now();
@@ -159,25 +168,42 @@ pub fn link(records: &[Prepared], settings: &Settings, scope: Scope) -> Linkage 
             compare(&records[a as usize], &records[b as usize])
         })
         .collect();
-    let histogram = patterns
-        .par_iter()
-        .fold(HashMap::new, |mut h: HashMap<Pattern, u64>, &p| {
+    let histogram = |selected: &mut dyn Iterator<Item = Pattern>| {
+        let mut h: HashMap<Pattern, u64> = HashMap::new();
+        for p in selected {
             *h.entry(p).or_default() += 1;
-            h
+        }
+        h
+    };
+    let all_histogram = histogram(&mut patterns.iter().copied());
+    let rule_histograms: Vec<HashMap<Pattern, u64>> = candidates
+        .by_rule
+        .par_iter()
+        .map(|rule_pairs| {
+            // Each rule pair's pattern, found in the sorted list of all pairs.
+            histogram(
+                &mut rule_pairs
+                    .iter()
+                    .map(|p| patterns[pairs.binary_search(p).expect("a candidate pair")]),
+            )
         })
-        .reduce(HashMap::new, |mut a, b| {
-            for (k, v) in b {
-                *a.entry(k).or_default() += v;
-            }
-            a
-        });
+        .collect();
+    let sessions: Vec<model::Session> = blocking::RULES
+        .iter()
+        .zip(&rule_histograms)
+        .filter(|(rule, _)| !rule.trains.is_empty())
+        .map(|(rule, h)| model::Session {
+            histogram: h,
+            estimates: rule.trains,
+        })
+        .collect();
     let u = model::estimate_u(records, settings.u_samples, settings.seed);
-    let model = model::fit(&histogram, u, settings.em_iterations);
+    let model = model::fit(&sessions, &all_histogram, u, settings.em_iterations);
     let name_tf = name_frequencies(records);
     let seconds_training = t.elapsed().as_secs_f64();
 
     let t = Instant::now();
-    let weights: HashMap<Pattern, f64> = histogram.keys().map(|&p| (p, model.weight(p))).collect();
+    let weights: HashMap<Pattern, f64> = all_histogram.keys().map(|&p| (p, model.weight(p))).collect();
     let mut scored: Vec<ScoredPair> = pairs
         .par_iter()
         .zip(patterns.par_iter())
@@ -202,7 +228,10 @@ pub fn link(records: &[Prepared], settings: &Settings, scope: Scope) -> Linkage 
     let t = Instant::now();
     // Strongest evidence first, so a chain's weak link is the one the guard refuses.
     scored.par_sort_unstable_by(|x, y| y.weight.total_cmp(&x.weight).then((x.a, x.b).cmp(&(y.a, y.b))));
-    let mut clusters = cluster::Clusters::new(records.iter().map(|r| r.id));
+    let mut clusters = cluster::Clusters::new(records.iter().map(|r| r.id), &decisions.different);
+    for &(a, b) in &decisions.same {
+        clusters.force_union(a, b);
+    }
     let (mut links, mut review, mut refused) = (Vec::new(), Vec::new(), Vec::new());
     for pair in scored {
         if pair.probability < settings.link_threshold {
@@ -222,7 +251,7 @@ pub fn link(records: &[Prepared], settings: &Settings, scope: Scope) -> Linkage 
     let stats = Stats {
         records: records.len(),
         candidate_pairs: pairs.len() as u64,
-        rules,
+        rules: candidates.stats,
         links: links.len(),
         review_pairs: review.len(),
         refused_links: refused.len(),

@@ -34,9 +34,21 @@ pub fn pairwise<P: Hash + Eq, T: Hash + Eq>(predicted: &[P], truth: &[T]) -> Pai
     let true_pairs: u64 = by_truth.values().map(|&n| pairs(n)).sum();
     let correct_pairs: u64 = by_both.values().map(|&n| pairs(n)).sum();
     // No pairs predicted means no wrong ones: precision 1 (and recall says the rest).
-    let precision = if predicted_pairs == 0 { 1.0 } else { correct_pairs as f64 / predicted_pairs as f64 };
-    let recall = if true_pairs == 0 { 1.0 } else { correct_pairs as f64 / true_pairs as f64 };
-    let f1 = if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
+    let precision = if predicted_pairs == 0 {
+        1.0
+    } else {
+        correct_pairs as f64 / predicted_pairs as f64
+    };
+    let recall = if true_pairs == 0 {
+        1.0
+    } else {
+        correct_pairs as f64 / true_pairs as f64
+    };
+    let f1 = if precision + recall == 0.0 {
+        0.0
+    } else {
+        2.0 * precision * recall / (precision + recall)
+    };
     PairwiseScore {
         true_pairs,
         predicted_pairs,

@@ -28,6 +28,9 @@ pub struct Model {
     pub name_exact_u: f64,
 }
 
+/// The largest prior (share of candidate pairs that match) the model will use.
+pub const MAX_LAMBDA: f64 = 0.5;
+
 /// Floors keep a level never seen among random pairs (an exact ID match) finite.
 const MIN_PROB: f64 = 1e-7;
 
@@ -60,7 +63,10 @@ impl Model {
         if level == 0 {
             return 0.0;
         }
-        let (m, u) = (self.m[field.index()][level as usize], self.u[field.index()][level as usize]);
+        let (m, u) = (
+            self.m[field.index()][level as usize],
+            self.u[field.index()][level as usize],
+        );
         (m.max(MIN_PROB) / u.max(MIN_PROB)).log2()
     }
 
@@ -136,43 +142,107 @@ pub fn estimate_u(records: &[Prepared], samples: usize, seed: u64) -> [[f64; LEV
     u
 }
 
-/// Fits `m` and λ by EM over the candidate pairs' patterns, `u` held fixed.
-pub fn fit(histogram: &HashMap<Pattern, u64>, u: [[f64; LEVELS]; FIELDS], iterations: usize) -> Model {
-    let mut model = Model::initial(u);
+/// The pairs of one blocking rule, and the fields whose `m` they can estimate: not the
+/// fields the rule blocks on, which agree for every pair it makes, matches or not.
+pub struct Session<'a> {
+    pub histogram: &'a HashMap<Pattern, u64>,
+    pub estimates: &'a [CompareField],
+}
+
+/// One EM run over `histogram` using only `fields`' evidence; updates their `m` when
+/// `update_m`, and always the session's λ. Returns the iterations used.
+fn em(
+    histogram: &HashMap<Pattern, u64>,
+    model: &mut Model,
+    fields: &[CompareField],
+    update_m: bool,
+    iterations: usize,
+) -> usize {
     let total: f64 = histogram.values().map(|&c| c as f64).sum();
     if total == 0.0 {
-        return model;
+        return 0;
     }
+    let weight = |model: &Model, pattern: Pattern| {
+        model.prior_weight()
+            + fields
+                .iter()
+                .map(|&f| model.field_weight(f, level(pattern, f)))
+                .sum::<f64>()
+    };
     for it in 0..iterations {
         let mut m_acc = [[0.0; LEVELS]; FIELDS];
         let mut matched = 0.0;
         for (&pattern, &count) in histogram {
-            let p = probability(model.weight(pattern)) * count as f64;
+            let p = probability(weight(model, pattern)) * count as f64;
             matched += p;
-            for f in CompareField::ALL {
+            for &f in fields {
                 m_acc[f.index()][level(pattern, f) as usize] += p;
             }
         }
         let mut change: f64 = 0.0;
-        for f in CompareField::ALL {
-            let known: f64 = m_acc[f.index()][1..].iter().sum();
-            if known <= 0.0 {
-                continue;
-            }
-            for l in 1..f.levels().len() {
-                let new = (m_acc[f.index()][l] / known).max(MIN_PROB);
-                change = change.max((new - model.m[f.index()][l]).abs());
-                model.m[f.index()][l] = new;
+        if update_m {
+            for &f in fields {
+                let known: f64 = m_acc[f.index()][1..].iter().sum();
+                if known <= 0.0 {
+                    continue;
+                }
+                let levels = f.levels().len();
+                let estimated = m_acc[f.index()].iter().take(levels).skip(1);
+                for (m, acc) in model.m[f.index()].iter_mut().take(levels).skip(1).zip(estimated) {
+                    let new = (acc / known).max(MIN_PROB);
+                    change = change.max((new - *m).abs());
+                    *m = new;
+                }
             }
         }
-        let new_lambda = (matched / total).clamp(1e-6, 1.0 - 1e-6);
+        let new_lambda = (matched / total).clamp(1e-9, 1.0 - 1e-9);
         change = change.max((new_lambda - model.lambda).abs());
         model.lambda = new_lambda;
-        model.em_iterations = it + 1;
         if change < 1e-6 {
-            break;
+            return it + 1;
         }
     }
+    iterations
+}
+
+/// Fits `m` by EM session per blocking rule (as Splink trains), each session estimating
+/// only the fields its rule does not block on; a field's `m` is the mean over the
+/// sessions that estimated it. λ, the prior, is then fitted over all candidate pairs
+/// (`all`) with `m` and `u` fixed. Training on all candidate pairs at once lets EM
+/// settle on "pairs sharing a birth date" as its match class: at a million records
+/// that class is mostly different people.
+pub fn fit(sessions: &[Session], all: &HashMap<Pattern, u64>, u: [[f64; LEVELS]; FIELDS], iterations: usize) -> Model {
+    let start = Model::initial(u);
+    let mut sum = [[0.0; LEVELS]; FIELDS];
+    let mut n = [0usize; FIELDS];
+    let mut used = 0;
+    for session in sessions {
+        let mut local = start.clone();
+        used += em(session.histogram, &mut local, session.estimates, true, iterations);
+        if session.histogram.is_empty() {
+            continue;
+        }
+        for &f in session.estimates {
+            n[f.index()] += 1;
+            for (total, m) in sum[f.index()].iter_mut().zip(local.m[f.index()]) {
+                *total += m;
+            }
+        }
+    }
+    let mut model = start;
+    for f in CompareField::ALL {
+        let sessions = n[f.index()];
+        if sessions > 0 {
+            for (m, total) in model.m[f.index()].iter_mut().zip(sum[f.index()]) {
+                *m = total / sessions as f64;
+            }
+        }
+    }
+    used += em(all, &mut model, &CompareField::ALL, false, iterations);
+    // A candidate pair is at most an even bet before its fields are compared: with a
+    // handful of pairs, all true, EM would put λ at 1 and link any pair on no evidence.
+    model.lambda = model.lambda.min(MAX_LAMBDA);
+    model.em_iterations = used;
     model
 }
 
@@ -183,21 +253,25 @@ mod tests {
     #[test]
     fn em_separates_a_mixture() {
         // 100 matches (everything exact) among 900 non-matches (everything different).
-        let exact: Pattern = CompareField::ALL.iter().fold(0, |p, f| {
-            p | (u32::from(f.levels().len() as u8 - 1) << (4 * f.index()))
-        });
+        let exact: Pattern = CompareField::ALL
+            .iter()
+            .fold(0, |p, f| p | (u32::from(f.levels().len() as u8 - 1) << (4 * f.index())));
         let different: Pattern = CompareField::ALL.iter().fold(0, |p, f| p | (1 << (4 * f.index())));
         let hist = HashMap::from([(exact, 100), (different, 900)]);
         let mut u = [[0.0; LEVELS]; FIELDS];
         for f in CompareField::ALL {
             let n = f.levels().len();
-            u[f.index()][1] = 0.95;
-            u[f.index()][n - 1] = 0.05 / (n - 2) as f64;
-            for l in 2..n - 1 {
-                u[f.index()][l] = 0.05 / (n - 2) as f64;
+            // 95 % "different", the rest spread over the agreeing levels.
+            for u in u[f.index()].iter_mut().take(n).skip(2) {
+                *u = 0.05 / (n - 2) as f64;
             }
+            u[f.index()][1] = 0.95;
         }
-        let model = fit(&hist, u, 50);
+        let sessions = [Session {
+            histogram: &hist,
+            estimates: &CompareField::ALL,
+        }];
+        let model = fit(&sessions, &hist, u, 50);
         assert!((model.lambda - 0.1).abs() < 0.01, "{}", model.lambda);
         assert!(probability(model.weight(exact)) > 0.999);
         assert!(probability(model.weight(different)) < 0.001);

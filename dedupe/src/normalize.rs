@@ -171,7 +171,11 @@ pub fn strip_address(address: &str, division: Option<&str>) -> String {
         let (province, prefecture) = codes::parents(code);
         for d in [province, prefecture].into_iter().flatten() {
             prefixes.push(d.name.clone());
-            let short = d.name.trim_end_matches(['省', '市']).trim_end_matches("自治区").to_string();
+            let short = d
+                .name
+                .trim_end_matches(['省', '市'])
+                .trim_end_matches("自治区")
+                .to_string();
             if short.chars().count() >= 2 {
                 prefixes.push(short);
             }
@@ -275,8 +279,14 @@ mod tests {
 
     #[test]
     fn addresses_lose_the_shared_prefix() {
-        assert_eq!(strip_address("山东省济南市历城区山大路12号", Some("370112")), "历城区山大路12号");
-        assert_eq!(strip_address("济南历城区山大路12号", Some("370112")), "历城区山大路12号");
+        assert_eq!(
+            strip_address("山东省济南市历城区山大路12号", Some("370112")),
+            "历城区山大路12号"
+        );
+        assert_eq!(
+            strip_address("济南历城区山大路12号", Some("370112")),
+            "历城区山大路12号"
+        );
         assert_eq!(strip_address("历城区山大路12号", Some("370112")), "历城区山大路12号");
     }
 }

@@ -51,7 +51,10 @@ pub fn assign(record_ids: &[&str], cluster_of: &[u32], existing: &[Option<&str>]
     let keeper: BTreeMap<&str, u32> = parts_of_old
         .iter()
         .map(|(old, parts)| {
-            let best = parts.iter().max_by(|x, y| x.0.cmp(&y.0).then(y.1.cmp(&x.1))).expect("non-empty");
+            let best = parts
+                .iter()
+                .max_by(|x, y| x.0.cmp(&y.0).then(y.1.cmp(&x.1)))
+                .expect("non-empty");
             (*old, best.1)
         })
         .collect();

@@ -4,10 +4,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use ledgerline_dedupe::metrics::{pairwise, PairwiseScore};
 use ledgerline_ocr::eval::score;
-use ledgerline_schemas::TruthRow;
+use ledgerline_schemas::{Record, TruthRow};
 use ledgerline_store::records::{read_records, RecordFilter};
 use ledgerline_store::Workspace;
+use std::collections::HashMap;
 
 use super::WorkspaceArg;
 
@@ -39,8 +41,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let ws = Workspace::open(&a.ws.workspace)?;
     let records = ws.with_store(|c| read_records(c, &RecordFilter { batch: a.batch.clone() }))?;
     let report = score(&records, &truth);
+    let linkage = linkage_score(&records, &truth);
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        let mut out = serde_json::to_value(&report)?;
+        out["linkage"] = serde_json::to_value(linkage)?;
+        println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(ExitCode::SUCCESS);
     }
     println!(
@@ -68,5 +73,35 @@ pub fn run(a: Args) -> Result<ExitCode> {
         report.machine_share * 100.0,
         report.machine_fields_accuracy * 100.0
     );
+    match linkage {
+        Some(l) => println!(
+            "linkage (pairs of rows that are one person): precision {:.4}, recall {:.4}, F1 {:.4} ({} true pairs, {} predicted)",
+            l.precision, l.recall, l.f1, l.true_pairs, l.predicted_pairs
+        ),
+        None => println!("linkage: not scored (run `ledgerline dedupe` first)"),
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Pairwise precision/recall/F1 of the records' person ids against the truth's, over the
+/// rows found; `None` before `ledgerline dedupe` has given records person ids.
+fn linkage_score(records: &[Record], truth: &[TruthRow]) -> Option<PairwiseScore> {
+    if records.iter().all(|r| r.person_id.is_none()) {
+        return None;
+    }
+    let by_key: HashMap<(&str, u32), &Record> = records
+        .iter()
+        .map(|r| ((r.source.page.as_str(), r.source.row), r))
+        .collect();
+    let (predicted, actual): (Vec<&str>, Vec<&str>) = truth
+        .iter()
+        .filter_map(|t| {
+            let r = by_key.get(&(t.page.as_str(), t.row))?;
+            Some((
+                r.person_id.as_deref().unwrap_or(r.record_id.as_str()),
+                t.person_id.as_str(),
+            ))
+        })
+        .unzip();
+    Some(pairwise(&predicted, &actual))
 }

@@ -1,5 +1,7 @@
 //! Command-line definitions and dispatch.
 
+mod bench;
+mod dedupe;
 mod eval;
 mod export;
 mod ingest;
@@ -42,8 +44,12 @@ pub enum Command {
     Ocr(ocr::Args),
     /// Write records in the schema form: JSON Lines, CSV (UTF-8 with BOM) or Parquet
     Export(export::Args),
+    /// Link records into persons: duplicates within and across batches, each link explained
+    Dedupe(dedupe::Args),
     /// Score the workspace's records against a truth file
     Eval(eval::Args),
+    /// Benchmarks against a baseline run on the same data in the same invocation
+    Bench(bench::Args),
     /// Merge the workspaces of sharded OCR runs into this one
     Merge(merge::Args),
     /// Show what the workspace holds: batches, pages, records by status
@@ -69,7 +75,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Status(a) => status::run(a),
         Command::Ocr(a) => ocr::run(a),
         Command::Export(a) => export::run(a),
+        Command::Dedupe(a) => dedupe::run(a),
         Command::Eval(a) => eval::run(a),
+        Command::Bench(a) => bench::run(a),
         Command::Merge(a) => merge::run(a),
         Command::Synth(a) => synth::run(a),
         Command::Validate(a) => validate::run(a),

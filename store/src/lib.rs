@@ -7,6 +7,7 @@
 pub mod lock;
 pub mod migrations;
 pub mod pages;
+pub mod persons;
 pub mod records;
 
 use std::path::{Path, PathBuf};

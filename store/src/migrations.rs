@@ -10,11 +10,18 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "batches, pages, cells, records",
-    sql: include_str!("../migrations/0001_initial.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "batches, pages, cells, records",
+        sql: include_str!("../migrations/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "linkage: dedupe runs, match pairs, person events",
+        sql: include_str!("../migrations/0002_linkage.sql"),
+    },
+];
 
 /// The newest schema version this build knows.
 pub fn latest() -> i32 {

@@ -18,38 +18,70 @@ fn text(v: Option<String>) -> Value {
 /// Replaces the records of one page (idempotent: re-reading a page rewrites its rows).
 pub fn replace_page_records(conn: &Connection, page_id: &str, records: &[Record]) -> Result<()> {
     conn.execute("DELETE FROM records WHERE page_id = ?", [page_id])?;
-    let columns: Vec<&str> = ["record_id", "batch_id", "page_id", "page_file", "row_no", "record_type"]
-        .into_iter()
-        .chain(Field::ALL.iter().map(|f| f.name()))
-        .chain(["person_id", "status", "confidence", "review", "extra_fields"])
-        .collect();
-    let placeholders = vec!["?"; columns.len()].join(", ");
-    let sql = format!("INSERT INTO records ({}) VALUES ({placeholders})", columns.join(", "));
-    let mut stmt = conn.prepare(&sql)?;
+    // The appender skips the SQL planner, which costs milliseconds a statement in the
+    // -O0 DuckDB build (measured: 73 ms for one 20-row INSERT, 5 ms for `SELECT 1`).
+    // It fills every column in table order ([`record_columns`]), `created_at` included.
+    let now = now_timestamp();
+    let mut app = conn.appender("records")?;
     for r in records {
-        let mut values: Vec<Value> = vec![
-            Value::Text(r.record_id.clone()),
-            Value::Text(r.source.batch.clone()),
-            Value::Text(page_id.to_string()),
-            Value::Text(r.source.page.clone()),
-            Value::Int(r.source.row as i32),
-            Value::Text(r.record_type.as_str().to_string()),
-        ];
-        for f in Field::ALL {
-            values.push(match f {
-                Field::Age => r.fields.age.map_or(Value::Null, |a| Value::Int(a as i32)),
-                f => text(r.fields.get(*f)),
-            });
-        }
-        values.push(text(r.person_id.clone()));
-        values.push(Value::Text(r.review.status.as_str().to_string()));
-        values.push(Value::Text(serde_json::to_string(&r.confidence)?));
-        values.push(Value::Text(serde_json::to_string(&r.review)?));
-        values.push(Value::Text(serde_json::to_string(&r.extra_fields)?));
-        stmt.execute(duckdb::params_from_iter(values))
+        let mut values = record_values(r, page_id)?;
+        values.push(now.clone());
+        app.append_row(duckdb::appender_params_from_iter(values))
             .with_context(|| format!("storing record {}", r.record_id))?;
     }
+    app.flush()
+        .with_context(|| format!("storing the records of page {page_id}"))?;
     Ok(())
+}
+
+/// The `records` table's columns in table order, as the appender fills them.
+pub fn record_columns() -> Vec<&'static str> {
+    ["record_id", "batch_id", "page_id", "page_file", "row_no", "record_type"]
+        .into_iter()
+        .chain(Field::ALL.iter().map(|f| f.name()))
+        .chain([
+            "person_id",
+            "status",
+            "confidence",
+            "review",
+            "extra_fields",
+            "created_at",
+        ])
+        .collect()
+}
+
+/// This machine's clock as a DuckDB timestamp, for appenders (which fill defaults too).
+pub fn now_timestamp() -> Value {
+    Value::Timestamp(
+        duckdb::types::TimeUnit::Microsecond,
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as i64),
+    )
+}
+
+/// A record's column values in [`record_columns`] order, all but `created_at`.
+fn record_values(r: &Record, page_id: &str) -> Result<Vec<Value>> {
+    let mut values: Vec<Value> = vec![
+        Value::Text(r.record_id.clone()),
+        Value::Text(r.source.batch.clone()),
+        Value::Text(page_id.to_string()),
+        Value::Text(r.source.page.clone()),
+        Value::Int(r.source.row as i32),
+        Value::Text(r.record_type.as_str().to_string()),
+    ];
+    for f in Field::ALL {
+        values.push(match f {
+            Field::Age => r.fields.age.map_or(Value::Null, |a| Value::Int(a as i32)),
+            f => text(r.fields.get(*f)),
+        });
+    }
+    values.push(text(r.person_id.clone()));
+    values.push(Value::Text(r.review.status.as_str().to_string()));
+    values.push(Value::Text(serde_json::to_string(&r.confidence)?));
+    values.push(Value::Text(serde_json::to_string(&r.review)?));
+    values.push(Value::Text(serde_json::to_string(&r.extra_fields)?));
+    Ok(values)
 }
 
 /// Reads records in source order (page file, row).

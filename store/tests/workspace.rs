@@ -47,7 +47,9 @@ fn records_table_has_a_column_per_field() {
     let ws = Workspace::open(dir.path()).unwrap();
     let cols: Vec<String> = ws
         .with_store(|c| {
-            let mut s = c.prepare("SELECT column_name FROM information_schema.columns WHERE table_name = 'records'")?;
+            let mut s = c.prepare(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'records' ORDER BY ordinal_position",
+            )?;
             let v = s.query_map([], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
             Ok(v)
         })
@@ -59,6 +61,8 @@ fn records_table_has_a_column_per_field() {
             f.name()
         );
     }
+    // The appender writes by position: the table's order must be the code's.
+    assert_eq!(cols, records::record_columns());
 }
 
 #[test]

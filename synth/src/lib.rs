@@ -9,8 +9,8 @@ mod degrade;
 mod fonts;
 mod names;
 mod people;
-mod render;
 pub mod records;
+mod render;
 pub mod templates;
 
 use std::fs;

@@ -67,7 +67,10 @@ fn transpose<R: Rng>(rng: &mut R, id: &str) -> String {
 }
 
 fn replace_char(name: &str, at: usize, with: char) -> String {
-    name.chars().enumerate().map(|(i, c)| if i == at { with } else { c }).collect()
+    name.chars()
+        .enumerate()
+        .map(|(i, c)| if i == at { with } else { c })
+        .collect()
 }
 
 /// The OCR and copying noise of one record.
@@ -157,9 +160,7 @@ fn chunk<R: Rng>(rng: &mut R, c: usize, want: usize, counties: &[County]) -> Vec
         let agency = *crate::names::AGENCIES.choose(rng).expect("agencies");
         let person = match &previous {
             // Siblings and namesakes: the pairs that must stay apart.
-            Some(prev) if rng.random_bool(0.05) => {
-                people::near_namesake(rng, person_id, prev, counties, YEARS, agency)
-            }
+            Some(prev) if rng.random_bool(0.05) => people::near_namesake(rng, person_id, prev, counties, YEARS, agency),
             _ => people::new_person(rng, person_id, counties, YEARS, agency),
         };
         let copies = match rng.random_range(0..100) {
@@ -177,7 +178,11 @@ fn chunk<R: Rng>(rng: &mut R, c: usize, want: usize, counties: &[County]) -> Vec
                 people::reappearance(rng, &person)
             };
             add_noise(rng, &mut fields);
-            let record_type = if k == 0 { RecordType::Cremation } else { RecordType::Burial };
+            let record_type = if k == 0 {
+                RecordType::Cremation
+            } else {
+                RecordType::Burial
+            };
             out.push(SyntheticRecord {
                 record_id: format!("R{c:05}-{:05}", out.len()),
                 person_id: person.person_id.clone(),
@@ -202,7 +207,10 @@ mod tests {
         let a = generate_records(5000, 7);
         let b = generate_records(5000, 7);
         assert_eq!(a.len(), 5000);
-        assert!(a.iter().zip(&b).all(|(x, y)| x.record_id == y.record_id && x.fields == y.fields));
+        assert!(a
+            .iter()
+            .zip(&b)
+            .all(|(x, y)| x.record_id == y.record_id && x.fields == y.fields));
         let people: std::collections::HashSet<&str> = a.iter().map(|r| r.person_id.as_str()).collect();
         let ratio = a.len() as f64 / people.len() as f64;
         assert!((1.4..1.8).contains(&ratio), "{ratio}");

@@ -1,0 +1,152 @@
+//! `ledgerline dedupe` end to end on a workspace holding generated records whose true
+//! persons are known: quality, explanations, stable person ids across reruns and new
+//! batches, reviewers' decisions obeyed, and `eval` scoring the linkage.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use common::*;
+use ledgerline_schemas::{Record, Review, Source, TruthRow};
+use ledgerline_store::records::{read_records, replace_page_records, RecordFilter};
+use ledgerline_store::{persons::decide_pair, Workspace};
+use ledgerline_synth::records::{generate_records, SyntheticRecord};
+
+const ROWS_PER_PAGE: usize = 20;
+
+fn as_record(batch: &str, i: usize, r: &SyntheticRecord) -> Record {
+    Record {
+        record_id: format!("{batch}-{}", r.record_id),
+        record_type: r.record_type,
+        fields: r.fields.clone(),
+        person_id: None,
+        source: Source {
+            batch: batch.into(),
+            page: format!("{batch}-p{:04}.png", i / ROWS_PER_PAGE),
+            row: (i % ROWS_PER_PAGE + 1) as u32,
+        },
+        confidence: Default::default(),
+        review: Review::default(),
+        extra_fields: Default::default(),
+    }
+}
+
+/// Stores `records` as batch `batch`, a page per 20 rows.
+fn store(ws: &Workspace, batch: &str, records: &[SyntheticRecord]) -> Vec<TruthRow> {
+    let recs: Vec<Record> = records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| as_record(batch, i, r))
+        .collect();
+    ws.transaction(|c| {
+        for page in recs.chunks(ROWS_PER_PAGE) {
+            replace_page_records(c, &page[0].source.page, page)?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    recs.iter()
+        .zip(records)
+        .map(|(r, s)| TruthRow {
+            page: r.source.page.clone(),
+            row: r.source.row,
+            record_type: r.record_type,
+            person_id: s.person_id.clone(),
+            fields: s.fields.clone(),
+        })
+        .collect()
+}
+
+fn person_ids(ws: &Workspace) -> HashMap<String, String> {
+    ws.with_store(|c| read_records(c, &RecordFilter::default()))
+        .unwrap()
+        .into_iter()
+        .map(|r| {
+            (
+                r.record_id,
+                r.person_id.expect("every record has a person id after dedupe"),
+            )
+        })
+        .collect()
+}
+
+fn dedupe(ws: &Path) -> serde_json::Value {
+    run_json(&["dedupe", "--workspace", s(ws), "--json"])
+}
+
+#[test]
+fn links_explains_and_keeps_person_ids_stable() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws_path = dir.path().join("ws");
+    let ws = Workspace::open(&ws_path).unwrap();
+    let records = generate_records(3000, 5);
+    let (first, second) = records.split_at(2000);
+    let mut truth = store(&ws, "B1", first);
+
+    let run = dedupe(&ws_path);
+    assert_eq!(run["records"], 2000, "{}", run["records"]);
+    assert!(run["candidate_pairs"].as_u64().unwrap() > 0);
+    let cluster = &run["clusters"][0];
+    let explanation = &cluster["pairs"][0]["explanation"];
+    assert_eq!(explanation["fields"].as_array().unwrap().len(), 7, "{cluster}");
+    assert!(explanation["fields"][0]["comparison"].is_string(), "{explanation}");
+
+    // Rerun: same person ids, no events.
+    let before = person_ids(&ws);
+    let again = dedupe(&ws_path);
+    assert_eq!(
+        again["person_ids"],
+        serde_json::json!({"created": 0, "merged": 0, "split": 0})
+    );
+    assert_eq!(person_ids(&ws), before);
+
+    // A new batch links into the existing persons; issued ids stay unless merged away.
+    truth.extend(store(&ws, "B2", second));
+    let third = dedupe(&ws_path);
+    assert_eq!(third["records"], 3000);
+    let after = person_ids(&ws);
+    let merged_away: Vec<String> = ws
+        .with_store(|c| {
+            let mut st = c.prepare("SELECT other_person_id FROM person_events WHERE event = 'merged'")?;
+            let v: Vec<String> = st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            Ok(v)
+        })
+        .unwrap();
+    for (record, old) in &before {
+        assert!(
+            after[record] == *old || merged_away.contains(old),
+            "{record}: {old} -> {}",
+            after[record]
+        );
+    }
+
+    // Scored against the truth by `eval`.
+    let truth_file = dir.path().join("truth.jsonl");
+    let lines: Vec<String> = truth.iter().map(|t| serde_json::to_string(t).unwrap()).collect();
+    std::fs::write(&truth_file, lines.join("\n")).unwrap();
+    let report = run_json(&["eval", "--workspace", s(&ws_path), "--truth", s(&truth_file), "--json"]);
+    let linkage = &report["linkage"];
+    assert!(linkage["precision"].as_f64().unwrap() >= 0.995, "{linkage}");
+    assert!(linkage["f1"].as_f64().unwrap() >= 0.98, "{linkage}");
+
+    // A reviewer says a linked pair is two people: the next run obeys and records a split.
+    let (a, b): (String, String) = ws
+        .with_store(|c| {
+            Ok(c.query_row(
+                "SELECT record_a, record_b FROM match_pairs WHERE decision = 'linked' ORDER BY record_a LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?)
+        })
+        .unwrap();
+    assert!(ws.transaction(|c| decide_pair(c, &a, &b, false, "tester")).unwrap());
+    let fourth = dedupe(&ws_path);
+    let ids = person_ids(&ws);
+    assert_ne!(ids[&a], ids[&b], "records marked different stay apart");
+    assert!(
+        fourth["person_ids"]["split"].as_u64().unwrap() >= 1,
+        "{}",
+        fourth["person_ids"]
+    );
+}
