@@ -150,3 +150,82 @@ fn links_explains_and_keeps_person_ids_stable() {
         fourth["person_ids"]
     );
 }
+
+fn sql_text(v: Option<&str>) -> String {
+    v.map_or("NULL".into(), |s| format!("'{}'", s.replace('\'', "''")))
+}
+
+#[test]
+fn links_to_persons_already_in_the_provincial_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws_path = dir.path().join("ws");
+    let ws = Workspace::open(&ws_path).unwrap();
+    let records = generate_records(2000, 9);
+    let (live, ledger) = records.split_at(1000);
+
+    // The province already holds the people of the first half, uploaded live.
+    let db = dir.path().join("province.duckdb");
+    let target = format!("duckdb:{}", db.display());
+    let mut seen = std::collections::HashSet::new();
+    let rows: Vec<String> = live
+        .iter()
+        .filter(|r| seen.insert(r.person_id.clone()))
+        .map(|r| {
+            let f = &r.fields;
+            format!(
+                "('L-{}', {}, {}, {}, CAST({} AS DATE), CAST({} AS DATE), {}, 'live', 'SZ-{}', now())",
+                r.person_id,
+                sql_text(f.deceased_name.as_deref()),
+                sql_text(f.gender.as_deref()),
+                sql_text(f.id_number.as_deref()),
+                sql_text(f.birth_date.as_deref()),
+                sql_text(f.death_date.as_deref()),
+                sql_text(f.household_address.as_deref()),
+                r.record_id
+            )
+        })
+        .collect();
+    {
+        let conn = ledgerline_load::Target::parse(&target)
+            .unwrap()
+            .open_for_writing()
+            .unwrap();
+        conn.execute_batch(&format!(
+            "INSERT INTO deceased (person_id, name, gender, id_number, birth_date, death_date, household_address, origin, source_key, loaded_at) VALUES {}",
+            rows.join(", ")
+        ))
+        .unwrap();
+    }
+    let before = std::fs::read(&db).unwrap();
+    store(&ws, "B1", ledger);
+
+    let run = run_json(&["dedupe", "--workspace", s(&ws_path), "--against", &target, "--json"]);
+    assert_eq!(
+        run["database"]["persons"].as_u64().unwrap() as usize,
+        seen.len(),
+        "{}",
+        run["database"]
+    );
+    assert_eq!(std::fs::read(&db).unwrap(), before, "the database is only read");
+
+    // Every record given a database person id is that person; most of those that could
+    // be linked were.
+    let ids = person_ids(&ws);
+    let (mut linkable, mut linked) = (0, 0);
+    for (i, r) in ledger.iter().enumerate() {
+        let got = &ids[&as_record("B1", i, r).record_id];
+        if let Some(db_person) = got.strip_prefix("L-") {
+            assert_eq!(
+                db_person, r.person_id,
+                "{} linked to the wrong database person",
+                r.record_id
+            );
+            linked += 1;
+        }
+        linkable += usize::from(seen.contains(&r.person_id));
+    }
+    assert!(linkable > 0);
+    eprintln!("{linked} of {linkable} ledger records of database persons linked to them");
+    assert!(linked as f64 >= 0.95 * linkable as f64, "{linked} of {linkable} linked");
+    assert_eq!(run["database"]["records_linked_to_database"], linked);
+}

@@ -12,15 +12,25 @@ pub struct Clusters {
     id: Vec<Option<[u8; 18]>>,
     /// Record pairs reviewers said are different people.
     apart: Vec<(u32, u32)>,
+    /// The database person of a root's cluster, if any.
+    anchor: Vec<Option<u32>>,
 }
 
 impl Clusters {
-    pub fn new(ids: impl Iterator<Item = Option<IdNo>>, apart: &[(u32, u32)]) -> Clusters {
+    /// `anchor` is empty, or per record its database person.
+    pub fn new(ids: impl Iterator<Item = Option<IdNo>>, apart: &[(u32, u32)], anchor: &[Option<u32>]) -> Clusters {
         let id: Vec<Option<[u8; 18]>> = ids.map(|i| i.filter(|i| i.valid).map(|i| i.bytes)).collect();
+        let anchor = if anchor.is_empty() {
+            vec![None; id.len()]
+        } else {
+            anchor.to_vec()
+        };
+        assert_eq!(anchor.len(), id.len(), "one anchor entry per record");
         Clusters {
             parent: (0..id.len() as u32).collect(),
             id,
             apart: apart.to_vec(),
+            anchor,
         }
     }
 
@@ -41,6 +51,11 @@ impl Clusters {
             return true;
         }
         if let (Some(x), Some(y)) = (self.id[ra as usize], self.id[rb as usize]) {
+            if x != y {
+                return false;
+            }
+        }
+        if let (Some(x), Some(y)) = (self.anchor[ra as usize], self.anchor[rb as usize]) {
             if x != y {
                 return false;
             }
@@ -70,6 +85,7 @@ impl Clusters {
         let (root, child) = if ra < rb { (ra, rb) } else { (rb, ra) };
         self.parent[child as usize] = root;
         self.id[root as usize] = ia.or(ib);
+        self.anchor[root as usize] = self.anchor[root as usize].or(self.anchor[child as usize]);
     }
 
     /// Every record's cluster, named by the cluster's smallest record index.
@@ -92,7 +108,7 @@ mod tests {
             let check = ledgerline_schemas::id_number::check_char(first17).unwrap();
             IdNo::parse(&format!("{first17}{check}"))
         });
-        let mut c = Clusters::new([a, None, b].into_iter(), &[]);
+        let mut c = Clusters::new([a, None, b].into_iter(), &[], &[]);
         assert!(c.union(0, 1));
         assert!(!c.union(1, 2), "the middle record must not join two ID numbers");
         assert_eq!(c.assignments(), vec![0, 0, 2]);
@@ -100,10 +116,17 @@ mod tests {
 
     #[test]
     fn reviewers_decisions_hold() {
-        let mut c = Clusters::new([None, None, None, None].into_iter(), &[(0, 2)]);
+        let mut c = Clusters::new([None, None, None, None].into_iter(), &[(0, 2)], &[]);
         assert!(c.union(0, 1));
         assert!(!c.union(1, 2), "0 and 2 were marked different");
         c.force_union(2, 3);
         assert_eq!(c.assignments(), vec![0, 0, 2, 2]);
+    }
+
+    #[test]
+    fn database_persons_stay_apart() {
+        let mut c = Clusters::new([None, None, None].into_iter(), &[], &[Some(7), None, Some(9)]);
+        assert!(c.union(0, 1), "a new record joins a database person");
+        assert!(!c.union(1, 2), "but does not join two of them");
     }
 }

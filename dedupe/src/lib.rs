@@ -67,8 +67,8 @@ pub struct Stats {
     pub rules: Vec<RuleStats>,
     pub links: usize,
     pub review_pairs: usize,
-    /// Links refused because they would join two different valid ID numbers, or two
-    /// records a reviewer marked different.
+    /// Links refused because they would join two different valid ID numbers, two
+    /// records a reviewer marked different, or two database persons.
     pub refused_links: usize,
     pub clusters: usize,
     pub duplicate_records: usize,
@@ -146,15 +146,20 @@ fn name_frequencies(records: &[Prepared]) -> Vec<f32> {
         .collect()
 }
 
-/// What reviewers decided about pairs (record indexes): these override the model.
+/// What the model must obey (record indexes): reviewers' decisions on pairs, and the
+/// persons already in a database the records are linked against.
 #[derive(Debug, Clone, Default)]
-pub struct Decisions {
+pub struct Constraints {
     pub same: Vec<(u32, u32)>,
     pub different: Vec<(u32, u32)>,
+    /// Per record (or empty): the database person it is, if it is a database row. A
+    /// cluster holds at most one database person: two persons the database already keeps
+    /// apart are not merged here.
+    pub anchor: Vec<Option<u32>>,
 }
 
 /// Links `records`: candidate pairs, model, scores, clusters.
-pub fn link(records: &[Prepared], settings: &Settings, scope: Scope, decisions: &Decisions) -> Linkage {
+pub fn link(records: &[Prepared], settings: &Settings, scope: Scope, constraints: &Constraints) -> Linkage {
     let t = Instant::now();
     let candidates = candidate_pairs(records, settings.max_block, scope);
     let pairs = &candidates.all;
@@ -228,8 +233,12 @@ pub fn link(records: &[Prepared], settings: &Settings, scope: Scope, decisions: 
     let t = Instant::now();
     // Strongest evidence first, so a chain's weak link is the one the guard refuses.
     scored.par_sort_unstable_by(|x, y| y.weight.total_cmp(&x.weight).then((x.a, x.b).cmp(&(y.a, y.b))));
-    let mut clusters = cluster::Clusters::new(records.iter().map(|r| r.id), &decisions.different);
-    for &(a, b) in &decisions.same {
+    let mut clusters = cluster::Clusters::new(
+        records.iter().map(|r| r.id),
+        &constraints.different,
+        &constraints.anchor,
+    );
+    for &(a, b) in &constraints.same {
         clusters.force_union(a, b);
     }
     let (mut links, mut review, mut refused) = (Vec::new(), Vec::new(), Vec::new());

@@ -26,8 +26,16 @@ pub fn new_person_id(first_record_id: &str) -> String {
 }
 
 /// Assigns person ids: `record_ids[i]` is in cluster `cluster_of[i]` and carried
-/// `existing[i]` before. Returns every record's id and what changed.
-pub fn assign(record_ids: &[&str], cluster_of: &[u32], existing: &[Option<&str>]) -> (Vec<String>, Vec<PersonEvent>) {
+/// `existing[i]` before; `pinned[i]` (or an empty slice for none) marks rows of a
+/// database whose person id is the database's and wins in its cluster. Returns every
+/// record's id and what changed.
+pub fn assign(
+    record_ids: &[&str],
+    cluster_of: &[u32],
+    existing: &[Option<&str>],
+    pinned: &[bool],
+) -> (Vec<String>, Vec<PersonEvent>) {
+    let is_pinned = |i: usize| pinned.get(i).copied().unwrap_or(false);
     let mut members: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
     for (i, &c) in cluster_of.iter().enumerate() {
         members.entry(c).or_default().push(i);
@@ -48,7 +56,7 @@ pub fn assign(record_ids: &[&str], cluster_of: &[u32], existing: &[Option<&str>]
             parts_of_old.entry(old).or_default().push((n, c));
         }
     }
-    let keeper: BTreeMap<&str, u32> = parts_of_old
+    let mut keeper: BTreeMap<&str, u32> = parts_of_old
         .iter()
         .map(|(old, parts)| {
             let best = parts
@@ -58,9 +66,23 @@ pub fn assign(record_ids: &[&str], cluster_of: &[u32], existing: &[Option<&str>]
             (*old, best.1)
         })
         .collect();
+    // A database person stays with its database row, however many records carried it.
+    for (i, &c) in cluster_of.iter().enumerate() {
+        if let (true, Some(id)) = (is_pinned(i), existing[i]) {
+            keeper.insert(id, c);
+        }
+    }
     for (&c, rows) in &members {
         let olds: BTreeSet<&str> = rows.iter().filter_map(|&i| existing[i]).collect();
-        let kept: Vec<&str> = olds.iter().copied().filter(|o| keeper[o] == c).collect();
+        let database_id = rows.iter().find(|&&i| is_pinned(i)).and_then(|&i| existing[i]);
+        let mut kept: Vec<&str> = olds
+            .iter()
+            .copied()
+            .filter(|o| keeper[o] == c && Some(*o) != database_id)
+            .collect();
+        if let Some(id) = database_id {
+            kept.insert(0, id);
+        }
         let id = match kept.first() {
             Some(first) => {
                 for other in &kept[1..] {
@@ -103,12 +125,12 @@ mod tests {
     #[test]
     fn ids_are_stable_across_reruns() {
         let recs = ["r1", "r2", "r3"];
-        let (ids, ev) = assign(&recs, &[0, 0, 2], &[None, None, None]);
+        let (ids, ev) = assign(&recs, &[0, 0, 2], &[None, None, None], &[]);
         assert_eq!(ids[0], ids[1]);
         assert_ne!(ids[0], ids[2]);
         assert_eq!(ev.len(), 2);
         let existing: Vec<Option<&str>> = ids.iter().map(|s| Some(s.as_str())).collect();
-        let (again, ev) = assign(&recs, &[0, 0, 2], &existing);
+        let (again, ev) = assign(&recs, &[0, 0, 2], &existing, &[]);
         assert_eq!(again, ids);
         assert!(ev.is_empty(), "{ev:?}");
     }
@@ -116,7 +138,7 @@ mod tests {
     #[test]
     fn a_new_record_joins_and_merges_are_recorded() {
         let recs = ["r1", "r2", "r3"];
-        let (ids, ev) = assign(&recs, &[0, 0, 0], &[Some("PA"), Some("PB"), None]);
+        let (ids, ev) = assign(&recs, &[0, 0, 0], &[Some("PA"), Some("PB"), None], &[]);
         assert!(ids.iter().all(|i| i == "PA"));
         assert_eq!(
             ev,
@@ -130,9 +152,29 @@ mod tests {
     #[test]
     fn splits_keep_the_id_with_the_larger_part() {
         let recs = ["r1", "r2", "r3"];
-        let (ids, ev) = assign(&recs, &[0, 0, 2], &[Some("PA"), Some("PA"), Some("PA")]);
+        let (ids, ev) = assign(&recs, &[0, 0, 2], &[Some("PA"), Some("PA"), Some("PA")], &[]);
         assert_eq!(&ids[..2], &["PA", "PA"]);
         assert_ne!(ids[2], "PA");
         assert!(matches!(&ev[0], PersonEvent::Split { from, records: 1, .. } if from == "PA"));
+    }
+
+    #[test]
+    fn the_database_id_wins() {
+        // A workspace person PA (two records) turns out to be database person "DB-9".
+        let recs = ["r1", "r2", "db"];
+        let (ids, ev) = assign(
+            &recs,
+            &[0, 0, 0],
+            &[Some("PA"), Some("PA"), Some("DB-9")],
+            &[false, false, true],
+        );
+        assert!(ids.iter().all(|i| i == "DB-9"), "{ids:?}");
+        assert_eq!(
+            ev,
+            vec![PersonEvent::Merged {
+                from: "PA".into(),
+                into: "DB-9".into()
+            }]
+        );
     }
 }

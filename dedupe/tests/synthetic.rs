@@ -1,14 +1,14 @@
 //! Linkage quality on generated records whose true persons are known: duplicates with
 //! OCR and copying slips must be found, siblings with one-character names kept apart.
 
-use ledgerline_dedupe::{link, metrics::pairwise, Decisions, Prepared, Scope, Settings};
+use ledgerline_dedupe::{link, metrics::pairwise, Constraints, Prepared, Scope, Settings};
 use ledgerline_synth::records::generate_records;
 
 #[test]
 fn finds_duplicates_and_keeps_namesakes_apart() {
     let records = generate_records(30_000, 11);
     let prepared: Vec<Prepared> = records.iter().map(|r| Prepared::new(&r.fields)).collect();
-    let linkage = link(&prepared, &Settings::default(), Scope::All, &Decisions::default());
+    let linkage = link(&prepared, &Settings::default(), Scope::All, &Constraints::default());
     let truth: Vec<&str> = records.iter().map(|r| r.person_id.as_str()).collect();
     let score = pairwise(&linkage.cluster_of, &truth);
     eprintln!("{score:?}\n{:?}", linkage.stats);
@@ -26,7 +26,7 @@ fn finds_duplicates_and_keeps_namesakes_apart() {
 fn every_link_is_explained() {
     let records = generate_records(5_000, 3);
     let prepared: Vec<Prepared> = records.iter().map(|r| Prepared::new(&r.fields)).collect();
-    let linkage = link(&prepared, &Settings::default(), Scope::All, &Decisions::default());
+    let linkage = link(&prepared, &Settings::default(), Scope::All, &Constraints::default());
     let pair = linkage.links.first().expect("some duplicates linked");
     let e = linkage.explain(pair);
     let total: f64 =

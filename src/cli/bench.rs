@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use ledgerline_dedupe::{link, metrics::pairwise, normalize, Decisions, Prepared, Scope, Settings};
+use ledgerline_dedupe::{link, metrics::pairwise, normalize, Constraints, Prepared, Scope, Settings};
 use ledgerline_schemas::RecordFields;
 use ledgerline_synth::records::generate_records;
 
@@ -171,7 +171,7 @@ fn dedupe_worker(records_csv: &Path, clusters_csv: &Path) -> Result<ExitCode> {
     drop(fields);
     let seconds_load = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let linkage = link(&prepared, &Settings::default(), Scope::All, &Decisions::default());
+    let linkage = link(&prepared, &Settings::default(), Scope::All, &Constraints::default());
     let seconds = t.elapsed().as_secs_f64();
     let mut out = std::io::BufWriter::new(std::fs::File::create(clusters_csv)?);
     writeln!(out, "unique_id,cluster_id")?;

@@ -5,27 +5,30 @@ use std::collections::{BTreeMap, HashMap};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 use serde_json::json;
 
 use ledgerline_dedupe::{
     link,
     persons::{assign, PersonEvent},
-    Decisions, Linkage, Prepared, Scope, ScoredPair, Settings,
+    Constraints, Linkage, Prepared, Scope, ScoredPair, Settings,
 };
-use ledgerline_schemas::Record;
+use ledgerline_load::{read_persons, Target};
 use ledgerline_store::persons::{decided_pairs, save_run, EventRow, LinkageRun, PairRow};
 use ledgerline_store::records::{read_records, RecordFilter};
 use ledgerline_store::Workspace;
 
 use super::WorkspaceArg;
 
+/// How a database person is named among record ids, in pairs and explanations.
+const DB_PREFIX: &str = "db:";
+
 #[derive(clap::Args)]
 #[command(
     after_help = "Pairs at or above --link-threshold are linked automatically; pairs between \
 --review-threshold and --link-threshold become review items. Records carrying two different valid \
-ID numbers are never put in one cluster, and reviewers' same/different decisions are obeyed."
+ID numbers are never put in one cluster, and reviewers' same/different constraints are obeyed."
 )]
 pub struct Args {
     #[command(flatten)]
@@ -39,14 +42,18 @@ pub struct Args {
     /// Match probability at or above which unlinked pairs go to human review
     #[arg(long, default_value_t = Settings::default().review_threshold)]
     pub review_threshold: f64,
+    /// A basic funeral database (duckdb:PATH) whose persons, live or backfilled, the
+    /// records link to: a record matching one takes its person id
+    #[arg(long, value_name = "PROVINCE_DB")]
+    pub against: Option<String>,
     /// Print the run as JSON: counts, model, duplicate clusters and review pairs explained
     #[arg(long)]
     pub json: bool,
 }
 
 /// The pair in stored form, record ids ordered so a pair has one key.
-fn pair_row(linkage: &Linkage, records: &[Record], p: &ScoredPair, decision: &'static str) -> PairRow {
-    let (a, b) = (&records[p.a as usize].record_id, &records[p.b as usize].record_id);
+fn pair_row(linkage: &Linkage, ids: &[String], p: &ScoredPair, decision: &'static str) -> PairRow {
+    let (a, b) = (&ids[p.a as usize], &ids[p.b as usize]);
     let (a, b) = if a <= b { (a, b) } else { (b, a) };
     PairRow {
         record_a: a.clone(),
@@ -81,11 +88,10 @@ fn event_row(e: &PersonEvent) -> EventRow {
     }
 }
 
-fn pair_json(linkage: &Linkage, records: &[Record], p: &ScoredPair) -> serde_json::Value {
-    let (a, b) = (&records[p.a as usize], &records[p.b as usize]);
+fn pair_json(linkage: &Linkage, ids: &[String], p: &ScoredPair) -> serde_json::Value {
     json!({
-        "record_a": a.record_id,
-        "record_b": b.record_id,
+        "record_a": ids[p.a as usize],
+        "record_b": ids[p.b as usize],
         "match_weight": p.weight,
         "match_probability": p.probability,
         "explanation": linkage.explain(p),
@@ -107,48 +113,87 @@ pub fn run(a: Args) -> Result<ExitCode> {
             a.batch.as_deref().map(|b| format!(" (batch {b})")).unwrap_or_default()
         );
     }
-    let prepared: Vec<Prepared> = records.par_iter().map(|r| Prepared::new(&r.fields)).collect();
-    let index: HashMap<&str, u32> = records
+    // The subjects of linkage: the workspace's records, then the database's persons
+    // (named `db:<person_id>`), which keep their ids and are only linked to, never merged.
+    let database = match &a.against {
+        Some(t) => {
+            let target = Target::parse(t)?;
+            read_persons(&target.open_for_reading()?).with_context(|| format!("reading the persons of {t}"))?
+        }
+        None => Vec::new(),
+    };
+    let n = records.len();
+    let ids: Vec<String> = records
         .iter()
-        .enumerate()
-        .map(|(i, r)| (r.record_id.as_str(), i as u32))
+        .map(|r| r.record_id.clone())
+        .chain(database.iter().map(|p| format!("{DB_PREFIX}{}", p.person_id)))
         .collect();
-    let mut decisions = Decisions::default();
+    let prepared: Vec<Prepared> = records
+        .par_iter()
+        .map(|r| &r.fields)
+        .chain(database.par_iter().map(|p| &p.fields))
+        .map(Prepared::new)
+        .collect();
+    let existing: Vec<Option<&str>> = records
+        .iter()
+        .map(|r| r.person_id.as_deref())
+        .chain(database.iter().map(|p| Some(p.person_id.as_str())))
+        .collect();
+    let pinned: Vec<bool> = (0..ids.len()).map(|i| i >= n).collect();
+    let index: HashMap<&str, u32> = ids.iter().enumerate().map(|(i, id)| (id.as_str(), i as u32)).collect();
+    let mut constraints = Constraints::default();
     for (x, y, same) in &decided {
         if let (Some(&i), Some(&j)) = (index.get(x.as_str()), index.get(y.as_str())) {
             if *same {
-                decisions.same.push((i, j))
+                constraints.same.push((i, j))
             } else {
-                decisions.different.push((i, j))
+                constraints.different.push((i, j))
             }
         }
+    }
+    if !database.is_empty() {
+        constraints.anchor = (0..ids.len()).map(|i| i.checked_sub(n).map(|k| k as u32)).collect();
     }
     let settings = Settings {
         link_threshold: a.link_threshold,
         review_threshold: a.review_threshold,
         ..Settings::default()
     };
-    let linkage = link(&prepared, &settings, Scope::All, &decisions);
+    // Pairs of two database persons are the database's business, not this run's.
+    let workspace_side: Vec<bool> = (0..ids.len()).map(|i| i < n).collect();
+    let scope = if database.is_empty() {
+        Scope::All
+    } else {
+        Scope::Touching(&workspace_side)
+    };
+    let linkage = link(&prepared, &settings, scope, &constraints);
 
-    let record_ids: Vec<&str> = records.iter().map(|r| r.record_id.as_str()).collect();
-    let existing: Vec<Option<&str>> = records.iter().map(|r| r.person_id.as_deref()).collect();
-    let (person_ids, events) = assign(&record_ids, &linkage.cluster_of, &existing);
+    let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let (person_ids, events) = assign(&id_refs, &linkage.cluster_of, &existing, &pinned);
     let changed: Vec<(String, String)> = records
         .iter()
         .zip(&person_ids)
         .filter(|(r, p)| r.person_id.as_deref() != Some(p.as_str()))
         .map(|(r, p)| (r.record_id.clone(), p.clone()))
         .collect();
+    let database_persons: std::collections::HashSet<&str> = database.iter().map(|p| p.person_id.as_str()).collect();
+    let linked_to_database = person_ids[..n]
+        .iter()
+        .filter(|p| database_persons.contains(p.as_str()))
+        .count();
     let mut pairs: Vec<PairRow> = Vec::new();
     for (list, decision) in [
         (&linkage.links, "linked"),
         (&linkage.review, "review"),
         (&linkage.refused, "refused"),
     ] {
-        pairs.extend(list.iter().map(|p| pair_row(&linkage, &records, p, decision)));
+        pairs.extend(list.iter().map(|p| pair_row(&linkage, &ids, p, decision)));
     }
     let run_id = format!("D{}", chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ"));
-    let scope = a.batch.as_deref().map_or("all".to_string(), |b| format!("batch:{b}"));
+    let mut scope = a.batch.as_deref().map_or("all".to_string(), |b| format!("batch:{b}"));
+    if let Some(t) = &a.against {
+        scope.push_str(&format!(" against {t}"));
+    }
     let run = LinkageRun {
         run_id: &run_id,
         scope: &scope,
@@ -164,7 +209,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
 
     let count = |kind: &str| run.events.iter().filter(|e| e.event == kind).count();
     let mut members: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
-    for (i, p) in person_ids.iter().enumerate() {
+    for (i, p) in person_ids.iter().enumerate().take(n) {
         members.entry(p.as_str()).or_default().push(i as u32);
     }
     let s = &linkage.stats;
@@ -183,8 +228,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
                     .unwrap_or(&[]);
                 json!({
                     "person_id": person,
-                    "records": m.iter().map(|&i| &records[i as usize].record_id).collect::<Vec<_>>(),
-                    "pairs": links.iter().map(|p| pair_json(&linkage, &records, p)).collect::<Vec<_>>(),
+                    "records": m.iter().map(|&i| &ids[i as usize]).collect::<Vec<_>>(),
+                    "pairs": links.iter().map(|p| pair_json(&linkage, &ids, p)).collect::<Vec<_>>(),
                 })
             })
             .collect();
@@ -200,10 +245,15 @@ pub fn run(a: Args) -> Result<ExitCode> {
             "persons": s.clusters,
             "duplicate_records": s.duplicate_records,
             "person_ids": { "created": count("created"), "merged": count("merged"), "split": count("split") },
+            "database": a.against.as_ref().map(|t| json!({
+                "target": t,
+                "persons": database.len(),
+                "records_linked_to_database": linked_to_database,
+            })),
             "seconds": started.elapsed().as_secs_f64(),
             "model": linkage.model,
             "clusters": clusters,
-            "review": linkage.review.iter().map(|p| pair_json(&linkage, &records, p)).collect::<Vec<_>>(),
+            "review": linkage.review.iter().map(|p| pair_json(&linkage, &ids, p)).collect::<Vec<_>>(),
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(ExitCode::SUCCESS);
@@ -216,7 +266,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         println!("  blocking {:<40} {:>9} pairs", r.rule, r.pairs);
     }
     println!(
-        "{} links, {} pairs for review, {} links refused (conflicting ID numbers or reviewers' decisions)",
+        "{} links, {} pairs for review, {} links refused (conflicting ID numbers or reviewers' constraints)",
         s.links, s.review_pairs, s.refused_links
     );
     println!(
@@ -228,12 +278,17 @@ pub fn run(a: Args) -> Result<ExitCode> {
         count("split"),
         started.elapsed().as_secs_f64()
     );
+    if let Some(t) = &a.against {
+        println!(
+            "{linked_to_database} records linked to persons already in {t} ({} persons there)",
+            database.len()
+        );
+    }
     if let Some(p) = linkage.review.first().or(linkage.links.first()) {
-        let (x, y) = (&records[p.a as usize], &records[p.b as usize]);
         let e = linkage.explain(p);
         println!(
             "\nexample: {} ~ {} (weight {:.1}, probability {:.3})",
-            x.record_id, y.record_id, e.match_weight, e.match_probability
+            ids[p.a as usize], ids[p.b as usize], e.match_weight, e.match_probability
         );
         println!("  {:<20} {:>7}", "prior", format!("{:+.1}", e.prior_weight));
         for f in &e.fields {

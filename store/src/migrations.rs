@@ -28,30 +28,34 @@ pub fn latest() -> i32 {
     MIGRATIONS.last().map_or(0, |m| m.version)
 }
 
-/// Brings the database up to [`latest`]; refuses a database from a newer ledgerline.
+/// Brings the workspace database up to [`latest`]; refuses one from a newer ledgerline.
 pub fn apply(conn: &Connection) -> Result<Vec<i32>> {
-    conn.execute_batch(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (
+    apply_list(conn, MIGRATIONS, "schema_migrations", "the workspace")
+}
+
+/// Applies the `migrations` newer than what `table` records; refuses a database whose
+/// recorded version is newer than the list knows. `what` names the database in errors.
+pub fn apply_list(conn: &Connection, migrations: &[Migration], table: &str, what: &str) -> Result<Vec<i32>> {
+    conn.execute_batch(&format!(
+        "CREATE TABLE IF NOT EXISTS {table} (
             version INTEGER PRIMARY KEY,
             name VARCHAR NOT NULL,
-            applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)",
-    )?;
-    let current: i32 = conn.query_row("SELECT coalesce(max(version), 0) FROM schema_migrations", [], |r| {
+            applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
+    ))?;
+    let current: i32 = conn.query_row(&format!("SELECT coalesce(max(version), 0) FROM {table}"), [], |r| {
         r.get(0)
     })?;
-    if current > latest() {
-        bail!(
-            "the workspace's schema is version {current} but this ledgerline knows only up to {}: use a newer ledgerline",
-            latest()
-        );
+    let latest = migrations.last().map_or(0, |m| m.version);
+    if current > latest {
+        bail!("{what}'s schema is version {current} but this ledgerline knows only up to {latest}: use a newer ledgerline");
     }
     let mut applied = Vec::new();
-    for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+    for m in migrations.iter().filter(|m| m.version > current) {
         // Each migration and its bookkeeping row commit together or not at all.
         conn.execute_batch("BEGIN TRANSACTION")?;
         let result = conn.execute_batch(m.sql).and_then(|_| {
             conn.execute(
-                "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+                &format!("INSERT INTO {table} (version, name) VALUES (?, ?)"),
                 duckdb::params![m.version, m.name],
             )
         });
