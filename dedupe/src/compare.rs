@@ -134,23 +134,6 @@ fn lookalike(a: char, b: char) -> bool {
     groups(a).any(|ga| groups(b).any(|gb| ga == gb))
 }
 
-/// Digit confusions of print OCR (3↔8, 1↔7, 0↔6↔8, 5↔6 ...) plus X for the check digit.
-const DIGIT_CONFUSIONS: &[(u8, u8)] = &[
-    (b'3', b'8'),
-    (b'1', b'7'),
-    (b'0', b'8'),
-    (b'6', b'8'),
-    (b'0', b'6'),
-    (b'5', b'6'),
-    (b'5', b'3'),
-    (b'2', b'7'),
-    (b'1', b'4'),
-    (b'9', b'8'),
-    (b'0', b'9'),
-    (b'X', b'8'),
-    (b'X', b'4'),
-];
-
 /// A pair of names compared character by character, `?` matching anything.
 pub fn compare_name(a: &str, b: &str) -> u8 {
     if blank(a) || blank(b) {
@@ -199,9 +182,7 @@ pub fn compare_name_with_pinyin(a: &Prepared, b: &Prepared) -> u8 {
 }
 
 fn confusable(x: u8, y: u8) -> bool {
-    DIGIT_CONFUSIONS
-        .iter()
-        .any(|&(p, q)| (p == x && q == y) || (p == y && q == x))
+    ledgerline_schemas::id_number::confusable(x as char, y as char)
 }
 
 pub fn compare_id(a: Option<IdNo>, b: Option<IdNo>) -> u8 {

@@ -138,20 +138,6 @@ pub fn canonical_id(text: &str) -> String {
     out
 }
 
-/// Digits OCR confuses with each other.
-const CONFUSABLE: &[(char, &[char])] = &[
-    ('0', &['8', '6', '9', 'D', 'O']),
-    ('1', &['7', 'I', 'l']),
-    ('2', &['Z', '7']),
-    ('3', &['8', '5']),
-    ('5', &['6', '3', 'S']),
-    ('6', &['5', '8', '0', 'G', 'b']),
-    ('7', &['1', '2']),
-    ('8', &['3', '6', '0', '9', 'B']),
-    ('9', &['8', '0']),
-    ('X', &['K', 'x']),
-];
-
 /// Candidates one confusion away from `id`; for a 19-character reading (a rule or a
 /// speck read as a digit) also each one-character deletion.
 fn one_confusion_away(id: &str) -> Vec<String> {
@@ -172,9 +158,9 @@ fn one_confusion_away(id: &str) -> Vec<String> {
         return out;
     }
     for (i, &c) in chars.iter().enumerate() {
-        for (real, looks) in CONFUSABLE {
+        for (real, _) in id_number::DIGIT_CONFUSIONS {
             // `c` was read; `real` is what may have been written.
-            if looks.contains(&c) || CONFUSABLE.iter().any(|(r, l)| *r == c && l.contains(real)) {
+            if id_number::confusable(*real, c) {
                 let mut cand = chars.clone();
                 cand[i] = *real;
                 let s: String = cand.into_iter().collect();

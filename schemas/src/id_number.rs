@@ -7,6 +7,28 @@
 
 use chrono::NaiveDate;
 
+/// Characters print OCR confuses in ID numbers: each digit (or the X check character)
+/// with what it is misread as. One table for the ID repair, linkage's ID comparison and
+/// the synthetic OCR noise.
+pub const DIGIT_CONFUSIONS: &[(char, &[char])] = &[
+    ('0', &['8', '6', '9', 'D', 'O']),
+    ('1', &['7', 'I', 'l', '4']),
+    ('2', &['Z', '7']),
+    ('3', &['8', '5']),
+    ('5', &['6', '3', 'S']),
+    ('6', &['5', '8', '0', 'G', 'b']),
+    ('7', &['1', '2']),
+    ('8', &['3', '6', '0', '9', 'B']),
+    ('9', &['8', '0']),
+    ('X', &['K', 'x', '8', '4']),
+];
+
+/// Whether OCR may read `a` where `b` was written, or `b` where `a` was.
+pub fn confusable(a: char, b: char) -> bool {
+    let looks = |real: char, seen: char| DIGIT_CONFUSIONS.iter().any(|(r, l)| *r == real && l.contains(&seen));
+    looks(a, b) || looks(b, a)
+}
+
 const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const CHECK_CHARS: &[u8; 11] = b"10X98765432";
 

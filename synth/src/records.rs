@@ -42,21 +42,21 @@ const TRADITIONAL: &[(char, char)] = &[
     ('长', '長'),
 ];
 
-/// Print-OCR digit confusions (the same list the ID repair knows).
-const DIGIT_SLIPS: &[(u8, u8)] = &[(b'3', b'8'), (b'1', b'7'), (b'0', b'8'), (b'6', b'8'), (b'5', b'6')];
-
 const YEARS: (u16, u16) = (2010, 2020);
 
+/// One digit misread as a digit it looks like (the confusions the ID repair knows).
 fn swap_digit<R: Rng>(rng: &mut R, id: &str) -> String {
-    let mut b = id.as_bytes().to_vec();
-    for _ in 0..8 {
-        let i = rng.random_range(0..17);
-        if let Some(&(x, y)) = DIGIT_SLIPS.iter().find(|(x, y)| *x == b[i] || *y == b[i]) {
-            b[i] = if b[i] == x { y } else { x };
-            break;
-        }
+    let mut chars: Vec<char> = id.chars().collect();
+    let i = rng.random_range(0..chars.len().min(17));
+    let looks: Vec<char> = ledgerline_schemas::id_number::DIGIT_CONFUSIONS
+        .iter()
+        .find(|(real, _)| *real == chars[i])
+        .map(|(_, looks)| looks.iter().copied().filter(char::is_ascii_digit).collect())
+        .unwrap_or_default();
+    if let Some(&c) = looks.choose(rng) {
+        chars[i] = c;
     }
-    String::from_utf8(b).expect("ASCII")
+    chars.into_iter().collect()
 }
 
 fn transpose<R: Rng>(rng: &mut R, id: &str) -> String {
