@@ -5,9 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-deps.sh
 . scripts/env.sh
-cargo build --bin ledgerline
+# The same selection as scripts/test.sh builds, so both share one DuckDB build (a narrower
+# selection unifies dependency features differently and would compile DuckDB again).
+cargo build --workspace --all-targets
 ws="${LEDGERLINE_WORKSPACE:-ledgerline-ws}"
 "$LEDGERLINE_BIN" run batches/sample --workspace "$ws"
+"$LEDGERLINE_BIN" dedupe --workspace "$ws"
 "$LEDGERLINE_BIN" status --workspace "$ws"
 echo
 echo "results: workspace $ws (DuckDB database $ws/ledgerline.duckdb)"

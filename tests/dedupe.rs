@@ -7,56 +7,10 @@ mod common;
 use std::collections::HashMap;
 use std::path::Path;
 
-use common::*;
-use ledgerline_schemas::{Record, Review, Source, TruthRow};
-use ledgerline_store::records::{read_records, replace_page_records, RecordFilter};
+use common::{stored::*, *};
+use ledgerline_store::records::{read_records, RecordFilter};
 use ledgerline_store::{persons::decide_pair, Workspace};
-use ledgerline_synth::records::{generate_records, SyntheticRecord};
-
-const ROWS_PER_PAGE: usize = 20;
-
-fn as_record(batch: &str, i: usize, r: &SyntheticRecord) -> Record {
-    Record {
-        record_id: format!("{batch}-{}", r.record_id),
-        record_type: r.record_type,
-        fields: r.fields.clone(),
-        person_id: None,
-        source: Source {
-            batch: batch.into(),
-            page: format!("{batch}-p{:04}.png", i / ROWS_PER_PAGE),
-            row: (i % ROWS_PER_PAGE + 1) as u32,
-        },
-        confidence: Default::default(),
-        review: Review::default(),
-        extra_fields: Default::default(),
-    }
-}
-
-/// Stores `records` as batch `batch`, a page per 20 rows.
-fn store(ws: &Workspace, batch: &str, records: &[SyntheticRecord]) -> Vec<TruthRow> {
-    let recs: Vec<Record> = records
-        .iter()
-        .enumerate()
-        .map(|(i, r)| as_record(batch, i, r))
-        .collect();
-    ws.transaction(|c| {
-        for page in recs.chunks(ROWS_PER_PAGE) {
-            replace_page_records(c, &page[0].source.page, page)?;
-        }
-        Ok(())
-    })
-    .unwrap();
-    recs.iter()
-        .zip(records)
-        .map(|(r, s)| TruthRow {
-            page: r.source.page.clone(),
-            row: r.source.row,
-            record_type: r.record_type,
-            person_id: s.person_id.clone(),
-            fields: s.fields.clone(),
-        })
-        .collect()
-}
+use ledgerline_synth::records::generate_records;
 
 fn person_ids(ws: &Workspace) -> HashMap<String, String> {
     ws.with_store(|c| read_records(c, &RecordFilter::default()))
@@ -91,6 +45,24 @@ fn links_explains_and_keeps_person_ids_stable() {
     let explanation = &cluster["pairs"][0]["explanation"];
     assert_eq!(explanation["fields"].as_array().unwrap().len(), 7, "{cluster}");
     assert!(explanation["fields"][0]["comparison"].is_string(), "{explanation}");
+
+    // Every exported record carries its person id.
+    let out = dir.path().join("records.jsonl");
+    run_ok(&[
+        "export",
+        "--workspace",
+        s(&ws_path),
+        "--format",
+        "jsonl",
+        "--out",
+        s(&out),
+    ]);
+    let exported = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(exported.lines().count(), 2000);
+    for line in exported.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(v["person_id"].as_str().is_some_and(|p| p.starts_with('P')), "{v}");
+    }
 
     // Rerun: same person ids, no events.
     let before = person_ids(&ws);

@@ -8,7 +8,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use crate::people::{self, County, Person};
-use ledgerline_schemas::{RecordFields, RecordType};
+use ledgerline_schemas::{Record, RecordFields, RecordType, Review, ReviewStatus, Source};
 
 #[derive(Debug, Clone)]
 pub struct SyntheticRecord {
@@ -16,6 +16,30 @@ pub struct SyntheticRecord {
     pub person_id: String,
     pub record_type: RecordType,
     pub fields: RecordFields,
+}
+
+impl SyntheticRecord {
+    /// The record as a workspace would hold it: the `index`th row of batch `batch`,
+    /// `rows_per_page` rows a page.
+    pub fn to_record(&self, batch: &str, index: usize, rows_per_page: usize, status: ReviewStatus) -> Record {
+        Record {
+            record_id: format!("{batch}-{}", self.record_id),
+            record_type: self.record_type,
+            fields: self.fields.clone(),
+            person_id: None,
+            source: Source {
+                batch: batch.into(),
+                page: format!("{batch}-p{:04}.png", index / rows_per_page),
+                row: (index % rows_per_page + 1) as u32,
+            },
+            confidence: Default::default(),
+            review: Review {
+                status,
+                ..Review::default()
+            },
+            extra_fields: Default::default(),
+        }
+    }
 }
 
 /// Traditional forms a hand-copied ledger may use for common name characters.

@@ -48,3 +48,42 @@ pub fn sample_batch() -> PathBuf {
 pub fn s(p: &Path) -> &str {
     p.to_str().expect("UTF-8 path")
 }
+
+/// Generated records stored as a workspace batch, 20 rows a page, and their truth rows.
+pub mod stored {
+    use ledgerline_schemas::{Record, ReviewStatus, TruthRow};
+    use ledgerline_store::{records::replace_page_records, Workspace};
+    use ledgerline_synth::records::SyntheticRecord;
+
+    pub const ROWS_PER_PAGE: usize = 20;
+
+    pub fn as_record(batch: &str, i: usize, r: &SyntheticRecord) -> Record {
+        r.to_record(batch, i, ROWS_PER_PAGE, ReviewStatus::Machine)
+    }
+
+    /// Stores `records` as batch `batch` (status `machine`).
+    pub fn store(ws: &Workspace, batch: &str, records: &[SyntheticRecord]) -> Vec<TruthRow> {
+        let recs: Vec<Record> = records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| as_record(batch, i, r))
+            .collect();
+        ws.transaction(|c| {
+            for page in recs.chunks(ROWS_PER_PAGE) {
+                replace_page_records(c, &page[0].source.page, page)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        recs.iter()
+            .zip(records)
+            .map(|(r, s)| TruthRow {
+                page: r.source.page.clone(),
+                row: r.source.row,
+                record_type: r.record_type,
+                person_id: s.person_id.clone(),
+                fields: s.fields.clone(),
+            })
+            .collect()
+    }
+}
