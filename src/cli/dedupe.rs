@@ -28,7 +28,7 @@ const DB_PREFIX: &str = "db:";
 #[command(
     after_help = "Pairs at or above --link-threshold are linked automatically; pairs between \
 --review-threshold and --link-threshold become review items. Records carrying two different valid \
-ID numbers are never put in one cluster, and reviewers' same/different constraints are obeyed."
+ID numbers are never put in one cluster, and reviewers' same/different decisions are obeyed."
 )]
 pub struct Args {
     #[command(flatten)]
@@ -266,7 +266,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         println!("  blocking {:<40} {:>9} pairs", r.rule, r.pairs);
     }
     println!(
-        "{} links, {} pairs for review, {} links refused (conflicting ID numbers or reviewers' constraints)",
+        "{} links, {} pairs for review, {} links refused (conflicting ID numbers, database persons or reviewers' decisions)",
         s.links, s.review_pairs, s.refused_links
     );
     println!(
