@@ -76,8 +76,13 @@ impl Model {
 
     /// Match weight of a pattern, before the name-frequency adjustment.
     pub fn weight(&self, pattern: Pattern) -> f64 {
+        self.weight_over(pattern, &CompareField::ALL)
+    }
+
+    /// Match weight counting only `fields`' evidence (an EM session's fields).
+    fn weight_over(&self, pattern: Pattern, fields: &[CompareField]) -> f64 {
         self.prior_weight()
-            + CompareField::ALL
+            + fields
                 .iter()
                 .map(|&f| self.field_weight(f, level(pattern, f)))
                 .sum::<f64>()
@@ -162,18 +167,11 @@ fn em(
     if total == 0.0 {
         return 0;
     }
-    let weight = |model: &Model, pattern: Pattern| {
-        model.prior_weight()
-            + fields
-                .iter()
-                .map(|&f| model.field_weight(f, level(pattern, f)))
-                .sum::<f64>()
-    };
     for it in 0..iterations {
         let mut m_acc = [[0.0; LEVELS]; FIELDS];
         let mut matched = 0.0;
         for (&pattern, &count) in histogram {
-            let p = probability(weight(model, pattern)) * count as f64;
+            let p = probability(model.weight_over(pattern, fields)) * count as f64;
             matched += p;
             for &f in fields {
                 m_acc[f.index()][level(pattern, f) as usize] += p;

@@ -15,7 +15,7 @@ use ledgerline_dedupe::{
     Constraints, Linkage, Prepared, Scope, ScoredPair, Settings,
 };
 use ledgerline_load::{read_persons, Target};
-use ledgerline_store::persons::{decided_pairs, save_run, EventRow, LinkageRun, PairRow};
+use ledgerline_store::persons::{decided_pairs, pair_key, save_run, EventRow, LinkageRun, PairRow};
 use ledgerline_store::records::{read_records, RecordFilter};
 use ledgerline_store::Workspace;
 
@@ -51,13 +51,12 @@ pub struct Args {
     pub json: bool,
 }
 
-/// The pair in stored form, record ids ordered so a pair has one key.
+/// The pair in stored form.
 fn pair_row(linkage: &Linkage, ids: &[String], p: &ScoredPair, decision: &'static str) -> PairRow {
-    let (a, b) = (&ids[p.a as usize], &ids[p.b as usize]);
-    let (a, b) = if a <= b { (a, b) } else { (b, a) };
+    let (a, b) = pair_key(&ids[p.a as usize], &ids[p.b as usize]);
     PairRow {
-        record_a: a.clone(),
-        record_b: b.clone(),
+        record_a: a.to_string(),
+        record_b: b.to_string(),
         decision,
         match_weight: p.weight,
         match_probability: p.probability,

@@ -120,13 +120,18 @@ pub fn decided_pairs(conn: &Connection) -> Result<Vec<(String, String, bool)>> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// A pair's key in `match_pairs`: its two record ids in order, so a pair has one row.
+pub fn pair_key<'a>(x: &'a str, y: &'a str) -> (&'a str, &'a str) {
+    if x <= y {
+        (x, y)
+    } else {
+        (y, x)
+    }
+}
+
 /// Records a reviewer's decision on a pair.
 pub fn decide_pair(conn: &Connection, record_a: &str, record_b: &str, same: bool, by: &str) -> Result<bool> {
-    let (a, b) = if record_a <= record_b {
-        (record_a, record_b)
-    } else {
-        (record_b, record_a)
-    };
+    let (a, b) = pair_key(record_a, record_b);
     let n = conn.execute(
         "UPDATE match_pairs SET status = ?, decided_by = ?, decided_at = current_timestamp
          WHERE record_a = ? AND record_b = ?",
