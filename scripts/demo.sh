@@ -11,6 +11,7 @@ cargo build --workspace --all-targets
 ws="${LEDGERLINE_WORKSPACE:-ledgerline-ws}"
 "$LEDGERLINE_BIN" run batches/sample --workspace "$ws"
 "$LEDGERLINE_BIN" dedupe --workspace "$ws"
+"$LEDGERLINE_BIN" index --workspace "$ws"
 "$LEDGERLINE_BIN" status --workspace "$ws"
 echo
 echo "results: workspace $ws (DuckDB database $ws/ledgerline.duckdb)"

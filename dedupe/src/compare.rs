@@ -3,6 +3,7 @@
 //! Levels are small integers so a pair's whole comparison packs into one `u32`.
 
 use crate::normalize::{Day, IdNo, Prepared};
+use ledgerline_schemas::lookalike::lookalike;
 
 /// The compared fields, in pattern order (4 bits each).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -72,66 +73,6 @@ impl CompareField {
     pub fn index(self) -> usize {
         self as usize
     }
-}
-
-/// Character groups OCR (and hurried keyers) confuse in names.
-const LOOKALIKES: &[&str] = &[
-    "己已巳",
-    "未末",
-    "戊戌戍",
-    "与写",
-    "土士",
-    "日曰",
-    "人入八",
-    "王玉主",
-    "大太犬",
-    "天夭",
-    "千干于",
-    "田由甲申",
-    "贝见",
-    "兰兰",
-    "凤风",
-    "春舂",
-    "刀力",
-    "木本术",
-    "白自",
-    "今令",
-    "免兔",
-    "候侯",
-    "壁璧",
-    "梁粱",
-    "淑椒",
-    "秀季",
-    "英荚",
-    "华毕",
-    "莲连",
-    "玲铃",
-    "娟涓",
-    "芳方",
-    "兴举",
-];
-
-/// Each look-alike character with its group number, sorted for binary search.
-fn lookalike_table() -> &'static [(char, u16)] {
-    static TABLE: std::sync::OnceLock<Vec<(char, u16)>> = std::sync::OnceLock::new();
-    TABLE.get_or_init(|| {
-        let mut t: Vec<(char, u16)> = LOOKALIKES
-            .iter()
-            .enumerate()
-            .flat_map(|(g, chars)| chars.chars().map(move |c| (c, g as u16)))
-            .collect();
-        t.sort_unstable();
-        t
-    })
-}
-
-fn lookalike(a: char, b: char) -> bool {
-    let t = lookalike_table();
-    let groups = |c: char| {
-        let start = t.partition_point(|e| e.0 < c);
-        t[start..].iter().take_while(move |e| e.0 == c).map(|e| e.1)
-    };
-    groups(a).any(|ga| groups(b).any(|gb| ga == gb))
 }
 
 /// A pair of names compared character by character, `?` matching anything.

@@ -13,6 +13,7 @@ pub mod arrow;
 pub mod codes;
 pub mod date;
 pub mod id_number;
+pub mod lookalike;
 pub mod manifest;
 pub mod record;
 pub mod validate;

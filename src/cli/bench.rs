@@ -28,6 +28,9 @@ pub enum What {
     /// Deduplicate N generated records with ledgerline and with Splink (Python, DuckDB
     /// backend) on the same data; report time, peak memory and pairwise F1 for both
     Dedupe(DedupeArgs),
+    /// Index N generated records and run a mixed query set: indexing records/s, query
+    /// latency p50/p99 beside a linear scan of the same records, recall on OCR-damaged names
+    Search(SearchArgs),
     /// (internal) run ledgerline's linkage on a bench CSV in a process of its own
     #[command(hide = true)]
     DedupeWorker { records: PathBuf, clusters: PathBuf },
@@ -54,8 +57,22 @@ pub struct DedupeArgs {
     pub json: bool,
 }
 
+#[derive(clap::Args)]
+pub struct SearchArgs {
+    #[arg(long, default_value_t = 1_000_000)]
+    pub records: usize,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Queries of each kind in the mixed set, and damaged-name queries for recall
+    #[arg(long, default_value_t = 500)]
+    pub queries: usize,
+    #[arg(long)]
+    pub json: bool,
+}
+
 pub fn run(a: Args) -> Result<ExitCode> {
     match a.what {
+        What::Search(s) => super::bench_search::run(s),
         What::Dedupe(d) => bench_dedupe(d),
         What::DedupeWorker { records, clusters } => dedupe_worker(&records, &clusters),
     }

@@ -1,14 +1,17 @@
 //! Command-line definitions and dispatch.
 
 mod bench;
+mod bench_search;
 mod dedupe;
 mod eval;
 mod export;
+mod index;
 mod ingest;
 mod merge;
 mod ocr;
 mod progress;
 mod run;
+mod search;
 mod status;
 mod synth;
 mod validate;
@@ -46,6 +49,10 @@ pub enum Command {
     Export(export::Args),
     /// Link records into persons: duplicates within and across batches, each link explained
     Dedupe(dedupe::Args),
+    /// Build or update the search index of the workspace's records
+    Index(index::Args),
+    /// Find records by name (汉字 or pinyin), ID number, place, date
+    Search(search::Args),
     /// Score the workspace's records against a truth file
     Eval(eval::Args),
     /// Benchmarks against a baseline run on the same data in the same invocation
@@ -76,6 +83,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Ocr(a) => ocr::run(a),
         Command::Export(a) => export::run(a),
         Command::Dedupe(a) => dedupe::run(a),
+        Command::Index(a) => index::run(a),
+        Command::Search(a) => search::run(a),
         Command::Eval(a) => eval::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Merge(a) => merge::run(a),

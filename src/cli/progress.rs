@@ -58,6 +58,14 @@ impl Progress {
         }
     }
 
+    /// Moves the bar to `n` units done (for work that reports its own position).
+    pub fn set(&self, n: u64) {
+        self.done.store(n, Ordering::Relaxed);
+        if let Some(bar) = &self.bar {
+            bar.set_position(n);
+        }
+    }
+
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();

@@ -8,7 +8,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use crate::people::{self, County, Person};
-use ledgerline_schemas::{Record, RecordFields, RecordType, Review, ReviewStatus, Source};
+use ledgerline_schemas::{lookalike, Record, RecordFields, RecordType, Review, ReviewStatus, Source};
 
 #[derive(Debug, Clone)]
 pub struct SyntheticRecord {
@@ -95,6 +95,36 @@ fn replace_char(name: &str, at: usize, with: char) -> String {
         .enumerate()
         .map(|(i, c)| if i == at { with } else { c })
         .collect()
+}
+
+/// A name with one given-name character misread as another name character (the worst
+/// case for search: not a look-alike, just wrong). One-character names stay as they are.
+pub fn damage_name<R: Rng>(rng: &mut R, name: &str) -> String {
+    let len = name.chars().count();
+    if len < 2 {
+        return name.to_string();
+    }
+    let at = rng.random_range(1..len);
+    let old = name.chars().nth(at).unwrap_or_default();
+    let pool: Vec<char> = crate::names::MALE_CHARS
+        .iter()
+        .chain(crate::names::FEMALE_CHARS)
+        .filter_map(|s| s.chars().next())
+        .filter(|c| *c != old)
+        .collect();
+    replace_char(name, at, *pool.choose(rng).expect("name characters"))
+}
+
+/// A name with one given-name character misread as one of its look-alikes (英→荚,
+/// 秀→季), the slip OCR makes; `None` when no given-name character has a look-alike.
+pub fn misread_name<R: Rng>(rng: &mut R, name: &str) -> Option<String> {
+    let chars: Vec<char> = name.chars().collect();
+    let misreadable: Vec<usize> = (1..chars.len())
+        .filter(|&i| lookalike::confusions(chars[i]).next().is_some())
+        .collect();
+    let at = *misreadable.choose(rng)?;
+    let options: Vec<char> = lookalike::confusions(chars[at]).collect();
+    Some(replace_char(name, at, *options.choose(rng)?))
 }
 
 /// The OCR and copying noise of one record.

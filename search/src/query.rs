@@ -1,0 +1,400 @@
+//! From what someone typed to a tantivy query: each part of the query goes where it can
+//! match (digits to ID numbers, Latin letters to pinyin, Chinese to names and text, a
+//! year to the event date), options become filters, and every hit says why it matched.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+
+use anyhow::{bail, Result};
+use serde::Serialize;
+use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, DisjunctionMaxQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::schema::{Facet, IndexRecordOption, Value};
+use tantivy::{DocId, Score, Searcher, SegmentReader, TantivyDocument, Term};
+
+use crate::access::{mask_id, mask_phone, Role};
+use crate::tokens::{
+    name_tokens, pinyin_tokens_of_name, pinyin_tokens_of_query, query_shape_tokens, zh_tokens, ID_PREFIX_LENGTHS,
+};
+use crate::{day_number, Fields, StoredRecord};
+
+#[derive(Debug, Clone)]
+pub struct SearchRequest {
+    pub query: String,
+    pub record_type: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub agency: Option<String>,
+    /// `None`: verified records only.
+    pub status: Option<String>,
+    pub limit: usize,
+    pub role: Role,
+}
+
+impl SearchRequest {
+    /// A query with no filters: verified records, ten hits, for an archivist.
+    pub fn new(query: impl Into<String>) -> SearchRequest {
+        SearchRequest {
+            query: query.into(),
+            record_type: None,
+            from: None,
+            to: None,
+            agency: None,
+            status: None,
+            limit: 10,
+            role: Role::Archivist,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    pub score: f32,
+    #[serde(flatten)]
+    pub record: StoredRecord,
+    /// What matched: `name: 王秀`, `pinyin: wxy`, `id_number prefix: 370112` ...
+    pub matched: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResults {
+    pub total: usize,
+    pub hits: Vec<Hit>,
+    /// Counts over all matching records: type, agency, status, batch.
+    pub facets: BTreeMap<String, Vec<(String, u64)>>,
+}
+
+const STATUSES: &[&str] = &["machine", "needs_review", "verified", "rejected"];
+const RECORD_TYPES: &[&str] = &["cremation", "burial"];
+
+fn term_query(term: Term, boost: f32) -> Box<dyn Query> {
+    Box::new(BoostQuery::new(
+        Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
+        boost,
+    ))
+}
+
+fn facet_term(f: Fields, path: [&str; 2]) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_facet(f.facets, &Facet::from_path(path)),
+        IndexRecordOption::Basic,
+    ))
+}
+
+fn day_range(f: Fields, from: Bound<i64>, to: Bound<i64>) -> Box<dyn Query> {
+    let as_term = |b: Bound<i64>| b.map(|d| Term::from_field_i64(f.event_day, d));
+    Box::new(RangeQuery::new(as_term(from), as_term(to)))
+}
+
+/// Words ending like a place (历城区, 平阴县, 山大路, 王家庄) are searched in the text
+/// fields only: as a name they would match people by a character of the place.
+fn is_place(part: &str) -> bool {
+    part.chars().count() >= 2
+        && part.ends_with(['省', '市', '区', '县', '镇', '乡', '村', '庄', '路', '街', '巷', '号'])
+}
+
+fn is_year(part: &str) -> Option<i32> {
+    let y: i32 = part.parse().ok().filter(|_| part.len() == 4)?;
+    (1900..=2100).contains(&y).then_some(y)
+}
+
+fn year_days(y: i32) -> Option<(i64, i64)> {
+    Some((day_number(&format!("{y}-01-01"))?, day_number(&format!("{y}-12-31"))?))
+}
+
+// Weights, set with `ledgerline bench search` (recall of misread names): one misread
+// character in a three-character name breaks both character pairs, so a namesake who
+// shares a pair must not outrank the right person from the right place and year.
+const NAME_CHAR_BOOST: f32 = 2.0;
+const NAME_PAIR_BOOST: f32 = 3.0;
+const NAME_SHAPE_BOOST: f32 = 1.5;
+const TEXT_BOOST: f32 = 10.0;
+const YEAR_BOOST: f32 = 30.0;
+const PINYIN_BOOST: f32 = 3.0;
+
+/// What the typed query asks for. `core` clauses decide which records match (any of
+/// them); `boosters` (a place, a year) only rank those, unless nothing else was typed.
+/// Without this split "王秀英 历城区 2013" would match every record of 2013 and of
+/// 历城区 and rank a hundred thousand of them.
+#[derive(Default)]
+struct Clauses {
+    core: Vec<Box<dyn Query>>,
+    boosters: Vec<Box<dyn Query>>,
+}
+
+/// At least `min` of `clauses` must match (fewer when fewer exist).
+fn at_least(min: usize, clauses: Vec<Box<dyn Query>>) -> Option<Box<dyn Query>> {
+    if clauses.is_empty() {
+        return None;
+    }
+    let min = min.clamp(1, clauses.len());
+    let should = clauses.into_iter().map(|q| (Occur::Should, q)).collect();
+    Some(Box::new(BooleanQuery::with_minimum_required_clauses(should, min)))
+}
+
+fn name_boost(token: &str) -> f32 {
+    if token.chars().count() > 1 {
+        NAME_PAIR_BOOST
+    } else {
+        NAME_CHAR_BOOST
+    }
+}
+
+/// A name as typed: its characters and pairs, exact and by shape (a shape in the name
+/// field of a name that is its own shape, or in the shape field, whichever scores more).
+/// A record must share enough of them to be a candidate at all: for a name of three
+/// characters or more, four (the right person with one character misread still shares
+/// six), for two, three.
+fn name_query(f: Fields, part: &str) -> Option<Box<dyn Query>> {
+    let exact = name_tokens(part)
+        .into_iter()
+        .map(|t| term_query(Term::from_field_text(f.name, &t), name_boost(&t)));
+    let shapes = query_shape_tokens(part).into_iter().map(|t| {
+        let boost = name_boost(&t) * NAME_SHAPE_BOOST / NAME_PAIR_BOOST;
+        let either = [f.name, f.name_shape].map(|field| term_query(Term::from_field_text(field, &t), boost));
+        Box::new(DisjunctionMaxQuery::new(either.into())) as Box<dyn Query>
+    });
+    let min = match part.chars().filter(|c| *c != '?').count() {
+        0 | 1 => 1,
+        2 => 3,
+        _ => 4,
+    };
+    at_least(min, exact.chain(shapes).collect())
+}
+
+/// Pinyin as typed: one word (`wxy`, `wangxiuying`) must match; syllables must all
+/// match, in any of their forms.
+fn pinyin_query(f: Fields, latin: &[&str]) -> Option<Box<dyn Query>> {
+    let tokens = pinyin_tokens_of_query(&latin.join(" "));
+    let tokens = tokens
+        .into_iter()
+        .map(|t| term_query(Term::from_field_text(f.pinyin, &t), PINYIN_BOOST))
+        .collect();
+    at_least(latin.len(), tokens)
+}
+
+/// Digits: the whole ID number, its division prefix, a longer prefix as a range over
+/// the numbers, or the eight birth-date digits.
+fn id_query(f: Fields, digits: &str, out: &mut Clauses) {
+    let id = digits.to_ascii_uppercase();
+    out.core.push(term_query(Term::from_field_text(f.id_exact, &id), 20.0));
+    if ID_PREFIX_LENGTHS.contains(&id.len()) {
+        out.core.push(term_query(Term::from_field_text(f.id_prefix, &id), 8.0));
+    } else if id.len() < 18 {
+        let upper = format!("{id}\u{7f}");
+        let range = RangeQuery::new(
+            Bound::Included(Term::from_field_text(f.id_exact, &id)),
+            Bound::Excluded(Term::from_field_text(f.id_exact, &upper)),
+        );
+        out.core.push(Box::new(BoostQuery::new(Box::new(range), 8.0)));
+    }
+    if id.len() == 8 {
+        out.core.push(term_query(Term::from_field_text(f.id_birth, &id), 8.0));
+    }
+}
+
+/// A word of Chinese text, in the record's texts and its agency's name.
+fn text_terms(f: Fields, token: &str, boost: f32) -> [Box<dyn Query>; 2] {
+    [f.text, f.agency].map(|field| term_query(Term::from_field_text(field, token), boost))
+}
+
+fn text_clauses(f: Fields, query: &str) -> Clauses {
+    let mut out = Clauses::default();
+    let mut latin: Vec<&str> = Vec::new();
+    for part in query.split_whitespace() {
+        if part.chars().all(|c| c.is_ascii_alphabetic()) {
+            latin.push(part);
+        } else if let Some(y) = is_year(part) {
+            if let Some((a, b)) = year_days(y) {
+                let range = day_range(f, Bound::Included(a), Bound::Included(b));
+                out.boosters.push(Box::new(BoostQuery::new(range, YEAR_BOOST)));
+            }
+        } else if part.chars().all(|c| c.is_ascii_digit() || c == 'X' || c == 'x') {
+            id_query(f, part, &mut out);
+        } else if is_place(part) {
+            for t in zh_tokens(part) {
+                out.boosters.extend(text_terms(f, &t, TEXT_BOOST));
+            }
+        } else {
+            // Most likely a name; it may still be words of an address or a cause.
+            out.core.extend(name_query(f, part));
+            for t in zh_tokens(part) {
+                out.core.extend(text_terms(f, &t, 1.0));
+            }
+        }
+    }
+    out.core.extend(pinyin_query(f, &latin));
+    if out.core.is_empty() {
+        // Only a place or a year: they are what to match.
+        out.core = std::mem::take(&mut out.boosters);
+    }
+    out
+}
+
+fn filters(f: Fields, r: &SearchRequest) -> Result<Vec<(Occur, Box<dyn Query>)>> {
+    let mut out: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    if let Some(t) = &r.record_type {
+        if !RECORD_TYPES.contains(&t.as_str()) {
+            bail!("--type {t:?}: use one of {}", RECORD_TYPES.join(", "));
+        }
+        out.push((Occur::Must, facet_term(f, ["type", t])));
+    }
+    let status = r.status.as_deref().unwrap_or("verified");
+    if !STATUSES.contains(&status) {
+        bail!("--status {status:?}: use one of {}", STATUSES.join(", "));
+    }
+    if status != "verified" && !r.role.sees_unverified() {
+        bail!("the {} role sees verified records only", r.role.name());
+    }
+    out.push((Occur::Must, facet_term(f, ["status", status])));
+    let day = |flag: &str, text: &Option<String>| -> Result<Option<i64>> {
+        match text {
+            None => Ok(None),
+            Some(t) => match day_number(t) {
+                Some(d) => Ok(Some(d)),
+                None => bail!("{flag} {t:?}: not a date (YYYY-MM-DD)"),
+            },
+        }
+    };
+    let (from, to) = (day("--from", &r.from)?, day("--to", &r.to)?);
+    if from.is_some() || to.is_some() {
+        let bound = |d: Option<i64>| d.map_or(Bound::Unbounded, Bound::Included);
+        out.push((Occur::Must, day_range(f, bound(from), bound(to))));
+    }
+    if let Some(agency) = &r.agency {
+        let all: Vec<(Occur, Box<dyn Query>)> = zh_tokens(agency)
+            .into_iter()
+            .map(|t| (Occur::Must, term_query(Term::from_field_text(f.agency, &t), 1.0)))
+            .collect();
+        if all.is_empty() {
+            bail!("--agency {agency:?}: nothing to match");
+        }
+        out.push((Occur::Must, Box::new(BooleanQuery::new(all))));
+    }
+    Ok(out)
+}
+
+/// Why a record matched: the query tokens its fields share.
+fn explain(query: &str, r: &StoredRecord) -> Vec<String> {
+    let mut out = Vec::new();
+    let shared = |q: Vec<String>, doc: Vec<String>| -> Vec<String> {
+        let mut v: Vec<String> = q.into_iter().filter(|t| doc.contains(t)).collect();
+        v.dedup();
+        v
+    };
+    let latin: Vec<&str> = query
+        .split_whitespace()
+        .filter(|p| p.chars().all(|c| c.is_ascii_alphabetic()))
+        .collect();
+    let name = r.name.clone().unwrap_or_default();
+    let py = shared(pinyin_tokens_of_query(&latin.join(" ")), pinyin_tokens_of_name(&name));
+    if !py.is_empty() {
+        out.push(format!("pinyin: {}", py.join(" ")));
+    }
+    for part in query.split_whitespace() {
+        if let Some(y) = is_year(part) {
+            if r.event_date.as_deref().is_some_and(|d| d.starts_with(&y.to_string())) {
+                out.push(format!("year: {y}"));
+            }
+        } else if part.chars().all(|c| c.is_ascii_digit() || c == 'X' || c == 'x') {
+            let id = r.id_number.clone().unwrap_or_default().to_ascii_uppercase();
+            let q = part.to_ascii_uppercase();
+            if id == q {
+                out.push("id_number: exact".into());
+            } else if id.starts_with(&q) {
+                out.push(format!("id_number prefix: {q}"));
+            } else if id.len() == 18 && id.get(6..14) == Some(q.as_str()) {
+                out.push(format!("id_number birth date: {q}"));
+            }
+        } else if !part.chars().all(|c| c.is_ascii_alphabetic()) {
+            let n = shared(name_tokens(part), name_tokens(&name));
+            if !n.is_empty() {
+                out.push(format!("name: {}", n.join(" ")));
+            }
+            let looks: Vec<String> = shared(query_shape_tokens(part), query_shape_tokens(&name))
+                .into_iter()
+                .filter(|t| !n.contains(t))
+                .collect();
+            if !looks.is_empty() {
+                out.push(format!("name look-alike: {}", looks.join(" ")));
+            }
+            let text: Vec<String> = [&r.household_address, &r.agency_name, &r.family_name]
+                .into_iter()
+                .flatten()
+                .flat_map(|t| zh_tokens(t))
+                .collect();
+            let t = shared(zh_tokens(part), text);
+            if !t.is_empty() {
+                out.push(format!("text: {}", t.join(" ")));
+            }
+        }
+    }
+    out
+}
+
+fn visible(mut r: StoredRecord, role: Role) -> StoredRecord {
+    if !role.sees_protected() {
+        r.id_number = r.id_number.as_deref().map(mask_id);
+        r.family_phone = r.family_phone.as_deref().map(mask_phone);
+    }
+    r
+}
+
+pub fn run(searcher: &Searcher, f: Fields, r: &SearchRequest) -> Result<SearchResults> {
+    let mut clauses = filters(f, r)?;
+    let Clauses { core, boosters } = text_clauses(f, &r.query);
+    if core.is_empty() {
+        if !r.query.trim().is_empty() {
+            bail!("{:?}: nothing in the query can be searched for", r.query);
+        }
+        clauses.push((Occur::Must, Box::new(AllQuery)));
+    } else {
+        let any = core.into_iter().map(|q| (Occur::Should, q)).collect();
+        clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+    }
+    clauses.extend(boosters.into_iter().map(|q| (Occur::Should, q)));
+    let query = BooleanQuery::new(clauses);
+    let mut facets = FacetCollector::for_field("facets");
+    for root in ["/type", "/agency", "/status", "/batch"] {
+        facets.add_facet(root);
+    }
+    // Ties broken by record, not by where the document sits among segments (which the
+    // indexing threads decide): the same records answer the same, however indexed.
+    let ranked = TopDocs::with_limit(r.limit.max(1)).tweak_score(move |segment: &SegmentReader| {
+        let rid = segment
+            .fast_fields()
+            .u64("rid")
+            .expect("rid is a fast field")
+            .first_or_default_col(0);
+        // Scores are rounded first: a sum of the same terms added in another order (the
+        // scorers meet a document in an order the segment layout decides) differs in
+        // the last bits, and must not reorder equal records.
+        move |doc: DocId, score: Score| ((score * 1024.0).round() / 1024.0, u64::MAX - rid.get_val(doc))
+    });
+    let (top, total, facet_counts) = searcher.search(&query, &(ranked, Count, facets))?;
+    let mut hits = Vec::with_capacity(top.len());
+    for ((score, _), address) in top {
+        let doc: TantivyDocument = searcher.doc(address)?;
+        let json = doc.get_first(f.stored).and_then(|v| v.as_str()).unwrap_or("{}");
+        let record: StoredRecord = serde_json::from_str(json)?;
+        let matched = explain(&r.query, &record);
+        hits.push(Hit {
+            score,
+            record: visible(record, r.role),
+            matched,
+        });
+    }
+    let mut facet_out = BTreeMap::new();
+    for root in ["/type", "/agency", "/status", "/batch"] {
+        let counts: Vec<(String, u64)> = facet_counts
+            .get(root)
+            .map(|(facet, n)| (facet.to_path().last().map(|s| s.to_string()).unwrap_or_default(), n))
+            .collect();
+        facet_out.insert(root.trim_start_matches('/').to_string(), counts);
+    }
+    Ok(SearchResults {
+        total,
+        hits,
+        facets: facet_out,
+    })
+}
