@@ -69,7 +69,7 @@ const RECORD_TYPES: &[&str] = &["cremation", "burial"];
 
 fn term_query(term: Term, boost: f32) -> Box<dyn Query> {
     Box::new(BoostQuery::new(
-        Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
+        Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
         boost,
     ))
 }
@@ -122,16 +122,6 @@ struct Clauses {
     boosters: Vec<Box<dyn Query>>,
 }
 
-/// At least `min` of `clauses` must match (fewer when fewer exist).
-fn at_least(min: usize, clauses: Vec<Box<dyn Query>>) -> Option<Box<dyn Query>> {
-    if clauses.is_empty() {
-        return None;
-    }
-    let min = min.clamp(1, clauses.len());
-    let should = clauses.into_iter().map(|q| (Occur::Should, q)).collect();
-    Some(Box::new(BooleanQuery::with_minimum_required_clauses(should, min)))
-}
-
 fn name_boost(token: &str) -> f32 {
     if token.chars().count() > 1 {
         NAME_PAIR_BOOST
@@ -140,37 +130,68 @@ fn name_boost(token: &str) -> f32 {
     }
 }
 
-/// A name as typed: its characters and pairs, exact and by shape (a shape in the name
-/// field of a name that is its own shape, or in the shape field, whichever scores more).
-/// A record must share enough of them to be a candidate at all: for a name of three
-/// characters or more, four (the right person with one character misread still shares
-/// six), for two, three.
+/// A name as typed: its characters and pairs, exact and by shape. A record that is its
+/// own shape holds its shapes in the name field, others in the shape field. A token
+/// that is both an exact and a shape token is one clause on the name field weighted for
+/// both, plus one on the shape field; a shape token alone is looked for in either.
+///
+/// Which records are candidates is decided by the pairs alone (`王秀`, `秀英`, `王_英` and
+/// their shapes): the right person with one character misread still shares one, and
+/// pairs are rare where characters are not (a common surname has tens of thousands of
+/// records; going through them was most of a name query's time). The characters then
+/// only score the candidates. A name of one character has no pairs and is its characters.
 fn name_query(f: Fields, part: &str) -> Option<Box<dyn Query>> {
-    let exact = name_tokens(part)
-        .into_iter()
-        .map(|t| term_query(Term::from_field_text(f.name, &t), name_boost(&t)));
-    let shapes = query_shape_tokens(part).into_iter().map(|t| {
-        let boost = name_boost(&t) * NAME_SHAPE_BOOST / NAME_PAIR_BOOST;
-        let either = [f.name, f.name_shape].map(|field| term_query(Term::from_field_text(field, &t), boost));
-        Box::new(DisjunctionMaxQuery::new(either.into())) as Box<dyn Query>
-    });
-    let min = match part.chars().filter(|c| *c != '?').count() {
-        0 | 1 => 1,
-        2 => 3,
-        _ => 4,
+    let exact = name_tokens(part);
+    let shapes = query_shape_tokens(part);
+    let shape_share = NAME_SHAPE_BOOST / NAME_PAIR_BOOST;
+    let term = |field, t: &str, boost| term_query(Term::from_field_text(field, t), boost);
+    let mut pairs: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut chars: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut add = |t: &str, q: Box<dyn Query>| {
+        let to = if t.chars().count() > 1 { &mut pairs } else { &mut chars };
+        to.push((Occur::Should, q));
     };
-    at_least(min, exact.chain(shapes).collect())
+    for t in &exact {
+        let weight = if shapes.contains(t) { 1.0 + shape_share } else { 1.0 };
+        add(t, term(f.name, t, name_boost(t) * weight));
+    }
+    for t in &shapes {
+        let boost = name_boost(t) * shape_share;
+        if exact.contains(t) {
+            add(t, term(f.name_shape, t, boost));
+        } else {
+            let either = vec![term(f.name, t, boost), term(f.name_shape, t, boost)];
+            add(t, Box::new(DisjunctionMaxQuery::new(either)));
+        }
+    }
+    if pairs.is_empty() {
+        return (!chars.is_empty()).then(|| Box::new(BooleanQuery::new(chars)) as Box<dyn Query>);
+    }
+    let mut query = vec![(Occur::Must, Box::new(BooleanQuery::new(pairs)) as Box<dyn Query>)];
+    query.extend(chars);
+    Some(Box::new(BooleanQuery::new(query)))
 }
 
-/// Pinyin as typed: one word (`wxy`, `wangxiuying`) must match; syllables must all
-/// match, in any of their forms.
+/// Pinyin as typed. One word (`wxy`, `wangxiuying`) must match. Syllables
+/// (`wang xiu ying`): a candidate has the whole name run together or its initials (a
+/// record with one character misread keeps its initials more often than not), and the
+/// syllables rank the candidates; going through every `wang` would cost more than all
+/// the rest of the query.
 fn pinyin_query(f: Fields, latin: &[&str]) -> Option<Box<dyn Query>> {
     let tokens = pinyin_tokens_of_query(&latin.join(" "));
-    let tokens = tokens
-        .into_iter()
-        .map(|t| term_query(Term::from_field_text(f.pinyin, &t), PINYIN_BOOST))
-        .collect();
-    at_least(latin.len(), tokens)
+    let term = |t: &str| term_query(Term::from_field_text(f.pinyin, t), PINYIN_BOOST);
+    match tokens.len() {
+        0 => None,
+        1 => Some(term(&tokens[0])),
+        n => {
+            // pinyin_forms: the syllables, then the whole name, then the initials.
+            let (syllables, whole_and_initials) = tokens.split_at(n - 2);
+            let candidates = whole_and_initials.iter().map(|t| (Occur::Should, term(t))).collect();
+            let mut query = vec![(Occur::Must, Box::new(BooleanQuery::new(candidates)) as Box<dyn Query>)];
+            query.extend(syllables.iter().map(|t| (Occur::Should, term(t))));
+            Some(Box::new(BooleanQuery::new(query)))
+        }
+    }
 }
 
 /// Digits: the whole ID number, its division prefix, a longer prefix as a range over
@@ -193,12 +214,53 @@ fn id_query(f: Fields, digits: &str, out: &mut Clauses) {
     }
 }
 
-/// A word of Chinese text, in the record's texts and its agency's name.
-fn text_terms(f: Fields, token: &str, boost: f32) -> [Box<dyn Query>; 2] {
-    [f.text, f.agency].map(|field| term_query(Term::from_field_text(field, token), boost))
+/// The agencies the index holds, with their words. Agencies are few (a province has
+/// dozens of funeral homes and cemeteries), so their names are facets, cut into words
+/// here at query time rather than in every one of millions of records.
+pub(crate) struct Agencies(Vec<(String, Vec<String>)>);
+
+impl Agencies {
+    pub(crate) fn of(searcher: &Searcher) -> Result<Agencies> {
+        let mut names = std::collections::BTreeSet::new();
+        let mut facet = Facet::root();
+        for segment in searcher.segment_readers() {
+            let reader = segment.facet_reader("facets")?;
+            for ord in 0..reader.num_facets() as u64 {
+                reader.facet_from_ord(ord, &mut facet)?;
+                if let ["agency", name] = facet.to_path()[..] {
+                    names.insert(name.to_string());
+                }
+            }
+        }
+        Ok(Agencies(
+            names
+                .into_iter()
+                .map(|name| {
+                    let words = zh_tokens(&name);
+                    (name, words)
+                })
+                .collect(),
+        ))
+    }
+
+    /// The records of every agency whose name has all the words of `text`.
+    fn named(&self, f: Fields, text: &str, boost: f32) -> Vec<Box<dyn Query>> {
+        let words = zh_tokens(text);
+        if words.is_empty() {
+            return Vec::new();
+        }
+        self.0
+            .iter()
+            .filter(|(_, tokens)| words.iter().all(|w| tokens.contains(w)))
+            .map(|(name, _)| {
+                let term = Term::from_facet(f.facets, &Facet::from_path(["agency", name.as_str()]));
+                term_query(term, boost)
+            })
+            .collect()
+    }
 }
 
-fn text_clauses(f: Fields, query: &str) -> Clauses {
+fn text_clauses(f: Fields, query: &str, agencies: &Agencies) -> Clauses {
     let mut out = Clauses::default();
     let mut latin: Vec<&str> = Vec::new();
     for part in query.split_whitespace() {
@@ -213,14 +275,17 @@ fn text_clauses(f: Fields, query: &str) -> Clauses {
             id_query(f, part, &mut out);
         } else if is_place(part) {
             for t in zh_tokens(part) {
-                out.boosters.extend(text_terms(f, &t, TEXT_BOOST));
+                out.boosters
+                    .push(term_query(Term::from_field_text(f.text, &t), TEXT_BOOST));
             }
+            out.boosters.extend(agencies.named(f, part, TEXT_BOOST));
         } else {
             // Most likely a name; it may still be words of an address or a cause.
             out.core.extend(name_query(f, part));
             for t in zh_tokens(part) {
-                out.core.extend(text_terms(f, &t, 1.0));
+                out.core.push(term_query(Term::from_field_text(f.text, &t), 1.0));
             }
+            out.core.extend(agencies.named(f, part, 1.0));
         }
     }
     out.core.extend(pinyin_query(f, &latin));
@@ -231,7 +296,7 @@ fn text_clauses(f: Fields, query: &str) -> Clauses {
     out
 }
 
-fn filters(f: Fields, r: &SearchRequest) -> Result<Vec<(Occur, Box<dyn Query>)>> {
+fn filters(f: Fields, r: &SearchRequest, agencies: &Agencies) -> Result<Vec<(Occur, Box<dyn Query>)>> {
     let mut out: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     if let Some(t) = &r.record_type {
         if !RECORD_TYPES.contains(&t.as_str()) {
@@ -262,14 +327,16 @@ fn filters(f: Fields, r: &SearchRequest) -> Result<Vec<(Occur, Box<dyn Query>)>>
         out.push((Occur::Must, day_range(f, bound(from), bound(to))));
     }
     if let Some(agency) = &r.agency {
-        let all: Vec<(Occur, Box<dyn Query>)> = zh_tokens(agency)
-            .into_iter()
-            .map(|t| (Occur::Must, term_query(Term::from_field_text(f.agency, &t), 1.0)))
-            .collect();
-        if all.is_empty() {
+        if zh_tokens(agency).is_empty() {
             bail!("--agency {agency:?}: nothing to match");
         }
-        out.push((Occur::Must, Box::new(BooleanQuery::new(all))));
+        // No agency with those words: a filter that nothing passes.
+        let any = agencies
+            .named(f, agency, 1.0)
+            .into_iter()
+            .map(|q| (Occur::Should, q))
+            .collect();
+        out.push((Occur::Must, Box::new(BooleanQuery::new(any))));
     }
     Ok(out)
 }
@@ -341,8 +408,9 @@ fn visible(mut r: StoredRecord, role: Role) -> StoredRecord {
 }
 
 pub fn run(searcher: &Searcher, f: Fields, r: &SearchRequest) -> Result<SearchResults> {
-    let mut clauses = filters(f, r)?;
-    let Clauses { core, boosters } = text_clauses(f, &r.query);
+    let agencies = Agencies::of(searcher)?;
+    let mut clauses = filters(f, r, &agencies)?;
+    let Clauses { core, boosters } = text_clauses(f, &r.query, &agencies);
     if core.is_empty() {
         if !r.query.trim().is_empty() {
             bail!("{:?}: nothing in the query can be searched for", r.query);

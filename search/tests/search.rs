@@ -121,6 +121,35 @@ fn queries_filters_roles_updates() {
         "unverified records are not mixed in"
     );
 
+    // Agencies: by a word of the name (filter) or the whole name (query), all of theirs.
+    let of_agency = |word: &str| {
+        recs.iter()
+            .filter(|r| r.fields.agency_name.as_deref().is_some_and(|a| a.contains(word)))
+            .count()
+    };
+    let mut by_agency = req("");
+    by_agency.agency = Some("殡仪馆".into());
+    by_agency.limit = 5;
+    let res = index.search(&by_agency).unwrap();
+    assert_eq!(res.total, of_agency("殡仪馆"));
+    assert!(res.total < recs.len(), "历下区殡葬服务中心 is not a 殡仪馆");
+    assert!(res
+        .hits
+        .iter()
+        .all(|h| h.record.agency_name.as_deref().unwrap().contains("殡仪馆")));
+    by_agency.agency = Some("历下".into());
+    assert_eq!(index.search(&by_agency).unwrap().total, of_agency("历下"));
+    by_agency.agency = Some("不存在的馆".into());
+    assert_eq!(index.search(&by_agency).unwrap().total, 0);
+    let mut named = req("章丘区殡仪馆");
+    named.limit = recs.len();
+    let named = index.search(&named).unwrap();
+    let found: std::collections::HashSet<&str> = ids(&named).into_iter().collect();
+    assert!(recs
+        .iter()
+        .filter(|r| r.fields.agency_name.as_deref() == Some("章丘区殡仪馆"))
+        .all(|r| found.contains(r.record_id.as_str())));
+
     // Incremental: one record changed, one gone.
     recs[0].fields.deceased_name = Some("司马相如".into());
     let gone = recs.pop().unwrap();
