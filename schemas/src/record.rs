@@ -115,6 +115,8 @@ pub enum RecordType {
 }
 
 impl RecordType {
+    pub const ALL: [RecordType; 2] = [RecordType::Cremation, RecordType::Burial];
+
     pub fn as_str(self) -> &'static str {
         match self {
             RecordType::Cremation => "cremation",

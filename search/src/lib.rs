@@ -120,7 +120,7 @@ impl StoredRecord {
 }
 
 /// The date a record is about: its cremation or burial, else the death.
-fn event_date(r: &Record) -> Option<&str> {
+pub fn event_date(r: &Record) -> Option<&str> {
     let f = &r.fields;
     f.cremation_date
         .as_deref()
@@ -258,9 +258,9 @@ impl SearchIndex {
         on_progress: &(dyn Fn(u64) + Sync),
     ) -> Result<UpdateCounts> {
         let indexed = if rebuild { HashMap::new() } else { self.indexed()? };
-        // A large arena makes fewer segments to merge (a million records: 68 s with 256 MiB,
-        // 56 s with 1 GiB and no merging at all; merging is kept so that repeated updates
-        // do not pile up segments).
+        // A large arena makes fewer segments to merge: a million records fit in one segment
+        // per indexing thread (256 MiB took 68 s with merging; 512 MiB and 1 GiB both
+        // ~25 s). Merging is kept so that repeated updates do not pile up segments.
         let mut writer: IndexWriter = self.index.writer(WRITER_MEMORY)?;
         if rebuild {
             writer.delete_all_documents()?;

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use anyhow::{bail, Result};
+use ledgerline_schemas::{RecordType, ReviewStatus};
 use serde::Serialize;
 use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, DisjunctionMaxQuery, Occur, Query, RangeQuery, TermQuery};
@@ -64,8 +65,13 @@ pub struct SearchResults {
     pub facets: BTreeMap<String, Vec<(String, u64)>>,
 }
 
-const STATUSES: &[&str] = &["machine", "needs_review", "verified", "rejected"];
-const RECORD_TYPES: &[&str] = &["cremation", "burial"];
+/// Whether `value` is one of `names`, else an error listing them for `flag`.
+fn one_of(flag: &str, value: &str, names: &[&str]) -> Result<()> {
+    if !names.contains(&value) {
+        bail!("{flag} {value:?}: use one of {}", names.join(", "));
+    }
+    Ok(())
+}
 
 fn term_query(term: Term, boost: f32) -> Box<dyn Query> {
     Box::new(BoostQuery::new(
@@ -299,16 +305,12 @@ fn text_clauses(f: Fields, query: &str, agencies: &Agencies) -> Clauses {
 fn filters(f: Fields, r: &SearchRequest, agencies: &Agencies) -> Result<Vec<(Occur, Box<dyn Query>)>> {
     let mut out: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     if let Some(t) = &r.record_type {
-        if !RECORD_TYPES.contains(&t.as_str()) {
-            bail!("--type {t:?}: use one of {}", RECORD_TYPES.join(", "));
-        }
+        one_of("--type", t, &RecordType::ALL.map(RecordType::as_str))?;
         out.push((Occur::Must, facet_term(f, ["type", t])));
     }
-    let status = r.status.as_deref().unwrap_or("verified");
-    if !STATUSES.contains(&status) {
-        bail!("--status {status:?}: use one of {}", STATUSES.join(", "));
-    }
-    if status != "verified" && !r.role.sees_unverified() {
+    let status = r.status.as_deref().unwrap_or(ReviewStatus::Verified.as_str());
+    one_of("--status", status, &ReviewStatus::ALL.map(ReviewStatus::as_str))?;
+    if status != ReviewStatus::Verified.as_str() && !r.role.sees_unverified() {
         bail!("the {} role sees verified records only", r.role.name());
     }
     out.push((Occur::Must, facet_term(f, ["status", status])));

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use ledgerline_dedupe::normalize::{fold_name, name_pinyin};
 use ledgerline_schemas::{codes, Record, ReviewStatus};
-use ledgerline_search::{SearchIndex, SearchRequest};
+use ledgerline_search::{event_date, SearchIndex, SearchRequest};
 use ledgerline_synth::records::{damage_name, generate_records, misread_name};
 
 use super::bench::SearchArgs;
@@ -36,18 +36,11 @@ fn county(r: &Record) -> Option<String> {
 }
 
 fn year(r: &Record) -> Option<String> {
-    let f = &r.fields;
-    f.cremation_date
-        .as_deref()
-        .or(f.burial_date.as_deref())
-        .or(f.death_date.as_deref())
-        .map(|d| d[..4].to_string())
+    event_date(r).and_then(|d| d.get(..4)).map(str::to_string)
 }
 
-/// The mixed query set, each query with the exact value a linear scan would look for
-/// (`None` where a scan cannot answer it: pinyin, initials, ranges).
 /// One query of the mixed set: its kind, the request, and the exact value a linear scan
-/// would look for.
+/// would look for (`None` where a scan cannot answer it: pinyin, initials, ranges).
 type MixedQuery = (&'static str, SearchRequest, Option<String>);
 
 fn mixed_queries(records: &[Record], n: usize, rng: &mut ChaCha8Rng) -> Vec<MixedQuery> {
