@@ -16,3 +16,4 @@ ws="${LEDGERLINE_WORKSPACE:-ledgerline-ws}"
 echo
 echo "results: workspace $ws (DuckDB database $ws/ledgerline.duckdb)"
 echo "binary:  $LEDGERLINE_BIN (try: $LEDGERLINE_BIN --help)"
+echo "review:  $LEDGERLINE_BIN users add NAME --role data_entry --workspace $ws && $LEDGERLINE_BIN serve --workspace $ws"

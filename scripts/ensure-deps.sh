@@ -7,6 +7,7 @@ packages=(
   build-essential pkg-config clang libclang-dev   # DuckDB's C++ and bindgen
   tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng libtesseract-dev libleptonica-dev
   fonts-noto-cjk fonts-arphic-ukai fonts-arphic-uming fonts-wqy-zenhei   # page rendering
+  chromium   # the review app's end-to-end tests drive it headless
 )
 
 missing=()

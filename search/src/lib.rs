@@ -155,6 +155,11 @@ pub struct UpdateCounts {
     pub unchanged: usize,
 }
 
+/// Where a workspace keeps its search index.
+pub fn index_dir(workspace_root: &Path) -> std::path::PathBuf {
+    workspace_root.join("index")
+}
+
 pub struct SearchIndex {
     index: Index,
     fields: Fields,
@@ -177,6 +182,11 @@ impl SearchIndex {
         tokens::register(&index);
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         Ok(SearchIndex { index, fields, reader })
+    }
+
+    /// Sees what `ledgerline index` committed since this index was opened.
+    pub fn reload(&self) -> Result<()> {
+        Ok(self.reader.reload()?)
     }
 
     pub fn num_docs(&self) -> u64 {

@@ -31,6 +31,9 @@ pub enum What {
     /// Index N generated records and run a mixed query set: indexing records/s, query
     /// latency p50/p99 beside a linear scan of the same records, recall on OCR-damaged names
     Search(SearchArgs),
+    /// The review server with many simulated reviewers on a journal of N records:
+    /// latency per screen against one reviewer, lost/doubled edits, 5xx
+    Review(super::bench_review::ReviewArgs),
     /// (internal) run ledgerline's linkage on a bench CSV in a process of its own
     #[command(hide = true)]
     DedupeWorker { records: PathBuf, clusters: PathBuf },
@@ -73,6 +76,7 @@ pub struct SearchArgs {
 pub fn run(a: Args) -> Result<ExitCode> {
     match a.what {
         What::Search(s) => super::bench_search::run(s),
+        What::Review(r) => super::bench_review::run(r),
         What::Dedupe(d) => bench_dedupe(d),
         What::DedupeWorker { records, clusters } => dedupe_worker(&records, &clusters),
     }

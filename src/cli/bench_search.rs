@@ -19,12 +19,30 @@ use ledgerline_synth::records::{damage_name, generate_records, misread_name};
 
 use super::bench::SearchArgs;
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
+/// A latency as milliseconds: a measured `Duration` or a figure already in ms.
+pub(super) trait Millis {
+    fn ms(&self) -> f64;
+}
+
+impl Millis for Duration {
+    fn ms(&self) -> f64 {
+        self.as_secs_f64() * 1000.0
+    }
+}
+
+impl Millis for f64 {
+    fn ms(&self) -> f64 {
+        *self
+    }
+}
+
+/// The `p` quantile of sorted latencies, in milliseconds (nearest rank).
+pub(super) fn percentile_ms<T: Millis>(sorted: &[T], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1000.0
+    sorted[i].ms()
 }
 
 fn county(r: &Record) -> Option<String> {
@@ -173,7 +191,7 @@ pub fn run(a: SearchArgs) -> Result<ExitCode> {
         .into_iter()
         .map(|(kind, mut l)| {
             l.sort_unstable();
-            (kind, (percentile(&l, 0.5), percentile(&l, 0.99)))
+            (kind, (percentile_ms(&l, 0.5), percentile_ms(&l, 0.99)))
         })
         .collect();
 
@@ -184,8 +202,11 @@ pub fn run(a: SearchArgs) -> Result<ExitCode> {
     let random = recall(&index, &records, &person_of, a.queries, &mut rng, |rng, name| {
         Some(damage_name(rng, name))
     })?;
-    let (p50, p99) = (percentile(&latencies, 0.5), percentile(&latencies, 0.99));
-    let (scan50, scan99) = (percentile(&scan_latencies, 0.5), percentile(&scan_latencies, 0.99));
+    let (p50, p99) = (percentile_ms(&latencies, 0.5), percentile_ms(&latencies, 0.99));
+    let (scan50, scan99) = (
+        percentile_ms(&scan_latencies, 0.5),
+        percentile_ms(&scan_latencies, 0.99),
+    );
     if a.json {
         println!(
             "{}",

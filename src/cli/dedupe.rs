@@ -17,7 +17,6 @@ use ledgerline_dedupe::{
 use ledgerline_load::{read_persons, Target};
 use ledgerline_store::persons::{decided_pairs, pair_key, save_run, EventRow, LinkageRun, PairRow};
 use ledgerline_store::records::{read_records, RecordFilter};
-use ledgerline_store::Workspace;
 
 use super::WorkspaceArg;
 
@@ -102,8 +101,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
         bail!("thresholds must satisfy 0 <= --review-threshold <= --link-threshold <= 1");
     }
     let started = Instant::now();
-    let ws = Workspace::open(&a.ws.workspace)?;
-    let filter = RecordFilter { batch: a.batch.clone() };
+    let ws = a.ws.open_reviewed()?;
+    let filter = RecordFilter::batch(a.batch.clone());
     let (records, decided) = ws.with_store(|c| Ok((read_records(c, &filter)?, decided_pairs(c)?)))?;
     if records.is_empty() {
         bail!(

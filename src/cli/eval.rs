@@ -8,7 +8,6 @@ use ledgerline_dedupe::metrics::{pairwise, PairwiseScore};
 use ledgerline_ocr::eval::score;
 use ledgerline_schemas::{Record, TruthRow};
 use ledgerline_store::records::{read_records, RecordFilter};
-use ledgerline_store::Workspace;
 use std::collections::HashMap;
 
 use super::WorkspaceArg;
@@ -38,8 +37,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
             serde_json::from_str(l).with_context(|| format!("{}: line {} is not a truth row", a.truth.display(), i + 1))
         })
         .collect::<Result<_>>()?;
-    let ws = Workspace::open(&a.ws.workspace)?;
-    let records = ws.with_store(|c| read_records(c, &RecordFilter { batch: a.batch.clone() }))?;
+    let ws = a.ws.open_reviewed()?;
+    let records = ws.with_store(|c| read_records(c, &RecordFilter::batch(a.batch.clone())))?;
     let report = score(&records, &truth);
     let linkage = linkage_score(&records, &truth);
     if a.json {

@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use ledgerline_schemas::{Field, Record};
 use ledgerline_store::records::{export_parquet, read_records, RecordFilter};
-use ledgerline_store::Workspace;
 
 use super::WorkspaceArg;
 
@@ -77,8 +76,8 @@ fn write_csv(records: &[Record], out: &mut impl Write) -> Result<()> {
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
-    let ws = Workspace::open(&a.ws.workspace)?;
-    let filter = RecordFilter { batch: a.batch.clone() };
+    let ws = a.ws.open_reviewed()?;
+    let filter = RecordFilter::batch(a.batch.clone());
     let count = match a.format {
         Format::Parquet => ws.with_store(|c| export_parquet(c, &filter, &a.out))?,
         Format::Jsonl | Format::Csv => {

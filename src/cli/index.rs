@@ -27,12 +27,12 @@ pub struct Args {
 }
 
 pub fn index_dir(ws: &Workspace) -> std::path::PathBuf {
-    ws.root().join("index")
+    ledgerline_search::index_dir(ws.root())
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let started = Instant::now();
-    let ws = Workspace::open(&a.ws.workspace)?;
+    let ws = a.ws.open_reviewed()?;
     let records = ws.with_store(|c| read_records(c, &RecordFilter::default()))?;
     let mut index = SearchIndex::open(&index_dir(&ws))?;
     let progress = Progress::new("index", "records", records.len() as u64, a.json);

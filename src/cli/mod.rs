@@ -1,6 +1,8 @@
 //! Command-line definitions and dispatch.
 
+mod audit;
 mod bench;
+mod bench_review;
 mod bench_search;
 mod dedupe;
 mod eval;
@@ -12,8 +14,10 @@ mod ocr;
 mod progress;
 mod run;
 mod search;
+mod serve;
 mod status;
 mod synth;
+mod users;
 mod validate;
 
 use std::path::PathBuf;
@@ -65,6 +69,12 @@ pub enum Command {
     Synth(synth::Args),
     /// Check records (JSON Lines) against the record schema and validation rules
     Validate(validate::Args),
+    /// Serve the review web app (queue, record view, keying, duplicates, dashboard)
+    Serve(serve::Args),
+    /// Accounts of the review app: add, list
+    Users(users::Args),
+    /// Check the review audit log's hash chain
+    Audit(audit::Args),
 }
 
 /// The workspace option every stage shares.
@@ -73,6 +83,19 @@ pub struct WorkspaceArg {
     /// Workspace folder (created if missing)
     #[arg(long, short = 'w', default_value = ledgerline_store::DEFAULT_WORKSPACE, env = "LEDGERLINE_WORKSPACE")]
     pub workspace: PathBuf,
+}
+
+impl WorkspaceArg {
+    /// Opens the workspace with the reviewers' pending decisions applied, for commands
+    /// that read records: they see the review app's work whether or not it is running.
+    pub fn open_reviewed(&self) -> Result<ledgerline_store::Workspace> {
+        let ws = ledgerline_store::Workspace::open(&self.workspace)?;
+        let applied = ledgerline_review::sync::apply_pending(&ws)?;
+        if applied > 0 {
+            eprintln!("applied {applied} reviewed changes from the review journal");
+        }
+        Ok(ws)
+    }
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
@@ -90,5 +113,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Merge(a) => merge::run(a),
         Command::Synth(a) => synth::run(a),
         Command::Validate(a) => validate::run(a),
+        Command::Serve(a) => serve::run(a),
+        Command::Users(a) => users::run(a),
+        Command::Audit(a) => audit::run(a),
     }
 }

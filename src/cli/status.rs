@@ -3,7 +3,6 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use ledgerline_store::Workspace;
 use serde::Serialize;
 
 use super::WorkspaceArg;
@@ -38,7 +37,7 @@ struct Status {
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
-    let ws = Workspace::open(&a.ws.workspace)?;
+    let ws = a.ws.open_reviewed()?;
     let batches = ws.with_store(|c| {
         let mut s = c.prepare(
             "SELECT b.batch_id, b.agency_name, b.ledger_type,

@@ -9,6 +9,7 @@ pub mod migrations;
 pub mod pages;
 pub mod persons;
 pub mod records;
+pub mod review;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

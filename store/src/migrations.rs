@@ -21,6 +21,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "linkage: dedupe runs, match pairs, person events",
         sql: include_str!("../migrations/0002_linkage.sql"),
     },
+    Migration {
+        version: 3,
+        name: "review journal watermark",
+        sql: include_str!("../migrations/0003_review.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.

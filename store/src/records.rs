@@ -3,12 +3,26 @@
 
 use anyhow::{Context, Result};
 use duckdb::{types::Value, Connection};
-use ledgerline_schemas::{Field, Record, RecordType, Review, Source};
+use ledgerline_schemas::{Field, Record, RecordType, Review, ReviewStatus, Source};
 
 /// Which records to read.
 #[derive(Debug, Clone, Default)]
 pub struct RecordFilter {
     pub batch: Option<String>,
+    pub status: Option<ReviewStatus>,
+    /// Only records stored after this time (microseconds since the epoch).
+    pub stored_after: Option<i64>,
+    /// Only these records.
+    pub ids: Option<Vec<String>>,
+}
+
+impl RecordFilter {
+    pub fn batch(batch: Option<String>) -> RecordFilter {
+        RecordFilter {
+            batch,
+            ..RecordFilter::default()
+        }
+    }
 }
 
 fn text(v: Option<String>) -> Value {
@@ -31,6 +45,50 @@ pub fn replace_page_records(conn: &Connection, page_id: &str, records: &[Record]
     }
     app.flush()
         .with_context(|| format!("storing the records of page {page_id}"))?;
+    Ok(())
+}
+
+/// Replaces individual records (a reviewer's corrections, rows keyed by hand), keeping
+/// the person id linkage gave them: review edits content, dedupe owns `person_id`.
+pub fn replace_records(conn: &Connection, records: &[(String, Record)]) -> Result<()> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    // The last state of each record wins; a record listed twice is stored once.
+    let mut last = std::collections::HashMap::new();
+    for (i, (_, r)) in records.iter().enumerate() {
+        last.insert(r.record_id.as_str(), i);
+    }
+    let records: Vec<&(String, Record)> = records
+        .iter()
+        .enumerate()
+        .filter(|(i, (_, r))| last[r.record_id.as_str()] == *i)
+        .map(|(_, x)| x)
+        .collect();
+    let mut person_of = std::collections::HashMap::new();
+    {
+        let mut stmt = conn.prepare("SELECT person_id FROM records WHERE record_id = ?")?;
+        for (_, r) in &records {
+            let mut rows = stmt.query([&r.record_id])?;
+            if let Some(row) = rows.next()? {
+                person_of.insert(r.record_id.clone(), row.get::<_, Option<String>>(0)?);
+            }
+            conn.execute("DELETE FROM records WHERE record_id = ?", [&r.record_id])?;
+        }
+    }
+    let now = now_timestamp();
+    let mut app = conn.appender("records")?;
+    for (page_id, r) in records {
+        let mut r = r.clone();
+        if let Some(person) = person_of.get(&r.record_id) {
+            r.person_id = person.clone();
+        }
+        let mut values = record_values(&r, page_id)?;
+        values.push(now.clone());
+        app.append_row(duckdb::appender_params_from_iter(values))
+            .with_context(|| format!("storing record {}", r.record_id))?;
+    }
+    app.flush().context("storing reviewed records")?;
     Ok(())
 }
 
@@ -86,22 +144,51 @@ fn record_values(r: &Record, page_id: &str) -> Result<Vec<Value>> {
 
 /// Reads records in source order (page file, row).
 pub fn read_records(conn: &Connection, filter: &RecordFilter) -> Result<Vec<Record>> {
+    Ok(read_records_with_pages(conn, filter)?
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect())
+}
+
+/// Like [`read_records`], each record with the id of its page.
+pub fn read_records_with_pages(conn: &Connection, filter: &RecordFilter) -> Result<Vec<(String, Record)>> {
+    if let Some(ids) = &filter.ids {
+        conn.execute_batch(
+            "CREATE TEMP TABLE IF NOT EXISTS listed_records (record_id VARCHAR); DELETE FROM listed_records;",
+        )?;
+        let mut app = conn.appender("listed_records")?;
+        for id in ids {
+            app.append_row([id.as_str()])?;
+        }
+        app.flush()?;
+    }
     let content: Vec<&str> = Field::ALL.iter().map(|f| f.name()).collect();
     let sql = format!(
         "SELECT record_id, record_type, batch_id, page_file, row_no, person_id, status, \
-         CAST(confidence AS VARCHAR), CAST(review AS VARCHAR), CAST(extra_fields AS VARCHAR), {} \
-         FROM records WHERE (CAST(? AS VARCHAR) IS NULL OR batch_id = CAST(? AS VARCHAR)) ORDER BY batch_id, page_file, row_no",
+         CAST(confidence AS VARCHAR), CAST(review AS VARCHAR), CAST(extra_fields AS VARCHAR), page_id, {} \
+         FROM records WHERE (CAST(? AS VARCHAR) IS NULL OR batch_id = CAST(? AS VARCHAR)) \
+           AND (CAST(? AS VARCHAR) IS NULL OR status = CAST(? AS VARCHAR)) \
+           AND (CAST(? AS BIGINT) IS NULL OR epoch_us(created_at) > CAST(? AS BIGINT)) \
+           {} \
+         ORDER BY batch_id, page_file, row_no",
         content
             .iter()
             .map(|c| format!("CAST({c} AS VARCHAR)"))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", "),
+        if filter.ids.is_some() {
+            "AND record_id IN (SELECT record_id FROM listed_records)"
+        } else {
+            ""
+        }
     );
     let mut stmt = conn.prepare(&sql)?;
     let batch = filter.batch.clone();
-    let rows = stmt.query_map(duckdb::params![batch, batch], |row| {
-        let mut texts: Vec<Option<String>> = Vec::with_capacity(10 + content.len());
-        for i in 0..10 + content.len() {
+    let status = filter.status.map(|s| s.as_str());
+    let after = filter.stored_after;
+    let rows = stmt.query_map(duckdb::params![batch, batch, status, status, after, after], |row| {
+        let mut texts: Vec<Option<String>> = Vec::with_capacity(11 + content.len());
+        for i in 0..11 + content.len() {
             texts.push(if i == 4 {
                 row.get::<_, i32>(4).ok().map(|v| v.to_string())
             } else {
@@ -135,10 +222,10 @@ pub fn read_records(conn: &Connection, filter: &RecordFilter) -> Result<Vec<Reco
         for (i, f) in Field::ALL.iter().enumerate() {
             record
                 .fields
-                .set(*f, t[10 + i].as_deref())
+                .set(*f, t[11 + i].as_deref())
                 .map_err(anyhow::Error::msg)?;
         }
-        out.push(record);
+        out.push((get(10), record));
     }
     Ok(out)
 }

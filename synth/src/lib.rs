@@ -6,7 +6,7 @@
 //! the seed: the same seed on a machine with the same fonts gives identical files.
 
 mod degrade;
-mod fonts;
+pub mod fonts;
 mod names;
 mod people;
 pub mod records;

@@ -1,0 +1,522 @@
+// ledgerline review app: plain DOM, no build step. Every value from the server is put
+// in the page as text (textContent), never as HTML, so OCR text like <script> stays text.
+'use strict';
+
+const I18N = {
+  zh: {
+    'nav.queue': '审核队列', 'nav.search': '检索', 'nav.dashboard': '批次看板', 'nav.users': '用户',
+    logout: '退出', login: '登录', username: '用户名', password: '密码', lang: 'English',
+    'queue.empty': '队列已清空，没有待处理的条目。', 'queue.next': '下一条',
+    accept: '通过', save: '暂存', reject: '作废', skip: '跳过', page: '原图', audit: '修改记录',
+    same: '同一人', merge: '合并所选值', different: '不是同一人', allFields: '显示全部字段',
+    'kind.record': '待审核记录', 'kind.pair': '疑似重复', 'kind.page': '手工录入',
+    second: '二次审核：上一位审核人改动较多', machine: '识别为', version: '版本',
+    'saved.verified': '已通过', 'saved.rejected': '已作废', 'saved.needs_review': '已暂存',
+    'saved.second': '改动较多，已转二次审核', stale: '保存冲突', 'stale.help': '他人已先保存此记录。下表左列为您的输入，右列为当前内容。',
+    'stale.reload': '以当前版本为底，保留我的修改', yours: '您的输入', theirs: '当前内容',
+    invalid: '请先修正标红的字段', leased: '该条目正由他人处理', field: '字段', value: '值',
+    when: '时间', who: '操作人', action: '操作', before: '修改前', after: '修改后',
+    'pair.weight': '匹配权重', 'pair.explain': '匹配依据', 'pair.pick': '点击单元格选择合并值（或在行上按 1 / 2）',
+    'key.row': '行号', 'key.save': '保存此行', 'key.done': '本页录入完成', 'key.rows': '已录入', 'key.help': '逐行录入原图中的内容；Enter 到下一格。',
+    batch: '批次', agency: '机构', pages: '页数', records: '记录数', verified: '已核实', done: '完成度',
+    waiting: '待处理', throughput: '每人每日工作量', items: '条目', corrected: '修改字段', progress: '每日核实进度',
+    'search.q': '姓名、拼音、身份证号、地点、年份', 'search.go': '检索', 'search.total': '条匹配',
+    type: '类型', from: '起', to: '止', status: '状态', role: '角色', add: '添加',
+    keys: '快捷键', notFound: '未找到', error: '出错了', loading: '加载中…',
+  },
+  en: {
+    'nav.queue': 'Queue', 'nav.search': 'Search', 'nav.dashboard': 'Batches', 'nav.users': 'Users',
+    logout: 'Log out', login: 'Log in', username: 'User name', password: 'Password', lang: '中文',
+    'queue.empty': 'The queue is empty: nothing waiting.', 'queue.next': 'Next',
+    accept: 'Accept', save: 'Save', reject: 'Reject', skip: 'Skip', page: 'Page image', audit: 'History',
+    same: 'Same person', merge: 'Merge chosen values', different: 'Different people', allFields: 'Show all fields',
+    'kind.record': 'Record to review', 'kind.pair': 'Possible duplicate', 'kind.page': 'Key by hand',
+    second: 'Second review: the previous reviewer changed a lot', machine: 'OCR read', version: 'version',
+    'saved.verified': 'Accepted', 'saved.rejected': 'Rejected', 'saved.needs_review': 'Saved',
+    'saved.second': 'Many changes: sent to a second reviewer', stale: 'Conflict', 'stale.help': 'Someone saved this record first. Left: what you typed; right: what it holds now.',
+    'stale.reload': 'Start from the current version, keep my changes', yours: 'Yours', theirs: 'Current',
+    invalid: 'Fix the fields marked red first', leased: 'Someone else is working on this item', field: 'Field', value: 'Value',
+    when: 'When', who: 'Who', action: 'Action', before: 'Before', after: 'After',
+    'pair.weight': 'Match weight', 'pair.explain': 'Why they match', 'pair.pick': 'Click a cell to choose the merged value (or press 1 / 2 on a row)',
+    'key.row': 'Row', 'key.save': 'Save row', 'key.done': 'Page finished', 'key.rows': 'Keyed', 'key.help': 'Key the rows from the page image; Enter moves to the next cell.',
+    batch: 'Batch', agency: 'Agency', pages: 'Pages', records: 'Records', verified: 'Verified', done: 'Done',
+    waiting: 'Waiting', throughput: 'Work per person per day', items: 'Items', corrected: 'Fields corrected', progress: 'Verified per day',
+    'search.q': 'Name, pinyin, ID number, place, year', 'search.go': 'Search', 'search.total': 'match',
+    type: 'Type', from: 'From', to: 'To', status: 'Status', role: 'Role', add: 'Add',
+    keys: 'Keys', notFound: 'Not found', error: 'Error', loading: 'Loading…',
+  },
+};
+
+const FIELD_NAMES = {
+  zh: {
+    deceased_name: '逝者姓名', gender: '性别', ethnicity: '民族', age: '年龄', id_type: '证件类型', id_number: '身份证号',
+    birth_date: '出生日期', death_date: '死亡日期', death_cause: '死亡原因', death_place: '死亡地点',
+    household_address: '户籍地址', household_division: '户籍区划代码', cremation_date: '火化日期',
+    cremation_cert_no: '火化证号', ashes_disposition: '骨灰去向', burial_date: '安葬日期', grave_number: '墓穴号',
+    cemetery_name: '公墓名称', family_name: '家属姓名', family_relation: '与逝者关系', family_phone: '家属电话',
+    agency_name: '殡葬服务机构',
+  },
+};
+
+const FINDINGS_ZH = {
+  id_checksum: '身份证号校验位不符', id_format: '身份证号格式不对', id_birth_date: '身份证号中的出生日期无效',
+  id_birth_mismatch: '身份证号与出生日期不一致', id_sex_mismatch: '身份证号与性别不一致', id_address: '身份证号的地址码不存在',
+  id_division_mismatch: '身份证号与户籍区划不一致', date_invalid: '日期无效', date_order: '日期先后矛盾', date_range: '日期超出合理范围',
+  age_mismatch: '年龄与出生、死亡日期不符', age_range: '年龄超出合理范围', code_table: '不在国家代码表中',
+  division_not_yet: '该区划代码当时尚未设立', division_retired: '该区划代码当时已撤销', phone_shape: '电话号码格式不对',
+};
+
+let lang = localStorage.getItem('lang') === 'en' ? 'en' : 'zh';
+let me = null;
+const t = (k) => I18N[lang][k] ?? I18N.en[k] ?? k;
+const fieldName = (f) => (lang === 'zh' && FIELD_NAMES.zh[f]) || f;
+const findingText = (x) => (lang === 'zh' && FINDINGS_ZH[x.code]) ? `${FINDINGS_ZH[x.code]}（${x.message}）` : x.message;
+const $ = (sel, root = document) => root.querySelector(sel);
+
+// h('div', {class: 'x', onclick: f}, 'text', child) — strings become text nodes.
+function h(tag, props, ...kids) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(props || {})) {
+    if (v == null || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'class') el.className = v;
+    else if (k === 'value') el.value = v;
+    else el.setAttribute(k, v === true ? '' : v);
+  }
+  for (const kid of kids.flat(Infinity)) {
+    if (kid == null || kid === false) continue;
+    el.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
+  }
+  return el;
+}
+
+function toast(msg) {
+  const el = $('#toast');
+  el.textContent = msg;
+  el.classList.add('show');
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => el.classList.remove('show'), 2500);
+}
+
+async function api(method, path, body) {
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (method !== 'GET' && me) headers['X-CSRF-Token'] = me.csrf_token;
+  const res = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
+  const data = await res.json().catch(() => ({}));
+  if (res.status === 401 && path !== '/api/login') { me = null; render(); }
+  return { status: res.status, ok: res.ok, data };
+}
+
+const enc = encodeURIComponent;
+
+// ---- keyboard: one table of shortcuts for the current screen ----
+let shortcuts = {};
+function setKeys(map) { shortcuts = map; }
+document.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && !$('#overlay').hidden) { closeOverlay(); e.preventDefault(); return; }
+  const combo = (e.ctrlKey ? 'Ctrl+' : '') + (e.altKey ? 'Alt+' : '') + (e.code.startsWith('Key') ? e.code.slice(3) : e.key);
+  const f = shortcuts[combo];
+  if (f) { e.preventDefault(); f(e); }
+});
+const keyHelp = (pairs) => h('div', { class: 'keys' }, t('keys') + ': ', pairs.map(([k, label]) => [h('kbd', {}, k), ' ', label, '  ']));
+
+// ---- screens ----
+function render() {
+  const main = $('#main');
+  main.replaceChildren();
+  setKeys({});
+  $('#bar').hidden = !me;
+  if (!me) return loginScreen(main);
+  $('#who').textContent = `${me.username} · ${me.role}`;
+  $('#nav-users').hidden = me.role !== 'admin';
+  const [_, screen, ...rest] = (location.hash || '#/queue').split('/');
+  document.querySelectorAll('header nav a').forEach((a) => a.classList.toggle('on', a.getAttribute('href') === `#/${screen}`));
+  const arg = rest.map(decodeURIComponent).join('/');
+  ({ queue: queueScreen, record: recordScreen, search: searchScreen, dashboard: dashboardScreen, users: usersScreen }[screen] || queueScreen)(main, arg);
+}
+
+function loginScreen(main) {
+  const err = h('p', { class: 'err', id: 'login-error' });
+  const user = h('input', { id: 'username', autocomplete: 'username', autofocus: true });
+  const pass = h('input', { id: 'password', type: 'password', autocomplete: 'current-password' });
+  const form = h('form', { class: 'card login', onsubmit: async (e) => {
+    e.preventDefault();
+    const r = await api('POST', '/api/login', { username: user.value, password: pass.value });
+    if (r.ok) { me = r.data; if (!location.hash) location.hash = '#/queue'; render(); } else err.textContent = r.data.message || t('error');
+  } }, h('h2', {}, 'ledgerline'), h('label', { for: 'username' }, t('username')), user,
+  h('label', { for: 'password' }, t('password')), pass, h('p', {}, h('button', { class: 'primary', type: 'submit' }, t('login'))), err);
+  main.append(form);
+  user.focus();
+}
+
+async function queueScreen(main) {
+  main.append(h('p', { class: 'muted' }, t('loading')));
+  const r = await api('GET', '/api/queue/next');
+  main.replaceChildren();
+  if (!r.ok) return main.append(h('p', { class: 'err' }, r.data.message || t('error')));
+  const item = r.data.item;
+  if (!item) {
+    setKeys({ 'Alt+N': () => render() });
+    return main.append(h('div', { class: 'card', id: 'queue-empty' }, t('queue.empty'), ' ', h('button', { onclick: render }, t('queue.next'))));
+  }
+  const next = () => render();
+  const skip = async () => { await api('POST', `/api/queue/${enc(item.item_id)}/skip`); next(); };
+  main.append(h('p', { class: 'muted', id: 'item-kind' }, t('kind.' + item.kind), ' · ', item.batch_id, item.second_review ? [' · ', h('strong', {}, t('second'))] : null));
+  if (item.kind === 'record') recordEditor(main, r.data.record, { onDone: next, onSkip: skip });
+  else if (item.kind === 'pair') pairEditor(main, r.data.pair, { onDone: next, onSkip: skip });
+  else keyingEditor(main, r.data.page, { onDone: next, onSkip: skip });
+}
+
+async function recordScreen(main, id) {
+  const r = await api('GET', `/api/records/${enc(id)}`);
+  if (!r.ok) return main.append(h('p', { class: 'err' }, r.data.message || t('notFound')));
+  recordEditor(main, r.data, { onDone: () => recordScreen(main.replaceChildren() || main, id) });
+}
+
+function confClass(c) {
+  if (c == null) return '';
+  return c >= 0.8 ? 'conf-high' : c >= 0.5 ? 'conf-mid' : 'conf-low';
+}
+
+// The record view: every field with its crop, value, confidence and findings.
+function recordEditor(main, view, { onDone, onSkip }) {
+  let showAll = false;
+  const inputs = {};
+  const msgs = {};
+  const card = h('div', { class: 'card', id: 'record' });
+  const status = h('p', { class: 'err', id: 'record-error' });
+  main.append(card);
+
+  const header = h('div', {},
+    h('h3', {}, view.record_id),
+    h('p', { class: 'muted' }, `${view.batch_id} · ${view.page_file} · ${lang === 'zh' ? '第' + view.row + '行' : 'row ' + view.row} · ${view.status} · ${t('version')} ${view.version}`,
+      view.updated_by ? ` · ${view.updated_by}` : ''));
+  const grid = h('div', { class: 'fields' });
+  const drawFields = () => {
+    grid.replaceChildren();
+    for (const f of view.fields) {
+      const relevant = showAll || f.cell || f.value != null || f.machine_value != null || f.findings.length;
+      if (!relevant) continue;
+      const input = h('input', { name: f.field, id: 'f-' + f.field, value: f.value ?? '', autocomplete: 'off', spellcheck: 'false' });
+      input.addEventListener('input', liveValidate);
+      input.addEventListener('keydown', (e) => { if (e.key === 'Enter' && !e.ctrlKey && !e.altKey) { e.preventDefault(); focusNext(input); } });
+      inputs[f.field] = input;
+      const hidden = view.masked && (f.field === 'id_number' || f.field === 'family_phone');
+      const crop = f.cell && !hidden ? h('img', { class: 'crop', alt: '', src: `/api/pages/${enc(view.page_id)}/cells/${f.cell}/crop` }) : h('span', { class: 'muted' }, '—');
+      grid.append(h('label', { for: 'f-' + f.field }, fieldName(f.field),
+        f.confidence != null ? h('div', { class: 'muted' }, `${Math.round(f.confidence * 100)}%`) : null),
+      h('div', { class: confClass(f.confidence) }, input, f.machine_value != null ? h('div', { class: 'was' }, `${t('machine')}: ${f.machine_value}`) : null),
+      crop);
+      msgs[f.field] = h('div', { class: 'msg' });
+      grid.append(msgs[f.field]);
+      showFindings(f.field, f.findings);
+    }
+  };
+  const showFindings = (field, list) => {
+    const m = msgs[field];
+    if (!m) return;
+    m.textContent = list.map(findingText).join('；');
+    m.className = 'msg' + (list.some((x) => x.severity === 'error') ? '' : ' warn');
+  };
+  const values = () => Object.fromEntries(Object.entries(inputs).map(([k, el]) => [k, el.value.trim() === '' ? null : el.value]));
+  let timer;
+  function liveValidate() {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const r = await api('POST', '/api/validate', { fields: values() });
+      if (!r.ok) return;
+      const by = {};
+      for (const x of r.data.findings) (by[x.field] ||= []).push(x);
+      for (const p of r.data.problems) (by[p.field] ||= []).push({ severity: 'error', message: p.message });
+      for (const f of Object.keys(inputs)) showFindings(f, by[f] || []);
+    }, 120);
+  }
+  const focusNext = (el) => {
+    const list = Object.values(inputs);
+    const i = list.indexOf(el);
+    (list[i + 1] || list[0]).focus();
+  };
+
+  async function submit(action) {
+    const r = await api('PUT', `/api/records/${enc(view.record_id)}`, { version: view.version, fields: values(), action });
+    if (r.ok) {
+      toast(r.data.second_review ? t('saved.second') : t('saved.' + r.data.status));
+      if (action === 'save') { view.version = r.data.version; return; }
+      return onDone();
+    }
+    if (r.status === 409 && r.data.error === 'stale') return conflictView(r.data);
+    if (r.status === 422) {
+      status.textContent = t('invalid') + ' ' + (r.data.problems || []).join('；');
+      for (const x of r.data.findings || []) if (x.severity === 'error') showFindings(x.field, [x]);
+      return;
+    }
+    status.textContent = r.data.message || t('error');
+  }
+
+  function conflictView(err) {
+    const mine = values();
+    const cur = err.current;
+    const rows = cur.fields.filter((f) => (mine[f.field] ?? null) !== (f.value ?? null) && f.field in mine);
+    const box = h('div', { class: 'card conflict', id: 'conflict' }, h('h3', {}, t('stale')), h('p', {}, err.message), h('p', { class: 'muted' }, t('stale.help')),
+      h('table', {}, h('tr', {}, h('th', {}, t('field')), h('th', {}, t('yours')), h('th', {}, t('theirs'))),
+        rows.map((f) => h('tr', {}, h('td', {}, fieldName(f.field)), h('td', {}, mine[f.field] ?? '—'), h('td', {}, f.value ?? '—')))),
+      h('div', { class: 'actions' }, h('button', { class: 'primary', id: 'conflict-rebase', onclick: () => {
+        // Take the saved version as the base and put the person's own edits back on top.
+        const edited = Object.fromEntries(Object.entries(mine).filter(([k, v]) => (view.fields.find((f) => f.field === k)?.value ?? null) !== v));
+        view = cur;
+        for (const f of view.fields) if (f.field in edited) f.value = edited[f.field];
+        main.replaceChildren();
+        recordEditor(main, view, { onDone, onSkip });
+      } }, t('stale.reload'))));
+    card.after(box);
+    $('#conflict-rebase').focus();
+  }
+
+  const buttons = h('div', { class: 'actions' },
+    h('button', { class: 'primary', id: 'accept', onclick: () => submit('accept') }, t('accept')),
+    h('button', { id: 'save', onclick: () => submit('save') }, t('save')),
+    h('button', { class: 'danger', id: 'reject', onclick: () => submit('reject') }, t('reject')),
+    onSkip ? h('button', { id: 'skip', onclick: onSkip }, t('skip')) : null,
+    h('button', { id: 'show-page', onclick: () => pageOverlay(view.page_id, view.row) }, t('page')),
+    h('button', { id: 'show-audit', onclick: () => auditPanel(view.record_id, card) }, t('audit')),
+    h('label', {}, h('input', { type: 'checkbox', id: 'all-fields', onchange: (e) => { showAll = e.target.checked; drawFields(); } }), ' ', t('allFields')));
+  card.append(header, grid, status, buttons,
+    keyHelp([['Ctrl+Enter / Alt+A', t('accept')], ['Alt+S', t('save')], ['Alt+X', t('reject')], ['Alt+K', t('skip')], ['Alt+P', t('page')], ['Alt+H', t('audit')], ['Enter', '↓']]));
+  drawFields();
+  setKeys({
+    'Ctrl+Enter': () => submit('accept'), 'Alt+A': () => submit('accept'), 'Alt+S': () => submit('save'), 'Alt+X': () => submit('reject'),
+    'Alt+K': () => onSkip && onSkip(), 'Alt+P': () => pageOverlay(view.page_id, view.row), 'Alt+H': () => auditPanel(view.record_id, card),
+  });
+  // Start where the machine was least sure.
+  const first = [...view.fields].filter((f) => inputs[f.field]).sort((a, b) => (a.findings.length ? -1 : 0) - (b.findings.length ? -1 : 0) || (a.confidence ?? 1) - (b.confidence ?? 1))[0];
+  (first ? inputs[first.field] : Object.values(inputs)[0])?.focus();
+}
+
+async function auditPanel(recordId, after) {
+  const r = await api('GET', `/api/records/${enc(recordId)}/audit`);
+  if (!r.ok) return toast(r.data.message || t('error'));
+  $('#audit')?.remove();
+  const fmt = (s) => new Date(s * 1000).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB');
+  after.after(h('div', { class: 'card', id: 'audit' }, h('h3', {}, t('audit')),
+    h('table', {}, h('tr', {}, [t('when'), t('who'), t('action'), t('field'), t('before'), t('after')].map((x) => h('th', {}, x))),
+      r.data.entries.map((e) => h('tr', {}, h('td', {}, fmt(e.at)), h('td', {}, e.username), h('td', {}, e.action),
+        h('td', {}, e.field ? fieldName(e.field) : ''), h('td', {}, e.before ?? ''), h('td', {}, e.after ?? ''))))));
+}
+
+function closeOverlay() { const o = $('#overlay'); o.hidden = true; o.replaceChildren(); }
+
+// The whole page, zoomable (+ / -), with the row's cells highlighted.
+async function pageOverlay(pageId, row) {
+  const r = await api('GET', `/api/pages/${enc(pageId)}`);
+  if (!r.ok) return toast(r.data.message || t('error'));
+  const o = $('#overlay');
+  let zoom = Math.min(1, (window.innerWidth - 40) / (r.data.page.width || 1000));
+  const wrap = h('div', { class: 'pagewrap', id: 'page-image' });
+  const img = h('img', { src: `/api/pages/${enc(pageId)}/image`, alt: r.data.page.file_name });
+  wrap.append(img);
+  const cells = r.data.cells.filter((c) => c.row === row);
+  if (cells.length) {
+    const x0 = Math.min(...cells.map((c) => c.x)), y0 = Math.min(...cells.map((c) => c.y));
+    const x1 = Math.max(...cells.map((c) => c.x + c.w)), y1 = Math.max(...cells.map((c) => c.y + c.h));
+    const hl = h('div', { class: 'hl', id: 'row-highlight' });
+    Object.assign(hl.style, { left: x0 + 'px', top: y0 + 'px', width: (x1 - x0) + 'px', height: (y1 - y0) + 'px' });
+    wrap.append(hl);
+    setTimeout(() => o.scrollTo(0, y0 * zoom - 100), 50);
+  }
+  const apply = () => { wrap.style.transform = `scale(${zoom})`; };
+  apply();
+  o.replaceChildren(h('button', { class: 'close', onclick: closeOverlay }, '× Esc'), wrap);
+  o.hidden = false;
+  const prev = shortcuts;
+  setKeys({ '+': () => { zoom *= 1.25; apply(); }, '=': () => { zoom *= 1.25; apply(); }, '-': () => { zoom /= 1.25; apply(); }, 'Escape': () => { closeOverlay(); setKeys(prev); } });
+  const obs = new MutationObserver(() => { if (o.hidden) { setKeys(prev); obs.disconnect(); } });
+  obs.observe(o, { attributes: true });
+}
+
+// Two records side by side; differing fields highlighted; choose values to merge.
+function pairEditor(main, pair, { onDone, onSkip }) {
+  const chosen = {};
+  const card = h('div', { class: 'card pair', id: 'pair' });
+  const fields = pair.a.fields.map((f, i) => [f, pair.b.fields[i]]).filter(([x, y]) => x.value != null || y.value != null);
+  const table = h('table', {}, h('tr', {}, h('th', {}, t('field')), h('th', {}, pair.record_a), h('th', {}, pair.record_b)));
+  for (const [x, y] of fields) {
+    const differs = pair.differing.includes(x.field);
+    const pick = (side, td, other) => { chosen[x.field] = side === 'a' ? x.value : y.value; td.classList.add('chosen'); other.classList.remove('chosen'); };
+    const ta = h('td', { class: 'pick' }, x.value ?? '—');
+    const tb = h('td', { class: 'pick' }, y.value ?? '—');
+    ta.addEventListener('click', () => pick('a', ta, tb));
+    tb.addEventListener('click', () => pick('b', tb, ta));
+    const tr = h('tr', { class: differs ? 'diff' : '', tabindex: differs ? 0 : null, 'data-field': x.field }, h('td', {}, fieldName(x.field)), ta, tb);
+    tr.addEventListener('keydown', (e) => { if (e.key === '1') pick('a', ta, tb); if (e.key === '2') pick('b', tb, ta); });
+    table.append(tr);
+  }
+  const explain = Array.isArray(pair.explanation?.fields) ? pair.explanation.fields : Array.isArray(pair.explanation) ? pair.explanation : [];
+  const status = h('p', { class: 'err' });
+  async function decide(decision, merge) {
+    const body = { decision, values: merge ? chosen : {}, versions: { a: pair.a.version, b: pair.b.version } };
+    const r = await api('POST', `/api/pairs/${enc(pair.record_a)}/${enc(pair.record_b)}`, body);
+    if (r.ok) { toast(t(decision === 'same' ? (merge ? 'merge' : 'same') : 'different')); return onDone(); }
+    status.textContent = r.data.message || t('error');
+  }
+  card.append(h('p', {}, `${t('pair.weight')}: ${pair.match_weight.toFixed(1)} (p=${pair.match_probability.toFixed(3)})`), table,
+    h('p', { class: 'muted' }, t('pair.pick')),
+    explain.length ? h('details', { open: true }, h('summary', {}, t('pair.explain')),
+      h('table', {}, explain.map((e) => h('tr', {}, h('td', {}, fieldName(e.field ?? '')), h('td', {}, e.comparison ?? ''), h('td', {}, e.weight != null ? Number(e.weight).toFixed(2) : ''))))) : null,
+    status,
+    h('div', { class: 'actions' },
+      h('button', { class: 'primary', id: 'same', onclick: () => decide('same', false) }, t('same')),
+      h('button', { id: 'merge', onclick: () => decide('same', true) }, t('merge')),
+      h('button', { class: 'danger', id: 'different', onclick: () => decide('different', false) }, t('different')),
+      h('button', { id: 'skip', onclick: onSkip }, t('skip'))),
+    keyHelp([['Alt+Y', t('same')], ['Alt+M', t('merge')], ['Alt+D', t('different')], ['Alt+K', t('skip')], ['1 / 2', '←/→']]));
+  main.append(card);
+  setKeys({ 'Alt+Y': () => decide('same', false), 'Alt+M': () => decide('same', true), 'Alt+D': () => decide('different', false), 'Alt+K': () => onSkip() });
+  (card.querySelector('tr[tabindex]') || $('#same')).focus();
+}
+
+// A page OCR could not read: the image beside a row-by-row form.
+function keyingEditor(main, pv, { onDone, onSkip }) {
+  let row = (pv.rows.reduce((m, r) => Math.max(m, r.row), 0) || 0) + 1;
+  const inputs = {};
+  const done = h('ul', { id: 'keyed' }, pv.rows.map((r) => h('li', {}, `${r.row}: ${r.deceased_name ?? ''}`)));
+  const rowLabel = h('strong', { id: 'key-row' }, String(row));
+  const status = h('p', { class: 'err' });
+  const form = h('div', { class: 'fields' });
+  for (const f of pv.key_fields) {
+    const input = h('input', { id: 'k-' + f, name: f, autocomplete: 'off' });
+    input.addEventListener('keydown', (e) => { if (e.key === 'Enter' && !e.ctrlKey) { e.preventDefault(); const l = Object.values(inputs); (l[l.indexOf(input) + 1] || l[0]).focus(); } });
+    inputs[f] = input;
+    form.append(h('label', { for: 'k-' + f }, fieldName(f)), input, h('span'));
+  }
+  async function saveRow() {
+    const fields = Object.fromEntries(Object.entries(inputs).map(([k, el]) => [k, el.value.trim() || null]));
+    const r = await api('POST', `/api/pages/${enc(pv.page.page_id)}/rows`, { row, fields });
+    if (!r.ok) { status.textContent = (r.data.message || t('error')) + ' ' + (r.data.problems || []).join('；') + ' ' + (r.data.findings || []).filter((x) => x.severity === 'error').map(findingText).join('；'); return; }
+    status.textContent = '';
+    done.append(h('li', {}, `${row}: ${fields.deceased_name ?? ''}`));
+    row += 1;
+    rowLabel.textContent = String(row);
+    for (const el of Object.values(inputs)) el.value = '';
+    Object.values(inputs)[0].focus();
+  }
+  async function finish() {
+    const r = await api('POST', `/api/pages/${enc(pv.page.page_id)}/done`);
+    if (r.ok) onDone(); else status.textContent = r.data.message || t('error');
+  }
+  const img = h('img', { src: `/api/pages/${enc(pv.page.page_id)}/image`, alt: pv.page.file_name });
+  img.style.maxWidth = '100%';
+  main.append(h('div', { class: 'card', id: 'keying' },
+    h('p', {}, `${pv.page.file_name} — ${pv.page.reason ?? ''}`), h('p', { class: 'muted' }, t('key.help')),
+    h('div', {}, img),
+    h('p', {}, t('key.row'), ' ', rowLabel), form, status,
+    h('div', { class: 'actions' }, h('button', { class: 'primary', id: 'key-save', onclick: saveRow }, t('key.save')),
+      h('button', { id: 'key-done', onclick: finish }, t('key.done')), h('button', { id: 'skip', onclick: onSkip }, t('skip'))),
+    h('p', {}, t('key.rows')), done,
+    keyHelp([['Ctrl+Enter / Alt+A', t('key.save')], ['Alt+E', t('key.done')], ['Alt+K', t('skip')]])));
+  setKeys({ 'Ctrl+Enter': saveRow, 'Alt+A': saveRow, 'Alt+E': finish, 'Alt+K': () => onSkip() });
+  Object.values(inputs)[0]?.focus();
+}
+
+function searchScreen(main) {
+  const q = h('input', { id: 'q', placeholder: t('search.q'), size: 40 });
+  const type = h('select', { id: 'type' }, h('option', { value: '' }, t('type')), h('option', { value: 'cremation' }, 'cremation'), h('option', { value: 'burial' }, 'burial'));
+  const from = h('input', { id: 'from', type: 'date', title: t('from') });
+  const to = h('input', { id: 'to', type: 'date', title: t('to') });
+  const status = h('select', { id: 'status' }, ['', 'verified', 'machine', 'needs_review', 'rejected'].map((s) => h('option', { value: s }, s || t('status'))));
+  const out = h('div', { id: 'results' });
+  async function go(e) {
+    e?.preventDefault();
+    const params = new URLSearchParams({ q: q.value, type: type.value, from: from.value, to: to.value, status: status.value });
+    const r = await api('GET', '/api/search?' + params);
+    out.replaceChildren();
+    if (!r.ok) return out.append(h('p', { class: 'err' }, r.data.message || t('error')));
+    out.append(h('p', { class: 'muted' }, `${r.data.total} ${t('search.total')}`));
+    for (const hit of r.data.hits) {
+      const x = hit.record;
+      out.append(h('div', { class: 'hit' },
+        h('a', { href: `#/record/${enc(x.record_id)}` }, x.name ?? x.record_id), ' ',
+        [x.gender, x.id_number, x.birth_date, x.death_date, x.household_address].filter(Boolean).join(' · '),
+        h('div', { class: 'why' }, `${x.batch} · ${x.page} · ${lang === 'zh' ? '第' + x.row + '行' : 'row ' + x.row} · ${x.status} · ${hit.matched.join('; ')}`)));
+    }
+  }
+  main.append(h('form', { class: 'card', onsubmit: go }, q, ' ', type, ' ', from, ' ', to, ' ', status, ' ', h('button', { class: 'primary', type: 'submit' }, t('search.go'))), out);
+  q.focus();
+}
+
+function progressChart(days) {
+  const w = 600, hgt = 120;
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.setAttribute('viewBox', `0 0 ${w} ${hgt + 20}`);
+  svg.setAttribute('class', 'chart');
+  let total = 0;
+  const points = days.map((d) => ({ day: d.day, total: (total += d.count) }));
+  const max = Math.max(1, total);
+  const step = points.length > 1 ? w / (points.length - 1) : 0;
+  const path = points.map((p, i) => `${i ? 'L' : 'M'}${(i * step).toFixed(1)},${(hgt - (p.total / max) * hgt).toFixed(1)}`).join(' ');
+  const line = document.createElementNS(svg.namespaceURI, 'path');
+  line.setAttribute('d', path || 'M0,' + hgt);
+  line.setAttribute('fill', 'none');
+  line.setAttribute('stroke', '#1f6feb');
+  line.setAttribute('stroke-width', '2');
+  svg.append(line);
+  for (const [i, p] of points.entries()) {
+    const label = document.createElementNS(svg.namespaceURI, 'text');
+    label.setAttribute('x', String(Math.min(i * step, w - 60)));
+    label.setAttribute('y', String(hgt + 16));
+    label.setAttribute('font-size', '10');
+    label.textContent = `${p.day.slice(5)} ${p.total}`;
+    if (i === 0 || i === points.length - 1) svg.append(label);
+  }
+  return svg;
+}
+
+async function dashboardScreen(main) {
+  const r = await api('GET', '/api/batches');
+  if (!r.ok) return main.append(h('p', { class: 'err' }, r.data.message || t('error')));
+  main.append(h('div', { class: 'card', id: 'dashboard' },
+    h('table', {}, h('tr', {}, [t('batch'), t('agency'), t('pages'), t('records'), t('verified'), t('done'), t('waiting')].map((x) => h('th', {}, x))),
+      r.data.batches.map((b) => {
+        const bar = h('span');
+        bar.style.width = b.percent_done + '%';
+        return h('tr', {}, h('td', {}, b.batch_id), h('td', {}, b.agency_name), h('td', {}, b.pages), h('td', {}, b.records), h('td', {}, b.verified),
+          h('td', {}, h('div', { class: 'bar' }, bar), `${b.percent_done}%`),
+          h('td', {}, `${b.waiting.records} / ${b.waiting.pairs} / ${b.waiting.pages}`));
+      }))),
+  r.data.batches.map((b) => h('div', { class: 'card' }, h('h4', {}, `${t('progress')} · ${b.batch_id}`), progressChart(b.progress))),
+  h('div', { class: 'card' }, h('h4', {}, t('throughput')),
+    h('table', {}, h('tr', {}, [t('who'), t('when'), t('items'), t('corrected')].map((x) => h('th', {}, x))),
+      r.data.throughput.map((p) => h('tr', {}, h('td', {}, p.username), h('td', {}, p.day), h('td', {}, p.items), h('td', {}, p.fields_corrected))))));
+}
+
+async function usersScreen(main) {
+  const r = await api('GET', '/api/users');
+  if (!r.ok) return main.append(h('p', { class: 'err' }, r.data.message || t('error')));
+  const name = h('input', { id: 'new-user', placeholder: t('username') });
+  const role = h('select', { id: 'new-role' }, ['data_entry', 'reviewer', 'archivist', 'dba', 'admin'].map((x) => h('option', { value: x }, x)));
+  const pass = h('input', { id: 'new-pass', type: 'password', placeholder: t('password') });
+  const err = h('p', { class: 'err' });
+  main.append(h('div', { class: 'card' }, h('table', {}, h('tr', {}, h('th', {}, t('username')), h('th', {}, t('role'))),
+    r.data.map((u) => h('tr', {}, h('td', {}, u.username + (u.locked ? ' 🔒' : '')), h('td', {}, u.role))))),
+  h('form', { class: 'card', onsubmit: async (e) => {
+    e.preventDefault();
+    const res = await api('POST', '/api/users', { username: name.value, role: role.value, password: pass.value });
+    if (res.ok) render(); else err.textContent = res.data.message;
+  } }, name, ' ', role, ' ', pass, ' ', h('button', { type: 'submit' }, t('add')), err));
+}
+
+function applyChrome() {
+  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+  document.querySelectorAll('[data-t]').forEach((el) => { el.textContent = t(el.dataset.t); });
+  $('#lang').textContent = t('lang');
+}
+
+window.addEventListener('hashchange', render);
+window.addEventListener('DOMContentLoaded', async () => {
+  $('#lang').addEventListener('click', () => { lang = lang === 'zh' ? 'en' : 'zh'; localStorage.setItem('lang', lang); applyChrome(); render(); });
+  $('#logout').addEventListener('click', async () => { await api('POST', '/api/logout'); me = null; render(); });
+  applyChrome();
+  const r = await api('GET', '/api/me');
+  if (r.ok) me = r.data;
+  render();
+});

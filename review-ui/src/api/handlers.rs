@@ -1,0 +1,501 @@
+//! The API's handlers: thin over the review modules, translating their outcomes into
+//! status codes the UI and scripts act on (401, 403, 404, 409 stale/leased, 422 invalid).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use ledgerline_schemas::validate::validate_fields;
+use ledgerline_schemas::{Field, RecordFields};
+use ledgerline_search::access::Role;
+use ledgerline_search::{SearchIndex, SearchRequest};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{blocking, session_cookie, session_token, ApiError, AppState, Who};
+use crate::auth::{self, LoginError, SESSION_SECS};
+use crate::pages::{self, KeyError, KeyedRow};
+use crate::pairs::{self, Resolve};
+use crate::queue::{self, Kind};
+use crate::records::{self, Edit, Editor, SaveError};
+use crate::{audit, dashboard, sync};
+
+type ApiResult = Result<Response, ApiError>;
+
+fn ok(v: impl serde::Serialize) -> ApiResult {
+    Ok(Json(v).into_response())
+}
+
+fn not_found(what: &str) -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no {what}"))
+}
+
+#[derive(Deserialize)]
+pub struct LoginBody {
+    username: String,
+    password: String,
+}
+
+pub async fn login(State(s): State<AppState>, Json(b): Json<LoginBody>) -> ApiResult {
+    let db = s.db.clone();
+    let outcome = blocking(move || Ok(auth::login(&db, &b.username, &b.password)?)).await?;
+    match outcome {
+        Ok((token, session)) => {
+            let body = json!({
+                "username": session.username,
+                "role": session.role,
+                "csrf_token": session.csrf_token,
+            });
+            let mut res = Json(body).into_response();
+            res.headers_mut().insert(
+                header::SET_COOKIE,
+                session_cookie(&token, SESSION_SECS, s.secure_cookies),
+            );
+            Ok(res)
+        }
+        Err(e @ LoginError::BadCredentials) => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_credentials",
+            e.to_string(),
+        )),
+        Err(e @ LoginError::Locked(secs)) => {
+            Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "locked", e.to_string()).with("retry_after", json!(secs)))
+        }
+    }
+}
+
+pub async fn logout(State(s): State<AppState>, headers: HeaderMap) -> ApiResult {
+    if let Some(token) = session_token(&headers) {
+        let db = s.db.clone();
+        blocking(move || Ok(auth::logout(&db, &token)?)).await?;
+    }
+    let mut res = Json(json!({"ok": true})).into_response();
+    res.headers_mut()
+        .insert(header::SET_COOKIE, session_cookie("", 0, s.secure_cookies));
+    Ok(res)
+}
+
+pub async fn me(Extension(who): Who) -> ApiResult {
+    ok(json!({
+        "username": who.username,
+        "role": who.role,
+        "csrf_token": who.csrf_token,
+        "sees_protected": who.role.sees_protected(),
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct BatchParam {
+    batch: Option<String>,
+}
+
+pub async fn queue_next(State(s): State<AppState>, Extension(who): Who, Query(q): Query<BatchParam>) -> ApiResult {
+    blocking(move || {
+        let Some(item) = queue::next(&s.db, &who.username, who.role, q.batch.as_deref())? else {
+            return ok(json!({ "item": null }));
+        };
+        // The item and what it shows, in one answer: "next" is one round trip.
+        let detail = match item.kind {
+            Kind::Record => json!({ "record": records::view(&s.db, &item.key, true)? }),
+            Kind::Pair => {
+                let (a, b) = item.key.split_once('|').unwrap_or((&item.key, ""));
+                json!({ "pair": pairs::view(&s.db, a, b, true)? })
+            }
+            Kind::Page => json!({ "page": pages::view(&s.db, &item.key)? }),
+        };
+        let mut out = json!({ "item": item });
+        out.as_object_mut()
+            .expect("an object")
+            .extend(detail.as_object().cloned().unwrap_or_default());
+        ok(out)
+    })
+    .await
+}
+
+pub async fn queue_skip(State(s): State<AppState>, Extension(who): Who, Path(item_id): Path<String>) -> ApiResult {
+    blocking(move || {
+        if queue::skip(&s.db, &item_id, &who.username)? {
+            ok(json!({ "ok": true }))
+        } else {
+            Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "not_leased",
+                "you do not hold this item",
+            ))
+        }
+    })
+    .await
+}
+
+/// Whether this person may see a record's protected values: by role, or because the
+/// record is the item they are working on right now.
+fn unmasked(s: &AppState, who: &auth::Session, record_id: &str) -> anyhow::Result<bool> {
+    Ok(who.role.sees_protected() || queue::holds(&s.db, &queue::record_item(record_id), &who.username)?)
+}
+
+pub async fn record_get(State(s): State<AppState>, Extension(who): Who, Path(id): Path<String>) -> ApiResult {
+    blocking(move || {
+        let show = unmasked(&s, &who, &id)?;
+        match records::view(&s.db, &id, show)? {
+            Some(v) => ok(v),
+            None => Err(not_found("record under review with this id")),
+        }
+    })
+    .await
+}
+
+pub async fn record_put(
+    State(s): State<AppState>,
+    Extension(who): Who,
+    Path(id): Path<String>,
+    Json(edit): Json<Edit>,
+) -> ApiResult {
+    blocking(move || {
+        let show = unmasked(&s, &who, &id)?;
+        let editor = Editor {
+            username: &who.username,
+            role: who.role,
+            unmasked: show,
+        };
+        match records::save(&s.db, &id, &edit, &editor)? {
+            Ok(saved) => ok(saved),
+            Err(e) => Err(save_error(&s, &id, show, e)),
+        }
+    })
+    .await
+}
+
+fn save_error(s: &AppState, id: &str, show: bool, e: SaveError) -> ApiError {
+    match e {
+        SaveError::NotFound => not_found("record under review with this id"),
+        SaveError::Stale { current, by } => {
+            let now = records::view(&s.db, id, show).ok().flatten();
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "stale",
+                format!(
+                    "{} saved this record first (version {current}); your changes were not saved",
+                    by.as_deref().unwrap_or("someone")
+                ),
+            )
+            .with("current_version", json!(current))
+            .with("saved_by", json!(by))
+            .with("current", json!(now))
+        }
+        SaveError::Leased { by } => {
+            ApiError::new(StatusCode::CONFLICT, "leased", format!("{by} is working on this item"))
+                .with("leased_by", json!(by))
+        }
+        SaveError::Invalid { problems, findings } => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "fix the values marked before accepting",
+        )
+        .with("problems", json!(problems))
+        .with("findings", json!(findings)),
+    }
+}
+
+pub async fn record_audit(State(s): State<AppState>, Extension(who): Who, Path(id): Path<String>) -> ApiResult {
+    blocking(move || {
+        let show = unmasked(&s, &who, &id)?;
+        let mut entries = audit::history(&s.db, &id)?;
+        if !show {
+            for e in entries.iter_mut().filter(|e| {
+                e.field
+                    .as_deref()
+                    .is_some_and(|f| f == Field::IdNumber.name() || f == Field::FamilyPhone.name())
+            }) {
+                let m = |v: &Option<String>| v.as_deref().map(ledgerline_search::access::mask_phone);
+                e.before = m(&e.before);
+                e.after = m(&e.after);
+            }
+        }
+        ok(json!({ "record_id": id, "entries": entries }))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct ValidateBody {
+    fields: BTreeMap<String, Option<String>>,
+}
+
+/// Live validation while typing: the same rules as saving.
+pub async fn validate(Json(b): Json<ValidateBody>) -> ApiResult {
+    let mut fields = RecordFields::default();
+    let mut problems = Vec::new();
+    for (name, value) in &b.fields {
+        let value = value
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty() && !v.contains('*'));
+        match Field::from_name(name) {
+            Some(f) => {
+                if let Err(e) = fields.set(f, value) {
+                    problems.push(json!({ "field": name, "message": e }));
+                }
+            }
+            None => problems.push(json!({ "field": name, "message": "no such field" })),
+        }
+    }
+    ok(json!({ "findings": validate_fields(&fields), "problems": problems }))
+}
+
+pub async fn pair_get(
+    State(s): State<AppState>,
+    Extension(who): Who,
+    Path((a, b)): Path<(String, String)>,
+) -> ApiResult {
+    blocking(move || match pairs::view(&s.db, &a, &b, who.role.sees_protected())? {
+        Some(v) => ok(v),
+        None => Err(not_found("duplicate candidate with these records")),
+    })
+    .await
+}
+
+pub async fn pair_post(
+    State(s): State<AppState>,
+    Extension(who): Who,
+    Path((a, b)): Path<(String, String)>,
+    Json(r): Json<Resolve>,
+) -> ApiResult {
+    blocking(move || {
+        let show = who.role.sees_protected() || queue::holds(&s.db, &queue::pair_item(&a, &b), &who.username)?;
+        let editor = Editor {
+            username: &who.username,
+            role: who.role,
+            unmasked: show,
+        };
+        match pairs::resolve(&s.db, &a, &b, &r, &editor)? {
+            Ok(done) => ok(done),
+            Err(e) => Err(save_error(&s, &a, show, e)),
+        }
+    })
+    .await
+}
+
+pub async fn page_get(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {
+    blocking(move || match pages::view(&s.db, &id)? {
+        Some(v) => ok(v),
+        None => Err(not_found("page with this id")),
+    })
+    .await
+}
+
+pub async fn page_key_row(
+    State(s): State<AppState>,
+    Extension(who): Who,
+    Path(id): Path<String>,
+    Json(row): Json<KeyedRow>,
+) -> ApiResult {
+    blocking(move || {
+        let editor = Editor {
+            username: &who.username,
+            role: who.role,
+            unmasked: true,
+        };
+        match pages::key_row(&s.db, &id, &row, &editor)? {
+            Ok(record) => ok(json!({ "record_id": record.record_id, "status": record.review.status })),
+            Err(KeyError::NotFound) => Err(not_found("page with this id")),
+            Err(KeyError::Leased { by }) => Err(save_error(&s, &id, false, SaveError::Leased { by })),
+            Err(KeyError::Invalid { problems, findings }) => {
+                Err(save_error(&s, &id, false, SaveError::Invalid { problems, findings }))
+            }
+            Err(KeyError::Exists { record_id }) => Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "exists",
+                format!("row {} already has record {record_id}; correct it there", row.row),
+            )
+            .with("record_id", json!(record_id))),
+        }
+    })
+    .await
+}
+
+pub async fn page_done(State(s): State<AppState>, Extension(who): Who, Path(id): Path<String>) -> ApiResult {
+    blocking(move || {
+        if pages::finish_keying(&s.db, &id, &who.username)? {
+            ok(json!({ "ok": true }))
+        } else {
+            Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "leased",
+                "someone else is keying this page",
+            ))
+        }
+    })
+    .await
+}
+
+fn image_response(bytes: Vec<u8>, kind: &'static str) -> Response {
+    let mut res = Response::new(Body::from(bytes));
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, header::HeaderValue::from_static(kind));
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("private, max-age=3600"),
+    );
+    res
+}
+
+/// A page image shows ID numbers and phones: roles that may not see them get a page only
+/// while they hold an item on it (the work in front of them), like the record view.
+fn check_page_access(s: &AppState, who: &auth::Session, page_id: &str) -> Result<(), ApiError> {
+    if who.role.sees_protected() || queue::holds_on_page(&s.db, page_id, &who.username)? {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        "protected",
+        "this page shows ID numbers: open it from an item you are working on",
+    ))
+}
+
+pub async fn page_image(State(s): State<AppState>, Extension(who): Who, Path(id): Path<String>) -> ApiResult {
+    blocking(move || {
+        check_page_access(&s, &who, &id)?;
+        let page = pages::info(&s.db, &id)?.ok_or_else(|| not_found("page with this id"))?;
+        let (bytes, kind) = pages::page_image(&s.images, &page)?;
+        Ok(image_response(bytes, kind))
+    })
+    .await
+}
+
+pub async fn cell_crop(
+    State(s): State<AppState>,
+    Extension(who): Who,
+    Path((id, cell)): Path<(String, String)>,
+) -> ApiResult {
+    let bad = || ApiError::new(StatusCode::BAD_REQUEST, "bad_cell", "a cell is ROW-COL, e.g. 3-5");
+    let (row, col) = cell.split_once('-').ok_or_else(bad)?;
+    let (row, col): (u32, u32) = (row.parse().map_err(|_| bad())?, col.parse().map_err(|_| bad())?);
+    blocking(move || {
+        let page = pages::info(&s.db, &id)?.ok_or_else(|| not_found("page with this id"))?;
+        if pages::cell_is_protected(&s.db, &id, row, col)? {
+            check_page_access(&s, &who, &id)?;
+        }
+        match pages::cell_crop(&s.images, &s.db, &page, row, col)? {
+            Some(png) => Ok(image_response(png, "image/png")),
+            None => Err(not_found("cell with this row and column on the page")),
+        }
+    })
+    .await
+}
+
+/// How stale the dashboard may be.
+const DASHBOARD_TTL: std::time::Duration = std::time::Duration::from_secs(3);
+
+pub async fn batches(State(s): State<AppState>) -> ApiResult {
+    blocking(move || {
+        let mut slot = s.dashboard.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, d)) = slot.as_ref().filter(|(at, _)| at.elapsed() < DASHBOARD_TTL) {
+            return ok(d.as_ref());
+        }
+        let d = Arc::new(dashboard::dashboard(&s.db)?);
+        *slot = Some((std::time::Instant::now(), d.clone()));
+        ok(d.as_ref())
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct SearchParams {
+    q: String,
+    #[serde(rename = "type")]
+    record_type: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    agency: Option<String>,
+    status: Option<String>,
+    limit: Option<usize>,
+}
+
+fn open_index(s: &AppState) -> Result<Arc<SearchIndex>, ApiError> {
+    let ws =
+        s.ws.as_ref()
+            .ok_or_else(|| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no_index", "no workspace"))?;
+    let mut slot = s.search.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(ix) = slot.as_ref() {
+        ix.reload()?;
+        return Ok(ix.clone());
+    }
+    let dir = ledgerline_search::index_dir(ws.root());
+    if !dir.join("meta.json").is_file() {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no_index",
+            "no search index yet: run `ledgerline index`",
+        ));
+    }
+    let ix = Arc::new(SearchIndex::open(&dir)?);
+    *slot = Some(ix.clone());
+    Ok(ix)
+}
+
+pub async fn search(State(s): State<AppState>, Extension(who): Who, Query(p): Query<SearchParams>) -> ApiResult {
+    blocking(move || {
+        let index = open_index(&s)?;
+        let empty = |v: Option<String>| v.filter(|x| !x.trim().is_empty());
+        let request = SearchRequest {
+            record_type: empty(p.record_type),
+            from: empty(p.from),
+            to: empty(p.to),
+            agency: empty(p.agency),
+            status: empty(p.status),
+            limit: p.limit.unwrap_or(20).min(200),
+            role: who.role,
+            ..SearchRequest::new(p.q)
+        };
+        match index.search(&request) {
+            Ok(r) => ok(r),
+            Err(e) => Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_query", format!("{e:#}"))),
+        }
+    })
+    .await
+}
+
+pub async fn users_list(State(s): State<AppState>) -> ApiResult {
+    blocking(move || ok(auth::list_users(&s.db)?)).await
+}
+
+#[derive(Deserialize)]
+pub struct NewUser {
+    username: String,
+    role: String,
+    password: String,
+}
+
+pub async fn users_add(State(s): State<AppState>, Json(u): Json<NewUser>) -> ApiResult {
+    blocking(move || {
+        let role = Role::parse(&u.role)
+            .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string()))?;
+        match auth::add_user(&s.db, &u.username, role, &u.password) {
+            Ok(created) => ok(json!({ "username": u.username.trim(), "role": role, "created": created })),
+            Err(e) => Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                e.to_string(),
+            )),
+        }
+    })
+    .await
+}
+
+pub async fn sync_now(State(s): State<AppState>) -> ApiResult {
+    blocking(move || {
+        let ws =
+            s.ws.as_ref()
+                .ok_or_else(|| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no_workspace", "no workspace"))?;
+        ok(sync::sync(ws, &s.db)?)
+    })
+    .await
+}
+
+pub async fn audit_verify(State(s): State<AppState>) -> ApiResult {
+    blocking(move || ok(audit::verify(&s.db)?)).await
+}

@@ -1,0 +1,167 @@
+//! The audit log: every value anyone entered, who and when, before and after.
+//! Append-only (SQLite triggers refuse UPDATE and DELETE) and hash-chained: each entry's
+//! hash covers the previous entry's hash and its own content, so editing or removing a
+//! row with a raw SQLite tool breaks the chain at that row, which [`verify`] reports.
+
+use anyhow::Result;
+use rusqlite::{params, OptionalExtension, Transaction};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::db::{now, ReviewDb};
+
+/// The chain starts from this hash.
+const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at: i64,
+    pub username: String,
+    pub action: String,
+    pub record_id: String,
+    pub field: Option<String>,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub version: Option<i64>,
+}
+
+/// What one entry says, before it has a place in the chain.
+pub struct Change<'a> {
+    pub username: &'a str,
+    pub action: &'a str,
+    pub record_id: &'a str,
+    pub field: Option<&'a str>,
+    pub before: Option<&'a str>,
+    pub after: Option<&'a str>,
+    pub version: Option<i64>,
+}
+
+fn entry_hash(prev: &str, at: i64, c: &Change) -> String {
+    let mut h = Sha256::new();
+    // Length-prefixed parts, so no two different entries hash the same bytes.
+    let part = |h: &mut Sha256, s: Option<&str>| {
+        let s = s.unwrap_or("\u{0}");
+        h.update((s.len() as u64).to_le_bytes());
+        h.update(s.as_bytes());
+    };
+    part(&mut h, Some(prev));
+    part(&mut h, Some(&at.to_string()));
+    part(&mut h, Some(c.username));
+    part(&mut h, Some(c.action));
+    part(&mut h, Some(c.record_id));
+    part(&mut h, c.field);
+    part(&mut h, c.before);
+    part(&mut h, c.after);
+    part(&mut h, c.version.map(|v| v.to_string()).as_deref());
+    hex::encode(h.finalize())
+}
+
+/// Appends one entry inside the caller's transaction (so the change and its record of
+/// it commit together).
+pub fn append(tx: &Transaction, c: &Change) -> Result<()> {
+    let prev: String = tx
+        .query_row("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1", [], |r| r.get(0))
+        .optional()?
+        .unwrap_or_else(|| GENESIS.to_string());
+    let at = now();
+    let hash = entry_hash(&prev, at, c);
+    tx.execute(
+        "INSERT INTO audit (at, username, action, record_id, field, before, after, version, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            at,
+            c.username,
+            c.action,
+            c.record_id,
+            c.field,
+            c.before,
+            c.after,
+            c.version,
+            prev,
+            hash
+        ],
+    )?;
+    Ok(())
+}
+
+/// The history of one record, oldest first.
+pub fn history(db: &ReviewDb, record_id: &str) -> Result<Vec<AuditEntry>> {
+    let conn = db.read()?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, at, username, action, record_id, field, before, after, version
+         FROM audit WHERE record_id = ?1 ORDER BY seq",
+    )?;
+    let rows = stmt.query_map([record_id], |r| {
+        Ok(AuditEntry {
+            seq: r.get(0)?,
+            at: r.get(1)?,
+            username: r.get(2)?,
+            action: r.get(3)?,
+            record_id: r.get(4)?,
+            field: r.get(5)?,
+            before: r.get(6)?,
+            after: r.get(7)?,
+            version: r.get(8)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChainReport {
+    pub entries: u64,
+    /// The first entry whose hash does not follow from its content and predecessor.
+    pub broken_at: Option<i64>,
+    pub reason: Option<String>,
+}
+
+/// Walks the whole chain and recomputes every hash.
+pub fn verify(db: &ReviewDb) -> Result<ChainReport> {
+    let conn = db.read()?;
+    let mut stmt = conn.prepare(
+        "SELECT seq, at, username, action, record_id, field, before, after, version, prev_hash, hash FROM audit ORDER BY seq",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut prev = GENESIS.to_string();
+    let mut entries = 0;
+    let mut last_seq = 0i64;
+    while let Some(r) = rows.next()? {
+        entries += 1;
+        let seq: i64 = r.get(0)?;
+        let (username, action, record_id): (String, String, String) = (r.get(2)?, r.get(3)?, r.get(4)?);
+        let (field, before, after): (Option<String>, Option<String>, Option<String>) =
+            (r.get(5)?, r.get(6)?, r.get(7)?);
+        let change = Change {
+            username: &username,
+            action: &action,
+            record_id: &record_id,
+            field: field.as_deref(),
+            before: before.as_deref(),
+            after: after.as_deref(),
+            version: r.get(8)?,
+        };
+        let (stored_prev, stored_hash): (String, String) = (r.get(9)?, r.get(10)?);
+        let broken = |reason: String| ChainReport {
+            entries,
+            broken_at: Some(seq),
+            reason: Some(reason),
+        };
+        if seq != last_seq + 1 {
+            return Ok(broken(format!("entries {} to {} are missing", last_seq + 1, seq - 1)));
+        }
+        if stored_prev != prev {
+            return Ok(broken("it does not follow the entry before it".into()));
+        }
+        if entry_hash(&prev, r.get(1)?, &change) != stored_hash {
+            return Ok(broken("its content does not match its hash".into()));
+        }
+        prev = stored_hash;
+        last_seq = seq;
+    }
+    Ok(ChainReport {
+        entries,
+        broken_at: None,
+        reason: None,
+    })
+}

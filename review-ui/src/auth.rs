@@ -1,0 +1,192 @@
+//! Accounts and sessions: argon2id password hashes, random session tokens stored only
+//! as their SHA-256, a CSRF token per session, and lock-out after repeated failures.
+
+use anyhow::{bail, Context, Result};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use ledgerline_search::access::Role;
+use rusqlite::{params, OptionalExtension};
+use sha2::{Digest, Sha256};
+
+use crate::db::{now, random_token, ReviewDb};
+
+/// Failed logins in a row before an account locks.
+pub const MAX_FAILURES: i64 = 5;
+/// How long a locked account stays locked.
+pub const LOCKOUT_SECS: i64 = 15 * 60;
+/// A session lasts a working day.
+pub const SESSION_SECS: i64 = 12 * 3600;
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub username: String,
+    pub role: Role,
+    pub csrf_token: String,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum LoginError {
+    #[error("wrong user name or password")]
+    BadCredentials,
+    #[error("too many failed logins: the account is locked for {0} more seconds")]
+    Locked(i64),
+}
+
+fn hash_password(password: &str) -> Result<String> {
+    let salt = SaltString::encode_b64(random_token(16).as_bytes()).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| anyhow::anyhow!("hashing the password: {e}"))?
+        .to_string())
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// A hash no password matches, verified against when the user does not exist so that
+/// "no such user" takes as long as "wrong password".
+fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash_password(&random_token(16)).expect("hashing a random password"))
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Creates an account, or replaces the role and password of an existing one.
+pub fn add_user(db: &ReviewDb, username: &str, role: Role, password: &str) -> Result<bool> {
+    let name = username.trim();
+    if name.is_empty() || name.len() > 64 || name.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        bail!("{username:?} is not a usable user name: 1 to 64 characters, no spaces");
+    }
+    if password.chars().count() < 8 {
+        bail!("the password must have at least 8 characters");
+    }
+    let hash = hash_password(password)?;
+    db.transaction(|tx| {
+        let existed = tx
+            .query_row("SELECT 1 FROM users WHERE username = ?1", [name], |_| Ok(()))
+            .optional()?
+            .is_some();
+        tx.execute(
+            "INSERT INTO users (username, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (username) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash,
+                 failed_logins = 0, locked_until = NULL",
+            params![name, role.name(), hash, now()],
+        )?;
+        // A changed password or role ends the sessions opened under the old one.
+        tx.execute("DELETE FROM sessions WHERE username = ?1", [name])?;
+        Ok(!existed)
+    })
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct UserRow {
+    pub username: String,
+    pub role: String,
+    pub locked: bool,
+}
+
+pub fn list_users(db: &ReviewDb) -> Result<Vec<UserRow>> {
+    let conn = db.read()?;
+    let mut stmt =
+        conn.prepare("SELECT username, role, coalesce(locked_until, 0) > ?1 FROM users ORDER BY username")?;
+    let rows = stmt.query_map([now()], |r| {
+        Ok(UserRow {
+            username: r.get(0)?,
+            role: r.get(1)?,
+            locked: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Checks a password; on success opens a session and returns (token, session).
+pub fn login(db: &ReviewDb, username: &str, password: &str) -> Result<Result<(String, Session), LoginError>> {
+    let row: Option<(String, String, i64, Option<i64>)> = db
+        .read()?
+        .query_row(
+            "SELECT role, password_hash, failed_logins, locked_until FROM users WHERE username = ?1",
+            [username],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?;
+    let t = now();
+    let Some((role, hash, _failures, locked_until)) = row else {
+        verify_password(password, decoy_hash());
+        return Ok(Err(LoginError::BadCredentials));
+    };
+    if let Some(until) = locked_until.filter(|&u| u > t) {
+        verify_password(password, decoy_hash());
+        return Ok(Err(LoginError::Locked(until - t)));
+    }
+    if !verify_password(password, &hash) {
+        db.transaction(|tx| {
+            tx.execute(
+                "UPDATE users SET failed_logins = failed_logins + 1,
+                     locked_until = CASE WHEN failed_logins + 1 >= ?2 THEN ?3 ELSE locked_until END
+                 WHERE username = ?1",
+                params![username, MAX_FAILURES, t + LOCKOUT_SECS],
+            )?;
+            Ok(())
+        })?;
+        return Ok(Err(LoginError::BadCredentials));
+    }
+    let role = Role::parse(&role).context("the account's stored role")?;
+    let token = random_token(32);
+    let csrf_token = random_token(16);
+    db.transaction(|tx| {
+        tx.execute(
+            "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE username = ?1",
+            [username],
+        )?;
+        tx.execute("DELETE FROM sessions WHERE expires_at < ?1", [t])?;
+        tx.execute(
+            "INSERT INTO sessions (token_hash, username, csrf_token, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![token_hash(&token), username, csrf_token, t, t + SESSION_SECS],
+        )?;
+        Ok(())
+    })?;
+    Ok(Ok((
+        token,
+        Session {
+            username: username.to_string(),
+            role,
+            csrf_token,
+        },
+    )))
+}
+
+/// The live session a token belongs to, if any.
+pub fn session(db: &ReviewDb, token: &str) -> Result<Option<Session>> {
+    let row: Option<(String, String, String)> = db
+        .read()?
+        .query_row(
+            "SELECT s.username, u.role, s.csrf_token FROM sessions s JOIN users u USING (username)
+             WHERE s.token_hash = ?1 AND s.expires_at > ?2",
+            params![token_hash(token), now()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    row.map(|(username, role, csrf_token)| {
+        Ok(Session {
+            username,
+            role: Role::parse(&role)?,
+            csrf_token,
+        })
+    })
+    .transpose()
+}
+
+pub fn logout(db: &ReviewDb, token: &str) -> Result<()> {
+    db.conn()
+        .execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash(token)])?;
+    Ok(())
+}
+
+/// Compares two secrets in time independent of where they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

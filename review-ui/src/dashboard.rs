@@ -1,0 +1,122 @@
+//! Batch dashboard figures: per batch its pages, records, share verified, items waiting,
+//! and from the audit log the work done per person per day and progress over time.
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::db::ReviewDb;
+use crate::queue::{self, Waiting};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchRow {
+    pub batch_id: String,
+    pub agency_name: String,
+    pub ledger_type: String,
+    pub pages: i64,
+    pub records: i64,
+    pub machine: i64,
+    pub needs_review: i64,
+    pub verified: i64,
+    pub rejected: i64,
+    /// Verified or rejected by people, or accepted by the machine, as a share of all.
+    pub percent_done: f64,
+    pub waiting: Waiting,
+    /// Records verified per day, oldest first: the progress chart.
+    pub progress: Vec<DayCount>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DayCount {
+    pub day: String,
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PersonDay {
+    pub username: String,
+    pub day: String,
+    /// Items finished: records accepted, rejected or keyed, pairs decided.
+    pub items: i64,
+    pub fields_corrected: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Dashboard {
+    pub batches: Vec<BatchRow>,
+    pub throughput: Vec<PersonDay>,
+}
+
+/// Local calendar day of a unix time, in SQLite.
+const DAY: &str = "date(at, 'unixepoch', 'localtime')";
+
+pub fn dashboard(db: &ReviewDb) -> Result<Dashboard> {
+    let mut batches: Vec<BatchRow> = {
+        let conn = db.read()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT batch_id, agency_name, ledger_type, pages, records, machine, needs_review, verified, rejected
+             FROM batches ORDER BY batch_id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let (records, machine, verified, rejected): (i64, i64, i64, i64) =
+                (r.get(4)?, r.get(5)?, r.get(7)?, r.get(8)?);
+            Ok(BatchRow {
+                batch_id: r.get(0)?,
+                agency_name: r.get(1)?,
+                ledger_type: r.get(2)?,
+                pages: r.get(3)?,
+                records,
+                machine,
+                needs_review: r.get(6)?,
+                verified,
+                rejected,
+                percent_done: if records > 0 {
+                    (100.0 * (machine + verified + rejected) as f64 / records as f64 * 10.0).round() / 10.0
+                } else {
+                    0.0
+                },
+                waiting: Waiting::default(),
+                progress: Vec::new(),
+            })
+        })?;
+        rows.collect::<Result<_, _>>()?
+    };
+    for b in &mut batches {
+        b.waiting = queue::waiting(db, &b.batch_id)?;
+        let conn = db.read()?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {DAY} AS day, count(*) FROM audit a JOIN records r USING (record_id)
+             WHERE r.batch_id = ?1
+               AND ((a.action = 'accept' AND a.field IS NULL AND a.after = 'verified')
+                    OR (a.action = 'key' AND a.field = 'deceased_name'))
+             GROUP BY day ORDER BY day"
+        ))?;
+        b.progress = stmt
+            .query_map([&b.batch_id], |r| {
+                Ok(DayCount {
+                    day: r.get(0)?,
+                    count: r.get(1)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+    }
+    let conn = db.read()?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT username, {DAY} AS day,
+                count(*) FILTER (WHERE field IS NULL AND action IN ('accept', 'reject'))
+                  + count(*) FILTER (WHERE action IN ('same', 'different', 'merge') AND record_id < after)
+                  + count(*) FILTER (WHERE action = 'key' AND field = 'deceased_name'),
+                count(*) FILTER (WHERE action = 'correct')
+         FROM audit GROUP BY username, day ORDER BY day DESC, username LIMIT 500"
+    ))?;
+    let throughput = stmt
+        .query_map([], |r| {
+            Ok(PersonDay {
+                username: r.get(0)?,
+                day: r.get(1)?,
+                items: r.get(2)?,
+                fields_corrected: r.get(3)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(Dashboard { batches, throughput })
+}

@@ -1,0 +1,92 @@
+//! The review server (`ledgerline serve`): the data-entry teams' web app and its JSON
+//! API, over the review journal (`db.rs`, SQLite), which [`sync`] keeps in step with the
+//! DuckDB workspace.
+
+pub mod api;
+pub mod audit;
+pub mod auth;
+pub mod client;
+pub mod dashboard;
+pub mod db;
+pub mod loadtest;
+pub mod pages;
+pub mod pairs;
+pub mod queue;
+pub mod records;
+pub mod sync;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use ledgerline_store::Workspace;
+
+pub use api::{router, AppState};
+pub use db::ReviewDb;
+
+pub struct ServeOptions {
+    pub listen: SocketAddr,
+    /// Seconds between syncs with the workspace; 0 syncs only at start and on request.
+    pub sync_every: u64,
+    pub secure_cookies: bool,
+}
+
+/// Serves until Ctrl-C (or SIGTERM); `on_ready` gets the bound address.
+pub fn serve(ws: Workspace, opts: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> Result<()> {
+    let db = ReviewDb::open(ws.root())?;
+    let first = sync::sync(&ws, &db).context("the first sync with the workspace")?;
+    eprintln!(
+        "serve: took in {} records to review, {} duplicate candidates, {} pages to key ({:.1}s)",
+        first.records_in, first.pairs_in, first.pages_to_key, first.seconds
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(opts.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", opts.listen))?;
+        on_ready(listener.local_addr()?);
+        let state = AppState::new(db.clone(), Some(ws.clone()), opts.secure_cookies);
+        if opts.sync_every > 0 {
+            tokio::spawn(sync_loop(ws, db, Duration::from_secs(opts.sync_every)));
+        }
+        axum::serve(listener, router(state))
+            .with_graceful_shutdown(shutdown())
+            .await
+            .context("serving")
+    })
+}
+
+/// Keeps the journal and the workspace in step. A failed sync (the workspace busy with
+/// a long CLI unit of work, say) is logged and retried at the next tick.
+async fn sync_loop(ws: Workspace, db: ReviewDb, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let (ws, db) = (ws.clone(), db.clone());
+        match tokio::task::spawn_blocking(move || sync::sync(&ws, &db)).await {
+            Ok(Ok(r)) if r.applied + r.records_in + r.pairs_in > 0 => eprintln!(
+                "serve: sync applied {} changes, took in {} records, {} pairs ({:.1}s)",
+                r.applied, r.records_in, r.pairs_in, r.seconds
+            ),
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => eprintln!("serve: sync failed, will retry: {e:#}"),
+            Err(e) => eprintln!("serve: sync panicked, will retry: {e}"),
+        }
+    }
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        tokio::signal::ctrl_c().await.ok();
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

@@ -1,0 +1,561 @@
+//! The review API end to end over loopback HTTP: every route's role rules from the one
+//! table, login and lock-out, CSRF, leases, optimistic concurrency, validation, second
+//! review, duplicates, keying, images, the audit chain, and the sync with the workspace.
+
+mod common;
+
+use common::*;
+use hyper::Method;
+use ledgerline_review::api::ROUTES;
+use ledgerline_review::client::{seg, Client};
+use ledgerline_review::{audit, sync};
+use ledgerline_search::Role;
+use serde_json::{json, Value};
+
+async fn as_role(base: &str, user: &str) -> Client {
+    let mut c = Client::new(base);
+    let r = c.login(user, PASSWORD).await.unwrap();
+    assert_eq!(r.status, 200, "login {user}: {}", r.json);
+    c
+}
+
+/// A concrete path for a route pattern.
+fn concrete(path: &str) -> String {
+    path.replace("{record_id}", &rid(1))
+        .replace("{item_id}", &seg(&format!("record:{}", rid(1))))
+        .replace("{a}", &rid(3))
+        .replace("{b}", &rid(4))
+        .replace("{page_id}", PAGE)
+        .replace("{cell}", "1-0")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_route_checks_session_role_and_csrf_from_one_table() {
+    let f = fixture();
+    let base = serve(&f).await;
+    let anonymous = Client::new(&base);
+    let mut clients = Vec::new();
+    for role in Role::ALL {
+        clients.push((role, as_role(&base, role.name()).await));
+    }
+    for route in ROUTES {
+        let path = concrete(route.path);
+        let body = json!({});
+        let r = anonymous.send(route.method.clone(), &path, &body).await.unwrap();
+        let Some(allowed) = route.roles else {
+            assert_ne!(r.status, 401, "{} {path} is public", route.method);
+            continue;
+        };
+        assert_eq!(r.status, 401, "{} {path} without a session", route.method);
+        assert_eq!(r.json["error"], "unauthenticated", "JSON error body");
+        for (role, c) in &clients {
+            if route.path == "/api/logout" && allowed.contains(role) {
+                continue; // would end the session the other probes use; tested on its own
+            }
+            // A probe that does not change anything when allowed: only the guard's answer
+            // matters here, so state-changing routes get an invalid body.
+            let r = c
+                .send(route.method.clone(), &path, &json!({"probe": true}))
+                .await
+                .unwrap();
+            if allowed.contains(role) {
+                // Past the guard (a handler may still refuse, e.g. a protected page).
+                let guard_refused = r.status == 401 || r.json["error"] == "forbidden";
+                assert!(
+                    !guard_refused,
+                    "{} {path} as {role:?}: {} {}",
+                    route.method, r.status, r.json
+                );
+            } else {
+                assert_eq!(r.status, 403, "{} {path} as {role:?}", route.method);
+                assert_eq!(r.json["error"], "forbidden");
+            }
+            if route.method != Method::GET && allowed.contains(role) {
+                let mut no_csrf = c.clone();
+                no_csrf.csrf = None;
+                let r = no_csrf.send(route.method.clone(), &path, &json!({})).await.unwrap();
+                assert_eq!(
+                    (r.status, r.json["error"].as_str()),
+                    (403, Some("csrf")),
+                    "{} {path} without CSRF",
+                    route.method
+                );
+            }
+        }
+    }
+    let r = anonymous.get("/api/nothing/here").await.unwrap();
+    assert_eq!(r.status, 404);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn login_sets_a_strict_http_only_cookie_and_locks_out_after_failures() {
+    let f = fixture();
+    let base = serve(&f).await;
+    let mut c = Client::new(&base);
+    let ok = c.login("reviewer", PASSWORD).await.unwrap();
+    let cookie = ok.set_cookie.unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    assert_eq!(c.get("/api/me").await.unwrap().json["role"], "reviewer");
+    assert_eq!(
+        c.send(Method::POST, "/api/logout", &json!({})).await.unwrap().status,
+        200
+    );
+    assert_eq!(
+        c.get("/api/me").await.unwrap().status,
+        401,
+        "the session ends at logout"
+    );
+
+    let mut bad = Client::new(&base);
+    assert_eq!(bad.login("nobody", "whatever1").await.unwrap().status, 401);
+    for _ in 0..5 {
+        assert_eq!(bad.login("archivist", "wrong password").await.unwrap().status, 401);
+    }
+    let locked = bad.login("archivist", PASSWORD).await.unwrap();
+    assert_eq!(
+        locked.status, 429,
+        "locked even with the right password: {}",
+        locked.json
+    );
+    assert_eq!(locked.json["error"], "locked");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn queue_leases_items_one_person_at_a_time() {
+    let f = fixture();
+    let base = serve(&f).await;
+    let a = as_role(&base, "data_entry").await;
+    let b = as_role(&base, "data_entry2").await;
+    let first = a.get("/api/queue/next").await.unwrap().json;
+    assert_eq!(first["item"]["kind"], "record");
+    assert_eq!(first["record"]["record_id"], rid(1), "source order");
+    assert_eq!(
+        first["record"]["fields"][5]["value"].as_str().map(|v| v.contains('*')),
+        Some(false),
+        "the holder of the item sees the ID number"
+    );
+    let again = a.get("/api/queue/next").await.unwrap().json;
+    assert_eq!(
+        again["item"]["item_id"], first["item"]["item_id"],
+        "a reload keeps the item"
+    );
+    let other = b.get("/api/queue/next").await.unwrap().json;
+    assert_ne!(
+        other["item"]["item_id"], first["item"]["item_id"],
+        "nobody else gets it"
+    );
+
+    // b may not save a's item; b sees its ID masked.
+    let view = b.get(&format!("/api/records/{}", rid(1))).await.unwrap().json;
+    let id = view["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["field"] == "id_number")
+        .unwrap();
+    assert!(
+        id["value"].as_str().unwrap().contains('*'),
+        "masked for data entry not holding it: {id}"
+    );
+    let put = b
+        .send(
+            Method::PUT,
+            &format!("/api/records/{}", rid(1)),
+            &json!({"version": 0, "action": "accept"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!((put.status, put.json["error"].as_str()), (409, Some("leased")));
+
+    // Skipping gives it back; a takes something else next.
+    let skip = a
+        .send(
+            Method::POST,
+            &format!("/api/queue/{}/skip", seg(first["item"]["item_id"].as_str().unwrap())),
+            &json!({}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(skip.status, 200);
+    let next = a.get("/api/queue/next").await.unwrap().json;
+    assert_ne!(next["item"]["item_id"], first["item"]["item_id"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn edits_are_versioned_validated_and_audited() {
+    let f = fixture();
+    let base = serve(&f).await;
+    let a = as_role(&base, "reviewer").await;
+    let b = as_role(&base, "reviewer2").await;
+    let path = format!("/api/records/{}", rid(2));
+
+    // Accepting an ID number that fails its checksum is refused, with the finding.
+    let bad = a
+        .send(Method::PUT, &path, &json!({"version": 0, "action": "accept"}))
+        .await
+        .unwrap();
+    assert_eq!(bad.status, 422, "{}", bad.json);
+    assert!(bad.json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x["code"] == "id_checksum"));
+
+    // Live validation says the same while typing.
+    let good_id = id_of((1950, 7, 1), 45);
+    let typo = format!("{}{}", &good_id[..17], if good_id.ends_with('3') { '4' } else { '3' });
+    let v = a
+        .send(
+            Method::POST,
+            "/api/validate",
+            &json!({"fields": {"id_number": typo, "birth_date": "1950-07-01"}}),
+        )
+        .await
+        .unwrap();
+    assert!(
+        v.json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["code"] == "id_checksum"),
+        "{}",
+        v.json
+    );
+
+    let saved = a
+        .send(
+            Method::PUT,
+            &path,
+            &json!({"version": 0, "action": "accept", "fields": {"id_number": good_id}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(saved.status, 200, "{}", saved.json);
+    assert_eq!(saved.json["status"], "verified");
+    assert_eq!(saved.json["version"], 1);
+    assert_eq!(saved.json["changed"], json!(["id_number"]));
+
+    // b saved from version 0 too: a clear conflict with the current record.
+    let stale = b
+        .send(
+            Method::PUT,
+            &path,
+            &json!({"version": 0, "action": "accept", "fields": {"deceased_name": "李建图"}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(stale.status, 409);
+    assert_eq!(stale.json["error"], "stale");
+    assert_eq!(stale.json["saved_by"], "reviewer");
+    assert_eq!(stale.json["current"]["version"], 1);
+
+    let log = a.get(&format!("{path}/audit")).await.unwrap().json;
+    let entries = log["entries"].as_array().unwrap();
+    let change = entries.iter().find(|e| e["action"] == "correct").unwrap();
+    assert_eq!(change["field"], "id_number");
+    assert_eq!(change["after"], good_id.as_str());
+    assert_eq!(change["username"], "reviewer");
+    assert!(entries
+        .iter()
+        .any(|e| e["action"] == "accept" && e["after"] == "verified"));
+    let chain = audit::verify(&f.db).unwrap();
+    assert!(chain.broken_at.is_none() && chain.entries >= 2, "{chain:?}");
+
+    // The audit log refuses edits; a row changed behind its back breaks the chain.
+    let conn = f.db.conn();
+    assert!(conn.execute("UPDATE audit SET after = 'x'", []).is_err(), "append-only");
+    conn.execute_batch(
+        "DROP TRIGGER audit_no_update; UPDATE audit SET after = '370112195007010000' WHERE field = 'id_number';",
+    )
+    .unwrap();
+    drop(conn);
+    let broken = audit::verify(&f.db).unwrap();
+    assert_eq!(broken.broken_at, Some(change["seq"].as_i64().unwrap()), "{broken:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn heavy_changes_go_to_a_second_reviewer() {
+    let f = fixture();
+    let base = serve(&f).await;
+    let entry = as_role(&base, "data_entry").await;
+    let item = entry.get("/api/queue/next").await.unwrap().json;
+    assert_eq!(item["record"]["record_id"], rid(1));
+    let fields =
+        json!({"deceased_name": "王秀英", "death_date": "2013-04-10", "household_address": "济南市历城区山大路21号"});
+    let r = entry
+        .send(
+            Method::PUT,
+            &format!("/api/records/{}", rid(1)),
+            &json!({"version": 0, "action": "accept", "fields": fields}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(
+        (r.json["status"].as_str(), r.json["second_review"].as_bool()),
+        (Some("needs_review"), Some(true))
+    );
+    // Not back to the same person, and not to data entry.
+    let next = entry.get("/api/queue/next").await.unwrap().json;
+    assert_ne!(next["item"]["item_id"], item["item"]["item_id"]);
+    let reviewer = as_role(&base, "reviewer").await;
+    let second = reviewer.get("/api/queue/next").await.unwrap().json;
+    assert_eq!(
+        second["item"]["item_id"], item["item"]["item_id"],
+        "second reviews come first"
+    );
+    assert_eq!(second["item"]["second_review"], true);
+    let done = reviewer
+        .send(
+            Method::PUT,
+            &format!("/api/records/{}", rid(1)),
+            &json!({"version": 1, "action": "accept"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.json["status"], "verified", "{}", done.json);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn duplicates_merge_into_both_records_and_reach_the_workspace() {
+    let f = fixture();
+    let base = serve(&f).await;
+    let c = as_role(&base, "reviewer").await;
+    let pair = c.get(&format!("/api/pairs/{}/{}", rid(3), rid(4))).await.unwrap().json;
+    let differing: Vec<&str> = pair["differing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(differing, ["deceased_name", "death_date", "household_address"]);
+    assert_eq!(pair["explanation"]["fields"][0]["field"], "id_number");
+    let r = c
+        .send(
+            Method::POST,
+            &format!("/api/pairs/{}/{}", rid(3), rid(4)),
+            &json!({"decision": "same", "values": {"deceased_name": "张德明", "death_date": "2013-04-15"}, "versions": {"a": 0, "b": 0}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(r.json["merged_fields"], json!(["death_date", "deceased_name"]));
+    let b = c.get(&format!("/api/records/{}", rid(4))).await.unwrap().json;
+    let name = b["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["field"] == "deceased_name")
+        .unwrap()
+        .clone();
+    assert_eq!(name["value"], "张德明");
+    assert_eq!(name["machine_value"], "张德名", "the machine's reading stays visible");
+
+    // Accept one record too, then sync: the workspace holds the decisions.
+    let put = c
+        .send(
+            Method::PUT,
+            &format!("/api/records/{}", rid(2)),
+            &json!({"version": 0, "action": "reject"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(put.json["status"], "rejected");
+    let (ws, db) = (f.ws.clone(), f.db.clone());
+    let report = tokio::task::spawn_blocking(move || sync::sync(&ws, &db))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        report.applied, 4,
+        "two merged records, the pair, the rejected record: {report:?}"
+    );
+    let (pair_status, name4, status2): (String, String, String) =
+        f.ws.with_store(|c| {
+            Ok((
+                c.query_row("SELECT status FROM match_pairs", [], |r| r.get(0))?,
+                c.query_row("SELECT deceased_name FROM records WHERE record_id = ?", [rid(4)], |r| {
+                    r.get(0)
+                })?,
+                c.query_row("SELECT status FROM records WHERE record_id = ?", [rid(2)], |r| r.get(0))?,
+            ))
+        })
+        .unwrap();
+    assert_eq!(
+        (pair_status.as_str(), name4.as_str(), status2.as_str()),
+        ("same", "张德明", "rejected")
+    );
+    let count: i64 =
+        f.ws.with_store(|c| Ok(c.query_row("SELECT count(*) FROM records", [], |r| r.get(0))?))
+            .unwrap();
+    assert_eq!(count, 4, "replaced, not added");
+    // Applying again changes nothing; done items stay done after intake.
+    assert_eq!(sync::apply_pending(&f.ws).unwrap(), 0);
+    let (ws, db) = (f.ws.clone(), f.db.clone());
+    tokio::task::spawn_blocking(move || sync::sync(&ws, &db))
+        .await
+        .unwrap()
+        .unwrap();
+    let open: i64 =
+        f.db.conn()
+            .query_row(
+                "SELECT count(*) FROM items WHERE state = 'open' AND kind = 'pair'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+    assert_eq!(open, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pages_are_keyed_by_hand_with_the_same_validation() {
+    let f = fixture();
+    let base = serve(&f).await;
+    let c = as_role(&base, "data_entry").await;
+    let page = c.get(&format!("/api/pages/{KEY_PAGE}")).await.unwrap().json;
+    assert_eq!(page["page"]["status"], "needs_keying");
+    assert!(page["key_fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f == "cremation_date"));
+    let path = format!("/api/pages/{KEY_PAGE}/rows");
+    let bad = c
+        .send(
+            Method::POST,
+            &path,
+            &json!({"row": 1, "fields": {"deceased_name": "赵桂兰", "death_date": "2013-02-30"}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(bad.status, 422, "{}", bad.json);
+    let good = c
+        .send(
+            Method::POST,
+            &path,
+            &json!({"row": 1, "fields": {"deceased_name": "赵桂兰", "gender": "2", "death_date": "2013-02-28"}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (good.status, good.json["status"].as_str()),
+        (200, Some("verified")),
+        "{}",
+        good.json
+    );
+    let twice = c
+        .send(
+            Method::POST,
+            &path,
+            &json!({"row": 1, "fields": {"deceased_name": "赵桂兰"}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!((twice.status, twice.json["error"].as_str()), (409, Some("exists")));
+    assert_eq!(
+        c.send(Method::POST, &format!("/api/pages/{KEY_PAGE}/done"), &json!({}))
+            .await
+            .unwrap()
+            .status,
+        200
+    );
+    let audit = c.get(&format!("/api/records/{KEY_PAGE}-r01/audit")).await.unwrap().json;
+    assert!(audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["action"] == "key" && e["field"] == "deceased_name"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn page_images_and_cell_crops() {
+    let f = fixture();
+    let base = serve(&f).await;
+    let c = as_role(&base, "archivist").await;
+    let page = c.get(&format!("/api/pages/{PAGE}/image")).await.unwrap();
+    assert_eq!((page.status, page.content_type.as_deref()), (200, Some("image/png")));
+    let full = image::load_from_memory(&page.bytes).unwrap();
+    assert_eq!((full.width(), full.height()), (1100, 401));
+    let crop = c.get(&format!("/api/pages/{PAGE}/cells/2-2/crop")).await.unwrap();
+    assert_eq!(crop.status, 200);
+    let crop = image::load_from_memory(&crop.bytes).unwrap();
+    // The ID column is 300 px wide; the crop adds a margin of a quarter row each side.
+    assert_eq!((crop.width(), crop.height()), (340, 120));
+    assert_eq!(
+        c.get(&format!("/api/pages/{PAGE}/cells/9-9/crop"))
+            .await
+            .unwrap()
+            .status,
+        404
+    );
+    assert_eq!(
+        c.get(&format!("/api/pages/{PAGE}/cells/x/crop")).await.unwrap().status,
+        400
+    );
+    // Page ids are looked up, never joined to a path.
+    let r = c.get("/api/pages/..%2F..%2Fetc%2Fpasswd/image").await.unwrap();
+    assert_eq!(r.status, 404);
+    // The page shows ID numbers: a role that may not see them gets it only while
+    // working on an item of that page, and never an ID cell of someone else's row.
+    let idle = as_role(&base, "data_entry").await;
+    assert_eq!(
+        idle.get(&format!("/api/pages/{PAGE}/image")).await.unwrap().json["error"],
+        "protected"
+    );
+    assert_eq!(
+        idle.get(&format!("/api/pages/{PAGE}/cells/2-2/crop"))
+            .await
+            .unwrap()
+            .status,
+        403
+    );
+    assert_eq!(
+        idle.get(&format!("/api/pages/{PAGE}/cells/2-0/crop"))
+            .await
+            .unwrap()
+            .status,
+        200,
+        "names are not protected"
+    );
+    idle.get("/api/queue/next").await.unwrap();
+    assert_eq!(
+        idle.get(&format!("/api/pages/{PAGE}/image")).await.unwrap().status,
+        200,
+        "working on the page"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dashboard_counts_batches_and_work() {
+    let f = fixture();
+    let base = serve(&f).await;
+    let c = as_role(&base, "reviewer").await;
+    c.send(
+        Method::PUT,
+        &format!("/api/records/{}", rid(4)),
+        &json!({"version": 0, "action": "accept"}),
+    )
+    .await
+    .unwrap();
+    let d = c.get("/api/batches").await.unwrap().json;
+    let b = &d["batches"][0];
+    assert_eq!(
+        (b["batch_id"].as_str(), b["pages"].as_i64(), b["records"].as_i64()),
+        (Some(BATCH), Some(2), Some(4))
+    );
+    assert_eq!(
+        b["waiting"],
+        json!({"records": 2, "pairs": 1, "pages": 1, "second_review": 0})
+    );
+    assert_eq!(b["progress"][0]["count"], 1);
+    let me: Vec<&Value> = d["throughput"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["username"] == "reviewer")
+        .collect();
+    assert_eq!(me[0]["items"], 1);
+}

@@ -1,0 +1,235 @@
+//! A small workspace for review tests: one read page (ruled table image, cells, four
+//! records: two needing review, one machine-accepted, one duplicate candidate of it), one
+//! page to key by hand, and an account per role. Built directly in the store, so the
+//! tests run without OCR.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use image::{Rgb, RgbImage};
+use ledgerline_review::{auth, router, sync, AppState, ReviewDb};
+use ledgerline_schemas::{id_number, Record, RecordFields, RecordType, Review, ReviewStatus, Source};
+use ledgerline_search::Role;
+use ledgerline_store::{pages::StoredCell, Workspace};
+
+pub const PASSWORD: &str = "correct horse 9";
+pub const BATCH: &str = "B1";
+pub const PAGE: &str = "p1";
+pub const KEY_PAGE: &str = "p2";
+/// Columns of the fixture's ledger: x, width, field.
+pub const COLUMNS: [(u32, u32, &str); 5] = [
+    (0, 200, "deceased_name"),
+    (200, 100, "gender"),
+    (300, 300, "id_number"),
+    (600, 200, "death_date"),
+    (800, 300, "household_address"),
+];
+pub const ROW_HEIGHT: u32 = 80;
+
+pub fn rid(row: u32) -> String {
+    format!("{PAGE}-r{row:02}")
+}
+
+pub fn id_of(birth: (i32, u32, u32), seq: u16) -> String {
+    id_number::compose(
+        "370112",
+        NaiveDate::from_ymd_opt(birth.0, birth.1, birth.2).unwrap(),
+        seq,
+    )
+}
+
+fn record(row: u32, status: ReviewStatus, f: RecordFields, conf: f32) -> Record {
+    let confidence = ledgerline_schemas::Field::ALL
+        .iter()
+        .filter(|x| f.get(**x).is_some())
+        .map(|x| (x.name().to_string(), conf))
+        .collect();
+    Record {
+        record_id: rid(row),
+        record_type: RecordType::Cremation,
+        fields: f,
+        person_id: None,
+        source: Source {
+            batch: BATCH.into(),
+            page: "vol1-p001.png".into(),
+            row,
+        },
+        confidence,
+        review: Review {
+            status,
+            ..Review::default()
+        },
+        extra_fields: Default::default(),
+    }
+}
+
+fn fields(name: &str, gender: &str, id: &str, birth: &str, death: &str, address: &str) -> RecordFields {
+    RecordFields {
+        deceased_name: Some(name.into()),
+        gender: Some(gender.into()),
+        id_number: Some(id.into()),
+        birth_date: Some(birth.into()),
+        death_date: Some(death.into()),
+        household_address: Some(address.into()),
+        ..RecordFields::default()
+    }
+}
+
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+    pub ws: Workspace,
+    pub db: ReviewDb,
+}
+
+/// The ledger page: ruled lines and each record's values written in its cells, so crops
+/// and screenshots show what a reviewer would see.
+fn draw_page(path: &Path, rows: u32, records: &[Record]) {
+    let (w, h) = (1100, ROW_HEIGHT * (rows + 1) + 1);
+    let mut img = RgbImage::from_pixel(w, h, Rgb([250, 248, 240]));
+    for r in 0..=rows + 1 {
+        for x in 0..w {
+            img.put_pixel(x, (r * ROW_HEIGHT).min(h - 1), Rgb([20, 20, 20]));
+        }
+    }
+    for (x, _, _) in COLUMNS {
+        for y in 0..h {
+            img.put_pixel(x, y, Rgb([20, 20, 20]));
+        }
+    }
+    let fonts = ledgerline_synth::fonts::Fonts::load().unwrap();
+    let font = &fonts.faces[0];
+    for r in records {
+        for (x, _, field) in COLUMNS {
+            let f = ledgerline_schemas::Field::from_name(field).unwrap();
+            if let Some(text) = r.fields.get(f) {
+                let y = r.source.row * ROW_HEIGHT + ROW_HEIGHT / 4;
+                imageproc::drawing::draw_text_mut(
+                    &mut img,
+                    Rgb([30, 30, 60]),
+                    x as i32 + 10,
+                    y as i32,
+                    ab_glyph::PxScale::from(30.0),
+                    font,
+                    &text,
+                );
+            }
+        }
+    }
+    img.save(path).unwrap();
+}
+
+pub fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = Workspace::open(&dir.path().join("ws")).unwrap();
+    let image = dir.path().join("vol1-p001.png");
+    let (id1, id3) = (id_of((1936, 5, 2), 22), id_of((1941, 3, 9), 31));
+    let mut bad_id = id_of((1950, 7, 1), 45);
+    // One digit off: the checksum catches it.
+    let last = if bad_id.ends_with('1') { '2' } else { '1' };
+    bad_id.replace_range(17.., &last.to_string());
+    let records = vec![
+        // A look-alike misreading, with low confidence: needs review.
+        record(
+            1,
+            ReviewStatus::NeedsReview,
+            fields(
+                "王秀荚",
+                "2",
+                &id1,
+                "1936-05-02",
+                "2013-04-11",
+                "济南市历城区山大路12号",
+            ),
+            0.42,
+        ),
+        // A wrong ID digit: validation fails, needs review.
+        record(
+            2,
+            ReviewStatus::NeedsReview,
+            fields(
+                "李建国",
+                "1",
+                &bad_id,
+                "1950-07-01",
+                "2013-04-12",
+                "济南市历城区洪家楼3号",
+            ),
+            0.9,
+        ),
+        // Machine-accepted; row 4 is the same man in another hand.
+        record(
+            3,
+            ReviewStatus::Machine,
+            fields("张德明", "1", &id3, "1941-03-09", "2013-04-15", "济南市历城区花园路8号"),
+            0.95,
+        ),
+        record(
+            4,
+            ReviewStatus::NeedsReview,
+            fields("张德名", "1", &id3, "1941-03-09", "2013-04-16", "历城区花园路8号"),
+            0.7,
+        ),
+    ];
+    draw_page(&image, 4, &records);
+    let cells: Vec<StoredCell> = (1..=4u32)
+        .flat_map(|row| {
+            COLUMNS.iter().enumerate().map(move |(col, (x, w, field))| StoredCell {
+                row,
+                col: col as u32,
+                x: *x,
+                y: row * ROW_HEIGHT,
+                w: *w,
+                h: ROW_HEIGHT,
+                field: Some(field.to_string()),
+                text: None,
+                confidence: 0.5,
+            })
+        })
+        .collect();
+    let img = image.to_str().unwrap().to_string();
+    ws.transaction(|c| {
+        c.execute(
+            "INSERT INTO batches (batch_id, agency_name, ledger_type, volume, years, scan_dpi, source_dir, manifest_inferred)
+             VALUES (?, '历城区殡仪馆', 'cremation', '1', '2013', 300, ?, false)",
+            duckdb::params![BATCH, dir.path().to_str().unwrap()],
+        )?;
+        for (page, status) in [(PAGE, "ingested"), (KEY_PAGE, "needs_keying")] {
+            c.execute(
+                "INSERT INTO pages (page_id, batch_id, file_name, path, sha256, frame, width, height, dpi, status, ledger_type)
+                 VALUES (?, ?, ?, ?, 'x', 0, 1100, 401, 300, ?, 'cremation')",
+                duckdb::params![page, BATCH, format!("vol1-{page}.png"), img, status],
+            )?;
+        }
+        ledgerline_store::pages::save_reading(c, PAGE, &cells, &records)?;
+        let explanation = serde_json::json!({"fields": [
+            {"field": "id_number", "comparison": "exact", "weight": 14.2},
+            {"field": "deceased_name", "comparison": "look-alike character", "weight": 3.1}
+        ]});
+        c.execute(
+            "INSERT INTO match_pairs (record_a, record_b, run_id, decision, match_weight, match_probability, explanation)
+             VALUES (?, ?, 'run1', 'review', 6.5, 0.92, ?)",
+            duckdb::params![rid(3), rid(4), explanation.to_string()],
+        )?;
+        Ok(())
+    })
+    .unwrap();
+    let db = ReviewDb::open(ws.root()).unwrap();
+    for role in Role::ALL {
+        auth::add_user(&db, role.name(), role, PASSWORD).unwrap();
+    }
+    auth::add_user(&db, "data_entry2", Role::DataEntry, PASSWORD).unwrap();
+    auth::add_user(&db, "reviewer2", Role::Reviewer, PASSWORD).unwrap();
+    sync::sync(&ws, &db).unwrap();
+    Fixture { dir, ws, db }
+}
+
+/// Serves the fixture on a loopback port in the current tokio runtime.
+pub async fn serve(f: &Fixture) -> String {
+    let state = AppState::new(f.db.clone(), Some(f.ws.clone()), false);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });
+    format!("http://{addr}")
+}

@@ -1,0 +1,125 @@
+//! The review app in a real browser (Debian's headless Chromium): log in, take the next
+//! item, correct a field by keyboard, accept, resolve a duplicate, see the change in the
+//! audit log; OCR text that looks like HTML stays text. Screenshots go to
+//! `LEDGERLINE_SCREENSHOTS` (the repository's `docs/` when refreshing them) or a temp dir.
+
+mod browser;
+mod common;
+
+use browser::{chromium, Browser};
+use common::*;
+
+const ALT: u32 = 1;
+const CTRL: u32 = 2;
+
+#[test]
+fn a_data_entry_day_by_keyboard() {
+    let chrome = chromium().expect("chromium is not installed: run scripts/ensure-deps.sh");
+    let f = fixture();
+    // OCR text that looks like markup, on the duplicate candidate.
+    f.db.conn()
+        .execute(
+            "UPDATE records SET record = json_set(record, '$.death_place', '<img src=x onerror=\"window.__xss=1\">') WHERE record_id = ?1",
+            [rid(4)],
+        )
+        .unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let base = rt.block_on(serve(&f));
+    let shots_tmp = tempfile::tempdir().unwrap();
+    let shots = std::env::var_os("LEDGERLINE_SCREENSHOTS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| shots_tmp.path().to_path_buf());
+    std::fs::create_dir_all(&shots).unwrap();
+
+    let mut b = Browser::launch(&chrome);
+    b.goto(&base);
+    b.wait("document.activeElement && document.activeElement.id === 'username'");
+    b.screenshot(&shots.join("review-login.png"));
+    b.type_text("data_entry");
+    b.press("Tab", 0);
+    b.type_text(PASSWORD);
+    b.press("Enter", 0);
+
+    // The first item: the record with the misread name, focus on its first field.
+    b.wait("document.querySelector('#record h3')?.textContent === 'p1-r01'");
+    b.wait("document.querySelector('.fields img.crop')?.complete && document.querySelector('.fields img.crop').naturalWidth > 0");
+    assert_eq!(b.eval("document.activeElement.id"), "f-deceased_name");
+    assert_eq!(b.eval("document.documentElement.lang"), "zh-CN");
+    assert!(b.eval("document.body.innerText").as_str().unwrap().contains("逝者姓名"));
+    b.screenshot(&shots.join("review-record.png"));
+    b.press("KeyA", CTRL);
+    b.type_text("王秀英");
+    b.press("KeyA", ALT);
+
+    // Accepted: the next record comes up (the one with a failing ID checksum).
+    b.wait("document.querySelector('#record h3')?.textContent === 'p1-r02'");
+    b.wait("[...document.querySelectorAll('.fields .msg')].some(m => m.textContent.includes('校验'))");
+    // Live validation as you type: fixing the last digit clears the message.
+    let good = id_of((1950, 7, 1), 45);
+    b.eval("document.getElementById('f-id_number').focus()");
+    b.press("KeyA", CTRL);
+    b.type_text(&good);
+    b.wait("[...document.querySelectorAll('.fields .msg')].every(m => !m.textContent.includes('校验'))");
+    b.press("KeyK", ALT); // skip it for now
+
+    // Skip the next record; the duplicate candidate comes up.
+    b.wait("document.querySelector('#record h3')?.textContent === 'p1-r04'");
+    b.press("KeyK", ALT);
+    b.wait("document.getElementById('pair')");
+    assert!(
+        b.eval("document.querySelectorAll('#pair tr.diff').length")
+            .as_u64()
+            .unwrap()
+            >= 3
+    );
+    // Markup from OCR is shown as text and never runs.
+    assert!(b
+        .eval("document.body.innerText")
+        .as_str()
+        .unwrap()
+        .contains("<img src=x"));
+    assert_eq!(b.eval("window.__xss === undefined"), true);
+    b.screenshot(&shots.join("review-duplicates.png"));
+    b.press("KeyY", ALT);
+
+    // Then the page OCR could not read, to key by hand.
+    b.wait("document.getElementById('keying')");
+    assert_eq!(b.eval("document.activeElement.id"), "k-deceased_name");
+    b.screenshot(&shots.join("review-keying.png"));
+    b.press("KeyK", ALT);
+    b.wait("document.getElementById('queue-empty')");
+
+    // The correction is in the audit log.
+    b.goto(&format!("{base}/#/record/{}", rid(1)));
+    b.wait("document.querySelector('#record h3')?.textContent === 'p1-r01'");
+    b.press("KeyH", ALT);
+    b.wait("document.getElementById('audit')?.innerText.includes('王秀英')");
+    let audit = b.eval("document.getElementById('audit').innerText");
+    let audit = audit.as_str().unwrap();
+    assert!(
+        audit.contains("王秀荚") && audit.contains("data_entry") && audit.contains("correct"),
+        "{audit}"
+    );
+    b.screenshot(&shots.join("review-audit.png"));
+
+    b.goto(&format!("{base}/#/dashboard"));
+    b.wait("document.getElementById('dashboard')");
+    b.screenshot(&shots.join("review-dashboard.png"));
+
+    // The pair decision and the accepted record are in the journal.
+    let status: String =
+        f.db.conn()
+            .query_row("SELECT status FROM pairs", [], |r| r.get(0))
+            .unwrap();
+    assert_eq!(status, "same");
+    let verified: String =
+        f.db.conn()
+            .query_row("SELECT status FROM records WHERE record_id = ?1", [rid(1)], |r| {
+                r.get(0)
+            })
+            .unwrap();
+    assert_eq!(verified, "verified");
+}

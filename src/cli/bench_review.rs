@@ -1,0 +1,125 @@
+//! `ledgerline bench review`: the review server on a journal of N records needing review,
+//! first with one reviewer (the baseline), then with many at once, on loopback. Reports
+//! latency per screen side by side, and checks that no acknowledged edit was lost or
+//! doubled and that nothing answered 5xx.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Result};
+use ledgerline_review::loadtest::{self, Phase};
+use ledgerline_review::ReviewDb;
+use ledgerline_schemas::ReviewStatus;
+use ledgerline_synth::records::generate_records;
+use serde_json::json;
+
+use super::bench_search::percentile_ms;
+
+#[derive(clap::Args)]
+pub struct ReviewArgs {
+    /// Records needing review in the journal
+    #[arg(long, default_value_t = 100_000)]
+    pub records: usize,
+    /// Simulated reviewers working at once
+    #[arg(long, default_value_t = 50)]
+    pub reviewers: usize,
+    /// How long the many reviewers work
+    #[arg(long, default_value_t = 120)]
+    pub seconds: u64,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn summary(p: &Phase) -> serde_json::Map<String, serde_json::Value> {
+    p.latencies
+        .iter()
+        .map(|(route, v)| {
+            let mut v = v.clone();
+            v.sort_by(f64::total_cmp);
+            (
+                route.to_string(),
+                json!({"n": v.len(), "p50_ms": percentile_ms(&v, 0.5), "p99_ms": percentile_ms(&v, 0.99)}),
+            )
+        })
+        .collect()
+}
+
+pub fn run(a: ReviewArgs) -> Result<ExitCode> {
+    let dir = tempfile::tempdir()?;
+    let db = ReviewDb::open(dir.path())?;
+    eprintln!("bench review: {} records needing review into the journal…", a.records);
+    let records: Vec<_> = generate_records(a.records, a.seed)
+        .iter()
+        .enumerate()
+        .map(|(i, r)| r.to_record("BENCH", i, loadtest::ROWS_PER_PAGE, ReviewStatus::NeedsReview))
+        .collect();
+    let intake_s = loadtest::fill(&db, dir.path(), records)?;
+    let baseline_for = Duration::from_secs((a.seconds / 6).clamp(5, 20));
+    eprintln!(
+        "bench review: 1 reviewer for {}s (baseline), then {} reviewers for {}s…",
+        baseline_for.as_secs(),
+        a.reviewers,
+        a.seconds
+    );
+    let (single, many) = loadtest::baseline_and_load(&db, a.reviewers, baseline_for, Duration::from_secs(a.seconds))?;
+    let saves: Vec<_> = single.saves.iter().chain(&many.saves).cloned().collect();
+    let consistency = loadtest::check(&db, &saves)?;
+    let (s1, sn) = (summary(&single), summary(&many));
+    let report = json!({
+        "records": a.records,
+        "intake_seconds": intake_s,
+        "reviewers": a.reviewers,
+        "seconds": many.seconds,
+        "items_per_second": many.items as f64 / many.seconds,
+        "baseline_items_per_second": single.items as f64 / single.seconds,
+        "server_errors": single.server_errors + many.server_errors,
+        "conflicts": many.conflicts,
+        "consistency": consistency,
+        "baseline": s1,
+        "loaded": sn,
+    });
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!(
+            "review server, journal of {} records (intake {:.1}s), 1 reviewer vs {} reviewers for {:.0}s on loopback",
+            a.records, intake_s, a.reviewers, many.seconds
+        );
+        println!(
+            "{:<16} {:>8} {:>9} {:>9}   {:>8} {:>9} {:>9}  {:>9}",
+            "route", "n(1)", "p50 ms", "p99 ms", "n(many)", "p50 ms", "p99 ms", "p99 ratio"
+        );
+        for (route, m) in &sn {
+            let b = s1.get(route).cloned().unwrap_or(json!({}));
+            let f = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
+            println!(
+                "{route:<16} {:>8} {:>9.2} {:>9.2}   {:>8} {:>9.2} {:>9.2}  {:>8.1}x",
+                b["n"].as_u64().unwrap_or(0),
+                f(&b, "p50_ms"),
+                f(&b, "p99_ms"),
+                m["n"].as_u64().unwrap_or(0),
+                f(m, "p50_ms"),
+                f(m, "p99_ms"),
+                f(m, "p99_ms") / f(&b, "p99_ms")
+            );
+        }
+        println!(
+            "items/s: {:.1} with {} reviewers vs {:.1} with 1; 5xx: {}; stale-version conflicts: {}",
+            report["items_per_second"].as_f64().unwrap_or(0.0),
+            a.reviewers,
+            report["baseline_items_per_second"].as_f64().unwrap_or(0.0),
+            report["server_errors"],
+            many.conflicts
+        );
+        println!(
+            "edits acknowledged {}, lost {}, doubled {}, audit entries off by {}",
+            consistency.acknowledged, consistency.lost, consistency.doubled, consistency.audit_mismatch
+        );
+    }
+    if consistency.lost + consistency.doubled > 0 || consistency.audit_mismatch != 0 || report["server_errors"] != 0 {
+        bail!("the review server lost, doubled or failed edits under load (see above)");
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,44 @@
+//! `ledgerline serve`: the review web app for data-entry teams, beside the batch CLI.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use ledgerline_review::{serve, ServeOptions};
+use ledgerline_store::Workspace;
+
+use super::WorkspaceArg;
+
+#[derive(clap::Args)]
+#[command(
+    after_help = "The server keeps its review journal (users, sessions, the queue, edits, the audit log) in \
+WS/review.sqlite and syncs with the workspace every --sync-every seconds: records needing review, duplicate \
+candidates and pages to key come in; reviewers' decisions go out. Batch commands (run, dedupe, export, index) \
+keep working on the same workspace while it runs.\n\nCreate accounts first: ledgerline users add NAME --role ROLE"
+)]
+pub struct Args {
+    #[command(flatten)]
+    pub ws: WorkspaceArg,
+    /// Address to listen on (loopback by default; put a TLS proxy in front for anything else)
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Seconds between syncs with the workspace (0: only at start and on request)
+    #[arg(long, default_value_t = 5)]
+    pub sync_every: u64,
+    /// Mark session cookies Secure (set this when users reach the server over HTTPS)
+    #[arg(long)]
+    pub secure_cookies: bool,
+}
+
+pub fn run(a: Args) -> Result<ExitCode> {
+    let ws = Workspace::open(&a.ws.workspace)?;
+    let opts = ServeOptions {
+        listen: a.listen,
+        sync_every: a.sync_every,
+        secure_cookies: a.secure_cookies,
+    };
+    serve(ws, opts, |addr| {
+        eprintln!("serve: listening on http://{addr}/ (Ctrl-C stops)")
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,99 @@
+//! `ledgerline users`: accounts of the review app.
+
+use std::io::BufRead;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use ledgerline_review::{auth, ReviewDb};
+use ledgerline_search::Role;
+use ledgerline_store::Workspace;
+
+use super::WorkspaceArg;
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: UsersCommand,
+}
+
+#[derive(clap::Subcommand)]
+pub enum UsersCommand {
+    /// Create an account, or set a new role and password for an existing one
+    Add {
+        #[command(flatten)]
+        ws: WorkspaceArg,
+        /// Login name
+        name: String,
+        /// data_entry, reviewer, archivist, dba or admin
+        #[arg(long)]
+        role: String,
+        /// Read the password from the first line of standard input instead of prompting
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List accounts and their roles
+    List {
+        #[command(flatten)]
+        ws: WorkspaceArg,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn read_password(from_stdin: bool) -> Result<String> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password from standard input")?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_string());
+    }
+    let first = rpassword::prompt_password("password: ")
+        .context("reading the password (use --password-stdin without a terminal)")?;
+    let again = rpassword::prompt_password("again: ")?;
+    if first != again {
+        bail!("the two passwords differ");
+    }
+    Ok(first)
+}
+
+pub fn run(a: Args) -> Result<ExitCode> {
+    match a.command {
+        UsersCommand::Add {
+            ws,
+            name,
+            role,
+            password_stdin,
+        } => {
+            let role = Role::parse(&role)?;
+            let ws = Workspace::open(&ws.workspace)?;
+            let password = read_password(password_stdin)?;
+            let db = ReviewDb::open(ws.root())?;
+            let created = auth::add_user(&db, &name, role, &password)?;
+            eprintln!(
+                "{} {name} ({})",
+                if created { "created" } else { "updated" },
+                role.name()
+            );
+        }
+        UsersCommand::List { ws, json } => {
+            let ws = Workspace::open(&ws.workspace)?;
+            let db = ReviewDb::open(ws.root())?;
+            let users = auth::list_users(&db)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&users)?);
+            } else {
+                for u in users {
+                    println!(
+                        "{:<24} {:<12}{}",
+                        u.username,
+                        u.role,
+                        if u.locked { " locked" } else { "" }
+                    );
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,240 @@
+//! The workspace side of the review journal: what review needs from the workspace
+//! (records needing review, their pages and cells, duplicate candidates, batch figures)
+//! and applying reviewers' decisions back, with the journal position they reach.
+
+use anyhow::Result;
+use duckdb::{params, Connection, OptionalExt};
+use ledgerline_schemas::{Record, ReviewStatus};
+
+use crate::pages::StoredCell;
+use crate::records::{now_timestamp, read_records_with_pages, replace_records, RecordFilter};
+
+#[derive(Debug, Clone)]
+pub struct ReviewPage {
+    pub page_id: String,
+    pub batch_id: String,
+    pub file_name: String,
+    pub path: String,
+    pub frame: u32,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub status: String,
+    pub reason: Option<String>,
+    pub ledger_type: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReviewPair {
+    pub record_a: String,
+    pub record_b: String,
+    pub batch_id: String,
+    pub match_weight: f64,
+    pub match_probability: f64,
+    pub explanation: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct BatchFigures {
+    pub batch_id: String,
+    pub agency_name: String,
+    pub ledger_type: String,
+    pub pages: i64,
+    pub records: i64,
+    pub machine: i64,
+    pub needs_review: i64,
+    pub verified: i64,
+    pub rejected: i64,
+}
+
+/// Everything review takes in from the workspace in one pass.
+#[derive(Debug, Default)]
+pub struct Intake {
+    /// Records needing review stored after the previous watermark, with their page id.
+    pub records: Vec<(String, Record)>,
+    /// Pages waiting to be keyed by hand.
+    pub keying_pages: Vec<String>,
+    /// Open duplicate candidates (dedupe's review band).
+    pub pairs: Vec<ReviewPair>,
+    pub batches: Vec<BatchFigures>,
+    /// The newest record time taken in: the next intake's `stored_after`.
+    pub watermark: Option<i64>,
+}
+
+pub fn intake(conn: &Connection, stored_after: Option<i64>) -> Result<Intake> {
+    let watermark: Option<i64> = conn.query_row("SELECT max(epoch_us(created_at)) FROM records", [], |r| r.get(0))?;
+    let filter = RecordFilter {
+        status: Some(ReviewStatus::NeedsReview),
+        stored_after,
+        ..RecordFilter::default()
+    };
+    let records = read_records_with_pages(conn, &filter)?;
+    let mut keying = conn.prepare("SELECT page_id FROM pages WHERE status = 'needs_keying' ORDER BY page_id")?;
+    let keying_pages = keying
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<Vec<String>, _>>()?;
+    let mut stmt = conn.prepare(
+        "SELECT m.record_a, m.record_b, r.batch_id, m.match_weight, m.match_probability, m.explanation
+         FROM match_pairs m JOIN records r ON r.record_id = m.record_a
+         WHERE m.decision = 'review' AND m.status = 'open'",
+    )?;
+    let pairs = stmt
+        .query_map([], |r| {
+            Ok(ReviewPair {
+                record_a: r.get(0)?,
+                record_b: r.get(1)?,
+                batch_id: r.get(2)?,
+                match_weight: r.get(3)?,
+                match_probability: r.get(4)?,
+                explanation: r.get(5)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Intake {
+        records,
+        keying_pages,
+        pairs,
+        batches: batch_figures(conn)?,
+        watermark,
+    })
+}
+
+/// The pages with these ids and their cells (boxes and fields, not the text).
+/// Cells with the id of their page.
+pub type PageCells = Vec<(String, StoredCell)>;
+
+pub fn pages_and_cells(conn: &Connection, page_ids: &[String]) -> Result<(Vec<ReviewPage>, PageCells)> {
+    conn.execute_batch("CREATE TEMP TABLE IF NOT EXISTS listed_pages (page_id VARCHAR); DELETE FROM listed_pages;")?;
+    {
+        let mut app = conn.appender("listed_pages")?;
+        for p in page_ids {
+            app.append_row([p.as_str()])?;
+        }
+        app.flush()?;
+    }
+    let mut stmt = conn.prepare(
+        "SELECT p.page_id, p.batch_id, p.file_name, p.path, p.frame, p.width, p.height, p.status, p.quarantine_reason, p.ledger_type
+         FROM pages p WHERE p.page_id IN (SELECT page_id FROM listed_pages) ORDER BY p.page_id",
+    )?;
+    let pages = stmt
+        .query_map([], |r| {
+            Ok(ReviewPage {
+                page_id: r.get(0)?,
+                batch_id: r.get(1)?,
+                file_name: r.get(2)?,
+                path: r.get(3)?,
+                frame: r.get(4)?,
+                width: r.get(5)?,
+                height: r.get(6)?,
+                status: r.get(7)?,
+                reason: r.get(8)?,
+                ledger_type: r.get(9)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut stmt = conn.prepare(
+        "SELECT page_id, row_no, col_no, x, y, w, h, field FROM cells WHERE page_id IN (SELECT page_id FROM listed_pages)",
+    )?;
+    let cells = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                StoredCell {
+                    row: r.get(1)?,
+                    col: r.get(2)?,
+                    x: r.get(3)?,
+                    y: r.get(4)?,
+                    w: r.get(5)?,
+                    h: r.get(6)?,
+                    field: r.get(7)?,
+                    text: None,
+                    confidence: 0.0,
+                },
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((pages, cells))
+}
+
+/// Records of pairs, which review shows side by side whatever their status.
+pub fn records_by_id(conn: &Connection, ids: &[String]) -> Result<Vec<(String, Record)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    read_records_with_pages(
+        conn,
+        &RecordFilter {
+            ids: Some(ids.to_vec()),
+            ..RecordFilter::default()
+        },
+    )
+}
+
+pub fn batch_figures(conn: &Connection) -> Result<Vec<BatchFigures>> {
+    let mut stmt = conn.prepare(
+        "SELECT b.batch_id, b.agency_name, b.ledger_type,
+                (SELECT count(*) FROM pages p WHERE p.batch_id = b.batch_id),
+                count(r.record_id),
+                count(*) FILTER (WHERE r.status = 'machine'),
+                count(*) FILTER (WHERE r.status = 'needs_review'),
+                count(*) FILTER (WHERE r.status = 'verified'),
+                count(*) FILTER (WHERE r.status = 'rejected')
+         FROM batches b LEFT JOIN records r ON r.batch_id = b.batch_id
+         GROUP BY b.batch_id, b.agency_name, b.ledger_type ORDER BY b.batch_id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(BatchFigures {
+            batch_id: r.get(0)?,
+            agency_name: r.get(1)?,
+            ledger_type: r.get(2)?,
+            pages: r.get(3)?,
+            records: r.get(4)?,
+            machine: r.get(5)?,
+            needs_review: r.get(6)?,
+            verified: r.get(7)?,
+            rejected: r.get(8)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The last journal entry of `journal_id` this workspace has applied.
+pub fn applied_seq(conn: &Connection, journal_id: &str) -> Result<i64> {
+    Ok(conn
+        .query_row(
+            "SELECT last_seq FROM review_applied WHERE journal_id = ?",
+            [journal_id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// A reviewer's decision on a pair, as the journal carries it.
+#[derive(Debug, Clone)]
+pub struct PairDecision {
+    pub record_a: String,
+    pub record_b: String,
+    pub same: bool,
+    pub by: String,
+}
+
+/// Applies reviewed records and pair decisions up to journal entry `last_seq`; the
+/// caller runs it in one transaction so the position moves with the changes.
+pub fn apply(
+    conn: &Connection,
+    journal_id: &str,
+    last_seq: i64,
+    records: &[(String, Record)],
+    pairs: &[PairDecision],
+) -> Result<()> {
+    replace_records(conn, records)?;
+    for p in pairs {
+        crate::persons::decide_pair(conn, &p.record_a, &p.record_b, p.same, &p.by)?;
+    }
+    conn.execute(
+        "INSERT INTO review_applied (journal_id, last_seq, applied_at) VALUES (?, ?, ?)
+         ON CONFLICT (journal_id) DO UPDATE SET last_seq = excluded.last_seq, applied_at = excluded.applied_at",
+        params![journal_id, last_seq, now_timestamp()],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,109 @@
+//! `ledgerline serve` as a process beside batch commands on the same workspace: the CLI
+//! runs while the server is up, and sees what reviewers decided.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+
+use common::{stored::*, *};
+use ledgerline_review::client::{seg, Blocking, Method};
+use ledgerline_store::Workspace;
+use ledgerline_synth::records::generate_records;
+use serde_json::json;
+
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
+}
+
+#[test]
+fn batch_commands_run_while_serving_and_see_reviewers_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws_path = dir.path().join("ws");
+    let ws = Workspace::open(&ws_path).unwrap();
+    store(&ws, "B1", &generate_records(40, 5));
+    ws.with_store(|c| {
+        c.execute("UPDATE records SET status = 'needs_review' WHERE row_no <= 2", [])?;
+        Ok(())
+    })
+    .unwrap();
+    let ws_arg = s(&ws_path);
+    let mut add = Command::new(bin())
+        .args([
+            "users",
+            "add",
+            "lead",
+            "--role",
+            "reviewer",
+            "--password-stdin",
+            "--workspace",
+            ws_arg,
+        ])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(add.stdin.take().unwrap(), "a long passphrase").unwrap();
+    assert!(add.wait().unwrap().success());
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = Command::new(bin())
+        .args(["serve", "--workspace", ws_arg, "--listen", &listen, "--sync-every", "1"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let server = Server(child);
+    loop {
+        let line = lines.next().expect("serve printed its address").unwrap();
+        if line.contains("listening on") {
+            break;
+        }
+    }
+    std::thread::spawn(move || lines.for_each(drop));
+
+    let mut c = Blocking::new(&format!("http://{listen}")).unwrap();
+    assert_eq!(c.login("lead", "a long passphrase").unwrap().status, 200);
+    let next = c.get("/api/queue/next").unwrap().json;
+    let id = next["record"]["record_id"]
+        .as_str()
+        .expect("a record to review")
+        .to_string();
+    let put = c
+        .send(
+            Method::PUT,
+            &format!("/api/records/{}", seg(&id)),
+            &json!({"version": 0, "action": "reject", "fields": {"death_cause": "审核补录"}}),
+        )
+        .unwrap();
+    assert_eq!(put.status, 200, "{}", put.json);
+
+    // Batch commands on the same workspace while the server runs and syncs.
+    let out = dir.path().join("records.jsonl");
+    run_ok(&["export", "--workspace", ws_arg, "--format", "jsonl", "--out", s(&out)]);
+    let exported = std::fs::read_to_string(&out).unwrap();
+    let row: serde_json::Value = exported
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .find(|r: &serde_json::Value| r["record_id"] == id.as_str())
+        .unwrap();
+    assert_eq!(
+        (row["death_cause"].as_str(), row["review"]["status"].as_str()),
+        (Some("审核补录"), Some("rejected"))
+    );
+    assert_eq!(exported.lines().count(), 40, "replaced, not added");
+    run_ok(&["dedupe", "--workspace", ws_arg]);
+    run_ok(&["status", "--workspace", ws_arg]);
+    // The server kept answering throughout.
+    assert_eq!(c.get("/api/me").unwrap().status, 200);
+    drop(server);
+}
