@@ -8,6 +8,7 @@ packages=(
   tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng libtesseract-dev libleptonica-dev
   fonts-noto-cjk fonts-arphic-ukai fonts-arphic-uming fonts-wqy-zenhei   # page rendering
   chromium   # the review app's end-to-end tests drive it headless
+  curl ca-certificates   # scripts/fetch-models.sh
 )
 
 missing=()
@@ -34,3 +35,6 @@ if ! command -v cargo >/dev/null 2>&1; then
   echo "ensure-deps: cargo not found: install a Rust toolchain >= 1.88 (rustup), then re-run" >&2
   exit 1
 fi
+
+# The fuller chi_sim model OCR prefers for names and 性别 cells (npm registry, pinned).
+"$(dirname "$0")/fetch-models.sh"

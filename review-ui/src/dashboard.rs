@@ -4,20 +4,15 @@
 use anyhow::Result;
 use serde::Serialize;
 
+use ledgerline_store::review::BatchFigures;
+
 use crate::db::ReviewDb;
 use crate::queue::{self, Waiting};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct BatchRow {
-    pub batch_id: String,
-    pub agency_name: String,
-    pub ledger_type: String,
-    pub pages: i64,
-    pub records: i64,
-    pub machine: i64,
-    pub needs_review: i64,
-    pub verified: i64,
-    pub rejected: i64,
+    #[serde(flatten)]
+    pub figures: BatchFigures,
     /// Verified or rejected by people, or accepted by the machine, as a share of all.
     pub percent_done: f64,
     pub waiting: Waiting,
@@ -57,23 +52,25 @@ pub fn dashboard(db: &ReviewDb) -> Result<Dashboard> {
              FROM batches ORDER BY batch_id",
         )?;
         let rows = stmt.query_map([], |r| {
-            let (records, machine, verified, rejected): (i64, i64, i64, i64) =
-                (r.get(4)?, r.get(5)?, r.get(7)?, r.get(8)?);
-            Ok(BatchRow {
+            let figures = BatchFigures {
                 batch_id: r.get(0)?,
                 agency_name: r.get(1)?,
                 ledger_type: r.get(2)?,
                 pages: r.get(3)?,
-                records,
-                machine,
+                records: r.get(4)?,
+                machine: r.get(5)?,
                 needs_review: r.get(6)?,
-                verified,
-                rejected,
-                percent_done: if records > 0 {
-                    (100.0 * (machine + verified + rejected) as f64 / records as f64 * 10.0).round() / 10.0
+                verified: r.get(7)?,
+                rejected: r.get(8)?,
+            };
+            let done = figures.machine + figures.verified + figures.rejected;
+            Ok(BatchRow {
+                percent_done: if figures.records > 0 {
+                    (1000.0 * done as f64 / figures.records as f64).round() / 10.0
                 } else {
                     0.0
                 },
+                figures,
                 waiting: Waiting::default(),
                 progress: Vec::new(),
             })
@@ -81,7 +78,7 @@ pub fn dashboard(db: &ReviewDb) -> Result<Dashboard> {
         rows.collect::<Result<_, _>>()?
     };
     for b in &mut batches {
-        b.waiting = queue::waiting(db, &b.batch_id)?;
+        b.waiting = queue::waiting(db, &b.figures.batch_id)?;
         let conn = db.read()?;
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {DAY} AS day, count(*) FROM audit a JOIN records r USING (record_id)
@@ -91,7 +88,7 @@ pub fn dashboard(db: &ReviewDb) -> Result<Dashboard> {
              GROUP BY day ORDER BY day"
         ))?;
         b.progress = stmt
-            .query_map([&b.batch_id], |r| {
+            .query_map([&b.figures.batch_id], |r| {
                 Ok(DayCount {
                     day: r.get(0)?,
                     count: r.get(1)?,

@@ -170,6 +170,23 @@ async fn queue_leases_items_one_person_at_a_time() {
         .unwrap();
     assert_eq!((put.status, put.json["error"].as_str()), (409, Some("leased")));
 
+    // An abandoned lease expires: the item goes to the next person who asks.
+    f.db.conn()
+        .execute("UPDATE items SET lease_until = 0 WHERE leased_by = 'data_entry2'", [])
+        .unwrap();
+    let c = as_role(&base, "data_entry").await;
+    let taken = c.get("/api/queue/next").await.unwrap().json;
+    assert_eq!(
+        taken["item"]["item_id"], first["item"]["item_id"],
+        "data_entry still holds its own"
+    );
+    let expired_item = other["item"]["item_id"].clone();
+    let third = as_role(&base, "reviewer").await;
+    assert_eq!(
+        third.get("/api/queue/next").await.unwrap().json["item"]["item_id"],
+        expired_item
+    );
+
     // Skipping gives it back; a takes something else next.
     let skip = a
         .send(

@@ -21,7 +21,8 @@ pub struct OcrOptions {
     /// Worker threads, one Tesseract engine each (default: all cores)
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
-    /// Tesseract model folder (default: TESSDATA_PREFIX or the system's)
+    /// Tesseract model folder for every read (default: TESSDATA_PREFIX or the system's,
+    /// plus the fuller chi_sim model from scripts/fetch-models.sh where it reads better)
     #[arg(long)]
     pub tessdata: Option<PathBuf>,
     /// Read only shard I of N (1-based): a deterministic share of the pages, for N
@@ -150,9 +151,7 @@ pub fn ocr_pages(
     if let Some(shard) = opts.shard {
         todo.retain(|p| shard.contains(&p.page_id));
     }
-    let config = EngineConfig {
-        tessdata: opts.tessdata.clone(),
-    };
+    let config = EngineConfig::discover(opts.tessdata.clone());
     let jobs = opts
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))

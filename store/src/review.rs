@@ -33,7 +33,7 @@ pub struct ReviewPair {
     pub explanation: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct BatchFigures {
     pub batch_id: String,
     pub agency_name: String,
