@@ -97,6 +97,34 @@ pub fn apply_pending(ws: &Workspace) -> Result<usize> {
         .context("applying the review journal to the workspace")
 }
 
+/// Takes records the journal does not hold (a search hit opened in the app, say) in
+/// from the workspace, as records to show and correct but not as queue items. Returns
+/// how many were found.
+pub fn fetch_records(ws: &Workspace, db: &ReviewDb, ids: &[String]) -> Result<usize> {
+    let (records, pages, cells) = ws.with_store(|conn| {
+        let records = ws_review::records_by_id(conn, ids)?;
+        let page_ids: Vec<String> = records
+            .iter()
+            .map(|(p, _)| p.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let (pages, cells) = ws_review::pages_and_cells(conn, &page_ids)?;
+        Ok((records, pages, cells))
+    })?;
+    let found = records.len();
+    take_in(
+        db,
+        &Incoming {
+            context_records: records,
+            pages,
+            cells,
+            ..Incoming::default()
+        },
+    )?;
+    Ok(found)
+}
+
 /// Applies the outbox, then takes in new work.
 pub fn sync(ws: &Workspace, db: &ReviewDb) -> Result<SyncReport> {
     let start = Instant::now();

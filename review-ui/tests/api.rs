@@ -576,3 +576,42 @@ async fn dashboard_counts_batches_and_work() {
         .collect();
     assert_eq!(me[0]["items"], 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn records_not_under_review_open_from_the_workspace() {
+    let f = fixture();
+    // The journal holds only what review needs; a search hit may be any record.
+    f.db.conn()
+        .execute("DELETE FROM records WHERE record_id = ?1", [rid(3)])
+        .unwrap();
+    let base = serve(&f).await;
+    let c = as_role(&base, "archivist").await;
+    let r = c.get(&format!("/api/records/{}", rid(3))).await.unwrap();
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(
+        (r.json["status"].as_str(), r.json["version"].as_i64()),
+        (Some("machine"), Some(0))
+    );
+    let name = r.json["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["field"] == "deceased_name")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (name["value"].as_str(), name["cell"].as_str()),
+        (Some("张德明"), Some("3-0"))
+    );
+    assert_eq!(c.get("/api/records/nothing-like-this").await.unwrap().status, 404);
+    // It is not a queue item.
+    let items: i64 =
+        f.db.conn()
+            .query_row(
+                "SELECT count(*) FROM items WHERE item_id = ?1",
+                [format!("record:{}", rid(3))],
+                |r| r.get(0),
+            )
+            .unwrap();
+    assert_eq!(items, 0);
+}

@@ -33,6 +33,8 @@ pub struct AppState {
     /// The dashboard, computed at most every few seconds (its figures scan the queue
     /// and the audit log, and every team lead's browser polls it).
     pub dashboard: Arc<Mutex<Option<DashboardSnapshot>>>,
+    /// Someone is computing a fresh dashboard: the others get the last one meanwhile.
+    pub dashboard_busy: Arc<std::sync::atomic::AtomicBool>,
     /// Mark cookies `Secure` (the server sits behind TLS).
     pub secure_cookies: bool,
 }
@@ -45,6 +47,7 @@ impl AppState {
             images: ImageCache::default(),
             search: Arc::default(),
             dashboard: Arc::default(),
+            dashboard_busy: Arc::default(),
             secure_cookies,
         }
     }
