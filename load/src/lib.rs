@@ -5,6 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod sampling;
+
 use anyhow::{bail, Context, Result};
 use duckdb::{AccessMode, Config, Connection};
 use ledgerline_schemas::RecordFields;

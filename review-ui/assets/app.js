@@ -9,7 +9,8 @@ const I18N = {
     'queue.empty': '队列已清空，没有待处理的条目。', 'queue.next': '下一条',
     accept: '通过', save: '暂存', reject: '作废', skip: '跳过', page: '原图', audit: '修改记录',
     same: '同一人', merge: '合并所选值', different: '不是同一人', allFields: '显示全部字段',
-    'kind.record': '待审核记录', 'kind.pair': '疑似重复', 'kind.page': '手工录入',
+    'kind.record': '待审核记录', 'kind.pair': '疑似重复', 'kind.page': '手工录入', 'kind.qa': '质量抽检',
+    'qa.help': '批次验收抽检（GB/T 2828.1）：请对照原图逐项核对。完全无误请直接“通过”；有误请更正后通过或作废——这会计为不合格。',
     second: '二次审核：上一位审核人改动较多', machine: '识别为', version: '版本',
     'saved.verified': '已通过', 'saved.rejected': '已作废', 'saved.needs_review': '已暂存',
     'saved.second': '改动较多，已转二次审核', stale: '保存冲突', 'stale.help': '他人已先保存此记录。下表左列为您的输入，右列为当前内容。',
@@ -30,7 +31,8 @@ const I18N = {
     'queue.empty': 'The queue is empty: nothing waiting.', 'queue.next': 'Next',
     accept: 'Accept', save: 'Save', reject: 'Reject', skip: 'Skip', page: 'Page image', audit: 'History',
     same: 'Same person', merge: 'Merge chosen values', different: 'Different people', allFields: 'Show all fields',
-    'kind.record': 'Record to review', 'kind.pair': 'Possible duplicate', 'kind.page': 'Key by hand',
+    'kind.record': 'Record to review', 'kind.pair': 'Possible duplicate', 'kind.page': 'Key by hand', 'kind.qa': 'QA sample',
+    'qa.help': 'Batch acceptance sample (ISO 2859-1): check every field against the page. Accept it unchanged if it is right; correcting or rejecting it counts as nonconforming.',
     second: 'Second review: the previous reviewer changed a lot', machine: 'OCR read', version: 'version',
     'saved.verified': 'Accepted', 'saved.rejected': 'Rejected', 'saved.needs_review': 'Saved',
     'saved.second': 'Many changes: sent to a second reviewer', stale: 'Conflict', 'stale.help': 'Someone saved this record first. Left: what you typed; right: what it holds now.',
@@ -163,7 +165,8 @@ async function queueScreen(main) {
   const next = () => render();
   const skip = async () => { await api('POST', `/api/queue/${enc(item.item_id)}/skip`); next(); };
   main.append(h('p', { class: 'muted', id: 'item-kind' }, t('kind.' + item.kind), ' · ', item.batch_id, item.second_review ? [' · ', h('strong', {}, t('second'))] : null));
-  if (item.kind === 'record') recordEditor(main, r.data.record, { onDone: next, onSkip: skip });
+  if (item.kind === 'qa') main.append(h('p', { class: 'card', id: 'qa-banner' }, t('qa.help')));
+  if (item.kind === 'record' || item.kind === 'qa') recordEditor(main, r.data.record, { onDone: next, onSkip: skip });
   else if (item.kind === 'pair') pairEditor(main, r.data.pair, { onDone: next, onSkip: skip });
   else keyingEditor(main, r.data.page, { onDone: next, onSkip: skip });
 }

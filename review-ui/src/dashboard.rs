@@ -18,6 +18,8 @@ pub struct BatchRow {
     pub waiting: Waiting,
     /// Records verified per day, oldest first: the progress chart.
     pub progress: Vec<DayCount>,
+    /// The acceptance sample, once drawn.
+    pub qa: Option<crate::qa::QaStatus>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -73,12 +75,14 @@ pub fn dashboard(db: &ReviewDb) -> Result<Dashboard> {
                 figures,
                 waiting: Waiting::default(),
                 progress: Vec::new(),
+                qa: None,
             })
         })?;
         rows.collect::<Result<_, _>>()?
     };
     for b in &mut batches {
         b.waiting = queue::waiting(db, &b.figures.batch_id)?;
+        b.qa = crate::qa::status(db, &b.figures.batch_id)?;
         let conn = db.read()?;
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {DAY} AS day, count(*) FROM audit a JOIN records r USING (record_id)

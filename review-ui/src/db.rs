@@ -13,7 +13,10 @@ use rusqlite::Connection;
 
 pub const JOURNAL_FILE: &str = "review.sqlite";
 
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_review.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_review.sql"),
+    include_str!("../migrations/0002_qa.sql"),
+];
 
 /// A shared handle on the journal: one writer connection behind a mutex (SQLite
 /// serializes writers anyway) and a pool of reader connections, so that in WAL mode

@@ -11,6 +11,7 @@ pub mod db;
 pub mod loadtest;
 pub mod pages;
 pub mod pairs;
+pub mod qa;
 pub mod queue;
 pub mod records;
 pub mod sync;

@@ -16,6 +16,8 @@ pub const LEASE_SECS: i64 = 15 * 60;
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     Record,
+    /// A machine-accepted record drawn for a batch's acceptance sample.
+    Qa,
     Pair,
     Page,
 }
@@ -25,6 +27,7 @@ impl Kind {
         match s {
             "pair" => Kind::Pair,
             "page" => Kind::Page,
+            "qa" => Kind::Qa,
             _ => Kind::Record,
         }
     }
@@ -32,6 +35,7 @@ impl Kind {
     pub fn name(self) -> &'static str {
         match self {
             Kind::Record => "record",
+            Kind::Qa => "qa",
             Kind::Pair => "pair",
             Kind::Page => "page",
         }
@@ -40,6 +44,10 @@ impl Kind {
 
 pub fn record_item(record_id: &str) -> String {
     format!("record:{record_id}")
+}
+
+pub fn qa_item(record_id: &str) -> String {
+    format!("qa:{record_id}")
 }
 
 pub fn pair_item(a: &str, b: &str) -> String {
@@ -208,6 +216,7 @@ pub struct Waiting {
     pub records: i64,
     pub pairs: i64,
     pub pages: i64,
+    pub qa: i64,
     pub second_review: i64,
 }
 
@@ -227,6 +236,7 @@ pub fn waiting(db: &ReviewDb, batch: &str) -> Result<Waiting> {
             Kind::Record => w.records = n,
             Kind::Pair => w.pairs = n,
             Kind::Page => w.pages = n,
+            Kind::Qa => w.qa = n,
         }
         w.second_review += second;
     }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Change};
 use crate::db::{now, ReviewDb};
-use crate::queue;
+use crate::{qa, queue};
 
 /// An accept that changed this many fields of the machine's reading goes to a second
 /// reviewer (the FamilySearch practice: heavy changes get a second pair of eyes).
@@ -228,9 +228,12 @@ pub fn save_in(tx: &Transaction, record_id: &str, edit: &Edit, who: &Editor) -> 
         }));
     }
     let item = queue::record_item(record_id);
-    if let Some(by) = queue::leased_to_other(tx, &item, who.username)? {
-        return Ok(Err(SaveError::Leased { by }));
+    for held in [&item, &queue::qa_item(record_id)] {
+        if let Some(by) = queue::leased_to_other(tx, held, who.username)? {
+            return Ok(Err(SaveError::Leased { by }));
+        }
     }
+    let sampled = qa::is_waiting(tx, record_id)?;
     let mut record = stored.record.clone();
     let mut problems = Vec::new();
     for (name, value) in &edit.fields {
@@ -317,6 +320,11 @@ pub fn save_in(tx: &Transaction, record_id: &str, edit: &Edit, who: &Editor) -> 
         },
     )?;
     outbox_record(tx, &stored.page_id, &record)?;
+    if sampled && edit.action != Action::Save {
+        // In a QA sample: accepted as the machine read it conforms; anything else not.
+        let conforming = edit.action == Action::Accept && changed.is_empty();
+        qa::inspected(tx, &stored.record.source.batch, record_id, conforming, who.username)?;
+    }
     match edit.action {
         Action::Save => {}
         _ if second_review => queue::send_to_second_review(tx, &item, who.username)?,

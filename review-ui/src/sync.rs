@@ -50,17 +50,21 @@ struct Pending {
     last: i64,
     records: Vec<(String, Record)>,
     pairs: Vec<PairDecision>,
+    failed_batches: Vec<String>,
 }
 
 fn pending(db: &ReviewDb, after: i64) -> Result<Pending> {
     let conn = db.read()?;
     let mut stmt = conn.prepare("SELECT seq, kind, payload FROM outbox WHERE seq > ?1 ORDER BY seq")?;
     let mut rows = stmt.query([after])?;
-    let (mut last, mut records, mut pairs) = (after, Vec::new(), Vec::new());
+    let (mut last, mut records, mut pairs, mut failed_batches) = (after, Vec::new(), Vec::new(), Vec::new());
     while let Some(r) = rows.next()? {
         let (seq, kind, payload): (i64, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
         last = seq;
-        if kind == "pair" {
+        if kind == "qa_fail" {
+            let v: serde_json::Value = serde_json::from_str(&payload).with_context(|| format!("outbox entry {seq}"))?;
+            failed_batches.push(v["batch_id"].as_str().unwrap_or_default().to_string());
+        } else if kind == "pair" {
             let p: PairPayload = serde_json::from_str(&payload).with_context(|| format!("outbox entry {seq}"))?;
             pairs.push(PairDecision {
                 record_a: p.record_a,
@@ -73,7 +77,12 @@ fn pending(db: &ReviewDb, after: i64) -> Result<Pending> {
             records.push((p.page_id, p.record));
         }
     }
-    Ok(Pending { last, records, pairs })
+    Ok(Pending {
+        last,
+        records,
+        pairs,
+        failed_batches,
+    })
 }
 
 fn apply_in(conn: &duckdb::Connection, db: &ReviewDb, journal_id: &str) -> Result<usize> {
@@ -82,8 +91,8 @@ fn apply_in(conn: &duckdb::Connection, db: &ReviewDb, journal_id: &str) -> Resul
     if p.last == after {
         return Ok(0);
     }
-    ws_review::apply(conn, journal_id, p.last, &p.records, &p.pairs)?;
-    Ok(p.records.len() + p.pairs.len())
+    ws_review::apply(conn, journal_id, p.last, &p.records, &p.pairs, &p.failed_batches)?;
+    Ok(p.records.len() + p.pairs.len() + p.failed_batches.len())
 }
 
 /// Writes the reviewers' pending work into the workspace (CLI commands call this before

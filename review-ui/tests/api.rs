@@ -565,7 +565,7 @@ async fn dashboard_counts_batches_and_work() {
     );
     assert_eq!(
         b["waiting"],
-        json!({"records": 2, "pairs": 1, "pages": 1, "second_review": 0})
+        json!({"records": 2, "pairs": 1, "pages": 1, "qa": 0, "second_review": 0})
     );
     assert_eq!(b["progress"][0]["count"], 1);
     let me: Vec<&Value> = d["throughput"]
@@ -614,4 +614,142 @@ async fn records_not_under_review_open_from_the_workspace() {
             )
             .unwrap();
     assert_eq!(items, 0);
+}
+
+/// Adds `n` machine-accepted records to the fixture's batch (pages without images):
+/// generated ones that pass validation, as the machine accepts only those.
+fn more_machine_records(f: &Fixture, n: usize) {
+    use ledgerline_schemas::validate::{is_acceptable, validate};
+    let machine = ledgerline_schemas::ReviewStatus::Machine;
+    let records: Vec<_> = ledgerline_synth::records::generate_records(4 * n, 9)
+        .iter()
+        .filter(|r| is_acceptable(&validate(&r.to_record(BATCH, 0, 20, machine))))
+        .take(n)
+        .enumerate()
+        .map(|(i, r)| r.to_record(BATCH, i, 20, machine))
+        .collect();
+    assert_eq!(records.len(), n);
+    f.ws.transaction(|c| {
+        for page in records.chunks(20) {
+            ledgerline_store::records::replace_page_records(c, &page[0].source.page, page)?;
+        }
+        Ok(())
+    })
+    .unwrap();
+}
+
+/// Takes QA items until there are none, answering each with `answer(index)`.
+async fn inspect(c: &Client, mut answer: impl FnMut(usize) -> Value) -> usize {
+    let mut n = 0;
+    loop {
+        let next = c.get("/api/queue/next").await.unwrap().json;
+        if next["item"]["kind"] != "qa" {
+            return n;
+        }
+        let id = next["record"]["record_id"].as_str().unwrap().to_string();
+        let mut body = answer(n);
+        body["version"] = next["record"]["version"].clone();
+        let r = c
+            .send(Method::PUT, &format!("/api/records/{}", seg(&id)), &body)
+            .await
+            .unwrap();
+        assert_eq!(r.status, 200, "{}", r.json);
+        n += 1;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_qa_sample_that_conforms_passes_the_batch() {
+    let f = fixture();
+    more_machine_records(&f, 30);
+    // 31 machine-accepted records: code letter D, AQL 0.65 points down to F: 20, Ac 0.
+    let s = ledgerline_review::qa::start(&f.ws, &f.db, BATCH, 0.65, "archivist").unwrap();
+    assert_eq!(
+        (s.plan.lot_size, s.plan.code_letter, s.plan.plan_letter),
+        (31, 'D', 'F')
+    );
+    assert_eq!((s.plan.sample_size, s.plan.accept, s.plan.reject), (20, 0, 1));
+    let again = ledgerline_review::qa::start(&f.ws, &f.db, BATCH, 0.65, "archivist").unwrap();
+    assert_eq!(again.attempt, 1, "starting twice draws nothing new");
+    let base = serve(&f).await;
+    let c = as_role(&base, "reviewer").await;
+    // Records needing review come first; skip them to reach the sample.
+    for _ in 0..3 {
+        let next = c.get("/api/queue/next").await.unwrap().json;
+        assert_eq!(next["item"]["kind"], "record");
+        c.send(
+            Method::POST,
+            &format!("/api/queue/{}/skip", seg(next["item"]["item_id"].as_str().unwrap())),
+            &json!({}),
+        )
+        .await
+        .unwrap();
+    }
+    let n = inspect(&c, |_| json!({"action": "accept"})).await;
+    assert_eq!(n, 20);
+    let s = ledgerline_review::qa::status(&f.db, BATCH).unwrap().unwrap();
+    assert_eq!(
+        (s.inspected, s.defects, s.verdict),
+        (20, 0, ledgerline_load::sampling::Verdict::Pass)
+    );
+    let d = c.get("/api/batches").await.unwrap().json;
+    assert_eq!(d["batches"][0]["qa"]["verdict"], "pass");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_qa_sample_sends_the_batch_back_to_review() {
+    let f = fixture();
+    more_machine_records(&f, 30);
+    ledgerline_review::qa::start(&f.ws, &f.db, BATCH, 0.65, "archivist").unwrap();
+    let base = serve(&f).await;
+    let c = as_role(&base, "reviewer").await;
+    for _ in 0..3 {
+        let next = c.get("/api/queue/next").await.unwrap().json;
+        c.send(
+            Method::POST,
+            &format!("/api/queue/{}/skip", seg(next["item"]["item_id"].as_str().unwrap())),
+            &json!({}),
+        )
+        .await
+        .unwrap();
+    }
+    // The second sampled record has a wrong value: Re 1 is reached, the batch fails at
+    // once and the rest of the sample is withdrawn.
+    let n = inspect(&c, |i| {
+        if i == 1 {
+            json!({"action": "accept", "fields": {"death_cause": "更正"}})
+        } else {
+            json!({"action": "accept"})
+        }
+    })
+    .await;
+    assert_eq!(n, 2);
+    let s = ledgerline_review::qa::status(&f.db, BATCH).unwrap().unwrap();
+    assert_eq!(
+        (s.inspected, s.defects, s.verdict),
+        (2, 1, ledgerline_load::sampling::Verdict::Fail)
+    );
+    // Synced: every record the machine had accepted alone is back with people.
+    let (ws, db) = (f.ws.clone(), f.db.clone());
+    let report = tokio::task::spawn_blocking(move || sync::sync(&ws, &db))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(report.records_in, 29, "31 machine-accepted, 2 inspected: {report:?}");
+    let machine: i64 =
+        f.ws.with_store(|c| {
+            Ok(c.query_row(
+                "SELECT count(*) FROM records WHERE batch_id = ? AND status = 'machine'",
+                [BATCH],
+                |r| r.get(0),
+            )?)
+        })
+        .unwrap();
+    assert_eq!(machine, 0);
+    // A new attempt finds nothing the machine accepted alone: it passes with nothing to sample.
+    let s = ledgerline_review::qa::start(&f.ws, &f.db, BATCH, 0.65, "archivist").unwrap();
+    assert_eq!(
+        (s.attempt, s.plan.lot_size, s.verdict),
+        (2, 0, ledgerline_load::sampling::Verdict::Pass)
+    );
 }

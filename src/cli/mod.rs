@@ -12,6 +12,7 @@ mod ingest;
 mod merge;
 mod ocr;
 mod progress;
+mod qa;
 mod run;
 mod search;
 mod serve;
@@ -75,6 +76,8 @@ pub enum Command {
     Users(users::Args),
     /// Check the review audit log's hash chain
     Audit(audit::Args),
+    /// The batch acceptance gate: draw a QA sample (ISO 2859-1), see its verdict
+    Qa(qa::Args),
 }
 
 /// The workspace option every stage shares.
@@ -116,5 +119,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve(a) => serve::run(a),
         Command::Users(a) => users::run(a),
         Command::Audit(a) => audit::run(a),
+        Command::Qa(a) => qa::run(a),
     }
 }

@@ -197,6 +197,23 @@ pub fn batch_figures(conn: &Connection) -> Result<Vec<BatchFigures>> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// The batch's records the machine accepted alone: the lot a QA sample is drawn from.
+pub fn machine_record_ids(conn: &Connection, batch: &str) -> Result<Vec<String>> {
+    let mut stmt =
+        conn.prepare("SELECT record_id FROM records WHERE batch_id = ? AND status = 'machine' ORDER BY record_id")?;
+    let ids = stmt
+        .query_map([batch], |r| r.get(0))?
+        .collect::<Result<Vec<String>, _>>()?;
+    Ok(ids)
+}
+
+pub fn batch_exists(conn: &Connection, batch: &str) -> Result<bool> {
+    Ok(conn
+        .query_row("SELECT 1 FROM batches WHERE batch_id = ?", [batch], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
 /// The last journal entry of `journal_id` this workspace has applied.
 pub fn applied_seq(conn: &Connection, journal_id: &str) -> Result<i64> {
     Ok(conn
@@ -226,10 +243,19 @@ pub fn apply(
     last_seq: i64,
     records: &[(String, Record)],
     pairs: &[PairDecision],
+    failed_batches: &[String],
 ) -> Result<()> {
     replace_records(conn, records)?;
     for p in pairs {
         crate::persons::decide_pair(conn, &p.record_a, &p.record_b, p.same, &p.by)?;
+    }
+    // A batch that failed its QA sample: everything the machine accepted alone goes back
+    // to people. Stored anew, so the next intake takes the records in as review items.
+    for batch in failed_batches {
+        conn.execute(
+            "UPDATE records SET status = 'needs_review', created_at = ? WHERE batch_id = ? AND status = 'machine'",
+            params![now_timestamp(), batch],
+        )?;
     }
     conn.execute(
         "INSERT INTO review_applied (journal_id, last_seq, applied_at) VALUES (?, ?, ?)

@@ -100,7 +100,7 @@ pub async fn queue_next(State(s): State<AppState>, Extension(who): Who, Query(q)
         };
         // The item and what it shows, in one answer: "next" is one round trip.
         let detail = match item.kind {
-            Kind::Record => json!({ "record": records::view(&s.db, &item.key, true)? }),
+            Kind::Record | Kind::Qa => json!({ "record": records::view(&s.db, &item.key, true)? }),
             Kind::Pair => {
                 let (a, b) = item.key.split_once('|').unwrap_or((&item.key, ""));
                 json!({ "pair": pairs::view(&s.db, a, b, true)? })

@@ -1,0 +1,93 @@
+//! `ledgerline qa`: the batch acceptance gate (ISO 2859-1 / GB/T 2828.1 single sampling,
+//! normal inspection, general level II) a batch passes before it may load.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use ledgerline_load::sampling::DEFAULT_AQL;
+use ledgerline_review::qa::{self, QaStatus};
+use ledgerline_review::ReviewDb;
+
+use super::WorkspaceArg;
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: QaCommand,
+}
+
+#[derive(clap::Subcommand)]
+pub enum QaCommand {
+    /// Draw the batch's sample of machine-accepted records and queue it for inspection in
+    /// the review app (does nothing if a sample is being inspected or has passed; after a
+    /// failure, draws a new one)
+    Start {
+        #[command(flatten)]
+        ws: WorkspaceArg,
+        #[arg(long)]
+        batch: String,
+        /// Acceptance quality limit, percent nonconforming (a preferred value: 0.25, 0.4,
+        /// 0.65, 1.0, 1.5, 2.5 …)
+        #[arg(long, default_value_t = DEFAULT_AQL, env = "LEDGERLINE_AQL")]
+        aql: f64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The plan, the inspections so far and the verdict (exit status 1 on fail)
+    Status {
+        #[command(flatten)]
+        ws: WorkspaceArg,
+        #[arg(long)]
+        batch: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn print(s: &QaStatus, json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(s)?);
+        return Ok(());
+    }
+    let p = &s.plan;
+    println!(
+        "batch {} (attempt {}): lot {} machine-accepted records, AQL {}%, code letter {} → plan {}: inspect {}, accept with ≤ {} nonconforming, reject at {}",
+        s.batch_id, s.attempt, p.lot_size, p.aql, p.code_letter, p.plan_letter, p.sample_size, p.accept, p.reject
+    );
+    println!(
+        "inspected {} of {}, nonconforming {} → {:?}",
+        s.inspected, p.sample_size, s.defects, s.verdict
+    );
+    Ok(())
+}
+
+pub fn run(a: Args) -> Result<ExitCode> {
+    match a.command {
+        QaCommand::Start { ws, batch, aql, json } => {
+            let ws = ws.open_reviewed()?;
+            let db = ReviewDb::open(ws.root())?;
+            let who = std::env::var("USER").unwrap_or_else(|_| "cli".into());
+            let s = qa::start(&ws, &db, &batch, aql, &format!("cli:{who}"))?;
+            print(&s, json)?;
+            if !json {
+                println!("the sample waits in the review app's queue (kind: QA sample)");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        QaCommand::Status { ws, batch, json } => {
+            let ws = ws.open_reviewed()?;
+            let Some(db) = ReviewDb::open_existing(ws.root())? else {
+                anyhow::bail!("batch {batch}: no QA sample drawn yet; run `ledgerline qa start --batch {batch}`");
+            };
+            let Some(s) = qa::status(&db, &batch)? else {
+                anyhow::bail!("batch {batch}: no QA sample drawn yet; run `ledgerline qa start --batch {batch}`");
+            };
+            print(&s, json)?;
+            Ok(if s.verdict == ledgerline_load::sampling::Verdict::Fail {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+    }
+}
