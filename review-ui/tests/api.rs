@@ -638,6 +638,18 @@ fn more_machine_records(f: &Fixture, n: usize) {
     .unwrap();
 }
 
+/// Records needing review come first in the queue; skips the fixture's three of them.
+async fn skip_the_fixtures_records(c: &Client) {
+    for _ in 0..3 {
+        let next = c.get("/api/queue/next").await.unwrap().json;
+        assert_eq!(next["item"]["kind"], "record");
+        let item = seg(next["item"]["item_id"].as_str().unwrap());
+        c.send(Method::POST, &format!("/api/queue/{item}/skip"), &json!({}))
+            .await
+            .unwrap();
+    }
+}
+
 /// Takes QA items until there are none, answering each with `answer(index)`.
 async fn inspect(c: &Client, mut answer: impl FnMut(usize) -> Value) -> usize {
     let mut n = 0;
@@ -673,18 +685,7 @@ async fn a_qa_sample_that_conforms_passes_the_batch() {
     assert_eq!(again.attempt, 1, "starting twice draws nothing new");
     let base = serve(&f).await;
     let c = as_role(&base, "reviewer").await;
-    // Records needing review come first; skip them to reach the sample.
-    for _ in 0..3 {
-        let next = c.get("/api/queue/next").await.unwrap().json;
-        assert_eq!(next["item"]["kind"], "record");
-        c.send(
-            Method::POST,
-            &format!("/api/queue/{}/skip", seg(next["item"]["item_id"].as_str().unwrap())),
-            &json!({}),
-        )
-        .await
-        .unwrap();
-    }
+    skip_the_fixtures_records(&c).await;
     let n = inspect(&c, |_| json!({"action": "accept"})).await;
     assert_eq!(n, 20);
     let s = ledgerline_review::qa::status(&f.db, BATCH).unwrap().unwrap();
@@ -703,16 +704,7 @@ async fn a_failed_qa_sample_sends_the_batch_back_to_review() {
     ledgerline_review::qa::start(&f.ws, &f.db, BATCH, 0.65, "archivist").unwrap();
     let base = serve(&f).await;
     let c = as_role(&base, "reviewer").await;
-    for _ in 0..3 {
-        let next = c.get("/api/queue/next").await.unwrap().json;
-        c.send(
-            Method::POST,
-            &format!("/api/queue/{}/skip", seg(next["item"]["item_id"].as_str().unwrap())),
-            &json!({}),
-        )
-        .await
-        .unwrap();
-    }
+    skip_the_fixtures_records(&c).await;
     // The second sampled record has a wrong value: Re 1 is reached, the batch fails at
     // once and the rest of the sample is withdrawn.
     let n = inspect(&c, |i| {
