@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod backfill;
 pub mod sampling;
 
 use anyhow::{bail, Context, Result};

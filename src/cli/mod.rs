@@ -9,6 +9,7 @@ mod eval;
 mod export;
 mod index;
 mod ingest;
+mod load;
 mod merge;
 mod ocr;
 mod progress;
@@ -78,6 +79,10 @@ pub enum Command {
     Audit(audit::Args),
     /// The batch acceptance gate: draw a QA sample (ISO 2859-1), see its verdict
     Qa(qa::Args),
+    /// Load a batch that passed its QA gate into a basic funeral database (paper backfill)
+    Load(load::LoadArgs),
+    /// Remove exactly what one load inserted
+    Unload(load::UnloadArgs),
 }
 
 /// The workspace option every stage shares.
@@ -120,5 +125,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Users(a) => users::run(a),
         Command::Audit(a) => audit::run(a),
         Command::Qa(a) => qa::run(a),
+        Command::Load(a) => load::run_load(a),
+        Command::Unload(a) => load::run_unload(a),
     }
 }

@@ -1,0 +1,133 @@
+//! `ledgerline load` and `ledgerline unload`: verified batches into a basic funeral
+//! database as paper backfill, beside the live data; and taking a load back out.
+
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use ledgerline_load::backfill::{load_batch, unload, LoadReport};
+use ledgerline_load::sampling::Verdict;
+use ledgerline_load::Target;
+use ledgerline_review::{qa, ReviewDb};
+use ledgerline_schemas::ReviewStatus;
+use ledgerline_store::records::{read_records, RecordFilter};
+
+use super::WorkspaceArg;
+
+#[derive(clap::Args)]
+#[command(
+    after_help = "Only a batch that passed its QA gate (ledgerline qa) loads: its verified records and \
+the records the machine accepted, which the sample vouched for. One transaction: all or nothing; loading \
+the same content again changes nothing. A record matching a person the database holds (live or backfilled) \
+is linked to that person; a value that differs from the database's is written to the conflicts table, not \
+over the database's."
+)]
+pub struct LoadArgs {
+    #[command(flatten)]
+    pub ws: WorkspaceArg,
+    #[arg(long)]
+    pub batch: String,
+    /// The basic database: duckdb:PATH
+    #[arg(long)]
+    pub target: String,
+    /// Match, count and report, then roll back
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(clap::Args)]
+pub struct UnloadArgs {
+    /// The load to take out (its id is in the load report)
+    #[arg(long)]
+    pub load_id: String,
+    #[arg(long)]
+    pub target: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run_load(a: LoadArgs) -> Result<ExitCode> {
+    let ws = a.ws.open_reviewed()?;
+    let gate = ReviewDb::open_existing(ws.root())?
+        .map(|db| qa::status(&db, &a.batch))
+        .transpose()?
+        .flatten();
+    match gate {
+        Some(s) if s.verdict == Verdict::Pass => {}
+        Some(s) => bail!(
+            "batch {} has not passed its QA gate ({:?}: {} of {} inspected, {} nonconforming); see `ledgerline qa status --batch {}`",
+            a.batch, s.verdict, s.inspected, s.plan.sample_size, s.defects, a.batch
+        ),
+        None => bail!(
+            "batch {} has no QA sample yet: run `ledgerline qa start --batch {}` and inspect it in the review app",
+            a.batch, a.batch
+        ),
+    }
+    let all = ws.with_store(|c| read_records(c, &RecordFilter::batch(Some(a.batch.clone()))))?;
+    let waiting = all
+        .iter()
+        .filter(|r| r.review.status == ReviewStatus::NeedsReview)
+        .count();
+    let records: Vec<_> = all
+        .into_iter()
+        .filter(|r| matches!(r.review.status, ReviewStatus::Verified | ReviewStatus::Machine))
+        .collect();
+    if records.is_empty() {
+        bail!("batch {}: no verified records to load", a.batch);
+    }
+    let target = Target::parse(&a.target)?;
+    let conn = target.open_for_writing()?;
+    let report = load_batch(&conn, &a.batch, &records, a.dry_run)
+        .with_context(|| format!("loading batch {} into {}", a.batch, a.target))?;
+    if a.json {
+        let mut v = serde_json::to_value(&report)?;
+        v["still_in_review"] = waiting.into();
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        print_report(&report, waiting);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_report(r: &LoadReport, waiting: usize) {
+    let what = if r.dry_run {
+        "dry run (rolled back)"
+    } else if r.already_loaded {
+        "already loaded: nothing changed"
+    } else {
+        "committed"
+    };
+    println!("load {} of batch {}: {what}", r.load_id, r.batch_id);
+    println!(
+        "  records {}: {} new persons inserted, {} linked to persons the database holds ({} of their events already there), {} rejected; {} conflicts noted",
+        r.records, r.inserted, r.linked, r.events_already_held, r.rejected.len(), r.conflicts.len()
+    );
+    for x in &r.rejected_by_agency_year {
+        println!("  non-conforming: {} {} — {}", x.agency, x.year, x.rejected);
+    }
+    for c in r.conflicts.iter().take(10) {
+        println!(
+            "  conflict {} {}: database {} vs ledger {} ({})",
+            c.person_id, c.field, c.database_value, c.incoming_value, c.record_id
+        );
+    }
+    if waiting > 0 {
+        println!("  {waiting} records of the batch still wait for review and were not loaded");
+    }
+    println!("  {:.2}s", r.seconds);
+}
+
+pub fn run_unload(a: UnloadArgs) -> Result<ExitCode> {
+    let conn = Target::parse(&a.target)?.open_for_writing()?;
+    let u = unload(&conn, &a.load_id)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&u)?);
+    } else {
+        println!(
+            "unloaded {}: {} persons, {} cremations, {} burials, {} agents, {} conflicts removed",
+            u.load_id, u.deceased, u.cremations, u.burials, u.agents, u.conflicts
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

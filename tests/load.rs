@@ -1,0 +1,212 @@
+//! `ledgerline qa`, `load` and `unload` end to end: a batch loads only after passing its
+//! QA gate; records link to the live persons the database already holds; a differing
+//! value is a conflict, not an overwrite; loading again changes nothing; unload removes
+//! exactly what the load inserted.
+
+mod common;
+
+use common::*;
+use ledgerline_review::records::{save, Action, Edit, Editor};
+use ledgerline_review::ReviewDb;
+use ledgerline_schemas::validate::{is_acceptable, validate};
+use ledgerline_schemas::{Record, ReviewStatus};
+use ledgerline_search::Role;
+use ledgerline_store::records::replace_page_records;
+use ledgerline_store::Workspace;
+use ledgerline_synth::records::generate_records;
+
+fn count(db: &str, sql: &str) -> i64 {
+    let conn = duckdb::Connection::open(db).unwrap();
+    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+/// Accepts every waiting QA sample record unchanged, as a reviewer would.
+fn inspect_sample(ws: &Workspace) -> usize {
+    let db = ReviewDb::open(ws.root()).unwrap();
+    let ids: Vec<String> = {
+        let c = db.conn();
+        let mut stmt = c
+            .prepare("SELECT substr(item_id, 4) FROM items WHERE kind = 'qa' AND state = 'open'")
+            .unwrap();
+        let rows = stmt.query_map([], |r| r.get(0)).unwrap();
+        rows.collect::<Result<_, _>>().unwrap()
+    };
+    let who = Editor {
+        username: "reviewer",
+        role: Role::Reviewer,
+        unmasked: true,
+    };
+    for id in &ids {
+        let edit = Edit {
+            version: 0,
+            fields: Default::default(),
+            action: Action::Accept,
+        };
+        save(&db, id, &edit, &who)
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{id}: {e:?}"));
+    }
+    ids.len()
+}
+
+#[test]
+fn a_batch_loads_beside_live_data_once_it_passes_qa() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws_path = dir.path().join("ws");
+    let ws = Workspace::open(&ws_path).unwrap();
+    let wsa = s(&ws_path);
+    // Sixty machine-accepted records (the machine accepts only valid ones).
+    let records: Vec<Record> = generate_records(200, 31)
+        .iter()
+        .filter(|r| is_acceptable(&validate(&r.to_record("B1", 0, 20, ReviewStatus::Machine))))
+        .take(60)
+        .enumerate()
+        .map(|(i, r)| r.to_record("B1", i, 20, ReviewStatus::Machine))
+        .collect();
+    ws.transaction(|c| {
+        for page in records.chunks(20) {
+            replace_page_records(c, &page[0].source.page, page)?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    run_ok(&["dedupe", "--workspace", wsa]);
+
+    // The province already holds three of these people, uploaded live; one with another
+    // death date, and one with its cremation.
+    let db_path = dir.path().join("province.duckdb");
+    let target = format!("duckdb:{}", db_path.display());
+    {
+        let conn = ledgerline_load::Target::parse(&target)
+            .unwrap()
+            .open_for_writing()
+            .unwrap();
+        for (k, r) in records
+            .iter()
+            .filter(|r| r.fields.id_number.is_some())
+            .take(3)
+            .enumerate()
+        {
+            let f = &r.fields;
+            let death = if k == 0 {
+                Some("2001-01-01".to_string())
+            } else {
+                f.death_date.clone()
+            };
+            conn.execute(
+                "INSERT INTO deceased (person_id, name, gender, id_number, birth_date, death_date, origin, source_key, loaded_at)
+                 VALUES (?, ?, ?, ?, CAST(? AS DATE), CAST(? AS DATE), 'live', ?, now())",
+                duckdb::params![format!("LIVE{k}"), f.deceased_name, f.gender, f.id_number, f.birth_date, death, format!("DEAD-{k}")],
+            )
+            .unwrap();
+        }
+        conn.execute(
+            "INSERT INTO cremations (person_id, cremation_date, origin, source_key, loaded_at) VALUES ('LIVE1', DATE '2013-01-01', 'live', 'DEAD-1', now())",
+            [],
+        )
+        .unwrap();
+    }
+    let db = db_path.to_str().unwrap();
+
+    // No QA sample yet: refused.
+    let refused = run_expect(&["load", "--workspace", wsa, "--batch", "B1", "--target", &target], 2);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("qa start"));
+    let plan = run_json(&["qa", "start", "--workspace", wsa, "--batch", "B1", "--json"]);
+    assert_eq!(
+        (
+            plan["lot_size"].as_u64(),
+            plan["sample_size"].as_u64(),
+            plan["code_letter"].as_str()
+        ),
+        (Some(60), Some(20), Some("E"))
+    );
+    run_expect(&["load", "--workspace", wsa, "--batch", "B1", "--target", &target], 2);
+    assert_eq!(inspect_sample(&ws), 20);
+    assert_eq!(
+        run_json(&["qa", "status", "--workspace", wsa, "--batch", "B1", "--json"])["verdict"],
+        "pass"
+    );
+
+    // A dry run reports and writes nothing.
+    let dry = run_json(&[
+        "load",
+        "--workspace",
+        wsa,
+        "--batch",
+        "B1",
+        "--target",
+        &target,
+        "--dry-run",
+        "--json",
+    ]);
+    assert_eq!(dry["dry_run"], true);
+    assert_eq!(
+        count(db, "SELECT count(*) FROM deceased WHERE origin = 'paper_backfill'"),
+        0
+    );
+
+    let report = run_json(&[
+        "load",
+        "--workspace",
+        wsa,
+        "--batch",
+        "B1",
+        "--target",
+        &target,
+        "--json",
+    ]);
+    let (inserted, linked) = (report["inserted"].as_i64().unwrap(), report["linked"].as_i64().unwrap());
+    assert!(linked >= 3, "{report}");
+    assert_eq!(report["events_already_held"], 1, "LIVE1's cremation is not doubled");
+    let conflicts = report["conflicts"].as_array().unwrap();
+    assert!(conflicts
+        .iter()
+        .any(|c| c["person_id"] == "LIVE0" && c["field"] == "death_date" && c["database_value"] == "2001-01-01"));
+    assert_eq!(
+        count(db, "SELECT count(*) FROM deceased WHERE origin = 'paper_backfill'"),
+        inserted
+    );
+    assert_eq!(
+        count(
+            db,
+            "SELECT count(*) FROM deceased WHERE origin = 'live' AND death_date = DATE '2001-01-01'"
+        ),
+        1,
+        "not overwritten"
+    );
+    assert_eq!(
+        count(db, "SELECT count(*) FROM (SELECT id_number FROM deceased WHERE id_number IS NOT NULL GROUP BY id_number HAVING count(*) > 1)"),
+        0,
+        "no person twice beside the live data"
+    );
+    let events = count(db, "SELECT count(*) FROM cremations") + count(db, "SELECT count(*) FROM burials");
+
+    // Again: nothing changes.
+    let again = run_json(&[
+        "load",
+        "--workspace",
+        wsa,
+        "--batch",
+        "B1",
+        "--target",
+        &target,
+        "--json",
+    ]);
+    assert_eq!(
+        (again["already_loaded"].as_bool(), again["load_id"].clone()),
+        (Some(true), report["load_id"].clone())
+    );
+    assert_eq!(count(db, "SELECT count(*) FROM deceased"), 3 + inserted);
+    assert_eq!(
+        count(db, "SELECT count(*) FROM cremations") + count(db, "SELECT count(*) FROM burials"),
+        events
+    );
+
+    // Unload takes out exactly the load.
+    let load_id = report["load_id"].as_str().unwrap();
+    let u = run_json(&["unload", "--load-id", load_id, "--target", &target, "--json"]);
+    assert_eq!(u["deceased"].as_i64(), Some(inserted));
+    assert_eq!(count(db, "SELECT count(*) FROM deceased"), 3);
+    assert_eq!(count(db, "SELECT count(*) FROM cremations"), 1);
+    assert_eq!(count(db, "SELECT count(*) FROM conflicts"), 0);
+}
