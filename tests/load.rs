@@ -107,9 +107,14 @@ fn a_batch_loads_beside_live_data_once_it_passes_qa() {
         .unwrap();
     }
     let db = db_path.to_str().unwrap();
+    let load = |extra: &[&'static str]| -> Vec<&str> {
+        let mut a = vec!["load", "--workspace", wsa, "--batch", "B1", "--target", target.as_str()];
+        a.extend_from_slice(extra);
+        a
+    };
 
     // No QA sample yet: refused.
-    let refused = run_expect(&["load", "--workspace", wsa, "--batch", "B1", "--target", &target], 2);
+    let refused = run_expect(&load(&[]), 2);
     assert!(String::from_utf8_lossy(&refused.stderr).contains("qa start"));
     let plan = run_json(&["qa", "start", "--workspace", wsa, "--batch", "B1", "--json"]);
     assert_eq!(
@@ -120,7 +125,7 @@ fn a_batch_loads_beside_live_data_once_it_passes_qa() {
         ),
         (Some(60), Some(20), Some("E"))
     );
-    run_expect(&["load", "--workspace", wsa, "--batch", "B1", "--target", &target], 2);
+    run_expect(&load(&[]), 2);
     assert_eq!(inspect_sample(&ws), 20);
     assert_eq!(
         run_json(&["qa", "status", "--workspace", wsa, "--batch", "B1", "--json"])["verdict"],
@@ -128,33 +133,14 @@ fn a_batch_loads_beside_live_data_once_it_passes_qa() {
     );
 
     // A dry run reports and writes nothing.
-    let dry = run_json(&[
-        "load",
-        "--workspace",
-        wsa,
-        "--batch",
-        "B1",
-        "--target",
-        &target,
-        "--dry-run",
-        "--json",
-    ]);
+    let dry = run_json(&load(&["--dry-run", "--json"]));
     assert_eq!(dry["dry_run"], true);
     assert_eq!(
         count(db, "SELECT count(*) FROM deceased WHERE origin = 'paper_backfill'"),
         0
     );
 
-    let report = run_json(&[
-        "load",
-        "--workspace",
-        wsa,
-        "--batch",
-        "B1",
-        "--target",
-        &target,
-        "--json",
-    ]);
+    let report = run_json(&load(&["--json"]));
     let (inserted, linked) = (report["inserted"].as_i64().unwrap(), report["linked"].as_i64().unwrap());
     assert!(linked >= 3, "{report}");
     assert_eq!(report["events_already_held"], 1, "LIVE1's cremation is not doubled");
@@ -182,16 +168,7 @@ fn a_batch_loads_beside_live_data_once_it_passes_qa() {
     let events = count(db, "SELECT count(*) FROM cremations") + count(db, "SELECT count(*) FROM burials");
 
     // Again: nothing changes.
-    let again = run_json(&[
-        "load",
-        "--workspace",
-        wsa,
-        "--batch",
-        "B1",
-        "--target",
-        &target,
-        "--json",
-    ]);
+    let again = run_json(&load(&["--json"]));
     assert_eq!(
         (again["already_loaded"].as_bool(), again["load_id"].clone()),
         (Some(true), report["load_id"].clone())
