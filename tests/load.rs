@@ -187,3 +187,76 @@ fn a_batch_loads_beside_live_data_once_it_passes_qa() {
     assert_eq!(count(db, "SELECT count(*) FROM cremations"), 1);
     assert_eq!(count(db, "SELECT count(*) FROM conflicts"), 0);
 }
+
+#[test]
+fn live_extracts_in_gbk_map_to_the_national_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = "DEAD_ID,NAME,SEX,CARD_TYPE,ID_CARD,BIRTHDAY,FOLK,POPULACE,POPULACE_CODE,DEATH_DATE,RECEIVE_TIME,START_TIME,AGENT_NAME,MOBIL_PHONE\n\
+SZ320981-2013-000001,王秀英,2,0,34052419800101001X,1980-01-01,1,济南市历城区,370112001001,2013-03-05,2013-03-06 08:00:00,2013-03-06 08:30:00,李建国,13912341234\n\
+SZ320981-2013-000002,张德明,1,0,X,19410309,X,X,X,2013-04-15,2013-04-16 09:00:00,2013-04-16 10:17:00,X,X\n\
+SZ320981-2013-000003,赵桂兰,3,0,X,X,1,X,X,2013-05-01,X,X,X,X\n\
+SZ320981-2013-000004,钱某,M,0,X,X,1,X,X,2013-05-02,X,X,X,X\n\
+SZ320981-2013-000005,孙某,1,0,X,X,1,X,X,2013-02-30,X,X,X,X\n";
+    let (gbk, _, unmappable) = encoding_rs::GBK.encode(csv);
+    assert!(!unmappable);
+    let file = dir.path().join("fis_dead_info.csv");
+    std::fs::write(&file, &gbk).unwrap();
+    let db_path = dir.path().join("province.duckdb");
+    let target = format!("duckdb:{}", db_path.display());
+    let r = run_json(&["live", "import", s(&file), "--target", &target, "--json"]);
+    assert_eq!(r["encoding"], "gb18030");
+    assert_eq!((r["rows"].as_u64(), r["imported"].as_u64()), (Some(5), Some(3)));
+    let bad: Vec<u64> = r["bad_rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(bad, [5, 6], "the row with SEX M and the one dated 30 February: {r}");
+    assert_eq!(
+        r["cremation_times_imputed"], 1,
+        "08:00 arrival, 08:30 start: fabricated"
+    );
+    let db = db_path.to_str().unwrap();
+    let conn = duckdb::Connection::open(db).unwrap();
+    let (name, sex, folk, division, id): (String, String, String, String, String) = conn
+        .query_row(
+            "SELECT name, gender, ethnicity, household_division, id_type FROM deceased WHERE source_key = 'SZ320981-2013-000001'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (
+            name.as_str(),
+            sex.as_str(),
+            folk.as_str(),
+            division.as_str(),
+            id.as_str()
+        ),
+        ("王秀英", "2", "01", "370112", "111")
+    );
+    let unknown: String = conn
+        .query_row(
+            "SELECT gender FROM deceased WHERE source_key = 'SZ320981-2013-000003'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(unknown, "0", "live 3 is GB/T 2261.1's 0");
+    let missing: Option<String> = conn
+        .query_row(
+            "SELECT id_number FROM deceased WHERE source_key = 'SZ320981-2013-000002'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(missing, None, "X is a missing value");
+    drop(conn);
+    let again = run_json(&["live", "import", s(&file), "--target", &target, "--json"]);
+    assert_eq!(
+        (again["imported"].as_u64(), again["already_held"].as_u64()),
+        (Some(0), Some(3))
+    );
+    assert_eq!(count(db, "SELECT count(*) FROM deceased"), 3);
+}

@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 pub mod backfill;
+pub mod live;
 pub mod sampling;
 
 use anyhow::{bail, Context, Result};

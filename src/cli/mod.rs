@@ -9,6 +9,7 @@ mod eval;
 mod export;
 mod index;
 mod ingest;
+mod live;
 mod load;
 mod merge;
 mod ocr;
@@ -83,6 +84,8 @@ pub enum Command {
     Load(load::LoadArgs),
     /// Remove exactly what one load inserted
     Unload(load::UnloadArgs),
+    /// Live data from funeral homes' systems: import an extract into a basic database
+    Live(live::Args),
 }
 
 /// The workspace option every stage shares.
@@ -127,5 +130,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Qa(a) => qa::run(a),
         Command::Load(a) => load::run_load(a),
         Command::Unload(a) => load::run_unload(a),
+        Command::Live(a) => live::run(a),
     }
 }
