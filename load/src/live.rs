@@ -152,59 +152,89 @@ pub fn import(conn: &Connection, file: &Path) -> Result<ImportReport> {
         bad_rows: Vec::new(),
     };
     conn.execute_batch("BEGIN TRANSACTION")?;
-    let result = (|| -> Result<()> {
-        for (i, rec) in reader.records().enumerate() {
-            let line = i as u64 + 2;
-            report.rows += 1;
-            let rec = match rec {
-                Ok(r) => r,
-                Err(e) => {
-                    report.bad_rows.push(BadRow {
-                        line,
-                        problem: e.to_string(),
-                    });
-                    continue;
-                }
-            };
-            let row = Row { cols: &cols, rec: &rec };
-            match import_row(conn, &row, &mut report) {
-                Ok(()) => {}
-                Err(problem) => report.bad_rows.push(BadRow { line, problem }),
-            }
-        }
-        Ok(())
-    })();
-    match result {
-        Ok(()) => conn.execute_batch("COMMIT")?,
-        Err(e) => {
-            conn.execute_batch("ROLLBACK").ok();
-            return Err(e);
-        }
+    if let Err(e) = import_rows(conn, &mut reader, &cols, &mut report) {
+        conn.execute_batch("ROLLBACK").ok();
+        return Err(e.context(format!("{}: importing", file.display())));
     }
+    conn.execute_batch("COMMIT")?;
     Ok(report)
 }
 
-/// One row; `Err` says what is wrong with it (the row is skipped).
-fn import_row(conn: &Connection, row: &Row, report: &mut ImportReport) -> Result<(), String> {
-    let db_err = |e: duckdb::Error| format!("database: {e}");
+/// Every row: an unreadable row is reported and skipped; a database failure stops the
+/// import (the caller rolls back).
+fn import_rows(
+    conn: &Connection,
+    reader: &mut csv::Reader<&[u8]>,
+    cols: &HashMap<String, usize>,
+    report: &mut ImportReport,
+) -> Result<()> {
+    for (i, rec) in reader.records().enumerate() {
+        let line = i as u64 + 2;
+        report.rows += 1;
+        let problem = match rec {
+            Ok(rec) => import_row(conn, &Row { cols, rec: &rec }, report)?.err(),
+            Err(e) => Some(e.to_string()),
+        };
+        if let Some(problem) = problem {
+            report.bad_rows.push(BadRow { line, problem });
+        }
+    }
+    Ok(())
+}
+
+/// One row; the inner `Err` says what is wrong with it (the row is skipped).
+fn import_row(conn: &Connection, row: &Row, report: &mut ImportReport) -> Result<Result<(), String>> {
+    match import_row_checked(conn, row, report) {
+        Ok(()) => Ok(Ok(())),
+        Err(RowError::Bad(p)) => Ok(Err(p)),
+        Err(RowError::Database(e)) => Err(e.into()),
+    }
+}
+
+enum RowError {
+    Bad(String),
+    Database(duckdb::Error),
+}
+
+impl From<String> for RowError {
+    fn from(s: String) -> RowError {
+        RowError::Bad(s)
+    }
+}
+
+impl From<&str> for RowError {
+    fn from(s: &str) -> RowError {
+        RowError::Bad(s.to_string())
+    }
+}
+
+impl From<duckdb::Error> for RowError {
+    fn from(e: duckdb::Error) -> RowError {
+        RowError::Database(e)
+    }
+}
+
+fn import_row_checked(conn: &Connection, row: &Row, report: &mut ImportReport) -> Result<(), RowError> {
     let dead_id = row.get("DEAD_ID").ok_or("no DEAD_ID")?;
     let name = row.get("NAME");
     let nameless = row.get("IF_NAMELESS").is_some_and(|v| v == "1");
     if name.is_none() && !nameless {
-        return Err(format!("{dead_id}: no NAME and not marked nameless"));
+        return Err(format!("{dead_id}: no NAME and not marked nameless").into());
     }
-    let held: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM deceased WHERE origin = 'live' AND source_key = ?",
-            [&dead_id],
-            |r| r.get(0),
-        )
-        .map_err(db_err)?;
+    let held: i64 = conn.query_row(
+        "SELECT count(*) FROM deceased WHERE origin = 'live' AND source_key = ?",
+        [&dead_id],
+        |r| r.get(0),
+    )?;
     if held > 0 {
         report.already_held += 1;
         return Ok(());
     }
-    let sex = row.get("SEX").map(|s| sex_code(&s)).transpose()?;
+    let sex = row
+        .get("SEX")
+        .map(|s| sex_code(&s))
+        .transpose()
+        .map_err(RowError::Bad)?;
     let birth = row
         .get("BIRTHDAY")
         .map(|d| date(&d))
@@ -238,8 +268,7 @@ fn import_row(conn: &Connection, row: &Row, report: &mut ImportReport) -> Result
             nameless,
             dead_id
         ],
-    )
-    .map_err(db_err)?;
+    )?;
     // Exporters fill a missing cremation start with the arrival time plus 30 or 20
     // minutes: such a time is not a record of anything.
     let start = row.get("START_TIME");
@@ -259,8 +288,7 @@ fn import_row(conn: &Connection, row: &Row, report: &mut ImportReport) -> Result
             "INSERT INTO cremations (person_id, agency_name, cremation_date, cremation_time_imputed, ashes_disposition, origin, source_key, loaded_at)
              VALUES (?, ?, CAST(? AS DATE), ?, ?, 'live', ?, now())",
             params![person_id, row.get("UNIT_NAME"), day, imputed, row.get("ASHES_GO"), dead_id],
-        )
-        .map_err(db_err)?;
+        )?;
     }
     if let Some(agent) = row.get("AGENT_NAME") {
         conn.execute(
@@ -275,8 +303,7 @@ fn import_row(conn: &Connection, row: &Row, report: &mut ImportReport) -> Result
                 row.get("ADDRESS"),
                 dead_id
             ],
-        )
-        .map_err(db_err)?;
+        )?;
     }
     report.imported += 1;
     Ok(())
