@@ -188,9 +188,9 @@ fn a_batch_loads_beside_live_data_once_it_passes_qa() {
     assert_eq!(count(db, "SELECT count(*) FROM conflicts"), 0);
 }
 
-#[test]
-fn live_extracts_in_gbk_map_to_the_national_codes() {
-    let dir = tempfile::tempdir().unwrap();
+/// A live extract in GBK: three good rows, one with an unknown sex code, one dated
+/// 30 February.
+fn live_extract(dir: &std::path::Path) -> std::path::PathBuf {
     let csv = "DEAD_ID,NAME,SEX,CARD_TYPE,ID_CARD,BIRTHDAY,FOLK,POPULACE,POPULACE_CODE,DEATH_DATE,RECEIVE_TIME,START_TIME,AGENT_NAME,MOBIL_PHONE\n\
 SZ320981-2013-000001,王秀英,2,0,34052419800101001X,1980-01-01,1,济南市历城区,370112001001,2013-03-05,2013-03-06 08:00:00,2013-03-06 08:30:00,李建国,13912341234\n\
 SZ320981-2013-000002,张德明,1,0,X,19410309,X,X,X,2013-04-15,2013-04-16 09:00:00,2013-04-16 10:17:00,X,X\n\
@@ -199,8 +199,15 @@ SZ320981-2013-000004,钱某,M,0,X,X,1,X,X,2013-05-02,X,X,X,X\n\
 SZ320981-2013-000005,孙某,1,0,X,X,1,X,X,2013-02-30,X,X,X,X\n";
     let (gbk, _, unmappable) = encoding_rs::GBK.encode(csv);
     assert!(!unmappable);
-    let file = dir.path().join("fis_dead_info.csv");
+    let file = dir.join("fis_dead_info.csv");
     std::fs::write(&file, &gbk).unwrap();
+    file
+}
+
+#[test]
+fn live_extracts_in_gbk_map_to_the_national_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = live_extract(dir.path());
     let db_path = dir.path().join("province.duckdb");
     let target = format!("duckdb:{}", db_path.display());
     let r = run_json(&["live", "import", s(&file), "--target", &target, "--json"]);
@@ -259,4 +266,84 @@ SZ320981-2013-000005,孙某,1,0,X,X,1,X,X,2013-02-30,X,X,X,X\n";
         (Some(0), Some(3))
     );
     assert_eq!(count(db, "SELECT count(*) FROM deceased"), 3);
+}
+
+#[test]
+fn exchange_packages_are_verified_then_loaded_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let province = format!("duckdb:{}", dir.path().join("province.duckdb").display());
+    let nation_path = dir.path().join("nation.duckdb");
+    let nation = format!("duckdb:{}", nation_path.display());
+    run_ok(&["live", "import", s(&live_extract(dir.path())), "--target", &province]);
+    let out = dir.path().join("pkg");
+    let m = run_json(&[
+        "exchange",
+        "export",
+        "--target",
+        &province,
+        "--province",
+        "37",
+        "--out",
+        s(&out),
+        "--json",
+    ]);
+    assert_eq!(m["standard"], "MZ/T 141-2019");
+    let deceased = m["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["entity"] == "DeadInformation")
+        .unwrap();
+    assert_eq!(deceased["rows"], 3);
+
+    let r = run_json(&["exchange", "import", s(&out), "--target", &nation, "--json"]);
+    assert_eq!(r["province"], "37");
+    let n = nation_path.to_str().unwrap();
+    assert_eq!(
+        (
+            count(n, "SELECT count(*) FROM deceased"),
+            count(n, "SELECT count(*) FROM cremations")
+        ),
+        (3, 2)
+    );
+    // Again: nothing added.
+    let again = run_json(&["exchange", "import", s(&out), "--target", &nation, "--json"]);
+    assert!(again["added"].as_array().unwrap().iter().all(|a| a[1] == 0), "{again}");
+    assert_eq!(count(n, "SELECT count(*) FROM deceased"), 3);
+
+    // A damaged, an incomplete and an padded package are refused before anything loads.
+    let copy = |name: &str| {
+        let d = dir.path().join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        for e in std::fs::read_dir(&out).unwrap() {
+            let e = e.unwrap();
+            std::fs::copy(e.path(), d.join(e.file_name())).unwrap();
+        }
+        d
+    };
+    let damaged = copy("damaged");
+    let mut bytes = std::fs::read(damaged.join("agents.parquet")).unwrap();
+    bytes.push(0);
+    std::fs::write(damaged.join("agents.parquet"), bytes).unwrap();
+    let missing = copy("missing");
+    std::fs::remove_file(missing.join("burials.parquet")).unwrap();
+    let padded = copy("padded");
+    std::fs::write(padded.join("notes.txt"), "extra").unwrap();
+    let fresh = format!("duckdb:{}", dir.path().join("fresh.duckdb").display());
+    for (pkg, says) in [
+        (&damaged, "checksum mismatch"),
+        (&missing, "missing"),
+        (&padded, "does not name"),
+    ] {
+        let out = run_expect(&["exchange", "import", s(pkg), "--target", &fresh], 2);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{err}");
+    }
+    assert_eq!(
+        count(
+            dir.path().join("fresh.duckdb").to_str().unwrap(),
+            "SELECT count(*) FROM deceased"
+        ),
+        0
+    );
 }

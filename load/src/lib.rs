@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 pub mod backfill;
+pub mod exchange;
 pub mod live;
 pub mod sampling;
 

@@ -6,6 +6,7 @@ mod bench_review;
 mod bench_search;
 mod dedupe;
 mod eval;
+mod exchange;
 mod export;
 mod index;
 mod ingest;
@@ -86,6 +87,8 @@ pub enum Command {
     Unload(load::UnloadArgs),
     /// Live data from funeral homes' systems: import an extract into a basic database
     Live(live::Args),
+    /// Exchange packages from a provincial database to the national one
+    Exchange(exchange::Args),
 }
 
 /// The workspace option every stage shares.
@@ -131,5 +134,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Load(a) => load::run_load(a),
         Command::Unload(a) => load::run_unload(a),
         Command::Live(a) => live::run(a),
+        Command::Exchange(a) => exchange::run(a),
     }
 }

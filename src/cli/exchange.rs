@@ -1,0 +1,89 @@
+//! `ledgerline exchange`: packages from a provincial basic database to the national one.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use ledgerline_load::{exchange, Target};
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: ExchangeCommand,
+}
+
+#[derive(clap::Subcommand)]
+pub enum ExchangeCommand {
+    /// Write an exchange package: a Parquet file per table (MZ/T 141-2019 entities) and
+    /// a manifest with the province, row counts, SHA-256 of every file, schema version
+    Export {
+        /// The provincial database: duckdb:PATH
+        #[arg(long)]
+        target: String,
+        /// Two-digit GB/T 2260 province code
+        #[arg(long)]
+        province: String,
+        /// Only rows loaded after this time (YYYY-MM-DD[ HH:MM:SS])
+        #[arg(long)]
+        since: Option<String>,
+        /// An empty or new folder
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verify a package (manifest, files, checksums) and load it, all or nothing, adding
+    /// only rows the database does not hold
+    Import {
+        dir: PathBuf,
+        /// The national (or any basic) database: duckdb:PATH
+        #[arg(long)]
+        target: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run(a: Args) -> Result<ExitCode> {
+    match a.command {
+        ExchangeCommand::Export {
+            target,
+            province,
+            since,
+            out,
+            json,
+        } => {
+            let conn = Target::parse(&target)?.open_for_reading()?;
+            let m = exchange::export(&conn, &province, since.as_deref(), &out)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&m)?);
+            } else {
+                for f in &m.files {
+                    println!(
+                        "{:<20} {:<22} {:>9} rows  sha256 {}",
+                        f.name,
+                        f.entity,
+                        f.rows,
+                        &f.sha256[..16]
+                    );
+                }
+                println!("package for province {} in {}", m.province, out.display());
+            }
+        }
+        ExchangeCommand::Import { dir, target, json } => {
+            let conn = Target::parse(&target)?.open_for_writing()?;
+            let r = exchange::import(&conn, &dir)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                let added: Vec<String> = r.added.iter().map(|(t, n)| format!("{t} {n}")).collect();
+                println!(
+                    "imported the package of province {}: added {}",
+                    r.province,
+                    added.join(", ")
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
