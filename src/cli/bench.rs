@@ -34,6 +34,9 @@ pub enum What {
     /// The review server with many simulated reviewers on a journal of N records:
     /// latency per screen against one reviewer, lost/doubled edits, 5xx
     Review(super::bench_review::ReviewArgs),
+    /// Load N generated records into a DuckDB basic database holding half of those
+    /// people, beside DuckDB's own read_parquet path for the same rows
+    Load(super::bench_load::LoadBenchArgs),
     /// (internal) run ledgerline's linkage on a bench CSV in a process of its own
     #[command(hide = true)]
     DedupeWorker { records: PathBuf, clusters: PathBuf },
@@ -77,6 +80,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     match a.what {
         What::Search(s) => super::bench_search::run(s),
         What::Review(r) => super::bench_review::run(r),
+        What::Load(l) => super::bench_load::run(l),
         What::Dedupe(d) => bench_dedupe(d),
         What::DedupeWorker { records, clusters } => dedupe_worker(&records, &clusters),
     }
