@@ -130,6 +130,21 @@ impl ReviewDb {
         Ok(out)
     }
 
+    /// Takes WAL checkpoints off the request path: the writer stops checkpointing on
+    /// commit, and [`ReviewDb::checkpoint`] (on a reader connection, which a passive
+    /// checkpoint lets writers work beside) is called on a timer instead.
+    pub fn manual_checkpoints(&self) -> Result<()> {
+        self.conn().pragma_update(None, "wal_autocheckpoint", 0)?;
+        Ok(())
+    }
+
+    /// Copies what the WAL holds into the database file, without blocking writers.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.read()?
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     /// This journal's identity, fixed when it was created.
     pub fn journal_id(&self) -> Result<String> {
         Ok(self

@@ -48,8 +48,10 @@ pub fn serve(ws: Workspace, opts: ServeOptions, on_ready: impl FnOnce(SocketAddr
         on_ready(listener.local_addr()?);
         let state = AppState::new(db.clone(), Some(ws.clone()), opts.secure_cookies);
         if opts.sync_every > 0 {
-            tokio::spawn(sync_loop(ws, db, Duration::from_secs(opts.sync_every)));
+            tokio::spawn(sync_loop(ws, db.clone(), Duration::from_secs(opts.sync_every)));
         }
+        db.manual_checkpoints()?;
+        tokio::spawn(checkpoint_loop(db));
         axum::serve(listener, router(state))
             .with_graceful_shutdown(shutdown())
             .await
@@ -73,6 +75,18 @@ async fn sync_loop(ws: Workspace, db: ReviewDb, every: Duration) {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => eprintln!("serve: sync failed, will retry: {e:#}"),
             Err(e) => eprintln!("serve: sync panicked, will retry: {e}"),
+        }
+    }
+}
+
+/// Checkpoints the journal's WAL every second, so no request pays for it.
+pub async fn checkpoint_loop(db: ReviewDb) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        let db = db.clone();
+        if let Ok(Err(e)) = tokio::task::spawn_blocking(move || db.checkpoint()).await {
+            eprintln!("serve: WAL checkpoint failed, will retry: {e:#}");
         }
     }
 }

@@ -297,6 +297,9 @@ pub fn baseline_and_load(
         let addr = listener.local_addr()?;
         let app = router(AppState::new(db.clone(), None, false));
         tokio::spawn(async move { axum::serve(listener, app).await });
+        // As `serve` runs: checkpoints on a timer, not on the requests.
+        db.manual_checkpoints()?;
+        tokio::spawn(crate::checkpoint_loop(db.clone()));
         let single = run(addr, "base", 1, PASSWORD, baseline).await?;
         let many = run(addr, "r", reviewers, PASSWORD, load).await?;
         Ok((single, many))
