@@ -305,16 +305,22 @@ const CACHE_BYTES: usize = 256 << 20;
 
 impl ImageCache {
     pub fn page(&self, page: &PageInfo) -> Result<Arc<DynamicImage>> {
-        if let Some(img) = self
-            .lock()
+        match self.cached(page) {
+            Some(img) => Ok(img),
+            None => self.decode(page, &read_page_file(page)?),
+        }
+    }
+
+    fn cached(&self, page: &PageInfo) -> Option<Arc<DynamicImage>> {
+        self.lock()
             .iter()
             .find(|(id, _)| *id == page.page_id)
             .map(|(_, i)| i.clone())
-        {
-            return Ok(img);
-        }
-        let bytes = std::fs::read(&page.path).with_context(|| format!("{}: cannot read the page image", page.path))?;
-        let frames = ledgerline_ingest::decode::decode(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", page.path))?;
+    }
+
+    /// Decodes the page's frame from its file's bytes and keeps it.
+    fn decode(&self, page: &PageInfo, bytes: &[u8]) -> Result<Arc<DynamicImage>> {
+        let frames = ledgerline_ingest::decode::decode(bytes).map_err(|e| anyhow::anyhow!("{}: {e}", page.path))?;
         let frame = frames
             .into_iter()
             .nth(page.frame as usize)
@@ -338,14 +344,22 @@ impl ImageCache {
 /// The page as a browser can show it: PNG and JPEG files as they are; TIFF (and frames
 /// of multi-page TIFFs) converted to PNG.
 pub fn page_image(cache: &ImageCache, page: &PageInfo) -> Result<(Vec<u8>, &'static str)> {
-    let bytes = std::fs::read(&page.path).with_context(|| format!("{}: cannot read the page image", page.path))?;
+    let bytes = read_page_file(page)?;
     match ledgerline_ingest::decode::sniff(&bytes) {
         Ok(ImageFormat::Png) => return Ok((bytes, "image/png")),
         Ok(ImageFormat::Jpeg) => return Ok((bytes, "image/jpeg")),
         _ => {}
     }
-    let img = cache.page(page)?;
+    // TIFF: decode the bytes already read (unless the page is cached decoded).
+    let img = match cache.cached(page) {
+        Some(img) => img,
+        None => cache.decode(page, &bytes)?,
+    };
     Ok((encode_png(&img)?, "image/png"))
+}
+
+fn read_page_file(page: &PageInfo) -> Result<Vec<u8>> {
+    std::fs::read(&page.path).with_context(|| format!("{}: cannot read the page image", page.path))
 }
 
 /// Whether a cell holds an ID number or a phone.

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::db::{now, ReviewDb};
 use crate::queue::{self, Kind};
-use crate::sync::{take_in, Incoming};
+use crate::sync::fetch_records;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct QaStatus {
@@ -94,8 +94,15 @@ pub fn start(ws: &Workspace, db: &ReviewDb, batch: &str, aql: f64, by: &str) -> 
         return Ok(s.clone());
     }
     let attempt = previous.map_or(1, |s| s.attempt + 1);
-    let mut lot = ws.with_store(|c| ws_review::machine_record_ids(c, batch))?;
-    if lot.is_empty() && !ws.with_store(|c| ws_review::batch_exists(c, batch))? {
+    let (mut lot, exists) = ws.with_store(|c| {
+        Ok((
+            ws_review::machine_record_ids(c, batch)?,
+            ws_review::batch_exists(c, batch)?,
+        ))
+    })?;
+    // Records of a batch are a batch, registered or not (generated record sets have no
+    // batch row); only no records and no row means no such batch.
+    if lot.is_empty() && !exists {
         bail!("no batch {batch:?} in the workspace");
     }
     let plan = if lot.len() < 2 {
@@ -116,21 +123,7 @@ pub fn start(ws: &Workspace, db: &ReviewDb, batch: &str, aql: f64, by: &str) -> 
     let key = |id: &str| Sha256::digest(format!("{batch}\u{0}{attempt}\u{0}{id}").as_bytes());
     lot.sort_by_cached_key(|id| key(id));
     lot.truncate(plan.sample_size as usize);
-    let (records, pages, cells) = ws.with_store(|c| {
-        let records = ws_review::records_by_id(c, &lot)?;
-        let page_ids: Vec<String> = records.iter().map(|(p, _)| p.clone()).collect();
-        let (pages, cells) = ws_review::pages_and_cells(c, &page_ids)?;
-        Ok((records, pages, cells))
-    })?;
-    take_in(
-        db,
-        &Incoming {
-            context_records: records.clone(),
-            pages,
-            cells,
-            ..Incoming::default()
-        },
-    )?;
+    let records = fetch_records(ws, db, &lot)?;
     db.transaction(|tx| {
         tx.execute(
             "INSERT OR REPLACE INTO qa_plans (batch_id, attempt, aql, lot_size, code_letter, plan_letter, sample_size,

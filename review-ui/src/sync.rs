@@ -106,10 +106,10 @@ pub fn apply_pending(ws: &Workspace) -> Result<usize> {
         .context("applying the review journal to the workspace")
 }
 
-/// Takes records the journal does not hold (a search hit opened in the app, say) in
-/// from the workspace, as records to show and correct but not as queue items. Returns
-/// how many were found.
-pub fn fetch_records(ws: &Workspace, db: &ReviewDb, ids: &[String]) -> Result<usize> {
+/// Takes records in from the workspace (a search hit opened in the app, a QA sample)
+/// with their pages and cells, as records to show and correct but not as queue items.
+/// Returns the records found, with their page ids.
+pub fn fetch_records(ws: &Workspace, db: &ReviewDb, ids: &[String]) -> Result<Vec<(String, Record)>> {
     let (records, pages, cells) = ws.with_store(|conn| {
         let records = ws_review::records_by_id(conn, ids)?;
         let page_ids: Vec<String> = records
@@ -121,17 +121,16 @@ pub fn fetch_records(ws: &Workspace, db: &ReviewDb, ids: &[String]) -> Result<us
         let (pages, cells) = ws_review::pages_and_cells(conn, &page_ids)?;
         Ok((records, pages, cells))
     })?;
-    let found = records.len();
     take_in(
         db,
         &Incoming {
-            context_records: records,
+            context_records: records.clone(),
             pages,
             cells,
             ..Incoming::default()
         },
     )?;
-    Ok(found)
+    Ok(records)
 }
 
 /// Applies the outbox, then takes in new work.

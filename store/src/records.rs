@@ -142,6 +142,20 @@ fn record_values(r: &Record, page_id: &str) -> Result<Vec<Value>> {
     Ok(values)
 }
 
+/// Fills a temporary one-column table with `values`, for `IN (SELECT …)` filters: one
+/// appender pass instead of a bound parameter per value.
+pub(crate) fn fill_list(conn: &Connection, table: &str, column: &str, values: &[String]) -> Result<()> {
+    conn.execute_batch(&format!(
+        "CREATE TEMP TABLE IF NOT EXISTS {table} ({column} VARCHAR); DELETE FROM {table};"
+    ))?;
+    let mut app = conn.appender(table)?;
+    for v in values {
+        app.append_row([v.as_str()])?;
+    }
+    app.flush()?;
+    Ok(())
+}
+
 /// Reads records in source order (page file, row).
 pub fn read_records(conn: &Connection, filter: &RecordFilter) -> Result<Vec<Record>> {
     Ok(read_records_with_pages(conn, filter)?
@@ -153,14 +167,7 @@ pub fn read_records(conn: &Connection, filter: &RecordFilter) -> Result<Vec<Reco
 /// Like [`read_records`], each record with the id of its page.
 pub fn read_records_with_pages(conn: &Connection, filter: &RecordFilter) -> Result<Vec<(String, Record)>> {
     if let Some(ids) = &filter.ids {
-        conn.execute_batch(
-            "CREATE TEMP TABLE IF NOT EXISTS listed_records (record_id VARCHAR); DELETE FROM listed_records;",
-        )?;
-        let mut app = conn.appender("listed_records")?;
-        for id in ids {
-            app.append_row([id.as_str()])?;
-        }
-        app.flush()?;
+        fill_list(conn, "listed_records", "record_id", ids)?;
     }
     let content: Vec<&str> = Field::ALL.iter().map(|f| f.name()).collect();
     let sql = format!(

@@ -7,7 +7,7 @@ use duckdb::{params, Connection, OptionalExt};
 use ledgerline_schemas::{Record, ReviewStatus};
 
 use crate::pages::StoredCell;
-use crate::records::{now_timestamp, read_records_with_pages, replace_records, RecordFilter};
+use crate::records::{fill_list, now_timestamp, read_records_with_pages, replace_records, RecordFilter};
 
 #[derive(Debug, Clone)]
 pub struct ReviewPage {
@@ -103,14 +103,7 @@ pub fn intake(conn: &Connection, stored_after: Option<i64>) -> Result<Intake> {
 pub type PageCells = Vec<(String, StoredCell)>;
 
 pub fn pages_and_cells(conn: &Connection, page_ids: &[String]) -> Result<(Vec<ReviewPage>, PageCells)> {
-    conn.execute_batch("CREATE TEMP TABLE IF NOT EXISTS listed_pages (page_id VARCHAR); DELETE FROM listed_pages;")?;
-    {
-        let mut app = conn.appender("listed_pages")?;
-        for p in page_ids {
-            app.append_row([p.as_str()])?;
-        }
-        app.flush()?;
-    }
+    fill_list(conn, "listed_pages", "page_id", page_ids)?;
     let mut stmt = conn.prepare(
         "SELECT p.page_id, p.batch_id, p.file_name, p.path, p.frame, p.width, p.height, p.status, p.quarantine_reason, p.ledger_type
          FROM pages p WHERE p.page_id IN (SELECT page_id FROM listed_pages) ORDER BY p.page_id",

@@ -146,7 +146,7 @@ pub async fn record_get(State(s): State<AppState>, Extension(who): Who, Path(id)
         // Not under review (a verified record opened from search): bring it in from the
         // workspace, so it can be seen beside its page and corrected like any other.
         if let Some(ws) = &s.ws {
-            if sync::fetch_records(ws, &s.db, std::slice::from_ref(&id))? > 0 {
+            if !sync::fetch_records(ws, &s.db, std::slice::from_ref(&id))?.is_empty() {
                 if let Some(v) = records::view(&s.db, &id, show)? {
                     return ok(v);
                 }
