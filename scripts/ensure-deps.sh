@@ -8,6 +8,7 @@ packages=(
   tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng libtesseract-dev libleptonica-dev
   fonts-noto-cjk fonts-arphic-ukai fonts-arphic-uming fonts-wqy-zenhei   # page rendering
   chromium   # the review app's end-to-end tests drive it headless
+  postgresql   # the load tests' PostgreSQL target (scripts/pg-test-server.sh, loopback only)
   curl ca-certificates   # scripts/fetch-models.sh
 )
 

@@ -158,11 +158,11 @@ fn links_to_persons_already_in_the_provincial_database() {
         })
         .collect();
     {
-        let conn = ledgerline_load::Target::parse(&target)
+        let db = ledgerline_load::Target::parse(&target)
             .unwrap()
             .open_for_writing()
             .unwrap();
-        conn.execute_batch(&format!(
+        db.duckdb().unwrap().execute_batch(&format!(
             "INSERT INTO deceased (person_id, name, gender, id_number, birth_date, death_date, household_address, origin, source_key, loaded_at) VALUES {}",
             rows.join(", ")
         ))

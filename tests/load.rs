@@ -15,9 +15,26 @@ use ledgerline_store::records::replace_page_records;
 use ledgerline_store::Workspace;
 use ledgerline_synth::records::generate_records;
 
-fn count(db: &str, sql: &str) -> i64 {
-    let conn = duckdb::Connection::open(db).unwrap();
-    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+use common::basic::{self, Basic};
+
+/// Stores batch B1: `take` machine-accepted records of `generated` (the machine accepts
+/// only valid ones, and QA inspectors accept them as they are), 20 to a page.
+fn store_machine_accepted(ws: &Workspace, generated: usize, seed: u64, take: usize) -> Vec<Record> {
+    let records: Vec<Record> = generate_records(generated, seed)
+        .iter()
+        .filter(|r| is_acceptable(&validate(&r.to_record("B1", 0, 20, ReviewStatus::Machine))))
+        .take(take)
+        .enumerate()
+        .map(|(i, r)| r.to_record("B1", i, 20, ReviewStatus::Machine))
+        .collect();
+    ws.transaction(|c| {
+        for page in records.chunks(20) {
+            replace_page_records(c, &page[0].source.page, page)?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    records
 }
 
 /// Accepts every waiting QA sample record unchanged, as a reviewer would.
@@ -50,63 +67,58 @@ fn inspect_sample(ws: &Workspace) -> usize {
 }
 
 #[test]
-fn a_batch_loads_beside_live_data_once_it_passes_qa() {
+fn a_batch_loads_beside_live_data_once_it_passes_qa_duckdb() {
     let dir = tempfile::tempdir().unwrap();
-    let ws_path = dir.path().join("ws");
+    load_flow(dir.path(), &basic::duckdb(dir.path(), "province"));
+}
+
+#[test]
+fn a_batch_loads_beside_live_data_once_it_passes_qa_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    load_flow(dir.path(), &basic::postgres("load_flow"));
+}
+
+fn load_flow(dir: &std::path::Path, province: &Basic) {
+    let ws_path = dir.join("ws");
     let ws = Workspace::open(&ws_path).unwrap();
     let wsa = s(&ws_path);
-    // Sixty machine-accepted records (the machine accepts only valid ones).
-    let records: Vec<Record> = generate_records(200, 31)
-        .iter()
-        .filter(|r| is_acceptable(&validate(&r.to_record("B1", 0, 20, ReviewStatus::Machine))))
-        .take(60)
-        .enumerate()
-        .map(|(i, r)| r.to_record("B1", i, 20, ReviewStatus::Machine))
-        .collect();
-    ws.transaction(|c| {
-        for page in records.chunks(20) {
-            replace_page_records(c, &page[0].source.page, page)?;
-        }
-        Ok(())
-    })
-    .unwrap();
+    let records = store_machine_accepted(&ws, 200, 31, 60);
     run_ok(&["dedupe", "--workspace", wsa]);
 
     // The province already holds three of these people, uploaded live; one with another
     // death date, and one with its cremation.
-    let db_path = dir.path().join("province.duckdb");
-    let target = format!("duckdb:{}", db_path.display());
+    let target = province.t().to_string();
+    for (k, r) in records
+        .iter()
+        .filter(|r| r.fields.id_number.is_some() && r.fields.birth_date.is_some() && r.fields.death_date.is_some())
+        .take(3)
+        .enumerate()
     {
-        let conn = ledgerline_load::Target::parse(&target)
-            .unwrap()
-            .open_for_writing()
-            .unwrap();
-        for (k, r) in records
-            .iter()
-            .filter(|r| r.fields.id_number.is_some())
-            .take(3)
-            .enumerate()
-        {
-            let f = &r.fields;
-            let death = if k == 0 {
-                Some("2001-01-01".to_string())
-            } else {
-                f.death_date.clone()
-            };
-            conn.execute(
-                "INSERT INTO deceased (person_id, name, gender, id_number, birth_date, death_date, origin, source_key, loaded_at)
-                 VALUES (?, ?, ?, ?, CAST(? AS DATE), CAST(? AS DATE), 'live', ?, now())",
-                duckdb::params![format!("LIVE{k}"), f.deceased_name, f.gender, f.id_number, f.birth_date, death, format!("DEAD-{k}")],
-            )
-            .unwrap();
-        }
-        conn.execute(
-            "INSERT INTO cremations (person_id, cremation_date, origin, source_key, loaded_at) VALUES ('LIVE1', DATE '2013-01-01', 'live', 'DEAD-1', now())",
-            [],
-        )
-        .unwrap();
+        let f = &r.fields;
+        let death = if k == 0 {
+            "2001-01-01"
+        } else {
+            f.death_date.as_deref().unwrap()
+        };
+        province.execute(
+            "INSERT INTO deceased (person_id, name, gender, id_number, birth_date, death_date, origin, source_key, loaded_at)
+             VALUES ($1, $2, $3, $4, CAST(CAST($5 AS VARCHAR) AS DATE), CAST(CAST($6 AS VARCHAR) AS DATE), 'live', $7, now())",
+            &[
+                &format!("LIVE{k}"),
+                f.deceased_name.as_deref().unwrap(),
+                f.gender.as_deref().unwrap(),
+                f.id_number.as_deref().unwrap(),
+                f.birth_date.as_deref().unwrap(),
+                death,
+                &format!("DEAD-{k}"),
+            ],
+        );
     }
-    let db = db_path.to_str().unwrap();
+    province.execute(
+        "INSERT INTO cremations (person_id, cremation_date, origin, source_key, loaded_at) VALUES ('LIVE1', DATE '2013-01-01', 'live', 'DEAD-1', now())",
+        &[],
+    );
+    let count = |sql: &str| province.count(sql);
     let load = |extra: &[&'static str]| -> Vec<&str> {
         let mut a = vec!["load", "--workspace", wsa, "--batch", "B1", "--target", target.as_str()];
         a.extend_from_slice(extra);
@@ -136,7 +148,7 @@ fn a_batch_loads_beside_live_data_once_it_passes_qa() {
     let dry = run_json(&load(&["--dry-run", "--json"]));
     assert_eq!(dry["dry_run"], true);
     assert_eq!(
-        count(db, "SELECT count(*) FROM deceased WHERE origin = 'paper_backfill'"),
+        count("SELECT count(*) FROM deceased WHERE origin = 'paper_backfill'"),
         0
     );
 
@@ -149,23 +161,20 @@ fn a_batch_loads_beside_live_data_once_it_passes_qa() {
         .iter()
         .any(|c| c["person_id"] == "LIVE0" && c["field"] == "death_date" && c["database_value"] == "2001-01-01"));
     assert_eq!(
-        count(db, "SELECT count(*) FROM deceased WHERE origin = 'paper_backfill'"),
+        count("SELECT count(*) FROM deceased WHERE origin = 'paper_backfill'"),
         inserted
     );
     assert_eq!(
-        count(
-            db,
-            "SELECT count(*) FROM deceased WHERE origin = 'live' AND death_date = DATE '2001-01-01'"
-        ),
+        count("SELECT count(*) FROM deceased WHERE origin = 'live' AND death_date = DATE '2001-01-01'"),
         1,
         "not overwritten"
     );
     assert_eq!(
-        count(db, "SELECT count(*) FROM (SELECT id_number FROM deceased WHERE id_number IS NOT NULL GROUP BY id_number HAVING count(*) > 1)"),
+        count("SELECT count(*) FROM (SELECT id_number FROM deceased WHERE id_number IS NOT NULL GROUP BY id_number HAVING count(*) > 1) AS twice"),
         0,
         "no person twice beside the live data"
     );
-    let events = count(db, "SELECT count(*) FROM cremations") + count(db, "SELECT count(*) FROM burials");
+    let events = count("SELECT count(*) FROM cremations") + count("SELECT count(*) FROM burials");
 
     // Again: nothing changes.
     let again = run_json(&load(&["--json"]));
@@ -173,9 +182,9 @@ fn a_batch_loads_beside_live_data_once_it_passes_qa() {
         (again["already_loaded"].as_bool(), again["load_id"].clone()),
         (Some(true), report["load_id"].clone())
     );
-    assert_eq!(count(db, "SELECT count(*) FROM deceased"), 3 + inserted);
+    assert_eq!(count("SELECT count(*) FROM deceased"), 3 + inserted);
     assert_eq!(
-        count(db, "SELECT count(*) FROM cremations") + count(db, "SELECT count(*) FROM burials"),
+        count("SELECT count(*) FROM cremations") + count("SELECT count(*) FROM burials"),
         events
     );
 
@@ -183,9 +192,9 @@ fn a_batch_loads_beside_live_data_once_it_passes_qa() {
     let load_id = report["load_id"].as_str().unwrap();
     let u = run_json(&["unload", "--load-id", load_id, "--target", &target, "--json"]);
     assert_eq!(u["deceased"].as_i64(), Some(inserted));
-    assert_eq!(count(db, "SELECT count(*) FROM deceased"), 3);
-    assert_eq!(count(db, "SELECT count(*) FROM cremations"), 1);
-    assert_eq!(count(db, "SELECT count(*) FROM conflicts"), 0);
+    assert_eq!(count("SELECT count(*) FROM deceased"), 3);
+    assert_eq!(count("SELECT count(*) FROM cremations"), 1);
+    assert_eq!(count("SELECT count(*) FROM conflicts"), 0);
 }
 
 /// A live extract in GBK: three good rows, one with an unknown sex code, one dated
@@ -205,12 +214,21 @@ SZ320981-2013-000005,孙某,1,0,X,X,1,X,X,2013-02-30,X,X,X,X\n";
 }
 
 #[test]
-fn live_extracts_in_gbk_map_to_the_national_codes() {
+fn live_extracts_in_gbk_map_to_the_national_codes_duckdb() {
     let dir = tempfile::tempdir().unwrap();
-    let file = live_extract(dir.path());
-    let db_path = dir.path().join("province.duckdb");
-    let target = format!("duckdb:{}", db_path.display());
-    let r = run_json(&["live", "import", s(&file), "--target", &target, "--json"]);
+    live_flow(dir.path(), &basic::duckdb(dir.path(), "province"));
+}
+
+#[test]
+fn live_extracts_in_gbk_map_to_the_national_codes_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    live_flow(dir.path(), &basic::postgres("live_flow"));
+}
+
+fn live_flow(dir: &std::path::Path, province: &Basic) {
+    let file = live_extract(dir);
+    let target = province.t();
+    let r = run_json(&["live", "import", s(&file), "--target", target, "--json"]);
     assert_eq!(r["encoding"], "gb18030");
     assert_eq!((r["rows"].as_u64(), r["imported"].as_u64()), (Some(5), Some(3)));
     let bad: Vec<u64> = r["bad_rows"]
@@ -224,63 +242,66 @@ fn live_extracts_in_gbk_map_to_the_national_codes() {
         r["cremation_times_imputed"], 1,
         "08:00 arrival, 08:30 start: fabricated"
     );
-    let db = db_path.to_str().unwrap();
-    let conn = duckdb::Connection::open(db).unwrap();
-    let (name, sex, folk, division, id): (String, String, String, String, String) = conn
-        .query_row(
-            "SELECT name, gender, ethnicity, household_division, id_type FROM deceased WHERE source_key = 'SZ320981-2013-000001'",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-        )
-        .unwrap();
     assert_eq!(
-        (
-            name.as_str(),
-            sex.as_str(),
-            folk.as_str(),
-            division.as_str(),
-            id.as_str()
+        province.text(
+            "SELECT name || '|' || gender || '|' || ethnicity || '|' || household_division || '|' || id_type
+             FROM deceased WHERE source_key = 'SZ320981-2013-000001'"
         ),
-        ("王秀英", "2", "01", "370112", "111")
+        Some("王秀英|2|01|370112|111".into())
     );
-    let unknown: String = conn
-        .query_row(
-            "SELECT gender FROM deceased WHERE source_key = 'SZ320981-2013-000003'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(unknown, "0", "live 3 is GB/T 2261.1's 0");
-    let missing: Option<String> = conn
-        .query_row(
-            "SELECT id_number FROM deceased WHERE source_key = 'SZ320981-2013-000002'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(missing, None, "X is a missing value");
-    drop(conn);
-    let again = run_json(&["live", "import", s(&file), "--target", &target, "--json"]);
+    assert_eq!(
+        province.text("SELECT gender FROM deceased WHERE source_key = 'SZ320981-2013-000003'"),
+        Some("0".into()),
+        "live 3 is GB/T 2261.1's 0"
+    );
+    assert_eq!(
+        province.text("SELECT id_number FROM deceased WHERE source_key = 'SZ320981-2013-000002'"),
+        None,
+        "X is a missing value"
+    );
+    assert_eq!(
+        province.count("SELECT count(*) FROM cremations WHERE cremation_time_imputed"),
+        1
+    );
+    let again = run_json(&["live", "import", s(&file), "--target", target, "--json"]);
     assert_eq!(
         (again["imported"].as_u64(), again["already_held"].as_u64()),
         (Some(0), Some(3))
     );
-    assert_eq!(count(db, "SELECT count(*) FROM deceased"), 3);
+    assert_eq!(province.count("SELECT count(*) FROM deceased"), 3);
 }
 
 #[test]
-fn exchange_packages_are_verified_then_loaded_once() {
+fn exchange_packages_are_verified_then_loaded_once_duckdb() {
     let dir = tempfile::tempdir().unwrap();
-    let province = format!("duckdb:{}", dir.path().join("province.duckdb").display());
-    let nation_path = dir.path().join("nation.duckdb");
-    let nation = format!("duckdb:{}", nation_path.display());
-    run_ok(&["live", "import", s(&live_extract(dir.path())), "--target", &province]);
-    let out = dir.path().join("pkg");
+    let d = dir.path();
+    exchange_flow(
+        d,
+        &basic::duckdb(d, "province"),
+        &basic::duckdb(d, "nation"),
+        &basic::duckdb(d, "fresh"),
+    );
+}
+
+#[test]
+fn exchange_packages_are_verified_then_loaded_once_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    exchange_flow(
+        dir.path(),
+        &basic::postgres("exchange_province"),
+        &basic::postgres("exchange_nation"),
+        &basic::postgres("exchange_fresh"),
+    );
+}
+
+fn exchange_flow(dir: &std::path::Path, province: &Basic, nation: &Basic, fresh: &Basic) {
+    run_ok(&["live", "import", s(&live_extract(dir)), "--target", province.t()]);
+    let out = dir.join("pkg");
     let m = run_json(&[
         "exchange",
         "export",
         "--target",
-        &province,
+        province.t(),
         "--province",
         "37",
         "--out",
@@ -296,24 +317,32 @@ fn exchange_packages_are_verified_then_loaded_once() {
         .unwrap();
     assert_eq!(deceased["rows"], 3);
 
-    let r = run_json(&["exchange", "import", s(&out), "--target", &nation, "--json"]);
+    let r = run_json(&["exchange", "import", s(&out), "--target", nation.t(), "--json"]);
     assert_eq!(r["province"], "37");
-    let n = nation_path.to_str().unwrap();
     assert_eq!(
         (
-            count(n, "SELECT count(*) FROM deceased"),
-            count(n, "SELECT count(*) FROM cremations")
+            nation.count("SELECT count(*) FROM deceased"),
+            nation.count("SELECT count(*) FROM cremations")
         ),
         (3, 2)
     );
+    // Every value arrives as it left.
+    let person = "SELECT name || '|' || gender || '|' || CAST(birth_date AS VARCHAR) || '|' || source_key || '|' || CAST(nameless AS VARCHAR)
+                  FROM deceased WHERE source_key = 'SZ320981-2013-000001'";
+    assert_eq!(nation.text(person), province.text(person));
+    assert_eq!(
+        nation.count("SELECT count(*) FROM cremations WHERE cremation_time_imputed"),
+        1
+    );
     // Again: nothing added.
-    let again = run_json(&["exchange", "import", s(&out), "--target", &nation, "--json"]);
+    let again = run_json(&["exchange", "import", s(&out), "--target", nation.t(), "--json"]);
     assert!(again["added"].as_array().unwrap().iter().all(|a| a[1] == 0), "{again}");
-    assert_eq!(count(n, "SELECT count(*) FROM deceased"), 3);
+    assert_eq!(nation.count("SELECT count(*) FROM deceased"), 3);
+    assert_eq!(nation.count("SELECT count(*) FROM agents"), 1);
 
     // A damaged, an incomplete and an padded package are refused before anything loads.
     let copy = |name: &str| {
-        let d = dir.path().join(name);
+        let d = dir.join(name);
         std::fs::create_dir_all(&d).unwrap();
         for e in std::fs::read_dir(&out).unwrap() {
             let e = e.unwrap();
@@ -329,21 +358,104 @@ fn exchange_packages_are_verified_then_loaded_once() {
     std::fs::remove_file(missing.join("burials.parquet")).unwrap();
     let padded = copy("padded");
     std::fs::write(padded.join("notes.txt"), "extra").unwrap();
-    let fresh = format!("duckdb:{}", dir.path().join("fresh.duckdb").display());
     for (pkg, says) in [
         (&damaged, "checksum mismatch"),
         (&missing, "missing"),
         (&padded, "does not name"),
     ] {
-        let out = run_expect(&["exchange", "import", s(pkg), "--target", &fresh], 2);
+        let out = run_expect(&["exchange", "import", s(pkg), "--target", fresh.t()], 2);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(says), "{err}");
     }
-    assert_eq!(
-        count(
-            dir.path().join("fresh.duckdb").to_str().unwrap(),
-            "SELECT count(*) FROM deceased"
-        ),
-        0
+    assert_eq!(fresh.count("SELECT count(*) FROM deceased"), 0);
+}
+
+#[test]
+fn a_killed_load_leaves_the_database_as_it_was_duckdb() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
+    let mut n = 0;
+    killed_loads(dir.path(), move || {
+        n += 1;
+        basic::duckdb(&d, &format!("province{n}"))
+    });
+}
+
+#[test]
+fn a_killed_load_leaves_the_database_as_it_was_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    killed_loads(dir.path(), || basic::postgres("killed_load"));
+}
+
+/// What a load leaves: rows per table, and distinct sources (a row loaded twice shows).
+fn state(db: &Basic) -> Vec<i64> {
+    [
+        "SELECT count(*) FROM deceased",
+        "SELECT count(DISTINCT source_key) FROM deceased",
+        "SELECT count(*) FROM cremations",
+        "SELECT count(*) FROM burials",
+        "SELECT count(*) FROM agents",
+        "SELECT count(*) FROM conflicts",
+        "SELECT count(*) FROM loads",
+    ]
+    .iter()
+    .map(|q| db.count(q))
+    .collect()
+}
+
+/// `ledgerline load` killed with SIGKILL at moments spread over an uninterrupted load's
+/// duration: the database is found either as before the load or fully loaded, never in
+/// between; the re-run completes, and the end state is the uninterrupted run's.
+fn killed_loads(dir: &std::path::Path, mut fresh: impl FnMut() -> Basic) {
+    let ws_path = dir.join("ws");
+    let ws = Workspace::open(&ws_path).unwrap();
+    let wsa = s(&ws_path);
+    store_machine_accepted(&ws, 2000, 77, 1500);
+    run_ok(&["qa", "start", "--workspace", wsa, "--batch", "B1"]);
+    inspect_sample(&ws);
+    let extract = live_extract(dir);
+    let prepared = |db: &Basic| {
+        run_ok(&["live", "import", s(&extract), "--target", db.t()]);
+        state(db)
+    };
+    let load_args = |db: &Basic| -> Vec<String> {
+        ["load", "--workspace", wsa, "--batch", "B1", "--target", db.t()]
+            .map(String::from)
+            .to_vec()
+    };
+
+    let reference = fresh();
+    let before = prepared(&reference);
+    let started = std::time::Instant::now();
+    run_ok(&load_args(&reference).iter().map(String::as_str).collect::<Vec<_>>());
+    let duration = started.elapsed();
+    let loaded = state(&reference);
+    assert!(
+        loaded[0] > before[0] + 500,
+        "the load adds persons: {before:?} → {loaded:?}"
     );
+
+    let mut found_before = 0;
+    for fraction in [0.25, 0.5, 0.75, 0.9] {
+        let db = fresh();
+        assert_eq!(prepared(&db), before);
+        let mut child = std::process::Command::new(bin())
+            .args(load_args(&db))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(duration.mul_f64(fraction));
+        child.kill().ok(); // SIGKILL; it may have finished already
+        child.wait().unwrap();
+        let after_kill = state(&db);
+        assert!(
+            after_kill == before || after_kill == loaded,
+            "killed at {fraction} of the load: {after_kill:?}, neither {before:?} nor {loaded:?}"
+        );
+        found_before += usize::from(after_kill == before);
+        run_ok(&load_args(&db).iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(state(&db), loaded, "re-run after the kill at {fraction}");
+    }
+    assert!(found_before > 0, "no kill landed before the commit");
 }

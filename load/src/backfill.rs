@@ -5,18 +5,19 @@
 //! province's terms. A load's id is a function of the batch and its content, so loading
 //! the same batch again changes nothing; `unload` removes exactly what a load inserted.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
 
 use anyhow::{bail, Result};
-use duckdb::{params, Connection, OptionalExt};
 use ledgerline_dedupe::{link, Constraints, Prepared, Scope, Settings};
 use ledgerline_schemas::validate::{is_acceptable, validate};
 use ledgerline_schemas::{Field, Record, RecordType};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::{read_persons, DbPerson};
+use crate::tables::{self, Rows};
+use crate::{read_persons, Database, DbPerson};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Rejected {
@@ -151,7 +152,7 @@ fn year_of(r: &Record) -> String {
 }
 
 /// Loads `records` of `batch` in one transaction (or only reports, with `dry_run`).
-pub fn load_batch(conn: &Connection, batch: &str, records: &[Record], dry_run: bool) -> Result<LoadReport> {
+pub fn load_batch(db: &mut Database, batch: &str, records: &[Record], dry_run: bool) -> Result<LoadReport> {
     let start = Instant::now();
     let id = load_id(batch, records)?;
     let mut report = LoadReport {
@@ -169,24 +170,12 @@ pub fn load_batch(conn: &Connection, batch: &str, records: &[Record], dry_run: b
         seconds: 0.0,
         timings: Timings::default(),
     };
-    let done: Option<String> = conn
-        .query_row(
-            "SELECT report FROM loads WHERE load_id = ? AND finished_at IS NOT NULL",
-            [&id],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if let Some(previous) = done {
-        let mut before: LoadReport = serde_json::from_str(&previous)?;
-        before.already_loaded = true;
-        before.dry_run = dry_run;
-        before.seconds = start.elapsed().as_secs_f64();
-        return Ok(before);
-    }
     let mut good: Vec<&Record> = Vec::new();
     let mut by_agency_year: BTreeMap<(String, String), u64> = BTreeMap::new();
-    for r in records {
-        match rejection(r) {
+    // Validation is the one per-record step with no database in it: spread over the cores.
+    let rejections: Vec<Option<String>> = records.par_iter().map(rejection).collect();
+    for (r, rejected) in records.iter().zip(rejections) {
+        match rejected {
             Some(reason) => {
                 let agency = r.fields.agency_name.clone().unwrap_or_else(|| "unknown".into());
                 *by_agency_year.entry((agency, year_of(r))).or_default() += 1;
@@ -203,37 +192,63 @@ pub fn load_batch(conn: &Connection, batch: &str, records: &[Record], dry_run: b
         .map(|((agency, year), rejected)| AgencyYear { agency, year, rejected })
         .collect();
     report.timings.validate_seconds = start.elapsed().as_secs_f64();
-    let t = Instant::now();
-    let database = read_persons(conn)?;
-    report.timings.read_database_seconds = t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    let matched = match_to_database(&good, &database);
-    report.timings.match_seconds = t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    let db_by_id: HashMap<&str, &DbPerson> = database.iter().map(|p| (p.person_id.as_str(), p)).collect();
 
-    conn.execute_batch("BEGIN TRANSACTION")?;
-    let result = write(conn, &id, batch, &good, &matched, &db_by_id, &mut report);
-    report.timings.write_seconds = t.elapsed().as_secs_f64();
-    match result {
-        Ok(()) if dry_run => conn.execute_batch("ROLLBACK")?,
-        Ok(()) => {
+    // Everything from the check for an earlier identical load to the last row happens in
+    // one transaction that no other writer runs beside.
+    db.begin_exclusive()?;
+    match load_in_transaction(db, &good, &mut report, start) {
+        Ok(true) if !dry_run => {
             let t = Instant::now();
             report.seconds = start.elapsed().as_secs_f64();
-            conn.execute(
-                "UPDATE loads SET finished_at = now(), report = ? WHERE load_id = ?",
-                params![serde_json::to_string(&report)?, id],
-            )?;
-            conn.execute_batch("COMMIT")?;
+            let json = serde_json::to_string(&report)?;
+            let finished = db
+                .execute(
+                    "UPDATE loads SET finished_at = now(), report = $1 WHERE load_id = $2",
+                    &[&json, &id],
+                )
+                .and_then(|_| db.commit());
+            if let Err(e) = finished {
+                db.rollback();
+                return Err(e);
+            }
             report.timings.commit_seconds = t.elapsed().as_secs_f64();
         }
+        Ok(_) => db.rollback(),
         Err(e) => {
-            conn.execute_batch("ROLLBACK").ok();
+            db.rollback();
             return Err(e);
         }
     }
     report.seconds = start.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// The load's work inside its transaction; `false` when the same content was loaded
+/// before (the report is then that load's).
+fn load_in_transaction(db: &mut Database, good: &[&Record], report: &mut LoadReport, start: Instant) -> Result<bool> {
+    let done = db.text(
+        "SELECT report FROM loads WHERE load_id = $1 AND finished_at IS NOT NULL",
+        &[&report.load_id],
+    )?;
+    if let Some(previous) = done {
+        let dry_run = report.dry_run;
+        *report = serde_json::from_str(&previous)?;
+        report.already_loaded = true;
+        report.dry_run = dry_run;
+        report.seconds = start.elapsed().as_secs_f64();
+        return Ok(false);
+    }
+    let t = Instant::now();
+    let database = read_persons(db)?;
+    report.timings.read_database_seconds = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let matched = match_to_database(good, &database);
+    report.timings.match_seconds = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let db_by_id: HashMap<&str, &DbPerson> = database.iter().map(|p| (p.person_id.as_str(), p)).collect();
+    write(db, good, &matched, &db_by_id, report)?;
+    report.timings.write_seconds = t.elapsed().as_secs_f64();
+    Ok(true)
 }
 
 /// The fields a linked person's database row is compared on.
@@ -245,79 +260,31 @@ const COMPARED: [Field; 5] = [
     Field::DeathDate,
 ];
 
-/// Rows staged for one load: all text, cast in the one INSERT per table.
-#[derive(Default)]
-struct Staged {
-    deceased: Vec<[Option<String>; 14]>,
-    cremations: Vec<[Option<String>; 6]>,
-    burials: Vec<[Option<String>; 5]>,
-    agents: Vec<[Option<String>; 5]>,
-    conflicts: Vec<[Option<String>; 5]>,
-}
-
-/// The staging tables and how each moves into its table. Bulk appends then one
-/// `INSERT … SELECT` per table: a statement per row costs milliseconds in our DuckDB build.
-const STAGES: [(&str, &str, &str); 5] = [
-    (
-        "stage_deceased",
-        "person_id, name, gender, ethnicity, id_type, id_number, birth_date, death_date, age, death_cause, death_place, household_address, household_division, source_key",
-        "INSERT INTO deceased (person_id, name, gender, ethnicity, id_type, id_number, birth_date, death_date, age,
-             death_cause, death_place, household_address, household_division, origin, source_key, batch_id, load_id, loaded_at)
-         SELECT person_id, name, gender, ethnicity, id_type, id_number, CAST(birth_date AS DATE), CAST(death_date AS DATE),
-             CAST(age AS INTEGER), death_cause, death_place, household_address, household_division, 'paper_backfill', source_key, ?, ?, now()
-         FROM stage_deceased",
-    ),
-    (
-        "stage_cremations",
-        "person_id, agency_name, cremation_date, cert_no, ashes_disposition, source_key",
-        "INSERT INTO cremations (person_id, agency_name, cremation_date, cert_no, ashes_disposition, origin, source_key, batch_id, load_id, loaded_at)
-         SELECT person_id, agency_name, CAST(cremation_date AS DATE), cert_no, ashes_disposition, 'paper_backfill', source_key, ?, ?, now()
-         FROM stage_cremations",
-    ),
-    (
-        "stage_burials",
-        "person_id, cemetery_name, burial_date, grave_number, source_key",
-        "INSERT INTO burials (person_id, cemetery_name, burial_date, grave_number, origin, source_key, batch_id, load_id, loaded_at)
-         SELECT person_id, cemetery_name, CAST(burial_date AS DATE), grave_number, 'paper_backfill', source_key, ?, ?, now()
-         FROM stage_burials",
-    ),
-    (
-        "stage_agents",
-        "person_id, name, relation, phone, source_key",
-        "INSERT INTO agents (person_id, name, relation, phone, origin, source_key, batch_id, load_id, loaded_at)
-         SELECT person_id, name, relation, phone, 'paper_backfill', source_key, ?, ?, now() FROM stage_agents",
-    ),
-    (
-        "stage_conflicts",
-        "person_id, field, database_value, incoming_value, source_key",
-        "INSERT INTO conflicts (load_id, person_id, field, database_value, incoming_value, source_key, noted_at)
-         SELECT ?, person_id, field, database_value, incoming_value, source_key, now() FROM stage_conflicts",
-    ),
-];
-
 /// Person ids that already have a cremation (or a burial) in the database.
-fn persons_with(conn: &Connection, table: &str) -> Result<std::collections::HashSet<String>> {
-    let mut stmt = conn.prepare(&format!("SELECT DISTINCT person_id FROM {table}"))?;
-    let ids = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
-    Ok(ids)
+fn persons_with(db: &mut Database, table: &str) -> Result<HashSet<String>> {
+    let ids = db.texts(&format!("SELECT DISTINCT person_id FROM {table}"), &[], 1)?;
+    Ok(ids.into_iter().flatten().collect())
 }
 
 fn write(
-    conn: &Connection,
-    id: &str,
-    batch: &str,
+    db: &mut Database,
     good: &[&Record],
     matched: &[Option<String>],
     db_by_id: &HashMap<&str, &DbPerson>,
     report: &mut LoadReport,
 ) -> Result<()> {
-    conn.execute(
-        "INSERT INTO loads (load_id, batch_id, origin, started_at) VALUES (?, ?, 'paper_backfill', now())",
-        params![id, batch],
+    let (id, batch) = (report.load_id.clone(), report.batch_id.clone());
+    db.execute(
+        "INSERT INTO loads (load_id, batch_id, origin, started_at) VALUES ($1, $2, 'paper_backfill', now())",
+        &[&id, &batch],
     )?;
-    let (cremated, buried) = (persons_with(conn, "cremations")?, persons_with(conn, "burials")?);
-    let mut staged = Staged::default();
-    let mut new_persons = std::collections::HashSet::new();
+    let (cremated, buried) = (persons_with(db, "cremations")?, persons_with(db, "burials")?);
+    let mut deceased = Rows::new(&tables::DECEASED);
+    let mut cremations = Rows::new(&tables::CREMATIONS);
+    let mut burials = Rows::new(&tables::BURIALS);
+    let mut agents = Rows::new(&tables::AGENTS);
+    let mut conflicts = Rows::new(&tables::CONFLICTS);
+    let mut new_persons = HashSet::new();
     for (r, m) in good.iter().zip(matched) {
         let f = &r.fields;
         let source = Some(r.record_id.clone());
@@ -328,7 +295,7 @@ fn write(
                 for field in COMPARED {
                     if let (Some(db), Some(new)) = (held.and_then(|h| h.get(field)), f.get(field)) {
                         if db != new {
-                            staged.conflicts.push([
+                            conflicts.push([
                                 Some(p.clone()),
                                 Some(field.name().to_string()),
                                 Some(db.clone()),
@@ -351,7 +318,7 @@ fn write(
                 let p = new_person_id(r);
                 if new_persons.insert(p.clone()) {
                     report.inserted += 1;
-                    staged.deceased.push([
+                    deceased.push([
                         Some(p.clone()),
                         f.deceased_name.clone(),
                         f.gender.clone(),
@@ -365,6 +332,7 @@ fn write(
                         f.death_place.clone(),
                         f.household_address.clone(),
                         f.household_division.clone(),
+                        tables::flag(false),
                         source.clone(),
                     ]);
                 }
@@ -381,15 +349,16 @@ fn write(
             continue;
         }
         match r.record_type {
-            RecordType::Cremation => staged.cremations.push([
+            RecordType::Cremation => cremations.push([
                 Some(person.clone()),
                 f.agency_name.clone(),
                 f.cremation_date.clone(),
+                tables::flag(false),
                 f.cremation_cert_no.clone(),
                 f.ashes_disposition.clone(),
                 source.clone(),
             ]),
-            RecordType::Burial => staged.burials.push([
+            RecordType::Burial => burials.push([
                 Some(person.clone()),
                 f.cemetery_name.clone(),
                 f.burial_date.clone(),
@@ -398,64 +367,46 @@ fn write(
             ]),
         }
         if f.family_name.is_some() || f.family_phone.is_some() {
-            staged.agents.push([
+            agents.push([
                 Some(person),
                 f.family_name.clone(),
                 f.family_relation.clone(),
                 f.family_phone.clone(),
+                None,
+                None,
                 source,
             ]);
         }
     }
-    let rows: [Vec<&[Option<String>]>; 5] = [
-        staged.deceased.iter().map(|r| &r[..]).collect(),
-        staged.cremations.iter().map(|r| &r[..]).collect(),
-        staged.burials.iter().map(|r| &r[..]).collect(),
-        staged.agents.iter().map(|r| &r[..]).collect(),
-        staged.conflicts.iter().map(|r| &r[..]).collect(),
-    ];
-    for ((stage, columns, insert), rows) in STAGES.iter().zip(rows) {
-        let defs: Vec<String> = columns.split(", ").map(|c| format!("{c} VARCHAR")).collect();
-        conn.execute_batch(&format!("CREATE OR REPLACE TEMP TABLE {stage} ({})", defs.join(", ")))?;
-        {
-            let mut app = conn.appender(stage)?;
-            for row in rows {
-                app.append_row(duckdb::appender_params_from_iter(row.iter()))?;
-            }
-            app.flush()?;
-        }
-        // Conflicts carry the load id only; the other tables the batch and the load.
-        if *stage == "stage_conflicts" {
-            conn.execute(insert, params![id])?;
-        } else {
-            conn.execute(insert, params![batch, id])?;
-        }
-        conn.execute_batch(&format!("DROP TABLE {stage}"))?;
+    let provenance = [Some("paper_backfill"), Some(batch.as_str()), Some(id.as_str())];
+    for rows in [&deceased, &cremations, &burials, &agents] {
+        db.append(rows, &provenance)?;
     }
+    db.append(&conflicts, &[Some(id.as_str())])?;
     Ok(())
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Unloaded {
     pub load_id: String,
-    pub deceased: usize,
-    pub agents: usize,
-    pub cremations: usize,
-    pub burials: usize,
-    pub conflicts: usize,
+    pub deceased: u64,
+    pub agents: u64,
+    pub cremations: u64,
+    pub burials: u64,
+    pub conflicts: u64,
 }
 
 /// Removes exactly the rows a load inserted, in one transaction.
-pub fn unload(conn: &Connection, load_id: &str) -> Result<Unloaded> {
-    let known: Option<String> = conn
-        .query_row("SELECT load_id FROM loads WHERE load_id = ?", [load_id], |r| r.get(0))
-        .optional()?;
-    if known.is_none() {
-        bail!("no load {load_id} in this database");
-    }
-    conn.execute_batch("BEGIN TRANSACTION")?;
-    let run = || -> Result<Unloaded> {
-        let del = |table: &str| conn.execute(&format!("DELETE FROM {table} WHERE load_id = ?"), [load_id]);
+pub fn unload(db: &mut Database, load_id: &str) -> Result<Unloaded> {
+    db.begin_exclusive()?;
+    let run = |db: &mut Database| -> Result<Unloaded> {
+        if db
+            .text("SELECT load_id FROM loads WHERE load_id = $1", &[load_id])?
+            .is_none()
+        {
+            bail!("no load {load_id} in this database");
+        }
+        let mut del = |table: &str| db.execute(&format!("DELETE FROM {table} WHERE load_id = $1"), &[load_id]);
         let out = Unloaded {
             load_id: load_id.to_string(),
             agents: del("agents")?,
@@ -464,16 +415,16 @@ pub fn unload(conn: &Connection, load_id: &str) -> Result<Unloaded> {
             conflicts: del("conflicts")?,
             deceased: del("deceased")?,
         };
-        conn.execute("DELETE FROM loads WHERE load_id = ?", [load_id])?;
+        db.execute("DELETE FROM loads WHERE load_id = $1", &[load_id])?;
         Ok(out)
     };
-    match run() {
+    match run(db) {
         Ok(u) => {
-            conn.execute_batch("COMMIT")?;
+            db.commit()?;
             Ok(u)
         }
         Err(e) => {
-            conn.execute_batch("ROLLBACK").ok();
+            db.rollback();
             Err(e)
         }
     }

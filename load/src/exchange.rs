@@ -4,15 +4,22 @@
 //! row count and SHA-256 of every file, and the schema version. Import checks the
 //! manifest and every checksum before touching the database, then loads all tables in
 //! one transaction, adding only rows the database does not already hold.
+//!
+//! DuckDB reads and writes the Parquet files in both deployments. A PostgreSQL database
+//! is bridged with its own `COPY … (FORMAT csv)`: exported tables are mirrored into an
+//! in-memory DuckDB that writes the package; imported files are turned into CSV by
+//! DuckDB, copied into temporary tables shaped `LIKE` the real ones, and added with the
+//! same "only rows not held" statements as on DuckDB.
 
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use duckdb::Connection;
+use postgres::Client;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::MIGRATIONS;
+use crate::{Database, MIGRATIONS};
 
 pub const MANIFEST: &str = "manifest.json";
 pub const STANDARD: &str = "MZ/T 141-2019";
@@ -56,8 +63,40 @@ fn sql_text(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-/// Writes the package for `province` into `out` (created; must be empty).
-pub fn export(conn: &Connection, province: &str, since: Option<&str>, out: &Path) -> Result<Manifest> {
+/// Writes the package for `province` from `db` into `out` (created; must be empty).
+pub fn export(db: &mut Database, province: &str, since: Option<&str>, out: &Path) -> Result<Manifest> {
+    match db {
+        Database::DuckDb(conn) => export_duckdb(conn, province, since, out),
+        Database::Postgres(client) => {
+            let mirror = Connection::open_in_memory()?;
+            mirror.execute_batch(
+                MIGRATIONS
+                    .iter()
+                    .map(|m| m.sql)
+                    .collect::<Vec<_>>()
+                    .join(";\n")
+                    .as_str(),
+            )?;
+            let scratch = tempfile::tempdir()?;
+            for (table, _) in TABLES {
+                let csv = scratch.path().join(format!("{table}.csv"));
+                let mut file = std::fs::File::create(&csv)?;
+                let mut reader = client.copy_out(&format!("COPY {table} TO STDOUT (FORMAT csv, HEADER)"))?;
+                std::io::copy(&mut reader, &mut file).with_context(|| format!("reading {table}"))?;
+                drop(reader);
+                mirror
+                    .execute_batch(&format!(
+                        "INSERT INTO {table} SELECT * FROM read_csv({}, header = true, all_varchar = true, allow_quoted_nulls = false)",
+                        sql_text(&csv.display().to_string())
+                    ))
+                    .with_context(|| format!("mirroring {table}"))?;
+            }
+            export_duckdb(&mirror, province, since, out)
+        }
+    }
+}
+
+fn export_duckdb(conn: &Connection, province: &str, since: Option<&str>, out: &Path) -> Result<Manifest> {
     if !(province.len() == 2 && province.chars().all(|c| c.is_ascii_digit())) {
         bail!("--province {province:?}: expected a two-digit GB/T 2260 province code, e.g. 37");
     }
@@ -157,31 +196,52 @@ pub struct Imported {
 }
 
 /// Verifies, then loads the package in one transaction.
-pub fn import(conn: &Connection, dir: &Path) -> Result<Imported> {
+pub fn import(db: &mut Database, dir: &Path) -> Result<Imported> {
     let m = verify(dir)?;
+    let result = match db {
+        Database::DuckDb(conn) => import_duckdb(conn, dir, &m),
+        Database::Postgres(client) => import_postgres(client, dir, &m),
+    };
+    let added = result.with_context(|| format!("importing {}", dir.display()))?;
+    Ok(Imported {
+        province: m.province,
+        added,
+    })
+}
+
+/// The statement adding the rows of `source` (a relation with the table's columns) that
+/// the database does not hold. A person or agency already held keeps its row (a
+/// differing one is not overwritten); event rows are added unless an identical one is there.
+fn add_not_held(table: &str, source: &str) -> String {
+    match table {
+        "deceased" => format!(
+            "INSERT INTO deceased SELECT * FROM {source} p
+             WHERE NOT EXISTS (SELECT 1 FROM deceased d WHERE d.person_id = p.person_id)"
+        ),
+        "agencies" => format!(
+            "INSERT INTO agencies SELECT * FROM {source} p
+             WHERE NOT EXISTS (SELECT 1 FROM agencies a WHERE a.agency_id = p.agency_id OR a.name = p.name)"
+        ),
+        t => format!("INSERT INTO {t} SELECT * FROM {source} EXCEPT SELECT * FROM {t}"),
+    }
+}
+
+fn check_rows(conn: &Connection, path: &str, f: &FileEntry) -> Result<()> {
+    let rows: i64 = conn.query_row(&format!("SELECT count(*) FROM read_parquet({path})"), [], |r| r.get(0))?;
+    if rows as u64 != f.rows {
+        bail!("{}: holds {rows} rows, the manifest says {}", f.name, f.rows);
+    }
+    Ok(())
+}
+
+fn import_duckdb(conn: &Connection, dir: &Path, m: &Manifest) -> Result<Vec<(String, u64)>> {
     conn.execute_batch("BEGIN TRANSACTION")?;
     let run = || -> Result<Vec<(String, u64)>> {
         let mut added = Vec::new();
         for f in &m.files {
             let path = sql_text(&dir.join(&f.name).display().to_string());
-            let rows: i64 = conn.query_row(&format!("SELECT count(*) FROM read_parquet({path})"), [], |r| r.get(0))?;
-            if rows as u64 != f.rows {
-                bail!("{}: holds {rows} rows, the manifest says {}", f.name, f.rows);
-            }
-            // A person or agency already held keeps its row (a differing one is not
-            // overwritten); event rows are added unless an identical one is there.
-            let sql = match f.table.as_str() {
-                "deceased" => format!(
-                    "INSERT INTO deceased SELECT * FROM read_parquet({path}) p
-                     WHERE NOT EXISTS (SELECT 1 FROM deceased d WHERE d.person_id = p.person_id)"
-                ),
-                "agencies" => format!(
-                    "INSERT INTO agencies SELECT * FROM read_parquet({path}) p
-                     WHERE NOT EXISTS (SELECT 1 FROM agencies a WHERE a.agency_id = p.agency_id OR a.name = p.name)"
-                ),
-                t => format!("INSERT INTO {t} SELECT * FROM read_parquet({path}) EXCEPT SELECT * FROM {t}"),
-            };
-            let n = conn.execute(&sql, [])?;
+            check_rows(conn, &path, f)?;
+            let n = conn.execute(&add_not_held(&f.table, &format!("read_parquet({path})")), [])?;
             added.push((f.table.clone(), n as u64));
         }
         Ok(added)
@@ -189,14 +249,46 @@ pub fn import(conn: &Connection, dir: &Path) -> Result<Imported> {
     match run() {
         Ok(added) => {
             conn.execute_batch("COMMIT")?;
-            Ok(Imported {
-                province: m.province,
-                added,
-            })
+            Ok(added)
         }
         Err(e) => {
             conn.execute_batch("ROLLBACK").ok();
-            Err(e.context(format!("importing {}", dir.display())))
+            Err(e)
         }
     }
+}
+
+fn import_postgres(client: &mut Client, dir: &Path, m: &Manifest) -> Result<Vec<(String, u64)>> {
+    // Every file is read and converted before the transaction starts.
+    let duck = Connection::open_in_memory()?;
+    let scratch = tempfile::tempdir()?;
+    let mut csvs = Vec::new();
+    for f in &m.files {
+        let path = sql_text(&dir.join(&f.name).display().to_string());
+        check_rows(&duck, &path, f)?;
+        let csv = scratch.path().join(format!("{}.csv", f.table));
+        duck.execute_batch(&format!(
+            "COPY (SELECT * FROM read_parquet({path})) TO {} (FORMAT csv, HEADER)",
+            sql_text(&csv.display().to_string())
+        ))
+        .with_context(|| format!("reading {}", f.name))?;
+        csvs.push((f, csv));
+    }
+    let mut tx = client.transaction()?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&crate::pg::WRITE_LOCK])?;
+    let mut added = Vec::new();
+    for (f, csv) in csvs {
+        let stage = format!("exchange_{}", f.table);
+        tx.batch_execute(&format!(
+            "CREATE TEMP TABLE {stage} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP",
+            f.table
+        ))?;
+        let mut sink = tx.copy_in(&format!("COPY {stage} FROM STDIN (FORMAT csv, HEADER)"))?;
+        std::io::copy(&mut std::fs::File::open(&csv)?, &mut sink)?;
+        sink.finish().with_context(|| format!("copying {}", f.name))?;
+        let n = tx.execute(&add_not_held(&f.table, &stage), &[])?;
+        added.push((f.table.clone(), n));
+    }
+    tx.commit()?;
+    Ok(added)
 }

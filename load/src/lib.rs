@@ -8,14 +8,19 @@ use std::path::{Path, PathBuf};
 pub mod backfill;
 pub mod exchange;
 pub mod live;
+pub mod pg;
 pub mod sampling;
+pub mod tables;
 
 use anyhow::{bail, Context, Result};
 use duckdb::{AccessMode, Config, Connection};
 use ledgerline_schemas::RecordFields;
 use ledgerline_store::migrations::{apply_list, Migration};
 
-/// The basic database's schema versions, never edited once released.
+use crate::tables::{Kind, Rows};
+
+/// The basic database's schema versions, never edited once released. The DDL is plain
+/// SQL that DuckDB and PostgreSQL both accept.
 pub const MIGRATIONS: &[Migration] = &[Migration {
     version: 1,
     name: "agencies, deceased, agents, cremations, burials, conflicts, loads",
@@ -29,6 +34,8 @@ const VERSION_TABLE: &str = "basic_schema_migrations";
 pub enum Target {
     /// `duckdb:PATH`, or a plain path: an embedded database file.
     DuckDb(PathBuf),
+    /// `postgres://…` or `postgresql://…`: a PostgreSQL server.
+    Postgres(String),
 }
 
 impl Target {
@@ -40,58 +47,216 @@ impl Target {
             return Ok(Target::DuckDb(PathBuf::from(path)));
         }
         if text.starts_with("postgres://") || text.starts_with("postgresql://") {
-            bail!("{text}: PostgreSQL targets are not available in this build; use duckdb:PATH");
+            return Ok(Target::Postgres(text.to_string()));
         }
         if text.contains("://") {
-            bail!("{text}: unknown target; use duckdb:PATH");
+            bail!("{text}: unknown target; use duckdb:PATH or postgres://USER@HOST/DB");
         }
         Ok(Target::DuckDb(PathBuf::from(text)))
     }
 
-    fn path(&self) -> &Path {
+    /// The target for messages (a PostgreSQL password is left out).
+    pub fn display(&self) -> String {
         match self {
-            Target::DuckDb(p) => p,
+            Target::DuckDb(p) => format!("duckdb:{}", p.display()),
+            Target::Postgres(url) => pg::redacted(url),
         }
     }
 
     /// Opens the database for writing, creating it and applying pending schema versions.
-    pub fn open_for_writing(&self) -> Result<Connection> {
-        let path = self.path();
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    pub fn open_for_writing(&self) -> Result<Database> {
+        match self {
+            Target::DuckDb(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+                }
+                let conn = Connection::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+                apply_list(&conn, MIGRATIONS, VERSION_TABLE, &path.display().to_string())?;
+                Ok(Database::DuckDb(conn))
+            }
+            Target::Postgres(url) => {
+                let mut client = pg::connect(url)?;
+                pg::migrate(&mut client, url)?;
+                Ok(Database::Postgres(Box::new(client)))
+            }
         }
-        let conn = Connection::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-        apply_list(&conn, MIGRATIONS, VERSION_TABLE, &path.display().to_string())?;
-        Ok(conn)
     }
 
-    /// Opens an existing database read-only (others may be loading into it meanwhile).
-    pub fn open_for_reading(&self) -> Result<Connection> {
-        let path = self.path();
-        if !path.is_file() {
-            bail!("{}: no such database file", path.display());
-        }
-        let config = Config::default().access_mode(AccessMode::ReadOnly)?;
-        let conn = Connection::open_with_flags(path, config)
-            .with_context(|| format!("cannot open {} read-only", path.display()))?;
-        let version: Option<i32> = conn
-            .query_row(&format!("SELECT max(version) FROM {VERSION_TABLE}"), [], |r| r.get(0))
-            .ok()
-            .flatten();
-        match version {
-            None => bail!(
-                "{}: not a basic funeral database (no {VERSION_TABLE} table)",
-                path.display()
-            ),
-            Some(v) if v > MIGRATIONS.len() as i32 => {
-                bail!(
-                    "{}: schema version {v} is newer than this ledgerline knows",
-                    path.display()
-                )
+    /// Opens an existing database for reading (others may be loading into it meanwhile).
+    pub fn open_for_reading(&self) -> Result<Database> {
+        match self {
+            Target::DuckDb(path) => open_duckdb_read_only(path).map(Database::DuckDb),
+            Target::Postgres(url) => {
+                let mut client = pg::connect(url)?;
+                pg::check_readable(&mut client, url)?;
+                Ok(Database::Postgres(Box::new(client)))
             }
-            Some(_) => Ok(conn),
         }
     }
+}
+
+fn open_duckdb_read_only(path: &Path) -> Result<Connection> {
+    if !path.is_file() {
+        bail!("{}: no such database file", path.display());
+    }
+    let config = Config::default().access_mode(AccessMode::ReadOnly)?;
+    let conn = Connection::open_with_flags(path, config)
+        .with_context(|| format!("cannot open {} read-only", path.display()))?;
+    let version: Option<i32> = conn
+        .query_row(&format!("SELECT max(version) FROM {VERSION_TABLE}"), [], |r| r.get(0))
+        .ok()
+        .flatten();
+    match version {
+        None => bail!(
+            "{}: not a basic funeral database (no {VERSION_TABLE} table)",
+            path.display()
+        ),
+        Some(v) if v > MIGRATIONS.len() as i32 => {
+            bail!(
+                "{}: schema version {v} is newer than this ledgerline knows",
+                path.display()
+            )
+        }
+        Some(_) => Ok(conn),
+    }
+}
+
+/// An open basic database. The SQL ledgerline sends is written once for both engines:
+/// `$1`-style parameters, text in and out (`CAST(… AS VARCHAR)` where a column is not).
+pub enum Database {
+    DuckDb(Connection),
+    Postgres(Box<postgres::Client>),
+}
+
+impl Database {
+    /// Starts a transaction that no other ledgerline writer runs beside: DuckDB lets one
+    /// process write a file; on PostgreSQL an advisory lock serializes writers, so a load
+    /// reads the persons held and adds to them without another load doing the same.
+    pub fn begin_exclusive(&mut self) -> Result<()> {
+        match self {
+            Database::DuckDb(c) => c.execute_batch("BEGIN TRANSACTION")?,
+            Database::Postgres(c) => {
+                c.batch_execute("BEGIN")?;
+                c.execute("SELECT pg_advisory_xact_lock($1)", &[&pg::WRITE_LOCK])?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn commit(&mut self) -> Result<()> {
+        match self {
+            Database::DuckDb(c) => c.execute_batch("COMMIT")?,
+            Database::Postgres(c) => c.batch_execute("COMMIT")?,
+        }
+        Ok(())
+    }
+
+    /// Rolls back, keeping the first error: a failed rollback after a failure says less.
+    pub fn rollback(&mut self) {
+        let _ = match self {
+            Database::DuckDb(c) => c.execute_batch("ROLLBACK").map_err(anyhow::Error::from),
+            Database::Postgres(c) => c.batch_execute("ROLLBACK").map_err(anyhow::Error::from),
+        };
+    }
+
+    /// Runs a statement with text parameters; the number of rows changed.
+    pub fn execute(&mut self, sql: &str, params: &[&str]) -> Result<u64> {
+        Ok(match self {
+            Database::DuckDb(c) => c.execute(sql, duckdb::params_from_iter(params))? as u64,
+            Database::Postgres(c) => {
+                let p: Vec<&(dyn postgres::types::ToSql + Sync)> = params.iter().map(|s| s as _).collect();
+                c.execute(sql, &p)?
+            }
+        })
+    }
+
+    /// Runs a query whose `width` columns are all text; the values row after row.
+    pub fn texts(&mut self, sql: &str, params: &[&str], width: usize) -> Result<Vec<Option<String>>> {
+        let mut out = Vec::new();
+        match self {
+            Database::DuckDb(c) => {
+                let mut stmt = c.prepare(sql)?;
+                let mut rows = stmt.query(duckdb::params_from_iter(params))?;
+                while let Some(r) = rows.next()? {
+                    for i in 0..width {
+                        out.push(r.get(i)?);
+                    }
+                }
+            }
+            Database::Postgres(c) => {
+                let p: Vec<&(dyn postgres::types::ToSql + Sync)> = params.iter().map(|s| s as _).collect();
+                for r in c.query(sql, &p)? {
+                    for i in 0..width {
+                        out.push(r.try_get(i)?);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The first column of the first row, if any.
+    pub fn text(&mut self, sql: &str, params: &[&str]) -> Result<Option<String>> {
+        Ok(self.texts(sql, params, 1)?.into_iter().next().flatten())
+    }
+
+    /// Adds `rows` to their table through the engine's bulk path; `constants` fill the
+    /// table's per-write columns.
+    pub fn append(&mut self, rows: &Rows, constants: &[Option<&str>]) -> Result<u64> {
+        match self {
+            Database::DuckDb(c) => duckdb_append(c, rows, constants),
+            Database::Postgres(c) => pg::copy_rows(c, rows, constants),
+        }
+    }
+
+    /// The DuckDB connection, for work only the embedded engine does here.
+    pub fn duckdb(&self) -> Option<&Connection> {
+        match self {
+            Database::DuckDb(c) => Some(c),
+            Database::Postgres(_) => None,
+        }
+    }
+}
+
+/// DuckDB's bulk path: rows appended to a text staging table, then one `INSERT … SELECT`
+/// casting them (a statement per row costs milliseconds in our DuckDB build).
+fn duckdb_append(conn: &Connection, rows: &Rows, constants: &[Option<&str>]) -> Result<u64> {
+    let t = rows.table;
+    assert_eq!(constants.len(), t.constants.len(), "constants of {}", t.name);
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let stage = format!("stage_{}", t.name);
+    let defs: Vec<String> = t.columns.iter().map(|(c, _)| format!("{c} VARCHAR")).collect();
+    conn.execute_batch(&format!("CREATE OR REPLACE TEMP TABLE {stage} ({})", defs.join(", ")))?;
+    {
+        let mut app = conn.appender(&stage)?;
+        for row in rows.iter() {
+            app.append_row(duckdb::appender_params_from_iter(row.iter()))?;
+        }
+        app.flush()?;
+    }
+    let selected: Vec<String> = t
+        .columns
+        .iter()
+        .map(|(c, k)| match k {
+            Kind::Text => c.to_string(),
+            _ => format!("CAST({c} AS {})", k.sql()),
+        })
+        .chain((1..=constants.len()).map(|i| format!("${i}")))
+        .chain(["now()".to_string()])
+        .collect();
+    let n = conn.execute(
+        &format!(
+            "INSERT INTO {} ({}) SELECT {} FROM {stage}",
+            t.name,
+            t.all_columns().join(", "),
+            selected.join(", ")
+        ),
+        duckdb::params_from_iter(constants),
+    )?;
+    conn.execute_batch(&format!("DROP TABLE {stage}"))?;
+    Ok(n as u64)
 }
 
 /// A person the database already holds, in the record form linkage compares.
@@ -104,32 +269,40 @@ pub struct DbPerson {
 }
 
 /// Every deceased person with the first agent's name (the ledgers' 家属/承办人).
-pub fn read_persons(conn: &Connection) -> Result<Vec<DbPerson>> {
-    let mut stmt = conn.prepare(
+pub fn read_persons(db: &mut Database) -> Result<Vec<DbPerson>> {
+    const WIDTH: usize = 10;
+    let cells = db.texts(
         "SELECT d.person_id, d.origin, d.name, d.gender, d.id_number,
                 CAST(d.birth_date AS VARCHAR), CAST(d.death_date AS VARCHAR),
                 d.household_address, d.household_division,
                 (SELECT a.name FROM agents a WHERE a.person_id = d.person_id ORDER BY a.loaded_at LIMIT 1)
          FROM deceased d ORDER BY d.person_id",
+        &[],
+        WIDTH,
     )?;
-    let rows = stmt.query_map([], |r| {
-        Ok(DbPerson {
-            person_id: r.get(0)?,
-            origin: r.get(1)?,
+    let mut persons = Vec::with_capacity(cells.len() / WIDTH);
+    let mut it = cells.into_iter();
+    while let Some(person_id) = it.next() {
+        let mut next = || it.next().flatten();
+        let (origin, name, gender, id_number) = (next(), next(), next(), next());
+        let (birth_date, death_date, address, division, family) = (next(), next(), next(), next(), next());
+        persons.push(DbPerson {
+            person_id: person_id.unwrap_or_default(),
+            origin: origin.unwrap_or_default(),
             fields: RecordFields {
-                deceased_name: r.get(2)?,
-                gender: r.get(3)?,
-                id_number: r.get(4)?,
-                birth_date: r.get(5)?,
-                death_date: r.get(6)?,
-                household_address: r.get(7)?,
-                household_division: r.get(8)?,
-                family_name: r.get(9)?,
+                deceased_name: name,
+                gender,
+                id_number,
+                birth_date,
+                death_date,
+                household_address: address,
+                household_division: division,
+                family_name: family,
                 ..Default::default()
             },
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        });
+    }
+    Ok(persons)
 }
 
 #[cfg(test)]
@@ -145,6 +318,10 @@ mod tests {
         assert_eq!(Target::parse("p.duckdb").unwrap(), Target::DuckDb("p.duckdb".into()));
         assert!(Target::parse("duckdb:").is_err());
         assert!(Target::parse("mysql://h/db").is_err());
+        assert_eq!(
+            Target::parse("postgres://dba:pw@127.0.0.1/prov").unwrap().display(),
+            "postgres://dba:***@127.0.0.1/prov"
+        );
     }
 
     #[test]
@@ -152,8 +329,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let target = Target::parse(&format!("duckdb:{}", dir.path().join("p.duckdb").display())).unwrap();
         {
-            let c = target.open_for_writing().unwrap();
-            c.execute_batch(
+            let db = target.open_for_writing().unwrap();
+            db.duckdb().unwrap().execute_batch(
                 "INSERT INTO deceased (person_id, name, gender, id_number, birth_date, death_date, origin, source_key, loaded_at)
                  VALUES ('L1', '王秀英', '2', '34052419800101001X', DATE '1980-01-01', DATE '2013-03-05', 'live', 'SZ320981-2013-000001', now());
                  INSERT INTO agents (person_id, name, origin, source_key, loaded_at) VALUES ('L1', '李建国', 'live', 'SZ320981-2013-000001', now());",
@@ -162,14 +339,15 @@ mod tests {
         }
         // Reopening applies nothing twice.
         drop(target.open_for_writing().unwrap());
-        let persons = read_persons(&target.open_for_reading().unwrap()).unwrap();
+        let persons = read_persons(&mut target.open_for_reading().unwrap()).unwrap();
         assert_eq!(persons.len(), 1);
         assert_eq!(persons[0].fields.birth_date.as_deref(), Some("1980-01-01"));
         assert_eq!(persons[0].fields.family_name.as_deref(), Some("李建国"));
         let missing = Target::DuckDb(dir.path().join("nope.duckdb"));
         assert!(missing
             .open_for_reading()
-            .unwrap_err()
+            .err()
+            .unwrap()
             .to_string()
             .contains("no such database"));
     }

@@ -7,11 +7,13 @@
 //! fabricated from the arrival time (+30 or +20 minutes) flagged as imputed. Files come
 //! in UTF-8 (with or without BOM) or GBK/GB18030.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use duckdb::{params, Connection};
+
+use crate::tables::{self, Rows};
+use crate::Database;
 use serde::Serialize;
 
 /// A row that could not be imported, by its line in the file.
@@ -118,9 +120,9 @@ impl Row<'_> {
     }
 }
 
-/// Imports a live extract into `conn`'s basic database in one transaction; rows that
-/// cannot be read are reported with their line and skipped.
-pub fn import(conn: &Connection, file: &Path) -> Result<ImportReport> {
+/// Imports a live extract into a basic database in one transaction; rows that cannot
+/// be read are reported with their line and skipped, rows already held are left alone.
+pub fn import(db: &mut Database, file: &Path) -> Result<ImportReport> {
     let bytes = std::fs::read(file).with_context(|| format!("{}: cannot read the live extract", file.display()))?;
     let (text, encoding) = decode(&bytes);
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
@@ -151,90 +153,77 @@ pub fn import(conn: &Connection, file: &Path) -> Result<ImportReport> {
         cremation_times_imputed: 0,
         bad_rows: Vec::new(),
     };
-    conn.execute_batch("BEGIN TRANSACTION")?;
-    if let Err(e) = import_rows(conn, &mut reader, &cols, &mut report) {
-        conn.execute_batch("ROLLBACK").ok();
+    db.begin_exclusive()?;
+    let result = (|| -> Result<()> {
+        let held: HashSet<String> = db
+            .texts("SELECT source_key FROM deceased WHERE origin = 'live'", &[], 1)?
+            .into_iter()
+            .flatten()
+            .collect();
+        let staged = stage_rows(&mut reader, &cols, held, &mut report);
+        for rows in [&staged.deceased, &staged.cremations, &staged.agents] {
+            db.append(rows, &[Some("live"), None, None])?;
+        }
+        db.commit()
+    })();
+    if let Err(e) = result {
+        db.rollback();
         return Err(e.context(format!("{}: importing", file.display())));
     }
-    conn.execute_batch("COMMIT")?;
     Ok(report)
 }
 
-/// Every row: an unreadable row is reported and skipped; a database failure stops the
-/// import (the caller rolls back).
-fn import_rows(
-    conn: &Connection,
+/// The rows an import adds, per table.
+struct Staged {
+    deceased: Rows,
+    cremations: Rows,
+    agents: Rows,
+}
+
+/// Every row of the file staged, or reported with its line and the problem.
+fn stage_rows(
     reader: &mut csv::Reader<&[u8]>,
     cols: &HashMap<String, usize>,
+    mut held: HashSet<String>,
     report: &mut ImportReport,
-) -> Result<()> {
+) -> Staged {
+    let mut staged = Staged {
+        deceased: Rows::new(&tables::DECEASED),
+        cremations: Rows::new(&tables::CREMATIONS),
+        agents: Rows::new(&tables::AGENTS),
+    };
     for (i, rec) in reader.records().enumerate() {
         let line = i as u64 + 2;
         report.rows += 1;
         let problem = match rec {
-            Ok(rec) => import_row(conn, &Row { cols, rec: &rec }, report)?.err(),
+            Ok(rec) => stage_row(&Row { cols, rec: &rec }, &mut held, &mut staged, report).err(),
             Err(e) => Some(e.to_string()),
         };
         if let Some(problem) = problem {
             report.bad_rows.push(BadRow { line, problem });
         }
     }
-    Ok(())
+    staged
 }
 
-/// One row; the inner `Err` says what is wrong with it (the row is skipped).
-fn import_row(conn: &Connection, row: &Row, report: &mut ImportReport) -> Result<Result<(), String>> {
-    match import_row_checked(conn, row, report) {
-        Ok(()) => Ok(Ok(())),
-        Err(RowError::Bad(p)) => Ok(Err(p)),
-        Err(RowError::Database(e)) => Err(e.into()),
-    }
-}
-
-enum RowError {
-    Bad(String),
-    Database(duckdb::Error),
-}
-
-impl From<String> for RowError {
-    fn from(s: String) -> RowError {
-        RowError::Bad(s)
-    }
-}
-
-impl From<&str> for RowError {
-    fn from(s: &str) -> RowError {
-        RowError::Bad(s.to_string())
-    }
-}
-
-impl From<duckdb::Error> for RowError {
-    fn from(e: duckdb::Error) -> RowError {
-        RowError::Database(e)
-    }
-}
-
-fn import_row_checked(conn: &Connection, row: &Row, report: &mut ImportReport) -> Result<(), RowError> {
+/// One row; an `Err` says what is wrong with it (the row is skipped).
+fn stage_row(
+    row: &Row,
+    held: &mut HashSet<String>,
+    staged: &mut Staged,
+    report: &mut ImportReport,
+) -> Result<(), String> {
     let dead_id = row.get("DEAD_ID").ok_or("no DEAD_ID")?;
     let name = row.get("NAME");
     let nameless = row.get("IF_NAMELESS").is_some_and(|v| v == "1");
     if name.is_none() && !nameless {
-        return Err(format!("{dead_id}: no NAME and not marked nameless").into());
+        return Err(format!("{dead_id}: no NAME and not marked nameless"));
     }
-    let held: i64 = conn.query_row(
-        "SELECT count(*) FROM deceased WHERE origin = 'live' AND source_key = ?",
-        [&dead_id],
-        |r| r.get(0),
-    )?;
-    if held > 0 {
+    if held.contains(&dead_id) {
         report.already_held += 1;
         return Ok(());
     }
-    let sex = row
-        .get("SEX")
-        .map(|s| sex_code(&s))
-        .transpose()
-        .map_err(RowError::Bad)?;
+    let sex = row.get("SEX").map(|s| sex_code(&s)).transpose()?;
     let birth = row
         .get("BIRTHDAY")
         .map(|d| date(&d))
@@ -245,33 +234,14 @@ fn import_row_checked(conn: &Connection, row: &Row, report: &mut ImportReport) -
         .map(|d| date(&d))
         .transpose()
         .map_err(|e| format!("DEATH_DATE {e}"))?;
-    let age: Option<i32> = row.get("AGE").and_then(|a| a.parse().ok());
-    let person_id = format!("LIVE-{dead_id}");
-    conn.execute(
-        "INSERT INTO deceased (person_id, name, gender, ethnicity, id_type, id_number, birth_date, death_date, age,
-             death_cause, death_place, household_address, household_division, nameless, origin, source_key, loaded_at)
-         VALUES (?, ?, ?, ?, ?, ?, CAST(? AS DATE), CAST(? AS DATE), ?, ?, ?, ?, ?, ?, 'live', ?, now())",
-        params![
-            person_id,
-            name.unwrap_or_else(|| "无名氏".into()),
-            sex,
-            row.get("FOLK").map(|v| ethnicity(&v)),
-            row.get("CARD_TYPE").map(|v| card_type(&v)),
-            row.get("ID_CARD"),
-            birth,
-            death,
-            age,
-            row.get("DEATH_CAUSE"),
-            row.get("DEATH_PLACE"),
-            row.get("POPULACE"),
-            row.get("POPULACE_CODE").and_then(|v| division(&v)),
-            nameless,
-            dead_id
-        ],
-    )?;
     // Exporters fill a missing cremation start with the arrival time plus 30 or 20
     // minutes: such a time is not a record of anything.
     let start = row.get("START_TIME");
+    let cremation_day = start
+        .as_deref()
+        .map(date)
+        .transpose()
+        .map_err(|e| format!("START_TIME {e}"))?;
     let imputed = match (
         start.as_deref().and_then(minutes),
         row.get("RECEIVE_TIME").as_deref().and_then(minutes),
@@ -279,32 +249,51 @@ fn import_row_checked(conn: &Connection, row: &Row, report: &mut ImportReport) -
         (Some(s), Some(r)) => s - r == 30 || s - r == 20,
         _ => false,
     };
-    if imputed {
-        report.cremation_times_imputed += 1;
-    }
-    if let Some(start) = &start {
-        let day = date(start).map_err(|e| format!("START_TIME {e}"))?;
-        conn.execute(
-            "INSERT INTO cremations (person_id, agency_name, cremation_date, cremation_time_imputed, ashes_disposition, origin, source_key, loaded_at)
-             VALUES (?, ?, CAST(? AS DATE), ?, ?, 'live', ?, now())",
-            params![person_id, row.get("UNIT_NAME"), day, imputed, row.get("ASHES_GO"), dead_id],
-        )?;
+    let age: Option<i32> = row.get("AGE").and_then(|a| a.parse().ok());
+    let person_id = format!("LIVE-{dead_id}");
+    staged.deceased.push([
+        Some(person_id.clone()),
+        Some(name.unwrap_or_else(|| "无名氏".into())),
+        sex.map(str::to_string),
+        row.get("FOLK").map(|v| ethnicity(&v)),
+        row.get("CARD_TYPE").map(|v| card_type(&v)),
+        row.get("ID_CARD"),
+        birth,
+        death,
+        age.map(|a| a.to_string()),
+        row.get("DEATH_CAUSE"),
+        row.get("DEATH_PLACE"),
+        row.get("POPULACE"),
+        row.get("POPULACE_CODE").and_then(|v| division(&v)),
+        tables::flag(nameless),
+        Some(dead_id.clone()),
+    ]);
+    if cremation_day.is_some() {
+        if imputed {
+            report.cremation_times_imputed += 1;
+        }
+        staged.cremations.push([
+            Some(person_id.clone()),
+            row.get("UNIT_NAME"),
+            cremation_day,
+            tables::flag(imputed),
+            None,
+            row.get("ASHES_GO"),
+            Some(dead_id.clone()),
+        ]);
     }
     if let Some(agent) = row.get("AGENT_NAME") {
-        conn.execute(
-            "INSERT INTO agents (person_id, name, relation, phone, id_number, address, origin, source_key, loaded_at)
-             VALUES (?, ?, ?, ?, ?, ?, 'live', ?, now())",
-            params![
-                person_id,
-                agent,
-                row.get("RELATION"),
-                row.get("MOBIL_PHONE"),
-                row.get("AGENT_ID_CARD"),
-                row.get("ADDRESS"),
-                dead_id
-            ],
-        )?;
+        staged.agents.push([
+            Some(person_id),
+            Some(agent),
+            row.get("RELATION"),
+            row.get("MOBIL_PHONE"),
+            row.get("AGENT_ID_CARD"),
+            row.get("ADDRESS"),
+            Some(dead_id.clone()),
+        ]);
     }
+    held.insert(dead_id);
     report.imported += 1;
     Ok(())
 }

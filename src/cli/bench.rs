@@ -34,8 +34,9 @@ pub enum What {
     /// The review server with many simulated reviewers on a journal of N records:
     /// latency per screen against one reviewer, lost/doubled edits, 5xx
     Review(super::bench_review::ReviewArgs),
-    /// Load N generated records into a DuckDB basic database holding half of those
-    /// people, beside DuckDB's own read_parquet path for the same rows
+    /// Load N generated records into a basic database holding half of those people,
+    /// beside the engine's own bulk path for the same rows: DuckDB's read_parquet, and
+    /// with --postgres, PostgreSQL's COPY of a CSV file
     Load(super::bench_load::LoadBenchArgs),
     /// (internal) run ledgerline's linkage on a bench CSV in a process of its own
     #[command(hide = true)]

@@ -1,18 +1,19 @@
-//! `ledgerline bench load`: a batch of N generated records loaded into a DuckDB basic
-//! database that already holds half of those people (from an earlier load), through
-//! ledgerline's loader (validation, matching with the linkage model, staging, one
-//! transaction), beside the database's own bulk path for the same rows (`INSERT … SELECT
-//! FROM read_parquet`) measured in the same run.
+//! `ledgerline bench load`: a batch of N generated records loaded into a basic database
+//! that already holds half of those people (from an earlier load), through ledgerline's
+//! loader (validation, matching with the linkage model, staging, one transaction),
+//! beside the database's own bulk path for the same rows measured in the same run:
+//! DuckDB's `INSERT … SELECT FROM read_parquet`, PostgreSQL's `COPY` of a CSV file.
 
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::Result;
-use ledgerline_load::backfill::load_batch;
-use ledgerline_load::Target;
-use ledgerline_schemas::ReviewStatus;
+use anyhow::{Context, Result};
+use ledgerline_load::backfill::{load_batch, LoadReport};
+use ledgerline_load::pg::ScratchDatabase;
+use ledgerline_load::{Database, Target};
+use ledgerline_schemas::{Record, ReviewStatus};
 use ledgerline_synth::records::generate_records;
-use serde_json::json;
+use serde::Serialize;
 
 #[derive(clap::Args)]
 pub struct LoadBenchArgs {
@@ -20,14 +21,38 @@ pub struct LoadBenchArgs {
     pub records: usize,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// A PostgreSQL server to bench as well, as a URL of a user that may create
+    /// databases (scratch databases are created there and dropped afterwards)
+    #[arg(long, value_name = "URL")]
+    pub postgres: Option<String>,
+    /// Bench only the PostgreSQL server given with --postgres
+    #[arg(long, requires = "postgres")]
+    pub skip_duckdb: bool,
     #[arg(long)]
     pub json: bool,
 }
 
 const TABLES: [&str; 4] = ["deceased", "cremations", "burials", "agents"];
 
+#[derive(Serialize)]
+struct EngineResult {
+    engine: &'static str,
+    native_path: &'static str,
+    records: usize,
+    database_persons: usize,
+    inserted: usize,
+    linked: usize,
+    conflicts: usize,
+    rejected: usize,
+    ledgerline_seconds: f64,
+    ledgerline_records_per_second: f64,
+    native_rows: u64,
+    native_seconds: f64,
+    share_of_native_speed: f64,
+    timings: ledgerline_load::backfill::Timings,
+}
+
 pub fn run(a: LoadBenchArgs) -> Result<ExitCode> {
-    let dir = tempfile::tempdir()?;
     let generated = generate_records(a.records, a.seed);
     // People the database already holds: the first record of every other person.
     let mut seen = std::collections::HashSet::new();
@@ -42,73 +67,161 @@ pub fn run(a: LoadBenchArgs) -> Result<ExitCode> {
         .enumerate()
         .map(|(i, r)| r.to_record("BENCH", i, 20, ReviewStatus::Verified))
         .collect();
-    let target = Target::parse(&format!("duckdb:{}", dir.path().join("province.duckdb").display()))?;
-    let conn = target.open_for_writing()?;
-    eprintln!("bench load: {} persons already in the database…", existing.len());
-    load_batch(&conn, "EARLIER", &existing, false)?;
-    eprintln!("bench load: loading {} records…", batch.len());
-    let t = Instant::now();
-    let report = load_batch(&conn, "BENCH", &batch, false)?;
-    let ours = t.elapsed().as_secs_f64();
+    drop(generated);
 
-    // The same rows through DuckDB's own bulk path, into a fresh database.
-    let parquet = |table: &str| dir.path().join(format!("{table}.parquet")).display().to_string();
-    for table in TABLES {
-        conn.execute_batch(&format!(
-            "COPY (SELECT * FROM {table} WHERE load_id = '{}') TO '{}' (FORMAT parquet)",
-            report.load_id,
-            parquet(table)
-        ))?;
+    let dir = tempfile::tempdir()?;
+    let mut results = Vec::new();
+    if !a.skip_duckdb {
+        let target = |name: &str| Target::DuckDb(dir.path().join(format!("{name}.duckdb")));
+        let mut province = target("province").open_for_writing()?;
+        let (report, ours) = ours("DuckDB", &mut province, &existing, &batch)?;
+        let parquet = |table: &str| dir.path().join(format!("{table}.parquet")).display().to_string();
+        let conn = province.duckdb().expect("a DuckDB target");
+        for table in TABLES {
+            conn.execute_batch(&format!(
+                "COPY (SELECT * FROM {table} WHERE load_id = '{}') TO '{}' (FORMAT parquet)",
+                report.load_id,
+                parquet(table)
+            ))?;
+        }
+        let native_db = target("native").open_for_writing()?;
+        let native = native_db.duckdb().expect("a DuckDB target");
+        let t = Instant::now();
+        native.execute_batch("BEGIN TRANSACTION")?;
+        let mut rows = 0u64;
+        for table in TABLES {
+            rows += native.execute(
+                &format!("INSERT INTO {table} SELECT * FROM read_parquet('{}')", parquet(table)),
+                [],
+            )? as u64;
+        }
+        native.execute_batch("COMMIT")?;
+        let seconds = t.elapsed().as_secs_f64();
+        results.push(result(
+            "duckdb",
+            "INSERT … SELECT FROM read_parquet",
+            &existing,
+            &report,
+            ours,
+            rows,
+            seconds,
+        ));
     }
-    let native_db =
-        Target::parse(&format!("duckdb:{}", dir.path().join("native.duckdb").display()))?.open_for_writing()?;
-    let t = Instant::now();
-    native_db.execute_batch("BEGIN TRANSACTION")?;
-    let mut rows = 0usize;
-    for table in TABLES {
-        rows += native_db.execute(
-            &format!("INSERT INTO {table} SELECT * FROM read_parquet('{}')", parquet(table)),
-            [],
-        )?;
+    if let Some(admin) = &a.postgres {
+        let scratch = ScratchDatabase::create(admin, "ledgerline_bench")?;
+        let mut province = Target::Postgres(scratch.url.clone()).open_for_writing()?;
+        let (report, ours) = ours("PostgreSQL", &mut province, &existing, &batch)?;
+        let Database::Postgres(client) = &mut province else {
+            unreachable!("a PostgreSQL target")
+        };
+        let csv = |table: &str| dir.path().join(format!("{table}.csv"));
+        for table in TABLES {
+            let mut file = std::fs::File::create(csv(table))?;
+            let mut reader = client.copy_out(&format!(
+                "COPY (SELECT * FROM {table} WHERE load_id = '{}') TO STDOUT (FORMAT csv)",
+                report.load_id
+            ))?;
+            std::io::copy(&mut reader, &mut file)?;
+        }
+        let native_scratch = ScratchDatabase::create(admin, "ledgerline_bench_native")?;
+        let mut native_db = Target::Postgres(native_scratch.url.clone()).open_for_writing()?;
+        let Database::Postgres(native) = &mut native_db else {
+            unreachable!("a PostgreSQL target")
+        };
+        let t = Instant::now();
+        let mut tx = native.transaction()?;
+        let mut rows = 0u64;
+        for table in TABLES {
+            let mut sink = tx.copy_in(&format!("COPY {table} FROM STDIN (FORMAT csv)"))?;
+            std::io::copy(&mut std::fs::File::open(csv(table))?, &mut sink)?;
+            rows += sink.finish().with_context(|| format!("COPY {table}"))?;
+        }
+        tx.commit()?;
+        let seconds = t.elapsed().as_secs_f64();
+        drop((province, native_db));
+        results.push(result(
+            "postgres",
+            "COPY … FROM a CSV file",
+            &existing,
+            &report,
+            ours,
+            rows,
+            seconds,
+        ));
     }
-    native_db.execute_batch("COMMIT")?;
-    let native = t.elapsed().as_secs_f64();
-    let out = json!({
-        "records": batch.len(),
-        "database_persons": existing.len(),
-        "inserted": report.inserted,
-        "linked": report.linked,
-        "conflicts": report.conflicts.len(),
-        "rejected": report.rejected.len(),
-        "ledgerline_seconds": ours,
-        "ledgerline_records_per_second": batch.len() as f64 / ours,
-        "native_rows": rows,
-        "native_seconds": native,
-        "share_of_native_speed": native / ours,
-        "timings": report.timings,
-    });
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        println!("{}", serde_json::to_string_pretty(&results)?);
     } else {
-        println!(
-            "ledgerline load: {} records in {ours:.2}s = {:.0} records/s ({} inserted, {} linked to {} persons held, {} conflicts, {} rejected)",
-            batch.len(),
-            batch.len() as f64 / ours,
-            report.inserted,
-            report.linked,
-            existing.len(),
-            report.conflicts.len(),
-            report.rejected.len()
-        );
-        let tm = &report.timings;
-        println!(
-            "  validate {:.2}s, read the database {:.2}s, match {:.2}s, write {:.2}s, commit {:.2}s",
-            tm.validate_seconds, tm.read_database_seconds, tm.match_seconds, tm.write_seconds, tm.commit_seconds
-        );
-        println!(
-            "DuckDB read_parquet of the same {rows} rows: {native:.2}s; ledgerline runs at {:.0}% of the native path",
-            100.0 * native / ours
-        );
+        for r in &results {
+            print(r);
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Loads the earlier persons, then times ledgerline's load of the batch.
+fn ours(engine: &str, db: &mut Database, existing: &[Record], batch: &[Record]) -> Result<(LoadReport, f64)> {
+    eprintln!(
+        "bench load ({engine}): {} persons already in the database…",
+        existing.len()
+    );
+    load_batch(db, "EARLIER", existing, false)?;
+    eprintln!("bench load ({engine}): loading {} records…", batch.len());
+    let t = Instant::now();
+    let report = load_batch(db, "BENCH", batch, false)?;
+    Ok((report, t.elapsed().as_secs_f64()))
+}
+
+fn result(
+    engine: &'static str,
+    native_path: &'static str,
+    existing: &[Record],
+    report: &LoadReport,
+    ours: f64,
+    native_rows: u64,
+    native_seconds: f64,
+) -> EngineResult {
+    EngineResult {
+        engine,
+        native_path,
+        records: report.records,
+        database_persons: existing.len(),
+        inserted: report.inserted,
+        linked: report.linked,
+        conflicts: report.conflicts.len(),
+        rejected: report.rejected.len(),
+        ledgerline_seconds: ours,
+        ledgerline_records_per_second: report.records as f64 / ours,
+        native_rows,
+        native_seconds,
+        share_of_native_speed: native_seconds / ours,
+        timings: report.timings.clone(),
+    }
+}
+
+fn print(r: &EngineResult) {
+    println!(
+        "{}: ledgerline load of {} records in {:.2}s = {:.0} records/s ({} inserted, {} linked to {} persons held, {} conflicts, {} rejected)",
+        r.engine,
+        r.records,
+        r.ledgerline_seconds,
+        r.ledgerline_records_per_second,
+        r.inserted,
+        r.linked,
+        r.database_persons,
+        r.conflicts,
+        r.rejected
+    );
+    let tm = &r.timings;
+    println!(
+        "  validate {:.2}s, read the database {:.2}s, match {:.2}s, write {:.2}s, commit {:.2}s",
+        tm.validate_seconds, tm.read_database_seconds, tm.match_seconds, tm.write_seconds, tm.commit_seconds
+    );
+    println!(
+        "  {} of the same {} rows: {:.2}s; ledgerline runs at {:.0}% of the native path",
+        r.native_path,
+        r.native_rows,
+        r.native_seconds,
+        100.0 * r.share_of_native_speed
+    );
 }

@@ -41,7 +41,7 @@ pub struct Args {
     /// Match probability at or above which unlinked pairs go to human review
     #[arg(long, default_value_t = Settings::default().review_threshold)]
     pub review_threshold: f64,
-    /// A basic funeral database (duckdb:PATH) whose persons, live or backfilled, the
+    /// A basic funeral database (duckdb:PATH or postgres://USER@HOST/DB) whose persons, live or backfilled, the
     /// records link to: a record matching one takes its person id
     #[arg(long, value_name = "PROVINCE_DB")]
     pub against: Option<String>,
@@ -116,7 +116,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let database = match &a.against {
         Some(t) => {
             let target = Target::parse(t)?;
-            read_persons(&target.open_for_reading()?).with_context(|| format!("reading the persons of {t}"))?
+            read_persons(&mut target.open_for_reading()?).with_context(|| format!("reading the persons of {t}"))?
         }
         None => Vec::new(),
     };

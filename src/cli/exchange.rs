@@ -17,7 +17,7 @@ pub enum ExchangeCommand {
     /// Write an exchange package: a Parquet file per table (MZ/T 141-2019 entities) and
     /// a manifest with the province, row counts, SHA-256 of every file, schema version
     Export {
-        /// The provincial database: duckdb:PATH
+        /// The provincial database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB
         #[arg(long)]
         target: String,
         /// Two-digit GB/T 2260 province code
@@ -36,7 +36,7 @@ pub enum ExchangeCommand {
     /// only rows the database does not hold
     Import {
         dir: PathBuf,
-        /// The national (or any basic) database: duckdb:PATH
+        /// The national (or any basic) database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB
         #[arg(long)]
         target: String,
         #[arg(long)]
@@ -53,8 +53,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
             out,
             json,
         } => {
-            let conn = Target::parse(&target)?.open_for_reading()?;
-            let m = exchange::export(&conn, &province, since.as_deref(), &out)?;
+            let mut db = Target::parse(&target)?.open_for_reading()?;
+            let m = exchange::export(&mut db, &province, since.as_deref(), &out)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&m)?);
             } else {
@@ -71,8 +71,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
             }
         }
         ExchangeCommand::Import { dir, target, json } => {
-            let conn = Target::parse(&target)?.open_for_writing()?;
-            let r = exchange::import(&conn, &dir)?;
+            let mut db = Target::parse(&target)?.open_for_writing()?;
+            let r = exchange::import(&mut db, &dir)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {

@@ -22,7 +22,7 @@ pub enum LiveCommand {
     /// skipped, unreadable rows reported by line; the rest commit together.
     Import {
         file: PathBuf,
-        /// The basic database: duckdb:PATH
+        /// The basic database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB
         #[arg(long)]
         target: String,
         #[arg(long)]
@@ -32,8 +32,8 @@ pub enum LiveCommand {
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let LiveCommand::Import { file, target, json } = a.command;
-    let conn = Target::parse(&target)?.open_for_writing()?;
-    let r = live::import(&conn, &file)?;
+    let mut db = Target::parse(&target)?.open_for_writing()?;
+    let r = live::import(&mut db, &file)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&r)?);
     } else {

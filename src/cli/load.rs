@@ -26,7 +26,7 @@ pub struct LoadArgs {
     pub ws: WorkspaceArg,
     #[arg(long)]
     pub batch: String,
-    /// The basic database: duckdb:PATH
+    /// The basic database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB
     #[arg(long)]
     pub target: String,
     /// Match, count and report, then roll back
@@ -77,9 +77,9 @@ pub fn run_load(a: LoadArgs) -> Result<ExitCode> {
         bail!("batch {}: no verified records to load", a.batch);
     }
     let target = Target::parse(&a.target)?;
-    let conn = target.open_for_writing()?;
-    let report = load_batch(&conn, &a.batch, &records, a.dry_run)
-        .with_context(|| format!("loading batch {} into {}", a.batch, a.target))?;
+    let mut db = target.open_for_writing()?;
+    let report = load_batch(&mut db, &a.batch, &records, a.dry_run)
+        .with_context(|| format!("loading batch {} into {}", a.batch, target.display()))?;
     if a.json {
         let mut v = serde_json::to_value(&report)?;
         v["still_in_review"] = waiting.into();
@@ -119,8 +119,8 @@ fn print_report(r: &LoadReport, waiting: usize) {
 }
 
 pub fn run_unload(a: UnloadArgs) -> Result<ExitCode> {
-    let conn = Target::parse(&a.target)?.open_for_writing()?;
-    let u = unload(&conn, &a.load_id)?;
+    let mut db = Target::parse(&a.target)?.open_for_writing()?;
+    let u = unload(&mut db, &a.load_id)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&u)?);
     } else {

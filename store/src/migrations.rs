@@ -38,15 +38,20 @@ pub fn apply(conn: &Connection) -> Result<Vec<i32>> {
     apply_list(conn, MIGRATIONS, "schema_migrations", "the workspace")
 }
 
-/// Applies the `migrations` newer than what `table` records; refuses a database whose
-/// recorded version is newer than the list knows. `what` names the database in errors.
-pub fn apply_list(conn: &Connection, migrations: &[Migration], table: &str, what: &str) -> Result<Vec<i32>> {
-    conn.execute_batch(&format!(
+/// The table recording which versions are applied (plain SQL: PostgreSQL takes it too).
+pub fn version_table_ddl(table: &str) -> String {
+    format!(
         "CREATE TABLE IF NOT EXISTS {table} (
             version INTEGER PRIMARY KEY,
             name VARCHAR NOT NULL,
             applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
-    ))?;
+    )
+}
+
+/// Applies the `migrations` newer than what `table` records; refuses a database whose
+/// recorded version is newer than the list knows. `what` names the database in errors.
+pub fn apply_list(conn: &Connection, migrations: &[Migration], table: &str, what: &str) -> Result<Vec<i32>> {
+    conn.execute_batch(&version_table_ddl(table))?;
     let current: i32 = conn.query_row(&format!("SELECT coalesce(max(version), 0) FROM {table}"), [], |r| {
         r.get(0)
     })?;

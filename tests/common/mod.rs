@@ -87,3 +87,75 @@ pub mod stored {
             .collect()
     }
 }
+
+/// Basic funeral databases for the load tests: an embedded DuckDB file, or a scratch
+/// database on the test PostgreSQL server (`LEDGERLINE_TEST_POSTGRES`, else the one
+/// `scripts/pg-test-server.sh` starts on loopback).
+pub mod basic {
+    use std::path::Path;
+    use std::process::Command;
+    use std::sync::OnceLock;
+
+    use ledgerline_load::pg::ScratchDatabase;
+    use ledgerline_load::Target;
+
+    pub struct Basic {
+        pub target: String,
+        _scratch: Option<ScratchDatabase>,
+    }
+
+    pub fn duckdb(dir: &Path, name: &str) -> Basic {
+        Basic {
+            target: format!("duckdb:{}", dir.join(format!("{name}.duckdb")).display()),
+            _scratch: None,
+        }
+    }
+
+    fn admin_url() -> &'static str {
+        static URL: OnceLock<String> = OnceLock::new();
+        URL.get_or_init(|| {
+            if let Ok(url) = std::env::var("LEDGERLINE_TEST_POSTGRES") {
+                return url;
+            }
+            let script = super::repo_root().join("scripts/pg-test-server.sh");
+            let out = Command::new(&script).output().expect("scripts/pg-test-server.sh runs");
+            assert!(
+                out.status.success(),
+                "the PostgreSQL tests need a server: set LEDGERLINE_TEST_POSTGRES or install postgresql\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8(out.stdout).unwrap().trim().to_string()
+        })
+    }
+
+    pub fn postgres(prefix: &str) -> Basic {
+        let scratch = ScratchDatabase::create(admin_url(), prefix).expect("a scratch PostgreSQL database");
+        Basic {
+            target: scratch.url.clone(),
+            _scratch: Some(scratch),
+        }
+    }
+
+    impl Basic {
+        pub fn t(&self) -> &str {
+            &self.target
+        }
+
+        /// Runs statements with text parameters (`$1`…) against the database.
+        pub fn execute(&self, sql: &str, params: &[&str]) {
+            let mut db = Target::parse(&self.target).unwrap().open_for_writing().unwrap();
+            db.execute(sql, params).unwrap_or_else(|e| panic!("{sql}: {e:#}"));
+        }
+
+        /// The first column of the first row of `sql`, as text.
+        pub fn text(&self, sql: &str) -> Option<String> {
+            let mut db = Target::parse(&self.target).unwrap().open_for_reading().unwrap();
+            db.text(&format!("SELECT CAST(({sql}) AS VARCHAR)"), &[])
+                .unwrap_or_else(|e| panic!("{sql}: {e:#}"))
+        }
+
+        pub fn count(&self, sql: &str) -> i64 {
+            self.text(sql).expect("a count").parse().unwrap()
+        }
+    }
+}
