@@ -28,8 +28,24 @@ fn main() -> ExitCode {
     match cli::run(args) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("ledgerline: error: {e:#}");
+            let text = format!("{e:#}");
+            eprintln!("ledgerline: error: {text}");
+            if let Some(hint) = hint(&text) {
+                eprintln!("ledgerline: {hint}");
+            }
             ExitCode::from(2)
         }
+    }
+}
+
+/// What to do about failures of the machine rather than of the input. Every store write
+/// is a transaction, so what committed before the failure is kept and a re-run goes on.
+fn hint(error: &str) -> Option<&'static str> {
+    if error.contains("No space left on device") {
+        Some("the disk is full. Work committed before this is kept: free some space and run the same command again to go on")
+    } else if error.contains("Read-only file system") {
+        Some("that file system is mounted read-only; nothing was changed. Use a writable workspace or remount it")
+    } else {
+        None
     }
 }

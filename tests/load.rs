@@ -6,27 +6,20 @@
 mod common;
 
 use common::*;
-use ledgerline_review::records::{save, Action, Edit, Editor};
+use ledgerline_review::records::Editor;
 use ledgerline_review::ReviewDb;
-use ledgerline_schemas::validate::{is_acceptable, validate};
-use ledgerline_schemas::{Record, ReviewStatus};
+use ledgerline_schemas::Record;
 use ledgerline_search::Role;
 use ledgerline_store::records::replace_page_records;
 use ledgerline_store::Workspace;
-use ledgerline_synth::records::generate_records;
+use ledgerline_synth::records::machine_accepted;
 
 use common::basic::{self, Basic};
 
-/// Stores batch B1: `take` machine-accepted records of `generated` (the machine accepts
-/// only valid ones, and QA inspectors accept them as they are), 20 to a page.
-fn store_machine_accepted(ws: &Workspace, generated: usize, seed: u64, take: usize) -> Vec<Record> {
-    let records: Vec<Record> = generate_records(generated, seed)
-        .iter()
-        .filter(|r| is_acceptable(&validate(&r.to_record("B1", 0, 20, ReviewStatus::Machine))))
-        .take(take)
-        .enumerate()
-        .map(|(i, r)| r.to_record("B1", i, 20, ReviewStatus::Machine))
-        .collect();
+/// Stores batch B1: `take` machine-accepted records (valid ones: QA inspectors accept
+/// them as they are), 20 to a page.
+fn store_machine_accepted(ws: &Workspace, take: usize, seed: u64) -> Vec<Record> {
+    let records = machine_accepted("B1", take, seed, 20);
     ws.transaction(|c| {
         for page in records.chunks(20) {
             replace_page_records(c, &page[0].source.page, page)?;
@@ -40,30 +33,12 @@ fn store_machine_accepted(ws: &Workspace, generated: usize, seed: u64, take: usi
 /// Accepts every waiting QA sample record unchanged, as a reviewer would.
 fn inspect_sample(ws: &Workspace) -> usize {
     let db = ReviewDb::open(ws.root()).unwrap();
-    let ids: Vec<String> = {
-        let c = db.conn();
-        let mut stmt = c
-            .prepare("SELECT substr(item_id, 4) FROM items WHERE kind = 'qa' AND state = 'open'")
-            .unwrap();
-        let rows = stmt.query_map([], |r| r.get(0)).unwrap();
-        rows.collect::<Result<_, _>>().unwrap()
-    };
     let who = Editor {
         username: "reviewer",
         role: Role::Reviewer,
         unmasked: true,
     };
-    for id in &ids {
-        let edit = Edit {
-            version: 0,
-            fields: Default::default(),
-            action: Action::Accept,
-        };
-        save(&db, id, &edit, &who)
-            .unwrap()
-            .unwrap_or_else(|e| panic!("{id}: {e:?}"));
-    }
-    ids.len()
+    ledgerline_review::qa::accept_waiting_sample(&db, "B1", &who).unwrap()
 }
 
 #[test]
@@ -82,7 +57,7 @@ fn load_flow(dir: &std::path::Path, province: &Basic) {
     let ws_path = dir.join("ws");
     let ws = Workspace::open(&ws_path).unwrap();
     let wsa = s(&ws_path);
-    let records = store_machine_accepted(&ws, 200, 31, 60);
+    let records = store_machine_accepted(&ws, 60, 31);
     run_ok(&["dedupe", "--workspace", wsa]);
 
     // The province already holds three of these people, uploaded live; one with another
@@ -410,7 +385,7 @@ fn killed_loads(dir: &std::path::Path, mut fresh: impl FnMut() -> Basic) {
     let ws_path = dir.join("ws");
     let ws = Workspace::open(&ws_path).unwrap();
     let wsa = s(&ws_path);
-    store_machine_accepted(&ws, 2000, 77, 1500);
+    store_machine_accepted(&ws, 1500, 77);
     run_ok(&["qa", "start", "--workspace", wsa, "--batch", "B1"]);
     inspect_sample(&ws);
     let extract = live_extract(dir);

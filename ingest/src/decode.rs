@@ -78,12 +78,26 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<Frame>, String> {
         .into_dimensions()
         .map_err(|e| format!("cannot read the {format:?} header: {e}"))?;
     check_size(w, h)?;
+    // JPEG decoders fill a cut-off scan with grey and report success: half a ledger page
+    // would be read as if whole. A complete JPEG ends with its end-of-image marker.
+    if format == ImageFormat::Jpeg && !ends_with_jpeg_eoi(bytes) {
+        return Err("the Jpeg image is damaged or truncated: it stops before its end-of-image marker".into());
+    }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(limits());
     let image = reader
         .decode()
         .map_err(|e| format!("the {format:?} image is damaged or truncated: {e}"))?;
     Ok(vec![Frame { index: 0, image }])
+}
+
+/// Whether the bytes end with FF D9 (scanners sometimes pad the file after it).
+fn ends_with_jpeg_eoi(bytes: &[u8]) -> bool {
+    let end = bytes
+        .iter()
+        .rposition(|&b| b != 0x00 && b != 0xFF && !b.is_ascii_whitespace());
+    // The marker's D9 is the last byte that is not padding.
+    end.is_some_and(|i| bytes[i] == 0xD9 && i >= 1 && bytes[i - 1] == 0xFF)
 }
 
 fn decode_tiff(bytes: &[u8]) -> Result<Vec<Frame>, String> {
@@ -174,5 +188,13 @@ mod tests {
         assert!(check_size(100_000, 100_000).unwrap_err().contains("decompression bomb"));
         assert!(check_size(3508, 2480).is_ok());
         assert!(check_size(300, 5000).unwrap_err().contains("aspect"));
+    }
+
+    #[test]
+    fn a_jpeg_is_whole_when_it_ends_with_its_marker() {
+        assert!(ends_with_jpeg_eoi(&[0xFF, 0xD8, 0x01, 0xFF, 0xD9]));
+        assert!(ends_with_jpeg_eoi(&[0xFF, 0xD8, 0x01, 0xFF, 0xD9, 0, 0, b'\n']));
+        assert!(!ends_with_jpeg_eoi(&[0xFF, 0xD8, 0x01, 0x02, 0x03]));
+        assert!(!ends_with_jpeg_eoi(&[0xD9]));
     }
 }

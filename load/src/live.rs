@@ -160,7 +160,7 @@ pub fn import(db: &mut Database, file: &Path) -> Result<ImportReport> {
             .into_iter()
             .flatten()
             .collect();
-        let staged = stage_rows(&mut reader, &cols, held, &mut report);
+        let staged = stage_rows(&mut reader, headers.len(), &cols, held, &mut report);
         for rows in [&staged.deceased, &staged.cremations, &staged.agents] {
             db.append(rows, &[Some("live"), None, None])?;
         }
@@ -183,6 +183,7 @@ struct Staged {
 /// Every row of the file staged, or reported with its line and the problem.
 fn stage_rows(
     reader: &mut csv::Reader<&[u8]>,
+    width: usize,
     cols: &HashMap<String, usize>,
     mut held: HashSet<String>,
     report: &mut ImportReport,
@@ -196,6 +197,8 @@ fn stage_rows(
         let line = i as u64 + 2;
         report.rows += 1;
         let problem = match rec {
+            // A row with more or fewer fields than the header is cut or run together.
+            Ok(rec) if rec.len() != width => Some(format!("{} fields, the header has {width}", rec.len())),
             Ok(rec) => stage_row(&Row { cols, rec: &rec }, &mut held, &mut staged, report).err(),
             Err(e) => Some(e.to_string()),
         };

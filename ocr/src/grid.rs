@@ -15,6 +15,18 @@ pub struct CellBox {
     pub h: u32,
 }
 
+impl CellBox {
+    /// The same box on a `w`×`h` page turned half round.
+    pub fn turned_half_round(self, w: u32, h: u32) -> CellBox {
+        CellBox {
+            x: w.saturating_sub(self.x + self.w),
+            y: h.saturating_sub(self.y + self.h),
+            w: self.w,
+            h: self.h,
+        }
+    }
+}
+
 /// The table: rule positions (line centres). Row 0 is the header.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Grid {

@@ -36,6 +36,8 @@ pub struct CellReading {
 /// A page as read: its table, the role of each column, and every cell.
 #[derive(Debug, Clone, Serialize)]
 pub struct PageReading {
+    /// The page was scanned upside down and read turned half round.
+    pub turned: bool,
     pub skew_degrees: f32,
     pub grid: Grid,
     pub headers: Vec<String>,
@@ -131,36 +133,86 @@ fn read_cell(
     Ok(((!r.text.is_empty()).then_some(r.text), r.confidence))
 }
 
+/// A page cleaned, its table found and its header row read, in one orientation.
+struct Oriented {
+    page: preprocess::CleanPage,
+    grid: Grid,
+    headers: Vec<String>,
+    roles: Vec<ColumnRole>,
+    cells: Vec<CellReading>,
+}
+
+impl Oriented {
+    fn read(image: &DynamicImage, config: &EngineConfig, dpi: u32) -> Result<Option<Oriented>> {
+        let page = preprocess::clean(image);
+        let Some(grid) = grid::detect(&page.ink) else {
+            return Ok(None);
+        };
+        let mut cells = Vec::new();
+        let mut headers = Vec::new();
+        for col in 0..grid.columns() {
+            let b = grid.cell(0, col);
+            // Read once constrained to header wording; a header that still maps to nothing
+            // is an unknown column, read again freely so its own wording is kept.
+            let (mut text, mut confidence) = read_cell(config, &page, b, ReadMode::Header, dpi)?;
+            if headers::map_header(text.as_deref().unwrap_or("")).0 == ColumnRole::Unknown {
+                (text, confidence) = read_cell(config, &page, b, ReadMode::ChineseLine, dpi)?;
+            }
+            headers.push(text.clone().unwrap_or_default());
+            cells.push(CellReading {
+                row: 0,
+                col,
+                bbox: b,
+                text,
+                confidence,
+            });
+        }
+        let roles = headers::map_headers(&headers);
+        Ok(Some(Oriented {
+            page,
+            grid,
+            headers,
+            roles,
+            cells,
+        }))
+    }
+
+    /// Columns whose header names something we know.
+    fn known(&self) -> usize {
+        self.roles.iter().filter(|r| **r != ColumnRole::Unknown).count()
+    }
+
+    /// Whether the header row reads as a ledger's: most columns known.
+    fn reads_as_ledger(&self) -> bool {
+        self.known() * 2 >= self.roles.len().max(1)
+    }
+}
+
 /// Reads a page. Errors are engine failures; a page without a table is `Ok(Err(..))`.
+/// A page scanned upside down (its header row at the bottom, read as nonsense) is read
+/// turned half round; its cell boxes are given on the page as scanned.
 pub fn read_page(
     image: &DynamicImage,
     config: &EngineConfig,
     dpi: u32,
 ) -> Result<std::result::Result<PageReading, PageProblem>> {
-    let page = preprocess::clean(image);
-    let Some(grid) = grid::detect(&page.ink) else {
-        return Ok(Err(PageProblem::NoTable));
+    let upright = Oriented::read(image, config, dpi)?;
+    let (chosen, turned) = match upright {
+        Some(o) if o.reads_as_ledger() => (o, false),
+        upright => match (upright, Oriented::read(&image.rotate180(), config, dpi)?) {
+            (Some(u), Some(t)) if t.known() <= u.known() => (u, false),
+            (_, Some(t)) => (t, true),
+            (Some(u), None) => (u, false),
+            (None, None) => return Ok(Err(PageProblem::NoTable)),
+        },
     };
-    let mut cells = Vec::new();
-    let mut headers = Vec::new();
-    for col in 0..grid.columns() {
-        let b = grid.cell(0, col);
-        // Read once constrained to header wording; a header that still maps to nothing
-        // is an unknown column, read again freely so its own wording is kept.
-        let (mut text, mut confidence) = read_cell(config, &page, b, ReadMode::Header, dpi)?;
-        if headers::map_header(text.as_deref().unwrap_or("")).0 == ColumnRole::Unknown {
-            (text, confidence) = read_cell(config, &page, b, ReadMode::ChineseLine, dpi)?;
-        }
-        headers.push(text.clone().unwrap_or_default());
-        cells.push(CellReading {
-            row: 0,
-            col,
-            bbox: b,
-            text,
-            confidence,
-        });
-    }
-    let roles = headers::map_headers(&headers);
+    let Oriented {
+        page,
+        grid,
+        headers,
+        roles,
+        mut cells,
+    } = chosen;
     for row in 1..=grid.body_rows() {
         for (col, role) in roles.iter().enumerate() {
             let b = grid.cell(row, col);
@@ -174,7 +226,14 @@ pub fn read_page(
             });
         }
     }
+    if turned {
+        let (w, h) = page.grey.dimensions();
+        for c in &mut cells {
+            c.bbox = c.bbox.turned_half_round(w, h);
+        }
+    }
     Ok(Ok(PageReading {
+        turned,
         skew_degrees: page.skew_degrees,
         grid,
         headers,

@@ -38,6 +38,9 @@ pub enum What {
     /// beside the engine's own bulk path for the same rows: DuckDB's read_parquet, and
     /// with --postgres, PostgreSQL's COPY of a CSV file
     Load(super::bench_load::LoadBenchArgs),
+    /// Kill run, dedupe, index, load and exchange import with SIGKILL at random moments,
+    /// re-run them, and compare the end state with an uninterrupted run's
+    Chaos(super::bench_chaos::ChaosArgs),
     /// (internal) run ledgerline's linkage on a bench CSV in a process of its own
     #[command(hide = true)]
     DedupeWorker { records: PathBuf, clusters: PathBuf },
@@ -82,6 +85,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         What::Search(s) => super::bench_search::run(s),
         What::Review(r) => super::bench_review::run(r),
         What::Load(l) => super::bench_load::run(l),
+        What::Chaos(c) => super::bench_chaos::run(c),
         What::Dedupe(d) => bench_dedupe(d),
         What::DedupeWorker { records, clusters } => dedupe_worker(&records, &clusters),
     }

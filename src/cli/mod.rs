@@ -2,6 +2,7 @@
 
 mod audit;
 mod bench;
+mod bench_chaos;
 mod bench_load;
 mod bench_review;
 mod bench_search;

@@ -79,6 +79,8 @@ fn context(p: &PageToRead) -> PageContext {
 /// What reading one page produced, before it is stored.
 enum Outcome {
     Read {
+        /// Scanned upside down, read turned half round.
+        turned: bool,
         rows: usize,
         records: Vec<ledgerline_schemas::Record>,
         cells: Vec<StoredCell>,
@@ -131,6 +133,7 @@ fn read_one(p: &PageToRead, config: &EngineConfig) -> Result<Outcome> {
         })
         .collect();
     Ok(Outcome::Read {
+        turned: reading.turned,
         rows: reading.grid.body_rows(),
         records,
         cells,
@@ -170,10 +173,14 @@ pub fn ocr_pages(
         todo.par_iter().try_for_each(|p| -> Result<()> {
             match read_one(p, &config)? {
                 Outcome::Read {
+                    turned,
                     rows: n,
                     records: recs,
                     cells,
                 } => {
+                    if turned && !quiet {
+                        eprintln!("{}: scanned upside down; read turned half round", p.file_name);
+                    }
                     rows.fetch_add(n, Ordering::Relaxed);
                     records.fetch_add(recs.len(), Ordering::Relaxed);
                     for r in &recs {

@@ -76,7 +76,8 @@ impl Workspace {
             conn.execute_batch("BEGIN TRANSACTION")?;
             match work(conn) {
                 Ok(v) => {
-                    conn.execute_batch("COMMIT")?;
+                    conn.execute_batch("COMMIT")
+                        .with_context(|| format!("committing to the workspace {}", self.root.display()))?;
                     Ok(v)
                 }
                 Err(e) => {

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
-    #[error("{path}: cannot open the workspace lock file: {source}")]
+    #[error("{path}: cannot open the workspace lock file")]
     Io { path: PathBuf, source: std::io::Error },
     #[error("workspace {workspace} is busy: {holder} has held it for over {waited:?}; try again when it finishes")]
     Busy {

@@ -252,6 +252,20 @@ fn chunk<R: Rng>(rng: &mut R, c: usize, want: usize, counties: &[County]) -> Vec
     out
 }
 
+/// `take` records of a batch as the machine would have accepted them: generated, valid
+/// (the machine accepts only valid records), `rows_per_page` to a page, status `machine`.
+pub fn machine_accepted(batch: &str, take: usize, seed: u64, rows_per_page: usize) -> Vec<Record> {
+    use ledgerline_schemas::validate::{is_acceptable, validate};
+    // About one generated record in four fails validation (damaged ID numbers, dates).
+    generate_records(take * 2 + 16, seed)
+        .iter()
+        .filter(|r| is_acceptable(&validate(&r.to_record(batch, 0, rows_per_page, ReviewStatus::Machine))))
+        .take(take)
+        .enumerate()
+        .map(|(i, r)| r.to_record(batch, i, rows_per_page, ReviewStatus::Machine))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,540 @@
+//! `ledgerline bench chaos`: crash safety, shown. Each command (`run`, `dedupe`, `index`,
+//! `load`, `exchange import`) is run uninterrupted once from a prepared state, then, per
+//! trial, from a fresh copy of that state, killed with SIGKILL at a random moment of its
+//! uninterrupted duration, checked (the workspace still opens; a one-transaction command
+//! left the database as before or as after, never between), run again to the end, and
+//! its end state compared with the uninterrupted run's: the same pages and records, the
+//! same persons, the same search hits, the same database rows. Nothing lost, nothing
+//! doubled. The short form runs in the tests (`tests/chaos.rs`).
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use clap::ValueEnum;
+use ledgerline_review::records::Editor;
+use ledgerline_review::ReviewDb;
+use ledgerline_search::Role;
+use ledgerline_store::Workspace;
+use rand::{Rng, SeedableRng};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+#[derive(clap::Args)]
+pub struct ChaosArgs {
+    /// Kill-and-rerun trials per command
+    #[arg(long, default_value_t = 100)]
+    pub trials: usize,
+    /// Seed of the generated batch and of the kill moments
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Pages in the generated batch (20 rows each)
+    #[arg(long, default_value_t = 2)]
+    pub pages: usize,
+    /// The commands to put through it (default: all, in pipeline order)
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub commands: Vec<Subject>,
+    /// Keep the prepared states and trials here (default: a temporary folder)
+    #[arg(long)]
+    pub keep: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Subject {
+    Run,
+    Dedupe,
+    Index,
+    Load,
+    ExchangeImport,
+}
+
+impl Subject {
+    const ALL: [Subject; 5] = [
+        Subject::Run,
+        Subject::Dedupe,
+        Subject::Index,
+        Subject::Load,
+        Subject::ExchangeImport,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Subject::Run => "run",
+            Subject::Dedupe => "dedupe",
+            Subject::Index => "index",
+            Subject::Load => "load",
+            Subject::ExchangeImport => "exchange import",
+        }
+    }
+
+    /// The command, run in a world folder (workspace `ws`, databases beside it).
+    fn args(self, world: &Path, batch_dir: &Path) -> Vec<OsString> {
+        let ws = world.join("ws");
+        let mut a: Vec<OsString> = match self {
+            Subject::Run => vec!["run".into(), batch_dir.into(), "--jobs".into(), "2".into()],
+            Subject::Dedupe => vec!["dedupe".into()],
+            Subject::Index => vec!["index".into()],
+            Subject::Load => vec![
+                "load".into(),
+                "--batch".into(),
+                LOAD_BATCH.into(),
+                "--target".into(),
+                duckdb_target(&world.join("province.duckdb")),
+            ],
+            Subject::ExchangeImport => {
+                return vec![
+                    "exchange".into(),
+                    "import".into(),
+                    world.join("package").into(),
+                    "--target".into(),
+                    duckdb_target(&world.join("nation.duckdb")),
+                ]
+            }
+        };
+        a.extend(["--workspace".into(), ws.into()]);
+        a
+    }
+
+    /// Whether the command is one transaction: killed, it leaves the before or the after.
+    fn atomic(self) -> bool {
+        matches!(self, Subject::Load | Subject::ExchangeImport)
+    }
+}
+
+const BATCH: &str = "chaos";
+/// A batch of generated machine-accepted records beside the OCR'd one, for `load`: a
+/// two-page OCR batch has few records the machine accepts, and loads need many.
+const LOAD_BATCH: &str = "chaos-load";
+const LOAD_RECORDS: usize = 600;
+
+fn duckdb_target(path: &Path) -> OsString {
+    let mut t = OsString::from("duckdb:");
+    t.push(path);
+    t
+}
+
+/// What a command leaves, reduced to something to compare: named parts and their text.
+type State = BTreeMap<String, String>;
+
+#[derive(Debug, Serialize)]
+struct Trial {
+    kill_after_ms: u64,
+    /// The process was still running when killed (else it had finished first).
+    killed_while_running: bool,
+    /// After the kill, before the re-run: matched neither the start nor the end state
+    /// (only checked for one-transaction commands).
+    half_done: bool,
+    /// The re-run ended where the uninterrupted run did.
+    rerun_matches: bool,
+    differences: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct CommandReport {
+    command: Subject,
+    uninterrupted_seconds: f64,
+    trials: usize,
+    killed_while_running: usize,
+    half_done: usize,
+    rerun_mismatches: usize,
+    failures: Vec<Trial>,
+}
+
+pub fn run(a: ChaosArgs) -> Result<ExitCode> {
+    let temp = tempfile::tempdir()?;
+    let root = a.keep.clone().unwrap_or_else(|| temp.path().to_path_buf());
+    std::fs::create_dir_all(&root)?;
+    let exe = std::env::current_exe()?;
+    let batch_dir = root.join("batch");
+    if !batch_dir.exists() {
+        ledgerline(
+            &exe,
+            &[
+                "synth".into(),
+                batch_dir.clone().into(),
+                "--pages".into(),
+                a.pages.to_string().into(),
+                "--seed".into(),
+                a.seed.to_string().into(),
+            ],
+        )?;
+        // The generated batch under the name the later commands use.
+        let manifest = batch_dir.join("batch.toml");
+        let text = std::fs::read_to_string(&manifest)?;
+        let renamed: Vec<String> = text
+            .lines()
+            .map(|l| {
+                if l.starts_with("batch_id") {
+                    format!("batch_id = \"{BATCH}\"")
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect();
+        std::fs::write(&manifest, renamed.join("\n") + "\n")?;
+    }
+    let chosen: Vec<Subject> = if a.commands.is_empty() {
+        Subject::ALL.to_vec()
+    } else {
+        a.commands.clone()
+    };
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(a.seed);
+    let mut reports = Vec::new();
+    // Each command starts from the state the commands before it in the pipeline leave.
+    let mut before = root.join("state-0");
+    reset(&before)?;
+    std::fs::create_dir_all(before.join("ws"))?;
+    for (k, subject) in Subject::ALL.into_iter().enumerate() {
+        let after = root.join(format!("state-{}", k + 1));
+        reset(&after)?;
+        copy_dir(&before, &after)?;
+        let t = Instant::now();
+        ledgerline(&exe, &subject.args(&after, &batch_dir))?;
+        let duration = t.elapsed();
+        // Only a one-transaction command's start state is compared with.
+        let start_state = if subject.atomic() {
+            state(&exe, subject, &before)?
+        } else {
+            State::new()
+        };
+        let end_state = state(&exe, subject, &after)?;
+        if chosen.contains(&subject) {
+            if !a.json {
+                eprintln!(
+                    "chaos: {}: uninterrupted {:.1}s; {} trials…",
+                    subject.name(),
+                    duration.as_secs_f64(),
+                    a.trials
+                );
+            }
+            let mut report = CommandReport {
+                command: subject,
+                uninterrupted_seconds: duration.as_secs_f64(),
+                trials: a.trials,
+                killed_while_running: 0,
+                half_done: 0,
+                rerun_mismatches: 0,
+                failures: Vec::new(),
+            };
+            let progress = super::progress::Progress::new("chaos", "trials", a.trials as u64, a.json);
+            for i in 0..a.trials {
+                let world = root.join(format!("trial-{}-{i}", k + 1));
+                reset(&world)?;
+                copy_dir(&before, &world)?;
+                let kill_after = duration.mul_f64(rng.random_range(0.02..0.9));
+                let trial = trial(&exe, subject, &world, &batch_dir, kill_after, &start_state, &end_state)?;
+                report.killed_while_running += usize::from(trial.killed_while_running);
+                report.half_done += usize::from(trial.half_done);
+                report.rerun_mismatches += usize::from(!trial.rerun_matches);
+                if trial.half_done || !trial.rerun_matches {
+                    report.failures.push(trial);
+                }
+                if a.keep.is_none() {
+                    std::fs::remove_dir_all(&world).ok();
+                }
+                progress.inc(a.json);
+            }
+            progress.finish();
+            reports.push(report);
+        }
+        // What the next command needs beyond this one's end state.
+        match subject {
+            Subject::Index => prepare_load_batch(&after.join("ws"), a.seed)?,
+            Subject::Load => {
+                ledgerline(
+                    &exe,
+                    &[
+                        "exchange".into(),
+                        "export".into(),
+                        "--target".into(),
+                        duckdb_target(&after.join("province.duckdb")),
+                        "--province".into(),
+                        "37".into(),
+                        "--out".into(),
+                        after.join("package").into(),
+                    ],
+                )?;
+            }
+            _ => {}
+        }
+        before = after;
+        if chosen.iter().all(|c| Subject::ALL[..=k].contains(c)) {
+            break;
+        }
+    }
+    let failed = reports.iter().any(|r| r.half_done + r.rerun_mismatches > 0);
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+    } else {
+        for r in &reports {
+            println!(
+                "{:<16} {} trials, {} killed while running (uninterrupted {:.1}s): {} left half done, {} re-runs ended elsewhere",
+                r.command.name(),
+                r.trials,
+                r.killed_while_running,
+                r.uninterrupted_seconds,
+                r.half_done,
+                r.rerun_mismatches
+            );
+            for f in &r.failures {
+                println!("  killed after {} ms: {}", f.kill_after_ms, f.differences.join("; "));
+            }
+        }
+    }
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn trial(
+    exe: &Path,
+    subject: Subject,
+    world: &Path,
+    batch_dir: &Path,
+    kill_after: Duration,
+    start_state: &State,
+    end_state: &State,
+) -> Result<Trial> {
+    let mut child = Command::new(exe)
+        .args(subject.args(world, batch_dir))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let deadline = Instant::now() + kill_after;
+    let mut killed_while_running = false;
+    loop {
+        if child.try_wait()?.is_some() {
+            break;
+        }
+        if Instant::now() >= deadline {
+            child.kill().ok();
+            child.wait()?;
+            killed_while_running = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // Whatever the kill left must still be readable.
+    let killed = state(exe, subject, world).context("reading the state a killed run left")?;
+    let half_done = subject.atomic() && killed != *start_state && killed != *end_state;
+    let mut differences = Vec::new();
+    if half_done {
+        differences.push(format!("after the kill: {}", diff(&killed, end_state).join(", ")));
+    }
+    ledgerline(exe, &subject.args(world, batch_dir)).context("the re-run after a kill")?;
+    let rerun = state(exe, subject, world)?;
+    let rerun_matches = rerun == *end_state;
+    if !rerun_matches {
+        differences.push(format!("after the re-run: {}", diff(&rerun, end_state).join(", ")));
+    }
+    Ok(Trial {
+        kill_after_ms: kill_after.as_millis() as u64,
+        killed_while_running,
+        half_done,
+        rerun_matches,
+        differences,
+    })
+}
+
+/// The names of the parts that differ.
+fn diff(a: &State, b: &State) -> Vec<String> {
+    a.keys()
+        .chain(b.keys())
+        .filter(|k| a.get(*k) != b.get(*k))
+        .map(|k| k.to_string())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// The state a command is judged by, read through ledgerline's own commands where they
+/// exist (what a user would see), and through the database for the basic databases.
+fn state(exe: &Path, subject: Subject, world: &Path) -> Result<State> {
+    let ws = world.join("ws");
+    let mut s = State::new();
+    match subject {
+        Subject::Run | Subject::Dedupe => {
+            let mut status: serde_json::Value = serde_json::from_slice(&ledgerline(
+                exe,
+                &[
+                    "status".into(),
+                    "--json".into(),
+                    "--workspace".into(),
+                    ws.clone().into(),
+                ],
+            )?)?;
+            status.as_object_mut().map(|o| o.remove("workspace"));
+            s.insert("status".into(), status.to_string());
+            let out = world.join("export.jsonl");
+            ledgerline(
+                exe,
+                &[
+                    "export".into(),
+                    "--format".into(),
+                    "jsonl".into(),
+                    "--out".into(),
+                    out.clone().into(),
+                    "--workspace".into(),
+                    ws.into(),
+                ],
+            )?;
+            let text = std::fs::read_to_string(&out)?;
+            std::fs::remove_file(&out)?;
+            let mut lines: Vec<&str> = text.lines().collect();
+            lines.sort_unstable();
+            s.insert("records".into(), digest(&lines.join("\n")));
+        }
+        Subject::Index => {
+            for (query, status) in SEARCHES {
+                let found = ledgerline(
+                    exe,
+                    &[
+                        "search".into(),
+                        query.into(),
+                        "--status".into(),
+                        status.into(),
+                        "--limit".into(),
+                        "50".into(),
+                        "--json".into(),
+                        "--workspace".into(),
+                        ws.clone().into(),
+                    ],
+                );
+                // A first build killed before its first commit leaves no index: a state
+                // of its own, not a failure to read one.
+                let hits: serde_json::Value = match found {
+                    Ok(out) => serde_json::from_slice(&out)?,
+                    Err(e) if e.to_string().contains("no search index yet") => {
+                        s.insert("index".into(), "none".into());
+                        break;
+                    }
+                    Err(e) => return Err(e),
+                };
+                let mut ids: Vec<String> = hits["hits"]
+                    .as_array()
+                    .map(|h| h.iter().map(|x| x["record_id"].to_string()).collect())
+                    .unwrap_or_default();
+                ids.sort();
+                s.insert(format!("search {query} {status}"), ids.join(","));
+            }
+        }
+        Subject::Load => s.extend(database_state(&world.join("province.duckdb"))?),
+        Subject::ExchangeImport => s.extend(database_state(&world.join("nation.duckdb"))?),
+    }
+    Ok(s)
+}
+
+/// Queries whose hits the index is judged by: common surnames, places and years, so
+/// every generated batch has hits.
+const SEARCHES: [(&str, &str); 6] = [
+    ("王", "machine"),
+    ("李", "needs_review"),
+    ("张", "machine"),
+    ("济南市", "needs_review"),
+    ("2013", "machine"),
+    ("区", "needs_review"),
+];
+
+/// Every row of every table of a basic database, without the times of the run that
+/// wrote them; a missing database file is one with empty tables.
+fn database_state(path: &Path) -> Result<State> {
+    const TABLES: [(&str, &str); 7] = [
+        ("agencies", ""),
+        ("deceased", "EXCLUDE (loaded_at)"),
+        ("agents", "EXCLUDE (loaded_at)"),
+        ("cremations", "EXCLUDE (loaded_at)"),
+        ("burials", "EXCLUDE (loaded_at)"),
+        ("conflicts", "EXCLUDE (noted_at)"),
+        ("loads", "EXCLUDE (started_at, finished_at, report)"),
+    ];
+    let mut s = State::new();
+    let mut db = match path.exists() {
+        true => Some(ledgerline_load::Target::DuckDb(path.to_path_buf()).open_for_reading()),
+        false => None,
+    };
+    for (table, exclude) in TABLES {
+        let rows = match &mut db {
+            Some(Ok(db)) => db
+                .text(
+                    &format!(
+                        "SELECT coalesce(string_agg(CAST(t AS VARCHAR), chr(10) ORDER BY CAST(t AS VARCHAR)), '')
+                         FROM (SELECT * {exclude} FROM {table}) t"
+                    ),
+                    &[],
+                )?
+                .unwrap_or_default(),
+            // A database killed before its first schema version committed has no tables:
+            // empty, like one never created.
+            Some(Err(e)) if e.to_string().contains("not a basic funeral database") => String::new(),
+            Some(Err(e)) => bail!("{}: {e:#}", path.display()),
+            None => String::new(),
+        };
+        s.insert(format!("{table} ({} rows)", rows.lines().count()), digest(&rows));
+    }
+    Ok(s)
+}
+
+fn digest(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// Stores the load batch and passes its QA gate, so `load` may run.
+fn prepare_load_batch(ws_path: &Path, seed: u64) -> Result<()> {
+    let ws = Workspace::open(ws_path)?;
+    let records = ledgerline_synth::records::machine_accepted(LOAD_BATCH, LOAD_RECORDS, seed, 20);
+    ws.transaction(|c| {
+        for page in records.chunks(20) {
+            ledgerline_store::records::replace_page_records(c, &page[0].source.page, page)?;
+        }
+        Ok(())
+    })?;
+    let db = ReviewDb::open(ws.root())?;
+    ledgerline_review::qa::start(&ws, &db, LOAD_BATCH, ledgerline_load::sampling::DEFAULT_AQL, "chaos")?;
+    let who = Editor {
+        username: "chaos",
+        role: Role::Reviewer,
+        unmasked: true,
+    };
+    ledgerline_review::qa::accept_waiting_sample(&db, LOAD_BATCH, &who)?;
+    Ok(())
+}
+
+/// Runs ledgerline to the end; its stdout, or an error with its stderr.
+fn ledgerline(exe: &Path, args: &[OsString]) -> Result<Vec<u8>> {
+    let out = Command::new(exe).args(args).stdin(Stdio::null()).output()?;
+    if !out.status.success() {
+        bail!(
+            "ledgerline {} failed: {}",
+            args.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(out.stdout)
+}
+
+fn reset(dir: &Path) -> Result<()> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).with_context(|| format!("clearing {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(dir)?;
+    Ok(())
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target).with_context(|| format!("copying {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,356 @@
+//! The bad-input corpus, `tests/corpus/cases.tsv`: every case ends in a clear error that
+//! names the file and the problem, or in quarantine or keying with its reason, and the
+//! good pages beside the bad ones are read all the same. Cases are data: a line in the
+//! table and, where a file cannot be small, a recipe here that makes it from a generated
+//! ledger page.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use common::*;
+use serde_json::Value;
+
+struct Case {
+    name: String,
+    kind: String,
+    source: String,
+    expected: String,
+}
+
+fn corpus() -> PathBuf {
+    repo_root().join("tests/corpus")
+}
+
+fn cases(kind: &str) -> Vec<Case> {
+    let text = std::fs::read_to_string(corpus().join("cases.tsv")).unwrap();
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            assert_eq!(f.len(), 4, "cases.tsv: {l:?} needs 4 tab-separated columns");
+            Case {
+                name: f[0].into(),
+                kind: f[1].into(),
+                source: f[2].into(),
+                expected: f[3].into(),
+            }
+        })
+        .filter(|c| c.kind == kind)
+        .collect()
+}
+
+/// Two generated ledger pages and the truth of the first.
+struct Generated {
+    first: PathBuf,
+    second: PathBuf,
+    truth_of_first: Vec<Value>,
+}
+
+fn generated(dir: &Path) -> Generated {
+    let out = dir.join("generated");
+    run_ok(&["synth", s(&out), "--pages", "2", "--seed", "12"]);
+    let truth = std::fs::read_to_string(out.join("truth.jsonl")).unwrap();
+    Generated {
+        first: out.join("pages/page-0001.png"),
+        second: out.join("pages/page-0002.png"),
+        truth_of_first: truth
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|v| v["page"] == "page-0001.png")
+            .collect(),
+    }
+}
+
+fn encode(img: &image::DynamicImage, format: image::ImageFormat) -> Vec<u8> {
+    let mut buf = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut buf), format).unwrap();
+    buf
+}
+
+/// A small PNG whose header claims `w`×`h`: a decompression bomb before any pixel is read.
+fn png_claiming(w: u32, h: u32) -> Vec<u8> {
+    let mut b = encode(
+        &image::DynamicImage::ImageLuma8(image::GrayImage::from_pixel(300, 300, image::Luma([255]))),
+        image::ImageFormat::Png,
+    );
+    // IHDR data starts at byte 16: width, height (big-endian); its CRC after 13 bytes.
+    b[16..20].copy_from_slice(&w.to_be_bytes());
+    b[20..24].copy_from_slice(&h.to_be_bytes());
+    let crc = crc32fast::hash(&b[12..29]);
+    b[29..33].copy_from_slice(&crc.to_be_bytes());
+    b
+}
+
+/// An unruled page: lines of word-sized blots, as a letter filed among the ledgers.
+fn letter() -> image::GrayImage {
+    let mut img = image::GrayImage::from_pixel(2480, 3508, image::Luma([255]));
+    for line in 0..40u32 {
+        let y = 300 + line * 70;
+        let mut x = 200;
+        for word in 0..14u32 {
+            let w = 60 + (line * 7 + word * 13) % 90;
+            if x + w > 2280 {
+                break;
+            }
+            for dy in 0..28 {
+                for dx in 0..w {
+                    img.put_pixel(x + dx, y + dy, image::Luma([30]));
+                }
+            }
+            x += w + 40;
+        }
+    }
+    img
+}
+
+fn make(recipe: &str, g: &Generated) -> Vec<u8> {
+    let png = std::fs::read(&g.first).unwrap();
+    let page = image::load_from_memory(&png).unwrap();
+    match recipe {
+        "truncated-png" => png[..png.len() / 3].to_vec(),
+        "truncated-jpeg" => {
+            let jpeg = encode(
+                &image::DynamicImage::ImageLuma8(page.to_luma8()),
+                image::ImageFormat::Jpeg,
+            );
+            jpeg[..jpeg.len() / 2].to_vec()
+        }
+        "corrupted-png" => {
+            let mut b = png.clone();
+            let mid = b.len() / 2;
+            b[mid..mid + 64].iter_mut().for_each(|x| *x ^= 0x5a);
+            b
+        }
+        "corrupted-tiff" => {
+            let small = image::DynamicImage::ImageLuma8(page.to_luma8()).thumbnail(400, 600);
+            let mut b = encode(&small, image::ImageFormat::Tiff);
+            // The first directory's offset points past the end of the file.
+            let past = (b.len() as u32 + 4096).to_le_bytes();
+            b[4..8].copy_from_slice(&past);
+            b
+        }
+        "bomb-png" => png_claiming(100_000, 100_000),
+        "sliver-png" => png_claiming(1, 100_000),
+        "blank" => encode(
+            &image::DynamicImage::ImageLuma8(image::GrayImage::from_pixel(800, 600, image::Luma([250]))),
+            image::ImageFormat::Png,
+        ),
+        "no-table" => encode(&image::DynamicImage::ImageLuma8(letter()), image::ImageFormat::Png),
+        "upside-down" => encode(&page.rotate180(), image::ImageFormat::Png),
+        "renamed" => std::fs::read(&g.second).unwrap(),
+        other => panic!("cases.tsv: no recipe {other:?}"),
+    }
+}
+
+fn source_bytes(case: &Case, g: &Generated) -> Vec<u8> {
+    match case.source.strip_prefix("make:") {
+        Some(recipe) => make(recipe, g),
+        None => std::fs::read(corpus().join(&case.source)).unwrap_or_else(|e| panic!("{}: {e}", case.source)),
+    }
+}
+
+fn expectation<'a>(case: &'a Case, label: &str) -> Option<&'a str> {
+    case.expected.strip_prefix(label).map(str::trim)
+}
+
+#[test]
+fn bad_pages_are_quarantined_or_keyed_and_the_good_ones_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = generated(dir.path());
+    let batch = dir.path().join("batch");
+    let pages = batch.join("pages");
+    std::fs::create_dir_all(&pages).unwrap();
+    std::fs::copy(&g.first, pages.join("page-0001.png")).unwrap();
+    let cases = cases("page");
+    for c in &cases {
+        std::fs::write(pages.join(&c.name), source_bytes(c, &g)).unwrap();
+    }
+    let ws = dir.path().join("ws");
+    let ingest = run_json(&["ingest", s(&batch), "--workspace", s(&ws), "--json"]);
+    let quarantined: HashMap<String, String> = ingest["quarantined"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| {
+            let file = Path::new(q["file"].as_str().unwrap());
+            (
+                file.file_name().unwrap().to_string_lossy().into_owned(),
+                q["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let ocr = run_ok(&["ocr", "--workspace", s(&ws)]);
+    let said = String::from_utf8_lossy(&ocr.stderr).into_owned();
+    let out = dir.path().join("records.jsonl");
+    run_ok(&["export", "--workspace", s(&ws), "--format", "jsonl", "--out", s(&out)]);
+    let mut records: HashMap<String, Vec<Value>> = HashMap::new();
+    for line in std::fs::read_to_string(&out).unwrap().lines() {
+        let r: Value = serde_json::from_str(line).unwrap();
+        records
+            .entry(r["source"]["page"].as_str().unwrap().to_string())
+            .or_default()
+            .push(r);
+    }
+    let read = |name: &str| records.get(name).map_or(0, Vec::len);
+    assert_eq!(
+        read("page-0001.png"),
+        g.truth_of_first.len(),
+        "the good page beside the bad ones"
+    );
+
+    for c in &cases {
+        let n = &c.name;
+        if let Some(reason) = expectation(c, "quarantined:") {
+            let got = quarantined
+                .get(n)
+                .unwrap_or_else(|| panic!("{n}: not quarantined ({quarantined:?})"));
+            assert!(
+                got.contains(reason),
+                "{n}: quarantined for {got:?}, expected {reason:?}"
+            );
+        } else if let Some(reason) = expectation(c, "keying:") {
+            assert!(
+                said.lines().any(|l| l.starts_with(n.as_str()) && l.contains(reason)),
+                "{n}: no keying note {reason:?} in:\n{said}"
+            );
+            assert_eq!(read(n), 0, "{n}: no records from a page to key");
+        } else {
+            assert!(!quarantined.contains_key(n), "{n}: quarantined: {:?}", quarantined[n]);
+            assert!(read(n) >= 15, "{n}: {} records read", read(n));
+            let turned = said.contains(&format!("{n}: scanned upside down"));
+            assert_eq!(
+                turned,
+                c.expected == "read-turned",
+                "{n}: expected {}:\n{said}",
+                c.expected
+            );
+        }
+    }
+
+    // The page read turned half round is read as well as the same page upright.
+    let right_ids = |page: &str| {
+        records[page]
+            .iter()
+            .filter(|r| {
+                let row = r["source"]["row"].as_u64().unwrap();
+                let truth = g.truth_of_first.iter().find(|t| t["row"].as_u64() == Some(row));
+                truth.is_some_and(|t| t["id_number"].is_string() && t["id_number"] == r["id_number"])
+            })
+            .count()
+    };
+    let upright = right_ids("page-0001.png");
+    assert!(upright >= 10, "ID numbers of the upright page: {upright}");
+    assert!(
+        right_ids("upside-down.png") + 1 >= upright,
+        "turned: {} vs upright {upright}",
+        right_ids("upside-down.png")
+    );
+}
+
+#[test]
+fn bad_manifests_are_clear_errors_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = generated(dir.path());
+    for c in cases("manifest") {
+        let batch = dir.path().join(&c.name).with_extension("");
+        std::fs::create_dir_all(&batch).unwrap();
+        std::fs::copy(&g.first, batch.join("page-0001.png")).unwrap();
+        std::fs::write(batch.join("batch.toml"), source_bytes(&c, &g)).unwrap();
+        let out = run_expect(&["ingest", s(&batch), "--workspace", s(&dir.path().join("ws"))], 2);
+        let err = String::from_utf8_lossy(&out.stderr);
+        for needle in expectation(&c, "error:").expect("error: …").split('|') {
+            assert!(err.contains(needle), "{}: {needle:?} not in {err}", c.name);
+        }
+    }
+}
+
+/// `bad-lines: 3,4; imported: 2` → ([3, 4], 2)
+fn bad_lines_and_imported(expected: &str) -> (Vec<u64>, u64) {
+    let (lines, imported) = expected
+        .strip_prefix("bad-lines:")
+        .and_then(|r| r.split_once("; imported:"))
+        .expect("bad-lines: N,N…; imported: N");
+    (
+        lines.split(',').map(|n| n.trim().parse().unwrap()).collect(),
+        imported.trim().parse().unwrap(),
+    )
+}
+
+#[test]
+fn broken_live_rows_are_reported_by_line_and_the_rest_imported() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = generated(dir.path());
+    for c in cases("live") {
+        let file = dir.path().join(&c.name);
+        std::fs::write(&file, source_bytes(&c, &g)).unwrap();
+        let target = format!("duckdb:{}", dir.path().join(format!("{}.duckdb", c.name)).display());
+        let r = run_json(&["live", "import", s(&file), "--target", &target, "--json"]);
+        let (lines, imported) = bad_lines_and_imported(&c.expected);
+        let got: Vec<u64> = r["bad_rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["line"].as_u64().unwrap())
+            .collect();
+        assert_eq!(got, lines, "{}: {r}", c.name);
+        assert_eq!(r["imported"].as_u64(), Some(imported), "{}: {r}", c.name);
+        assert!(r["bad_rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|b| !b["problem"].as_str().unwrap().is_empty()));
+    }
+}
+
+#[test]
+fn damaged_exchange_packages_are_refused_with_nothing_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let province = format!("duckdb:{}", dir.path().join("province.duckdb").display());
+    let extract = corpus().join("files/live-gbk-broken-rows.csv");
+    run_ok(&["live", "import", s(&extract), "--target", &province]);
+    let good = dir.path().join("package");
+    run_ok(&[
+        "exchange",
+        "export",
+        "--target",
+        &province,
+        "--province",
+        "37",
+        "--out",
+        s(&good),
+    ]);
+    for c in cases("package") {
+        let pkg = dir.path().join(&c.name);
+        std::fs::create_dir_all(&pkg).unwrap();
+        for e in std::fs::read_dir(&good).unwrap() {
+            let e = e.unwrap();
+            std::fs::copy(e.path(), pkg.join(e.file_name())).unwrap();
+        }
+        match c.source.as_str() {
+            "make:wrong-checksum" => {
+                let f = pkg.join("deceased.parquet");
+                let mut b = std::fs::read(&f).unwrap();
+                let mid = b.len() / 2;
+                b[mid] ^= 1;
+                std::fs::write(&f, b).unwrap();
+            }
+            "make:missing-file" => std::fs::remove_file(pkg.join("agents.parquet")).unwrap(),
+            "make:extra-file" => std::fs::write(pkg.join("readme.txt"), "added later").unwrap(),
+            other => panic!("cases.tsv: no package recipe {other:?}"),
+        }
+        let nation_path = dir.path().join(format!("{}.duckdb", c.name));
+        let nation = format!("duckdb:{}", nation_path.display());
+        let out = run_expect(&["exchange", "import", s(&pkg), "--target", &nation], 2);
+        let err = String::from_utf8_lossy(&out.stderr);
+        let needle = expectation(&c, "error:").expect("error: …");
+        assert!(err.contains(needle), "{}: {needle:?} not in {err}", c.name);
+        assert!(err.contains(s(&pkg)), "{}: the error names the package: {err}", c.name);
+        let conn = duckdb::Connection::open(&nation_path).unwrap();
+        let held: i64 = conn
+            .query_row("SELECT count(*) FROM deceased", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(held, 0, "{}: nothing loaded", c.name);
+    }
+}
