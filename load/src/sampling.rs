@@ -66,6 +66,51 @@ const ACCEPTANCE: [u32; 8] = [1, 2, 3, 5, 7, 10, 14, 21];
 /// The default AQL a province gets unless it sets its own.
 pub const DEFAULT_AQL: f64 = 0.65;
 
+/// The AQLs provinces set for themselves: a TOML file of two-digit GB/T 2260 province
+/// codes and preferred AQLs, as `"37" = 0.4`.
+#[derive(Debug, Clone, Default)]
+pub struct ProvinceAqls {
+    file: String,
+    by_province: std::collections::BTreeMap<String, f64>,
+}
+
+impl ProvinceAqls {
+    pub fn read(path: &std::path::Path) -> anyhow::Result<ProvinceAqls> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("{}: cannot read the provinces' AQLs: {e}", path.display()))?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    pub fn parse(text: &str, file: &str) -> anyhow::Result<ProvinceAqls> {
+        let table: std::collections::BTreeMap<String, f64> =
+            toml::from_str(text).map_err(|e| anyhow::anyhow!("{file}: {e}"))?;
+        for (province, aql) in &table {
+            if !(province.len() == 2 && province.chars().all(|c| c.is_ascii_digit())) {
+                anyhow::bail!("{file}: {province:?} is not a two-digit GB/T 2260 province code");
+            }
+            if !AQLS.iter().any(|a| (a - aql).abs() < 1e-9) {
+                anyhow::bail!("{file}: province {province}: {aql} is not a preferred AQL ({AQLS:?})");
+            }
+        }
+        Ok(ProvinceAqls {
+            file: file.to_string(),
+            by_province: table,
+        })
+    }
+
+    /// The AQL for a batch, and where it came from: the one given, else its province's,
+    /// else the default.
+    pub fn choose(&self, given: Option<f64>, province: Option<&str>) -> (f64, String) {
+        if let Some(aql) = given {
+            return (aql, "given".into());
+        }
+        match province.and_then(|p| self.by_province.get(p).map(|a| (p, *a))) {
+            Some((p, aql)) => (aql, format!("province {p}, {}", self.file)),
+            None => (DEFAULT_AQL, "default".into()),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Plan {
     pub lot_size: u64,
@@ -161,6 +206,23 @@ pub fn verdict(plan: &Plan, inspected: u64, defects: u64) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn provinces_set_their_own_aql() {
+        let t = ProvinceAqls::parse("\"37\" = 0.4\n\"44\" = 1.0\n", "aql.toml").unwrap();
+        assert_eq!(t.choose(None, Some("37")), (0.4, "province 37, aql.toml".into()));
+        assert_eq!(t.choose(Some(2.5), Some("37")).0, 2.5);
+        assert_eq!(t.choose(None, Some("11")), (DEFAULT_AQL, "default".into()));
+        assert_eq!(t.choose(None, None).0, DEFAULT_AQL);
+        assert!(ProvinceAqls::parse("\"37\" = 0.5", "f")
+            .unwrap_err()
+            .to_string()
+            .contains("preferred"));
+        assert!(ProvinceAqls::parse("\"370\" = 0.65", "f")
+            .unwrap_err()
+            .to_string()
+            .contains("two-digit"));
+    }
 
     /// `lot aql code plan_letter n Ac Re` per line, cells of the published tables.
     #[test]

@@ -81,7 +81,7 @@ pub fn parse_date(text: &str, context_year: i32) -> Option<String> {
         return None;
     }
     if let Some((y, m, d)) = chinese_numeral_date(&s) {
-        return NaiveDate::from_ymd_opt(y, m, d).map(format_iso);
+        return ledger_date(y, m, d);
     }
     let groups: Vec<&str> = s
         .split(|c: char| !c.is_ascii_digit())
@@ -92,7 +92,19 @@ pub fn parse_date(text: &str, context_year: i32) -> Option<String> {
         [y, m, d, ..] => (y.parse::<i32>().ok()?, m.parse().ok()?, d.parse().ok()?),
         _ => return None,
     };
-    NaiveDate::from_ymd_opt(expand_year(y, context_year), m, d).map(format_iso)
+    ledger_date(expand_year(y, context_year), m, d)
+}
+
+/// Years a funeral ledger's dates fall in: births from the 1850s to deaths, cremations
+/// and burials up to this century's end. A year outside is a misreading (`75552` was
+/// one the fuzzer found), better left for review than written as a date.
+const LEDGER_YEARS: std::ops::RangeInclusive<i32> = 1850..=2100;
+
+fn ledger_date(y: i32, m: u32, d: u32) -> Option<String> {
+    if !LEDGER_YEARS.contains(&y) {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(y, m, d).map(format_iso)
 }
 
 /// 男/女 (and the usual OCR slips) to GB/T 2261.1.
@@ -245,6 +257,9 @@ mod tests {
         }
         assert_eq!(parse_date("2012年2月31日", 2012), None);
         assert_eq!(parse_date("", 2012), None);
+        // Found by fuzz/fuzz_targets/date_parser.rs: a five-digit year is no date.
+        assert_eq!(parse_date("75552Y)7\u{19}7", 2012), None);
+        assert_eq!(parse_date("1812.3.5", 2012), None);
     }
 
     #[test]

@@ -57,7 +57,12 @@ impl BatchManifest {
             path: path.to_path_buf(),
             source,
         })?;
-        let text = std::str::from_utf8(&bytes).map_err(|e| ManifestError::Encoding {
+        Self::from_bytes(&bytes, path)
+    }
+
+    /// Checks the bytes of a `batch.toml` read from `path` (named in errors).
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Self, ManifestError> {
+        let text = std::str::from_utf8(bytes).map_err(|e| ManifestError::Encoding {
             path: path.to_path_buf(),
             offset: e.valid_up_to(),
         })?;

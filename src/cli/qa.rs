@@ -4,9 +4,10 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use ledgerline_load::sampling::DEFAULT_AQL;
+use ledgerline_load::sampling::ProvinceAqls;
 use ledgerline_review::qa::{self, QaStatus};
 use ledgerline_review::ReviewDb;
+use ledgerline_store::review::batch_province;
 
 use super::WorkspaceArg;
 
@@ -27,9 +28,13 @@ pub enum QaCommand {
         #[arg(long)]
         batch: String,
         /// Acceptance quality limit, percent nonconforming (a preferred value: 0.25, 0.4,
-        /// 0.65, 1.0, 1.5, 2.5 …)
-        #[arg(long, default_value_t = DEFAULT_AQL, env = "LEDGERLINE_AQL")]
-        aql: f64,
+        /// 0.65, 1.0, 1.5, 2.5 …); without it, the batch's province's from
+        /// --aql-by-province, else 0.65
+        #[arg(long, env = "LEDGERLINE_AQL")]
+        aql: Option<f64>,
+        /// The provinces' own AQLs: a TOML file of province codes and AQLs ("37" = 0.4)
+        #[arg(long, value_name = "FILE", env = "LEDGERLINE_AQL_BY_PROVINCE")]
+        aql_by_province: Option<std::path::PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -63,13 +68,37 @@ fn print(s: &QaStatus, json: bool) -> Result<()> {
 
 pub fn run(a: Args) -> Result<ExitCode> {
     match a.command {
-        QaCommand::Start { ws, batch, aql, json } => {
+        QaCommand::Start {
+            ws,
+            batch,
+            aql,
+            aql_by_province,
+            json,
+        } => {
             let ws = ws.open_reviewed()?;
+            let table = aql_by_province
+                .map(|f| ProvinceAqls::read(&f))
+                .transpose()?
+                .unwrap_or_default();
+            let province = ws.with_store(|c| batch_province(c, &batch))?;
+            let (aql, source) = table.choose(aql, province.as_deref());
             let db = ReviewDb::open(ws.root())?;
             let who = std::env::var("USER").unwrap_or_else(|_| "cli".into());
             let s = qa::start(&ws, &db, &batch, aql, &format!("cli:{who}"))?;
-            print(&s, json)?;
-            if !json {
+            // A sample being inspected (or passed) keeps the plan it was drawn under.
+            let source = if (s.plan.aql - aql).abs() < 1e-9 {
+                source
+            } else {
+                "the plan of the sample drawn earlier".to_string()
+            };
+            let aql = s.plan.aql;
+            if json {
+                let mut v = serde_json::to_value(&s)?;
+                v["aql_source"] = source.into();
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                print(&s, json)?;
+                println!("AQL {aql}%: {source}");
                 println!("the sample waits in the review app's queue (kind: QA sample)");
             }
             Ok(ExitCode::SUCCESS)

@@ -200,6 +200,14 @@ pub fn machine_record_ids(conn: &Connection, batch: &str) -> Result<Vec<String>>
     Ok(ids)
 }
 
+/// The batch's province (two-digit GB/T 2260 code), if its manifest gave one.
+pub fn batch_province(conn: &Connection, batch: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row("SELECT province FROM batches WHERE batch_id = ?", [batch], |r| r.get(0))
+        .optional()?
+        .flatten())
+}
+
 pub fn batch_exists(conn: &Connection, batch: &str) -> Result<bool> {
     Ok(conn
         .query_row("SELECT 1 FROM batches WHERE batch_id = ?", [batch], |_| Ok(()))
