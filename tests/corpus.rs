@@ -323,23 +323,8 @@ fn damaged_exchange_packages_are_refused_with_nothing_loaded() {
     ]);
     for c in cases("package") {
         let pkg = dir.path().join(&c.name);
-        std::fs::create_dir_all(&pkg).unwrap();
-        for e in std::fs::read_dir(&good).unwrap() {
-            let e = e.unwrap();
-            std::fs::copy(e.path(), pkg.join(e.file_name())).unwrap();
-        }
-        match c.source.as_str() {
-            "make:wrong-checksum" => {
-                let f = pkg.join("deceased.parquet");
-                let mut b = std::fs::read(&f).unwrap();
-                let mid = b.len() / 2;
-                b[mid] ^= 1;
-                std::fs::write(&f, b).unwrap();
-            }
-            "make:missing-file" => std::fs::remove_file(pkg.join("agents.parquet")).unwrap(),
-            "make:extra-file" => std::fs::write(pkg.join("readme.txt"), "added later").unwrap(),
-            other => panic!("cases.tsv: no package recipe {other:?}"),
-        }
+        let how = c.source.strip_prefix("make:").expect("a package is made: make:RECIPE");
+        damaged_package(&good, &pkg, how);
         let nation_path = dir.path().join(format!("{}.duckdb", c.name));
         let nation = format!("duckdb:{}", nation_path.display());
         let out = run_expect(&["exchange", "import", s(&pkg), "--target", &nation], 2);

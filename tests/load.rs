@@ -316,29 +316,14 @@ fn exchange_flow(dir: &std::path::Path, province: &Basic, nation: &Basic, fresh:
     assert_eq!(nation.count("SELECT count(*) FROM agents"), 1);
 
     // A damaged, an incomplete and an padded package are refused before anything loads.
-    let copy = |name: &str| {
-        let d = dir.join(name);
-        std::fs::create_dir_all(&d).unwrap();
-        for e in std::fs::read_dir(&out).unwrap() {
-            let e = e.unwrap();
-            std::fs::copy(e.path(), d.join(e.file_name())).unwrap();
-        }
-        d
-    };
-    let damaged = copy("damaged");
-    let mut bytes = std::fs::read(damaged.join("agents.parquet")).unwrap();
-    bytes.push(0);
-    std::fs::write(damaged.join("agents.parquet"), bytes).unwrap();
-    let missing = copy("missing");
-    std::fs::remove_file(missing.join("burials.parquet")).unwrap();
-    let padded = copy("padded");
-    std::fs::write(padded.join("notes.txt"), "extra").unwrap();
-    for (pkg, says) in [
-        (&damaged, "checksum mismatch"),
-        (&missing, "missing"),
-        (&padded, "does not name"),
+    for (how, says) in [
+        ("wrong-checksum", "checksum mismatch"),
+        ("missing-file", "missing"),
+        ("extra-file", "does not name"),
     ] {
-        let out = run_expect(&["exchange", "import", s(pkg), "--target", fresh.t()], 2);
+        let pkg = dir.join(how);
+        damaged_package(&out, &pkg, how);
+        let out = run_expect(&["exchange", "import", s(&pkg), "--target", fresh.t()], 2);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(says), "{err}");
     }

@@ -19,7 +19,9 @@ use postgres::Client;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::{Database, MIGRATIONS};
+use ledgerline_store::migrations::apply_list;
+
+use crate::{Database, MIGRATIONS, VERSION_TABLE};
 
 pub const MANIFEST: &str = "manifest.json";
 pub const STANDARD: &str = "MZ/T 141-2019";
@@ -69,14 +71,7 @@ pub fn export(db: &mut Database, province: &str, since: Option<&str>, out: &Path
         Database::DuckDb(conn) => export_duckdb(conn, province, since, out),
         Database::Postgres(client) => {
             let mirror = Connection::open_in_memory()?;
-            mirror.execute_batch(
-                MIGRATIONS
-                    .iter()
-                    .map(|m| m.sql)
-                    .collect::<Vec<_>>()
-                    .join(";\n")
-                    .as_str(),
-            )?;
+            apply_list(&mirror, MIGRATIONS, VERSION_TABLE, "the in-memory mirror")?;
             let scratch = tempfile::tempdir()?;
             for (table, _) in TABLES {
                 let csv = scratch.path().join(format!("{table}.csv"));

@@ -3,7 +3,7 @@
 //! line, and reading the persons a database already holds, live or backfilled, so new
 //! records link to them instead of duplicating them.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub mod backfill;
 pub mod exchange;
@@ -84,40 +84,20 @@ impl Target {
 
     /// Opens an existing database for reading (others may be loading into it meanwhile).
     pub fn open_for_reading(&self) -> Result<Database> {
-        match self {
-            Target::DuckDb(path) => open_duckdb_read_only(path).map(Database::DuckDb),
-            Target::Postgres(url) => {
-                let mut client = pg::connect(url)?;
-                pg::check_readable(&mut client, url)?;
-                Ok(Database::Postgres(Box::new(client)))
+        let (mut db, what) = match self {
+            Target::DuckDb(path) => {
+                if !path.is_file() {
+                    bail!("{}: no such database file", path.display());
+                }
+                let config = Config::default().access_mode(AccessMode::ReadOnly)?;
+                let conn = Connection::open_with_flags(path, config)
+                    .with_context(|| format!("cannot open {} read-only", path.display()))?;
+                (Database::DuckDb(conn), path.display().to_string())
             }
-        }
-    }
-}
-
-fn open_duckdb_read_only(path: &Path) -> Result<Connection> {
-    if !path.is_file() {
-        bail!("{}: no such database file", path.display());
-    }
-    let config = Config::default().access_mode(AccessMode::ReadOnly)?;
-    let conn = Connection::open_with_flags(path, config)
-        .with_context(|| format!("cannot open {} read-only", path.display()))?;
-    let version: Option<i32> = conn
-        .query_row(&format!("SELECT max(version) FROM {VERSION_TABLE}"), [], |r| r.get(0))
-        .ok()
-        .flatten();
-    match version {
-        None => bail!(
-            "{}: not a basic funeral database (no {VERSION_TABLE} table)",
-            path.display()
-        ),
-        Some(v) if v > MIGRATIONS.len() as i32 => {
-            bail!(
-                "{}: schema version {v} is newer than this ledgerline knows",
-                path.display()
-            )
-        }
-        Some(_) => Ok(conn),
+            Target::Postgres(url) => (Database::Postgres(Box::new(pg::connect(url)?)), pg::redacted(url)),
+        };
+        db.check_schema(&what)?;
+        Ok(db)
     }
 }
 
@@ -153,20 +133,41 @@ impl Database {
 
     /// Rolls back, keeping the first error: a failed rollback after a failure says less.
     pub fn rollback(&mut self) {
-        let _ = match self {
-            Database::DuckDb(c) => c.execute_batch("ROLLBACK").map_err(anyhow::Error::from),
-            Database::Postgres(c) => c.batch_execute("ROLLBACK").map_err(anyhow::Error::from),
+        match self {
+            Database::DuckDb(c) => drop(c.execute_batch("ROLLBACK")),
+            Database::Postgres(c) => drop(c.batch_execute("ROLLBACK")),
+        }
+    }
+
+    /// Refuses a database with no basic schema version recorded, or a newer one than
+    /// this ledgerline knows. `what` names the database in the error.
+    fn check_schema(&mut self, what: &str) -> Result<()> {
+        let tables = self.text(
+            &format!(
+                "SELECT CAST(count(*) AS VARCHAR) FROM information_schema.tables WHERE table_name = '{VERSION_TABLE}'"
+            ),
+            &[],
+        )?;
+        let version = match tables.as_deref() {
+            Some("0") => None,
+            _ => self.text(
+                &format!("SELECT CAST(max(version) AS VARCHAR) FROM {VERSION_TABLE}"),
+                &[],
+            )?,
         };
+        let latest = MIGRATIONS.last().map_or(0, |m| m.version);
+        match version.and_then(|v| v.parse::<i32>().ok()) {
+            None => bail!("{what}: not a basic funeral database (no {VERSION_TABLE} table)"),
+            Some(v) if v > latest => bail!("{what}: schema version {v} is newer than this ledgerline knows"),
+            Some(_) => Ok(()),
+        }
     }
 
     /// Runs a statement with text parameters; the number of rows changed.
     pub fn execute(&mut self, sql: &str, params: &[&str]) -> Result<u64> {
         Ok(match self {
             Database::DuckDb(c) => c.execute(sql, duckdb::params_from_iter(params))? as u64,
-            Database::Postgres(c) => {
-                let p: Vec<&(dyn postgres::types::ToSql + Sync)> = params.iter().map(|s| s as _).collect();
-                c.execute(sql, &p)?
-            }
+            Database::Postgres(c) => c.execute(sql, &pg::params(params))?,
         })
     }
 
@@ -184,8 +185,7 @@ impl Database {
                 }
             }
             Database::Postgres(c) => {
-                let p: Vec<&(dyn postgres::types::ToSql + Sync)> = params.iter().map(|s| s as _).collect();
-                for r in c.query(sql, &p)? {
+                for r in c.query(sql, &pg::params(params))? {
                     for i in 0..width {
                         out.push(r.try_get(i)?);
                     }
@@ -203,6 +203,11 @@ impl Database {
     /// Adds `rows` to their table through the engine's bulk path; `constants` fill the
     /// table's per-write columns.
     pub fn append(&mut self, rows: &Rows, constants: &[Option<&str>]) -> Result<u64> {
+        let t = rows.table;
+        assert_eq!(constants.len(), t.constants.len(), "constants of {}", t.name);
+        if rows.is_empty() {
+            return Ok(0);
+        }
         match self {
             Database::DuckDb(c) => duckdb_append(c, rows, constants),
             Database::Postgres(c) => pg::copy_rows(c, rows, constants),
@@ -218,14 +223,10 @@ impl Database {
     }
 }
 
-/// DuckDB's bulk path: rows appended to a text staging table, then one `INSERT … SELECT`
+/// DuckDB's bulk path (for [`Database::append`]): rows appended to a text staging table, then one `INSERT … SELECT`
 /// casting them (a statement per row costs milliseconds in our DuckDB build).
 fn duckdb_append(conn: &Connection, rows: &Rows, constants: &[Option<&str>]) -> Result<u64> {
     let t = rows.table;
-    assert_eq!(constants.len(), t.constants.len(), "constants of {}", t.name);
-    if rows.is_empty() {
-        return Ok(0);
-    }
     let stage = format!("stage_{}", t.name);
     let defs: Vec<String> = t.columns.iter().map(|(c, _)| format!("{c} VARCHAR")).collect();
     conn.execute_batch(&format!("CREATE OR REPLACE TEMP TABLE {stage} ({})", defs.join(", ")))?;

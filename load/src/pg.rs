@@ -64,31 +64,6 @@ pub fn migrate(client: &mut Client, url: &str) -> Result<()> {
     Ok(())
 }
 
-/// Checks that the database is a basic funeral database this ledgerline can read.
-pub fn check_readable(client: &mut Client, url: &str) -> Result<()> {
-    let exists: bool = client
-        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&VERSION_TABLE])?
-        .get(0);
-    if !exists {
-        bail!(
-            "{}: not a basic funeral database (no {VERSION_TABLE} table)",
-            redacted(url)
-        );
-    }
-    let version: Option<i32> = client
-        .query_one(&format!("SELECT max(version) FROM {VERSION_TABLE}"), &[])?
-        .get(0);
-    match version {
-        Some(v) if v > MIGRATIONS.len() as i32 => {
-            bail!(
-                "{}: schema version {v} is newer than this ledgerline knows",
-                redacted(url)
-            )
-        }
-        _ => Ok(()),
-    }
-}
-
 /// `url` naming the database `name` instead of the one it names.
 pub fn with_database(url: &str, name: &str) -> Result<String> {
     let start = url
@@ -210,13 +185,14 @@ fn pg_type(kind: Kind) -> Type {
     }
 }
 
-/// Writes `rows` with one binary COPY; `constants` fill the table's per-write columns.
+/// Text parameters as the driver takes them.
+pub fn params<'a>(texts: &'a [&'a str]) -> Vec<&'a (dyn ToSql + Sync)> {
+    texts.iter().map(|s| s as &(dyn ToSql + Sync)).collect()
+}
+
+/// Writes `rows` with one binary COPY (for [`crate::Database::append`]); `constants` fill the table's per-write columns.
 pub fn copy_rows(client: &mut Client, rows: &Rows, constants: &[Option<&str>]) -> Result<u64> {
     let t = rows.table;
-    assert_eq!(constants.len(), t.constants.len(), "constants of {}", t.name);
-    if rows.is_empty() {
-        return Ok(0);
-    }
     let types: Vec<Type> = t
         .columns
         .iter()

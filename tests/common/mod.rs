@@ -88,6 +88,29 @@ pub mod stored {
     }
 }
 
+/// A copy of the exchange package `good` in `into`, damaged as `how` says:
+/// `wrong-checksum` (a byte of a file changed), `missing-file` (a file removed) or
+/// `extra-file` (a file the manifest does not name, added).
+pub fn damaged_package(good: &Path, into: &Path, how: &str) {
+    std::fs::create_dir_all(into).unwrap();
+    for e in std::fs::read_dir(good).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), into.join(e.file_name())).unwrap();
+    }
+    match how {
+        "wrong-checksum" => {
+            let f = into.join("deceased.parquet");
+            let mut b = std::fs::read(&f).unwrap();
+            let mid = b.len() / 2;
+            b[mid] ^= 1;
+            std::fs::write(&f, b).unwrap();
+        }
+        "missing-file" => std::fs::remove_file(into.join("agents.parquet")).unwrap(),
+        "extra-file" => std::fs::write(into.join("readme.txt"), "added later").unwrap(),
+        other => panic!("no way to damage a package called {other:?}"),
+    }
+}
+
 /// Basic funeral databases for the load tests: an embedded DuckDB file, or a scratch
 /// database on the test PostgreSQL server (`LEDGERLINE_TEST_POSTGRES`, else the one
 /// `scripts/pg-test-server.sh` starts on loopback).
