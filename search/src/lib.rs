@@ -7,25 +7,31 @@
 //! (`hash`), both fast fields, so the index itself says what it holds.
 
 pub mod access;
+pub mod baseline;
+pub mod ids;
+mod places;
 mod query;
+mod rid_set;
+mod tag_counts;
 pub mod tokens;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use ledgerline_schemas::Record;
+use ledgerline_dedupe::normalize::strip_address;
+use ledgerline_schemas::{codes, Record};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use tantivy::schema::{
-    Facet, FacetOptions, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED,
-    STRING,
-};
-use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, STORED, STRING};
+use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError};
 
 pub use access::Role;
 pub use query::{Hit, SearchRequest, SearchResults};
+
+/// The record id hash: a fast field only (see [`rid_set`]).
+pub(crate) const RID: &str = "rid";
 
 /// The fields, resolved once per open.
 #[derive(Clone, Copy)]
@@ -35,13 +41,34 @@ pub(crate) struct Fields {
     name: Field,
     name_shape: Field,
     pinyin: Field,
-    id_exact: Field,
-    id_prefix: Field,
+    /// 18-character ID numbers as [`ids::id_key`]s: exact and prefix searches are ranges.
+    id_key: Field,
+    /// ID numbers of any other shape, as written (exact search only).
+    id_other: Field,
+    /// The eight birth-date digits of an 18-character ID number, as a number.
     id_birth: Field,
     text: Field,
+    /// The household division code (GB/T 2260), for places asked by name.
+    division: Field,
     event_day: Field,
-    facets: Field,
+    tags: Tags,
     stored: Field,
+}
+
+/// What results are counted by and filtered on: one untokenized term each, and a fast
+/// column to count hits by. (Tantivy facets cost three terms per value: the root, the
+/// kind, the value.)
+#[derive(Clone, Copy)]
+pub(crate) struct Tags {
+    pub(crate) record_type: Field,
+    pub(crate) agency: Field,
+    pub(crate) status: Field,
+    pub(crate) batch: Field,
+}
+
+impl Tags {
+    /// Field names, as results name the counts.
+    pub(crate) const NAMES: [&'static str; 4] = ["type", "agency", "status", "batch"];
 }
 
 fn text_field(schema: &mut tantivy::schema::SchemaBuilder, name: &str, tokenizer: &str) -> Field {
@@ -55,18 +82,27 @@ fn text_field(schema: &mut tantivy::schema::SchemaBuilder, name: &str, tokenizer
 
 fn schema() -> (Schema, Fields) {
     let mut s = Schema::builder();
+    let mut tag = |name: &str| s.add_text_field(name, STRING | FAST);
+    let tags = Tags {
+        record_type: tag(Tags::NAMES[0]),
+        agency: tag(Tags::NAMES[1]),
+        status: tag(Tags::NAMES[2]),
+        batch: tag(Tags::NAMES[3]),
+    };
     let fields = Fields {
-        rid: s.add_u64_field("rid", INDEXED | FAST),
+        rid: s.add_u64_field(RID, FAST),
         hash: s.add_u64_field("hash", FAST),
         name: text_field(&mut s, "name", tokens::NAME),
         name_shape: text_field(&mut s, "name_shape", tokens::NAME_SHAPE),
         pinyin: text_field(&mut s, "pinyin", tokens::PINYIN),
-        id_exact: s.add_text_field("id_exact", STRING),
-        id_prefix: text_field(&mut s, "id_prefix", tokens::ID_PREFIX),
-        id_birth: s.add_text_field("id_birth", STRING),
+        id_key: s.add_u64_field("id_key", FAST),
+        id_other: s.add_text_field("id_other", STRING),
+        id_birth: s.add_u64_field("id_birth", FAST),
         text: text_field(&mut s, "text", tokens::ZH),
-        event_day: s.add_i64_field("event_day", INDEXED | FAST),
-        facets: s.add_facet_field("facets", FacetOptions::default()),
+        division: s.add_u64_field("division", FAST),
+        // Ranges only, which tantivy answers from the fast column.
+        event_day: s.add_i64_field("event_day", FAST),
+        tags,
         stored: s.add_text_field("doc", STORED),
     };
     (s.build(), fields)
@@ -133,18 +169,90 @@ pub(crate) fn day_number(text: &str) -> Option<i64> {
     ledgerline_dedupe::normalize::Day::parse(text).map(|d| i64::from(d.days))
 }
 
+/// What a document stores of a record, and what its content hash is taken of.
+fn stored_json(r: &Record) -> String {
+    serde_json::to_string(&StoredRecord::of(r)).expect("serializable")
+}
+
+fn content_hash(r: &Record) -> u64 {
+    hash_of(&stored_json(r))
+}
+
 fn hash_of(value: &impl Hash) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     value.hash(&mut h);
     h.finish()
 }
 
-const WRITER_MEMORY: usize = 512 << 20;
+pub(crate) const WRITER_MEMORY: usize = 512 << 20;
 
 enum Change {
     Added,
     Updated,
     Unchanged,
+}
+
+/// What an update does, worked out before the writer is opened.
+struct Plan {
+    /// Per record: its record id hash and what became of it.
+    rids: Vec<u64>,
+    changes: Vec<Change>,
+    /// Documents to delete: of records changed or gone.
+    stale: HashSet<u64>,
+    counts: UpdateCounts,
+}
+
+impl Plan {
+    /// Compares `records` with `indexed` (record id hash → content hash) by content
+    /// hashes alone: nothing is kept per record but a flag. Old documents go in one
+    /// delete before any new one is added, as a delete reaches only documents added
+    /// before it.
+    fn of(records: &[Record], indexed: &HashMap<u64, u64>) -> Plan {
+        let rids: Vec<u64> = records.par_iter().map(|r| hash_of(&r.record_id)).collect();
+        if indexed.is_empty() {
+            let counts = UpdateCounts {
+                added: records.len(),
+                ..UpdateCounts::default()
+            };
+            let changes = (0..records.len()).map(|_| Change::Added).collect();
+            return Plan {
+                rids,
+                changes,
+                stale: HashSet::new(),
+                counts,
+            };
+        }
+        let changes: Vec<Change> = records
+            .par_iter()
+            .zip(&rids)
+            .map(|(r, rid)| match indexed.get(rid) {
+                None => Change::Added,
+                Some(&old) if old == content_hash(r) => Change::Unchanged,
+                Some(_) => Change::Updated,
+            })
+            .collect();
+        let mut counts = UpdateCounts::default();
+        for change in &changes {
+            match change {
+                Change::Added => counts.added += 1,
+                Change::Updated => counts.updated += 1,
+                Change::Unchanged => counts.unchanged += 1,
+            }
+        }
+        let present: HashSet<u64> = rids.iter().copied().collect();
+        let gone = indexed.keys().filter(|rid| !present.contains(rid));
+        let updated = rids.iter().zip(&changes).filter(|(_, c)| matches!(c, Change::Updated));
+        let mut stale: HashSet<u64> = updated.map(|(rid, _)| *rid).collect();
+        let before = stale.len();
+        stale.extend(gone);
+        counts.deleted = stale.len() - before;
+        Plan {
+            rids,
+            changes,
+            stale,
+            counts,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize)]
@@ -169,19 +277,48 @@ pub struct SearchIndex {
 impl SearchIndex {
     /// Opens the index in `dir`, creating it when missing.
     pub fn open(dir: &Path) -> Result<SearchIndex> {
+        Self::try_open(dir)?.map_err(|_| {
+            anyhow::anyhow!(
+                "{}: the search index was made by another version of ledgerline; run `ledgerline index` to rebuild it",
+                dir.display()
+            )
+        })
+    }
+
+    /// Opens the index in `dir` to update it. An index made with another schema (by an
+    /// earlier ledgerline) is derived data this one cannot read: it is removed and made
+    /// anew, and the second value says so.
+    pub fn open_for_update(dir: &Path) -> Result<(SearchIndex, bool)> {
+        if let Ok(index) = Self::try_open(dir)? {
+            return Ok((index, false));
+        }
+        std::fs::remove_dir_all(dir).with_context(|| format!("cannot remove the old index {}", dir.display()))?;
+        let index = Self::try_open(dir)?
+            .map_err(|e| anyhow::anyhow!("{}: cannot create the search index: {e}", dir.display()))?;
+        Ok((index, true))
+    }
+
+    /// The index in `dir`; the inner error when one is there with a schema not this one.
+    fn try_open(dir: &Path) -> Result<Result<SearchIndex, TantivyError>> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let (schema, fields) = schema();
         let directory = tantivy::directory::MmapDirectory::open(dir)
             .with_context(|| format!("cannot open the index in {}", dir.display()))?;
-        let index = Index::open_or_create(directory, schema).with_context(|| {
-            format!(
-                "{}: not an index of this ledgerline (delete it and run `ledgerline index`)",
-                dir.display()
-            )
-        })?;
+        let index = match Index::open_or_create(directory, schema) {
+            Ok(index) => index,
+            Err(e @ TantivyError::SchemaError(_)) => return Ok(Err(e)),
+            Err(e) => {
+                return Err(e).with_context(|| {
+                    format!(
+                        "{}: not a readable search index (delete it and run `ledgerline index`)",
+                        dir.display()
+                    )
+                })
+            }
+        };
         tokens::register(&index);
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(SearchIndex { index, fields, reader })
+        Ok(Ok(SearchIndex { index, fields, reader }))
     }
 
     /// Sees what `ledgerline index` committed since this index was opened.
@@ -214,10 +351,10 @@ impl SearchIndex {
     }
 
     /// The document of a record whose stored form is `stored` (JSON, hashed for updates).
-    fn document(&self, r: &Record, stored: String, content_hash: u64) -> TantivyDocument {
+    fn document(&self, r: &Record, rid: u64, stored: String, content_hash: u64) -> TantivyDocument {
         let f = self.fields;
         let mut d = doc!(
-            f.rid => hash_of(&r.record_id),
+            f.rid => rid,
             f.hash => content_hash,
             f.stored => stored,
         );
@@ -227,35 +364,43 @@ impl SearchIndex {
             d.add_text(f.pinyin, name);
         }
         if let Some(id) = &r.fields.id_number {
-            d.add_text(f.id_exact, id.to_ascii_uppercase());
-            d.add_text(f.id_prefix, id);
-            if id.len() == 18 && id.is_char_boundary(6) && id.is_char_boundary(14) {
-                d.add_text(f.id_birth, &id[6..14]);
+            match ids::id_key(id) {
+                Some(key) => d.add_u64(f.id_key, key),
+                None => d.add_text(f.id_other, id.to_ascii_uppercase()),
+            }
+            if let Some(birth) = ids::birth_digits(id) {
+                d.add_u64(f.id_birth, birth);
             }
         }
         let fl = &r.fields;
-        for text in [
-            &fl.household_address,
-            &fl.death_place,
-            &fl.death_cause,
-            &fl.family_name,
-            &fl.cemetery_name,
-        ]
-        .into_iter()
-        .flatten()
+        let division = fl
+            .household_division
+            .as_deref()
+            .filter(|c| codes::division(c).is_some());
+        if let Some(code) = division.and_then(|c| c.parse().ok()) {
+            d.add_u64(f.division, code);
+        }
+        if let Some(address) = &fl.household_address {
+            // The province and city are in the division code, asked for by its range.
+            d.add_text(f.text, strip_address(address, division));
+        }
+        for text in [&fl.death_place, &fl.death_cause, &fl.family_name, &fl.cemetery_name]
+            .into_iter()
+            .flatten()
         {
             d.add_text(f.text, text);
-        }
-        if let Some(agency) = &fl.agency_name {
-            // A facet only: queries cut the few agency names into words (query::Agencies).
-            d.add_facet(f.facets, Facet::from_path(["agency", agency.as_str()]));
         }
         if let Some(day) = event_date(r).and_then(day_number) {
             d.add_i64(f.event_day, day);
         }
-        d.add_facet(f.facets, Facet::from_path(["type", r.record_type.as_str()]));
-        d.add_facet(f.facets, Facet::from_path(["status", r.review.status.as_str()]));
-        d.add_facet(f.facets, Facet::from_path(["batch", r.source.batch.as_str()]));
+        let t = f.tags;
+        d.add_text(t.record_type, r.record_type.as_str());
+        d.add_text(t.status, r.review.status.as_str());
+        d.add_text(t.batch, &r.source.batch);
+        if let Some(agency) = &fl.agency_name {
+            // A tag only: queries cut the few agency names into words (query::Agencies).
+            d.add_text(t.agency, agency);
+        }
         d
     }
 
@@ -268,6 +413,13 @@ impl SearchIndex {
         on_progress: &(dyn Fn(u64) + Sync),
     ) -> Result<UpdateCounts> {
         let indexed = if rebuild { HashMap::new() } else { self.indexed()? };
+        let Plan {
+            rids,
+            changes,
+            stale,
+            counts,
+        } = Plan::of(records, &indexed);
+
         // A large arena makes fewer segments to merge: a million records fit in one segment
         // per indexing thread (256 MiB took 68 s with merging; 512 MiB and 1 GiB both
         // ~25 s). Merging is kept so that repeated updates do not pile up segments.
@@ -275,47 +427,27 @@ impl SearchIndex {
         if rebuild {
             writer.delete_all_documents()?;
         }
+        if !stale.is_empty() {
+            writer.delete_query(Box::new(rid_set::RidSet::new(stale)))?;
+        }
         // Documents are made on all cores and handed to the writer, whose own threads
-        // tokenize them; the counts are tallied after.
+        // tokenize them.
         let done = std::sync::atomic::AtomicU64::new(0);
-        let outcomes: Vec<Result<Change>> = records
+        records
             .par_iter()
-            .map(|r| {
-                let rid = hash_of(&r.record_id);
-                let stored = serde_json::to_string(&StoredRecord::of(r)).expect("serializable");
-                let h = hash_of(&stored);
-                let change = match indexed.get(&rid) {
-                    Some(&old) if old == h => Change::Unchanged,
-                    Some(_) => {
-                        writer.delete_term(Term::from_field_u64(self.fields.rid, rid));
-                        writer.add_document(self.document(r, stored, h))?;
-                        Change::Updated
-                    }
-                    None => {
-                        writer.add_document(self.document(r, stored, h))?;
-                        Change::Added
-                    }
-                };
+            .zip(rids.par_iter().zip(&changes))
+            .try_for_each(|(r, (&rid, change))| -> Result<()> {
+                if !matches!(change, Change::Unchanged) {
+                    let stored = stored_json(r);
+                    let h = hash_of(&stored);
+                    writer.add_document(self.document(r, rid, stored, h))?;
+                }
                 let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 if n.is_multiple_of(10_000) {
                     on_progress(n);
                 }
-                Ok(change)
-            })
-            .collect();
-        let mut counts = UpdateCounts::default();
-        for outcome in outcomes {
-            match outcome? {
-                Change::Added => counts.added += 1,
-                Change::Updated => counts.updated += 1,
-                Change::Unchanged => counts.unchanged += 1,
-            }
-        }
-        let present: std::collections::HashSet<u64> = records.iter().map(|r| hash_of(&r.record_id)).collect();
-        for rid in indexed.keys().filter(|rid| !present.contains(rid)) {
-            writer.delete_term(Term::from_field_u64(self.fields.rid, *rid));
-            counts.deleted += 1;
-        }
+                Ok(())
+            })?;
         writer.commit()?;
         writer.wait_merging_threads()?;
         self.reader.reload()?;

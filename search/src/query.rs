@@ -8,15 +8,15 @@ use std::ops::Bound;
 use anyhow::{bail, Result};
 use ledgerline_schemas::{RecordType, ReviewStatus};
 use serde::Serialize;
-use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, DisjunctionMaxQuery, Occur, Query, RangeQuery, TermQuery};
-use tantivy::schema::{Facet, IndexRecordOption, Value};
+use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::{DocId, Score, Searcher, SegmentReader, TantivyDocument, Term};
 
 use crate::access::{mask_id, mask_phone, Role};
-use crate::tokens::{
-    name_tokens, pinyin_tokens_of_name, pinyin_tokens_of_query, query_shape_tokens, zh_tokens, ID_PREFIX_LENGTHS,
-};
+use crate::ids::{id_key, prefix_range};
+use crate::tag_counts::TagCounts;
+use crate::tokens::{name_tokens, pinyin_tokens_of_name, pinyin_tokens_of_query, query_shape_tokens, zh_tokens};
 use crate::{day_number, Fields, StoredRecord};
 
 #[derive(Debug, Clone)]
@@ -80,9 +80,9 @@ fn term_query(term: Term, boost: f32) -> Box<dyn Query> {
     ))
 }
 
-fn facet_term(f: Fields, path: [&str; 2]) -> Box<dyn Query> {
+fn tag_term(field: Field, value: &str) -> Box<dyn Query> {
     Box::new(TermQuery::new(
-        Term::from_facet(f.facets, &Facet::from_path(path)),
+        Term::from_field_text(field, value),
         IndexRecordOption::Basic,
     ))
 }
@@ -200,41 +200,56 @@ fn pinyin_query(f: Fields, latin: &[&str]) -> Option<Box<dyn Query>> {
     }
 }
 
-/// Digits: the whole ID number, its division prefix, a longer prefix as a range over
-/// the numbers, or the eight birth-date digits.
+/// Digits: the whole ID number, any prefix of it (a division, a birth year), or the
+/// eight birth-date digits. Numbers and prefixes are ranges over the ID keys.
 fn id_query(f: Fields, digits: &str, out: &mut Clauses) {
     let id = digits.to_ascii_uppercase();
-    out.core.push(term_query(Term::from_field_text(f.id_exact, &id), 20.0));
-    if ID_PREFIX_LENGTHS.contains(&id.len()) {
-        out.core.push(term_query(Term::from_field_text(f.id_prefix, &id), 8.0));
-    } else if id.len() < 18 {
-        let upper = format!("{id}\u{7f}");
-        let range = RangeQuery::new(
-            Bound::Included(Term::from_field_text(f.id_exact, &id)),
-            Bound::Excluded(Term::from_field_text(f.id_exact, &upper)),
-        );
-        out.core.push(Box::new(BoostQuery::new(Box::new(range), 8.0)));
+    let boosted = |q: Box<dyn Query>, boost| Box::new(BoostQuery::new(q, boost)) as Box<dyn Query>;
+    if let Some(key) = id_key(&id) {
+        out.core.push(boosted(u64_range(f.id_key, key, key + 1), 20.0));
+    } else if let Some((start, end)) = prefix_range(&id) {
+        out.core.push(boosted(u64_range(f.id_key, start, end), 8.0));
     }
-    if id.len() == 8 {
-        out.core.push(term_query(Term::from_field_text(f.id_birth, &id), 8.0));
+    // Numbers of another shape (15 digits, misreads) are held as written.
+    out.core.push(term_query(Term::from_field_text(f.id_other, &id), 20.0));
+    if let (8, Ok(birth)) = (id.len(), id.parse::<u64>()) {
+        out.core.push(boosted(u64_range(f.id_birth, birth, birth + 1), 8.0));
     }
 }
 
+/// The records whose household division is a place named in `part` (see
+/// [`crate::places::named_in`]).
+fn places(f: Fields, part: &str, within: bool, boost: f32) -> Vec<Box<dyn Query>> {
+    crate::places::named_in(part, within)
+        .into_iter()
+        .map(|(start, end)| Box::new(BoostQuery::new(u64_range(f.division, start, end), boost)) as Box<dyn Query>)
+        .collect()
+}
+
+/// Documents whose `field` (a fast field) is in `start..end`.
+fn u64_range(field: Field, start: u64, end: u64) -> Box<dyn Query> {
+    Box::new(RangeQuery::new(
+        Bound::Included(Term::from_field_u64(field, start)),
+        Bound::Excluded(Term::from_field_u64(field, end)),
+    ))
+}
+
 /// The agencies the index holds, with their words. Agencies are few (a province has
-/// dozens of funeral homes and cemeteries), so their names are facets, cut into words
+/// dozens of funeral homes and cemeteries), so their names are tags, cut into words
 /// here at query time rather than in every one of millions of records.
 pub(crate) struct Agencies(Vec<(String, Vec<String>)>);
 
 impl Agencies {
     pub(crate) fn of(searcher: &Searcher) -> Result<Agencies> {
         let mut names = std::collections::BTreeSet::new();
-        let mut facet = Facet::root();
+        let mut name = String::new();
         for segment in searcher.segment_readers() {
-            let reader = segment.facet_reader("facets")?;
-            for ord in 0..reader.num_facets() as u64 {
-                reader.facet_from_ord(ord, &mut facet)?;
-                if let ["agency", name] = facet.to_path()[..] {
-                    names.insert(name.to_string());
+            let Some(column) = segment.fast_fields().str(crate::Tags::NAMES[1])? else {
+                continue;
+            };
+            for ord in 0..column.num_terms() as u64 {
+                if column.ord_to_str(ord, &mut name)? {
+                    names.insert(name.clone());
                 }
             }
         }
@@ -258,10 +273,7 @@ impl Agencies {
         self.0
             .iter()
             .filter(|(_, tokens)| words.iter().all(|w| tokens.contains(w)))
-            .map(|(name, _)| {
-                let term = Term::from_facet(f.facets, &Facet::from_path(["agency", name.as_str()]));
-                term_query(term, boost)
-            })
+            .map(|(name, _)| term_query(Term::from_field_text(f.tags.agency, name), boost))
             .collect()
     }
 }
@@ -284,13 +296,16 @@ fn text_clauses(f: Fields, query: &str, agencies: &Agencies) -> Clauses {
                 out.boosters
                     .push(term_query(Term::from_field_text(f.text, &t), TEXT_BOOST));
             }
+            out.boosters.extend(places(f, part, true, TEXT_BOOST));
             out.boosters.extend(agencies.named(f, part, TEXT_BOOST));
         } else {
-            // Most likely a name; it may still be words of an address or a cause.
+            // Most likely a name; it may still be words of an address or a cause, or a
+            // place named without its 省 or 市.
             out.core.extend(name_query(f, part));
             for t in zh_tokens(part) {
                 out.core.push(term_query(Term::from_field_text(f.text, &t), 1.0));
             }
+            out.core.extend(places(f, part, false, 1.0));
             out.core.extend(agencies.named(f, part, 1.0));
         }
     }
@@ -306,14 +321,14 @@ fn filters(f: Fields, r: &SearchRequest, agencies: &Agencies) -> Result<Vec<(Occ
     let mut out: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     if let Some(t) = &r.record_type {
         one_of("--type", t, &RecordType::ALL.map(RecordType::as_str))?;
-        out.push((Occur::Must, facet_term(f, ["type", t])));
+        out.push((Occur::Must, tag_term(f.tags.record_type, t)));
     }
     let status = r.status.as_deref().unwrap_or(ReviewStatus::Verified.as_str());
     one_of("--status", status, &ReviewStatus::ALL.map(ReviewStatus::as_str))?;
     if status != ReviewStatus::Verified.as_str() && !r.role.sees_unverified() {
         bail!("the {} role sees verified records only", r.role.name());
     }
-    out.push((Occur::Must, facet_term(f, ["status", status])));
+    out.push((Occur::Must, tag_term(f.tags.status, status)));
     let day = |flag: &str, text: &Option<String>| -> Result<Option<i64>> {
         match text {
             None => Ok(None),
@@ -424,10 +439,7 @@ pub fn run(searcher: &Searcher, f: Fields, r: &SearchRequest) -> Result<SearchRe
     }
     clauses.extend(boosters.into_iter().map(|q| (Occur::Should, q)));
     let query = BooleanQuery::new(clauses);
-    let mut facets = FacetCollector::for_field("facets");
-    for root in ["/type", "/agency", "/status", "/batch"] {
-        facets.add_facet(root);
-    }
+    let counts = TagCounts::new(crate::Tags::NAMES);
     // Ties broken by record, not by where the document sits among segments (which the
     // indexing threads decide): the same records answer the same, however indexed.
     let ranked = TopDocs::with_limit(r.limit.max(1)).tweak_score(move |segment: &SegmentReader| {
@@ -441,7 +453,7 @@ pub fn run(searcher: &Searcher, f: Fields, r: &SearchRequest) -> Result<SearchRe
         // the last bits, and must not reorder equal records.
         move |doc: DocId, score: Score| ((score * 1024.0).round() / 1024.0, u64::MAX - rid.get_val(doc))
     });
-    let (top, total, facet_counts) = searcher.search(&query, &(ranked, Count, facets))?;
+    let (top, total, facets) = searcher.search(&query, &(ranked, Count, counts))?;
     let mut hits = Vec::with_capacity(top.len());
     for ((score, _), address) in top {
         let doc: TantivyDocument = searcher.doc(address)?;
@@ -454,17 +466,5 @@ pub fn run(searcher: &Searcher, f: Fields, r: &SearchRequest) -> Result<SearchRe
             matched,
         });
     }
-    let mut facet_out = BTreeMap::new();
-    for root in ["/type", "/agency", "/status", "/batch"] {
-        let counts: Vec<(String, u64)> = facet_counts
-            .get(root)
-            .map(|(facet, n)| (facet.to_path().last().map(|s| s.to_string()).unwrap_or_default(), n))
-            .collect();
-        facet_out.insert(root.trim_start_matches('/').to_string(), counts);
-    }
-    Ok(SearchResults {
-        total,
-        hits,
-        facets: facet_out,
-    })
+    Ok(SearchResults { total, hits, facets })
 }

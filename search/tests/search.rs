@@ -69,6 +69,33 @@ fn queries_filters_roles_updates() {
         prefix.hits[0].matched
     );
 
+    // The birth digits of the number find it too.
+    let mut birth = req(&id[6..14]);
+    birth.limit = recs.len();
+    let by_birth = index.search(&birth).unwrap();
+    assert!(ids(&by_birth).contains(&target.record_id.as_str()));
+    assert!(by_birth
+        .hits
+        .iter()
+        .all(|h| h.record.id_number.as_deref().and_then(|i| i.get(6..14)) == Some(&id[6..14])));
+
+    // A city finds every record of its counties by the division code, the city being
+    // left out of the indexed address text.
+    let division = target.fields.household_division.clone().unwrap();
+    let city = codes::parents(&division).1.unwrap().name.clone();
+    let mut by_city = req(&city);
+    by_city.limit = recs.len();
+    let found = index.search(&by_city).unwrap();
+    let found: std::collections::HashSet<&str> = ids(&found).into_iter().collect();
+    let of_city = recs.iter().filter(|r| {
+        r.fields
+            .household_division
+            .as_deref()
+            .is_some_and(|d| d[..4] == division[..4])
+    });
+    assert!(of_city.clone().count() > 0);
+    assert!(of_city.clone().all(|r| found.contains(r.record_id.as_str())), "{city}");
+
     // Characters, full pinyin (with the place) and initials all reach the person.
     let same_person = |res: &SearchResults, n: usize| {
         res.hits
@@ -155,6 +182,11 @@ fn queries_filters_roles_updates() {
     let gone = recs.pop().unwrap();
     let counts = index.update(&recs, false, &|_| {}).unwrap();
     assert_eq!((counts.added, counts.updated, counts.deleted), (0, 1, 1), "{counts:?}");
+    assert_eq!(
+        index.num_docs(),
+        recs.len() as u64,
+        "the changed record's old document and the gone record's are deleted"
+    );
     assert_eq!(ids(&index.search(&req("司马相如")).unwrap())[0], recs[0].record_id);
     let gone_query = gone.fields.id_number.clone().unwrap_or_else(|| "370000".into());
     assert!(!ids(&index.search(&req(&gone_query)).unwrap()).contains(&gone.record_id.as_str()));
@@ -280,4 +312,24 @@ fn look_alike_is_explained_and_long_id_prefixes_are_ranges() {
             .count();
         assert_eq!(res.total, want, "prefix {}", &id[..n]);
     }
+}
+
+#[test]
+fn an_index_of_another_schema_is_rebuilt_by_updates_and_refused_by_searches() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut old = tantivy::schema::Schema::builder();
+        old.add_text_field("facets", tantivy::schema::STRING);
+        tantivy::Index::create_in_dir(dir.path(), old.build()).unwrap();
+    }
+    let err = SearchIndex::open(dir.path()).err().expect("another schema is refused");
+    assert!(format!("{err:#}").contains("ledgerline index"), "{err:#}");
+    let (mut index, reset) = SearchIndex::open_for_update(dir.path()).unwrap();
+    assert!(reset);
+    let (recs, _) = records(50);
+    assert_eq!(index.update(&recs, false, &|_| {}).unwrap().added, recs.len());
+    drop(index);
+    let (index, reset) = SearchIndex::open_for_update(dir.path()).unwrap();
+    assert!(!reset, "an index of this schema is kept");
+    assert_eq!(index.num_docs(), recs.len() as u64);
 }

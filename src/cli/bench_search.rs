@@ -17,7 +17,7 @@ use ledgerline_schemas::{codes, Record, ReviewStatus};
 use ledgerline_search::{event_date, SearchIndex, SearchRequest};
 use ledgerline_synth::records::{damage_name, generate_records, misread_name};
 
-use super::bench::SearchArgs;
+use super::bench::{cpu_seconds, SearchArgs};
 
 /// A latency as milliseconds: a measured `Duration` or a figure already in ms.
 pub(super) trait Millis {
@@ -155,10 +155,18 @@ pub fn run(a: SearchArgs) -> Result<ExitCode> {
     let dir = tempfile::tempdir()?;
     let mut index = SearchIndex::open(dir.path())?;
     log("indexing".into());
-    let t = Instant::now();
+    let (t, cpu) = (Instant::now(), cpu_seconds());
     index.update(&records, true, &|_| {})?;
     let index_seconds = t.elapsed().as_secs_f64();
+    let index_cpu = cpu_seconds() - cpu;
     let records_per_second = records.len() as f64 / index_seconds;
+    log("indexing the same records as plain text (the baseline)".into());
+    let plain_dir = tempfile::tempdir()?;
+    let (t, cpu) = (Instant::now(), cpu_seconds());
+    ledgerline_search::baseline::index_plain(&records, plain_dir.path())?;
+    let plain_seconds = t.elapsed().as_secs_f64();
+    let plain_cpu = cpu_seconds() - cpu;
+    drop(plain_dir);
 
     let mut rng = ChaCha8Rng::seed_from_u64(a.seed ^ 0x5eed);
     let queries = mixed_queries(&records, a.queries, &mut rng);
@@ -214,6 +222,10 @@ pub fn run(a: SearchArgs) -> Result<ExitCode> {
                 "records": records.len(),
                 "index_seconds": index_seconds,
                 "index_records_per_second": records_per_second,
+                "index_cpu_seconds": index_cpu,
+                "plain_index_seconds": plain_seconds,
+                "plain_index_cpu_seconds": plain_cpu,
+                "plain_index_records_per_second": records.len() as f64 / plain_seconds,
                 "queries": latencies.len(),
                 "latency_ms": { "p50": p50, "p99": p99 },
                 "latency_ms_by_kind": by_kind
@@ -228,8 +240,16 @@ pub fn run(a: SearchArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "{} records indexed in {index_seconds:.1}s: {records_per_second:.0} records/s",
-        records.len()
+        "{} records indexed in {index_seconds:.1}s: {records_per_second:.0} records/s; \
+plain tantivy on the same records {plain_seconds:.1}s: {:.0} records/s; ledgerline at {:.0}% of plain",
+        records.len(),
+        records.len() as f64 / plain_seconds,
+        100.0 * plain_seconds / index_seconds
+    );
+    println!(
+        "CPU time: ledgerline {index_cpu:.1}s ({:.1} cores busy), plain {plain_cpu:.1}s; ledgerline at {:.0}% of plain",
+        index_cpu / index_seconds,
+        100.0 * plain_cpu / index_cpu.max(1e-9)
     );
     println!("{:<32} {:>10} {:>10}", "", "p50 ms", "p99 ms");
     println!(

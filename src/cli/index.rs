@@ -34,7 +34,14 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let started = Instant::now();
     let ws = a.ws.open_reviewed()?;
     let records = ws.with_store(|c| read_records(c, &RecordFilter::default()))?;
-    let mut index = SearchIndex::open(&index_dir(&ws))?;
+    let dir = index_dir(&ws);
+    let (mut index, reset) = SearchIndex::open_for_update(&dir)?;
+    if reset && !a.json {
+        eprintln!(
+            "{}: made by another version of ledgerline, so it is rebuilt from the records",
+            dir.display()
+        );
+    }
     let progress = Progress::new("index", "records", records.len() as u64, a.json);
     let counts = index.update(&records, a.rebuild, &|n| progress.set(n))?;
     progress.finish();
@@ -50,6 +57,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 "deleted": counts.deleted,
                 "unchanged": counts.unchanged,
                 "seconds": seconds,
+                "rebuilt_older_index": reset,
             })
         );
     } else {
