@@ -745,3 +745,75 @@ async fn a_failed_qa_sample_sends_the_batch_back_to_review() {
         (2, 0, ledgerline_load::sampling::Verdict::Pass)
     );
 }
+
+/// Query text and names that would be code if they were ever pasted into SQL or a path.
+const HOSTILE: [&str; 7] = [
+    "' OR '1'='1",
+    "1; DROP TABLE records; --",
+    "\"); DELETE FROM users; --",
+    "王秀英' UNION SELECT password_hash FROM users --",
+    "../../../../etc/passwd",
+    "..\\..\\review.sqlite",
+    "%00'--",
+];
+
+/// Every path parameter of every GET route, the search text and each of its filters,
+/// the queue's batch filter and the login name get hostile values. Each answer is a
+/// refusal or a normal answer, never a server error or anything leaked; afterwards the
+/// users, a record and the audit chain are as they were.
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_input_in_every_parameter_is_data_not_code() {
+    let f = fixture();
+    let records =
+        f.ws.with_store(|c| ledgerline_store::records::read_records(c, &Default::default()))
+            .unwrap();
+    let index_dir = ledgerline_search::index_dir(f.ws.root());
+    let (mut index, _) = ledgerline_search::SearchIndex::open_for_update(&index_dir).unwrap();
+    index.update(&records, true, &|_| {}).unwrap();
+    drop(index);
+    let base = serve(&f).await;
+    let admin = as_role(&base, "admin").await;
+    let users_before = admin.get("/api/users").await.unwrap().json;
+    let record_before = admin.get(&format!("/api/records/{}", rid(1))).await.unwrap().json;
+    let leaks = |r: &ledgerline_review::client::Reply| {
+        let text = String::from_utf8_lossy(&r.bytes);
+        text.contains("$argon2") || text.contains("root:x:") || text.contains("SQLite format")
+    };
+    let mut asked = 0;
+    for hostile in HOSTILE {
+        let value = seg(hostile);
+        let mut paths: Vec<String> = ROUTES
+            .iter()
+            .filter(|r| r.method == Method::GET && r.path.contains('{'))
+            .flat_map(|r| {
+                ["{record_id}", "{a}", "{b}", "{page_id}", "{cell}"]
+                    .into_iter()
+                    .filter(|p| r.path.contains(p))
+                    .map(|p| concrete(&r.path.replace(p, &value)))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        paths.push(format!("/api/search?q={value}"));
+        for filter in ["type", "from", "to", "agency", "status"] {
+            paths.push(format!("/api/search?q=%E7%8E%8B&{filter}={value}"));
+        }
+        paths.push(format!("/api/queue/next?batch={value}"));
+        for path in paths {
+            let r = admin.get(&path).await.unwrap();
+            asked += 1;
+            assert!(r.status < 500, "GET {path}: {} {}", r.status, r.json);
+            assert!(!leaks(&r), "GET {path} leaked: {}", String::from_utf8_lossy(&r.bytes));
+        }
+        let r = Client::new(&base).login(hostile, PASSWORD).await.unwrap();
+        assert_eq!(r.status, 401, "login as {hostile:?}: {}", r.json);
+    }
+    assert!(asked > 60, "{asked} requests");
+    assert_eq!(admin.get("/api/users").await.unwrap().json, users_before);
+    let record_after = admin.get(&format!("/api/records/{}", rid(1))).await.unwrap().json;
+    assert_eq!(record_after, record_before);
+    let chain = admin.get("/api/audit/verify").await.unwrap();
+    assert_eq!(chain.status, 200, "{}", chain.json);
+    assert!(chain.json["broken_at"].is_null(), "{}", chain.json);
+    let search = admin.get("/api/search?q=%E7%8E%8B").await.unwrap();
+    assert_eq!(search.status, 200, "search still answers: {}", search.json);
+}
