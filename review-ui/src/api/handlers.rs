@@ -448,7 +448,10 @@ fn open_index(s: &AppState) -> Result<Arc<SearchIndex>, ApiError> {
             "no search index yet: run `ledgerline index`",
         ));
     }
-    let ix = Arc::new(SearchIndex::open(&dir)?);
+    // An index of an earlier ledgerline is as good as none until `ledgerline index`.
+    let ix = SearchIndex::open(&dir)
+        .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no_index", format!("{e:#}")))?;
+    let ix = Arc::new(ix);
     *slot = Some(ix.clone());
     Ok(ix)
 }
