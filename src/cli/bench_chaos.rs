@@ -505,7 +505,7 @@ fn prepare_load_batch(ws_path: &Path, seed: u64) -> Result<()> {
 }
 
 /// Runs ledgerline to the end; its stdout, or an error with its stderr.
-fn ledgerline(exe: &Path, args: &[OsString]) -> Result<Vec<u8>> {
+pub(super) fn ledgerline(exe: &Path, args: &[OsString]) -> Result<Vec<u8>> {
     let out = Command::new(exe).args(args).stdin(Stdio::null()).output()?;
     if !out.status.success() {
         bail!(
