@@ -161,6 +161,14 @@ impl IdNo {
     }
 }
 
+/// The name a province or prefecture-level city also goes by in addresses, without its
+/// 省, 市 or 自治区 (山东 for 山东省, 济南 for 济南市); `None` when nothing of two
+/// characters or more is left, or nothing was taken off.
+pub fn short_division_name(name: &str) -> Option<&str> {
+    let short = name.trim_end_matches(['省', '市']).trim_end_matches("自治区");
+    (short.chars().count() >= 2 && short != name).then_some(short)
+}
+
 /// An address without what every record of a province shares: the province, then the
 /// prefecture-level city, each with or without its 省/市 suffix.
 pub fn strip_address(address: &str, division: Option<&str>) -> String {
@@ -171,14 +179,7 @@ pub fn strip_address(address: &str, division: Option<&str>) -> String {
         let (province, prefecture) = codes::parents(code);
         for d in [province, prefecture].into_iter().flatten() {
             prefixes.push(d.name.clone());
-            let short = d
-                .name
-                .trim_end_matches(['省', '市'])
-                .trim_end_matches("自治区")
-                .to_string();
-            if short.chars().count() >= 2 {
-                prefixes.push(short);
-            }
+            prefixes.extend(short_division_name(&d.name).map(str::to_string));
         }
     }
     loop {

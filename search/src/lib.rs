@@ -68,7 +68,11 @@ pub(crate) struct Tags {
 
 impl Tags {
     /// Field names, as results name the counts.
-    pub(crate) const NAMES: [&'static str; 4] = ["type", "agency", "status", "batch"];
+    pub(crate) const TYPE: &'static str = "type";
+    pub(crate) const AGENCY: &'static str = "agency";
+    pub(crate) const STATUS: &'static str = "status";
+    pub(crate) const BATCH: &'static str = "batch";
+    pub(crate) const NAMES: [&'static str; 4] = [Self::TYPE, Self::AGENCY, Self::STATUS, Self::BATCH];
 }
 
 fn text_field(schema: &mut tantivy::schema::SchemaBuilder, name: &str, tokenizer: &str) -> Field {
@@ -84,10 +88,10 @@ fn schema() -> (Schema, Fields) {
     let mut s = Schema::builder();
     let mut tag = |name: &str| s.add_text_field(name, STRING | FAST);
     let tags = Tags {
-        record_type: tag(Tags::NAMES[0]),
-        agency: tag(Tags::NAMES[1]),
-        status: tag(Tags::NAMES[2]),
-        batch: tag(Tags::NAMES[3]),
+        record_type: tag(Tags::TYPE),
+        agency: tag(Tags::AGENCY),
+        status: tag(Tags::STATUS),
+        batch: tag(Tags::BATCH),
     };
     let fields = Fields {
         rid: s.add_u64_field(RID, FAST),
@@ -240,12 +244,10 @@ impl Plan {
             }
         }
         let present: HashSet<u64> = rids.iter().copied().collect();
-        let gone = indexed.keys().filter(|rid| !present.contains(rid));
+        let gone: Vec<u64> = indexed.keys().filter(|rid| !present.contains(rid)).copied().collect();
+        counts.deleted = gone.len();
         let updated = rids.iter().zip(&changes).filter(|(_, c)| matches!(c, Change::Updated));
-        let mut stale: HashSet<u64> = updated.map(|(rid, _)| *rid).collect();
-        let before = stale.len();
-        stale.extend(gone);
-        counts.deleted = stale.len() - before;
+        let stale: HashSet<u64> = updated.map(|(rid, _)| *rid).chain(gone).collect();
         Plan {
             rids,
             changes,
@@ -335,7 +337,7 @@ impl SearchIndex {
         let searcher = self.reader.searcher();
         let mut out = HashMap::with_capacity(searcher.num_docs() as usize);
         for segment in searcher.segment_readers() {
-            let rid = segment.fast_fields().u64("rid")?;
+            let rid = segment.fast_fields().u64(RID)?;
             let hash = segment.fast_fields().u64("hash")?;
             let alive = segment.alive_bitset();
             for doc in 0..segment.max_doc() {

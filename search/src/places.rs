@@ -5,6 +5,7 @@
 
 use std::sync::OnceLock;
 
+use ledgerline_dedupe::normalize::short_division_name;
 use ledgerline_schemas::codes;
 
 /// A name a place goes by and the codes of the place: `start..end`.
@@ -30,9 +31,8 @@ fn places() -> &'static [Place] {
                 name: d.name.clone(),
                 codes,
             });
-            // 山东 for 山东省, 济南 for 济南市, as strip_address takes them off too.
-            let short = d.name.trim_end_matches(['省', '市']).trim_end_matches("自治区");
-            if shortened && short.chars().count() >= 2 && short != d.name {
+            // 山东 for 山东省, 济南 for 济南市: what strip_address takes off too.
+            if let Some(short) = short_division_name(&d.name).filter(|_| shortened) {
                 out.push(Place {
                     name: short.to_string(),
                     codes,

@@ -204,16 +204,15 @@ fn pinyin_query(f: Fields, latin: &[&str]) -> Option<Box<dyn Query>> {
 /// eight birth-date digits. Numbers and prefixes are ranges over the ID keys.
 fn id_query(f: Fields, digits: &str, out: &mut Clauses) {
     let id = digits.to_ascii_uppercase();
-    let boosted = |q: Box<dyn Query>, boost| Box::new(BoostQuery::new(q, boost)) as Box<dyn Query>;
     if let Some(key) = id_key(&id) {
-        out.core.push(boosted(u64_range(f.id_key, key, key + 1), 20.0));
+        out.core.push(u64_range(f.id_key, key, key + 1, 20.0));
     } else if let Some((start, end)) = prefix_range(&id) {
-        out.core.push(boosted(u64_range(f.id_key, start, end), 8.0));
+        out.core.push(u64_range(f.id_key, start, end, 8.0));
     }
     // Numbers of another shape (15 digits, misreads) are held as written.
     out.core.push(term_query(Term::from_field_text(f.id_other, &id), 20.0));
     if let (8, Ok(birth)) = (id.len(), id.parse::<u64>()) {
-        out.core.push(boosted(u64_range(f.id_birth, birth, birth + 1), 8.0));
+        out.core.push(u64_range(f.id_birth, birth, birth + 1, 8.0));
     }
 }
 
@@ -222,16 +221,17 @@ fn id_query(f: Fields, digits: &str, out: &mut Clauses) {
 fn places(f: Fields, part: &str, within: bool, boost: f32) -> Vec<Box<dyn Query>> {
     crate::places::named_in(part, within)
         .into_iter()
-        .map(|(start, end)| Box::new(BoostQuery::new(u64_range(f.division, start, end), boost)) as Box<dyn Query>)
+        .map(|(start, end)| u64_range(f.division, start, end, boost))
         .collect()
 }
 
-/// Documents whose `field` (a fast field) is in `start..end`.
-fn u64_range(field: Field, start: u64, end: u64) -> Box<dyn Query> {
-    Box::new(RangeQuery::new(
+/// Documents whose `field` (a fast field) is in `start..end`, scoring `boost`.
+fn u64_range(field: Field, start: u64, end: u64, boost: f32) -> Box<dyn Query> {
+    let range = RangeQuery::new(
         Bound::Included(Term::from_field_u64(field, start)),
         Bound::Excluded(Term::from_field_u64(field, end)),
-    ))
+    );
+    Box::new(BoostQuery::new(Box::new(range), boost))
 }
 
 /// The agencies the index holds, with their words. Agencies are few (a province has
@@ -244,7 +244,7 @@ impl Agencies {
         let mut names = std::collections::BTreeSet::new();
         let mut name = String::new();
         for segment in searcher.segment_readers() {
-            let Some(column) = segment.fast_fields().str(crate::Tags::NAMES[1])? else {
+            let Some(column) = segment.fast_fields().str(crate::Tags::AGENCY)? else {
                 continue;
             };
             for ord in 0..column.num_terms() as u64 {
@@ -445,7 +445,7 @@ pub fn run(searcher: &Searcher, f: Fields, r: &SearchRequest) -> Result<SearchRe
     let ranked = TopDocs::with_limit(r.limit.max(1)).tweak_score(move |segment: &SegmentReader| {
         let rid = segment
             .fast_fields()
-            .u64("rid")
+            .u64(crate::RID)
             .expect("rid is a fast field")
             .first_or_default_col(0);
         // Scores are rounded first: a sum of the same terms added in another order (the

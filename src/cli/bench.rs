@@ -107,7 +107,7 @@ const CSV_COLUMNS: &str = "unique_id,name,name_pinyin,gender,id_number,birth_dat
 /// CPU time this process has used, user and system, in seconds: what a benchmark's
 /// wall time would be on an idle machine with one core, less exposed than wall time to
 /// what else the machine runs.
-pub(super) fn cpu_seconds() -> f64 {
+fn cpu_seconds() -> f64 {
     // Fields after the command name (which may hold spaces): utime and stime are the
     // 12th and 13th, in clock ticks of 1/100 s on Linux.
     std::fs::read_to_string("/proc/self/stat")
@@ -124,6 +124,13 @@ pub(super) fn cpu_seconds() -> f64 {
             Some(fields.iter().sum::<u64>() as f64 / 100.0)
         })
         .unwrap_or(0.0)
+}
+
+/// Runs `work`; what it gave, with the wall-clock and CPU seconds it took.
+pub(super) fn measured<T>(work: impl FnOnce() -> Result<T>) -> Result<(T, f64, f64)> {
+    let (wall, cpu) = (std::time::Instant::now(), cpu_seconds());
+    let out = work()?;
+    Ok((out, wall.elapsed().as_secs_f64(), cpu_seconds() - cpu))
 }
 
 /// Peak resident memory of this process (VmHWM), in bytes.

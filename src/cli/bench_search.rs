@@ -17,7 +17,7 @@ use ledgerline_schemas::{codes, Record, ReviewStatus};
 use ledgerline_search::{event_date, SearchIndex, SearchRequest};
 use ledgerline_synth::records::{damage_name, generate_records, misread_name};
 
-use super::bench::{cpu_seconds, SearchArgs};
+use super::bench::{measured, SearchArgs};
 
 /// A latency as milliseconds: a measured `Duration` or a figure already in ms.
 pub(super) trait Millis {
@@ -155,17 +155,12 @@ pub fn run(a: SearchArgs) -> Result<ExitCode> {
     let dir = tempfile::tempdir()?;
     let mut index = SearchIndex::open(dir.path())?;
     log("indexing".into());
-    let (t, cpu) = (Instant::now(), cpu_seconds());
-    index.update(&records, true, &|_| {})?;
-    let index_seconds = t.elapsed().as_secs_f64();
-    let index_cpu = cpu_seconds() - cpu;
+    let (_, index_seconds, index_cpu) = measured(|| index.update(&records, true, &|_| {}))?;
     let records_per_second = records.len() as f64 / index_seconds;
     log("indexing the same records as plain text (the baseline)".into());
     let plain_dir = tempfile::tempdir()?;
-    let (t, cpu) = (Instant::now(), cpu_seconds());
-    ledgerline_search::baseline::index_plain(&records, plain_dir.path())?;
-    let plain_seconds = t.elapsed().as_secs_f64();
-    let plain_cpu = cpu_seconds() - cpu;
+    let (_, plain_seconds, plain_cpu) =
+        measured(|| ledgerline_search::baseline::index_plain(&records, plain_dir.path()))?;
     drop(plain_dir);
 
     let mut rng = ChaCha8Rng::seed_from_u64(a.seed ^ 0x5eed);
