@@ -2,6 +2,9 @@
 //! Append-only (SQLite triggers refuse UPDATE and DELETE) and hash-chained: each entry's
 //! hash covers the previous entry's hash and its own content, so editing or removing a
 //! row with a raw SQLite tool breaks the chain at that row, which [`verify`] reports.
+//! Cutting entries off the end leaves a shorter chain that still follows, so [`verify`]
+//! also reports the head (last entry and its hash): kept outside the machine, it is an
+//! [`Anchor`] a later verification checks the log against.
 
 use anyhow::Result;
 use rusqlite::{params, OptionalExtension, Transaction};
@@ -108,16 +111,51 @@ pub fn history(db: &ReviewDb, record_id: &str) -> Result<Vec<AuditEntry>> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// An entry's place and hash, noted outside the machine: the log must still hold it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Anchor {
+    pub seq: i64,
+    pub hash: String,
+}
+
+impl std::str::FromStr for Anchor {
+    type Err = String;
+    /// `SEQ:HASH`, the form `ledgerline audit verify` prints the head in.
+    fn from_str(s: &str) -> Result<Anchor, String> {
+        let (seq, hash) = s
+            .split_once(':')
+            .ok_or_else(|| format!("{s:?} is not SEQ:HASH (say 1234:9f86d0…)"))?;
+        let seq = seq
+            .trim()
+            .parse()
+            .map_err(|_| format!("{seq:?} is not an entry number"))?;
+        let hash = hash.trim().to_ascii_lowercase();
+        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(format!("{hash:?} is not a SHA-256 hash (64 hex digits)"));
+        }
+        Ok(Anchor { seq, hash })
+    }
+}
+
+impl std::fmt::Display for Anchor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.seq, self.hash)
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ChainReport {
     pub entries: u64,
     /// The first entry whose hash does not follow from its content and predecessor.
     pub broken_at: Option<i64>,
     pub reason: Option<String>,
+    /// The last entry: note it (`SEQ:HASH`) to check the log against later.
+    pub head: Option<Anchor>,
 }
 
-/// Walks the whole chain and recomputes every hash.
-pub fn verify(db: &ReviewDb) -> Result<ChainReport> {
+/// Walks the whole chain and recomputes every hash; with an anchor, also checks that the
+/// anchored entry is still there with the same hash.
+pub fn verify(db: &ReviewDb, anchor: Option<&Anchor>) -> Result<ChainReport> {
     let conn = db.read()?;
     let mut stmt = conn.prepare(
         "SELECT seq, at, username, action, record_id, field, before, after, version, prev_hash, hash FROM audit ORDER BY seq",
@@ -146,6 +184,7 @@ pub fn verify(db: &ReviewDb) -> Result<ChainReport> {
             entries,
             broken_at: Some(seq),
             reason: Some(reason),
+            head: None,
         };
         if seq != last_seq + 1 {
             return Ok(broken(format!("entries {} to {} are missing", last_seq + 1, seq - 1)));
@@ -156,12 +195,33 @@ pub fn verify(db: &ReviewDb) -> Result<ChainReport> {
         if entry_hash(&prev, r.get(1)?, &change) != stored_hash {
             return Ok(broken("its content does not match its hash".into()));
         }
+        if anchor.is_some_and(|a| a.seq == seq && a.hash != stored_hash) {
+            return Ok(broken(
+                "its hash is not the one anchored: the log was rewritten from here on".into(),
+            ));
+        }
         prev = stored_hash;
         last_seq = seq;
+    }
+    if let Some(a) = anchor.filter(|a| a.seq > last_seq) {
+        return Ok(ChainReport {
+            entries,
+            broken_at: Some(last_seq + 1),
+            reason: Some(format!(
+                "entries {} to {} are gone: the log ends before the anchored entry",
+                last_seq + 1,
+                a.seq
+            )),
+            head: None,
+        });
     }
     Ok(ChainReport {
         entries,
         broken_at: None,
         reason: None,
+        head: (last_seq > 0).then_some(Anchor {
+            seq: last_seq,
+            hash: prev,
+        }),
     })
 }

@@ -278,8 +278,23 @@ async fn edits_are_versioned_validated_and_audited() {
     assert!(entries
         .iter()
         .any(|e| e["action"] == "accept" && e["after"] == "verified"));
-    let chain = audit::verify(&f.db).unwrap();
+    let chain = audit::verify(&f.db, None).unwrap();
     assert!(chain.broken_at.is_none() && chain.entries >= 2, "{chain:?}");
+    let head = chain.head.clone().expect("a log with entries has a head");
+    assert_eq!(head.seq as u64, chain.entries);
+    assert_eq!(head.to_string().parse::<audit::Anchor>().unwrap(), head);
+
+    // Entries cut off the end leave a chain that still follows: only the anchor shows it.
+    f.db.conn()
+        .execute_batch("DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq = (SELECT max(seq) FROM audit);")
+        .unwrap();
+    let cut = audit::verify(&f.db, None).unwrap();
+    assert!(cut.broken_at.is_none(), "{cut:?}");
+    let anchored = audit::verify(&f.db, Some(&head)).unwrap();
+    assert_eq!(anchored.broken_at, Some(head.seq), "{anchored:?}");
+    assert!(anchored.reason.unwrap().contains("gone"));
+    let earlier = cut.head.clone().unwrap();
+    assert!(audit::verify(&f.db, Some(&earlier)).unwrap().broken_at.is_none());
 
     // The audit log refuses edits; a row changed behind its back breaks the chain.
     let conn = f.db.conn();
@@ -289,7 +304,7 @@ async fn edits_are_versioned_validated_and_audited() {
     )
     .unwrap();
     drop(conn);
-    let broken = audit::verify(&f.db).unwrap();
+    let broken = audit::verify(&f.db, None).unwrap();
     assert_eq!(broken.broken_at, Some(change["seq"].as_i64().unwrap()), "{broken:?}");
 }
 

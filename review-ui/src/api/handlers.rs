@@ -516,5 +516,5 @@ pub async fn sync_now(State(s): State<AppState>) -> ApiResult {
 }
 
 pub async fn audit_verify(State(s): State<AppState>) -> ApiResult {
-    blocking(move || ok(audit::verify(&s.db)?)).await
+    blocking(move || ok(audit::verify(&s.db, None)?)).await
 }
