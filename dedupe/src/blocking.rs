@@ -103,12 +103,24 @@ pub struct RuleStats {
     pub blocks_skipped: u64,
 }
 
-/// Which records may be paired: all with all, or only pairs with at least one record
-/// from `new` (linking a new batch against what is already linked).
+/// Which records may be paired: all with all, only pairs with at least one record from
+/// `new` (linking a new batch against what is already linked), or only pairs with exactly
+/// one (matching a batch whose own duplicates are already decided against a database).
 #[derive(Debug, Clone, Copy)]
 pub enum Scope<'a> {
     All,
     Touching(&'a [bool]),
+    Across(&'a [bool]),
+}
+
+impl Scope<'_> {
+    fn admits(&self, (a, b): (u32, u32)) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Touching(new) => new[a as usize] || new[b as usize],
+            Scope::Across(new) => new[a as usize] != new[b as usize],
+        }
+    }
 }
 
 /// Candidate pairs: each rule's, and the distinct pairs over all rules, sorted.
@@ -148,13 +160,7 @@ pub fn candidate_pairs(records: &[Prepared], max_block: usize, scope: Scope) -> 
                         .map(move |y| pack(x.1, y.1))
                 })
             })
-            .filter(|&p| match scope {
-                Scope::All => true,
-                Scope::Touching(new) => {
-                    let (a, b) = unpack(p);
-                    new[a as usize] || new[b as usize]
-                }
-            })
+            .filter(|&p| scope.admits(unpack(p)))
             .collect();
         stats.push(RuleStats {
             rule: rule.name,
@@ -203,5 +209,9 @@ mod tests {
         assert_eq!(candidate_pairs(&r, DEFAULT_MAX_BLOCK, Scope::All).all, vec![pack(0, 1)]);
         let none = candidate_pairs(&r, DEFAULT_MAX_BLOCK, Scope::Touching(&[false, false]));
         assert!(none.all.is_empty());
+        let both_new = candidate_pairs(&r, DEFAULT_MAX_BLOCK, Scope::Across(&[true, true]));
+        assert!(both_new.all.is_empty());
+        let across = candidate_pairs(&r, DEFAULT_MAX_BLOCK, Scope::Across(&[true, false]));
+        assert_eq!(across.all, vec![pack(0, 1)]);
     }
 }

@@ -192,16 +192,73 @@ fn blank(s: &str) -> bool {
 
 /// Addresses: exact, similar (Jaro-Winkler ≥ 0.88), different.
 pub fn compare_address(a: &str, b: &str) -> u8 {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    compare_address_chars(&a, &b)
+}
+
+/// [`compare_address`] on addresses already split into characters ([`Prepared`] keeps
+/// them so): every candidate pair and every random pair of the u estimate compares them.
+pub fn compare_address_chars(a: &[char], b: &[char]) -> u8 {
+    let blank = |s: &[char]| s.iter().all(|&c| c == '?');
     if blank(a) || blank(b) {
         return 0;
     }
     if a == b {
         return 3;
     }
-    if strsim::jaro_winkler(a, b) >= 0.88 {
+    if jaro_winkler(a, b) >= 0.88 {
         return 2;
     }
     1
+}
+
+/// Jaro-Winkler similarity, as `strsim` computes it, on character slices: each character
+/// of `a` takes the first unmatched equal character of `b` within the window. Flags live
+/// on the stack for the lengths addresses have, and only the window is scanned.
+pub fn jaro_winkler(a: &[char], b: &[char]) -> f64 {
+    const STACK: usize = 64;
+    if a.is_empty() && b.is_empty() {
+        return 1.0;
+    }
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    let window = (a.len().max(b.len()) / 2).saturating_sub(1);
+    let (mut a_stack, mut b_stack) = ([false; STACK], [false; STACK]);
+    let (mut a_heap, mut b_heap) = (Vec::new(), Vec::new());
+    let (a_flags, b_flags): (&mut [bool], &mut [bool]) = if a.len() <= STACK && b.len() <= STACK {
+        (&mut a_stack[..a.len()], &mut b_stack[..b.len()])
+    } else {
+        a_heap.resize(a.len(), false);
+        b_heap.resize(b.len(), false);
+        (&mut a_heap, &mut b_heap)
+    };
+    let mut matches = 0usize;
+    for (i, ca) in a.iter().enumerate() {
+        let (lo, hi) = (i.saturating_sub(window), (i + window + 1).min(b.len()));
+        for j in lo..hi {
+            if !b_flags[j] && b[j] == *ca {
+                a_flags[i] = true;
+                b_flags[j] = true;
+                matches += 1;
+                break;
+            }
+        }
+    }
+    if matches == 0 {
+        return 0.0;
+    }
+    let matched_b = b.iter().zip(b_flags.iter()).filter(|(_, &f)| f).map(|(c, _)| c);
+    let matched_a = a.iter().zip(a_flags.iter()).filter(|(_, &f)| f).map(|(c, _)| c);
+    let transpositions = matched_a.zip(matched_b).filter(|(x, y)| x != y).count() / 2;
+    let m = matches as f64;
+    let jaro = (m / a.len() as f64 + m / b.len() as f64 + (m - transpositions as f64) / m) / 3.0;
+    if jaro > 0.7 {
+        let prefix = a.iter().zip(b).take(4).take_while(|(x, y)| x == y).count();
+        jaro + 0.1 * prefix as f64 * (1.0 - jaro)
+    } else {
+        jaro
+    }
 }
 
 /// Family members' names: exact, one character off or look-alike, different.
@@ -224,7 +281,7 @@ pub fn compare(a: &Prepared, b: &Prepared) -> Pattern {
         compare_date(a.birth, b.birth),
         compare_date(a.death, b.death),
         compare_gender(a.gender, b.gender),
-        compare_address(&a.address, &b.address),
+        compare_address_chars(&a.address, &b.address),
         compare_family(&a.family, &b.family),
     ];
     levels
@@ -243,6 +300,27 @@ mod tests {
 
     fn id(s: &str) -> Option<IdNo> {
         IdNo::parse(s)
+    }
+
+    #[test]
+    fn jaro_winkler_agrees_with_strsim() {
+        // Strings from a small alphabet, so that matches, transpositions and windows all
+        // occur; lengths past the stack buffer too.
+        let alphabet: Vec<char> = "济南市历城区山大路甲乙?".chars().collect();
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        for _ in 0..20_000 {
+            let len = |next: &mut dyn FnMut(usize) -> usize| if next(10) == 0 { next(90) } else { next(14) };
+            let a: Vec<char> = (0..len(&mut next)).map(|_| alphabet[next(alphabet.len())]).collect();
+            let b: Vec<char> = (0..len(&mut next)).map(|_| alphabet[next(alphabet.len())]).collect();
+            let (sa, sb): (String, String) = (a.iter().collect(), b.iter().collect());
+            assert_eq!(jaro_winkler(&a, &b), strsim::jaro_winkler(&sa, &sb), "{sa:?} {sb:?}");
+        }
     }
 
     #[test]

@@ -207,7 +207,9 @@ pub struct Prepared {
     pub id: Option<IdNo>,
     pub birth: Option<Day>,
     pub death: Option<Day>,
-    pub address: String,
+    /// Without the province and city the division code gives, as characters (compared
+    /// with Jaro-Winkler, which works on characters).
+    pub address: Vec<char>,
     pub family: String,
 }
 
@@ -233,7 +235,7 @@ impl Prepared {
             address: f
                 .household_address
                 .as_deref()
-                .map(|a| strip_address(a, division))
+                .map(|a| strip_address(a, division).chars().collect())
                 .unwrap_or_default(),
             family: f.family_name.as_deref().map(fold_name).unwrap_or_default(),
             name,

@@ -67,6 +67,7 @@ pub struct LoadReport {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Timings {
+    /// Hashing and validating the batch, while the persons held are read beside it.
     pub validate_seconds: f64,
     pub read_database_seconds: f64,
     pub match_seconds: f64,
@@ -74,14 +75,21 @@ pub struct Timings {
     pub commit_seconds: f64,
 }
 
-/// The load's id: the batch and the exact content loaded.
+/// The load's id: the batch and the exact content loaded. Each record is hashed on its
+/// own (spread over the cores), then the digests in record-id order.
 pub fn load_id(batch: &str, records: &[Record]) -> Result<String> {
-    let mut sorted: Vec<&Record> = records.iter().collect();
-    sorted.sort_by(|a, b| a.record_id.cmp(&b.record_id));
+    let mut digests: Vec<(&str, [u8; 32])> = records
+        .par_iter()
+        .map(|r| {
+            let content = serde_json::to_vec(&(&r.record_id, &r.fields, r.record_type))?;
+            Ok((r.record_id.as_str(), Sha256::digest(content).into()))
+        })
+        .collect::<Result<_>>()?;
+    digests.par_sort_unstable();
     let mut h = Sha256::new();
     h.update(batch.as_bytes());
-    for r in sorted {
-        h.update(serde_json::to_vec(&(&r.record_id, &r.fields, r.record_type))?);
+    for (_, digest) in digests {
+        h.update(digest);
     }
     Ok(format!("L{}", &hex::encode(h.finalize())[..16]))
 }
@@ -105,24 +113,39 @@ fn rejection(r: &Record) -> Option<String> {
 }
 
 /// For each record, the database person it is, if the linkage model links it to one.
+///
+/// Which records of the batch are one person is not decided again here: the workspace's
+/// dedupe decided it (with the reviewers' pair decisions), and its person id ties them
+/// together, so only pairs across the batch and the database are compared. A record one
+/// of whose group links to a database person is that person too.
 pub fn match_to_database(records: &[&Record], database: &[DbPerson]) -> Vec<Option<String>> {
     if database.is_empty() || records.is_empty() {
         return vec![None; records.len()];
     }
     let n = records.len();
     let prepared: Vec<Prepared> = records
-        .iter()
+        .par_iter()
         .map(|r| Prepared::new(&r.fields))
-        .chain(database.iter().map(|p| Prepared::new(&p.fields)))
+        .chain(database.par_iter().map(|p| Prepared::new(&p.fields)))
+        .collect();
+    let mut first_of_person: HashMap<&str, u32> = HashMap::new();
+    let same = records
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            let first = *first_of_person.entry(r.person_id.as_deref()?).or_insert(i as u32);
+            (first != i as u32).then_some((first, i as u32))
+        })
         .collect();
     let constraints = Constraints {
+        same,
         anchor: (0..n + database.len())
             .map(|i| i.checked_sub(n).map(|k| k as u32))
             .collect(),
         ..Constraints::default()
     };
     let ours: Vec<bool> = (0..n + database.len()).map(|i| i < n).collect();
-    let linkage = link(&prepared, &Settings::default(), Scope::Touching(&ours), &constraints);
+    let linkage = link(&prepared, &Settings::default(), Scope::Across(&ours), &constraints);
     let mut person_of_cluster: HashMap<u32, &str> = HashMap::new();
     for (j, p) in database.iter().enumerate() {
         person_of_cluster.insert(linkage.cluster_of[n + j], &p.person_id);
@@ -151,10 +174,69 @@ fn year_of(r: &Record) -> String {
         .to_string()
 }
 
+/// A batch split by validation: the records that may load, and the report's account of
+/// those that may not.
+struct Checked<'a> {
+    good: Vec<&'a Record>,
+    rejected: Vec<Rejected>,
+    by_agency_year: Vec<AgencyYear>,
+}
+
+/// Validates every record (spread over the cores: no database in it).
+fn check(records: &[Record]) -> Checked<'_> {
+    let rejections: Vec<Option<String>> = records.par_iter().map(rejection).collect();
+    let mut out = Checked {
+        good: Vec::with_capacity(records.len()),
+        rejected: Vec::new(),
+        by_agency_year: Vec::new(),
+    };
+    let mut by_agency_year: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for (r, rejected) in records.iter().zip(rejections) {
+        match rejected {
+            Some(reason) => {
+                let agency = r.fields.agency_name.clone().unwrap_or_else(|| "unknown".into());
+                *by_agency_year.entry((agency, year_of(r))).or_default() += 1;
+                out.rejected.push(Rejected {
+                    record_id: r.record_id.clone(),
+                    reason,
+                });
+            }
+            None => out.good.push(r),
+        }
+    }
+    out.by_agency_year = by_agency_year
+        .into_iter()
+        .map(|((agency, year), rejected)| AgencyYear { agency, year, rejected })
+        .collect();
+    out
+}
+
 /// Loads `records` of `batch` in one transaction (or only reports, with `dry_run`).
 pub fn load_batch(db: &mut Database, batch: &str, records: &[Record], dry_run: bool) -> Result<LoadReport> {
     let start = Instant::now();
-    let id = load_id(batch, records)?;
+    // Everything from the check for an earlier identical load to the last row happens in
+    // one transaction that no other writer runs beside. The persons held are read in it
+    // (mostly the database's work) while this process hashes and validates the batch.
+    db.begin_exclusive()?;
+    let (persons, id, checked) = std::thread::scope(|s| {
+        let reading = s.spawn(|| {
+            let t = Instant::now();
+            read_persons(db).map(|p| (p, t.elapsed().as_secs_f64()))
+        });
+        let id = load_id(batch, records);
+        let checked = check(records);
+        let validated = start.elapsed().as_secs_f64();
+        let persons = reading.join().expect("reading the persons held does not panic");
+        (persons, id.map(|id| (id, validated)), checked)
+    });
+    let outcome = persons.and_then(|persons| Ok((persons, id?)));
+    let ((persons, read_seconds), (id, validate_seconds)) = match outcome {
+        Ok(x) => x,
+        Err(e) => {
+            db.rollback();
+            return Err(e);
+        }
+    };
     let mut report = LoadReport {
         load_id: id.clone(),
         batch_id: batch.to_string(),
@@ -165,38 +247,16 @@ pub fn load_batch(db: &mut Database, batch: &str, records: &[Record], dry_run: b
         linked: 0,
         events_already_held: 0,
         conflicts: Vec::new(),
-        rejected: Vec::new(),
-        rejected_by_agency_year: Vec::new(),
+        rejected: checked.rejected,
+        rejected_by_agency_year: checked.by_agency_year,
         seconds: 0.0,
-        timings: Timings::default(),
+        timings: Timings {
+            validate_seconds,
+            read_database_seconds: read_seconds,
+            ..Timings::default()
+        },
     };
-    let mut good: Vec<&Record> = Vec::new();
-    let mut by_agency_year: BTreeMap<(String, String), u64> = BTreeMap::new();
-    // Validation is the one per-record step with no database in it: spread over the cores.
-    let rejections: Vec<Option<String>> = records.par_iter().map(rejection).collect();
-    for (r, rejected) in records.iter().zip(rejections) {
-        match rejected {
-            Some(reason) => {
-                let agency = r.fields.agency_name.clone().unwrap_or_else(|| "unknown".into());
-                *by_agency_year.entry((agency, year_of(r))).or_default() += 1;
-                report.rejected.push(Rejected {
-                    record_id: r.record_id.clone(),
-                    reason,
-                });
-            }
-            None => good.push(r),
-        }
-    }
-    report.rejected_by_agency_year = by_agency_year
-        .into_iter()
-        .map(|((agency, year), rejected)| AgencyYear { agency, year, rejected })
-        .collect();
-    report.timings.validate_seconds = start.elapsed().as_secs_f64();
-
-    // Everything from the check for an earlier identical load to the last row happens in
-    // one transaction that no other writer runs beside.
-    db.begin_exclusive()?;
-    match load_in_transaction(db, &good, &mut report, start) {
+    match load_in_transaction(db, &checked.good, &persons, &mut report, start) {
         Ok(true) if !dry_run => {
             let t = Instant::now();
             report.seconds = start.elapsed().as_secs_f64();
@@ -225,7 +285,13 @@ pub fn load_batch(db: &mut Database, batch: &str, records: &[Record], dry_run: b
 
 /// The load's work inside its transaction; `false` when the same content was loaded
 /// before (the report is then that load's).
-fn load_in_transaction(db: &mut Database, good: &[&Record], report: &mut LoadReport, start: Instant) -> Result<bool> {
+fn load_in_transaction(
+    db: &mut Database,
+    good: &[&Record],
+    database: &[DbPerson],
+    report: &mut LoadReport,
+    start: Instant,
+) -> Result<bool> {
     let done = db.text(
         "SELECT report FROM loads WHERE load_id = $1 AND finished_at IS NOT NULL",
         &[&report.load_id],
@@ -239,10 +305,7 @@ fn load_in_transaction(db: &mut Database, good: &[&Record], report: &mut LoadRep
         return Ok(false);
     }
     let t = Instant::now();
-    let database = read_persons(db)?;
-    report.timings.read_database_seconds = t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    let matched = match_to_database(good, &database);
+    let matched = match_to_database(good, database);
     report.timings.match_seconds = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let db_by_id: HashMap<&str, &DbPerson> = database.iter().map(|p| (p.person_id.as_str(), p)).collect();

@@ -276,8 +276,11 @@ pub fn read_persons(db: &mut Database) -> Result<Vec<DbPerson>> {
         "SELECT d.person_id, d.origin, d.name, d.gender, d.id_number,
                 CAST(d.birth_date AS VARCHAR), CAST(d.death_date AS VARCHAR),
                 d.household_address, d.household_division,
-                (SELECT a.name FROM agents a WHERE a.person_id = d.person_id ORDER BY a.loaded_at LIMIT 1)
-         FROM deceased d ORDER BY d.person_id",
+                a.name
+         FROM deceased d
+         LEFT JOIN (SELECT person_id, name, row_number() OVER (PARTITION BY person_id ORDER BY loaded_at) AS k
+                    FROM agents) a ON a.person_id = d.person_id AND a.k = 1
+         ORDER BY d.person_id",
         &[],
         WIDTH,
     )?;

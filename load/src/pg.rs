@@ -3,10 +3,10 @@
 //! and writing staged rows with binary `COPY … FROM STDIN`, the server's bulk path.
 
 use anyhow::{anyhow, bail, Context, Result};
-use bytes::BytesMut;
-use chrono::{NaiveDate, NaiveDateTime};
-use postgres::binary_copy::BinaryCopyInWriter;
-use postgres::types::{to_sql_checked, IsNull, ToSql, Type};
+use std::io::Write;
+
+use chrono::NaiveDate;
+use postgres::types::ToSql;
 use postgres::{Client, NoTls};
 
 use ledgerline_store::migrations::version_table_ddl;
@@ -88,6 +88,15 @@ pub struct ScratchDatabase {
 
 impl ScratchDatabase {
     pub fn create(admin_url: &str, prefix: &str) -> Result<ScratchDatabase> {
+        ScratchDatabase::made(admin_url, prefix, "")
+    }
+
+    /// A scratch copy of `template` (which must have no open connection).
+    pub fn copy_of(admin_url: &str, prefix: &str, template: &ScratchDatabase) -> Result<ScratchDatabase> {
+        ScratchDatabase::made(admin_url, prefix, &format!("TEMPLATE {}", template.name))
+    }
+
+    fn made(admin_url: &str, prefix: &str, options: &str) -> Result<ScratchDatabase> {
         use std::sync::atomic::{AtomicU32, Ordering};
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let name = format!(
@@ -97,7 +106,7 @@ impl ScratchDatabase {
             chrono::Utc::now().timestamp_micros() % 1_000_000
         );
         connect(admin_url)?
-            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .batch_execute(&format!("CREATE DATABASE {name} {options}"))
             .with_context(|| format!("{}: cannot create a scratch database", redacted(admin_url)))?;
         Ok(ScratchDatabase {
             url: with_database(admin_url, &name)?,
@@ -115,74 +124,61 @@ impl Drop for ScratchDatabase {
     }
 }
 
-/// One value on its way into a binary COPY, typed from the column's [`Kind`].
-#[derive(Debug)]
-enum Cell<'a> {
-    Text(Option<&'a str>),
-    Date(Option<NaiveDate>),
-    Int(Option<i32>),
-    Bool(Option<bool>),
-    Stamp(NaiveDateTime),
+/// PostgreSQL's epoch for dates and timestamps in the binary format.
+fn pg_epoch() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2000, 1, 1).expect("a real date")
 }
 
-impl Cell<'_> {
-    fn parse<'a>(value: Option<&'a str>, kind: Kind) -> Result<Cell<'a>, String> {
-        let Some(v) = value else {
-            return Ok(match kind {
-                Kind::Text => Cell::Text(None),
-                Kind::Date => Cell::Date(None),
-                Kind::Int => Cell::Int(None),
-                Kind::Bool => Cell::Bool(None),
-            });
-        };
-        Ok(match kind {
-            Kind::Text => Cell::Text(Some(v)),
-            Kind::Date => Cell::Date(Some(
-                NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| format!("{v:?} is not a YYYY-MM-DD date"))?,
-            )),
-            Kind::Int => Cell::Int(Some(v.parse().map_err(|_| format!("{v:?} is not a whole number"))?)),
-            Kind::Bool => Cell::Bool(Some(match v {
-                "true" => true,
-                "false" => false,
-                _ => return Err(format!("{v:?} is not true or false")),
-            })),
-        })
-    }
-}
-
-impl ToSql for Cell<'_> {
-    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
-        match self {
-            Cell::Text(v) => v.to_sql(ty, out),
-            Cell::Date(v) => v.to_sql(ty, out),
-            Cell::Int(v) => v.to_sql(ty, out),
-            Cell::Bool(v) => v.to_sql(ty, out),
-            Cell::Stamp(v) => v.to_sql(ty, out),
+/// A `YYYY-MM-DD` date; the fixed layout is read directly, anything else by chrono.
+fn parse_date(v: &str) -> Option<NaiveDate> {
+    let b = v.as_bytes();
+    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter()
+            .try_fold(0u32, |n, &d| d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0')))
+    };
+    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
+        if let (Some(y), Some(m), Some(d)) = (digits(0..4), digits(5..7), digits(8..10)) {
+            return NaiveDate::from_ymd_opt(y as i32, m, d);
         }
     }
-
-    fn accepts(ty: &Type) -> bool {
-        [
-            Type::VARCHAR,
-            Type::TEXT,
-            Type::DATE,
-            Type::INT4,
-            Type::BOOL,
-            Type::TIMESTAMP,
-        ]
-        .contains(ty)
-    }
-
-    to_sql_checked!();
+    NaiveDate::parse_from_str(v, "%Y-%m-%d").ok()
 }
 
-fn pg_type(kind: Kind) -> Type {
+/// Appends one field of a binary COPY row: its length (-1 for NULL), then its value in
+/// the wire form of the column's [`Kind`].
+fn encode_field(buf: &mut Vec<u8>, value: Option<&str>, kind: Kind) -> Result<(), String> {
+    let Some(v) = value else {
+        buf.extend_from_slice(&(-1i32).to_be_bytes());
+        return Ok(());
+    };
     match kind {
-        Kind::Text => Type::VARCHAR,
-        Kind::Date => Type::DATE,
-        Kind::Int => Type::INT4,
-        Kind::Bool => Type::BOOL,
+        Kind::Text => {
+            let len = i32::try_from(v.len()).map_err(|_| "a value over 2 GiB".to_string())?;
+            buf.extend_from_slice(&len.to_be_bytes());
+            buf.extend_from_slice(v.as_bytes());
+        }
+        Kind::Date => {
+            let date = parse_date(v).ok_or_else(|| format!("{v:?} is not a YYYY-MM-DD date"))?;
+            let days = (date - pg_epoch()).num_days() as i32;
+            buf.extend_from_slice(&4i32.to_be_bytes());
+            buf.extend_from_slice(&days.to_be_bytes());
+        }
+        Kind::Int => {
+            let n: i32 = v.parse().map_err(|_| format!("{v:?} is not a whole number"))?;
+            buf.extend_from_slice(&4i32.to_be_bytes());
+            buf.extend_from_slice(&n.to_be_bytes());
+        }
+        Kind::Bool => {
+            let b = match v {
+                "true" => 1u8,
+                "false" => 0,
+                _ => return Err(format!("{v:?} is not true or false")),
+            };
+            buf.extend_from_slice(&1i32.to_be_bytes());
+            buf.push(b);
+        }
     }
+    Ok(())
 }
 
 /// Text parameters as the driver takes them.
@@ -190,36 +186,48 @@ pub fn params<'a>(texts: &'a [&'a str]) -> Vec<&'a (dyn ToSql + Sync)> {
     texts.iter().map(|s| s as &(dyn ToSql + Sync)).collect()
 }
 
-/// Writes `rows` with one binary COPY (for [`crate::Database::append`]); `constants` fill the table's per-write columns.
+/// Writes `rows` with one binary COPY (for [`crate::Database::append`]); `constants` fill
+/// the table's per-write columns. The rows are encoded straight into large buffers, so
+/// the client keeps ahead of the server.
 pub fn copy_rows(client: &mut Client, rows: &Rows, constants: &[Option<&str>]) -> Result<u64> {
+    const CHUNK: usize = 1 << 20;
     let t = rows.table;
-    let types: Vec<Type> = t
-        .columns
-        .iter()
-        .map(|(_, k)| pg_type(*k))
-        .chain(t.constants.iter().map(|_| Type::VARCHAR))
-        .chain([Type::TIMESTAMP])
-        .collect();
-    let now = chrono::Utc::now().naive_utc();
-    let sink = client.copy_in(&format!(
+    let mut sink = client.copy_in(&format!(
         "COPY {} ({}) FROM STDIN (FORMAT binary)",
         t.name,
         t.all_columns().join(", ")
     ))?;
-    let mut writer = BinaryCopyInWriter::new(sink, &types);
-    let mut cells: Vec<Cell> = Vec::with_capacity(types.len());
-    for (i, row) in rows.iter().enumerate() {
-        cells.clear();
-        for (value, (column, kind)) in row.iter().zip(t.columns) {
-            let cell = Cell::parse(value.as_deref(), *kind)
-                .map_err(|e| anyhow!("{} row {} column {column}: {e}", t.name, i + 1))?;
-            cells.push(cell);
-        }
-        cells.extend(constants.iter().map(|c| Cell::Text(*c)));
-        cells.push(Cell::Stamp(now));
-        writer.write_raw(cells.iter())?;
+    // The columns every row ends with: the constants and the time of the write.
+    let mut tail = Vec::new();
+    for c in constants {
+        encode_field(&mut tail, *c, Kind::Text).map_err(|e| anyhow!("{}: {e}", t.name))?;
     }
-    Ok(writer.finish()?)
+    let stamp = (chrono::Utc::now().naive_utc() - pg_epoch().and_time(chrono::NaiveTime::MIN))
+        .num_microseconds()
+        .unwrap_or(0);
+    tail.extend_from_slice(&8i32.to_be_bytes());
+    tail.extend_from_slice(&stamp.to_be_bytes());
+    let fields = i16::try_from(t.all_columns().len()).expect("a table of few columns");
+
+    let mut buf = Vec::with_capacity(CHUNK + 4096);
+    buf.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+    buf.extend_from_slice(&0i32.to_be_bytes()); // flags
+    buf.extend_from_slice(&0i32.to_be_bytes()); // header extension length
+    for (i, row) in rows.iter().enumerate() {
+        buf.extend_from_slice(&fields.to_be_bytes());
+        for (value, (column, kind)) in row.iter().zip(t.columns) {
+            encode_field(&mut buf, value.as_deref(), *kind)
+                .map_err(|e| anyhow!("{} row {} column {column}: {e}", t.name, i + 1))?;
+        }
+        buf.extend_from_slice(&tail);
+        if buf.len() >= CHUNK {
+            sink.write_all(&buf)?;
+            buf.clear();
+        }
+    }
+    buf.extend_from_slice(&(-1i16).to_be_bytes());
+    sink.write_all(&buf)?;
+    Ok(sink.finish()?)
 }
 
 #[cfg(test)]
@@ -246,14 +254,25 @@ mod tests {
     }
 
     #[test]
-    fn cells_parse_by_kind() {
-        assert!(matches!(
-            Cell::parse(Some("2013-03-05"), Kind::Date),
-            Ok(Cell::Date(Some(_)))
-        ));
-        assert!(Cell::parse(Some("2013-3-5x"), Kind::Date).is_err());
-        assert!(matches!(Cell::parse(Some("81"), Kind::Int), Ok(Cell::Int(Some(81)))));
-        assert!(matches!(Cell::parse(None, Kind::Bool), Ok(Cell::Bool(None))));
-        assert!(Cell::parse(Some("yes"), Kind::Bool).is_err());
+    fn fields_encode_by_kind() {
+        let encoded = |v: Option<&str>, k: Kind| {
+            let mut buf = Vec::new();
+            encode_field(&mut buf, v, k).map(|()| buf)
+        };
+        // 2013-03-05 is 4812 days after 2000-01-01.
+        assert_eq!(
+            encoded(Some("2013-03-05"), Kind::Date).unwrap(),
+            [0, 0, 0, 4, 0, 0, 0x12, 0xcc]
+        );
+        assert_eq!(
+            encoded(Some("1999-12-31"), Kind::Date).unwrap()[4..],
+            (-1i32).to_be_bytes()
+        );
+        assert!(encoded(Some("2013-3-5x"), Kind::Date).is_err());
+        assert!(encoded(Some("2013-02-30"), Kind::Date).is_err());
+        assert_eq!(encoded(Some("81"), Kind::Int).unwrap(), [0, 0, 0, 4, 0, 0, 0, 81]);
+        assert_eq!(encoded(None, Kind::Bool).unwrap(), (-1i32).to_be_bytes());
+        assert!(encoded(Some("yes"), Kind::Bool).is_err());
+        assert_eq!(encoded(Some("王"), Kind::Text).unwrap(), [0, 0, 0, 3, 0xe7, 0x8e, 0x8b]);
     }
 }

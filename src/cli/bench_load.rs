@@ -1,18 +1,23 @@
 //! `ledgerline bench load`: a batch of N generated records loaded into a basic database
-//! that already holds half of those people (from an earlier load), through ledgerline's
-//! loader (validation, matching with the linkage model, staging, one transaction),
+//! that already holds half of those people (from an earlier load), deduplicated first as
+//! the workspace's dedupe would (untimed), through ledgerline's loader (validation,
+//! matching against the persons held with the linkage model, staging, one transaction),
 //! beside the database's own bulk path for the same rows measured in the same run:
-//! DuckDB's `INSERT … SELECT FROM read_parquet`, PostgreSQL's `COPY` of a CSV file.
+//! DuckDB's `INSERT … SELECT FROM read_parquet`, PostgreSQL's `COPY` of a CSV file. The
+//! native path loads into a copy of the database as it was before ledgerline's load, so
+//! both write into tables and indexes of the same size.
 
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use ledgerline_dedupe::{link, Constraints, Prepared, Scope, Settings};
 use ledgerline_load::backfill::{load_batch, LoadReport};
 use ledgerline_load::pg::ScratchDatabase;
 use ledgerline_load::{Database, Target};
 use ledgerline_schemas::{Record, ReviewStatus};
 use ledgerline_synth::records::generate_records;
+use rayon::prelude::*;
 use serde::Serialize;
 
 #[derive(clap::Args)]
@@ -62,19 +67,23 @@ pub fn run(a: LoadBenchArgs) -> Result<ExitCode> {
         .filter(|(i, r)| seen.insert(r.person_id.clone()) && i % 2 == 0)
         .map(|(i, r)| r.to_record("EARLIER", i, 20, ReviewStatus::Verified))
         .collect();
-    let batch: Vec<_> = generated
+    let mut batch: Vec<_> = generated
         .iter()
         .enumerate()
         .map(|(i, r)| r.to_record("BENCH", i, 20, ReviewStatus::Verified))
         .collect();
     drop(generated);
+    deduplicate(&mut batch);
 
     let dir = tempfile::tempdir()?;
     let mut results = Vec::new();
     if !a.skip_duckdb {
         let target = |name: &str| Target::DuckDb(dir.path().join(format!("{name}.duckdb")));
+        hold_earlier("DuckDB", &mut target("province").open_for_writing()?, &existing)?;
+        // The native path starts from the same database: a copy of the file, closed.
+        std::fs::copy(dir.path().join("province.duckdb"), dir.path().join("native.duckdb"))?;
         let mut province = target("province").open_for_writing()?;
-        let (report, ours) = ours("DuckDB", &mut province, &existing, &batch)?;
+        let (report, ours) = ours("DuckDB", &mut province, &batch)?;
         let parquet = |table: &str| dir.path().join(format!("{table}.parquet")).display().to_string();
         let conn = province.duckdb().expect("a DuckDB target");
         for table in TABLES {
@@ -109,8 +118,15 @@ pub fn run(a: LoadBenchArgs) -> Result<ExitCode> {
     }
     if let Some(admin) = &a.postgres {
         let scratch = ScratchDatabase::create(admin, "ledgerline_bench")?;
+        hold_earlier(
+            "PostgreSQL",
+            &mut Target::Postgres(scratch.url.clone()).open_for_writing()?,
+            &existing,
+        )?;
+        // The native path starts from the same database: a copy made while it is closed.
+        let native_scratch = ScratchDatabase::copy_of(admin, "ledgerline_bench_native", &scratch)?;
         let mut province = Target::Postgres(scratch.url.clone()).open_for_writing()?;
-        let (report, ours) = ours("PostgreSQL", &mut province, &existing, &batch)?;
+        let (report, ours) = ours("PostgreSQL", &mut province, &batch)?;
         let Database::Postgres(client) = &mut province else {
             unreachable!("a PostgreSQL target")
         };
@@ -123,7 +139,6 @@ pub fn run(a: LoadBenchArgs) -> Result<ExitCode> {
             ))?;
             std::io::copy(&mut reader, &mut file)?;
         }
-        let native_scratch = ScratchDatabase::create(admin, "ledgerline_bench_native")?;
         let mut native_db = Target::Postgres(native_scratch.url.clone()).open_for_writing()?;
         let Database::Postgres(native) = &mut native_db else {
             unreachable!("a PostgreSQL target")
@@ -159,13 +174,32 @@ pub fn run(a: LoadBenchArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Loads the earlier persons, then times ledgerline's load of the batch.
-fn ours(engine: &str, db: &mut Database, existing: &[Record], batch: &[Record]) -> Result<(LoadReport, f64)> {
+/// Gives the batch the person ids the workspace's dedupe would (a load comes after it):
+/// the records linkage puts in one cluster share one.
+fn deduplicate(batch: &mut [Record]) {
+    eprintln!(
+        "bench load: deduplicating the {} records of the batch (not timed)…",
+        batch.len()
+    );
+    let prepared: Vec<Prepared> = batch.par_iter().map(|r| Prepared::new(&r.fields)).collect();
+    let linkage = link(&prepared, &Settings::default(), Scope::All, &Constraints::default());
+    for (r, cluster) in batch.iter_mut().zip(&linkage.cluster_of) {
+        r.person_id = Some(format!("P{cluster:09}"));
+    }
+}
+
+/// Loads the persons the database holds before the batch comes.
+fn hold_earlier(engine: &str, db: &mut Database, existing: &[Record]) -> Result<()> {
     eprintln!(
         "bench load ({engine}): {} persons already in the database…",
         existing.len()
     );
     load_batch(db, "EARLIER", existing, false)?;
+    Ok(())
+}
+
+/// Times ledgerline's load of the batch.
+fn ours(engine: &str, db: &mut Database, batch: &[Record]) -> Result<(LoadReport, f64)> {
     eprintln!("bench load ({engine}): loading {} records…", batch.len());
     let t = Instant::now();
     let report = load_batch(db, "BENCH", batch, false)?;
