@@ -82,22 +82,43 @@ pub fn add_user(db: &ReviewDb, username: &str, role: Role, password: &str) -> Re
     })
 }
 
+/// Disables an account (its sessions end at once) or enables it again. An error if there
+/// is no such account.
+pub fn set_disabled(db: &ReviewDb, username: &str, disabled: bool) -> Result<()> {
+    db.transaction(|tx| {
+        let changed = tx.execute(
+            "UPDATE users SET disabled_at = CASE WHEN ?2 THEN coalesce(disabled_at, ?3) END WHERE username = ?1",
+            params![username, disabled, now()],
+        )?;
+        if changed == 0 {
+            bail!("no account {username:?} (see ledgerline users list)");
+        }
+        if disabled {
+            tx.execute("DELETE FROM sessions WHERE username = ?1", [username])?;
+        }
+        Ok(())
+    })
+}
+
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct UserRow {
     pub username: String,
     pub role: String,
     pub locked: bool,
+    pub disabled: bool,
 }
 
 pub fn list_users(db: &ReviewDb) -> Result<Vec<UserRow>> {
     let conn = db.read()?;
-    let mut stmt =
-        conn.prepare("SELECT username, role, coalesce(locked_until, 0) > ?1 FROM users ORDER BY username")?;
+    let mut stmt = conn.prepare(
+        "SELECT username, role, coalesce(locked_until, 0) > ?1, disabled_at IS NOT NULL FROM users ORDER BY username",
+    )?;
     let rows = stmt.query_map([now()], |r| {
         Ok(UserRow {
             username: r.get(0)?,
             role: r.get(1)?,
             locked: r.get(2)?,
+            disabled: r.get(3)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -105,10 +126,12 @@ pub fn list_users(db: &ReviewDb) -> Result<Vec<UserRow>> {
 
 /// Checks a password; on success opens a session and returns (token, session).
 pub fn login(db: &ReviewDb, username: &str, password: &str) -> Result<Result<(String, Session), LoginError>> {
+    // A disabled account answers as an unknown one: the same message, the same time.
     let row: Option<(String, String, i64, Option<i64>)> = db
         .read()?
         .query_row(
-            "SELECT role, password_hash, failed_logins, locked_until FROM users WHERE username = ?1",
+            "SELECT role, password_hash, failed_logins, locked_until FROM users
+             WHERE username = ?1 AND disabled_at IS NULL",
             [username],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
@@ -165,7 +188,7 @@ pub fn session(db: &ReviewDb, token: &str) -> Result<Option<Session>> {
         .read()?
         .query_row(
             "SELECT s.username, u.role, s.csrf_token FROM sessions s JOIN users u USING (username)
-             WHERE s.token_hash = ?1 AND s.expires_at > ?2",
+             WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND u.disabled_at IS NULL",
             params![token_hash(token), now()],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )

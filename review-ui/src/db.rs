@@ -16,6 +16,7 @@ pub const JOURNAL_FILE: &str = "review.sqlite";
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_review.sql"),
     include_str!("../migrations/0002_qa.sql"),
+    include_str!("../migrations/0003_disabled_users.sql"),
 ];
 
 /// A shared handle on the journal: one writer connection behind a mutex (SQLite

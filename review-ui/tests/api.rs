@@ -124,6 +124,29 @@ async fn login_sets_a_strict_http_only_cookie_and_locks_out_after_failures() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_disabled_account_is_out_at_once_and_cannot_log_in() {
+    let f = fixture();
+    let base = serve(&f).await;
+    let c = as_role(&base, "reviewer").await;
+    assert_eq!(c.get("/api/me").await.unwrap().status, 200);
+
+    ledgerline_review::auth::set_disabled(&f.db, "reviewer", true).unwrap();
+    assert_eq!(c.get("/api/me").await.unwrap().status, 401, "the open session ends");
+    let mut again = Client::new(&base);
+    let refused = again.login("reviewer", PASSWORD).await.unwrap();
+    assert_eq!(refused.status, 401, "{}", refused.json);
+    let unknown = Client::new(&base).login("nobody", PASSWORD).await.unwrap();
+    assert_eq!(refused.json, unknown.json, "answered as an unknown account");
+    let users = ledgerline_review::auth::list_users(&f.db).unwrap();
+    assert!(users.iter().any(|u| u.username == "reviewer" && u.disabled));
+    assert!(ledgerline_review::auth::set_disabled(&f.db, "nobody", true).is_err());
+
+    ledgerline_review::auth::set_disabled(&f.db, "reviewer", false).unwrap();
+    assert_eq!(again.login("reviewer", PASSWORD).await.unwrap().status, 200);
+    assert_eq!(again.get("/api/me").await.unwrap().json["role"], "reviewer");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn queue_leases_items_one_person_at_a_time() {
     let f = fixture();
     let base = serve(&f).await;

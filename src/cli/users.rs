@@ -31,6 +31,21 @@ pub enum UsersCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Disable an account: it can no longer log in and its open sessions end at once
+    /// (accounts are never deleted: the audit log keeps naming them)
+    Disable {
+        #[command(flatten)]
+        ws: WorkspaceArg,
+        /// Login name
+        name: String,
+    },
+    /// Enable a disabled account again
+    Enable {
+        #[command(flatten)]
+        ws: WorkspaceArg,
+        /// Login name
+        name: String,
+    },
     /// List accounts and their roles
     List {
         #[command(flatten)]
@@ -58,6 +73,14 @@ fn read_password(from_stdin: bool) -> Result<String> {
     Ok(first)
 }
 
+fn set_disabled(ws: &WorkspaceArg, name: &str, disabled: bool) -> Result<()> {
+    let ws = Workspace::open(&ws.workspace)?;
+    let db = ReviewDb::open(ws.root())?;
+    auth::set_disabled(&db, name, disabled)?;
+    eprintln!("{} {name}", if disabled { "disabled" } else { "enabled" });
+    Ok(())
+}
+
 pub fn run(a: Args) -> Result<ExitCode> {
     match a.command {
         UsersCommand::Add {
@@ -77,6 +100,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 role.name()
             );
         }
+        UsersCommand::Disable { ws, name } => set_disabled(&ws, &name, true)?,
+        UsersCommand::Enable { ws, name } => set_disabled(&ws, &name, false)?,
         UsersCommand::List { ws, json } => {
             let ws = Workspace::open(&ws.workspace)?;
             let db = ReviewDb::open(ws.root())?;
@@ -86,10 +111,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
             } else {
                 for u in users {
                     println!(
-                        "{:<24} {:<12}{}",
+                        "{:<24} {:<12}{}{}",
                         u.username,
                         u.role,
-                        if u.locked { " locked" } else { "" }
+                        if u.locked { " locked" } else { "" },
+                        if u.disabled { " disabled" } else { "" }
                     );
                 }
             }
