@@ -12,9 +12,61 @@ use ledgerline_schemas::Record;
 use ledgerline_search::Role;
 use ledgerline_store::records::replace_page_records;
 use ledgerline_store::Workspace;
-use ledgerline_synth::records::machine_accepted;
+use ledgerline_synth::records::{generate_records, machine_accepted};
 
 use common::basic::{self, Basic};
+
+/// A load does not decide again which records of its batch are one person: records the
+/// workspace's dedupe gave one person id link to the database person any of them matches,
+/// even one that shares nothing with it.
+#[test]
+fn records_of_one_workspace_person_link_to_the_same_database_person() {
+    use ledgerline_load::backfill::match_to_database;
+    use ledgerline_load::DbPerson;
+    use ledgerline_schemas::{RecordFields, ReviewStatus};
+
+    let generated = generate_records(2000, 5);
+    let database: Vec<DbPerson> = generated
+        .iter()
+        .step_by(2)
+        .enumerate()
+        .map(|(i, g)| DbPerson {
+            person_id: format!("HELD{i}"),
+            origin: "live".into(),
+            fields: g.fields.clone(),
+        })
+        .collect();
+    let mut batch: Vec<Record> = generated
+        .iter()
+        .enumerate()
+        .map(|(i, g)| g.to_record("B", i, 20, ReviewStatus::Verified))
+        .collect();
+    let matched = |batch: &[Record]| match_to_database(&batch.iter().collect::<Vec<_>>(), &database);
+    let alone = matched(&batch);
+    assert_eq!(alone[0].as_deref(), Some("HELD0"), "a record the database holds links");
+
+    // A record of the same person that shares no blocking key with anything.
+    let mut stray = batch[0].clone();
+    stray.record_id = "B-stray".into();
+    stray.fields = RecordFields {
+        deceased_name: Some("甲乙丙".into()),
+        death_date: Some("2015-01-01".into()),
+        ..Default::default()
+    };
+    batch.push(stray);
+    assert_eq!(matched(&batch).last().unwrap(), &None, "on its own it is a new person");
+
+    batch[0].person_id = Some("W1".into());
+    batch.last_mut().unwrap().person_id = Some("W1".into());
+    let together = matched(&batch);
+    assert_eq!(together[0].as_deref(), Some("HELD0"));
+    assert_eq!(
+        together.last().unwrap().as_deref(),
+        Some("HELD0"),
+        "tied by its person id"
+    );
+    assert_eq!(&together[..alone.len()], &alone[..], "the other records are unchanged");
+}
 
 /// Stores batch B1: `take` machine-accepted records (valid ones: QA inspectors accept
 /// them as they are), 20 to a page.
