@@ -22,7 +22,7 @@ const I18N = {
     batch: '批次', agency: '机构', pages: '页数', records: '记录数', verified: '已核实', done: '完成度',
     waiting: '待处理', throughput: '每人每日工作量', items: '条目', corrected: '修改字段', progress: '每日核实进度',
     'search.q': '姓名、拼音、身份证号、地点、年份', 'search.go': '检索', 'search.total': '条匹配',
-    type: '类型', from: '起', to: '止', status: '状态', role: '角色', add: '添加',
+    type: '类型', from: '起', to: '止', status: '状态', role: '角色', add: '添加', disable: '停用', enable: '启用', disabled: '已停用',
     keys: '快捷键', notFound: '未找到', error: '出错了', loading: '加载中…',
   },
   en: {
@@ -44,7 +44,7 @@ const I18N = {
     batch: 'Batch', agency: 'Agency', pages: 'Pages', records: 'Records', verified: 'Verified', done: 'Done',
     waiting: 'Waiting', throughput: 'Work per person per day', items: 'Items', corrected: 'Fields corrected', progress: 'Verified per day',
     'search.q': 'Name, pinyin, ID number, place, year', 'search.go': 'Search', 'search.total': 'match',
-    type: 'Type', from: 'From', to: 'To', status: 'Status', role: 'Role', add: 'Add',
+    type: 'Type', from: 'From', to: 'To', status: 'Status', role: 'Role', add: 'Add', disable: 'Disable', enable: 'Enable', disabled: 'disabled',
     keys: 'Keys', notFound: 'Not found', error: 'Error', loading: 'Loading…',
   },
 };
@@ -499,8 +499,13 @@ async function usersScreen(main) {
   const role = h('select', { id: 'new-role' }, ['data_entry', 'reviewer', 'archivist', 'dba', 'admin'].map((x) => h('option', { value: x }, x)));
   const pass = h('input', { id: 'new-pass', type: 'password', placeholder: t('password') });
   const err = h('p', { class: 'err' });
-  main.append(h('div', { class: 'card' }, h('table', {}, h('tr', {}, h('th', {}, t('username')), h('th', {}, t('role'))),
-    r.data.map((u) => h('tr', {}, h('td', {}, u.username + (u.locked ? ' 🔒' : '')), h('td', {}, u.role))))),
+  const toggle = (u) => h('button', { class: 'toggle-user', onclick: async () => {
+    const res = await api('POST', `/api/users/${encodeURIComponent(u.username)}/disabled`, { disabled: !u.disabled });
+    if (res.ok) render(); else err.textContent = res.data.message;
+  } }, t(u.disabled ? 'enable' : 'disable'));
+  main.append(h('div', { class: 'card' }, h('table', {}, h('tr', {}, h('th', {}, t('username')), h('th', {}, t('role')), h('th', {})),
+    r.data.map((u) => h('tr', {}, h('td', {}, u.username + (u.locked ? ' 🔒' : '') + (u.disabled ? ` (${t('disabled')})` : '')),
+      h('td', {}, u.role), h('td', {}, me && u.username === me.username ? '' : toggle(u)))))),
   h('form', { class: 'card', onsubmit: async (e) => {
     e.preventDefault();
     const res = await api('POST', '/api/users', { username: name.value, role: role.value, password: pass.value });

@@ -27,6 +27,7 @@ fn concrete(path: &str) -> String {
         .replace("{b}", &rid(4))
         .replace("{page_id}", PAGE)
         .replace("{cell}", "1-0")
+        .replace("{username}", "reviewer")
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -144,6 +145,25 @@ async fn a_disabled_account_is_out_at_once_and_cannot_log_in() {
     ledgerline_review::auth::set_disabled(&f.db, "reviewer", false).unwrap();
     assert_eq!(again.login("reviewer", PASSWORD).await.unwrap().status, 200);
     assert_eq!(again.get("/api/me").await.unwrap().json["role"], "reviewer");
+
+    // Admins do the same from the app, but not to the account they are using.
+    let admin = as_role(&base, "admin").await;
+    let set = |name: &str, disabled: bool| {
+        let (admin, path) = (&admin, format!("/api/users/{name}/disabled"));
+        async move {
+            let r = admin
+                .send(Method::POST, &path, &json!({ "disabled": disabled }))
+                .await
+                .unwrap();
+            (r.status, r.json)
+        }
+    };
+    assert_eq!(set("reviewer", true).await.0, 200);
+    assert_eq!(again.get("/api/me").await.unwrap().status, 401);
+    assert_eq!(set("admin", true).await.0, 422, "one's own account");
+    assert_eq!(set("nobody", true).await.0, 404);
+    assert_eq!(set("reviewer", false).await.0, 200);
+    assert_eq!(again.login("reviewer", PASSWORD).await.unwrap().status, 200);
 }
 
 #[tokio::test(flavor = "multi_thread")]

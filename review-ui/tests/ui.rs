@@ -1,6 +1,6 @@
 //! The review app in a real browser (Debian's headless Chromium): log in, take the next
 //! item, correct a field by keyboard, accept, resolve a duplicate, see the change in the
-//! audit log; OCR text that looks like HTML stays text. Screenshots go to
+//! audit log; OCR text that looks like HTML stays text; an admin disables an account. Screenshots go to
 //! `LEDGERLINE_SCREENSHOTS` (the repository's `docs/` when refreshing them) or a temp dir.
 
 mod browser;
@@ -122,4 +122,48 @@ fn a_data_entry_day_by_keyboard() {
             })
             .unwrap();
     assert_eq!(verified, "verified");
+}
+
+#[test]
+fn an_admin_disables_and_enables_an_account() {
+    let chrome = chromium().expect("chromium is not installed: run scripts/ensure-deps.sh");
+    let f = fixture();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let base = rt.block_on(serve(&f));
+    let mut b = Browser::launch(&chrome);
+    b.goto(&base);
+    b.wait("document.activeElement && document.activeElement.id === 'username'");
+    b.type_text("admin");
+    b.press("Tab", 0);
+    b.type_text(PASSWORD);
+    b.press("Enter", 0);
+    b.wait("location.hash === '#/queue'");
+    b.goto(&format!("{base}/#/users"));
+    let row = |name: &str| {
+        format!("[...document.querySelectorAll('tr')].find(tr => tr.cells[0]?.textContent.startsWith('{name}'))")
+    };
+    b.wait(&format!("{}?.querySelector('button.toggle-user')", row("reviewer")));
+    assert_eq!(
+        b.eval(&format!("{}.querySelector('button') === null", row("admin"))),
+        true,
+        "no button to disable one's own account"
+    );
+    let disabled = |f: &Fixture| {
+        ledgerline_review::auth::list_users(&f.db)
+            .unwrap()
+            .iter()
+            .any(|u| u.username == "reviewer" && u.disabled)
+    };
+    b.eval(&format!("{}.querySelector('button').click()", row("reviewer")));
+    b.wait(&format!("{}?.cells[0].textContent.includes('已停用')", row("reviewer")));
+    assert!(disabled(&f));
+    b.eval(&format!("{}.querySelector('button').click()", row("reviewer")));
+    b.wait(&format!(
+        "(r => r && r.querySelector('button') && !r.cells[0].textContent.includes('已停用'))({})",
+        row("reviewer")
+    ));
+    assert!(!disabled(&f));
 }

@@ -505,6 +505,35 @@ pub async fn users_add(State(s): State<AppState>, Json(u): Json<NewUser>) -> Api
     .await
 }
 
+#[derive(Deserialize)]
+pub struct Disabled {
+    disabled: bool,
+}
+
+/// Disables an account (its sessions end at once) or enables it again; an admin cannot
+/// disable the account they are using, so the app never loses its last admin that way.
+pub async fn users_disable(
+    State(s): State<AppState>,
+    Extension(who): Who,
+    Path(username): Path<String>,
+    Json(d): Json<Disabled>,
+) -> ApiResult {
+    blocking(move || {
+        if d.disabled && username == who.username {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                "you cannot disable the account you are using",
+            ));
+        }
+        match auth::set_disabled(&s.db, &username, d.disabled) {
+            Ok(()) => ok(json!({ "username": username, "disabled": d.disabled })),
+            Err(e) => Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())),
+        }
+    })
+    .await
+}
+
 pub async fn sync_now(State(s): State<AppState>) -> ApiResult {
     blocking(move || {
         let ws =

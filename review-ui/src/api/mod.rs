@@ -98,6 +98,7 @@ routes! {
     GET "/api/search" => Some(ANY),
     GET "/api/users" => Some(ADMINS),
     POST "/api/users" => Some(ADMINS),
+    POST "/api/users/{username}/disabled" => Some(ADMINS),
     POST "/api/sync" => Some(STEWARDS),
     GET "/api/audit/verify" => Some(ADMINS),
 }
@@ -122,6 +123,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/batches", get(batches))
         .route("/api/search", get(search))
         .route("/api/users", get(users_list).post(users_add))
+        .route("/api/users/{username}/disabled", post(users_disable))
         .route("/api/sync", post(sync_now))
         .route("/api/audit/verify", get(audit_verify))
         .route_layer(middleware::from_fn_with_state(state.clone(), guard))
