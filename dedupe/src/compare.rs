@@ -77,7 +77,7 @@ impl CompareField {
 
 /// A pair of names compared character by character, `?` matching anything.
 pub fn compare_name(a: &str, b: &str) -> u8 {
-    if blank(a) || blank(b) {
+    if blank(a.chars()) || blank(b.chars()) {
         return 0;
     }
     if a == b {
@@ -186,21 +186,16 @@ pub fn compare_gender(a: u8, b: u8) -> u8 {
     }
 }
 
-fn blank(s: &str) -> bool {
-    s.is_empty() || s.chars().all(|c| c == '?')
+/// Nothing known: empty, or placeholders only.
+fn blank(chars: impl IntoIterator<Item = char>) -> bool {
+    chars.into_iter().all(|c| c == '?')
 }
 
-/// Addresses: exact, similar (Jaro-Winkler ≥ 0.88), different.
-pub fn compare_address(a: &str, b: &str) -> u8 {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    compare_address_chars(&a, &b)
-}
-
-/// [`compare_address`] on addresses already split into characters ([`Prepared`] keeps
-/// them so): every candidate pair and every random pair of the u estimate compares them.
-pub fn compare_address_chars(a: &[char], b: &[char]) -> u8 {
-    let blank = |s: &[char]| s.iter().all(|&c| c == '?');
-    if blank(a) || blank(b) {
+/// Addresses (split into characters: [`Prepared`] keeps them so, and every candidate
+/// pair and every random pair of the u estimate compares them): exact, similar
+/// (Jaro-Winkler ≥ 0.88), different.
+pub fn compare_address(a: &[char], b: &[char]) -> u8 {
+    if blank(a.iter().copied()) || blank(b.iter().copied()) {
         return 0;
     }
     if a == b {
@@ -281,7 +276,7 @@ pub fn compare(a: &Prepared, b: &Prepared) -> Pattern {
         compare_date(a.birth, b.birth),
         compare_date(a.death, b.death),
         compare_gender(a.gender, b.gender),
-        compare_address_chars(&a.address, &b.address),
+        compare_address(&a.address, &b.address),
         compare_family(&a.family, &b.family),
     ];
     levels

@@ -185,30 +185,30 @@ struct Checked<'a> {
 /// Validates every record (spread over the cores: no database in it).
 fn check(records: &[Record]) -> Checked<'_> {
     let rejections: Vec<Option<String>> = records.par_iter().map(rejection).collect();
-    let mut out = Checked {
-        good: Vec::with_capacity(records.len()),
-        rejected: Vec::new(),
-        by_agency_year: Vec::new(),
-    };
+    let mut good = Vec::with_capacity(records.len());
+    let mut rejected = Vec::new();
     let mut by_agency_year: BTreeMap<(String, String), u64> = BTreeMap::new();
-    for (r, rejected) in records.iter().zip(rejections) {
-        match rejected {
+    for (r, rejection) in records.iter().zip(rejections) {
+        match rejection {
             Some(reason) => {
                 let agency = r.fields.agency_name.clone().unwrap_or_else(|| "unknown".into());
                 *by_agency_year.entry((agency, year_of(r))).or_default() += 1;
-                out.rejected.push(Rejected {
+                rejected.push(Rejected {
                     record_id: r.record_id.clone(),
                     reason,
                 });
             }
-            None => out.good.push(r),
+            None => good.push(r),
         }
     }
-    out.by_agency_year = by_agency_year
-        .into_iter()
-        .map(|((agency, year), rejected)| AgencyYear { agency, year, rejected })
-        .collect();
-    out
+    Checked {
+        good,
+        rejected,
+        by_agency_year: by_agency_year
+            .into_iter()
+            .map(|((agency, year), rejected)| AgencyYear { agency, year, rejected })
+            .collect(),
+    }
 }
 
 /// Loads `records` of `batch` in one transaction (or only reports, with `dry_run`).

@@ -192,10 +192,11 @@ pub fn params<'a>(texts: &'a [&'a str]) -> Vec<&'a (dyn ToSql + Sync)> {
 pub fn copy_rows(client: &mut Client, rows: &Rows, constants: &[Option<&str>]) -> Result<u64> {
     const CHUNK: usize = 1 << 20;
     let t = rows.table;
+    let columns = t.all_columns();
     let mut sink = client.copy_in(&format!(
         "COPY {} ({}) FROM STDIN (FORMAT binary)",
         t.name,
-        t.all_columns().join(", ")
+        columns.join(", ")
     ))?;
     // The columns every row ends with: the constants and the time of the write.
     let mut tail = Vec::new();
@@ -207,7 +208,7 @@ pub fn copy_rows(client: &mut Client, rows: &Rows, constants: &[Option<&str>]) -
         .unwrap_or(0);
     tail.extend_from_slice(&8i32.to_be_bytes());
     tail.extend_from_slice(&stamp.to_be_bytes());
-    let fields = i16::try_from(t.all_columns().len()).expect("a table of few columns");
+    let fields = i16::try_from(columns.len()).expect("a table of few columns");
 
     let mut buf = Vec::with_capacity(CHUNK + 4096);
     buf.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
