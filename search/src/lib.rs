@@ -112,49 +112,50 @@ fn schema() -> (Schema, Fields) {
     (s.build(), fields)
 }
 
-/// What a hit shows, stored with the document.
+/// What a hit shows, stored with the document. Written from a record's own strings
+/// (`StoredRecord<&str>`, nothing copied), read back owned.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StoredRecord {
-    pub record_id: String,
-    pub record_type: String,
-    pub batch: String,
-    pub page: String,
+pub struct StoredRecord<S = String> {
+    pub record_id: S,
+    pub record_type: S,
+    pub batch: S,
+    pub page: S,
     pub row: u32,
-    pub status: String,
-    pub person_id: Option<String>,
-    pub name: Option<String>,
-    pub gender: Option<String>,
-    pub id_number: Option<String>,
-    pub birth_date: Option<String>,
-    pub death_date: Option<String>,
-    pub event_date: Option<String>,
-    pub household_address: Option<String>,
-    pub agency_name: Option<String>,
-    pub family_name: Option<String>,
-    pub family_phone: Option<String>,
+    pub status: S,
+    pub person_id: Option<S>,
+    pub name: Option<S>,
+    pub gender: Option<S>,
+    pub id_number: Option<S>,
+    pub birth_date: Option<S>,
+    pub death_date: Option<S>,
+    pub event_date: Option<S>,
+    pub household_address: Option<S>,
+    pub agency_name: Option<S>,
+    pub family_name: Option<S>,
+    pub family_phone: Option<S>,
 }
 
-impl StoredRecord {
-    pub fn of(r: &Record) -> StoredRecord {
+impl<'a> StoredRecord<&'a str> {
+    pub fn of(r: &'a Record) -> StoredRecord<&'a str> {
         let f = &r.fields;
         StoredRecord {
-            record_id: r.record_id.clone(),
-            record_type: r.record_type.as_str().to_string(),
-            batch: r.source.batch.clone(),
-            page: r.source.page.clone(),
+            record_id: &r.record_id,
+            record_type: r.record_type.as_str(),
+            batch: &r.source.batch,
+            page: &r.source.page,
             row: r.source.row,
-            status: r.review.status.as_str().to_string(),
-            person_id: r.person_id.clone(),
-            name: f.deceased_name.clone(),
-            gender: f.gender.clone(),
-            id_number: f.id_number.clone(),
-            birth_date: f.birth_date.clone(),
-            death_date: f.death_date.clone(),
-            event_date: event_date(r).map(str::to_string),
-            household_address: f.household_address.clone(),
-            agency_name: f.agency_name.clone(),
-            family_name: f.family_name.clone(),
-            family_phone: f.family_phone.clone(),
+            status: r.review.status.as_str(),
+            person_id: r.person_id.as_deref(),
+            name: f.deceased_name.as_deref(),
+            gender: f.gender.as_deref(),
+            id_number: f.id_number.as_deref(),
+            birth_date: f.birth_date.as_deref(),
+            death_date: f.death_date.as_deref(),
+            event_date: event_date(r),
+            household_address: f.household_address.as_deref(),
+            agency_name: f.agency_name.as_deref(),
+            family_name: f.family_name.as_deref(),
+            family_phone: f.family_phone.as_deref(),
         }
     }
 }

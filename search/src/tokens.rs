@@ -142,11 +142,11 @@ pub fn cut_zh(text: &str, emit: &mut dyn FnMut(&str)) {
         static CACHE: std::cell::RefCell<rustc_hash::FxHashMap<String, Vec<String>>> = Default::default();
     }
     // An address repeats but for its house number: the rest is cut once, the number
-    // apart (as jieba would: a number, then 号).
+    // apart (as jieba would: a number, then 号). House numbers repeat too.
     let head = text.trim_end_matches(|c: char| c.is_ascii_digit() || matches!(c, '号' | '-'));
     if head.len() < text.len() && !head.is_empty() {
         cut_zh(head, emit);
-        return cut_zh_uncached(&text[head.len()..], emit);
+        return cut_zh(&text[head.len()..], emit);
     }
     if text.chars().count() > SHORT {
         return cut_zh_uncached(text, emit);
@@ -172,8 +172,16 @@ pub fn zh_tokens(text: &str) -> Vec<String> {
 fn cut_zh_uncached(text: &str, emit: &mut dyn FnMut(&str)) {
     let folded: String = text.chars().map(ledgerline_dedupe::normalize::fold_char).collect();
     // Words of two characters are among the pairs below; longer words and numbers add
-    // what the pairs cannot (历城区 as a whole, house numbers).
-    for w in jieba().cut(&folded, false) {
+    // what the pairs cannot (历城区 inside an address, house numbers). A text of three
+    // characters or fewer has no such word but itself, which its pairs already say: jieba
+    // is not asked (most family members' names, causes and cemeteries).
+    let all_cjk = folded.chars().all(is_cjk);
+    let words = if all_cjk && folded.chars().count() <= 3 {
+        Vec::new()
+    } else {
+        jieba().cut(&folded, false)
+    };
+    for w in words {
         if w.chars().count() >= 3 || w.chars().any(|c| c.is_ascii_alphanumeric()) {
             emit(w);
         }
@@ -291,6 +299,17 @@ mod tests {
             assert!(t.contains(&want.to_string()), "{want} missing from {t:?}");
         }
         assert_eq!(zh_tokens("东"), ["东"], "a lone character is a token");
+        assert_eq!(
+            zh_tokens("安乐园"),
+            ["安乐", "乐园"],
+            "a three-character text is its pairs"
+        );
+        assert_eq!(zh_tokens("呼吸衰竭"), ["呼吸衰竭", "呼吸", "吸衰", "衰竭"]);
+        assert_eq!(
+            zh_tokens("山大路12号"),
+            zh_tokens("山大路12号"),
+            "cut the same from the cache"
+        );
         // However jieba cuts it among other words, a place keeps the pairs it has alone.
         let alone: Vec<String> = zh_tokens("历城区")
             .into_iter()
