@@ -179,8 +179,17 @@ fn stored_json(r: &Record) -> String {
     serde_json::to_string(&StoredRecord::of(r)).expect("serializable")
 }
 
+/// Which cut of the text the documents were made with ([`tokens`]). It is hashed into
+/// every document's content hash, so an index made by an earlier cut is made again by the
+/// next `ledgerline index`, as deleting it and indexing anew would.
+const TOKENS_VERSION: u32 = 2;
+
 fn content_hash(r: &Record) -> u64 {
-    hash_of(&stored_json(r))
+    stored_hash(&stored_json(r))
+}
+
+fn stored_hash(stored: &str) -> u64 {
+    hash_of(&(TOKENS_VERSION, stored))
 }
 
 fn hash_of(value: &impl Hash) -> u64 {
@@ -442,7 +451,7 @@ impl SearchIndex {
             .try_for_each(|(r, (&rid, change))| -> Result<()> {
                 if !matches!(change, Change::Unchanged) {
                     let stored = stored_json(r);
-                    let h = hash_of(&stored);
+                    let h = stored_hash(&stored);
                     writer.add_document(self.document(r, rid, stored, h))?;
                 }
                 let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
