@@ -305,11 +305,12 @@ mod tests {
             "a three-character text is its pairs"
         );
         assert_eq!(zh_tokens("呼吸衰竭"), ["呼吸衰竭", "呼吸", "吸衰", "衰竭"]);
-        assert_eq!(
-            zh_tokens("山大路12号"),
-            zh_tokens("山大路12号"),
-            "cut the same from the cache"
+        let first = zh_tokens("山大路12号");
+        assert!(
+            first.iter().any(|t| t == "12") && first.iter().any(|t| t == "号"),
+            "{first:?}"
         );
+        assert_eq!(zh_tokens("山大路12号"), first, "the same again from the cache");
         // However jieba cuts it among other words, a place keeps the pairs it has alone.
         let alone: Vec<String> = zh_tokens("历城区")
             .into_iter()
