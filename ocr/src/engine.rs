@@ -15,8 +15,11 @@ use tesseract::PageSegMode;
 /// How a cell is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReadMode {
-    /// Chinese text on one line (names, addresses, headers).
+    /// Chinese text on one line (addresses, causes, columns we do not know).
     ChineseLine,
+    /// Names and the short words of a closed-ish list (relations, cemeteries, where the
+    /// ashes went): Chinese text on one line, read with the fuller model when installed.
+    ChineseName,
     /// Digits and the ID check character (ID numbers, phones, serials).
     Digits,
     /// Dates written with Arabic digits and separators or 年月日.
@@ -25,6 +28,16 @@ pub enum ReadMode {
     ChineseChar,
     /// A header cell, read with only the characters header wordings use.
     Header,
+    /// A 民族 cell, read with only the characters of the GB/T 3304 names.
+    Ethnicity,
+}
+
+/// Which chi_sim model reads a cell: Debian's small one, or the fuller one
+/// (`scripts/fetch-models.sh`). Digits are read with `eng` on the small side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Model {
+    Small,
+    Full,
 }
 
 impl ReadMode {
@@ -32,20 +45,32 @@ impl ReadMode {
         match self {
             ReadMode::Digits => "eng",
             ReadMode::DateLine => "chi_sim",
-            ReadMode::ChineseLine | ReadMode::ChineseChar | ReadMode::Header => "chi_sim",
+            ReadMode::ChineseLine
+            | ReadMode::ChineseName
+            | ReadMode::ChineseChar
+            | ReadMode::Header
+            | ReadMode::Ethnicity => "chi_sim",
         }
     }
 
-    /// Whether the fuller chi_sim model reads this kind of cell better than Debian's
-    /// small one. Measured with `ledgerline eval` (small → fuller, exact matches):
-    /// 性别 23/44 → 39/44 on the sample batch and 113/163 → 128/163 on 8 generated pages,
-    /// nothing else changing. Names and other text read with the fuller model gained on
-    /// the sample (family names 31 → 37/42) but lost elsewhere (deceased names 115 → 111
-    /// of 168, ethnicity 8 → 0 of 13, causes 13 → 10 of 15) and it was more often
-    /// confidently wrong (machine-accepted fields 93.7 % → 89.7 % right), so only the
-    /// two-class 性别 read uses it.
-    fn wants_full_model(self) -> bool {
-        matches!(self, ReadMode::ChineseChar)
+    fn language_of(self, model: Model) -> &'static str {
+        match model {
+            Model::Small => self.language(),
+            Model::Full => "chi_sim",
+        }
+    }
+
+    /// The model that reads this kind of cell better, measured with `ledgerline eval`.
+    /// 性别 (small → fuller, exact): 23/44 → 39/44 on the sample batch. Names, once
+    /// despeckling stopped erasing the dots of 氵 and 灬 (two generated batches of 8
+    /// pages): deceased 78 → 86 %, family 72 → 81–84 %, cemeteries and relations up too;
+    /// addresses went down (86 → 80 %) and ID-checked or whitelisted cells gain nothing,
+    /// so those stay on the small model, which is also faster.
+    fn primary_model(self) -> Model {
+        match self {
+            ReadMode::ChineseChar | ReadMode::ChineseName => Model::Full,
+            _ => Model::Small,
+        }
     }
 
     fn psm(self) -> PageSegMode {
@@ -61,6 +86,10 @@ impl ReadMode {
             // 性别 is a two-class decision: let the model choose only between 男 and 女.
             ReadMode::ChineseChar => "男女".into(),
             ReadMode::Header => crate::headers::vocabulary(),
+            ReadMode::Ethnicity => ethnicity_vocabulary(),
+            // Dates in every ledger style and ages (`81岁`). Without it the model read
+            // `2012.07.07` as `BOTREOZ-DZ`; with it dates went 50 → 64 % exact (8 pages).
+            ReadMode::DateLine => "0123456789年月日.-/〇零一二三四五六七八九十岁".into(),
             _ => return None,
         })
     }
@@ -106,35 +135,64 @@ impl EngineConfig {
         }
     }
 
-    /// The model folder for a kind of cell (`None`: Tesseract's default).
-    fn datapath(&self, mode: ReadMode) -> Option<&PathBuf> {
-        match &self.full_chi_sim {
-            Some(full) if mode.wants_full_model() => Some(full),
+    /// The model folder for a model (`None`: Tesseract's default).
+    fn datapath(&self, model: Model) -> Option<&PathBuf> {
+        match (&self.full_chi_sim, model) {
+            (Some(full), Model::Full) => Some(full),
             _ => self.tessdata.as_ref(),
         }
     }
+
+    /// The model a cell of this kind is read with first: the fuller one only where it
+    /// reads better and is installed.
+    fn first_model(&self, mode: ReadMode) -> Model {
+        match (&self.full_chi_sim, mode.primary_model()) {
+            (Some(_), Model::Full) => Model::Full,
+            _ => Model::Small,
+        }
+    }
+
+    /// The other model, when there is one to ask.
+    fn second_model(&self, mode: ReadMode) -> Option<Model> {
+        self.full_chi_sim.as_ref()?;
+        Some(match self.first_model(mode) {
+            Model::Small => Model::Full,
+            Model::Full => Model::Small,
+        })
+    }
+}
+
+/// Every character of the GB/T 3304 names (汉族, 蒙古族, 维吾尔族 ...).
+fn ethnicity_vocabulary() -> String {
+    let mut chars: Vec<char> = ledgerline_schemas::codes::ETHNICITIES
+        .iter()
+        .flat_map(|(_, name, _)| name.chars())
+        .collect();
+    chars.sort_unstable();
+    chars.dedup();
+    chars.into_iter().collect()
 }
 
 struct Engines {
     config_key: EngineConfig,
-    by_mode: HashMap<ReadMode, TessBaseApi>,
+    by_mode: HashMap<(ReadMode, Model), TessBaseApi>,
 }
 
 thread_local! {
     static ENGINES: RefCell<Option<Engines>> = const { RefCell::new(None) };
 }
 
-fn create(config: &EngineConfig, mode: ReadMode) -> Result<TessBaseApi> {
+fn create(config: &EngineConfig, mode: ReadMode, model: Model) -> Result<TessBaseApi> {
     let mut api = TessBaseApi::create();
-    let folder = config.datapath(mode);
+    let folder = config.datapath(model);
     let datapath = folder
         .map(|p| CString::new(p.to_string_lossy().as_bytes()))
         .transpose()?;
-    let lang = CString::new(mode.language())?;
+    let lang = CString::new(mode.language_of(model))?;
     api.init_2(datapath.as_deref(), Some(&lang)).map_err(|_| {
         anyhow!(
             "Tesseract could not load the {:?} model{}: install tesseract-ocr-chi-sim and tesseract-ocr-eng, or give --tessdata DIR",
-            mode.language(),
+            mode.language_of(model),
             folder.map(|p| format!(" from {}", p.display())).unwrap_or_default()
         )
     })?;
@@ -147,7 +205,7 @@ fn create(config: &EngineConfig, mode: ReadMode) -> Result<TessBaseApi> {
         set(&mut api, "tessedit_char_whitelist", &w)?;
     }
     // Cells are small images; no need for Tesseract's own dictionary guesses on digits.
-    if mode == ReadMode::Digits {
+    if mode == ReadMode::Digits && model == Model::Small {
         set(&mut api, "load_system_dawg", "0")?;
         set(&mut api, "load_freq_dawg", "0")?;
     }
@@ -157,6 +215,19 @@ fn create(config: &EngineConfig, mode: ReadMode) -> Result<TessBaseApi> {
 
 /// Reads one cell image with the engine for `mode`, creating it on first use.
 pub fn read(config: &EngineConfig, mode: ReadMode, cell: &GrayImage, dpi: u32) -> Result<Reading> {
+    read_with(config, mode, config.first_model(mode), cell, dpi)
+}
+
+/// Reads a cell again with the other model, for a first reading that made no sense for
+/// its field. `None` when only one model is installed.
+pub fn second_opinion(config: &EngineConfig, mode: ReadMode, cell: &GrayImage, dpi: u32) -> Result<Option<Reading>> {
+    config
+        .second_model(mode)
+        .map(|model| read_with(config, mode, model, cell, dpi))
+        .transpose()
+}
+
+fn read_with(config: &EngineConfig, mode: ReadMode, model: Model, cell: &GrayImage, dpi: u32) -> Result<Reading> {
     ENGINES.with(|cell_engines| -> Result<Reading> {
         let mut slot = cell_engines.borrow_mut();
         if slot.as_ref().is_none_or(|e| e.config_key != *config) {
@@ -166,9 +237,9 @@ pub fn read(config: &EngineConfig, mode: ReadMode, cell: &GrayImage, dpi: u32) -
             });
         }
         let engines = slot.as_mut().expect("just set");
-        let api = match engines.by_mode.entry(mode) {
+        let api = match engines.by_mode.entry((mode, model)) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(v) => v.insert(create(config, mode)?),
+            std::collections::hash_map::Entry::Vacant(v) => v.insert(create(config, mode, model)?),
         };
         let (w, h) = cell.dimensions();
         api.set_image(cell.as_raw(), w as i32, h as i32, 1, w as i32)

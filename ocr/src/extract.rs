@@ -68,22 +68,39 @@ fn normalize_field(field: Field, text: &str, year: i32) -> (Option<String>, f32)
             };
             (Some(id), trust)
         }
-        Field::FamilyPhone => {
-            let p: String = normalize::fold_width(t)
-                .chars()
-                .filter(|c| c.is_ascii_digit() || *c == '-')
-                .collect();
-            ((!p.is_empty()).then_some(p), 1.0)
-        }
+        Field::FamilyPhone => (normalize::canonical_phone(t), 1.0),
         Field::CremationCertNo | Field::GraveNumber => ((!t.is_empty()).then(|| t.to_string()), 1.0),
-        // Names, places, relations: Chinese text; stray marks from rules and dust go.
-        _ => {
-            let text: String = t
-                .chars()
-                .filter(|c| is_cjk(*c) || c.is_ascii_digit() || *c == '·')
-                .collect();
+        Field::HouseholdAddress => {
+            let text = normalize::drop_mark_after_house_number(&cjk_text(t));
             ((!text.is_empty()).then_some(text), 1.0)
         }
+        // Names, places, relations: Chinese text; stray marks from rules and dust go.
+        _ => {
+            let text = cjk_text(t);
+            ((!text.is_empty()).then_some(text), 1.0)
+        }
+    }
+}
+
+/// Chinese text without the stray marks rules and dust read as: CJK, digits and the
+/// middle dot of transliterated names.
+fn cjk_text(t: &str) -> String {
+    t.chars()
+        .filter(|c| is_cjk(*c) || c.is_ascii_digit() || *c == '·')
+        .collect()
+}
+
+/// Fields whose reading can be checked on its own: a date that exists, an ID number
+/// whose checksum passes, an age, 男/女, a GB/T 3304 name.
+pub(crate) fn checkable(field: Field) -> bool {
+    field.is_date() || matches!(field, Field::IdNumber | Field::Age | Field::Gender | Field::Ethnicity)
+}
+
+/// Whether a reading passes its field's check (see [`checkable`]).
+pub(crate) fn validates(field: Field, text: &str) -> bool {
+    match normalize_field(field, text, 2000) {
+        (Some(_), trust) => field != Field::IdNumber || trust == 0.0,
+        (None, _) => false,
     }
 }
 
@@ -136,6 +153,7 @@ pub fn extract(page: &PageReading, ctx: &PageContext) -> Vec<Record> {
             }
         }
         repair_id(&mut fields, &mut confidence, &mut findings);
+        repair_address(&mut fields, &mut confidence, &mut findings);
         if fields.agency_name.is_none() {
             fields.agency_name = ctx.agency_name.clone().filter(|a| !a.is_empty());
         }
@@ -200,6 +218,33 @@ fn repair_id(fields: &mut RecordFields, confidence: &mut BTreeMap<String, f32>, 
         ));
         fields.id_number = Some(fixed);
         if let Some(c) = confidence.get_mut("id_number") {
+            *c = c.min(0.85);
+        }
+    }
+}
+
+/// Constraint-guided repair of the prefecture and county an address begins with (see
+/// [`crate::places`]); the row's ID number, when its checksum passes, breaks ties.
+fn repair_address(fields: &mut RecordFields, confidence: &mut BTreeMap<String, f32>, findings: &mut Vec<Finding>) {
+    let Some(address) = fields.household_address.clone() else {
+        return;
+    };
+    let id_division = fields
+        .id_number
+        .as_deref()
+        .filter(|id| ledgerline_schemas::id_number::parse(id).is_ok())
+        .and_then(|id| id[..6].parse().ok());
+    if let Some(fixed) = crate::places::repair_division(&address, id_division) {
+        findings.push(Finding::new(
+            Field::HouseholdAddress,
+            Severity::Info,
+            "division_repaired",
+            format!(
+                "read {address}, repaired to {fixed}: the only GB/T 2260 prefecture and county that near what was read"
+            ),
+        ));
+        fields.household_address = Some(fixed);
+        if let Some(c) = confidence.get_mut("household_address") {
             *c = c.min(0.85);
         }
     }

@@ -83,50 +83,80 @@ fn overlap(a: &str, b: &str) -> f32 {
     shared as f32 / len as f32
 }
 
+/// A header text without spaces and ASCII punctuation.
+fn clean(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_whitespace() && !c.is_ascii_punctuation())
+        .collect()
+}
+
+/// Every field a header could name, with its best score, best first.
+fn field_scores(text: &str) -> Vec<(Field, f32)> {
+    let mut scores: Vec<(Field, f32)> = SYNONYMS
+        .iter()
+        .map(|(field, words)| (*field, words.iter().map(|w| overlap(text, w)).fold(0.0, f32::max)))
+        .filter(|(_, s)| *s >= 0.5)
+        .collect();
+    // Stable: on a tie the field listed first in SYNONYMS comes first.
+    scores.sort_by(|a, b| b.1.total_cmp(&a.1));
+    scores
+}
+
+fn serial_score(text: &str) -> Option<f32> {
+    let best = SERIAL_HEADERS.iter().map(|s| overlap(text, s)).fold(0.0, f32::max);
+    (best >= 0.5).then_some(best)
+}
+
 /// Maps one header text, with the score of the match.
 pub fn map_header(text: &str) -> (ColumnRole, f32) {
-    let text: String = text
-        .chars()
-        .filter(|c| !c.is_whitespace() && !c.is_ascii_punctuation())
-        .collect();
+    let text = clean(text);
     if text.is_empty() {
         return (ColumnRole::Unknown, 0.0);
     }
-    if SERIAL_HEADERS.iter().any(|s| overlap(&text, s) >= 0.99) {
-        return (ColumnRole::Serial, 1.0);
-    }
-    let mut best = (ColumnRole::Unknown, 0.0f32);
-    for (field, words) in SYNONYMS {
-        for w in *words {
-            let s = overlap(&text, w);
-            if s > best.1 {
-                best = (ColumnRole::Field(*field), s);
-            }
-        }
-    }
-    if best.1 >= 0.5 {
-        best
-    } else if SERIAL_HEADERS.iter().any(|s| overlap(&text, s) >= 0.5) {
-        (ColumnRole::Serial, 0.5)
-    } else {
-        (ColumnRole::Unknown, best.1)
+    match (serial_score(&text), field_scores(&text).first()) {
+        (Some(s), _) if s >= 0.99 => (ColumnRole::Serial, 1.0),
+        (_, Some((f, s))) => (ColumnRole::Field(*f), *s),
+        (Some(s), None) => (ColumnRole::Serial, s),
+        (None, None) => (ColumnRole::Unknown, 0.0),
     }
 }
 
-/// Maps a whole header row; a field claimed by two columns goes to the better match and
-/// the other column is kept as unknown.
+/// Maps a whole header row: each field goes to the column whose header names it best,
+/// and a column that loses its best field to a better header takes another it names as
+/// well (`公生`, half of 公墓 and half of 生日, is the cemetery when 出生日期 has the
+/// birth) or is kept as unknown.
 pub fn map_headers(texts: &[String]) -> Vec<ColumnRole> {
-    let mut mapped: Vec<(ColumnRole, f32)> = texts.iter().map(|t| map_header(t)).collect();
-    for i in 0..mapped.len() {
-        for j in 0..mapped.len() {
-            // On a tie the earlier column keeps the field.
-            let j_wins = mapped[j].1 > mapped[i].1 || (mapped[j].1 == mapped[i].1 && j < i);
-            if i != j && mapped[i].0 == mapped[j].0 && matches!(mapped[i].0, ColumnRole::Field(_)) && j_wins {
-                mapped[i].0 = ColumnRole::Unknown;
-            }
+    map_headers_scored(texts).into_iter().map(|(r, _)| r).collect()
+}
+
+/// [`map_headers`] with how well each header matched its wording (see [`map_header`]).
+pub fn map_headers_scored(texts: &[String]) -> Vec<(ColumnRole, f32)> {
+    let cleaned: Vec<String> = texts.iter().map(|t| clean(t)).collect();
+    let mut out: Vec<(ColumnRole, f32)> = vec![(ColumnRole::Unknown, 0.0); texts.len()];
+    // Every (score, column, field) claim, strongest first; earlier columns win ties.
+    let mut claims: Vec<(f32, usize, Field)> = Vec::new();
+    for (col, text) in cleaned.iter().enumerate() {
+        match map_header(text) {
+            (ColumnRole::Serial, s) => out[col] = (ColumnRole::Serial, s),
+            // Only the fields the header names best: 死亡时间 is the death or nothing,
+            // not the 火化时间 it half resembles.
+            (_, top) => claims.extend(
+                field_scores(text)
+                    .into_iter()
+                    .filter(|(_, s)| *s >= top)
+                    .map(|(f, s)| (s, col, f)),
+            ),
         }
     }
-    mapped.into_iter().map(|(r, _)| r).collect()
+    claims.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut taken: Vec<Field> = Vec::new();
+    for (score, col, field) in claims {
+        if out[col].0 == ColumnRole::Unknown && !taken.contains(&field) {
+            out[col] = (ColumnRole::Field(field), score);
+            taken.push(field);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -152,6 +182,13 @@ mod tests {
         assert_eq!(f("户籍所在地"), ColumnRole::Field(Field::HouseholdAddress));
         assert_eq!(f("序号"), ColumnRole::Serial);
         assert_eq!(f("备注"), ColumnRole::Unknown);
+    }
+
+    #[test]
+    fn a_header_that_loses_its_best_field_takes_its_next() {
+        let roles = map_headers(&["出生日期".into(), "公生".into()]);
+        assert_eq!(roles[0], ColumnRole::Field(Field::BirthDate));
+        assert_eq!(roles[1], ColumnRole::Field(Field::CemeteryName));
     }
 
     #[test]

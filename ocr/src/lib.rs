@@ -4,12 +4,15 @@
 //! fields and reads every body cell with the settings its column needs; `extract` turns
 //! the readings into canonical records with per-field confidence and validation.
 
+pub mod content;
+mod distance;
 pub mod engine;
 pub mod eval;
 pub mod extract;
 pub mod grid;
 pub mod headers;
 pub mod normalize;
+pub mod places;
 pub mod preprocess;
 
 use anyhow::Result;
@@ -75,6 +78,15 @@ fn read_mode(role: ColumnRole) -> ReadMode {
             ReadMode::Digits
         }
         ColumnRole::Field(Field::Gender) => ReadMode::ChineseChar,
+        ColumnRole::Field(Field::Ethnicity) => ReadMode::Ethnicity,
+        ColumnRole::Field(
+            Field::DeceasedName
+            | Field::FamilyName
+            | Field::FamilyRelation
+            | Field::CemeteryName
+            | Field::AshesDisposition
+            | Field::DeathPlace,
+        ) => ReadMode::ChineseName,
         ColumnRole::Field(f) if f.is_date() || f == Field::Age => ReadMode::DateLine,
         _ => ReadMode::ChineseLine,
     }
@@ -113,8 +125,8 @@ pub fn cell_image(grey: &GrayImage, ink: &preprocess::InkMap, b: CellBox) -> Gra
     let pad = 12;
     let (w, h) = (x1 - x0 + 1, y1 - y0 + 1);
     let mut out = GrayImage::from_pixel(w + 2 * pad, h + 2 * pad, image::Luma([255]));
-    let src = image::imageops::crop_imm(grey, b.x + x0, b.y + y0, w, h);
-    image::imageops::replace(&mut out, &*src, pad as i64, pad as i64);
+    let src = image::imageops::crop_imm(grey, b.x + x0, b.y + y0, w, h).to_image();
+    image::imageops::replace(&mut out, &preprocess::stretch_contrast(src), pad as i64, pad as i64);
     out
 }
 
@@ -125,12 +137,59 @@ fn read_cell(
     mode: ReadMode,
     dpi: u32,
 ) -> Result<(Option<String>, f32)> {
+    read_field_cell(config, page, b, mode, None, dpi)
+}
+
+/// Reads a cell; when the cell holds a field whose readings can be checked (a date, an
+/// ID checksum, 男/女, a 民族 name) and the first reading fails the check, or reads
+/// nothing from a cell with ink, the other model is asked and its reading taken if it
+/// passes. Only failing cells pay for the second read.
+fn read_field_cell(
+    config: &EngineConfig,
+    page: &preprocess::CleanPage,
+    b: CellBox,
+    mode: ReadMode,
+    field: Option<Field>,
+    dpi: u32,
+) -> Result<(Option<String>, f32)> {
     if page.ink.count(b.x, b.y, b.x + b.w, b.y + b.h) < MIN_CELL_INK {
         return Ok((None, 1.0));
     }
     let img = cell_image(&page.grey, &page.ink, b);
-    let r = engine::read(config, mode, &img, dpi)?;
-    Ok(((!r.text.is_empty()).then_some(r.text), r.confidence))
+    let first = engine::read(config, mode, &img, dpi)?;
+    let passes = |r: &Reading| field.is_none_or(|f| extract::validates(f, &r.text));
+    if !passes(&first) {
+        if let Some(second) = engine::second_opinion(config, mode, &img, dpi)? {
+            if passes(&second) {
+                return Ok((Some(second.text), second.confidence));
+            }
+        }
+    }
+    Ok(((!first.text.is_empty()).then_some(first.text), first.confidence))
+}
+
+fn read_body_cell(
+    config: &EngineConfig,
+    page: &preprocess::CleanPage,
+    grid: &Grid,
+    row: usize,
+    col: usize,
+    role: ColumnRole,
+    dpi: u32,
+) -> Result<CellReading> {
+    let b = grid.cell(row, col);
+    let checked = match role {
+        ColumnRole::Field(f) if extract::checkable(f) => Some(f),
+        _ => None,
+    };
+    let (text, confidence) = read_field_cell(config, page, b, read_mode(role), checked, dpi)?;
+    Ok(CellReading {
+        row,
+        col,
+        bbox: b,
+        text,
+        confidence,
+    })
 }
 
 /// A page cleaned, its table found and its header row read, in one orientation.
@@ -139,6 +198,8 @@ struct Oriented {
     grid: Grid,
     headers: Vec<String>,
     roles: Vec<ColumnRole>,
+    /// How well each header matched its wording.
+    header_scores: Vec<f32>,
     cells: Vec<CellReading>,
 }
 
@@ -167,12 +228,13 @@ impl Oriented {
                 confidence,
             });
         }
-        let roles = headers::map_headers(&headers);
+        let (roles, header_scores) = headers::map_headers_scored(&headers).into_iter().unzip();
         Ok(Some(Oriented {
             page,
             grid,
             headers,
             roles,
+            header_scores,
             cells,
         }))
     }
@@ -211,21 +273,36 @@ pub fn read_page(
         grid,
         headers,
         roles,
+        header_scores,
         mut cells,
     } = chosen;
+    let body_start = cells.len();
     for row in 1..=grid.body_rows() {
         for (col, role) in roles.iter().enumerate() {
-            let b = grid.cell(row, col);
-            let (text, confidence) = read_cell(config, &page, b, read_mode(*role), dpi)?;
-            cells.push(CellReading {
-                row,
-                col,
-                bbox: b,
-                text,
-                confidence,
-            });
+            cells.push(read_body_cell(config, &page, &grid, row, col, *role, dpi)?);
         }
     }
+    // Columns whose header could not be read, recognized by their cells and read again
+    // as what they are.
+    let column_texts: Vec<Vec<&str>> = (0..roles.len())
+        .map(|col| {
+            cells[body_start..]
+                .iter()
+                .filter(|c| c.col == col)
+                .filter_map(|c| c.text.as_deref())
+                .collect()
+        })
+        .collect();
+    let mapped: Vec<(ColumnRole, f32)> = roles.iter().copied().zip(header_scores).collect();
+    let recognized = content::recognize(&mapped, &column_texts);
+    for (col, role) in recognized.iter().enumerate() {
+        if *role != roles[col] {
+            for c in cells[body_start..].iter_mut().filter(|c| c.col == col) {
+                *c = read_body_cell(config, &page, &grid, c.row, col, *role, dpi)?;
+            }
+        }
+    }
+    let roles = recognized;
     if turned {
         let (w, h) = page.grey.dimensions();
         for c in &mut cells {

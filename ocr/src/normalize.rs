@@ -50,7 +50,9 @@ fn cn_number(s: &str) -> Option<u32> {
 fn chinese_numeral_date(s: &str) -> Option<(i32, u32, u32)> {
     let (y, rest) = s.split_once('年')?;
     let (m, rest) = rest.split_once('月')?;
-    let d = rest.trim_end_matches(['日', '号']);
+    // `五月五月`: the last 日 read as the 月 it resembles; after the month only the day
+    // can come.
+    let d = rest.trim_end_matches(['日', '号', '月']);
     let year: String = y
         .chars()
         .map(|c| cn_digit(c).map(|d| char::from_digit(d, 10).unwrap()))
@@ -87,12 +89,28 @@ pub fn parse_date(text: &str, context_year: i32) -> Option<String> {
         .split(|c: char| !c.is_ascii_digit())
         .filter(|g| !g.is_empty())
         .collect();
-    let (y, m, d) = match groups.as_slice() {
-        [ymd] if ymd.len() == 8 => (ymd[..4].parse().ok()?, ymd[4..6].parse().ok()?, ymd[6..].parse().ok()?),
-        [y, m, d, ..] => (y.parse::<i32>().ok()?, m.parse().ok()?, d.parse().ok()?),
-        _ => return None,
+    let as_written = match groups.as_slice() {
+        [ymd] => eight_digit_date(ymd),
+        [y, m, d, ..] => (|| Some((y.parse::<i32>().ok()?, m.parse().ok()?, d.parse().ok()?)))(),
+        _ => None,
     };
-    ledger_date(expand_year(y, context_year), m, d)
+    as_written
+        .and_then(|(y, m, d)| ledger_date(expand_year(y, context_year), m, d))
+        // A thin `.` or `-` the scan lost (`2014.0814`, `2013-1016`): the digits alone
+        // still say it when there are exactly eight of them.
+        .or_else(|| eight_digit_date(&groups.concat()).and_then(|(y, m, d)| ledger_date(y, m, d)))
+}
+
+/// `20120305` → (2012, 3, 5).
+fn eight_digit_date(digits: &str) -> Option<(i32, u32, u32)> {
+    if digits.len() != 8 {
+        return None;
+    }
+    Some((
+        digits[..4].parse().ok()?,
+        digits[4..6].parse().ok()?,
+        digits[6..].parse().ok()?,
+    ))
 }
 
 /// Years a funeral ledger's dates fall in: births from the 1850s to deaths, cremations
@@ -121,8 +139,14 @@ pub fn parse_gender(text: &str) -> Option<&'static str> {
     }
 }
 
+/// A 民族 as written (`汉`, `汉族`, `HA`, `01`), without the dust and rule marks OCR
+/// reads around one character (`，汉`, `汉.`).
 pub fn parse_ethnicity(text: &str) -> Option<&'static str> {
-    codes::ethnicity_code(text.trim())
+    let t = text.trim();
+    codes::ethnicity_code(t).or_else(|| {
+        let letters: String = t.chars().filter(|c| c.is_alphanumeric()).collect();
+        codes::ethnicity_code(&letters)
+    })
 }
 
 /// Leading number of `81`, `81岁`, `８１`.
@@ -134,6 +158,43 @@ pub fn parse_age(text: &str) -> Option<u32> {
         .take_while(|c| c.is_ascii_digit())
         .collect();
     digits.parse().ok().filter(|&a: &u32| a <= 130)
+}
+
+/// A phone number as ledgers write it: a mobile as its 11 digits, a landline as
+/// `area-number` (`0531-84383621`), however the dash was read (lost, doubled, a stray
+/// one at the end). Other shapes keep their digits and dashes for review to judge.
+pub fn canonical_phone(text: &str) -> Option<String> {
+    let kept: String = fold_width(text)
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '-')
+        .collect();
+    let digits: String = kept.chars().filter(char::is_ascii_digit).collect();
+    let b = digits.as_bytes();
+    let canonical = match b {
+        [b'1', ..] if b.len() == 11 => digits.clone(),
+        // Beijing, Tianjin and the 02x cities have three-digit area codes, the rest four.
+        [b'0', second, ..] if (10..=12).contains(&b.len()) => {
+            let area = if matches!(second, b'1' | b'2') { 3 } else { 4 };
+            format!("{}-{}", &digits[..area], &digits[area..])
+        }
+        _ => kept.trim_matches('-').to_string(),
+    };
+    (!canonical.is_empty()).then_some(canonical)
+}
+
+/// What may follow a house number in an address: 12号楼, 3号院, 5号门 ...
+const AFTER_HOUSE_NUMBER: &str = "楼院室栋幢层户门房铺店馆";
+
+/// An address ending in a house number and then one character that no address puts
+/// there (`王家庄149号加`): a speck of dust beside the number, read as a character.
+pub fn drop_mark_after_house_number(address: &str) -> String {
+    let chars: Vec<char> = address.chars().collect();
+    match chars.as_slice() {
+        [.., digit, '号', last] if digit.is_ascii_digit() && !AFTER_HOUSE_NUMBER.contains(*last) => {
+            chars[..chars.len() - 1].iter().collect()
+        }
+        _ => address.to_string(),
+    }
 }
 
 /// An ID number in canonical form: ASCII digits, upper-case `X`, no spaces.
@@ -256,10 +317,43 @@ mod tests {
             assert_eq!(parse_date(text, 2012).as_deref(), Some(want), "{text}");
         }
         assert_eq!(parse_date("2012年2月31日", 2012), None);
+    }
+
+    #[test]
+    fn dates_whose_separators_the_scan_lost() {
+        for (text, want) in [
+            ("2014.0814.", "2014-08-14"),
+            ("2013-1016", "2013-10-16"),
+            ("201404-26", "2014-04-26"),
+            ("二〇一三年五月五月", "2013-05-05"),
+        ] {
+            assert_eq!(parse_date(text, 2012).as_deref(), Some(want), "{text}");
+        }
+        // Digits that do not make exactly one date of eight are not guessed at.
+        assert_eq!(parse_date("2014/3/117", 2012), None);
+        assert_eq!(parse_date("20417131", 2012), None);
         assert_eq!(parse_date("", 2012), None);
         // Found by fuzz/fuzz_targets/date_parser.rs: a five-digit year is no date.
         assert_eq!(parse_date("75552Y)7\u{19}7", 2012), None);
         assert_eq!(parse_date("1812.3.5", 2012), None);
+    }
+
+    #[test]
+    fn a_mark_after_the_house_number_goes_and_a_building_stays() {
+        assert_eq!(drop_mark_after_house_number("王家庄149号加"), "王家庄149号");
+        assert_eq!(drop_mark_after_house_number("山大路12号楼"), "山大路12号楼");
+        assert_eq!(drop_mark_after_house_number("王家庄149号"), "王家庄149号");
+        assert_eq!(drop_mark_after_house_number("号加"), "号加");
+    }
+
+    #[test]
+    fn phones_in_their_canonical_form() {
+        assert_eq!(canonical_phone("13898472067-").as_deref(), Some("13898472067"));
+        assert_eq!(canonical_phone("053184383621").as_deref(), Some("0531-84383621"));
+        assert_eq!(canonical_phone("0531--8438 3621").as_deref(), Some("0531-84383621"));
+        assert_eq!(canonical_phone("010-62751234").as_deref(), Some("010-62751234"));
+        assert_eq!(canonical_phone("6275123").as_deref(), Some("6275123"));
+        assert_eq!(canonical_phone("—"), None);
     }
 
     #[test]
@@ -269,6 +363,9 @@ mod tests {
         assert_eq!(parse_gender("?"), None);
         assert_eq!(parse_ethnicity("汉"), Some("01"));
         assert_eq!(parse_ethnicity("回"), Some("03"));
+        assert_eq!(parse_ethnicity("，汉"), Some("01"));
+        assert_eq!(parse_ethnicity("蒙古族."), Some("02"));
+        assert_eq!(parse_ethnicity("又"), None);
         assert_eq!(parse_age("81岁"), Some(81));
         assert_eq!(parse_age("８１"), Some(81));
     }

@@ -125,33 +125,121 @@ pub fn measure_skew(grey: &GrayImage) -> f32 {
     best_in(coarse - 0.25, coarse + 0.25, 0.02)
 }
 
-/// Ink blobs up to this many pixels are dust, not writing. Measured: 40 helped digit
-/// cells but erased the separate dots of Chinese strokes (氵, 心) and cost names 20
-/// points, so dust larger than this is left to Tesseract.
-pub const MAX_SPECKLE_PX: u32 = 16;
+/// Ink blobs up to this many pixels are dust, not writing, when nothing else is near.
+pub const MAX_SPECKLE_PX: u32 = 60;
 
-/// Removes specks of dust and scanner noise: small connected blobs of ink are erased
-/// from the ink map and whitened in the grey image, so they neither widen a cell's
-/// crop nor read as punctuation.
+/// How far (pixels at scan resolution) a blob must be from all other ink to count as
+/// dust. The dots of 氵, 灬 and 心 are small blobs too, but they sit a few pixels from
+/// the rest of their character; erasing them read 梁 as 膝 and 燕 as 菩.
+pub const SPECKLE_ISOLATION_PX: u32 = 8;
+
+/// Removes specks of dust and scanner noise: small connected blobs of ink with no other
+/// ink near them are erased from the ink map and whitened in the grey image, so they
+/// neither widen a cell's crop nor read as punctuation.
 pub fn despeckle(ink: &mut InkMap, grey: &mut GrayImage, max_px: u32) {
     use imageproc::region_labelling::{connected_components, Connectivity};
     let bin =
         GrayImage::from_raw(ink.width, ink.height, ink.data.iter().map(|&v| v * 255).collect()).expect("same size");
     let labels = connected_components(&bin, Connectivity::Eight, Luma([0u8]));
-    let mut sizes: Vec<u32> = Vec::new();
-    for l in labels.as_raw() {
-        let l = *l as usize;
-        if l >= sizes.len() {
-            sizes.resize(l + 1, 0);
-        }
-        sizes[l] += 1;
-    }
+    // Size and bounding box of every blob.
+    let mut blobs: Vec<Blob> = Vec::new();
+    let width = ink.width as usize;
     for (i, l) in labels.as_raw().iter().enumerate() {
-        if *l != 0 && sizes[*l as usize] <= max_px {
+        let l = *l as usize;
+        if l == 0 {
+            continue;
+        }
+        if l >= blobs.len() {
+            blobs.resize(l + 1, Blob::EMPTY);
+        }
+        blobs[l].add((i % width) as u32, (i / width) as u32);
+    }
+    let isolated = |label: u32, b: &Blob| -> bool {
+        let r = SPECKLE_ISOLATION_PX;
+        let (x0, y0) = (b.x0.saturating_sub(r), b.y0.saturating_sub(r));
+        let (x1, y1) = ((b.x1 + r).min(ink.width - 1), (b.y1 + r).min(ink.height - 1));
+        (y0..=y1).all(|y| {
+            let row = &labels.as_raw()[y as usize * width..][..width];
+            row[x0 as usize..=x1 as usize].iter().all(|&l| l == 0 || l == label)
+        })
+    };
+    let dust: Vec<bool> = blobs
+        .iter()
+        .enumerate()
+        .map(|(l, b)| l != 0 && b.pixels > 0 && b.pixels <= max_px && isolated(l as u32, b))
+        .collect();
+    for (i, l) in labels.as_raw().iter().enumerate() {
+        if *l != 0 && dust[*l as usize] {
             ink.data[i] = 0;
             grey.as_mut()[i] = 255;
         }
     }
+}
+
+/// A connected blob of ink: its size and bounding box.
+#[derive(Clone, Copy)]
+struct Blob {
+    pixels: u32,
+    x0: u32,
+    y0: u32,
+    x1: u32,
+    y1: u32,
+}
+
+impl Blob {
+    const EMPTY: Blob = Blob {
+        pixels: 0,
+        x0: u32::MAX,
+        y0: u32::MAX,
+        x1: 0,
+        y1: 0,
+    };
+
+    fn add(&mut self, x: u32, y: u32) {
+        self.pixels += 1;
+        self.x0 = self.x0.min(x);
+        self.y0 = self.y0.min(y);
+        self.x1 = self.x1.max(x);
+        self.y1 = self.y1.max(y);
+    }
+}
+
+/// Stretches a cell's grey levels so its paper is white and its darkest ink black.
+/// Faded ink on yellowed paper reaches Tesseract as a few grey levels otherwise, and the
+/// white margin around the cut differs from the paper. Paper is the median (a cell cut
+/// tight around its text is still mostly paper), ink the darkest percent. Measured with
+/// the OCR harness on 8 generated pages: all fields 70.8 % → 73.9 % exact, dates +6–12
+/// points. A cell with no contrast to speak of is left alone.
+pub fn stretch_contrast(mut cell: GrayImage) -> GrayImage {
+    let mut histogram = [0u32; 256];
+    for p in cell.as_raw() {
+        histogram[*p as usize] += 1;
+    }
+    let total = cell.as_raw().len() as u64;
+    let level_at = |share: f64| -> u8 {
+        let wanted = (share * total as f64).ceil() as u64;
+        let mut seen = 0u64;
+        for (level, n) in histogram.iter().enumerate() {
+            seen += *n as u64;
+            if seen >= wanted.max(1) {
+                return level as u8;
+            }
+        }
+        255
+    };
+    let (ink, paper) = (level_at(0.01), level_at(0.5));
+    if paper.saturating_sub(ink) <= 10 {
+        return cell;
+    }
+    let mut map = [0u8; 256];
+    for (level, out) in map.iter_mut().enumerate() {
+        let t = (level as f32 - ink as f32) / (paper - ink) as f32;
+        *out = (t * 255.0).clamp(0.0, 255.0) as u8;
+    }
+    for p in cell.iter_mut() {
+        *p = map[*p as usize];
+    }
+    cell
 }
 
 /// Grey, deskewed, binarized and despeckled.
@@ -201,6 +289,17 @@ mod tests {
             let got = measure_skew(&ruled(angle));
             assert!((got - angle).abs() < 0.1, "rotated {angle}, measured {got}");
         }
+    }
+
+    #[test]
+    fn stretching_makes_paper_white_and_ink_black() {
+        let mut cell = GrayImage::from_pixel(60, 30, Luma([210]));
+        draw_filled_rect_mut(&mut cell, Rect::at(10, 10).of_size(30, 4), Luma([140]));
+        let out = stretch_contrast(cell);
+        assert_eq!(out.get_pixel(0, 0).0[0], 255, "paper");
+        assert_eq!(out.get_pixel(20, 11).0[0], 0, "ink");
+        let flat = stretch_contrast(GrayImage::from_pixel(20, 20, Luma([200])));
+        assert_eq!(flat.get_pixel(5, 5).0[0], 200, "a blank cell is left alone");
     }
 
     #[test]

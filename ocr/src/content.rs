@@ -1,0 +1,226 @@
+//! Columns whose header could not be read, recognized by what their cells say.
+//!
+//! A header cell damaged past recognition (`死亡日期` read as `”区8期`, an empty read
+//! of `电话`) would leave its whole column in `extra_fields`; one damaged into half of
+//! another wording (`身份证号码` read as `生生`, half of 生日) would take the wrong field.
+//! The cells still say what the column is: when most of them read as dates, ID numbers
+//! or phone numbers, a column whose header is unknown or only half matched takes that
+//! field, unless another column has it. Free text (names, places) is not guessed at:
+//! nothing in the text alone tells 家属 from 死者.
+
+use ledgerline_schemas::{id_number, Field};
+
+use crate::headers::ColumnRole;
+use crate::normalize;
+
+/// Fewest written cells, and the share of them that must agree, for a column to be
+/// recognized by its content.
+const MIN_CELLS: usize = 3;
+const MIN_SHARE: f32 = 0.6;
+
+/// A header that matched its wording this well or worse lets the cells decide.
+const WEAK_HEADER: f32 = 0.5;
+
+/// What a column's cells look like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Dates, with the median year.
+    Dates(i32),
+    IdNumbers,
+    Phones,
+}
+
+fn digits(text: &str) -> String {
+    normalize::fold_width(text)
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect()
+}
+
+fn looks_like_phone(text: &str) -> bool {
+    let d = digits(text);
+    (d.len() == 11 && d.starts_with('1')) || ((10..=12).contains(&d.len()) && d.starts_with('0'))
+}
+
+fn kind_of(texts: &[&str]) -> Option<Kind> {
+    if texts.len() < MIN_CELLS {
+        return None;
+    }
+    let enough = |n: usize| n as f32 >= texts.len() as f32 * MIN_SHARE;
+    let mut years: Vec<i32> = texts
+        .iter()
+        .filter_map(|t| normalize::parse_date(t, 2000))
+        .filter_map(|d| d[..4].parse().ok())
+        .collect();
+    if enough(years.len()) {
+        years.sort_unstable();
+        return Some(Kind::Dates(years[years.len() / 2]));
+    }
+    let ids = texts
+        .iter()
+        .filter(|t| id_number::parse(&normalize::canonical_id(t)).is_ok())
+        .count();
+    if enough(ids) {
+        return Some(Kind::IdNumbers);
+    }
+    enough(texts.iter().filter(|t| looks_like_phone(t)).count()).then_some(Kind::Phones)
+}
+
+/// The ledger's columns, as their headers mapped them (with the match score, see
+/// [`crate::headers::map_headers_scored`]), with unknown and weakly matched ones
+/// recognized by their cells where that is clear. `cells[col]` holds the texts of the
+/// column's written body cells.
+pub fn recognize(mapped: &[(ColumnRole, f32)], cells: &[Vec<&str>]) -> Vec<ColumnRole> {
+    let mut out: Vec<ColumnRole> = mapped.iter().map(|(r, _)| *r).collect();
+    let has = |roles: &[ColumnRole], f: Field| roles.contains(&ColumnRole::Field(f));
+    let burial = has(&out, Field::BurialDate) || has(&out, Field::GraveNumber) || has(&out, Field::CemeteryName);
+    for (col, (role, score)) in mapped.iter().enumerate() {
+        let weak = match role {
+            ColumnRole::Unknown => true,
+            ColumnRole::Field(_) => *score <= WEAK_HEADER,
+            ColumnRole::Serial => false,
+        };
+        if !weak {
+            continue;
+        }
+        // The column's own weak claim does not count against what its cells say.
+        let others: Vec<ColumnRole> = out
+            .iter()
+            .enumerate()
+            .map(|(c, r)| if c == col { ColumnRole::Unknown } else { *r })
+            .collect();
+        let field = match kind_of(&cells[col]) {
+            Some(Kind::Dates(year)) => date_field(&others, cells, col, year, burial),
+            Some(Kind::IdNumbers) => Some(Field::IdNumber),
+            Some(Kind::Phones) => Some(Field::FamilyPhone),
+            None => None,
+        };
+        if let Some(f) = field.filter(|f| !has(&others, *f)) {
+            out[col] = ColumnRole::Field(f);
+        }
+    }
+    out
+}
+
+/// Which date an unnamed date column holds. Births lie decades before the ledger's
+/// other dates; of death and the cremation or burial, the death is written first.
+fn date_field(roles: &[ColumnRole], cells: &[Vec<&str>], col: usize, year: i32, burial: bool) -> Option<Field> {
+    let others: Vec<i32> = roles
+        .iter()
+        .enumerate()
+        .filter(|(c, r)| *c != col && matches!(r, ColumnRole::Field(f) if f.is_date() && *f != Field::BirthDate))
+        .filter_map(|(c, _)| match kind_of(&cells[c]) {
+            Some(Kind::Dates(y)) => Some(y),
+            _ => None,
+        })
+        .collect();
+    if others.iter().any(|&y| y - year >= 10) {
+        return Some(Field::BirthDate);
+    }
+    let disposal = if burial {
+        Field::BurialDate
+    } else {
+        Field::CremationDate
+    };
+    let position = |f: Field| roles.iter().position(|r| *r == ColumnRole::Field(f));
+    match (position(Field::DeathDate), position(disposal)) {
+        (None, Some(d)) if col < d => Some(Field::DeathDate),
+        (None, Some(_)) => None,
+        (None, None) => Some(Field::DeathDate),
+        (Some(_), _) => Some(disposal),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn known(f: Field) -> ColumnRole {
+        ColumnRole::Field(f)
+    }
+
+    /// Headers as read: a field's header matched well, an unknown one not at all.
+    fn unscored(roles: &[ColumnRole]) -> Vec<(ColumnRole, f32)> {
+        roles
+            .iter()
+            .map(|r| (*r, if *r == ColumnRole::Unknown { 0.0 } else { 1.0 }))
+            .collect()
+    }
+
+    #[test]
+    fn a_header_read_as_half_of_another_wording_yields_to_its_cells() {
+        // 身份证号码 read as 生生 (half of 生日), 死亡日期 as 所日期 (half of 出生日期).
+        let mapped = [
+            (known(Field::BirthDate), 0.5),
+            (known(Field::BirthDate), 0.5),
+            (known(Field::BurialDate), 1.0),
+        ];
+        let cells = vec![
+            vec!["370505197109154287", "370613197302141475", "37142719560101810X"],
+            vec!["2012.3.5", "2012.1.2", "2013.7.7"],
+            vec!["2012.4.5", "2012.2.2", "2013.8.7"],
+        ];
+        let got = recognize(&mapped, &cells);
+        assert_eq!(got[0], known(Field::IdNumber));
+        assert_eq!(got[1], known(Field::DeathDate));
+        // A header that matched well is not second-guessed.
+        let mapped = [(known(Field::BirthDate), 0.75), (known(Field::BurialDate), 1.0)];
+        assert_eq!(recognize(&mapped, &cells[1..])[0], known(Field::BirthDate));
+    }
+
+    #[test]
+    fn an_unreadable_header_over_dates_is_the_missing_date() {
+        let roles = [
+            known(Field::DeceasedName),
+            ColumnRole::Unknown,
+            known(Field::CremationDate),
+        ];
+        let cells = vec![
+            vec!["赵林和", "刘芳珍", "王国林"],
+            vec!["2012年11月20日", "2012年4月28日", "2012年9月了日"],
+            vec!["2012年11月23日", "2012年4月29日", "2012年10月1日"],
+        ];
+        assert_eq!(recognize(&unscored(&roles), &cells)[1], known(Field::DeathDate));
+        // The same column after a known death date is the cremation.
+        let roles = [known(Field::DeathDate), ColumnRole::Unknown];
+        let cells = vec![cells[1].clone(), cells[2].clone()];
+        assert_eq!(recognize(&unscored(&roles), &cells)[1], known(Field::CremationDate));
+    }
+
+    #[test]
+    fn dates_decades_before_the_others_are_births() {
+        let roles = [ColumnRole::Unknown, known(Field::DeathDate), known(Field::BurialDate)];
+        let cells = vec![
+            vec!["1931.3.5", "1940.1.2", "1952.7.7"],
+            vec!["2012.3.5", "2012.1.2", "2013.7.7"],
+            vec!["2012.4.5", "2012.2.2", "2013.8.7"],
+        ];
+        assert_eq!(recognize(&unscored(&roles), &cells)[0], known(Field::BirthDate));
+    }
+
+    #[test]
+    fn phones_and_ids_are_recognized_and_free_text_is_not() {
+        let roles = [ColumnRole::Unknown, ColumnRole::Unknown, ColumnRole::Unknown];
+        let cells = vec![
+            vec!["13966126438", "0531-80045112", "18782218682", "了5868137231"],
+            vec!["370505197109154287", "370613197302141475", "37142719560101810X"],
+            vec!["备注", "已结清", "迁出"],
+        ];
+        let got = recognize(&unscored(&roles), &cells);
+        assert_eq!(got[0], known(Field::FamilyPhone));
+        assert_eq!(got[1], known(Field::IdNumber));
+        assert_eq!(got[2], ColumnRole::Unknown);
+    }
+
+    #[test]
+    fn a_field_the_ledger_has_is_not_taken_twice_and_few_cells_decide_nothing() {
+        let roles = [known(Field::FamilyPhone), ColumnRole::Unknown];
+        let cells = vec![vec!["13966126438"; 3], vec!["13970326369"; 3]];
+        assert_eq!(recognize(&unscored(&roles), &cells)[1], ColumnRole::Unknown);
+        let roles = [ColumnRole::Unknown];
+        assert_eq!(
+            recognize(&unscored(&roles), &[vec!["2012.3.5", "2012.3.6"]])[0],
+            ColumnRole::Unknown
+        );
+    }
+}

@@ -1,0 +1,148 @@
+//! Constraint-guided repair of the place an address begins with.
+//!
+//! A household address starts with its prefecture and county (`济宁市兖州区…`), and
+//! those are names from GB/T 2260, a closed list. OCR often damages one character of
+//! them (兖州 → 充州, 临朐 → 临胸, 莒县 → 苦县). The read prefix is compared with every
+//! prefecture + county pair of the table (optionally behind its province); when one
+//! name, and only one, is within a character or two, the prefix is replaced by it. The
+//! row's ID number, whose first six digits are the place the person was registered,
+//! breaks ties between equally near names. The street and house number are left as read.
+
+use std::sync::OnceLock;
+
+use ledgerline_schemas::codes;
+
+use crate::distance::char_edit_distance;
+
+/// A prefecture + county name as it begins addresses, with the county's code.
+struct Place {
+    code: u32,
+    chars: Vec<char>,
+}
+
+fn places() -> &'static [Place] {
+    static PLACES: OnceLock<Vec<Place>> = OnceLock::new();
+    PLACES.get_or_init(|| {
+        let name_of = |code: u32| codes::division(&format!("{code:06}")).map(|d| d.name.as_str());
+        let mut out = Vec::new();
+        for county in codes::all_divisions() {
+            let code = county.code;
+            // Counties only (not provinces or prefectures), and not the 市辖区 placeholder.
+            if code % 100 == 0 || county.name.contains('辖') {
+                continue;
+            }
+            let Some(prefecture) = name_of(code / 100 * 100).filter(|p| !p.contains('辖')) else {
+                continue;
+            };
+            let pair = format!("{prefecture}{}", county.name);
+            out.push(Place {
+                code,
+                chars: pair.chars().collect(),
+            });
+            if let Some(province) = name_of(code / 10000 * 10000) {
+                out.push(Place {
+                    code,
+                    chars: format!("{province}{pair}").chars().collect(),
+                });
+            }
+        }
+        out
+    })
+}
+
+/// The fewest edits a read prefix may be from a name to be repaired into it: one in a
+/// short name (日照市莒县), two from six characters on.
+fn allowed_edits(name_len: usize) -> usize {
+    (name_len / 3).max(1)
+}
+
+/// The address with its prefecture and county repaired, when exactly one name of the
+/// table is near enough to what was read (ties broken by `id_division`, the row's ID
+/// number's first six digits). `None` when the address already begins with a name of
+/// the table, or no single name is near enough.
+pub fn repair_division(address: &str, id_division: Option<u32>) -> Option<String> {
+    let read: Vec<char> = address.chars().collect();
+    // (edits, prefix length read, candidate)
+    let mut best: Vec<(usize, usize, &Place)> = Vec::new();
+    for place in places() {
+        let n = place.chars.len();
+        if read.len() + 1 < n {
+            continue;
+        }
+        let Some((edits, len)) = best_prefix(&place.chars, &read) else {
+            continue;
+        };
+        if edits == 0 {
+            return None;
+        }
+        if edits > allowed_edits(n) {
+            continue;
+        }
+        match best.first().map(|b| b.0) {
+            Some(e) if edits > e => {}
+            Some(e) if edits == e => best.push((edits, len, place)),
+            _ => best = vec![(edits, len, place)],
+        }
+    }
+    let mut names: Vec<&(usize, usize, &Place)> = best.iter().collect();
+    names.sort_by(|a, b| a.2.chars.cmp(&b.2.chars));
+    names.dedup_by(|a, b| a.2.chars == b.2.chars);
+    let chosen = match names.as_slice() {
+        [one] => *one,
+        many => {
+            let by_id: Vec<_> = many.iter().filter(|b| Some(b.2.code) == id_division).collect();
+            match by_id.as_slice() {
+                [one] => **one,
+                _ => return None,
+            }
+        }
+    };
+    let (_, len, place) = chosen;
+    let mut fixed: String = place.chars.iter().collect();
+    fixed.extend(&read[*len..]);
+    Some(fixed)
+}
+
+/// The fewest edits between `name` and a prefix of `read` one character shorter, as
+/// long, or one longer than the name, with that prefix's length.
+fn best_prefix(name: &[char], read: &[char]) -> Option<(usize, usize)> {
+    let n = name.len();
+    (n.saturating_sub(1)..=(n + 1).min(read.len()))
+        .map(|len| (char_edit_distance(name, &read[..len]), len))
+        .min()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_damaged_character_of_a_division_name_is_repaired() {
+        for (read, want) in [
+            ("济宁市充州区王家庄111号", "济宁市兖州区王家庄111号"),
+            ("潍坊市临胸县胜利街31号", "潍坊市临朐县胜利街31号"),
+            ("日照市苦县人民路140号", "日照市莒县人民路140号"),
+            ("秦安市宁阳县王家庄177号", "泰安市宁阳县王家庄177号"),
+            ("山东省济宁市充州区王家庄111号", "山东省济宁市兖州区王家庄111号"),
+        ] {
+            assert_eq!(repair_division(read, None).as_deref(), Some(want), "{read}");
+        }
+    }
+
+    #[test]
+    fn right_names_and_hopeless_reads_are_left_alone() {
+        assert_eq!(repair_division("济南市历城区山大路12号", None), None);
+        assert_eq!(repair_division("全市要县加中17号", None), None);
+        assert_eq!(repair_division("于", None), None);
+    }
+
+    #[test]
+    fn the_id_number_breaks_a_tie() {
+        // 青岛市击区 is two edits from both 青岛市市南区 and 青岛市市北区.
+        assert_eq!(repair_division("青岛市击区东风村63号", None), None);
+        assert_eq!(
+            repair_division("青岛市击区东风村63号", Some(370202)).as_deref(),
+            Some("青岛市市南区东风村63号")
+        );
+    }
+}
