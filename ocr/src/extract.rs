@@ -10,6 +10,7 @@ use ledgerline_schemas::{
 
 use crate::headers::ColumnRole;
 use crate::normalize::{self, RowFacts};
+use crate::repairs;
 use crate::PageReading;
 
 /// A field below this confidence sends its record to review.
@@ -108,90 +109,131 @@ fn is_cjk(c: char) -> bool {
     matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '〇')
 }
 
+/// A row's fields as read, before the page-level repairs and validation.
+struct RowDraft {
+    row: usize,
+    fields: RecordFields,
+    confidence: BTreeMap<String, f32>,
+    extra: BTreeMap<String, String>,
+    findings: Vec<Finding>,
+}
+
 /// Turns a page's readings into records, one per written body row.
 pub fn extract(page: &PageReading, ctx: &PageContext) -> Vec<Record> {
     let record_type = ctx.record_type.unwrap_or_else(|| record_type_from_columns(&page.roles));
-    let mut out = Vec::new();
-    for row in 1..=page.grid.body_rows() {
-        let cells: Vec<_> = page.cells.iter().filter(|c| c.row == row).collect();
-        let written = cells
-            .iter()
-            .any(|c| c.text.is_some() && !matches!(page.roles[c.col], ColumnRole::Serial));
-        if !written {
-            continue;
-        }
-        let mut fields = RecordFields::default();
-        let mut confidence: BTreeMap<String, f32> = BTreeMap::new();
-        let mut extra = BTreeMap::new();
-        let mut findings: Vec<Finding> = Vec::new();
-        for c in &cells {
-            let Some(text) = &c.text else { continue };
-            match page.roles[c.col] {
-                ColumnRole::Field(f) => {
-                    let (value, trust) = normalize_field(f, text, ctx.year);
-                    match value {
-                        Some(v) => {
-                            if fields.set(f, Some(&v)).is_ok() {
-                                confidence.insert(f.name().into(), field_confidence(c.confidence, trust));
-                            }
-                        }
-                        None => {
-                            confidence.insert(f.name().into(), 0.0);
-                            findings.push(Finding::new(
-                                f,
-                                Severity::Error,
-                                "unreadable",
-                                format!("could not read {text:?} as a {}", f.name()),
-                            ));
-                        }
-                    }
-                }
-                ColumnRole::Unknown => {
-                    extra.insert(page.headers[c.col].clone(), text.clone());
-                }
-                ColumnRole::Serial => {}
-            }
-        }
-        repair_id(&mut fields, &mut confidence, &mut findings);
-        repair_address(&mut fields, &mut confidence, &mut findings);
-        if fields.agency_name.is_none() {
-            fields.agency_name = ctx.agency_name.clone().filter(|a| !a.is_empty());
-        }
-        let validation = validate_fields(&fields);
-        for f in &validation {
-            if f.severity == Severity::Error {
-                if let Some(c) = confidence.get_mut(&f.field) {
-                    *c = c.min(0.3);
-                }
-            }
-        }
-        findings.extend(validation);
-        let confident = confidence.values().all(|&c| c >= REVIEW_THRESHOLD);
-        let status = if confident && is_acceptable(&findings) && fields.deceased_name.is_some() {
-            ReviewStatus::Machine
-        } else {
-            ReviewStatus::NeedsReview
-        };
-        out.push(Record {
-            record_id: format!("{}-r{row:02}", ctx.page_id),
-            record_type,
-            fields,
-            person_id: None,
-            source: Source {
-                batch: ctx.batch_id.clone(),
-                page: ctx.page_file.clone(),
-                row: row as u32,
-            },
-            confidence,
-            review: Review {
-                status,
-                findings,
-                ..Default::default()
-            },
-            extra_fields: extra,
-        });
+    let mut drafts: Vec<RowDraft> = (1..=page.grid.body_rows())
+        .filter_map(|row| draft_row(page, ctx, row))
+        .collect();
+    for d in &mut drafts {
+        repair_id(&mut d.fields, &mut d.confidence, &mut d.findings);
+        repair_address(&mut d.fields, &mut d.confidence, &mut d.findings);
     }
-    out
+    // The ledger's own way of counting age, from the rows that agree with their ID.
+    let age_rule = repairs::age_rule(drafts.iter().map(|d| &d.fields));
+    drafts
+        .into_iter()
+        .map(|mut d| {
+            repairs::from_id_number(&mut d.fields, &mut d.confidence, &mut d.findings, age_rule);
+            finish_row(d, ctx, record_type)
+        })
+        .collect()
+}
+
+/// The fields of one body row as read, or `None` for a row with nothing written.
+fn draft_row(page: &PageReading, ctx: &PageContext, row: usize) -> Option<RowDraft> {
+    let cells: Vec<_> = page.cells.iter().filter(|c| c.row == row).collect();
+    let written = cells
+        .iter()
+        .any(|c| c.text.is_some() && !matches!(page.roles[c.col], ColumnRole::Serial));
+    if !written {
+        return None;
+    }
+    let mut d = RowDraft {
+        row,
+        fields: RecordFields::default(),
+        confidence: BTreeMap::new(),
+        extra: BTreeMap::new(),
+        findings: Vec::new(),
+    };
+    for c in &cells {
+        match (page.roles[c.col], &c.text) {
+            (ColumnRole::Field(f), Some(text)) => {
+                let (value, trust) = normalize_field(f, text, ctx.year);
+                match value {
+                    Some(v) if d.fields.set(f, Some(&v)).is_ok() => {
+                        d.confidence
+                            .insert(f.name().into(), field_confidence(c.confidence, trust));
+                    }
+                    Some(_) => {}
+                    None => d.unreadable(f, format!("could not read {text:?} as a {}", f.name())),
+                }
+            }
+            // Ink that gave no text: writing OCR could not make out, for review to key.
+            (ColumnRole::Field(f), None) if c.inked => {
+                d.unreadable(f, "the cell is written but could not be read".into())
+            }
+            (ColumnRole::Unknown, Some(text)) => {
+                d.extra.insert(page.headers[c.col].clone(), text.clone());
+            }
+            _ => {}
+        }
+    }
+    Some(d)
+}
+
+impl RowDraft {
+    fn unreadable(&mut self, f: Field, message: String) {
+        self.confidence.insert(f.name().into(), 0.0);
+        self.findings
+            .push(Finding::new(f, Severity::Error, "unreadable", message));
+    }
+}
+
+/// Validates a row, settles its review status and makes it a record.
+fn finish_row(d: RowDraft, ctx: &PageContext, record_type: RecordType) -> Record {
+    let RowDraft {
+        row,
+        mut fields,
+        mut confidence,
+        extra,
+        mut findings,
+    } = d;
+    if fields.agency_name.is_none() {
+        fields.agency_name = ctx.agency_name.clone().filter(|a| !a.is_empty());
+    }
+    let validation = validate_fields(&fields);
+    for f in &validation {
+        if f.severity == Severity::Error {
+            if let Some(c) = confidence.get_mut(&f.field) {
+                *c = c.min(0.3);
+            }
+        }
+    }
+    findings.extend(validation);
+    let confident = confidence.values().all(|&c| c >= REVIEW_THRESHOLD);
+    let status = if confident && is_acceptable(&findings) && fields.deceased_name.is_some() {
+        ReviewStatus::Machine
+    } else {
+        ReviewStatus::NeedsReview
+    };
+    Record {
+        record_id: format!("{}-r{row:02}", ctx.page_id),
+        record_type,
+        fields,
+        person_id: None,
+        source: Source {
+            batch: ctx.batch_id.clone(),
+            page: ctx.page_file.clone(),
+            row: row as u32,
+        },
+        confidence,
+        review: Review {
+            status,
+            findings,
+            ..Default::default()
+        },
+        extra_fields: extra,
+    }
 }
 
 /// Constraint-guided ID repair: a failing checksum fixed by the one confusable-character

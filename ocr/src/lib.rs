@@ -14,6 +14,7 @@ pub mod headers;
 pub mod normalize;
 pub mod places;
 pub mod preprocess;
+pub mod repairs;
 
 use anyhow::Result;
 use image::{DynamicImage, GrayImage};
@@ -31,9 +32,31 @@ pub struct CellReading {
     pub row: usize,
     pub col: usize,
     pub bbox: CellBox,
-    /// `None` when the cell is blank (no ink): nothing to read.
+    /// `None` when the cell is blank (no ink) or its writing could not be read.
     pub text: Option<String>,
     pub confidence: f32,
+    /// The cell has ink: with no `text`, writing that could not be read.
+    pub inked: bool,
+}
+
+/// What reading one cell gave.
+struct CellText {
+    text: Option<String>,
+    confidence: f32,
+    inked: bool,
+}
+
+impl CellText {
+    fn at(self, row: usize, col: usize, bbox: CellBox) -> CellReading {
+        CellReading {
+            row,
+            col,
+            bbox,
+            text: self.text,
+            confidence: self.confidence,
+            inked: self.inked,
+        }
+    }
 }
 
 /// A page as read: its table, the role of each column, and every cell.
@@ -136,7 +159,7 @@ fn read_cell(
     b: CellBox,
     mode: ReadMode,
     dpi: u32,
-) -> Result<(Option<String>, f32)> {
+) -> Result<CellText> {
     read_field_cell(config, page, b, mode, None, dpi)
 }
 
@@ -151,9 +174,13 @@ fn read_field_cell(
     mode: ReadMode,
     field: Option<Field>,
     dpi: u32,
-) -> Result<(Option<String>, f32)> {
+) -> Result<CellText> {
     if page.ink.count(b.x, b.y, b.x + b.w, b.y + b.h) < MIN_CELL_INK {
-        return Ok((None, 1.0));
+        return Ok(CellText {
+            text: None,
+            confidence: 1.0,
+            inked: false,
+        });
     }
     let img = cell_image(&page.grey, &page.ink, b);
     let first = engine::read(config, mode, &img, dpi)?;
@@ -161,11 +188,19 @@ fn read_field_cell(
     if !passes(&first) {
         if let Some(second) = engine::second_opinion(config, mode, &img, dpi)? {
             if passes(&second) {
-                return Ok((Some(second.text), second.confidence));
+                return Ok(CellText {
+                    text: Some(second.text),
+                    confidence: second.confidence,
+                    inked: true,
+                });
             }
         }
     }
-    Ok(((!first.text.is_empty()).then_some(first.text), first.confidence))
+    Ok(CellText {
+        text: (!first.text.is_empty()).then_some(first.text),
+        confidence: first.confidence,
+        inked: true,
+    })
 }
 
 fn read_body_cell(
@@ -182,14 +217,7 @@ fn read_body_cell(
         ColumnRole::Field(f) if extract::checkable(f) => Some(f),
         _ => None,
     };
-    let (text, confidence) = read_field_cell(config, page, b, read_mode(role), checked, dpi)?;
-    Ok(CellReading {
-        row,
-        col,
-        bbox: b,
-        text,
-        confidence,
-    })
+    Ok(read_field_cell(config, page, b, read_mode(role), checked, dpi)?.at(row, col, b))
 }
 
 /// A page cleaned, its table found and its header row read, in one orientation.
@@ -215,18 +243,12 @@ impl Oriented {
             let b = grid.cell(0, col);
             // Read once constrained to header wording; a header that still maps to nothing
             // is an unknown column, read again freely so its own wording is kept.
-            let (mut text, mut confidence) = read_cell(config, &page, b, ReadMode::Header, dpi)?;
-            if headers::map_header(text.as_deref().unwrap_or("")).0 == ColumnRole::Unknown {
-                (text, confidence) = read_cell(config, &page, b, ReadMode::ChineseLine, dpi)?;
+            let mut read = read_cell(config, &page, b, ReadMode::Header, dpi)?;
+            if headers::map_header(read.text.as_deref().unwrap_or("")).0 == ColumnRole::Unknown {
+                read = read_cell(config, &page, b, ReadMode::ChineseLine, dpi)?;
             }
-            headers.push(text.clone().unwrap_or_default());
-            cells.push(CellReading {
-                row: 0,
-                col,
-                bbox: b,
-                text,
-                confidence,
-            });
+            headers.push(read.text.clone().unwrap_or_default());
+            cells.push(read.at(0, col, b));
         }
         let (roles, header_scores) = headers::map_headers_scored(&headers).into_iter().unzip();
         Ok(Some(Oriented {

@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 use ledgerline_schemas::codes;
 
-use crate::distance::char_edit_distance;
+use crate::distance::distances_to_prefixes;
 
 /// A prefecture + county name as it begins addresses, with the county's code.
 struct Place {
@@ -64,14 +64,13 @@ pub fn repair_division(address: &str, id_division: Option<u32>) -> Option<String
     let read: Vec<char> = address.chars().collect();
     // (edits, prefix length read, candidate)
     let mut best: Vec<(usize, usize, &Place)> = Vec::new();
+    let mut row = Vec::new();
     for place in places() {
         let n = place.chars.len();
         if read.len() + 1 < n {
             continue;
         }
-        let Some((edits, len)) = best_prefix(&place.chars, &read) else {
-            continue;
-        };
+        let (edits, len) = best_prefix(&place.chars, &read, &mut row);
         if edits == 0 {
             return None;
         }
@@ -105,11 +104,14 @@ pub fn repair_division(address: &str, id_division: Option<u32>) -> Option<String
 
 /// The fewest edits between `name` and a prefix of `read` one character shorter, as
 /// long, or one longer than the name, with that prefix's length.
-fn best_prefix(name: &[char], read: &[char]) -> Option<(usize, usize)> {
+fn best_prefix(name: &[char], read: &[char], row: &mut Vec<usize>) -> (usize, usize) {
     let n = name.len();
-    (n.saturating_sub(1)..=(n + 1).min(read.len()))
-        .map(|len| (char_edit_distance(name, &read[..len]), len))
+    let window = &read[..(n + 1).min(read.len())];
+    distances_to_prefixes(name, window, row);
+    (n.saturating_sub(1)..=window.len())
+        .map(|len| (row[len], len))
         .min()
+        .expect("the window holds at least n - 1 characters")
 }
 
 #[cfg(test)]

@@ -79,16 +79,27 @@ pub fn binarize(grey: &GrayImage, radius: u32, sensitivity: f32) -> InkMap {
     }
 }
 
+/// The image at half size, each pixel the mean of a 2×2 block: what the skew search
+/// needs, at a fraction of a filtered resize's cost (that was 6 % of all OCR time).
+fn half_size(grey: &GrayImage) -> GrayImage {
+    let (w, h) = (grey.width() / 2, grey.height() / 2);
+    let src = grey.as_raw();
+    let stride = grey.width() as usize;
+    GrayImage::from_fn(w, h, |x, y| {
+        let (x, y) = (2 * x as usize, 2 * y as usize);
+        let sum = src[y * stride + x] as u32
+            + src[y * stride + x + 1] as u32
+            + src[(y + 1) * stride + x] as u32
+            + src[(y + 1) * stride + x + 1] as u32;
+        Luma([((sum + 2) / 4) as u8])
+    })
+}
+
 /// Measures the skew: the angle at which the horizontal projection of ink is sharpest
 /// (ruled lines and text rows line up). Searched on a half-size image (a quarter-size one
 /// cannot resolve a tenth of a degree across a row), coarse then fine.
 pub fn measure_skew(grey: &GrayImage) -> f32 {
-    let small = image::imageops::resize(
-        grey,
-        grey.width() / 2,
-        grey.height() / 2,
-        image::imageops::FilterType::Triangle,
-    );
+    let small = half_size(grey);
     let ink = binarize(&small, 12, 0.2);
     let points: Vec<(f32, f32)> = (0..ink.height)
         .flat_map(|y| (0..ink.width).map(move |x| (x, y)))

@@ -38,6 +38,10 @@ pub enum What {
     /// beside the engine's own bulk path for the same rows: DuckDB's read_parquet, and
     /// with --postgres, PostgreSQL's COPY of a CSV file
     Load(super::bench_load::LoadBenchArgs),
+    /// pages/s of `ledgerline ocr` with one worker and all cores, beside the plain
+    /// `tesseract PAGE - -l chi_sim --psm 6` run one page per core on the same pages;
+    /// with the batch's truth.jsonl, what each got right
+    Ocr(super::bench_ocr::OcrBenchArgs),
     /// Kill run, dedupe, index, load and exchange import with SIGKILL at random moments,
     /// re-run them, and compare the end state with an uninterrupted run's
     Chaos(super::bench_chaos::ChaosArgs),
@@ -83,6 +87,7 @@ pub struct SearchArgs {
 pub fn run(a: Args) -> Result<ExitCode> {
     match a.what {
         What::Search(s) => super::bench_search::run(s),
+        What::Ocr(o) => super::bench_ocr::run(o),
         What::Review(r) => super::bench_review::run(r),
         What::Load(l) => super::bench_load::run(l),
         What::Chaos(c) => super::bench_chaos::run(c),

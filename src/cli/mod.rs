@@ -4,6 +4,7 @@ mod audit;
 mod bench;
 mod bench_chaos;
 mod bench_load;
+mod bench_ocr;
 mod bench_review;
 mod bench_search;
 mod dedupe;

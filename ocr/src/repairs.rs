@@ -1,0 +1,203 @@
+//! What a row's ID number proves about its other cells.
+//!
+//! An ID number whose GB 11643 checksum passes carries the person's sex (the parity of
+//! the 17th digit) and birth date; with the death date that makes the age. A 性别 or
+//! 年龄 cell that OCR could not read, or read unsure and against the ID, takes the
+//! value the ID proves, and the change is recorded as a finding. An age is only
+//! repaired once the page shows how its ledger counts (full years or 虚岁, one more),
+//! from the rows whose age already agrees.
+
+use std::collections::BTreeMap;
+
+use ledgerline_schemas::{date::completed_years, date::parse_iso, id_number, Field, Finding, RecordFields, Severity};
+
+use crate::extract::REVIEW_THRESHOLD;
+
+/// How a ledger counts age at death.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgeRule {
+    /// Completed years.
+    Full,
+    /// The traditional nominal age (虚岁): completed years plus one.
+    Nominal,
+}
+
+/// Confidence of a value the checksum-verified ID number proves: above the review
+/// threshold, below a clean reading.
+const PROVEN: f32 = 0.85;
+
+/// Completed years at death, from a row's valid ID number and its death date.
+fn full_years(f: &RecordFields) -> Option<i32> {
+    let id = id_number::parse(f.id_number.as_deref()?).ok()?;
+    let death = parse_iso(f.death_date.as_deref()?)?;
+    Some(completed_years(id.birth_date, death))
+}
+
+/// The page's way of counting age: the rule at least three rows agree with and the
+/// other at most half as many do; `None` when the page does not say.
+pub fn age_rule<'a>(rows: impl Iterator<Item = &'a RecordFields>) -> Option<AgeRule> {
+    let (mut full, mut nominal) = (0, 0);
+    for f in rows {
+        if let (Some(age), Some(years)) = (f.age, full_years(f)) {
+            if age as i32 == years {
+                full += 1;
+            } else if age as i32 == years + 1 {
+                nominal += 1;
+            }
+        }
+    }
+    if full >= 3 && full >= 2 * nominal {
+        Some(AgeRule::Full)
+    } else if nominal >= 3 && nominal >= 2 * full {
+        Some(AgeRule::Nominal)
+    } else {
+        None
+    }
+}
+
+/// Whether `read`'s digits appear, in order, in `whole` (`3` in `73`: a digit lost).
+fn digits_within(read: u32, whole: u32) -> bool {
+    let whole = whole.to_string();
+    let mut rest = whole.chars();
+    read.to_string().chars().all(|d| rest.any(|w| w == d))
+}
+
+/// Repairs the row's 性别 and 年龄 from its ID number (see the module comment). Only
+/// cells that were written are touched: a blank cell stays blank.
+pub fn from_id_number(
+    fields: &mut RecordFields,
+    confidence: &mut BTreeMap<String, f32>,
+    findings: &mut Vec<Finding>,
+    rule: Option<AgeRule>,
+) {
+    let Some(id) = fields.id_number.as_deref().and_then(|id| id_number::parse(id).ok()) else {
+        return;
+    };
+    let unsure = |confidence: &BTreeMap<String, f32>, f: Field| confidence.get(f.name()).map(|&c| c < REVIEW_THRESHOLD);
+    if let Some(unsure_read) = unsure(confidence, Field::Gender) {
+        if fields.gender.as_deref() != Some(id.gender) && (unsure_read || fields.gender.is_none()) {
+            let read = fields.gender.replace(id.gender.to_string());
+            prove(
+                confidence,
+                findings,
+                Field::Gender,
+                "gender_from_id",
+                format!("read {read:?}; the ID number's sequence digit says {}", id.gender),
+            );
+        }
+    }
+    let expected = full_years(fields).zip(rule).map(|(years, rule)| match rule {
+        AgeRule::Full => years,
+        AgeRule::Nominal => years + 1,
+    });
+    if let (Some(unsure_read), Some(expected)) = (unsure(confidence, Field::Age), expected) {
+        let Ok(expected) = u32::try_from(expected) else { return };
+        // An age that fits either way of counting is a ledger's own inconsistency at
+        // worst, not a misreading.
+        let agrees = fields.age.is_some_and(|a| a + 1 >= expected && a <= expected + 1);
+        let lost_digit = fields.age.is_some_and(|a| digits_within(a, expected));
+        if !agrees && (unsure_read || lost_digit || fields.age.is_none()) {
+            let read = fields.age.replace(expected);
+            prove(
+                confidence,
+                findings,
+                Field::Age,
+                "age_from_id",
+                format!(
+                    "read {read:?}; birth in the ID number and the death date make {expected}, as this page counts age"
+                ),
+            );
+        }
+    }
+}
+
+/// Records a value the ID number proved: its confidence, an info finding, and the
+/// cell's `unreadable` error withdrawn.
+fn prove(
+    confidence: &mut BTreeMap<String, f32>,
+    findings: &mut Vec<Finding>,
+    field: Field,
+    code: &str,
+    message: String,
+) {
+    confidence.insert(field.name().into(), PROVEN);
+    findings.retain(|f| !(f.field == field.name() && f.code == "unreadable"));
+    findings.push(Finding::new(field, Severity::Info, code, message));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A row: ID 370505197109154287 (a woman born 1971-09-15), died 2012-04-28.
+    fn row(gender: Option<&str>, age: Option<u32>) -> RecordFields {
+        RecordFields {
+            id_number: Some("370505197109154287".into()),
+            death_date: Some("2012-04-28".into()),
+            gender: gender.map(String::from),
+            age,
+            ..Default::default()
+        }
+    }
+
+    fn repaired(f: &mut RecordFields, conf: &[(&str, f32)], rule: Option<AgeRule>) -> Vec<Finding> {
+        let mut confidence: BTreeMap<String, f32> = conf.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        let mut findings = vec![Finding::new(Field::Gender, Severity::Error, "unreadable", "x".into())];
+        from_id_number(f, &mut confidence, &mut findings, rule);
+        findings
+    }
+
+    #[test]
+    fn an_unread_or_unsure_gender_is_the_id_numbers() {
+        let mut f = row(None, None);
+        let findings = repaired(&mut f, &[("gender", 0.0)], None);
+        assert_eq!(f.gender.as_deref(), Some("2"));
+        assert!(findings.iter().all(|f| f.code != "unreadable"), "{findings:?}");
+        assert!(findings.iter().any(|f| f.code == "gender_from_id"));
+        // A confident reading that disagrees is left for review to judge.
+        let mut f = row(Some("1"), None);
+        repaired(&mut f, &[("gender", 0.95)], None);
+        assert_eq!(f.gender.as_deref(), Some("1"));
+        // A blank cell stays blank.
+        let mut f = row(None, None);
+        repaired(&mut f, &[], None);
+        assert_eq!(f.gender, None);
+    }
+
+    #[test]
+    fn an_age_with_a_lost_digit_is_repaired_only_when_the_page_says_how_it_counts() {
+        // Born 1971-09-15, died 2012-04-28: 40 full years, 41 nominal.
+        let mut f = row(Some("2"), Some(4));
+        repaired(&mut f, &[("age", 0.95)], None);
+        assert_eq!(f.age, Some(4), "no rule, no repair");
+        repaired(&mut f, &[("age", 0.95)], Some(AgeRule::Full));
+        assert_eq!(f.age, Some(40));
+        let mut f = row(Some("2"), Some(4));
+        repaired(&mut f, &[("age", 0.95)], Some(AgeRule::Nominal));
+        assert_eq!(f.age, Some(41));
+        // A confident age that is no misreading of the expected one stays, for review;
+        // so does an unsure one that fits the other way of counting.
+        let mut f = row(Some("2"), Some(52));
+        repaired(&mut f, &[("age", 0.95)], Some(AgeRule::Full));
+        assert_eq!(f.age, Some(52));
+        let mut f = row(Some("2"), Some(41));
+        repaired(&mut f, &[("age", 0.5)], Some(AgeRule::Full));
+        assert_eq!(f.age, Some(41));
+    }
+
+    #[test]
+    fn the_page_rule_needs_three_rows_and_a_clear_majority() {
+        let full = row(Some("2"), Some(40));
+        let nominal = row(Some("2"), Some(41));
+        assert_eq!(age_rule([&full, &full].into_iter()), None);
+        assert_eq!(
+            age_rule([&full, &full, &full, &nominal].into_iter()),
+            Some(AgeRule::Full)
+        );
+        assert_eq!(
+            age_rule([&nominal, &nominal, &nominal].into_iter()),
+            Some(AgeRule::Nominal)
+        );
+        assert_eq!(age_rule([&full, &full, &full, &nominal, &nominal].into_iter()), None);
+    }
+}
