@@ -71,6 +71,9 @@ fn normalize_field(field: Field, text: &str, year: i32) -> (Option<String>, f32)
         }
         Field::FamilyPhone => (normalize::canonical_phone(t), 1.0),
         Field::CremationCertNo | Field::GraveNumber => ((!t.is_empty()).then(|| t.to_string()), 1.0),
+        Field::FamilyRelation => listed(t, crate::vocab::RELATIONS),
+        Field::AshesDisposition => listed(t, crate::vocab::ASHES_DESTINATIONS),
+        Field::DeathCause => listed(t, crate::vocab::CAUSES),
         Field::HouseholdAddress => {
             let text = normalize::drop_mark_after_house_number(&cjk_text(t));
             ((!text.is_empty()).then_some(text), 1.0)
@@ -81,6 +84,14 @@ fn normalize_field(field: Field, text: &str, year: i32) -> (Option<String>, f32)
             ((!text.is_empty()).then_some(text), 1.0)
         }
     }
+}
+
+/// Text of a column written from a list: the listed word it must be (see
+/// [`crate::vocab::snap`]), or the text as read.
+fn listed(t: &str, words: &[&str]) -> (Option<String>, f32) {
+    let text = cjk_text(t);
+    let value = crate::vocab::snap(&text, words).map_or(text, str::to_string);
+    ((!value.is_empty()).then_some(value), 1.0)
 }
 
 /// Chinese text without the stray marks rules and dust read as: CJK, digits and the
