@@ -70,7 +70,23 @@ fn normalize_field(field: Field, text: &str, year: i32) -> (Option<String>, f32)
             (Some(id), trust)
         }
         Field::FamilyPhone => (normalize::canonical_phone(t), 1.0),
-        Field::CremationCertNo | Field::GraveNumber => ((!t.is_empty()).then(|| t.to_string()), 1.0),
+        // Numbers like 2013-17087 and A区21排33号: the stray marks of dust and rules go.
+        Field::CremationCertNo | Field::GraveNumber => {
+            let text: String = t
+                .chars()
+                .filter(|c| is_cjk(*c) || c.is_ascii_alphanumeric() || *c == '-')
+                .collect();
+            ((!text.is_empty()).then_some(text), 1.0)
+        }
+        Field::DeceasedName | Field::FamilyName => {
+            let text = cjk_text(t);
+            let trust = if crate::vocab::is_common_name(&text) {
+                1.0
+            } else {
+                UNUSUAL
+            };
+            ((!text.is_empty()).then_some(text), trust)
+        }
         Field::FamilyRelation => listed(t, crate::vocab::RELATIONS),
         Field::AshesDisposition => listed(t, crate::vocab::ASHES_DESTINATIONS),
         Field::DeathCause => listed(t, crate::vocab::CAUSES),
@@ -90,9 +106,17 @@ fn normalize_field(field: Field, text: &str, year: i32) -> (Option<String>, f32)
 /// [`crate::vocab::snap`]), or the text as read.
 fn listed(t: &str, words: &[&str]) -> (Option<String>, f32) {
     let text = cjk_text(t);
-    let value = crate::vocab::snap(&text, words).map_or(text, str::to_string);
-    ((!value.is_empty()).then_some(value), 1.0)
+    match crate::vocab::snap(&text, words) {
+        Some(word) => (Some(word.to_string()), 1.0),
+        // Not a word of the list: more likely misread (女媚 for 女婿) than unusual.
+        None => ((!text.is_empty()).then_some(text), UNUSUAL),
+    }
 }
+
+/// How far normalization trusts a reading that is possible but more often a misreading
+/// (an unlisted relation, a name behind no common surname): low enough to send it to
+/// review however sure Tesseract was.
+const UNUSUAL: f32 = 0.6;
 
 /// Chinese text without the stray marks rules and dust read as: CJK, digits and the
 /// middle dot of transliterated names.
@@ -113,6 +137,23 @@ pub(crate) fn validates(field: Field, text: &str) -> bool {
     match normalize_field(field, text, 2000) {
         (Some(_), trust) => field != Field::IdNumber || trust == 0.0,
         (None, _) => false,
+    }
+}
+
+/// Whether two readings of a cell come to the same value of its field.
+pub(crate) fn same_value(field: Field, a: &str, b: &str) -> bool {
+    let value = |text: &str| {
+        let v = normalize_field(field, text, 2000).0?;
+        // Addresses as the division table repairs them: a slip in 临朐 by one model
+        // and not the other is no disagreement about the address.
+        Some(match field {
+            Field::HouseholdAddress => crate::places::repair_division(&v, None).unwrap_or(v),
+            _ => v,
+        })
+    };
+    match (value(a), value(b)) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
     }
 }
 
@@ -145,6 +186,7 @@ pub fn extract(page: &PageReading, ctx: &PageContext) -> Vec<Record> {
         .into_iter()
         .map(|mut d| {
             repairs::from_id_number(&mut d.fields, &mut d.confidence, &mut d.findings, age_rule);
+            repairs::confirm_by_id_number(&d.fields, &mut d.confidence);
             finish_row(d, ctx, record_type)
         })
         .collect()
