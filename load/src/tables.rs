@@ -1,6 +1,6 @@
 //! The basic database's tables as ledgerline writes them: which columns a load supplies
 //! per row, with their types, and which it fills once per load (origin, batch, load id,
-//! time). One description drives both writers: DuckDB's appender + `INSERT … SELECT` and
+//! time). One description drives both writers: DuckDB's Arrow appender + `INSERT … SELECT` and
 //! PostgreSQL's binary `COPY`, so the two targets cannot drift apart.
 
 /// A column's SQL type, as far as the writers need to know it. Rows are staged as text.
