@@ -5,13 +5,14 @@
 //! another wording (`身份证号码` read as `生生`, half of 生日) would take the wrong field.
 //! The cells still say what the column is: when most of them read as dates, ID numbers
 //! or phone numbers, a column whose header is unknown or only half matched takes that
-//! field, unless another column has it. Free text (names, places) is not guessed at:
-//! nothing in the text alone tells 家属 from 死者.
+//! field, unless another column has it; so does a column of the listed relations
+//! (`关系` read as nothing) or destinations of the ashes. Free text (names, places) is
+//! not guessed at: nothing in the text alone tells 家属 from 死者.
 
 use ledgerline_schemas::{id_number, Field};
 
 use crate::headers::ColumnRole;
-use crate::normalize;
+use crate::{normalize, vocab};
 
 /// Fewest written cells, and the share of them that must agree, for a column to be
 /// recognized by its content.
@@ -28,6 +29,8 @@ enum Kind {
     Dates(i32),
     IdNumbers,
     Phones,
+    /// Words of the closed list a field takes (see [`crate::vocab`]).
+    Words(Field),
 }
 
 fn digits(text: &str) -> String {
@@ -63,7 +66,42 @@ fn kind_of(texts: &[&str]) -> Option<Kind> {
     if enough(ids) {
         return Some(Kind::IdNumbers);
     }
-    enough(texts.iter().filter(|t| looks_like_phone(t)).count()).then_some(Kind::Phones)
+    if enough(texts.iter().filter(|t| looks_like_phone(t)).count()) {
+        return Some(Kind::Phones);
+    }
+    [
+        (Field::FamilyRelation, vocab::RELATIONS),
+        (Field::AshesDisposition, vocab::ASHES_DESTINATIONS),
+    ]
+    .into_iter()
+    // 女 (daughter) is a relation too: a 性别 column of women is not one.
+    .find(|(_, words)| {
+        let listed = |t: &&&str| !matches!(**t, "男" | "女") && vocab::snap(t, words).is_some();
+        enough(texts.iter().filter(listed).count())
+    })
+    .map(|(field, _)| Kind::Words(field))
+}
+
+/// Whether a column's cells count the rows: numbers, most one more than the one above.
+/// Only the first column is asked (where ledgers keep 序号/编号): a cemetery handing
+/// out graves in order writes numbers that count up too. `编号` read as `地号` had
+/// taken 墓号 (GB grave numbers) on a cremation page and filled it with 1, 2, 3 ….
+fn counts_rows(texts: &[&str]) -> bool {
+    let numbers: Vec<u32> = texts.iter().filter_map(|t| digits_only(t)?.parse().ok()).collect();
+    let steps = numbers.windows(2).filter(|w| w[1] == w[0] + 1).count();
+    numbers.len() >= MIN_CELLS
+        && numbers.len() as f32 >= texts.len() as f32 * MIN_SHARE
+        && steps as f32 >= (numbers.len() - 1) as f32 * MIN_SHARE
+}
+
+/// The text as ASCII digits, when it is nothing else.
+fn digits_only(text: &str) -> Option<String> {
+    let folded = normalize::fold_width(text);
+    folded
+        .chars()
+        .all(|c| c.is_ascii_digit())
+        .then_some(folded)
+        .filter(|d| !d.is_empty())
 }
 
 /// The ledger's columns, as their headers mapped them (with the match score, see
@@ -83,6 +121,10 @@ pub fn recognize(mapped: &[(ColumnRole, f32)], cells: &[Vec<&str>]) -> Vec<Colum
         if !weak {
             continue;
         }
+        if col == 0 && counts_rows(&cells[col]) {
+            out[col] = ColumnRole::Serial;
+            continue;
+        }
         // The column's own weak claim does not count against what its cells say.
         let others: Vec<ColumnRole> = out
             .iter()
@@ -93,6 +135,7 @@ pub fn recognize(mapped: &[(ColumnRole, f32)], cells: &[Vec<&str>]) -> Vec<Colum
             Some(Kind::Dates(year)) => date_field(&others, cells, col, year, burial),
             Some(Kind::IdNumbers) => Some(Field::IdNumber),
             Some(Kind::Phones) => Some(Field::FamilyPhone),
+            Some(Kind::Words(f)) => Some(f),
             None => None,
         };
         if let Some(f) = field.filter(|f| !has(&others, *f)) {
@@ -185,6 +228,40 @@ mod tests {
         let roles = [known(Field::DeathDate), ColumnRole::Unknown];
         let cells = vec![cells[1].clone(), cells[2].clone()];
         assert_eq!(recognize(&unscored(&roles), &cells)[1], known(Field::CremationDate));
+    }
+
+    #[test]
+    fn a_first_column_counting_the_rows_is_the_serial_whatever_its_header_read() {
+        // 编号 read as 地号, half of 墓号; its first cell 1 read as 工.
+        let mapped = [(known(Field::GraveNumber), 0.5), (known(Field::DeceasedName), 1.0)];
+        let cells = vec![
+            vec!["工", "2", "3", "4", "5", "6"],
+            vec!["肖翠香", "李金洪", "赵林和", "刘芳珍", "王国林", "张伟"],
+        ];
+        assert_eq!(recognize(&mapped, &cells)[0], ColumnRole::Serial);
+        // Grave numbers handed out in order, under a header read in full, stay graves.
+        let mapped = [(known(Field::GraveNumber), 1.0), (known(Field::DeceasedName), 1.0)];
+        assert_eq!(recognize(&mapped, &cells)[0], known(Field::GraveNumber));
+        // Numbers that do not count up are not a serial.
+        let cells = vec![vec!["12", "7", "31", "4"], vec!["甲", "乙", "丙", "丁"]];
+        let mapped = [(known(Field::GraveNumber), 0.5), (known(Field::DeceasedName), 1.0)];
+        assert_eq!(recognize(&mapped, &cells)[0], known(Field::GraveNumber));
+    }
+
+    #[test]
+    fn a_column_of_listed_relations_is_the_relation() {
+        // 关系 read as nothing; one relation misread a character off.
+        let roles = [known(Field::FamilyName), ColumnRole::Unknown];
+        let cells = vec![vec!["刘美彩", "王强", "李红"], vec!["孙女", "女媚", "子"]];
+        assert_eq!(recognize(&unscored(&roles), &cells)[1], known(Field::FamilyRelation));
+        // Names are no relations.
+        let cells = vec![vec!["孙女", "女婿", "子"], vec!["刘美彩", "王强", "李红"]];
+        let roles = [known(Field::FamilyRelation), ColumnRole::Unknown];
+        assert_eq!(recognize(&unscored(&roles), &cells)[1], ColumnRole::Unknown);
+        // Nor is a 性别 column of women (女 is also daughter).
+        let cells = vec![vec!["刘美彩", "王强", "李红"], vec!["女", "女", "女"]];
+        let roles = [known(Field::FamilyName), ColumnRole::Unknown];
+        assert_eq!(recognize(&unscored(&roles), &cells)[1], ColumnRole::Unknown);
     }
 
     #[test]

@@ -193,6 +193,7 @@ pub fn extract(page: &PageReading, ctx: &PageContext) -> Vec<Record> {
         repair_id(&mut d.fields, &mut d.confidence, &mut d.findings);
         repair_address(&mut d.fields, &mut d.confidence, &mut d.findings);
     }
+    doubt_off_pattern(&mut drafts);
     // The ledger's own way of counting age, from the rows that agree with their ID.
     let age_rule = repairs::age_rule(drafts.iter().map(|d| &d.fields));
     drafts
@@ -203,6 +204,19 @@ pub fn extract(page: &PageReading, ctx: &PageContext) -> Vec<Record> {
             finish_row(d, ctx, record_type)
         })
         .collect()
+}
+
+/// A grave or certificate number unlike the rest of its column goes to review (see
+/// [`crate::patterns`]).
+fn doubt_off_pattern(drafts: &mut [RowDraft]) {
+    for field in crate::patterns::PATTERNED {
+        let values: Vec<Option<String>> = drafts.iter().map(|d| d.fields.get(field)).collect();
+        for (d, odd) in drafts.iter_mut().zip(crate::patterns::off_pattern(&values)) {
+            if let Some(c) = d.confidence.get_mut(field.name()).filter(|_| odd) {
+                *c = c.min(UNUSUAL);
+            }
+        }
+    }
 }
 
 /// The fields of one body row as read, or `None` for a row with nothing written.

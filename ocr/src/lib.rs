@@ -12,6 +12,7 @@ pub mod extract;
 pub mod grid;
 pub mod headers;
 pub mod normalize;
+pub mod patterns;
 pub mod places;
 pub mod preprocess;
 pub mod repairs;

@@ -53,10 +53,17 @@ fn chinese_numeral_date(s: &str) -> Option<(i32, u32, u32)> {
     // `五月五月`: the last 日 read as the 月 it resembles; after the month only the day
     // can come.
     let d = rest.trim_end_matches(['日', '号', '月']);
-    let year: String = y
+    // The small 〇 is the numeral OCR loses or reads as a dot: `二.一二`, `二一二`.
+    let mut year: String = y
         .chars()
-        .map(|c| cn_digit(c).map(|d| char::from_digit(d, 10).unwrap()))
+        .map(|c| match c {
+            '.' | '·' => Some('0'),
+            c => cn_digit(c).map(|d| char::from_digit(d, 10).unwrap()),
+        })
         .collect::<Option<_>>()?;
+    if year.len() == 3 && year.starts_with('2') {
+        year.insert(1, '0');
+    }
     Some((year.parse().ok()?, cn_number(m)?, cn_number(d)?))
 }
 
@@ -326,6 +333,9 @@ mod tests {
             ("2013-1016", "2013-10-16"),
             ("201404-26", "2014-04-26"),
             ("二〇一三年五月五月", "2013-05-05"),
+            // 〇 lost, or read as a dot.
+            ("二一三年二月十日", "2013-02-10"),
+            ("二.一二年八月二十一日", "2012-08-21"),
         ] {
             assert_eq!(parse_date(text, 2012).as_deref(), Some(want), "{text}");
         }
