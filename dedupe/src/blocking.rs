@@ -123,17 +123,33 @@ impl Scope<'_> {
     }
 }
 
-/// Candidate pairs: each rule's, and the distinct pairs over all rules, sorted.
+/// Candidate pairs: the distinct pairs over all rules, sorted, and beside each the rules
+/// that proposed it (bit `r` for [`RULES`]`[r]`), which model training needs per rule.
 pub struct Candidates {
     pub all: Vec<u64>,
-    pub by_rule: Vec<Vec<u64>>,
+    pub rules: Vec<RuleMask>,
     pub stats: Vec<RuleStats>,
 }
 
+/// Which rules proposed a pair, a bit each.
+pub type RuleMask = u8;
+const _: () = assert!(RULES.len() <= RuleMask::BITS as usize);
+
+impl Candidates {
+    /// The pairs' indexes (into [`Candidates::all`]) that rule `r` proposed.
+    pub fn of_rule(&self, r: usize) -> impl Iterator<Item = usize> + '_ {
+        self.rules
+            .iter()
+            .enumerate()
+            .filter(move |(_, &m)| m & (1 << r) != 0)
+            .map(|(i, _)| i)
+    }
+}
+
 pub fn candidate_pairs(records: &[Prepared], max_block: usize, scope: Scope) -> Candidates {
-    let mut by_rule = Vec::new();
+    let mut tagged: Vec<(u64, RuleMask)> = Vec::new();
     let mut stats = Vec::new();
-    for rule in RULES {
+    for (r, rule) in RULES.iter().enumerate() {
         let mut keyed: Vec<(u64, u32)> = records
             .par_iter()
             .enumerate()
@@ -149,7 +165,7 @@ pub fn candidate_pairs(records: &[Prepared], max_block: usize, scope: Scope) -> 
         keyed.dedup();
         let blocks: Vec<&[(u64, u32)]> = keyed.chunk_by(|x, y| x.0 == y.0).filter(|b| b.len() > 1).collect();
         let skipped = blocks.iter().filter(|b| b.len() > max_block).count() as u64;
-        let pairs: Vec<u64> = blocks
+        let pairs: Vec<(u64, RuleMask)> = blocks
             .par_iter()
             .filter(|b| b.len() <= max_block)
             .flat_map_iter(|b| {
@@ -161,18 +177,27 @@ pub fn candidate_pairs(records: &[Prepared], max_block: usize, scope: Scope) -> 
                 })
             })
             .filter(|&p| scope.admits(unpack(p)))
+            .map(|p| (p, 1 << r))
             .collect();
         stats.push(RuleStats {
             rule: rule.name,
             pairs: pairs.len() as u64,
             blocks_skipped: skipped,
         });
-        by_rule.push(pairs);
+        tagged.extend(pairs);
     }
-    let mut all: Vec<u64> = by_rule.concat();
-    all.par_sort_unstable();
-    all.dedup();
-    Candidates { all, by_rule, stats }
+    tagged.par_sort_unstable();
+    let mut all = Vec::with_capacity(tagged.len());
+    let mut rules: Vec<RuleMask> = Vec::with_capacity(tagged.len());
+    for (pair, rule) in tagged {
+        if all.last() == Some(&pair) {
+            *rules.last_mut().expect("a mask beside every pair") |= rule;
+        } else {
+            all.push(pair);
+            rules.push(rule);
+        }
+    }
+    Candidates { all, rules, stats }
 }
 
 #[cfg(test)]
@@ -213,5 +238,20 @@ mod tests {
         assert!(both_new.all.is_empty());
         let across = candidate_pairs(&r, DEFAULT_MAX_BLOCK, Scope::Across(&[true, false]));
         assert_eq!(across.all, vec![pack(0, 1)]);
+    }
+
+    #[test]
+    fn each_pair_knows_the_rules_that_proposed_it() {
+        // Same ID, birth date and surname: proposed by the ID rule and by birth_date +
+        // surname (and by name + birth year, the names being equal), by no date rule.
+        let r = vec![
+            rec("王秀英", "34052419800101001X", "1980-01-01", "2013-01-01"),
+            rec("王秀英", "34052419800101001X", "1980-01-01", "2014-06-01"),
+            rec("李四", "", "1980-01-01", "2014-06-01"),
+        ];
+        let c = candidate_pairs(&r, DEFAULT_MAX_BLOCK, Scope::All);
+        assert_eq!(c.all, vec![pack(0, 1), pack(1, 2)]);
+        assert_eq!(c.rules, vec![0b01011, 0b10000]);
+        assert_eq!(c.of_rule(4).collect::<Vec<_>>(), vec![1]);
     }
 }

@@ -181,17 +181,9 @@ pub fn link(records: &[Prepared], settings: &Settings, scope: Scope, constraints
         h
     };
     let all_histogram = histogram(&mut patterns.iter().copied());
-    let rule_histograms: Vec<HashMap<Pattern, u64>> = candidates
-        .by_rule
-        .par_iter()
-        .map(|rule_pairs| {
-            // Each rule pair's pattern, found in the sorted list of all pairs.
-            histogram(
-                &mut rule_pairs
-                    .iter()
-                    .map(|p| patterns[pairs.binary_search(p).expect("a candidate pair")]),
-            )
-        })
+    let rule_histograms: Vec<HashMap<Pattern, u64>> = (0..blocking::RULES.len())
+        .into_par_iter()
+        .map(|r| histogram(&mut candidates.of_rule(r).map(|i| patterns[i])))
         .collect();
     let sessions: Vec<model::Session> = blocking::RULES
         .iter()

@@ -1,6 +1,6 @@
-//! Staged text rows ([`Rows`] cells) as an Arrow record batch of the table's SQL types,
-//! for DuckDB's Arrow appender: columns built here in one pass each, so the database
-//! takes a column chunk per call instead of a value.
+//! Staged text rows ([`Rows`] cells) as Arrow record batches of the table's SQL types,
+//! written as a Parquet file for DuckDB's `read_parquet`: columns built here in one pass
+//! each, so the database reads column chunks, not values.
 
 use std::sync::Arc;
 
@@ -9,49 +9,91 @@ use chrono::{Datelike, NaiveDate};
 use duckdb::arrow::array::{ArrayRef, BooleanArray, Date32Array, Int32Array, StringArray};
 use duckdb::arrow::datatypes::{DataType, Field, Schema};
 use duckdb::arrow::record_batch::RecordBatch;
+use rayon::prelude::*;
 
-use crate::tables::{Kind, Table};
+use parquet::arrow::ArrowWriter;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
-/// `cells` holds whole rows of `table` (row after row).
-pub fn record_batch(table: &Table, cells: &[Option<String>]) -> Result<RecordBatch> {
-    let width = table.width();
-    let mut fields = Vec::with_capacity(width);
-    let mut columns: Vec<ArrayRef> = Vec::with_capacity(width);
-    for (i, (name, kind)) in table.columns.iter().enumerate() {
-        let values = cells.iter().skip(i).step_by(width).map(Option::as_deref);
-        let bad = |v: &str| anyhow!("{}.{name}: {v:?} is not a {}", table.name, kind.sql());
-        let (data_type, column): (DataType, ArrayRef) = match kind {
-            Kind::Text => (DataType::Utf8, Arc::new(values.collect::<StringArray>())),
-            Kind::Date => {
-                let days = values
-                    .map(|v| v.map(|v| parse_date(v).ok_or_else(|| bad(v))).transpose())
-                    .collect::<Result<Date32Array>>()?;
-                (DataType::Date32, Arc::new(days))
-            }
-            Kind::Int => {
-                let ints = values
-                    .map(|v| v.map(|v| v.parse::<i32>().map_err(|_| bad(v))).transpose())
-                    .collect::<Result<Int32Array>>()?;
-                (DataType::Int32, Arc::new(ints))
-            }
-            Kind::Bool => {
-                let flags = values
-                    .map(|v| {
-                        v.map(|v| match v {
-                            "true" => Ok(true),
-                            "false" => Ok(false),
-                            _ => Err(bad(v)),
-                        })
-                        .transpose()
-                    })
-                    .collect::<Result<BooleanArray>>()?;
-                (DataType::Boolean, Arc::new(flags))
-            }
-        };
-        fields.push(Field::new(*name, data_type, true));
-        columns.push(column);
+use crate::tables::{Cell, Kind, Table};
+
+/// Rows per Parquet row group: DuckDB's own row-group size, so its parallel scan and its
+/// batch insert work in the units it stores.
+const ROW_GROUP_ROWS: usize = 122_880;
+
+/// Writes `cells` (whole rows of `table`) to `file` as Parquet, uncompressed and without
+/// statistics: the file is read once, right away, by the same machine.
+pub fn write_parquet(table: &Table, cells: &[Cell], file: &std::fs::File) -> Result<()> {
+    let props = WriterProperties::builder()
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_statistics_enabled(EnabledStatistics::None)
+        .set_dictionary_enabled(false)
+        .build();
+    let mut writer = ArrowWriter::try_new(file, schema(table), Some(props))?;
+    for chunk in cells.chunks(ROW_GROUP_ROWS * table.width()) {
+        writer.write(&record_batch(table, chunk)?)?;
     }
-    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
+    writer.close()?;
+    Ok(())
+}
+
+/// The Arrow schema of `table`'s columns.
+fn schema(table: &Table) -> Arc<Schema> {
+    let fields: Vec<Field> = table
+        .columns
+        .iter()
+        .map(|(name, kind)| Field::new(*name, data_type(*kind), true))
+        .collect();
+    Arc::new(Schema::new(fields))
+}
+
+fn data_type(kind: Kind) -> DataType {
+    match kind {
+        Kind::Text => DataType::Utf8,
+        Kind::Date => DataType::Date32,
+        Kind::Int => DataType::Int32,
+        Kind::Bool => DataType::Boolean,
+    }
+}
+
+/// `cells` holds whole rows of `table` (row after row). Columns are built side by side.
+pub fn record_batch(table: &Table, cells: &[Cell]) -> Result<RecordBatch> {
+    let columns: Vec<ArrayRef> = (0..table.width())
+        .into_par_iter()
+        .map(|i| column(table, cells, i))
+        .collect::<Result<_>>()?;
+    Ok(RecordBatch::try_new(schema(table), columns)?)
+}
+
+/// Column `i` of the rows in `cells`, in its SQL type.
+fn column(table: &Table, cells: &[Cell], i: usize) -> Result<ArrayRef> {
+    let (name, kind) = table.columns[i];
+    let values = cells.iter().skip(i).step_by(table.width()).map(Option::as_deref);
+    let bad = |v: &str| anyhow!("{}.{name}: {v:?} is not a {}", table.name, kind.sql());
+    Ok(match kind {
+        Kind::Text => Arc::new(values.collect::<StringArray>()),
+        Kind::Date => Arc::new(
+            values
+                .map(|v| v.map(|v| parse_date(v).ok_or_else(|| bad(v))).transpose())
+                .collect::<Result<Date32Array>>()?,
+        ),
+        Kind::Int => Arc::new(
+            values
+                .map(|v| v.map(|v| v.parse::<i32>().map_err(|_| bad(v))).transpose())
+                .collect::<Result<Int32Array>>()?,
+        ),
+        Kind::Bool => Arc::new(
+            values
+                .map(|v| {
+                    v.map(|v| match v {
+                        "true" => Ok(true),
+                        "false" => Ok(false),
+                        _ => Err(bad(v)),
+                    })
+                    .transpose()
+                })
+                .collect::<Result<BooleanArray>>()?,
+        ),
+    })
 }
 
 /// Days since 1970-01-01 of a `YYYY-MM-DD` date, Arrow's `Date32`.
@@ -69,11 +111,11 @@ mod tests {
     use crate::tables::DECEASED;
     use duckdb::arrow::array::Array;
 
-    fn row(birth: Option<&str>, age: Option<&str>) -> Vec<Option<String>> {
+    fn row<'a>(birth: Option<&'a str>, age: Option<&'a str>) -> Vec<Cell<'a>> {
         let mut r = vec![None; DECEASED.width()];
         r[0] = Some("P1".into());
-        r[6] = birth.map(str::to_string);
-        r[8] = age.map(str::to_string);
+        r[6] = birth.map(Into::into);
+        r[8] = age.map(Into::into);
         r[13] = Some("false".into());
         r
     }

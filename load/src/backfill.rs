@@ -5,6 +5,7 @@
 //! province's terms. A load's id is a function of the batch and its content, so loading
 //! the same batch again changes nothing; `unload` removes exactly what a load inserted.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
 
@@ -16,7 +17,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::tables::{self, Rows};
+use crate::tables::{self, text, Rows};
 use crate::{read_persons, Database, DbPerson};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -342,16 +343,22 @@ fn write(
         &[&id, &batch],
     )?;
     let (cremated, buried) = (persons_with(db, "cremations")?, persons_with(db, "burials")?);
-    let mut deceased = Rows::new(&tables::DECEASED);
-    let mut cremations = Rows::new(&tables::CREMATIONS);
-    let mut burials = Rows::new(&tables::BURIALS);
-    let mut agents = Rows::new(&tables::AGENTS);
+    // Ids made for records the workspace gave none, so that every row can borrow its id.
+    let derived: Vec<Option<String>> = good
+        .iter()
+        .map(|r| r.person_id.is_none().then(|| new_person_id(r)))
+        .collect();
+    let n = good.len();
+    let mut deceased = Rows::with_capacity(&tables::DECEASED, n);
+    let mut cremations = Rows::with_capacity(&tables::CREMATIONS, n);
+    let mut burials = Rows::with_capacity(&tables::BURIALS, n);
+    let mut agents = Rows::with_capacity(&tables::AGENTS, n);
     let mut conflicts = Rows::new(&tables::CONFLICTS);
-    let mut new_persons = HashSet::new();
-    for (r, m) in good.iter().zip(matched) {
+    let mut new_persons: HashSet<&str> = HashSet::new();
+    for ((r, m), derived) in good.iter().zip(matched).zip(&derived) {
         let f = &r.fields;
-        let source = Some(r.record_id.clone());
-        let person = match m {
+        let source = Some(Cow::Borrowed(r.record_id.as_str()));
+        let person: &str = match m {
             Some(p) => {
                 report.linked += 1;
                 let held = db_by_id.get(p.as_str()).map(|d| &d.fields);
@@ -363,7 +370,7 @@ fn write(
                                 Some(field.name().to_string()),
                                 Some(db.clone()),
                                 Some(new.clone()),
-                                source.clone(),
+                                Some(r.record_id.clone()),
                             ]);
                             report.conflicts.push(Conflict {
                                 person_id: p.clone(),
@@ -375,26 +382,26 @@ fn write(
                         }
                     }
                 }
-                p.clone()
+                p
             }
             None => {
-                let p = new_person_id(r);
-                if new_persons.insert(p.clone()) {
+                let p = r.person_id.as_deref().or(derived.as_deref()).expect("an id made above");
+                if new_persons.insert(p) {
                     report.inserted += 1;
                     deceased.push([
-                        Some(p.clone()),
-                        f.deceased_name.clone(),
-                        f.gender.clone(),
-                        f.ethnicity.clone(),
-                        f.id_type.clone(),
-                        f.id_number.clone(),
-                        f.birth_date.clone(),
-                        f.death_date.clone(),
-                        f.age.map(|a| a.to_string()),
-                        f.death_cause.clone(),
-                        f.death_place.clone(),
-                        f.household_address.clone(),
-                        f.household_division.clone(),
+                        Some(Cow::Borrowed(p)),
+                        text(&f.deceased_name),
+                        text(&f.gender),
+                        text(&f.ethnicity),
+                        text(&f.id_type),
+                        text(&f.id_number),
+                        text(&f.birth_date),
+                        text(&f.death_date),
+                        f.age.map(|a| Cow::Owned(a.to_string())),
+                        text(&f.death_cause),
+                        text(&f.death_place),
+                        text(&f.household_address),
+                        text(&f.household_division),
                         tables::flag(false),
                         source.clone(),
                     ]);
@@ -404,8 +411,8 @@ fn write(
         };
         // An event a linked person already has in the database is not added again.
         let held = match r.record_type {
-            RecordType::Cremation => cremated.contains(&person),
-            RecordType::Burial => buried.contains(&person),
+            RecordType::Cremation => cremated.contains(person),
+            RecordType::Burial => buried.contains(person),
         };
         if m.is_some() && held {
             report.events_already_held += 1;
@@ -413,28 +420,28 @@ fn write(
         }
         match r.record_type {
             RecordType::Cremation => cremations.push([
-                Some(person.clone()),
-                f.agency_name.clone(),
-                f.cremation_date.clone(),
+                Some(Cow::Borrowed(person)),
+                text(&f.agency_name),
+                text(&f.cremation_date),
                 tables::flag(false),
-                f.cremation_cert_no.clone(),
-                f.ashes_disposition.clone(),
+                text(&f.cremation_cert_no),
+                text(&f.ashes_disposition),
                 source.clone(),
             ]),
             RecordType::Burial => burials.push([
-                Some(person.clone()),
-                f.cemetery_name.clone(),
-                f.burial_date.clone(),
-                f.grave_number.clone(),
+                Some(Cow::Borrowed(person)),
+                text(&f.cemetery_name),
+                text(&f.burial_date),
+                text(&f.grave_number),
                 source.clone(),
             ]),
         }
         if f.family_name.is_some() || f.family_phone.is_some() {
             agents.push([
-                Some(person),
-                f.family_name.clone(),
-                f.family_relation.clone(),
-                f.family_phone.clone(),
+                Some(Cow::Borrowed(person)),
+                text(&f.family_name),
+                text(&f.family_relation),
+                text(&f.family_phone),
                 None,
                 None,
                 source,

@@ -175,9 +175,9 @@ pub fn import(db: &mut Database, file: &Path) -> Result<ImportReport> {
 
 /// The rows an import adds, per table.
 struct Staged {
-    deceased: Rows,
-    cremations: Rows,
-    agents: Rows,
+    deceased: Rows<'static>,
+    cremations: Rows<'static>,
+    agents: Rows<'static>,
 }
 
 /// Every row of the file staged, or reported with its line and the problem.
@@ -268,7 +268,7 @@ fn stage_row(
         row.get("DEATH_PLACE"),
         row.get("POPULACE"),
         row.get("POPULACE_CODE").and_then(|v| division(&v)),
-        tables::flag(nameless),
+        tables::flag(nameless).map(String::from),
         Some(dead_id.clone()),
     ]);
     if cremation_day.is_some() {
@@ -279,7 +279,7 @@ fn stage_row(
             Some(person_id.clone()),
             row.get("UNIT_NAME"),
             cremation_day,
-            tables::flag(imputed),
+            tables::flag(imputed).map(String::from),
             None,
             row.get("ASHES_GO"),
             Some(dead_id.clone()),

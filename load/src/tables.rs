@@ -1,7 +1,10 @@
 //! The basic database's tables as ledgerline writes them: which columns a load supplies
 //! per row, with their types, and which it fills once per load (origin, batch, load id,
-//! time). One description drives both writers: DuckDB's Arrow appender + `INSERT … SELECT` and
-//! PostgreSQL's binary `COPY`, so the two targets cannot drift apart.
+//! time). One description drives both writers: DuckDB's `INSERT … SELECT FROM
+//! read_parquet` of a staged file and PostgreSQL's binary `COPY`, so the two targets
+//! cannot drift apart.
+
+use std::borrow::Cow;
 
 /// A column's SQL type, as far as the writers need to know it. Rows are staged as text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,23 +135,32 @@ pub const CONFLICTS: Table = Table {
     stamp: "noted_at",
 };
 
-/// Rows for one table, staged as text in one flat buffer (row after row), so staging a
-/// million rows is a handful of allocations beyond the values themselves.
+/// Rows for one table, staged as text in one flat buffer (row after row). A value is
+/// borrowed from the records being loaded where it can be: staging a million records
+/// then allocates for the few values made on the way (ids, ages), not for every field.
 #[derive(Debug)]
-pub struct Rows {
+pub struct Rows<'a> {
     pub table: &'static Table,
-    pub cells: Vec<Option<String>>,
+    pub cells: Vec<Cell<'a>>,
 }
 
-impl Rows {
-    pub fn new(table: &'static Table) -> Rows {
+/// One staged value.
+pub type Cell<'a> = Option<Cow<'a, str>>;
+
+impl<'a> Rows<'a> {
+    pub fn new(table: &'static Table) -> Rows<'a> {
+        Rows::with_capacity(table, 0)
+    }
+
+    /// Room for `rows` rows without growing.
+    pub fn with_capacity(table: &'static Table, rows: usize) -> Rows<'a> {
         Rows {
             table,
-            cells: Vec::new(),
+            cells: Vec::with_capacity(rows * table.width()),
         }
     }
 
-    pub fn push<const N: usize>(&mut self, row: [Option<String>; N]) {
+    pub fn push<const N: usize, S: Into<Cow<'a, str>>>(&mut self, row: [Option<S>; N]) {
         assert_eq!(
             N,
             self.table.width(),
@@ -156,7 +168,7 @@ impl Rows {
             self.table.name,
             self.table.width()
         );
-        self.cells.extend(row);
+        self.cells.extend(row.into_iter().map(|c| c.map(Into::into)));
     }
 
     pub fn len(&self) -> usize {
@@ -167,14 +179,19 @@ impl Rows {
         self.cells.is_empty()
     }
 
-    pub fn iter(&self) -> std::slice::Chunks<'_, Option<String>> {
+    pub fn iter(&self) -> std::slice::Chunks<'_, Cell<'a>> {
         self.cells.chunks(self.table.width())
     }
 }
 
+/// A field staged as it is, borrowed.
+pub fn text(value: &Option<String>) -> Cell<'_> {
+    value.as_deref().map(Cow::Borrowed)
+}
+
 /// `'true'`/`'false'` as staged text.
-pub fn flag(b: bool) -> Option<String> {
-    Some(if b { "true" } else { "false" }.to_string())
+pub fn flag(b: bool) -> Cell<'static> {
+    Some(Cow::Borrowed(if b { "true" } else { "false" }))
 }
 
 #[cfg(test)]
