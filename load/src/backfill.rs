@@ -6,7 +6,7 @@
 //! the same batch again changes nothing; `unload` removes exactly what a load inserted.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use anyhow::{bail, Result};
@@ -14,6 +14,8 @@ use ledgerline_dedupe::{link, Constraints, Prepared, Scope, Settings};
 use ledgerline_schemas::validate::{is_acceptable, validate};
 use ledgerline_schemas::{Field, Record, RecordType};
 use rayon::prelude::*;
+// Fx: the maps here hold a million persons and records each, keyed by our own ids.
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -129,7 +131,7 @@ pub fn match_to_database(records: &[&Record], database: &[DbPerson]) -> Vec<Opti
         .map(|r| Prepared::new(&r.fields))
         .chain(database.par_iter().map(|p| Prepared::new(&p.fields)))
         .collect();
-    let mut first_of_person: HashMap<&str, u32> = HashMap::new();
+    let mut first_of_person: HashMap<&str, u32> = HashMap::default();
     let same = records
         .iter()
         .enumerate()
@@ -147,7 +149,7 @@ pub fn match_to_database(records: &[&Record], database: &[DbPerson]) -> Vec<Opti
     };
     let ours: Vec<bool> = (0..n + database.len()).map(|i| i < n).collect();
     let linkage = link(&prepared, &Settings::default(), Scope::Across(&ours), &constraints);
-    let mut person_of_cluster: HashMap<u32, &str> = HashMap::new();
+    let mut person_of_cluster: HashMap<u32, &str> = HashMap::default();
     for (j, p) in database.iter().enumerate() {
         person_of_cluster.insert(linkage.cluster_of[n + j], &p.person_id);
     }
@@ -354,7 +356,7 @@ fn write(
     let mut burials = Rows::with_capacity(&tables::BURIALS, n);
     let mut agents = Rows::with_capacity(&tables::AGENTS, n);
     let mut conflicts = Rows::new(&tables::CONFLICTS);
-    let mut new_persons: HashSet<&str> = HashSet::new();
+    let mut new_persons: HashSet<&str> = HashSet::default();
     for ((r, m), derived) in good.iter().zip(matched).zip(&derived) {
         let f = &r.fields;
         let source = Some(Cow::Borrowed(r.record_id.as_str()));
