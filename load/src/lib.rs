@@ -254,12 +254,44 @@ impl Database {
 /// Arrow appender to a staging table took 5.5 s of a 1M-record load on one core.
 fn duckdb_append(conn: &Connection, rows: &Rows, constants: &[Option<&str>]) -> Result<u64> {
     let t = rows.table;
+    let dir = staging_dir(conn)?;
+    let made_dir = !dir.exists();
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let staged = tempfile::Builder::new()
         .prefix(&format!("ledgerline-{}-", t.name))
         .suffix(".parquet")
-        .tempfile()
-        .context("cannot create a staging file")?;
-    arrow_batch::write_parquet(t, &rows.cells, staged.as_file())?;
+        .tempfile_in(&dir)
+        .with_context(|| format!("cannot create a staging file in {}", dir.display()))?;
+    let inserted = write_and_insert(conn, rows, constants, &staged);
+    drop(staged);
+    if made_dir {
+        // Only if empty: DuckDB may have spilled into it meanwhile.
+        let _ = std::fs::remove_dir(&dir);
+    }
+    inserted
+}
+
+/// Where DuckDB keeps its own temporary files: by default `<database>.tmp`, beside the
+/// database, on the disk that must hold the rows anyway (the system's temporary
+/// directory may be a small RAM disk); the system's for an in-memory database.
+fn staging_dir(conn: &Connection) -> Result<PathBuf> {
+    let configured: String = conn.query_row("SELECT current_setting('temp_directory')", [], |r| r.get(0))?;
+    Ok(if configured.is_empty() {
+        std::env::temp_dir()
+    } else {
+        PathBuf::from(configured)
+    })
+}
+
+fn write_and_insert(
+    conn: &Connection,
+    rows: &Rows,
+    constants: &[Option<&str>],
+    staged: &tempfile::NamedTempFile,
+) -> Result<u64> {
+    let t = rows.table;
+    arrow_batch::write_parquet(t, &rows.cells, staged.as_file())
+        .with_context(|| format!("{}: writing the staged {} rows", staged.path().display(), t.name))?;
     let selected: Vec<String> = t
         .columns
         .iter()
@@ -379,6 +411,45 @@ mod tests {
             .query_row("SELECT count(*) FROM deceased", [], |r| r.get(0))
             .unwrap();
         assert_eq!(n, 100_000);
+    }
+
+    #[test]
+    fn rows_are_staged_beside_the_database_and_nothing_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = Target::DuckDb(dir.path().join("p.duckdb")).open_for_writing().unwrap();
+        let mut rows = Rows::new(&tables::CONFLICTS);
+        rows.push([
+            Some("P1"),
+            Some("death_date"),
+            Some("2013-03-05"),
+            Some("2013-03-06"),
+            Some("R1"),
+        ]);
+        rows.push([Some("P2"), Some("gender"), Some("1"), Some("2"), Some("R'2")]);
+        assert_eq!(
+            staging_dir(db.duckdb().unwrap()).unwrap(),
+            dir.path().join("p.duckdb.tmp"),
+            "DuckDB's temporary directory, beside the database"
+        );
+        assert_eq!(db.append(&rows, &[Some("L1")]).unwrap(), 2);
+        let stored = db
+            .texts(
+                "SELECT person_id || ' ' || incoming_value || ' ' || source_key || ' ' || load_id FROM conflicts ORDER BY 1",
+                &[],
+                1,
+            )
+            .unwrap();
+        assert_eq!(
+            stored,
+            [Some("P1 2013-03-06 R1 L1".to_string()), Some("P2 2 R'2 L1".to_string())]
+        );
+        drop(db);
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["p.duckdb"], "no staging file or directory stays");
     }
 
     #[test]
