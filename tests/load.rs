@@ -470,4 +470,24 @@ fn killed_loads(dir: &std::path::Path, mut fresh: impl FnMut() -> Basic) {
         assert_eq!(state(&db), loaded, "re-run after the kill at {fraction}");
     }
     assert!(found_before > 0, "no kill landed before the commit");
+    assert_eq!(
+        staging_files(dir),
+        Vec::<String>::new(),
+        "the re-runs removed what the killed loads staged"
+    );
+}
+
+/// Staging files (`ledgerline-*.parquet`) anywhere under `dir`.
+fn staging_files(dir: &std::path::Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if path.is_dir() {
+            found.extend(staging_files(&path));
+        } else if name.starts_with("ledgerline-") && name.ends_with(".parquet") {
+            found.push(path.display().to_string());
+        }
+    }
+    found
 }

@@ -74,6 +74,7 @@ impl Target {
                 }
                 let conn = Connection::open(path).with_context(|| format!("cannot open {}", path.display()))?;
                 defer_checkpoints(&conn)?;
+                remove_stale_staging(&conn)?;
                 apply_list(&conn, MIGRATIONS, VERSION_TABLE, &path.display().to_string())?;
                 Ok(Database::DuckDb(conn))
             }
@@ -258,7 +259,7 @@ fn duckdb_append(conn: &Connection, rows: &Rows, constants: &[Option<&str>]) -> 
     let made_dir = !dir.exists();
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let staged = tempfile::Builder::new()
-        .prefix(&format!("ledgerline-{}-", t.name))
+        .prefix(&format!("{STAGING_PREFIX}{}-", t.name))
         .suffix(".parquet")
         .tempfile_in(&dir)
         .with_context(|| format!("cannot create a staging file in {}", dir.display()))?;
@@ -270,6 +271,28 @@ fn duckdb_append(conn: &Connection, rows: &Rows, constants: &[Option<&str>]) -> 
     }
     inserted
 }
+
+/// Staging files a killed writer left. Only one process writes a DuckDB file, and this
+/// one has just opened it for writing: any staging file there is no one's.
+fn remove_stale_staging(conn: &Connection) -> Result<()> {
+    let dir = staging_dir(conn)?;
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(STAGING_PREFIX) && name.ends_with(".parquet") {
+            std::fs::remove_file(entry.path())
+                .with_context(|| format!("cannot remove the stale staging file {}", entry.path().display()))?;
+        }
+    }
+    // Only if empty: DuckDB may keep files of its own there.
+    let _ = std::fs::remove_dir(&dir);
+    Ok(())
+}
+
+/// The name every staging file starts with.
+const STAGING_PREFIX: &str = "ledgerline-";
 
 /// Where DuckDB keeps its own temporary files: by default `<database>.tmp`, beside the
 /// database, on the disk that must hold the rows anyway (the system's temporary
@@ -450,6 +473,22 @@ mod tests {
             .collect();
         left.sort();
         assert_eq!(left, ["p.duckdb"], "no staging file or directory stays");
+    }
+
+    #[test]
+    fn a_killed_writers_staging_file_goes_when_the_next_writer_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = Target::DuckDb(dir.path().join("p.duckdb"));
+        drop(target.open_for_writing().unwrap());
+        let staging = dir.path().join("p.duckdb.tmp");
+        std::fs::create_dir_all(&staging).unwrap();
+        let stale = staging.join("ledgerline-deceased-Ab3xYz.parquet");
+        let theirs = staging.join("duckdb_temp_storage-0.tmp");
+        std::fs::write(&stale, b"PAR1").unwrap();
+        std::fs::write(&theirs, b"").unwrap();
+        drop(target.open_for_writing().unwrap());
+        assert!(!stale.exists(), "the stale staging file is removed");
+        assert!(theirs.exists(), "a file not ledgerline's is left alone");
     }
 
     #[test]
