@@ -56,7 +56,7 @@ fn data_type(kind: Kind) -> DataType {
 }
 
 /// `cells` holds whole rows of `table` (row after row). Columns are built side by side.
-pub fn record_batch(table: &Table, cells: &[Cell]) -> Result<RecordBatch> {
+fn record_batch(table: &Table, cells: &[Cell]) -> Result<RecordBatch> {
     let columns: Vec<ArrayRef> = (0..table.width())
         .into_par_iter()
         .map(|i| column(table, cells, i))

@@ -158,12 +158,10 @@ pub fn match_to_database(records: &[&Record], database: &[DbPerson]) -> Vec<Opti
         .collect()
 }
 
-/// The person id a new backfilled person gets: the workspace's (stable across dedupe
-/// runs), else one derived from the record.
-fn new_person_id(r: &Record) -> String {
-    r.person_id
-        .clone()
-        .unwrap_or_else(|| format!("B{}", &hex::encode(Sha256::digest(r.record_id.as_bytes()))[..16]))
+/// The person id a new backfilled person gets when the workspace gave its record none
+/// (the workspace's is stable across dedupe runs and is taken first).
+fn derived_person_id(r: &Record) -> String {
+    format!("B{}", &hex::encode(Sha256::digest(r.record_id.as_bytes()))[..16])
 }
 
 fn year_of(r: &Record) -> String {
@@ -348,7 +346,7 @@ fn write(
     // Ids made for records the workspace gave none, so that every row can borrow its id.
     let derived: Vec<Option<String>> = good
         .iter()
-        .map(|r| r.person_id.is_none().then(|| new_person_id(r)))
+        .map(|r| r.person_id.is_none().then(|| derived_person_id(r)))
         .collect();
     let n = good.len();
     let mut deceased = Rows::with_capacity(&tables::DECEASED, n);
