@@ -11,7 +11,9 @@ pub mod exchange;
 pub mod live;
 pub mod pg;
 pub mod sampling;
+pub mod staging;
 pub mod tables;
+mod writing;
 
 use anyhow::{bail, Context, Result};
 use duckdb::{AccessMode, Config, Connection};
@@ -19,6 +21,7 @@ use ledgerline_schemas::RecordFields;
 use ledgerline_store::migrations::{apply_list, Migration};
 use rayon::prelude::*;
 
+use crate::staging::{Staged, Stager};
 use crate::tables::Rows;
 
 /// The basic database's schema versions, never edited once released. The DDL is plain
@@ -74,7 +77,7 @@ impl Target {
                 }
                 let conn = Connection::open(path).with_context(|| format!("cannot open {}", path.display()))?;
                 defer_checkpoints(&conn)?;
-                remove_stale_staging(&conn)?;
+                staging::remove_stale_staging(&conn)?;
                 apply_list(&conn, MIGRATIONS, VERSION_TABLE, &path.display().to_string())?;
                 Ok(Database::DuckDb(conn))
             }
@@ -219,14 +222,32 @@ impl Database {
     /// Adds `rows` to their table through the engine's bulk path; `constants` fill the
     /// table's per-write columns.
     pub fn append(&mut self, rows: &Rows, constants: &[Option<&str>]) -> Result<u64> {
-        let t = rows.table;
-        assert_eq!(constants.len(), t.constants.len(), "constants of {}", t.name);
-        if rows.is_empty() {
-            return Ok(0);
-        }
+        let stager = self.stager()?;
+        let inserted = match stager.stage(rows, constants)? {
+            Some(staged) => self.insert(staged),
+            None => Ok(0),
+        };
+        // The stager goes after its file, so that it may remove the directory it made.
+        drop(stager);
+        inserted
+    }
+
+    /// What stages rows for this database, on any thread.
+    pub fn stager(&self) -> Result<Stager> {
         match self {
-            Database::DuckDb(c) => duckdb_append(c, rows, constants),
-            Database::Postgres(c) => pg::copy_rows(c, rows, constants),
+            Database::DuckDb(c) => Stager::for_duckdb(c),
+            Database::Postgres(_) => Ok(Stager::Postgres),
+        }
+    }
+
+    /// Inserts rows a [`Stager`] of this database made.
+    pub fn insert(&mut self, staged: Staged) -> Result<u64> {
+        match (self, staged) {
+            (Database::DuckDb(c), Staged::DuckDb { table, file, constants }) => {
+                staging::insert_parquet(c, table, file, &constants)
+            }
+            (Database::Postgres(c), Staged::Postgres { table, copy }) => pg::copy_encoded(c, table, &copy),
+            _ => bail!("rows staged for another engine"),
         }
     }
 
@@ -248,93 +269,6 @@ impl Database {
     }
 }
 
-/// DuckDB's bulk path (for [`Database::append`]): rows built into Arrow columns of their
-/// SQL types here, written to a Parquet file, then one `INSERT … SELECT FROM
-/// read_parquet` adding the per-write constants: the path DuckDB's own bulk loads take,
-/// read in parallel a row group at a time. Appending the same columns through DuckDB's
-/// Arrow appender to a staging table took 5.5 s of a 1M-record load on one core.
-fn duckdb_append(conn: &Connection, rows: &Rows, constants: &[Option<&str>]) -> Result<u64> {
-    let t = rows.table;
-    let dir = staging_dir(conn)?;
-    let made_dir = !dir.exists();
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let staged = tempfile::Builder::new()
-        .prefix(&format!("{STAGING_PREFIX}{}-", t.name))
-        .suffix(".parquet")
-        .tempfile_in(&dir)
-        .with_context(|| format!("cannot create a staging file in {}", dir.display()))?;
-    let inserted = write_and_insert(conn, rows, constants, &staged);
-    drop(staged);
-    if made_dir {
-        // Only if empty: DuckDB may have spilled into it meanwhile.
-        let _ = std::fs::remove_dir(&dir);
-    }
-    inserted
-}
-
-/// Staging files a killed writer left. Only one process writes a DuckDB file, and this
-/// one has just opened it for writing: any staging file there is no one's.
-fn remove_stale_staging(conn: &Connection) -> Result<()> {
-    let dir = staging_dir(conn)?;
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return Ok(());
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with(STAGING_PREFIX) && name.ends_with(".parquet") {
-            std::fs::remove_file(entry.path())
-                .with_context(|| format!("cannot remove the stale staging file {}", entry.path().display()))?;
-        }
-    }
-    // Only if empty: DuckDB may keep files of its own there.
-    let _ = std::fs::remove_dir(&dir);
-    Ok(())
-}
-
-/// The name every staging file starts with.
-const STAGING_PREFIX: &str = "ledgerline-";
-
-/// Where DuckDB keeps its own temporary files: by default `<database>.tmp`, beside the
-/// database, on the disk that must hold the rows anyway (the system's temporary
-/// directory may be a small RAM disk); the system's for an in-memory database.
-fn staging_dir(conn: &Connection) -> Result<PathBuf> {
-    let configured: String = conn.query_row("SELECT current_setting('temp_directory')", [], |r| r.get(0))?;
-    Ok(if configured.is_empty() {
-        std::env::temp_dir()
-    } else {
-        PathBuf::from(configured)
-    })
-}
-
-fn write_and_insert(
-    conn: &Connection,
-    rows: &Rows,
-    constants: &[Option<&str>],
-    staged: &tempfile::NamedTempFile,
-) -> Result<u64> {
-    let t = rows.table;
-    arrow_batch::write_parquet(t, &rows.cells, staged.as_file())
-        .with_context(|| format!("{}: writing the staged {} rows", staged.path().display(), t.name))?;
-    let selected: Vec<String> = t
-        .columns
-        .iter()
-        .map(|(c, _)| c.to_string())
-        .chain((1..=constants.len()).map(|i| format!("${i}")))
-        .chain(["now()".to_string()])
-        .collect();
-    let path = staged.path().display().to_string().replace('\'', "''");
-    let n = conn.execute(
-        &format!(
-            "INSERT INTO {} ({}) SELECT {} FROM read_parquet('{path}')",
-            t.name,
-            t.all_columns().join(", "),
-            selected.join(", ")
-        ),
-        duckdb::params_from_iter(constants),
-    )?;
-    Ok(n as u64)
-}
-
 /// A person the database already holds, in the record form linkage compares.
 #[derive(Debug, Clone)]
 pub struct DbPerson {
@@ -347,6 +281,12 @@ pub struct DbPerson {
 /// Every deceased person with the first agent's name (the ledgers' 家属/承办人).
 pub fn read_persons(db: &mut Database) -> Result<Vec<DbPerson>> {
     const WIDTH: usize = 10;
+    // DuckDB produces these rows on the calling thread: its other threads add little to
+    // the query and only take turns with the validation a load runs beside it
+    // (`backfill::beside_one_thread`).
+    if let Some(c) = db.duckdb() {
+        c.execute_batch("SET threads = 1")?;
+    }
     let cells = db.texts(
         "SELECT d.person_id, d.origin, d.name, d.gender, d.id_number,
                 CAST(d.birth_date AS VARCHAR), CAST(d.death_date AS VARCHAR),
@@ -357,7 +297,11 @@ pub fn read_persons(db: &mut Database) -> Result<Vec<DbPerson>> {
                     FROM agents) a ON a.person_id = d.person_id AND a.k = 1",
         &[],
         WIDTH,
-    )?;
+    );
+    if let Some(c) = db.duckdb() {
+        c.execute_batch("RESET threads")?;
+    }
+    let cells = cells?;
     let mut persons = Vec::with_capacity(cells.len() / WIDTH);
     let mut it = cells.into_iter();
     while let Some(person_id) = it.next() {
@@ -450,7 +394,7 @@ mod tests {
         ]);
         rows.push([Some("P2"), Some("gender"), Some("1"), Some("2"), Some("R'2")]);
         assert_eq!(
-            staging_dir(db.duckdb().unwrap()).unwrap(),
+            staging::staging_dir(db.duckdb().unwrap()).unwrap(),
             dir.path().join("p.duckdb.tmp"),
             "DuckDB's temporary directory, beside the database"
         );

@@ -11,7 +11,7 @@ use postgres::{Client, NoTls};
 
 use ledgerline_store::migrations::version_table_ddl;
 
-use crate::tables::{Kind, Rows};
+use crate::tables::{Kind, Rows, Table};
 use crate::{MIGRATIONS, VERSION_TABLE};
 
 /// Advisory lock keys (arbitrary, fixed): schema changes, and writes that read the
@@ -186,19 +186,10 @@ pub fn params<'a>(texts: &'a [&'a str]) -> Vec<&'a (dyn ToSql + Sync)> {
     texts.iter().map(|s| s as &(dyn ToSql + Sync)).collect()
 }
 
-/// Writes `rows` with one binary COPY (for [`crate::Database::append`]); `constants` fill
-/// the table's per-write columns. The rows are encoded straight into large buffers, so
-/// the client keeps ahead of the server.
-pub fn copy_rows(client: &mut Client, rows: &Rows, constants: &[Option<&str>]) -> Result<u64> {
-    const CHUNK: usize = 1 << 20;
+/// `rows` as one binary COPY stream (for [`crate::staging::Stager`]); `constants` fill
+/// the table's per-write columns, and every row ends with them and the time of the write.
+pub fn encode_copy(rows: &Rows, constants: &[Option<&str>]) -> Result<Vec<u8>> {
     let t = rows.table;
-    let columns = t.all_columns();
-    let mut sink = client.copy_in(&format!(
-        "COPY {} ({}) FROM STDIN (FORMAT binary)",
-        t.name,
-        columns.join(", ")
-    ))?;
-    // The columns every row ends with: the constants and the time of the write.
     let mut tail = Vec::new();
     for c in constants {
         encode_field(&mut tail, *c, Kind::Text).map_err(|e| anyhow!("{}: {e}", t.name))?;
@@ -208,9 +199,9 @@ pub fn copy_rows(client: &mut Client, rows: &Rows, constants: &[Option<&str>]) -
         .unwrap_or(0);
     tail.extend_from_slice(&8i32.to_be_bytes());
     tail.extend_from_slice(&stamp.to_be_bytes());
-    let fields = i16::try_from(columns.len()).expect("a table of few columns");
+    let fields = i16::try_from(t.all_columns().len()).expect("a table of few columns");
 
-    let mut buf = Vec::with_capacity(CHUNK + 4096);
+    let mut buf = Vec::with_capacity(rows.cells.len() * 16);
     buf.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
     buf.extend_from_slice(&0i32.to_be_bytes()); // flags
     buf.extend_from_slice(&0i32.to_be_bytes()); // header extension length
@@ -221,13 +212,23 @@ pub fn copy_rows(client: &mut Client, rows: &Rows, constants: &[Option<&str>]) -
                 .map_err(|e| anyhow!("{} row {} column {column}: {e}", t.name, i + 1))?;
         }
         buf.extend_from_slice(&tail);
-        if buf.len() >= CHUNK {
-            sink.write_all(&buf)?;
-            buf.clear();
-        }
     }
     buf.extend_from_slice(&(-1i16).to_be_bytes());
-    sink.write_all(&buf)?;
+    Ok(buf)
+}
+
+/// Sends a stream [`encode_copy`] made with one binary COPY (for
+/// [`crate::Database::insert`]), in chunks the server parses while the next arrives.
+pub fn copy_encoded(client: &mut Client, table: &Table, copy: &[u8]) -> Result<u64> {
+    const CHUNK: usize = 1 << 20;
+    let mut sink = client.copy_in(&format!(
+        "COPY {} ({}) FROM STDIN (FORMAT binary)",
+        table.name,
+        table.all_columns().join(", ")
+    ))?;
+    for chunk in copy.chunks(CHUNK) {
+        sink.write_all(chunk)?;
+    }
     Ok(sink.finish()?)
 }
 
