@@ -60,10 +60,6 @@ pub(crate) fn write(
     report: &mut LoadReport,
 ) -> Result<()> {
     let (id, batch) = (report.load_id.clone(), report.batch_id.clone());
-    db.execute(
-        "INSERT INTO loads (load_id, batch_id, origin, started_at) VALUES ($1, $2, 'paper_backfill', now())",
-        &[&id, &batch],
-    )?;
     let stager = db.stager()?;
     let provenance = [Some("paper_backfill"), Some(batch.as_str()), Some(id.as_str())];
     let (stager, provenance, id) = (&stager, &provenance, id.as_str());
