@@ -3,7 +3,8 @@
 //! others miss (an ID read wrong, a name read wrong, a date written wrong).
 
 use rayon::prelude::*;
-use std::hash::{Hash, Hasher};
+use rustc_hash::FxBuildHasher;
+use std::hash::{BuildHasher, Hash};
 
 use crate::compare::CompareField::{self, *};
 use crate::normalize::Prepared;
@@ -22,10 +23,10 @@ pub struct Rule {
 }
 
 fn hash(parts: impl Hash) -> u64 {
-    // SipHash with fixed keys: the same keys on every run and every machine.
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    parts.hash(&mut h);
-    h.finish()
+    // Fx, unseeded: the same keys on every run and every machine, at a fraction of
+    // SipHash's cost for the seven million keys of a million-record load. Two keys that
+    // met on one hash would only put two blocks' records in one.
+    FxBuildHasher.hash_one(parts)
 }
 
 /// The rules, in report order.
