@@ -32,7 +32,6 @@ fn records_of_one_workspace_person_link_to_the_same_database_person() {
         .enumerate()
         .map(|(i, g)| DbPerson {
             person_id: format!("HELD{i}"),
-            origin: "live".into(),
             fields: g.fields.clone(),
         })
         .collect();

@@ -273,14 +273,12 @@ impl Database {
 #[derive(Debug, Clone)]
 pub struct DbPerson {
     pub person_id: String,
-    /// `live` or `paper_backfill`.
-    pub origin: String,
     pub fields: RecordFields,
 }
 
 /// Every deceased person with the first agent's name (the ledgers' 家属/承办人).
 pub fn read_persons(db: &mut Database) -> Result<Vec<DbPerson>> {
-    const WIDTH: usize = 10;
+    const WIDTH: usize = 9;
     // DuckDB produces these rows on the calling thread: its other threads add little to
     // the query and only take turns with the validation a load runs beside it
     // (`backfill::beside_one_thread`).
@@ -288,7 +286,7 @@ pub fn read_persons(db: &mut Database) -> Result<Vec<DbPerson>> {
         c.execute_batch("SET threads = 1")?;
     }
     let cells = db.texts(
-        "SELECT d.person_id, d.origin, d.name, d.gender, d.id_number,
+        "SELECT d.person_id, d.name, d.gender, d.id_number,
                 CAST(d.birth_date AS VARCHAR), CAST(d.death_date AS VARCHAR),
                 d.household_address, d.household_division,
                 a.name
@@ -306,11 +304,10 @@ pub fn read_persons(db: &mut Database) -> Result<Vec<DbPerson>> {
     let mut it = cells.into_iter();
     while let Some(person_id) = it.next() {
         let mut next = || it.next().flatten();
-        let (origin, name, gender, id_number) = (next(), next(), next(), next());
+        let (name, gender, id_number) = (next(), next(), next());
         let (birth_date, death_date, address, division, family) = (next(), next(), next(), next(), next());
         persons.push(DbPerson {
             person_id: person_id.unwrap_or_default(),
-            origin: origin.unwrap_or_default(),
             fields: RecordFields {
                 deceased_name: name,
                 gender,
