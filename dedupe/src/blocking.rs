@@ -3,8 +3,7 @@
 //! others miss (an ID read wrong, a name read wrong, a date written wrong).
 
 use rayon::prelude::*;
-use rustc_hash::FxBuildHasher;
-use std::hash::{BuildHasher, Hash};
+use std::hash::{Hash, Hasher};
 
 use crate::compare::CompareField::{self, *};
 use crate::normalize::Prepared;
@@ -23,10 +22,10 @@ pub struct Rule {
 }
 
 fn hash(parts: impl Hash) -> u64 {
-    // Fx, unseeded: the same keys on every run and every machine, at a fraction of
-    // SipHash's cost for the seven million keys of a million-record load. Two keys that
-    // met on one hash would only put two blocks' records in one.
-    FxBuildHasher.hash_one(parts)
+    // SipHash with fixed keys: the same keys on every run and every machine.
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    parts.hash(&mut h);
+    h.finish()
 }
 
 /// The rules, in report order.
