@@ -114,6 +114,20 @@ pub enum Scope<'a> {
 }
 
 impl Scope<'_> {
+    /// Whether the scope admits any pair of `block`: one look at each record, before the
+    /// look at each pair. Most blocks of a load hold records of the batch only (people
+    /// the database does not hold), and their pairs were all made to be refused.
+    fn may_pair(&self, block: &[(u64, u32)]) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Touching(new) => block.iter().any(|k| new[k.1 as usize]),
+            Scope::Across(new) => {
+                let side = |k: &(u64, u32)| new[k.1 as usize];
+                block.iter().any(|k| side(k) != side(&block[0]))
+            }
+        }
+    }
+
     fn admits(&self, (a, b): (u32, u32)) -> bool {
         match self {
             Scope::All => true,
@@ -167,7 +181,7 @@ pub fn candidate_pairs(records: &[Prepared], max_block: usize, scope: Scope) -> 
         let skipped = blocks.iter().filter(|b| b.len() > max_block).count() as u64;
         let pairs: Vec<(u64, RuleMask)> = blocks
             .par_iter()
-            .filter(|b| b.len() <= max_block)
+            .filter(|b| b.len() <= max_block && scope.may_pair(b))
             .flat_map_iter(|b| {
                 b.iter().enumerate().flat_map(move |(n, x)| {
                     b[n + 1..]
