@@ -340,8 +340,8 @@ pub fn load_batch(db: &mut Database, batch: &str, records: &[Record], dry_run: b
             let finished = db
                 .execute(
                     "INSERT INTO loads (load_id, batch_id, origin, started_at, finished_at, report)
-                     VALUES ($1, $2, 'paper_backfill', now(), now(), $3)",
-                    &[&id, batch, &json],
+                     VALUES ($1, $2, $3, now(), now(), $4)",
+                    &[&id, batch, crate::writing::ORIGIN, &json],
                 )
                 .and_then(|_| db.commit());
             if let Err(e) = finished {

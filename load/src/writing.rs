@@ -17,6 +17,9 @@ use crate::staging::Staged;
 use crate::tables::{self, text, Rows};
 use crate::{Database, DbPerson};
 
+/// The `origin` of every row a backfill load writes, the `loads` row's included.
+pub(crate) const ORIGIN: &str = "paper_backfill";
+
 /// The fields a linked person's database row is compared on.
 const COMPARED: [Field; 5] = [
     Field::DeceasedName,
@@ -61,7 +64,7 @@ pub(crate) fn write(
 ) -> Result<()> {
     let (id, batch) = (report.load_id.clone(), report.batch_id.clone());
     let stager = db.stager()?;
-    let provenance = [Some("paper_backfill"), Some(batch.as_str()), Some(id.as_str())];
+    let provenance = [Some(ORIGIN), Some(batch.as_str()), Some(id.as_str())];
     let (stager, provenance, id) = (&stager, &provenance, id.as_str());
     let tally = std::thread::scope(|s| {
         // Declared in here, so that an early return drops them and the stager's thread,
