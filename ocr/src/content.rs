@@ -6,13 +6,14 @@
 //! The cells still say what the column is: when most of them read as dates, ID numbers
 //! or phone numbers, a column whose header is unknown or only half matched takes that
 //! field, unless another column has it; so does a column of the listed relations
-//! (`关系` read as nothing) or destinations of the ashes. Free text (names, places) is
-//! not guessed at: nothing in the text alone tells 家属 from 死者.
+//! (`关系` read as nothing) or destinations of the ashes, and a column of addresses
+//! (`户口所在地` read as `“`): they begin with a GB/T 2260 prefecture and county. Names
+//! are not guessed at: nothing in the text alone tells 家属 from 死者.
 
 use ledgerline_schemas::{id_number, Field};
 
 use crate::headers::ColumnRole;
-use crate::{normalize, vocab};
+use crate::{normalize, places, vocab};
 
 /// Fewest written cells, and the share of them that must agree, for a column to be
 /// recognized by its content.
@@ -29,6 +30,8 @@ enum Kind {
     Dates(i32),
     IdNumbers,
     Phones,
+    /// Addresses, beginning with a prefecture and county.
+    Addresses,
     /// Words of the closed list a field takes (see [`crate::vocab`]).
     Words(Field),
 }
@@ -68,6 +71,9 @@ fn kind_of(texts: &[&str]) -> Option<Kind> {
     }
     if enough(texts.iter().filter(|t| looks_like_phone(t)).count()) {
         return Some(Kind::Phones);
+    }
+    if enough(texts.iter().filter(|t| places::begins_with_division(t)).count()) {
+        return Some(Kind::Addresses);
     }
     [
         (Field::FamilyRelation, vocab::RELATIONS),
@@ -135,6 +141,7 @@ pub fn recognize(mapped: &[(ColumnRole, f32)], cells: &[Vec<&str>]) -> Vec<Colum
             Some(Kind::Dates(year)) => date_field(&others, cells, col, year, burial),
             Some(Kind::IdNumbers) => Some(Field::IdNumber),
             Some(Kind::Phones) => Some(Field::FamilyPhone),
+            Some(Kind::Addresses) => Some(Field::HouseholdAddress),
             Some(Kind::Words(f)) => Some(f),
             None => None,
         };
@@ -287,6 +294,24 @@ mod tests {
         assert_eq!(got[0], known(Field::FamilyPhone));
         assert_eq!(got[1], known(Field::IdNumber));
         assert_eq!(got[2], ColumnRole::Unknown);
+    }
+
+    #[test]
+    fn a_column_of_addresses_is_the_household_address() {
+        // 户口所在地 read as a quotation mark; one county misread a character off.
+        let roles = [known(Field::DeceasedName), ColumnRole::Unknown, ColumnRole::Unknown];
+        let cells = vec![
+            vec!["陈忠福", "王林金", "蒋忠生"],
+            vec![
+                "滨州市邹平市和平街159号",
+                "济宁市充州区王家庄111号",
+                "青岛市崂山区人民路165号",
+            ],
+            vec!["人民医院", "家中", "养老院"],
+        ];
+        let got = recognize(&unscored(&roles), &cells);
+        assert_eq!(got[1], known(Field::HouseholdAddress));
+        assert_eq!(got[2], ColumnRole::Unknown, "places of death name no division");
     }
 
     #[test]
