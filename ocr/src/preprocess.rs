@@ -254,23 +254,44 @@ pub fn stretch_contrast(mut cell: GrayImage) -> GrayImage {
 }
 
 /// Grey, deskewed, binarized and despeckled.
+///
+/// On a colour scan, the image cells are read from is the red channel: black and blue
+/// ink are dark in it, and a red seal (公章) stamped over the entries is almost as light
+/// as the paper, so it no longer hides the digits under it. The ink map the table is
+/// found in stays on the ordinary grey, since many printed ledger forms are ruled in red.
 pub fn clean(image: &DynamicImage) -> CleanPage {
     let grey = image.to_luma8();
     let skew = measure_skew(&grey);
-    let grey = if skew.abs() >= 0.02 {
-        // The page is rotated by `skew`; turning it back by -skew straightens it.
-        rotate_about_center(&grey, (-skew).to_radians(), Interpolation::Bilinear, Luma([255]))
-    } else {
-        grey
+    let straighten = |img: GrayImage| {
+        if skew.abs() >= 0.02 {
+            // The page is rotated by `skew`; turning it back by -skew straightens it.
+            rotate_about_center(&img, (-skew).to_radians(), Interpolation::Bilinear, Luma([255]))
+        } else {
+            img
+        }
     };
-    let mut grey = grey;
+    let grey = straighten(grey);
     let mut ink = binarize(&grey, 20, 0.18);
-    despeckle(&mut ink, &mut grey, MAX_SPECKLE_PX);
+    let mut reading = match red_channel(image) {
+        Some(red) => straighten(red),
+        None => grey,
+    };
+    despeckle(&mut ink, &mut reading, MAX_SPECKLE_PX);
     CleanPage {
-        grey,
+        grey: reading,
         ink,
         skew_degrees: skew,
     }
+}
+
+/// The red channel of a colour image; `None` for a grey one.
+fn red_channel(image: &DynamicImage) -> Option<GrayImage> {
+    if !image.color().has_color() {
+        return None;
+    }
+    let rgb = image.to_rgb8();
+    let (w, h) = rgb.dimensions();
+    Some(GrayImage::from_raw(w, h, rgb.pixels().map(|p| p.0[0]).collect()).expect("one byte per pixel"))
 }
 
 #[cfg(test)]
@@ -311,6 +332,21 @@ mod tests {
         assert_eq!(out.get_pixel(20, 11).0[0], 0, "ink");
         let flat = stretch_contrast(GrayImage::from_pixel(20, 20, Luma([200])));
         assert_eq!(flat.get_pixel(5, 5).0[0], 200, "a blank cell is left alone");
+    }
+
+    #[test]
+    fn a_red_seal_drops_out_of_the_reading_image_and_red_rules_stay_in_the_ink() {
+        let mut page = image::RgbImage::from_pixel(400, 200, image::Rgb([250, 250, 248]));
+        draw_filled_rect_mut(&mut page, Rect::at(0, 100).of_size(400, 3), image::Rgb([200, 40, 40]));
+        draw_filled_rect_mut(&mut page, Rect::at(50, 20).of_size(40, 40), image::Rgb([205, 120, 120]));
+        draw_filled_rect_mut(&mut page, Rect::at(200, 20).of_size(40, 40), image::Rgb([30, 30, 120]));
+        let clean = clean(&DynamicImage::ImageRgb8(page));
+        assert!(
+            clean.grey.get_pixel(70, 40).0[0] > 200,
+            "the seal is paper to the reader"
+        );
+        assert!(clean.grey.get_pixel(220, 40).0[0] < 60, "blue ink stays dark");
+        assert!(clean.ink.at(300, 101), "the red rule is still ink for the grid");
     }
 
     #[test]
