@@ -193,7 +193,8 @@ pub fn extract(page: &PageReading, ctx: &PageContext) -> Vec<Record> {
         repair_id(&mut d.fields, &mut d.confidence, &mut d.findings);
         repair_address(&mut d.fields, &mut d.confidence, &mut d.findings);
     }
-    doubt_off_pattern(&mut drafts);
+    settle_patterns(&mut drafts);
+    settle_repeats(&mut drafts);
     // The ledger's own way of counting age, from the rows that agree with their ID.
     let age_rule = repairs::age_rule(drafts.iter().map(|d| &d.fields));
     drafts
@@ -206,14 +207,44 @@ pub fn extract(page: &PageReading, ctx: &PageContext) -> Vec<Record> {
         .collect()
 }
 
-/// A grave or certificate number unlike the rest of its column goes to review (see
-/// [`crate::patterns`]).
-fn doubt_off_pattern(drafts: &mut [RowDraft]) {
+/// A grave or certificate number unlike the rest of its column is repaired to follow it
+/// when one reading does, and goes to review otherwise (see [`crate::patterns`]).
+fn settle_patterns(drafts: &mut [RowDraft]) {
+    use crate::patterns::{fit_to_column, Fit};
     for field in crate::patterns::PATTERNED {
         let values: Vec<Option<String>> = drafts.iter().map(|d| d.fields.get(field)).collect();
-        for (d, odd) in drafts.iter_mut().zip(crate::patterns::off_pattern(&values)) {
-            if let Some(c) = d.confidence.get_mut(field.name()).filter(|_| odd) {
-                *c = c.min(UNUSUAL);
+        for (d, fit) in drafts.iter_mut().zip(fit_to_column(&values)) {
+            match fit {
+                Fit::Fits => {}
+                Fit::Repaired(value) => d.replace(
+                    field,
+                    &value,
+                    "pattern_repaired",
+                    "the one reading that follows the column's pattern",
+                ),
+                Fit::Off => {
+                    if let Some(c) = d.confidence.get_mut(field.name()) {
+                        *c = c.min(UNUSUAL);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A cemetery or place of death one character off a word its column writes more often
+/// is that word (see [`crate::repeats`]).
+fn settle_repeats(drafts: &mut [RowDraft]) {
+    for field in crate::repeats::REPEATED {
+        let values: Vec<Option<String>> = drafts.iter().map(|d| d.fields.get(field)).collect();
+        for (d, word) in drafts.iter_mut().zip(crate::repeats::snap_to_repeats(&values)) {
+            if let Some(word) = word {
+                d.replace(
+                    field,
+                    &word,
+                    "column_word",
+                    "one character off the word its column writes more often",
+                );
             }
         }
     }
@@ -262,6 +293,20 @@ fn draft_row(page: &PageReading, ctx: &PageContext, row: usize) -> Option<RowDra
 }
 
 impl RowDraft {
+    /// Replaces a text field's reading by what the page shows it must be, saying why.
+    fn replace(&mut self, field: Field, value: &str, code: &str, why: &str) {
+        let read = self.fields.get(field).unwrap_or_default();
+        self.findings.push(Finding::new(
+            field,
+            Severity::Info,
+            code,
+            format!("read {read}, taken as {value}: {why}"),
+        ));
+        self.fields
+            .set(field, Some(value))
+            .expect("a text field takes any text");
+    }
+
     fn unreadable(&mut self, f: Field, message: String) {
         self.confidence.insert(f.name().into(), 0.0);
         self.findings

@@ -16,6 +16,7 @@ pub mod patterns;
 pub mod places;
 pub mod preprocess;
 pub mod repairs;
+pub mod repeats;
 pub mod vocab;
 
 use anyhow::Result;
