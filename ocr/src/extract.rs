@@ -200,6 +200,9 @@ pub fn extract(page: &PageReading, ctx: &PageContext) -> Vec<Record> {
     drafts
         .into_iter()
         .map(|mut d| {
+            // Before the ID number repairs the age from the death date: a misread death
+            // date would make the age wrong too.
+            crate::date_repair::repair_dates(&mut d.fields, &mut d.confidence, &mut d.findings, age_rule);
             repairs::from_id_number(&mut d.fields, &mut d.confidence, &mut d.findings, age_rule);
             repairs::confirm_by_id_number(&d.fields, &mut d.confidence);
             finish_row(d, ctx, record_type)

@@ -5,6 +5,7 @@
 //! the readings into canonical records with per-field confidence and validation.
 
 pub mod content;
+pub mod date_repair;
 mod distance;
 pub mod engine;
 pub mod eval;
