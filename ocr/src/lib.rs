@@ -18,6 +18,7 @@ pub mod places;
 pub mod preprocess;
 pub mod repairs;
 pub mod repeats;
+pub mod seal;
 pub mod surname;
 pub mod vocab;
 

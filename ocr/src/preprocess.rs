@@ -41,33 +41,60 @@ impl InkMap {
     }
 }
 
+/// Window sums of a grey image from its integral image, for local means. The integral
+/// wraps around `u32`: a window's sum is right however large the page, since modular
+/// arithmetic gives it exactly when it fits (255 × the window's area does).
+pub struct WindowSums {
+    width: usize,
+    height: usize,
+    integral: Vec<u32>,
+}
+
+impl WindowSums {
+    pub fn new(grey: &GrayImage) -> WindowSums {
+        let (width, height) = (grey.width() as usize, grey.height() as usize);
+        // A zero row and column in front.
+        let mut integral = vec![0u32; (width + 1) * (height + 1)];
+        for y in 0..height {
+            let mut row_sum = 0u32;
+            let src = &grey.as_raw()[y * width..][..width];
+            for x in 0..width {
+                row_sum = row_sum.wrapping_add(src[x] as u32);
+                integral[(y + 1) * (width + 1) + x + 1] = integral[y * (width + 1) + x + 1].wrapping_add(row_sum);
+            }
+        }
+        WindowSums {
+            width,
+            height,
+            integral,
+        }
+    }
+
+    /// The sum of the window of `radius` around (x, y), cut to the image, and its area.
+    pub fn around(&self, x: usize, y: usize, radius: usize) -> (u32, u32) {
+        let (y0, y1) = (y.saturating_sub(radius), (y + radius + 1).min(self.height));
+        let (x0, x1) = (x.saturating_sub(radius), (x + radius + 1).min(self.width));
+        let at = |x: usize, y: usize| self.integral[y * (self.width + 1) + x];
+        let sum = at(x1, y1)
+            .wrapping_add(at(x0, y0))
+            .wrapping_sub(at(x1, y0))
+            .wrapping_sub(at(x0, y1));
+        (sum, ((y1 - y0) * (x1 - x0)) as u32)
+    }
+}
+
 /// Bradley–Roth local-mean threshold: ink where a pixel is `sensitivity` darker than
 /// the mean of its neighbourhood. Uneven light shifts the mean with it.
 pub fn binarize(grey: &GrayImage, radius: u32, sensitivity: f32) -> InkMap {
     let (w, h) = grey.dimensions();
     let (wu, hu) = (w as usize, h as usize);
-    // Integral image with a zero row and column in front.
-    let mut integral = vec![0u32; (wu + 1) * (hu + 1)];
-    for y in 0..hu {
-        let mut row_sum = 0u32;
-        let src = &grey.as_raw()[y * wu..][..wu];
-        for x in 0..wu {
-            row_sum += src[x] as u32;
-            integral[(y + 1) * (wu + 1) + x + 1] = integral[y * (wu + 1) + x + 1] + row_sum;
-        }
-    }
-    let r = radius as usize;
+    let sums = WindowSums::new(grey);
     let mut data = vec![0u8; wu * hu];
     for y in 0..hu {
-        let (y0, y1) = (y.saturating_sub(r), (y + r + 1).min(hu));
         for x in 0..wu {
-            let (x0, x1) = (x.saturating_sub(r), (x + r + 1).min(wu));
-            let sum = integral[y1 * (wu + 1) + x1] + integral[y0 * (wu + 1) + x0]
-                - integral[y0 * (wu + 1) + x1]
-                - integral[y1 * (wu + 1) + x0];
-            let area = ((y1 - y0) * (x1 - x0)) as f32;
+            let (sum, area) = sums.around(x, y, radius as usize);
             let p = grey.as_raw()[y * wu + x] as f32;
-            if p * area < sum as f32 * (1.0 - sensitivity) {
+            if p * (area as f32) < sum as f32 * (1.0 - sensitivity) {
                 data[y * wu + x] = 1;
             }
         }
@@ -275,7 +302,10 @@ pub fn clean(image: &DynamicImage) -> CleanPage {
             img
         }
     };
-    let grey = straighten(grey);
+    let mut grey = straighten(grey);
+    if !image.color().has_color() {
+        crate::seal::drop_grey_seal(&mut grey);
+    }
     let mut ink = binarize(&grey, 20, 0.18);
     let mut reading = match red_channel(image) {
         Some(red) => straighten(red),

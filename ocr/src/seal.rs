@@ -1,0 +1,176 @@
+//! A seal (公章) stamped over the entries of a grey scan, taken out before reading.
+//!
+//! On a colour scan a red seal drops out of the red channel (see
+//! [`crate::preprocess::clean`]); on a grey one it is a band of mid-grey, lighter than
+//! ink and darker than paper, that crosses the digits of the dates and phones under it
+//! (a row of 2014-08-30 read as `6`, `0` or nothing). Writing is dark, and where the
+//! seal crosses it, darker still; the seal's own ink is mid-grey. Faint writing and
+//! the soft edges of strokes are mid-grey too, but thin: a band of mid-grey wider than
+//! a stroke that spreads over a large area is a seal's ring, centre or legend. Those areas, widened back, have their mid-grey
+//! whitened; the dark writing under them stays.
+
+use image::{GrayImage, Luma};
+use imageproc::distance_transform::Norm;
+use imageproc::morphology::dilate_mut;
+use imageproc::region_labelling::{connected_components, Connectivity};
+
+use crate::preprocess::WindowSums;
+
+/// Neighbourhood (radius, pixels) whose mean grey is the paper a pixel is compared with.
+const PAPER_RADIUS: usize = 60;
+/// Mid-grey: between these shares of the local paper. Writing is darker (ink at a fifth
+/// of the paper or less), soft stroke edges run through every level.
+const MID_FROM: f32 = 0.35;
+const MID_TO: f32 = 0.80;
+/// The window (radius) and share of it mid-grey must fill for its centre to lie inside
+/// a band of mid-grey: more than a stroke of body text (4–5 pixels at 300 dpi) fills.
+const CORE_RADIUS: usize = 3;
+const CORE_SHARE: f32 = 0.75;
+/// A seal part (an arc of the ring, the centre, the legend) spans at least `MIN_SPAN`
+/// pixels one way and `MIN_WIDTH` the other, and holds `MIN_PIXELS` band pixels: what
+/// is left of a faint character is smaller (body text is about 40 pixels high), a
+/// thick ruled line is thinner.
+const MIN_SPAN: u32 = 60;
+const MIN_WIDTH: u32 = 12;
+/// A seal's centre is smaller but solid: at least this wide and high, and filling this
+/// share of its box (a character fills well under half of its own).
+const MIN_CENTRE: u32 = 24;
+const SOLID: f32 = 0.6;
+const MIN_PIXELS: u32 = 300;
+/// Share of its width (or height) one row (or column) of a band covers for it to be a
+/// straight line.
+const STRAIGHT: f32 = 0.9;
+/// How far around the band its soft edge reaches.
+const EDGE: u8 = 4;
+
+/// Whether a band is a straight line, or two meeting at a corner: the thick border of a
+/// faintly ruled table, which the table is found by. A row (or column) of it runs
+/// nearly its whole width (or height); a ring's arc curves away from every row.
+fn straight(
+    labels: &image::ImageBuffer<Luma<u32>, Vec<u32>>,
+    label: u32,
+    (x0, y0, x1, y1): (u32, u32, u32, u32),
+) -> bool {
+    let (across, down) = (x1 - x0 + 1, y1 - y0 + 1);
+    let mut rows = vec![0u32; down as usize];
+    let mut cols = vec![0u32; across as usize];
+    for y in y0..=y1 {
+        for x in x0..=x1 {
+            if labels.get_pixel(x, y).0[0] == label {
+                rows[(y - y0) as usize] += 1;
+                cols[(x - x0) as usize] += 1;
+            }
+        }
+    }
+    let longest = |counts: &[u32]| counts.iter().copied().max().unwrap_or(0);
+    longest(&rows) as f32 >= STRAIGHT * across as f32 || longest(&cols) as f32 >= STRAIGHT * down as f32
+}
+
+/// Whitens the mid-grey of seals on the page (see the module comment). Returns how
+/// many pixels were whitened.
+pub fn drop_grey_seal(grey: &mut GrayImage) -> usize {
+    let (w, h) = grey.dimensions();
+    let sums = WindowSums::new(grey);
+    let mut mid = GrayImage::new(w, h);
+    for (i, (&p, m)) in grey.as_raw().iter().zip(mid.iter_mut()).enumerate() {
+        let (x, y) = (i % w as usize, i / w as usize);
+        let (sum, area) = sums.around(x, y, PAPER_RADIUS);
+        let paper = sum as f32 / area as f32;
+        let p = p as f32;
+        if p > paper * MID_FROM && p < paper * MID_TO {
+            *m = 255;
+        }
+    }
+    // Where mid-grey fills most of a small window: inside a band, not along a thin
+    // stroke or a soft edge. (Thinning by erosion lost the ring altogether where its
+    // scan left pinholes.)
+    let mid_sums = WindowSums::new(&mid);
+    let mut cores = GrayImage::new(w, h);
+    for (i, c) in cores.iter_mut().enumerate() {
+        let (sum, area) = mid_sums.around(i % w as usize, i / w as usize, CORE_RADIUS);
+        if sum as f32 >= 255.0 * CORE_SHARE * area as f32 {
+            *c = 255;
+        }
+    }
+    let labels = connected_components(&cores, Connectivity::Eight, Luma([0u8]));
+    let mut parts: Vec<(u32, u32, u32, u32, u32)> = Vec::new(); // pixels, x0, y0, x1, y1
+    for (x, y, l) in labels.enumerate_pixels() {
+        let l = l.0[0] as usize;
+        if l == 0 {
+            continue;
+        }
+        if l >= parts.len() {
+            parts.resize(l + 1, (0, u32::MAX, u32::MAX, 0, 0));
+        }
+        let p = &mut parts[l];
+        *p = (p.0 + 1, p.1.min(x), p.2.min(y), p.3.max(x), p.4.max(y));
+    }
+    let is_seal: Vec<bool> = parts
+        .iter()
+        .enumerate()
+        .map(|(label, &(n, x0, y0, x1, y1))| {
+            let (across, down) = (x1 + 1 - x0.min(x1 + 1), y1 + 1 - y0.min(y1 + 1));
+            let arc = across.max(down) >= MIN_SPAN && across.min(down) >= MIN_WIDTH;
+            // The centre: a solid disc or star, denser than any character.
+            let centre = across.min(down) >= MIN_CENTRE && n as f32 >= SOLID * (across * down) as f32;
+            n >= MIN_PIXELS && (centre || (arc && !straight(&labels, label as u32, (x0, y0, x1, y1))))
+        })
+        .collect();
+    if !is_seal.contains(&true) {
+        return 0;
+    }
+    let mut area = GrayImage::new(w, h);
+    for (a, l) in area.iter_mut().zip(labels.iter()) {
+        if is_seal[*l as usize] {
+            *a = 255;
+        }
+    }
+    dilate_mut(&mut area, Norm::LInf, EDGE);
+    let mut whitened = 0;
+    for ((p, a), m) in grey.iter_mut().zip(area.iter()).zip(mid.iter()) {
+        if *a == 255 && *m == 255 {
+            *p = 255;
+            whitened += 1;
+        }
+    }
+    whitened
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use imageproc::drawing::{draw_filled_circle_mut, draw_filled_rect_mut, draw_hollow_circle_mut};
+    use imageproc::rect::Rect;
+
+    #[test]
+    fn a_grey_ring_goes_and_the_dark_writing_under_it_stays() {
+        let mut page = GrayImage::from_pixel(600, 400, Luma([240]));
+        // Writing: dark strokes 4 pixels wide, one faint.
+        draw_filled_rect_mut(&mut page, Rect::at(100, 190).of_size(400, 4), Luma([30]));
+        draw_filled_rect_mut(&mut page, Rect::at(100, 300).of_size(200, 4), Luma([150]));
+        // A seal: a mid-grey ring 10 pixels wide and a dot, over the dark stroke.
+        for r in 150..160 {
+            draw_hollow_circle_mut(&mut page, (300, 200), r, Luma([140]));
+        }
+        draw_filled_circle_mut(&mut page, (300, 200), 26, Luma([140]));
+        draw_filled_rect_mut(&mut page, Rect::at(100, 190).of_size(400, 4), Luma([20]));
+        assert!(drop_grey_seal(&mut page) > 0);
+        assert_eq!(page.get_pixel(300, 45).0[0], 255, "the ring is gone");
+        assert_eq!(page.get_pixel(300, 210).0[0], 255, "the dot is gone");
+        assert_eq!(page.get_pixel(300, 191).0[0], 20, "the writing under it stays");
+        assert_eq!(page.get_pixel(150, 301).0[0], 150, "faint writing is no seal");
+    }
+
+    #[test]
+    fn a_page_without_a_seal_is_left_alone() {
+        let mut page = GrayImage::from_pixel(300, 200, Luma([235]));
+        draw_filled_rect_mut(&mut page, Rect::at(20, 50).of_size(250, 4), Luma([150]));
+        draw_filled_rect_mut(&mut page, Rect::at(20, 100).of_size(3, 90), Luma([120]));
+        // The thick border of a faintly ruled table, at its corner.
+        draw_filled_rect_mut(&mut page, Rect::at(200, 100).of_size(90, 8), Luma([150]));
+        draw_filled_rect_mut(&mut page, Rect::at(200, 100).of_size(8, 90), Luma([150]));
+        let before = page.clone();
+        assert_eq!(drop_grey_seal(&mut page), 0);
+        assert_eq!(page, before);
+    }
+}
