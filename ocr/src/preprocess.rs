@@ -108,7 +108,7 @@ pub fn binarize(grey: &GrayImage, radius: u32, sensitivity: f32) -> InkMap {
 
 /// The image at half size, each pixel the mean of a 2×2 block: what the skew search
 /// needs, at a fraction of a filtered resize's cost (that was 6 % of all OCR time).
-fn half_size(grey: &GrayImage) -> GrayImage {
+pub(crate) fn half_size(grey: &GrayImage) -> GrayImage {
     let (w, h) = (grey.width() / 2, grey.height() / 2);
     let src = grey.as_raw();
     let stride = grey.width() as usize;

@@ -14,7 +14,7 @@ use imageproc::distance_transform::Norm;
 use imageproc::morphology::dilate_mut;
 use imageproc::region_labelling::{connected_components, Connectivity};
 
-use crate::preprocess::WindowSums;
+use crate::preprocess::{half_size, WindowSums};
 
 /// Neighbourhood (radius, pixels) whose mean grey is the paper a pixel is compared with.
 const PAPER_RADIUS: usize = 60;
@@ -32,14 +32,19 @@ const CORE_SHARE: f32 = 0.75;
 /// thick ruled line is thinner.
 const MIN_SPAN: u32 = 60;
 const MIN_WIDTH: u32 = 12;
-/// A seal's centre is smaller but solid: at least this wide and high, and filling this
-/// share of its box (a character fills well under half of its own).
+/// A seal's centre is smaller but solid: at least `MIN_CENTRE_SPAN` one way and
+/// `MIN_CENTRE` the other (a centre cut in half by the writing over it), filling
+/// `SOLID` of its box. A character fills well under half of its own, but a bold one
+/// blurred fills more, and body text is about 40 pixels high.
+const MIN_CENTRE_SPAN: u32 = 48;
 const MIN_CENTRE: u32 = 24;
 const SOLID: f32 = 0.6;
 const MIN_PIXELS: u32 = 300;
 /// Share of its width (or height) one row (or column) of a band covers for it to be a
 /// straight line.
 const STRAIGHT: f32 = 0.9;
+/// Seals are looked for on the page at 1/`SCALE` of its size.
+const SCALE: u32 = 2;
 /// How far around the band its soft edge reaches.
 const EDGE: u8 = 4;
 
@@ -67,31 +72,37 @@ fn straight(
 }
 
 /// Whitens the mid-grey of seals on the page (see the module comment). Returns how
-/// many pixels were whitened.
+/// many pixels were whitened. Seals are found on the page at half size (a seal is large,
+/// and the search over the whole page at full size cost half a second a page), and
+/// whitened at full size.
 pub fn drop_grey_seal(grey: &mut GrayImage) -> usize {
-    let (w, h) = grey.dimensions();
-    let sums = WindowSums::new(grey);
-    let mut mid = GrayImage::new(w, h);
-    for (i, (&p, m)) in grey.as_raw().iter().zip(mid.iter_mut()).enumerate() {
-        let (x, y) = (i % w as usize, i / w as usize);
-        let (sum, area) = sums.around(x, y, PAPER_RADIUS);
-        let paper = sum as f32 / area as f32;
-        let p = p as f32;
-        if p > paper * MID_FROM && p < paper * MID_TO {
-            *m = 255;
-        }
-    }
+    let small = half_size(grey);
+    let (w, h) = small.dimensions();
+    let sums = WindowSums::new(&small);
+    let paper_at = |x: u32, y: u32| {
+        let (sum, area) = sums.around(x as usize, y as usize, PAPER_RADIUS / SCALE as usize);
+        sum as f32 / area as f32
+    };
+    let is_mid = |p: u8, paper: f32| (p as f32) > paper * MID_FROM && (p as f32) < paper * MID_TO;
+    let mid = GrayImage::from_fn(w, h, |x, y| {
+        Luma([if is_mid(small.get_pixel(x, y).0[0], paper_at(x, y)) {
+            255
+        } else {
+            0
+        }])
+    });
     // Where mid-grey fills most of a small window: inside a band, not along a thin
     // stroke or a soft edge. (Thinning by erosion lost the ring altogether where its
     // scan left pinholes.)
     let mid_sums = WindowSums::new(&mid);
-    let mut cores = GrayImage::new(w, h);
-    for (i, c) in cores.iter_mut().enumerate() {
-        let (sum, area) = mid_sums.around(i % w as usize, i / w as usize, CORE_RADIUS);
-        if sum as f32 >= 255.0 * CORE_SHARE * area as f32 {
-            *c = 255;
-        }
-    }
+    let cores = GrayImage::from_fn(w, h, |x, y| {
+        let (sum, area) = mid_sums.around(x as usize, y as usize, CORE_RADIUS / SCALE as usize);
+        Luma([if sum as f32 >= 255.0 * CORE_SHARE * area as f32 {
+            255
+        } else {
+            0
+        }])
+    });
     let labels = connected_components(&cores, Connectivity::Eight, Luma([0u8]));
     let mut parts: Vec<(u32, u32, u32, u32, u32)> = Vec::new(); // pixels, x0, y0, x1, y1
     for (x, y, l) in labels.enumerate_pixels() {
@@ -109,28 +120,37 @@ pub fn drop_grey_seal(grey: &mut GrayImage) -> usize {
         .iter()
         .enumerate()
         .map(|(label, &(n, x0, y0, x1, y1))| {
-            let (across, down) = (x1 + 1 - x0.min(x1 + 1), y1 + 1 - y0.min(y1 + 1));
+            let (across, down) = ((x1 + 1 - x0.min(x1 + 1)) * SCALE, (y1 + 1 - y0.min(y1 + 1)) * SCALE);
+            let n = n * SCALE * SCALE;
             let arc = across.max(down) >= MIN_SPAN && across.min(down) >= MIN_WIDTH;
             // The centre: a solid disc or star, denser than any character.
-            let centre = across.min(down) >= MIN_CENTRE && n as f32 >= SOLID * (across * down) as f32;
+            let centre = across.max(down) >= MIN_CENTRE_SPAN
+                && across.min(down) >= MIN_CENTRE
+                && n as f32 >= SOLID * (across * down) as f32;
             n >= MIN_PIXELS && (centre || (arc && !straight(&labels, label as u32, (x0, y0, x1, y1))))
         })
         .collect();
     if !is_seal.contains(&true) {
         return 0;
     }
-    let mut area = GrayImage::new(w, h);
-    for (a, l) in area.iter_mut().zip(labels.iter()) {
-        if is_seal[*l as usize] {
-            *a = 255;
-        }
-    }
-    dilate_mut(&mut area, Norm::LInf, EDGE);
+    let mut area = GrayImage::from_fn(w, h, |x, y| {
+        Luma([if is_seal[labels.get_pixel(x, y).0[0] as usize] {
+            255
+        } else {
+            0
+        }])
+    });
+    dilate_mut(&mut area, Norm::LInf, EDGE / SCALE as u8);
     let mut whitened = 0;
-    for ((p, a), m) in grey.iter_mut().zip(area.iter()).zip(mid.iter()) {
-        if *a == 255 && *m == 255 {
-            *p = 255;
-            whitened += 1;
+    let (fw, fh) = grey.dimensions();
+    for y in 0..fh {
+        for x in 0..fw {
+            let (sx, sy) = ((x / SCALE).min(w - 1), (y / SCALE).min(h - 1));
+            let p = grey.get_pixel_mut(x, y);
+            if area.get_pixel(sx, sy).0[0] == 255 && is_mid(p.0[0], paper_at(sx, sy)) {
+                p.0[0] = 255;
+                whitened += 1;
+            }
         }
     }
     whitened
