@@ -92,7 +92,10 @@ fn normalize_field(field: Field, text: &str, year: i32) -> (Option<String>, f32)
         Field::DeathCause => listed(t, crate::vocab::CAUSES),
         Field::HouseholdAddress => {
             let text = normalize::drop_mark_after_house_number(&cjk_text(t));
-            ((!text.is_empty()).then_some(text), 1.0)
+            match normalize::misread_house_number_mark(&text) {
+                Some(fixed) => (Some(fixed), UNUSUAL),
+                None => ((!text.is_empty()).then_some(text), 1.0),
+            }
         }
         // Names, places, relations: Chinese text; stray marks from rules and dust go.
         _ => {
@@ -404,18 +407,26 @@ fn repair_address(fields: &mut RecordFields, confidence: &mut BTreeMap<String, f
         .as_deref()
         .filter(|id| ledgerline_schemas::id_number::parse(id).is_ok())
         .and_then(|id| id[..6].parse().ok());
-    if let Some(fixed) = crate::places::repair_division(&address, id_division) {
-        findings.push(Finding::new(
-            Field::HouseholdAddress,
-            Severity::Info,
-            "division_repaired",
-            format!(
-                "read {address}, repaired to {fixed}: the only GB/T 2260 prefecture and county that near what was read"
-            ),
-        ));
-        fields.household_address = Some(fixed);
-        if let Some(c) = confidence.get_mut("household_address") {
-            *c = c.min(0.85);
+    let Some(fixed) = crate::places::repair_division(&address, id_division) else {
+        // Near a prefecture and county of the table, but not one of them, and not near
+        // only one: a misreading (`芝罘区` read as `艺果区`) that review must settle.
+        if crate::places::begins_with_division(&address) && !crate::places::begins_exactly(&address) {
+            if let Some(c) = confidence.get_mut("household_address") {
+                *c = c.min(UNUSUAL);
+            }
         }
+        return;
+    };
+    findings.push(Finding::new(
+        Field::HouseholdAddress,
+        Severity::Info,
+        "division_repaired",
+        format!(
+            "read {address}, repaired to {fixed}: the only GB/T 2260 prefecture and county that near what was read"
+        ),
+    ));
+    fields.household_address = Some(fixed);
+    if let Some(c) = confidence.get_mut("household_address") {
+        *c = c.min(0.85);
     }
 }

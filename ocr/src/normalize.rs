@@ -204,6 +204,24 @@ pub fn drop_mark_after_house_number(address: &str) -> String {
     }
 }
 
+/// An address ending in a house number and one character that is neither 号 nor one
+/// that may follow it (`北关街68导`, `胜利街126咏`): the 号 misread. The address with 号
+/// put back, for review; `None` for any other address.
+pub fn misread_house_number_mark(address: &str) -> Option<String> {
+    let chars: Vec<char> = address.chars().collect();
+    match chars.as_slice() {
+        [.., digit, last]
+            if digit.is_ascii_digit()
+                && *last != '号'
+                && !AFTER_HOUSE_NUMBER.contains(*last)
+                && !last.is_ascii_digit() =>
+        {
+            Some(chars[..chars.len() - 1].iter().chain(std::iter::once(&'号')).collect())
+        }
+        _ => None,
+    }
+}
+
 /// An ID number in canonical form: ASCII digits, upper-case `X`, no spaces.
 pub fn canonical_id(text: &str) -> String {
     let s = fold_width(text).replace('×', "X");
@@ -354,6 +372,14 @@ mod tests {
         assert_eq!(drop_mark_after_house_number("山大路12号楼"), "山大路12号楼");
         assert_eq!(drop_mark_after_house_number("王家庄149号"), "王家庄149号");
         assert_eq!(drop_mark_after_house_number("号加"), "号加");
+    }
+
+    #[test]
+    fn a_misread_mark_after_the_house_number_is_put_back() {
+        assert_eq!(misread_house_number_mark("北关街68导").as_deref(), Some("北关街68号"));
+        for fine in ["北关街68号", "山大路12栋", "王家庄149号加", "解放路", "解放路12"] {
+            assert_eq!(misread_house_number_mark(fine), None, "{fine}");
+        }
     }
 
     #[test]

@@ -114,6 +114,13 @@ pub fn begins_with_division(text: &str) -> bool {
     })
 }
 
+/// Whether the text begins with a GB/T 2260 prefecture and county exactly as written.
+pub fn begins_exactly(text: &str) -> bool {
+    places()
+        .iter()
+        .any(|place| text.chars().take(place.chars.len()).eq(place.chars.iter().copied()))
+}
+
 /// The fewest edits between `name` and a prefix of `read` one character shorter, as
 /// long, or one longer than the name, with that prefix's length. Between prefixes as
 /// near, the one that ends as the name does comes first (`阳信和县` read for 阳信县: the
@@ -175,6 +182,8 @@ mod tests {
         for text in ["人民医院", "仙台山公墓", "王家庄111号", "配偶", ""] {
             assert!(!begins_with_division(text), "{text}");
         }
+        assert!(begins_exactly("济南市历城区山大路12号"));
+        assert!(!begins_exactly("济宁市充州区王家庄111号"));
     }
 
     #[test]
