@@ -88,6 +88,19 @@ enum Outcome {
     Unread(Unread, String),
 }
 
+/// Runs the reading of one page so that a bug it meets (a panic) costs that page, not
+/// the batch: the page is quarantined with the panic's message and the other workers
+/// go on. Tesseract's engines are left as they were: a panic unwinds only Rust code.
+fn guarded<T>(read: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).map_err(|panic| {
+        panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".into())
+    })
+}
+
 fn read_one(p: &PageToRead, config: &EngineConfig) -> Result<Outcome> {
     let bytes = match std::fs::read(&p.path) {
         Ok(b) => b,
@@ -108,11 +121,28 @@ fn read_one(p: &PageToRead, config: &EngineConfig) -> Result<Outcome> {
             format!("{}: frame {} is gone", p.path, p.frame + 1),
         ));
     };
-    let reading = match read_page(&frame.image, config, p.dpi).with_context(|| format!("reading {}", p.path))? {
-        Ok(r) => r,
-        Err(problem) => return Ok(Outcome::Unread(Unread::NeedsKeying, problem.to_string())),
+    let read = guarded(|| -> Result<_> {
+        let reading = read_page(&frame.image, config, p.dpi).with_context(|| format!("reading {}", p.path))?;
+        Ok(reading.map(|r| {
+            let records = extract(&r, &context(p));
+            (r, records)
+        }))
+    });
+    let (reading, records) = match read {
+        Ok(read) => match read? {
+            Ok(read) => read,
+            Err(problem) => return Ok(Outcome::Unread(Unread::NeedsKeying, problem.to_string())),
+        },
+        Err(bug) => {
+            return Ok(Outcome::Unread(
+                Unread::Quarantined,
+                format!(
+                    "{}: ledgerline failed on this page ({bug}); the batch went on without it",
+                    p.path
+                ),
+            ))
+        }
     };
-    let records = extract(&reading, &context(p));
     let cells = reading
         .cells
         .iter()
@@ -248,4 +278,19 @@ pub fn run(a: Args) -> Result<ExitCode> {
         print_summary(&summary);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_that_panics_costs_that_page_not_the_batch() {
+        let got: Result<u32, String> = guarded(|| {
+            let cells: Vec<u32> = Vec::new();
+            cells[3]
+        });
+        assert!(got.unwrap_err().contains("index out of bounds"));
+        assert_eq!(guarded(|| 7), Ok(7));
+    }
 }
