@@ -182,13 +182,16 @@ pub fn cell_image(grey: &GrayImage, ink: &preprocess::InkMap, b: CellBox) -> Gra
         (Some(c), Some(r)) => (c, r),
         _ => ((0, b.w - 1), (0, b.h - 1)),
     };
-    let pad = 12;
+    let pad = CELL_MARGIN;
     let (w, h) = (x1 - x0 + 1, y1 - y0 + 1);
     let mut out = GrayImage::from_pixel(w + 2 * pad, h + 2 * pad, image::Luma([255]));
     let src = image::imageops::crop_imm(&boxed, x0, y0, w, h).to_image();
     image::imageops::replace(&mut out, &preprocess::stretch_contrast(src), pad as i64, pad as i64);
     out
 }
+
+/// White paper left around a cell's writing when it is cut for OCR.
+pub(crate) const CELL_MARGIN: u32 = 12;
 
 /// Grey levels darker than this are writing in the cell, however faint: halfway from
 /// its paper to its darkest ink. The page's ink map can miss the thin strokes of faded
@@ -268,9 +271,7 @@ fn read_body_cell(
     let mut read = read_field_cell(config, img.as_ref(), read_mode(role), checked, dpi)?;
     if let (ColumnRole::Field(field), Some(img)) = (role, &img) {
         let surname = match &read.text {
-            Some(t) if matches!(field, Field::DeceasedName | Field::FamilyName) && !vocab::is_common_name(t) => {
-                surname::read(config, img, dpi)?
-            }
+            Some(t) if is_person_name(field) && !vocab::is_common_name(t) => surname::read(config, img, dpi)?,
             _ => None,
         };
         if let (Some(s), Some(t)) = (surname, &mut read.text) {
@@ -311,7 +312,7 @@ fn corroborate(
 ) -> Result<()> {
     let with_surname = |text: &str| surname.map_or_else(|| text.to_string(), |s| s.apply(text));
     let Some(text) = &read.text else { return Ok(()) };
-    let always = matches!(field, Field::DeceasedName | Field::FamilyName);
+    let always = is_person_name(field);
     if !always && read.confidence >= extract::REVIEW_THRESHOLD {
         return Ok(());
     }
@@ -342,6 +343,11 @@ fn corroborate(
         };
     }
     Ok(())
+}
+
+/// Fields holding a person's name: read by both models always, surname read alone.
+fn is_person_name(field: Field) -> bool {
+    matches!(field, Field::DeceasedName | Field::FamilyName)
 }
 
 /// Confidence of a value both models read the same, and at most that of a name or

@@ -70,19 +70,12 @@ pub enum Fit {
 /// What the pattern most of a column's values share (in row order, `None` where nothing
 /// was written) says of each; every value fits when no pattern is that clear.
 pub fn fit_to_column(values: &[Option<String>]) -> Vec<Fit> {
-    let patterns: Vec<Option<String>> = values.iter().map(|v| v.as_deref().map(pattern)).collect();
-    let mut counts = std::collections::HashMap::new();
-    for p in patterns.iter().flatten() {
-        *counts.entry(p.as_str()).or_insert(0usize) += 1;
-    }
-    let written = patterns.iter().flatten().count();
-    let Some((common, n)) = counts.into_iter().max_by_key(|&(p, n)| (n, std::cmp::Reverse(p))) else {
+    let Some((common, n, written)) = most_common(values.iter().flatten().map(|v| pattern(v))) else {
         return vec![Fit::Fits; values.len()];
     };
     if n < MIN_VALUES || (n as f32) < written as f32 * MIN_SHARE {
         return vec![Fit::Fits; values.len()];
     }
-    let common = common.to_string();
     let fixed = fixed_shape(values.iter().flatten().filter(|v| pattern(v) == common));
     let follows = |v: &str| pattern(v) == common && fixed.as_ref().is_none_or(|f| shape(v) == *f);
     values
@@ -97,16 +90,23 @@ pub fn fit_to_column(values: &[Option<String>]) -> Vec<Fit> {
 
 /// The shape nearly all of a column's values of its pattern share, when they do.
 fn fixed_shape<'a>(values: impl Iterator<Item = &'a String>) -> Option<String> {
-    let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    let mut n = 0;
-    for v in values {
-        *counts.entry(shape(v)).or_insert(0) += 1;
-        n += 1;
-    }
-    let (shape, k) = counts
-        .into_iter()
-        .max_by_key(|(s, k)| (*k, std::cmp::Reverse(s.clone())))?;
+    let (shape, k, n) = most_common(values.map(|v| shape(v)))?;
     (k as f32 >= n as f32 * FIXED_SHARE).then_some(shape)
+}
+
+/// The most common of some texts (the first in order among as common ones), how often
+/// it comes, and how many texts there were; `None` for none.
+fn most_common(texts: impl Iterator<Item = String>) -> Option<(String, usize, usize)> {
+    let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut total = 0;
+    for t in texts {
+        *counts.entry(t).or_insert(0) += 1;
+        total += 1;
+    }
+    let (text, n) = counts
+        .into_iter()
+        .max_by(|(a, m), (b, n)| m.cmp(n).then_with(|| b.cmp(a)))?;
+    Some((text, n, total))
 }
 
 /// The one reading of `value` that follows the column: a stretch of it that does, cut

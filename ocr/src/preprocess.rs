@@ -179,19 +179,8 @@ pub fn despeckle(ink: &mut InkMap, grey: &mut GrayImage, max_px: u32) {
     let bin =
         GrayImage::from_raw(ink.width, ink.height, ink.data.iter().map(|&v| v * 255).collect()).expect("same size");
     let labels = connected_components(&bin, Connectivity::Eight, Luma([0u8]));
-    // Size and bounding box of every blob.
-    let mut blobs: Vec<Blob> = Vec::new();
+    let blobs = blobs_of(&labels);
     let width = ink.width as usize;
-    for (i, l) in labels.as_raw().iter().enumerate() {
-        let l = *l as usize;
-        if l == 0 {
-            continue;
-        }
-        if l >= blobs.len() {
-            blobs.resize(l + 1, Blob::EMPTY);
-        }
-        blobs[l].add((i % width) as u32, (i / width) as u32);
-    }
     let isolated = |label: u32, b: &Blob| -> bool {
         let r = SPECKLE_ISOLATION_PX;
         let (x0, y0) = (b.x0.saturating_sub(r), b.y0.saturating_sub(r));
@@ -216,12 +205,31 @@ pub fn despeckle(ink: &mut InkMap, grey: &mut GrayImage, max_px: u32) {
 
 /// A connected blob of ink: its size and bounding box.
 #[derive(Clone, Copy)]
-struct Blob {
-    pixels: u32,
-    x0: u32,
-    y0: u32,
-    x1: u32,
-    y1: u32,
+pub(crate) struct Blob {
+    pub pixels: u32,
+    pub x0: u32,
+    pub y0: u32,
+    pub x1: u32,
+    pub y1: u32,
+}
+
+/// Labels of connected components, as `connected_components` gives them (0: none).
+pub(crate) type Labels = image::ImageBuffer<Luma<u32>, Vec<u32>>;
+
+/// Size and bounding box of every labelled blob, indexed by label (0 stays empty).
+pub(crate) fn blobs_of(labels: &Labels) -> Vec<Blob> {
+    let mut blobs: Vec<Blob> = Vec::new();
+    for (x, y, l) in labels.enumerate_pixels() {
+        let l = l.0[0] as usize;
+        if l == 0 {
+            continue;
+        }
+        if l >= blobs.len() {
+            blobs.resize(l + 1, Blob::EMPTY);
+        }
+        blobs[l].add(x, y);
+    }
+    blobs
 }
 
 impl Blob {
@@ -232,6 +240,14 @@ impl Blob {
         x1: 0,
         y1: 0,
     };
+
+    /// Width and height of the bounding box.
+    pub fn size(&self) -> (u32, u32) {
+        (
+            self.x1 + 1 - self.x0.min(self.x1 + 1),
+            self.y1 + 1 - self.y0.min(self.y1 + 1),
+        )
+    }
 
     fn add(&mut self, x: u32, y: u32) {
         self.pixels += 1;

@@ -14,7 +14,7 @@ use imageproc::distance_transform::Norm;
 use imageproc::morphology::dilate_mut;
 use imageproc::region_labelling::{connected_components, Connectivity};
 
-use crate::preprocess::{half_size, WindowSums};
+use crate::preprocess::{blobs_of, half_size, Blob, Labels, WindowSums};
 
 /// Neighbourhood (radius, pixels) whose mean grey is the paper a pixel is compared with.
 const PAPER_RADIUS: usize = 60;
@@ -51,12 +51,9 @@ const EDGE: u8 = 4;
 /// Whether a band is a straight line, or two meeting at a corner: the thick border of a
 /// faintly ruled table, which the table is found by. A row (or column) of it runs
 /// nearly its whole width (or height); a ring's arc curves away from every row.
-fn straight(
-    labels: &image::ImageBuffer<Luma<u32>, Vec<u32>>,
-    label: u32,
-    (x0, y0, x1, y1): (u32, u32, u32, u32),
-) -> bool {
-    let (across, down) = (x1 - x0 + 1, y1 - y0 + 1);
+fn straight(labels: &Labels, label: u32, part: &Blob) -> bool {
+    let (across, down) = part.size();
+    let Blob { x0, y0, x1, y1, .. } = *part;
     let mut rows = vec![0u32; down as usize];
     let mut cols = vec![0u32; across as usize];
     for y in y0..=y1 {
@@ -104,30 +101,19 @@ pub fn drop_grey_seal(grey: &mut GrayImage) -> usize {
         }])
     });
     let labels = connected_components(&cores, Connectivity::Eight, Luma([0u8]));
-    let mut parts: Vec<(u32, u32, u32, u32, u32)> = Vec::new(); // pixels, x0, y0, x1, y1
-    for (x, y, l) in labels.enumerate_pixels() {
-        let l = l.0[0] as usize;
-        if l == 0 {
-            continue;
-        }
-        if l >= parts.len() {
-            parts.resize(l + 1, (0, u32::MAX, u32::MAX, 0, 0));
-        }
-        let p = &mut parts[l];
-        *p = (p.0 + 1, p.1.min(x), p.2.min(y), p.3.max(x), p.4.max(y));
-    }
-    let is_seal: Vec<bool> = parts
+    let is_seal: Vec<bool> = blobs_of(&labels)
         .iter()
         .enumerate()
-        .map(|(label, &(n, x0, y0, x1, y1))| {
-            let (across, down) = ((x1 + 1 - x0.min(x1 + 1)) * SCALE, (y1 + 1 - y0.min(y1 + 1)) * SCALE);
-            let n = n * SCALE * SCALE;
+        .map(|(label, part)| {
+            let (across, down) = part.size();
+            let (across, down) = (across * SCALE, down * SCALE);
+            let n = part.pixels * SCALE * SCALE;
             let arc = across.max(down) >= MIN_SPAN && across.min(down) >= MIN_WIDTH;
             // The centre: a solid disc or star, denser than any character.
             let centre = across.max(down) >= MIN_CENTRE_SPAN
                 && across.min(down) >= MIN_CENTRE
                 && n as f32 >= SOLID * (across * down) as f32;
-            n >= MIN_PIXELS && (centre || (arc && !straight(&labels, label as u32, (x0, y0, x1, y1))))
+            n >= MIN_PIXELS && (centre || (arc && !straight(&labels, label as u32, part)))
         })
         .collect();
     if !is_seal.contains(&true) {

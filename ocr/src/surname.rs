@@ -64,7 +64,7 @@ pub fn read(config: &EngineConfig, cell: &GrayImage, dpi: u32) -> Result<Option<
 /// Ink: darker than mid-grey in a cut cell, whose paper is white and ink black.
 const INK: u8 = 128;
 /// Paper left after the cut, as [`crate::cell_image`] leaves around a cell.
-const MARGIN: u32 = 12;
+const MARGIN: u32 = crate::CELL_MARGIN;
 
 /// The cell cut after its first character, and how many characters the writing holds
 /// (square characters: the width of the writing over its height). `None` for writing
