@@ -33,6 +33,7 @@ fn records_of_one_workspace_person_link_to_the_same_database_person() {
         .map(|(i, g)| DbPerson {
             person_id: format!("HELD{i}"),
             fields: g.fields.clone(),
+            held: Default::default(),
         })
         .collect();
     let mut batch: Vec<Record> = generated

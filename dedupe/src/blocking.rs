@@ -22,26 +22,35 @@ pub struct Rule {
 }
 
 fn hash(parts: impl Hash) -> u64 {
-    // SipHash with fixed keys: the same keys on every run and every machine.
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    // FxHash: no random state, so the same keys on every run and every machine, and a
+    // fraction of SipHash's cost on the ~14 million keys of a million-record load. Two
+    // keys that collide only put a pair more before the comparison, which judges it.
+    let mut h = rustc_hash::FxHasher::default();
     parts.hash(&mut h);
     h.finish()
 }
 
+/// The windows of an 18-character ID number the ID rule's keys leave out, one key each:
+/// each part, and the two characters across each boundary between parts.
+const ID_WINDOWS_LEFT_OUT: [std::ops::Range<usize>; 7] = [0..6, 6..12, 12..14, 14..18, 5..7, 11..13, 13..15];
+
 /// The rules, in report order.
 pub const RULES: &[Rule] = &[
     Rule {
-        // Any two of the ID's three parts (address, birth year+month, day+sequence+check)
-        // agree whenever the numbers differ in one character: a deletion-neighbourhood
-        // idea with three keys instead of eighteen.
+        // Two ID numbers that differ in one character, or in two side by side, agree on
+        // all but one of these windows of the number left out: the county (0-5), the
+        // birth year and month (6-11), the birth day (12-13), the sequence and check
+        // (14-17), and the two characters either side of each of those boundaries.
+        // Leaving out less than a whole part keeps every key specific: a key of the
+        // county and birth month alone (an older version of this rule) paired everyone
+        // of a county born in one month, 88 % of a million-record load's pairs.
         name: "id_number (one character may differ)",
         trains: &[Name, DeathDate, Gender, Address, FamilyName],
         keys: |p, emit| {
             if let Some(id) = p.id {
-                let (a, b, c) = (&id.bytes[..6], &id.bytes[6..12], &id.bytes[12..]);
-                emit(hash((1u8, a, b)));
-                emit(hash((2u8, a, c)));
-                emit(hash((3u8, b, c)));
+                for (tag, left_out) in (10u8..).zip(ID_WINDOWS_LEFT_OUT) {
+                    emit(hash((tag, &id.bytes[..left_out.start], &id.bytes[left_out.end..])));
+                }
             }
         },
     },
@@ -237,6 +246,42 @@ mod tests {
             rec("丙", "110101195001011234", "1950-01-01", "2015-01-01"),
         ];
         assert_eq!(candidate_pairs(&r, DEFAULT_MAX_BLOCK, Scope::All).all, vec![pack(0, 1)]);
+    }
+
+    /// The ID rule alone (other rules see different names and dates here).
+    fn meet_by_id(a: &str, b: &str) -> bool {
+        let r = vec![
+            rec("甲", a, "1980-01-01", "2013-01-01"),
+            rec("乙", b, "1990-02-02", "2014-02-02"),
+        ];
+        candidate_pairs(&r, DEFAULT_MAX_BLOCK, Scope::All).all == vec![pack(0, 1)]
+    }
+
+    #[test]
+    fn any_one_character_or_two_side_by_side_may_differ() {
+        let id = "34052419800101001X";
+        for i in 0..18 {
+            let mut changed = id.as_bytes().to_vec();
+            changed[i] = if changed[i] == b'7' { b'1' } else { b'7' };
+            let changed = String::from_utf8(changed).unwrap();
+            assert!(meet_by_id(id, &changed), "{changed}: character {i} differs");
+        }
+        for i in 0..17 {
+            let mut swapped = b"340524198601234572".to_vec();
+            swapped.swap(i, i + 1);
+            let swapped = String::from_utf8(swapped).unwrap();
+            assert!(
+                meet_by_id("340524198601234572", &swapped),
+                "{swapped}: {i} and {} swapped",
+                i + 1
+            );
+        }
+    }
+
+    #[test]
+    fn a_county_and_a_birth_month_are_not_enough() {
+        assert!(!meet_by_id("340524198001010016", "340524198001227742"));
+        assert!(!meet_by_id("340524198001010016", "340524198001030026"));
     }
 
     #[test]

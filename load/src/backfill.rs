@@ -141,6 +141,9 @@ pub fn match_to_database(records: &[&Record], database: &[DbPerson]) -> Vec<Opti
     let mut batch = BatchSide::new(records);
     batch.finish(records);
     match_prepared(records, batch, database)
+        .into_iter()
+        .map(|m| m.map(|k| database[k as usize].person_id.clone()))
+        .collect()
 }
 
 /// The batch's side of matching: each record in the form linkage compares, and which
@@ -187,8 +190,9 @@ impl BatchSide {
     }
 }
 
-/// [`match_to_database`] with the batch's side made already.
-fn match_prepared(records: &[&Record], batch: BatchSide, database: &[DbPerson]) -> Vec<Option<String>> {
+/// [`match_to_database`] with the batch's side made already; each record's person as
+/// its index in `database`.
+fn match_prepared(records: &[&Record], batch: BatchSide, database: &[DbPerson]) -> Vec<Option<u32>> {
     if database.is_empty() || records.is_empty() {
         return vec![None; records.len()];
     }
@@ -205,12 +209,12 @@ fn match_prepared(records: &[&Record], batch: BatchSide, database: &[DbPerson]) 
     };
     let ours: Vec<bool> = (0..n + database.len()).map(|i| i < n).collect();
     let linkage = link(&prepared, &Settings::default(), Scope::Across(&ours), &constraints);
-    let mut person_of_cluster: HashMap<u32, &str> = HashMap::default();
-    for (j, p) in database.iter().enumerate() {
-        person_of_cluster.insert(linkage.cluster_of[n + j], &p.person_id);
+    let mut person_of_cluster: HashMap<u32, u32> = HashMap::default();
+    for j in 0..database.len() {
+        person_of_cluster.insert(linkage.cluster_of[n + j], j as u32);
     }
     (0..n)
-        .map(|i| person_of_cluster.get(&linkage.cluster_of[i]).map(|s| s.to_string()))
+        .map(|i| person_of_cluster.get(&linkage.cluster_of[i]).copied())
         .collect()
 }
 

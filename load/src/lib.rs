@@ -193,25 +193,58 @@ impl Database {
     /// Runs a query whose `width` columns are all text; the values row after row.
     pub fn texts(&mut self, sql: &str, params: &[&str], width: usize) -> Result<Vec<Option<String>>> {
         let mut out = Vec::new();
+        self.each_row(sql, params, width, |row| {
+            out.extend(row.iter().map(|v| v.map(str::to_string)))
+        })?;
+        Ok(out)
+    }
+
+    /// Runs a query whose `width` columns are all text and hands `each` every row, its
+    /// values borrowed from the engine's own buffers: a million-person read made 11
+    /// million strings through the row APIs before it kept any of them.
+    pub fn each_row(
+        &mut self,
+        sql: &str,
+        params: &[&str],
+        width: usize,
+        mut each: impl FnMut(&[Option<&str>]),
+    ) -> Result<()> {
+        // A row's values live as long as the engine's buffer they borrow from.
+        const MAX_WIDTH: usize = 16;
+        assert!(width <= MAX_WIDTH, "each_row reads up to {MAX_WIDTH} columns");
         match self {
             Database::DuckDb(c) => {
+                use duckdb::arrow::array::{Array, AsArray};
                 let mut stmt = c.prepare(sql)?;
-                let mut rows = stmt.query(duckdb::params_from_iter(params))?;
-                while let Some(r) = rows.next()? {
-                    for i in 0..width {
-                        out.push(r.get(i)?);
+                for batch in stmt.query_arrow(duckdb::params_from_iter(params))? {
+                    let columns: Vec<_> = (0..width)
+                        .map(|i| {
+                            duckdb::arrow::compute::cast(batch.column(i), &duckdb::arrow::datatypes::DataType::Utf8)
+                        })
+                        .collect::<Result<_, _>>()?;
+                    let strings: Vec<_> = columns.iter().map(|c| c.as_string::<i32>()).collect();
+                    let mut row = [None; MAX_WIDTH];
+                    for r in 0..batch.num_rows() {
+                        for (value, column) in row.iter_mut().zip(&strings) {
+                            *value = column.is_valid(r).then(|| column.value(r));
+                        }
+                        each(&row[..width]);
                     }
                 }
             }
             Database::Postgres(c) => {
-                for r in c.query(sql, &pg::params(params))? {
-                    for i in 0..width {
-                        out.push(r.try_get(i)?);
+                use postgres::fallible_iterator::FallibleIterator;
+                let mut rows = c.query_raw(sql, pg::params(params))?;
+                while let Some(r) = rows.next()? {
+                    let mut row = [None; MAX_WIDTH];
+                    for (i, value) in row[..width].iter_mut().enumerate() {
+                        *value = r.try_get(i)?;
                     }
+                    each(&row[..width]);
                 }
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     /// The first column of the first row, if any.
@@ -274,56 +307,95 @@ impl Database {
 pub struct DbPerson {
     pub person_id: String,
     pub fields: RecordFields,
+    /// The events the database holds for the person (a load does not add them again).
+    pub held: HeldEvents,
 }
 
-/// Every deceased person with the first agent's name (the ledgers' 家属/承办人).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HeldEvents {
+    pub cremation: bool,
+    pub burial: bool,
+}
+
+/// Every deceased person with the first agent's name (the ledgers' 家属/承办人) and
+/// whether a cremation and a burial of theirs are held.
 pub fn read_persons(db: &mut Database) -> Result<Vec<DbPerson>> {
-    const WIDTH: usize = 9;
     // DuckDB produces these rows on the calling thread: its other threads add little to
     // the query and only take turns with the validation a load runs beside it
     // (`backfill::beside_one_thread`).
     if let Some(c) = db.duckdb() {
         c.execute_batch("SET threads = 1")?;
     }
-    let cells = db.texts(
-        "SELECT d.person_id, d.name, d.gender, d.id_number,
-                CAST(d.birth_date AS VARCHAR), CAST(d.death_date AS VARCHAR),
-                d.household_address, d.household_division,
-                a.name
-         FROM deceased d
-         LEFT JOIN (SELECT person_id, name, row_number() OVER (PARTITION BY person_id ORDER BY loaded_at) AS k
-                    FROM agents) a ON a.person_id = d.person_id AND a.k = 1",
-        &[],
-        WIDTH,
-    );
+    let persons = read_persons_and_events(db);
     if let Some(c) = db.duckdb() {
         c.execute_batch("RESET threads")?;
     }
-    let cells = cells?;
-    let mut persons = Vec::with_capacity(cells.len() / WIDTH);
-    let mut it = cells.into_iter();
-    while let Some(person_id) = it.next() {
-        let mut next = || it.next().flatten();
-        let (name, gender, id_number) = (next(), next(), next());
-        let (birth_date, death_date, address, division, family) = (next(), next(), next(), next(), next());
-        persons.push(DbPerson {
-            person_id: person_id.unwrap_or_default(),
-            fields: RecordFields {
-                deceased_name: name,
-                gender,
-                id_number,
-                birth_date,
-                death_date,
-                household_address: address,
-                household_division: division,
-                family_name: family,
-                ..Default::default()
-            },
-        });
-    }
+    persons
+}
+
+fn read_persons_and_events(db: &mut Database) -> Result<Vec<DbPerson>> {
+    // The first agent of each person: DuckDB's arg_min is one hash aggregate where a
+    // row_number() window sorts every agent; PostgreSQL has no arg_min, and DISTINCT ON
+    // took a third of the window's time there.
+    let first_agents = if db.duckdb().is_some() {
+        "SELECT person_id, arg_min(name, loaded_at) AS name FROM agents GROUP BY person_id"
+    } else {
+        "SELECT DISTINCT ON (person_id) person_id, name FROM agents ORDER BY person_id, loaded_at"
+    };
+    let mut persons = Vec::new();
+    let owned = |v: Option<&str>| v.map(str::to_string);
+    db.each_row(
+        &format!(
+            "SELECT d.person_id, d.name, d.gender, d.id_number,
+                    CAST(d.birth_date AS VARCHAR), CAST(d.death_date AS VARCHAR),
+                    d.household_address, d.household_division, a.name
+             FROM deceased d LEFT JOIN ({first_agents}) a ON a.person_id = d.person_id"
+        ),
+        &[],
+        9,
+        |v| {
+            persons.push(DbPerson {
+                person_id: v[0].unwrap_or_default().to_string(),
+                fields: RecordFields {
+                    deceased_name: owned(v[1]),
+                    gender: owned(v[2]),
+                    id_number: owned(v[3]),
+                    birth_date: owned(v[4]),
+                    death_date: owned(v[5]),
+                    household_address: owned(v[6]),
+                    household_division: owned(v[7]),
+                    family_name: owned(v[8]),
+                    ..Default::default()
+                },
+                held: HeldEvents::default(),
+            })
+        },
+    )?;
     // In a stable order, so that matching decides ties the same way on every run: sorted
     // here rather than by the database, which was slower at it.
     persons.par_sort_unstable_by(|a, b| a.person_id.cmp(&b.person_id));
+    // The events each person has: plain scans of one column, looked up here. Asked of
+    // the database as joins or IN lists, they cost more than the read itself, and
+    // PostgreSQL plans an IN list larger than its work_mem as one scan per person.
+    let index: rustc_hash::FxHashMap<&str, u32> = persons
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.person_id.as_str(), i as u32))
+        .collect();
+    let mut has = |table: &str| -> Result<Vec<bool>> {
+        let mut has = vec![false; persons.len()];
+        db.each_row(&format!("SELECT person_id FROM {table}"), &[], 1, |v| {
+            if let Some(&i) = v[0].and_then(|id| index.get(id)) {
+                has[i as usize] = true;
+            }
+        })?;
+        Ok(has)
+    };
+    let (cremated, buried) = (has("cremations")?, has("burials")?);
+    drop(index);
+    for ((p, cremation), burial) in persons.iter_mut().zip(cremated).zip(buried) {
+        p.held = HeldEvents { cremation, burial };
+    }
     Ok(persons)
 }
 

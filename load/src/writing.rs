@@ -9,7 +9,7 @@ use std::sync::mpsc;
 
 use anyhow::{anyhow, Result};
 use ledgerline_schemas::{Field, Record, RecordType};
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashSet as HashSet;
 use sha2::{Digest, Sha256};
 
 use crate::backfill::{Conflict, LoadReport};
@@ -35,15 +35,6 @@ fn derived_person_id(r: &Record) -> String {
     format!("B{}", &hex::encode(Sha256::digest(r.record_id.as_bytes()))[..16])
 }
 
-/// Person ids that already have a cremation (or a burial) in the database.
-fn persons_with(db: &mut Database, table: &str) -> Result<HashSet<String>> {
-    let ids = db.texts(&format!("SELECT DISTINCT person_id FROM {table}"), &[], 1)?;
-    Ok(ids.into_iter().flatten().collect())
-}
-
-/// Persons with a cremation, persons with a burial.
-type Held = (HashSet<String>, HashSet<String>);
-
 /// The counts and conflicts the rows add to the load's report.
 #[derive(Default)]
 struct Tally {
@@ -58,7 +49,7 @@ struct Tally {
 pub(crate) fn write(
     db: &mut Database,
     good: &[&Record],
-    matched: &[Option<String>],
+    matched: &[Option<u32>],
     database: &[DbPerson],
     report: &mut LoadReport,
 ) -> Result<()> {
@@ -67,9 +58,8 @@ pub(crate) fn write(
     let provenance = [Some(ORIGIN), Some(batch.as_str()), Some(id.as_str())];
     let (stager, provenance, id) = (&stager, &provenance, id.as_str());
     let tally = std::thread::scope(|s| {
-        // Declared in here, so that an early return drops them and the stager's thread,
-        // waiting on one, ends too.
-        let (held_tx, held_rx) = mpsc::sync_channel::<Held>(1);
+        // Declared in here, so that an early return drops it and the stager's thread,
+        // waiting on it, ends too.
         let (staged_tx, staged_rx) = mpsc::sync_channel::<Result<Staged>>(1);
         let staging = s.spawn(move || {
             let send = |rows: &Rows, constants: &[Option<&str>]| match stager.stage(rows, constants) {
@@ -80,11 +70,8 @@ pub(crate) fn write(
                     false
                 }
             };
-            stage_rows(good, matched, database, held_rx, send, provenance, id)
+            stage_rows(good, matched, database, send, provenance, id)
         });
-        let held = persons_with(db, "cremations").and_then(|c| Ok((c, persons_with(db, "burials")?)))?;
-        // Fails only when the stager's thread has ended, which its own message explains.
-        let _ = held_tx.send(held);
         for staged in staged_rx {
             db.insert(staged?)?;
         }
@@ -101,18 +88,16 @@ pub(crate) fn write(
 }
 
 /// Builds and stages every table's rows, handing each to `send` as soon as it is staged:
-/// persons and conflicts first, the events (and their agents) once `held` says which the
-/// database has. `None` when `send` or `held` found the other side gone.
+/// persons and conflicts first, then the events (and their agents). `None` when `send`
+/// found the other side gone.
 fn stage_rows(
     good: &[&Record],
-    matched: &[Option<String>],
+    matched: &[Option<u32>],
     database: &[DbPerson],
-    held: mpsc::Receiver<Held>,
     send: impl Fn(&Rows, &[Option<&str>]) -> bool,
     provenance: &[Option<&str>; 3],
     load_id: &str,
 ) -> Option<Tally> {
-    let db_by_id: HashMap<&str, &DbPerson> = database.iter().map(|p| (p.person_id.as_str(), p)).collect();
     // Ids made for records the workspace gave none, so that every row can borrow its id.
     let derived: Vec<Option<String>> = good
         .iter()
@@ -127,19 +112,19 @@ fn stage_rows(
     for ((r, m), derived) in good.iter().zip(matched).zip(&derived) {
         let f = &r.fields;
         let person: &str = match m {
-            Some(p) => {
+            Some(k) => {
                 tally.linked += 1;
-                if let Some(held) = db_by_id.get(p.as_str()) {
-                    for c in differences(p, &held.fields, r) {
-                        conflicts.push([
-                            Some(c.person_id.clone()),
-                            Some(c.field.clone()),
-                            Some(c.database_value.clone()),
-                            Some(c.incoming_value.clone()),
-                            Some(c.record_id.clone()),
-                        ]);
-                        tally.conflicts.push(c);
-                    }
+                let held = &database[*k as usize];
+                let p = held.person_id.as_str();
+                for c in differences(p, &held.fields, r) {
+                    conflicts.push([
+                        Some(c.person_id.clone()),
+                        Some(c.field.clone()),
+                        Some(c.database_value.clone()),
+                        Some(c.incoming_value.clone()),
+                        Some(c.record_id.clone()),
+                    ]);
+                    tally.conflicts.push(c);
                 }
                 p
             }
@@ -174,7 +159,6 @@ fn stage_rows(
         return None;
     }
     drop(deceased);
-    let (cremated, buried) = held.recv().ok()?;
     let mut cremations = Rows::with_capacity(&tables::CREMATIONS, n);
     let mut burials = Rows::with_capacity(&tables::BURIALS, n);
     let mut agents = Rows::with_capacity(&tables::AGENTS, n);
@@ -182,11 +166,11 @@ fn stage_rows(
         let f = &r.fields;
         let source = Some(Cow::Borrowed(r.record_id.as_str()));
         // An event a linked person already has in the database is not added again.
-        let held = match r.record_type {
-            RecordType::Cremation => cremated.contains(person),
-            RecordType::Burial => buried.contains(person),
-        };
-        if m.is_some() && held {
+        let held = m.is_some_and(|k| match r.record_type {
+            RecordType::Cremation => database[k as usize].held.cremation,
+            RecordType::Burial => database[k as usize].held.burial,
+        });
+        if held {
             tally.events_already_held += 1;
             continue;
         }

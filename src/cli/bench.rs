@@ -34,9 +34,10 @@ pub enum What {
     /// The review server with many simulated reviewers on a journal of N records:
     /// latency per screen against one reviewer, lost/doubled edits, 5xx
     Review(super::bench_review::ReviewArgs),
-    /// Load N generated records into a basic database holding half of those people,
-    /// beside the engine's own bulk path for the same rows: DuckDB's read_parquet, and
-    /// with --postgres, PostgreSQL's COPY of a CSV file
+    /// Load N generated records into a basic database holding N live persons (half of
+    /// the batch's people among them), matched against all of them, beside the engine's
+    /// own bulk path for the same rows: DuckDB's read_parquet, and with --postgres,
+    /// PostgreSQL's COPY of a CSV file
     Load(super::bench_load::LoadBenchArgs),
     /// pages/s of `ledgerline ocr` with one worker and all cores, beside the plain
     /// `tesseract PAGE - -l chi_sim --psm 6` run one page per core on the same pages;

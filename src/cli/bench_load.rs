@@ -1,5 +1,7 @@
 //! `ledgerline bench load`: a batch of N generated records loaded into a basic database
-//! that already holds half of those people (from an earlier load), deduplicated first as
+//! that already holds live data — as many live persons as the batch has records (a
+//! million for the bar), among them half of the batch's people, imported from a
+//! live extract as `ledgerline live import` would —, deduplicated first as
 //! the workspace's dedupe would (untimed), through ledgerline's loader (validation,
 //! matching against the persons held with the linkage model, staging, one transaction),
 //! beside the database's own bulk path for the same rows measured in the same run:
@@ -7,6 +9,7 @@
 //! native path loads into a copy of the database as it was before ledgerline's load, so
 //! both write into tables and indexes of the same size.
 
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -14,9 +17,9 @@ use anyhow::{Context, Result};
 use ledgerline_dedupe::{link, Constraints, Prepared, Scope, Settings};
 use ledgerline_load::backfill::{load_batch, LoadReport};
 use ledgerline_load::pg::ScratchDatabase;
-use ledgerline_load::{Database, Target};
+use ledgerline_load::{live, Database, Target};
 use ledgerline_schemas::{Record, ReviewStatus};
-use ledgerline_synth::records::generate_records;
+use ledgerline_synth::records::{generate_records, SyntheticRecord};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -26,6 +29,10 @@ pub struct LoadBenchArgs {
     pub records: usize,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Live persons the database holds before the load [default: as many as --records]:
+    /// half of the batch's people, the rest people of their own
+    #[arg(long, value_name = "N")]
+    pub live: Option<usize>,
     /// A PostgreSQL server to bench as well, as a URL of a user that may create
     /// databases (scratch databases are created there and dropped afterwards)
     #[arg(long, value_name = "URL")]
@@ -76,14 +83,7 @@ fn checkpoint(db: &Database) -> Result<f64> {
 
 pub fn run(a: LoadBenchArgs) -> Result<ExitCode> {
     let generated = generate_records(a.records, a.seed);
-    // People the database already holds: the first record of every other person.
-    let mut seen = std::collections::HashSet::new();
-    let existing: Vec<_> = generated
-        .iter()
-        .enumerate()
-        .filter(|(i, r)| seen.insert(r.person_id.clone()) && i % 2 == 0)
-        .map(|(i, r)| r.to_record("EARLIER", i, 20, ReviewStatus::Verified))
-        .collect();
+    let batch_people = live_people(&generated, |i| i % 2 == 0);
     let mut batch: Vec<_> = generated
         .iter()
         .enumerate()
@@ -91,12 +91,13 @@ pub fn run(a: LoadBenchArgs) -> Result<ExitCode> {
         .collect();
     drop(generated);
     deduplicate(&mut batch);
-
     let dir = tempfile::tempdir()?;
+    let live = dir.path().join("live.csv");
+    let held = write_live_extract(&live, batch_people, a.live.unwrap_or(a.records), a.seed)?;
     let mut results = Vec::new();
     if !a.skip_duckdb {
         let target = |name: &str| Target::DuckDb(dir.path().join(format!("{name}.duckdb")));
-        hold_earlier("DuckDB", &mut target("province").open_for_writing()?, &existing)?;
+        hold_live("DuckDB", &mut target("province").open_for_writing()?, &live, held)?;
         // The native path starts from the same database: a copy of the file, closed.
         std::fs::copy(dir.path().join("province.duckdb"), dir.path().join("native.duckdb"))?;
         let mut province = target("province").open_for_writing()?;
@@ -127,7 +128,7 @@ pub fn run(a: LoadBenchArgs) -> Result<ExitCode> {
         let mut r = result(
             "duckdb",
             "INSERT … SELECT FROM read_parquet",
-            &existing,
+            held,
             &report,
             ours,
             rows,
@@ -141,10 +142,11 @@ pub fn run(a: LoadBenchArgs) -> Result<ExitCode> {
     }
     if let Some(admin) = &a.postgres {
         let scratch = ScratchDatabase::create(admin, "ledgerline_bench")?;
-        hold_earlier(
+        hold_live(
             "PostgreSQL",
             &mut Target::Postgres(scratch.url.clone()).open_for_writing()?,
-            &existing,
+            &live,
+            held,
         )?;
         // The native path starts from the same database: a copy made while it is closed.
         let native_scratch = ScratchDatabase::copy_of(admin, "ledgerline_bench_native", &scratch)?;
@@ -180,7 +182,7 @@ pub fn run(a: LoadBenchArgs) -> Result<ExitCode> {
         results.push(result(
             "postgres",
             "COPY … FROM a CSV file",
-            &existing,
+            held,
             &report,
             ours,
             rows,
@@ -211,13 +213,93 @@ fn deduplicate(batch: &mut [Record]) {
     }
 }
 
-/// Loads the persons the database holds before the batch comes.
-fn hold_earlier(engine: &str, db: &mut Database, existing: &[Record]) -> Result<()> {
-    eprintln!(
-        "bench load ({engine}): {} persons already in the database…",
-        existing.len()
+/// The first record of each person `keep` admits (by the record's index).
+fn live_people(records: &[SyntheticRecord], keep: impl Fn(usize) -> bool) -> Vec<SyntheticRecord> {
+    let mut seen = std::collections::HashSet::new();
+    records
+        .iter()
+        .enumerate()
+        .filter(|(i, r)| seen.insert(r.person_id.as_str()) && keep(*i))
+        .map(|(_, r)| r.clone())
+        .collect()
+}
+
+/// The live extract's columns, in the provincial systems' names (`live import` maps them).
+const LIVE_COLUMNS: [&str; 19] = [
+    "DEAD_ID",
+    "NAME",
+    "SEX",
+    "CARD_TYPE",
+    "ID_CARD",
+    "BIRTHDAY",
+    "AGE",
+    "FOLK",
+    "POPULACE",
+    "POPULACE_CODE",
+    "DEATH_DATE",
+    "DEATH_PLACE",
+    "DEATH_CAUSE",
+    "START_TIME",
+    "UNIT_NAME",
+    "ASHES_GO",
+    "AGENT_NAME",
+    "RELATION",
+    "MOBIL_PHONE",
+];
+
+/// Writes a live extract of `total` persons: `batch_people`, then people of their own
+/// (generated with another seed) up to `total`. Returns how many persons it holds.
+fn write_live_extract(path: &Path, batch_people: Vec<SyntheticRecord>, total: usize, seed: u64) -> Result<usize> {
+    let others = total.saturating_sub(batch_people.len());
+    // About 1.6 records a person: enough records for `others` people.
+    let mut people = batch_people;
+    people.extend(
+        live_people(&generate_records(others * 17 / 10 + 64, seed ^ 0x4C49_5645), |_| true)
+            .into_iter()
+            .take(others),
     );
-    load_batch(db, "EARLIER", existing, false)?;
+    let mut out = csv::Writer::from_path(path).with_context(|| format!("{}: cannot write", path.display()))?;
+    out.write_record(LIVE_COLUMNS)?;
+    for (n, p) in people.iter().enumerate() {
+        let f = &p.fields;
+        let v = |x: &Option<String>| x.clone().unwrap_or_default();
+        out.write_record([
+            format!("D{n:09}"),
+            v(&f.deceased_name),
+            v(&f.gender),
+            v(&f.id_type),
+            v(&f.id_number),
+            v(&f.birth_date),
+            f.age.map(|a| a.to_string()).unwrap_or_default(),
+            v(&f.ethnicity),
+            v(&f.household_address),
+            v(&f.household_division),
+            v(&f.death_date),
+            v(&f.death_place),
+            v(&f.death_cause),
+            v(&f.cremation_date),
+            v(&f.agency_name),
+            v(&f.ashes_disposition),
+            v(&f.family_name),
+            v(&f.family_relation),
+            v(&f.family_phone),
+        ])?;
+    }
+    out.flush()?;
+    Ok(people.len())
+}
+
+/// Imports the live extract: the persons the database holds before the batch comes.
+fn hold_live(engine: &str, db: &mut Database, extract: &Path, persons: usize) -> Result<()> {
+    eprintln!("bench load ({engine}): {persons} live persons already in the database…");
+    let report = live::import(db, extract)?;
+    if !report.bad_rows.is_empty() {
+        anyhow::bail!(
+            "the bench's own live extract has {} bad rows, the first: {:?}",
+            report.bad_rows.len(),
+            report.bad_rows[0]
+        );
+    }
     Ok(())
 }
 
@@ -232,7 +314,7 @@ fn ours(engine: &str, db: &mut Database, batch: &[Record]) -> Result<(LoadReport
 fn result(
     engine: &'static str,
     native_path: &'static str,
-    existing: &[Record],
+    held: usize,
     report: &LoadReport,
     ours: f64,
     native_rows: u64,
@@ -242,7 +324,7 @@ fn result(
         engine,
         native_path,
         records: report.records,
-        database_persons: existing.len(),
+        database_persons: held,
         inserted: report.inserted,
         linked: report.linked,
         conflicts: report.conflicts.len(),
