@@ -19,7 +19,11 @@ use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::{read_persons, Database, DbPerson};
+use std::sync::{mpsc, Arc};
+
+use crate::{
+    on_one_engine_thread, read_held_events, read_person_rows, sort_by_person_id, Database, DbPerson, HeldEvents,
+};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Rejected {
@@ -140,7 +144,8 @@ fn rejection(r: &Record) -> Option<String> {
 pub fn match_to_database(records: &[&Record], database: &[DbPerson]) -> Vec<Option<String>> {
     let mut batch = BatchSide::new(records);
     batch.finish(records);
-    match_prepared(records, batch, database)
+    let database_prepared = database.par_iter().map(|p| Prepared::new(&p.fields)).collect();
+    match_prepared(records, batch, database, database_prepared)
         .into_iter()
         .map(|m| m.map(|k| database[k as usize].person_id.clone()))
         .collect()
@@ -190,16 +195,90 @@ impl BatchSide {
     }
 }
 
-/// [`match_to_database`] with the batch's side made already; each record's person as
-/// its index in `database`.
-fn match_prepared(records: &[&Record], batch: BatchSide, database: &[DbPerson]) -> Vec<Option<u32>> {
+/// The persons held are read in chunks of this many, each handed to the thread beside
+/// the reading as soon as it is read.
+const READ_CHUNK: usize = 4096;
+
+/// The persons held as read: in the engine's order, in chunks (some handed to the thread
+/// beside), and the events each has.
+struct PersonsRead {
+    chunks: Vec<Arc<Vec<DbPerson>>>,
+    held: Vec<HeldEvents>,
+}
+
+impl PersonsRead {
+    /// Reads the persons held, handing each full chunk to `beside` as soon as it is read.
+    fn read(db: &mut Database, beside: mpsc::Sender<Arc<Vec<DbPerson>>>) -> Result<PersonsRead> {
+        let mut chunks: Vec<Arc<Vec<DbPerson>>> = Vec::new();
+        let mut current = Vec::with_capacity(READ_CHUNK);
+        let held = on_one_engine_thread(db, |db| {
+            read_person_rows(db, |p| {
+                current.push(p);
+                if current.len() == READ_CHUNK {
+                    let chunk = Arc::new(std::mem::replace(&mut current, Vec::with_capacity(READ_CHUNK)));
+                    // The thread beside may have stopped taking them: the chunk is kept
+                    // here anyway.
+                    let _ = beside.send(Arc::clone(&chunk));
+                    chunks.push(chunk);
+                }
+            })?;
+            drop(beside);
+            let ids: Vec<&str> = chunks
+                .iter()
+                .flat_map(|c| c.iter())
+                .chain(&current)
+                .map(|p| p.person_id.as_str())
+                .collect();
+            read_held_events(db, &ids)
+        })?;
+        chunks.push(Arc::new(current));
+        Ok(PersonsRead { chunks, held })
+    }
+
+    /// The persons, once the thread beside has let go of its chunks.
+    fn into_persons(self) -> Vec<DbPerson> {
+        let mut persons: Vec<DbPerson> = self
+            .chunks
+            .into_iter()
+            .flat_map(|c| Arc::try_unwrap(c).unwrap_or_else(|shared| (*shared).clone()))
+            .collect();
+        for (p, held) in persons.iter_mut().zip(self.held) {
+            p.held = held;
+        }
+        persons
+    }
+}
+
+/// Prepares the chunks of persons handed over, in order, while `go_on` says so: a prefix
+/// of the persons held in the order read.
+fn prepare_handed_over(chunks: &mpsc::Receiver<Arc<Vec<DbPerson>>>, go_on: impl Fn() -> bool) -> Vec<Prepared> {
+    let mut prepared = Vec::new();
+    while go_on() {
+        match chunks.recv_timeout(std::time::Duration::from_millis(5)) {
+            Ok(chunk) => prepared.extend(chunk.iter().map(|p| Prepared::new(&p.fields))),
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    prepared
+}
+
+/// [`match_to_database`] with both sides prepared already (`database_prepared` in the
+/// order of `database`); each record's person as its index in `database`.
+fn match_prepared(
+    records: &[&Record],
+    batch: BatchSide,
+    database: &[DbPerson],
+    database_prepared: Vec<Prepared>,
+) -> Vec<Option<u32>> {
     if database.is_empty() || records.is_empty() {
         return vec![None; records.len()];
     }
     let n = records.len();
     let BatchSide { mut prepared, same } = batch;
     assert_eq!(prepared.len(), n, "every record of the batch prepared");
-    prepared.par_extend(database.par_iter().map(|p| Prepared::new(&p.fields)));
+    assert_eq!(database_prepared.len(), database.len(), "every person held prepared");
+    prepared.extend(database_prepared);
     let constraints = Constraints {
         same,
         anchor: (0..n + database.len())
@@ -288,24 +367,29 @@ pub fn load_batch(db: &mut Database, batch: &str, records: &[Record], dry_run: b
     // (mostly the database's work) while this process hashes and validates the batch.
     db.begin_exclusive()?;
     let read_done = AtomicBool::new(false);
-    let (persons, id, (checked, batch_side)) = std::thread::scope(|s| {
+    let (handed_over, taken) = mpsc::channel();
+    let (persons, id, (checked, batch_side, database_prepared)) = std::thread::scope(|s| {
         let reading = s.spawn(|| {
             let t = Instant::now();
-            let persons = read_persons(db).map(|p| (p, t.elapsed().as_secs_f64()));
+            let persons = PersonsRead::read(db, handed_over).map(|p| (p, t.elapsed().as_secs_f64()));
             read_done.store(true, Ordering::Release);
             persons
         });
-        let (id, checked, validated, batch_side) = beside_one_thread(|| {
+        let (id, checked, validated, batch_side, database_prepared) = beside_one_thread(|| {
             let id = load_id(batch, records);
             let checked = check(records);
             let validated = start.elapsed().as_secs_f64();
-            // As much of matching's share as the reading leaves time for.
+            // As much of matching's share as the reading leaves time for: the batch's
+            // records, then the persons already read.
+            let reading = || !read_done.load(Ordering::Acquire);
             let mut batch_side = BatchSide::new(&checked.good);
-            batch_side.prepare_while(&checked.good, || !read_done.load(Ordering::Acquire));
-            (id, checked, validated, batch_side)
+            batch_side.prepare_while(&checked.good, reading);
+            let database_prepared = prepare_handed_over(&taken, reading);
+            drop(taken);
+            (id, checked, validated, batch_side, database_prepared)
         });
         let persons = reading.join().expect("reading the persons held does not panic");
-        (persons, (id, validated), (checked, batch_side))
+        (persons, (id, validated), (checked, batch_side, database_prepared))
     });
     let ((persons, read_seconds), (id, validate_seconds)) = match persons.map(|p| (p, id)) {
         Ok(x) => x,
@@ -333,7 +417,8 @@ pub fn load_batch(db: &mut Database, batch: &str, records: &[Record], dry_run: b
             ..Timings::default()
         },
     };
-    match load_in_transaction(db, &checked.good, batch_side, &persons, &mut report, start) {
+    let database = (persons.into_persons(), database_prepared);
+    match load_in_transaction(db, &checked.good, batch_side, database, &mut report, start) {
         Ok(true) if !dry_run => {
             let t = Instant::now();
             report.seconds = start.elapsed().as_secs_f64();
@@ -370,7 +455,7 @@ fn load_in_transaction(
     db: &mut Database,
     good: &[&Record],
     mut batch_side: BatchSide,
-    database: &[DbPerson],
+    (database, mut database_prepared): (Vec<DbPerson>, Vec<Prepared>),
     report: &mut LoadReport,
     start: Instant,
 ) -> Result<bool> {
@@ -388,10 +473,13 @@ fn load_in_transaction(
     }
     let t = Instant::now();
     batch_side.finish(good);
-    let matched = match_prepared(good, batch_side, database);
+    let rest = &database[database_prepared.len()..];
+    database_prepared.par_extend(rest.par_iter().map(|p| Prepared::new(&p.fields)));
+    let (database, database_prepared) = sort_by_person_id(database, database_prepared);
+    let matched = match_prepared(good, batch_side, &database, database_prepared);
     report.timings.match_seconds = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    crate::writing::write(db, good, &matched, database, report)?;
+    crate::writing::write(db, good, &matched, &database, report)?;
     report.timings.write_seconds = t.elapsed().as_secs_f64();
     Ok(true)
 }

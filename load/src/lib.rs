@@ -318,22 +318,39 @@ pub struct HeldEvents {
 }
 
 /// Every deceased person with the first agent's name (the ledgers' 家属/承办人) and
-/// whether a cremation and a burial of theirs are held.
+/// whether a cremation and a burial of theirs are held, in person-id order.
 pub fn read_persons(db: &mut Database) -> Result<Vec<DbPerson>> {
-    // DuckDB produces these rows on the calling thread: its other threads add little to
-    // the query and only take turns with the validation a load runs beside it
-    // (`backfill::beside_one_thread`).
+    let persons = on_one_engine_thread(db, |db| {
+        let mut persons = Vec::new();
+        read_person_rows(db, |p| persons.push(p))?;
+        let ids: Vec<&str> = persons.iter().map(|p| p.person_id.as_str()).collect();
+        let held = read_held_events(db, &ids)?;
+        drop(ids);
+        for (p, held) in persons.iter_mut().zip(held) {
+            p.held = held;
+        }
+        Ok(persons)
+    })?;
+    Ok(sort_by_person_id(persons, Vec::<()>::new()).0)
+}
+
+/// Runs `read` with DuckDB producing rows on the calling thread alone: its other threads
+/// add little to these queries and only take turns with the validation a load runs
+/// beside them (`backfill::beside_one_thread`).
+pub fn on_one_engine_thread<T>(db: &mut Database, read: impl FnOnce(&mut Database) -> Result<T>) -> Result<T> {
     if let Some(c) = db.duckdb() {
         c.execute_batch("SET threads = 1")?;
     }
-    let persons = read_persons_and_events(db);
+    let out = read(db);
     if let Some(c) = db.duckdb() {
         c.execute_batch("RESET threads")?;
     }
-    persons
+    out
 }
 
-fn read_persons_and_events(db: &mut Database) -> Result<Vec<DbPerson>> {
+/// Every deceased person with the first agent's name, in the order the engine gives
+/// them, handed to `each` as read; `held` is left for [`read_held_events`].
+pub fn read_person_rows(db: &mut Database, mut each: impl FnMut(DbPerson)) -> Result<()> {
     // The first agent of each person: DuckDB's arg_min is one hash aggregate where a
     // row_number() window sorts every agent; PostgreSQL has no arg_min, and DISTINCT ON
     // took a third of the window's time there.
@@ -342,7 +359,6 @@ fn read_persons_and_events(db: &mut Database) -> Result<Vec<DbPerson>> {
     } else {
         "SELECT DISTINCT ON (person_id) person_id, name FROM agents ORDER BY person_id, loaded_at"
     };
-    let mut persons = Vec::new();
     let owned = |v: Option<&str>| v.map(str::to_string);
     db.each_row(
         &format!(
@@ -354,7 +370,7 @@ fn read_persons_and_events(db: &mut Database) -> Result<Vec<DbPerson>> {
         &[],
         9,
         |v| {
-            persons.push(DbPerson {
+            each(DbPerson {
                 person_id: v[0].unwrap_or_default().to_string(),
                 fields: RecordFields {
                     deceased_name: owned(v[1]),
@@ -370,33 +386,47 @@ fn read_persons_and_events(db: &mut Database) -> Result<Vec<DbPerson>> {
                 held: HeldEvents::default(),
             })
         },
-    )?;
-    // In a stable order, so that matching decides ties the same way on every run: sorted
-    // here rather than by the database, which was slower at it.
-    persons.par_sort_unstable_by(|a, b| a.person_id.cmp(&b.person_id));
-    // The events each person has: plain scans of one column, looked up here. Asked of
-    // the database as joins or IN lists, they cost more than the read itself, and
-    // PostgreSQL plans an IN list larger than its work_mem as one scan per person.
-    let index: rustc_hash::FxHashMap<&str, u32> = persons
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.person_id.as_str(), i as u32))
-        .collect();
-    let mut has = |table: &str| -> Result<Vec<bool>> {
-        let mut has = vec![false; persons.len()];
+    )
+}
+
+/// The events held for each of the persons `ids`: plain scans of one column, looked up
+/// here. Asked of the database as joins or IN lists, they cost more than reading the
+/// persons, and PostgreSQL plans an IN list larger than its work_mem as one scan per
+/// person.
+pub fn read_held_events(db: &mut Database, ids: &[&str]) -> Result<Vec<HeldEvents>> {
+    let index: rustc_hash::FxHashMap<&str, u32> = ids.iter().enumerate().map(|(i, &id)| (id, i as u32)).collect();
+    let mut held = vec![HeldEvents::default(); ids.len()];
+    for (table, mark) in [
+        (
+            "cremations",
+            (|h: &mut HeldEvents| h.cremation = true) as fn(&mut HeldEvents),
+        ),
+        ("burials", |h: &mut HeldEvents| h.burial = true),
+    ] {
         db.each_row(&format!("SELECT person_id FROM {table}"), &[], 1, |v| {
             if let Some(&i) = v[0].and_then(|id| index.get(id)) {
-                has[i as usize] = true;
+                mark(&mut held[i as usize]);
             }
         })?;
-        Ok(has)
-    };
-    let (cremated, buried) = (has("cremations")?, has("burials")?);
-    drop(index);
-    for ((p, cremation), burial) in persons.iter_mut().zip(cremated).zip(buried) {
-        p.held = HeldEvents { cremation, burial };
     }
-    Ok(persons)
+    Ok(held)
+}
+
+/// `persons` in person-id order, and `alongside` (empty, or one value per person in the
+/// same order) in the same new order: matching decides ties the same way on every run
+/// whatever order the engine gave. Sorted here rather than by the database, which was
+/// slower at it.
+pub fn sort_by_person_id<T: Send>(persons: Vec<DbPerson>, alongside: Vec<T>) -> (Vec<DbPerson>, Vec<T>) {
+    let mut order: Vec<u32> = (0..persons.len() as u32).collect();
+    order.par_sort_unstable_by(|&a, &b| persons[a as usize].person_id.cmp(&persons[b as usize].person_id));
+    fn permute<V>(order: &[u32], values: Vec<V>) -> Vec<V> {
+        let mut slots: Vec<Option<V>> = values.into_iter().map(Some).collect();
+        order
+            .iter()
+            .filter_map(|&i| slots.get_mut(i as usize).and_then(Option::take))
+            .collect()
+    }
+    (permute(&order, persons), permute(&order, alongside))
 }
 
 #[cfg(test)]
