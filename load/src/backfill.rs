@@ -21,9 +21,7 @@ use sha2::{Digest, Sha256};
 
 use std::sync::{mpsc, Arc};
 
-use crate::{
-    on_one_engine_thread, read_held_events, read_person_rows, sort_by_person_id, Database, DbPerson, HeldEvents,
-};
+use crate::{sort_by_person_id, Database, DbPerson, PersonsRead};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Rejected {
@@ -195,60 +193,6 @@ impl BatchSide {
     }
 }
 
-/// The persons held are read in chunks of this many, each handed to the thread beside
-/// the reading as soon as it is read.
-const READ_CHUNK: usize = 4096;
-
-/// The persons held as read: in the engine's order, in chunks (some handed to the thread
-/// beside), and the events each has.
-struct PersonsRead {
-    chunks: Vec<Arc<Vec<DbPerson>>>,
-    held: Vec<HeldEvents>,
-}
-
-impl PersonsRead {
-    /// Reads the persons held, handing each full chunk to `beside` as soon as it is read.
-    fn read(db: &mut Database, beside: mpsc::Sender<Arc<Vec<DbPerson>>>) -> Result<PersonsRead> {
-        let mut chunks: Vec<Arc<Vec<DbPerson>>> = Vec::new();
-        let mut current = Vec::with_capacity(READ_CHUNK);
-        let held = on_one_engine_thread(db, |db| {
-            read_person_rows(db, |p| {
-                current.push(p);
-                if current.len() == READ_CHUNK {
-                    let chunk = Arc::new(std::mem::replace(&mut current, Vec::with_capacity(READ_CHUNK)));
-                    // The thread beside may have stopped taking them: the chunk is kept
-                    // here anyway.
-                    let _ = beside.send(Arc::clone(&chunk));
-                    chunks.push(chunk);
-                }
-            })?;
-            drop(beside);
-            let ids: Vec<&str> = chunks
-                .iter()
-                .flat_map(|c| c.iter())
-                .chain(&current)
-                .map(|p| p.person_id.as_str())
-                .collect();
-            read_held_events(db, &ids)
-        })?;
-        chunks.push(Arc::new(current));
-        Ok(PersonsRead { chunks, held })
-    }
-
-    /// The persons, once the thread beside has let go of its chunks.
-    fn into_persons(self) -> Vec<DbPerson> {
-        let mut persons: Vec<DbPerson> = self
-            .chunks
-            .into_iter()
-            .flat_map(|c| Arc::try_unwrap(c).unwrap_or_else(|shared| (*shared).clone()))
-            .collect();
-        for (p, held) in persons.iter_mut().zip(self.held) {
-            p.held = held;
-        }
-        persons
-    }
-}
-
 /// Prepares the chunks of persons handed over, in order, while `go_on` says so: a prefix
 /// of the persons held in the order read.
 fn prepare_handed_over(chunks: &mpsc::Receiver<Arc<Vec<DbPerson>>>, go_on: impl Fn() -> bool) -> Vec<Prepared> {
@@ -371,7 +315,9 @@ pub fn load_batch(db: &mut Database, batch: &str, records: &[Record], dry_run: b
     let (persons, id, (checked, batch_side, database_prepared)) = std::thread::scope(|s| {
         let reading = s.spawn(|| {
             let t = Instant::now();
-            let persons = PersonsRead::read(db, handed_over).map(|p| (p, t.elapsed().as_secs_f64()));
+            // The thread beside may have stopped taking chunks: they are kept here anyway.
+            let hand_over = move |chunk: &Arc<Vec<DbPerson>>| drop(handed_over.send(Arc::clone(chunk)));
+            let persons = PersonsRead::read(db, hand_over).map(|p| (p, t.elapsed().as_secs_f64()));
             read_done.store(true, Ordering::Release);
             persons
         });

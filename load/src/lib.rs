@@ -4,6 +4,7 @@
 //! records link to them instead of duplicating them.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 mod arrow_batch;
 pub mod backfill;
@@ -320,24 +321,68 @@ pub struct HeldEvents {
 /// Every deceased person with the first agent's name (the ledgers' 家属/承办人) and
 /// whether a cremation and a burial of theirs are held, in person-id order.
 pub fn read_persons(db: &mut Database) -> Result<Vec<DbPerson>> {
-    let persons = on_one_engine_thread(db, |db| {
-        let mut persons = Vec::new();
-        read_person_rows(db, |p| persons.push(p))?;
-        let ids: Vec<&str> = persons.iter().map(|p| p.person_id.as_str()).collect();
-        let held = read_held_events(db, &ids)?;
-        drop(ids);
-        for (p, held) in persons.iter_mut().zip(held) {
+    let persons = PersonsRead::read(db, |_| {})?.into_persons();
+    let unit = vec![(); persons.len()];
+    Ok(sort_by_person_id(persons, unit).0)
+}
+
+/// The persons held as read: in the engine's order, in chunks (which a load hands to
+/// the thread beside the reading as they come), and the events each has.
+pub struct PersonsRead {
+    chunks: Vec<Arc<Vec<DbPerson>>>,
+    held: Vec<HeldEvents>,
+}
+
+/// The persons held are read in chunks of this many.
+const READ_CHUNK: usize = 4096;
+
+impl PersonsRead {
+    /// Reads the persons held, handing each full chunk to `hand_over` as soon as it is
+    /// read, then the events they have.
+    pub fn read(db: &mut Database, mut hand_over: impl FnMut(&Arc<Vec<DbPerson>>)) -> Result<PersonsRead> {
+        let mut chunks: Vec<Arc<Vec<DbPerson>>> = Vec::new();
+        let mut current = Vec::with_capacity(READ_CHUNK);
+        let held = on_one_engine_thread(db, |db| {
+            read_person_rows(db, |p| {
+                current.push(p);
+                if current.len() == READ_CHUNK {
+                    let chunk = Arc::new(std::mem::replace(&mut current, Vec::with_capacity(READ_CHUNK)));
+                    hand_over(&chunk);
+                    chunks.push(chunk);
+                }
+            })?;
+            // No more chunks come: whoever takes them may stop waiting.
+            drop(hand_over);
+            let ids: Vec<&str> = chunks
+                .iter()
+                .flat_map(|c| c.iter())
+                .chain(&current)
+                .map(|p| p.person_id.as_str())
+                .collect();
+            read_held_events(db, &ids)
+        })?;
+        chunks.push(Arc::new(current));
+        Ok(PersonsRead { chunks, held })
+    }
+
+    /// The persons in the order read, once whoever took chunks has let go of them.
+    pub fn into_persons(self) -> Vec<DbPerson> {
+        let mut persons: Vec<DbPerson> = self
+            .chunks
+            .into_iter()
+            .flat_map(|c| Arc::try_unwrap(c).unwrap_or_else(|shared| (*shared).clone()))
+            .collect();
+        for (p, held) in persons.iter_mut().zip(self.held) {
             p.held = held;
         }
-        Ok(persons)
-    })?;
-    Ok(sort_by_person_id(persons, Vec::<()>::new()).0)
+        persons
+    }
 }
 
 /// Runs `read` with DuckDB producing rows on the calling thread alone: its other threads
 /// add little to these queries and only take turns with the validation a load runs
 /// beside them (`backfill::beside_one_thread`).
-pub fn on_one_engine_thread<T>(db: &mut Database, read: impl FnOnce(&mut Database) -> Result<T>) -> Result<T> {
+fn on_one_engine_thread<T>(db: &mut Database, read: impl FnOnce(&mut Database) -> Result<T>) -> Result<T> {
     if let Some(c) = db.duckdb() {
         c.execute_batch("SET threads = 1")?;
     }
@@ -350,7 +395,7 @@ pub fn on_one_engine_thread<T>(db: &mut Database, read: impl FnOnce(&mut Databas
 
 /// Every deceased person with the first agent's name, in the order the engine gives
 /// them, handed to `each` as read; `held` is left for [`read_held_events`].
-pub fn read_person_rows(db: &mut Database, mut each: impl FnMut(DbPerson)) -> Result<()> {
+fn read_person_rows(db: &mut Database, mut each: impl FnMut(DbPerson)) -> Result<()> {
     // The first agent of each person: DuckDB's arg_min is one hash aggregate where a
     // row_number() window sorts every agent; PostgreSQL has no arg_min, and DISTINCT ON
     // took a third of the window's time there.
@@ -393,37 +438,38 @@ pub fn read_person_rows(db: &mut Database, mut each: impl FnMut(DbPerson)) -> Re
 /// here. Asked of the database as joins or IN lists, they cost more than reading the
 /// persons, and PostgreSQL plans an IN list larger than its work_mem as one scan per
 /// person.
-pub fn read_held_events(db: &mut Database, ids: &[&str]) -> Result<Vec<HeldEvents>> {
+fn read_held_events(db: &mut Database, ids: &[&str]) -> Result<Vec<HeldEvents>> {
     let index: rustc_hash::FxHashMap<&str, u32> = ids.iter().enumerate().map(|(i, &id)| (id, i as u32)).collect();
-    let mut held = vec![HeldEvents::default(); ids.len()];
-    for (table, mark) in [
-        (
-            "cremations",
-            (|h: &mut HeldEvents| h.cremation = true) as fn(&mut HeldEvents),
-        ),
-        ("burials", |h: &mut HeldEvents| h.burial = true),
-    ] {
+    let mut has = |table: &str| -> Result<Vec<bool>> {
+        let mut has = vec![false; ids.len()];
         db.each_row(&format!("SELECT person_id FROM {table}"), &[], 1, |v| {
             if let Some(&i) = v[0].and_then(|id| index.get(id)) {
-                mark(&mut held[i as usize]);
+                has[i as usize] = true;
             }
         })?;
-    }
-    Ok(held)
+        Ok(has)
+    };
+    let (cremated, buried) = (has("cremations")?, has("burials")?);
+    Ok(cremated
+        .into_iter()
+        .zip(buried)
+        .map(|(cremation, burial)| HeldEvents { cremation, burial })
+        .collect())
 }
 
-/// `persons` in person-id order, and `alongside` (empty, or one value per person in the
-/// same order) in the same new order: matching decides ties the same way on every run
+/// `persons` in person-id order, and `alongside` (one value per person, in the same
+/// order) in the same new order: matching decides ties the same way on every run
 /// whatever order the engine gave. Sorted here rather than by the database, which was
 /// slower at it.
 pub fn sort_by_person_id<T: Send>(persons: Vec<DbPerson>, alongside: Vec<T>) -> (Vec<DbPerson>, Vec<T>) {
+    assert_eq!(alongside.len(), persons.len(), "one value beside each person");
     let mut order: Vec<u32> = (0..persons.len() as u32).collect();
     order.par_sort_unstable_by(|&a, &b| persons[a as usize].person_id.cmp(&persons[b as usize].person_id));
     fn permute<V>(order: &[u32], values: Vec<V>) -> Vec<V> {
         let mut slots: Vec<Option<V>> = values.into_iter().map(Some).collect();
         order
             .iter()
-            .filter_map(|&i| slots.get_mut(i as usize).and_then(Option::take))
+            .map(|&i| slots[i as usize].take().expect("each index once"))
             .collect()
     }
     (permute(&order, persons), permute(&order, alongside))

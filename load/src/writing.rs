@@ -114,9 +114,9 @@ fn stage_rows(
         let person: &str = match m {
             Some(k) => {
                 tally.linked += 1;
-                let held = &database[*k as usize];
-                let p = held.person_id.as_str();
-                for c in differences(p, &held.fields, r) {
+                let person_held = &database[*k as usize];
+                let p = person_held.person_id.as_str();
+                for c in differences(p, &person_held.fields, r) {
                     conflicts.push([
                         Some(c.person_id.clone()),
                         Some(c.field.clone()),
