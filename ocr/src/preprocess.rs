@@ -4,6 +4,8 @@
 use image::{DynamicImage, GrayImage, Luma};
 use imageproc::geometric_transformations::{rotate_about_center, Interpolation};
 
+use crate::components::{self, blobs_of, Blob};
+
 /// A page ready for table detection and cell reading.
 pub struct CleanPage {
     /// Deskewed grey image: what cells are cut from for OCR and for the review UI.
@@ -175,10 +177,7 @@ pub const SPECKLE_ISOLATION_PX: u32 = 8;
 /// ink near them are erased from the ink map and whitened in the grey image, so they
 /// neither widen a cell's crop nor read as punctuation.
 pub fn despeckle(ink: &mut InkMap, grey: &mut GrayImage, max_px: u32) {
-    use imageproc::region_labelling::{connected_components, Connectivity};
-    let bin =
-        GrayImage::from_raw(ink.width, ink.height, ink.data.iter().map(|&v| v * 255).collect()).expect("same size");
-    let labels = connected_components(&bin, Connectivity::Eight, Luma([0u8]));
+    let labels = components::label(ink.width, ink.height, &ink.data);
     let blobs = blobs_of(&labels);
     let width = ink.width as usize;
     let isolated = |label: u32, b: &Blob| -> bool {
@@ -200,61 +199,6 @@ pub fn despeckle(ink: &mut InkMap, grey: &mut GrayImage, max_px: u32) {
             ink.data[i] = 0;
             grey.as_mut()[i] = 255;
         }
-    }
-}
-
-/// A connected blob of ink: its size and bounding box.
-#[derive(Clone, Copy)]
-pub(crate) struct Blob {
-    pub pixels: u32,
-    pub x0: u32,
-    pub y0: u32,
-    pub x1: u32,
-    pub y1: u32,
-}
-
-/// Labels of connected components, as `connected_components` gives them (0: none).
-pub(crate) type Labels = image::ImageBuffer<Luma<u32>, Vec<u32>>;
-
-/// Size and bounding box of every labelled blob, indexed by label (0 stays empty).
-pub(crate) fn blobs_of(labels: &Labels) -> Vec<Blob> {
-    let mut blobs: Vec<Blob> = Vec::new();
-    for (x, y, l) in labels.enumerate_pixels() {
-        let l = l.0[0] as usize;
-        if l == 0 {
-            continue;
-        }
-        if l >= blobs.len() {
-            blobs.resize(l + 1, Blob::EMPTY);
-        }
-        blobs[l].add(x, y);
-    }
-    blobs
-}
-
-impl Blob {
-    const EMPTY: Blob = Blob {
-        pixels: 0,
-        x0: u32::MAX,
-        y0: u32::MAX,
-        x1: 0,
-        y1: 0,
-    };
-
-    /// Width and height of the bounding box.
-    pub fn size(&self) -> (u32, u32) {
-        (
-            self.x1 + 1 - self.x0.min(self.x1 + 1),
-            self.y1 + 1 - self.y0.min(self.y1 + 1),
-        )
-    }
-
-    fn add(&mut self, x: u32, y: u32) {
-        self.pixels += 1;
-        self.x0 = self.x0.min(x);
-        self.y0 = self.y0.min(y);
-        self.x1 = self.x1.max(x);
-        self.y1 = self.y1.max(y);
     }
 }
 

@@ -12,9 +12,9 @@
 use image::{GrayImage, Luma};
 use imageproc::distance_transform::Norm;
 use imageproc::morphology::dilate_mut;
-use imageproc::region_labelling::{connected_components, Connectivity};
 
-use crate::preprocess::{blobs_of, half_size, Blob, Labels, WindowSums};
+use crate::components::{self, blobs_of, Blob, Labels};
+use crate::preprocess::{half_size, WindowSums};
 
 /// Neighbourhood (radius, pixels) whose mean grey is the paper a pixel is compared with.
 const PAPER_RADIUS: usize = 60;
@@ -100,7 +100,7 @@ pub fn drop_grey_seal(grey: &mut GrayImage) -> usize {
             0
         }])
     });
-    let labels = connected_components(&cores, Connectivity::Eight, Luma([0u8]));
+    let labels = components::label(w, h, cores.as_raw());
     let is_seal: Vec<bool> = blobs_of(&labels)
         .iter()
         .enumerate()
