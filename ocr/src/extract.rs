@@ -54,7 +54,10 @@ fn field_confidence(ocr: f32, trust: f32) -> f32 {
 fn normalize_field(field: Field, text: &str, year: i32) -> (Option<String>, f32) {
     let t = text.trim();
     match field {
-        f if f.is_date() => (normalize::parse_date(t, year), 1.0),
+        f if f.is_date() => match normalize::parse_date(t, year) {
+            Some(date) => (Some(date), 1.0),
+            None => (normalize::date_with_slashes_read_as_sevens(t), UNUSUAL),
+        },
         Field::Gender => (normalize::parse_gender(t).map(String::from), 1.0),
         Field::Ethnicity => (normalize::parse_ethnicity(t).map(String::from), 1.0),
         Field::Age => (normalize::parse_age(t).map(|a| a.to_string()), 1.0),
@@ -150,6 +153,9 @@ pub(crate) fn checkable(field: Field) -> bool {
 /// when the reading is no listed word, reads them right.
 pub(crate) fn validates(field: Field, text: &str) -> bool {
     match (normalize_field(field, text, 2000), field) {
+        // Only a date read as a date: one repaired from slashes read as sevens is what
+        // is left when no model reads it better, and the other readings come first.
+        (_, f) if f.is_date() => normalize::parse_date(text.trim(), 2000).is_some(),
         ((Some(_), trust), Field::IdNumber) => trust == 0.0,
         ((Some(_), trust), Field::FamilyRelation | Field::AshesDisposition) => trust == 1.0,
         ((value, _), _) => value.is_some(),

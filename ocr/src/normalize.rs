@@ -81,6 +81,55 @@ fn expand_year(y: i32, context_year: i32) -> i32 {
     }
 }
 
+/// A slash-written date whose slashes were read as `7`, or as `7/` (`2014712/19`,
+/// `20167/17/11` for 2016/1/11): every way of taking some of its sevens for slashes is
+/// tried, and the date is the one way that leaves a year, a month and a day between
+/// slashes. `None` when there is no way or more than one. Only for a reading that does
+/// not parse as it is; the value is likely, not proven, and goes to review.
+pub fn date_with_slashes_read_as_sevens(text: &str) -> Option<String> {
+    let s: String = fold_width(text)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .trim_end_matches('.')
+        .to_string();
+    if !s.contains('/') || !s.chars().all(|c| c.is_ascii_digit() || c == '/') {
+        return None;
+    }
+    let sevens: Vec<usize> = s.char_indices().filter(|(_, c)| *c == '7').map(|(i, _)| i).collect();
+    if sevens.is_empty() || sevens.len() > MAX_SEVENS {
+        return None;
+    }
+    let mut found: Vec<NaiveDate> = Vec::new();
+    // Subset 0, the reading as it is, counts too: a reading that is a date already
+    // makes any other way an ambiguity.
+    for subset in 0..(1u32 << sevens.len()) {
+        let mut bytes = s.clone().into_bytes();
+        for (k, &i) in sevens.iter().enumerate() {
+            if subset & (1 << k) != 0 {
+                bytes[i] = b'/';
+            }
+        }
+        let candidate = String::from_utf8(bytes).expect("ASCII");
+        let parts: Vec<&str> = candidate.split('/').filter(|p| !p.is_empty()).collect();
+        let [y, m, d] = parts.as_slice() else { continue };
+        if y.len() != 4 || !(1..=2).contains(&m.len()) || !(1..=2).contains(&d.len()) {
+            continue;
+        }
+        let date = NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+        if let Some(date) = date.filter(|d| !found.contains(d)) {
+            found.push(date);
+        }
+    }
+    match found.as_slice() {
+        [one] => Some(ledgerline_schemas::date::format_iso(*one)),
+        _ => None,
+    }
+}
+
+/// Sevens in a reading beyond which it is no slash-written date misread.
+const MAX_SEVENS: usize = 4;
+
 /// Parses a date in any ledger style: `2012年3月5日`, `2012.03.05`, `2012/3/5`,
 /// `2012-03-05`, `12.3.5`, `二〇一二年三月五日`, `20120305`. Two-digit years are read in
 /// the century nearest `context_year` (the ledger's year).
@@ -364,6 +413,21 @@ mod tests {
         // Found by fuzz/fuzz_targets/date_parser.rs: a five-digit year is no date.
         assert_eq!(parse_date("75552Y)7\u{19}7", 2012), None);
         assert_eq!(parse_date("1812.3.5", 2012), None);
+    }
+
+    #[test]
+    fn slashes_read_as_sevens() {
+        for (text, want) in [
+            ("2014712/19", Some("2014-12-19")),
+            ("2012717/11.", Some("2012-01-11")),
+            ("20167/17/11", Some("2016-01-11")),
+            ("2013/7/17", None),
+            ("2013-07-17", None),
+            ("2014712719", None),
+            ("201277777/1", None),
+        ] {
+            assert_eq!(date_with_slashes_read_as_sevens(text).as_deref(), want, "{text}");
+        }
     }
 
     #[test]
