@@ -271,6 +271,30 @@ pub fn misread_house_number_mark(address: &str) -> Option<String> {
     }
 }
 
+/// Whether the word a house number follows ends as a place's name does (`北关街3号`,
+/// `王家庄14号`, `幸福小区5号楼`); `北关竺3号` does not: a misread 街. An address with
+/// no house number says nothing either way.
+pub fn house_number_follows_a_place(address: &str) -> bool {
+    let chars: Vec<char> = address.chars().collect();
+    let Some(last_digit) = chars.iter().rposition(char::is_ascii_digit) else {
+        return true;
+    };
+    let first_digit = chars[..last_digit]
+        .iter()
+        .rposition(|c| !c.is_ascii_digit())
+        .map_or(0, |i| i + 1);
+    match first_digit.checked_sub(1).map(|i| chars[i]) {
+        Some(before) => PLACE_ENDINGS.contains(before),
+        None => true,
+    }
+}
+
+/// Characters a place's name ends with before its house number: streets, roads, lanes,
+/// villages and their groups, estates, buildings, and the landmarks villages are named
+/// after.
+const PLACE_ENDINGS: &str = "街路道巷弄胡同里村庄屯组队社区园苑院城湾府坊营堡寨铺店楼栋幢座门口桥场港镇乡集埠\
+                             山岭坡沟峪河湖塘坝岗圩垸洼滩墩台洲岛井厂站所局校";
+
 /// An ID number in canonical form: ASCII digits, upper-case `X`, no spaces.
 pub fn canonical_id(text: &str) -> String {
     let s = fold_width(text).replace('×', "X");
@@ -436,6 +460,24 @@ mod tests {
         assert_eq!(drop_mark_after_house_number("山大路12号楼"), "山大路12号楼");
         assert_eq!(drop_mark_after_house_number("王家庄149号"), "王家庄149号");
         assert_eq!(drop_mark_after_house_number("号加"), "号加");
+    }
+
+    #[test]
+    fn a_house_number_follows_a_place() {
+        for fine in [
+            "北关街3号",
+            "王家庄14号",
+            "幸福小区5号楼",
+            "解放路",
+            "前进村3组12号",
+            "",
+            "12号",
+        ] {
+            assert!(house_number_follows_a_place(fine), "{fine}");
+        }
+        for misread in ["北关竺3号", "文化趴49号"] {
+            assert!(!house_number_follows_a_place(misread), "{misread}");
+        }
     }
 
     #[test]
