@@ -375,8 +375,9 @@ fn finish_row(d: RowDraft, ctx: &PageContext, record_type: RecordType) -> Record
 }
 
 /// Constraint-guided ID repair: a failing checksum fixed by the one confusable-character
-/// swap that passes and agrees with the row's birth date, sex and age. Recorded as a
-/// finding, and the field's confidence says a machine changed it.
+/// swap that passes and agrees with the row's birth date, sex and age, or, among several
+/// such, by the one registered where the household address is. Recorded as a finding,
+/// and the field's confidence says a machine changed it.
 fn repair_id(fields: &mut RecordFields, confidence: &mut BTreeMap<String, f32>, findings: &mut Vec<Finding>) {
     let Some(id) = fields.id_number.clone() else { return };
     let facts = RowFacts {
@@ -389,17 +390,25 @@ fn repair_id(fields: &mut RecordFields, confidence: &mut BTreeMap<String, f32>, 
         age: fields.age,
         death_date: fields.death_date.as_deref().and_then(parse_iso),
     };
-    if let Some(fixed) = normalize::repair_id(&id, &facts) {
-        findings.push(Finding::new(
-            Field::IdNumber,
-            Severity::Info,
-            "id_repaired",
-            format!("read {id}, repaired to {fixed}: the only one-character OCR confusion that passes the checksum and agrees with the row"),
-        ));
-        fields.id_number = Some(fixed);
-        if let Some(c) = confidence.get_mut("id_number") {
-            *c = c.min(0.85);
-        }
+    // A repair the row proves stays above the review threshold, just below a clean
+    // reading; one the household address chooses goes to review.
+    let repaired = normalize::repair_id(&id, &facts)
+        .map(|fixed| (fixed, "the only one-character OCR confusion that passes the checksum and agrees with the row", 0.85))
+        .or_else(|| {
+            let division = fields.household_address.as_deref().and_then(crate::places::division_of)?;
+            let fixed = normalize::repair_id_in_division(&id, &facts, division)?;
+            Some((fixed, "of the one-character OCR confusions that pass the checksum and agree with the row, the only one registered where the household address is; for review", UNUSUAL))
+        });
+    let Some((fixed, why, cap)) = repaired else { return };
+    findings.push(Finding::new(
+        Field::IdNumber,
+        Severity::Info,
+        "id_repaired",
+        format!("read {id}, repaired to {fixed}: {why}"),
+    ));
+    fields.id_number = Some(fixed);
+    if let Some(c) = confidence.get_mut("id_number") {
+        *c = c.min(cap);
     }
 }
 

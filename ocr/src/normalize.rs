@@ -381,14 +381,36 @@ pub fn repair_id(id: &str, row: &RowFacts) -> Option<String> {
     if !(18..=19).contains(&id.chars().count()) || id_number::parse(id).is_ok() || row.evidence() == 0 {
         return None;
     }
-    let passing: Vec<String> = one_confusion_away(id)
-        .into_iter()
-        .filter(|c| id_number::parse(c).map(|f| row.agrees(&f)).unwrap_or(false))
-        .collect();
-    match passing.as_slice() {
+    match passing_repairs(id, row).as_slice() {
         [one] => Some(one.clone()),
         _ => None,
     }
+}
+
+/// Like [`repair_id`] when several repairs pass: the one registered in `division` (the
+/// county the row's household address begins with), if exactly one is. Most people's
+/// numbers were issued where they live, not all: the repair is likely, not proven.
+pub fn repair_id_in_division(id: &str, row: &RowFacts, division: u32) -> Option<String> {
+    if !(18..=19).contains(&id.chars().count()) || id_number::parse(id).is_ok() {
+        return None;
+    }
+    let prefix = format!("{division:06}");
+    let there: Vec<String> = passing_repairs(id, row)
+        .into_iter()
+        .filter(|c| c.starts_with(&prefix))
+        .collect();
+    match there.as_slice() {
+        [one] => Some(one.clone()),
+        _ => None,
+    }
+}
+
+/// Numbers one OCR confusion from `id` that pass the checksum and agree with the row.
+fn passing_repairs(id: &str, row: &RowFacts) -> Vec<String> {
+    one_confusion_away(id)
+        .into_iter()
+        .filter(|c| id_number::parse(c).map(|f| row.agrees(&f)).unwrap_or(false))
+        .collect()
 }
 
 #[cfg(test)]
@@ -536,5 +558,26 @@ mod tests {
         assert_eq!(repair_id(misread, &RowFacts::default()), None);
         // A valid number is never "repaired".
         assert_eq!(repair_id(good, &facts), None);
+    }
+
+    #[test]
+    fn the_household_address_chooses_between_repairs_that_all_pass() {
+        // 聊城市东昌府区 (371502) read with its 5 as 3: several one-confusion repairs
+        // pass the checksum and agree with the row, so none is proven.
+        let misread = "371302195411106959";
+        let facts = RowFacts {
+            gender: Some("1"),
+            age: Some(59),
+            death_date: NaiveDate::from_ymd_opt(2014, 10, 3),
+            ..Default::default()
+        };
+        assert_eq!(repair_id(misread, &facts), None);
+        assert_eq!(
+            repair_id_in_division(misread, &facts, 371502).as_deref(),
+            Some("371502195411106959")
+        );
+        // An address elsewhere, or a number that passes, is no reason to change it.
+        assert_eq!(repair_id_in_division(misread, &facts, 110101), None);
+        assert_eq!(repair_id_in_division("371502195411106959", &facts, 371502), None);
     }
 }

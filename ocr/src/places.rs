@@ -114,6 +114,18 @@ pub fn begins_with_division(text: &str) -> bool {
     })
 }
 
+/// The county code of the prefecture and county the address begins with, as written or
+/// as [`repair_division`] would repair it; `None` when it begins with no single one.
+pub fn division_of(address: &str) -> Option<u32> {
+    let repaired = repair_division(address, None);
+    let text = repaired.as_deref().unwrap_or(address);
+    places()
+        .iter()
+        .filter(|place| text.chars().take(place.chars.len()).eq(place.chars.iter().copied()))
+        .max_by_key(|place| place.chars.len())
+        .map(|place| place.code)
+}
+
 /// Whether the text begins with a GB/T 2260 prefecture and county exactly as written.
 pub fn begins_exactly(text: &str) -> bool {
     places()
