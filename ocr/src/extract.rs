@@ -56,7 +56,10 @@ fn normalize_field(field: Field, text: &str, year: i32) -> (Option<String>, f32)
     match field {
         f if f.is_date() => match normalize::parse_date(t, year) {
             Some(date) => (Some(date), 1.0),
-            None => (normalize::date_with_slashes_read_as_sevens(t), UNUSUAL),
+            None => (
+                normalize::date_with_slashes_read_as_sevens(t).or_else(|| normalize::date_with_year_misread(t)),
+                UNUSUAL,
+            ),
         },
         Field::Gender => (normalize::parse_gender(t).map(String::from), 1.0),
         Field::Ethnicity => (normalize::parse_ethnicity(t).map(String::from), 1.0),

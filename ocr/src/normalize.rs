@@ -53,8 +53,10 @@ fn chinese_numeral_date(s: &str) -> Option<(i32, u32, u32)> {
     // `五月五月`: the last 日 read as the 月 it resembles; after the month only the day
     // can come.
     let d = rest.trim_end_matches(['日', '号', '月']);
-    // The small 〇 is the numeral OCR loses or reads as a dot: `二.一二`, `二一二`.
+    // The small 〇 is the numeral OCR loses or reads as a dot: `二.一二`, `二一二`. A mark
+    // before the year is dust or a rule (`.二一四年`), not a numeral.
     let mut year: String = y
+        .trim_start_matches(LEADING_MARKS)
         .chars()
         .map(|c| match c {
             '.' | '·' => Some('0'),
@@ -64,8 +66,15 @@ fn chinese_numeral_date(s: &str) -> Option<(i32, u32, u32)> {
     if year.len() == 3 && year.starts_with('2') {
         year.insert(1, '0');
     }
+    // The 二 of 二〇 lost (`〇一二年`): every year a ledger dates in this way is 20xx.
+    if year.len() == 3 && year.starts_with('0') {
+        year.insert(0, '2');
+    }
     Some((year.parse().ok()?, cn_number(m)?, cn_number(d)?))
 }
+
+/// Marks that dust, a rule or a stray stroke leave at the edge of a cell's reading.
+const LEADING_MARKS: &[char] = &['.', '·', ',', '，', '、', '-'];
 
 /// Expands a two-digit year to the latest year not after the ledger's: a funeral
 /// ledger records no future dates, so `31` in a 2012 ledger is 1931, `12` is 2012.
@@ -91,7 +100,7 @@ pub fn date_with_slashes_read_as_sevens(text: &str) -> Option<String> {
         .chars()
         .filter(|c| !c.is_whitespace())
         .collect::<String>()
-        .trim_end_matches('.')
+        .trim_matches(LEADING_MARKS)
         .to_string();
     if !s.contains('/') || !s.chars().all(|c| c.is_ascii_digit() || c == '/') {
         return None;
@@ -100,7 +109,7 @@ pub fn date_with_slashes_read_as_sevens(text: &str) -> Option<String> {
     if sevens.is_empty() || sevens.len() > MAX_SEVENS {
         return None;
     }
-    let mut found: Vec<NaiveDate> = Vec::new();
+    let mut found: Vec<String> = Vec::new();
     // Subset 0, the reading as it is, counts too: a reading that is a date already
     // makes any other way an ambiguity.
     for subset in 0..(1u32 << sevens.len()) {
@@ -116,13 +125,60 @@ pub fn date_with_slashes_read_as_sevens(text: &str) -> Option<String> {
         if y.len() != 4 || !(1..=2).contains(&m.len()) || !(1..=2).contains(&d.len()) {
             continue;
         }
-        let date = NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+        let date = ledger_date(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
         if let Some(date) = date.filter(|d| !found.contains(d)) {
             found.push(date);
         }
     }
     match found.as_slice() {
-        [one] => Some(ledgerline_schemas::date::format_iso(*one)),
+        [one] => Some(one.clone()),
+        _ => None,
+    }
+}
+
+/// A date written with Arabic digits whose year alone is impossible, one digit off or
+/// with one digit too many (`2314-02-04`, `23012-12-19`): the date with the one year,
+/// one digit changed or dropped, that a ledger can hold. `None` when there is no such
+/// year or more than one. Likely, not proven: for review.
+pub fn date_with_year_misread(text: &str) -> Option<String> {
+    let s = fold_width(text);
+    let groups: Vec<&str> = s
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|g| !g.is_empty())
+        .collect();
+    let [year, m, d] = groups.as_slice() else { return None };
+    if !(1..=2).contains(&m.len()) || !(1..=2).contains(&d.len()) {
+        return None;
+    }
+    let (m, d): (u32, u32) = (m.parse().ok()?, d.parse().ok()?);
+    let digits = year.as_bytes();
+    let years: Vec<String> = match digits.len() {
+        4 if ledger_date(year.parse().ok()?, m, d).is_none() => (0..4)
+            .flat_map(|i| {
+                (b'0'..=b'9').filter(move |&c| c != digits[i]).map(move |c| {
+                    let mut y = digits.to_vec();
+                    y[i] = c;
+                    String::from_utf8(y).expect("digits")
+                })
+            })
+            .collect(),
+        5 => (0..5)
+            .map(|i| {
+                let mut y = digits.to_vec();
+                y.remove(i);
+                String::from_utf8(y).expect("digits")
+            })
+            .collect(),
+        _ => return None,
+    };
+    let mut found: Vec<String> = Vec::new();
+    for y in years {
+        if let Some(date) = ledger_date(y.parse().ok()?, m, d).filter(|d| !found.contains(d)) {
+            found.push(date);
+        }
+    }
+    match found.as_slice() {
+        [one] => Some(one.clone()),
         _ => None,
     }
 }
@@ -449,6 +505,9 @@ mod tests {
             // 〇 lost, or read as a dot.
             ("二一三年二月十日", "2013-02-10"),
             ("二.一二年八月二十一日", "2012-08-21"),
+            // A mark before the year; the 二 of 二〇 lost.
+            (".二一四年七月十日", "2014-07-10"),
+            ("〇一二年六月二十九日", "2012-06-29"),
         ] {
             assert_eq!(parse_date(text, 2012).as_deref(), Some(want), "{text}");
         }
@@ -462,11 +521,27 @@ mod tests {
     }
 
     #[test]
+    fn a_year_one_digit_off() {
+        for (text, want) in [
+            ("2314-02-04", Some("2014-02-04")),
+            ("23012-12-19", Some("2012-12-19")),
+            // Already a date, or more than one year a digit away.
+            ("2014-02-04", None),
+            ("3014-02-04", Some("2014-02-04")),
+            ("2109-02-04", None),
+            ("2014-02", None),
+        ] {
+            assert_eq!(date_with_year_misread(text).as_deref(), want, "{text}");
+        }
+    }
+
+    #[test]
     fn slashes_read_as_sevens() {
         for (text, want) in [
             ("2014712/19", Some("2014-12-19")),
             ("2012717/11.", Some("2012-01-11")),
             ("20167/17/11", Some("2016-01-11")),
+            (".2012/12/715", Some("2012-12-15")),
             ("2013/7/17", None),
             ("2013-07-17", None),
             ("2014712719", None),
