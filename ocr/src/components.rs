@@ -113,6 +113,10 @@ pub(crate) fn blobs_of(labels: &Labels) -> Vec<Blob> {
     blobs
 }
 
+/// The shortest stroke (pixels at 300 dpi, about a millimetre) [`Blob::is_stroke`]
+/// takes for writing.
+pub(crate) const STROKE_LENGTH: u32 = 12;
+
 impl Blob {
     const EMPTY: Blob = Blob {
         pixels: 0,
@@ -128,6 +132,16 @@ impl Blob {
             self.x1 + 1 - self.x0.min(self.x1 + 1),
             self.y1 + 1 - self.y0.min(self.y1 + 1),
         )
+    }
+
+    /// Drawn out like a pen stroke, not round like a speck of dust: at least
+    /// [`STROKE_LENGTH`] pixels long and three times as long as it is wide. The short
+    /// upper stroke of 二 in a kai face is a blob of 46–50 pixels, 10 pixels from the
+    /// lower one: erased as dust, 十二月 read as 十一月 (a generated kai page's dates).
+    pub fn is_stroke(&self) -> bool {
+        let (w, h) = self.size();
+        let (long, short) = (w.max(h), w.min(h));
+        long >= STROKE_LENGTH && long >= 3 * short
     }
 
     fn add(&mut self, x: u32, y: u32) {
@@ -191,6 +205,21 @@ mod tests {
             assert_eq!(blobs.len() - 1, to_ours.len(), "seed {seed}: labels are 1..=n");
             assert!(blobs[1..].iter().all(|b| b.pixels > 0), "seed {seed}: no empty label");
         }
+    }
+
+    #[test]
+    fn a_short_stroke_is_no_speck() {
+        let blob = |x1: u32, y1: u32| Blob {
+            pixels: 50,
+            x0: 0,
+            y0: 0,
+            x1,
+            y1,
+        };
+        assert!(blob(17, 4).is_stroke(), "the upper stroke of 二, 18 × 5");
+        assert!(blob(3, 14).is_stroke(), "a short vertical stroke");
+        assert!(!blob(6, 6).is_stroke(), "a round speck");
+        assert!(!blob(8, 2).is_stroke(), "too short to be writing");
     }
 
     #[test]

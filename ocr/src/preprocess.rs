@@ -175,7 +175,8 @@ pub const SPECKLE_ISOLATION_PX: u32 = 8;
 
 /// Removes specks of dust and scanner noise: small connected blobs of ink with no other
 /// ink near them are erased from the ink map and whitened in the grey image, so they
-/// neither widen a cell's crop nor read as punctuation.
+/// neither widen a cell's crop nor read as punctuation. A small blob drawn out like a
+/// stroke stays (see [`Blob::is_stroke`]).
 pub fn despeckle(ink: &mut InkMap, grey: &mut GrayImage, max_px: u32) {
     let labels = components::label(ink.width, ink.height, &ink.data);
     let blobs = blobs_of(&labels);
@@ -192,7 +193,7 @@ pub fn despeckle(ink: &mut InkMap, grey: &mut GrayImage, max_px: u32) {
     let dust: Vec<bool> = blobs
         .iter()
         .enumerate()
-        .map(|(l, b)| l != 0 && b.pixels > 0 && b.pixels <= max_px && isolated(l as u32, b))
+        .map(|(l, b)| l != 0 && b.pixels > 0 && b.pixels <= max_px && !b.is_stroke() && isolated(l as u32, b))
         .collect();
     for (i, l) in labels.as_raw().iter().enumerate() {
         if *l != 0 && dust[*l as usize] {
