@@ -53,10 +53,8 @@ fn chinese_numeral_date(s: &str) -> Option<(i32, u32, u32)> {
     // `五月五月`: the last 日 read as the 月 it resembles; after the month only the day
     // can come.
     let d = rest.trim_end_matches(['日', '号', '月']);
-    // The small 〇 is the numeral OCR loses or reads as a dot: `二.一二`, `二一二`. A mark
-    // before the year is dust or a rule (`.二一四年`), not a numeral.
+    // The small 〇 is the numeral OCR loses or reads as a dot: `二.一二`, `二一二`.
     let mut year: String = y
-        .trim_start_matches(LEADING_MARKS)
         .chars()
         .map(|c| match c {
             '.' | '·' => Some('0'),
@@ -73,8 +71,8 @@ fn chinese_numeral_date(s: &str) -> Option<(i32, u32, u32)> {
     Some((year.parse().ok()?, cn_number(m)?, cn_number(d)?))
 }
 
-/// Marks that dust, a rule or a stray stroke leave at the edge of a cell's reading.
-const LEADING_MARKS: &[char] = &['.', '·', ',', '，', '、', '-'];
+/// Marks that dust, a rule or a stray stroke leave at either edge of a cell's reading.
+const EDGE_MARKS: &[char] = &['.', '·', ',', '，', '、', '-'];
 
 /// Expands a two-digit year to the latest year not after the ledger's: a funeral
 /// ledger records no future dates, so `31` in a 2012 ledger is 1931, `12` is 2012.
@@ -100,7 +98,7 @@ pub fn date_with_slashes_read_as_sevens(text: &str) -> Option<String> {
         .chars()
         .filter(|c| !c.is_whitespace())
         .collect::<String>()
-        .trim_matches(LEADING_MARKS)
+        .trim_matches(EDGE_MARKS)
         .to_string();
     if !s.contains('/') || !s.chars().all(|c| c.is_ascii_digit() || c == '/') {
         return None;
@@ -141,16 +139,23 @@ pub fn date_with_slashes_read_as_sevens(text: &str) -> Option<String> {
 /// one digit changed or dropped, that a ledger can hold. `None` when there is no such
 /// year or more than one. Likely, not proven: for review.
 pub fn date_with_year_misread(text: &str) -> Option<String> {
-    let s = fold_width(text);
-    let groups: Vec<&str> = s
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|g| !g.is_empty())
-        .collect();
-    let [year, m, d] = groups.as_slice() else { return None };
-    if !(1..=2).contains(&m.len()) || !(1..=2).contains(&d.len()) {
-        return None;
-    }
-    let (m, d): (u32, u32) = (m.parse().ok()?, d.parse().ok()?);
+    let s: String = fold_width(text).chars().filter(|c| !c.is_whitespace()).collect();
+    let s = s.trim_matches(EDGE_MARKS);
+    let (year, m, d) = match chinese_numeral_date(s) {
+        // `三〇一三年五月八日`: the 二 read as 三.
+        Some((y, m, d)) => (y.to_string(), m, d),
+        None => {
+            let groups: Vec<&str> = s
+                .split(|c: char| !c.is_ascii_digit())
+                .filter(|g| !g.is_empty())
+                .collect();
+            let [year, m, d] = groups.as_slice() else { return None };
+            if !(1..=2).contains(&m.len()) || !(1..=2).contains(&d.len()) {
+                return None;
+            }
+            (year.to_string(), m.parse().ok()?, d.parse().ok()?)
+        }
+    };
     let digits = year.as_bytes();
     let years: Vec<String> = match digits.len() {
         4 if ledger_date(year.parse().ok()?, m, d).is_none() => (0..4)
@@ -191,10 +196,12 @@ const MAX_SEVENS: usize = 4;
 /// the century nearest `context_year` (the ledger's year).
 pub fn parse_date(text: &str, context_year: i32) -> Option<String> {
     let s: String = fold_width(text).chars().filter(|c| !c.is_whitespace()).collect();
+    // A mark at either edge is dust or a rule (`.二一四年…`, `…十日.`), not a numeral.
+    let s = s.trim_matches(EDGE_MARKS);
     if s.is_empty() {
         return None;
     }
-    if let Some((y, m, d)) = chinese_numeral_date(&s) {
+    if let Some((y, m, d)) = chinese_numeral_date(s) {
         return ledger_date(y, m, d);
     }
     let groups: Vec<&str> = s
@@ -508,6 +515,7 @@ mod tests {
             // A mark before the year; the 二 of 二〇 lost.
             (".二一四年七月十日", "2014-07-10"),
             ("〇一二年六月二十九日", "2012-06-29"),
+            ("二〇一二年六月十日.", "2012-06-10"),
         ] {
             assert_eq!(parse_date(text, 2012).as_deref(), Some(want), "{text}");
         }
@@ -525,6 +533,7 @@ mod tests {
         for (text, want) in [
             ("2314-02-04", Some("2014-02-04")),
             ("23012-12-19", Some("2012-12-19")),
+            ("三〇一三年五月八日", Some("2013-05-08")),
             // Already a date, or more than one year a digit away.
             ("2014-02-04", None),
             ("3014-02-04", Some("2014-02-04")),
