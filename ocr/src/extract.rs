@@ -156,10 +156,13 @@ pub(crate) fn checkable(field: Field) -> bool {
 /// read 弟 as 弧, 兄 as 元 and 女婿 as 女媚 page after page; the small model, asked
 /// when the reading is no listed word, reads them right.
 pub(crate) fn validates(field: Field, text: &str) -> bool {
+    // Only a date read as a date: one repaired from slashes read as sevens or a year a
+    // digit off is what is left when no model reads it better, and the other readings
+    // come first (so the repairs are not even tried here).
+    if field.is_date() {
+        return normalize::parse_date(text.trim(), 2000).is_some();
+    }
     match (normalize_field(field, text, 2000), field) {
-        // Only a date read as a date: one repaired from slashes read as sevens is what
-        // is left when no model reads it better, and the other readings come first.
-        (_, f) if f.is_date() => normalize::parse_date(text.trim(), 2000).is_some(),
         ((Some(_), trust), Field::IdNumber) => trust == 0.0,
         ((Some(_), trust), Field::FamilyRelation | Field::AshesDisposition) => trust == 1.0,
         ((value, _), _) => value.is_some(),

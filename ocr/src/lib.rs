@@ -347,11 +347,7 @@ fn corroborate(
         // of 12 pages: records accepted 47–58 % → 59–66 % at 99.5–99.9 % right. (The
         // small model as the casting vote had taken 43–47 % to 46–52 %; the fuller one
         // without the given-name check reached 63–70 % but at 99.2 % right.)
-        let mut stark = img.clone();
-        for p in stark.iter_mut() {
-            *p = if *p < 160 { 0 } else { 255 };
-        }
-        let third = engine::read(config, mode, &stark, dpi)?;
+        let third = engine::read(config, mode, &black_and_white(img, 160), dpi)?;
         let agreed = extract::same_value(field, text, &with_surname(&third.text));
         read.confidence = if agreed && vocab::has_common_given_name(text) {
             read.confidence.max(AGREED)
@@ -366,11 +362,16 @@ fn corroborate(
 /// the writing, are gone, and so is the soft edge of every stroke. Cells reach here
 /// contrast-stretched (paper white, the darkest ink black).
 fn dark_ink_only(img: &GrayImage) -> GrayImage {
-    let mut dark = img.clone();
-    for p in dark.iter_mut() {
-        *p = if *p < DARK_INK { 0 } else { 255 };
+    black_and_white(img, DARK_INK)
+}
+
+/// The cell in black (levels below `threshold`) and white.
+fn black_and_white(img: &GrayImage, threshold: u8) -> GrayImage {
+    let mut out = img.clone();
+    for p in out.iter_mut() {
+        *p = if *p < threshold { 0 } else { 255 };
     }
-    dark
+    out
 }
 
 const DARK_INK: u8 = 90;

@@ -74,6 +74,27 @@ fn chinese_numeral_date(s: &str) -> Option<(i32, u32, u32)> {
 /// Marks that dust, a rule or a stray stroke leave at either edge of a cell's reading.
 const EDGE_MARKS: &[char] = &['.', '·', ',', '，', '、', '-'];
 
+/// A date reading as the date parsers take it: half-width, no spaces, and no mark at
+/// either edge (`.二一四年…`, `…十日.` : dust or a rule, not a numeral).
+fn date_text(text: &str) -> String {
+    let s: String = fold_width(text).chars().filter(|c| !c.is_whitespace()).collect();
+    s.trim_matches(EDGE_MARKS).to_string()
+}
+
+/// The one distinct value among `candidates`; `None` when there is none or more than one.
+pub(crate) fn only_one<T: PartialEq>(candidates: impl IntoIterator<Item = T>) -> Option<T> {
+    let mut found: Vec<T> = Vec::new();
+    for c in candidates {
+        if !found.contains(&c) {
+            found.push(c);
+        }
+    }
+    match found.len() {
+        1 => found.pop(),
+        _ => None,
+    }
+}
+
 /// Expands a two-digit year to the latest year not after the ledger's: a funeral
 /// ledger records no future dates, so `31` in a 2012 ledger is 1931, `12` is 2012.
 fn expand_year(y: i32, context_year: i32) -> i32 {
@@ -94,12 +115,7 @@ fn expand_year(y: i32, context_year: i32) -> i32 {
 /// slashes. `None` when there is no way or more than one. Only for a reading that does
 /// not parse as it is; the value is likely, not proven, and goes to review.
 pub fn date_with_slashes_read_as_sevens(text: &str) -> Option<String> {
-    let s: String = fold_width(text)
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .trim_matches(EDGE_MARKS)
-        .to_string();
+    let s = date_text(text);
     if !s.contains('/') || !s.chars().all(|c| c.is_ascii_digit() || c == '/') {
         return None;
     }
@@ -107,10 +123,9 @@ pub fn date_with_slashes_read_as_sevens(text: &str) -> Option<String> {
     if sevens.is_empty() || sevens.len() > MAX_SEVENS {
         return None;
     }
-    let mut found: Vec<String> = Vec::new();
     // Subset 0, the reading as it is, counts too: a reading that is a date already
     // makes any other way an ambiguity.
-    for subset in 0..(1u32 << sevens.len()) {
+    only_one((0..(1u32 << sevens.len())).filter_map(|subset| {
         let mut bytes = s.clone().into_bytes();
         for (k, &i) in sevens.iter().enumerate() {
             if subset & (1 << k) != 0 {
@@ -119,19 +134,12 @@ pub fn date_with_slashes_read_as_sevens(text: &str) -> Option<String> {
         }
         let candidate = String::from_utf8(bytes).expect("ASCII");
         let parts: Vec<&str> = candidate.split('/').filter(|p| !p.is_empty()).collect();
-        let [y, m, d] = parts.as_slice() else { continue };
+        let [y, m, d] = parts.as_slice() else { return None };
         if y.len() != 4 || !(1..=2).contains(&m.len()) || !(1..=2).contains(&d.len()) {
-            continue;
+            return None;
         }
-        let date = ledger_date(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
-        if let Some(date) = date.filter(|d| !found.contains(d)) {
-            found.push(date);
-        }
-    }
-    match found.as_slice() {
-        [one] => Some(one.clone()),
-        _ => None,
-    }
+        ledger_date(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
+    }))
 }
 
 /// A date written with Arabic digits whose year alone is impossible, one digit off or
@@ -139,9 +147,8 @@ pub fn date_with_slashes_read_as_sevens(text: &str) -> Option<String> {
 /// one digit changed or dropped, that a ledger can hold. `None` when there is no such
 /// year or more than one. Likely, not proven: for review.
 pub fn date_with_year_misread(text: &str) -> Option<String> {
-    let s: String = fold_width(text).chars().filter(|c| !c.is_whitespace()).collect();
-    let s = s.trim_matches(EDGE_MARKS);
-    let (year, m, d) = match chinese_numeral_date(s) {
+    let s = date_text(text);
+    let (year, m, d) = match chinese_numeral_date(&s) {
         // `三〇一三年五月八日`: the 二 read as 三.
         Some((y, m, d)) => (y.to_string(), m, d),
         None => {
@@ -176,16 +183,7 @@ pub fn date_with_year_misread(text: &str) -> Option<String> {
             .collect(),
         _ => return None,
     };
-    let mut found: Vec<String> = Vec::new();
-    for y in years {
-        if let Some(date) = ledger_date(y.parse().ok()?, m, d).filter(|d| !found.contains(d)) {
-            found.push(date);
-        }
-    }
-    match found.as_slice() {
-        [one] => Some(one.clone()),
-        _ => None,
-    }
+    only_one(years.iter().filter_map(|y| ledger_date(y.parse().ok()?, m, d)))
 }
 
 /// Sevens in a reading beyond which it is no slash-written date misread.
@@ -195,13 +193,11 @@ const MAX_SEVENS: usize = 4;
 /// `2012-03-05`, `12.3.5`, `二〇一二年三月五日`, `20120305`. Two-digit years are read in
 /// the century nearest `context_year` (the ledger's year).
 pub fn parse_date(text: &str, context_year: i32) -> Option<String> {
-    let s: String = fold_width(text).chars().filter(|c| !c.is_whitespace()).collect();
-    // A mark at either edge is dust or a rule (`.二一四年…`, `…十日.`), not a numeral.
-    let s = s.trim_matches(EDGE_MARKS);
+    let s = date_text(text);
     if s.is_empty() {
         return None;
     }
-    if let Some((y, m, d)) = chinese_numeral_date(s) {
+    if let Some((y, m, d)) = chinese_numeral_date(&s) {
         return ledger_date(y, m, d);
     }
     let groups: Vec<&str> = s
@@ -444,10 +440,7 @@ pub fn repair_id(id: &str, row: &RowFacts) -> Option<String> {
     if !(18..=19).contains(&id.chars().count()) || id_number::parse(id).is_ok() || row.evidence() == 0 {
         return None;
     }
-    match passing_repairs(id, row).as_slice() {
-        [one] => Some(one.clone()),
-        _ => None,
-    }
+    only_one(passing_repairs(id, row))
 }
 
 /// Like [`repair_id`] when several repairs pass: the one registered in `division` (the
@@ -458,14 +451,7 @@ pub fn repair_id_in_division(id: &str, row: &RowFacts, division: u32) -> Option<
         return None;
     }
     let prefix = format!("{division:06}");
-    let there: Vec<String> = passing_repairs(id, row)
-        .into_iter()
-        .filter(|c| c.starts_with(&prefix))
-        .collect();
-    match there.as_slice() {
-        [one] => Some(one.clone()),
-        _ => None,
-    }
+    only_one(passing_repairs(id, row).into_iter().filter(|c| c.starts_with(&prefix)))
 }
 
 /// Numbers one OCR confusion from `id` that pass the checksum and agree with the row.
@@ -534,9 +520,9 @@ mod tests {
             ("2314-02-04", Some("2014-02-04")),
             ("23012-12-19", Some("2012-12-19")),
             ("三〇一三年五月八日", Some("2013-05-08")),
+            ("3014-02-04", Some("2014-02-04")),
             // Already a date, or more than one year a digit away.
             ("2014-02-04", None),
-            ("3014-02-04", Some("2014-02-04")),
             ("2109-02-04", None),
             ("2014-02", None),
         ] {

@@ -137,12 +137,7 @@ fn repair(value: &str, follows: &dyn Fn(&str) -> bool, fixed: Option<&str>) -> O
             found.push(poured);
         }
     }
-    found.sort();
-    found.dedup();
-    match found.as_slice() {
-        [one] => Some(one.clone()),
-        _ => None,
-    }
+    crate::normalize::only_one(found)
 }
 
 #[cfg(test)]
