@@ -6,8 +6,9 @@
 //! (a row of 2014-08-30 read as `6`, `0` or nothing). Writing is dark, and where the
 //! seal crosses it, darker still; the seal's own ink is mid-grey. Faint writing and
 //! the soft edges of strokes are mid-grey too, but thin: a band of mid-grey wider than
-//! a stroke that spreads over a large area is a seal's ring, centre or legend. Those areas, widened back, have their mid-grey
-//! whitened; the dark writing under them stays.
+//! a stroke that spreads over a large area is a seal's ring, centre or legend. Those
+//! areas, widened back, have their mid-grey whitened; the dark writing under them
+//! stays, and so does pale writing clearly darker than the seal (see [`seal_bound`]).
 
 use image::{GrayImage, Luma};
 use imageproc::distance_transform::Norm;
@@ -127,19 +128,83 @@ pub fn drop_grey_seal(grey: &mut GrayImage) -> usize {
         }])
     });
     dilate_mut(&mut area, Norm::LInf, EDGE / SCALE as u8);
-    let mut whitened = 0;
     let (fw, fh) = grey.dimensions();
+    let small_at = |x: u32, y: u32| ((x / SCALE).min(w - 1), (y / SCALE).min(h - 1));
+    let share_of_paper = |(x, y): (u32, u32), p: u8| p as f32 / paper_at(x, y);
+    let writing = shares(grey.enumerate_pixels().filter_map(|(x, y, p)| {
+        let at = small_at(x, y);
+        let share = share_of_paper(at, p.0[0]);
+        (area.get_pixel(at.0, at.1).0[0] == 0 && share < MID_TO).then_some(share)
+    }));
+    let in_seal = |x: u32, y: u32| is_seal[labels.get_pixel(x, y).0[0] as usize];
+    let seal = shares(
+        small
+            .enumerate_pixels()
+            .filter(|&(x, y, _)| in_seal(x, y))
+            .map(|(x, y, p)| share_of_paper((x, y), p.0[0])),
+    );
+    let lightest_writing = seal_bound(&seal, &writing);
+    let mut whitened = 0;
     for y in 0..fh {
         for x in 0..fw {
-            let (sx, sy) = ((x / SCALE).min(w - 1), (y / SCALE).min(h - 1));
+            let at = small_at(x, y);
             let p = grey.get_pixel_mut(x, y);
-            if area.get_pixel(sx, sy).0[0] == 255 && is_mid(p.0[0], paper_at(sx, sy)) {
+            let share = share_of_paper(at, p.0[0]);
+            if area.get_pixel(at.0, at.1).0[0] == 255 && share > lightest_writing && share < MID_TO {
                 p.0[0] = 255;
                 whitened += 1;
             }
         }
     }
     whitened
+}
+
+/// The share of the paper's grey above which, around a seal, grey is the seal's and not
+/// writing. Mid-grey, as a rule: writing is darker. But a page written in pale ink has
+/// its writing in mid-grey too (120 against a seal's 146 on paper of 248), and all of
+/// it next to a ring or centre was whitened with the seal: digits the ring crossed were
+/// cut in two (an ID under a seal read as `3717261963133501`, its `60` gone). When the
+/// page's writing (the darkest tenth of its ink away from the seal) is that pale and
+/// still clearly darker than the seal's own ink (the middle of its bands), the bound is
+/// halfway between the two. Writing as pale as the seal cannot be told from it by its
+/// grey, and is whitened with it as before (on one such page, keeping it lost more
+/// readings than it saved).
+fn seal_bound(seal: &[u32; SHARES], writing: &[u32; SHARES]) -> f32 {
+    let (seal_ink, writing_ink) = (share_at(seal, 0.5), share_at(writing, 0.1));
+    if writing_ink <= MID_FROM || seal_ink - writing_ink < DISTINCT_INK {
+        return MID_FROM;
+    }
+    (seal_ink + writing_ink) / 2.0
+}
+
+/// How much darker than a seal's ink (as a share of the paper's grey) pale writing must
+/// be to be told from it.
+const DISTINCT_INK: f32 = 0.08;
+
+/// Shares of the paper's grey are counted in this many steps.
+const SHARES: usize = 256;
+
+/// How many pixels there are at each share of the paper's grey.
+fn shares(pixels: impl Iterator<Item = f32>) -> [u32; SHARES] {
+    let mut counts = [0u32; SHARES];
+    for share in pixels {
+        counts[((share * SHARES as f32) as usize).min(SHARES - 1)] += 1;
+    }
+    counts
+}
+
+/// The share below which `part` of the counted pixels lie.
+fn share_at(counts: &[u32; SHARES], part: f32) -> f32 {
+    let total: u32 = counts.iter().sum();
+    let mut seen = 0;
+    let step = counts
+        .iter()
+        .position(|&n| {
+            seen += n;
+            seen as f32 >= part * total as f32
+        })
+        .unwrap_or(0);
+    step as f32 / SHARES as f32
 }
 
 #[cfg(test)]
@@ -165,6 +230,42 @@ mod tests {
         assert_eq!(page.get_pixel(300, 210).0[0], 255, "the dot is gone");
         assert_eq!(page.get_pixel(300, 191).0[0], 20, "the writing under it stays");
         assert_eq!(page.get_pixel(150, 301).0[0], 150, "faint writing is no seal");
+    }
+
+    #[test]
+    fn pale_writing_beside_the_ring_stays() {
+        // A page written in light ink (120), nearly as pale as the seal (146).
+        let mut page = GrayImage::from_pixel(600, 400, Luma([248]));
+        for r in 150..158 {
+            draw_hollow_circle_mut(&mut page, (300, 200), r, Luma([146]));
+        }
+        // A stroke running into the ring, and one crossing it (darker where both are).
+        draw_filled_rect_mut(&mut page, Rect::at(300, 200).of_size(150, 4), Luma([120]));
+        draw_filled_rect_mut(&mut page, Rect::at(300, 44).of_size(4, 8), Luma([70]));
+        assert!(drop_grey_seal(&mut page) > 0);
+        assert_eq!(page.get_pixel(310, 46).0[0], 255, "the ring is gone");
+        assert_eq!(page.get_pixel(447, 201).0[0], 120, "the writing beside it stays");
+        assert_eq!(page.get_pixel(301, 46).0[0], 70, "the writing under it stays");
+    }
+
+    #[test]
+    fn only_pale_writing_clearly_darker_than_the_seal_raises_the_bound() {
+        let seal = shares([0.60; 50].into_iter());
+        let writing = |share: f32| shares([share; 50].into_iter());
+        assert_eq!(
+            seal_bound(&seal, &writing(0.10)),
+            MID_FROM,
+            "dark writing: mid-grey goes"
+        );
+        assert!(
+            (seal_bound(&seal, &writing(0.48)) - 0.54).abs() < 0.01,
+            "pale writing: halfway"
+        );
+        assert_eq!(
+            seal_bound(&seal, &writing(0.56)),
+            MID_FROM,
+            "as pale as the seal: no telling"
+        );
     }
 
     #[test]
