@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::{Command, Output};
 
 use common::*;
@@ -25,18 +24,6 @@ fn in_private_mounts(script: &str) -> Output {
         }
     }
     panic!("these tests mount a tmpfs and a read-only bind mount: they need `unshare --mount` (util-linux) with user namespaces or root");
-}
-
-fn sorted_export(ws: &Path) -> Vec<String> {
-    let out = ws.with_extension("jsonl");
-    run_ok(&["export", "--workspace", s(ws), "--format", "jsonl", "--out", s(&out)]);
-    let mut lines: Vec<String> = std::fs::read_to_string(&out)
-        .unwrap()
-        .lines()
-        .map(String::from)
-        .collect();
-    lines.sort();
-    lines
 }
 
 #[test]

@@ -107,6 +107,12 @@ fn sharded_ocr_merges_to_the_whole() {
     assert_eq!(b["pages"], 3, "{status}");
     assert_eq!(b["pages_read"], 3, "{status}");
     assert_eq!(b["records"].as_u64().unwrap() as usize, truth_rows(), "{status}");
+    // The same records as one run over the whole batch: words settled across its pages
+    // (a shard sees only some of them) included.
+    let whole = dir.path().join("whole");
+    run_ok(&["ingest", s(&sample_batch()), "--workspace", s(&whole)]);
+    run_ok(&["ocr", "--workspace", s(&whole), "--jobs", "1"]);
+    assert_eq!(sorted_export(&merged), sorted_export(&whole));
     let bad = run_expect(&["ocr", "--workspace", s(&merged), "--shard", "3/2"], 2);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--shard"));
 }

@@ -5,10 +5,15 @@
 //! records the machine accepted, each read with a confidence Tesseract was sure of.
 //! A word written as often as another it is near (two 福寿团 beside two 福寿园) says
 //! nothing either way and is left as read.
+//!
+//! A cemetery written once on its page has no repeats there, but the batch's other
+//! pages have them: once every page is read, [`settle_across_pages`] applies the same
+//! rule to the whole batch (仙司山公墓 among eleven 仙台山公墓 on other pages, read so by
+//! both models and accepted, on three of six generated batches).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
-use ledgerline_schemas::Field;
+use ledgerline_schemas::{Field, Finding, Record, ReviewStatus, Severity};
 
 use crate::vocab;
 
@@ -36,6 +41,46 @@ pub fn snap_to_repeats(values: &[Option<String>]) -> Vec<Option<String>> {
             vocab::snap(v, &more_often).map(str::to_string)
         })
         .collect()
+}
+
+/// Applies [`snap_to_repeats`] to each batch's records at once: a value written once in
+/// its batch and one character off a word the batch writes more often is that word, with
+/// a finding saying so. Records a person has verified or rejected count as written and
+/// are never changed. Returns the indexes of the records changed; running it again
+/// changes nothing.
+pub fn settle_across_pages(records: &mut [&mut Record]) -> Vec<usize> {
+    let mut batches: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, r) in records.iter().enumerate() {
+        batches.entry(r.source.batch.clone()).or_default().push(i);
+    }
+    let mut changed = Vec::new();
+    for members in batches.values() {
+        for field in REPEATED {
+            let values: Vec<Option<String>> = members.iter().map(|&i| records[i].fields.get(field)).collect();
+            for (&i, word) in members.iter().zip(snap_to_repeats(&values)) {
+                let record = &mut *records[i];
+                let settled_by_a_person =
+                    matches!(record.review.status, ReviewStatus::Verified | ReviewStatus::Rejected);
+                if let (Some(word), false) = (word, settled_by_a_person) {
+                    let read = record.fields.get(field).unwrap_or_default();
+                    record.review.findings.push(Finding::new(
+                        field,
+                        Severity::Info,
+                        "batch_word",
+                        format!("read {read}, taken as {word}: one character off the word the batch's other pages write more often"),
+                    ));
+                    record
+                        .fields
+                        .set(field, Some(&word))
+                        .expect("a text field takes any text");
+                    changed.push(i);
+                }
+            }
+        }
+    }
+    changed.sort_unstable();
+    changed.dedup();
+    changed
 }
 
 #[cfg(test)]
@@ -66,5 +111,64 @@ mod tests {
         // Near one of them only.
         let c = column(&["人民医院", "人民医院", "中心医院", "中心医院", "丨民医院"]);
         assert_eq!(snap_to_repeats(&c)[4].as_deref(), Some("人民医院"));
+    }
+
+    fn record(batch: &str, page: &str, cemetery: &str, status: ReviewStatus) -> Record {
+        let mut r = Record {
+            record_id: format!("{batch}-{page}"),
+            record_type: ledgerline_schemas::RecordType::Burial,
+            fields: Default::default(),
+            person_id: None,
+            source: ledgerline_schemas::Source {
+                batch: batch.into(),
+                page: page.into(),
+                row: 1,
+            },
+            confidence: Default::default(),
+            review: Default::default(),
+            extra_fields: Default::default(),
+        };
+        r.fields.set(Field::CemeteryName, Some(cemetery)).unwrap();
+        r.review.status = status;
+        r
+    }
+
+    #[test]
+    fn a_word_written_once_in_its_batch_is_the_word_its_other_pages_write() {
+        use ReviewStatus::*;
+        let mut records = [
+            record("B1", "p1", "仙台山公墓", Machine),
+            record("B1", "p2", "仙台山公墓", Verified),
+            record("B1", "p3", "仙司山公墓", Machine),
+            record("B1", "p4", "福寿园", Machine),
+            // Another batch: its own words, and a reviewer's word stands.
+            record("B2", "p1", "仙司山公墓", Machine),
+            record("B2", "p2", "福寿园", Machine),
+            record("B2", "p3", "福寿园", Machine),
+            record("B2", "p4", "福寿团", Verified),
+        ];
+        let mut refs: Vec<&mut Record> = records.iter_mut().collect();
+        assert_eq!(settle_across_pages(&mut refs), vec![2]);
+        assert_eq!(
+            records[2].fields.get(Field::CemeteryName).as_deref(),
+            Some("仙台山公墓")
+        );
+        assert_eq!(records[2].review.status, ReviewStatus::Machine);
+        let finding = records[2].review.findings.last().expect("a finding says why");
+        assert_eq!(
+            (finding.code.as_str(), finding.severity),
+            ("batch_word", Severity::Info)
+        );
+        assert!(finding.message.contains("仙司山公墓"), "{}", finding.message);
+        assert_eq!(
+            records[4].fields.get(Field::CemeteryName).as_deref(),
+            Some("仙司山公墓")
+        );
+        assert_eq!(records[7].fields.get(Field::CemeteryName).as_deref(), Some("福寿团"));
+        let mut refs: Vec<&mut Record> = records.iter_mut().collect();
+        assert!(
+            settle_across_pages(&mut refs).is_empty(),
+            "a second run changes nothing"
+        );
     }
 }

@@ -44,8 +44,19 @@ pub fn run(a: Args) -> Result<ExitCode> {
         }
         all.push(serde_json::json!({ "from": other, "batches": counts.batches, "pages": counts.pages, "pages_read": counts.pages_read }));
     }
+    // A shard saw only its own pages: the words a batch repeats are settled again over
+    // all of them.
+    let settled = super::ocr::settle_batch_words(&ws, None)?;
+    let settled_note = format!(
+        "{settled} records: a word written once in its batch taken as the word its other pages write (finding batch_word)"
+    );
     if a.json {
         println!("{}", serde_json::Value::Array(all));
+        if settled > 0 {
+            eprintln!("{settled_note}");
+        }
+    } else if settled > 0 {
+        println!("{settled_note}");
     }
     Ok(ExitCode::SUCCESS)
 }

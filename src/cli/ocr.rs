@@ -6,9 +6,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use ledgerline_ocr::{extract, headers::ColumnRole, read_page, EngineConfig, PageContext, REVIEW_THRESHOLD};
-use ledgerline_schemas::{RecordType, Severity};
+use ledgerline_ocr::{extract, headers::ColumnRole, read_page, repeats, EngineConfig, PageContext, REVIEW_THRESHOLD};
+use ledgerline_schemas::{Record, RecordType, Severity};
 use ledgerline_store::pages::{self, PageToRead, Shard, StoredCell, Unread};
+use ledgerline_store::records::{read_records_with_pages, replace_records, RecordFilter};
 use ledgerline_store::Workspace;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -57,6 +58,9 @@ pub struct OcrSummary {
     pub fields_needing_review: usize,
     pub pages_needing_keying: usize,
     pub quarantined_pages: usize,
+    /// Records whose cemetery or place of death, written once in the batch, was taken as
+    /// the word one character off that the batch's other pages write more often.
+    pub words_settled_across_pages: usize,
     pub seconds: f64,
     pub pages_per_second: f64,
 }
@@ -244,6 +248,14 @@ pub fn ocr_pages(
         })
     })?;
     progress.finish();
+    // A shard sees part of its batch: `merge` settles the words over all of it instead,
+    // so that the merged records are those one run over the whole batch makes.
+    let mut batches: std::collections::BTreeSet<&str> = todo.iter().map(|p| p.batch_id.as_str()).collect();
+    batches.extend(batch);
+    let mut settled = 0;
+    for b in batches.into_iter().filter(|_| opts.shard.is_none()) {
+        settled += settle_batch_words(ws, Some(b))?;
+    }
     let seconds = start.elapsed().as_secs_f64();
     Ok(OcrSummary {
         pages: todo.len(),
@@ -253,6 +265,7 @@ pub fn ocr_pages(
         fields_needing_review: fields_review.into_inner(),
         pages_needing_keying: keying.into_inner(),
         quarantined_pages: quarantined.into_inner(),
+        words_settled_across_pages: settled,
         seconds,
         pages_per_second: if seconds > 0.0 {
             todo.len() as f64 / seconds
@@ -262,11 +275,33 @@ pub fn ocr_pages(
     })
 }
 
+/// Settles the words each batch's ledgers repeat across its pages
+/// ([`repeats::settle_across_pages`]), once its pages are read: by `ocr`, and by `merge`
+/// over the shards' pages together. One transaction; returns how many records changed.
+pub fn settle_batch_words(ws: &Workspace, batch: Option<&str>) -> Result<usize> {
+    ws.transaction(|c| {
+        let mut rows = read_records_with_pages(c, &RecordFilter::batch(batch.map(str::to_string)))?;
+        let changed = {
+            let mut records: Vec<&mut Record> = rows.iter_mut().map(|(_, r)| r).collect();
+            repeats::settle_across_pages(&mut records)
+        };
+        let changed_rows: Vec<(String, Record)> = changed.iter().map(|&i| rows[i].clone()).collect();
+        replace_records(c, &changed_rows)?;
+        Ok(changed.len())
+    })
+}
+
 pub fn print_summary(s: &OcrSummary) {
     println!(
         "read {} pages in {:.1}s ({:.2} pages/s): {} records, {} need review ({} fields); {} pages need keying, {} quarantined",
         s.pages, s.seconds, s.pages_per_second, s.records, s.records_needing_review, s.fields_needing_review, s.pages_needing_keying, s.quarantined_pages
     );
+    if s.words_settled_across_pages > 0 {
+        println!(
+            "{} records: a cemetery or place of death written once in its batch taken as the word one character off that the batch's other pages write (finding batch_word)",
+            s.words_settled_across_pages
+        );
+    }
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {

@@ -45,6 +45,20 @@ pub fn sample_batch() -> PathBuf {
     repo_root().join("batches/sample")
 }
 
+/// A workspace's records exported as JSON lines, sorted: two workspaces hold the same
+/// records when these are equal.
+pub fn sorted_export(ws: &Path) -> Vec<String> {
+    let out = ws.with_extension("jsonl");
+    run_ok(&["export", "--workspace", s(ws), "--format", "jsonl", "--out", s(&out)]);
+    let mut lines: Vec<String> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    lines.sort();
+    lines
+}
+
 pub fn s(p: &Path) -> &str {
     p.to_str().expect("UTF-8 path")
 }
