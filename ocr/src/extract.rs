@@ -86,6 +86,10 @@ fn normalize_field(field: Field, text: &str, year: i32) -> (Option<String>, f32)
         }
         Field::DeceasedName | Field::FamilyName => {
             let text = cjk_text(t);
+            // 徐风 is 徐凤 misread far more often than it is written: put back, for review.
+            if let Some(restored) = crate::vocab::name_with_lookalikes_restored(&text) {
+                return (Some(restored), UNUSUAL);
+            }
             let trust = if crate::vocab::is_common_name(&text) {
                 1.0
             } else {
