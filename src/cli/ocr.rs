@@ -248,13 +248,15 @@ pub fn ocr_pages(
         })
     })?;
     progress.finish();
+    let mut settled = 0;
     // A shard sees part of its batch: `merge` settles the words over all of it instead,
     // so that the merged records are those one run over the whole batch makes.
-    let mut batches: std::collections::BTreeSet<&str> = todo.iter().map(|p| p.batch_id.as_str()).collect();
-    batches.extend(batch);
-    let mut settled = 0;
-    for b in batches.into_iter().filter(|_| opts.shard.is_none()) {
-        settled += settle_batch_words(ws, Some(b))?;
+    if opts.shard.is_none() {
+        let mut batches: std::collections::BTreeSet<&str> = todo.iter().map(|p| p.batch_id.as_str()).collect();
+        batches.extend(batch);
+        for b in batches {
+            settled += settle_batch_words(ws, Some(b))?;
+        }
     }
     let seconds = start.elapsed().as_secs_f64();
     Ok(OcrSummary {
