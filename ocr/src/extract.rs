@@ -318,16 +318,7 @@ fn draft_row(page: &PageReading, ctx: &PageContext, row: usize) -> Option<RowDra
 impl RowDraft {
     /// Replaces a text field's reading by what the page shows it must be, saying why.
     fn replace(&mut self, field: Field, value: &str, code: &str, why: &str) {
-        let read = self.fields.get(field).unwrap_or_default();
-        self.findings.push(Finding::new(
-            field,
-            Severity::Info,
-            code,
-            format!("read {read}, taken as {value}: {why}"),
-        ));
-        self.fields
-            .set(field, Some(value))
-            .expect("a text field takes any text");
+        take_as(&mut self.fields, &mut self.findings, field, value, code, why);
     }
 
     fn unreadable(&mut self, f: Field, message: String) {
@@ -335,6 +326,26 @@ impl RowDraft {
         self.findings
             .push(Finding::new(f, Severity::Error, "unreadable", message));
     }
+}
+
+/// Sets a text field to the value its reading is taken for, with an Info finding that
+/// says what was read and why.
+pub(crate) fn take_as(
+    fields: &mut RecordFields,
+    findings: &mut Vec<Finding>,
+    field: Field,
+    value: &str,
+    code: &str,
+    why: &str,
+) {
+    let read = fields.get(field).unwrap_or_default();
+    findings.push(Finding::new(
+        field,
+        Severity::Info,
+        code,
+        format!("read {read}, taken as {value}: {why}"),
+    ));
+    fields.set(field, Some(value)).expect("a text field takes any text");
 }
 
 /// Validates a row, settles its review status and makes it a record.

@@ -152,10 +152,7 @@ pub fn date_with_year_misread(text: &str) -> Option<String> {
         // `三〇一三年五月八日`: the 二 read as 三.
         Some((y, m, d)) => (y.to_string(), m, d),
         None => {
-            let groups: Vec<&str> = s
-                .split(|c: char| !c.is_ascii_digit())
-                .filter(|g| !g.is_empty())
-                .collect();
+            let groups = digit_groups(&s);
             let [year, m, d] = groups.as_slice() else { return None };
             if !(1..=2).contains(&m.len()) || !(1..=2).contains(&d.len()) {
                 return None;
@@ -186,6 +183,13 @@ pub fn date_with_year_misread(text: &str) -> Option<String> {
     only_one(years.iter().filter_map(|y| ledger_date(y.parse().ok()?, m, d)))
 }
 
+/// The runs of ASCII digits in a date reading, in order (`2012年3月5日` → 2012, 3, 5).
+fn digit_groups(s: &str) -> Vec<&str> {
+    s.split(|c: char| !c.is_ascii_digit())
+        .filter(|g| !g.is_empty())
+        .collect()
+}
+
 /// Sevens in a reading beyond which it is no slash-written date misread.
 const MAX_SEVENS: usize = 4;
 
@@ -200,10 +204,7 @@ pub fn parse_date(text: &str, context_year: i32) -> Option<String> {
     if let Some((y, m, d)) = chinese_numeral_date(&s) {
         return ledger_date(y, m, d);
     }
-    let groups: Vec<&str> = s
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|g| !g.is_empty())
-        .collect();
+    let groups = digit_groups(&s);
     let as_written = match groups.as_slice() {
         [ymd] => eight_digit_date(ymd),
         [y, m, d, ..] => (|| Some((y.parse::<i32>().ok()?, m.parse().ok()?, d.parse().ok()?)))(),
@@ -437,17 +438,23 @@ impl RowFacts {
 /// OCR confusion away passes the checksum and agrees with the row. Returns the repaired
 /// number, or `None` when there is no single safe answer.
 pub fn repair_id(id: &str, row: &RowFacts) -> Option<String> {
-    if !(18..=19).contains(&id.chars().count()) || id_number::parse(id).is_ok() || row.evidence() == 0 {
+    if !needs_repair(id) || row.evidence() == 0 {
         return None;
     }
     only_one(passing_repairs(id, row))
+}
+
+/// An ID number read at its length (or with one character too many) that fails its
+/// checksum: what the repairs are for.
+fn needs_repair(id: &str) -> bool {
+    (18..=19).contains(&id.chars().count()) && id_number::parse(id).is_err()
 }
 
 /// Like [`repair_id`] when several repairs pass: the one registered in `division` (the
 /// county the row's household address begins with), if exactly one is. Most people's
 /// numbers were issued where they live, not all: the repair is likely, not proven.
 pub fn repair_id_in_division(id: &str, row: &RowFacts, division: u32) -> Option<String> {
-    if !(18..=19).contains(&id.chars().count()) || id_number::parse(id).is_ok() {
+    if !needs_repair(id) {
         return None;
     }
     let prefix = format!("{division:06}");

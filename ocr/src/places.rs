@@ -118,19 +118,21 @@ pub fn begins_with_division(text: &str) -> bool {
 /// as [`repair_division`] would repair it; `None` when it begins with no single one.
 pub fn division_of(address: &str) -> Option<u32> {
     let repaired = repair_division(address, None);
-    let text = repaired.as_deref().unwrap_or(address);
-    places()
-        .iter()
-        .filter(|place| text.chars().take(place.chars.len()).eq(place.chars.iter().copied()))
+    places_begun(repaired.as_deref().unwrap_or(address))
         .max_by_key(|place| place.chars.len())
         .map(|place| place.code)
 }
 
 /// Whether the text begins with a GB/T 2260 prefecture and county exactly as written.
 pub fn begins_exactly(text: &str) -> bool {
+    places_begun(text).next().is_some()
+}
+
+/// The prefectures and counties the text begins with exactly as written.
+fn places_begun(text: &str) -> impl Iterator<Item = &'static Place> + '_ {
     places()
         .iter()
-        .any(|place| text.chars().take(place.chars.len()).eq(place.chars.iter().copied()))
+        .filter(move |place| text.chars().take(place.chars.len()).eq(place.chars.iter().copied()))
 }
 
 /// The fewest edits between `name` and a prefix of `read` one character shorter, as

@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use ledgerline_schemas::{Field, Finding, Record, ReviewStatus, Severity};
+use ledgerline_schemas::{Field, Record, ReviewStatus};
 
 use crate::vocab;
 
@@ -62,17 +62,14 @@ pub fn settle_across_pages(records: &mut [&mut Record]) -> Vec<usize> {
                 let settled_by_a_person =
                     matches!(record.review.status, ReviewStatus::Verified | ReviewStatus::Rejected);
                 if let (Some(word), false) = (word, settled_by_a_person) {
-                    let read = record.fields.get(field).unwrap_or_default();
-                    record.review.findings.push(Finding::new(
+                    crate::extract::take_as(
+                        &mut record.fields,
+                        &mut record.review.findings,
                         field,
-                        Severity::Info,
+                        &word,
                         "batch_word",
-                        format!("read {read}, taken as {word}: one character off the word the batch's other pages write more often"),
-                    ));
-                    record
-                        .fields
-                        .set(field, Some(&word))
-                        .expect("a text field takes any text");
+                        "one character off the word the batch's other pages write more often",
+                    );
                     changed.push(i);
                 }
             }
@@ -86,6 +83,7 @@ pub fn settle_across_pages(records: &mut [&mut Record]) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ledgerline_schemas::Severity;
 
     fn column(values: &[&str]) -> Vec<Option<String>> {
         values.iter().map(|v| (!v.is_empty()).then(|| v.to_string())).collect()
