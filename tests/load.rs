@@ -226,6 +226,60 @@ fn load_flow(dir: &std::path::Path, province: &Basic) {
 
 /// A live extract in GBK: three good rows, one with an unknown sex code, one dated
 /// 30 February.
+/// The agent a person is matched on (the ledgers' 家属/承办人) is the one loaded first, and
+/// of agents loaded together the one first in code-point order, on both engines, in
+/// whatever order the rows were written.
+#[test]
+fn the_agent_matched_on_is_the_first_loaded_duckdb() {
+    let dir = tempfile::tempdir().unwrap();
+    first_agent_flow(&basic::duckdb(dir.path(), "province"));
+}
+
+#[test]
+fn the_agent_matched_on_is_the_first_loaded_postgres() {
+    first_agent_flow(&basic::postgres("first_agent"));
+}
+
+fn first_agent_flow(province: &Basic) {
+    use ledgerline_load::{read_persons, Target};
+    let mut db = Target::parse(province.t()).unwrap().open_for_writing().unwrap();
+    for (person, name) in [("P1", "王秀英"), ("P2", "张德明"), ("P3", "赵桂兰")] {
+        db.execute(
+            "INSERT INTO deceased (person_id, name, origin, source_key, loaded_at)
+             VALUES ($1, $2, 'live', $1, TIMESTAMP '2019-01-01 08:00:00')",
+            &[person, name],
+        )
+        .unwrap();
+    }
+    let agents = [
+        ("P1", "周强", "2021-06-01 09:00:00"),
+        ("P1", "钱芳", "2019-05-01 10:00:00"),
+        ("P1", "赵军", "2019-05-01 10:00:00"),
+        ("P2", "孙丽", "2020-02-02 12:30:00.5"),
+        ("P2", "李明", "2020-02-02 12:30:00.75"),
+    ];
+    for (person, name, at) in agents {
+        db.execute(
+            &format!(
+                "INSERT INTO agents (person_id, name, origin, source_key, loaded_at)
+                 VALUES ($1, $2, 'live', $1, TIMESTAMP '{at}')"
+            ),
+            &[person, name],
+        )
+        .unwrap();
+    }
+    let persons = read_persons(&mut db).unwrap();
+    let agent_of: Vec<(&str, Option<&str>)> = persons
+        .iter()
+        .map(|p| (p.person_id.as_str(), p.fields.family_name.as_deref()))
+        .collect();
+    assert_eq!(
+        agent_of,
+        [("P1", Some("赵军")), ("P2", Some("孙丽")), ("P3", None)],
+        "赵 (U+8D75) before 钱 (U+94B1), loaded together; half a second before three quarters"
+    );
+}
+
 fn live_extract(dir: &std::path::Path) -> std::path::PathBuf {
     let csv = "DEAD_ID,NAME,SEX,CARD_TYPE,ID_CARD,BIRTHDAY,FOLK,POPULACE,POPULACE_CODE,DEATH_DATE,RECEIVE_TIME,START_TIME,AGENT_NAME,MOBIL_PHONE\n\
 SZ320981-2013-000001,王秀英,2,0,34052419800101001X,1980-01-01,1,济南市历城区,370112001001,2013-03-05,2013-03-06 08:00:00,2013-03-06 08:30:00,李建国,13912341234\n\

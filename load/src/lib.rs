@@ -21,6 +21,7 @@ use duckdb::{AccessMode, Config, Connection};
 use ledgerline_schemas::RecordFields;
 use ledgerline_store::migrations::{apply_list, Migration};
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
 use crate::staging::{Staged, Stager};
 use crate::tables::Rows;
@@ -202,7 +203,9 @@ impl Database {
 
     /// Runs a query whose `width` columns are all text and hands `each` every row, its
     /// values borrowed from the engine's own buffers: a million-person read made 11
-    /// million strings through the row APIs before it kept any of them.
+    /// million strings through the row APIs before it kept any of them. Rows come as the
+    /// engine makes them: DuckDB's `query_arrow` ran a million-person read to its end
+    /// before handing over the first row (1.6 s longer, and the whole result in memory).
     pub fn each_row(
         &mut self,
         sql: &str,
@@ -217,7 +220,8 @@ impl Database {
             Database::DuckDb(c) => {
                 use duckdb::arrow::array::{Array, AsArray};
                 let mut stmt = c.prepare(sql)?;
-                for batch in stmt.query_arrow(duckdb::params_from_iter(params))? {
+                for batch in stmt.stream_arrow(duckdb::params_from_iter(params))? {
+                    let batch = batch?;
                     let columns: Vec<_> = (0..width)
                         .map(|i| {
                             duckdb::arrow::compute::cast(batch.column(i), &duckdb::arrow::datatypes::DataType::Utf8)
@@ -396,27 +400,18 @@ fn on_one_engine_thread<T>(db: &mut Database, read: impl FnOnce(&mut Database) -
 /// Every deceased person with the first agent's name, in the order the engine gives
 /// them, handed to `each` as read; `held` is left for [`read_held_events`].
 fn read_person_rows(db: &mut Database, mut each: impl FnMut(DbPerson)) -> Result<()> {
-    // The first agent of each person: DuckDB's arg_min is one hash aggregate where a
-    // row_number() window sorts every agent; PostgreSQL has no arg_min, and DISTINCT ON
-    // took a third of the window's time there.
-    let first_agents = if db.duckdb().is_some() {
-        "SELECT person_id, arg_min(name, loaded_at) AS name FROM agents GROUP BY person_id"
-    } else {
-        "SELECT DISTINCT ON (person_id) person_id, name FROM agents ORDER BY person_id, loaded_at"
-    };
+    let mut first_agents = read_first_agents(db)?;
     let owned = |v: Option<&str>| v.map(str::to_string);
     db.each_row(
-        &format!(
-            "SELECT d.person_id, d.name, d.gender, d.id_number,
-                    CAST(d.birth_date AS VARCHAR), CAST(d.death_date AS VARCHAR),
-                    d.household_address, d.household_division, a.name
-             FROM deceased d LEFT JOIN ({first_agents}) a ON a.person_id = d.person_id"
-        ),
+        "SELECT person_id, name, gender, id_number, CAST(birth_date AS VARCHAR), CAST(death_date AS VARCHAR),
+                household_address, household_division
+         FROM deceased",
         &[],
-        9,
+        8,
         |v| {
+            let person_id = v[0].unwrap_or_default();
             each(DbPerson {
-                person_id: v[0].unwrap_or_default().to_string(),
+                person_id: person_id.to_string(),
                 fields: RecordFields {
                     deceased_name: owned(v[1]),
                     gender: owned(v[2]),
@@ -425,7 +420,7 @@ fn read_person_rows(db: &mut Database, mut each: impl FnMut(DbPerson)) -> Result
                     death_date: owned(v[5]),
                     household_address: owned(v[6]),
                     household_division: owned(v[7]),
-                    family_name: owned(v[8]),
+                    family_name: first_agents.remove(person_id).map(|(_, name)| name),
                     ..Default::default()
                 },
                 held: HeldEvents::default(),
@@ -434,12 +429,47 @@ fn read_person_rows(db: &mut Database, mut each: impl FnMut(DbPerson)) -> Result
     )
 }
 
+/// The name of each person's first agent (the ledgers' 家属/承办人): the one loaded first,
+/// and of agents loaded together the name first in code-point order, so that every read
+/// takes the same one. Kept from one plain scan: asked of DuckDB as an `arg_min`
+/// aggregate joined to the persons, it held a million-person read's first row back for
+/// 1.9 s, during which the thread preparing persons for matching had nothing to do.
+fn read_first_agents(db: &mut Database) -> Result<FxHashMap<String, (i64, String)>> {
+    let loaded_at_us = if db.duckdb().is_some() {
+        "CAST(epoch_us(loaded_at) AS VARCHAR)"
+    } else {
+        "CAST(CAST(extract(epoch FROM loaded_at) * 1000000 AS BIGINT) AS VARCHAR)"
+    };
+    let mut first: FxHashMap<String, (i64, String)> = FxHashMap::default();
+    db.each_row(
+        &format!("SELECT person_id, name, {loaded_at_us} FROM agents WHERE name IS NOT NULL"),
+        &[],
+        3,
+        |v| {
+            let (Some(person), Some(name), Some(at)) = (v[0], v[1], v[2].and_then(|t| t.parse::<i64>().ok())) else {
+                return;
+            };
+            match first.get_mut(person) {
+                Some(kept) => {
+                    if (at, name) < (kept.0, kept.1.as_str()) {
+                        *kept = (at, name.to_string());
+                    }
+                }
+                None => {
+                    first.insert(person.to_string(), (at, name.to_string()));
+                }
+            }
+        },
+    )?;
+    Ok(first)
+}
+
 /// The events held for each of the persons `ids`: plain scans of one column, looked up
 /// here. Asked of the database as joins or IN lists, they cost more than reading the
 /// persons, and PostgreSQL plans an IN list larger than its work_mem as one scan per
 /// person.
 fn read_held_events(db: &mut Database, ids: &[&str]) -> Result<Vec<HeldEvents>> {
-    let index: rustc_hash::FxHashMap<&str, u32> = ids.iter().enumerate().map(|(i, &id)| (id, i as u32)).collect();
+    let index: FxHashMap<&str, u32> = ids.iter().enumerate().map(|(i, &id)| (id, i as u32)).collect();
     let mut has = |table: &str| -> Result<Vec<bool>> {
         let mut has = vec![false; ids.len()];
         db.each_row(&format!("SELECT person_id FROM {table}"), &[], 1, |v| {

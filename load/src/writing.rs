@@ -107,26 +107,13 @@ fn stage_rows(
     let mut tally = Tally::default();
     let mut persons: Vec<&str> = Vec::with_capacity(n);
     let mut deceased = Rows::with_capacity(&tables::DECEASED, n);
-    let mut conflicts = Rows::new(&tables::CONFLICTS);
     let mut new_persons: HashSet<&str> = HashSet::default();
     for ((r, m), derived) in good.iter().zip(matched).zip(&derived) {
         let f = &r.fields;
         let person: &str = match m {
             Some(k) => {
                 tally.linked += 1;
-                let person_held = &database[*k as usize];
-                let p = person_held.person_id.as_str();
-                for c in differences(p, &person_held.fields, r) {
-                    conflicts.push([
-                        Some(c.person_id.clone()),
-                        Some(c.field.clone()),
-                        Some(c.database_value.clone()),
-                        Some(c.incoming_value.clone()),
-                        Some(c.record_id.clone()),
-                    ]);
-                    tally.conflicts.push(c);
-                }
-                p
+                database[*k as usize].person_id.as_str()
             }
             None => {
                 let p = r.person_id.as_deref().or(derived.as_deref()).expect("an id made above");
@@ -155,10 +142,30 @@ fn stage_rows(
         };
         persons.push(person);
     }
-    if !send(&deceased, provenance) || !send(&conflicts, &[Some(load_id)]) {
+    // The new persons go first, and alone: the database waits for them, and their
+    // table is the slowest to insert.
+    if !send(&deceased, provenance) {
         return None;
     }
     drop(deceased);
+    let mut conflicts = Rows::new(&tables::CONFLICTS);
+    for (r, m) in good.iter().zip(matched) {
+        let Some(k) = m else { continue };
+        let person_held = &database[*k as usize];
+        for c in differences(&person_held.person_id, &person_held.fields, r) {
+            conflicts.push([
+                Some(c.person_id.clone()),
+                Some(c.field.clone()),
+                Some(c.database_value.clone()),
+                Some(c.incoming_value.clone()),
+                Some(c.record_id.clone()),
+            ]);
+            tally.conflicts.push(c);
+        }
+    }
+    if !send(&conflicts, &[Some(load_id)]) {
+        return None;
+    }
     let mut cremations = Rows::with_capacity(&tables::CREMATIONS, n);
     let mut burials = Rows::with_capacity(&tables::BURIALS, n);
     let mut agents = Rows::with_capacity(&tables::AGENTS, n);
