@@ -104,7 +104,11 @@ fn normalize_field(field: Field, text: &str, year: i32) -> (Option<String>, f32)
             let text = normalize::drop_mark_after_house_number(&cjk_text(t));
             match normalize::misread_house_number_mark(&text) {
                 Some(fixed) => (Some(fixed), UNUSUAL),
-                None if !normalize::house_number_follows_a_place(&text) => (Some(text), UNUSUAL),
+                None if !normalize::house_number_follows_a_place(&text)
+                    || crate::places::doubles_a_character_after_division(&text) =>
+                {
+                    (Some(text), UNUSUAL)
+                }
                 None => ((!text.is_empty()).then_some(text), 1.0),
             }
         }

@@ -128,6 +128,21 @@ pub fn begins_exactly(text: &str) -> bool {
     places_begun(text).next().is_some()
 }
 
+/// Whether the part of an address after the prefecture and county it begins with
+/// exactly has one character twice in a row (`济南市历下区和和平街88号`): Tesseract
+/// sometimes reads a character twice, and both models then agree on it (three addresses
+/// of one generated page, all machine-accepted). Division names may double a character
+/// (峰峰矿区, 齐齐哈尔市, 津市市), which is why only the rest counts; street and village
+/// names seldom do, and review settles those that do. House numbers (`11号`) are not
+/// characters of a name.
+pub fn doubles_a_character_after_division(address: &str) -> bool {
+    let Some(division) = places_begun(address).map(|place| place.chars.len()).max() else {
+        return false;
+    };
+    let rest: Vec<char> = address.chars().skip(division).collect();
+    rest.windows(2).any(|pair| pair[0] == pair[1] && !pair[0].is_ascii())
+}
+
 /// The prefectures and counties the text begins with exactly as written.
 fn places_begun(text: &str) -> impl Iterator<Item = &'static Place> + '_ {
     places()
@@ -179,6 +194,22 @@ mod tests {
             ("滨州市阳信和县东风村8号", "滨州市阳信县东风村8号"),
         ] {
             assert_eq!(repair_division(read, None).as_deref(), Some(want), "{read}");
+        }
+    }
+
+    #[test]
+    fn a_character_read_twice_after_the_division_is_noticed() {
+        assert!(doubles_a_character_after_division("济南市历下区和和平街88号"));
+        assert!(doubles_a_character_after_division("烟台市福山区和平街街103号"));
+        for fine in [
+            "济南市历下区和平街88号",
+            "济南市历下区和平街118号",
+            // The division's own doubled characters, and text beginning with none.
+            "邯郸市峰峰矿区和平街8号",
+            "齐齐哈尔市昂昂溪区新华街12号",
+            "和和平街88号",
+        ] {
+            assert!(!doubles_a_character_after_division(fine), "{fine}");
         }
     }
 
