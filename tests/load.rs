@@ -226,9 +226,9 @@ fn load_flow(dir: &std::path::Path, province: &Basic) {
 
 /// A live extract in GBK: three good rows, one with an unknown sex code, one dated
 /// 30 February.
-/// The agent a person is matched on (the ledgers' 家属/承办人) is the one loaded first, and
-/// of agents loaded together the one first in code-point order, on both engines, in
-/// whatever order the rows were written.
+/// The agent a person is matched on (the ledgers' 家属/承办人) is the one with a name
+/// loaded first, and of agents loaded together the one first in code-point order, on both
+/// engines, in whatever order the rows were written.
 #[test]
 fn the_agent_matched_on_is_the_first_loaded_duckdb() {
     let dir = tempfile::tempdir().unwrap();
@@ -268,6 +268,13 @@ fn first_agent_flow(province: &Basic) {
         )
         .unwrap();
     }
+    // An agent whose name was not recorded says nothing to match on, however early.
+    db.execute(
+        "INSERT INTO agents (person_id, name, origin, source_key, loaded_at)
+         VALUES ('P2', NULL, 'live', 'P2', TIMESTAMP '2018-01-01 00:00:00')",
+        &[],
+    )
+    .unwrap();
     let persons = read_persons(&mut db).unwrap();
     let agent_of: Vec<(&str, Option<&str>)> = persons
         .iter()

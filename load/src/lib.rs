@@ -429,9 +429,9 @@ fn read_person_rows(db: &mut Database, mut each: impl FnMut(DbPerson)) -> Result
     )
 }
 
-/// The name of each person's first agent (the ledgers' 家属/承办人): the one loaded first,
-/// and of agents loaded together the name first in code-point order, so that every read
-/// takes the same one. Kept from one plain scan: asked of DuckDB as an `arg_min`
+/// The name of each person's first agent (the ledgers' 家属/承办人): of the agents with a
+/// name (one without says nothing to match on), the one loaded first, and of those loaded
+/// together the name first in code-point order, so that every read takes the same one. Kept from one plain scan: asked of DuckDB as an `arg_min`
 /// aggregate joined to the persons, it held a million-person read's first row back for
 /// 1.9 s, during which the thread preparing persons for matching had nothing to do.
 fn read_first_agents(db: &mut Database) -> Result<FxHashMap<String, (i64, String)>> {
