@@ -1,6 +1,7 @@
 //! From cell readings to canonical records: normalize each field, repair what the row's
 //! other fields prove, validate, and give every field a confidence.
 
+use chrono::Datelike;
 use std::collections::BTreeMap;
 
 use ledgerline_schemas::{
@@ -25,8 +26,10 @@ pub struct PageContext {
     /// From the manifest; `None` for mixed batches (then the columns decide).
     pub record_type: Option<RecordType>,
     pub agency_name: Option<String>,
-    /// The ledger's year, for two-digit years.
-    pub year: i32,
+    /// The first and last year the volume covers (its manifest's `years`), when known:
+    /// two-digit years are read within them, and a cremation or burial far outside them
+    /// is a misreading.
+    pub years: Option<(i32, i32)>,
 }
 
 /// The record type a page's columns imply.
@@ -37,6 +40,38 @@ fn record_type_from_columns(roles: &[ColumnRole]) -> RecordType {
     } else {
         RecordType::Cremation
     }
+}
+
+/// Years after the volume's last that its ledgers' dates reach: a burial follows the
+/// death by up to a few years (the ashes kept at home meanwhile), and the death the
+/// ledger records is written beside it.
+const YEARS_AFTER_THE_VOLUME: i32 = 3;
+
+/// The latest year a date of `field` in this volume can have, for reading a two-digit
+/// year (`14.5.22`) as the latest year of its century not after it. Births are before
+/// the volume's end; deaths, cremations and burials may run a few years past it (a
+/// volume of 2012-2014 records burials of 2016), and were read as 1914, 1916 when the
+/// volume's first year was taken for all of them.
+fn latest_year(field: Field, years: Option<(i32, i32)>) -> i32 {
+    let last = years.map_or_else(|| chrono::Local::now().year(), |(_, last)| last);
+    if field == Field::BirthDate {
+        last
+    } else {
+        last + YEARS_AFTER_THE_VOLUME
+    }
+}
+
+/// Whether a cremation or burial date lies outside the years its volume covers (less a
+/// year before, for a volume opened in January, and [`YEARS_AFTER_THE_VOLUME`] after):
+/// the event a ledger records happened in its own years, so `1920-08-16` in a volume of
+/// 2012-2014 is a misreading (a `20` left of `2013年`). Births and deaths may lie long
+/// before a burial (a reburial), and are checked against the other dates instead.
+fn outside_the_volume(field: Field, date: &str, years: Option<(i32, i32)>) -> bool {
+    let (Some((first, last)), Some(year)) = (years, date.get(..4).and_then(|y| y.parse::<i32>().ok())) else {
+        return false;
+    };
+    matches!(field, Field::CremationDate | Field::BurialDate)
+        && !(first - 1..=last + YEARS_AFTER_THE_VOLUME).contains(&year)
 }
 
 /// Combines Tesseract's confidence with what normalization knows: `trust` 0 means a
@@ -51,10 +86,11 @@ fn field_confidence(ocr: f32, trust: f32) -> f32 {
 
 /// One field's text normalized, with how much normalization trusts it (1 = clean
 /// parse, 0 = independently verified, see [`field_confidence`]).
-fn normalize_field(field: Field, text: &str, year: i32) -> (Option<String>, f32) {
+fn normalize_field(field: Field, text: &str, years: Option<(i32, i32)>) -> (Option<String>, f32) {
     let t = text.trim();
     match field {
-        f if f.is_date() => match normalize::parse_date(t, year) {
+        f if f.is_date() => match normalize::parse_date(t, latest_year(f, years)) {
+            Some(date) if outside_the_volume(f, &date, years) => (Some(date), UNUSUAL),
             Some(date) => (Some(date), 1.0),
             None => (
                 normalize::date_with_slashes_read_as_sevens(t).or_else(|| normalize::date_with_year_misread(t)),
@@ -170,7 +206,7 @@ pub(crate) fn validates(field: Field, text: &str) -> bool {
     if field.is_date() {
         return normalize::parse_date(text.trim(), 2000).is_some();
     }
-    match (normalize_field(field, text, 2000), field) {
+    match (normalize_field(field, text, None), field) {
         ((Some(_), trust), Field::IdNumber) => trust == 0.0,
         ((Some(_), trust), Field::FamilyRelation | Field::AshesDisposition) => trust == 1.0,
         ((value, _), _) => value.is_some(),
@@ -180,7 +216,7 @@ pub(crate) fn validates(field: Field, text: &str) -> bool {
 /// Whether two readings of a cell come to the same value of its field.
 pub(crate) fn same_value(field: Field, a: &str, b: &str) -> bool {
     let value = |text: &str| {
-        let v = normalize_field(field, text, 2000).0?;
+        let v = normalize_field(field, text, None).0?;
         // Addresses as the division table repairs them: a slip in 临朐 by one model
         // and not the other is no disagreement about the address.
         Some(match field {
@@ -296,7 +332,7 @@ fn draft_row(page: &PageReading, ctx: &PageContext, row: usize) -> Option<RowDra
     for c in &cells {
         match (page.roles[c.col], &c.text) {
             (ColumnRole::Field(f), Some(text)) => {
-                let (value, trust) = normalize_field(f, text, ctx.year);
+                let (value, trust) = normalize_field(f, text, ctx.years);
                 match value {
                     Some(v) if d.fields.set(f, Some(&v)).is_ok() => {
                         d.confidence
@@ -469,5 +505,42 @@ fn repair_address(fields: &mut RecordFields, confidence: &mut BTreeMap<String, f
     fields.household_address = Some(fixed);
     if let Some(c) = confidence.get_mut("household_address") {
         *c = c.min(0.85);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two-digit years are read within the volume's years, births before its end and the
+    /// events it records up to a few years past it; a cremation or burial far outside
+    /// them is kept for review, not trusted.
+    #[test]
+    fn dates_are_read_within_the_volume_s_years() {
+        let volume = Some((2012, 2014));
+        let date = |field: Field, text: &str| normalize_field(field, text, volume);
+        assert_eq!(date(Field::DeathDate, "14.5.22"), (Some("2014-05-22".into()), 1.0));
+        assert_eq!(date(Field::BurialDate, "16/1/23"), (Some("2016-01-23".into()), 1.0));
+        assert_eq!(date(Field::BirthDate, "16.1.23"), (Some("1916-01-23".into()), 1.0));
+        assert_eq!(date(Field::BirthDate, "14.1.23"), (Some("2014-01-23".into()), 1.0));
+        assert_eq!(
+            date(Field::CremationDate, "2011年12月30日"),
+            (Some("2011-12-30".into()), 1.0)
+        );
+        for (field, far) in [
+            (Field::CremationDate, "20年8月16日"),
+            (Field::CremationDate, "2009年8月16日"),
+            (Field::BurialDate, "2018/3/2"),
+        ] {
+            let (value, trust) = date(field, far);
+            assert!(value.is_some() && trust == UNUSUAL, "{far}: {value:?} {trust}");
+        }
+        // A death long before its burial is a reburial's, not a misreading.
+        assert_eq!(date(Field::DeathDate, "1998年3月2日"), (Some("1998-03-02".into()), 1.0));
+        // A volume of unknown years checks nothing against them.
+        assert_eq!(
+            normalize_field(Field::CremationDate, "2009年8月16日", None),
+            (Some("2009-08-16".into()), 1.0)
+        );
     }
 }

@@ -65,6 +65,17 @@ pub struct OcrSummary {
     pub pages_per_second: f64,
 }
 
+/// The first and last year of a batch's `years` as stored (`2012-2014`, `2012`,
+/// `2012,2013`); `None` when it names none (a folder without a manifest).
+fn volume_years(stored: &str) -> Option<(i32, i32)> {
+    let years: Vec<i32> = stored
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|y| y.parse().ok())
+        .filter(|y| (1900..=2100).contains(y))
+        .collect();
+    Some((*years.iter().min()?, *years.iter().max()?))
+}
+
 fn context(p: &PageToRead) -> PageContext {
     PageContext {
         batch_id: p.batch_id.clone(),
@@ -76,7 +87,7 @@ fn context(p: &PageToRead) -> PageContext {
             _ => None,
         },
         agency_name: Some(p.agency_name.clone()),
-        year: p.years.get(..4).and_then(|y| y.parse().ok()).unwrap_or(2012),
+        years: volume_years(&p.years),
     }
 }
 
@@ -329,5 +340,13 @@ mod tests {
         });
         assert!(got.unwrap_err().contains("index out of bounds"));
         assert_eq!(guarded(|| 7), Ok(7));
+    }
+
+    #[test]
+    fn a_volume_s_years_as_stored() {
+        assert_eq!(volume_years("2012-2014"), Some((2012, 2014)));
+        assert_eq!(volume_years("2013"), Some((2013, 2013)));
+        assert_eq!(volume_years("2013,2012"), Some((2012, 2013)));
+        assert_eq!(volume_years(""), None);
     }
 }
