@@ -61,17 +61,30 @@ fn latest_year(field: Field, years: Option<(i32, i32)>) -> i32 {
     }
 }
 
+/// The years a date of `field` can have in this volume, for choosing between repairs:
+/// births before its end, the events it records from a year before it (a death in the
+/// December before a volume opened) to [`YEARS_AFTER_THE_VOLUME`] after, any a ledger
+/// holds when the volume's years are not known. (Deaths long before a reburial are
+/// left out here: a repair may only be as bold as the commonest case.)
+fn plausible_years(field: Field, years: Option<(i32, i32)>) -> std::ops::RangeInclusive<i32> {
+    let any = normalize::LEDGER_YEARS;
+    match years {
+        None => any,
+        Some(_) if field == Field::BirthDate => *any.start()..=latest_year(field, years),
+        Some((first, _)) => first - 1..=latest_year(field, years),
+    }
+}
+
 /// Whether a cremation or burial date lies outside the years its volume covers (less a
 /// year before, for a volume opened in January, and [`YEARS_AFTER_THE_VOLUME`] after):
 /// the event a ledger records happened in its own years, so `1920-08-16` in a volume of
 /// 2012-2014 is a misreading (a `20` left of `2013年`). Births and deaths may lie long
 /// before a burial (a reburial), and are checked against the other dates instead.
 fn outside_the_volume(field: Field, date: &str, years: Option<(i32, i32)>) -> bool {
-    let (Some((first, last)), Some(year)) = (years, date.get(..4).and_then(|y| y.parse::<i32>().ok())) else {
+    let Some(year) = date.get(..4).and_then(|y| y.parse::<i32>().ok()) else {
         return false;
     };
-    matches!(field, Field::CremationDate | Field::BurialDate)
-        && !(first - 1..=last + YEARS_AFTER_THE_VOLUME).contains(&year)
+    matches!(field, Field::CremationDate | Field::BurialDate) && !plausible_years(field, years).contains(&year)
 }
 
 /// Combines Tesseract's confidence with what normalization knows: `trust` 0 means a
@@ -93,7 +106,9 @@ fn normalize_field(field: Field, text: &str, years: Option<(i32, i32)>) -> (Opti
             Some(date) if outside_the_volume(f, &date, years) => (Some(date), UNUSUAL),
             Some(date) => (Some(date), 1.0),
             None => (
-                normalize::date_with_slashes_read_as_sevens(t).or_else(|| normalize::date_with_year_misread(t)),
+                normalize::date_with_slashes_read_as_sevens(t)
+                    .or_else(|| normalize::date_with_year_misread(t, &plausible_years(f, years)))
+                    .or_else(|| normalize::date_with_month_and_day_run_together(t)),
                 UNUSUAL,
             ),
         },

@@ -1,6 +1,8 @@
 //! From what a cell says to the canonical form: dates in every ledger style, 男/女 to
 //! GB/T 2261.1, 民族 names to GB/T 3304, ID numbers, ages, phones.
 
+use std::ops::RangeInclusive;
+
 use chrono::NaiveDate;
 use ledgerline_schemas::{codes, date::format_iso, id_number};
 
@@ -143,10 +145,11 @@ pub fn date_with_slashes_read_as_sevens(text: &str) -> Option<String> {
 }
 
 /// A date written with Arabic digits whose year alone is impossible, one digit off or
-/// with one digit too many (`2314-02-04`, `23012-12-19`): the date with the one year,
-/// one digit changed or dropped, that a ledger can hold. `None` when there is no such
-/// year or more than one. Likely, not proven: for review.
-pub fn date_with_year_misread(text: &str) -> Option<String> {
+/// with one digit too many (`2314-02-04`, `23012-12-19`): the date with the one year in
+/// `plausible` (the years a date of its field can have), one digit changed or dropped.
+/// `None` when there is no such year or more than one (`2914/8/24` is 2014 or 1914 in
+/// any ledger, only 2014 in a volume of 2012-2014). Likely, not proven: for review.
+pub fn date_with_year_misread(text: &str, plausible: &RangeInclusive<i32>) -> Option<String> {
     let s = date_text(text);
     let (year, m, d) = match chinese_numeral_date(&s) {
         // `三〇一三年五月八日`: the 二 read as 三.
@@ -180,7 +183,34 @@ pub fn date_with_year_misread(text: &str) -> Option<String> {
             .collect(),
         _ => return None,
     };
-    only_one(years.iter().filter_map(|y| ledger_date(y.parse().ok()?, m, d)))
+    only_one(
+        years
+            .iter()
+            .filter_map(|y| y.parse::<i32>().ok().filter(|y| plausible.contains(y)))
+            .filter_map(|y| ledger_date(y, m, d)),
+    )
+}
+
+/// A date whose month and day ran together, the 月 or separator between them lost
+/// (`2014年414日`, `2013/19`): the one way of splitting the digits after the year into
+/// a month and a day that makes a date. `None` when there is none or more than one
+/// (`2014年111日` is January 11 or November 1). Likely, not proven: for review.
+pub fn date_with_month_and_day_run_together(text: &str) -> Option<String> {
+    let s = date_text(text);
+    let [year, month_day] = digit_groups(&s)[..] else {
+        return None;
+    };
+    if year.len() != 4 || !(2..=4).contains(&month_day.len()) {
+        return None;
+    }
+    let y: i32 = year.parse().ok()?;
+    only_one((1..month_day.len()).filter_map(|at| {
+        let (m, d) = month_day.split_at(at);
+        if m.len() > 2 || d.len() > 2 {
+            return None;
+        }
+        ledger_date(y, m.parse().ok()?, d.parse().ok()?)
+    }))
 }
 
 /// The runs of ASCII digits in a date reading, in order (`2012年3月5日` → 2012, 3, 5).
@@ -232,7 +262,7 @@ fn eight_digit_date(digits: &str) -> Option<(i32, u32, u32)> {
 /// Years a funeral ledger's dates fall in: births from the 1850s to deaths, cremations
 /// and burials up to this century's end. A year outside is a misreading (`75552` was
 /// one the fuzzer found), better left for review than written as a date.
-const LEDGER_YEARS: std::ops::RangeInclusive<i32> = 1850..=2100;
+pub const LEDGER_YEARS: RangeInclusive<i32> = 1850..=2100;
 
 fn ledger_date(y: i32, m: u32, d: u32) -> Option<String> {
     if !LEDGER_YEARS.contains(&y) {
@@ -533,24 +563,55 @@ mod tests {
             ("2109-02-04", None),
             ("2014-02", None),
         ] {
-            assert_eq!(date_with_year_misread(text).as_deref(), want, "{text}");
+            assert_eq!(date_with_year_misread(text, &LEDGER_YEARS).as_deref(), want, "{text}");
+        }
+        // Two years a digit away, one of them in the volume's years.
+        assert_eq!(date_with_year_misread("2914/8/24", &LEDGER_YEARS), None);
+        assert_eq!(
+            date_with_year_misread("2914/8/24", &(2011..=2017)).as_deref(),
+            Some("2014-08-24")
+        );
+    }
+
+    /// Each reading as `repair` takes it: the date it repairs to, or none.
+    fn repairs(repair: fn(&str) -> Option<String>, cases: &[(&str, Option<&str>)]) {
+        for &(text, want) in cases {
+            assert_eq!(repair(text).as_deref(), want, "{text}");
         }
     }
 
     #[test]
+    fn a_month_and_day_run_together() {
+        repairs(
+            date_with_month_and_day_run_together,
+            &[
+                ("2014年414日", Some("2014-04-14")),
+                ("2013/19", Some("2013-01-09")),
+                ("2012年1124日", Some("2012-11-24")),
+                // Two ways, no way, or not this damage.
+                ("2014年111日", None),
+                ("2014年4419日", None),
+                ("2014年4月14日", None),
+                ("24年129日", None),
+            ],
+        );
+    }
+
+    #[test]
     fn slashes_read_as_sevens() {
-        for (text, want) in [
-            ("2014712/19", Some("2014-12-19")),
-            ("2012717/11.", Some("2012-01-11")),
-            ("20167/17/11", Some("2016-01-11")),
-            (".2012/12/715", Some("2012-12-15")),
-            ("2013/7/17", None),
-            ("2013-07-17", None),
-            ("2014712719", None),
-            ("201277777/1", None),
-        ] {
-            assert_eq!(date_with_slashes_read_as_sevens(text).as_deref(), want, "{text}");
-        }
+        repairs(
+            date_with_slashes_read_as_sevens,
+            &[
+                ("2014712/19", Some("2014-12-19")),
+                ("2012717/11.", Some("2012-01-11")),
+                ("20167/17/11", Some("2016-01-11")),
+                (".2012/12/715", Some("2012-12-15")),
+                ("2013/7/17", None),
+                ("2013-07-17", None),
+                ("2014712719", None),
+                ("201277777/1", None),
+            ],
+        );
     }
 
     #[test]
