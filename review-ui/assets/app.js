@@ -125,8 +125,12 @@ const keyHelp = (pairs) => h('div', { class: 'keys' }, t('keys') + ': ', pairs.m
 
 // ---- screens ----
 function render() {
-  const main = $('#main');
-  main.replaceChildren();
+  // Each screen draws into a view of its own. One still waiting for the server when the
+  // user moved on (the queue's first item, asked for at login, while the admin already
+  // opened 用户) finds its view gone from the page and draws nothing, instead of
+  // drawing itself over the screen the user is on.
+  const main = h('div', { class: 'view' });
+  $('#main').replaceChildren(main);
   setKeys({});
   $('#bar').hidden = !me;
   if (!me) return loginScreen(main);
@@ -155,6 +159,7 @@ function loginScreen(main) {
 async function queueScreen(main) {
   main.append(h('p', { class: 'muted' }, t('loading')));
   const r = await api('GET', '/api/queue/next');
+  if (!main.isConnected) return;
   main.replaceChildren();
   if (!r.ok) return main.append(h('p', { class: 'err' }, r.data.message || t('error')));
   const item = r.data.item;
@@ -173,6 +178,7 @@ async function queueScreen(main) {
 
 async function recordScreen(main, id) {
   const r = await api('GET', `/api/records/${enc(id)}`);
+  if (!main.isConnected) return;
   if (!r.ok) return main.append(h('p', { class: 'err' }, r.data.message || t('notFound')));
   recordEditor(main, r.data, { onDone: () => recordScreen(main.replaceChildren() || main, id) });
 }
@@ -476,6 +482,7 @@ function progressChart(days) {
 
 async function dashboardScreen(main) {
   const r = await api('GET', '/api/batches');
+  if (!main.isConnected) return;
   if (!r.ok) return main.append(h('p', { class: 'err' }, r.data.message || t('error')));
   main.append(h('div', { class: 'card', id: 'dashboard' },
     h('table', {}, h('tr', {}, [t('batch'), t('agency'), t('pages'), t('records'), t('verified'), t('done'), t('waiting')].map((x) => h('th', {}, x))),
@@ -494,6 +501,7 @@ async function dashboardScreen(main) {
 
 async function usersScreen(main) {
   const r = await api('GET', '/api/users');
+  if (!main.isConnected) return;
   if (!r.ok) return main.append(h('p', { class: 'err' }, r.data.message || t('error')));
   const name = h('input', { id: 'new-user', placeholder: t('username') });
   const role = h('select', { id: 'new-role' }, ['data_entry', 'reviewer', 'archivist', 'dba', 'admin'].map((x) => h('option', { value: x }, x)));

@@ -141,11 +141,28 @@ fn an_admin_disables_and_enables_an_account() {
     b.type_text(PASSWORD);
     b.press("Enter", 0);
     b.wait("location.hash === '#/queue'");
+    // The queue asked for again, its answer held back until the admin has moved on to
+    // 用户: it must not draw itself over that screen when it comes.
+    b.eval(
+        "(() => { const f = window.fetch; \
+           window.fetch = (u, o) => String(u).includes('/api/queue/next') \
+             ? new Promise((ok) => setTimeout(() => ok(f(u, o)), 800)) : f(u, o); \
+           location.hash = '#/queue/again'; return true; })()",
+    );
     b.goto(&format!("{base}/#/users"));
     let row = |name: &str| {
         format!("[...document.querySelectorAll('tr')].find(tr => tr.cells[0]?.textContent.startsWith('{name}'))")
     };
     b.wait(&format!("{}?.querySelector('button.toggle-user')", row("reviewer")));
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    assert_eq!(
+        b.eval(&format!(
+            "!!{} && !document.querySelector('#item-kind')",
+            row("reviewer")
+        )),
+        true,
+        "the late queue answer drew nothing over the users screen"
+    );
     assert_eq!(
         b.eval(&format!("{}.querySelector('button') === null", row("admin"))),
         true,
