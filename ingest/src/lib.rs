@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use duckdb::params;
-use ledgerline_schemas::{manifest::Years, BatchManifest, LedgerType};
+use ledgerline_schemas::{BatchManifest, LedgerType};
 use ledgerline_store::Workspace;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -192,13 +192,6 @@ fn examine(path: &Path, known: &HashSet<(String, String)>) -> Option<Vec<PageRow
     )
 }
 
-fn years_text(m: &BatchManifest) -> String {
-    match &m.years {
-        Years::Range(s) => s.clone(),
-        Years::List(v) => v.iter().map(|y| y.to_string()).collect::<Vec<_>>().join(","),
-    }
-}
-
 fn ledger_type_text(t: LedgerType) -> &'static str {
     match t {
         LedgerType::Cremation => "cremation",
@@ -220,7 +213,7 @@ pub fn ingest(ws: &Workspace, source: &BatchSource, on_file: impl Fn() + Sync) -
         c.execute(
             "INSERT INTO batches (batch_id, agency_name, ledger_type, volume, years, scan_dpi, province, archive, source_dir, manifest_inferred)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            params![m.batch_id, m.agency_name, ledger_type_text(m.ledger_type), m.volume, years_text(m), m.scan_dpi, m.province, m.archive,
+            params![m.batch_id, m.agency_name, ledger_type_text(m.ledger_type), m.volume, m.years.stored(), m.scan_dpi, m.province, m.archive,
                 source.dir.to_string_lossy().into_owned(), source.manifest_inferred],
         )?;
         let mut s = c.prepare("SELECT path, sha256 FROM pages WHERE batch_id = ?")?;

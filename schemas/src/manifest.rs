@@ -22,6 +22,47 @@ pub enum Years {
     List(Vec<u16>),
 }
 
+impl Years {
+    /// The first and last year.
+    pub fn span(&self) -> Result<(u16, u16), String> {
+        let bad = || format!("years {self:?} must be like \"2012\" or \"2012-2014\" or [2012, 2013]");
+        let (a, b) = match self {
+            Years::List(v) if !v.is_empty() => (*v.iter().min().unwrap(), *v.iter().max().unwrap()),
+            Years::List(_) => return Err(bad()),
+            Years::Range(s) => {
+                let mut parts = s.split('-').map(|p| p.trim().parse::<u16>());
+                match (parts.next(), parts.next(), parts.next()) {
+                    (Some(Ok(a)), None, None) => (a, a),
+                    (Some(Ok(a)), Some(Ok(b)), None) => (a, b),
+                    _ => return Err(bad()),
+                }
+            }
+        };
+        if a > b || a < 1900 || b > 2100 {
+            return Err(bad());
+        }
+        Ok((a, b))
+    }
+
+    /// As the workspace stores it: the range as written (`2012-2014`), a list with commas
+    /// (`2012,2013`).
+    pub fn stored(&self) -> String {
+        match self {
+            Years::Range(s) => s.clone(),
+            Years::List(v) => v.iter().map(|y| y.to_string()).collect::<Vec<_>>().join(","),
+        }
+    }
+
+    /// Back from [`Years::stored`].
+    pub fn from_stored(text: &str) -> Years {
+        if text.contains(',') {
+            Years::List(text.split(',').filter_map(|y| y.trim().parse().ok()).collect())
+        } else {
+            Years::Range(text.to_string())
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BatchManifest {
@@ -108,28 +149,7 @@ impl BatchManifest {
 
     /// The first and last year the volume covers.
     pub fn year_span(&self) -> Result<(u16, u16), String> {
-        let bad = || {
-            format!(
-                "years {:?} must be like \"2012\" or \"2012-2014\" or [2012, 2013]",
-                self.years
-            )
-        };
-        let (a, b) = match &self.years {
-            Years::List(v) if !v.is_empty() => (*v.iter().min().unwrap(), *v.iter().max().unwrap()),
-            Years::List(_) => return Err(bad()),
-            Years::Range(s) => {
-                let mut parts = s.split('-').map(|p| p.trim().parse::<u16>());
-                match (parts.next(), parts.next(), parts.next()) {
-                    (Some(Ok(a)), None, None) => (a, a),
-                    (Some(Ok(a)), Some(Ok(b)), None) => (a, b),
-                    _ => return Err(bad()),
-                }
-            }
-        };
-        if a > b || a < 1900 || b > 2100 {
-            return Err(bad());
-        }
-        Ok((a, b))
+        self.years.span()
     }
 
     /// The manifest assumed for a folder that has none: the batch id is the folder's name
@@ -180,6 +200,21 @@ province = "37"
         let m = BatchManifest::parse(GOOD).unwrap();
         assert_eq!(m.ledger_type, LedgerType::Cremation);
         assert_eq!(m.year_span().unwrap(), (2012, 2013));
+    }
+
+    #[test]
+    fn years_come_back_from_the_stored_form() {
+        for years in [
+            Years::Range("2012-2014".into()),
+            Years::Range("2013".into()),
+            Years::List(vec![2013, 2012]),
+        ] {
+            assert_eq!(Years::from_stored(&years.stored()), years);
+        }
+        assert!(
+            Years::from_stored("").span().is_err(),
+            "a folder without a manifest names none"
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use ledgerline_ocr::{extract, headers::ColumnRole, read_page, repeats, EngineConfig, PageContext, REVIEW_THRESHOLD};
-use ledgerline_schemas::{Record, RecordType, Severity};
+use ledgerline_schemas::{manifest::Years, Record, RecordType, Severity};
 use ledgerline_store::pages::{self, PageToRead, Shard, StoredCell, Unread};
 use ledgerline_store::records::{read_records_with_pages, replace_records, RecordFilter};
 use ledgerline_store::Workspace;
@@ -65,15 +65,11 @@ pub struct OcrSummary {
     pub pages_per_second: f64,
 }
 
-/// The first and last year of a batch's `years` as stored (`2012-2014`, `2012`,
-/// `2012,2013`); `None` when it names none (a folder without a manifest).
+/// The first and last year of a batch's `years` as stored; `None` when it names none (a
+/// folder without a manifest).
 fn volume_years(stored: &str) -> Option<(i32, i32)> {
-    let years: Vec<i32> = stored
-        .split(|c: char| !c.is_ascii_digit())
-        .filter_map(|y| y.parse().ok())
-        .filter(|y| (1900..=2100).contains(y))
-        .collect();
-    Some((*years.iter().min()?, *years.iter().max()?))
+    let (first, last) = Years::from_stored(stored).span().ok()?;
+    Some((first.into(), last.into()))
 }
 
 fn context(p: &PageToRead) -> PageContext {
