@@ -269,6 +269,9 @@ pub fn extract(page: &PageReading, ctx: &PageContext) -> Vec<Record> {
         repair_address(&mut d.fields, &mut d.confidence, &mut d.findings);
     }
     settle_patterns(&mut drafts);
+    for d in &mut drafts {
+        cemetery_ending(d);
+    }
     settle_repeats(&mut drafts);
     // The ledger's own way of counting age, from the rows that agree with their ID.
     let age_rule = repairs::age_rule(drafts.iter().map(|d| &d.fields));
@@ -308,6 +311,27 @@ fn settle_patterns(drafts: &mut [RowDraft]) {
             }
         }
     }
+}
+
+/// Characters 园 is read as at the end of a cemetery's name (福寿园 as 福寿回, 松柏陵园 as
+/// 松柏陵回, across a whole batch set in one face, so that no column's more frequent
+/// word could put it right): no cemetery's name ends in one of them.
+const READ_FOR_YUAN: [char; 3] = ['回', '国', '圆'];
+
+/// A cemetery's name ending in a character 园 is read as ends in 园.
+fn cemetery_ending(d: &mut RowDraft) {
+    let Some(name) = d.fields.get(Field::CemeteryName) else {
+        return;
+    };
+    let Some(last) = name.chars().last().filter(|c| READ_FOR_YUAN.contains(c)) else {
+        return;
+    };
+    if name.chars().count() < 2 {
+        return;
+    }
+    let fixed = format!("{}园", &name[..name.len() - last.len_utf8()]);
+    let why = format!("no cemetery's name ends in {last}; 园 is read so");
+    d.replace(Field::CemeteryName, &fixed, "cemetery_ending", &why);
 }
 
 /// A cemetery or place of death one character off a word its column writes more often
@@ -361,13 +385,40 @@ fn draft_row(page: &PageReading, ctx: &PageContext, row: usize) -> Option<RowDra
             (ColumnRole::Field(f), None) if c.inked => {
                 d.unreadable(f, "the cell is written but could not be read".into())
             }
-            (ColumnRole::Unknown, Some(text)) => {
-                d.extra.insert(page.headers[c.col].clone(), text.clone());
+            (ColumnRole::Unknown, text) if text.is_some() || c.inked => {
+                let header = &page.headers[c.col];
+                if !header.chars().any(is_cjk) {
+                    d.findings.push(unlabelled(header, text.as_deref()));
+                }
+                if let Some(text) = text {
+                    d.extra.insert(header.clone(), text.clone());
+                }
             }
             _ => {}
         }
     }
     Some(d)
+}
+
+/// A cell of a column whose header gave no wording (nothing, a mark, digits): a column
+/// of the form whose field nobody knows, for review to tell. A column headed in words
+/// the schema does not have (备注) is the ledger's own, and its cells need no one. On a
+/// page whose 关系 header read as nothing and whose relations were read as 第 and 也女,
+/// eleven rows were accepted without their family relation, which sat in `extra_fields`
+/// under an empty name.
+fn unlabelled(header: &str, text: Option<&str>) -> Finding {
+    let written = match text {
+        Some(text) => format!("{text:?} is"),
+        None => "writing that could not be read is".into(),
+    };
+    Finding {
+        field: "extra_fields".into(),
+        severity: Severity::Error,
+        code: "unlabelled_column".into(),
+        message: format!(
+            "extra_fields: {written} in a column whose header read as {header:?}: which field it is must be told"
+        ),
+    }
 }
 
 impl RowDraft {
@@ -526,10 +577,102 @@ fn repair_address(fields: &mut RecordFields, confidence: &mut BTreeMap<String, f
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::grid::{CellBox, Grid};
+    use crate::CellReading;
 
-    /// Two-digit years are read within the volume's years, births before its end and the
-    /// events it records up to a few years past it; a cremation or burial far outside
-    /// them is kept for review, not trusted.
+    /// A page of one header row and body rows, each cell's text as given.
+    fn page(headers: &[&str], roles: &[ColumnRole], rows: &[&[&str]]) -> PageReading {
+        let cell = |row: usize, col: usize, text: &str| CellReading {
+            row,
+            col,
+            bbox: CellBox { x: 0, y: 0, w: 1, h: 1 },
+            text: (!text.is_empty()).then(|| text.to_string()),
+            confidence: 0.95,
+            inked: !text.is_empty(),
+        };
+        let mut cells: Vec<CellReading> = headers.iter().enumerate().map(|(col, h)| cell(0, col, h)).collect();
+        for (r, texts) in rows.iter().enumerate() {
+            cells.extend(texts.iter().enumerate().map(|(col, t)| cell(r + 1, col, t)));
+        }
+        PageReading {
+            turned: false,
+            skew_degrees: 0.0,
+            grid: Grid {
+                rows: (0..=rows.len() as u32 + 1).collect(),
+                cols: (0..=headers.len() as u32).collect(),
+            },
+            headers: headers.iter().map(|h| h.to_string()).collect(),
+            roles: roles.to_vec(),
+            cells,
+        }
+    }
+
+    #[test]
+    fn a_cemetery_s_name_ends_in_yuan_not_in_what_it_is_read_as() {
+        let reading = page(
+            &["死者姓名", "公墓"],
+            &[
+                ColumnRole::Field(Field::DeceasedName),
+                ColumnRole::Field(Field::CemeteryName),
+            ],
+            &[
+                &["张福汉", "福寿回"],
+                &["李明忠", "松柏陵国"],
+                &["王华", "卧龙公墓"],
+                &["刘兴", "回"],
+            ],
+        );
+        let cemeteries: Vec<_> = extract(&reading, &context())
+            .iter()
+            .map(|r| r.fields.get(Field::CemeteryName).unwrap_or_default())
+            .collect();
+        assert_eq!(cemeteries, ["福寿园", "松柏陵园", "卧龙公墓", "回"]);
+    }
+
+    fn context() -> PageContext {
+        PageContext {
+            batch_id: "b".into(),
+            page_id: "p".into(),
+            page_file: "p.png".into(),
+            record_type: None,
+            agency_name: None,
+            years: None,
+        }
+    }
+
+    #[test]
+    fn a_column_whose_header_gave_no_wording_sends_its_rows_to_review() {
+        let name = ColumnRole::Field(Field::DeceasedName);
+        let mut reading = page(
+            &["死者姓名", "", "备注"],
+            &[name, ColumnRole::Unknown, ColumnRole::Unknown],
+            &[&["张福汉", "第", "无"], &["李明忠", "", "无"], &["王华", "女", ""]],
+        );
+        // Row 3's cell under the unread header is written but gave no text.
+        let unread = reading.cells.iter_mut().find(|c| (c.row, c.col) == (3, 1)).unwrap();
+        unread.text = None;
+        let records = extract(&reading, &context());
+        let status = |r: &Record| r.review.status;
+        let unlabelled = |r: &Record| r.review.findings.iter().any(|f| f.code == "unlabelled_column");
+        assert_eq!(records.len(), 3);
+        assert_eq!(status(&records[0]), ReviewStatus::NeedsReview);
+        assert!(unlabelled(&records[0]));
+        assert_eq!(
+            records[0].extra_fields.get(""),
+            Some(&"第".to_string()),
+            "kept, not dropped"
+        );
+        assert!(unlabelled(&records[2]) && status(&records[2]) == ReviewStatus::NeedsReview);
+        // Nothing written under the unread header; a column headed 备注 is the ledger's own.
+        assert_eq!(
+            status(&records[1]),
+            ReviewStatus::Machine,
+            "{:?}",
+            records[1].review.findings
+        );
+        assert_eq!(records[1].extra_fields.get("备注"), Some(&"无".to_string()));
+    }
+
     #[test]
     fn dates_are_read_within_the_volume_s_years() {
         let volume = Some((2012, 2014));
