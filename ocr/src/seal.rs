@@ -88,9 +88,9 @@ const INK_REACH: u32 = 4;
 /// and the search over the whole page at full size cost half a second a page), and
 /// whitened at full size.
 ///
-/// Greys are shares of the paper around them. On a page written in pale ink the paper is
-/// the page without its ink (see [`without_ink`]); on one written darker it is the mean
-/// grey around, ink and all, the darker of the two near ink. Against the clear paper, on
+/// Greys are shares of the paper around them. On a page written in pale or mid-grey ink
+/// the paper is the page without its ink (see [`without_ink`]); on one written darker it
+/// is the mean grey around, ink and all, the darker of the two near ink. Against the clear paper, on
 /// a dark-written page, the darkest grain of a ring (where it crosses dust, a rule or a
 /// stroke's edge) fell below mid-grey: the ring was found in pieces and left marks beside
 /// the digits, and three burial dates of one such page went unread.
@@ -215,9 +215,9 @@ fn whiten(grey: &mut GrayImage, seal: &Seal, goes: impl Fn((u32, u32), u8) -> bo
     whitened
 }
 
-/// On a page written in pale ink, the share of the paper's grey (without its ink) at or
-/// below which grey around the seal is writing (see [`seal_bound`]); `None` on a page
-/// written darker, where all mid-grey around a seal goes with it. Against the plain mean
+/// On a page written in pale or mid-grey ink, the share of the paper's grey (without its
+/// ink) at or below which grey around the seal is writing (see [`seal_bound`]); `None` on
+/// a page written darker, where all mid-grey around a seal goes with it. Against the plain mean
 /// grey around, the paper beside a ring was 5–10 % darker than it is (the ring and the
 /// writing pull the mean down), and pale writing there looked as light as the seal.
 fn pale_writing_bound(small: &GrayImage, seal: &Seal, paper: &Paper) -> Option<f32> {
@@ -234,16 +234,19 @@ fn pale_writing_bound(small: &GrayImage, seal: &Seal, paper: &Paper) -> Option<f
 }
 
 /// The share of the paper's grey above which, around a seal, grey is the seal's and not
-/// writing, or `None` for all mid-grey. Mid-grey, as a rule: writing is darker. But a page written in pale ink has
-/// its writing in mid-grey too (120 against a seal's 146 on paper of 248), and all of
-/// it next to a ring or centre was whitened with the seal: digits the ring crossed were
-/// cut in two (an ID under a seal read as `3717261963133501`, its `60` gone). When the
-/// page's writing (see [`writing_ink`]) is that pale and still clearly darker than the
-/// seal's own ink (the middle of its bands), the bound is halfway between the two.
-/// Writing as pale as the seal cannot be told from it by its grey, and is whitened with
-/// it as before (on one such page, keeping it lost more readings than it saved).
+/// writing, or `None` for all mid-grey. Mid-grey, as a rule: writing is darker. But a page
+/// written in pale ink has its writing in mid-grey too (120 against a seal's 146 on paper
+/// of 248), and all of it next to a ring or centre was whitened with the seal: digits the
+/// ring crossed were cut in two (an ID under a seal read as `3717261963133501`, its `60`
+/// gone). So were the cores of strokes a blurred scan had made mid-grey (0.3 of the
+/// paper). When the page's writing (see [`writing_ink`]) is clearly darker than the
+/// seal's own ink (the middle of its bands), and halfway between the two is clearly
+/// above mid-grey's start, the bound is halfway. Writing as pale as the seal cannot be
+/// told from it by its grey, and is whitened with it as before (on one such page,
+/// keeping it lost more readings than it saved).
 fn seal_bound(seal_ink: f32, writing_ink: f32) -> Option<f32> {
-    (writing_ink > MID_FROM && seal_ink - writing_ink >= DISTINCT_INK).then_some((seal_ink + writing_ink) / 2.0)
+    let halfway = (seal_ink + writing_ink) / 2.0;
+    (halfway >= MID_FROM + DISTINCT_INK && seal_ink - writing_ink >= DISTINCT_INK).then_some(halfway)
 }
 
 /// How dark a page's writing is away from its seals, as a share of the paper's grey:
@@ -399,6 +402,7 @@ mod tests {
             "pale writing: halfway"
         );
         assert_eq!(seal_bound(0.60, 0.56), None, "as pale as the seal: no telling");
+        assert_eq!(seal_bound(0.70, 0.30), Some(0.5), "blurred dark ink: halfway");
     }
 
     #[test]
