@@ -5,8 +5,10 @@
 //! 二 in 二〇一三年, a 3 read as 8, the 十 of 十二月 lost) is most often one digit off.
 //! The row's date readings are changed one digit at a time; when exactly one change
 //! makes the row agree with itself, or exactly one of several also fits the age its
-//! checksum-valid ID number gives at death, that change is made and recorded, and the
-//! date stays for review: a repaired date is likely, not proven.
+//! checksum-valid ID number gives at death (or, when they do not tell, is the one change
+//! of the one date read unsure beside sure ones nearest the row's other dates), that
+//! change is made and recorded, and the date stays for review: a repaired date is
+//! likely, not proven.
 
 use std::collections::BTreeMap;
 
@@ -78,11 +80,17 @@ pub fn repair_dates(
             }
         }
     }
-    if changes.len() > 1 {
+    if changes.len() > 1 && age_at_death(fields).is_some() {
         changes.retain(|&(i, d)| {
             let death = if DATES[i] == Field::DeathDate { Some(d) } else { read[0] };
             death.is_some_and(|death| age_fits(fields, death, rule))
         });
+    }
+    if changes.len() > 1 {
+        changes = on_the_unsure_date(changes, &read, confidence);
+    }
+    if changes.len() > 1 {
+        changes = nearest_the_row(changes, &read);
     }
     let [(i, repaired)] = changes[..] else {
         doubt(&read, confidence, findings);
@@ -102,6 +110,55 @@ pub fn repair_dates(
     *c = c.min(REPAIRED);
 }
 
+/// Of several changes, those of the one date OCR was unsure of, when the row's other
+/// dates were read sure: that date is the misread one. (A slash-written `2013/1/12` was
+/// read `2013/11/12` at 0.68 beside a burial read `2013/4/1` at 0.90.) All the changes
+/// otherwise.
+fn on_the_unsure_date(
+    changes: Vec<(usize, NaiveDate)>,
+    read: &Dates,
+    confidence: &BTreeMap<String, f32>,
+) -> Vec<(usize, NaiveDate)> {
+    let sure = |i: usize| confidence.get(DATES[i].name()).is_some_and(|&c| c >= SURE);
+    let unsure: Vec<usize> = (0..DATES.len()).filter(|&i| read[i].is_some() && !sure(i)).collect();
+    match unsure[..] {
+        [only] => changes.into_iter().filter(|&(i, _)| i == only).collect(),
+        _ => changes,
+    }
+}
+
+/// A date read at this confidence or more is taken as read when another date of its
+/// row is repaired (the review threshold).
+const SURE: f32 = crate::extract::REVIEW_THRESHOLD;
+
+/// Of several changes to one date, the one nearest the row's other dates, when one is
+/// nearest: a month misread (11 for 01) leaves the death weeks before its burial, a year
+/// misread puts it a year away, and the dates of one funeral lie close together. All the
+/// changes otherwise.
+fn nearest_the_row(changes: Vec<(usize, NaiveDate)>, read: &Dates) -> Vec<(usize, NaiveDate)> {
+    let field = changes[0].0;
+    if changes.iter().any(|&(i, _)| i != field) {
+        return changes;
+    }
+    let distance = |d: NaiveDate| {
+        (0..DATES.len())
+            .filter(|&i| i != field)
+            .filter_map(|i| read[i])
+            .map(|other| (d - other).num_days().abs())
+            .min()
+    };
+    let nearest = changes.iter().filter_map(|&(_, d)| distance(d)).min();
+    let closest: Vec<_> = changes
+        .iter()
+        .copied()
+        .filter(|&(_, d)| distance(d) == nearest)
+        .collect();
+    match closest[..] {
+        [one] => vec![one],
+        _ => changes,
+    }
+}
+
 /// Dates that disagree and no one digit settles go to review: a cremation months after
 /// the death is possible, but more often misread than so.
 fn doubt(read: &Dates, confidence: &mut BTreeMap<String, f32>, findings: &mut Vec<Finding>) {
@@ -118,16 +175,19 @@ fn doubt(read: &Dates, confidence: &mut BTreeMap<String, f32>, findings: &mut Ve
     ));
 }
 
+/// The row's age and the birth in its valid ID number, when it has both.
+fn age_at_death(fields: &RecordFields) -> Option<(u32, NaiveDate)> {
+    let id = id_number::parse(fields.id_number.as_deref()?).ok()?;
+    Some((fields.age?, id.birth_date))
+}
+
 /// Whether a death date agrees with the row's age and the birth in its valid ID number
 /// (as the page counts age, or either way when it does not say).
 fn age_fits(fields: &RecordFields, death: NaiveDate, rule: Option<AgeRule>) -> bool {
-    let (Some(age), Some(id)) = (
-        fields.age,
-        fields.id_number.as_deref().and_then(|id| id_number::parse(id).ok()),
-    ) else {
+    let Some((age, birth)) = age_at_death(fields) else {
         return false;
     };
-    let years = date::completed_years(id.birth_date, death);
+    let years = date::completed_years(birth, death);
     let age = age as i32;
     match rule {
         Some(AgeRule::Full) => age == years,
@@ -179,6 +239,25 @@ mod tests {
         // The death misread instead: 二〇一八 for 二〇一三.
         let (f, _) = repaired(born_1950("2018-07-19", "2013-07-21", 63));
         assert_eq!(f.death_date.as_deref(), Some("2013-07-19"));
+    }
+
+    #[test]
+    fn the_unsure_date_is_the_misread_one_and_its_nearest_repair_is_taken() {
+        // 2013/1/12 read 2013/11/12, unsure, beside a burial read sure: 2013-01-12 and
+        // 2012-11-12 both put the death first; the month's misreading is the nearer.
+        let mut f = row("2013-11-12", "", "2013-04-01");
+        let mut confidence: BTreeMap<String, f32> = [("death_date".into(), 0.68), ("burial_date".into(), 0.9)].into();
+        let mut findings = Vec::new();
+        repair_dates(&mut f, &mut confidence, &mut findings, None);
+        assert_eq!(f.death_date.as_deref(), Some("2013-01-12"));
+        assert_eq!(f.burial_date.as_deref(), Some("2013-04-01"));
+        assert_eq!(findings[0].code, "date_repaired");
+        assert!(confidence["death_date"] <= REPAIRED, "a repaired date is reviewed");
+        // Both read unsure: nothing says which one was misread.
+        let mut f = row("2013-11-12", "", "2013-04-01");
+        let mut confidence: BTreeMap<String, f32> = [("death_date".into(), 0.68), ("burial_date".into(), 0.7)].into();
+        repair_dates(&mut f, &mut confidence, &mut Vec::new(), None);
+        assert_eq!(f, row("2013-11-12", "", "2013-04-01"));
     }
 
     #[test]
