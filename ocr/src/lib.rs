@@ -170,7 +170,8 @@ pub fn cell_image(grey: &GrayImage, ink: &preprocess::InkMap, b: CellBox, paper:
     let mut cols = vec![0u32; b.w as usize];
     let mut rows = vec![0u32; b.h as usize];
     let boxed = image::imageops::crop_imm(grey, b.x, b.y, b.w, b.h).to_image();
-    let faint = faint_ink_level(&boxed);
+    let (darkest, cell_paper) = preprocess::ink_and_paper(&boxed);
+    let faint = faint_ink_level(darkest, cell_paper);
     for y in 0..b.h {
         for x in 0..b.w {
             if ink.at(b.x + x, b.y + y) || boxed.get_pixel(x, y).0[0] < faint {
@@ -190,9 +191,8 @@ pub fn cell_image(grey: &GrayImage, ink: &preprocess::InkMap, b: CellBox, paper:
     let stretched = match paper {
         PaperOf::Cut => preprocess::stretch_contrast(src),
         PaperOf::Cell => {
-            let (_, paper) = preprocess::ink_and_paper(&boxed);
             let (ink, _) = preprocess::ink_and_paper(&src);
-            preprocess::stretch_between(src, ink, paper)
+            preprocess::stretch_between(src, ink, cell_paper)
         }
     };
     image::imageops::replace(&mut out, &stretched, pad as i64, pad as i64);
@@ -203,9 +203,9 @@ pub fn cell_image(grey: &GrayImage, ink: &preprocess::InkMap, b: CellBox, paper:
 ///
 /// The cut, tight round the text, is half ink: its median (216 against the whole cell's
 /// 231) stretched the strokes' soft edges to black. Chinese text reads better with the
-/// whole cell's paper (deceased names +1 to +5 points on eleven 12-page batches, ages
-/// +1, more records machine-accepted); dates and digits worse (−0.3 to −1.2 points of
-/// dates on four batches), so they keep the cut's.
+/// whole cell's paper (deceased names up to +5 points on eleven 12-page batches, more
+/// records machine-accepted); dates and digits worse (−0.3 to −1.2 points of dates on
+/// four batches), so they keep the cut's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PaperOf {
     Cut,
@@ -226,12 +226,11 @@ impl PaperOf {
 /// White paper left around a cell's writing when it is cut for OCR.
 pub(crate) const CELL_MARGIN: u32 = 12;
 
-/// Grey levels darker than this are writing in the cell, however faint: halfway from
-/// its paper to its darkest ink. The page's ink map can miss the thin strokes of faded
-/// writing (the left half of a pale 王 was cut off, and read as `E`); the cell's own
-/// levels do not. 0 (nothing) for a cell with no contrast to speak of.
-fn faint_ink_level(cell: &GrayImage) -> u8 {
-    let (dark, paper) = preprocess::ink_and_paper(cell);
+/// Grey levels darker than this are writing in a cell, however faint: halfway from
+/// its paper to its darkest ink (`ink_and_paper` of the cell). The page's ink map can
+/// miss the thin strokes of faded writing (the left half of a pale 王 was cut off, and
+/// read as `E`); the cell's own levels do not. 0 (nothing) for a cell with no contrast to speak of.
+fn faint_ink_level(dark: u8, paper: u8) -> u8 {
     if paper.saturating_sub(dark) <= 30 {
         return 0;
     }
