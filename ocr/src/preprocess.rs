@@ -173,13 +173,26 @@ pub const MAX_SPECKLE_PX: u32 = 60;
 /// the rest of their character; erasing them read 梁 as 膝 and 燕 as 菩.
 pub const SPECKLE_ISOLATION_PX: u32 = 8;
 
+/// Blobs at least this long (pixels at scan resolution) are the table's rules, not
+/// writing: no character stroke is a third as long.
+const RULE_LENGTH: u32 = 300;
+
 /// Removes specks of dust and scanner noise: small connected blobs of ink with no other
 /// ink near them are erased from the ink map and whitened in the grey image, so they
 /// neither widen a cell's crop nor read as punctuation. A small blob drawn out like a
-/// stroke stays (see [`Blob::is_stroke`]).
+/// stroke stays (see [`Blob::is_stroke`]). A rule near a speck does not keep it: three
+/// dots along the rules of an empty 身份证号 cell were cut as its writing and read as
+/// `5`, and the dust beside rules widened the crops of written cells.
 pub fn despeckle(ink: &mut InkMap, grey: &mut GrayImage, max_px: u32) {
     let labels = components::label(ink.width, ink.height, &ink.data);
     let blobs = blobs_of(&labels);
+    let is_rule: Vec<bool> = blobs
+        .iter()
+        .map(|b| {
+            let (w, h) = b.size();
+            b.pixels > 0 && w.max(h) >= RULE_LENGTH
+        })
+        .collect();
     let width = ink.width as usize;
     let isolated = |label: u32, b: &Blob| -> bool {
         let r = SPECKLE_ISOLATION_PX;
@@ -187,7 +200,9 @@ pub fn despeckle(ink: &mut InkMap, grey: &mut GrayImage, max_px: u32) {
         let (x1, y1) = ((b.x1 + r).min(ink.width - 1), (b.y1 + r).min(ink.height - 1));
         (y0..=y1).all(|y| {
             let row = &labels.as_raw()[y as usize * width..][..width];
-            row[x0 as usize..=x1 as usize].iter().all(|&l| l == 0 || l == label)
+            row[x0 as usize..=x1 as usize]
+                .iter()
+                .all(|&l| l == 0 || l == label || is_rule[l as usize])
         })
     };
     let dust: Vec<bool> = blobs
@@ -314,6 +329,38 @@ mod tests {
             }
         }
         rotate_about_center(&img, angle.to_radians(), Interpolation::Bilinear, Luma([245]))
+    }
+
+    /// A page with a long rule at y = 100, and blobs of ink drawn as given rectangles.
+    fn despeckled(blobs: &[(i32, i32, u32, u32)]) -> InkMap {
+        let mut grey = GrayImage::from_pixel(600, 200, Luma([245]));
+        draw_filled_rect_mut(&mut grey, Rect::at(20, 100).of_size(560, 3), Luma([20]));
+        for &(x, y, w, h) in blobs {
+            draw_filled_rect_mut(&mut grey, Rect::at(x, y).of_size(w, h), Luma([20]));
+        }
+        let mut ink = InkMap {
+            width: 600,
+            height: 200,
+            data: grey.pixels().map(|p| u8::from(p.0[0] < 128)).collect(),
+        };
+        despeckle(&mut ink, &mut grey, MAX_SPECKLE_PX);
+        ink
+    }
+
+    #[test]
+    fn a_speck_beside_a_rule_is_dust() {
+        let ink = despeckled(&[(300, 106, 5, 5), (200, 30, 5, 5)]);
+        assert!(!ink.at(302, 108), "the speck 3 px under the rule is erased");
+        assert!(!ink.at(202, 32), "the speck in the open is erased");
+        assert!(ink.at(300, 101), "the rule stays");
+    }
+
+    #[test]
+    fn a_dot_beside_writing_stays_beside_a_rule_too() {
+        // A dot 4 px above a character's stroke (the dot of 永), both under the rule.
+        let ink = despeckled(&[(300, 107, 5, 5), (290, 116, 30, 30)]);
+        assert!(ink.at(302, 109), "the dot near its character stays");
+        assert!(ink.at(300, 130), "the character stays");
     }
 
     #[test]
