@@ -117,6 +117,10 @@ pub(crate) fn blobs_of(labels: &Labels) -> Vec<Blob> {
 /// takes for writing.
 pub(crate) const STROKE_LENGTH: u32 = 12;
 
+/// The shortest blob (pixels at scan resolution) [`Blob::is_rule`] takes for a table's
+/// rule: no character stroke is a third as long.
+pub(crate) const RULE_LENGTH: u32 = 300;
+
 impl Blob {
     const EMPTY: Blob = Blob {
         pixels: 0,
@@ -142,6 +146,12 @@ impl Blob {
         let (w, h) = self.size();
         let (long, short) = (w.max(h), w.min(h));
         long >= STROKE_LENGTH && long >= 3 * short
+    }
+
+    /// Long as a table's rule, not as any writing: at least [`RULE_LENGTH`] pixels.
+    pub fn is_rule(&self) -> bool {
+        let (w, h) = self.size();
+        w.max(h) >= RULE_LENGTH
     }
 
     fn add(&mut self, x: u32, y: u32) {

@@ -173,26 +173,16 @@ pub const MAX_SPECKLE_PX: u32 = 60;
 /// the rest of their character; erasing them read 梁 as 膝 and 燕 as 菩.
 pub const SPECKLE_ISOLATION_PX: u32 = 8;
 
-/// Blobs at least this long (pixels at scan resolution) are the table's rules, not
-/// writing: no character stroke is a third as long.
-const RULE_LENGTH: u32 = 300;
-
 /// Removes specks of dust and scanner noise: small connected blobs of ink with no other
 /// ink near them are erased from the ink map and whitened in the grey image, so they
 /// neither widen a cell's crop nor read as punctuation. A small blob drawn out like a
-/// stroke stays (see [`Blob::is_stroke`]). A rule near a speck does not keep it: three
-/// dots along the rules of an empty 身份证号 cell were cut as its writing and read as
-/// `5`, and the dust beside rules widened the crops of written cells.
+/// stroke stays (see [`Blob::is_stroke`]). A rule near a speck ([`Blob::is_rule`]) does
+/// not keep it: three dots along the rules of an empty 身份证号 cell were cut as its
+/// writing and read as `5`, and the dust beside rules widened the crops of written cells.
 pub fn despeckle(ink: &mut InkMap, grey: &mut GrayImage, max_px: u32) {
     let labels = components::label(ink.width, ink.height, &ink.data);
     let blobs = blobs_of(&labels);
-    let is_rule: Vec<bool> = blobs
-        .iter()
-        .map(|b| {
-            let (w, h) = b.size();
-            b.pixels > 0 && w.max(h) >= RULE_LENGTH
-        })
-        .collect();
+    let is_rule: Vec<bool> = blobs.iter().map(Blob::is_rule).collect();
     let width = ink.width as usize;
     let isolated = |label: u32, b: &Blob| -> bool {
         let r = SPECKLE_ISOLATION_PX;
