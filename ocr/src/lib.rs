@@ -19,6 +19,7 @@ pub mod places;
 pub mod preprocess;
 pub mod repairs;
 pub mod repeats;
+pub mod ring;
 pub mod seal;
 pub mod surname;
 pub mod vocab;
@@ -386,8 +387,21 @@ fn corroborate(
         } else {
             read.confidence.min(DISAGREED)
         };
+    } else if surer_reading(field, &other) {
+        // Still for review: the two disagree.
+        read.text = Some(other.text);
     }
     Ok(())
+}
+
+/// Whether the other model's reading of a cell the first was unsure of, which it does
+/// not agree with, is the better guess: the other model was sure of it, and it passes
+/// the field's check. The first model dropped a 1 from dates (`2014/6/16` read
+/// `2014/6/6` at 0.0, the other model `2014/6/16` at 0.84), and a reviewer was shown
+/// the wrong one. Eleven generated 12-page batches: 38 fields right that were wrong, 9
+/// wrong that were right (dates +14 net, addresses +7, grave numbers +5, phones +3).
+fn surer_reading(field: Field, other: &Reading) -> bool {
+    other.confidence >= extract::REVIEW_THRESHOLD && extract::validates(field, &other.text)
 }
 
 /// The cell with only its darkest ink left: a grey seal's ring and legend, lighter than
@@ -544,6 +558,21 @@ pub fn read_page(
 mod tests {
     use super::*;
     use image::Luma;
+
+    #[test]
+    fn a_sure_reading_that_passes_its_check_is_the_better_guess() {
+        let reading = |text: &str, confidence: f32| Reading {
+            text: text.into(),
+            confidence,
+        };
+        assert!(surer_reading(Field::DeathDate, &reading("2014/6/16", 0.84)));
+        assert!(!surer_reading(Field::DeathDate, &reading("2014/6/16", 0.6)), "unsure");
+        assert!(!surer_reading(Field::DeathDate, &reading("2014/16/6", 0.9)), "no date");
+        assert!(
+            !surer_reading(Field::IdNumber, &reading("370102195003021235", 0.9)),
+            "checksum"
+        );
+    }
 
     #[test]
     fn dark_ink_only_drops_a_grey_seal_and_keeps_the_writing() {

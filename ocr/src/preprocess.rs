@@ -262,6 +262,8 @@ pub fn stretch_between(mut cell: GrayImage, ink: u8, paper: u8) -> GrayImage {
 /// ink are dark in it, and a red seal (公章) stamped over the entries is almost as light
 /// as the paper, so it no longer hides the digits under it. The ink map the table is
 /// found in stays on the ordinary grey, since many printed ledger forms are ruled in red.
+/// On a grey scan, a seal is taken out of the page: its ring and centre by their shape
+/// ([`crate::ring`]), whatever is left of it by its grey ([`crate::seal`]).
 pub fn clean(image: &DynamicImage) -> CleanPage {
     let grey = image.to_luma8();
     let skew = measure_skew(&grey);
@@ -275,6 +277,7 @@ pub fn clean(image: &DynamicImage) -> CleanPage {
     };
     let mut grey = straighten(grey);
     if !image.color().has_color() {
+        crate::ring::drop_rings(&mut grey);
         crate::seal::drop_grey_seal(&mut grey);
     }
     let mut ink = binarize(&grey, 20, 0.18);
