@@ -126,14 +126,15 @@ impl Scope<'_> {
     /// Whether the scope admits any pair of `block`: one look at each record, before the
     /// look at each pair. Most blocks of a load hold records of the batch only (people
     /// the database does not hold), and their pairs were all made to be refused.
-    fn may_pair(&self, block: &[(u64, u32)]) -> bool {
+    fn may_pair(&self, block: &[u64], keyed: KeyedRecords) -> bool {
+        let new = |k: &u64| match self {
+            Scope::All => true,
+            Scope::Touching(new) | Scope::Across(new) => new[keyed.record(*k) as usize],
+        };
         match self {
             Scope::All => true,
-            Scope::Touching(new) => block.iter().any(|k| new[k.1 as usize]),
-            Scope::Across(new) => {
-                let side = |k: &(u64, u32)| new[k.1 as usize];
-                block.iter().any(|k| side(k) != side(&block[0]))
-            }
+            Scope::Touching(_) => block.iter().any(new),
+            Scope::Across(_) => block.iter().any(|k| new(k) != new(&block[0])),
         }
     }
 
@@ -169,15 +170,51 @@ impl Candidates {
     }
 }
 
+/// A blocking key and the record it is of, in one `u64`: the key's high bits above, the
+/// record's index in the low bits (as few as the records need). Sorted as plain
+/// integers, they group by key, and half the size of a (key, index) pair, a million-
+/// record load's 13 million of them sort faster. Two keys that differ only in the bits
+/// given to the index fall into one block: a pair more to compare, which the comparison
+/// judges (with 21 index bits for two million records, 43 bits of key are left).
+#[derive(Debug, Clone, Copy)]
+struct KeyedRecords {
+    index_bits: u32,
+}
+
+impl KeyedRecords {
+    fn for_records(n: usize) -> KeyedRecords {
+        KeyedRecords {
+            index_bits: usize::BITS - n.saturating_sub(1).leading_zeros(),
+        }
+    }
+
+    fn keyed(self, key: u64, record: u32) -> u64 {
+        (key & !self.index_mask()) | u64::from(record)
+    }
+
+    fn key(self, keyed: u64) -> u64 {
+        keyed & !self.index_mask()
+    }
+
+    fn record(self, keyed: u64) -> u32 {
+        (keyed & self.index_mask()) as u32
+    }
+
+    fn index_mask(self) -> u64 {
+        (1u64 << self.index_bits) - 1
+    }
+}
+
 pub fn candidate_pairs(records: &[Prepared], max_block: usize, scope: Scope) -> Candidates {
     let mut tagged: Vec<(u64, RuleMask)> = Vec::new();
     let mut stats = Vec::new();
+    let packing = KeyedRecords::for_records(records.len());
     for (r, rule) in RULES.iter().enumerate() {
-        let mut keyed: Vec<(u64, u32)> = records
+        let mut keyed: Vec<u64> = records
             .par_iter()
             .enumerate()
             .fold(Vec::new, |mut v, (i, p)| {
-                (rule.keys)(p, &mut |k| v.push((k, i as u32)));
+                (rule.keys)(p, &mut |k| v.push(packing.keyed(k, i as u32)));
                 v
             })
             .reduce(Vec::new, |mut a, mut b| {
@@ -186,17 +223,21 @@ pub fn candidate_pairs(records: &[Prepared], max_block: usize, scope: Scope) -> 
             });
         keyed.par_sort_unstable();
         keyed.dedup();
-        let blocks: Vec<&[(u64, u32)]> = keyed.chunk_by(|x, y| x.0 == y.0).filter(|b| b.len() > 1).collect();
+        let blocks: Vec<&[u64]> = keyed
+            .chunk_by(|x, y| packing.key(*x) == packing.key(*y))
+            .filter(|b| b.len() > 1)
+            .collect();
         let skipped = blocks.iter().filter(|b| b.len() > max_block).count() as u64;
+        let record = move |k: &u64| packing.record(*k);
         let pairs: Vec<(u64, RuleMask)> = blocks
             .par_iter()
-            .filter(|b| b.len() <= max_block && scope.may_pair(b))
+            .filter(|b| b.len() <= max_block && scope.may_pair(b, packing))
             .flat_map_iter(|b| {
                 b.iter().enumerate().flat_map(move |(n, x)| {
                     b[n + 1..]
                         .iter()
-                        .filter(move |y| y.1 != x.1)
-                        .map(move |y| pack(x.1, y.1))
+                        .filter(move |y| record(y) != record(x))
+                        .map(move |y| pack(record(x), record(y)))
                 })
             })
             .filter(|&p| scope.admits(unpack(p)))
