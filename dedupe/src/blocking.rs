@@ -280,6 +280,20 @@ mod tests {
     }
 
     #[test]
+    fn a_key_and_its_record_share_one_integer() {
+        for n in [1usize, 2, 3, 1000, 1 << 20, (1 << 20) + 1] {
+            let packing = KeyedRecords::for_records(n);
+            let last = (n - 1) as u32;
+            let key = hash("王秀英");
+            let k = packing.keyed(key, last);
+            assert_eq!(packing.record(k), last, "{n} records");
+            assert_eq!(packing.key(k), packing.key(packing.keyed(key, 0)), "{n} records");
+            assert_ne!(packing.key(k), packing.key(packing.keyed(hash("王秀荚"), last)));
+        }
+        assert_eq!(KeyedRecords::for_records((1 << 20) + 1).index_bits, 21);
+    }
+
+    #[test]
     fn one_wrong_id_digit_still_meets() {
         let r = vec![
             rec("甲", "34052419800101001X", "1980-01-01", "2013-01-01"),
