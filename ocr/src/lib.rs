@@ -123,22 +123,61 @@ fn read_mode(role: ColumnRole) -> ReadMode {
     }
 }
 
+/// The ink of one column (or row) of a cell: how many pixels, and from where to where.
+#[derive(Debug, Clone, Copy, Default)]
+struct InkLine {
+    pixels: u32,
+    from: u32,
+    to: u32,
+}
+
+impl InkLine {
+    fn add(&mut self, at: u32) {
+        if self.pixels == 0 {
+            self.from = at;
+        }
+        self.pixels += 1;
+        self.to = at;
+    }
+
+    /// Whether this line of a cell `across` pixels the other way is what is left of a
+    /// ruled line: more than half ink, and running nearly from side to side. The first
+    /// stroke of writing set close to the cell's edge is ink for half the cell's height
+    /// too (the 阝 of 陈, left-aligned in a 60-pixel cell, 40 pixels of ink), but from
+    /// the top of the writing to its foot only: taken for a rule, it was cut off, and 陈
+    /// was read as 珑, 弦 or 院.
+    fn is_rule(&self, across: u32) -> bool {
+        let across = across as f32;
+        self.pixels as f32 > 0.5 * across && (self.to - self.from + 1) as f32 >= RULE_REACH * across
+    }
+}
+
+/// Share of a cell's height (or width) a line of ink along its edge runs for to be the
+/// remains of a ruled line.
+const RULE_REACH: f32 = 0.85;
+
 /// The span of the writing along one axis of a cell: where the bulk of its ink lies,
 /// widened over small gaps to take in the strokes at its edges (the dot of 文, the
 /// tail of 9), but not out to specks of dust a gap away, nor to the remains of a ruled
 /// line (an almost full line of ink within a few pixels of the cell's edge). A crop
 /// out to a speck above the line left the text in a corner of mostly blank paper,
 /// which Tesseract read in part or not at all (`371602193502032525` as `2525`).
-fn ink_span(profile: &[u32], across: u32) -> Option<(u32, u32)> {
+fn ink_span(profile: &[InkLine], across: u32) -> Option<(u32, u32)> {
     const EDGE: usize = 14;
     /// Share of the ink cut off at each end before widening: dust, not writing.
     const TAIL: f64 = 0.03;
     let len = profile.len();
-    let is_rule = |i: usize, v: u32| (i < EDGE || i + EDGE >= len) && v as f32 > across as f32 * 0.5;
     let ink: Vec<u32> = profile
         .iter()
         .enumerate()
-        .map(|(i, &v)| if is_rule(i, v) { 0 } else { v })
+        .map(|(i, line)| {
+            let at_edge = i < EDGE || i + EDGE >= len;
+            if at_edge && line.is_rule(across) {
+                0
+            } else {
+                line.pixels
+            }
+        })
         .collect();
     let total: u64 = ink.iter().map(|&v| v as u64).sum();
     if total == 0 {
@@ -168,16 +207,16 @@ fn ink_span(profile: &[u32], across: u32) -> Option<(u32, u32)> {
 /// Cuts a cell for OCR: tight around its ink (without rule remains), with a white
 /// margin (Tesseract reads best with some paper around the text).
 pub fn cell_image(grey: &GrayImage, ink: &preprocess::InkMap, b: CellBox, paper: PaperOf) -> GrayImage {
-    let mut cols = vec![0u32; b.w as usize];
-    let mut rows = vec![0u32; b.h as usize];
+    let mut cols = vec![InkLine::default(); b.w as usize];
+    let mut rows = vec![InkLine::default(); b.h as usize];
     let boxed = image::imageops::crop_imm(grey, b.x, b.y, b.w, b.h).to_image();
     let (darkest, cell_paper) = preprocess::ink_and_paper(&boxed);
     let faint = faint_ink_level(darkest, cell_paper);
     for y in 0..b.h {
         for x in 0..b.w {
             if ink.at(b.x + x, b.y + y) || boxed.get_pixel(x, y).0[0] < faint {
-                cols[x as usize] += 1;
-                rows[y as usize] += 1;
+                cols[x as usize].add(y);
+                rows[y as usize].add(x);
             }
         }
     }
@@ -558,6 +597,46 @@ pub fn read_page(
 mod tests {
     use super::*;
     use image::Luma;
+
+    /// A cell 200 x 60 on a page of paper, with `strokes` (x, y, w, h) of ink in it.
+    fn cut_of(strokes: &[(u32, u32, u32, u32)]) -> GrayImage {
+        let (w, h) = (200, 60);
+        let mut grey = GrayImage::from_pixel(w, h, Luma([235]));
+        let mut data = vec![0u8; (w * h) as usize];
+        for &(x0, y0, sw, sh) in strokes {
+            for y in y0..y0 + sh {
+                for x in x0..x0 + sw {
+                    grey.put_pixel(x, y, Luma([30]));
+                    data[(y * w + x) as usize] = 1;
+                }
+            }
+        }
+        let ink = preprocess::InkMap {
+            width: w,
+            height: h,
+            data,
+        };
+        cell_image(&grey, &ink, CellBox { x: 0, y: 0, w, h }, PaperOf::Cut)
+    }
+
+    #[test]
+    fn a_stroke_by_the_cells_edge_is_writing_and_a_rule_across_it_is_not() {
+        // Writing 40 px high from x = 30, a rule's remains down the whole left edge.
+        let text = [(30, 10, 4, 40), (50, 10, 30, 4), (90, 10, 4, 40)];
+        let with_rule: Vec<_> = [(2, 0, 3, 60)].iter().chain(&text).copied().collect();
+        assert_eq!(
+            cut_of(&with_rule).width(),
+            cut_of(&text).width(),
+            "the rule is left out"
+        );
+        // The first stroke set close to the edge, as long as the writing is high: kept.
+        let by_the_edge = [(6, 10, 4, 40), (50, 10, 30, 4), (90, 10, 4, 40)];
+        assert_eq!(
+            cut_of(&by_the_edge).width(),
+            94 - 6 + 2 * CELL_MARGIN,
+            "the stroke is kept"
+        );
+    }
 
     #[test]
     fn a_sure_reading_that_passes_its_check_is_the_better_guess() {
