@@ -204,6 +204,54 @@ fn ink_span(profile: &[InkLine], across: u32) -> Option<(u32, u32)> {
     Some((first as u32, last as u32))
 }
 
+/// The rows of writing `span` holds, without an island of ink a clear gap above or
+/// below the writing that holds little of the ink: dust under a date (42 pixels of two
+/// specks, 17 rows below 1200 pixels of `2014-03-27`) is more than the share of ink
+/// [`ink_span`] cuts from its ends, and a cut down to it was read as nothing, or `0207`.
+/// A line of writing has no such gap across it: the dot of 文 or 六 is nearer its
+/// character, the strokes of 二 each hold much of its ink, and so does a second line.
+fn without_islands(rows: &[InkLine], (mut first, mut last): (u32, u32)) -> (u32, u32) {
+    loop {
+        let ink = |from: u32, to: u32| (from..=to).map(|y| rows[y as usize].pixels).sum::<u32>();
+        let total = ink(first, last);
+        let min_gap = ((last - first + 1) as f32 * ISLAND_GAP).max(MIN_ISLAND_GAP) as u32;
+        // The widest run of empty rows inside the span, as (its first row, its length).
+        let mut widest = (0, 0);
+        let mut run_start = None;
+        for y in first..=last {
+            match (rows[y as usize].pixels == 0, run_start) {
+                (true, None) => run_start = Some(y),
+                (false, Some(start)) => {
+                    if y - start > widest.1 {
+                        widest = (start, y - start);
+                    }
+                    run_start = None;
+                }
+                _ => {}
+            }
+        }
+        let (gap_start, gap) = widest;
+        if gap < min_gap {
+            return (first, last);
+        }
+        let (above, below) = (ink(first, gap_start - 1), ink(gap_start + gap, last));
+        let small = |part: u32| (part as f32) < ISLAND_SHARE * total as f32;
+        if small(below) && below <= above {
+            last = gap_start - 1;
+        } else if small(above) {
+            first = gap_start + gap;
+        } else {
+            return (first, last);
+        }
+    }
+}
+
+/// An island of ink is at least this far from the rest (a share of the span's height,
+/// and pixels), and holds less than this share of its ink.
+const ISLAND_GAP: f32 = 0.25;
+const MIN_ISLAND_GAP: f32 = 8.0;
+const ISLAND_SHARE: f32 = 0.1;
+
 /// Cuts a cell for OCR: tight around its ink (without rule remains), with a white
 /// margin (Tesseract reads best with some paper around the text).
 pub fn cell_image(grey: &GrayImage, ink: &preprocess::InkMap, b: CellBox, paper: PaperOf) -> GrayImage {
@@ -220,7 +268,8 @@ pub fn cell_image(grey: &GrayImage, ink: &preprocess::InkMap, b: CellBox, paper:
             }
         }
     }
-    let ((x0, x1), (y0, y1)) = match (ink_span(&cols, b.h), ink_span(&rows, b.w)) {
+    let rows_span = ink_span(&rows, b.w).map(|span| without_islands(&rows, span));
+    let ((x0, x1), (y0, y1)) = match (ink_span(&cols, b.h), rows_span) {
         (Some(c), Some(r)) => (c, r),
         _ => ((0, b.w - 1), (0, b.h - 1)),
     };
@@ -617,6 +666,29 @@ mod tests {
             data,
         };
         cell_image(&grey, &ink, CellBox { x: 0, y: 0, w, h }, PaperOf::Cut)
+    }
+
+    /// Rows of a cell from runs of (rows, ink pixels in each).
+    fn rows_of(runs: &[(u32, u32)]) -> Vec<InkLine> {
+        let mut rows = Vec::new();
+        for &(n, pixels) in runs {
+            rows.extend((0..n).map(|_| InkLine { pixels, from: 0, to: 0 }));
+        }
+        rows
+    }
+
+    #[test]
+    fn dust_a_gap_below_the_writing_is_no_part_of_it() {
+        // A date 25 rows high, then two specks 17 and 25 rows below it.
+        let date = rows_of(&[(10, 0), (25, 48), (17, 0), (3, 3), (5, 0), (6, 6), (4, 0)]);
+        let span = ink_span(&date, 200).unwrap();
+        assert_eq!(span.1, 65, "the specks are more than the ends' share of the ink");
+        assert_eq!(without_islands(&date, span), (10, 34));
+        // 二: two strokes far apart, each much of the ink; 六: its dot near the rest.
+        let er = rows_of(&[(5, 0), (5, 60), (14, 0), (5, 70), (5, 0)]);
+        assert_eq!(without_islands(&er, ink_span(&er, 200).unwrap()), (5, 28));
+        let liu = rows_of(&[(5, 0), (3, 6), (5, 0), (25, 40), (5, 0)]);
+        assert_eq!(without_islands(&liu, (5, 37)), (5, 37));
     }
 
     #[test]
