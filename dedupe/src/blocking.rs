@@ -127,14 +127,11 @@ impl Scope<'_> {
     /// look at each pair. Most blocks of a load hold records of the batch only (people
     /// the database does not hold), and their pairs were all made to be refused.
     fn may_pair(&self, block: &[u64], keyed: KeyedRecords) -> bool {
-        let new = |k: &u64| match self {
-            Scope::All => true,
-            Scope::Touching(new) | Scope::Across(new) => new[keyed.record(*k) as usize],
-        };
+        let side = |new: &[bool], k: &u64| new[keyed.record(*k) as usize];
         match self {
             Scope::All => true,
-            Scope::Touching(_) => block.iter().any(new),
-            Scope::Across(_) => block.iter().any(|k| new(k) != new(&block[0])),
+            Scope::Touching(new) => block.iter().any(|k| side(new, k)),
+            Scope::Across(new) => block.iter().any(|k| side(new, k) != side(new, &block[0])),
         }
     }
 

@@ -3,6 +3,7 @@
 
 use image::{DynamicImage, GrayImage, Luma};
 use imageproc::geometric_transformations::{rotate_about_center, Interpolation};
+use imageproc::morphology::{grayscale_dilate, Mask};
 
 use crate::components::{self, blobs_of, Blob};
 
@@ -124,6 +125,15 @@ pub(crate) fn half_size(grey: &GrayImage) -> GrayImage {
     })
 }
 
+/// Each pixel the lightest within `reach` of it (a square), as two passes of a line:
+/// the paper a page's ink lies on, when `reach` is wider than its strokes.
+pub(crate) fn lightest_within(page: &GrayImage, reach: u32) -> GrayImage {
+    let line =
+        |w: u32, h: u32| Mask::from_image(&GrayImage::from_pixel(w, h, Luma([255])), (w / 2) as u8, (h / 2) as u8);
+    let across = 2 * reach + 1;
+    grayscale_dilate(&grayscale_dilate(page, &line(across, 1)), &line(1, across))
+}
+
 /// Measures the skew: the angle at which the horizontal projection of ink is sharpest
 /// (ruled lines and text rows line up). Searched on a half-size image (a quarter-size one
 /// cannot resolve a tenth of a degree across a row), coarse then fine.
@@ -214,19 +224,22 @@ pub fn ink_and_paper(cell: &GrayImage) -> (u8, u8) {
     for p in cell.as_raw() {
         histogram[*p as usize] += 1;
     }
-    let total = cell.as_raw().len() as u64;
-    let level_at = |share: f64| -> u8 {
-        let wanted = ((share * total as f64).ceil() as u64).max(1);
-        let mut seen = 0u64;
-        histogram
-            .iter()
-            .position(|&n| {
-                seen += n as u64;
-                seen >= wanted
-            })
-            .unwrap_or(255) as u8
-    };
-    (level_at(0.01), level_at(0.5))
+    (level_at(&histogram, 0.01), level_at(&histogram, 0.5))
+}
+
+/// The grey level at or below which `share` of the pixels counted in `histogram` lie
+/// (255 when none were counted).
+pub(crate) fn level_at(histogram: &[u32; 256], share: f64) -> u8 {
+    let total: u64 = histogram.iter().map(|&n| n as u64).sum();
+    let wanted = ((share * total as f64).ceil() as u64).max(1);
+    let mut seen = 0u64;
+    histogram
+        .iter()
+        .position(|&n| {
+            seen += n as u64;
+            seen >= wanted
+        })
+        .unwrap_or(255) as u8
 }
 
 /// Stretches a cell's grey levels so its paper is white and its darkest ink black.

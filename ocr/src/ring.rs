@@ -17,9 +17,8 @@
 
 use image::{GrayImage, Luma};
 use imageproc::gradients::{horizontal_sobel, vertical_sobel};
-use imageproc::morphology::grayscale_dilate;
 
-use crate::preprocess::half_size;
+use crate::preprocess::{half_size, level_at, lightest_within};
 
 /// Rings are checked for on the page at 1/`SCALE` of its size, and their centres voted
 /// for at 1/(2 `SCALE`), where a ring is still a line of ink and the voting (most of the
@@ -123,12 +122,7 @@ impl Ink {
     fn of(small: &GrayImage) -> Ink {
         // The lightest grey within PAPER_REACH: wider than a seal's centre, so that the
         // centre is ink against the paper round it, not paper itself.
-        let line = |w: u32, h: u32| {
-            let ones = GrayImage::from_pixel(w, h, Luma([255]));
-            imageproc::morphology::Mask::from_image(&ones, (w / 2) as u8, (h / 2) as u8)
-        };
-        let across = 2 * PAPER_REACH / SCALE + 1;
-        let paper = grayscale_dilate(&grayscale_dilate(small, &line(across, 1)), &line(1, across));
+        let paper = lightest_within(small, PAPER_REACH / SCALE);
         let dark = GrayImage::from_fn(small.width(), small.height(), |x, y| {
             let p = small.get_pixel(x, y).0[0] as f32;
             let around = paper.get_pixel(x, y).0[0] as f32;
@@ -484,7 +478,7 @@ fn whiten(grey: &mut GrayImage, ring: &Ring) -> usize {
                 }
             }
         }
-        median(&counts).max(1) as f32
+        level_at(&counts, 0.5).max(1) as f32
     };
     // The seal's own grey is the middle of its band (writing under it is a small part
     // of it); the paper's, the middle of what lies round it.
@@ -513,19 +507,6 @@ fn whiten(grey: &mut GrayImage, ring: &Ring) -> usize {
         }
     }
     changed
-}
-
-/// The middle grey of a histogram.
-fn median(counts: &[u32; 256]) -> u8 {
-    let total: u32 = counts.iter().sum();
-    let mut seen = 0;
-    counts
-        .iter()
-        .position(|&n| {
-            seen += n;
-            2 * seen >= total
-        })
-        .unwrap_or(255) as u8
 }
 
 #[cfg(test)]

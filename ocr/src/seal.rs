@@ -12,10 +12,10 @@
 
 use image::{GrayImage, Luma};
 use imageproc::distance_transform::Norm;
-use imageproc::morphology::{dilate_mut, grayscale_dilate, Mask};
+use imageproc::morphology::dilate_mut;
 
 use crate::components::{self, blobs_of, Blob, Labels};
-use crate::preprocess::{half_size, WindowSums};
+use crate::preprocess::{half_size, lightest_within, WindowSums};
 
 /// Neighbourhood (radius, pixels) whose mean grey is the paper a pixel is compared with.
 const PAPER_RADIUS: usize = 60;
@@ -75,9 +75,7 @@ fn straight(labels: &Labels, label: u32, part: &Blob) -> bool {
 /// writing around pull the mean down), and pale writing there, taken as a share of that
 /// paper, looked as light as the seal's ink and was whitened with it.
 fn without_ink(small: &GrayImage) -> GrayImage {
-    let line = |w, h| Mask::from_image(&GrayImage::from_pixel(w, h, Luma([255])), (w / 2) as u8, (h / 2) as u8);
-    let across = 2 * INK_REACH + 1;
-    grayscale_dilate(&grayscale_dilate(small, &line(across, 1)), &line(1, across))
+    lightest_within(small, INK_REACH)
 }
 
 /// See [`without_ink`].
