@@ -22,9 +22,9 @@ use std::time::Instant;
 
 pub use blocking::Scope;
 use blocking::{candidate_pairs, unpack, RuleStats};
-use compare::{compare, level, CompareField, Pattern};
+use compare::{level, CompareField, Pattern};
 pub use model::{probability, Model};
-pub use normalize::Prepared;
+pub use normalize::{LinkageFields, Prepared};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Settings {
@@ -193,13 +193,11 @@ pub fn link(records: &[Prepared], settings: &Settings, scope: Scope, constraints
     let seconds_blocking = t.elapsed().as_secs_f64();
 
     let t = Instant::now();
-    let patterns: Vec<Pattern> = pairs
-        .par_iter()
-        .map(|&p| {
-            let (a, b) = unpack(p);
-            compare(&records[a as usize], &records[b as usize])
-        })
-        .collect();
+    let mut patterns: Vec<Pattern> = vec![0; pairs.len()];
+    patterns
+        .par_chunks_mut(4096)
+        .zip(pairs.par_chunks(4096))
+        .for_each(|(out, pairs)| compare::compare_pairs(records, pairs, out));
     let histogram = |selected: &mut dyn Iterator<Item = Pattern>| {
         let mut h: HashMap<Pattern, u64> = HashMap::new();
         for p in selected {

@@ -235,33 +235,74 @@ pub struct Prepared {
     pub family: String,
 }
 
+/// The fields linkage looks at, borrowed from wherever they are kept: a record's fields,
+/// or the few columns a load reads of each person a database holds.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LinkageFields<'a> {
+    pub deceased_name: Option<&'a str>,
+    pub gender: Option<&'a str>,
+    pub id_number: Option<&'a str>,
+    pub birth_date: Option<&'a str>,
+    pub death_date: Option<&'a str>,
+    pub household_address: Option<&'a str>,
+    pub household_division: Option<&'a str>,
+    pub family_name: Option<&'a str>,
+}
+
+impl<'a> From<&'a RecordFields> for LinkageFields<'a> {
+    fn from(f: &'a RecordFields) -> LinkageFields<'a> {
+        LinkageFields {
+            deceased_name: f.deceased_name.as_deref(),
+            gender: f.gender.as_deref(),
+            id_number: f.id_number.as_deref(),
+            birth_date: f.birth_date.as_deref(),
+            death_date: f.death_date.as_deref(),
+            household_address: f.household_address.as_deref(),
+            household_division: f.household_division.as_deref(),
+            family_name: f.family_name.as_deref(),
+        }
+    }
+}
+
 impl Prepared {
     pub fn new(f: &RecordFields) -> Prepared {
-        let name = f.deceased_name.as_deref().map(fold_name).unwrap_or_default();
+        Prepared::of(f.into())
+    }
+
+    pub fn of(f: LinkageFields<'_>) -> Prepared {
+        let name = f.deceased_name.map(fold_name).unwrap_or_default();
         let pinyin = name_pinyin(&name);
-        let gender = match f.gender.as_deref() {
+        let gender = match f.gender {
             Some("1") => 1,
             Some("2") => 2,
             _ => 0,
         };
         let division = f
             .household_division
-            .as_deref()
-            .or_else(|| f.id_number.as_deref().filter(|i| i.len() >= 6).map(|i| &i[..6]));
+            .or_else(|| f.id_number.filter(|i| i.len() >= 6).map(|i| &i[..6]));
         Prepared {
             pinyin,
             gender,
-            id: f.id_number.as_deref().and_then(IdNo::parse),
-            birth: f.birth_date.as_deref().and_then(Day::parse),
-            death: f.death_date.as_deref().and_then(Day::parse),
+            id: f.id_number.and_then(IdNo::parse),
+            birth: f.birth_date.and_then(Day::parse),
+            death: f.death_date.and_then(Day::parse),
             address: f
                 .household_address
-                .as_deref()
                 .map(|a| strip_address(a, division).chars().collect())
                 .unwrap_or_default(),
-            family: f.family_name.as_deref().map(fold_name).unwrap_or_default(),
+            family: f.family_name.map(fold_name).unwrap_or_default(),
             name,
         }
+    }
+
+    /// Asks for the first bytes of the texts this record's comparison reads (see
+    /// [`crate::compare::compare_pairs`]).
+    pub(crate) fn prefetch_text(&self) {
+        use crate::compare::prefetch_at;
+        prefetch_at(self.name.as_ptr());
+        prefetch_at(self.pinyin.as_ptr());
+        prefetch_at(self.family.as_ptr());
+        prefetch_at(self.address.as_ptr().cast());
     }
 
     /// The surname: the first character, unless it is unknown.

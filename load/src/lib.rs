@@ -18,7 +18,8 @@ mod writing;
 
 use anyhow::{bail, Context, Result};
 use duckdb::{AccessMode, Config, Connection};
-use ledgerline_schemas::RecordFields;
+use ledgerline_dedupe::LinkageFields;
+use ledgerline_schemas::{Field, RecordFields};
 use ledgerline_store::migrations::{apply_list, Migration};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -327,6 +328,82 @@ pub struct DbPerson {
     pub held: HeldEvents,
 }
 
+/// What a load reads of a person the database holds: the id and the fields linkage and
+/// the conflict check look at. (A whole record's fields are 22 optional strings, half a
+/// kilobyte a person: a million of them, mostly empty, were half a gigabyte of fresh
+/// memory for the reading thread to fault in.)
+#[derive(Debug, Clone)]
+pub struct HeldPerson {
+    pub person_id: String,
+    pub deceased_name: Option<String>,
+    pub gender: Option<String>,
+    pub id_number: Option<String>,
+    pub birth_date: Option<String>,
+    pub death_date: Option<String>,
+    pub household_address: Option<String>,
+    pub household_division: Option<String>,
+    /// The first agent's name (the ledgers' 家属/承办人).
+    pub family_name: Option<String>,
+}
+
+impl HeldPerson {
+    pub fn linkage(&self) -> LinkageFields<'_> {
+        LinkageFields {
+            deceased_name: self.deceased_name.as_deref(),
+            gender: self.gender.as_deref(),
+            id_number: self.id_number.as_deref(),
+            birth_date: self.birth_date.as_deref(),
+            death_date: self.death_date.as_deref(),
+            household_address: self.household_address.as_deref(),
+            household_division: self.household_division.as_deref(),
+            family_name: self.family_name.as_deref(),
+        }
+    }
+
+    /// A field's value, `None` also for a field a load does not read.
+    pub fn text(&self, field: Field) -> Option<&str> {
+        let LinkageFields {
+            deceased_name,
+            gender,
+            id_number,
+            birth_date,
+            death_date,
+            household_address,
+            household_division,
+            family_name,
+        } = self.linkage();
+        match field {
+            Field::DeceasedName => deceased_name,
+            Field::Gender => gender,
+            Field::IdNumber => id_number,
+            Field::BirthDate => birth_date,
+            Field::DeathDate => death_date,
+            Field::HouseholdAddress => household_address,
+            Field::HouseholdDivision => household_division,
+            Field::FamilyName => family_name,
+            _ => None,
+        }
+    }
+
+    fn into_db_person(self, held: HeldEvents) -> DbPerson {
+        DbPerson {
+            person_id: self.person_id,
+            fields: RecordFields {
+                deceased_name: self.deceased_name,
+                gender: self.gender,
+                id_number: self.id_number,
+                birth_date: self.birth_date,
+                death_date: self.death_date,
+                household_address: self.household_address,
+                household_division: self.household_division,
+                family_name: self.family_name,
+                ..Default::default()
+            },
+            held,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct HeldEvents {
     pub cremation: bool,
@@ -336,26 +413,34 @@ pub struct HeldEvents {
 /// Every deceased person with the first agent's name (the ledgers' 家属/承办人) and
 /// whether a cremation and a burial of theirs are held, in person-id order.
 pub fn read_persons(db: &mut Database) -> Result<Vec<DbPerson>> {
-    let persons = PersonsRead::read(db, |_| {})?.into_persons();
-    let unit = vec![(); persons.len()];
-    Ok(sort_by_person_id(persons, unit).0)
+    let read = PersonsRead::read(db, |_| {})?;
+    let order = read.order_by_person_id();
+    let mut persons: Vec<Option<DbPerson>> = read.into_persons().into_iter().map(Some).collect();
+    Ok(order
+        .iter()
+        .map(|&i| persons[i as usize].take().expect("each position once"))
+        .collect())
 }
 
-/// The persons held as read: in the engine's order, in chunks (which a load hands to
-/// the thread beside the reading as they come), and the events each has.
+/// The persons held as read: in the engine's order, in the chunks they were read in
+/// (which a load hands to the thread beside the reading as they come, and which stay
+/// where they are afterwards: moving a million persons into one vector, then again into
+/// person-id order, cost a load 0.5 s of copying and page faults), and the events each
+/// has.
 pub struct PersonsRead {
-    chunks: Vec<Arc<Vec<DbPerson>>>,
+    /// All full but the last.
+    chunks: Vec<Arc<Vec<HeldPerson>>>,
     held: Vec<HeldEvents>,
 }
 
 /// The persons held are read in chunks of this many.
-const READ_CHUNK: usize = 4096;
+pub(crate) const READ_CHUNK: usize = 4096;
 
 impl PersonsRead {
     /// Reads the persons held, handing each full chunk to `hand_over` as soon as it is
     /// read, then the events they have.
-    pub fn read(db: &mut Database, mut hand_over: impl FnMut(&Arc<Vec<DbPerson>>)) -> Result<PersonsRead> {
-        let mut chunks: Vec<Arc<Vec<DbPerson>>> = Vec::new();
+    pub fn read(db: &mut Database, mut hand_over: impl FnMut(&Arc<Vec<HeldPerson>>)) -> Result<PersonsRead> {
+        let mut chunks: Vec<Arc<Vec<HeldPerson>>> = Vec::new();
         let mut current = Vec::with_capacity(READ_CHUNK);
         let held = on_one_engine_thread(db, |db| {
             read_person_rows(db, |p| {
@@ -380,17 +465,51 @@ impl PersonsRead {
         Ok(PersonsRead { chunks, held })
     }
 
+    /// How many persons were read.
+    pub fn len(&self) -> usize {
+        self.held.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.held.is_empty()
+    }
+
+    /// The person read `i`th.
+    pub fn person(&self, i: usize) -> &HeldPerson {
+        &self.chunks[i / READ_CHUNK][i % READ_CHUNK]
+    }
+
+    /// The events the database holds for the person read `i`th.
+    pub fn held(&self, i: usize) -> HeldEvents {
+        self.held[i]
+    }
+
+    /// The persons in chunks of [`READ_CHUNK`], in the order read.
+    pub fn chunks(&self) -> &[Arc<Vec<HeldPerson>>] {
+        &self.chunks
+    }
+
+    /// The positions of the persons read in person-id order: matching decides ties the
+    /// same way on every run whatever order the engine gave. Sorted here rather than by
+    /// the database, which was slower at it.
+    pub fn order_by_person_id(&self) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..self.len() as u32).collect();
+        order.par_sort_unstable_by(|&a, &b| {
+            self.person(a as usize)
+                .person_id
+                .cmp(&self.person(b as usize).person_id)
+        });
+        order
+    }
+
     /// The persons in the order read, once whoever took chunks has let go of them.
     pub fn into_persons(self) -> Vec<DbPerson> {
-        let mut persons: Vec<DbPerson> = self
-            .chunks
+        self.chunks
             .into_iter()
             .flat_map(|c| Arc::try_unwrap(c).unwrap_or_else(|shared| (*shared).clone()))
-            .collect();
-        for (p, held) in persons.iter_mut().zip(self.held) {
-            p.held = held;
-        }
-        persons
+            .zip(self.held)
+            .map(|(p, held)| p.into_db_person(held))
+            .collect()
     }
 }
 
@@ -410,7 +529,7 @@ fn on_one_engine_thread<T>(db: &mut Database, read: impl FnOnce(&mut Database) -
 
 /// Every deceased person with the first agent's name, in the order the engine gives
 /// them, handed to `each` as read; `held` is left for [`read_held_events`].
-fn read_person_rows(db: &mut Database, mut each: impl FnMut(DbPerson)) -> Result<()> {
+fn read_person_rows(db: &mut Database, mut each: impl FnMut(HeldPerson)) -> Result<()> {
     let mut first_agents = read_first_agents(db)?;
     let owned = |v: Option<&str>| v.map(str::to_string);
     let (birth, death) = (db.read_as_text("birth_date"), db.read_as_text("death_date"));
@@ -423,20 +542,16 @@ fn read_person_rows(db: &mut Database, mut each: impl FnMut(DbPerson)) -> Result
         8,
         |v| {
             let person_id = v[0].unwrap_or_default();
-            each(DbPerson {
+            each(HeldPerson {
                 person_id: person_id.to_string(),
-                fields: RecordFields {
-                    deceased_name: owned(v[1]),
-                    gender: owned(v[2]),
-                    id_number: owned(v[3]),
-                    birth_date: owned(v[4]),
-                    death_date: owned(v[5]),
-                    household_address: owned(v[6]),
-                    household_division: owned(v[7]),
-                    family_name: first_agents.remove(person_id).map(|(_, name)| name),
-                    ..Default::default()
-                },
-                held: HeldEvents::default(),
+                deceased_name: owned(v[1]),
+                gender: owned(v[2]),
+                id_number: owned(v[3]),
+                birth_date: owned(v[4]),
+                death_date: owned(v[5]),
+                household_address: owned(v[6]),
+                household_division: owned(v[7]),
+                family_name: first_agents.remove(person_id).map(|(_, name)| name),
             })
         },
     )
@@ -498,24 +613,6 @@ fn read_held_events(db: &mut Database, ids: &[&str]) -> Result<Vec<HeldEvents>> 
         .zip(buried)
         .map(|(cremation, burial)| HeldEvents { cremation, burial })
         .collect())
-}
-
-/// `persons` in person-id order, and `alongside` (one value per person, in the same
-/// order) in the same new order: matching decides ties the same way on every run
-/// whatever order the engine gave. Sorted here rather than by the database, which was
-/// slower at it.
-pub fn sort_by_person_id<T: Send>(persons: Vec<DbPerson>, alongside: Vec<T>) -> (Vec<DbPerson>, Vec<T>) {
-    assert_eq!(alongside.len(), persons.len(), "one value beside each person");
-    let mut order: Vec<u32> = (0..persons.len() as u32).collect();
-    order.par_sort_unstable_by(|&a, &b| persons[a as usize].person_id.cmp(&persons[b as usize].person_id));
-    fn permute<V>(order: &[u32], values: Vec<V>) -> Vec<V> {
-        let mut slots: Vec<Option<V>> = values.into_iter().map(Some).collect();
-        order
-            .iter()
-            .map(|&i| slots[i as usize].take().expect("each index once"))
-            .collect()
-    }
-    (permute(&order, persons), permute(&order, alongside))
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::backfill::{Conflict, LoadReport};
 use crate::staging::Staged;
 use crate::tables::{self, text, Rows};
-use crate::{Database, DbPerson};
+use crate::{Database, HeldPerson, PersonsRead};
 
 /// The `origin` of every row a backfill load writes, the `loads` row's included.
 pub(crate) const ORIGIN: &str = "paper_backfill";
@@ -50,7 +50,7 @@ pub(crate) fn write(
     db: &mut Database,
     good: &[&Record],
     matched: &[Option<u32>],
-    database: &[DbPerson],
+    database: &PersonsRead,
     report: &mut LoadReport,
 ) -> Result<()> {
     let (id, batch) = (report.load_id.clone(), report.batch_id.clone());
@@ -93,7 +93,7 @@ pub(crate) fn write(
 fn stage_rows(
     good: &[&Record],
     matched: &[Option<u32>],
-    database: &[DbPerson],
+    database: &PersonsRead,
     send: impl Fn(&Rows, &[Option<&str>]) -> bool,
     provenance: &[Option<&str>; 3],
     load_id: &str,
@@ -113,7 +113,7 @@ fn stage_rows(
         let person: &str = match m {
             Some(k) => {
                 tally.linked += 1;
-                database[*k as usize].person_id.as_str()
+                database.person(*k as usize).person_id.as_str()
             }
             None => {
                 let p = r.person_id.as_deref().or(derived.as_deref()).expect("an id made above");
@@ -151,8 +151,8 @@ fn stage_rows(
     let mut conflicts = Rows::new(&tables::CONFLICTS);
     for (r, m) in good.iter().zip(matched) {
         let Some(k) = m else { continue };
-        let person_held = &database[*k as usize];
-        for c in differences(&person_held.person_id, &person_held.fields, r) {
+        let person_held = database.person(*k as usize);
+        for c in differences(person_held, r) {
             conflicts.push([
                 Some(c.person_id.clone()),
                 Some(c.field.clone()),
@@ -174,8 +174,8 @@ fn stage_rows(
         let source = Some(Cow::Borrowed(r.record_id.as_str()));
         // An event a linked person already has in the database is not added again.
         let held = m.is_some_and(|k| match r.record_type {
-            RecordType::Cremation => database[k as usize].held.cremation,
-            RecordType::Burial => database[k as usize].held.burial,
+            RecordType::Cremation => database.held(k as usize).cremation,
+            RecordType::Burial => database.held(k as usize).burial,
         });
         if held {
             tally.events_already_held += 1;
@@ -219,19 +219,15 @@ fn stage_rows(
     Some(tally)
 }
 
-/// Where record `r` says otherwise than the database row of the person `person` it was
+/// Where record `r` says otherwise than the database row of the person `held` it was
 /// linked to (a value either side lacks is no conflict).
-fn differences<'a>(
-    person: &'a str,
-    held: &'a ledgerline_schemas::RecordFields,
-    r: &'a Record,
-) -> impl Iterator<Item = Conflict> + 'a {
+fn differences<'a>(held: &'a HeldPerson, r: &'a Record) -> impl Iterator<Item = Conflict> + 'a {
     COMPARED.into_iter().filter_map(move |field| {
         let (database, incoming) = (held.text(field)?, r.fields.text(field)?);
         (database != incoming).then(|| Conflict {
-            person_id: person.to_string(),
+            person_id: held.person_id.clone(),
             field: field.name().to_string(),
-            database_value: database.into_owned(),
+            database_value: database.to_string(),
             incoming_value: incoming.into_owned(),
             record_id: r.record_id.clone(),
         })
