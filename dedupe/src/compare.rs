@@ -357,7 +357,11 @@ mod tests {
         compare_pairs(&records, &pairs, &mut out);
         for (&p, &pattern) in pairs.iter().zip(&out) {
             let (a, b) = crate::blocking::unpack(p);
-            assert_eq!(pattern, compare(&records[a as usize], &records[b as usize]), "pair {a}-{b}");
+            assert_eq!(
+                pattern,
+                compare(&records[a as usize], &records[b as usize]),
+                "pair {a}-{b}"
+            );
         }
         assert!(out.iter().any(|&p| p != out[0]), "the pairs differ");
     }

@@ -196,18 +196,15 @@ pub fn short_division_name(name: &str) -> Option<&str> {
 pub fn strip_address(address: &str, division: Option<&str>) -> String {
     let folded: String = address.chars().filter(|c| !c.is_whitespace()).map(fold_char).collect();
     let mut rest = folded.as_str();
-    let mut prefixes: Vec<String> = Vec::new();
-    if let Some(code) = division {
-        let (province, prefecture) = codes::parents(code);
-        for d in [province, prefecture].into_iter().flatten() {
-            prefixes.push(d.name.clone());
-            prefixes.extend(short_division_name(&d.name).map(str::to_string));
-        }
-    }
+    // Borrowed from the code table: no allocation a record for what is stripped.
+    let (province, prefecture) = division.map_or((None, None), codes::parents);
+    let name = |d: Option<&'static codes::Division>| d.map(|d| d.name.as_str());
+    let short = |d: Option<&'static codes::Division>| d.and_then(|d| short_division_name(&d.name));
+    let prefixes = [name(province), short(province), name(prefecture), short(prefecture)];
     loop {
         let before = rest.len();
-        for p in &prefixes {
-            if let Some(r) = rest.strip_prefix(p.as_str()) {
+        for p in prefixes.iter().flatten() {
+            if let Some(r) = rest.strip_prefix(p) {
                 rest = r;
             }
         }

@@ -160,10 +160,17 @@ pub fn parents(code: &str) -> (Option<&'static Division>, Option<&'static Divisi
     if code.len() < 4 {
         return (None, None);
     }
-    (
-        division(&format!("{}0000", &code[..2])),
-        division(&format!("{}00", &code[..4])),
-    )
+    // Looked up by number: every record's address is stripped of these when it is
+    // prepared for linkage, and two codes written out to look them up were two
+    // allocations a record.
+    let scaled = |digits: &str, scale: u32| {
+        let n: u32 = digits
+            .bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| digits.parse().ok())??;
+        divisions().get(&(n * scale))
+    };
+    (scaled(&code[..2], 10_000), scaled(&code[..4], 100))
 }
 
 /// Every division code, for generators that need real places.

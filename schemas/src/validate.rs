@@ -195,9 +195,7 @@ fn check_id_number(f: &RecordFields, out: &mut Vec<Finding>) -> Option<IdFacts> 
     }
     match id_number::parse(id) {
         Ok(facts) => {
-            if codes::division(&facts.address_code).is_none()
-                && codes::division(&format!("{}0000", &facts.address_code[..2])).is_none()
-            {
+            if codes::division(&facts.address_code).is_none() && codes::parents(&facts.address_code).0.is_none() {
                 out.push(Finding::new(
                     Field::IdNumber,
                     Severity::Error,
