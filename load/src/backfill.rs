@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 
 use std::sync::{mpsc, Arc};
 
-use crate::{Database, DbPerson, HeldPerson, PersonsRead, READ_CHUNK};
+use crate::{chunk_position, Database, DbPerson, HeldPerson, PersonsRead};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Rejected {
@@ -204,12 +204,17 @@ fn prepare_handed_over(chunks: &mpsc::Receiver<Arc<Vec<HeldPerson>>>, go_on: imp
     let mut prepared = Vec::new();
     while go_on() {
         match chunks.recv_timeout(std::time::Duration::from_millis(5)) {
-            Ok(chunk) => prepared.push(chunk.iter().map(|p| Prepared::of(p.linkage())).collect()),
+            Ok(chunk) => prepared.push(prepare_chunk(&chunk)),
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
     }
     prepared
+}
+
+/// A chunk of the persons held, each in the form linkage compares.
+fn prepare_chunk(chunk: &[HeldPerson]) -> Vec<Prepared> {
+    chunk.iter().map(|p| Prepared::of(p.linkage())).collect()
 }
 
 /// Matches the batch's records (`batch`, prepared) with the persons `held` (prepared,
@@ -246,8 +251,8 @@ fn match_prepared(
 /// in `order`.
 fn in_order(mut chunks: Vec<Vec<Prepared>>, order: &[u32]) -> impl ExactSizeIterator<Item = Prepared> + '_ {
     order.iter().map(move |&i| {
-        let i = i as usize;
-        std::mem::take(&mut chunks[i / READ_CHUNK][i % READ_CHUNK])
+        let (chunk, row) = chunk_position(i as usize);
+        std::mem::take(&mut chunks[chunk][row])
     })
 }
 
@@ -333,7 +338,7 @@ pub fn load_batch(db: &mut Database, batch: &str, records: &[Record], dry_run: b
     // one transaction that no other writer runs beside. The persons held are read in it
     // (mostly the database's work) while this process hashes and validates the batch.
     db.begin_exclusive()?;
-    let held = match persons_held(db) {
+    let held_count = match persons_held(db) {
         Ok(n) => n,
         Err(e) => {
             db.rollback();
@@ -358,7 +363,7 @@ pub fn load_batch(db: &mut Database, batch: &str, records: &[Record], dry_run: b
             // As much of matching's share as the reading leaves time for: the batch's
             // records, then the persons already read.
             let reading = || !read_done.load(Ordering::Acquire);
-            let mut batch_side = BatchSide::new(&checked.good, held);
+            let mut batch_side = BatchSide::new(&checked.good, held_count);
             batch_side.prepare_while(&checked.good, reading);
             let database_prepared = prepare_handed_over(&taken, reading);
             drop(taken);
@@ -450,10 +455,7 @@ fn load_in_transaction(
     let t = Instant::now();
     batch_side.finish(good);
     let rest = &persons.chunks()[database_prepared.len()..];
-    database_prepared.par_extend(
-        rest.par_iter()
-            .map(|chunk| chunk.iter().map(|p| Prepared::of(p.linkage())).collect()),
-    );
+    database_prepared.par_extend(rest.par_iter().map(|chunk| prepare_chunk(chunk)));
     let order = persons.order_by_person_id();
     let matched: Vec<Option<u32>> = match_prepared(good, batch_side, in_order(database_prepared, &order))
         .into_iter()

@@ -434,7 +434,14 @@ pub struct PersonsRead {
 }
 
 /// The persons held are read in chunks of this many.
-pub(crate) const READ_CHUNK: usize = 4096;
+const READ_CHUNK: usize = 4096;
+
+/// Where the person read `i`th is: its chunk, and its place in the chunk. Whatever is
+/// kept per person chunk by chunk (the persons, their prepared linkage views) is found
+/// by this.
+pub(crate) fn chunk_position(i: usize) -> (usize, usize) {
+    (i / READ_CHUNK, i % READ_CHUNK)
+}
 
 impl PersonsRead {
     /// Reads the persons held, handing each full chunk to `hand_over` as soon as it is
@@ -476,7 +483,8 @@ impl PersonsRead {
 
     /// The person read `i`th.
     pub fn person(&self, i: usize) -> &HeldPerson {
-        &self.chunks[i / READ_CHUNK][i % READ_CHUNK]
+        let (chunk, row) = chunk_position(i);
+        &self.chunks[chunk][row]
     }
 
     /// The events the database holds for the person read `i`th.
@@ -484,7 +492,7 @@ impl PersonsRead {
         self.held[i]
     }
 
-    /// The persons in chunks of [`READ_CHUNK`], in the order read.
+    /// The persons in chunks (see [`chunk_position`]), in the order read.
     pub fn chunks(&self) -> &[Arc<Vec<HeldPerson>>] {
         &self.chunks
     }

@@ -149,10 +149,18 @@ fn divisions() -> &'static HashMap<u32, Division> {
 
 /// Looks up a six-digit division code in any revision.
 pub fn division(code: &str) -> Option<&'static Division> {
-    if code.len() != 6 || !code.bytes().all(|c| c.is_ascii_digit()) {
+    if code.len() != 6 {
         return None;
     }
-    divisions().get(&code.parse().ok()?)
+    divisions().get(&code_number(code)?)
+}
+
+/// The number a string of ASCII digits writes (`None` for anything else, a sign too).
+fn code_number(digits: &str) -> Option<u32> {
+    digits
+        .bytes()
+        .all(|c| c.is_ascii_digit())
+        .then(|| digits.parse().ok())?
 }
 
 /// The province (`XX0000`) and prefecture (`XXXX00`) a division belongs to, where known.
@@ -163,13 +171,7 @@ pub fn parents(code: &str) -> (Option<&'static Division>, Option<&'static Divisi
     // Looked up by number: every record's address is stripped of these when it is
     // prepared for linkage, and two codes written out to look them up were two
     // allocations a record.
-    let scaled = |digits: &str, scale: u32| {
-        let n: u32 = digits
-            .bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| digits.parse().ok())??;
-        divisions().get(&(n * scale))
-    };
+    let scaled = |digits: &str, scale: u32| divisions().get(&(code_number(digits)? * scale));
     (scaled(&code[..2], 10_000), scaled(&code[..4], 100))
 }
 
