@@ -7,7 +7,10 @@
 //! beside the database's own bulk path for the same rows measured in the same run:
 //! DuckDB's `INSERT … SELECT FROM read_parquet`, PostgreSQL's `COPY` of a CSV file. The
 //! native path loads into a copy of the database as it was before ledgerline's load, so
-//! both write into tables and indexes of the same size.
+//! both write into tables and indexes of the same size. With `--runs N` the pair of loads
+//! is timed N times, each load into a fresh copy, and the medians are reported: one run
+//! of a million records varied by ±1 s on a 2-core machine, enough to move the share of
+//! the native path by 5 points either way.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -40,6 +43,11 @@ pub struct LoadBenchArgs {
     /// Bench only the PostgreSQL server given with --postgres
     #[arg(long, requires = "postgres")]
     pub skip_duckdb: bool,
+    /// Loads to time on each engine, each side into its own fresh copy of the database
+    /// as it was before the load, ours and the native path's alternating; the figures
+    /// reported are the medians
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub runs: usize,
     #[arg(long)]
     pub json: bool,
 }
@@ -66,9 +74,13 @@ struct EngineResult {
     /// apart so that neither side hides work in it.
     #[serde(skip_serializing_if = "Option::is_none")]
     checkpoints: Option<Checkpoints>,
+    /// How many runs the seconds above are the medians of, and every run's seconds.
+    runs: usize,
+    ledgerline_seconds_each: Vec<f64>,
+    native_seconds_each: Vec<f64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Clone)]
 struct Checkpoints {
     ledgerline_seconds: f64,
     native_seconds: f64,
@@ -82,6 +94,7 @@ fn checkpoint(db: &Database) -> Result<f64> {
 }
 
 pub fn run(a: LoadBenchArgs) -> Result<ExitCode> {
+    anyhow::ensure!(a.runs >= 1, "--runs must be at least 1");
     let generated = generate_records(a.records, a.seed);
     let batch_people = live_people(&generated, |i| i % 2 == 0);
     let mut batch: Vec<_> = generated
@@ -96,98 +109,30 @@ pub fn run(a: LoadBenchArgs) -> Result<ExitCode> {
     let held = write_live_extract(&live, batch_people, a.live.unwrap_or(a.records), a.seed)?;
     let mut results = Vec::new();
     if !a.skip_duckdb {
-        let target = |name: &str| Target::DuckDb(dir.path().join(format!("{name}.duckdb")));
-        hold_live("DuckDB", &mut target("province").open_for_writing()?, &live, held)?;
-        // The native path starts from the same database: a copy of the file, closed.
-        std::fs::copy(dir.path().join("province.duckdb"), dir.path().join("native.duckdb"))?;
-        let mut province = target("province").open_for_writing()?;
-        let (report, ours) = ours("DuckDB", &mut province, &batch)?;
-        let parquet = |table: &str| dir.path().join(format!("{table}.parquet")).display().to_string();
-        let ours_checkpoint = checkpoint(&province)?;
-        let conn = province.duckdb().expect("a DuckDB target");
-        for table in TABLES {
-            conn.execute_batch(&format!(
-                "COPY (SELECT * FROM {table} WHERE load_id = '{}') TO '{}' (FORMAT parquet)",
-                report.load_id,
-                parquet(table)
-            ))?;
-        }
-        let native_db = target("native").open_for_writing()?;
-        let native = native_db.duckdb().expect("a DuckDB target");
-        let t = Instant::now();
-        native.execute_batch("BEGIN TRANSACTION")?;
-        let mut rows = 0u64;
-        for table in TABLES {
-            rows += native.execute(
-                &format!("INSERT INTO {table} SELECT * FROM read_parquet('{}')", parquet(table)),
-                [],
-            )? as u64;
-        }
-        native.execute_batch("COMMIT")?;
-        let seconds = t.elapsed().as_secs_f64();
-        let mut r = result(
-            "duckdb",
-            "INSERT … SELECT FROM read_parquet",
-            held,
-            &report,
-            ours,
-            rows,
-            seconds,
-        );
-        r.checkpoints = Some(Checkpoints {
-            ledgerline_seconds: ours_checkpoint,
-            native_seconds: checkpoint(&native_db)?,
-        });
-        results.push(r);
-    }
-    if let Some(admin) = &a.postgres {
-        let scratch = ScratchDatabase::create(admin, "ledgerline_bench")?;
+        let before = dir.path().join("before.duckdb");
         hold_live(
-            "PostgreSQL",
-            &mut Target::Postgres(scratch.url.clone()).open_for_writing()?,
+            "DuckDB",
+            &mut Target::DuckDb(before.clone()).open_for_writing()?,
             &live,
             held,
         )?;
-        // The native path starts from the same database: a copy made while it is closed.
-        let native_scratch = ScratchDatabase::copy_of(admin, "ledgerline_bench_native", &scratch)?;
-        let mut province = Target::Postgres(scratch.url.clone()).open_for_writing()?;
-        let (report, ours) = ours("PostgreSQL", &mut province, &batch)?;
-        let Database::Postgres(client) = &mut province else {
-            unreachable!("a PostgreSQL target")
-        };
-        let csv = |table: &str| dir.path().join(format!("{table}.csv"));
-        for table in TABLES {
-            let mut file = std::fs::File::create(csv(table))?;
-            let mut reader = client.copy_out(&format!(
-                "COPY (SELECT * FROM {table} WHERE load_id = '{}') TO STDOUT (FORMAT csv)",
-                report.load_id
-            ))?;
-            std::io::copy(&mut reader, &mut file)?;
-        }
-        let mut native_db = Target::Postgres(native_scratch.url.clone()).open_for_writing()?;
-        let Database::Postgres(native) = &mut native_db else {
-            unreachable!("a PostgreSQL target")
-        };
-        let t = Instant::now();
-        let mut tx = native.transaction()?;
-        let mut rows = 0u64;
-        for table in TABLES {
-            let mut sink = tx.copy_in(&format!("COPY {table} FROM STDIN (FORMAT csv)"))?;
-            std::io::copy(&mut std::fs::File::open(csv(table))?, &mut sink)?;
-            rows += sink.finish().with_context(|| format!("COPY {table}"))?;
-        }
-        tx.commit()?;
-        let seconds = t.elapsed().as_secs_f64();
-        drop((province, native_db));
-        results.push(result(
-            "postgres",
-            "COPY … FROM a CSV file",
+        let runs = (1..=a.runs)
+            .map(|run| duckdb_run(dir.path(), &before, &batch, run, a.runs))
+            .collect::<Result<Vec<_>>>()?;
+        results.push(result("duckdb", "INSERT … SELECT FROM read_parquet", held, runs)?);
+    }
+    if let Some(admin) = &a.postgres {
+        let before = ScratchDatabase::create(admin, "ledgerline_bench")?;
+        hold_live(
+            "PostgreSQL",
+            &mut Target::Postgres(before.url.clone()).open_for_writing()?,
+            &live,
             held,
-            &report,
-            ours,
-            rows,
-            seconds,
-        ));
+        )?;
+        let runs = (1..=a.runs)
+            .map(|run| postgres_run(admin, dir.path(), &before, &batch, run, a.runs))
+            .collect::<Result<Vec<_>>>()?;
+        results.push(result("postgres", "COPY … FROM a CSV file", held, runs)?);
     }
     if a.json {
         println!("{}", serde_json::to_string_pretty(&results)?);
@@ -197,6 +142,118 @@ pub fn run(a: LoadBenchArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One run on one engine: ledgerline's load, then the native path's of the same rows,
+/// each into its own copy of the database as it was before the load.
+struct Run {
+    report: LoadReport,
+    ours: f64,
+    native_rows: u64,
+    native: f64,
+    checkpoints: Option<Checkpoints>,
+}
+
+fn duckdb_run(dir: &Path, before: &Path, batch: &[Record], run: usize, runs: usize) -> Result<Run> {
+    let copy = |name: &str| -> Result<Target> {
+        let path = dir.join(format!("{name}-{run}.duckdb"));
+        std::fs::copy(before, &path)?;
+        Ok(Target::DuckDb(path))
+    };
+    let (ours_target, native_target) = (copy("province")?, copy("native")?);
+    let mut province = ours_target.open_for_writing()?;
+    let (report, ours) = ours("DuckDB", &mut province, batch, run, runs)?;
+    let parquet = |table: &str| dir.join(format!("{table}.parquet")).display().to_string();
+    let ours_checkpoint = checkpoint(&province)?;
+    let conn = province.duckdb().expect("a DuckDB target");
+    for table in TABLES {
+        conn.execute_batch(&format!(
+            "COPY (SELECT * FROM {table} WHERE load_id = '{}') TO '{}' (FORMAT parquet)",
+            report.load_id,
+            parquet(table)
+        ))?;
+    }
+    let native_db = native_target.open_for_writing()?;
+    let native = native_db.duckdb().expect("a DuckDB target");
+    let t = Instant::now();
+    native.execute_batch("BEGIN TRANSACTION")?;
+    let mut rows = 0u64;
+    for table in TABLES {
+        rows += native.execute(
+            &format!("INSERT INTO {table} SELECT * FROM read_parquet('{}')", parquet(table)),
+            [],
+        )? as u64;
+    }
+    native.execute_batch("COMMIT")?;
+    let seconds = t.elapsed().as_secs_f64();
+    let checkpoints = Checkpoints {
+        ledgerline_seconds: ours_checkpoint,
+        native_seconds: checkpoint(&native_db)?,
+    };
+    drop((province, native_db));
+    for target in [ours_target, native_target] {
+        if let Target::DuckDb(path) = target {
+            // A run's databases go once measured: a million-record run leaves ~1 GB each.
+            std::fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
+        }
+    }
+    Ok(Run {
+        report,
+        ours,
+        native_rows: rows,
+        native: seconds,
+        checkpoints: Some(checkpoints),
+    })
+}
+
+fn postgres_run(
+    admin: &str,
+    dir: &Path,
+    before: &ScratchDatabase,
+    batch: &[Record],
+    run: usize,
+    runs: usize,
+) -> Result<Run> {
+    // Both copies are made while nothing is connected to the database they copy.
+    let ours_scratch = ScratchDatabase::copy_of(admin, "ledgerline_bench_ours", before)?;
+    let native_scratch = ScratchDatabase::copy_of(admin, "ledgerline_bench_native", before)?;
+    let mut province = Target::Postgres(ours_scratch.url.clone()).open_for_writing()?;
+    let (report, ours) = ours("PostgreSQL", &mut province, batch, run, runs)?;
+    let Database::Postgres(client) = &mut province else {
+        unreachable!("a PostgreSQL target")
+    };
+    let csv = |table: &str| dir.join(format!("{table}.csv"));
+    for table in TABLES {
+        let mut file = std::fs::File::create(csv(table))?;
+        let mut reader = client.copy_out(&format!(
+            "COPY (SELECT * FROM {table} WHERE load_id = '{}') TO STDOUT (FORMAT csv)",
+            report.load_id
+        ))?;
+        std::io::copy(&mut reader, &mut file)?;
+    }
+    let mut native_db = Target::Postgres(native_scratch.url.clone()).open_for_writing()?;
+    let Database::Postgres(native) = &mut native_db else {
+        unreachable!("a PostgreSQL target")
+    };
+    let t = Instant::now();
+    let mut tx = native.transaction()?;
+    let mut rows = 0u64;
+    for table in TABLES {
+        let mut sink = tx.copy_in(&format!("COPY {table} FROM STDIN (FORMAT csv)"))?;
+        std::io::copy(&mut std::fs::File::open(csv(table))?, &mut sink)?;
+        rows += sink.finish().with_context(|| format!("COPY {table}"))?;
+    }
+    tx.commit()?;
+    let seconds = t.elapsed().as_secs_f64();
+    // The connections close before their scratch databases are dropped.
+    drop((province, native_db));
+    Ok(Run {
+        report,
+        ours,
+        native_rows: rows,
+        native: seconds,
+        checkpoints: None,
+    })
 }
 
 /// Gives the batch the person ids the workspace's dedupe would (a load comes after it):
@@ -304,23 +361,43 @@ fn hold_live(engine: &str, db: &mut Database, extract: &Path, persons: usize) ->
 }
 
 /// Times ledgerline's load of the batch.
-fn ours(engine: &str, db: &mut Database, batch: &[Record]) -> Result<(LoadReport, f64)> {
-    eprintln!("bench load ({engine}): loading {} records…", batch.len());
+fn ours(engine: &str, db: &mut Database, batch: &[Record], run: usize, runs: usize) -> Result<(LoadReport, f64)> {
+    let of_runs = if runs > 1 {
+        format!(" (run {run} of {runs})")
+    } else {
+        String::new()
+    };
+    eprintln!("bench load ({engine}): loading {} records{of_runs}…", batch.len());
     let t = Instant::now();
     let report = load_batch(db, "BENCH", batch, false)?;
     Ok((report, t.elapsed().as_secs_f64()))
 }
 
-fn result(
-    engine: &'static str,
-    native_path: &'static str,
-    held: usize,
-    report: &LoadReport,
-    ours: f64,
-    native_rows: u64,
-    native_seconds: f64,
-) -> EngineResult {
-    EngineResult {
+/// The engine's result over its runs: the median of each side's times (runs vary by a
+/// few tenths of a second on a busy machine), the load's counts (the same in every run,
+/// or the bench fails: a load is a function of the batch and the database), and where
+/// the time went in the run whose load took the median time.
+fn result(engine: &'static str, native_path: &'static str, held: usize, runs: Vec<Run>) -> Result<EngineResult> {
+    let first = &runs[0];
+    let counts = |r: &Run| {
+        let l = &r.report;
+        (l.inserted, l.linked, l.conflicts.len(), l.rejected.len(), r.native_rows)
+    };
+    for (n, r) in runs.iter().enumerate().skip(1) {
+        anyhow::ensure!(
+            counts(r) == counts(first),
+            "{engine}: run {} of the same load gave (inserted, linked, conflicts, rejected, native rows) {:?}, run 1 {:?}",
+            n + 1,
+            counts(r),
+            counts(first)
+        );
+    }
+    let ours_each: Vec<f64> = runs.iter().map(|r| r.ours).collect();
+    let native_each: Vec<f64> = runs.iter().map(|r| r.native).collect();
+    let (ours, native) = (median(&ours_each), median(&native_each));
+    let middle = &runs[median_index(&ours_each)];
+    let report = &first.report;
+    Ok(EngineResult {
         engine,
         native_path,
         records: report.records,
@@ -331,12 +408,34 @@ fn result(
         rejected: report.rejected.len(),
         ledgerline_seconds: ours,
         ledgerline_records_per_second: report.records as f64 / ours,
-        native_rows,
-        native_seconds,
-        share_of_native_speed: native_seconds / ours,
-        timings: report.timings.clone(),
-        checkpoints: None,
+        native_rows: first.native_rows,
+        native_seconds: native,
+        share_of_native_speed: native / ours,
+        timings: middle.report.timings.clone(),
+        checkpoints: middle.checkpoints.clone(),
+        runs: runs.len(),
+        ledgerline_seconds_each: ours_each,
+        native_seconds_each: native_each,
+    })
+}
+
+/// The middle value (the mean of the two middle ones for an even count).
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
     }
+}
+
+/// Where the median value is (of an even count, the lower of the two middle ones).
+fn median_index(values: &[f64]) -> usize {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+    order[(values.len() - 1) / 2]
 }
 
 fn print(r: &EngineResult) {
@@ -364,10 +463,39 @@ fn print(r: &EngineResult) {
         r.native_seconds,
         100.0 * r.share_of_native_speed
     );
+    if r.runs > 1 {
+        let each = |s: &[f64]| s.iter().map(|x| format!("{x:.2}")).collect::<Vec<_>>().join(" ");
+        println!(
+            "  medians of {} runs: ledgerline {} s, the native path {} s",
+            r.runs,
+            each(&r.ledgerline_seconds_each),
+            each(&r.native_seconds_each)
+        );
+    }
     if let Some(c) = &r.checkpoints {
         println!(
             "  the checkpoint each leaves for later (not in the times above): ledgerline's {:.2}s, the native path's {:.2}s",
             c.ledgerline_seconds, c.native_seconds
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_middle_run_is_reported() {
+        // (times of the runs, their median, the run whose time is it or just below it)
+        let cases: [(&[f64], f64, usize); 4] = [
+            (&[17.2], 17.2, 0),
+            (&[18.4, 16.9, 17.3], 17.3, 2),
+            (&[16.9, 18.4, 17.3, 17.1], 17.2, 3),
+            (&[19.0, 16.0], 17.5, 1),
+        ];
+        for (times, expected, run) in cases {
+            assert!((median(times) - expected).abs() < 1e-9, "{times:?}: {}", median(times));
+            assert_eq!(median_index(times), run, "{times:?}");
+        }
     }
 }
