@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use anyhow::{anyhow, Result};
-use chrono::{Datelike, NaiveDate};
+use chrono::Datelike;
 use duckdb::arrow::array::{ArrayRef, BooleanArray, Date32Array, Int32Array, StringArray};
 use duckdb::arrow::datatypes::{DataType, Field, Schema};
 use duckdb::arrow::record_batch::RecordBatch;
@@ -98,7 +98,7 @@ fn column(table: &Table, cells: &[Cell], i: usize) -> Result<ArrayRef> {
 
 /// Days since 1970-01-01 of a `YYYY-MM-DD` date, Arrow's `Date32`.
 fn parse_date(text: &str) -> Option<i32> {
-    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+    let date = crate::tables::parse_date(text)?;
     Some(date.num_days_from_ce() - EPOCH_DAYS_FROM_CE)
 }
 

@@ -129,21 +129,6 @@ fn pg_epoch() -> NaiveDate {
     NaiveDate::from_ymd_opt(2000, 1, 1).expect("a real date")
 }
 
-/// A `YYYY-MM-DD` date; the fixed layout is read directly, anything else by chrono.
-fn parse_date(v: &str) -> Option<NaiveDate> {
-    let b = v.as_bytes();
-    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
-        b[r].iter()
-            .try_fold(0u32, |n, &d| d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0')))
-    };
-    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
-        if let (Some(y), Some(m), Some(d)) = (digits(0..4), digits(5..7), digits(8..10)) {
-            return NaiveDate::from_ymd_opt(y as i32, m, d);
-        }
-    }
-    NaiveDate::parse_from_str(v, "%Y-%m-%d").ok()
-}
-
 /// Appends one field of a binary COPY row: its length (-1 for NULL), then its value in
 /// the wire form of the column's [`Kind`].
 fn encode_field(buf: &mut Vec<u8>, value: Option<&str>, kind: Kind) -> Result<(), String> {
@@ -158,7 +143,7 @@ fn encode_field(buf: &mut Vec<u8>, value: Option<&str>, kind: Kind) -> Result<()
             buf.extend_from_slice(v.as_bytes());
         }
         Kind::Date => {
-            let date = parse_date(v).ok_or_else(|| format!("{v:?} is not a YYYY-MM-DD date"))?;
+            let date = crate::tables::parse_date(v).ok_or_else(|| format!("{v:?} is not a YYYY-MM-DD date"))?;
             let days = (date - pg_epoch()).num_days() as i32;
             buf.extend_from_slice(&4i32.to_be_bytes());
             buf.extend_from_slice(&days.to_be_bytes());
