@@ -17,6 +17,7 @@ pub mod tables;
 mod writing;
 
 use anyhow::{bail, Context, Result};
+use compact_str::CompactString;
 use duckdb::{AccessMode, Config, Connection};
 use ledgerline_dedupe::LinkageFields;
 use ledgerline_schemas::{Field, RecordFields};
@@ -331,19 +332,21 @@ pub struct DbPerson {
 /// What a load reads of a person the database holds: the id and the fields linkage and
 /// the conflict check look at. (A whole record's fields are 22 optional strings, half a
 /// kilobyte a person: a million of them, mostly empty, were half a gigabyte of fresh
-/// memory for the reading thread to fault in.)
+/// memory for the reading thread to fault in.) Each text of up to 24 bytes (ids, dates,
+/// codes, most names) is kept inline: one allocation a person, for the address, where
+/// there were nine.
 #[derive(Debug, Clone)]
 pub struct HeldPerson {
-    pub person_id: String,
-    pub deceased_name: Option<String>,
-    pub gender: Option<String>,
-    pub id_number: Option<String>,
-    pub birth_date: Option<String>,
-    pub death_date: Option<String>,
-    pub household_address: Option<String>,
-    pub household_division: Option<String>,
+    pub person_id: CompactString,
+    pub deceased_name: Option<CompactString>,
+    pub gender: Option<CompactString>,
+    pub id_number: Option<CompactString>,
+    pub birth_date: Option<CompactString>,
+    pub death_date: Option<CompactString>,
+    pub household_address: Option<CompactString>,
+    pub household_division: Option<CompactString>,
     /// The first agent's name (the ledgers' 家属/承办人).
-    pub family_name: Option<String>,
+    pub family_name: Option<CompactString>,
 }
 
 impl HeldPerson {
@@ -386,17 +389,18 @@ impl HeldPerson {
     }
 
     fn into_db_person(self, held: HeldEvents) -> DbPerson {
+        let text = |t: Option<CompactString>| t.map(CompactString::into_string);
         DbPerson {
-            person_id: self.person_id,
+            person_id: self.person_id.into_string(),
             fields: RecordFields {
-                deceased_name: self.deceased_name,
-                gender: self.gender,
-                id_number: self.id_number,
-                birth_date: self.birth_date,
-                death_date: self.death_date,
-                household_address: self.household_address,
-                household_division: self.household_division,
-                family_name: self.family_name,
+                deceased_name: text(self.deceased_name),
+                gender: text(self.gender),
+                id_number: text(self.id_number),
+                birth_date: text(self.birth_date),
+                death_date: text(self.death_date),
+                household_address: text(self.household_address),
+                household_division: text(self.household_division),
+                family_name: text(self.family_name),
                 ..Default::default()
             },
             held,
@@ -539,7 +543,7 @@ fn on_one_engine_thread<T>(db: &mut Database, read: impl FnOnce(&mut Database) -
 /// them, handed to `each` as read; `held` is left for [`read_held_events`].
 fn read_person_rows(db: &mut Database, mut each: impl FnMut(HeldPerson)) -> Result<()> {
     let mut first_agents = read_first_agents(db)?;
-    let owned = |v: Option<&str>| v.map(str::to_string);
+    let owned = |v: Option<&str>| v.map(CompactString::from);
     let (birth, death) = (db.read_as_text("birth_date"), db.read_as_text("death_date"));
     db.each_row(
         &format!(
@@ -551,7 +555,7 @@ fn read_person_rows(db: &mut Database, mut each: impl FnMut(HeldPerson)) -> Resu
         |v| {
             let person_id = v[0].unwrap_or_default();
             each(HeldPerson {
-                person_id: person_id.to_string(),
+                person_id: CompactString::from(person_id),
                 deceased_name: owned(v[1]),
                 gender: owned(v[2]),
                 id_number: owned(v[3]),
@@ -570,13 +574,13 @@ fn read_person_rows(db: &mut Database, mut each: impl FnMut(HeldPerson)) -> Resu
 /// together the name first in code-point order, so that every read takes the same one. Kept from one plain scan: asked of DuckDB as an `arg_min`
 /// aggregate joined to the persons, it held a million-person read's first row back for
 /// 1.9 s, during which the thread preparing persons for matching had nothing to do.
-fn read_first_agents(db: &mut Database) -> Result<FxHashMap<String, (i64, String)>> {
+fn read_first_agents(db: &mut Database) -> Result<FxHashMap<CompactString, (i64, CompactString)>> {
     let loaded_at_us = db.read_as_text(if db.duckdb().is_some() {
         "epoch_us(loaded_at)"
     } else {
         "CAST(extract(epoch FROM loaded_at) * 1000000 AS BIGINT)"
     });
-    let mut first: FxHashMap<String, (i64, String)> = FxHashMap::default();
+    let mut first: FxHashMap<CompactString, (i64, CompactString)> = FxHashMap::default();
     db.each_row(
         &format!("SELECT person_id, name, {loaded_at_us} FROM agents WHERE name IS NOT NULL"),
         &[],
@@ -588,11 +592,11 @@ fn read_first_agents(db: &mut Database) -> Result<FxHashMap<String, (i64, String
             match first.get_mut(person) {
                 Some(kept) => {
                     if (at, name) < (kept.0, kept.1.as_str()) {
-                        *kept = (at, name.to_string());
+                        *kept = (at, CompactString::from(name));
                     }
                 }
                 None => {
-                    first.insert(person.to_string(), (at, name.to_string()));
+                    first.insert(CompactString::from(person), (at, CompactString::from(name)));
                 }
             }
         },

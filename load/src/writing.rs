@@ -225,7 +225,7 @@ fn differences<'a>(held: &'a HeldPerson, r: &'a Record) -> impl Iterator<Item = 
     COMPARED.into_iter().filter_map(move |field| {
         let (database, incoming) = (held.text(field)?, r.fields.text(field)?);
         (database != incoming).then(|| Conflict {
-            person_id: held.person_id.clone(),
+            person_id: held.person_id.to_string(),
             field: field.name().to_string(),
             database_value: database.to_string(),
             incoming_value: incoming.into_owned(),
