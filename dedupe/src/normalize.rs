@@ -231,9 +231,9 @@ pub fn strip_address(address: &str, division: Option<&str>) -> String {
 /// The linkage view of a record, made once per record.
 #[derive(Debug, Clone, Default)]
 pub struct Prepared {
-    // Names and their pinyin are kept inline (up to 24 bytes, nearly every name): two
-    // million prepared records are then two million allocations fewer, each, and their
-    // comparison reads them from the record itself.
+    // Names, their pinyin and family names are kept inline (up to 24 bytes: nearly
+    // every name): a million-record load's 1.85 million prepared records are 5.5 million
+    // allocations fewer, and comparing reads them from the record itself.
     /// Folded name, `?` for unknown characters; empty when absent.
     pub name: CompactString,
     pub pinyin: CompactString,
