@@ -309,13 +309,16 @@ impl Prepared {
         }
     }
 
-    /// Asks for the first bytes of the texts this record's comparison reads (see
-    /// [`crate::compare::compare_pairs`]).
+    /// Asks for the first bytes of the texts this record's comparison reads that live
+    /// elsewhere (see [`crate::compare::compare_pairs`]): the address, and a name, pinyin
+    /// or family name too long to be kept inline. Inline ones came with the record.
     pub(crate) fn prefetch_text(&self) {
         use crate::compare::prefetch_at;
-        prefetch_at(self.name.as_ptr());
-        prefetch_at(self.pinyin.as_ptr());
-        prefetch_at(self.family.as_ptr());
+        for text in [&self.name, &self.pinyin, &self.family] {
+            if text.is_heap_allocated() {
+                prefetch_at(text.as_ptr());
+            }
+        }
         prefetch_at(self.address.as_ptr().cast());
     }
 

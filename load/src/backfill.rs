@@ -480,7 +480,7 @@ fn load_in_transaction(
     let t = Instant::now();
     crate::writing::write(db, good, &matched, &persons, report)?;
     report.timings.write_seconds = t.elapsed().as_secs_f64();
-    // A million persons held are nine million strings to free: beside the commit.
+    // A million persons held, and their addresses, are freed beside the commit.
     drop_beside(persons);
     Ok(true)
 }

@@ -155,13 +155,13 @@ struct Run {
 }
 
 fn duckdb_run(dir: &Path, before: &Path, batch: &[Record], run: usize, runs: usize) -> Result<Run> {
-    let copy = |name: &str| -> Result<Target> {
+    let copy = |name: &str| -> Result<std::path::PathBuf> {
         let path = dir.join(format!("{name}-{run}.duckdb"));
         std::fs::copy(before, &path)?;
-        Ok(Target::DuckDb(path))
+        Ok(path)
     };
-    let (ours_target, native_target) = (copy("province")?, copy("native")?);
-    let mut province = ours_target.open_for_writing()?;
+    let (ours_path, native_path) = (copy("province")?, copy("native")?);
+    let mut province = Target::DuckDb(ours_path.clone()).open_for_writing()?;
     let (report, ours) = ours("DuckDB", &mut province, batch, run, runs)?;
     let parquet = |table: &str| dir.join(format!("{table}.parquet")).display().to_string();
     let ours_checkpoint = checkpoint(&province)?;
@@ -173,7 +173,7 @@ fn duckdb_run(dir: &Path, before: &Path, batch: &[Record], run: usize, runs: usi
             parquet(table)
         ))?;
     }
-    let native_db = native_target.open_for_writing()?;
+    let native_db = Target::DuckDb(native_path.clone()).open_for_writing()?;
     let native = native_db.duckdb().expect("a DuckDB target");
     let t = Instant::now();
     native.execute_batch("BEGIN TRANSACTION")?;
@@ -191,11 +191,9 @@ fn duckdb_run(dir: &Path, before: &Path, batch: &[Record], run: usize, runs: usi
         native_seconds: checkpoint(&native_db)?,
     };
     drop((province, native_db));
-    for target in [ours_target, native_target] {
-        if let Target::DuckDb(path) = target {
-            // A run's databases go once measured: a million-record run leaves ~1 GB each.
-            std::fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
-        }
+    // A run's databases go once measured: a million-record run leaves ~1 GB each.
+    for path in [ours_path, native_path] {
+        std::fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
     }
     Ok(Run {
         report,
@@ -373,8 +371,8 @@ fn ours(engine: &str, db: &mut Database, batch: &[Record], run: usize, runs: usi
     Ok((report, t.elapsed().as_secs_f64()))
 }
 
-/// The engine's result over its runs: the median of each side's times (runs vary by a
-/// few tenths of a second on a busy machine), the load's counts (the same in every run,
+/// The engine's result over its runs: the median of each side's times (a million-record
+/// run varies by about a second on a 2-core machine), the load's counts (the same in every run,
 /// or the bench fails: a load is a function of the batch and the database), and where
 /// the time went in the run whose load took the median time.
 fn result(engine: &'static str, native_path: &'static str, held: usize, runs: Vec<Run>) -> Result<EngineResult> {
