@@ -11,6 +11,7 @@ mod distance;
 pub mod engine;
 pub mod eval;
 pub mod extract;
+pub mod glyphs;
 pub mod grid;
 pub mod headers;
 pub mod normalize;
@@ -30,6 +31,7 @@ use serde::Serialize;
 
 pub use engine::{EngineConfig, ReadMode, Reading};
 pub use extract::{extract, PageContext, REVIEW_THRESHOLD};
+use glyphs::{GlyphBank, Proof};
 use grid::{CellBox, Grid};
 use headers::ColumnRole;
 use ledgerline_schemas::Field;
@@ -334,18 +336,23 @@ fn cut_cell(page: &preprocess::CleanPage, b: CellBox, paper: PaperOf) -> Option<
 }
 
 fn read_cell(config: &EngineConfig, img: Option<&GrayImage>, mode: ReadMode, dpi: u32) -> Result<CellText> {
-    read_field_cell(config, img, mode, None, dpi)
+    read_field_cell(config, img, mode, None, None, dpi)
 }
 
 /// Reads a cell; when the cell holds a field whose readings can be checked (a date, an
 /// ID checksum, 男/女, a 民族 name) and the first reading fails the check, or reads
 /// nothing from a cell with ink, the other model is asked and its reading taken if it
 /// passes. Only failing cells pay for the second read.
+///
+/// Cells of digits and dates are first read from the page's own glyphs (`bank`, see
+/// [`glyphs`]) when every character matches clearly, and otherwise teach the bank what
+/// Tesseract proves.
 fn read_field_cell(
     config: &EngineConfig,
     img: Option<&GrayImage>,
     mode: ReadMode,
     field: Option<Field>,
+    bank: Option<&mut GlyphBank>,
     dpi: u32,
 ) -> Result<CellText> {
     let Some(img) = img else {
@@ -355,8 +362,18 @@ fn read_field_cell(
             inked: false,
         });
     };
+    if let Some(text) = bank.as_deref().and_then(|b| bank_reading(b, img, field)) {
+        return Ok(CellText {
+            text: Some(text),
+            confidence: BANK_CONFIDENCE,
+            inked: true,
+        });
+    }
     let first = engine::read(config, mode, img, dpi)?;
     let passes = |r: &Reading| field.is_none_or(|f| extract::validates(f, &r.text));
+    if let (Some(bank), Some(f)) = (bank, field) {
+        teach(config, bank, mode, img, f, &first, dpi)?;
+    }
     if !passes(&first) {
         if let Some(second) = engine::second_opinion(config, mode, img, dpi)? {
             if passes(&second) {
@@ -391,33 +408,83 @@ fn read_field_cell(
     })
 }
 
-fn read_body_cell(
+/// A cell read from the page's own glyphs, when every character is clear and the
+/// reading passes its field's check (an ID number may have one character settled by its
+/// checksum). Cells of no checkable field (serials, phones) have only the clarity.
+fn bank_reading(bank: &GlyphBank, img: &GrayImage, field: Option<Field>) -> Option<String> {
+    let reading = match field {
+        Some(Field::IdNumber) => bank.read_id_number(img),
+        _ => bank.read(img),
+    }?;
+    field
+        .is_none_or(|f| extract::validates(f, &reading.text))
+        .then_some(reading.text)
+}
+
+/// What Tesseract's reading of a cell teaches the page's glyphs: a sure reading that
+/// passes its check teaches its characters (numerals only when proven, see [`glyphs`]):
+/// an ID number's by its checksum; a date's or an age's, while it holds numerals the
+/// page has not yet shown, by the other model reading the cell the same.
+fn teach(
     config: &EngineConfig,
-    page: &preprocess::CleanPage,
-    grid: &Grid,
-    row: usize,
-    col: usize,
-    role: ColumnRole,
+    bank: &mut GlyphBank,
+    mode: ReadMode,
+    img: &GrayImage,
+    field: Field,
+    first: &Reading,
     dpi: u32,
-) -> Result<CellReading> {
-    let b = grid.cell(row, col);
-    let checked = match role {
-        ColumnRole::Field(f) if extract::checkable(f) => Some(f),
-        _ => None,
+) -> Result<()> {
+    if first.confidence < extract::REVIEW_THRESHOLD || !extract::validates(field, &first.text) {
+        return Ok(());
+    }
+    let proof = if field == Field::IdNumber {
+        Proof::Checksum
+    } else if bank.wants_proof_of(&first.text) {
+        match engine::second_opinion(config, mode, img, dpi)? {
+            Some(other) if other.text == first.text => Proof::BothModels,
+            _ => Proof::None,
+        }
+    } else {
+        Proof::None
     };
-    let img = cut_cell(page, b, PaperOf::for_mode(read_mode(role)));
-    let mut read = read_field_cell(config, img.as_ref(), read_mode(role), checked, dpi)?;
-    if let (ColumnRole::Field(field), Some(img)) = (role, &img) {
-        let surname = match &read.text {
-            Some(t) if is_person_name(field) && !vocab::is_common_name(t) => surname::read(config, img, dpi)?,
+    bank.learn(img, &first.text, proof);
+    Ok(())
+}
+
+/// The body cells of one page's table, read in order (row by row, left to right), with
+/// what the page has shown of its glyphs so far.
+struct BodyReader<'a> {
+    config: &'a EngineConfig,
+    page: &'a preprocess::CleanPage,
+    grid: &'a Grid,
+    dpi: u32,
+    bank: GlyphBank,
+}
+
+impl BodyReader<'_> {
+    fn read(&mut self, row: usize, col: usize, role: ColumnRole) -> Result<CellReading> {
+        let (config, dpi) = (self.config, self.dpi);
+        let b = self.grid.cell(row, col);
+        let checked = match role {
+            ColumnRole::Field(f) if extract::checkable(f) => Some(f),
             _ => None,
         };
-        if let (Some(s), Some(t)) = (surname, &mut read.text) {
-            *t = s.apply(t);
+        let mode = read_mode(role);
+        let img = cut_cell(self.page, b, PaperOf::for_mode(mode));
+        let bank = matches!(mode, ReadMode::Digits | ReadMode::DateLine).then_some(&mut self.bank);
+        let mut read = read_field_cell(config, img.as_ref(), mode, checked, bank, dpi)?;
+        if let (ColumnRole::Field(field), Some(img)) = (role, &img) {
+            let surname = match &read.text {
+                Some(t) if is_person_name(field) && !vocab::is_common_name(t) => surname::read(config, img, dpi)?,
+                _ => None,
+            };
+            if let (Some(s), Some(t)) = (surname, &mut read.text) {
+                *t = s.apply(t);
+            }
+            corroborate(config, img, field, dpi, surname, &mut read)?;
         }
-        corroborate(config, img, field, dpi, surname, &mut read)?;
+        Ok(read.at(row, col, b))
     }
-    Ok(read.at(row, col, b))
 }
 
 /// Two models that read the same cell make different mistakes, so the same value from
@@ -519,6 +586,9 @@ fn is_person_name(field: Field) -> bool {
 /// address they did not.
 const AGREED: f32 = 0.9;
 const DISAGREED: f32 = 0.6;
+/// Confidence of a reading made from the page's own proven glyphs that passes its
+/// field's check (see [`glyphs`]).
+const BANK_CONFIDENCE: f32 = 0.95;
 
 /// A page cleaned, its table found and its header row read, in one orientation.
 struct Oriented {
@@ -600,9 +670,16 @@ pub fn read_page(
         mut cells,
     } = chosen;
     let body_start = cells.len();
+    let mut body = BodyReader {
+        config,
+        page: &page,
+        grid: &grid,
+        dpi,
+        bank: GlyphBank::default(),
+    };
     for row in 1..=grid.body_rows() {
         for (col, role) in roles.iter().enumerate() {
-            cells.push(read_body_cell(config, &page, &grid, row, col, *role, dpi)?);
+            cells.push(body.read(row, col, *role)?);
         }
     }
     // Columns whose header could not be read, recognized by their cells and read again
@@ -621,7 +698,7 @@ pub fn read_page(
     for (col, role) in recognized.iter().enumerate() {
         if *role != roles[col] {
             for c in cells[body_start..].iter_mut().filter(|c| c.col == col) {
-                *c = read_body_cell(config, &page, &grid, c.row, col, *role, dpi)?;
+                *c = body.read(c.row, col, *role)?;
             }
         }
     }

@@ -1,0 +1,687 @@
+//! The page's own glyphs: a cell of digits read by matching its characters against the
+//! page's earlier cells, instead of by Tesseract.
+//!
+//! A ledger page is written in one hand or one typeface, and its ID numbers prove their
+//! own reading: an 18-digit number that passes its checksum was read right, digit by
+//! digit. Cut into characters, such a cell labels the page's own picture of every digit
+//! it holds. Later cells of digits (ID numbers, dates, ages) are cut the same way and each
+//! character matched against those pictures; when every character matches one label
+//! clearly and the whole passes its field's check, that is the reading, at a fraction of
+//! a Tesseract read's cost. Anything less clear (a character no earlier cell showed,
+//! touching characters, dust, a seal) is left to Tesseract as before, and the bank learns
+//! from what Tesseract then proves.
+//!
+//! Only a checksum-proven ID number teaches digits: a date or an age that parses can
+//! still hold a misread digit, so those teach only their other characters (年, 月, 日,
+//! 岁, separators), and only when the bank reads their digits the same as Tesseract did.
+
+use image::GrayImage;
+
+/// Side of the square a character is scaled to for matching.
+const SIDE: usize = 16;
+/// Pictures kept per character: a few, for the variation of one hand or face.
+const SAMPLES_PER_CHAR: usize = 4;
+/// Darker than this is ink in a cut cell (cut cells are contrast-stretched: paper 255).
+/// Halfway (128) cut the hairlines of serif digits: IDs fell into 19 to 26 pieces.
+const INK: u8 = 160;
+/// A character's picture is at most this far (mean squared difference of ink shares,
+/// aspect term included) from its label's nearest picture.
+const MAX_DISTANCE: f32 = 0.045;
+/// ... and every picture of any other label is at least this many times farther.
+const MIN_MARGIN: f32 = 2.0;
+/// Weight of the difference in log aspect ratio: a 1 and a 7 scaled to the same square
+/// can look alike; their widths do not.
+const ASPECT_WEIGHT: f32 = 0.05;
+/// A column run with fewer ink pixels than this is dust, not a character.
+const MIN_GLYPH_INK: u32 = 6;
+
+/// Chinese numerals, as dates are written in words (二〇一二年三月五日).
+const CHINESE_NUMERALS: [char; 11] = ['〇', '一', '二', '三', '四', '五', '六', '七', '八', '九', '十'];
+
+fn is_numeral(c: char) -> bool {
+    c.is_ascii_digit() || CHINESE_NUMERALS.contains(&c)
+}
+
+/// Whether a cell's numerals were cut evenly: each about as tall as the tallest and
+/// none much wider than the typical one (two digits run together are twice as wide;
+/// a speck kept as a character is short). Chinese numerals vary too much in shape
+/// (一 is flat) to be held to this.
+fn evenly_cut(shapes: &[Shape], labels: &[char]) -> bool {
+    let digits: Vec<&Shape> = shapes
+        .iter()
+        .zip(labels)
+        .filter(|(_, l)| l.is_ascii_digit())
+        .map(|(s, _)| s)
+        .collect();
+    let Some(tallest) = digits.iter().map(|s| s.height).max() else {
+        return true;
+    };
+    let mut widths: Vec<u32> = digits.iter().map(|s| s.width).collect();
+    widths.sort_unstable();
+    let typical = widths[widths.len() / 2];
+    digits
+        .iter()
+        .all(|s| s.height * 10 >= tallest * 7 && s.width * 10 <= typical * 16)
+}
+
+/// The characters an ID number's last place may hold, digits first.
+const ID_LAST: [char; 11] = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'X'];
+
+fn id_checksum_passes(chars: &[char]) -> bool {
+    let first17: String = chars[..17].iter().collect();
+    ledgerline_schemas::id_number::check_char(&first17) == Some(chars[17])
+}
+
+/// Whether small pieces of ink on the baseline are kept as characters (a date's `.`)
+/// or dropped as dust (an ID number has no dots).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dots {
+    Keep,
+    Drop,
+}
+
+/// A character's two nearest labels, nearest first, with their distances.
+#[derive(Debug, Clone, Copy)]
+struct Match {
+    nearest: [(char, f32); 2],
+}
+
+impl Match {
+    /// The nearest label when the character is near it and clear of every other label,
+    /// with how clear (1 = at the bar).
+    fn clear(&self) -> Option<(char, f32)> {
+        let [(label, d), (_, runner_up)] = self.nearest;
+        let margin = runner_up / (MIN_MARGIN * d.max(1e-6));
+        (d <= MAX_DISTANCE && margin >= 1.0).then_some((label, margin))
+    }
+}
+
+/// One character cut from a cell: its ink scaled to a square, and its shape's aspect.
+#[derive(Debug, Clone)]
+struct Shape {
+    grid: [f32; SIDE * SIDE],
+    log_aspect: f32,
+    /// Size in pixels, for telling an evenly cut cell.
+    width: u32,
+    height: u32,
+}
+
+impl Shape {
+    /// Mean squared difference of the two squares, the best of the nine alignments a
+    /// square apart (a character cut a pixel wider or taller shifts its picture), plus the
+    /// aspect term.
+    fn distance(&self, other: &Shape) -> f32 {
+        let mut best = f32::INFINITY;
+        for dy in -1i32..=1 {
+            for dx in -1i32..=1 {
+                best = best.min(self.shifted_difference(other, dx, dy));
+            }
+        }
+        let aspect = self.log_aspect - other.log_aspect;
+        best + ASPECT_WEIGHT * aspect * aspect
+    }
+
+    fn shifted_difference(&self, other: &Shape, dx: i32, dy: i32) -> f32 {
+        let side = SIDE as i32;
+        let mut sum = 0.0;
+        let mut n = 0;
+        for y in 0.max(-dy)..side.min(side - dy) {
+            let a = &self.grid[(y * side) as usize..][..SIDE];
+            let b = &other.grid[((y + dy) * side) as usize..][..SIDE];
+            for x in 0.max(-dx)..side.min(side - dx) {
+                let d = a[x as usize] - b[(x + dx) as usize];
+                sum += d * d;
+                n += 1;
+            }
+        }
+        sum / n as f32
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Sample {
+    label: char,
+    shape: Shape,
+}
+
+/// What a page has shown of its characters so far.
+#[derive(Debug, Default)]
+pub struct GlyphBank {
+    samples: Vec<Sample>,
+}
+
+/// What proves a reading's digits right.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proof {
+    /// An ID number that passed its checksum.
+    Checksum,
+    /// Both models read the cell the same.
+    BothModels,
+    /// Nothing: the digits may be misread, though the reading parses.
+    None,
+}
+
+/// A reading made from the bank: its text, and how clearly its least clear character
+/// matched (the margin to the next label, 1 = at the bar).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BankReading {
+    pub text: String,
+    pub margin: f32,
+}
+
+impl GlyphBank {
+    /// Reads a cut cell from the page's pictures, or `None` when any character is unclear.
+    pub fn read(&self, cell: &GrayImage) -> Option<BankReading> {
+        let matches = self.match_characters(cell, Dots::Keep)?;
+        let mut text = String::with_capacity(matches.len());
+        let mut least = f32::INFINITY;
+        for m in &matches {
+            let (label, margin) = self.clear(m)?;
+            text.push(label);
+            least = least.min(margin);
+        }
+        Some(BankReading { text, margin: least })
+    }
+
+    /// Reads an ID number cell: like [`GlyphBank::read`], except that one unclear
+    /// character (dust touching it, most often) is settled by the checksum, when exactly
+    /// one value passes it and that value is one of the character's two nearest labels.
+    pub fn read_id_number(&self, cell: &GrayImage) -> Option<BankReading> {
+        let matches = self.match_characters(cell, Dots::Drop)?;
+        if matches.len() != 18 {
+            return None;
+        }
+        let unclear: Vec<usize> = (0..18).filter(|&i| self.clear(&matches[i]).is_none()).collect();
+        let mut chars: Vec<char> = matches.iter().map(|m| m.nearest[0].0).collect();
+        let least = matches
+            .iter()
+            .filter_map(|m| self.clear(m))
+            .map(|(_, m)| m)
+            .fold(f32::INFINITY, f32::min);
+        match unclear[..] {
+            [] => {}
+            [at] => {
+                let candidates: &[char] = if at == 17 { &ID_LAST } else { &ID_LAST[..10] };
+                let mut passing = candidates.iter().copied().filter(|&c| {
+                    chars[at] = c;
+                    id_checksum_passes(&chars)
+                });
+                let (Some(settled), None) = (passing.next(), passing.next()) else {
+                    return None;
+                };
+                if !matches[at].nearest.iter().any(|(label, _)| *label == settled) {
+                    return None;
+                }
+                chars[at] = settled;
+            }
+            _ => return None,
+        }
+        Some(BankReading {
+            text: chars.into_iter().collect(),
+            margin: least,
+        })
+    }
+
+    /// A character's label when it is clear and the bank knows every label like it.
+    fn clear(&self, m: &Match) -> Option<(char, f32)> {
+        m.clear().filter(|(label, _)| self.knows_all_like(*label))
+    }
+
+    /// Every character of a cell matched against the bank; `None` for a cell without
+    /// characters or an empty bank.
+    fn match_characters(&self, cell: &GrayImage, dots: Dots) -> Option<Vec<Match>> {
+        if self.samples.is_empty() {
+            return None;
+        }
+        let shapes = cut_characters(cell, dots)?;
+        Some(shapes.iter().map(|s| self.nearest(s)).collect())
+    }
+
+    /// The two nearest labels of a character and their distances.
+    fn nearest(&self, shape: &Shape) -> Match {
+        let mut by_label: Vec<(char, f32)> = Vec::new();
+        for s in &self.samples {
+            let d = shape.distance(&s.shape);
+            match by_label.iter_mut().find(|(label, _)| *label == s.label) {
+                Some(entry) => entry.1 = entry.1.min(d),
+                None => by_label.push((s.label, d)),
+            }
+        }
+        by_label.sort_by(|a, b| a.1.total_cmp(&b.1));
+        let none = (char::REPLACEMENT_CHARACTER, f32::INFINITY);
+        Match {
+            nearest: [
+                by_label.first().copied().unwrap_or(none),
+                by_label.get(1).copied().unwrap_or(none),
+            ],
+        }
+    }
+
+    /// Learns from a cell read `text`. Numerals (Arabic and Chinese) are learnt only
+    /// when `proof` proves them; other characters (年, 月, 日, 岁, separators) from any
+    /// sure reading whose numerals the bank already reads the same. Nothing is learnt
+    /// from a cell cut into other pieces than its text has characters, cut unevenly (a
+    /// digit in two pieces beside two digits run together can still count 18), or
+    /// holding a character the bank clearly reads as another.
+    pub fn learn(&mut self, cell: &GrayImage, text: &str, proof: Proof) {
+        let dots = if text.contains('.') { Dots::Keep } else { Dots::Drop };
+        let Some(shapes) = cut_characters(cell, dots) else {
+            return;
+        };
+        let labels: Vec<char> = text.chars().collect();
+        if shapes.len() != labels.len() || !evenly_cut(&shapes, &labels) {
+            return;
+        }
+        let numerals_proven = proof != Proof::None;
+        let consistent = shapes.iter().zip(&labels).all(|(shape, label)| {
+            match self.nearest(shape).clear().filter(|(c, _)| self.knows_all_like(*c)) {
+                Some((c, _)) => c == *label,
+                // A numeral the bank cannot read clearly is learnt only when proven.
+                None => numerals_proven || !is_numeral(*label),
+            }
+        });
+        if !consistent {
+            return;
+        }
+        for (shape, label) in shapes.into_iter().zip(labels) {
+            if !numerals_proven && is_numeral(label) {
+                continue;
+            }
+            if self.count(label) < SAMPLES_PER_CHAR {
+                self.samples.push(Sample { label, shape });
+            }
+        }
+    }
+
+    /// Whether a sure reading is worth the other model's read to prove its numerals:
+    /// while it holds a numeral the bank has seen fewer than twice (on pages without ID
+    /// numbers, and for dates in Chinese numerals, nothing else proves them).
+    pub fn wants_proof_of(&self, text: &str) -> bool {
+        text.chars().any(|c| is_numeral(c) && self.count(c) < 2)
+    }
+
+    fn count(&self, label: char) -> usize {
+        self.samples.iter().filter(|s| s.label == label).count()
+    }
+
+    /// Whether the bank holds every character a label could be confused with: all ten
+    /// digits for a digit, all eleven Chinese numerals for one of them. Until then a
+    /// character not yet seen (a 6 before any 6) could match its nearest seen neighbour
+    /// (a 0) clearly, for want of its own picture.
+    fn knows_all_like(&self, label: char) -> bool {
+        let family: &[char] = if label.is_ascii_digit() {
+            &ID_LAST[..10]
+        } else if CHINESE_NUMERALS.contains(&label) {
+            &CHINESE_NUMERALS
+        } else {
+            return true;
+        };
+        family.iter().all(|c| self.count(*c) > 0)
+    }
+
+    /// How many pictures the bank holds.
+    pub fn len(&self) -> usize {
+        self.samples.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.samples.is_empty()
+    }
+}
+
+/// The characters of a one-line cell, left to right. `None` for a cell without any.
+///
+/// Dust is the hazard: a speck beside a character would change its picture. So the
+/// cell's ink within the line's band of rows is split into connected pieces; small round
+/// pieces are dust and dropped, unless they sit on the baseline (a date's `.`); the rest are grouped into characters by the columns they share (a character of
+/// several strokes, like 年 or 岁 written with a break, is one group). A character's
+/// picture is made from its own pieces only.
+fn cut_characters(cell: &GrayImage, dots: Dots) -> Option<Vec<Shape>> {
+    let (top, bottom) = line_band(cell)?;
+    let pieces = Pieces::label(cell, top, bottom);
+    let band = bottom - top;
+    let mut groups: Vec<Group> = Vec::new();
+    let mut kept: Vec<&Piece> = pieces
+        .list
+        .iter()
+        .filter(|p| p.pixels >= MIN_GLYPH_INK)
+        .filter(|p| {
+            let (w, h) = (p.x1 - p.x0, p.y1 - p.y0);
+            let small = w * 10 < band * 3 && h * 10 < band * 3;
+            // A short dash is small too, but no speck is that long one way.
+            let round = w <= 2 * h && h <= 2 * w;
+            let on_baseline = (bottom - p.y1) * 4 < band;
+            !(small && round) || (on_baseline && dots == Dots::Keep)
+        })
+        .collect();
+    kept.sort_by_key(|p| p.x0);
+    for p in kept {
+        match groups.last_mut() {
+            Some(g) if p.x0 < g.x1 => g.add(p),
+            _ => groups.push(Group::of(p)),
+        }
+    }
+    let shapes: Vec<Shape> = groups.iter().map(|g| g.shape(cell, &pieces)).collect();
+    (!shapes.is_empty()).then_some(shapes)
+}
+
+/// Connected pieces of ink (8-neighbours) in rows `top..bottom` of a cell.
+struct Pieces {
+    width: u32,
+    top: u32,
+    /// Piece number + 1 of each pixel of the band, 0 for paper.
+    labels: Vec<u32>,
+    list: Vec<Piece>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Piece {
+    id: u32,
+    pixels: u32,
+    x0: u32,
+    x1: u32,
+    y0: u32,
+    y1: u32,
+}
+
+impl Pieces {
+    fn label(cell: &GrayImage, top: u32, bottom: u32) -> Pieces {
+        let width = cell.width();
+        let height = bottom - top;
+        let at = |x: u32, y: u32| (y * width + x) as usize;
+        let mut labels = vec![0u32; (width * height) as usize];
+        let ink: Vec<bool> = (top..bottom)
+            .flat_map(|y| (0..width).map(move |x| (x, y)))
+            .map(|(x, y)| cell.get_pixel(x, y).0[0] < INK)
+            .collect();
+        let mut list = Vec::new();
+        let mut stack = Vec::new();
+        for start in 0..labels.len() {
+            if !ink[start] || labels[start] != 0 {
+                continue;
+            }
+            let id = list.len() as u32 + 1;
+            let (sx, sy) = (start as u32 % width, start as u32 / width);
+            let mut piece = Piece {
+                id,
+                pixels: 0,
+                x0: sx,
+                x1: sx + 1,
+                y0: sy + top,
+                y1: sy + top + 1,
+            };
+            labels[start] = id;
+            stack.push((sx, sy));
+            while let Some((x, y)) = stack.pop() {
+                piece.pixels += 1;
+                piece.x0 = piece.x0.min(x);
+                piece.x1 = piece.x1.max(x + 1);
+                piece.y0 = piece.y0.min(y + top);
+                piece.y1 = piece.y1.max(y + top + 1);
+                for ny in y.saturating_sub(1)..(y + 2).min(height) {
+                    for nx in x.saturating_sub(1)..(x + 2).min(width) {
+                        let i = at(nx, ny);
+                        if ink[i] && labels[i] == 0 {
+                            labels[i] = id;
+                            stack.push((nx, ny));
+                        }
+                    }
+                }
+            }
+            list.push(piece);
+        }
+        Pieces {
+            width,
+            top,
+            labels,
+            list,
+        }
+    }
+
+    fn id_at(&self, x: u32, y: u32) -> u32 {
+        self.labels[((y - self.top) * self.width + x) as usize]
+    }
+}
+
+/// The pieces of one character and the box round them.
+struct Group {
+    ids: Vec<u32>,
+    x0: u32,
+    x1: u32,
+    y0: u32,
+    y1: u32,
+}
+
+impl Group {
+    fn of(p: &Piece) -> Group {
+        Group {
+            ids: vec![p.id],
+            x0: p.x0,
+            x1: p.x1,
+            y0: p.y0,
+            y1: p.y1,
+        }
+    }
+
+    fn add(&mut self, p: &Piece) {
+        self.ids.push(p.id);
+        self.x0 = self.x0.min(p.x0);
+        self.x1 = self.x1.max(p.x1);
+        self.y0 = self.y0.min(p.y0);
+        self.y1 = self.y1.max(p.y1);
+    }
+
+    /// The group's ink scaled to the square: each square holds the mean darkness of the
+    /// source pixels it covers (at least one, for a character smaller than the square,
+    /// like a dot), counting only the group's own pieces.
+    fn shape(&self, cell: &GrayImage, pieces: &Pieces) -> Shape {
+        let (gw, gh) = (self.x1 - self.x0, self.y1 - self.y0);
+        let span = |i: usize, len: u32| {
+            let from = (i as u32 * len) / SIDE as u32;
+            let to = (((i + 1) as u32 * len) / SIDE as u32).max(from + 1).min(len);
+            (from, to)
+        };
+        let mut grid = [0f32; SIDE * SIDE];
+        for gy in 0..SIDE {
+            let (sy0, sy1) = span(gy, gh);
+            for gx in 0..SIDE {
+                let (sx0, sx1) = span(gx, gw);
+                let mut dark = 0u32;
+                for y in self.y0 + sy0..self.y0 + sy1 {
+                    for x in self.x0 + sx0..self.x0 + sx1 {
+                        if self.ids.contains(&pieces.id_at(x, y)) {
+                            dark += 255 - u32::from(cell.get_pixel(x, y).0[0]);
+                        }
+                    }
+                }
+                grid[gy * SIDE + gx] = dark as f32 / (255 * (sy1 - sy0) * (sx1 - sx0)) as f32;
+            }
+        }
+        Shape {
+            grid,
+            log_aspect: (gw as f32 / gh as f32).ln(),
+            width: gw,
+            height: gh,
+        }
+    }
+}
+
+/// The rows of a cell's line of writing: the longest run of rows holding ink (gaps of a
+/// pixel or two bridged), as `top..bottom`.
+fn line_band(cell: &GrayImage) -> Option<(u32, u32)> {
+    let (w, h) = cell.dimensions();
+    let inked: Vec<bool> = (0..h)
+        .map(|y| (0..w).any(|x| cell.get_pixel(x, y).0[0] < INK))
+        .collect();
+    let mut best: Option<(u32, u32)> = None;
+    let mut y = 0;
+    while y < h {
+        if !inked[y as usize] {
+            y += 1;
+            continue;
+        }
+        let start = y;
+        let mut end = y + 1;
+        while y < h && (inked[y as usize] || (y + 2 < h && (inked[y as usize + 1] || inked[y as usize + 2]))) {
+            if inked[y as usize] {
+                end = y + 1;
+            }
+            y += 1;
+        }
+        if best.is_none_or(|(a, b)| end - start > b - a) {
+            best = Some((start, end));
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::Luma;
+
+    /// Strokes (x, y, w, h) of a character in a 20 x 30 box: digits as on a
+    /// seven-segment display, and a short dash.
+    fn strokes(c: char) -> Vec<(u32, u32, u32, u32)> {
+        let segment = |s: char| match s {
+            'a' => (0, 0, 20, 4),
+            'b' => (16, 0, 4, 15),
+            'c' => (16, 15, 4, 15),
+            'd' => (0, 26, 20, 4),
+            'e' => (0, 15, 4, 15),
+            'f' => (0, 0, 4, 15),
+            'g' => (0, 13, 20, 4),
+            // A short dash: as small as dust, but long.
+            'h' => (6, 13, 8, 3),
+            _ => unreachable!(),
+        };
+        let lit = match c {
+            '0' => "abcdef",
+            '1' => "bc",
+            '2' => "abged",
+            '3' => "abgcd",
+            '4' => "fgbc",
+            '5' => "afgcd",
+            '6' => "afgedc",
+            '7' => "abc",
+            '8' => "abcdefg",
+            '9' => "abcdfg",
+            '-' => "h",
+            _ => unreachable!("no strokes for {c}"),
+        };
+        lit.chars().map(segment).collect()
+    }
+
+    const LINE_TOP: u32 = 30;
+    const PITCH: u32 = 28;
+
+    fn left_of(i: usize) -> u32 {
+        12 + i as u32 * PITCH
+    }
+
+    /// A cut cell holding `text` on one line, with 3 x 3 specks of dust at `dust`.
+    fn cell(text: &str, dust: &[(u32, u32)]) -> GrayImage {
+        let w = 24 + text.chars().count() as u32 * PITCH;
+        let mut img = GrayImage::from_pixel(w, LINE_TOP + 30 + 20, Luma([255]));
+        let mut ink = |x0: u32, y0: u32, w: u32, h: u32| {
+            for y in y0..y0 + h {
+                for x in x0..x0 + w {
+                    img.put_pixel(x, y, Luma([20]));
+                }
+            }
+        };
+        for (i, c) in text.chars().enumerate() {
+            for (x, y, sw, sh) in strokes(c) {
+                ink(left_of(i) + x, LINE_TOP + y, sw, sh);
+            }
+        }
+        for &(x, y) in dust {
+            ink(x, y, 3, 3);
+        }
+        img
+    }
+
+    const DIGITS: &str = "0123456789";
+
+    fn taught(text: &str) -> GlyphBank {
+        let mut bank = GlyphBank::default();
+        bank.learn(&cell(text, &[]), text, Proof::Checksum);
+        bank
+    }
+
+    fn read(bank: &GlyphBank, text: &str, dust: &[(u32, u32)]) -> Option<String> {
+        bank.read(&cell(text, dust)).map(|r| r.text)
+    }
+
+    #[test]
+    fn a_proven_cell_teaches_the_page_its_characters() {
+        let bank = taught(DIGITS);
+        assert_eq!(read(&bank, "9081726354", &[]).as_deref(), Some("9081726354"));
+    }
+
+    #[test]
+    fn no_digit_is_read_before_the_page_has_shown_all_ten() {
+        // A 9 never shown would be nearest an 8 or a 3, with no picture of its own to
+        // tell it apart: until every digit is known, none is read.
+        let bank = taught("012345678");
+        assert_eq!(read(&bank, "10", &[]), None);
+        assert_eq!(GlyphBank::default().read(&cell("10", &[])), None);
+        // A character no cell showed is not read either.
+        assert_eq!(read(&taught(DIGITS), "1-0", &[]), None);
+    }
+
+    #[test]
+    fn dust_off_the_line_changes_no_character() {
+        let bank = taught(DIGITS);
+        // Above the 7 (inside its columns), and between the 1 and the 0 at mid-height.
+        let dust = [(left_of(0) + 8, 8), (left_of(2) - 6, LINE_TOP + 8)];
+        assert_eq!(read(&bank, "710", &dust).as_deref(), Some("710"));
+    }
+
+    #[test]
+    fn an_unproven_reading_teaches_only_what_is_no_numeral_and_only_when_its_numerals_agree() {
+        let mut bank = taught(DIGITS);
+        bank.learn(&cell("1-0", &[]), "1-0", Proof::None);
+        assert_eq!(bank.len(), 11);
+        assert_eq!(read(&bank, "7-1", &[]).as_deref(), Some("7-1"));
+
+        // A reading whose digits the bank reads otherwise may have misread them all.
+        let mut doubted = taught(DIGITS);
+        doubted.learn(&cell("1-0", &[]), "7-0", Proof::None);
+        assert_eq!(doubted.len(), 10);
+
+        // Into a bank that cannot read its numerals it teaches nothing; read the same by
+        // both models, everything.
+        let mut empty = GlyphBank::default();
+        empty.learn(&cell("2-1", &[]), "2-1", Proof::None);
+        assert!(empty.is_empty());
+        empty.learn(&cell("2-1", &[]), "2-1", Proof::BothModels);
+        assert_eq!(empty.len(), 3);
+    }
+
+    #[test]
+    fn a_cell_cut_into_more_or_fewer_pieces_than_its_text_teaches_nothing() {
+        let mut bank = GlyphBank::default();
+        bank.learn(&cell("10", &[]), "100", Proof::Checksum);
+        bank.learn(&cell("107", &[]), "10", Proof::Checksum);
+        assert!(bank.is_empty());
+    }
+
+    #[test]
+    fn the_checksum_settles_one_id_digit_dust_made_unclear() {
+        let bank = taught(DIGITS);
+        let id = "370102196810305295";
+        // A blot against the right of the 14th digit (a 3), on the line.
+        let blot: Vec<(u32, u32)> = (0..2).map(|i| (left_of(13) + 20, LINE_TOP + 10 + 3 * i)).collect();
+        let blotted = cell(id, &blot);
+        assert_eq!(bank.read(&blotted), None, "the blotted digit is unclear");
+        assert_eq!(bank.read_id_number(&blotted).map(|r| r.text).as_deref(), Some(id));
+        // Two unclear digits are more than a checksum can settle.
+        let twice: Vec<(u32, u32)> = blot
+            .iter()
+            .chain(&[(left_of(3) + 20, LINE_TOP + 10)])
+            .copied()
+            .collect();
+        assert_eq!(bank.read_id_number(&cell(id, &twice)), None);
+    }
+}
