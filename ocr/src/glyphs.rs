@@ -19,14 +19,17 @@ use image::GrayImage;
 
 /// Side of the square a character is scaled to for matching.
 const SIDE: usize = 16;
-/// Pictures kept per character: a few, for the variation of one hand or face.
-const SAMPLES_PER_CHAR: usize = 4;
+/// Pictures kept per character: a few, for the variation of one hand or face (4 left
+/// a tenth more cells to Tesseract, their one odd character just too far).
+const SAMPLES_PER_CHAR: usize = 6;
 /// Darker than this is ink in a cut cell (cut cells are contrast-stretched: paper 255).
 /// Halfway (128) cut the hairlines of serif digits: IDs fell into 19 to 26 pieces.
 const INK: u8 = 160;
-/// A character's picture is at most this far (mean squared difference of ink shares,
-/// aspect term included) from its label's nearest picture.
-const MAX_DISTANCE: f32 = 0.045;
+/// A character's picture is at most this far (mean squared difference of darkness,
+/// aspect term included) from its label's nearest picture. Between digits of one face
+/// the nearest other digit was 0.045 (a 0 and a 6) to 0.3; the margin rule below is
+/// what keeps those apart.
+const MAX_DISTANCE: f32 = 0.06;
 /// ... and every picture of any other label is at least this many times farther.
 const MIN_MARGIN: f32 = 2.0;
 /// Weight of the difference in log aspect ratio: a 1 and a 7 scaled to the same square

@@ -371,8 +371,8 @@ fn read_field_cell(
     }
     let first = engine::read(config, mode, img, dpi)?;
     let passes = |r: &Reading| field.is_none_or(|f| extract::validates(f, &r.text));
-    if let (Some(bank), Some(f)) = (bank, field) {
-        teach(config, bank, mode, img, f, &first, dpi)?;
+    if let Some(bank) = bank {
+        teach(config, bank, mode, img, field, &first, dpi)?;
     }
     if !passes(&first) {
         if let Some(second) = engine::second_opinion(config, mode, img, dpi)? {
@@ -421,31 +421,33 @@ fn bank_reading(bank: &GlyphBank, img: &GrayImage, field: Option<Field>) -> Opti
         .then_some(reading.text)
 }
 
-/// What Tesseract's reading of a cell teaches the page's glyphs: a sure reading that
-/// passes its check teaches its characters (numerals only when proven, see [`glyphs`]):
-/// an ID number's by its checksum; a date's or an age's, while it holds numerals the
-/// page has not yet shown, by the other model reading the cell the same.
+/// What Tesseract's reading of a cell teaches the page's glyphs (see [`glyphs`]). Its
+/// numerals only when proven: by an ID number's checksum, or, for a date or an age that
+/// holds numerals the page has not yet shown twice, by the other model reading the cell
+/// the same; both only from a sure reading. Its other characters (年, 月, 日, 岁, a
+/// dash) from any reading that passes its field's check, sure or not, when the bank
+/// reads its numerals the same: Tesseract was unsure of most ages for their 岁 alone,
+/// and a phone or a certificate number is where a page shows its dash.
 fn teach(
     config: &EngineConfig,
     bank: &mut GlyphBank,
     mode: ReadMode,
     img: &GrayImage,
-    field: Field,
+    field: Option<Field>,
     first: &Reading,
     dpi: u32,
 ) -> Result<()> {
-    if first.confidence < extract::REVIEW_THRESHOLD || !extract::validates(field, &first.text) {
+    if !field.is_none_or(|f| extract::validates(f, &first.text)) {
         return Ok(());
     }
-    let proof = if field == Field::IdNumber {
-        Proof::Checksum
-    } else if bank.wants_proof_of(&first.text) {
-        match engine::second_opinion(config, mode, img, dpi)? {
+    let sure = first.confidence >= extract::REVIEW_THRESHOLD;
+    let proof = match field {
+        Some(Field::IdNumber) if sure => Proof::Checksum,
+        Some(_) if sure && bank.wants_proof_of(&first.text) => match engine::second_opinion(config, mode, img, dpi)? {
             Some(other) if other.text == first.text => Proof::BothModels,
             _ => Proof::None,
-        }
-    } else {
-        Proof::None
+        },
+        _ => Proof::None,
     };
     bank.learn(img, &first.text, proof);
     Ok(())
