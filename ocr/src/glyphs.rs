@@ -1,19 +1,23 @@
-//! The page's own glyphs: a cell of digits read by matching its characters against the
-//! page's earlier cells, instead of by Tesseract.
+//! The page's own glyphs: a cell of digits, a date or a 性别 read by matching its
+//! characters against the page's earlier cells, instead of by Tesseract.
 //!
 //! A ledger page is written in one hand or one typeface, and its ID numbers prove their
 //! own reading: an 18-digit number that passes its checksum was read right, digit by
 //! digit. Cut into characters, such a cell labels the page's own picture of every digit
-//! it holds. Later cells of digits (ID numbers, dates, ages) are cut the same way and each
-//! character matched against those pictures; when every character matches one label
-//! clearly and the whole passes its field's check, that is the reading, at a fraction of
-//! a Tesseract read's cost. Anything less clear (a character no earlier cell showed,
-//! touching characters, dust, a seal) is left to Tesseract as before, and the bank learns
-//! from what Tesseract then proves.
+//! it holds. Later cells (ID numbers, dates, ages, phones, serials) are cut the same way
+//! and each character matched against those pictures; when every character matches one
+//! label clearly and the whole passes its field's check, that is the reading, at a
+//! fraction of a Tesseract read's cost. Anything less clear (a character no earlier cell
+//! showed, touching characters, dust, a seal) is left to Tesseract as before, and the
+//! bank learns from what Tesseract then proves.
 //!
-//! Only a checksum-proven ID number teaches digits: a date or an age that parses can
-//! still hold a misread digit, so those teach only their other characters (年, 月, 日,
-//! 岁, separators), and only when the bank reads their digits the same as Tesseract did.
+//! What a reading may teach depends on what proves it. Numerals and 男/女 are learnt only
+//! from proven readings: an ID number's checksum proves its digits and, by its 17th
+//! digit, the 性别 cell of its row; a date both models read alike proves its numerals
+//! (how a page without ID numbers, or with dates in Chinese numerals, gets them). A date
+//! or an age that merely parses can still hold a misread digit, so it teaches only its
+//! other characters (年, 月, 日, 岁, separators), and only when the bank reads its
+//! numerals the same as Tesseract did. The bank never learns from its own readings.
 
 use image::GrayImage;
 
@@ -43,6 +47,15 @@ const CHINESE_NUMERALS: [char; 11] = ['〇', '一', '二', '三', '四', '五', 
 
 fn is_numeral(c: char) -> bool {
     c.is_ascii_digit() || CHINESE_NUMERALS.contains(&c)
+}
+
+/// The two characters of a 性别 cell.
+const SEXES: [char; 2] = ['男', '女'];
+
+/// Characters learnt only from proven readings: numerals, and 男/女 (a wrong picture of
+/// either would misread every later cell like it).
+fn needs_proof(c: char) -> bool {
+    is_numeral(c) || SEXES.contains(&c)
 }
 
 /// Whether a cell's numerals were cut evenly: each about as tall as the tallest and
@@ -156,7 +169,8 @@ pub struct GlyphBank {
 /// What proves a reading's digits right.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Proof {
-    /// An ID number that passed its checksum.
+    /// An ID number that passed its checksum: its digits, and the 男/女 its 17th digit
+    /// gives a 性别 cell of its row.
     Checksum,
     /// Both models read the cell the same.
     BothModels,
@@ -260,8 +274,8 @@ impl GlyphBank {
         }
     }
 
-    /// Learns from a cell read `text`. Numerals (Arabic and Chinese) are learnt only
-    /// when `proof` proves them; other characters (年, 月, 日, 岁, separators) from any
+    /// Learns from a cell read `text`. Numerals (Arabic and Chinese) and 男/女 are
+    /// learnt only when `proof` proves them; other characters (年, 月, 日, 岁, separators) from any
     /// sure reading whose numerals the bank already reads the same. Nothing is learnt
     /// from a cell cut into other pieces than its text has characters, cut unevenly (a
     /// digit in two pieces beside two digits run together can still count 18), or
@@ -275,19 +289,19 @@ impl GlyphBank {
         if shapes.len() != labels.len() || !evenly_cut(&shapes, &labels) {
             return;
         }
-        let numerals_proven = proof != Proof::None;
+        let proven = proof != Proof::None;
         let consistent = shapes.iter().zip(&labels).all(|(shape, label)| {
             match self.nearest(shape).clear().filter(|(c, _)| self.knows_all_like(*c)) {
                 Some((c, _)) => c == *label,
                 // A numeral the bank cannot read clearly is learnt only when proven.
-                None => numerals_proven || !is_numeral(*label),
+                None => proven || !needs_proof(*label),
             }
         });
         if !consistent {
             return;
         }
         for (shape, label) in shapes.into_iter().zip(labels) {
-            if !numerals_proven && is_numeral(label) {
+            if !proven && needs_proof(label) {
                 continue;
             }
             if self.count(label) < SAMPLES_PER_CHAR {
@@ -316,6 +330,8 @@ impl GlyphBank {
             &ID_LAST[..10]
         } else if CHINESE_NUMERALS.contains(&label) {
             &CHINESE_NUMERALS
+        } else if SEXES.contains(&label) {
+            &SEXES
         } else {
             return true;
         };
@@ -556,6 +572,8 @@ mod tests {
             'g' => (0, 13, 20, 4),
             // A short dash: as small as dust, but long.
             'h' => (6, 13, 8, 3),
+            // A middle upright, for the two made-up pictures of 男 and 女 below.
+            'i' => (8, 0, 4, 30),
             _ => unreachable!(),
         };
         let lit = match c {
@@ -570,6 +588,8 @@ mod tests {
             '8' => "abcdefg",
             '9' => "abcdfg",
             '-' => "h",
+            '男' => "abcdefgi",
+            '女' => "gi",
             _ => unreachable!("no strokes for {c}"),
         };
         lit.chars().map(segment).collect()
@@ -660,6 +680,18 @@ mod tests {
         assert!(empty.is_empty());
         empty.learn(&cell("2-1", &[]), "2-1", Proof::BothModels);
         assert_eq!(empty.len(), 3);
+    }
+
+    #[test]
+    fn sexes_are_learnt_only_when_proven_and_read_only_once_both_are_known() {
+        let mut bank = GlyphBank::default();
+        bank.learn(&cell("男", &[]), "男", Proof::None);
+        assert!(bank.is_empty(), "a 性别 reading alone proves nothing");
+        bank.learn(&cell("男", &[]), "男", Proof::Checksum);
+        assert_eq!(read(&bank, "男", &[]), None, "女 not yet seen");
+        bank.learn(&cell("女", &[]), "女", Proof::Checksum);
+        assert_eq!(read(&bank, "男", &[]).as_deref(), Some("男"));
+        assert_eq!(read(&bank, "女", &[]).as_deref(), Some("女"));
     }
 
     #[test]

@@ -344,9 +344,8 @@ fn read_cell(config: &EngineConfig, img: Option<&GrayImage>, mode: ReadMode, dpi
 /// nothing from a cell with ink, the other model is asked and its reading taken if it
 /// passes. Only failing cells pay for the second read.
 ///
-/// Cells of digits and dates are first read from the page's own glyphs (`bank`, see
-/// [`glyphs`]) when every character matches clearly, and otherwise teach the bank what
-/// Tesseract proves.
+/// A cell of digits or a date teaches the page's glyphs (`bank`, see [`glyphs`]) what
+/// Tesseract's reading proves.
 fn read_field_cell(
     config: &EngineConfig,
     img: Option<&GrayImage>,
@@ -362,13 +361,6 @@ fn read_field_cell(
             inked: false,
         });
     };
-    if let Some(text) = bank.as_deref().and_then(|b| bank_reading(b, img, field)) {
-        return Ok(CellText {
-            text: Some(text),
-            confidence: BANK_CONFIDENCE,
-            inked: true,
-        });
-    }
     let first = engine::read(config, mode, img, dpi)?;
     let passes = |r: &Reading| field.is_none_or(|f| extract::validates(f, &r.text));
     if let Some(bank) = bank {
@@ -461,6 +453,18 @@ struct BodyReader<'a> {
     grid: &'a Grid,
     dpi: u32,
     bank: GlyphBank,
+    sex: SexProof,
+}
+
+/// A row's ID number proves its 性别 cell: the sex its 17th digit gives. The cell is
+/// often read before the ID (columns left to right), so it waits for it.
+#[derive(Default)]
+struct SexProof {
+    row: usize,
+    /// 男 or 女, from the row's ID number that passed its checksum.
+    by_id: Option<char>,
+    /// The row's 性别 cell as Tesseract read it, not yet proven.
+    waiting: Option<(GrayImage, char)>,
 }
 
 impl BodyReader<'_> {
@@ -473,8 +477,22 @@ impl BodyReader<'_> {
         };
         let mode = read_mode(role);
         let img = cut_cell(self.page, b, PaperOf::for_mode(mode));
-        let bank = matches!(mode, ReadMode::Digits | ReadMode::DateLine).then_some(&mut self.bank);
-        let mut read = read_field_cell(config, img.as_ref(), mode, checked, bank, dpi)?;
+        let from_glyphs = match &img {
+            Some(img) if reads_from_glyphs(mode) => bank_reading(&self.bank, img, checked),
+            _ => None,
+        };
+        let glyphs_read = from_glyphs.is_some();
+        let mut read = match from_glyphs {
+            Some(text) => CellText {
+                text: Some(text),
+                confidence: BANK_CONFIDENCE,
+                inked: true,
+            },
+            None => {
+                let bank = teaches_glyphs(mode).then_some(&mut self.bank);
+                read_field_cell(config, img.as_ref(), mode, checked, bank, dpi)?
+            }
+        };
         if let (ColumnRole::Field(field), Some(img)) = (role, &img) {
             let surname = match &read.text {
                 Some(t) if is_person_name(field) && !vocab::is_common_name(t) => surname::read(config, img, dpi)?,
@@ -484,9 +502,66 @@ impl BodyReader<'_> {
                 *t = s.apply(t);
             }
             corroborate(config, img, field, dpi, surname, &mut read)?;
+            self.prove_sex(row, field, img, read.text.as_deref(), glyphs_read);
         }
         Ok(read.at(row, col, b))
     }
+
+    /// Teaches the bank a 性别 cell Tesseract read, once its row's ID number agrees.
+    fn prove_sex(&mut self, row: usize, field: Field, img: &GrayImage, text: Option<&str>, glyphs_read: bool) {
+        if self.sex.row != row {
+            self.sex = SexProof {
+                row,
+                ..SexProof::default()
+            };
+        }
+        let proven = match field {
+            Field::Gender if !glyphs_read => {
+                let Some(read) = text.and_then(sex_written) else { return };
+                match self.sex.by_id {
+                    Some(by_id) => (by_id == read).then(|| (img.clone(), read)),
+                    None => {
+                        self.sex.waiting = Some((img.clone(), read));
+                        None
+                    }
+                }
+            }
+            Field::IdNumber => {
+                let Some(by_id) = text.and_then(sex_of_id) else { return };
+                self.sex.by_id = Some(by_id);
+                self.sex.waiting.take().filter(|(_, read)| *read == by_id)
+            }
+            _ => None,
+        };
+        if let Some((img, sex)) = proven {
+            self.bank.learn(&img, &sex.to_string(), Proof::Checksum);
+        }
+    }
+}
+
+/// Cells read from the page's glyphs first: digits, dates and ages, 性别.
+fn reads_from_glyphs(mode: ReadMode) -> bool {
+    matches!(mode, ReadMode::Digits | ReadMode::DateLine | ReadMode::ChineseChar)
+}
+
+/// Cells whose Tesseract readings teach the glyphs (性别 is taught by its row's ID).
+fn teaches_glyphs(mode: ReadMode) -> bool {
+    matches!(mode, ReadMode::Digits | ReadMode::DateLine)
+}
+
+/// 男 or 女, when that is all a 性别 reading says.
+fn sex_written(text: &str) -> Option<char> {
+    match text.trim() {
+        "男" => Some('男'),
+        "女" => Some('女'),
+        _ => None,
+    }
+}
+
+/// 男 or 女 by an ID number that passes its checksum.
+fn sex_of_id(text: &str) -> Option<char> {
+    let facts = ledgerline_schemas::id_number::parse(&normalize::canonical_id(text)).ok()?;
+    Some(if facts.gender == "1" { '男' } else { '女' })
 }
 
 /// Two models that read the same cell make different mistakes, so the same value from
@@ -678,6 +753,7 @@ pub fn read_page(
         grid: &grid,
         dpi,
         bank: GlyphBank::default(),
+        sex: SexProof::default(),
     };
     for row in 1..=grid.body_rows() {
         for (col, role) in roles.iter().enumerate() {
