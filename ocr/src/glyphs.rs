@@ -125,34 +125,57 @@ struct Shape {
 impl Shape {
     /// Mean squared difference of the two squares, the best of the nine alignments a
     /// square apart (a character cut a pixel wider or taller shifts its picture), plus the
-    /// aspect term.
-    fn distance(&self, other: &Shape) -> f32 {
-        let mut best = f32::INFINITY;
-        for dy in -1i32..=1 {
-            for dx in -1i32..=1 {
-                best = best.min(self.shifted_difference(other, dx, dy));
+    /// aspect term; `None` when that is not below `limit`. Matching is most of the bank's
+    /// cost (every character against every picture, nine times): a comparison stops as
+    /// soon as its running sum shows it cannot come under the limit.
+    fn distance_below(&self, other: &Shape, limit: f32) -> Option<f32> {
+        let aspect = self.log_aspect - other.log_aspect;
+        let aspect_term = ASPECT_WEIGHT * aspect * aspect;
+        let mut best = limit - aspect_term;
+        let mut found = false;
+        for (dx, dy) in SHIFTS {
+            if let Some(d) = self.shifted_difference_below(other, dx, dy, best) {
+                best = d;
+                found = true;
             }
         }
-        let aspect = self.log_aspect - other.log_aspect;
-        best + ASPECT_WEIGHT * aspect * aspect
+        found.then_some(best + aspect_term)
     }
 
-    fn shifted_difference(&self, other: &Shape, dx: i32, dy: i32) -> f32 {
+    fn shifted_difference_below(&self, other: &Shape, dx: i32, dy: i32, limit: f32) -> Option<f32> {
         let side = SIDE as i32;
+        let (xs, ys) = (0.max(-dx)..side.min(side - dx), 0.max(-dy)..side.min(side - dy));
+        let n = (xs.len() * ys.len()) as f32;
+        let most = limit * n;
         let mut sum = 0.0;
-        let mut n = 0;
-        for y in 0.max(-dy)..side.min(side - dy) {
+        for y in ys {
             let a = &self.grid[(y * side) as usize..][..SIDE];
             let b = &other.grid[((y + dy) * side) as usize..][..SIDE];
-            for x in 0.max(-dx)..side.min(side - dx) {
+            for x in xs.clone() {
                 let d = a[x as usize] - b[(x + dx) as usize];
                 sum += d * d;
-                n += 1;
+            }
+            if sum >= most {
+                return None;
             }
         }
-        sum / n as f32
+        Some(sum / n)
     }
 }
+
+/// The alignments tried, the unshifted first (it is most often the best, and the limit
+/// it sets cuts the others short).
+const SHIFTS: [(i32, i32); 9] = [
+    (0, 0),
+    (-1, 0),
+    (1, 0),
+    (0, -1),
+    (0, 1),
+    (-1, -1),
+    (1, -1),
+    (-1, 1),
+    (1, 1),
+];
 
 #[derive(Debug, Clone)]
 struct Sample {
@@ -256,21 +279,25 @@ impl GlyphBank {
 
     /// The two nearest labels of a character and their distances.
     fn nearest(&self, shape: &Shape) -> Match {
-        let mut by_label: Vec<(char, f32)> = Vec::new();
+        let none = (char::REPLACEMENT_CHARACTER, f32::INFINITY);
+        let (mut best, mut second) = (none, none);
         for s in &self.samples {
-            let d = shape.distance(&s.shape);
-            match by_label.iter_mut().find(|(label, _)| *label == s.label) {
-                Some(entry) => entry.1 = entry.1.min(d),
-                None => by_label.push((s.label, d)),
+            // Only a distance under these can change the two nearest labels.
+            let limit = if s.label == best.0 { best.1 } else { second.1 };
+            let Some(d) = shape.distance_below(&s.shape, limit) else {
+                continue;
+            };
+            if s.label == best.0 {
+                best.1 = d;
+            } else if d < best.1 {
+                second = best;
+                best = (s.label, d);
+            } else {
+                second = (s.label, d);
             }
         }
-        by_label.sort_by(|a, b| a.1.total_cmp(&b.1));
-        let none = (char::REPLACEMENT_CHARACTER, f32::INFINITY);
         Match {
-            nearest: [
-                by_label.first().copied().unwrap_or(none),
-                by_label.get(1).copied().unwrap_or(none),
-            ],
+            nearest: [best, second],
         }
     }
 
