@@ -365,6 +365,29 @@ impl GlyphBank {
         family.iter().all(|c| self.count(*c) > 0)
     }
 
+    /// Whether the page's glyphs bear out a reading Tesseract was unsure of: the cell
+    /// cuts into as many characters as `text` has, each nearest its character's pictures
+    /// (of a family the bank knows whole), all but at most one of them clearly. Two
+    /// independent readings, Tesseract's and the glyphs', agreeing is what a second
+    /// model's read was asked for; most such cells missed a bank reading by one
+    /// character just too far from its pictures.
+    pub fn agrees_with(&self, cell: &GrayImage, text: &str) -> bool {
+        let dots = if text.contains('.') { Dots::Keep } else { Dots::Drop };
+        let Some(matches) = self.match_characters(cell, dots) else {
+            return false;
+        };
+        let labels: Vec<char> = text.chars().collect();
+        if matches.len() != labels.len() {
+            return false;
+        }
+        let all_nearest = matches
+            .iter()
+            .zip(&labels)
+            .all(|(m, l)| m.nearest[0].0 == *l && self.knows_all_like(*l));
+        let unclear = matches.iter().filter(|m| self.clear(m).is_none()).count();
+        all_nearest && unclear <= 1
+    }
+
     /// How many pictures the bank holds.
     pub fn len(&self) -> usize {
         self.samples.len()

@@ -363,8 +363,20 @@ fn read_field_cell(
     };
     let first = engine::read(config, mode, img, dpi)?;
     let passes = |r: &Reading| field.is_none_or(|f| extract::validates(f, &r.text));
+    // An unsure reading the page's glyphs agree with needs no other model's (see
+    // `GlyphBank::agrees_with`); asked before the reading teaches the bank anything.
+    let glyphs_agree = first.confidence < extract::REVIEW_THRESHOLD
+        && passes(&first)
+        && bank.as_deref().is_some_and(|b| b.agrees_with(img, &first.text));
     if let Some(bank) = bank {
         teach(config, bank, mode, img, field, &first, dpi)?;
+    }
+    if glyphs_agree {
+        return Ok(CellText {
+            text: Some(first.text),
+            confidence: AGREED,
+            inked: true,
+        });
     }
     if !passes(&first) {
         if let Some(second) = engine::second_opinion(config, mode, img, dpi)? {
