@@ -745,6 +745,26 @@ mod tests {
     }
 
     #[test]
+    fn glyphs_bear_out_a_reading_whose_every_character_is_nearest_its_pictures() {
+        let bank = taught(DIGITS);
+        // A 6 x 9 blot against the right of the character at `i`.
+        let blot = |i: usize| -> Vec<(u32, u32)> {
+            let (x, y) = (left_of(i) + 20, LINE_TOP + 8);
+            (0..6).map(|k| (x + 3 * (k % 2), y + 3 * (k / 2))).collect()
+        };
+        let once = cell("3703", &blot(1));
+        assert_eq!(bank.read(&once), None, "the blotted 7 is unclear");
+        assert!(bank.agrees_with(&once, "3703"));
+        assert!(!bank.agrees_with(&once, "3903"), "a misread the glyphs do not bear out");
+        assert!(
+            !bank.agrees_with(&once, "37030"),
+            "one character more than the cell has"
+        );
+        let twice = cell("3703", &[blot(1), blot(2)].concat());
+        assert!(!bank.agrees_with(&twice, "3703"), "two unclear characters are too many");
+    }
+
+    #[test]
     fn a_cell_cut_into_more_or_fewer_pieces_than_its_text_teaches_nothing() {
         let mut bank = GlyphBank::default();
         bank.learn(&cell("10", &[]), "100", Proof::Checksum);
