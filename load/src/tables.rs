@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 
 use chrono::NaiveDate;
+use ledgerline_schemas::date::parse_iso;
 
 /// A column's SQL type, as far as the writers need to know it. Rows are staged as text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,21 +29,12 @@ impl Kind {
     }
 }
 
-/// A date column's value, `YYYY-MM-DD`: the fixed layout every stored record has is read
-/// directly, anything else by chrono (whose parser reads its format string again for
-/// every date: it showed in the profile of a million-record load's staging).
+/// A date column's value, `YYYY-MM-DD`: the canonical layout every stored record has is
+/// read by [`parse_iso`], anything else (a one-digit month) by chrono, whose parser
+/// reads its format string again for every date (it showed in the profile of a
+/// million-record load's staging).
 pub(crate) fn parse_date(v: &str) -> Option<NaiveDate> {
-    let b = v.as_bytes();
-    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
-        b[r].iter()
-            .try_fold(0u32, |n, &d| d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0')))
-    };
-    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
-        if let (Some(y), Some(m), Some(d)) = (digits(0..4), digits(5..7), digits(8..10)) {
-            return NaiveDate::from_ymd_opt(y as i32, m, d);
-        }
-    }
-    NaiveDate::parse_from_str(v, "%Y-%m-%d").ok()
+    parse_iso(v).or_else(|| NaiveDate::parse_from_str(v, "%Y-%m-%d").ok())
 }
 
 /// A table and the columns a writer supplies for it.

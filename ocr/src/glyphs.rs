@@ -39,7 +39,7 @@ const MIN_MARGIN: f32 = 2.0;
 /// Weight of the difference in log aspect ratio: a 1 and a 7 scaled to the same square
 /// can look alike; their widths do not.
 const ASPECT_WEIGHT: f32 = 0.05;
-/// A column run with fewer ink pixels than this is dust, not a character.
+/// A piece of ink with fewer pixels than this is dust, not a character.
 const MIN_GLYPH_INK: u32 = 6;
 
 /// Chinese numerals, as dates are written in words (二〇一二年三月五日).
@@ -96,6 +96,17 @@ enum Dots {
     Drop,
 }
 
+impl Dots {
+    /// Dots for a cell read as `text`: kept when the reading has one.
+    fn as_in(text: &str) -> Dots {
+        if text.contains('.') {
+            Dots::Keep
+        } else {
+            Dots::Drop
+        }
+    }
+}
+
 /// A character's two nearest labels, nearest first, with their distances.
 #[derive(Debug, Clone, Copy)]
 struct Match {
@@ -103,12 +114,10 @@ struct Match {
 }
 
 impl Match {
-    /// The nearest label when the character is near it and clear of every other label,
-    /// with how clear (1 = at the bar).
-    fn clear(&self) -> Option<(char, f32)> {
+    /// The nearest label when the character is near it and clear of every other label.
+    fn clear(&self) -> Option<char> {
         let [(label, d), (_, runner_up)] = self.nearest;
-        let margin = runner_up / (MIN_MARGIN * d.max(1e-6));
-        (d <= MAX_DISTANCE && margin >= 1.0).then_some((label, margin))
+        (d <= MAX_DISTANCE && runner_up >= MIN_MARGIN * d.max(1e-6)).then_some(label)
     }
 }
 
@@ -201,43 +210,23 @@ pub enum Proof {
     None,
 }
 
-/// A reading made from the bank: its text, and how clearly its least clear character
-/// matched (the margin to the next label, 1 = at the bar).
-#[derive(Debug, Clone, PartialEq)]
-pub struct BankReading {
-    pub text: String,
-    pub margin: f32,
-}
-
 impl GlyphBank {
     /// Reads a cut cell from the page's pictures, or `None` when any character is unclear.
-    pub fn read(&self, cell: &GrayImage) -> Option<BankReading> {
+    pub fn read(&self, cell: &GrayImage) -> Option<String> {
         let matches = self.match_characters(cell, Dots::Keep)?;
-        let mut text = String::with_capacity(matches.len());
-        let mut least = f32::INFINITY;
-        for m in &matches {
-            let (label, margin) = self.clear(m)?;
-            text.push(label);
-            least = least.min(margin);
-        }
-        Some(BankReading { text, margin: least })
+        matches.iter().map(|m| self.clear(m)).collect()
     }
 
     /// Reads an ID number cell: like [`GlyphBank::read`], except that one unclear
     /// character (dust touching it, most often) is settled by the checksum, when exactly
     /// one value passes it and that value is one of the character's two nearest labels.
-    pub fn read_id_number(&self, cell: &GrayImage) -> Option<BankReading> {
+    pub fn read_id_number(&self, cell: &GrayImage) -> Option<String> {
         let matches = self.match_characters(cell, Dots::Drop)?;
         if matches.len() != 18 {
             return None;
         }
         let unclear: Vec<usize> = (0..18).filter(|&i| self.clear(&matches[i]).is_none()).collect();
         let mut chars: Vec<char> = matches.iter().map(|m| m.nearest[0].0).collect();
-        let least = matches
-            .iter()
-            .filter_map(|m| self.clear(m))
-            .map(|(_, m)| m)
-            .fold(f32::INFINITY, f32::min);
         match unclear[..] {
             [] => {}
             [at] => {
@@ -256,15 +245,12 @@ impl GlyphBank {
             }
             _ => return None,
         }
-        Some(BankReading {
-            text: chars.into_iter().collect(),
-            margin: least,
-        })
+        Some(chars.into_iter().collect())
     }
 
     /// A character's label when it is clear and the bank knows every label like it.
-    fn clear(&self, m: &Match) -> Option<(char, f32)> {
-        m.clear().filter(|(label, _)| self.knows_all_like(*label))
+    fn clear(&self, m: &Match) -> Option<char> {
+        m.clear().filter(|label| self.knows_all_like(*label))
     }
 
     /// Every character of a cell matched against the bank; `None` for a cell without
@@ -302,14 +288,13 @@ impl GlyphBank {
     }
 
     /// Learns from a cell read `text`. Numerals (Arabic and Chinese) and 男/女 are
-    /// learnt only when `proof` proves them; other characters (年, 月, 日, 岁, separators) from any
-    /// sure reading whose numerals the bank already reads the same. Nothing is learnt
+    /// learnt only when `proof` proves them; other characters (年, 月, 日, 岁,
+    /// separators) from any reading whose numerals the bank already reads the same. Nothing is learnt
     /// from a cell cut into other pieces than its text has characters, cut unevenly (a
     /// digit in two pieces beside two digits run together can still count 18), or
     /// holding a character the bank clearly reads as another.
     pub fn learn(&mut self, cell: &GrayImage, text: &str, proof: Proof) {
-        let dots = if text.contains('.') { Dots::Keep } else { Dots::Drop };
-        let Some(shapes) = cut_characters(cell, dots) else {
+        let Some(shapes) = cut_characters(cell, Dots::as_in(text)) else {
             return;
         };
         let labels: Vec<char> = text.chars().collect();
@@ -318,8 +303,8 @@ impl GlyphBank {
         }
         let proven = proof != Proof::None;
         let consistent = shapes.iter().zip(&labels).all(|(shape, label)| {
-            match self.nearest(shape).clear().filter(|(c, _)| self.knows_all_like(*c)) {
-                Some((c, _)) => c == *label,
+            match self.clear(&self.nearest(shape)) {
+                Some(c) => c == *label,
                 // A numeral the bank cannot read clearly is learnt only when proven.
                 None => proven || !needs_proof(*label),
             }
@@ -372,8 +357,7 @@ impl GlyphBank {
     /// model's read was asked for; most such cells missed a bank reading by one
     /// character just too far from its pictures.
     pub fn agrees_with(&self, cell: &GrayImage, text: &str) -> bool {
-        let dots = if text.contains('.') { Dots::Keep } else { Dots::Drop };
-        let Some(matches) = self.match_characters(cell, dots) else {
+        let Some(matches) = self.match_characters(cell, Dots::as_in(text)) else {
             return false;
         };
         let labels: Vec<char> = text.chars().collect();
@@ -402,8 +386,9 @@ impl GlyphBank {
 ///
 /// Dust is the hazard: a speck beside a character would change its picture. So the
 /// cell's ink within the line's band of rows is split into connected pieces; small round
-/// pieces are dust and dropped, unless they sit on the baseline (a date's `.`); the rest are grouped into characters by the columns they share (a character of
-/// several strokes, like 年 or 岁 written with a break, is one group). A character's
+/// pieces are dust and dropped, unless they sit on the baseline (a date's `.`); the rest
+/// are grouped into characters by the columns they share (a character of several
+/// strokes, like 年 or 岁 written with a break, is one group). A character's
 /// picture is made from its own pieces only.
 fn cut_characters(cell: &GrayImage, dots: Dots) -> Option<Vec<Shape>> {
     let (top, bottom) = line_band(cell)?;
@@ -683,7 +668,7 @@ mod tests {
     }
 
     fn read(bank: &GlyphBank, text: &str, dust: &[(u32, u32)]) -> Option<String> {
-        bank.read(&cell(text, dust)).map(|r| r.text)
+        bank.read(&cell(text, dust))
     }
 
     #[test]
@@ -780,7 +765,7 @@ mod tests {
         let blot: Vec<(u32, u32)> = (0..2).map(|i| (left_of(13) + 20, LINE_TOP + 10 + 3 * i)).collect();
         let blotted = cell(id, &blot);
         assert_eq!(bank.read(&blotted), None, "the blotted digit is unclear");
-        assert_eq!(bank.read_id_number(&blotted).map(|r| r.text).as_deref(), Some(id));
+        assert_eq!(bank.read_id_number(&blotted).as_deref(), Some(id));
         // Two unclear digits are more than a checksum can settle.
         let twice: Vec<(u32, u32)> = blot
             .iter()

@@ -363,12 +363,13 @@ fn read_field_cell(
     };
     let first = engine::read(config, mode, img, dpi)?;
     let passes = |r: &Reading| field.is_none_or(|f| extract::validates(f, &r.text));
+    let first_passes = passes(&first);
     // An unsure reading the page's glyphs agree with needs no other model's (see
     // `GlyphBank::agrees_with`); asked before the reading teaches the bank anything.
     let glyphs_agree = first.confidence < extract::REVIEW_THRESHOLD
-        && passes(&first)
+        && first_passes
         && bank.as_deref().is_some_and(|b| b.agrees_with(img, &first.text));
-    if let Some(bank) = bank {
+    if let Some(bank) = bank.filter(|_| first_passes) {
         teach(config, bank, mode, img, field, &first, dpi)?;
     }
     if glyphs_agree {
@@ -378,7 +379,7 @@ fn read_field_cell(
             inked: true,
         });
     }
-    if !passes(&first) {
+    if !first_passes {
         if let Some(second) = engine::second_opinion(config, mode, img, dpi)? {
             if passes(&second) {
                 return Ok(CellText {
@@ -416,16 +417,15 @@ fn read_field_cell(
 /// reading passes its field's check (an ID number may have one character settled by its
 /// checksum). Cells of no checkable field (serials, phones) have only the clarity.
 fn bank_reading(bank: &GlyphBank, img: &GrayImage, field: Option<Field>) -> Option<String> {
-    let reading = match field {
+    let text = match field {
         Some(Field::IdNumber) => bank.read_id_number(img),
         _ => bank.read(img),
     }?;
-    field
-        .is_none_or(|f| extract::validates(f, &reading.text))
-        .then_some(reading.text)
+    field.is_none_or(|f| extract::validates(f, &text)).then_some(text)
 }
 
-/// What Tesseract's reading of a cell teaches the page's glyphs (see [`glyphs`]). Its
+/// What Tesseract's reading of a cell, which passed its field's check, teaches the
+/// page's glyphs (see [`glyphs`]). Its
 /// numerals only when proven: by an ID number's checksum, or, for a date or an age that
 /// holds numerals the page has not yet shown twice, by the other model reading the cell
 /// the same; both only from a sure reading. Its other characters (年, 月, 日, 岁, a
@@ -441,9 +441,6 @@ fn teach(
     first: &Reading,
     dpi: u32,
 ) -> Result<()> {
-    if !field.is_none_or(|f| extract::validates(f, &first.text)) {
-        return Ok(());
-    }
     let sure = first.confidence >= extract::REVIEW_THRESHOLD;
     let proof = match field {
         Some(Field::IdNumber) if sure => Proof::Checksum,

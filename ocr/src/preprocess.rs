@@ -309,8 +309,8 @@ pub fn clean(image: &DynamicImage) -> CleanPage {
 /// filled with `fill`: imageproc's `rotate_about_center` to within a grey level (OCR
 /// results moved a point either way on some fields when the blend was rounded instead
 /// of truncated), but with each row's source position stepped along the row in fixed
-/// point and the blend in integers, instead of a projection, two floors and float blends per pixel (those were
-/// 6 % of all OCR time, on one core, for every page).
+/// point and the blend in integers, instead of a projection, two floors and float
+/// blends per pixel (those were 6 % of all OCR time, on one core, for every page).
 pub fn rotate_bilinear(img: &GrayImage, theta: f32, fill: u8) -> GrayImage {
     // 32.32 fixed point: a step's rounding, summed over a row of thousands of pixels,
     // stays far under a pixel's 1/65536th (in 16.16 it moved edges by a hundredth of a
