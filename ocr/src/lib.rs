@@ -577,9 +577,12 @@ fn sex_of_id(text: &str) -> Option<char> {
 /// both is evidence Tesseract's own confidence is not.
 ///
 /// - A name has no checksum, and Tesseract's confidence was no guide to it (on a
-///   generated batch, 28 of 317 names it was sure of were wrong): every one is read by
-///   the other model too; the same value from both is trusted, a different one goes to
-///   review (then none of the names it was sure of were wrong).
+///   generated batch, 28 of 317 names it was sure of were wrong): it is read by the
+///   other model too; the same value from both is trusted, a different one goes to
+///   review (then none of the names it was sure of were wrong). Except a name read at
+///   [`SURE_NAME`] or more whose every character is common in names (see
+///   [`is_plainly_a_name`]): on eleven generated 12-page batches (5,220 name cells),
+///   none of the 3,307 such readings was wrong, and 63 % of names need no second read.
 /// - Any other field Tesseract was unsure of is asked of the other model, and trusted
 ///   when both give the same value (most such readings were right: all 22 burial dates,
 ///   11 of 11 phones, 28 of 33 death dates). Addresses are compared as the division
@@ -604,7 +607,8 @@ fn corroborate(
     let with_surname = |text: &str| surname.map_or_else(|| text.to_string(), |s| s.apply(text));
     let Some(text) = &read.text else { return Ok(()) };
     let always = is_person_name(field);
-    if !always && read.confidence >= extract::REVIEW_THRESHOLD {
+    let sure = if always { SURE_NAME } else { extract::REVIEW_THRESHOLD };
+    if read.confidence >= sure && (!always || is_plainly_a_name(text)) {
         return Ok(());
     }
     let mode = read_mode(ColumnRole::Field(field));
@@ -663,10 +667,25 @@ fn black_and_white(img: &GrayImage, threshold: u8) -> GrayImage {
 
 const DARK_INK: u8 = 90;
 
-/// Fields holding a person's name: read by both models always, surname read alone.
+/// Fields holding a person's name: read by both models unless plainly right, surname
+/// read alone.
 fn is_person_name(field: Field) -> bool {
     matches!(field, Field::DeceasedName | Field::FamilyName)
 }
+
+/// A reading of a name cell that is nothing but a name of common characters: a common
+/// surname, then characters common in given names (no stray mark, no rare character).
+/// The readings the fuller model was sure of and got wrong had a rare character in them
+/// (社华兴 for 杜华兴, 玉富家 for 王富家) or were less sure than [`SURE_NAME`].
+fn is_plainly_a_name(text: &str) -> bool {
+    vocab::is_common_name(text) && vocab::has_common_given_name(text)
+}
+
+/// Tesseract's confidence at which a name plainly a name (see [`is_plainly_a_name`])
+/// is taken without the other model's read. Eleven generated 12-page batches: the
+/// lowest confidence at which such a reading was wrong was 0.93 (王农国 for 王军国), and
+/// none of 406 at 0.94 was; one step above that, for margin.
+const SURE_NAME: f32 = 0.95;
 
 /// Confidence of a value both models read the same, and at most that of a name or
 /// address they did not.
@@ -872,6 +891,17 @@ mod tests {
             94 - 6 + 2 * CELL_MARGIN,
             "the stroke is kept"
         );
+    }
+
+    #[test]
+    fn only_a_name_of_common_characters_is_plainly_a_name() {
+        for name in ["王淑萍", "李凤兰", "欧阳秀英"] {
+            assert!(is_plainly_a_name(name), "{name}");
+        }
+        // A rare surname (社 for 杜), a stray mark, a rare given-name character, a surname alone.
+        for reading in ["社华兴", "卢树学-", "张薪玉", "王"] {
+            assert!(!is_plainly_a_name(reading), "{reading}");
+        }
     }
 
     #[test]
