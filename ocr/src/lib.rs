@@ -24,6 +24,7 @@ pub mod ring;
 pub mod seal;
 pub mod surname;
 pub mod vocab;
+pub mod words;
 
 use anyhow::Result;
 use image::{DynamicImage, GrayImage};
@@ -35,6 +36,7 @@ use glyphs::{GlyphBank, Proof};
 use grid::{CellBox, Grid};
 use headers::ColumnRole;
 use ledgerline_schemas::Field;
+use words::WordMemo;
 
 /// One cell as read.
 #[derive(Debug, Clone, Serialize)]
@@ -463,6 +465,7 @@ struct BodyReader<'a> {
     dpi: u32,
     bank: GlyphBank,
     sex: SexProof,
+    words: WordMemo,
 }
 
 /// A row's ID number proves its 性别 cell: the sex its 17th digit gives. The cell is
@@ -491,13 +494,27 @@ impl BodyReader<'_> {
             _ => None,
         };
         let glyphs_read = from_glyphs.is_some();
-        let mut read = match from_glyphs {
-            Some(text) => CellText {
+        let few_words = match role {
+            ColumnRole::Field(f) if WordMemo::keeps(f) => Some(f),
+            _ => None,
+        };
+        let remembered = match (few_words, &img) {
+            (Some(f), Some(img)) => self.words.recall(f, img),
+            _ => None,
+        };
+        let recalled = remembered.is_some();
+        let mut read = match (from_glyphs, remembered) {
+            (Some(text), _) => CellText {
                 text: Some(text),
                 confidence: BANK_CONFIDENCE,
                 inked: true,
             },
-            None => {
+            (None, Some((text, confidence))) => CellText {
+                text: Some(text),
+                confidence,
+                inked: true,
+            },
+            (None, None) => {
                 let bank = teaches_glyphs(mode).then_some(&mut self.bank);
                 read_field_cell(config, img.as_ref(), mode, checked, bank, dpi)?
             }
@@ -512,6 +529,9 @@ impl BodyReader<'_> {
             }
             corroborate(config, img, field, dpi, surname, &mut read)?;
             self.prove_sex(row, field, img, read.text.as_deref(), glyphs_read);
+        }
+        if let (Some(f), Some(img), Some(text), false) = (few_words, &img, &read.text, recalled) {
+            self.words.learn(f, img, text, read.confidence);
         }
         Ok(read.at(row, col, b))
     }
@@ -782,6 +802,7 @@ pub fn read_page(
         dpi,
         bank: GlyphBank::default(),
         sex: SexProof::default(),
+        words: WordMemo::default(),
     };
     for row in 1..=grid.body_rows() {
         for (col, role) in roles.iter().enumerate() {
