@@ -704,7 +704,7 @@ fn is_plainly_a_name(text: &str) -> bool {
 /// Tesseract's confidence at which a name plainly a name (see [`is_plainly_a_name`])
 /// is taken without the other model's read. Eleven generated 12-page batches: the
 /// lowest confidence at which such a reading was wrong was 0.93 (王农国 for 王军国), and
-/// none of 406 at 0.94 was; one step above that, for margin.
+/// none of the 404 at 0.94 was; one step above that, for margin.
 const SURE_NAME: f32 = 0.95;
 
 /// Confidence of a value both models read the same, and at most that of a name or
