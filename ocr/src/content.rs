@@ -7,7 +7,8 @@
 //! or phone numbers, a column whose header is unknown or only half matched takes that
 //! field, unless another column has it; so does a column of the listed relations
 //! (`关系` read as nothing) or destinations of the ashes, and a column of addresses
-//! (`户口所在地` read as `“`): they begin with a GB/T 2260 prefecture and county. Names
+//! (`户口所在地` read as `“`): they begin with a GB/T 2260 prefecture and county; and a
+//! column of cemeteries (`公墓名称` read as `名`): their names end in 墓 or 园. Names
 //! are not guessed at: nothing in the text alone tells 家属 from 死者.
 
 use ledgerline_schemas::{id_number, Field};
@@ -34,6 +35,8 @@ enum Kind {
     Addresses,
     /// Words of the closed list a field takes (see [`crate::vocab`]).
     Words(Field),
+    /// Names of cemeteries.
+    Cemeteries,
 }
 
 fn digits(text: &str) -> String {
@@ -84,7 +87,7 @@ fn kind_of(texts: &[&str]) -> Option<Kind> {
         .map(|t| t.chars().filter(|c| !c.is_ascii_punctuation()).collect::<String>())
         .filter(|t| !matches!(t.as_str(), "男" | "女"))
         .collect();
-    [
+    let listed = [
         (Field::FamilyRelation, vocab::RELATIONS),
         (Field::AshesDisposition, vocab::ASHES_DESTINATIONS),
     ]
@@ -93,7 +96,17 @@ fn kind_of(texts: &[&str]) -> Option<Kind> {
         let listed = words.iter().filter(|w| vocab::snap(w, list).is_some()).count();
         words.len() >= MIN_CELLS && listed as f32 >= words.len() as f32 * MIN_SHARE
     })
-    .map(|(field, _)| Kind::Words(field))
+    .map(|(field, _)| Kind::Words(field));
+    listed.or_else(|| enough(texts.iter().filter(|t| looks_like_cemetery(t)).count()).then_some(Kind::Cemeteries))
+}
+
+/// A cemetery's name: two Chinese characters or more ending in 墓 or 园, or in what those
+/// are misread as at the end of one (see [`crate::extract`]'s cemetery endings). Marks of
+/// dust are no part of it.
+fn looks_like_cemetery(text: &str) -> bool {
+    let name: String = text.chars().filter(|c| ('\u{4E00}'..='\u{9FFF}').contains(c)).collect();
+    name.chars().count() >= 2
+        && (name.ends_with(['墓', '园']) || crate::extract::cemetery_name_ending_mended(&name).is_some())
 }
 
 /// Whether a column's cells count the rows: numbers, most one more than the one above.
@@ -151,6 +164,7 @@ pub fn recognize(mapped: &[(ColumnRole, f32)], cells: &[Vec<&str>]) -> Vec<Colum
             Some(Kind::Phones) => Some(Field::FamilyPhone),
             Some(Kind::Addresses) => Some(Field::HouseholdAddress),
             Some(Kind::Words(f)) => Some(f),
+            Some(Kind::Cemeteries) => Some(Field::CemeteryName),
             None => None,
         };
         if let Some(f) = field.filter(|f| !has(&others, *f)) {
@@ -224,6 +238,33 @@ mod tests {
         // A header that matched well is not second-guessed.
         let mapped = [(known(Field::BirthDate), 0.75), (known(Field::BurialDate), 1.0)];
         assert_eq!(recognize(&mapped, &cells[1..])[0], known(Field::BirthDate));
+    }
+
+    #[test]
+    fn an_unreadable_header_over_cemetery_names_is_the_cemetery() {
+        // 公墓名称 read as 名, over the cells of a generated page (dust and misreads kept).
+        let roles = [
+            known(Field::BurialDate),
+            ColumnRole::Unknown,
+            known(Field::HouseholdAddress),
+        ];
+        let cells = vec![
+            vec!["2014-02-17", "2012-01-31", "2014-07-19", "2014-05-13"],
+            vec!["福寿园", ",安乐园", "仙台山公莫.", "伯台山公墓", "松柏陵园"],
+            vec![
+                "济南市平阴县北关街26号",
+                "菏泽市鄄城县李家庄156号",
+                "青岛市即墨区王家庄26号",
+            ],
+        ];
+        assert_eq!(recognize(&unscored(&roles), &cells)[1], known(Field::CemeteryName));
+        // Names of people are not cemeteries.
+        let cells = vec![
+            cells[0].clone(),
+            vec!["赵林和", "刘芳珍", "王国林", "李园"],
+            cells[2].clone(),
+        ];
+        assert_eq!(recognize(&unscored(&roles), &cells)[1], ColumnRole::Unknown);
     }
 
     #[test]
