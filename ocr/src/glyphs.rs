@@ -28,7 +28,7 @@ const SIDE: usize = 16;
 const SAMPLES_PER_CHAR: usize = 6;
 /// Darker than this is ink in a cut cell (cut cells are contrast-stretched: paper 255).
 /// Halfway (128) cut the hairlines of serif digits: IDs fell into 19 to 26 pieces.
-const INK: u8 = 160;
+pub(crate) const INK: u8 = 160;
 /// A character's picture is at most this far (mean squared difference of darkness,
 /// aspect term included) from its label's nearest picture. Between digits of one face
 /// the nearest other digit was 0.045 (a 0 and a 6) to 0.3; the margin rule below is
@@ -140,36 +140,54 @@ impl Shape {
     fn distance_below(&self, other: &Shape, limit: f32) -> Option<f32> {
         let aspect = self.log_aspect - other.log_aspect;
         let aspect_term = ASPECT_WEIGHT * aspect * aspect;
-        let mut best = limit - aspect_term;
-        let mut found = false;
-        for (dx, dy) in SHIFTS {
-            if let Some(d) = self.shifted_difference_below(other, dx, dy, best) {
-                best = d;
-                found = true;
-            }
-        }
-        found.then_some(best + aspect_term)
+        grid_difference_below(&self.grid, &other.grid, SIDE, limit - aspect_term).map(|d| d + aspect_term)
     }
+}
 
-    fn shifted_difference_below(&self, other: &Shape, dx: i32, dy: i32, limit: f32) -> Option<f32> {
-        let side = SIDE as i32;
-        let (xs, ys) = (0.max(-dx)..side.min(side - dx), 0.max(-dy)..side.min(side - dy));
-        let n = (xs.len() * ys.len()) as f32;
-        let most = limit * n;
-        let mut sum = 0.0;
-        for y in ys {
-            let a = &self.grid[(y * side) as usize..][..SIDE];
-            let b = &other.grid[((y + dy) * side) as usize..][..SIDE];
-            for x in xs.clone() {
-                let d = a[x as usize] - b[(x + dx) as usize];
-                sum += d * d;
-            }
-            if sum >= most {
-                return None;
-            }
+/// Mean squared difference of two grids of darkness `width` squares wide (row after
+/// row), the best of the nine alignments a square apart; `None` when none is below
+/// `limit`. A comparison stops as soon as its running sum shows it cannot come under the
+/// best so far.
+#[inline]
+pub(crate) fn grid_difference_below(a: &[f32], b: &[f32], width: usize, limit: f32) -> Option<f32> {
+    let mut best = limit;
+    let mut found = false;
+    for (dx, dy) in SHIFTS {
+        if let Some(d) = shifted_difference_below(a, b, width, dx, dy, best) {
+            best = d;
+            found = true;
         }
-        Some(sum / n)
     }
+    found.then_some(best)
+}
+
+#[inline]
+fn shifted_difference_below(a: &[f32], b: &[f32], width: usize, dx: i32, dy: i32, limit: f32) -> Option<f32> {
+    let (w, h) = (width as i32, (a.len() / width) as i32);
+    let (xs, ys) = (0.max(-dx)..w.min(w - dx), 0.max(-dy)..h.min(h - dy));
+    let n = (xs.len() * ys.len()) as f32;
+    let most = limit * n;
+    let mut sum = 0.0;
+    for y in ys {
+        let a = &a[(y * w) as usize..][..width];
+        let b = &b[((y + dy) * w) as usize..][..width];
+        for x in xs.clone() {
+            let d = a[x as usize] - b[(x + dx) as usize];
+            sum += d * d;
+        }
+        if sum >= most {
+            return None;
+        }
+    }
+    Some(sum / n)
+}
+
+/// The source pixels `from..to` of a picture's `i`th square of `parts` along `len`
+/// pixels: at least one pixel, for ink smaller than the picture.
+pub(crate) fn square_span(i: usize, parts: usize, len: u32) -> (u32, u32) {
+    let from = (i as u32 * len) / parts as u32;
+    let to = (((i + 1) as u32 * len) / parts as u32).max(from + 1).min(len);
+    (from, to)
 }
 
 /// The alignments tried, the unshifted first (it is most often the best, and the limit
@@ -530,11 +548,7 @@ impl Group {
     /// like a dot), counting only the group's own pieces.
     fn shape(&self, cell: &GrayImage, pieces: &Pieces) -> Shape {
         let (gw, gh) = (self.x1 - self.x0, self.y1 - self.y0);
-        let span = |i: usize, len: u32| {
-            let from = (i as u32 * len) / SIDE as u32;
-            let to = (((i + 1) as u32 * len) / SIDE as u32).max(from + 1).min(len);
-            (from, to)
-        };
+        let span = |i: usize, len: u32| square_span(i, SIDE, len);
         let mut grid = [0f32; SIDE * SIDE];
         for gy in 0..SIDE {
             let (sy0, sy1) = span(gy, gh);

@@ -17,6 +17,7 @@
 //! them right where Tesseract's own reading was wrong, one wrong where it was right (a
 //! cemetery read 卧龙公薰 once and 卧龙公墓 the next time).
 
+use crate::glyphs::{grid_difference_below, square_span, INK};
 use crate::{extract, vocab};
 
 use image::GrayImage;
@@ -24,9 +25,6 @@ use ledgerline_schemas::Field;
 
 /// Rows of a picture.
 const HEIGHT: usize = 12;
-
-/// Grey levels darker than this are ink (cells reach here contrast-stretched).
-const INK: u8 = 160;
 
 /// Widest difference in shape (log of width over height) between two pictures compared.
 const MAX_ASPECT_DIFFERENCE: f32 = 0.15;
@@ -86,11 +84,20 @@ impl WordMemo {
         let mut best: Option<&Seen> = None;
         let mut best_distance = f32::INFINITY;
         let mut distances = Vec::new();
+        // The cell's picture at each width it is compared at, made once.
+        let mut pictures: Vec<Picture> = Vec::new();
         for seen in self.seen.iter().filter(|s| s.field == field) {
             if (seen.picture.log_aspect - ink.log_aspect()).abs() > MAX_ASPECT_DIFFERENCE {
                 continue;
             }
-            let picture = Picture::of(cell, &ink, seen.picture.width);
+            let width = seen.picture.width;
+            let picture = match pictures.iter().position(|p| p.width == width) {
+                Some(i) => &pictures[i],
+                None => {
+                    pictures.push(Picture::of(cell, &ink, width));
+                    &pictures[pictures.len() - 1]
+                }
+            };
             let d = picture.distance(&seen.picture);
             distances.push((d, seen.text.as_str()));
             if d < best_distance {
@@ -181,16 +188,11 @@ struct Picture {
 
 impl Picture {
     fn of(cell: &GrayImage, ink: &InkBox, width: usize) -> Picture {
-        let span = |i: usize, parts: usize, len: u32| {
-            let from = (i as u32 * len) / parts as u32;
-            let to = (((i + 1) as u32 * len) / parts as u32).max(from + 1).min(len);
-            (from, to)
-        };
         let mut grid = vec![0f32; width * HEIGHT];
         for gy in 0..HEIGHT {
-            let (sy0, sy1) = span(gy, HEIGHT, ink.h);
+            let (sy0, sy1) = square_span(gy, HEIGHT, ink.h);
             for gx in 0..width {
-                let (sx0, sx1) = span(gx, width, ink.w);
+                let (sx0, sx1) = square_span(gx, width, ink.w);
                 let mut dark = 0u32;
                 for y in ink.y + sy0..ink.y + sy1 {
                     for x in ink.x + sx0..ink.x + sx1 {
@@ -210,23 +212,7 @@ impl Picture {
     /// Mean squared difference, the best of the nine alignments a square apart.
     fn distance(&self, other: &Picture) -> f32 {
         debug_assert_eq!(self.width, other.width);
-        let (w, h) = (self.width as i32, HEIGHT as i32);
-        let mut best = f32::INFINITY;
-        for dy in -1..=1 {
-            for dx in -1..=1 {
-                let (xs, ys) = (0.max(-dx)..w.min(w - dx), 0.max(-dy)..h.min(h - dy));
-                let n = (xs.len() * ys.len()) as f32;
-                let mut sum = 0.0;
-                for y in ys {
-                    for x in xs.clone() {
-                        let d = self.grid[(y * w + x) as usize] - other.grid[((y + dy) * w + x + dx) as usize];
-                        sum += d * d;
-                    }
-                }
-                best = best.min(sum / n);
-            }
-        }
-        best
+        grid_difference_below(&self.grid, &other.grid, self.width, f32::INFINITY).unwrap_or(f32::INFINITY)
     }
 }
 
