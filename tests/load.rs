@@ -287,6 +287,43 @@ fn first_agent_flow(province: &Basic) {
     );
 }
 
+#[test]
+fn scans_read_every_row_duckdb() {
+    let dir = tempfile::tempdir().unwrap();
+    scan_flow(&basic::duckdb(dir.path(), "province"));
+}
+
+#[test]
+fn scans_read_every_row_postgres() {
+    scan_flow(&basic::postgres("scan"));
+}
+
+/// A scan hands over every row once, in order, nulls as `None`, whether the result ends
+/// inside a chunk of its cursor, on a chunk's end, or is empty.
+fn scan_flow(province: &Basic) {
+    use ledgerline_load::Target;
+    let mut db = Target::parse(province.t()).unwrap().open_for_writing().unwrap();
+    db.begin_snapshot().unwrap();
+    for rows in [0u64, 1, 8191, 8192, 8193, 20_000] {
+        let mut seen = 0u64;
+        db.scan(
+            &format!(
+                "SELECT CAST(t.g AS VARCHAR) AS n, CASE WHEN t.g % 3 = 0 THEN NULL ELSE 'x' END
+                 FROM generate_series(1, {rows}) AS t(g) ORDER BY t.g"
+            ),
+            2,
+            |v| {
+                seen += 1;
+                assert_eq!(v[0], Some(seen.to_string().as_str()));
+                assert_eq!(v[1].is_none(), seen.is_multiple_of(3), "row {seen}");
+            },
+        )
+        .unwrap();
+        assert_eq!(seen, rows);
+    }
+    db.rollback();
+}
+
 fn live_extract(dir: &std::path::Path) -> std::path::PathBuf {
     let csv = "DEAD_ID,NAME,SEX,CARD_TYPE,ID_CARD,BIRTHDAY,FOLK,POPULACE,POPULACE_CODE,DEATH_DATE,RECEIVE_TIME,START_TIME,AGENT_NAME,MOBIL_PHONE\n\
 SZ320981-2013-000001,王秀英,2,0,34052419800101001X,1980-01-01,1,济南市历城区,370112001001,2013-03-05,2013-03-06 08:00:00,2013-03-06 08:30:00,李建国,13912341234\n\
