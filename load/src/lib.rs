@@ -23,7 +23,6 @@ use ledgerline_dedupe::LinkageFields;
 use ledgerline_schemas::{Field, RecordFields};
 use ledgerline_store::migrations::{apply_list, Migration};
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
 
 use crate::staging::{Staged, Stager};
 use crate::tables::Rows;
@@ -589,7 +588,7 @@ fn on_one_engine_thread<T>(db: &mut Database, read: impl FnOnce(&mut Database) -
 /// Every deceased person with the first agent's name, in the order the engine gives
 /// them, handed to `each` as read; `held` is left for [`read_held_events`].
 fn read_person_rows(db: &mut Database, mut each: impl FnMut(HeldPerson)) -> Result<()> {
-    let mut first_agents = read_first_agents(db)?;
+    let first_agents = read_first_agents(db)?;
     let owned = |v: Option<&str>| v.map(CompactString::from);
     let (birth, death) = (db.read_as_text("birth_date"), db.read_as_text("death_date"));
     db.scan(
@@ -609,40 +608,122 @@ fn read_person_rows(db: &mut Database, mut each: impl FnMut(HeldPerson)) -> Resu
                 death_date: owned(v[5]),
                 household_address: owned(v[6]),
                 household_division: owned(v[7]),
-                family_name: first_agents.remove(person_id).map(|(_, name)| name),
+                family_name: first_agents.of(person_id),
             })
         },
     )
 }
 
+/// Texts kept elsewhere (person ids, in the agents or the persons read), found by their
+/// text: a table of 8-byte entries, each a position and a hash of the text at it. A
+/// million-entry map holding the ids and names themselves (56 bytes an entry) missed
+/// the cache on nearly every one of a million-person read's lookups; this table is a
+/// sixth of its size, and the texts are visited about in the order read.
+struct Positions(hashbrown::HashTable<u64>);
+
+impl Positions {
+    fn with_capacity(n: usize) -> Positions {
+        Positions(hashbrown::HashTable::with_capacity(n))
+    }
+
+    fn hash(text: &str) -> u32 {
+        use std::hash::BuildHasher;
+        (rustc_hash::FxBuildHasher.hash_one(text) >> 32) as u32
+    }
+
+    /// The table's hash of an entry's 32: spread over all 64 bits, whose top bits the
+    /// table tells entries apart by.
+    fn spread(hash: u32) -> u64 {
+        u64::from(hash).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
+
+    /// The position of `text`, given the text at each position.
+    fn find<'a>(&self, text: &str, text_at: impl Fn(u32) -> &'a str) -> Option<u32> {
+        let hash = Positions::hash(text);
+        self.0
+            .find(Positions::spread(hash), |&e| {
+                (e >> 32) as u32 == hash && text_at(e as u32) == text
+            })
+            .map(|&e| e as u32)
+    }
+
+    /// Adds the position of `text`, which is not in the table yet.
+    fn insert(&mut self, text: &str, position: u32) {
+        let hash = Positions::hash(text);
+        self.0.insert_unique(
+            Positions::spread(hash),
+            (u64::from(hash) << 32) | u64::from(position),
+            |&e| Positions::spread((e >> 32) as u32),
+        );
+    }
+}
+
+/// The first agent of each person (see [`read_first_agents`]), in the order first read.
+struct FirstAgents {
+    agents: Vec<FirstAgent>,
+    positions: Positions,
+}
+
+struct FirstAgent {
+    person_id: CompactString,
+    loaded_at_us: i64,
+    name: CompactString,
+}
+
+impl FirstAgents {
+    /// Keeps `name`, loaded at `at`, if it is the first of `person`'s agents so far.
+    fn offer(&mut self, person: &str, at: i64, name: &str) {
+        let agents = &mut self.agents;
+        match self.positions.find(person, |i| agents[i as usize].person_id.as_str()) {
+            Some(i) => {
+                let kept = &mut agents[i as usize];
+                if (at, name) < (kept.loaded_at_us, kept.name.as_str()) {
+                    kept.loaded_at_us = at;
+                    kept.name = CompactString::from(name);
+                }
+            }
+            None => {
+                self.positions.insert(person, agents.len() as u32);
+                agents.push(FirstAgent {
+                    person_id: CompactString::from(person),
+                    loaded_at_us: at,
+                    name: CompactString::from(name),
+                });
+            }
+        }
+    }
+
+    /// The name of `person`'s first agent, if they have one.
+    fn of(&self, person: &str) -> Option<CompactString> {
+        let i = self
+            .positions
+            .find(person, |i| self.agents[i as usize].person_id.as_str())?;
+        Some(self.agents[i as usize].name.clone())
+    }
+}
+
 /// The name of each person's first agent (the ledgers' 家属/承办人): of the agents with a
 /// name (one without says nothing to match on), the one loaded first, and of those loaded
-/// together the name first in code-point order, so that every read takes the same one. Kept from one plain scan: asked of DuckDB as an `arg_min`
-/// aggregate joined to the persons, it held a million-person read's first row back for
-/// 1.9 s, during which the thread preparing persons for matching had nothing to do.
-fn read_first_agents(db: &mut Database) -> Result<FxHashMap<CompactString, (i64, CompactString)>> {
+/// together the name first in code-point order, so that every read takes the same one.
+/// Kept from one plain scan: asked of DuckDB as an `arg_min` aggregate joined to the
+/// persons, it held a million-person read's first row back for 1.9 s, during which the
+/// thread preparing persons for matching had nothing to do.
+fn read_first_agents(db: &mut Database) -> Result<FirstAgents> {
     let loaded_at_us = db.read_as_text(if db.duckdb().is_some() {
         "epoch_us(loaded_at)"
     } else {
         "CAST(extract(epoch FROM loaded_at) * 1000000 AS BIGINT)"
     });
-    let mut first: FxHashMap<CompactString, (i64, CompactString)> = FxHashMap::default();
+    let mut first = FirstAgents {
+        agents: Vec::new(),
+        positions: Positions::with_capacity(0),
+    };
     db.scan(
         &format!("SELECT person_id, name, {loaded_at_us} FROM agents WHERE name IS NOT NULL"),
         3,
         |v| {
-            let (Some(person), Some(name), Some(at)) = (v[0], v[1], v[2].and_then(|t| t.parse::<i64>().ok())) else {
-                return;
-            };
-            match first.get_mut(person) {
-                Some(kept) => {
-                    if (at, name) < (kept.0, kept.1.as_str()) {
-                        *kept = (at, CompactString::from(name));
-                    }
-                }
-                None => {
-                    first.insert(CompactString::from(person), (at, CompactString::from(name)));
-                }
+            if let (Some(person), Some(name), Some(at)) = (v[0], v[1], v[2].and_then(|t| t.parse::<i64>().ok())) {
+                first.offer(person, at, name);
             }
         },
     )?;
@@ -654,11 +735,15 @@ fn read_first_agents(db: &mut Database) -> Result<FxHashMap<CompactString, (i64,
 /// persons, and PostgreSQL plans an IN list larger than its work_mem as one scan per
 /// person.
 fn read_held_events(db: &mut Database, ids: &[&str]) -> Result<Vec<HeldEvents>> {
-    let index: FxHashMap<&str, u32> = ids.iter().enumerate().map(|(i, &id)| (id, i as u32)).collect();
+    let mut index = Positions::with_capacity(ids.len());
+    // Person ids are the persons' primary key: each comes once.
+    for (i, &id) in ids.iter().enumerate() {
+        index.insert(id, i as u32);
+    }
     let mut has = |table: &str| -> Result<Vec<bool>> {
         let mut has = vec![false; ids.len()];
         db.scan(&format!("SELECT person_id FROM {table}"), 1, |v| {
-            if let Some(&i) = v[0].and_then(|id| index.get(id)) {
+            if let Some(i) = v[0].and_then(|id| index.find(id, |i| ids[i as usize])) {
                 has[i as usize] = true;
             }
         })?;
@@ -675,6 +760,43 @@ fn read_held_events(db: &mut Database, ids: &[&str]) -> Result<Vec<HeldEvents>> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every text kept is found at its position, through the table's growth; texts not
+    /// kept, also ones a character away, are not found.
+    #[test]
+    fn positions_find_exactly_the_texts_kept() {
+        let texts: Vec<String> = (0..100_000).map(|i| format!("LIVE-D{i:09}")).collect();
+        let mut positions = Positions::with_capacity(0);
+        for (i, t) in texts.iter().enumerate() {
+            positions.insert(t, i as u32);
+        }
+        let at = |i: u32| texts[i as usize].as_str();
+        for (i, t) in texts.iter().enumerate() {
+            assert_eq!(positions.find(t, at), Some(i as u32), "{t}");
+        }
+        for absent in ["LIVE-D000100000", "LIVE-D00000000", "LIVE-D0000000000", "", "王秀英"] {
+            assert_eq!(positions.find(absent, at), None, "{absent}");
+        }
+    }
+
+    #[test]
+    fn the_first_agent_is_the_earliest_then_first_by_code_point() {
+        let mut first = FirstAgents {
+            agents: Vec::new(),
+            positions: Positions::with_capacity(0),
+        };
+        for (person, at, name) in [
+            ("P1", 5, "周强"),
+            ("P2", 1, "孙丽"),
+            ("P1", 3, "钱芳"),
+            ("P1", 3, "赵军"),
+        ] {
+            first.offer(person, at, name);
+        }
+        assert_eq!(first.of("P1").as_deref(), Some("赵军"));
+        assert_eq!(first.of("P2").as_deref(), Some("孙丽"));
+        assert_eq!(first.of("P3"), None);
+    }
 
     #[test]
     fn targets() {
