@@ -456,6 +456,10 @@ pub struct HeldEvents {
 
 /// Every deceased person with the first agent's name (the ledgers' 家属/承办人) and
 /// whether a cremation and a burial of theirs are held, in person-id order.
+///
+/// Reads in a transaction of its own, begun and ended here: call it on a connection that
+/// holds none (PostgreSQL only warns of a `BEGIN` inside a transaction, and the rollback
+/// here would end the caller's).
 pub fn read_persons(db: &mut Database) -> Result<Vec<DbPerson>> {
     // The persons, their agents and their events as of one moment (and the reads'
     // cursors need a transaction).
