@@ -78,6 +78,59 @@ struct EngineResult {
     runs: usize,
     ledgerline_seconds_each: Vec<f64>,
     native_seconds_each: Vec<f64>,
+    /// CPU time of the run whose load took the median time.
+    cpu_seconds: CpuSeconds,
+}
+
+/// CPU time spent while a load was timed: this process's (every thread) and, for a
+/// PostgreSQL server on this machine, its backend's for the connection doing the work.
+/// Beside the seconds it tells a load that waited from one that worked: a million-record
+/// load on 2 cores kept both busy until the write, and then only the server's backend.
+#[derive(Serialize, Clone, Default)]
+struct CpuSeconds {
+    ledgerline: f64,
+    /// The server's backend during ledgerline's load (`None`: DuckDB, or a server whose
+    /// processes this machine does not show).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    server_for_ledgerline: Option<f64>,
+    /// The server's backend during the native path's load.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    server_for_native: Option<f64>,
+    /// The cores this machine offers.
+    cores: usize,
+}
+
+/// CPU seconds (user and system) a process has used so far, from `/proc/PID/stat`;
+/// `None` where that cannot be read (a server on another machine, no procfs).
+fn cpu_seconds_of(pid: &str) -> Option<f64> {
+    parse_cpu_seconds(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+}
+
+/// utime and stime of a `/proc/PID/stat` line, fields 14 and 15: counted after the
+/// command name's closing parenthesis (the name may hold spaces and parentheses), in
+/// USER_HZ ticks, which Linux fixes at 100 a second for what it reports there.
+fn parse_cpu_seconds(stat: &str) -> Option<f64> {
+    let after = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i)?.parse::<u64>().ok();
+    Some((ticks(11)? + ticks(12)?) as f64 / 100.0)
+}
+
+/// The process id of the server backend serving `db`, when it is PostgreSQL.
+fn backend_pid(db: &mut Database) -> Result<Option<String>> {
+    if db.duckdb().is_some() {
+        return Ok(None);
+    }
+    db.text("SELECT CAST(pg_backend_pid() AS VARCHAR)", &[])
+}
+
+/// CPU seconds used by this process and by `backend` during `work`.
+fn cpu_during<T>(backend: Option<&str>, work: impl FnOnce() -> Result<T>) -> Result<(T, f64, Option<f64>)> {
+    let before = (cpu_seconds_of("self"), backend.and_then(cpu_seconds_of));
+    let out = work()?;
+    let after = (cpu_seconds_of("self"), backend.and_then(cpu_seconds_of));
+    let spent = |b: Option<f64>, a: Option<f64>| Some(a? - b?);
+    Ok((out, spent(before.0, after.0).unwrap_or(0.0), spent(before.1, after.1)))
 }
 
 #[derive(Serialize, Clone)]
@@ -152,6 +205,7 @@ struct Run {
     native_rows: u64,
     native: f64,
     checkpoints: Option<Checkpoints>,
+    cpu: CpuSeconds,
 }
 
 fn duckdb_run(dir: &Path, before: &Path, batch: &[Record], run: usize, runs: usize) -> Result<Run> {
@@ -162,7 +216,7 @@ fn duckdb_run(dir: &Path, before: &Path, batch: &[Record], run: usize, runs: usi
     };
     let (ours_path, native_path) = (copy("province")?, copy("native")?);
     let mut province = Target::DuckDb(ours_path.clone()).open_for_writing()?;
-    let (report, ours) = ours("DuckDB", &mut province, batch, run, runs)?;
+    let (report, ours, cpu) = ours("DuckDB", &mut province, batch, run, runs)?;
     let parquet = |table: &str| dir.join(format!("{table}.parquet")).display().to_string();
     let ours_checkpoint = checkpoint(&province)?;
     let conn = province.duckdb().expect("a DuckDB target");
@@ -201,6 +255,7 @@ fn duckdb_run(dir: &Path, before: &Path, batch: &[Record], run: usize, runs: usi
         native_rows: rows,
         native: seconds,
         checkpoints: Some(checkpoints),
+        cpu,
     })
 }
 
@@ -216,7 +271,7 @@ fn postgres_run(
     let ours_scratch = ScratchDatabase::copy_of(admin, "ledgerline_bench_ours", before)?;
     let native_scratch = ScratchDatabase::copy_of(admin, "ledgerline_bench_native", before)?;
     let mut province = Target::Postgres(ours_scratch.url.clone()).open_for_writing()?;
-    let (report, ours) = ours("PostgreSQL", &mut province, batch, run, runs)?;
+    let (report, ours, mut cpu) = ours("PostgreSQL", &mut province, batch, run, runs)?;
     let Database::Postgres(client) = &mut province else {
         unreachable!("a PostgreSQL target")
     };
@@ -230,19 +285,24 @@ fn postgres_run(
         std::io::copy(&mut reader, &mut file)?;
     }
     let mut native_db = Target::Postgres(native_scratch.url.clone()).open_for_writing()?;
+    let native_backend = backend_pid(&mut native_db)?;
     let Database::Postgres(native) = &mut native_db else {
         unreachable!("a PostgreSQL target")
     };
     let t = Instant::now();
-    let mut tx = native.transaction()?;
-    let mut rows = 0u64;
-    for table in TABLES {
-        let mut sink = tx.copy_in(&format!("COPY {table} FROM STDIN (FORMAT csv)"))?;
-        std::io::copy(&mut std::fs::File::open(csv(table))?, &mut sink)?;
-        rows += sink.finish().with_context(|| format!("COPY {table}"))?;
-    }
-    tx.commit()?;
+    let (rows, _, native_server) = cpu_during(native_backend.as_deref(), || {
+        let mut tx = native.transaction()?;
+        let mut rows = 0u64;
+        for table in TABLES {
+            let mut sink = tx.copy_in(&format!("COPY {table} FROM STDIN (FORMAT csv)"))?;
+            std::io::copy(&mut std::fs::File::open(csv(table))?, &mut sink)?;
+            rows += sink.finish().with_context(|| format!("COPY {table}"))?;
+        }
+        tx.commit()?;
+        Ok(rows)
+    })?;
     let seconds = t.elapsed().as_secs_f64();
+    cpu.server_for_native = native_server;
     // The connections close before their scratch databases are dropped.
     drop((province, native_db));
     Ok(Run {
@@ -251,6 +311,7 @@ fn postgres_run(
         native_rows: rows,
         native: seconds,
         checkpoints: None,
+        cpu,
     })
 }
 
@@ -358,17 +419,32 @@ fn hold_live(engine: &str, db: &mut Database, extract: &Path, persons: usize) ->
     Ok(())
 }
 
-/// Times ledgerline's load of the batch.
-fn ours(engine: &str, db: &mut Database, batch: &[Record], run: usize, runs: usize) -> Result<(LoadReport, f64)> {
+/// Times ledgerline's load of the batch, and the CPU it and the server spent.
+fn ours(
+    engine: &str,
+    db: &mut Database,
+    batch: &[Record],
+    run: usize,
+    runs: usize,
+) -> Result<(LoadReport, f64, CpuSeconds)> {
     let of_runs = if runs > 1 {
         format!(" (run {run} of {runs})")
     } else {
         String::new()
     };
     eprintln!("bench load ({engine}): loading {} records{of_runs}…", batch.len());
+    let backend = backend_pid(db)?;
     let t = Instant::now();
-    let report = load_batch(db, "BENCH", batch, false)?;
-    Ok((report, t.elapsed().as_secs_f64()))
+    let (report, ledgerline, server) = cpu_during(backend.as_deref(), || load_batch(db, "BENCH", batch, false))?;
+    let seconds = t.elapsed().as_secs_f64();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cpu = CpuSeconds {
+        ledgerline,
+        server_for_ledgerline: server,
+        server_for_native: None,
+        cores,
+    };
+    Ok((report, seconds, cpu))
 }
 
 /// The engine's result over its runs: the median of each side's times (a million-record
@@ -414,6 +490,7 @@ fn result(engine: &'static str, native_path: &'static str, held: usize, runs: Ve
         runs: runs.len(),
         ledgerline_seconds_each: ours_each,
         native_seconds_each: native_each,
+        cpu_seconds: middle.cpu.clone(),
     })
 }
 
@@ -470,6 +547,18 @@ fn print(r: &EngineResult) {
             each(&r.native_seconds_each)
         );
     }
+    let cpu = &r.cpu_seconds;
+    let mut line = format!(
+        "  CPU on {} cores during the loads: ledgerline {:.1} s",
+        cpu.cores, cpu.ledgerline
+    );
+    if let Some(s) = cpu.server_for_ledgerline {
+        line += &format!(" and the server's backend {s:.1} s");
+    }
+    if let Some(s) = cpu.server_for_native {
+        line += &format!("; the native path's backend {s:.1} s");
+    }
+    println!("{line}");
     if let Some(c) = &r.checkpoints {
         println!(
             "  the checkpoint each leaves for later (not in the times above): ledgerline's {:.2}s, the native path's {:.2}s",
@@ -481,6 +570,40 @@ fn print(r: &EngineResult) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cpu_seconds_are_utime_and_stime() {
+        // (a /proc/PID/stat line, its utime + stime in seconds)
+        let cases: [(&str, Option<f64>); 4] = [
+            (
+                "4242 (postgres) S 1 4242 4242 0 -1 4194560 900 0 0 0 250 37 0 0 20 0 1 0 100 0 0",
+                Some(2.87),
+            ),
+            // A command name with spaces and parentheses of its own.
+            (
+                "7 (a b) (c)) R 1 7 7 0 -1 0 0 0 0 0 1200 5 0 0 20 0 3 0 9 0 0",
+                Some(12.05),
+            ),
+            ("7 (cut short) R 1 7", None),
+            ("no parenthesis at all", None),
+        ];
+        for (stat, expected) in cases {
+            let got = parse_cpu_seconds(stat);
+            assert_eq!(
+                got.map(|s| (s * 100.0).round() as u64),
+                expected.map(|s| (s * 100.0).round() as u64),
+                "{stat}"
+            );
+        }
+        // This process's own count grows while it works.
+        let start = cpu_seconds_of("self").expect("this process's own CPU time");
+        let deadline = Instant::now() + std::time::Duration::from_secs(10);
+        let mut spun = 0u64;
+        while cpu_seconds_of("self").unwrap() < start + 0.05 && Instant::now() < deadline {
+            spun = (0..100_000u64).fold(spun, |a, x| a.wrapping_mul(31).wrapping_add(x));
+        }
+        assert!(cpu_seconds_of("self").unwrap() >= start + 0.05, "{spun}");
+    }
 
     #[test]
     fn the_middle_run_is_reported() {
