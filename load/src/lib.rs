@@ -256,8 +256,10 @@ impl Database {
     /// Like [`Database::each_row`], for queries of a million rows, inside a transaction.
     ///
     /// The synchronous PostgreSQL client waits for each row of a result on its own (it
-    /// enters its runtime for every row): a million-person read spent a quarter of its
-    /// time there. Through a cursor the rows come a chunk at a time, with one wait each.
+    /// enters its runtime for every row): the reading thread of a million-record load
+    /// spent a quarter of its CPU there. Through a cursor the rows come a chunk at a time,
+    /// with one wait each. The server then idles while a chunk is handled, where it used
+    /// to stream beside it, so the load gained less than the CPU saved (read 3.7 → 3.3 s).
     pub fn scan(&mut self, sql: &str, width: usize, mut each: impl FnMut(&[Option<&str>])) -> Result<()> {
         // Rows of a few hundred bytes: a chunk is about a megabyte.
         const SCAN_CHUNK: usize = 8192;
@@ -635,8 +637,8 @@ impl Positions {
         (rustc_hash::FxBuildHasher.hash_one(text) >> 32) as u32
     }
 
-    /// The table's hash of an entry's 32: spread over all 64 bits, whose top bits the
-    /// table tells entries apart by.
+    /// The table's 64-bit hash for an entry's 32-bit one: spread over all 64 bits, as the
+    /// table picks buckets by the low bits and tells entries apart by the top ones.
     fn spread(hash: u32) -> u64 {
         u64::from(hash).wrapping_mul(0x9E37_79B9_7F4A_7C15)
     }
