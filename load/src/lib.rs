@@ -123,6 +123,20 @@ fn defer_checkpoints(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// The most columns [`Database::each_row`] and [`Database::scan`] read: a row's values
+/// are borrowed from the engine's buffer into an array of this many.
+const MAX_WIDTH: usize = 16;
+
+/// Hands `each` the first `width` values of a PostgreSQL row, as text borrowed from it.
+fn hand_over_row(r: &postgres::Row, width: usize, each: &mut impl FnMut(&[Option<&str>])) -> Result<()> {
+    let mut row = [None; MAX_WIDTH];
+    for (i, value) in row[..width].iter_mut().enumerate() {
+        *value = r.try_get(i)?;
+    }
+    each(&row[..width]);
+    Ok(())
+}
+
 /// An open basic database. The SQL ledgerline sends is written once for both engines:
 /// `$1`-style parameters, text in and out (`CAST(… AS VARCHAR)` where a column is not).
 pub enum Database {
@@ -214,8 +228,6 @@ impl Database {
         width: usize,
         mut each: impl FnMut(&[Option<&str>]),
     ) -> Result<()> {
-        // A row's values live as long as the engine's buffer they borrow from.
-        const MAX_WIDTH: usize = 16;
         assert!(width <= MAX_WIDTH, "each_row reads up to {MAX_WIDTH} columns");
         match self {
             Database::DuckDb(c) => {
@@ -242,11 +254,7 @@ impl Database {
                 use postgres::fallible_iterator::FallibleIterator;
                 let mut rows = c.query_raw(sql, pg::params(params))?;
                 while let Some(r) = rows.next()? {
-                    let mut row = [None; MAX_WIDTH];
-                    for (i, value) in row[..width].iter_mut().enumerate() {
-                        *value = r.try_get(i)?;
-                    }
-                    each(&row[..width]);
+                    hand_over_row(&r, width, &mut each)?;
                 }
             }
         }
@@ -263,21 +271,16 @@ impl Database {
     pub fn scan(&mut self, sql: &str, width: usize, mut each: impl FnMut(&[Option<&str>])) -> Result<()> {
         // Rows of a few hundred bytes: a chunk is about a megabyte.
         const SCAN_CHUNK: usize = 8192;
-        const MAX_WIDTH: usize = 16;
-        assert!(width <= MAX_WIDTH, "scan reads up to {MAX_WIDTH} columns");
         let Database::Postgres(c) = self else {
             return self.each_row(sql, &[], width, each);
         };
+        assert!(width <= MAX_WIDTH, "scan reads up to {MAX_WIDTH} columns");
         c.batch_execute(&format!("DECLARE ledgerline_scan NO SCROLL CURSOR FOR {sql}"))?;
         let fetch = c.prepare(&format!("FETCH {SCAN_CHUNK} FROM ledgerline_scan"))?;
         loop {
             let rows = c.query(&fetch, &[])?;
             for r in &rows {
-                let mut row = [None; MAX_WIDTH];
-                for (i, value) in row[..width].iter_mut().enumerate() {
-                    *value = r.try_get(i)?;
-                }
-                each(&row[..width]);
+                hand_over_row(r, width, &mut each)?;
             }
             if rows.len() < SCAN_CHUNK {
                 break;

@@ -597,6 +597,8 @@ fn repair_address(fields: &mut RecordFields, confidence: &mut BTreeMap<String, f
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::grid::{CellBox, Grid};
+    use crate::CellReading;
 
     #[test]
     fn a_cemetery_name_ends_as_cemetery_names_do() {
@@ -612,8 +614,6 @@ mod tests {
             assert_eq!(cemetery_name_ending_mended(name), None, "{name}");
         }
     }
-    use crate::grid::{CellBox, Grid};
-    use crate::CellReading;
 
     /// A page of one header row and body rows, each cell's text as given.
     fn page(headers: &[&str], roles: &[ColumnRole], rows: &[&[&str]]) -> PageReading {

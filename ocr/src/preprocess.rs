@@ -82,13 +82,19 @@ impl WindowSums {
     pub fn around(&self, x: usize, y: usize, radius: usize) -> (u32, u32) {
         let (y0, y1) = (y.saturating_sub(radius), (y + radius + 1).min(self.height));
         let (x0, x1) = (x.saturating_sub(radius), (x + radius + 1).min(self.width));
-        let at = |x: usize, y: usize| self.integral[y * (self.width + 1) + x];
-        let sum = at(x1, y1)
-            .wrapping_add(at(x0, y0))
-            .wrapping_sub(at(x1, y0))
-            .wrapping_sub(at(x0, y1));
+        let sum = between_rows(self.row(y0), self.row(y1), x0, x1);
         (sum, ((y1 - y0) * (x1 - x0)) as u32)
     }
+}
+
+/// The sum of the pixels in columns `x0..x1` between the rows of sums `top` and `bottom`
+/// (see [`WindowSums::row`]).
+#[inline]
+fn between_rows(top: &[u32], bottom: &[u32], x0: usize, x1: usize) -> u32 {
+    bottom[x1]
+        .wrapping_add(top[x0])
+        .wrapping_sub(top[x1])
+        .wrapping_sub(bottom[x0])
 }
 
 /// Bradley–Roth local-mean threshold: ink where a pixel is `sensitivity` darker than
@@ -113,10 +119,7 @@ pub fn binarize(grey: &GrayImage, radius: u32, sensitivity: f32) -> InkMap {
         let rows = (y1 - y0) as u32;
         for (x, (&p, ink)) in src.iter().zip(out.iter_mut()).enumerate() {
             let (x0, x1) = (x.saturating_sub(r), (x + r + 1).min(wu));
-            let sum = bottom[x1]
-                .wrapping_add(top[x0])
-                .wrapping_sub(top[x1])
-                .wrapping_sub(bottom[x0]);
+            let sum = between_rows(top, bottom, x0, x1);
             let area = rows * (x1 - x0) as u32;
             *ink = u8::from((p as f32) * (area as f32) < sum as f32 * (1.0 - sensitivity));
         }
