@@ -6,7 +6,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ffi::CString;
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Result};
 use image::GrayImage;
@@ -14,7 +15,8 @@ use tesseract::plumbing::TessBaseApi;
 use tesseract::PageSegMode;
 
 /// How a cell is read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ReadMode {
     /// Chinese text on one line (addresses, causes, columns we do not know).
     ChineseLine,
@@ -37,7 +39,8 @@ pub enum ReadMode {
 
 /// Which chi_sim model reads a cell: Debian's small one, or the fuller one
 /// (`scripts/fetch-models.sh`). Digits are read with `eng` on the small side.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Model {
     Small,
     Full,
@@ -293,6 +296,7 @@ fn read_with(config: &EngineConfig, mode: ReadMode, model: Model, cell: &GrayIma
             std::collections::hash_map::Entry::Vacant(v) => v.insert(create(config, key)?),
         };
         prepare(api, mode)?;
+        let started = Instant::now();
         let (w, h) = cell.dimensions();
         api.set_image(cell.as_raw(), w as i32, h as i32, 1, w as i32)
             .map_err(|e| anyhow!("cell image rejected by Tesseract: {e:?}"))?;
@@ -302,6 +306,7 @@ fn read_with(config: &EngineConfig, mode: ReadMode, model: Model, cell: &GrayIma
         let text = api.get_utf8_text().map_err(|_| anyhow!("Tesseract returned no text"))?;
         let text = text.as_ref().to_string_lossy().into_owned();
         let confidence = (api.mean_text_conf().max(0) as f32 / 100.0).min(1.0);
+        tally(mode, model, started.elapsed());
         Ok(Reading {
             text: clean_text(&text),
             confidence,
@@ -309,7 +314,96 @@ fn read_with(config: &EngineConfig, mode: ReadMode, model: Model, cell: &GrayIma
     })
 }
 
+/// The Tesseract reads of one kind of cell with one model since [`reset_tallies`], and
+/// the time they took (image hand-over to text and confidence): what `bench ocr` shows
+/// of where OCR time goes.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ReadTally {
+    pub mode: ReadMode,
+    pub model: Model,
+    pub reads: u64,
+    pub seconds: f64,
+}
+
+/// Process-wide, over every worker. A lock per read costs nothing beside a read's
+/// milliseconds of recognition.
+static TALLIES: Mutex<Vec<(ReadMode, Model, u64, Duration)>> = Mutex::new(Vec::new());
+
+fn tally(mode: ReadMode, model: Model, took: Duration) {
+    let mut tallies = TALLIES.lock().unwrap_or_else(|e| e.into_inner());
+    match tallies.iter_mut().find(|t| t.0 == mode && t.1 == model) {
+        Some(t) => {
+            t.2 += 1;
+            t.3 += took;
+        }
+        None => tallies.push((mode, model, 1, took)),
+    }
+}
+
+/// Starts the tallies afresh.
+pub fn reset_tallies() {
+    TALLIES.lock().unwrap_or_else(|e| e.into_inner()).clear();
+}
+
+/// The tallies since the last reset, the costliest first.
+pub fn tallies() -> Vec<ReadTally> {
+    let mut out: Vec<ReadTally> = TALLIES
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .map(|&(mode, model, reads, took)| ReadTally {
+            mode,
+            model,
+            reads,
+            seconds: took.as_secs_f64(),
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.seconds
+            .total_cmp(&a.seconds)
+            .then((a.mode, a.model).cmp(&(b.mode, b.model)))
+    });
+    out
+}
+
 /// Tesseract puts spaces between CJK characters and a newline at the end.
 fn clean_text(s: &str) -> String {
     s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tallies_count_each_kind_and_model_apart_the_costliest_first() {
+        // The only test here that touches the tallies; no test of this crate reads cells.
+        reset_tallies();
+        tally(ReadMode::Surname, Model::Small, Duration::from_millis(3));
+        tally(ReadMode::Surname, Model::Full, Duration::from_millis(2));
+        tally(ReadMode::Surname, Model::Small, Duration::from_millis(4));
+        let t = tallies();
+        assert_eq!(t.len(), 2, "{t:?}");
+        assert_eq!(
+            (t[0].mode, t[0].model, t[0].reads),
+            (ReadMode::Surname, Model::Small, 2)
+        );
+        assert!((t[0].seconds - 0.007).abs() < 1e-9, "{t:?}");
+        assert_eq!((t[1].model, t[1].reads), (Model::Full, 1));
+        reset_tallies();
+        assert!(tallies().is_empty());
+    }
+
+    #[test]
+    fn kinds_and_models_are_named_for_scripts_in_snake_case() {
+        let t = ReadTally {
+            mode: ReadMode::ChineseName,
+            model: Model::Full,
+            reads: 1,
+            seconds: 0.5,
+        };
+        let json = serde_json::to_value(&t).unwrap();
+        assert_eq!(json["mode"], "chinese_name");
+        assert_eq!(json["model"], "full");
+    }
 }

@@ -12,6 +12,7 @@ use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use ledgerline_ocr::engine::{self, ReadTally};
 use ledgerline_schemas::TruthRow;
 use ledgerline_store::records::{read_records, RecordFilter};
 use ledgerline_store::Workspace;
@@ -80,6 +81,12 @@ struct Report {
     ratio: f64,
     /// ledgerline's pages/s with all workers over one worker.
     speedup: f64,
+    /// Where the one-worker run's time went: its Tesseract reads by kind of cell and
+    /// model, the costliest first ...
+    one_worker_reads: Vec<ReadTally>,
+    /// ... and their share of the run (the rest is decoding, cleaning, finding the
+    /// table, the page's own glyphs, extraction and storing).
+    one_worker_tesseract_share: f64,
     accuracy: Option<Accuracy>,
 }
 
@@ -98,6 +105,7 @@ pub fn run(a: OcrBenchArgs) -> Result<ExitCode> {
         }
     };
     let mut runs = Vec::new();
+    let mut reads = Vec::new();
     let mut last_ws = None;
     for workers in [1, jobs] {
         let ws = Workspace::open(&scratch.path().join(format!("ws-{workers}")))?;
@@ -108,7 +116,11 @@ pub fn run(a: OcrBenchArgs) -> Result<ExitCode> {
             tessdata: a.tessdata.clone(),
             shard: None,
         };
+        engine::reset_tallies();
         let s = ocr_pages(&ws, None, false, &opts, a.json)?;
+        if workers == 1 {
+            reads = engine::tallies();
+        }
         runs.push(Run::new(
             format!("ledgerline --jobs {workers}"),
             workers,
@@ -128,8 +140,11 @@ pub fn run(a: OcrBenchArgs) -> Result<ExitCode> {
         .transpose()?;
     let ledgerline = runs.pop().expect("all workers");
     let one = runs.pop().expect("one worker");
+    let tesseract_seconds: f64 = reads.iter().map(|r| r.seconds).sum();
     let report = Report {
         batch: a.batch.display().to_string(),
+        one_worker_tesseract_share: ratio(tesseract_seconds, one.seconds),
+        one_worker_reads: reads,
         ratio: ratio(ledgerline.pages_per_second, tesseract.pages_per_second),
         speedup: ratio(ledgerline.pages_per_second, one.pages_per_second),
         ledgerline_one_worker: one,
@@ -256,6 +271,7 @@ fn print_report(r: &Report) {
         "ledgerline / command line: {:.2}× pages/s (floor 1.5×, goal 2×); ledgerline 1 → {} workers: {:.2}× (floor 1.8×)",
         r.ratio, r.ledgerline.workers, r.speedup
     );
+    print_reads(r);
     if let Some(a) = &r.accuracy {
         println!(
             "right (truth.jsonl): ledgerline {:.1}% of all fields exact, deceased names {:.1}%, ID numbers {:.1}%; \
@@ -265,6 +281,26 @@ fn print_report(r: &Report) {
             a.ledgerline_id_numbers * 100.0,
             a.tesseract_names_in_text * 100.0,
             a.tesseract_id_numbers_in_text * 100.0
+        );
+    }
+}
+
+/// The one-worker run's Tesseract reads, the costliest kinds first.
+fn print_reads(r: &Report) {
+    let total: f64 = r.one_worker_reads.iter().map(|t| t.seconds).sum();
+    println!(
+        "one worker: Tesseract {total:.1} s of {:.1} s ({:.0} %), by kind of cell and model:",
+        r.ledgerline_one_worker.seconds,
+        r.one_worker_tesseract_share * 100.0
+    );
+    println!("  {:<24} {:>7} {:>8} {:>9}", "", "reads", "seconds", "ms/read");
+    for t in &r.one_worker_reads {
+        println!(
+            "  {:<24} {:>7} {:>8.2} {:>9.1}",
+            format!("{:?} / {:?}", t.mode, t.model),
+            t.reads,
+            t.seconds,
+            ratio(t.seconds * 1000.0, t.reads as f64)
         );
     }
 }
