@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-deps.sh
 . scripts/env.sh
+scripts/prune-target.sh
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
 # The PostgreSQL target is tested against a real server on loopback, stopped afterwards
