@@ -589,3 +589,78 @@ fn staging_files(dir: &std::path::Path) -> Vec<String> {
     }
     found
 }
+
+/// `bench load` on a small batch, on both engines: the two engines load the same batch to
+/// the same account, every run of it too, and the native path writes exactly the rows
+/// ledgerline's load inserted; the figures it reports hang together (medians of the runs,
+/// the native commit a part of the native time, the phases within the load).
+#[test]
+fn bench_load_compares_like_with_like_on_both_engines() {
+    let report = run_json(&[
+        "bench",
+        "load",
+        "--records",
+        "2000",
+        "--runs",
+        "2",
+        "--postgres",
+        basic::admin_url(),
+        "--json",
+    ]);
+    let engines = report.as_array().expect("one result per engine");
+    assert_eq!(engines.len(), 2, "{report}");
+    let f = |e: &serde_json::Value, k: &str| e[k].as_f64().unwrap_or_else(|| panic!("{k} in {e}"));
+    let account = |e: &serde_json::Value| {
+        ["inserted", "linked", "conflicts", "rejected", "native_rows"].map(|k| e[k].as_u64().unwrap())
+    };
+    let (duck, pg) = (&engines[0], &engines[1]);
+    assert_eq!(
+        (duck["engine"].as_str(), pg["engine"].as_str()),
+        (Some("duckdb"), Some("postgres"))
+    );
+    assert_eq!(
+        account(duck),
+        account(pg),
+        "the same batch, the same account:\n{report}"
+    );
+    let [inserted, linked, _, rejected, native_rows] = account(duck);
+    assert!(inserted > 0 && linked > 0 && rejected > 0, "{duck}");
+    assert!(inserted + linked + rejected <= 2000, "{duck}");
+    assert!(native_rows > inserted, "persons and their events: {duck}");
+    for e in engines {
+        let each = |k: &str| -> Vec<f64> { e[k].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect() };
+        let (ours, native) = (each("ledgerline_seconds_each"), each("native_seconds_each"));
+        assert_eq!((ours.len(), native.len(), e["runs"].as_u64()), (2, 2, Some(2)), "{e}");
+        assert!(
+            (f(e, "ledgerline_seconds") - (ours[0] + ours[1]) / 2.0).abs() < 1e-9,
+            "{e}"
+        );
+        assert!(
+            (f(e, "native_seconds") - (native[0] + native[1]) / 2.0).abs() < 1e-9,
+            "{e}"
+        );
+        let share = f(e, "native_seconds") / f(e, "ledgerline_seconds");
+        assert!((f(e, "share_of_native_speed") - share).abs() < 1e-9, "{e}");
+        let commit = f(e, "native_commit_seconds");
+        assert!(
+            commit > 0.0 && commit < native.iter().cloned().fold(0.0, f64::max),
+            "{e}"
+        );
+        // Validation runs beside the read; from the read on, the phases follow one another.
+        let phase = |k: &str| e["timings"][k].as_f64().unwrap();
+        let after_validation: f64 = [
+            "read_database_seconds",
+            "match_seconds",
+            "write_seconds",
+            "commit_seconds",
+        ]
+        .iter()
+        .map(|k| phase(k))
+        .sum();
+        let slowest = ours.iter().cloned().fold(0.0, f64::max);
+        assert!(
+            phase("validate_seconds") > 0.0 && after_validation <= slowest,
+            "phases within a load: {e}"
+        );
+    }
+}

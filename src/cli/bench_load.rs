@@ -68,6 +68,9 @@ struct EngineResult {
     ledgerline_records_per_second: f64,
     native_rows: u64,
     native_seconds: f64,
+    /// The part of the native path's seconds its commit took, in the run whose native
+    /// load took the median time: beside `timings`, where the two paths differ.
+    native_commit_seconds: f64,
     share_of_native_speed: f64,
     timings: ledgerline_load::backfill::Timings,
     /// DuckDB: the checkpoint each path leaves for later (its connection's close), timed
@@ -204,6 +207,8 @@ struct Run {
     ours: f64,
     native_rows: u64,
     native: f64,
+    /// The part of `native` its commit took.
+    native_commit: f64,
     checkpoints: Option<Checkpoints>,
     cpu: CpuSeconds,
 }
@@ -238,7 +243,9 @@ fn duckdb_run(dir: &Path, before: &Path, batch: &[Record], run: usize, runs: usi
             [],
         )? as u64;
     }
+    let committing = Instant::now();
     native.execute_batch("COMMIT")?;
+    let native_commit = committing.elapsed().as_secs_f64();
     let seconds = t.elapsed().as_secs_f64();
     let checkpoints = Checkpoints {
         ledgerline_seconds: ours_checkpoint,
@@ -254,6 +261,7 @@ fn duckdb_run(dir: &Path, before: &Path, batch: &[Record], run: usize, runs: usi
         ours,
         native_rows: rows,
         native: seconds,
+        native_commit,
         checkpoints: Some(checkpoints),
         cpu,
     })
@@ -290,6 +298,7 @@ fn postgres_run(
         unreachable!("a PostgreSQL target")
     };
     let t = Instant::now();
+    let mut native_commit = 0.0;
     let (rows, _, native_server) = cpu_during(native_backend.as_deref(), || {
         let mut tx = native.transaction()?;
         let mut rows = 0u64;
@@ -298,7 +307,9 @@ fn postgres_run(
             std::io::copy(&mut std::fs::File::open(csv(table))?, &mut sink)?;
             rows += sink.finish().with_context(|| format!("COPY {table}"))?;
         }
+        let committing = Instant::now();
         tx.commit()?;
+        native_commit = committing.elapsed().as_secs_f64();
         Ok(rows)
     })?;
     let seconds = t.elapsed().as_secs_f64();
@@ -310,6 +321,7 @@ fn postgres_run(
         ours,
         native_rows: rows,
         native: seconds,
+        native_commit,
         checkpoints: None,
         cpu,
     })
@@ -484,6 +496,7 @@ fn result(engine: &'static str, native_path: &'static str, held: usize, runs: Ve
         ledgerline_records_per_second: report.records as f64 / ours,
         native_rows: first.native_rows,
         native_seconds: native,
+        native_commit_seconds: runs[median_index(&native_each)].native_commit,
         share_of_native_speed: native / ours,
         timings: middle.report.timings.clone(),
         checkpoints: middle.checkpoints.clone(),
@@ -532,10 +545,11 @@ fn print(r: &EngineResult) {
         tm.validate_seconds, tm.read_database_seconds, tm.match_seconds, tm.write_seconds, tm.commit_seconds
     );
     println!(
-        "  {} of the same {} rows: {:.2}s; ledgerline runs at {:.0}% of the native path",
+        "  {} of the same {} rows: {:.2}s (commit {:.2}s); ledgerline runs at {:.0}% of the native path",
         r.native_path,
         r.native_rows,
         r.native_seconds,
+        r.native_commit_seconds,
         100.0 * r.share_of_native_speed
     );
     if r.runs > 1 {

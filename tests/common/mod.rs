@@ -148,7 +148,7 @@ pub mod basic {
         }
     }
 
-    fn admin_url() -> &'static str {
+    pub fn admin_url() -> &'static str {
         static URL: OnceLock<String> = OnceLock::new();
         URL.get_or_init(|| {
             if let Ok(url) = std::env::var("LEDGERLINE_TEST_POSTGRES") {
