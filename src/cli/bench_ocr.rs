@@ -287,11 +287,11 @@ fn print_report(r: &Report) {
 
 /// The one-worker run's Tesseract reads, the costliest kinds first.
 fn print_reads(r: &Report) {
-    let total: f64 = r.one_worker_reads.iter().map(|t| t.seconds).sum();
+    let (run, share) = (r.ledgerline_one_worker.seconds, r.one_worker_tesseract_share);
     println!(
-        "one worker: Tesseract {total:.1} s of {:.1} s ({:.0} %), by kind of cell and model:",
-        r.ledgerline_one_worker.seconds,
-        r.one_worker_tesseract_share * 100.0
+        "one worker: Tesseract {:.1} s of {run:.1} s ({:.0} %), by kind of cell and model:",
+        share * run,
+        share * 100.0
     );
     println!("  {:<24} {:>7} {:>8} {:>9}", "", "reads", "seconds", "ms/read");
     for t in &r.one_worker_reads {
