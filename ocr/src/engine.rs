@@ -35,6 +35,12 @@ pub enum ReadMode {
     Ethnicity,
     /// The first character of a name alone, read with only the common surnames.
     Surname,
+    /// A relation (关系) read with only the characters of the listed relations.
+    ListedRelation,
+    /// Where the ashes went, read with only the characters of the listed destinations.
+    ListedAshes,
+    /// A cause of death, read with only the characters of the listed causes.
+    ListedCause,
 }
 
 /// Which chi_sim model reads a cell: Debian's small one, or the fuller one
@@ -56,7 +62,10 @@ impl ReadMode {
             | ReadMode::ChineseChar
             | ReadMode::Header
             | ReadMode::Ethnicity
-            | ReadMode::Surname => "chi_sim",
+            | ReadMode::Surname
+            | ReadMode::ListedRelation
+            | ReadMode::ListedAshes
+            | ReadMode::ListedCause => "chi_sim",
         }
     }
 
@@ -75,7 +84,12 @@ impl ReadMode {
     /// so those stay on the small model, which is also faster.
     fn primary_model(self) -> Model {
         match self {
-            ReadMode::ChineseChar | ReadMode::ChineseName | ReadMode::Surname => Model::Full,
+            ReadMode::ChineseChar
+            | ReadMode::ChineseName
+            | ReadMode::Surname
+            | ReadMode::ListedRelation
+            | ReadMode::ListedAshes
+            | ReadMode::ListedCause => Model::Full,
             _ => Model::Small,
         }
     }
@@ -105,6 +119,9 @@ impl ReadMode {
     fn whitelist(self) -> Option<&'static str> {
         static HEADER: OnceLock<String> = OnceLock::new();
         static ETHNICITY: OnceLock<String> = OnceLock::new();
+        static RELATIONS: OnceLock<String> = OnceLock::new();
+        static ASHES: OnceLock<String> = OnceLock::new();
+        static CAUSES: OnceLock<String> = OnceLock::new();
         Some(match self {
             ReadMode::Digits => "0123456789X-",
             // 性别 is a two-class decision: let the model choose only between 男 and 女.
@@ -112,6 +129,9 @@ impl ReadMode {
             ReadMode::Header => HEADER.get_or_init(crate::headers::vocabulary),
             ReadMode::Ethnicity => ETHNICITY.get_or_init(ethnicity_vocabulary),
             ReadMode::Surname => crate::vocab::SURNAMES,
+            ReadMode::ListedRelation => RELATIONS.get_or_init(|| characters_of(crate::vocab::RELATIONS)),
+            ReadMode::ListedAshes => ASHES.get_or_init(|| characters_of(crate::vocab::ASHES_DESTINATIONS)),
+            ReadMode::ListedCause => CAUSES.get_or_init(|| characters_of(crate::vocab::CAUSES)),
             // Dates in every ledger style and ages (`81岁`). Without it the model read
             // `2012.07.07` as `BOTREOZ-DZ`; with it dates went 50 → 64 % exact (8 pages).
             ReadMode::DateLine => "0123456789年月日.-/〇零一二三四五六七八九十岁",
@@ -189,10 +209,16 @@ impl EngineConfig {
 
 /// Every character of the GB/T 3304 names (汉族, 蒙古族, 维吾尔族 ...).
 fn ethnicity_vocabulary() -> String {
-    let mut chars: Vec<char> = ledgerline_schemas::codes::ETHNICITIES
+    let names: Vec<&str> = ledgerline_schemas::codes::ETHNICITIES
         .iter()
-        .flat_map(|(_, name, _)| name.chars())
+        .map(|(_, name, _)| *name)
         .collect();
+    characters_of(&names)
+}
+
+/// Every character of `words`, once each.
+fn characters_of(words: &[&str]) -> String {
+    let mut chars: Vec<char> = words.iter().flat_map(|w| w.chars()).collect();
     chars.sort_unstable();
     chars.dedup();
     chars.into_iter().collect()

@@ -208,7 +208,27 @@ pub(crate) fn checkable(field: Field) -> bool {
                 | Field::Ethnicity
                 | Field::FamilyRelation
                 | Field::AshesDisposition
+                | Field::DeathCause
         )
+}
+
+/// Whether `listed`, a reading made with only the characters of `field`'s list, is a
+/// word of the list as long as one of the cell's `free` readings (made with every
+/// character): read so, a model drops what it cannot place among the list's characters.
+pub(crate) fn fits_its_list(field: Field, listed: &str, free: &[&str]) -> bool {
+    let written = |text: &str| cjk_text(text).chars().count();
+    validates(field, listed) && free.iter().any(|f| written(f) == written(listed))
+}
+
+/// How a field written from a list is read with only the list's characters.
+pub(crate) fn listed_mode(field: Field) -> Option<crate::engine::ReadMode> {
+    use crate::engine::ReadMode;
+    match field {
+        Field::FamilyRelation => Some(ReadMode::ListedRelation),
+        Field::AshesDisposition => Some(ReadMode::ListedAshes),
+        Field::DeathCause => Some(ReadMode::ListedCause),
+        _ => None,
+    }
 }
 
 /// Whether a reading passes its field's check (see [`checkable`]). The fuller model
@@ -223,7 +243,7 @@ pub(crate) fn validates(field: Field, text: &str) -> bool {
     }
     match (normalize_field(field, text, None), field) {
         ((Some(_), trust), Field::IdNumber) => trust == 0.0,
-        ((Some(_), trust), Field::FamilyRelation | Field::AshesDisposition) => trust == 1.0,
+        ((Some(_), trust), Field::FamilyRelation | Field::AshesDisposition | Field::DeathCause) => trust == 1.0,
         ((value, _), _) => value.is_some(),
     }
 }
@@ -706,6 +726,45 @@ mod tests {
             records[1].review.findings
         );
         assert_eq!(records[1].extra_fields.get("备注"), Some(&"无".to_string()));
+    }
+
+    /// Readings seen on generated batches: what the models read freely, then with only
+    /// the list's characters, and whether that reading stands.
+    #[test]
+    fn a_listed_reading_stands_as_a_word_as_long_as_a_free_one() {
+        let cases: &[(Field, &[&str], &str, bool)] = &[
+            (Field::FamilyRelation, &["女媚", "女媚"], "女婿", true),
+            (Field::FamilyRelation, &["茂", "第"], "弟", true),
+            (Field::FamilyRelation, &["女媚", "女媚"], "女", false),
+            (Field::FamilyRelation, &["女婚", "女嫣"], "女姑", false),
+            (Field::FamilyRelation, &["门", "中"], "", false),
+            (Field::FamilyRelation, &["", ""], "子", false),
+            (Field::DeathCause, &["脑梗守", "脑梗守"], "脑梗塞", true),
+            (Field::DeathCause, &["多专用章/", "务专用章丨"], "力亡", false),
+            (Field::AshesDisposition, &["安莽"], "安葬", true),
+        ];
+        for &(field, free, listed, stands) in cases {
+            assert_eq!(
+                fits_its_list(field, listed, free),
+                stands,
+                "{field:?} {free:?} → {listed}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_cause_of_death_passes_only_as_a_listed_word() {
+        assert!(checkable(Field::DeathCause));
+        assert!(validates(Field::DeathCause, "脑溢血"));
+        assert!(
+            validates(Field::DeathCause, "糖尿痛"),
+            "one character from one word: snapped"
+        );
+        assert!(
+            !validates(Field::DeathCause, "脑滥血"),
+            "near two words: 脑溢血, 脑出血"
+        );
+        assert!(!validates(Field::DeathCause, "多专用章"), "a seal, read");
     }
 
     #[test]
