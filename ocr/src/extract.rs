@@ -129,11 +129,18 @@ fn normalize_field(field: Field, text: &str, years: Option<(i32, i32)>) -> (Opti
         Field::FamilyPhone => (normalize::canonical_phone(t), 1.0),
         // Numbers like 2013-17087 and A区21排33号: the stray marks of dust and rules go.
         Field::CremationCertNo | Field::GraveNumber => {
-            let text: String = t
+            let ones = (field == Field::GraveNumber)
+                .then(|| normalize::ones_read_as_marks(t, false))
+                .flatten();
+            let text: String = ones
+                .as_deref()
+                .unwrap_or(t)
                 .chars()
                 .filter(|c| is_cjk(*c) || c.is_ascii_alphanumeric() || *c == '-')
                 .collect();
-            ((!text.is_empty()).then_some(text), 1.0)
+            // A 1 put back is most likely right, but a person looks.
+            let trust = if ones.is_some() { UNUSUAL } else { 1.0 };
+            ((!text.is_empty()).then_some(text), trust)
         }
         Field::DeceasedName | Field::FamilyName => {
             let text = cjk_text(t);
@@ -152,8 +159,9 @@ fn normalize_field(field: Field, text: &str, years: Option<(i32, i32)>) -> (Opti
         Field::AshesDisposition => listed(t, crate::vocab::ASHES_DESTINATIONS),
         Field::DeathCause => listed(t, crate::vocab::CAUSES),
         Field::HouseholdAddress => {
-            let text = normalize::drop_mark_after_house_number(&cjk_text(t));
-            match normalize::misread_house_number_mark(&text) {
+            let ones = normalize::ones_read_as_marks(t, true);
+            let text = normalize::drop_mark_after_house_number(&cjk_text(ones.as_deref().unwrap_or(t)));
+            let (value, trust) = match normalize::misread_house_number_mark(&text) {
                 Some(fixed) => (Some(fixed), UNUSUAL),
                 None if !normalize::house_number_follows_a_place(&text)
                     || crate::places::doubles_a_character_after_division(&text) =>
@@ -161,7 +169,9 @@ fn normalize_field(field: Field, text: &str, years: Option<(i32, i32)>) -> (Opti
                     (Some(text), UNUSUAL)
                 }
                 None => ((!text.is_empty()).then_some(text), 1.0),
-            }
+            };
+            // A 1 put back is most likely right, but a person looks.
+            (value, if ones.is_some() { trust.min(UNUSUAL) } else { trust })
         }
         // Names, places, relations: Chinese text; stray marks from rules and dust go.
         _ => {
@@ -750,6 +760,22 @@ mod tests {
                 "{field:?} {free:?} → {listed}"
             );
         }
+    }
+
+    #[test]
+    fn a_one_put_back_in_a_number_goes_to_review() {
+        assert_eq!(
+            normalize_field(Field::HouseholdAddress, "德州市陵城区光明路7]号", None),
+            (Some("德州市陵城区光明路71号".into()), UNUSUAL)
+        );
+        assert_eq!(
+            normalize_field(Field::GraveNumber, "C区1]排04号", None),
+            (Some("C区11排04号".into()), UNUSUAL)
+        );
+        assert_eq!(
+            normalize_field(Field::GraveNumber, "C区11排04号", None),
+            (Some("C区11排04号".into()), 1.0)
+        );
     }
 
     #[test]
