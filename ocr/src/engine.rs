@@ -37,6 +37,9 @@ pub enum ReadMode {
     Surname,
     /// A relation (关系) read with only the characters of the listed relations.
     ListedRelation,
+    /// A one-character relation (兄, 弟, 子 …) decided among the one-character relations
+    /// alone, the way 性别 is decided between 男 and 女.
+    OneCharacterRelation,
     /// Where the ashes went, read with only the characters of the listed destinations.
     ListedAshes,
     /// A cause of death, read with only the characters of the listed causes.
@@ -64,6 +67,7 @@ impl ReadMode {
             | ReadMode::Ethnicity
             | ReadMode::Surname
             | ReadMode::ListedRelation
+            | ReadMode::OneCharacterRelation
             | ReadMode::ListedAshes
             | ReadMode::ListedCause => "chi_sim",
         }
@@ -88,6 +92,7 @@ impl ReadMode {
             | ReadMode::ChineseName
             | ReadMode::Surname
             | ReadMode::ListedRelation
+            | ReadMode::OneCharacterRelation
             | ReadMode::ListedAshes
             | ReadMode::ListedCause => Model::Full,
             _ => Model::Small,
@@ -102,14 +107,14 @@ impl ReadMode {
     fn engine_mode(self) -> tesseract::plumbing::tesseract_sys::TessOcrEngineMode {
         use tesseract::plumbing::tesseract_sys as sys;
         match self {
-            ReadMode::ChineseChar => sys::TessOcrEngineMode_OEM_DEFAULT,
+            ReadMode::ChineseChar | ReadMode::OneCharacterRelation => sys::TessOcrEngineMode_OEM_DEFAULT,
             _ => sys::TessOcrEngineMode_OEM_LSTM_ONLY,
         }
     }
 
     fn psm(self) -> PageSegMode {
         match self {
-            ReadMode::ChineseChar => PageSegMode::PsmSingleWord,
+            ReadMode::ChineseChar | ReadMode::OneCharacterRelation => PageSegMode::PsmSingleWord,
             _ => PageSegMode::PsmSingleLine,
         }
     }
@@ -120,6 +125,7 @@ impl ReadMode {
         static HEADER: OnceLock<String> = OnceLock::new();
         static ETHNICITY: OnceLock<String> = OnceLock::new();
         static RELATIONS: OnceLock<String> = OnceLock::new();
+        static ONE_CHARACTER_RELATIONS: OnceLock<String> = OnceLock::new();
         static ASHES: OnceLock<String> = OnceLock::new();
         static CAUSES: OnceLock<String> = OnceLock::new();
         Some(match self {
@@ -130,6 +136,14 @@ impl ReadMode {
             ReadMode::Ethnicity => ETHNICITY.get_or_init(ethnicity_vocabulary),
             ReadMode::Surname => crate::vocab::SURNAMES,
             ReadMode::ListedRelation => RELATIONS.get_or_init(|| characters_of(crate::vocab::RELATIONS)),
+            ReadMode::OneCharacterRelation => ONE_CHARACTER_RELATIONS.get_or_init(|| {
+                let single: Vec<&str> = crate::vocab::RELATIONS
+                    .iter()
+                    .copied()
+                    .filter(|r| r.chars().count() == 1)
+                    .collect();
+                characters_of(&single)
+            }),
             ReadMode::ListedAshes => ASHES.get_or_init(|| characters_of(crate::vocab::ASHES_DESTINATIONS)),
             ReadMode::ListedCause => CAUSES.get_or_init(|| characters_of(crate::vocab::CAUSES)),
             // Dates in every ledger style and ages (`81岁`). Without it the model read

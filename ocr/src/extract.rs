@@ -226,8 +226,13 @@ pub(crate) fn checkable(field: Field) -> bool {
 /// word of the list as long as one of the cell's `free` readings (made with every
 /// character): read so, a model drops what it cannot place among the list's characters.
 pub(crate) fn fits_its_list(field: Field, listed: &str, free: &[&str]) -> bool {
-    let written = |text: &str| cjk_text(text).chars().count();
-    validates(field, listed) && free.iter().any(|f| written(f) == written(listed))
+    validates(field, listed) && free.iter().any(|f| written_length(f) == written_length(listed))
+}
+
+/// How many characters of writing a reading of Chinese text holds (stray marks of
+/// rules and dust not counted).
+pub(crate) fn written_length(text: &str) -> usize {
+    cjk_text(text).chars().count()
 }
 
 /// How a field written from a list is read with only the list's characters.
@@ -745,6 +750,8 @@ mod tests {
         let cases: &[(Field, &[&str], &str, bool)] = &[
             (Field::FamilyRelation, &["女媚", "女媚"], "女婿", true),
             (Field::FamilyRelation, &["茂", "第"], "弟", true),
+            (Field::FamilyRelation, &["门", "中"], "兄", true),
+            (Field::FamilyRelation, &["弧", "第"], "弟妻", false),
             (Field::FamilyRelation, &["女媚", "女媚"], "女", false),
             (Field::FamilyRelation, &["女婚", "女嫣"], "女姑", false),
             (Field::FamilyRelation, &["门", "中"], "", false),
