@@ -470,6 +470,18 @@ fn listed_reading(
 /// not taken (see [`listed_reading`]).
 const SURE_ENOUGH_OF_ONE_CHARACTER: f32 = 0.2;
 
+/// Of two readings of a name cell the models disagree on, `other` when it, and not
+/// `read`, has a given name written from common name characters, as long as `read`:
+/// the fuller model reads 莲 as 莹, 娟 as 婵, 菊 as 菅 where the small one reads them
+/// right. Measured on eleven generated batches (both models' readings of every name
+/// they disagreed on): names right 4,988 → 5,030 of 5,163, 45 readings replaced.
+fn likelier_name(read: &str, other: &str) -> Option<String> {
+    let likelier = !vocab::has_common_given_name(read)
+        && vocab::has_common_given_name(other)
+        && other.chars().count() == read.chars().count();
+    likelier.then(|| other.to_string())
+}
+
 /// A cell read from the page's own glyphs, when every character is clear and the
 /// reading passes its field's check (an ID number may have one character settled by its
 /// checksum). Cells of no checkable field (serials, phones) have only the clarity.
@@ -707,6 +719,14 @@ fn corroborate(
         } else {
             read.confidence.min(DISAGREED)
         };
+        // Still for review, the reading more likely right goes before the reviewer: the
+        // other model's, when only it is written from common name characters.
+        if let Some(better) = (!agreed)
+            .then(|| likelier_name(text, &with_surname(&other.text)))
+            .flatten()
+        {
+            read.text = Some(better);
+        }
     } else if surer_reading(field, &other) {
         // Still for review: the two disagree.
         read.text = Some(other.text);
@@ -978,6 +998,15 @@ mod tests {
         for reading in ["社华兴", "卢树学-", "张薪玉", "王"] {
             assert!(!is_plainly_a_name(reading), "{reading}");
         }
+    }
+
+    #[test]
+    fn the_reading_written_from_common_name_characters_is_the_likelier_name() {
+        assert_eq!(likelier_name("胡淑莹", "胡淑莲").as_deref(), Some("胡淑莲"));
+        assert_eq!(likelier_name("田洁婵", "田洁娟").as_deref(), Some("田洁娟"));
+        assert_eq!(likelier_name("胡淑莲", "胡淑莹"), None, "the first is common already");
+        assert_eq!(likelier_name("胡淑莹", "胡莲"), None, "a character lost");
+        assert_eq!(likelier_name("胡淑莹", "胡淑婵"), None, "neither is common");
     }
 
     #[test]
