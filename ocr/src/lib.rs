@@ -382,15 +382,20 @@ fn read_field_cell(
         });
     }
     if !first_passes {
-        let second = engine::second_opinion(config, mode, img, dpi)?;
-        if let Some(second) = second.as_ref().filter(|s| passes(s)) {
-            return Ok(CellText {
-                text: Some(second.text.clone()),
-                confidence: second.confidence,
-                inked: true,
-            });
-        }
-        let free: Vec<&Reading> = std::iter::once(&first).chain(&second).collect();
+        let second = match engine::second_opinion(config, mode, img, dpi)? {
+            Some(second) if passes(&second) => {
+                return Ok(CellText {
+                    text: Some(second.text),
+                    confidence: second.confidence,
+                    inked: true,
+                })
+            }
+            other => other,
+        };
+        let free: Vec<&str> = std::iter::once(&first)
+            .chain(&second)
+            .map(|r| r.text.as_str())
+            .collect();
         let listed = match field {
             Some(f) => listed_reading(config, f, img, dpi, &free)?,
             None => None,
@@ -438,13 +443,12 @@ fn listed_reading(
     field: Field,
     img: &GrayImage,
     dpi: u32,
-    free: &[&Reading],
+    free: &[&str],
 ) -> Result<Option<Reading>> {
     let Some(mode) = extract::listed_mode(field) else {
         return Ok(None);
     };
-    let free: Vec<&str> = free.iter().map(|r| r.text.as_str()).collect();
-    let fits = |r: &Reading| extract::fits_its_list(field, &r.text, &free);
+    let fits = |r: &Reading| extract::fits_its_list(field, &r.text, free);
     let first = engine::read(config, mode, img, dpi)?;
     if fits(&first) {
         return Ok(Some(first));
