@@ -87,16 +87,14 @@ fn kind_of(texts: &[&str]) -> Option<Kind> {
         .map(|t| t.chars().filter(|c| !c.is_ascii_punctuation()).collect::<String>())
         .filter(|t| !matches!(t.as_str(), "男" | "女"))
         .collect();
-    let listed = [
-        (Field::FamilyRelation, vocab::RELATIONS),
-        (Field::AshesDisposition, vocab::ASHES_DESTINATIONS),
-    ]
-    .into_iter()
-    .find(|(_, list)| {
-        let listed = words.iter().filter(|w| vocab::snap(w, list).is_some()).count();
-        words.len() >= MIN_CELLS && listed as f32 >= words.len() as f32 * MIN_SHARE
-    })
-    .map(|(field, _)| Kind::Words(field));
+    let listed = [Field::FamilyRelation, Field::AshesDisposition]
+        .into_iter()
+        .filter_map(|field| Some((field, crate::extract::word_list(field)?)))
+        .find(|(_, list)| {
+            let listed = words.iter().filter(|w| vocab::snap(w, list).is_some()).count();
+            words.len() >= MIN_CELLS && listed as f32 >= words.len() as f32 * MIN_SHARE
+        })
+        .map(|(field, _)| Kind::Words(field));
     listed.or_else(|| enough(texts.iter().filter(|t| looks_like_cemetery(t)).count()).then_some(Kind::Cemeteries))
 }
 

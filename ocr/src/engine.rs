@@ -119,6 +119,18 @@ impl ReadMode {
         }
     }
 
+    /// The list of words a listed mode reads (`None`: a mode of no list). Its characters
+    /// are the mode's whitelist, and a reading of a field read in this mode is snapped to
+    /// one of its words ([`crate::extract::listed_mode`] gives a field's mode).
+    pub fn words(self) -> Option<&'static [&'static str]> {
+        match self {
+            ReadMode::ListedRelation => Some(crate::vocab::RELATIONS),
+            ReadMode::ListedAshes => Some(crate::vocab::ASHES_DESTINATIONS),
+            ReadMode::ListedCause => Some(crate::vocab::CAUSES),
+            _ => None,
+        }
+    }
+
     /// The characters a read may give (`None`: any of the model's); the computed ones are
     /// made once, since the whitelist is set before every read.
     fn whitelist(self) -> Option<&'static str> {
@@ -135,17 +147,19 @@ impl ReadMode {
             ReadMode::Header => HEADER.get_or_init(crate::headers::vocabulary),
             ReadMode::Ethnicity => ETHNICITY.get_or_init(ethnicity_vocabulary),
             ReadMode::Surname => crate::vocab::SURNAMES,
-            ReadMode::ListedRelation => RELATIONS.get_or_init(|| characters_of(crate::vocab::RELATIONS)),
+            ReadMode::ListedRelation => RELATIONS.get_or_init(|| characters_of(self.words().unwrap_or_default())),
             ReadMode::OneCharacterRelation => ONE_CHARACTER_RELATIONS.get_or_init(|| {
-                let single: Vec<&str> = crate::vocab::RELATIONS
+                let single: Vec<&str> = ReadMode::ListedRelation
+                    .words()
+                    .unwrap_or_default()
                     .iter()
                     .copied()
                     .filter(|r| r.chars().count() == 1)
                     .collect();
                 characters_of(&single)
             }),
-            ReadMode::ListedAshes => ASHES.get_or_init(|| characters_of(crate::vocab::ASHES_DESTINATIONS)),
-            ReadMode::ListedCause => CAUSES.get_or_init(|| characters_of(crate::vocab::CAUSES)),
+            ReadMode::ListedAshes => ASHES.get_or_init(|| characters_of(self.words().unwrap_or_default())),
+            ReadMode::ListedCause => CAUSES.get_or_init(|| characters_of(self.words().unwrap_or_default())),
             // Dates in every ledger style and ages (`81岁`). Without it the model read
             // `2012.07.07` as `BOTREOZ-DZ`; with it dates went 50 → 64 % exact (8 pages).
             ReadMode::DateLine => "0123456789年月日.-/〇零一二三四五六七八九十岁",

@@ -101,6 +101,9 @@ fn field_confidence(ocr: f32, trust: f32) -> f32 {
 /// parse, 0 = independently verified, see [`field_confidence`]).
 fn normalize_field(field: Field, text: &str, years: Option<(i32, i32)>) -> (Option<String>, f32) {
     let t = text.trim();
+    if let Some(words) = word_list(field) {
+        return listed(t, words);
+    }
     match field {
         f if f.is_date() => match normalize::parse_date(t, latest_year(f, years)) {
             Some(date) if outside_the_volume(f, &date, years) => (Some(date), UNUSUAL),
@@ -155,9 +158,6 @@ fn normalize_field(field: Field, text: &str, years: Option<(i32, i32)>) -> (Opti
             };
             ((!text.is_empty()).then_some(text), trust)
         }
-        Field::FamilyRelation => listed(t, crate::vocab::RELATIONS),
-        Field::AshesDisposition => listed(t, crate::vocab::ASHES_DESTINATIONS),
-        Field::DeathCause => listed(t, crate::vocab::CAUSES),
         Field::HouseholdAddress => {
             let ones = normalize::ones_read_as_marks(t, true);
             let text = normalize::drop_mark_after_house_number(&cjk_text(ones.as_deref().unwrap_or(t)));
@@ -233,6 +233,12 @@ pub(crate) fn fits_its_list(field: Field, listed: &str, free: &[&str]) -> bool {
 /// rules and dust not counted).
 pub(crate) fn written_length(text: &str) -> usize {
     cjk_text(text).chars().count()
+}
+
+/// The words a field written from a list must be (relations, where the ashes went,
+/// causes of death): the list of the mode it is read in with only their characters.
+pub(crate) fn word_list(field: Field) -> Option<&'static [&'static str]> {
+    listed_mode(field).and_then(crate::engine::ReadMode::words)
 }
 
 /// How a field written from a list is read with only the list's characters.

@@ -341,13 +341,17 @@ const ONE_READ_AS_A_LETTER: [char; 3] = ['T', 'I', 'l'];
 /// [`ONE_READ_AS_A_MARK`]; with `letters`, [`ONE_READ_AS_A_LETTER`] too) put back as
 /// `1`; `None` when there is none.
 pub fn ones_read_as_marks(text: &str, letters: bool) -> Option<String> {
+    let looks_like_one = |c: &char| ONE_READ_AS_A_MARK.contains(c) || (letters && ONE_READ_AS_A_LETTER.contains(c));
+    // Every address and grave number read passes here; few have such a mark.
+    if !text.chars().any(|c| looks_like_one(&c)) {
+        return None;
+    }
     let chars: Vec<char> = text.chars().collect();
     let digit_at = |i: Option<usize>| i.and_then(|i| chars.get(i)).is_some_and(char::is_ascii_digit);
     let mut fixed = chars.clone();
     let mut any = false;
     for (i, c) in chars.iter().enumerate() {
-        let looks_like_one = ONE_READ_AS_A_MARK.contains(c) || (letters && ONE_READ_AS_A_LETTER.contains(c));
-        if looks_like_one && (digit_at(i.checked_sub(1)) || digit_at(Some(i + 1))) {
+        if looks_like_one(c) && (digit_at(i.checked_sub(1)) || digit_at(Some(i + 1))) {
             fixed[i] = '1';
             any = true;
         }

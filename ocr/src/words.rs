@@ -17,8 +17,8 @@
 //! them right where Tesseract's own reading was wrong, one wrong where it was right (a
 //! cemetery read 卧龙公薰 once and 卧龙公墓 the next time).
 
+use crate::extract;
 use crate::glyphs::{grid_difference_below, square_span, INK};
-use crate::{extract, vocab};
 
 use image::GrayImage;
 use ledgerline_schemas::Field;
@@ -138,14 +138,11 @@ impl WordMemo {
 /// a column with a list of its words, one of them exactly (a reading the list corrects,
 /// like 酒偶 for 配偶, was often the one misread); a 民族 one passing its check.
 fn worth_keeping(field: Field, text: &str, confidence: f32) -> bool {
-    let listed = |words: &[&str]| words.contains(&text);
     confidence >= extract::REVIEW_THRESHOLD
-        && match field {
-            Field::FamilyRelation => listed(vocab::RELATIONS),
-            Field::AshesDisposition => listed(vocab::ASHES_DESTINATIONS),
-            Field::DeathCause => listed(vocab::CAUSES),
-            Field::Ethnicity => extract::validates(field, text),
-            _ => true,
+        && match (extract::word_list(field), field) {
+            (Some(words), _) => words.contains(&text),
+            (None, Field::Ethnicity) => extract::validates(field, text),
+            (None, _) => true,
         }
 }
 
