@@ -131,6 +131,13 @@ impl ReadMode {
         }
     }
 
+    /// Every character of a listed mode's words, its whitelist. An empty whitelist lets
+    /// Tesseract give any character, so a listed mode without words is a bug, not an
+    /// unconstrained read.
+    fn list_characters(self) -> String {
+        characters_of(self.words().expect("a listed mode has its words"))
+    }
+
     /// The characters a read may give (`None`: any of the model's); the computed ones are
     /// made once, since the whitelist is set before every read.
     fn whitelist(self) -> Option<&'static str> {
@@ -147,19 +154,19 @@ impl ReadMode {
             ReadMode::Header => HEADER.get_or_init(crate::headers::vocabulary),
             ReadMode::Ethnicity => ETHNICITY.get_or_init(ethnicity_vocabulary),
             ReadMode::Surname => crate::vocab::SURNAMES,
-            ReadMode::ListedRelation => RELATIONS.get_or_init(|| characters_of(self.words().unwrap_or_default())),
+            ReadMode::ListedRelation => RELATIONS.get_or_init(|| self.list_characters()),
             ReadMode::OneCharacterRelation => ONE_CHARACTER_RELATIONS.get_or_init(|| {
                 let single: Vec<&str> = ReadMode::ListedRelation
                     .words()
-                    .unwrap_or_default()
+                    .expect("relations are listed")
                     .iter()
                     .copied()
                     .filter(|r| r.chars().count() == 1)
                     .collect();
                 characters_of(&single)
             }),
-            ReadMode::ListedAshes => ASHES.get_or_init(|| characters_of(self.words().unwrap_or_default())),
-            ReadMode::ListedCause => CAUSES.get_or_init(|| characters_of(self.words().unwrap_or_default())),
+            ReadMode::ListedAshes => ASHES.get_or_init(|| self.list_characters()),
+            ReadMode::ListedCause => CAUSES.get_or_init(|| self.list_characters()),
             // Dates in every ledger style and ages (`81岁`). Without it the model read
             // `2012.07.07` as `BOTREOZ-DZ`; with it dates went 50 → 64 % exact (8 pages).
             ReadMode::DateLine => "0123456789年月日.-/〇零一二三四五六七八九十岁",
