@@ -298,24 +298,32 @@ fn scans_read_every_row_postgres() {
     scan_flow(&basic::postgres("scan"));
 }
 
-/// A scan hands over every row once, in order, nulls as `None`, whether the result ends
-/// inside a chunk of its cursor, on a chunk's end, or is empty.
+/// A scan hands over every row once, in order, nulls as `None` and empty texts as empty,
+/// Chinese text whole, whether the result is empty, one row, or ends inside a chunk of
+/// its cursor or on a chunk's end.
 fn scan_flow(province: &Basic) {
     use ledgerline_load::Target;
     let mut db = Target::parse(province.t()).unwrap().open_for_writing().unwrap();
     db.begin_snapshot().unwrap();
-    for rows in [0u64, 1, 8191, 8192, 8193, 20_000] {
+    for rows in [0u64, 1, 8191, 8192, 8193, 50_000] {
         let mut seen = 0u64;
         db.scan(
             &format!(
-                "SELECT CAST(t.g AS VARCHAR) AS n, CASE WHEN t.g % 3 = 0 THEN NULL ELSE 'x' END
+                "SELECT CAST(t.g AS VARCHAR) AS n, CASE WHEN t.g % 3 = 0 THEN NULL ELSE 'x' END,
+                        CASE WHEN t.g % 5 = 0 THEN '' ELSE '济南市历城区王舍人街道' END
                  FROM generate_series(1, {rows}) AS t(g) ORDER BY t.g"
             ),
-            2,
+            3,
             |v| {
                 seen += 1;
                 assert_eq!(v[0], Some(seen.to_string().as_str()));
                 assert_eq!(v[1].is_none(), seen.is_multiple_of(3), "row {seen}");
+                let place = if seen.is_multiple_of(5) {
+                    ""
+                } else {
+                    "济南市历城区王舍人街道"
+                };
+                assert_eq!(v[2], Some(place), "row {seen}");
             },
         )
         .unwrap();

@@ -1,6 +1,6 @@
 //! `ledgerline run` on the sample batch end to end: every truth row found, none
 //! invented, records exported in all three formats, re-runs change nothing, and sharded
-//! OCR merged equals one run.
+//! OCR merged equals one run; commands that read a workspace refuse a path where there is none.
 
 mod common;
 
@@ -101,6 +101,15 @@ fn sharded_ocr_merges_to_the_whole() {
         shards.push(ws);
     }
     let merged = dir.path().join("merged");
+    // A mistyped shard stops the merge before anything is merged, the target included.
+    let mistyped = dir.path().join("shard3");
+    let refused = run_expect(&["merge", s(&shards[0]), s(&mistyped), "--workspace", s(&merged)], 2);
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains(&format!("{}: no ledgerline workspace", mistyped.display())),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(!merged.exists() && !mistyped.exists());
     run_ok(&["merge", s(&shards[0]), s(&shards[1]), "--workspace", s(&merged)]);
     let status = run_json(&["status", "--workspace", s(&merged), "--json"]);
     let b = &status["batches"][0];
@@ -115,4 +124,71 @@ fn sharded_ocr_merges_to_the_whole() {
     assert_eq!(sorted_export(&merged), sorted_export(&whole));
     let bad = run_expect(&["ocr", "--workspace", s(&merged), "--shard", "3/2"], 2);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--shard"));
+}
+
+/// A command that reads a workspace, given a path where there is none (a typo, the wrong
+/// folder, LEDGERLINE_WORKSPACE unset), says so and makes nothing there: it used to make
+/// a new, empty workspace and report that it held nothing.
+#[test]
+fn a_mistyped_workspace_is_named_not_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("ledgerline-wss");
+    let m = s(&missing);
+    let truth = sample_batch().join("truth.jsonl");
+    let out = dir.path().join("out.jsonl");
+    let reads: [&[&str]; 12] = [
+        &["status"],
+        &["ocr"],
+        &["export", "--format", "jsonl", "--out", s(&out)],
+        &["eval", "--truth", s(&truth)],
+        &["dedupe"],
+        &["index"],
+        &["search", "王"],
+        &["qa", "status", "--batch", "sample"],
+        &[
+            "load",
+            "--batch",
+            "sample",
+            "--target",
+            "duckdb:province.duckdb",
+            "--dry-run",
+        ],
+        &["serve"],
+        &["users", "list"],
+        &["audit", "verify"],
+    ];
+    for command in reads {
+        let mut args = command.to_vec();
+        args.extend(["--workspace", m]);
+        let refused = run_expect(&args, 2);
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(
+            stderr.contains(&format!("{m}: no ledgerline workspace there")),
+            "{command:?}: {stderr}"
+        );
+        assert!(!missing.exists(), "{command:?} made {m}");
+    }
+    // The commands that put something in a workspace still make it: accounts may be set
+    // up before the first batch comes in.
+    let mut add = std::process::Command::new(bin())
+        .args([
+            "users",
+            "add",
+            "lead",
+            "--role",
+            "admin",
+            "--password-stdin",
+            "--workspace",
+            m,
+        ])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        writeln!(add.stdin.take().unwrap(), "a long passphrase").unwrap();
+    }
+    assert!(add.wait().unwrap().success());
+    let users = run_json(&["users", "list", "--json", "--workspace", m]);
+    assert_eq!(users[0]["username"], "lead", "{users}");
 }

@@ -4,7 +4,6 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use ledgerline_review::{audit, ReviewDb};
-use ledgerline_store::Workspace;
 
 use super::WorkspaceArg;
 
@@ -35,7 +34,7 @@ pub enum AuditCommand {
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let AuditCommand::Verify { ws, anchor, json } = a.command;
-    let ws = Workspace::open(&ws.workspace)?;
+    let ws = ws.open_existing()?;
     let Some(db) = ReviewDb::open_existing(ws.root())? else {
         eprintln!("{}: no review journal yet: nothing to verify", ws.root().display());
         return Ok(ExitCode::SUCCESS);

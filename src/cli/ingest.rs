@@ -56,7 +56,7 @@ pub fn print_report(r: &IngestReport) {
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
-    let ws = Workspace::open(&a.ws.workspace)?;
+    let ws = a.ws.open_or_create()?;
     let report = ingest_batch(&ws, &a.batch_dir, a.json)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

@@ -23,10 +23,16 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
-    let ws = Workspace::open(&a.ws.workspace)?;
+    // Every shard is found before anything is merged: a mistyped one stops the merge
+    // before it starts, not after the shards named before it.
+    let shards = a
+        .from
+        .iter()
+        .map(|other| Ok((other, Workspace::open_existing(other)?)))
+        .collect::<Result<Vec<_>>>()?;
+    let ws = a.ws.open_or_create()?;
     let mut all = Vec::new();
-    for other in &a.from {
-        let other_ws = Workspace::open(other)?;
+    for (other, other_ws) in shards {
         if other_ws.db_path() == ws.db_path() {
             bail!("{}: cannot merge a workspace into itself", other.display());
         }

@@ -97,16 +97,29 @@ pub enum Command {
 /// The workspace option every stage shares.
 #[derive(clap::Args, Clone)]
 pub struct WorkspaceArg {
-    /// Workspace folder (created if missing)
+    /// Workspace folder (`run`, `ingest`, `merge` and `users add` create it; the other
+    /// commands need one that exists)
     #[arg(long, short = 'w', default_value = ledgerline_store::DEFAULT_WORKSPACE, env = "LEDGERLINE_WORKSPACE")]
     pub workspace: PathBuf,
 }
 
 impl WorkspaceArg {
-    /// Opens the workspace with the reviewers' pending decisions applied, for commands
-    /// that read records: they see the review app's work whether or not it is running.
+    /// Opens the workspace, creating it if missing: for the commands that put something
+    /// in a new one.
+    pub fn open_or_create(&self) -> Result<ledgerline_store::Workspace> {
+        ledgerline_store::Workspace::open(&self.workspace)
+    }
+
+    /// Opens the workspace, which must exist: for the commands that read what is in it.
+    pub fn open_existing(&self) -> Result<ledgerline_store::Workspace> {
+        ledgerline_store::Workspace::open_existing(&self.workspace)
+    }
+
+    /// Opens the existing workspace with the reviewers' pending decisions applied, for
+    /// commands that read records: they see the review app's work whether or not it is
+    /// running.
     pub fn open_reviewed(&self) -> Result<ledgerline_store::Workspace> {
-        let ws = ledgerline_store::Workspace::open(&self.workspace)?;
+        let ws = self.open_existing()?;
         let applied = ledgerline_review::sync::apply_pending(&ws)?;
         if applied > 0 {
             eprintln!("applied {applied} reviewed changes from the review journal");

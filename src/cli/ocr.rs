@@ -398,7 +398,7 @@ pub fn print_summary(s: &OcrSummary) {
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
-    let ws = Workspace::open(&a.ws.workspace)?;
+    let ws = a.ws.open_existing()?;
     let summary = ocr_pages(&ws, a.batch.as_deref(), a.again, &a.ocr, a.json)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);

@@ -4,7 +4,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use ledgerline_store::Workspace;
 use serde::Serialize;
 
 use super::ingest::{ingest_batch, print_report};
@@ -40,7 +39,7 @@ struct RunSummary {
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let start = std::time::Instant::now();
-    let ws = Workspace::open(&a.ws.workspace)?;
+    let ws = a.ws.open_or_create()?;
     let ingest = ingest_batch(&ws, &a.batch_dir, a.json)?;
     let ocr = ocr_pages(&ws, Some(&ingest.batch_id), false, &a.ocr, a.json)?;
     let summary = RunSummary {

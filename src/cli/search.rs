@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 use ledgerline_search::{Role, SearchIndex, SearchRequest};
-use ledgerline_store::Workspace;
 
 use super::index::index_dir;
 use super::WorkspaceArg;
@@ -48,7 +47,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
-    let ws = Workspace::open(&a.ws.workspace)?;
+    let ws = a.ws.open_existing()?;
     let dir = index_dir(&ws);
     if !dir.join("meta.json").is_file() {
         bail!("{}: no search index yet; run `ledgerline index` first", dir.display());

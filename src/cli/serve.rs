@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use ledgerline_review::{serve, ServeOptions};
-use ledgerline_store::Workspace;
 
 use super::WorkspaceArg;
 
@@ -31,7 +30,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
-    let ws = Workspace::open(&a.ws.workspace)?;
+    let ws = a.ws.open_existing()?;
     let opts = ServeOptions {
         listen: a.listen,
         sync_every: a.sync_every,

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use ledgerline_review::{auth, ReviewDb};
 use ledgerline_search::Role;
-use ledgerline_store::Workspace;
 
 use super::WorkspaceArg;
 
@@ -74,7 +73,7 @@ fn read_password(from_stdin: bool) -> Result<String> {
 }
 
 fn set_disabled(ws: &WorkspaceArg, name: &str, disabled: bool) -> Result<()> {
-    let ws = Workspace::open(&ws.workspace)?;
+    let ws = ws.open_existing()?;
     let db = ReviewDb::open(ws.root())?;
     auth::set_disabled(&db, name, disabled)?;
     eprintln!("{} {name}", if disabled { "disabled" } else { "enabled" });
@@ -90,7 +89,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
             password_stdin,
         } => {
             let role = Role::parse(&role)?;
-            let ws = Workspace::open(&ws.workspace)?;
+            // Accounts may be set up before the first batch comes in.
+            let ws = ws.open_or_create()?;
             let password = read_password(password_stdin)?;
             let db = ReviewDb::open(ws.root())?;
             let created = auth::add_user(&db, &name, role, &password)?;
@@ -103,7 +103,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         UsersCommand::Disable { ws, name } => set_disabled(&ws, &name, true)?,
         UsersCommand::Enable { ws, name } => set_disabled(&ws, &name, false)?,
         UsersCommand::List { ws, json } => {
-            let ws = Workspace::open(&ws.workspace)?;
+            let ws = ws.open_existing()?;
             let db = ReviewDb::open(ws.root())?;
             let users = auth::list_users(&db)?;
             if json {

@@ -49,6 +49,22 @@ impl Workspace {
         Ok(ws)
     }
 
+    /// Opens the workspace at `root`, which must be one already: for the commands that
+    /// read what earlier stages stored. Opened with [`Workspace::open`], a mistyped path
+    /// became a new, empty workspace, and the command reported nothing there (`status`:
+    /// no batches yet; `merge` of a mistyped shard: nothing to add) instead of the typo.
+    pub fn open_existing(root: &Path) -> Result<Workspace> {
+        if !root.join(DB_FILE).is_file() {
+            anyhow::bail!(
+                "{}: no ledgerline workspace there (no {DB_FILE}). `ledgerline run BATCH_DIR` or \
+                 `ledgerline ingest BATCH_DIR` with this --workspace makes one; check the path \
+                 (and LEDGERLINE_WORKSPACE, which gives the default)",
+                root.display()
+            );
+        }
+        Workspace::open(root)
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
     }
