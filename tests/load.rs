@@ -361,6 +361,16 @@ fn live_extracts_in_gbk_map_to_the_national_codes_postgres() {
 fn live_flow(dir: &std::path::Path, province: &Basic) {
     let file = live_extract(dir);
     let target = province.t();
+    // A file that is no live extract, and an unload from a database that is not a basic
+    // one yet, are refused before the target is opened for writing: it is left as it was,
+    // not made a basic database (an embedded one not made at all).
+    let not_live = dir.join("wrong.csv");
+    std::fs::write(&not_live, "a,b\n1,2\n").unwrap();
+    let refused = run_expect(&["live", "import", s(&not_live), "--target", target], 2);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("wrong.csv: not a live extract"), "{stderr}");
+    run_expect(&["unload", "--load-id", "L0123456789abcdef", "--target", target], 2);
+    assert!(!province.is_basic_database());
     let r = run_json(&["live", "import", s(&file), "--target", target, "--json"]);
     assert_eq!(r["encoding"], "gb18030");
     assert_eq!((r["rows"].as_u64(), r["imported"].as_u64()), (Some(5), Some(3)));
@@ -473,7 +483,9 @@ fn exchange_flow(dir: &std::path::Path, province: &Basic, nation: &Basic, fresh:
     assert_eq!(nation.count("SELECT count(*) FROM deceased"), 3);
     assert_eq!(nation.count("SELECT count(*) FROM agents"), 1);
 
-    // A damaged, an incomplete and an padded package are refused before anything loads.
+    // A damaged, an incomplete and a padded package are refused before anything loads,
+    // before the database is opened even (opened, it gets the schema; an embedded one is
+    // made).
     for (how, says) in [
         ("wrong-checksum", "checksum mismatch"),
         ("missing-file", "missing"),
@@ -484,8 +496,8 @@ fn exchange_flow(dir: &std::path::Path, province: &Basic, nation: &Basic, fresh:
         let out = run_expect(&["exchange", "import", s(&pkg), "--target", fresh.t()], 2);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(says), "{err}");
+        assert!(!fresh.is_basic_database(), "{how}: the target was opened");
     }
-    assert_eq!(fresh.count("SELECT count(*) FROM deceased"), 0);
 }
 
 #[test]

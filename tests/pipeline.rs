@@ -168,6 +168,18 @@ fn a_mistyped_workspace_is_named_not_made() {
         );
         assert!(!missing.exists(), "{command:?} made {m}");
     }
+    // Nor do the commands that make a workspace, when what they would put in it is not
+    // there.
+    let no_batch = dir.path().join("no-batch");
+    for command in ["run", "ingest"] {
+        let refused = run_expect(&[command, s(&no_batch), "--workspace", m], 2);
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(
+            stderr.contains(&format!("{}: not a folder", no_batch.display())),
+            "{command}: {stderr}"
+        );
+        assert!(!missing.exists(), "{command} made {m}");
+    }
     // The commands that put something in a workspace still make it: accounts may be set
     // up before the first batch comes in.
     let mut add = std::process::Command::new(bin())

@@ -11,7 +11,7 @@
 //! DuckDB, copied into temporary tables shaped `LIKE` the real ones, and added with the
 //! same "only rows not held" statements as on DuckDB.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use duckdb::Connection;
@@ -138,9 +138,17 @@ fn export_duckdb(conn: &Connection, province: &str, since: Option<&str>, out: &P
     Ok(manifest)
 }
 
+/// A package whose manifest and checksums [`verify`] checked: what [`import`] takes, so
+/// nothing unchecked is loaded, and a package refused is refused before the database is
+/// even opened (a mistyped package folder made an empty national database file).
+pub struct Verified {
+    dir: PathBuf,
+    pub manifest: Manifest,
+}
+
 /// Checks a package: its manifest, that it holds exactly the files it names, and each
-/// file's checksum. Returns the manifest.
-pub fn verify(dir: &Path) -> Result<Manifest> {
+/// file's checksum.
+pub fn verify(dir: &Path) -> Result<Verified> {
     let mpath = dir.join(MANIFEST);
     let text = std::fs::read(&mpath).with_context(|| format!("{}: no manifest", mpath.display()))?;
     let text = String::from_utf8(text).map_err(|_| anyhow::anyhow!("{}: not UTF-8", mpath.display()))?;
@@ -180,7 +188,10 @@ pub fn verify(dir: &Path) -> Result<Manifest> {
             bail!("{}: a file the manifest does not name", dir.join(&name).display());
         }
     }
-    Ok(m)
+    Ok(Verified {
+        dir: dir.to_path_buf(),
+        manifest: m,
+    })
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -190,9 +201,10 @@ pub struct Imported {
     pub added: Vec<(String, u64)>,
 }
 
-/// Verifies, then loads the package in one transaction.
-pub fn import(db: &mut Database, dir: &Path) -> Result<Imported> {
-    let m = verify(dir)?;
+/// Loads a verified package in one transaction.
+pub fn import(db: &mut Database, package: Verified) -> Result<Imported> {
+    let Verified { dir, manifest: m } = package;
+    let dir = dir.as_path();
     let result = match db {
         Database::DuckDb(conn) => import_duckdb(conn, dir, &m),
         Database::Postgres(client) => import_postgres(client, dir, &m),

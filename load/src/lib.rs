@@ -57,7 +57,11 @@ impl Target {
         if text.starts_with("postgres://") || text.starts_with("postgresql://") {
             return Ok(Target::Postgres(text.to_string()));
         }
-        if text.contains("://") {
+        // `name:…` with a name of letters is another kind of target, not a file: DuckDB
+        // would take the name for an extension to load (`bogus:foo` failed as extension
+        // "bogus" not found). A file of such a name is still `duckdb:name:…` or `./name:…`.
+        let scheme = text.split_once(':').map(|(scheme, _)| scheme);
+        if scheme.is_some_and(|s| s.len() > 1 && s.chars().all(|c| c.is_ascii_alphabetic())) {
             bail!("{text}: unknown target; use duckdb:PATH or postgres://USER@HOST/DB");
         }
         Ok(Target::DuckDb(PathBuf::from(text)))
@@ -90,6 +94,14 @@ impl Target {
                 Ok(Database::Postgres(Box::new(client)))
             }
         }
+    }
+
+    /// Opens a database that is a basic funeral database already, for writing: for the
+    /// commands that change what one holds (`unload`), where a mistyped target must not
+    /// become a new, empty database.
+    pub fn open_existing_for_writing(&self) -> Result<Database> {
+        drop(self.open_for_reading()?);
+        self.open_for_writing()
     }
 
     /// Opens an existing database for reading (others may be loading into it meanwhile).
@@ -816,6 +828,17 @@ mod tests {
         assert_eq!(Target::parse("p.duckdb").unwrap(), Target::DuckDb("p.duckdb".into()));
         assert!(Target::parse("duckdb:").is_err());
         assert!(Target::parse("mysql://h/db").is_err());
+        assert!(Target::parse("sqlite:p.db").is_err(), "another kind of target");
+        assert!(Target::parse("bogus:foo").is_err(), "another kind of target");
+        assert_eq!(
+            Target::parse("./bogus:foo").unwrap(),
+            Target::DuckDb("./bogus:foo".into()),
+            "a file whose name holds a colon"
+        );
+        assert_eq!(
+            Target::parse("duckdb:bogus:foo").unwrap(),
+            Target::DuckDb("bogus:foo".into())
+        );
         assert_eq!(
             Target::parse("postgres://dba:pw@127.0.0.1/prov").unwrap().display(),
             "postgres://dba:***@127.0.0.1/prov"

@@ -8,7 +8,7 @@
 //! in UTF-8 (with or without BOM) or GBK/GB18030.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
@@ -120,30 +120,61 @@ impl Row<'_> {
     }
 }
 
+/// A live extract read, decoded and its header checked: read before the target database
+/// is opened, so that a wrong file is refused without making or touching a database.
+pub struct Extract {
+    file: PathBuf,
+    text: String,
+    encoding: &'static str,
+    width: usize,
+    cols: HashMap<String, usize>,
+}
+
+impl Extract {
+    pub fn read(file: &Path) -> Result<Extract> {
+        let bytes = std::fs::read(file).with_context(|| format!("{}: cannot read the live extract", file.display()))?;
+        let (text, encoding) = decode(&bytes);
+        let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+        let headers = reader
+            .headers()
+            .with_context(|| format!("{}: no header row", file.display()))?;
+        let cols: HashMap<String, usize> = headers
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.trim().to_uppercase(), i))
+            .collect();
+        for needed in ["DEAD_ID", "NAME"] {
+            if !cols.contains_key(needed) {
+                bail!(
+                    "{}: not a live extract: no {needed} column (columns: {})",
+                    file.display(),
+                    headers.iter().collect::<Vec<_>>().join(", ")
+                );
+            }
+        }
+        let width = headers.len();
+        Ok(Extract {
+            file: file.to_path_buf(),
+            text,
+            encoding,
+            width,
+            cols,
+        })
+    }
+}
+
 /// Imports a live extract into a basic database in one transaction; rows that cannot
 /// be read are reported with their line and skipped, rows already held are left alone.
-pub fn import(db: &mut Database, file: &Path) -> Result<ImportReport> {
-    let bytes = std::fs::read(file).with_context(|| format!("{}: cannot read the live extract", file.display()))?;
-    let (text, encoding) = decode(&bytes);
+pub fn import(db: &mut Database, extract: &Extract) -> Result<ImportReport> {
+    let Extract {
+        file,
+        text,
+        encoding,
+        width,
+        cols,
+    } = extract;
+    // The header row, checked when the extract was read, is skipped.
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .with_context(|| format!("{}: no header row", file.display()))?
-        .clone();
-    let cols: HashMap<String, usize> = headers
-        .iter()
-        .enumerate()
-        .map(|(i, h)| (h.trim().to_uppercase(), i))
-        .collect();
-    for needed in ["DEAD_ID", "NAME"] {
-        if !cols.contains_key(needed) {
-            bail!(
-                "{}: not a live extract: no {needed} column (columns: {})",
-                file.display(),
-                headers.iter().collect::<Vec<_>>().join(", ")
-            );
-        }
-    }
     let mut report = ImportReport {
         file: file.display().to_string(),
         encoding,
@@ -160,7 +191,7 @@ pub fn import(db: &mut Database, file: &Path) -> Result<ImportReport> {
             .into_iter()
             .flatten()
             .collect();
-        let staged = stage_rows(&mut reader, headers.len(), &cols, held, &mut report);
+        let staged = stage_rows(&mut reader, *width, cols, held, &mut report);
         for rows in [&staged.deceased, &staged.cremations, &staged.agents] {
             db.append(rows, &[Some("live"), None, None])?;
         }

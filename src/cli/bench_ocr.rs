@@ -107,9 +107,10 @@ pub fn run(a: OcrBenchArgs) -> Result<ExitCode> {
     let mut runs = Vec::new();
     let mut reads = Vec::new();
     let mut last_ws = None;
+    let source = ledgerline_ingest::BatchSource::open(&a.batch)?;
     for workers in [1, jobs] {
         let ws = Workspace::open(&scratch.path().join(format!("ws-{workers}")))?;
-        super::ingest::ingest_batch(&ws, &a.batch, true)?;
+        super::ingest::ingest_batch(&ws, &source, true)?;
         say(&format!("ledgerline ocr --jobs {workers} ..."));
         let opts = OcrOptions {
             jobs: Some(workers),

@@ -71,8 +71,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
             }
         }
         ExchangeCommand::Import { dir, target, json } => {
-            let mut db = Target::parse(&target)?.open_for_writing()?;
-            let r = exchange::import(&mut db, &dir)?;
+            let target = Target::parse(&target)?;
+            let package = exchange::verify(&dir)?;
+            let r = exchange::import(&mut target.open_for_writing()?, package)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {

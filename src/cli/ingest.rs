@@ -22,18 +22,19 @@ pub struct Args {
     pub json: bool,
 }
 
-/// Ingests and returns the report; shared with `ledgerline run`.
-pub fn ingest_batch(ws: &Workspace, dir: &std::path::Path, quiet: bool) -> Result<IngestReport> {
-    let source = BatchSource::open(dir)?;
+/// Ingests the batch `source` ([`BatchSource::open`], before the workspace is opened, so
+/// that a wrong batch folder makes no workspace) and returns the report; shared with
+/// `ledgerline run`.
+pub fn ingest_batch(ws: &Workspace, source: &BatchSource, quiet: bool) -> Result<IngestReport> {
     if source.manifest_inferred && !quiet {
         eprintln!(
             "note: {} has no batch.toml; batch id {:?} comes from the folder name and each page's ledger type from its title",
-            dir.display(),
+            source.dir.display(),
             source.manifest.batch_id
         );
     }
     let progress = Progress::new("ingest", "files", source.files.len() as u64, quiet);
-    let report = ingest(ws, &source, || progress.inc(quiet))?;
+    let report = ingest(ws, source, || progress.inc(quiet))?;
     progress.finish();
     Ok(report)
 }
@@ -56,8 +57,9 @@ pub fn print_report(r: &IngestReport) {
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
+    let source = BatchSource::open(&a.batch_dir)?;
     let ws = a.ws.open_or_create()?;
-    let report = ingest_batch(&ws, &a.batch_dir, a.json)?;
+    let report = ingest_batch(&ws, &source, a.json)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

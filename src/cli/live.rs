@@ -32,8 +32,9 @@ pub enum LiveCommand {
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let LiveCommand::Import { file, target, json } = a.command;
-    let mut db = Target::parse(&target)?.open_for_writing()?;
-    let r = live::import(&mut db, &file)?;
+    let target = Target::parse(&target)?;
+    let extract = live::Extract::read(&file)?;
+    let r = live::import(&mut target.open_for_writing()?, &extract)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&r)?);
     } else {

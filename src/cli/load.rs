@@ -119,7 +119,7 @@ fn print_report(r: &LoadReport, waiting: usize) {
 }
 
 pub fn run_unload(a: UnloadArgs) -> Result<ExitCode> {
-    let mut db = Target::parse(&a.target)?.open_for_writing()?;
+    let mut db = Target::parse(&a.target)?.open_existing_for_writing()?;
     let u = unload(&mut db, &a.load_id)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&u)?);

@@ -39,8 +39,9 @@ struct RunSummary {
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let start = std::time::Instant::now();
+    let source = ledgerline_ingest::BatchSource::open(&a.batch_dir)?;
     let ws = a.ws.open_or_create()?;
-    let ingest = ingest_batch(&ws, &a.batch_dir, a.json)?;
+    let ingest = ingest_batch(&ws, &source, a.json)?;
     let ocr = ocr_pages(&ws, Some(&ingest.batch_id), false, &a.ocr, a.json)?;
     let summary = RunSummary {
         batch_id: ingest.batch_id.clone(),

@@ -184,6 +184,12 @@ pub mod basic {
             db.execute(sql, params).unwrap_or_else(|e| panic!("{sql}: {e:#}"));
         }
 
+        /// Whether the target is a basic funeral database: one that ledgerline has opened
+        /// for writing (which makes an embedded one and applies the schema).
+        pub fn is_basic_database(&self) -> bool {
+            Target::parse(&self.target).unwrap().open_for_reading().is_ok()
+        }
+
         /// The first column of the first row of `sql`, as text.
         pub fn text(&self, sql: &str) -> Option<String> {
             let mut db = Target::parse(&self.target).unwrap().open_for_reading().unwrap();
