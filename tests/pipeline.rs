@@ -28,8 +28,8 @@ fn sample_batch_end_to_end() {
     // Scored against ground truth: rows all found, none invented; ID numbers, which
     // carry their own checksum, mostly right: a floor against regressions (measured
     // 0.76 on this sample; the accuracy bars are measured with `ledgerline eval`).
-    let truth = s(&sample_batch().join("truth.jsonl")).to_string();
-    let report = run_json(&["eval", "--workspace", s(&ws), "--truth", &truth, "--json"]);
+    let truth_file = s(&sample_batch().join("truth.jsonl")).to_string();
+    let report = run_json(&["eval", "--workspace", s(&ws), "--truth", &truth_file, "--json"]);
     assert_eq!(report["rows_missed"], 0, "{report}");
     assert_eq!(report["rows_invented"], 0, "{report}");
     assert!(
@@ -87,6 +87,37 @@ fn sample_batch_end_to_end() {
     ]);
     assert_eq!(out["records"].as_u64().unwrap() as usize, records);
     assert_eq!(&std::fs::read(&parquet).unwrap()[..4], b"PAR1");
+
+    // A mistyped batch id is an error naming the batches there are, not an empty export,
+    // an OCR run of nothing, or a load or QA gate that finds no sample.
+    let batch = status["batches"][0]["batch_id"].as_str().unwrap().to_string();
+    let mistyped = format!("{batch}-2");
+    let target = format!("duckdb:{}", dir.path().join("province.duckdb").display());
+    let m = mistyped.as_str();
+    let commands: [&[&str]; 7] = [
+        &["export", "--batch", m, "--format", "jsonl", "--out", s(&jsonl)],
+        &["ocr", "--batch", m],
+        &["dedupe", "--batch", m],
+        &["eval", "--batch", m, "--truth", &truth_file],
+        &["qa", "start", "--batch", m],
+        &["qa", "status", "--batch", m],
+        &["load", "--batch", m, "--target", &target],
+    ];
+    for command in commands {
+        let mut args = command.to_vec();
+        args.extend(["--workspace", s(&ws)]);
+        let refused = run_expect(&args, 2);
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(
+            stderr.contains(&format!("no batch \"{mistyped}\"")) && stderr.contains(&format!("its batches: {batch}")),
+            "{command:?}: {stderr}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(&jsonl).unwrap().lines().count(),
+        records,
+        "the export was left alone"
+    );
 }
 
 #[test]

@@ -102,6 +102,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
     }
     let started = Instant::now();
     let ws = a.ws.open_reviewed()?;
+    if let Some(batch) = &a.batch {
+        ws.require_batch(batch)?;
+    }
     let filter = RecordFilter::batch(a.batch.clone());
     let (records, decided) = ws.with_store(|c| Ok((read_records(c, &filter)?, decided_pairs(c)?)))?;
     if records.is_empty() {

@@ -38,6 +38,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
         })
         .collect::<Result<_>>()?;
     let ws = a.ws.open_reviewed()?;
+    if let Some(batch) = &a.batch {
+        ws.require_batch(batch)?;
+    }
     let records = ws.with_store(|c| read_records(c, &RecordFilter::batch(a.batch.clone())))?;
     let report = score(&records, &truth);
     let linkage = linkage_score(&records, &truth);

@@ -77,6 +77,9 @@ fn write_csv(records: &[Record], out: &mut impl Write) -> Result<()> {
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let ws = a.ws.open_reviewed()?;
+    if let Some(batch) = &a.batch {
+        ws.require_batch(batch)?;
+    }
     let filter = RecordFilter::batch(a.batch.clone());
     let count = match a.format {
         Format::Parquet => ws.with_store(|c| export_parquet(c, &filter, &a.out))?,

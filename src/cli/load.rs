@@ -49,6 +49,7 @@ pub struct UnloadArgs {
 
 pub fn run_load(a: LoadArgs) -> Result<ExitCode> {
     let ws = a.ws.open_reviewed()?;
+    ws.require_batch(&a.batch)?;
     let gate = ReviewDb::open_existing(ws.root())?
         .map(|db| qa::status(&db, &a.batch))
         .transpose()?

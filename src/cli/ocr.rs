@@ -399,6 +399,9 @@ pub fn print_summary(s: &OcrSummary) {
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let ws = a.ws.open_existing()?;
+    if let Some(batch) = &a.batch {
+        ws.require_batch(batch)?;
+    }
     let summary = ocr_pages(&ws, a.batch.as_deref(), a.again, &a.ocr, a.json)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);

@@ -76,6 +76,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             json,
         } => {
             let ws = ws.open_reviewed()?;
+            ws.require_batch(&batch)?;
             let table = aql_by_province
                 .map(|f| ProvinceAqls::read(&f))
                 .transpose()?
@@ -105,6 +106,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         }
         QaCommand::Status { ws, batch, json } => {
             let ws = ws.open_reviewed()?;
+            ws.require_batch(&batch)?;
             let Some(db) = ReviewDb::open_existing(ws.root())? else {
                 anyhow::bail!("batch {batch}: no QA sample drawn yet; run `ledgerline qa start --batch {batch}`");
             };

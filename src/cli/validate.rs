@@ -48,7 +48,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         }
         report.lines += 1;
         let fields: RecordFields = serde_json::from_str(&line)
-            .with_context(|| format!("{}: line {} is not a record: ", a.file.display(), i + 1))?;
+            .with_context(|| format!("{}: line {} is not a record", a.file.display(), i + 1))?;
         let findings = validate_fields(&fields);
         if is_acceptable(&findings) {
             report.valid += 1;

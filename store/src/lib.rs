@@ -104,6 +104,31 @@ impl Workspace {
         })
     }
 
+    /// Fails unless `batch` is a batch of this workspace (ingested, or holding records:
+    /// generated record sets have no batch row), with an error naming the batches it
+    /// holds: a mistyped batch id otherwise gave an empty export or OCR run, and a load
+    /// or a QA status told of no QA sample.
+    pub fn require_batch(&self, batch: &str) -> Result<()> {
+        /// Batches named in the error, at most.
+        const NAMED: usize = 10;
+        let known = self.with_store(|c| {
+            let mut stmt = c.prepare(
+                "SELECT batch_id FROM batches UNION SELECT DISTINCT batch_id FROM records ORDER BY batch_id",
+            )?;
+            let ids = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            Ok(ids.collect::<Result<Vec<_>, _>>()?)
+        })?;
+        if known.iter().any(|b| b == batch) {
+            return Ok(());
+        }
+        let holds = match known.len() {
+            0 => "it holds no batches yet".to_string(),
+            n if n <= NAMED => format!("its batches: {}", known.join(", ")),
+            n => format!("{n} batches, among them {}", known[..NAMED].join(", ")),
+        };
+        anyhow::bail!("no batch {batch:?} in the workspace {} ({holds})", self.root.display())
+    }
+
     /// The schema version the workspace is at.
     pub fn schema_version(&self) -> Result<i32> {
         self.with_store(|c| Ok(c.query_row("SELECT max(version) FROM schema_migrations", [], |r| r.get(0))?))
