@@ -213,25 +213,7 @@ fn a_mistyped_workspace_is_named_not_made() {
     }
     // The commands that put something in a workspace still make it: accounts may be set
     // up before the first batch comes in.
-    let mut add = std::process::Command::new(bin())
-        .args([
-            "users",
-            "add",
-            "lead",
-            "--role",
-            "admin",
-            "--password-stdin",
-            "--workspace",
-            m,
-        ])
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    {
-        use std::io::Write;
-        writeln!(add.stdin.take().unwrap(), "a long passphrase").unwrap();
-    }
-    assert!(add.wait().unwrap().success());
+    add_user(m, "lead", "admin", "a long passphrase");
     let users = run_json(&["users", "list", "--json", "--workspace", m]);
     assert_eq!(users[0]["username"], "lead", "{users}");
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use common::{stored::*, *};
@@ -21,6 +21,53 @@ impl Drop for Server {
     }
 }
 
+/// Starts `serve` on `ws` (on a port the system chooses, with `args` besides) and waits
+/// until it listens: the server, its address (HOST:PORT), and what it said until then. The rest of
+/// what it says is read on a thread of its own, so that it never waits on a full pipe.
+fn serve(ws: &str, args: &[&str]) -> (Server, String, Vec<String>) {
+    let mut child = Command::new(bin())
+        .args(["serve", "--workspace", ws, "--listen", "127.0.0.1:0"])
+        .args(args)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let server = Server(child);
+    let mut said = Vec::new();
+    loop {
+        let line = lines
+            .next()
+            .unwrap_or_else(|| panic!("serve stopped before it listened: {said:?}"));
+        let line = line.unwrap();
+        if let Some(at) = line.split("listening on ").nth(1) {
+            // `http://HOST:PORT/ (Ctrl-C stops)`: HOST:PORT.
+            let url = at.split_whitespace().next().unwrap();
+            let address = url.trim_start_matches("http://").trim_end_matches('/').to_string();
+            said.push(line);
+            std::thread::spawn(move || lines.for_each(drop));
+            return (server, address, said);
+        }
+        said.push(line);
+    }
+}
+
+/// Served with no account that may log in, the app would show only its login page: the
+/// server says how to add one, and says nothing of it once there is one.
+#[test]
+fn serving_without_accounts_says_how_to_add_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws_path = dir.path().join("ws");
+    let ws = Workspace::open(&ws_path).unwrap();
+    store(&ws, "B1", &generate_records(5, 5));
+    let warning = "no account can log in yet; add one with `ledgerline users add";
+    let (server, _, said) = serve(s(&ws_path), &[]);
+    assert!(said.iter().any(|l| l.contains(warning)), "{said:?}");
+    drop(server);
+    add_user(s(&ws_path), "lead", "admin", "a long passphrase");
+    let (_server, _, said) = serve(s(&ws_path), &[]);
+    assert!(!said.iter().any(|l| l.contains(warning)), "{said:?}");
+}
+
 #[test]
 fn batch_commands_run_while_serving_and_see_reviewers_work() {
     let dir = tempfile::tempdir().unwrap();
@@ -33,43 +80,8 @@ fn batch_commands_run_while_serving_and_see_reviewers_work() {
     })
     .unwrap();
     let ws_arg = s(&ws_path);
-    let mut add = Command::new(bin())
-        .args([
-            "users",
-            "add",
-            "lead",
-            "--role",
-            "reviewer",
-            "--password-stdin",
-            "--workspace",
-            ws_arg,
-        ])
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    writeln!(add.stdin.take().unwrap(), "a long passphrase").unwrap();
-    assert!(add.wait().unwrap().success());
-
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let listen = format!("127.0.0.1:{port}");
-    let mut child = Command::new(bin())
-        .args(["serve", "--workspace", ws_arg, "--listen", &listen, "--sync-every", "1"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let server = Server(child);
-    loop {
-        let line = lines.next().expect("serve printed its address").unwrap();
-        if line.contains("listening on") {
-            break;
-        }
-    }
-    std::thread::spawn(move || lines.for_each(drop));
+    add_user(ws_arg, "lead", "reviewer", "a long passphrase");
+    let (server, listen, _) = serve(ws_arg, &["--sync-every", "1"]);
 
     let mut c = Blocking::new(&format!("http://{listen}")).unwrap();
     assert_eq!(c.login("lead", "a long passphrase").unwrap().status, 200);

@@ -40,6 +40,13 @@ pub fn serve(ws: Workspace, opts: ServeOptions, on_ready: impl FnOnce(SocketAddr
         "serve: took in {} records to review, {} duplicate candidates, {} pages to key ({:.1}s)",
         first.records_in, first.pairs_in, first.pages_to_key, first.seconds
     );
+    // Served without an account that may log in, the app shows only its login page.
+    if !auth::list_users(&db)?.iter().any(|u| !u.disabled) {
+        eprintln!(
+            "serve: warning: no account can log in yet; add one with `ledgerline users add NAME --role admin --workspace {}`",
+            ws.root().display()
+        );
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(opts.listen)

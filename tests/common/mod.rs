@@ -22,6 +22,28 @@ pub fn run_expect(args: &[&str], code: i32) -> Output {
     out
 }
 
+/// Adds a review account to the workspace `ws` (made if missing), its password given on
+/// standard input as a script would.
+pub fn add_user(ws: &str, name: &str, role: &str, password: &str) {
+    use std::io::Write;
+    let mut add = Command::new(bin())
+        .args([
+            "users",
+            "add",
+            name,
+            "--role",
+            role,
+            "--password-stdin",
+            "--workspace",
+            ws,
+        ])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("ledgerline runs");
+    writeln!(add.stdin.take().expect("a pipe"), "{password}").expect("the password written");
+    assert!(add.wait().expect("ledgerline ran").success(), "users add {name} failed");
+}
+
 pub fn run_ok(args: &[&str]) -> Output {
     run_expect(args, 0)
 }
