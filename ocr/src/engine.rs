@@ -322,14 +322,37 @@ fn set_variable(api: &mut TessBaseApi, name: &str, value: &str) -> Result<()> {
 
 /// Sets what a read in `mode` needs on a shared engine: its page segmentation and its
 /// whitelist (empty: every character of the model), both applied at each recognition.
-fn prepare(api: &mut TessBaseApi, mode: ReadMode) -> Result<()> {
+fn prepare(api: &mut TessBaseApi, mode: ReadMode, whitelist: &str) -> Result<()> {
     api.set_page_seg_mode(mode.psm().as_tess_page_seg_mode());
-    set_variable(api, "tessedit_char_whitelist", mode.whitelist().unwrap_or_default())
+    set_variable(api, "tessedit_char_whitelist", whitelist)
 }
 
 /// Reads one cell image with the engine for `mode`, creating it on first use.
 pub fn read(config: &EngineConfig, mode: ReadMode, cell: &GrayImage, dpi: u32) -> Result<Reading> {
     read_with(config, mode, config.first_model(mode), cell, dpi)
+}
+
+/// Reads one cell with each installed model in turn, the one [`read`] uses first, but
+/// with only the characters of `allowed`, until `enough` says a reading is: for a choice
+/// among a few known writings of a cell, which the cell's own picture decides. The
+/// reading `enough` took, if any.
+pub fn read_only_until(
+    config: &EngineConfig,
+    mode: ReadMode,
+    allowed: &str,
+    cell: &GrayImage,
+    dpi: u32,
+    enough: impl Fn(&Reading) -> bool,
+) -> Result<Option<Reading>> {
+    assert!(!allowed.is_empty(), "an empty whitelist is every character, not none");
+    let models = std::iter::once(config.first_model(mode)).chain(config.second_model(mode));
+    for model in models {
+        let reading = read_on(config, mode, model, allowed, cell, dpi)?;
+        if enough(&reading) {
+            return Ok(Some(reading));
+        }
+    }
+    Ok(None)
 }
 
 /// Reads a cell again with the other model, for a first reading that made no sense for
@@ -342,6 +365,17 @@ pub fn second_opinion(config: &EngineConfig, mode: ReadMode, cell: &GrayImage, d
 }
 
 fn read_with(config: &EngineConfig, mode: ReadMode, model: Model, cell: &GrayImage, dpi: u32) -> Result<Reading> {
+    read_on(config, mode, model, mode.whitelist().unwrap_or_default(), cell, dpi)
+}
+
+fn read_on(
+    config: &EngineConfig,
+    mode: ReadMode,
+    model: Model,
+    whitelist: &str,
+    cell: &GrayImage,
+    dpi: u32,
+) -> Result<Reading> {
     ENGINES.with(|cell_engines| -> Result<Reading> {
         let mut slot = cell_engines.borrow_mut();
         if slot.as_ref().is_none_or(|e| e.config_key != *config) {
@@ -356,7 +390,7 @@ fn read_with(config: &EngineConfig, mode: ReadMode, model: Model, cell: &GrayIma
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(v) => v.insert(create(config, key)?),
         };
-        prepare(api, mode)?;
+        prepare(api, mode, whitelist)?;
         let started = Instant::now();
         let (w, h) = cell.dimensions();
         api.set_image(cell.as_raw(), w as i32, h as i32, 1, w as i32)

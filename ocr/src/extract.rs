@@ -196,6 +196,8 @@ fn listed(t: &str, words: &[&str]) -> (Option<String>, f32) {
 /// (an unlisted relation, a name behind no common surname): low enough to send it to
 /// review however sure Tesseract was.
 const UNUSUAL: f32 = 0.6;
+/// At most this sure of an address whose prefecture and county were repaired.
+pub(crate) const REPAIRED_DIVISION: f32 = 0.85;
 
 /// Chinese text without the stray marks rules and dust read as: CJK, digits and the
 /// middle dot of transliterated names.
@@ -631,7 +633,7 @@ fn repair_address(fields: &mut RecordFields, confidence: &mut BTreeMap<String, f
     ));
     fields.household_address = Some(fixed);
     if let Some(c) = confidence.get_mut("household_address") {
-        *c = c.min(0.85);
+        *c = c.min(REPAIRED_DIVISION);
     }
 }
 

@@ -56,11 +56,10 @@ fn allowed_edits(name_len: usize) -> usize {
     (name_len / 3).max(1)
 }
 
-/// The address with its prefecture and county repaired, when exactly one name of the
-/// table is near enough to what was read (ties broken by `id_division`, the row's ID
-/// number's first six digits). `None` when the address already begins with a name of
-/// the table, or no single name is near enough.
-pub fn repair_division(address: &str, id_division: Option<u32>) -> Option<String> {
+/// The names of the table nearest the start of an address: `None` when it begins with
+/// one exactly; otherwise those within [`allowed_edits`] at the fewest edits, each once,
+/// with the length of the address's prefix it stands for.
+fn nearest_places(address: &str) -> Option<Vec<(usize, &'static Place)>> {
     let read: Vec<char> = address.chars().collect();
     // (edits, prefix length read, candidate)
     let mut best: Vec<(usize, usize, &Place)> = Vec::new();
@@ -83,23 +82,61 @@ pub fn repair_division(address: &str, id_division: Option<u32>) -> Option<String
             _ => best = vec![(edits, len, place)],
         }
     }
-    let mut names: Vec<&(usize, usize, &Place)> = best.iter().collect();
-    names.sort_by(|a, b| a.2.chars.cmp(&b.2.chars));
-    names.dedup_by(|a, b| a.2.chars == b.2.chars);
-    let chosen = match names.as_slice() {
+    best.sort_by(|a, b| a.2.chars.cmp(&b.2.chars));
+    best.dedup_by(|a, b| a.2.chars == b.2.chars);
+    Some(best.into_iter().map(|(_, len, place)| (len, place)).collect())
+}
+
+/// The address with its prefecture and county repaired, when exactly one name of the
+/// table is near enough to what was read (ties broken by `id_division`, the row's ID
+/// number's first six digits). `None` when the address already begins with a name of
+/// the table, or no single name is near enough.
+pub fn repair_division(address: &str, id_division: Option<u32>) -> Option<String> {
+    let names = nearest_places(address)?;
+    let (len, place) = match names.as_slice() {
         [one] => *one,
         many => {
-            let by_id: Vec<_> = many.iter().filter(|b| Some(b.2.code) == id_division).collect();
+            let by_id: Vec<_> = many.iter().filter(|(_, p)| Some(p.code) == id_division).collect();
             match by_id.as_slice() {
                 [one] => **one,
                 _ => return None,
             }
         }
     };
-    let (_, len, place) = chosen;
-    let mut fixed: String = place.chars.iter().collect();
-    fixed.extend(&read[*len..]);
-    Some(fixed)
+    Some(repaired_into(address, len, place))
+}
+
+/// The address with its first `len` characters replaced by the name of `place`.
+fn repaired_into(address: &str, len: usize, place: &Place) -> String {
+    let mut repaired: String = place.chars.iter().collect();
+    repaired.extend(address.chars().skip(len));
+    repaired
+}
+
+/// The names of the table equally near the start of an address, when more than one is
+/// (`菏泽市邮城县` is a character from both 鄄城县 and 郓城县, `临沂市茁南县` from 莒南县
+/// and 沂南县), with the address repaired into each. Empty when the address
+/// begins with a name exactly, or one name alone is nearest.
+pub fn tied_divisions(address: &str) -> Vec<TiedDivision> {
+    match nearest_places(address) {
+        Some(names) if names.len() > 1 => names
+            .iter()
+            .map(|&(len, place)| TiedDivision {
+                name: place.chars.iter().collect(),
+                address: repaired_into(address, len, place),
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// One of the names an address's start is as near as to others ([`tied_divisions`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TiedDivision {
+    /// The prefecture and county (with its province, when the address begins with one).
+    pub name: String,
+    /// The address repaired into it.
+    pub address: String,
 }
 
 /// Whether the text begins with a GB/T 2260 prefecture and county, as written or within
@@ -178,6 +215,25 @@ fn best_prefix(name: &[char], read: &[char], row: &mut Vec<usize>) -> (usize, us
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A character from two names at once is no repair, and both are offered to be
+    /// decided by the picture; a name read exactly, or near one alone, is no tie.
+    #[test]
+    fn a_start_as_near_two_names_is_a_tie_of_both() {
+        let tied = tied_divisions("菏泽市邮城县胜利街34号");
+        let names: Vec<&str> = tied.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["菏泽市郓城县", "菏泽市鄄城县"]);
+        assert_eq!(tied[1].address, "菏泽市鄄城县胜利街34号");
+        assert_eq!(repair_division("菏泽市邮城县胜利街34号", None), None);
+        // 371726: 鄄城县.
+        assert_eq!(
+            repair_division("菏泽市邮城县胜利街34号", Some(371726)).as_deref(),
+            Some("菏泽市鄄城县胜利街34号"),
+            "the row's ID number breaks the tie"
+        );
+        assert!(tied_divisions("菏泽市鄄城县胜利街34号").is_empty());
+        assert!(tied_divisions("济宁市充州区王家庄111号").is_empty());
+    }
 
     #[test]
     fn one_damaged_character_of_a_division_name_is_repaired() {
