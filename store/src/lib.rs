@@ -111,16 +111,26 @@ impl Workspace {
     pub fn require_batch(&self, batch: &str) -> Result<()> {
         /// Batches named in the error, at most.
         const NAMED: usize = 10;
+        // The batches are listed only for the error: listing them scans every record.
         let known = self.with_store(|c| {
+            let held: bool = c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM batches WHERE batch_id = ?)
+                     OR EXISTS (SELECT 1 FROM records WHERE batch_id = ?)",
+                [batch, batch],
+                |r| r.get(0),
+            )?;
+            if held {
+                return Ok(None);
+            }
             let mut stmt = c.prepare(
                 "SELECT batch_id FROM batches UNION SELECT DISTINCT batch_id FROM records ORDER BY batch_id",
             )?;
             let ids = stmt.query_map([], |r| r.get::<_, String>(0))?;
-            Ok(ids.collect::<Result<Vec<_>, _>>()?)
+            Ok(Some(ids.collect::<Result<Vec<_>, _>>()?))
         })?;
-        if known.iter().any(|b| b == batch) {
+        let Some(known) = known else {
             return Ok(());
-        }
+        };
         let holds = match known.len() {
             0 => "it holds no batches yet".to_string(),
             n if n <= NAMED => format!("its batches: {}", known.join(", ")),
