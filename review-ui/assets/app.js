@@ -20,7 +20,7 @@ const I18N = {
     'pair.weight': '匹配权重', 'pair.explain': '匹配依据', 'pair.pick': '点击单元格选择合并值（或在行上按 1 / 2）',
     'key.row': '行号', 'key.save': '保存此行', 'key.done': '本页录入完成', 'key.rows': '已录入', 'key.help': '逐行录入原图中的内容；Enter 到下一格。',
     batch: '批次', agency: '机构', pages: '页数', records: '记录数', verified: '已核实', done: '完成度',
-    waiting: '待处理', throughput: '每人每日工作量', items: '条目', corrected: '修改字段', progress: '每日核实进度',
+    waiting: '待处理', 'waiting.parts': '记录 / 疑似重复 / 待录入页', throughput: '每人每日工作量', items: '条目', corrected: '修改字段', progress: '每日核实进度',
     'search.q': '姓名、拼音、身份证号、地点、年份', 'search.go': '检索', 'search.total': '条匹配',
     type: '类型', from: '起', to: '止', status: '状态', role: '角色', add: '添加', disable: '停用', enable: '启用', disabled: '已停用',
     keys: '快捷键', notFound: '未找到', error: '出错了', loading: '加载中…',
@@ -42,7 +42,7 @@ const I18N = {
     'pair.weight': 'Match weight', 'pair.explain': 'Why they match', 'pair.pick': 'Click a cell to choose the merged value (or press 1 / 2 on a row)',
     'key.row': 'Row', 'key.save': 'Save row', 'key.done': 'Page finished', 'key.rows': 'Keyed', 'key.help': 'Key the rows from the page image; Enter moves to the next cell.',
     batch: 'Batch', agency: 'Agency', pages: 'Pages', records: 'Records', verified: 'Verified', done: 'Done',
-    waiting: 'Waiting', throughput: 'Work per person per day', items: 'Items', corrected: 'Fields corrected', progress: 'Verified per day',
+    waiting: 'Waiting', 'waiting.parts': 'records / pairs / pages to key', throughput: 'Work per person per day', items: 'Items', corrected: 'Fields corrected', progress: 'Verified per day',
     'search.q': 'Name, pinyin, ID number, place, year', 'search.go': 'Search', 'search.total': 'match',
     type: 'Type', from: 'From', to: 'To', status: 'Status', role: 'Role', add: 'Add', disable: 'Disable', enable: 'Enable', disabled: 'disabled',
     keys: 'Keys', notFound: 'Not found', error: 'Error', loading: 'Loading…',
@@ -456,13 +456,15 @@ function searchScreen(main) {
 function progressChart(days) {
   const w = 600, hgt = 120;
   const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
-  svg.setAttribute('viewBox', `0 0 ${w} ${hgt + 20}`);
+  // A margin round the plot, so a dot at its edge shows whole.
+  svg.setAttribute('viewBox', `-6 -6 ${w + 12} ${hgt + 26}`);
   svg.setAttribute('class', 'chart');
   let total = 0;
   const points = days.map((d) => ({ day: d.day, total: (total += d.count) }));
   const max = Math.max(1, total);
   const step = points.length > 1 ? w / (points.length - 1) : 0;
-  const path = points.map((p, i) => `${i ? 'L' : 'M'}${(i * step).toFixed(1)},${(hgt - (p.total / max) * hgt).toFixed(1)}`).join(' ');
+  const y = (p) => (hgt - (p.total / max) * hgt).toFixed(1);
+  const path = points.map((p, i) => `${i ? 'L' : 'M'}${(i * step).toFixed(1)},${y(p)}`).join(' ');
   const line = document.createElementNS(svg.namespaceURI, 'path');
   line.setAttribute('d', path || 'M0,' + hgt);
   line.setAttribute('fill', 'none');
@@ -470,6 +472,13 @@ function progressChart(days) {
   line.setAttribute('stroke-width', '2');
   svg.append(line);
   for (const [i, p] of points.entries()) {
+    // A dot per day: a batch verified on one day so far has no line to draw.
+    const dot = document.createElementNS(svg.namespaceURI, 'circle');
+    dot.setAttribute('cx', (i * step).toFixed(1));
+    dot.setAttribute('cy', y(p));
+    dot.setAttribute('r', '3');
+    dot.setAttribute('fill', '#1f6feb');
+    svg.append(dot);
     const label = document.createElementNS(svg.namespaceURI, 'text');
     label.setAttribute('x', String(Math.min(i * step, w - 60)));
     label.setAttribute('y', String(hgt + 16));
@@ -485,7 +494,7 @@ async function dashboardScreen(main) {
   if (!main.isConnected) return;
   if (!r.ok) return main.append(h('p', { class: 'err' }, r.data.message || t('error')));
   main.append(h('div', { class: 'card', id: 'dashboard' },
-    h('table', {}, h('tr', {}, [t('batch'), t('agency'), t('pages'), t('records'), t('verified'), t('done'), t('waiting')].map((x) => h('th', {}, x))),
+    h('table', {}, h('tr', {}, [t('batch'), t('agency'), t('pages'), t('records'), t('verified'), t('done'), `${t('waiting')} (${t('waiting.parts')})`].map((x) => h('th', {}, x))),
       r.data.batches.map((b) => {
         const bar = h('span');
         bar.style.width = b.percent_done + '%';
@@ -493,7 +502,8 @@ async function dashboardScreen(main) {
           h('td', {}, h('div', { class: 'bar' }, bar), `${b.percent_done}%`),
           h('td', {}, `${b.waiting.records} / ${b.waiting.pairs} / ${b.waiting.pages}`));
       }))),
-  r.data.batches.map((b) => h('div', { class: 'card' }, h('h4', {}, `${t('progress')} · ${b.batch_id}`), progressChart(b.progress))),
+  // Element.append does not flatten arrays as h() does: spread the cards.
+  ...r.data.batches.map((b) => h('div', { class: 'card progress' }, h('h4', {}, `${t('progress')} · ${b.batch_id}`), progressChart(b.progress))),
   h('div', { class: 'card' }, h('h4', {}, t('throughput')),
     h('table', {}, h('tr', {}, [t('who'), t('when'), t('items'), t('corrected')].map((x) => h('th', {}, x))),
       r.data.throughput.map((p) => h('tr', {}, h('td', {}, p.username), h('td', {}, p.day), h('td', {}, p.items), h('td', {}, p.fields_corrected))))));

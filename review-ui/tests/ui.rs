@@ -107,6 +107,11 @@ fn a_data_entry_day_by_keyboard() {
 
     b.goto(&format!("{base}/#/dashboard"));
     b.wait("document.getElementById('dashboard')");
+    // A verified-per-day chart for each batch, as elements, not as text.
+    let charts = b.eval("document.querySelectorAll('.card.progress svg.chart').length");
+    assert_eq!(charts.as_i64(), Some(1), "one progress chart for the one batch");
+    let text = b.eval("document.querySelector('main').innerText");
+    assert!(!text.as_str().unwrap().contains("[object"), "{text}");
     b.screenshot(&shots.join("review-dashboard.png"));
 
     // The pair decision and the accepted record are in the journal.
