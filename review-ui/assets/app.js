@@ -193,6 +193,7 @@ function recordEditor(main, view, { onDone, onSkip }) {
   let showAll = false;
   const inputs = {};
   const msgs = {};
+  const meanings = {};
   const card = h('div', { class: 'card', id: 'record' });
   const status = h('p', { class: 'err', id: 'record-error' });
   main.append(card);
@@ -202,6 +203,9 @@ function recordEditor(main, view, { onDone, onSkip }) {
     h('p', { class: 'muted' }, `${view.batch_id} · ${view.page_file} · ${lang === 'zh' ? '第' + view.row + '行' : 'row ' + view.row} · ${view.status} · ${t('version')} ${view.version}`,
       view.updated_by ? ` · ${view.updated_by}` : ''));
   const grid = h('div', { class: 'fields' });
+  // A record a person verified or rejected is theirs, field by field: the machine's
+  // confidence (still shown as a number) no longer colours it as doubtful.
+  const settled = view.status === 'verified' || view.status === 'rejected';
   const drawFields = () => {
     grid.replaceChildren();
     for (const f of view.fields) {
@@ -213,9 +217,10 @@ function recordEditor(main, view, { onDone, onSkip }) {
       inputs[f.field] = input;
       const hidden = view.masked && (f.field === 'id_number' || f.field === 'family_phone');
       const crop = f.cell && !hidden ? h('img', { class: 'crop', alt: '', src: `/api/pages/${enc(view.page_id)}/cells/${f.cell}/crop` }) : h('span', { class: 'muted' }, '—');
+      meanings[f.field] = h('div', { class: 'meaning', id: 'means-' + f.field }, f.meaning ?? '');
       grid.append(h('label', { for: 'f-' + f.field }, fieldName(f.field),
         f.confidence != null ? h('div', { class: 'muted' }, `${Math.round(f.confidence * 100)}%`) : null),
-      h('div', { class: confClass(f.confidence) }, input, f.machine_value != null ? h('div', { class: 'was' }, `${t('machine')}: ${f.machine_value}`) : null),
+      h('div', { class: settled ? '' : confClass(f.confidence) }, input, meanings[f.field], f.machine_value != null ? h('div', { class: 'was' }, `${t('machine')}: ${f.machine_value}`) : null),
       crop);
       msgs[f.field] = h('div', { class: 'msg' });
       grid.append(msgs[f.field]);
@@ -239,6 +244,13 @@ function recordEditor(main, view, { onDone, onSkip }) {
       for (const x of r.data.findings) (by[x.field] ||= []).push(x);
       for (const p of r.data.problems) (by[p.field] ||= []).push({ severity: 'error', message: p.message });
       for (const f of Object.keys(inputs)) showFindings(f, by[f] || []);
+      // What the typed text is stored as (女 → 2, 2013年4月11日 → 2013-04-11), and what a
+      // code means.
+      for (const [f, el] of Object.entries(meanings)) {
+        const std = r.data.standard[f];
+        const typed = inputs[f].value.trim();
+        el.textContent = !std ? '' : std.value !== typed ? `→ ${std.value}${std.meaning ? ' ' + std.meaning : ''}` : (std.meaning ?? '');
+      }
     }, 120);
   }
   const focusNext = (el) => {

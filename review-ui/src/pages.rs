@@ -201,7 +201,7 @@ pub fn key_row(db: &ReviewDb, page_id: &str, row: &KeyedRow, who: &Editor) -> Re
         let value = value.as_deref().map(str::trim).filter(|v| !v.is_empty());
         match Field::from_name(name) {
             Some(f) => {
-                if let Err(e) = record.fields.set(f, value) {
+                if let Err(e) = record.fields.set_written(f, value) {
                     problems.push(e);
                 } else if value.is_some() {
                     record.confidence.insert(name.clone(), 1.0);

@@ -38,6 +38,8 @@ pub struct FieldView {
     /// What OCR read, when a person has changed it since.
     pub machine_value: Option<String>,
     pub confidence: Option<f32>,
+    /// What a coded value means (`2` → 女, `01` → 汉族).
+    pub meaning: Option<&'static str>,
     /// `ROW-COL` of the field's cell on the page, for its crop.
     pub cell: Option<String>,
     pub findings: Vec<Finding>,
@@ -128,8 +130,12 @@ fn build_view(s: &Stored, cells: &BTreeMap<String, String>, unmasked: bool) -> R
         .map(|&f| {
             let value = s.record.fields.get(f);
             let machine = s.machine.fields.get(f);
+            let meaning = value
+                .as_deref()
+                .and_then(|v| ledgerline_schemas::written::meaning(f, v));
             FieldView {
                 field: f.name(),
+                meaning,
                 machine_value: if machine != value { shown(f, machine) } else { None },
                 value: shown(f, value),
                 confidence: s.record.confidence.get(f.name()).copied(),
@@ -246,7 +252,7 @@ pub fn save_in(tx: &Transaction, record_id: &str, edit: &Edit, who: &Editor) -> 
         if !who.unmasked && is_protected(field) && value.is_some_and(|v| v.contains('*')) {
             continue;
         }
-        if let Err(e) = record.fields.set(field, value) {
+        if let Err(e) = record.fields.set_written(field, value) {
             problems.push(e);
         }
     }

@@ -19,6 +19,17 @@ async fn as_role(base: &str, user: &str) -> Client {
     c
 }
 
+/// One field of a record view (`GET /api/records/{id}`).
+fn field_of(view: &Value, name: &str) -> Value {
+    view["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["field"] == name)
+        .cloned()
+        .unwrap_or_else(|| panic!("no field {name} in {view}"))
+}
+
 /// A concrete path for a route pattern.
 fn concrete(path: &str) -> String {
     path.replace("{record_id}", &rid(1))
@@ -193,12 +204,7 @@ async fn queue_leases_items_one_person_at_a_time() {
 
     // b may not save a's item; b sees its ID masked.
     let view = b.get(&format!("/api/records/{}", rid(1))).await.unwrap().json;
-    let id = view["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|x| x["field"] == "id_number")
-        .unwrap();
+    let id = field_of(&view, "id_number");
     assert!(
         id["value"].as_str().unwrap().contains('*'),
         "masked for data entry not holding it: {id}"
@@ -419,13 +425,7 @@ async fn duplicates_merge_into_both_records_and_reach_the_workspace() {
     assert_eq!(r.status, 200, "{}", r.json);
     assert_eq!(r.json["merged_fields"], json!(["death_date", "deceased_name"]));
     let b = c.get(&format!("/api/records/{}", rid(4))).await.unwrap().json;
-    let name = b["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|x| x["field"] == "deceased_name")
-        .unwrap()
-        .clone();
+    let name = field_of(&b, "deceased_name");
     assert_eq!(name["value"], "张德明");
     assert_eq!(name["machine_value"], "张德名", "the machine's reading stays visible");
 
@@ -483,6 +483,86 @@ async fn duplicates_merge_into_both_records_and_reach_the_workspace() {
             )
             .unwrap();
     assert_eq!(open, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn what_people_type_is_stored_in_the_standard_form() {
+    let f = fixture();
+    let base = serve(&f).await;
+    let c = as_role(&base, "reviewer").await;
+
+    // While typing: what each value will be stored as, and what a code means.
+    let v = c
+        .send(
+            Method::POST,
+            "/api/validate",
+            &json!({"fields": {"gender": "女", "ethnicity": "汉", "death_date": "2013年4月11日", "age": "13.4"}}),
+        )
+        .await
+        .unwrap()
+        .json;
+    assert_eq!(v["standard"]["gender"], json!({"value": "2", "meaning": "女"}), "{v}");
+    assert_eq!(
+        v["standard"]["ethnicity"],
+        json!({"value": "01", "meaning": "汉族"}),
+        "{v}"
+    );
+    assert_eq!(v["standard"]["death_date"]["value"], "2013-04-11", "{v}");
+    assert!(
+        v["problems"].as_array().unwrap().iter().any(|p| p["field"] == "age"),
+        "{v}"
+    );
+
+    // Record 1 holds 2 and 2013-04-11: written as the page has them, they are no change.
+    let path = format!("/api/records/{}", rid(1));
+    let same = c
+        .send(
+            Method::PUT,
+            &path,
+            &json!({"version": 0, "action": "save", "fields": {"gender": "女", "death_date": "2013年4月11日"}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!((same.status, &same.json["changed"]), (200, &json!([])), "{}", same.json);
+    let moved = c
+        .send(
+            Method::PUT,
+            &path,
+            &json!({"version": 1, "action": "save", "fields": {"death_date": "二〇一三年四月十二日"}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(moved.json["changed"], json!(["death_date"]), "{}", moved.json);
+    let view = c.get(&path).await.unwrap().json;
+    assert_eq!(field_of(&view, "death_date")["value"], "2013-04-12");
+    assert_eq!(field_of(&view, "gender")["meaning"], "女");
+    let log = c.get(&format!("{path}/audit")).await.unwrap().json;
+    let change = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "correct")
+        .cloned();
+    assert_eq!(change.map(|e| e["after"].clone()), Some(json!("2013-04-12")));
+
+    // Keyed by hand the same way.
+    let d = as_role(&base, "data_entry").await;
+    let keyed = d
+        .send(
+            Method::POST,
+            &format!("/api/pages/{KEY_PAGE}/rows"),
+            &json!({"row": 2, "fields": {"deceased_name": "赵桂兰", "gender": "女", "age": "72岁", "death_date": "2013.2.28"}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(keyed.status, 200, "{}", keyed.json);
+    let record = d.get(&format!("/api/records/{KEY_PAGE}-r02")).await.unwrap().json;
+    let value = |name: &str| field_of(&record, name)["value"].clone();
+    assert_eq!(
+        [value("gender"), value("age"), value("death_date")],
+        [json!("2"), json!("72"), json!("2013-02-28")],
+        "{record}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -650,13 +730,7 @@ async fn records_not_under_review_open_from_the_workspace() {
         (r.json["status"].as_str(), r.json["version"].as_i64()),
         (Some("machine"), Some(0))
     );
-    let name = r.json["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|x| x["field"] == "deceased_name")
-        .unwrap()
-        .clone();
+    let name = field_of(&r.json, "deceased_name");
     assert_eq!(
         (name["value"].as_str(), name["cell"].as_str()),
         (Some("张德明"), Some("3-0"))

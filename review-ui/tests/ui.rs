@@ -49,6 +49,18 @@ fn a_data_entry_day_by_keyboard() {
     assert_eq!(b.eval("document.activeElement.id"), "f-deceased_name");
     assert_eq!(b.eval("document.documentElement.lang"), "zh-CN");
     assert!(b.eval("document.body.innerText").as_str().unwrap().contains("逝者姓名"));
+    // A code says what it means; typed as the page writes it, the field says what it
+    // will be stored as.
+    assert_eq!(b.eval("document.getElementById('means-gender').textContent"), "女");
+    let type_gender = |b: &mut Browser, v: &str| {
+        b.eval(&format!(
+            "{{ const g = document.getElementById('f-gender'); g.value = '{v}'; g.dispatchEvent(new Event('input')); }}"
+        ));
+    };
+    type_gender(&mut b, "男");
+    b.wait("document.getElementById('means-gender').textContent === '→ 1 男'");
+    type_gender(&mut b, "2");
+    b.wait("document.getElementById('means-gender').textContent === '女'");
     b.screenshot(&shots.join("review-record.png"));
     b.press("KeyA", CTRL);
     b.type_text("王秀英");
@@ -95,6 +107,11 @@ fn a_data_entry_day_by_keyboard() {
     // The correction is in the audit log.
     b.goto(&format!("{base}/#/record/{}", rid(1)));
     b.wait("document.querySelector('#record h3')?.textContent === 'p1-r01'");
+    // Verified: its fields are no longer marked doubtful for the machine's confidence.
+    assert_eq!(
+        b.eval("document.querySelectorAll('#record .conf-low, #record .conf-mid').length"),
+        0
+    );
     b.press("KeyH", ALT);
     b.wait("document.getElementById('audit')?.innerText.includes('王秀英')");
     let audit = b.eval("document.getElementById('audit').innerText");

@@ -17,6 +17,7 @@ pub mod lookalike;
 pub mod manifest;
 pub mod record;
 pub mod validate;
+pub mod written;
 
 pub use manifest::{BatchManifest, LedgerType, ManifestError};
 pub use record::{Confidence, Field, Record, RecordFields, RecordType, Review, ReviewStatus, Source, TruthRow};

@@ -131,6 +131,15 @@ impl Field {
     }
 }
 
+impl RecordFields {
+    /// Sets a field to what a person typed, in the field's standard form
+    /// ([`crate::written::standard_form`]: 女 → `2`, 2013年4月11日 → `2013-04-11`).
+    pub fn set_written(&mut self, field: Field, typed: Option<&str>) -> Result<(), String> {
+        let standard = typed.map(|t| crate::written::standard_form(field, t));
+        self.set(field, standard.as_deref())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RecordType {

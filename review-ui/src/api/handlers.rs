@@ -234,10 +234,12 @@ pub struct ValidateBody {
     fields: BTreeMap<String, Option<String>>,
 }
 
-/// Live validation while typing: the same rules as saving.
+/// Live validation while typing: the same rules as saving, and each typed value as it
+/// would be stored (`standard`: 女 → `2`) with what a code means.
 pub async fn validate(Json(b): Json<ValidateBody>) -> ApiResult {
     let mut fields = RecordFields::default();
     let mut problems = Vec::new();
+    let mut standard = serde_json::Map::new();
     for (name, value) in &b.fields {
         let value = value
             .as_deref()
@@ -245,14 +247,17 @@ pub async fn validate(Json(b): Json<ValidateBody>) -> ApiResult {
             .filter(|v| !v.is_empty() && !v.contains('*'));
         match Field::from_name(name) {
             Some(f) => {
-                if let Err(e) = fields.set(f, value) {
+                if let Err(e) = fields.set_written(f, value) {
                     problems.push(json!({ "field": name, "message": e }));
+                } else if let Some(v) = fields.get(f) {
+                    let means = ledgerline_schemas::written::meaning(f, &v);
+                    standard.insert(name.clone(), json!({ "value": v, "meaning": means }));
                 }
             }
             None => problems.push(json!({ "field": name, "message": "no such field" })),
         }
     }
-    ok(json!({ "findings": validate_fields(&fields), "problems": problems }))
+    ok(json!({ "findings": validate_fields(&fields), "problems": problems, "standard": standard }))
 }
 
 pub async fn pair_get(
