@@ -188,6 +188,40 @@ function confClass(c) {
   return c >= 0.8 ? 'conf-high' : c >= 0.5 ? 'conf-mid' : 'conf-low';
 }
 
+// What a form's inputs hold, an empty one as null.
+function typedValues(inputs) {
+  return Object.fromEntries(Object.entries(inputs).map(([k, el]) => [k, el.value.trim() === '' ? null : el.value]));
+}
+
+// A field's findings under it: red for an error, amber for a warning.
+function showFindingsIn(el, list) {
+  el.textContent = list.map(findingText).join('；');
+  el.className = 'msg' + (list.some((x) => x.severity === 'error') ? '' : ' warn');
+}
+
+// Validation while typing, for the record editor and for keying: each field's findings
+// (through `show`), and under it what its text will be stored as (女 → 2, 2013年4月11日 →
+// 2013-04-11) or what its code means.
+function liveValidation(inputs, show, meanings) {
+  let timer;
+  return () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const r = await api('POST', '/api/validate', { fields: typedValues(inputs) });
+      if (!r.ok) return;
+      const by = {};
+      for (const x of r.data.findings) (by[x.field] ||= []).push(x);
+      for (const p of r.data.problems) (by[p.field] ||= []).push({ severity: 'error', message: p.message });
+      for (const f of Object.keys(inputs)) show(f, by[f] || []);
+      for (const [f, el] of Object.entries(meanings)) {
+        const std = r.data.standard[f];
+        const typed = inputs[f].value.trim();
+        el.textContent = !std ? '' : std.value !== typed ? `→ ${std.value}${std.meaning ? ' ' + std.meaning : ''}` : (std.meaning ?? '');
+      }
+    }, 120);
+  };
+}
+
 // The record view: every field with its crop, value, confidence and findings.
 function recordEditor(main, view, { onDone, onSkip }) {
   let showAll = false;
@@ -227,32 +261,9 @@ function recordEditor(main, view, { onDone, onSkip }) {
       showFindings(f.field, f.findings);
     }
   };
-  const showFindings = (field, list) => {
-    const m = msgs[field];
-    if (!m) return;
-    m.textContent = list.map(findingText).join('；');
-    m.className = 'msg' + (list.some((x) => x.severity === 'error') ? '' : ' warn');
-  };
-  const values = () => Object.fromEntries(Object.entries(inputs).map(([k, el]) => [k, el.value.trim() === '' ? null : el.value]));
-  let timer;
-  function liveValidate() {
-    clearTimeout(timer);
-    timer = setTimeout(async () => {
-      const r = await api('POST', '/api/validate', { fields: values() });
-      if (!r.ok) return;
-      const by = {};
-      for (const x of r.data.findings) (by[x.field] ||= []).push(x);
-      for (const p of r.data.problems) (by[p.field] ||= []).push({ severity: 'error', message: p.message });
-      for (const f of Object.keys(inputs)) showFindings(f, by[f] || []);
-      // What the typed text is stored as (女 → 2, 2013年4月11日 → 2013-04-11), and what a
-      // code means.
-      for (const [f, el] of Object.entries(meanings)) {
-        const std = r.data.standard[f];
-        const typed = inputs[f].value.trim();
-        el.textContent = !std ? '' : std.value !== typed ? `→ ${std.value}${std.meaning ? ' ' + std.meaning : ''}` : (std.meaning ?? '');
-      }
-    }, 120);
-  }
+  const showFindings = (field, list) => msgs[field] && showFindingsIn(msgs[field], list);
+  const values = () => typedValues(inputs);
+  const liveValidate = liveValidation(inputs, showFindings, meanings);
   const focusNext = (el) => {
     const list = Object.values(inputs);
     const i = list.indexOf(el);
@@ -404,14 +415,20 @@ function keyingEditor(main, pv, { onDone, onSkip }) {
   const rowLabel = h('strong', { id: 'key-row' }, String(row));
   const status = h('p', { class: 'err' });
   const form = h('div', { class: 'fields' });
+  const msgs = {};
+  const meanings = {};
+  const liveValidate = liveValidation(inputs, (f, list) => showFindingsIn(msgs[f], list), meanings);
   for (const f of pv.key_fields) {
     const input = h('input', { id: 'k-' + f, name: f, autocomplete: 'off' });
     input.addEventListener('keydown', (e) => { if (e.key === 'Enter' && !e.ctrlKey) { e.preventDefault(); const l = Object.values(inputs); (l[l.indexOf(input) + 1] || l[0]).focus(); } });
+    input.addEventListener('input', liveValidate);
     inputs[f] = input;
-    form.append(h('label', { for: 'k-' + f }, fieldName(f)), input, h('span'));
+    meanings[f] = h('div', { class: 'meaning', id: 'key-means-' + f });
+    msgs[f] = h('div', { class: 'msg' });
+    form.append(h('label', { for: 'k-' + f }, fieldName(f)), input, h('div', {}, meanings[f], msgs[f]));
   }
   async function saveRow() {
-    const fields = Object.fromEntries(Object.entries(inputs).map(([k, el]) => [k, el.value.trim() || null]));
+    const fields = typedValues(inputs);
     const r = await api('POST', `/api/pages/${enc(pv.page.page_id)}/rows`, { row, fields });
     if (!r.ok) { status.textContent = (r.data.message || t('error')) + ' ' + (r.data.problems || []).join('；') + ' ' + (r.data.findings || []).filter((x) => x.severity === 'error').map(findingText).join('；'); return; }
     status.textContent = '';
@@ -419,6 +436,7 @@ function keyingEditor(main, pv, { onDone, onSkip }) {
     row += 1;
     rowLabel.textContent = String(row);
     for (const el of Object.values(inputs)) el.value = '';
+    for (const el of [...Object.values(meanings), ...Object.values(msgs)]) el.textContent = '';
     Object.values(inputs)[0].focus();
   }
   async function finish() {

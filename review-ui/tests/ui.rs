@@ -12,6 +12,13 @@ use common::*;
 const ALT: u32 = 1;
 const CTRL: u32 = 2;
 
+/// Sets an input's text as typing would, firing its input event.
+fn type_into(b: &mut Browser, id: &str, text: &str) {
+    b.eval(&format!(
+        "{{ const el = document.getElementById('{id}'); el.value = '{text}'; el.dispatchEvent(new Event('input')); }}"
+    ));
+}
+
 #[test]
 fn a_data_entry_day_by_keyboard() {
     let chrome = chromium().expect("chromium is not installed: run scripts/ensure-deps.sh");
@@ -52,14 +59,9 @@ fn a_data_entry_day_by_keyboard() {
     // A code says what it means; typed as the page writes it, the field says what it
     // will be stored as.
     assert_eq!(b.eval("document.getElementById('means-gender').textContent"), "女");
-    let type_gender = |b: &mut Browser, v: &str| {
-        b.eval(&format!(
-            "{{ const g = document.getElementById('f-gender'); g.value = '{v}'; g.dispatchEvent(new Event('input')); }}"
-        ));
-    };
-    type_gender(&mut b, "男");
+    type_into(&mut b, "f-gender", "男");
     b.wait("document.getElementById('means-gender').textContent === '→ 1 男'");
-    type_gender(&mut b, "2");
+    type_into(&mut b, "f-gender", "2");
     b.wait("document.getElementById('means-gender').textContent === '女'");
     b.screenshot(&shots.join("review-record.png"));
     b.press("KeyA", CTRL);
@@ -100,6 +102,13 @@ fn a_data_entry_day_by_keyboard() {
     // Then the page OCR could not read, to key by hand.
     b.wait("document.getElementById('keying')");
     assert_eq!(b.eval("document.activeElement.id"), "k-deceased_name");
+    // Keyed as the page writes it, checked and shown in its stored form as typed.
+    type_into(&mut b, "k-gender", "女");
+    b.wait("document.getElementById('key-means-gender').textContent === '→ 2 女'");
+    type_into(&mut b, "k-death_date", "2013年2月30日");
+    b.wait("document.getElementById('k-death_date').nextElementSibling.textContent.length > 0");
+    type_into(&mut b, "k-death_date", "2013年2月28日");
+    b.wait("document.getElementById('key-means-death_date').textContent === '→ 2013-02-28'");
     b.screenshot(&shots.join("review-keying.png"));
     b.press("KeyK", ALT);
     b.wait("document.getElementById('queue-empty')");
