@@ -24,6 +24,8 @@ const I18N = {
     'search.q': '姓名、拼音、身份证号、地点、年份', 'search.go': '检索', 'search.total': '条匹配',
     type: '类型', from: '起', to: '止', status: '状态', role: '角色', add: '添加', disable: '停用', enable: '启用', disabled: '已停用',
     keys: '快捷键', notFound: '未找到', error: '出错了', loading: '加载中…',
+    'status.machine': '机器通过', 'status.needs_review': '待审核', 'status.verified': '已核实', 'status.rejected': '已作废',
+    'type.cremation': '火化', 'type.burial': '安葬', 'gender.0': '未知', 'gender.1': '男', 'gender.2': '女', 'gender.9': '未说明',
   },
   en: {
     'nav.queue': 'Queue', 'nav.search': 'Search', 'nav.dashboard': 'Batches', 'nav.users': 'Users',
@@ -46,6 +48,8 @@ const I18N = {
     'search.q': 'Name, pinyin, ID number, place, year', 'search.go': 'Search', 'search.total': 'match',
     type: 'Type', from: 'From', to: 'To', status: 'Status', role: 'Role', add: 'Add', disable: 'Disable', enable: 'Enable', disabled: 'disabled',
     keys: 'Keys', notFound: 'Not found', error: 'Error', loading: 'Loading…',
+    'status.machine': 'machine-accepted', 'status.needs_review': 'needs review', 'status.verified': 'verified', 'status.rejected': 'rejected',
+    'type.cremation': 'cremation', 'type.burial': 'burial', 'gender.0': 'unknown', 'gender.1': 'male', 'gender.2': 'female', 'gender.9': 'unstated',
   },
 };
 
@@ -234,7 +238,7 @@ function recordEditor(main, view, { onDone, onSkip }) {
 
   const header = h('div', {},
     h('h3', {}, view.record_id),
-    h('p', { class: 'muted' }, `${view.batch_id} · ${view.page_file} · ${lang === 'zh' ? '第' + view.row + '行' : 'row ' + view.row} · ${view.status} · ${t('version')} ${view.version}`,
+    h('p', { class: 'muted' }, `${view.batch_id} · ${view.page_file} · ${lang === 'zh' ? '第' + view.row + '行' : 'row ' + view.row} · ${t('status.' + view.status)} · ${t('version')} ${view.version}`,
       view.updated_by ? ` · ${view.updated_by}` : ''));
   const grid = h('div', { class: 'fields' });
   // A record a person verified or rejected is theirs, field by field: the machine's
@@ -459,10 +463,10 @@ function keyingEditor(main, pv, { onDone, onSkip }) {
 
 function searchScreen(main) {
   const q = h('input', { id: 'q', placeholder: t('search.q'), size: 40 });
-  const type = h('select', { id: 'type' }, h('option', { value: '' }, t('type')), h('option', { value: 'cremation' }, 'cremation'), h('option', { value: 'burial' }, 'burial'));
+  const type = h('select', { id: 'type' }, h('option', { value: '' }, t('type')), h('option', { value: 'cremation' }, t('type.cremation')), h('option', { value: 'burial' }, t('type.burial')));
   const from = h('input', { id: 'from', type: 'date', title: t('from') });
   const to = h('input', { id: 'to', type: 'date', title: t('to') });
-  const status = h('select', { id: 'status' }, ['', 'verified', 'machine', 'needs_review', 'rejected'].map((s) => h('option', { value: s }, s || t('status'))));
+  const status = h('select', { id: 'status' }, ['', 'verified', 'machine', 'needs_review', 'rejected'].map((s) => h('option', { value: s }, s ? t('status.' + s) : t('status'))));
   const out = h('div', { id: 'results' });
   async function go(e) {
     e?.preventDefault();
@@ -475,8 +479,8 @@ function searchScreen(main) {
       const x = hit.record;
       out.append(h('div', { class: 'hit' },
         h('a', { href: `#/record/${enc(x.record_id)}` }, x.name ?? x.record_id), ' ',
-        [x.gender, x.id_number, x.birth_date, x.death_date, x.household_address].filter(Boolean).join(' · '),
-        h('div', { class: 'why' }, `${x.batch} · ${x.page} · ${lang === 'zh' ? '第' + x.row + '行' : 'row ' + x.row} · ${x.status} · ${hit.matched.join('; ')}`)));
+        [x.gender && t('gender.' + x.gender), x.id_number, x.birth_date, x.death_date, x.household_address].filter(Boolean).join(' · '),
+        h('div', { class: 'why' }, `${x.batch} · ${x.page} · ${lang === 'zh' ? '第' + x.row + '行' : 'row ' + x.row} · ${t('status.' + x.status)} · ${hit.matched.join('; ')}`)));
     }
   }
   main.append(h('form', { class: 'card', onsubmit: go }, q, ' ', type, ' ', from, ' ', to, ' ', status, ' ', h('button', { class: 'primary', type: 'submit' }, t('search.go'))), out);

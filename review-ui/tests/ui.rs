@@ -56,6 +56,11 @@ fn a_data_entry_day_by_keyboard() {
     assert_eq!(b.eval("document.activeElement.id"), "f-deceased_name");
     assert_eq!(b.eval("document.documentElement.lang"), "zh-CN");
     assert!(b.eval("document.body.innerText").as_str().unwrap().contains("逝者姓名"));
+    let header = b.eval("document.querySelector('#record p.muted').textContent");
+    assert!(
+        header.as_str().unwrap().contains(" · 待审核 · "),
+        "status in Chinese: {header}"
+    );
     // A code says what it means; typed as the page writes it, the field says what it
     // will be stored as.
     assert_eq!(b.eval("document.getElementById('means-gender').textContent"), "女");
