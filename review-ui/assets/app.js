@@ -466,7 +466,7 @@ function searchScreen(main) {
   const type = h('select', { id: 'type' }, h('option', { value: '' }, t('type')), h('option', { value: 'cremation' }, t('type.cremation')), h('option', { value: 'burial' }, t('type.burial')));
   const from = h('input', { id: 'from', type: 'date', title: t('from') });
   const to = h('input', { id: 'to', type: 'date', title: t('to') });
-  const status = h('select', { id: 'status' }, ['', 'verified', 'machine', 'needs_review', 'rejected'].map((s) => h('option', { value: s }, s ? t('status.' + s) : t('status'))));
+  const status = h('select', { id: 'status' }, ['', 'verified', 'machine', 'needs_review', 'rejected'].map((s) => h('option', { value: s }, s ? t('status.' + s) : `${t('status')}: ${t('status.verified')}`)));
   const out = h('div', { id: 'results' });
   async function go(e) {
     e?.preventDefault();
@@ -475,12 +475,12 @@ function searchScreen(main) {
     out.replaceChildren();
     if (!r.ok) return out.append(h('p', { class: 'err' }, r.data.message || t('error')));
     out.append(h('p', { class: 'muted' }, `${r.data.total} ${t('search.total')}`));
-    for (const hit of r.data.hits) {
-      const x = hit.record;
+    // A hit is the record's stored summary, with why it matched.
+    for (const x of r.data.hits) {
       out.append(h('div', { class: 'hit' },
         h('a', { href: `#/record/${enc(x.record_id)}` }, x.name ?? x.record_id), ' ',
         [x.gender && t('gender.' + x.gender), x.id_number, x.birth_date, x.death_date, x.household_address].filter(Boolean).join(' · '),
-        h('div', { class: 'why' }, `${x.batch} · ${x.page} · ${lang === 'zh' ? '第' + x.row + '行' : 'row ' + x.row} · ${t('status.' + x.status)} · ${hit.matched.join('; ')}`)));
+        h('div', { class: 'why' }, `${x.batch} · ${x.page} · ${lang === 'zh' ? '第' + x.row + '行' : 'row ' + x.row} · ${t('status.' + x.status)} · ${x.matched.join('; ')}`)));
     }
   }
   main.append(h('form', { class: 'card', onsubmit: go }, q, ' ', type, ' ', from, ' ', to, ' ', status, ' ', h('button', { class: 'primary', type: 'submit' }, t('search.go'))), out);

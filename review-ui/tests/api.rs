@@ -896,13 +896,7 @@ const HOSTILE: [&str; 7] = [
 #[tokio::test(flavor = "multi_thread")]
 async fn hostile_input_in_every_parameter_is_data_not_code() {
     let f = fixture();
-    let records =
-        f.ws.with_store(|c| ledgerline_store::records::read_records(c, &Default::default()))
-            .unwrap();
-    let index_dir = ledgerline_search::index_dir(f.ws.root());
-    let (mut index, _) = ledgerline_search::SearchIndex::open_for_update(&index_dir).unwrap();
-    index.update(&records, true, &|_| {}).unwrap();
-    drop(index);
+    index_fixture(&f);
     let base = serve(&f).await;
     let admin = as_role(&base, "admin").await;
     let users_before = admin.get("/api/users").await.unwrap().json;

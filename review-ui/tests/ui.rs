@@ -23,6 +23,7 @@ fn type_into(b: &mut Browser, id: &str, text: &str) {
 fn a_data_entry_day_by_keyboard() {
     let chrome = chromium().expect("chromium is not installed: run scripts/ensure-deps.sh");
     let f = fixture();
+    index_fixture(&f);
     // OCR text that looks like markup, on the duplicate candidate.
     f.db.conn()
         .execute(
@@ -117,6 +118,21 @@ fn a_data_entry_day_by_keyboard() {
     b.screenshot(&shots.join("review-keying.png"));
     b.press("KeyK", ALT);
     b.wait("document.getElementById('queue-empty')");
+
+    // Search: 王秀荚 as the workspace holds it (indexed before the review).
+    b.goto(&format!("{base}/#/search"));
+    b.wait("document.getElementById('q')");
+    b.eval("document.getElementById('status').value = 'needs_review'");
+    b.type_text("王秀");
+    b.press("Enter", 0);
+    b.wait("document.querySelector('#results .hit')");
+    let hit = b.eval("document.querySelector('#results .hit').innerText");
+    let hit = hit.as_str().unwrap();
+    assert!(
+        hit.contains("王秀荚") && hit.contains(" 女 ") && hit.contains("待审核"),
+        "{hit}"
+    );
+    b.screenshot(&shots.join("review-search.png"));
 
     // The correction is in the audit log.
     b.goto(&format!("{base}/#/record/{}", rid(1)));

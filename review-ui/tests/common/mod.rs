@@ -233,3 +233,13 @@ pub async fn serve(f: &Fixture) -> String {
     tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });
     format!("http://{addr}")
 }
+
+/// Builds the fixture workspace's search index (as `ledgerline index` would).
+pub fn index_fixture(f: &Fixture) {
+    let records =
+        f.ws.with_store(|c| ledgerline_store::records::read_records(c, &Default::default()))
+            .unwrap();
+    let index_dir = ledgerline_search::index_dir(f.ws.root());
+    let (mut index, _) = ledgerline_search::SearchIndex::open_for_update(&index_dir).unwrap();
+    index.update(&records, true, &|_| {}).unwrap();
+}
