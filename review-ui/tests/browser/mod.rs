@@ -97,6 +97,12 @@ impl Browser {
         }
     }
 
+    /// Runs `js` in every page before the page's own scripts (a hook such as an error
+    /// log must be in place before anything can fail).
+    pub fn before_every_page(&mut self, js: &str) {
+        self.call("Page.addScriptToEvaluateOnNewDocument", json!({"source": js}), true);
+    }
+
     pub fn goto(&mut self, url: &str) {
         self.call("Page.navigate", json!({"url": url}), true);
     }
