@@ -72,10 +72,20 @@ const FINDINGS_ZH = {
   division_not_yet: '该区划代码当时尚未设立', division_retired: '该区划代码当时已撤销', phone_shape: '电话号码格式不对',
 };
 
+// The linkage model's comparison levels (dedupe's CompareField::levels), in a pair's
+// explanation; a test checks that every level has its label here.
+const COMPARISONS_ZH = {
+  'unknown': '无从比较', 'different': '不同', 'same': '相同', 'similar': '相近', 'exact': '完全一致',
+  'one character different': '差一个字', 'same pinyin, look-alike or placeholder': '同音、形近字或占位',
+  'two characters, a checksum failing': '差两位，校验不符', 'one character (OCR confusion or transposition)': '差一位（识别混淆或位置颠倒）',
+  'within a year': '相差一年以内', 'day/month swapped or one digit off': '日月颠倒或差一位数字',
+};
+
 let lang = localStorage.getItem('lang') === 'en' ? 'en' : 'zh';
 let me = null;
 const t = (k) => I18N[lang][k] ?? I18N.en[k] ?? k;
 const fieldName = (f) => (lang === 'zh' && FIELD_NAMES.zh[f]) || f;
+const comparisonText = (c) => (lang === 'zh' && COMPARISONS_ZH[c]) || c;
 const findingText = (x) => (lang === 'zh' && FINDINGS_ZH[x.code]) ? `${FINDINGS_ZH[x.code]}（${x.message}）` : x.message;
 const $ = (sel, root = document) => root.querySelector(sel);
 
@@ -379,8 +389,10 @@ function pairEditor(main, pair, { onDone, onSkip }) {
   for (const [x, y] of fields) {
     const differs = pair.differing.includes(x.field);
     const pick = (side, td, other) => { chosen[x.field] = side === 'a' ? x.value : y.value; td.classList.add('chosen'); other.classList.remove('chosen'); };
-    const ta = h('td', { class: 'pick' }, x.value ?? '—');
-    const tb = h('td', { class: 'pick' }, y.value ?? '—');
+    // A code with what it means (1 男), as the record view shows it.
+    const cell = (f) => h('td', { class: 'pick' }, f.value ?? '—', f.meaning ? h('span', { class: 'meaning' }, ' ' + f.meaning) : null);
+    const ta = cell(x);
+    const tb = cell(y);
     ta.addEventListener('click', () => pick('a', ta, tb));
     tb.addEventListener('click', () => pick('b', tb, ta));
     const tr = h('tr', { class: differs ? 'diff' : '', tabindex: differs ? 0 : null, 'data-field': x.field }, h('td', {}, fieldName(x.field)), ta, tb);
@@ -398,7 +410,7 @@ function pairEditor(main, pair, { onDone, onSkip }) {
   card.append(h('p', {}, `${t('pair.weight')}: ${pair.match_weight.toFixed(1)} (p=${pair.match_probability.toFixed(3)})`), table,
     h('p', { class: 'muted' }, t('pair.pick')),
     explain.length ? h('details', { open: true }, h('summary', {}, t('pair.explain')),
-      h('table', {}, explain.map((e) => h('tr', {}, h('td', {}, fieldName(e.field ?? '')), h('td', {}, e.comparison ?? ''), h('td', {}, e.weight != null ? Number(e.weight).toFixed(2) : ''))))) : null,
+      h('table', {}, explain.map((e) => h('tr', {}, h('td', {}, fieldName(e.field ?? '')), h('td', {}, comparisonText(e.comparison ?? '')), h('td', {}, e.weight != null ? Number(e.weight).toFixed(2) : ''))))) : null,
     status,
     h('div', { class: 'actions' },
       h('button', { class: 'primary', id: 'same', onclick: () => decide('same', false) }, t('same')),

@@ -120,6 +120,9 @@ fn a_data_entry_day_by_keyboard() {
         .unwrap()
         .contains("<img src=x"));
     assert_eq!(b.eval("window.__xss === undefined"), true);
+    // Why they match, in the interface's language.
+    let why = b.eval("document.querySelector('#pair details').innerText");
+    assert!(why.as_str().unwrap().contains("完全一致"), "{why}");
     b.screenshot(&shots.join("review-duplicates.png"));
     b.press("KeyY", ALT);
 
@@ -302,6 +305,23 @@ fn every_screen_in_both_languages_draws_without_a_script_error() {
                 assert!(!drawn.contains(wrong), "{lang} {hash} draws {wrong}: {drawn}");
             }
             assert_eq!(b.eval("window.__errors"), serde_json::json!([]), "{lang} {hash}");
+        }
+    }
+}
+
+/// A pair's explanation shows the linkage model's comparison levels; the Chinese
+/// interface has a label for each level the model can write.
+#[test]
+fn every_comparison_level_has_a_chinese_label() {
+    let app = include_str!("../assets/app.js");
+    let labels = &app[app.find("const COMPARISONS_ZH").unwrap()..];
+    let labels = &labels[..labels.find("};").unwrap()];
+    for field in ledgerline_dedupe::compare::CompareField::ALL {
+        for level in field.levels() {
+            assert!(
+                labels.contains(&format!("'{level}':")),
+                "{field:?}: no label for {level:?}"
+            );
         }
     }
 }

@@ -205,7 +205,7 @@ pub fn fixture() -> Fixture {
         ledgerline_store::pages::save_reading(c, PAGE, &cells, &records)?;
         let explanation = serde_json::json!({"fields": [
             {"field": "id_number", "comparison": "exact", "weight": 14.2},
-            {"field": "deceased_name", "comparison": "look-alike character", "weight": 3.1}
+            {"field": "deceased_name", "comparison": "same pinyin, look-alike or placeholder", "weight": 3.1}
         ]});
         c.execute(
             "INSERT INTO match_pairs (record_a, record_b, run_id, decision, match_weight, match_probability, explanation)
