@@ -81,6 +81,20 @@ const COMPARISONS_ZH = {
   'within a year': '相差一年以内', 'day/month swapped or one digit off': '日月颠倒或差一位数字',
 };
 
+// What a search hit matched on (the search crate's Why labels, `LABEL: DETAIL`); a test
+// checks that every label has its translation here.
+const MATCHED_ZH = {
+  'pinyin': '拼音', 'year': '年份', 'id_number': '身份证号', 'id_number prefix': '身份证号前缀',
+  'id_number birth date': '身份证号中的出生日期', 'name': '姓名', 'name look-alike': '形近姓名', 'text': '地址、机构或家属',
+};
+const matchedText = (m) => {
+  const [label, ...detail] = m.split(': ');
+  const zh = lang === 'zh' && MATCHED_ZH[label];
+  if (!zh) return m;
+  const rest = detail.join(': ');
+  return `${zh}：${rest === 'exact' ? COMPARISONS_ZH.exact : rest}`;
+};
+
 let lang = localStorage.getItem('lang') === 'en' ? 'en' : 'zh';
 let me = null;
 const t = (k) => I18N[lang][k] ?? I18N.en[k] ?? k;
@@ -492,7 +506,7 @@ function searchScreen(main) {
       out.append(h('div', { class: 'hit' },
         h('a', { href: `#/record/${enc(x.record_id)}` }, x.name ?? x.record_id), ' ',
         [x.gender && t('gender.' + x.gender), x.id_number, x.birth_date, x.death_date, x.household_address].filter(Boolean).join(' · '),
-        h('div', { class: 'why' }, `${x.batch} · ${x.page} · ${lang === 'zh' ? '第' + x.row + '行' : 'row ' + x.row} · ${t('status.' + x.status)} · ${x.matched.join('; ')}`)));
+        h('div', { class: 'why' }, `${x.batch} · ${x.page} · ${lang === 'zh' ? '第' + x.row + '行' : 'row ' + x.row} · ${t('status.' + x.status)} · ${x.matched.map(matchedText).join('；')}`)));
     }
   }
   main.append(h('form', { class: 'card', onsubmit: go }, q, ' ', type, ' ', from, ' ', to, ' ', status, ' ', h('button', { class: 'primary', type: 'submit' }, t('search.go'))), out);

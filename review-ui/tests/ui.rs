@@ -150,7 +150,7 @@ fn a_data_entry_day_by_keyboard() {
     let hit = b.eval("document.querySelector('#results .hit').innerText");
     let hit = hit.as_str().unwrap();
     assert!(
-        hit.contains("王秀荚") && hit.contains(" 女 ") && hit.contains("待审核"),
+        hit.contains("王秀荚") && hit.contains(" 女 ") && hit.contains("待审核") && hit.contains("姓名："),
         "{hit}"
     );
     b.screenshot(&shots.join("review-search.png"));
@@ -309,13 +309,18 @@ fn every_screen_in_both_languages_draws_without_a_script_error() {
     }
 }
 
+/// The labels of one of the app's translation tables (`const NAME = { … };`).
+fn app_labels(table: &str) -> &'static str {
+    let app = include_str!("../assets/app.js");
+    let labels = &app[app.find(&format!("const {table} = {{")).unwrap()..];
+    &labels[..labels.find("};").unwrap()]
+}
+
 /// A pair's explanation shows the linkage model's comparison levels; the Chinese
 /// interface has a label for each level the model can write.
 #[test]
 fn every_comparison_level_has_a_chinese_label() {
-    let app = include_str!("../assets/app.js");
-    let labels = &app[app.find("const COMPARISONS_ZH").unwrap()..];
-    let labels = &labels[..labels.find("};").unwrap()];
+    let labels = app_labels("COMPARISONS_ZH");
     for field in ledgerline_dedupe::compare::CompareField::ALL {
         for level in field.levels() {
             assert!(
@@ -323,5 +328,14 @@ fn every_comparison_level_has_a_chinese_label() {
                 "{field:?}: no label for {level:?}"
             );
         }
+    }
+}
+
+/// A search hit says what matched; the Chinese interface has a label for each kind.
+#[test]
+fn every_kind_of_search_match_has_a_chinese_label() {
+    let labels = app_labels("MATCHED_ZH");
+    for why in ledgerline_search::Why::ALL {
+        assert!(labels.contains(&format!("'{}':", why.label())), "no label for {why:?}");
     }
 }

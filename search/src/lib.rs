@@ -28,7 +28,7 @@ use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextO
 use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError};
 
 pub use access::Role;
-pub use query::{Hit, SearchRequest, SearchResults};
+pub use query::{Hit, SearchRequest, SearchResults, Why};
 
 /// The record id hash: a fast field only (see [`rid_set`]).
 pub(crate) const RID: &str = "rid";

@@ -358,6 +358,50 @@ fn filters(f: Fields, r: &SearchRequest, agencies: &Agencies) -> Result<Vec<(Occ
     Ok(out)
 }
 
+/// What a hit's `matched` entry says matched: each entry is `LABEL: DETAIL`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Why {
+    Pinyin,
+    Year,
+    IdNumber,
+    IdNumberPrefix,
+    IdNumberBirthDate,
+    Name,
+    NameLookAlike,
+    Text,
+}
+
+impl Why {
+    pub const ALL: [Why; 8] = [
+        Why::Pinyin,
+        Why::Year,
+        Why::IdNumber,
+        Why::IdNumberPrefix,
+        Why::IdNumberBirthDate,
+        Why::Name,
+        Why::NameLookAlike,
+        Why::Text,
+    ];
+
+    /// The entry's label, before its `: ` (the review app translates these).
+    pub fn label(self) -> &'static str {
+        match self {
+            Why::Pinyin => "pinyin",
+            Why::Year => "year",
+            Why::IdNumber => "id_number",
+            Why::IdNumberPrefix => "id_number prefix",
+            Why::IdNumberBirthDate => "id_number birth date",
+            Why::Name => "name",
+            Why::NameLookAlike => "name look-alike",
+            Why::Text => "text",
+        }
+    }
+
+    fn says(self, detail: impl std::fmt::Display) -> String {
+        format!("{}: {detail}", self.label())
+    }
+}
+
 /// Why a record matched: the query tokens its fields share.
 fn explain(query: &str, r: &StoredRecord) -> Vec<String> {
     let mut out = Vec::new();
@@ -373,34 +417,34 @@ fn explain(query: &str, r: &StoredRecord) -> Vec<String> {
     let name = r.name.clone().unwrap_or_default();
     let py = shared(pinyin_tokens_of_query(&latin.join(" ")), pinyin_tokens_of_name(&name));
     if !py.is_empty() {
-        out.push(format!("pinyin: {}", py.join(" ")));
+        out.push(Why::Pinyin.says(py.join(" ")));
     }
     for part in query.split_whitespace() {
         if let Some(y) = is_year(part) {
             if r.event_date.as_deref().is_some_and(|d| d.starts_with(&y.to_string())) {
-                out.push(format!("year: {y}"));
+                out.push(Why::Year.says(y));
             }
         } else if part.chars().all(|c| c.is_ascii_digit() || c == 'X' || c == 'x') {
             let id = r.id_number.clone().unwrap_or_default().to_ascii_uppercase();
             let q = part.to_ascii_uppercase();
             if id == q {
-                out.push("id_number: exact".into());
+                out.push(Why::IdNumber.says("exact"));
             } else if id.starts_with(&q) {
-                out.push(format!("id_number prefix: {q}"));
+                out.push(Why::IdNumberPrefix.says(q));
             } else if id.len() == 18 && id.get(6..14) == Some(q.as_str()) {
-                out.push(format!("id_number birth date: {q}"));
+                out.push(Why::IdNumberBirthDate.says(q));
             }
         } else if !part.chars().all(|c| c.is_ascii_alphabetic()) {
             let n = shared(name_tokens(part), name_tokens(&name));
             if !n.is_empty() {
-                out.push(format!("name: {}", n.join(" ")));
+                out.push(Why::Name.says(n.join(" ")));
             }
             let looks: Vec<String> = shared(query_shape_tokens(part), query_shape_tokens(&name))
                 .into_iter()
                 .filter(|t| !n.contains(t))
                 .collect();
             if !looks.is_empty() {
-                out.push(format!("name look-alike: {}", looks.join(" ")));
+                out.push(Why::NameLookAlike.says(looks.join(" ")));
             }
             let text: Vec<String> = [&r.household_address, &r.agency_name, &r.family_name]
                 .into_iter()
@@ -409,7 +453,7 @@ fn explain(query: &str, r: &StoredRecord) -> Vec<String> {
                 .collect();
             let t = shared(zh_tokens(part), text);
             if !t.is_empty() {
-                out.push(format!("text: {}", t.join(" ")));
+                out.push(Why::Text.says(t.join(" ")));
             }
         }
     }
