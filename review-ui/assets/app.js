@@ -25,6 +25,7 @@ const I18N = {
     type: '类型', from: '起', to: '止', status: '状态', role: '角色', add: '添加', disable: '停用', enable: '启用', disabled: '已停用',
     keys: '快捷键', notFound: '未找到', error: '出错了', loading: '加载中…',
     'status.machine': '机器通过', 'status.needs_review': '待审核', 'status.verified': '已核实', 'status.rejected': '已作废',
+    'role.data_entry': '录入员', 'role.reviewer': '审核员', 'role.archivist': '档案员', 'role.dba': '数据库管理员', 'role.admin': '管理员',
     'type.cremation': '火化', 'type.burial': '安葬', 'gender.0': '未知', 'gender.1': '男', 'gender.2': '女', 'gender.9': '未说明',
   },
   en: {
@@ -49,6 +50,7 @@ const I18N = {
     type: 'Type', from: 'From', to: 'To', status: 'Status', role: 'Role', add: 'Add', disable: 'Disable', enable: 'Enable', disabled: 'disabled',
     keys: 'Keys', notFound: 'Not found', error: 'Error', loading: 'Loading…',
     'status.machine': 'machine-accepted', 'status.needs_review': 'needs review', 'status.verified': 'verified', 'status.rejected': 'rejected',
+    'role.data_entry': 'data entry', 'role.reviewer': 'reviewer', 'role.archivist': 'archivist', 'role.dba': 'DBA', 'role.admin': 'admin',
     'type.cremation': 'cremation', 'type.burial': 'burial', 'gender.0': 'unknown', 'gender.1': 'male', 'gender.2': 'female', 'gender.9': 'unstated',
   },
 };
@@ -61,6 +63,14 @@ const FIELD_NAMES = {
     cremation_cert_no: '火化证号', ashes_disposition: '骨灰去向', burial_date: '安葬日期', grave_number: '墓穴号',
     cemetery_name: '公墓名称', family_name: '家属姓名', family_relation: '与逝者关系', family_phone: '家属电话',
     agency_name: '殡葬服务机构',
+  },
+  en: {
+    deceased_name: 'Name of the deceased', gender: 'Sex', ethnicity: 'Ethnicity', age: 'Age', id_type: 'ID document type', id_number: 'ID number',
+    birth_date: 'Date of birth', death_date: 'Date of death', death_cause: 'Cause of death', death_place: 'Place of death',
+    household_address: 'Registered address', household_division: 'Division code (GB/T 2260)', cremation_date: 'Cremation date',
+    cremation_cert_no: 'Cremation certificate no.', ashes_disposition: 'Where the ashes went', burial_date: 'Burial date', grave_number: 'Grave number',
+    cemetery_name: 'Cemetery', family_name: 'Family member', family_relation: 'Relation to the deceased', family_phone: 'Family phone',
+    agency_name: 'Funeral agency',
   },
 };
 
@@ -98,7 +108,7 @@ const matchedText = (m) => {
 let lang = localStorage.getItem('lang') === 'en' ? 'en' : 'zh';
 let me = null;
 const t = (k) => I18N[lang][k] ?? I18N.en[k] ?? k;
-const fieldName = (f) => (lang === 'zh' && FIELD_NAMES.zh[f]) || f;
+const fieldName = (f) => FIELD_NAMES[lang][f] || f;
 const comparisonText = (c) => (lang === 'zh' && COMPARISONS_ZH[c]) || c;
 const findingText = (x) => (lang === 'zh' && FINDINGS_ZH[x.code]) ? `${FINDINGS_ZH[x.code]}（${x.message}）` : x.message;
 const $ = (sel, root = document) => root.querySelector(sel);
@@ -162,7 +172,7 @@ function render() {
   setKeys({});
   $('#bar').hidden = !me;
   if (!me) return loginScreen(main);
-  $('#who').textContent = `${me.username} · ${me.role}`;
+  $('#who').textContent = `${me.username} · ${t('role.' + me.role)}`;
   $('#nav-users').hidden = me.role !== 'admin';
   const [_, screen, ...rest] = (location.hash || '#/queue').split('/');
   document.querySelectorAll('header nav a').forEach((a) => a.classList.toggle('on', a.getAttribute('href') === `#/${screen}`));
@@ -574,7 +584,7 @@ async function usersScreen(main) {
   if (!main.isConnected) return;
   if (!r.ok) return main.append(h('p', { class: 'err' }, r.data.message || t('error')));
   const name = h('input', { id: 'new-user', placeholder: t('username') });
-  const role = h('select', { id: 'new-role' }, ['data_entry', 'reviewer', 'archivist', 'dba', 'admin'].map((x) => h('option', { value: x }, x)));
+  const role = h('select', { id: 'new-role' }, ['data_entry', 'reviewer', 'archivist', 'dba', 'admin'].map((x) => h('option', { value: x }, t('role.' + x))));
   const pass = h('input', { id: 'new-pass', type: 'password', placeholder: t('password') });
   const err = h('p', { class: 'err' });
   const toggle = (u) => h('button', { class: 'toggle-user', onclick: async () => {
@@ -583,7 +593,7 @@ async function usersScreen(main) {
   } }, t(u.disabled ? 'enable' : 'disable'));
   main.append(h('div', { class: 'card' }, h('table', {}, h('tr', {}, h('th', {}, t('username')), h('th', {}, t('role')), h('th', {})),
     r.data.map((u) => h('tr', {}, h('td', {}, u.username + (u.locked ? ' 🔒' : '') + (u.disabled ? ` (${t('disabled')})` : '')),
-      h('td', {}, u.role), h('td', {}, me && u.username === me.username ? '' : toggle(u)))))),
+      h('td', {}, t('role.' + u.role)), h('td', {}, me && u.username === me.username ? '' : toggle(u)))))),
   h('form', { class: 'card', onsubmit: async (e) => {
     e.preventDefault();
     const res = await api('POST', '/api/users', { username: name.value, role: role.value, password: pass.value });

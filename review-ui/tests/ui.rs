@@ -339,3 +339,28 @@ fn every_kind_of_search_match_has_a_chinese_label() {
         assert!(labels.contains(&format!("'{}':", why.label())), "no label for {why:?}");
     }
 }
+
+/// Every field of the record and every role has a label in both languages.
+#[test]
+fn every_field_and_role_has_a_label_in_both_languages() {
+    let fields = app_labels("FIELD_NAMES");
+    let (zh, en) = fields.split_at(fields.find("en: {").unwrap());
+    for field in ledgerline_schemas::Field::ALL {
+        for (lang, labels) in [("zh", zh), ("en", en)] {
+            assert!(
+                labels.contains(&format!(" {}: '", field.name())),
+                "{lang}: no label for {field:?}"
+            );
+        }
+    }
+    let words = app_labels("I18N");
+    let (zh, en) = words.split_at(words.find("en: {").unwrap());
+    for role in ledgerline_search::Role::ALL {
+        for (lang, labels) in [("zh", zh), ("en", en)] {
+            assert!(
+                labels.contains(&format!("'role.{}': '", role.name())),
+                "{lang}: no label for {role:?}"
+            );
+        }
+    }
+}
