@@ -340,27 +340,31 @@ fn every_kind_of_search_match_has_a_chinese_label() {
     }
 }
 
-/// Every field of the record and every role has a label in both languages.
+/// Every field of the record, review status, record type and role has a label in both
+/// languages.
 #[test]
-fn every_field_and_role_has_a_label_in_both_languages() {
-    let fields = app_labels("FIELD_NAMES");
-    let (zh, en) = fields.split_at(fields.find("en: {").unwrap());
-    for field in ledgerline_schemas::Field::ALL {
-        for (lang, labels) in [("zh", zh), ("en", en)] {
-            assert!(
-                labels.contains(&format!(" {}: '", field.name())),
-                "{lang}: no label for {field:?}"
-            );
-        }
-    }
-    let words = app_labels("I18N");
-    let (zh, en) = words.split_at(words.find("en: {").unwrap());
-    for role in ledgerline_search::Role::ALL {
-        for (lang, labels) in [("zh", zh), ("en", en)] {
-            assert!(
-                labels.contains(&format!("'role.{}': '", role.name())),
-                "{lang}: no label for {role:?}"
-            );
+fn every_field_status_type_and_role_has_a_label_in_both_languages() {
+    use ledgerline_schemas::{Field, RecordType, ReviewStatus};
+    let fields: Vec<String> = Field::ALL.iter().map(|f| format!(" {}: '", f.name())).collect();
+    assert_labelled_in_both_languages("FIELD_NAMES", &fields);
+    let words: Vec<String> = (ReviewStatus::ALL.iter().map(|s| format!("'status.{}': '", s.as_str())))
+        .chain(RecordType::ALL.iter().map(|t| format!("'type.{}': '", t.as_str())))
+        .chain(
+            ledgerline_search::Role::ALL
+                .iter()
+                .map(|r| format!("'role.{}': '", r.name())),
+        )
+        .collect();
+    assert_labelled_in_both_languages("I18N", &words);
+}
+
+/// Each of `keys` (as written in the table) is in the table's `zh` and `en` halves.
+fn assert_labelled_in_both_languages(table: &str, keys: &[String]) {
+    let labels = app_labels(table);
+    let (zh, en) = labels.split_at(labels.find("en: {").unwrap());
+    for key in keys {
+        for (lang, half) in [("zh", zh), ("en", en)] {
+            assert!(half.contains(key.as_str()), "{table}: no {lang} label for {key:?}");
         }
     }
 }
