@@ -25,6 +25,8 @@ const I18N = {
     type: '类型', from: '起', to: '止', status: '状态', role: '角色', add: '添加', disable: '停用', enable: '启用', disabled: '已停用',
     keys: '快捷键', notFound: '未找到', error: '出错了', loading: '加载中…',
     'status.machine': '机器通过', 'status.needs_review': '待审核', 'status.verified': '已核实', 'status.rejected': '已作废',
+    qa: '质量抽检', 'qa.none': '未抽检', 'qa.pending': '抽检中', 'qa.pass': '合格', 'qa.fail': '不合格', 'qa.defects': '不合格品',
+    'progress.none': '尚无核实的记录。',
     'role.data_entry': '录入员', 'role.reviewer': '审核员', 'role.archivist': '档案员', 'role.dba': '数据库管理员', 'role.admin': '管理员',
     'type.cremation': '火化', 'type.burial': '安葬', 'gender.0': '未知', 'gender.1': '男', 'gender.2': '女', 'gender.9': '未说明',
   },
@@ -50,6 +52,8 @@ const I18N = {
     type: 'Type', from: 'From', to: 'To', status: 'Status', role: 'Role', add: 'Add', disable: 'Disable', enable: 'Enable', disabled: 'disabled',
     keys: 'Keys', notFound: 'Not found', error: 'Error', loading: 'Loading…',
     'status.machine': 'machine-accepted', 'status.needs_review': 'needs review', 'status.verified': 'verified', 'status.rejected': 'rejected',
+    qa: 'QA sample', 'qa.none': 'not sampled', 'qa.pending': 'inspecting', 'qa.pass': 'passed', 'qa.fail': 'failed', 'qa.defects': 'nonconforming',
+    'progress.none': 'Nothing verified yet.',
     'role.data_entry': 'data entry', 'role.reviewer': 'reviewer', 'role.archivist': 'archivist', 'role.dba': 'DBA', 'role.admin': 'admin',
     'type.cremation': 'cremation', 'type.burial': 'burial', 'gender.0': 'unknown', 'gender.1': 'male', 'gender.2': 'female', 'gender.9': 'unstated',
   },
@@ -559,21 +563,30 @@ function progressChart(days) {
   return svg;
 }
 
+// A batch's acceptance gate: its verdict, how far the sample's inspection has got, and
+// the plan (GB/T 2828.1) it is judged by.
+function qaText(qa) {
+  if (!qa) return t('qa.none');
+  return `${t('qa.' + qa.verdict)} · ${qa.inspected}/${qa.sample_size} · ${t('qa.defects')} ${qa.defects} (Ac ${qa.accept}, Re ${qa.reject}, AQL ${qa.aql})`;
+}
+
 async function dashboardScreen(main) {
   const r = await api('GET', '/api/batches');
   if (!main.isConnected) return;
   if (!r.ok) return main.append(h('p', { class: 'err' }, r.data.message || t('error')));
   main.append(h('div', { class: 'card', id: 'dashboard' },
-    h('table', {}, h('tr', {}, [t('batch'), t('agency'), t('pages'), t('records'), t('verified'), t('done'), `${t('waiting')} (${t('waiting.parts')})`].map((x) => h('th', {}, x))),
+    h('table', {}, h('tr', {}, [t('batch'), t('agency'), t('pages'), t('records'), t('verified'), t('done'), `${t('waiting')} (${t('waiting.parts')})`, t('qa')].map((x) => h('th', {}, x))),
       r.data.batches.map((b) => {
         const bar = h('span');
         bar.style.width = b.percent_done + '%';
         return h('tr', {}, h('td', {}, b.batch_id), h('td', {}, b.agency_name), h('td', {}, b.pages), h('td', {}, b.records), h('td', {}, b.verified),
           h('td', {}, h('div', { class: 'bar' }, bar), `${b.percent_done}%`),
-          h('td', {}, `${b.waiting.records} / ${b.waiting.pairs} / ${b.waiting.pages}`));
+          h('td', {}, `${b.waiting.records} / ${b.waiting.pairs} / ${b.waiting.pages}`),
+          h('td', { class: 'qa-state' }, qaText(b.qa)));
       }))),
   // Element.append does not flatten arrays as h() does: spread the cards.
-  ...r.data.batches.map((b) => h('div', { class: 'card progress' }, h('h4', {}, `${t('progress')} · ${b.batch_id}`), progressChart(b.progress))),
+  ...r.data.batches.map((b) => h('div', { class: 'card progress' }, h('h4', {}, `${t('progress')} · ${b.batch_id}`),
+    b.progress.length ? progressChart(b.progress) : h('p', { class: 'muted' }, t('progress.none')))),
   h('div', { class: 'card' }, h('h4', {}, t('throughput')),
     h('table', {}, h('tr', {}, [t('who'), t('when'), t('items'), t('corrected')].map((x) => h('th', {}, x))),
       r.data.throughput.map((p) => h('tr', {}, h('td', {}, p.username), h('td', {}, p.day), h('td', {}, p.items), h('td', {}, p.fields_corrected))))));

@@ -257,6 +257,8 @@ fn every_screen_in_both_languages_draws_without_a_script_error() {
     let chrome = chromium().expect("chromium is not installed: run scripts/ensure-deps.sh");
     let f = fixture();
     index_fixture(&f);
+    // A QA sample drawn: its items in the queue, its state on the dashboard.
+    ledgerline_review::qa::start(&f.ws, &f.db, BATCH, 0.65, "archivist").unwrap();
     let (_rt, base) = served(&f);
     let mut b = Browser::launch(&chrome);
     b.before_every_page(
@@ -289,6 +291,15 @@ fn every_screen_in_both_languages_draws_without_a_script_error() {
                     b.eval("document.getElementById('q').value = '王'; document.getElementById('status').value = 'needs_review'");
                     b.eval("document.querySelector('main form').requestSubmit()");
                     b.wait("document.querySelector('#results .hit')");
+                }
+                "#/dashboard" => {
+                    let qa = b.eval("document.querySelector('#dashboard .qa-state').textContent");
+                    let inspecting = if lang == "en" {
+                        "inspecting · 0/1"
+                    } else {
+                        "抽检中 · 0/1"
+                    };
+                    assert!(qa.as_str().unwrap().starts_with(inspecting), "{qa}");
                 }
                 h if h == record => {
                     b.press("KeyP", ALT);
