@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
+use ledgerline_schemas::{written, Field};
 use ledgerline_search::{Role, SearchIndex, SearchRequest};
 
 use super::index::index_dir;
@@ -72,13 +73,18 @@ pub fn run(a: Args) -> Result<ExitCode> {
     for h in &results.hits {
         let r = &h.record;
         let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".into());
+        // The sex as a person reads it (男, not its code 1).
+        let sex = r
+            .gender
+            .as_deref()
+            .map(|g| written::meaning(Field::Gender, g).unwrap_or(g));
         println!(
             "{:>6.2}  {}  {} {} 性别{} 身份证{} 生{} 卒{} {}",
             h.score,
             r.record_id,
             r.record_type,
             dash(&r.name),
-            dash(&r.gender),
+            sex.unwrap_or("—"),
             dash(&r.id_number),
             dash(&r.birth_date),
             dash(&r.death_date),
