@@ -469,7 +469,7 @@ function keyingEditor(main, pv, { onDone, onSkip }) {
     inputs[f] = input;
     meanings[f] = h('div', { class: 'meaning', id: 'key-means-' + f });
     msgs[f] = h('div', { class: 'msg' });
-    form.append(h('label', { for: 'k-' + f }, fieldName(f)), input, h('div', {}, meanings[f], msgs[f]));
+    form.append(h('label', { for: 'k-' + f }, fieldName(f)), h('div', {}, input, meanings[f], msgs[f]));
   }
   async function saveRow() {
     const fields = typedValues(inputs);
@@ -488,15 +488,18 @@ function keyingEditor(main, pv, { onDone, onSkip }) {
     if (r.ok) onDone(); else status.textContent = r.data.message || t('error');
   }
   const img = h('img', { src: `/api/pages/${enc(pv.page.page_id)}/image`, alt: pv.page.file_name });
-  img.style.maxWidth = '100%';
+  // The page beside the form, held in view while the form scrolls: a clerk keys row
+  // after row looking from one to the other.
   main.append(h('div', { class: 'card', id: 'keying' },
     h('p', {}, `${pv.page.file_name} — ${pv.page.reason ?? ''}`), h('p', { class: 'muted' }, t('key.help')),
-    h('div', {}, img),
-    h('p', {}, t('key.row'), ' ', rowLabel), form, status,
-    h('div', { class: 'actions' }, h('button', { class: 'primary', id: 'key-save', onclick: saveRow }, t('key.save')),
-      h('button', { id: 'key-done', onclick: finish }, t('key.done')), h('button', { id: 'skip', onclick: onSkip }, t('skip'))),
-    h('p', {}, t('key.rows')), done,
-    keyHelp([['Ctrl+Enter / Alt+A', t('key.save')], ['Alt+E', t('key.done')], ['Alt+K', t('skip')]])));
+    h('div', { class: 'keying-layout' },
+      h('div', { class: 'keying-page', id: 'keying-page' }, img),
+      h('div', {},
+        h('p', {}, t('key.row'), ' ', rowLabel), form, status,
+        h('div', { class: 'actions' }, h('button', { class: 'primary', id: 'key-save', onclick: saveRow }, t('key.save')),
+          h('button', { id: 'key-done', onclick: finish }, t('key.done')), h('button', { id: 'skip', onclick: onSkip }, t('skip'))),
+        h('p', {}, t('key.rows')), done,
+        keyHelp([['Ctrl+Enter / Alt+A', t('key.save')], ['Alt+E', t('key.done')], ['Alt+K', t('skip')]])))));
   setKeys({ 'Ctrl+Enter': saveRow, 'Alt+A': saveRow, 'Alt+E': finish, 'Alt+K': () => onSkip() });
   Object.values(inputs)[0]?.focus();
 }

@@ -129,11 +129,17 @@ fn a_data_entry_day_by_keyboard() {
     // Then the page OCR could not read, to key by hand.
     b.wait("document.getElementById('keying')");
     assert_eq!(b.eval("document.activeElement.id"), "k-deceased_name");
+    // The page beside the form, not above it.
+    let beside = b.eval(
+        "document.getElementById('keying-page').getBoundingClientRect().right \
+         <= document.getElementById('k-deceased_name').getBoundingClientRect().left",
+    );
+    assert_eq!(beside, true);
     // Keyed as the page writes it, checked and shown in its stored form as typed.
     type_into(&mut b, "k-gender", "女");
     b.wait("document.getElementById('key-means-gender').textContent === '→ 2 女'");
     type_into(&mut b, "k-death_date", "2013年2月30日");
-    b.wait("document.getElementById('k-death_date').nextElementSibling.textContent.length > 0");
+    b.wait("document.getElementById('k-death_date').parentElement.querySelector('.msg').textContent.length > 0");
     type_into(&mut b, "k-death_date", "2013年2月28日");
     b.wait("document.getElementById('key-means-death_date').textContent === '→ 2013-02-28'");
     b.screenshot(&shots.join("review-keying.png"));
