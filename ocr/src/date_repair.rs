@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use ledgerline_schemas::{date, id_number, Field, Finding, RecordFields, Severity};
+use ledgerline_schemas::{date, id_number, Field, Finding, FindingCode, RecordFields, Severity};
 
 use crate::repairs::AgeRule;
 
@@ -110,7 +110,7 @@ pub fn repair_dates(
     findings.push(Finding::new(
         field,
         Severity::Warning,
-        "date_repaired",
+        FindingCode::DateRepaired,
         format!("read {was}, repaired to {value}: the one date a digit away that agrees with the rest of the row"),
     ));
     fields.set(field, Some(&value)).expect("an ISO date is a date");
@@ -178,7 +178,7 @@ fn doubt(read: &Dates, confidence: &mut BTreeMap<String, f32>, findings: &mut Ve
     findings.push(Finding::new(
         Field::DeathDate,
         Severity::Warning,
-        "dates_disagree",
+        FindingCode::DatesDisagree,
         "the death, cremation and burial dates do not follow one another as they should".into(),
     ));
 }
@@ -240,7 +240,7 @@ mod tests {
         let (f, findings) = repaired(born_1950("2013-08-03", "2012-08-04", 63));
         assert_eq!(f.cremation_date.as_deref(), Some("2013-08-04"));
         assert_eq!(f.death_date.as_deref(), Some("2013-08-03"));
-        assert_eq!(findings[0].code, "date_repaired");
+        assert!(findings[0].is(FindingCode::DateRepaired));
         // The 十 of 十二月 lost in the cremation: a death in February would not make 64.
         let (f, _) = repaired(born_1950("2013-12-03", "2013-02-05", 64));
         assert_eq!(f.cremation_date.as_deref(), Some("2013-12-05"));
@@ -259,7 +259,7 @@ mod tests {
         repair_dates(&mut f, &mut confidence, &mut findings, None);
         assert_eq!(f.death_date.as_deref(), Some("2013-01-12"));
         assert_eq!(f.burial_date.as_deref(), Some("2013-04-01"));
-        assert_eq!(findings[0].code, "date_repaired");
+        assert!(findings[0].is(FindingCode::DateRepaired));
         assert!(confidence["death_date"] <= REPAIRED, "a repaired date is reviewed");
         // A death yet to come, its year one digit off: not the burial moved after it.
         let mut f = row("2043-02-23", "", "2013-10-04");
@@ -285,7 +285,7 @@ mod tests {
         let mut findings = Vec::new();
         repair_dates(&mut f, &mut confidence, &mut findings, None);
         assert_eq!(f.cremation_date.as_deref(), Some("2012-08-04"));
-        assert_eq!(findings[0].code, "dates_disagree");
+        assert!(findings[0].is(FindingCode::DatesDisagree));
         assert!(confidence.values().all(|&c| c <= REPAIRED));
     }
 }

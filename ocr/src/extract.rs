@@ -5,8 +5,8 @@ use chrono::Datelike;
 use std::collections::BTreeMap;
 
 use ledgerline_schemas::{
-    date::parse_iso, validate::is_acceptable, validate_fields, Field, Finding, Record, RecordFields, RecordType,
-    Review, ReviewStatus, Severity, Source,
+    date::parse_iso, validate::is_acceptable, validate_fields, Field, Finding, FindingCode, Record, RecordFields,
+    RecordType, Review, ReviewStatus, Severity, Source,
 };
 
 use crate::headers::ColumnRole;
@@ -343,7 +343,7 @@ fn settle_patterns(drafts: &mut [RowDraft]) {
                 Fit::Repaired(value) => d.replace(
                     field,
                     &value,
-                    "pattern_repaired",
+                    FindingCode::PatternRepaired,
                     "the one reading that follows the column's pattern",
                 ),
                 Fit::Off => {
@@ -376,7 +376,7 @@ fn cemetery_ending(d: &mut RowDraft) {
             "no cemetery's name ends in {last}; {} is read so",
             fixed.chars().last().unwrap_or_default()
         );
-        d.replace(Field::CemeteryName, &fixed, "cemetery_ending", &why);
+        d.replace(Field::CemeteryName, &fixed, FindingCode::CemeteryEnding, &why);
     }
 }
 
@@ -407,7 +407,7 @@ fn settle_repeats(drafts: &mut [RowDraft]) {
                 d.replace(
                     field,
                     &word,
-                    "column_word",
+                    FindingCode::ColumnWord,
                     "one character off the word its column writes more often",
                 );
             }
@@ -474,26 +474,24 @@ fn unlabelled(header: &str, text: Option<&str>) -> Finding {
         Some(text) => format!("{text:?} is"),
         None => "writing that could not be read is".into(),
     };
-    Finding {
-        field: "extra_fields".into(),
-        severity: Severity::Error,
-        code: "unlabelled_column".into(),
-        message: format!(
-            "extra_fields: {written} in a column whose header read as {header:?}: which field it is must be told"
-        ),
-    }
+    Finding::about(
+        "extra_fields",
+        Severity::Error,
+        FindingCode::UnlabelledColumn,
+        format!("{written} in a column whose header read as {header:?}: which field it is must be told"),
+    )
 }
 
 impl RowDraft {
     /// Replaces a text field's reading by what the page shows it must be, saying why.
-    fn replace(&mut self, field: Field, value: &str, code: &str, why: &str) {
+    fn replace(&mut self, field: Field, value: &str, code: FindingCode, why: &str) {
         take_as(&mut self.fields, &mut self.findings, field, value, code, why);
     }
 
     fn unreadable(&mut self, f: Field, message: String) {
         self.confidence.insert(f.name().into(), 0.0);
         self.findings
-            .push(Finding::new(f, Severity::Error, "unreadable", message));
+            .push(Finding::new(f, Severity::Error, FindingCode::Unreadable, message));
     }
 }
 
@@ -504,7 +502,7 @@ pub(crate) fn take_as(
     findings: &mut Vec<Finding>,
     field: Field,
     value: &str,
-    code: &str,
+    code: FindingCode,
     why: &str,
 ) {
     let read = fields.get(field).unwrap_or_default();
@@ -593,7 +591,7 @@ fn repair_id(fields: &mut RecordFields, confidence: &mut BTreeMap<String, f32>, 
     findings.push(Finding::new(
         Field::IdNumber,
         Severity::Info,
-        "id_repaired",
+        FindingCode::IdRepaired,
         format!("read {id}, repaired to {fixed}: {why}"),
     ));
     fields.id_number = Some(fixed);
@@ -626,7 +624,7 @@ fn repair_address(fields: &mut RecordFields, confidence: &mut BTreeMap<String, f
     findings.push(Finding::new(
         Field::HouseholdAddress,
         Severity::Info,
-        "division_repaired",
+        FindingCode::DivisionRepaired,
         format!(
             "read {address}, repaired to {fixed}: the only GB/T 2260 prefecture and county that near what was read"
         ),
@@ -731,7 +729,7 @@ mod tests {
         unread.text = None;
         let records = extract(&reading, &context());
         let status = |r: &Record| r.review.status;
-        let unlabelled = |r: &Record| r.review.findings.iter().any(|f| f.code == "unlabelled_column");
+        let unlabelled = |r: &Record| r.review.findings.iter().any(|f| f.is(FindingCode::UnlabelledColumn));
         assert_eq!(records.len(), 3);
         assert_eq!(status(&records[0]), ReviewStatus::NeedsReview);
         assert!(unlabelled(&records[0]));

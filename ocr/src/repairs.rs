@@ -10,7 +10,8 @@
 use std::collections::BTreeMap;
 
 use ledgerline_schemas::{
-    date::completed_years, date::format_iso, date::parse_iso, id_number, Field, Finding, RecordFields, Severity,
+    date::completed_years, date::format_iso, date::parse_iso, id_number, Field, Finding, FindingCode, RecordFields,
+    Severity,
 };
 
 use crate::extract::REVIEW_THRESHOLD;
@@ -83,7 +84,7 @@ pub fn from_id_number(
                 confidence,
                 findings,
                 Field::Gender,
-                "gender_from_id",
+                FindingCode::GenderFromId,
                 format!("read {read:?}; the ID number's sequence digit says {}", id.gender),
             );
         }
@@ -104,7 +105,7 @@ pub fn from_id_number(
                 confidence,
                 findings,
                 Field::Age,
-                "age_from_id",
+                FindingCode::AgeFromId,
                 format!(
                     "read {read:?}; birth in the ID number and the death date make {expected}, as this page counts age"
                 ),
@@ -160,11 +161,11 @@ fn prove(
     confidence: &mut BTreeMap<String, f32>,
     findings: &mut Vec<Finding>,
     field: Field,
-    code: &str,
+    code: FindingCode,
     message: String,
 ) {
     confidence.insert(field.name().into(), PROVEN);
-    findings.retain(|f| !(f.field == field.name() && f.code == "unreadable"));
+    findings.retain(|f| !(f.field == field.name() && f.is(FindingCode::Unreadable)));
     findings.push(Finding::new(field, Severity::Info, code, message));
 }
 
@@ -185,7 +186,12 @@ mod tests {
 
     fn repaired(f: &mut RecordFields, conf: &[(&str, f32)], rule: Option<AgeRule>) -> Vec<Finding> {
         let mut confidence: BTreeMap<String, f32> = conf.iter().map(|(k, v)| (k.to_string(), *v)).collect();
-        let mut findings = vec![Finding::new(Field::Gender, Severity::Error, "unreadable", "x".into())];
+        let mut findings = vec![Finding::new(
+            Field::Gender,
+            Severity::Error,
+            FindingCode::Unreadable,
+            "x".into(),
+        )];
         from_id_number(f, &mut confidence, &mut findings, rule);
         findings
     }
@@ -196,7 +202,7 @@ mod tests {
         let findings = repaired(&mut f, &[("gender", 0.0)], None);
         assert_eq!(f.gender.as_deref(), Some("2"));
         assert!(findings.iter().all(|f| f.code != "unreadable"), "{findings:?}");
-        assert!(findings.iter().any(|f| f.code == "gender_from_id"));
+        assert!(findings.iter().any(|f| f.is(FindingCode::GenderFromId)));
         // A confident reading that disagrees is left for review to judge.
         let mut f = row(Some("1"), None);
         repaired(&mut f, &[("gender", 0.95)], None);

@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use ledgerline_schemas::{Field, Record, ReviewStatus};
+use ledgerline_schemas::{Field, FindingCode, Record, ReviewStatus};
 
 use crate::vocab;
 
@@ -67,7 +67,7 @@ pub fn settle_across_pages(records: &mut [&mut Record]) -> Vec<usize> {
                         &mut record.review.findings,
                         field,
                         &word,
-                        "batch_word",
+                        FindingCode::BatchWord,
                         "one character off the word the batch's other pages write more often",
                     );
                     changed.push(i);

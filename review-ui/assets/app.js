@@ -84,6 +84,13 @@ const FINDINGS_ZH = {
   id_division_mismatch: '身份证号与户籍区划不一致', date_invalid: '日期无效', date_order: '日期先后矛盾', date_range: '日期超出合理范围',
   age_mismatch: '年龄与出生、死亡日期不符', age_range: '年龄超出合理范围', code_table: '不在国家代码表中',
   division_not_yet: '该区划代码当时尚未设立', division_retired: '该区划代码当时已撤销', phone_shape: '电话号码格式不对',
+  source_row: '行号无效', confidence: '置信度无效',
+  unreadable: '未能识别，请对照原图录入', unlabelled_column: '此列表头对应不上任何字段，请指明',
+  id_repaired: '身份证号已按校验码修正', division_repaired: '省市县名称已按国家区划表修正',
+  date_repaired: '日期已修正为与本行其他日期相符的一个', dates_disagree: '死亡、火化、安葬日期先后不合',
+  gender_from_id: '性别取自身份证号', age_from_id: '年龄由身份证号与死亡日期推算',
+  pattern_repaired: '已按本列的编号格式修正', column_word: '已按本列常写的词修正', cemetery_ending: '公墓名称的结尾已修正',
+  batch_word: '已按本批次其他页常写的词修正',
 };
 
 // The linkage model's comparison levels (dedupe's CompareField::levels), in a pair's

@@ -385,3 +385,16 @@ fn assert_labelled_in_both_languages(table: &str, keys: &[String]) {
         }
     }
 }
+
+/// A finding under a field says what it is in Chinese: every kind of finding validation
+/// or OCR can make has its label.
+#[test]
+fn every_kind_of_finding_has_a_chinese_label() {
+    let labels = app_labels("FINDINGS_ZH");
+    for code in ledgerline_schemas::FindingCode::ALL {
+        assert!(
+            labels.contains(&format!(" {}: '", code.as_str())),
+            "no label for {code:?}"
+        );
+    }
+}

@@ -12,6 +12,7 @@
 pub mod arrow;
 pub mod codes;
 pub mod date;
+pub mod finding_code;
 pub mod id_number;
 pub mod lookalike;
 pub mod manifest;
@@ -21,7 +22,7 @@ pub mod written;
 
 pub use manifest::{BatchManifest, LedgerType, ManifestError};
 pub use record::{Confidence, Field, Record, RecordFields, RecordType, Review, ReviewStatus, Source, TruthRow};
-pub use validate::{validate, validate_fields, Finding, Severity};
+pub use validate::{validate, validate_fields, Finding, FindingCode, Severity};
 
 /// The JSON Schema of one record, as shipped in `schemas/record.schema.json`.
 pub const RECORD_JSON_SCHEMA: &str = include_str!("../record.schema.json");

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::codes::{self, LATEST_REVISION};
 use crate::date::{completed_years, parse_iso};
+pub use crate::finding_code::FindingCode;
 use crate::id_number::{self, IdFacts};
 use crate::record::{Field, Record, RecordFields};
 
@@ -33,13 +34,24 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(field: Field, severity: Severity, code: &str, message: String) -> Self {
+    pub fn new(field: Field, severity: Severity, code: FindingCode, message: String) -> Self {
+        Self::about(field.name(), severity, code, message)
+    }
+
+    /// A finding about a part of the record that is not one of its fields (`source`,
+    /// `confidence`, `extra_fields`).
+    pub fn about(subject: &str, severity: Severity, code: FindingCode, message: String) -> Self {
         Finding {
-            field: field.name().to_string(),
+            field: subject.to_string(),
             severity,
-            code: code.to_string(),
-            message: format!("{}: {message}", field.name()),
+            code: code.as_str().to_string(),
+            message: format!("{subject}: {message}"),
         }
+    }
+
+    /// Whether the finding is of this kind.
+    pub fn is(&self, code: FindingCode) -> bool {
+        self.code == code.as_str()
     }
 }
 
@@ -58,21 +70,21 @@ const MAX_AGE: u32 = 125;
 pub fn validate(record: &Record) -> Vec<Finding> {
     let mut out = validate_fields(&record.fields);
     if record.source.row == 0 {
-        out.push(Finding {
-            field: "source".into(),
-            severity: Severity::Error,
-            code: "source_row".into(),
-            message: "source.row is 1-based; 0 is not a row".into(),
-        });
+        out.push(Finding::about(
+            "source",
+            Severity::Error,
+            FindingCode::SourceRow,
+            "row is 1-based; 0 is not a row".into(),
+        ));
     }
     for (name, c) in &record.confidence {
         if !(0.0..=1.0).contains(c) || Field::from_name(name).is_none() {
-            out.push(Finding {
-                field: "confidence".into(),
-                severity: Severity::Error,
-                code: "confidence".into(),
-                message: format!("confidence.{name} = {c}: must name a field and lie in 0..1"),
-            });
+            out.push(Finding::about(
+                "confidence",
+                Severity::Error,
+                FindingCode::Confidence,
+                format!("{name} = {c}: must name a field and lie in 0..1"),
+            ));
         }
     }
     out
@@ -105,7 +117,7 @@ fn check_codes(f: &RecordFields, out: &mut Vec<Finding>) {
             out.push(Finding::new(
                 Field::Gender,
                 Severity::Error,
-                "code_table",
+                FindingCode::CodeTable,
                 format!("{g:?} is not a GB/T 2261.1 code (0 unknown, 1 male, 2 female, 9 unstated)"),
             ));
         }
@@ -115,7 +127,7 @@ fn check_codes(f: &RecordFields, out: &mut Vec<Finding>) {
             out.push(Finding::new(
                 Field::Ethnicity,
                 Severity::Error,
-                "code_table",
+                FindingCode::CodeTable,
                 format!("{e:?} is not a GB/T 3304 code (01..56, 97, 98)"),
             ));
         }
@@ -125,7 +137,7 @@ fn check_codes(f: &RecordFields, out: &mut Vec<Finding>) {
             out.push(Finding::new(
                 Field::IdType,
                 Severity::Error,
-                "code_table",
+                FindingCode::CodeTable,
                 format!("{t:?} is not a known ID document type (111, 113, 414, 513, 990)"),
             ));
         }
@@ -144,7 +156,7 @@ fn check_dates(f: &RecordFields, today: NaiveDate, out: &mut Vec<Finding>) -> Ke
             out.push(Finding::new(
                 field,
                 Severity::Error,
-                "date_invalid",
+                FindingCode::DateInvalid,
                 format!("{text:?} is not a real calendar date in YYYY-MM-DD form"),
             ));
             return None;
@@ -153,7 +165,7 @@ fn check_dates(f: &RecordFields, today: NaiveDate, out: &mut Vec<Finding>) -> Ke
             out.push(Finding::new(
                 field,
                 Severity::Error,
-                "date_range",
+                FindingCode::DateRange,
                 format!("{text} is outside {EARLIEST_YEAR}-01-01..today"),
             ));
             return None;
@@ -171,7 +183,7 @@ fn check_dates(f: &RecordFields, today: NaiveDate, out: &mut Vec<Finding>) -> Ke
                 out.push(Finding::new(
                     later.0,
                     Severity::Error,
-                    "date_order",
+                    FindingCode::DateOrder,
                     format!("{b} is before {} {a}", earlier.0.name()),
                 ));
             }
@@ -199,7 +211,7 @@ fn check_id_number(f: &RecordFields, out: &mut Vec<Finding>) -> Option<IdFacts> 
                 out.push(Finding::new(
                     Field::IdNumber,
                     Severity::Error,
-                    "id_address",
+                    FindingCode::IdAddress,
                     format!("address code {} names no GB/T 2260 province", facts.address_code),
                 ));
             }
@@ -207,9 +219,9 @@ fn check_id_number(f: &RecordFields, out: &mut Vec<Finding>) -> Option<IdFacts> 
         }
         Err(problem) => {
             let code = match problem {
-                id_number::IdProblem::Checksum { .. } => "id_checksum",
-                id_number::IdProblem::BirthDate(_) => "id_birth_date",
-                _ => "id_format",
+                id_number::IdProblem::Checksum { .. } => FindingCode::IdChecksum,
+                id_number::IdProblem::BirthDate(_) => FindingCode::IdBirthDate,
+                _ => FindingCode::IdFormat,
             };
             out.push(Finding::new(
                 Field::IdNumber,
@@ -228,7 +240,7 @@ fn check_id_agreement(f: &RecordFields, id: &IdFacts, birth: Option<NaiveDate>, 
             out.push(Finding::new(
                 Field::BirthDate,
                 Severity::Error,
-                "id_birth_mismatch",
+                FindingCode::IdBirthMismatch,
                 format!("{b} disagrees with the ID number's birth date {}", id.birth_date),
             ));
         }
@@ -238,7 +250,7 @@ fn check_id_agreement(f: &RecordFields, id: &IdFacts, birth: Option<NaiveDate>, 
             out.push(Finding::new(
                 Field::Gender,
                 Severity::Error,
-                "id_sex_mismatch",
+                FindingCode::IdSexMismatch,
                 format!(
                     "{} ({}) disagrees with the ID number's sequence digit, which says {}",
                     g,
@@ -253,7 +265,7 @@ fn check_id_agreement(f: &RecordFields, id: &IdFacts, birth: Option<NaiveDate>, 
             out.push(Finding::new(
                 Field::HouseholdDivision,
                 Severity::Warning,
-                "id_division_mismatch",
+                FindingCode::IdDivisionMismatch,
                 format!(
                     "{div} is in another province than the ID number's address code {}",
                     id.address_code
@@ -269,7 +281,7 @@ fn check_age(f: &RecordFields, birth: Option<NaiveDate>, death: Option<NaiveDate
         out.push(Finding::new(
             Field::Age,
             Severity::Error,
-            "age_range",
+            FindingCode::AgeRange,
             format!("{age} is beyond {MAX_AGE} years"),
         ));
         return;
@@ -281,7 +293,7 @@ fn check_age(f: &RecordFields, birth: Option<NaiveDate>, death: Option<NaiveDate
             out.push(Finding::new(
                 Field::Age,
                 Severity::Error,
-                "age_mismatch",
+                FindingCode::AgeMismatch,
                 format!(
                     "{age} does not agree with birth {b} and death {d} ({full} full years, {} nominal)",
                     full + 1
@@ -297,7 +309,7 @@ fn check_division(f: &RecordFields, death: Option<NaiveDate>, out: &mut Vec<Find
         out.push(Finding::new(
             Field::HouseholdDivision,
             Severity::Error,
-            "code_table",
+            FindingCode::CodeTable,
             format!("{code:?} is not a GB/T 2260 division code in any revision 2002-{LATEST_REVISION}"),
         ));
         return;
@@ -307,7 +319,7 @@ fn check_division(f: &RecordFields, death: Option<NaiveDate>, out: &mut Vec<Find
             out.push(Finding::new(
                 Field::HouseholdDivision,
                 Severity::Warning,
-                "division_retired",
+                FindingCode::DivisionRetired,
                 format!(
                     "{code} ({}) was last listed in {}, before the death in {year}",
                     div.name, div.last_seen
@@ -318,7 +330,7 @@ fn check_division(f: &RecordFields, death: Option<NaiveDate>, out: &mut Vec<Find
             out.push(Finding::new(
                 Field::HouseholdDivision,
                 Severity::Warning,
-                "division_not_yet",
+                FindingCode::DivisionNotYet,
                 format!(
                     "{code} ({}) was first listed in {}, after the death in {year}",
                     div.name, div.first_seen
@@ -349,7 +361,7 @@ fn check_phone(f: &RecordFields, out: &mut Vec<Finding>) {
             out.push(Finding::new(
                 Field::FamilyPhone,
                 Severity::Error,
-                "phone_shape",
+                FindingCode::PhoneShape,
                 format!("{p:?} is neither an 11-digit mobile number nor a landline number"),
             ));
         }

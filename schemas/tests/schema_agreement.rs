@@ -3,8 +3,8 @@
 use std::collections::BTreeSet;
 
 use ledgerline_schemas::{
-    arrow::record_schema, Field, Finding, Record, RecordFields, RecordType, Review, ReviewStatus, Severity, Source,
-    RECORD_JSON_SCHEMA,
+    arrow::record_schema, Field, Finding, FindingCode, Record, RecordFields, RecordType, Review, ReviewStatus,
+    Severity, Source, RECORD_JSON_SCHEMA,
 };
 use serde_json::Value;
 
@@ -41,7 +41,12 @@ fn full_record() -> Record {
         confidence: [("deceased_name".to_string(), 0.93f32)].into(),
         review: Review {
             status: ReviewStatus::NeedsReview,
-            findings: vec![Finding::new(Field::Age, Severity::Error, "age_mismatch", "x".into())],
+            findings: vec![Finding::new(
+                Field::Age,
+                Severity::Error,
+                FindingCode::AgeMismatch,
+                "x".into(),
+            )],
             reviewed_by: Some("li".into()),
             reviewed_at: Some("2026-11-29T10:00:00Z".into()),
         },
