@@ -121,6 +121,19 @@ let me = null;
 const t = (k) => I18N[lang][k] ?? I18N.en[k] ?? k;
 const fieldName = (f) => FIELD_NAMES[lang][f] || f;
 const comparisonText = (c) => (lang === 'zh' && COMPARISONS_ZH[c]) || c;
+// The server's refusals ({error, message}) in Chinese, its English message kept after.
+const ERRORS_ZH = {
+  bad_credentials: '用户名或密码不对', locked: '登录失败次数过多，请稍后再试', unauthenticated: '请先登录',
+  forbidden: '您的角色不能进行此操作', csrf: '页面已过期，请刷新后重试', not_found: '未找到', stale: '他人已先保存此记录，您的修改未保存',
+  leased: '该条目正由他人处理', not_leased: '此条目不在您手中，请从队列重新领取', invalid: '请先修正标红的字段',
+  exists: '此行已有记录，请在该记录中更正', protected: '您的角色不能修改身份证号和电话', no_index: '尚未建立检索索引（请运行 ledgerline index）',
+  no_workspace: '服务器未连接工作区', bad_query: '检索条件有误', bad_cell: '单元格编号有误', internal: '服务器出错',
+};
+const errorText = (data, fallback = 'error') => {
+  const zh = lang === 'zh' && ERRORS_ZH[data?.error];
+  if (zh) return data.message ? `${zh}（${data.message}）` : zh;
+  return data?.message || t(fallback);
+};
 const findingText = (x) => (lang === 'zh' && FINDINGS_ZH[x.code]) ? `${FINDINGS_ZH[x.code]}（${x.message}）` : x.message;
 const $ = (sel, root = document) => root.querySelector(sel);
 
@@ -198,7 +211,7 @@ function loginScreen(main) {
   const form = h('form', { class: 'card login', onsubmit: async (e) => {
     e.preventDefault();
     const r = await api('POST', '/api/login', { username: user.value, password: pass.value });
-    if (r.ok) { me = r.data; if (!location.hash) location.hash = '#/queue'; render(); } else err.textContent = r.data.message || t('error');
+    if (r.ok) { me = r.data; if (!location.hash) location.hash = '#/queue'; render(); } else err.textContent = errorText(r.data);
   } }, h('h2', {}, 'ledgerline'), h('label', { for: 'username' }, t('username')), user,
   h('label', { for: 'password' }, t('password')), pass, h('p', {}, h('button', { class: 'primary', type: 'submit' }, t('login'))), err);
   main.append(form);
@@ -210,7 +223,7 @@ async function queueScreen(main) {
   const r = await api('GET', '/api/queue/next');
   if (!main.isConnected) return;
   main.replaceChildren();
-  if (!r.ok) return main.append(h('p', { class: 'err' }, r.data.message || t('error')));
+  if (!r.ok) return main.append(h('p', { class: 'err' }, errorText(r.data)));
   const item = r.data.item;
   if (!item) {
     setKeys({ 'Alt+N': () => render() });
@@ -228,7 +241,7 @@ async function queueScreen(main) {
 async function recordScreen(main, id) {
   const r = await api('GET', `/api/records/${enc(id)}`);
   if (!main.isConnected) return;
-  if (!r.ok) return main.append(h('p', { class: 'err' }, r.data.message || t('notFound')));
+  if (!r.ok) return main.append(h('p', { class: 'err' }, errorText(r.data, 'notFound')));
   recordEditor(main, r.data, { onDone: () => recordScreen(main.replaceChildren() || main, id) });
 }
 
@@ -332,14 +345,14 @@ function recordEditor(main, view, { onDone, onSkip }) {
       for (const x of r.data.findings || []) if (x.severity === 'error') showFindings(x.field, [x]);
       return;
     }
-    status.textContent = r.data.message || t('error');
+    status.textContent = errorText(r.data);
   }
 
   function conflictView(err) {
     const mine = values();
     const cur = err.current;
     const rows = cur.fields.filter((f) => (mine[f.field] ?? null) !== (f.value ?? null) && f.field in mine);
-    const box = h('div', { class: 'card conflict', id: 'conflict' }, h('h3', {}, t('stale')), h('p', {}, err.message), h('p', { class: 'muted' }, t('stale.help')),
+    const box = h('div', { class: 'card conflict', id: 'conflict' }, h('h3', {}, t('stale')), h('p', {}, errorText(err)), h('p', { class: 'muted' }, t('stale.help')),
       h('table', {}, h('tr', {}, h('th', {}, t('field')), h('th', {}, t('yours')), h('th', {}, t('theirs'))),
         rows.map((f) => h('tr', {}, h('td', {}, fieldName(f.field)), h('td', {}, mine[f.field] ?? '—'), h('td', {}, f.value ?? '—')))),
       h('div', { class: 'actions' }, h('button', { class: 'primary', id: 'conflict-rebase', onclick: () => {
@@ -376,7 +389,7 @@ function recordEditor(main, view, { onDone, onSkip }) {
 
 async function auditPanel(recordId, after) {
   const r = await api('GET', `/api/records/${enc(recordId)}/audit`);
-  if (!r.ok) return toast(r.data.message || t('error'));
+  if (!r.ok) return toast(errorText(r.data));
   $('#audit')?.remove();
   const fmt = (s) => new Date(s * 1000).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB');
   after.after(h('div', { class: 'card', id: 'audit' }, h('h3', {}, t('audit')),
@@ -390,7 +403,7 @@ function closeOverlay() { const o = $('#overlay'); o.hidden = true; o.replaceChi
 // The whole page, zoomable (+ / -), with the row's cells highlighted.
 async function pageOverlay(pageId, row) {
   const r = await api('GET', `/api/pages/${enc(pageId)}`);
-  if (!r.ok) return toast(r.data.message || t('error'));
+  if (!r.ok) return toast(errorText(r.data));
   const o = $('#overlay');
   let zoom = Math.min(1, (window.innerWidth - 40) / (r.data.page.width || 1000));
   const wrap = h('div', { class: 'pagewrap', id: 'page-image' });
@@ -440,7 +453,7 @@ function pairEditor(main, pair, { onDone, onSkip }) {
     const body = { decision, values: merge ? chosen : {}, versions: { a: pair.a.version, b: pair.b.version } };
     const r = await api('POST', `/api/pairs/${enc(pair.record_a)}/${enc(pair.record_b)}`, body);
     if (r.ok) { toast(t(decision === 'same' ? (merge ? 'merge' : 'same') : 'different')); return onDone(); }
-    status.textContent = r.data.message || t('error');
+    status.textContent = errorText(r.data);
   }
   card.append(h('p', {}, `${t('pair.weight')}: ${pair.match_weight.toFixed(1)} (p=${pair.match_probability.toFixed(3)})`), table,
     h('p', { class: 'muted' }, t('pair.pick')),
@@ -481,7 +494,7 @@ function keyingEditor(main, pv, { onDone, onSkip }) {
   async function saveRow() {
     const fields = typedValues(inputs);
     const r = await api('POST', `/api/pages/${enc(pv.page.page_id)}/rows`, { row, fields });
-    if (!r.ok) { status.textContent = (r.data.message || t('error')) + ' ' + (r.data.problems || []).join('；') + ' ' + (r.data.findings || []).filter((x) => x.severity === 'error').map(findingText).join('；'); return; }
+    if (!r.ok) { status.textContent = errorText(r.data) + ' ' + (r.data.problems || []).join('；') + ' ' + (r.data.findings || []).filter((x) => x.severity === 'error').map(findingText).join('；'); return; }
     status.textContent = '';
     done.append(h('li', {}, `${row}: ${fields.deceased_name ?? ''}`));
     row += 1;
@@ -492,7 +505,7 @@ function keyingEditor(main, pv, { onDone, onSkip }) {
   }
   async function finish() {
     const r = await api('POST', `/api/pages/${enc(pv.page.page_id)}/done`);
-    if (r.ok) onDone(); else status.textContent = r.data.message || t('error');
+    if (r.ok) onDone(); else status.textContent = errorText(r.data);
   }
   const img = h('img', { src: `/api/pages/${enc(pv.page.page_id)}/image`, alt: pv.page.file_name });
   // The page beside the form, held in view while the form scrolls: a clerk keys row
@@ -523,7 +536,7 @@ function searchScreen(main) {
     const params = new URLSearchParams({ q: q.value, type: type.value, from: from.value, to: to.value, status: status.value });
     const r = await api('GET', '/api/search?' + params);
     out.replaceChildren();
-    if (!r.ok) return out.append(h('p', { class: 'err' }, r.data.message || t('error')));
+    if (!r.ok) return out.append(h('p', { class: 'err' }, errorText(r.data)));
     out.append(h('p', { class: 'muted' }, `${r.data.total} ${t('search.total')}`));
     // A hit is the record's stored summary, with why it matched.
     for (const x of r.data.hits) {
@@ -583,7 +596,7 @@ function qaText(qa) {
 async function dashboardScreen(main) {
   const r = await api('GET', '/api/batches');
   if (!main.isConnected) return;
-  if (!r.ok) return main.append(h('p', { class: 'err' }, r.data.message || t('error')));
+  if (!r.ok) return main.append(h('p', { class: 'err' }, errorText(r.data)));
   main.append(h('div', { class: 'card', id: 'dashboard' },
     h('table', {}, h('tr', {}, [t('batch'), t('agency'), t('pages'), t('records'), t('verified'), t('done'), `${t('waiting')} (${t('waiting.parts')})`, t('qa')].map((x) => h('th', {}, x))),
       r.data.batches.map((b) => {
@@ -605,14 +618,14 @@ async function dashboardScreen(main) {
 async function usersScreen(main) {
   const r = await api('GET', '/api/users');
   if (!main.isConnected) return;
-  if (!r.ok) return main.append(h('p', { class: 'err' }, r.data.message || t('error')));
+  if (!r.ok) return main.append(h('p', { class: 'err' }, errorText(r.data)));
   const name = h('input', { id: 'new-user', placeholder: t('username') });
   const role = h('select', { id: 'new-role' }, ['data_entry', 'reviewer', 'archivist', 'dba', 'admin'].map((x) => h('option', { value: x }, t('role.' + x))));
   const pass = h('input', { id: 'new-pass', type: 'password', placeholder: t('password') });
   const err = h('p', { class: 'err' });
   const toggle = (u) => h('button', { class: 'toggle-user', onclick: async () => {
     const res = await api('POST', `/api/users/${encodeURIComponent(u.username)}/disabled`, { disabled: !u.disabled });
-    if (res.ok) render(); else err.textContent = res.data.message;
+    if (res.ok) render(); else err.textContent = errorText(res.data);
   } }, t(u.disabled ? 'enable' : 'disable'));
   main.append(h('div', { class: 'card' }, h('table', {}, h('tr', {}, h('th', {}, t('username')), h('th', {}, t('role')), h('th', {})),
     r.data.map((u) => h('tr', {}, h('td', {}, u.username + (u.locked ? ' 🔒' : '') + (u.disabled ? ` (${t('disabled')})` : '')),
@@ -620,7 +633,7 @@ async function usersScreen(main) {
   h('form', { class: 'card', onsubmit: async (e) => {
     e.preventDefault();
     const res = await api('POST', '/api/users', { username: name.value, role: role.value, password: pass.value });
-    if (res.ok) render(); else err.textContent = res.data.message;
+    if (res.ok) render(); else err.textContent = errorText(res.data);
   } }, name, ' ', role, ' ', pass, ' ', h('button', { type: 'submit' }, t('add')), err));
 }
 

@@ -25,13 +25,18 @@ fn served(f: &Fixture) -> (tokio::runtime::Runtime, String) {
 
 /// Logs in as the fixture's admin from the login page, by keyboard.
 fn log_in_as_admin(b: &mut Browser, base: &str) {
+    submit_login(b, base, "admin", PASSWORD);
+    b.wait("location.hash === '#/queue'");
+}
+
+/// Types a user name and password into the login page and presses Enter.
+fn submit_login(b: &mut Browser, base: &str, user: &str, password: &str) {
     b.goto(base);
     b.wait("document.activeElement && document.activeElement.id === 'username'");
-    b.type_text("admin");
+    b.type_text(user);
     b.press("Tab", 0);
-    b.type_text(PASSWORD);
+    b.type_text(password);
     b.press("Enter", 0);
-    b.wait("location.hash === '#/queue'");
 }
 
 /// Sets an input's text as typing would, firing its input event.
@@ -272,6 +277,9 @@ fn every_screen_in_both_languages_draws_without_a_script_error() {
          addEventListener('error', (e) => __errors.push(String(e.message))); \
          addEventListener('unhandledrejection', (e) => __errors.push(String(e.reason)));",
     );
+    // A refusal says what it is in the interface's language.
+    submit_login(&mut b, &base, "admin", "not the password");
+    b.wait("document.body.innerText.includes('用户名或密码不对')");
     log_in_as_admin(&mut b, &base);
     // What shows each screen drawn: the queue also draws a record, so the record screen
     // waits for its own.
