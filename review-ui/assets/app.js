@@ -194,7 +194,8 @@ function render() {
   const main = h('div', { class: 'view' });
   $('#main').replaceChildren(main);
   setKeys({});
-  $('#bar').hidden = !me;
+  // Logged out, the bar keeps only the name and the language switch.
+  for (const id of ['#nav', '#who', '#logout']) $(id).hidden = !me;
   if (!me) return loginScreen(main);
   $('#who').textContent = `${me.username} · ${t('role.' + me.role)}`;
   $('#nav-users').hidden = me.role !== 'admin';

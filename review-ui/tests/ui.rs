@@ -68,6 +68,13 @@ fn a_data_entry_day_by_keyboard() {
     let mut b = Browser::launch(&chrome);
     b.goto(&base);
     b.wait("document.activeElement && document.activeElement.id === 'username'");
+    // Logged out: no screens to go to and no one to log out, but the language switch.
+    let shown = |b: &mut Browser, id: &str| b.eval(&format!("document.getElementById('{id}').offsetParent !== null"));
+    assert_eq!(
+        (shown(&mut b, "nav"), shown(&mut b, "logout")),
+        (false.into(), false.into())
+    );
+    assert_eq!(shown(&mut b, "lang"), true);
     b.screenshot(&shots.join("review-login.png"));
     b.type_text("data_entry");
     b.press("Tab", 0);
