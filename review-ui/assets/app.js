@@ -27,6 +27,8 @@ const I18N = {
     'status.machine': '机器通过', 'status.needs_review': '待审核', 'status.verified': '已核实', 'status.rejected': '已作废',
     qa: '质量抽检', 'qa.none': '未抽检', 'qa.pending': '抽检中', 'qa.pass': '合格', 'qa.fail': '不合格', 'qa.defects': '不合格品',
     'progress.none': '尚无核实的记录。',
+    'action.correct': '更正', 'action.key': '手工录入', 'action.accept': '通过', 'action.save': '暂存', 'action.reject': '作废',
+    'action.same': '同一人', 'action.different': '不是同一人', 'action.merge': '合并',
     'role.data_entry': '录入员', 'role.reviewer': '审核员', 'role.archivist': '档案员', 'role.dba': '数据库管理员', 'role.admin': '管理员',
     'type.cremation': '火化', 'type.burial': '安葬', 'gender.0': '未知', 'gender.1': '男', 'gender.2': '女', 'gender.9': '未说明',
   },
@@ -54,6 +56,8 @@ const I18N = {
     'status.machine': 'machine-accepted', 'status.needs_review': 'needs review', 'status.verified': 'verified', 'status.rejected': 'rejected',
     qa: 'QA sample', 'qa.none': 'not sampled', 'qa.pending': 'inspecting', 'qa.pass': 'passed', 'qa.fail': 'failed', 'qa.defects': 'nonconforming',
     'progress.none': 'Nothing verified yet.',
+    'action.correct': 'corrected', 'action.key': 'keyed', 'action.accept': 'accepted', 'action.save': 'saved', 'action.reject': 'rejected',
+    'action.same': 'same person', 'action.different': 'different people', 'action.merge': 'merged',
     'role.data_entry': 'data entry', 'role.reviewer': 'reviewer', 'role.archivist': 'archivist', 'role.dba': 'DBA', 'role.admin': 'admin',
     'type.cremation': 'cremation', 'type.burial': 'burial', 'gender.0': 'unknown', 'gender.1': 'male', 'gender.2': 'female', 'gender.9': 'unstated',
   },
@@ -395,8 +399,12 @@ async function auditPanel(recordId, after) {
   const fmt = (s) => new Date(s * 1000).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB');
   after.after(h('div', { class: 'card', id: 'audit' }, h('h3', {}, t('audit')),
     h('table', {}, h('tr', {}, [t('when'), t('who'), t('action'), t('field'), t('before'), t('after')].map((x) => h('th', {}, x))),
-      r.data.entries.map((e) => h('tr', {}, h('td', {}, fmt(e.at)), h('td', {}, e.username), h('td', {}, e.action),
-        h('td', {}, e.field ? fieldName(e.field) : ''), h('td', {}, e.before ?? ''), h('td', {}, e.after ?? ''))))));
+      r.data.entries.map((e) => {
+        // An entry without a field is the record's own: its before and after are statuses.
+        const value = (v) => (e.field ? v : I18N[lang]['status.' + v] ?? v) ?? '';
+        return h('tr', {}, h('td', {}, fmt(e.at)), h('td', {}, e.username), h('td', {}, t('action.' + e.action)),
+          h('td', {}, e.field ? fieldName(e.field) : ''), h('td', {}, value(e.before)), h('td', {}, value(e.after)));
+      }))));
 }
 
 function closeOverlay() { const o = $('#overlay'); o.hidden = true; o.replaceChildren(); }

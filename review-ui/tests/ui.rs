@@ -186,7 +186,7 @@ fn a_data_entry_day_by_keyboard() {
     let audit = b.eval("document.getElementById('audit').innerText");
     let audit = audit.as_str().unwrap();
     assert!(
-        audit.contains("王秀荚") && audit.contains("data_entry") && audit.contains("correct"),
+        audit.contains("王秀荚") && audit.contains("data_entry") && audit.contains("更正") && audit.contains("已核实"),
         "{audit}"
     );
     b.screenshot(&shots.join("review-audit.png"));
