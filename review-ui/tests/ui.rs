@@ -413,3 +413,16 @@ fn every_kind_of_finding_has_a_chinese_label() {
         );
     }
 }
+
+/// A refusal from the server leads with its Chinese sentence: every refusal the API can
+/// answer with has one.
+#[test]
+fn every_refusal_has_a_chinese_sentence() {
+    let sentences = app_labels("ERRORS_ZH");
+    for refusal in ledgerline_review::api::Refusal::ALL {
+        assert!(
+            sentences.contains(&format!(" {}: '", refusal.code())),
+            "no sentence for {refusal:?}"
+        );
+    }
+}

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use ledgerline_schemas::validate::validate_fields;
@@ -16,7 +16,7 @@ use ledgerline_search::{SearchIndex, SearchRequest};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{blocking, session_cookie, session_token, ApiError, AppState, Who};
+use super::{blocking, session_cookie, session_token, ApiError, AppState, Refusal, Who};
 use crate::auth::{self, LoginError, SESSION_SECS};
 use crate::pages::{self, KeyError, KeyedRow};
 use crate::pairs::{self, Resolve};
@@ -31,7 +31,7 @@ fn ok(v: impl serde::Serialize) -> ApiResult {
 }
 
 fn not_found(what: &str) -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no {what}"))
+    ApiError::new(Refusal::NotFound, format!("no {what}"))
 }
 
 #[derive(Deserialize)]
@@ -57,13 +57,9 @@ pub async fn login(State(s): State<AppState>, Json(b): Json<LoginBody>) -> ApiRe
             );
             Ok(res)
         }
-        Err(e @ LoginError::BadCredentials) => Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "bad_credentials",
-            e.to_string(),
-        )),
+        Err(e @ LoginError::BadCredentials) => Err(ApiError::new(Refusal::BadCredentials, e.to_string())),
         Err(e @ LoginError::Locked(secs)) => {
-            Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "locked", e.to_string()).with("retry_after", json!(secs)))
+            Err(ApiError::new(Refusal::Locked, e.to_string()).with("retry_after", json!(secs)))
         }
     }
 }
@@ -121,11 +117,7 @@ pub async fn queue_skip(State(s): State<AppState>, Extension(who): Who, Path(ite
         if queue::skip(&s.db, &item_id, &who.username)? {
             ok(json!({ "ok": true }))
         } else {
-            Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "not_leased",
-                "you do not hold this item",
-            ))
+            Err(ApiError::new(Refusal::NotLeased, "you do not hold this item"))
         }
     })
     .await
@@ -184,8 +176,7 @@ fn save_error(s: &AppState, id: &str, show: bool, e: SaveError) -> ApiError {
         SaveError::Stale { current, by } => {
             let now = records::view(&s.db, id, show).ok().flatten();
             ApiError::new(
-                StatusCode::CONFLICT,
-                "stale",
+                Refusal::Stale,
                 format!(
                     "{} saved this record first (version {current}); your changes were not saved",
                     by.as_deref().unwrap_or("someone")
@@ -196,16 +187,13 @@ fn save_error(s: &AppState, id: &str, show: bool, e: SaveError) -> ApiError {
             .with("current", json!(now))
         }
         SaveError::Leased { by } => {
-            ApiError::new(StatusCode::CONFLICT, "leased", format!("{by} is working on this item"))
-                .with("leased_by", json!(by))
+            ApiError::new(Refusal::Leased, format!("{by} is working on this item")).with("leased_by", json!(by))
         }
-        SaveError::Invalid { problems, findings } => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            "fix the values marked before accepting",
-        )
-        .with("problems", json!(problems))
-        .with("findings", json!(findings)),
+        SaveError::Invalid { problems, findings } => {
+            ApiError::new(Refusal::Invalid, "fix the values marked before accepting")
+                .with("problems", json!(problems))
+                .with("findings", json!(findings))
+        }
     }
 }
 
@@ -321,8 +309,7 @@ pub async fn page_key_row(
                 Err(save_error(&s, &id, false, SaveError::Invalid { problems, findings }))
             }
             Err(KeyError::Exists { record_id }) => Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "exists",
+                Refusal::Exists,
                 format!("row {} already has record {record_id}; correct it there", row.row),
             )
             .with("record_id", json!(record_id))),
@@ -336,11 +323,7 @@ pub async fn page_done(State(s): State<AppState>, Extension(who): Who, Path(id):
         if pages::finish_keying(&s.db, &id, &who.username)? {
             ok(json!({ "ok": true }))
         } else {
-            Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "leased",
-                "someone else is keying this page",
-            ))
+            Err(ApiError::new(Refusal::Leased, "someone else is keying this page"))
         }
     })
     .await
@@ -364,8 +347,7 @@ fn check_page_access(s: &AppState, who: &auth::Session, page_id: &str) -> Result
         return Ok(());
     }
     Err(ApiError::new(
-        StatusCode::FORBIDDEN,
-        "protected",
+        Refusal::Protected,
         "this page shows ID numbers: open it from an item you are working on",
     ))
 }
@@ -385,7 +367,7 @@ pub async fn cell_crop(
     Extension(who): Who,
     Path((id, cell)): Path<(String, String)>,
 ) -> ApiResult {
-    let bad = || ApiError::new(StatusCode::BAD_REQUEST, "bad_cell", "a cell is ROW-COL, e.g. 3-5");
+    let bad = || ApiError::new(Refusal::BadCell, "a cell is ROW-COL, e.g. 3-5");
     let (row, col) = cell.split_once('-').ok_or_else(bad)?;
     let (row, col): (u32, u32) = (row.parse().map_err(|_| bad())?, col.parse().map_err(|_| bad())?);
     blocking(move || {
@@ -439,7 +421,7 @@ pub struct SearchParams {
 fn open_index(s: &AppState) -> Result<Arc<SearchIndex>, ApiError> {
     let ws =
         s.ws.as_ref()
-            .ok_or_else(|| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no_index", "no workspace"))?;
+            .ok_or_else(|| ApiError::new(Refusal::NoIndex, "no workspace"))?;
     let mut slot = s.search.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(ix) = slot.as_ref() {
         ix.reload()?;
@@ -448,14 +430,12 @@ fn open_index(s: &AppState) -> Result<Arc<SearchIndex>, ApiError> {
     let dir = ledgerline_search::index_dir(ws.root());
     if !dir.join("meta.json").is_file() {
         return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "no_index",
+            Refusal::NoIndex,
             "no search index yet: run `ledgerline index`",
         ));
     }
     // An index of an earlier ledgerline is as good as none until `ledgerline index`.
-    let ix = SearchIndex::open(&dir)
-        .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no_index", format!("{e:#}")))?;
+    let ix = SearchIndex::open(&dir).map_err(|e| ApiError::new(Refusal::NoIndex, format!("{e:#}")))?;
     let ix = Arc::new(ix);
     *slot = Some(ix.clone());
     Ok(ix)
@@ -477,7 +457,7 @@ pub async fn search(State(s): State<AppState>, Extension(who): Who, Query(p): Qu
         };
         match index.search(&request) {
             Ok(r) => ok(r),
-            Err(e) => Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_query", format!("{e:#}"))),
+            Err(e) => Err(ApiError::new(Refusal::BadQuery, format!("{e:#}"))),
         }
     })
     .await
@@ -496,15 +476,10 @@ pub struct NewUser {
 
 pub async fn users_add(State(s): State<AppState>, Json(u): Json<NewUser>) -> ApiResult {
     blocking(move || {
-        let role = Role::parse(&u.role)
-            .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string()))?;
+        let role = Role::parse(&u.role).map_err(|e| ApiError::new(Refusal::Invalid, e.to_string()))?;
         match auth::add_user(&s.db, &u.username, role, &u.password) {
             Ok(created) => ok(json!({ "username": u.username.trim(), "role": role, "created": created })),
-            Err(e) => Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid",
-                e.to_string(),
-            )),
+            Err(e) => Err(ApiError::new(Refusal::Invalid, e.to_string())),
         }
     })
     .await
@@ -526,14 +501,13 @@ pub async fn users_disable(
     blocking(move || {
         if d.disabled && username == who.username {
             return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid",
+                Refusal::Invalid,
                 "you cannot disable the account you are using",
             ));
         }
         match auth::set_disabled(&s.db, &username, d.disabled) {
             Ok(()) => ok(json!({ "username": username, "disabled": d.disabled })),
-            Err(e) => Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())),
+            Err(e) => Err(ApiError::new(Refusal::NotFound, e.to_string())),
         }
     })
     .await
@@ -543,7 +517,7 @@ pub async fn sync_now(State(s): State<AppState>) -> ApiResult {
     blocking(move || {
         let ws =
             s.ws.as_ref()
-                .ok_or_else(|| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no_workspace", "no workspace"))?;
+                .ok_or_else(|| ApiError::new(Refusal::NoWorkspace, "no workspace"))?;
         ok(sync::sync(ws, &s.db)?)
     })
     .await

@@ -3,6 +3,9 @@
 //! looks the matched route up there, so a route missing from it is refused to everyone.
 
 mod handlers;
+pub mod refusal;
+
+pub use refusal::Refusal;
 
 use std::sync::{Arc, Mutex};
 
@@ -157,7 +160,7 @@ mod assets {
 }
 
 async fn not_found() -> Response {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such page or API route").into_response()
+    ApiError::new(Refusal::NotFound, "no such page or API route").into_response()
 }
 
 /// No framing (clickjacking), no sniffing, scripts only from this origin.
@@ -184,10 +187,10 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> ApiError {
+    pub fn new(refusal: Refusal, message: impl Into<String>) -> ApiError {
         ApiError {
-            status,
-            body: json!({ "error": code, "message": message.into() }),
+            status: refusal.status(),
+            body: json!({ "error": refusal.code(), "message": message.into() }),
         }
     }
 
@@ -206,11 +209,7 @@ impl IntoResponse for ApiError {
 impl From<anyhow::Error> for ApiError {
     fn from(e: anyhow::Error) -> ApiError {
         eprintln!("serve: internal error: {e:#}");
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "the server failed; the error is in its log",
-        )
+        ApiError::new(Refusal::Internal, "the server failed; the error is in its log")
     }
 }
 
@@ -230,32 +229,26 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
 async fn guard(State(state): State<AppState>, matched: Option<MatchedPath>, mut req: Request, next: Next) -> Response {
     let path = matched.as_ref().map_or("", |m| m.as_str());
     let Some(route) = ROUTES.iter().find(|r| r.method == req.method() && r.path == path) else {
-        return ApiError::new(StatusCode::FORBIDDEN, "forbidden", "this route is not open to anyone").into_response();
+        return ApiError::new(Refusal::Forbidden, "this route is not open to anyone").into_response();
     };
     let Some(roles) = route.roles else {
         return next.run(req).await;
     };
     let Some(token) = session_token(req.headers()) else {
-        return ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "log in first").into_response();
+        return ApiError::new(Refusal::Unauthenticated, "log in first").into_response();
     };
     let db = state.db.clone();
     let session = match tokio::task::spawn_blocking(move || auth::session(&db, &token)).await {
         Ok(Ok(Some(s))) => s,
         Ok(Ok(None)) => {
-            return ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthenticated",
-                "the session has ended; log in again",
-            )
-            .into_response()
+            return ApiError::new(Refusal::Unauthenticated, "the session has ended; log in again").into_response()
         }
         Ok(Err(e)) => return ApiError::from(e).into_response(),
         Err(e) => return ApiError::from(anyhow::anyhow!("session lookup: {e}")).into_response(),
     };
     if !roles.contains(&session.role) {
         return ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
+            Refusal::Forbidden,
             format!("the {} role may not do this", session.role.name()),
         )
         .into_response();
@@ -267,8 +260,7 @@ async fn guard(State(state): State<AppState>, matched: Option<MatchedPath>, mut 
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
         if !auth::same_secret(sent, &session.csrf_token) {
-            return ApiError::new(StatusCode::FORBIDDEN, "csrf", "missing or wrong X-CSRF-Token header")
-                .into_response();
+            return ApiError::new(Refusal::Csrf, "missing or wrong X-CSRF-Token header").into_response();
         }
     }
     req.extensions_mut().insert(session);
