@@ -419,15 +419,23 @@ async function pageOverlay(pageId, row) {
   const img = h('img', { src: `/api/pages/${enc(pageId)}/image`, alt: r.data.page.file_name });
   wrap.append(img);
   const cells = r.data.cells.filter((c) => c.row === row);
+  // Zoom sizes the image in the layout (not a transform), so the page stays centred and
+  // every part of it can be scrolled to; the row's box is scaled with it.
+  const width = r.data.page.width || 1000;
+  let box = null;
+  const hl = h('div', { class: 'hl', id: 'row-highlight' });
   if (cells.length) {
     const x0 = Math.min(...cells.map((c) => c.x)), y0 = Math.min(...cells.map((c) => c.y));
     const x1 = Math.max(...cells.map((c) => c.x + c.w)), y1 = Math.max(...cells.map((c) => c.y + c.h));
-    const hl = h('div', { class: 'hl', id: 'row-highlight' });
-    Object.assign(hl.style, { left: x0 + 'px', top: y0 + 'px', width: (x1 - x0) + 'px', height: (y1 - y0) + 'px' });
+    box = { x0, y0, x1, y1 };
     wrap.append(hl);
     setTimeout(() => o.scrollTo(0, y0 * zoom - 100), 50);
   }
-  const apply = () => { wrap.style.transform = `scale(${zoom})`; };
+  const px = (v) => v * zoom + 'px';
+  const apply = () => {
+    img.style.width = px(width);
+    if (box) Object.assign(hl.style, { left: px(box.x0), top: px(box.y0), width: px(box.x1 - box.x0), height: px(box.y1 - box.y0) });
+  };
   apply();
   o.replaceChildren(h('button', { class: 'close', onclick: closeOverlay }, '× Esc'), wrap);
   o.hidden = false;

@@ -325,6 +325,23 @@ fn every_screen_in_both_languages_draws_without_a_script_error() {
                 h if h == record => {
                     b.press("KeyP", ALT);
                     b.wait("document.getElementById('page-image')");
+                    // The page in the middle of the overlay.
+                    let margins = b.eval(
+                        "(() => { const o = document.getElementById('overlay'); \
+                          const r = document.querySelector('#page-image img').getBoundingClientRect(); \
+                          return [r.left, o.clientWidth - r.right]; })()",
+                    );
+                    let (left, right) = (margins[0].as_f64().unwrap(), margins[1].as_f64().unwrap());
+                    assert!((left - right).abs() < 2.0 && left > 0.0, "page not centred: {margins}");
+                    // Zoomed in, the page grows and the row's box with it.
+                    let sizes = "[document.querySelector('#page-image img').getBoundingClientRect().width, \
+                                  document.getElementById('row-highlight').getBoundingClientRect().width]";
+                    let before = b.eval(sizes);
+                    b.press("Equal", 0);
+                    let after = b.eval(sizes);
+                    let w = |v: &serde_json::Value, i: usize| v[i].as_f64().unwrap();
+                    assert!((w(&after, 0) / w(&before, 0) - 1.25).abs() < 0.01, "{before} {after}");
+                    assert!((w(&after, 1) / w(&before, 1) - 1.25).abs() < 0.01, "{before} {after}");
                     b.press("Escape", 0);
                     b.press("KeyH", ALT);
                     b.wait("document.getElementById('audit')");

@@ -149,6 +149,7 @@ impl Browser {
             "Enter" => ("Enter".to_string(), 13, Some("\r")),
             "Tab" => ("Tab".to_string(), 9, None),
             "Escape" => ("Escape".to_string(), 27, None),
+            "Equal" => ("=".to_string(), 187, None),
             c if c.starts_with("Key") => {
                 let ch = c[3..].to_lowercase();
                 let vk = ch.chars().next().unwrap().to_ascii_uppercase() as u32;
