@@ -182,7 +182,7 @@ fn stored_json(r: &Record) -> String {
 /// Which cut of the text the documents were made with ([`tokens`]). It is hashed into
 /// every document's content hash, so an index made by an earlier cut is made again by the
 /// next `ledgerline index`, as deleting it and indexing anew would.
-const TOKENS_VERSION: u32 = 2;
+const TOKENS_VERSION: u32 = 3;
 
 fn content_hash(r: &Record) -> u64 {
     stored_hash(&stored_json(r))

@@ -94,7 +94,27 @@ pub fn cut_pinyin_of_name(name: &str, emit: &mut dyn FnMut(&str)) {
     let syllables = pinyin
         .split(' ')
         .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase()));
-    pinyin_forms(syllables, emit);
+    pinyin_forms(syllables.clone(), emit);
+    beginnings(syllables, emit);
+}
+
+/// The name's beginnings, its first two syllables on (`wangxiu`, `wx` of 王秀英), so that
+/// someone who types the surname and the start of the given name (`wang xiu`, `wx`)
+/// finds every 王秀…: a query of several syllables matches the whole run together or the
+/// initials, which a beginning is for the names it begins. The whole name and the
+/// surname alone are among `pinyin_forms` already.
+fn beginnings<'a>(syllables: impl Iterator<Item = &'a str> + Clone, emit: &mut dyn FnMut(&str)) {
+    let n = syllables.clone().count();
+    let mut run = String::with_capacity(24);
+    let mut initials = String::with_capacity(4);
+    for (i, s) in syllables.enumerate() {
+        run.push_str(s);
+        initials.extend(s.chars().next());
+        if (1..n - 1).contains(&i) {
+            emit(&run);
+            emit(&initials);
+        }
+    }
 }
 
 pub fn pinyin_tokens_of_name(name: &str) -> Vec<String> {
@@ -289,6 +309,13 @@ mod tests {
             "{p:?}"
         );
         assert_eq!(pinyin_tokens_of_query("wxy"), ["wxy"]);
+        // Its beginnings too, for a surname and the start of a given name.
+        assert!(
+            p.contains(&"wangxiu".to_string()) && p.contains(&"wx".to_string()),
+            "{p:?}"
+        );
+        let two = pinyin_tokens_of_name("王芳");
+        assert!(!two.contains(&"w".to_string()), "no one-letter beginning: {two:?}");
         assert!(pinyin_tokens_of_query("Wang Xiu Ying").contains(&"wangxiuying".to_string()));
     }
 

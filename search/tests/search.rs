@@ -112,6 +112,16 @@ fn queries_filters_roles_updates() {
     let by_initials = index.search(&req(&initials)).unwrap();
     assert!(by_initials.total > 0);
     assert!(by_initials.hits[0].matched.iter().any(|m| m.starts_with("pinyin")));
+    // The surname and the start of the given name, as syllables or initials, reach it too.
+    let syllables: Vec<&str> = pinyin.split(' ').collect();
+    if syllables.len() == 3 {
+        let begun = index
+            .search(&req(&format!("{} {} {place}", syllables[0], syllables[1])))
+            .unwrap();
+        assert!(same_person(&begun, 3), "{pinyin}: {:?}", ids(&begun));
+        let begun = index.search(&req(&format!("{} {place}", &initials[..2]))).unwrap();
+        assert!(begun.total > 0, "{initials}");
+    }
 
     // Filters: type, date range, status and role.
     let mut ranged = req(&place);
