@@ -122,17 +122,10 @@ pub fn start(ws: &Workspace, db: &ReviewDb, batch: &str, aql: f64, by: &str) -> 
         return Ok(s.clone());
     }
     let attempt = previous.map_or(1, |s| s.attempt + 1);
-    let (mut lot, exists) = ws.with_store(|c| {
-        Ok((
-            ws_review::machine_record_ids(c, batch)?,
-            ws_review::batch_exists(c, batch)?,
-        ))
-    })?;
     // Records of a batch are a batch, registered or not (generated record sets have no
-    // batch row); only no records and no row means no such batch.
-    if lot.is_empty() && !exists {
-        bail!("no batch {batch:?} in the workspace");
-    }
+    // batch row), as for every command that names one.
+    ws.require_batch(batch)?;
+    let mut lot = ws.with_store(|c| ws_review::machine_record_ids(c, batch))?;
     let plan = if lot.len() < 2 {
         // Nothing (or one record) the machine accepted alone: inspect it whole.
         Plan {

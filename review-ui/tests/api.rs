@@ -815,6 +815,8 @@ async fn a_qa_sample_that_conforms_passes_the_batch() {
     assert_eq!((s.plan.sample_size, s.plan.accept, s.plan.reject), (20, 0, 1));
     let again = ledgerline_review::qa::start(&f.ws, &f.db, BATCH, 0.65, "archivist").unwrap();
     assert_eq!(again.attempt, 1, "starting twice draws nothing new");
+    let mistyped = ledgerline_review::qa::start(&f.ws, &f.db, "B9", 0.65, "archivist").unwrap_err();
+    assert!(mistyped.to_string().contains("its batches: B1"), "{mistyped}");
     let base = serve(&f).await;
     let c = as_role(&base, "reviewer").await;
     skip_the_fixtures_records(&c).await;

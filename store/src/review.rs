@@ -208,13 +208,6 @@ pub fn batch_province(conn: &Connection, batch: &str) -> Result<Option<String>> 
         .flatten())
 }
 
-pub fn batch_exists(conn: &Connection, batch: &str) -> Result<bool> {
-    Ok(conn
-        .query_row("SELECT 1 FROM batches WHERE batch_id = ?", [batch], |_| Ok(()))
-        .optional()?
-        .is_some())
-}
-
 /// The last journal entry of `journal_id` this workspace has applied.
 pub fn applied_seq(conn: &Connection, journal_id: &str) -> Result<i64> {
     Ok(conn
