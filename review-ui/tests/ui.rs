@@ -443,3 +443,61 @@ fn every_refusal_has_a_chinese_sentence() {
         );
     }
 }
+
+/// Two people on one record: the second to save sees both versions side by side, takes
+/// the saved one as the base, and keeps their own edit on top of it.
+#[test]
+fn a_save_over_someone_elses_shows_both_and_keeps_mine() {
+    use ledgerline_review::records::{self, Edit, Editor};
+    let chrome = chromium().expect("chromium is not installed: run scripts/ensure-deps.sh");
+    let f = fixture();
+    let (_rt, base) = served(&f);
+    let mut b = Browser::launch(&chrome);
+    submit_login(&mut b, &base, "reviewer", PASSWORD);
+    b.wait("location.hash === '#/queue'");
+    b.goto(&format!("{base}/#/record/{}", rid(2)));
+    b.wait(&format!(
+        "document.querySelector('#record h3')?.textContent === '{}'",
+        rid(2)
+    ));
+
+    // Meanwhile reviewer2 corrects the name and saves first.
+    let theirs: Edit = serde_json::from_value(serde_json::json!({
+        "version": 0, "action": "save", "fields": {"deceased_name": "李建图"}
+    }))
+    .unwrap();
+    let editor = Editor {
+        username: "reviewer2",
+        role: ledgerline_search::Role::Reviewer,
+        unmasked: true,
+    };
+    records::save(&f.db, &rid(2), &theirs, &editor).unwrap().unwrap();
+
+    type_into(&mut b, "f-household_address", "济南市历城区洪家楼5号");
+    b.press("KeyS", ALT);
+    b.wait("document.getElementById('conflict')");
+    let both = b.eval("document.getElementById('conflict').innerText");
+    let both = both.as_str().unwrap();
+    assert!(
+        both.contains("洪家楼5号") && both.contains("洪家楼3号") && both.contains("李建图"),
+        "{both}"
+    );
+
+    b.eval("document.getElementById('conflict-rebase').click()");
+    b.wait("document.querySelector('#record p.muted').textContent.includes('版本 1')");
+    let value = |b: &mut Browser, id: &str| b.eval(&format!("document.getElementById('{id}').value"));
+    assert_eq!(value(&mut b, "f-deceased_name"), "李建图", "theirs kept");
+    assert_eq!(
+        value(&mut b, "f-household_address"),
+        "济南市历城区洪家楼5号",
+        "mine on top"
+    );
+    b.press("KeyS", ALT);
+    b.wait("document.getElementById('toast').textContent === '已暂存'");
+    let view = records::view(&f.db, &rid(2), true).unwrap().unwrap();
+    let field = |name: &str| view.fields.iter().find(|x| x.field == name).unwrap().value.clone();
+    assert_eq!(
+        (field("deceased_name"), field("household_address"), view.version),
+        (Some("李建图".into()), Some("济南市历城区洪家楼5号".into()), 2)
+    );
+}
