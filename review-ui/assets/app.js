@@ -14,7 +14,7 @@ const I18N = {
     second: '二次审核：上一位审核人改动较多', machine: '识别为', version: '版本',
     'saved.verified': '已通过', 'saved.rejected': '已作废', 'saved.needs_review': '已暂存',
     'saved.second': '改动较多，已转二次审核', stale: '保存冲突', 'stale.help': '他人已先保存此记录。下表左列为您的输入，右列为当前内容。',
-    'stale.reload': '以当前版本为底，保留我的修改', yours: '您的输入', theirs: '当前内容',
+    'stale.reload': '以当前版本为底，保留我的修改', yours: '您的输入', untouched: '您未改动', theirs: '当前内容',
     invalid: '请先修正标红的字段', leased: '该条目正由他人处理', field: '字段', value: '值',
     when: '时间', who: '操作人', action: '操作', before: '修改前', after: '修改后',
     'pair.weight': '匹配权重', 'pair.explain': '匹配依据', 'pair.pick': '点击单元格选择合并值（或在行上按 1 / 2）',
@@ -43,7 +43,7 @@ const I18N = {
     second: 'Second review: the previous reviewer changed a lot', machine: 'OCR read', version: 'version',
     'saved.verified': 'Accepted', 'saved.rejected': 'Rejected', 'saved.needs_review': 'Saved',
     'saved.second': 'Many changes: sent to a second reviewer', stale: 'Conflict', 'stale.help': 'Someone saved this record first. Left: what you typed; right: what it holds now.',
-    'stale.reload': 'Start from the current version, keep my changes', yours: 'Yours', theirs: 'Current',
+    'stale.reload': 'Start from the current version, keep my changes', yours: 'Yours', untouched: 'not changed by you', theirs: 'Current',
     invalid: 'Fix the fields marked red first', leased: 'Someone else is working on this item', field: 'Field', value: 'Value',
     when: 'When', who: 'Who', action: 'Action', before: 'Before', after: 'After',
     'pair.weight': 'Match weight', 'pair.explain': 'Why they match', 'pair.pick': 'Click a cell to choose the merged value (or press 1 / 2 on a row)',
@@ -356,13 +356,17 @@ function recordEditor(main, view, { onDone, onSkip }) {
   function conflictView(err) {
     const mine = values();
     const cur = err.current;
+    // What this person changed, against the version they opened.
+    const edited = Object.fromEntries(Object.entries(mine).filter(([k, v]) => (view.fields.find((f) => f.field === k)?.value ?? null) !== v));
     const rows = cur.fields.filter((f) => (mine[f.field] ?? null) !== (f.value ?? null) && f.field in mine);
+    // A field only the other person changed shows the value this person had, marked as
+    // not theirs: taking the saved version keeps the other person's value there.
+    const yours = (f) => f in edited ? mine[f] ?? '—' : h('span', { class: 'muted' }, `${mine[f] ?? '—'}（${t('untouched')}）`);
     const box = h('div', { class: 'card conflict', id: 'conflict' }, h('h3', {}, t('stale')), h('p', {}, errorText(err)), h('p', { class: 'muted' }, t('stale.help')),
       h('table', {}, h('tr', {}, h('th', {}, t('field')), h('th', {}, t('yours')), h('th', {}, t('theirs'))),
-        rows.map((f) => h('tr', {}, h('td', {}, fieldName(f.field)), h('td', {}, mine[f.field] ?? '—'), h('td', {}, f.value ?? '—')))),
+        rows.map((f) => h('tr', {}, h('td', {}, fieldName(f.field)), h('td', {}, yours(f.field)), h('td', {}, f.value ?? '—')))),
       h('div', { class: 'actions' }, h('button', { class: 'primary', id: 'conflict-rebase', onclick: () => {
         // Take the saved version as the base and put the person's own edits back on top.
-        const edited = Object.fromEntries(Object.entries(mine).filter(([k, v]) => (view.fields.find((f) => f.field === k)?.value ?? null) !== v));
         view = cur;
         for (const f of view.fields) if (f.field in edited) f.value = edited[f.field];
         main.replaceChildren();

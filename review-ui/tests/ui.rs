@@ -482,6 +482,10 @@ fn a_save_over_someone_elses_shows_both_and_keeps_mine() {
         both.contains("洪家楼5号") && both.contains("洪家楼3号") && both.contains("李建图"),
         "{both}"
     );
+    assert!(
+        both.contains("李建国（您未改动）"),
+        "the name was not this reviewer's edit: {both}"
+    );
 
     b.eval("document.getElementById('conflict-rebase').click()");
     b.wait("document.querySelector('#record p.muted').textContent.includes('版本 1')");
