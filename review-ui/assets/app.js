@@ -22,7 +22,7 @@ const I18N = {
     batch: '批次', agency: '机构', pages: '页数', records: '记录数', verified: '已核实', done: '完成度',
     waiting: '待处理', 'waiting.parts': '记录 / 疑似重复 / 待录入页', throughput: '每人每日工作量', items: '条目', corrected: '修改字段', progress: '每日核实进度',
     'search.q': '姓名、拼音、身份证号、地点、年份', 'search.go': '检索', 'search.total': '条匹配',
-    type: '类型', from: '起', to: '止', status: '状态', role: '角色', add: '添加', disable: '停用', enable: '启用', disabled: '已停用',
+    type: '类型', from: '日期 自', to: '至', 'dates.help': '火化或安葬日期（都没有时为死亡日期）', status: '状态', role: '角色', add: '添加', disable: '停用', enable: '启用', disabled: '已停用',
     keys: '快捷键', notFound: '未找到', error: '出错了', loading: '加载中…',
     'status.machine': '机器通过', 'status.needs_review': '待审核', 'status.verified': '已核实', 'status.rejected': '已作废',
     qa: '质量抽检', 'qa.none': '未抽检', 'qa.pending': '抽检中', 'qa.pass': '合格', 'qa.fail': '不合格', 'qa.defects': '不合格品',
@@ -51,7 +51,7 @@ const I18N = {
     batch: 'Batch', agency: 'Agency', pages: 'Pages', records: 'Records', verified: 'Verified', done: 'Done',
     waiting: 'Waiting', 'waiting.parts': 'records / pairs / pages to key', throughput: 'Work per person per day', items: 'Items', corrected: 'Fields corrected', progress: 'Verified per day',
     'search.q': 'Name, pinyin, ID number, place, year', 'search.go': 'Search', 'search.total': 'match',
-    type: 'Type', from: 'From', to: 'To', status: 'Status', role: 'Role', add: 'Add', disable: 'Disable', enable: 'Enable', disabled: 'disabled',
+    type: 'Type', from: 'Date from', to: 'to', 'dates.help': 'cremation or burial date (the death date when neither)', status: 'Status', role: 'Role', add: 'Add', disable: 'Disable', enable: 'Enable', disabled: 'disabled',
     keys: 'Keys', notFound: 'Not found', error: 'Error', loading: 'Loading…',
     'status.machine': 'machine-accepted', 'status.needs_review': 'needs review', 'status.verified': 'verified', 'status.rejected': 'rejected',
     qa: 'QA sample', 'qa.none': 'not sampled', 'qa.pending': 'inspecting', 'qa.pass': 'passed', 'qa.fail': 'failed', 'qa.defects': 'nonconforming',
@@ -548,8 +548,8 @@ function keyingEditor(main, pv, { onDone, onSkip }) {
 function searchScreen(main) {
   const q = h('input', { id: 'q', placeholder: t('search.q'), size: 40 });
   const type = h('select', { id: 'type' }, h('option', { value: '' }, t('type')), h('option', { value: 'cremation' }, t('type.cremation')), h('option', { value: 'burial' }, t('type.burial')));
-  const from = h('input', { id: 'from', type: 'date', title: t('from') });
-  const to = h('input', { id: 'to', type: 'date', title: t('to') });
+  const from = h('input', { id: 'from', type: 'date', title: t('dates.help') });
+  const to = h('input', { id: 'to', type: 'date', title: t('dates.help') });
   const status = h('select', { id: 'status' }, ['', 'verified', 'machine', 'needs_review', 'rejected'].map((s) => h('option', { value: s }, s ? t('status.' + s) : `${t('status')}: ${t('status.verified')}`)));
   const out = h('div', { id: 'results' });
   async function go(e) {
@@ -567,7 +567,8 @@ function searchScreen(main) {
         h('div', { class: 'why' }, `${x.batch} · ${x.page} · ${lang === 'zh' ? '第' + x.row + '行' : 'row ' + x.row} · ${t('status.' + x.status)} · ${x.matched.map(matchedText).join('；')}`)));
     }
   }
-  main.append(h('form', { class: 'card', onsubmit: go }, q, ' ', type, ' ', from, ' ', to, ' ', status, ' ', h('button', { class: 'primary', type: 'submit' }, t('search.go'))), out);
+  // The dates bound the record's event date (search's event_date), which they say.
+  main.append(h('form', { class: 'card', onsubmit: go }, q, ' ', type, ' ', h('label', {}, t('from'), ' ', from), ' ', h('label', {}, t('to'), ' ', to), ' ', status, ' ', h('button', { class: 'primary', type: 'submit' }, t('search.go'))), out);
   q.focus();
 }
 
