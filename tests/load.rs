@@ -215,6 +215,22 @@ fn load_flow(dir: &std::path::Path, province: &Basic) {
         events
     );
 
+    // Into a database that is not there yet (the laptop flow, or a mistyped path): it is
+    // made, and the load says so; the next load into it says nothing of it.
+    let elsewhere = format!("duckdb:{}", s(&dir.join("elsewhere.duckdb")));
+    let into_new = [
+        "load",
+        "--workspace",
+        wsa,
+        "--batch",
+        "B1",
+        "--target",
+        elsewhere.as_str(),
+    ];
+    let said = |out: std::process::Output| String::from_utf8_lossy(&out.stderr).contains("did not exist");
+    assert!(said(run_expect(&into_new, 0)), "a new database is announced");
+    assert!(!said(run_expect(&into_new, 0)), "an existing one is not");
+
     // Unload takes out exactly the load.
     let load_id = report["load_id"].as_str().unwrap();
     let u = run_json(&["unload", "--load-id", load_id, "--target", &target, "--json"]);

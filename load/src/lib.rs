@@ -75,6 +75,15 @@ impl Target {
         }
     }
 
+    /// Whether the database is there yet. A PostgreSQL database is taken to be (a
+    /// connection to a missing one fails); a DuckDB file may not be.
+    pub fn exists(&self) -> bool {
+        match self {
+            Target::DuckDb(path) => path.is_file(),
+            Target::Postgres(_) => true,
+        }
+    }
+
     /// Opens the database for writing, creating it and applying pending schema versions.
     pub fn open_for_writing(&self) -> Result<Database> {
         match self {

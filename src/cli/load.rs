@@ -78,9 +78,18 @@ pub fn run_load(a: LoadArgs) -> Result<ExitCode> {
         bail!("batch {}: no verified records to load", a.batch);
     }
     let target = Target::parse(&a.target)?;
+    let created = !target.exists();
     let mut db = target.open_for_writing()?;
     let report = load_batch(&mut db, &a.batch, &records, a.dry_run)
         .with_context(|| format!("loading batch {} into {}", a.batch, target.display()))?;
+    if created {
+        // Loading into a new file is the laptop flow; into a mistyped path it is a
+        // mistake a DBA must see: nothing was matched against live records.
+        eprintln!(
+            "note: {} did not exist: it was created as a new basic database, with no live records to match against",
+            target.display()
+        );
+    }
     if a.json {
         let mut v = serde_json::to_value(&report)?;
         v["still_in_review"] = waiting.into();
