@@ -117,7 +117,7 @@ impl Target {
     pub fn open_for_reading(&self) -> Result<Database> {
         let (mut db, what) = match self {
             Target::DuckDb(path) => {
-                if !path.is_file() {
+                if !self.exists() {
                     bail!("{}: no such database file", path.display());
                 }
                 let config = Config::default().access_mode(AccessMode::ReadOnly)?;

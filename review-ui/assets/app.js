@@ -133,12 +133,15 @@ const ERRORS_ZH = {
   exists: '此行已有记录，请在该记录中更正', protected: '您的角色不能修改身份证号和电话', no_index: '尚未建立检索索引（请运行 ledgerline index）',
   no_workspace: '服务器未连接工作区', bad_query: '检索条件有误', bad_cell: '单元格编号有误', internal: '服务器出错',
 };
-const errorText = (data, fallback = 'error') => {
-  const zh = lang === 'zh' && ERRORS_ZH[data?.error];
-  if (zh) return data.message ? `${zh}（${data.message}）` : zh;
-  return data?.message || t(fallback);
+// A server's code said in Chinese from `table`, its English detail kept after it; the
+// detail alone in English, or for a code the table lacks.
+const inChinese = (table, code, detail) => {
+  const zh = lang === 'zh' && table[code];
+  if (!zh) return detail;
+  return detail ? `${zh}（${detail}）` : zh;
 };
-const findingText = (x) => (lang === 'zh' && FINDINGS_ZH[x.code]) ? `${FINDINGS_ZH[x.code]}（${x.message}）` : x.message;
+const errorText = (data, fallback = 'error') => inChinese(ERRORS_ZH, data?.error, data?.message) || t(fallback);
+const findingText = (x) => inChinese(FINDINGS_ZH, x.code, x.message);
 const $ = (sel, root = document) => root.querySelector(sel);
 
 // h('div', {class: 'x', onclick: f}, 'text', child) — strings become text nodes.

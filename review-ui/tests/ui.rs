@@ -365,28 +365,61 @@ fn app_labels(table: &str) -> &'static str {
     &labels[..labels.find("};").unwrap()]
 }
 
+/// Whether a table's text gives `key` a label, the key written bare (`key: '…'`) or
+/// quoted (`'key': '…'`).
+fn labels(text: &str, key: &str) -> bool {
+    text.contains(&format!(" {key}: '")) || text.contains(&format!("'{key}': '"))
+}
+
+/// Each of `keys` has its label in a table of one language.
+fn assert_labelled(table: &str, keys: impl IntoIterator<Item = String>) {
+    let text = app_labels(table);
+    for key in keys {
+        assert!(labels(text, &key), "{table}: no label for {key:?}");
+    }
+}
+
+/// Each of `keys` has its label in the table's `zh` and `en` halves.
+fn assert_labelled_in_both_languages(table: &str, keys: impl IntoIterator<Item = String>) {
+    let text = app_labels(table);
+    let (zh, en) = text.split_at(text.find("en: {").unwrap());
+    for key in keys {
+        for (lang, half) in [("zh", zh), ("en", en)] {
+            assert!(labels(half, &key), "{table}: no {lang} label for {key:?}");
+        }
+    }
+}
+
 /// A pair's explanation shows the linkage model's comparison levels; the Chinese
 /// interface has a label for each level the model can write.
 #[test]
 fn every_comparison_level_has_a_chinese_label() {
-    let labels = app_labels("COMPARISONS_ZH");
-    for field in ledgerline_dedupe::compare::CompareField::ALL {
-        for level in field.levels() {
-            assert!(
-                labels.contains(&format!("'{level}':")),
-                "{field:?}: no label for {level:?}"
-            );
-        }
-    }
+    let levels = ledgerline_dedupe::compare::CompareField::ALL
+        .iter()
+        .flat_map(|f| f.levels());
+    assert_labelled("COMPARISONS_ZH", levels.map(|l| l.to_string()));
 }
 
 /// A search hit says what matched; the Chinese interface has a label for each kind.
 #[test]
 fn every_kind_of_search_match_has_a_chinese_label() {
-    let labels = app_labels("MATCHED_ZH");
-    for why in ledgerline_search::Why::ALL {
-        assert!(labels.contains(&format!("'{}':", why.label())), "no label for {why:?}");
-    }
+    assert_labelled("MATCHED_ZH", ledgerline_search::Why::ALL.map(|w| w.label().to_string()));
+}
+
+/// A finding under a field says what it is in Chinese: every kind of finding validation
+/// or OCR can make has its label.
+#[test]
+fn every_kind_of_finding_has_a_chinese_label() {
+    let codes = ledgerline_schemas::FindingCode::ALL.iter();
+    assert_labelled("FINDINGS_ZH", codes.map(|c| c.as_str().to_string()));
+}
+
+/// A refusal from the server leads with its Chinese sentence: every refusal the API can
+/// answer with has one.
+#[test]
+fn every_refusal_has_a_chinese_sentence() {
+    let refusals = ledgerline_review::api::Refusal::ALL.iter();
+    assert_labelled("ERRORS_ZH", refusals.map(|r| r.code().to_string()));
 }
 
 /// Every field of the record, review status, record type and role has a label in both
@@ -394,54 +427,15 @@ fn every_kind_of_search_match_has_a_chinese_label() {
 #[test]
 fn every_field_status_type_and_role_has_a_label_in_both_languages() {
     use ledgerline_schemas::{Field, RecordType, ReviewStatus};
-    let fields: Vec<String> = Field::ALL.iter().map(|f| format!(" {}: '", f.name())).collect();
-    assert_labelled_in_both_languages("FIELD_NAMES", &fields);
-    let words: Vec<String> = (ReviewStatus::ALL.iter().map(|s| format!("'status.{}': '", s.as_str())))
-        .chain(RecordType::ALL.iter().map(|t| format!("'type.{}': '", t.as_str())))
+    assert_labelled_in_both_languages("FIELD_NAMES", Field::ALL.iter().map(|f| f.name().to_string()));
+    let words = (ReviewStatus::ALL.iter().map(|s| format!("status.{}", s.as_str())))
+        .chain(RecordType::ALL.iter().map(|t| format!("type.{}", t.as_str())))
         .chain(
             ledgerline_search::Role::ALL
                 .iter()
-                .map(|r| format!("'role.{}': '", r.name())),
-        )
-        .collect();
-    assert_labelled_in_both_languages("I18N", &words);
-}
-
-/// Each of `keys` (as written in the table) is in the table's `zh` and `en` halves.
-fn assert_labelled_in_both_languages(table: &str, keys: &[String]) {
-    let labels = app_labels(table);
-    let (zh, en) = labels.split_at(labels.find("en: {").unwrap());
-    for key in keys {
-        for (lang, half) in [("zh", zh), ("en", en)] {
-            assert!(half.contains(key.as_str()), "{table}: no {lang} label for {key:?}");
-        }
-    }
-}
-
-/// A finding under a field says what it is in Chinese: every kind of finding validation
-/// or OCR can make has its label.
-#[test]
-fn every_kind_of_finding_has_a_chinese_label() {
-    let labels = app_labels("FINDINGS_ZH");
-    for code in ledgerline_schemas::FindingCode::ALL {
-        assert!(
-            labels.contains(&format!(" {}: '", code.as_str())),
-            "no label for {code:?}"
+                .map(|r| format!("role.{}", r.name())),
         );
-    }
-}
-
-/// A refusal from the server leads with its Chinese sentence: every refusal the API can
-/// answer with has one.
-#[test]
-fn every_refusal_has_a_chinese_sentence() {
-    let sentences = app_labels("ERRORS_ZH");
-    for refusal in ledgerline_review::api::Refusal::ALL {
-        assert!(
-            sentences.contains(&format!(" {}: '", refusal.code())),
-            "no sentence for {refusal:?}"
-        );
-    }
+    assert_labelled_in_both_languages("I18N", words);
 }
 
 /// Two people on one record: the second to save sees both versions side by side, takes
