@@ -88,33 +88,14 @@ pub fn name_shape_tokens(name: &str) -> Vec<String> {
     collect(cut_name_shape, name)
 }
 
-/// Pinyin tokens of a name written in characters: syllables, run together, initials.
+/// Pinyin tokens of a name written in characters: syllables, run together, initials,
+/// and the name's beginnings (see [`Beginnings`]).
 pub fn cut_pinyin_of_name(name: &str, emit: &mut dyn FnMut(&str)) {
     let pinyin = name_pinyin(&fold_name(name));
     let syllables = pinyin
         .split(' ')
         .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase()));
-    pinyin_forms(syllables.clone(), emit);
-    beginnings(syllables, emit);
-}
-
-/// The name's beginnings, its first two syllables on (`wangxiu`, `wx` of 王秀英), so that
-/// someone who types the surname and the start of the given name (`wang xiu`, `wx`)
-/// finds every 王秀…: a query of several syllables matches the whole run together or the
-/// initials, which a beginning is for the names it begins. The whole name and the
-/// surname alone are among `pinyin_forms` already.
-fn beginnings<'a>(syllables: impl Iterator<Item = &'a str> + Clone, emit: &mut dyn FnMut(&str)) {
-    let n = syllables.clone().count();
-    let mut run = String::with_capacity(24);
-    let mut initials = String::with_capacity(4);
-    for (i, s) in syllables.enumerate() {
-        run.push_str(s);
-        initials.extend(s.chars().next());
-        if (1..n - 1).contains(&i) {
-            emit(&run);
-            emit(&initials);
-        }
-    }
+    pinyin_forms(syllables, Beginnings::Emit, emit);
 }
 
 pub fn pinyin_tokens_of_name(name: &str) -> Vec<String> {
@@ -130,22 +111,46 @@ pub fn pinyin_tokens_of_query(text: &str) -> Vec<String> {
         .collect();
     if words.len() > 1 {
         let mut out = Vec::new();
-        pinyin_forms(words.iter().map(String::as_str), &mut |t| out.push(t.to_string()));
+        pinyin_forms(words.iter().map(String::as_str), Beginnings::Skip, &mut |t| {
+            out.push(t.to_string())
+        });
         return out;
     }
     words
 }
 
-fn pinyin_forms<'a>(syllables: impl Iterator<Item = &'a str> + Clone, emit: &mut dyn FnMut(&str)) {
-    if syllables.clone().next().is_none() {
+/// Whether a name's beginnings are among its pinyin forms, from its first two syllables
+/// on (`wangxiu`, `wx` of 王秀英): so that someone who types the surname and the start of
+/// the given name (`wang xiu`, `wx`) finds every 王秀…, since a query of several
+/// syllables matches the whole run together or the initials. Names carry them; a query
+/// does not (its last two forms must be its whole and its initials).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Beginnings {
+    Emit,
+    Skip,
+}
+
+/// The syllables, then (with their beginnings as they grow) the whole run together and
+/// the initials.
+fn pinyin_forms<'a>(
+    syllables: impl Iterator<Item = &'a str> + Clone,
+    beginnings: Beginnings,
+    emit: &mut dyn FnMut(&str),
+) {
+    let n = syllables.clone().count();
+    if n == 0 {
         return;
     }
     let mut whole = String::with_capacity(24);
     let mut initials = String::with_capacity(4);
-    for s in syllables {
+    for (i, s) in syllables.enumerate() {
         emit(s);
         whole.push_str(s);
         initials.extend(s.chars().next());
+        if beginnings == Beginnings::Emit && (1..n - 1).contains(&i) {
+            emit(&whole);
+            emit(&initials);
+        }
     }
     emit(&whole);
     emit(&initials);
