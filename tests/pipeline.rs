@@ -6,6 +6,7 @@ mod common;
 
 use common::*;
 use ledgerline_schemas::{Record, TruthRow};
+use std::path::{Path, PathBuf};
 
 fn truth_rows() -> usize {
     std::fs::read_to_string(sample_batch().join("truth.jsonl"))
@@ -117,6 +118,96 @@ fn sample_batch_end_to_end() {
         std::fs::read_to_string(&jsonl).unwrap().lines().count(),
         records,
         "the export was left alone"
+    );
+}
+
+/// A one-page batch folder `name` whose page-0001.png is the sample's page `page`, with
+/// that page's truth rows, renamed to page-0001.png like the page.
+fn one_page_batch(into: &Path, name: &str, page: &str) -> PathBuf {
+    let batch = into.join(name);
+    std::fs::create_dir_all(batch.join("pages")).unwrap();
+    std::fs::copy(
+        sample_batch().join("pages").join(page),
+        batch.join("pages/page-0001.png"),
+    )
+    .unwrap();
+    let manifest = std::fs::read_to_string(sample_batch().join("batch.toml")).unwrap();
+    let manifest: String = manifest
+        .lines()
+        .map(|l| {
+            if l.starts_with("batch_id") {
+                format!("batch_id = \"{name}\"")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(batch.join("batch.toml"), manifest).unwrap();
+    let truth: Vec<String> = std::fs::read_to_string(sample_batch().join("truth.jsonl"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| {
+            let mut row: serde_json::Value = serde_json::from_str(l).ok()?;
+            (row["page"] == page).then(|| {
+                row["page"] = "page-0001.png".into();
+                row.to_string()
+            })
+        })
+        .collect();
+    std::fs::write(batch.join("truth.jsonl"), truth.join("\n")).unwrap();
+    batch
+}
+
+/// Truth rows name a page and a row, and every batch has a page-0001.png: a batch's
+/// truth scores its own batch, and rows several batches share are refused, not matched
+/// to whichever batch's record came last (that scored one ledger against another).
+#[test]
+fn eval_scores_the_batch_its_truth_belongs_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    let first = one_page_batch(dir.path(), "first", "page-0001.png");
+    let second = one_page_batch(dir.path(), "second", "page-0002.png");
+    for batch in [&first, &second] {
+        run_ok(&["run", s(batch), "--workspace", s(&ws), "--jobs", "1"]);
+    }
+    let scored = |truth: &Path, extra: &[&str]| {
+        let mut args = vec!["eval", "--workspace", s(&ws), "--truth", s(truth), "--json"];
+        args.extend(extra);
+        run_json(&args)
+    };
+    for batch in [&first, &second] {
+        let beside = scored(&batch.join("truth.jsonl"), &[]);
+        let named = batch.file_name().unwrap().to_str().unwrap();
+        assert_eq!(beside, scored(&batch.join("truth.jsonl"), &["--batch", named]));
+        assert_eq!(beside["rows_missed"], 0, "{beside}");
+        assert_eq!(beside["rows_invented"], 0, "{beside}");
+        assert!(
+            beside["fields"]["id_number"]["accuracy"].as_f64().unwrap() >= 0.6,
+            "{beside}"
+        );
+    }
+
+    // Moved out of its batch folder, the truth cannot tell the two page-0001.png apart.
+    let loose = dir.path().join("truth.jsonl");
+    std::fs::copy(first.join("truth.jsonl"), &loose).unwrap();
+    let refused = run_expect(&["eval", "--workspace", s(&ws), "--truth", s(&loose)], 2);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("page-0001.png row 1") && stderr.contains("--batch"),
+        "{stderr}"
+    );
+
+    // The truth of a batch the workspace does not hold is refused, naming the batch.
+    let third = one_page_batch(dir.path(), "third", "page-0003.png");
+    let refused = run_expect(
+        &["eval", "--workspace", s(&ws), "--truth", s(&third.join("truth.jsonl"))],
+        2,
+    );
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("truth of batch \"third\"") && stderr.contains("its batches: first, second"),
+        "{stderr}"
     );
 }
 

@@ -3,11 +3,12 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use ledgerline_dedupe::metrics::{pairwise, PairwiseScore};
 use ledgerline_ocr::eval::score;
-use ledgerline_schemas::{Record, TruthRow};
+use ledgerline_schemas::{BatchManifest, Record, TruthRow};
 use ledgerline_store::records::{read_records, RecordFilter};
+use ledgerline_store::Workspace;
 use std::collections::HashMap;
 
 use super::WorkspaceArg;
@@ -19,7 +20,9 @@ pub struct Args {
     /// Ground truth: truth.jsonl as written by `ledgerline synth`
     #[arg(long)]
     pub truth: PathBuf,
-    /// Only this batch's records
+    /// Only this batch's records. Without it, a truth file in a batch folder (beside its
+    /// batch.toml, where `ledgerline synth` writes it) scores that batch; any other scores
+    /// every record, which must then be told apart by page and row
     #[arg(long)]
     pub batch: Option<String>,
     /// Print the report as JSON
@@ -38,10 +41,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
         })
         .collect::<Result<_>>()?;
     let ws = a.ws.open_reviewed()?;
-    if let Some(batch) = &a.batch {
-        ws.require_batch(batch)?;
-    }
-    let records = ws.with_store(|c| read_records(c, &RecordFilter::batch(a.batch.clone())))?;
+    let batch = batch_scored(&a, &ws)?;
+    let records = ws.with_store(|c| read_records(c, &RecordFilter::batch(batch)))?;
+    refuse_rows_alike(&records)?;
     let report = score(&records, &truth);
     let linkage = linkage_score(&records, &truth);
     if a.json {
@@ -83,6 +85,51 @@ pub fn run(a: Args) -> Result<ExitCode> {
         None => println!("linkage: not scored (run `ledgerline dedupe` first)"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The batch whose records the truth scores: `--batch`, else the batch whose folder holds
+/// the truth file, else none (every record). Truth rows name a page and a row, and every
+/// batch has a page-0001.png: scoring a batch's truth against all of a workspace's
+/// batches, or against the wrong one, would match rows of other ledgers.
+fn batch_scored(a: &Args, ws: &Workspace) -> Result<Option<String>> {
+    if let Some(batch) = &a.batch {
+        ws.require_batch(batch)?;
+        return Ok(Some(batch.clone()));
+    }
+    let Some(manifest_path) = a.truth.parent().map(|d| d.join("batch.toml")).filter(|p| p.is_file()) else {
+        return Ok(None);
+    };
+    let batch = BatchManifest::read(&manifest_path)?.batch_id;
+    ws.require_batch(&batch).with_context(|| {
+        format!(
+            "{} is the truth of batch {batch:?} (its folder's batch.toml); give --batch to score it against another",
+            a.truth.display()
+        )
+    })?;
+    if !a.json {
+        eprintln!("scoring batch {batch}, whose folder holds {}", a.truth.display());
+    }
+    Ok(Some(batch))
+}
+
+/// Refuses records of several batches that share a page name and row: a truth row
+/// could not say which of them it is.
+fn refuse_rows_alike(records: &[Record]) -> Result<()> {
+    let mut batch_of: HashMap<(&str, u32), &str> = HashMap::with_capacity(records.len());
+    for r in records {
+        let key = (r.source.page.as_str(), r.source.row);
+        if let Some(other) = batch_of.insert(key, &r.source.batch) {
+            if other != r.source.batch {
+                bail!(
+                    "batches {other} and {} both have {} row {}: a truth row names a page and a row, so give --batch to score one batch",
+                    r.source.batch,
+                    r.source.page,
+                    r.source.row
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Pairwise precision/recall/F1 of the records' person ids against the truth's, over the
