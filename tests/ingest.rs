@@ -119,6 +119,17 @@ fn good_and_bad_pages() {
     let b = &status["batches"][0];
     assert_eq!(b["pages"].as_u64().unwrap(), 12);
     assert_eq!(b["pages_quarantined"].as_u64().unwrap(), 8);
+
+    // `run` over the ingested batch reads its good pages; its summary counts the batch's
+    // quarantined pages, though this run quarantined none of them.
+    let run = run_json(&["run", s(&batch), "--workspace", s(&ws), "--jobs", "1", "--json"]);
+    assert_eq!(run["ingest"]["quarantined"].as_array().unwrap().len(), 0, "{run}");
+    assert_eq!(run["pages"], 12, "{run}");
+    assert_eq!(run["quarantined_pages"], 8, "{run}");
+    // The two sample pages are read; the TIFF's frames hold no printed table, to key.
+    assert_eq!(run["batch"]["pages_read"], 2, "{run}");
+    assert_eq!(run["batch"]["pages_needing_keying"], 2, "{run}");
+    assert_eq!(run["batch"]["records"], run["records"], "{run}");
 }
 
 fn image_blank() -> Vec<u8> {

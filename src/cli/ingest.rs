@@ -41,12 +41,12 @@ pub fn ingest_batch(ws: &Workspace, source: &BatchSource, quiet: bool) -> Result
 
 pub fn print_report(r: &IngestReport) {
     println!(
-        "batch {}: {} files, {} new pages, {} already in the workspace, {} quarantined",
+        "batch {}: {} files, {} new pages ({} quarantined), {} already in the workspace",
         r.batch_id,
         r.files,
         r.pages_new,
+        r.quarantined.len(),
         r.pages_known,
-        r.quarantined.len()
     );
     for q in &r.quarantined {
         println!("  quarantined {}: {}", q.file, q.reason);

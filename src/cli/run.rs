@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::ingest::{ingest_batch, print_report};
 use super::ocr::{ocr_pages, print_summary, OcrOptions, OcrSummary};
+use super::status::{batch_statuses, BatchStatus};
 use super::WorkspaceArg;
 
 #[derive(clap::Args)]
@@ -26,13 +27,17 @@ pub struct Args {
 #[derive(Serialize)]
 struct RunSummary {
     batch_id: String,
+    /// The batch's pages (a multi-page TIFF's frames each one), read or quarantined.
     pages: usize,
     rows: usize,
     records: usize,
     fields_needing_review: usize,
     records_needing_review: usize,
+    /// Of `pages`, those quarantined, by this run or an earlier one.
     quarantined_pages: usize,
     seconds: f64,
+    /// The batch as the workspace holds it after this run.
+    batch: BatchStatus,
     ingest: ledgerline_ingest::IngestReport,
     ocr: OcrSummary,
 }
@@ -43,15 +48,19 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let ws = a.ws.open_or_create()?;
     let ingest = ingest_batch(&ws, &source, a.json)?;
     let ocr = ocr_pages(&ws, Some(&ingest.batch_id), false, &a.ocr, a.json)?;
+    let batch = batch_statuses(&ws, Some(&ingest.batch_id))?
+        .pop()
+        .expect("ingest registered the batch");
     let summary = RunSummary {
         batch_id: ingest.batch_id.clone(),
-        pages: ingest.pages_new + ingest.pages_known,
+        pages: batch.pages as usize,
         rows: ocr.rows,
         records: ocr.records,
         fields_needing_review: ocr.fields_needing_review,
         records_needing_review: ocr.records_needing_review,
-        quarantined_pages: ingest.quarantined.len() + ocr.quarantined_pages,
+        quarantined_pages: batch.pages_quarantined as usize,
         seconds: start.elapsed().as_secs_f64(),
+        batch,
         ingest,
         ocr,
     };
@@ -60,6 +69,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     } else {
         print_report(&summary.ingest);
         print_summary(&summary.ocr);
+        println!("the workspace now holds {}", summary.batch.line().trim_end());
         println!("done in {:.1}s; workspace {}", summary.seconds, ws.root().display());
     }
     Ok(ExitCode::SUCCESS)

@@ -5,6 +5,8 @@ use std::process::ExitCode;
 use anyhow::Result;
 use serde::Serialize;
 
+use ledgerline_store::Workspace;
+
 use super::WorkspaceArg;
 
 #[derive(clap::Args)]
@@ -17,13 +19,15 @@ pub struct Args {
 }
 
 #[derive(Serialize)]
-struct BatchStatus {
+pub(super) struct BatchStatus {
     batch_id: String,
     agency_name: String,
     ledger_type: String,
-    pages: i64,
+    pub(super) pages: i64,
     pages_read: i64,
-    pages_quarantined: i64,
+    /// Pages OCR found no printed table on (handwriting): keyed in the review app.
+    pages_needing_keying: i64,
+    pub(super) pages_quarantined: i64,
     records: i64,
     records_needing_review: i64,
     records_verified: i64,
@@ -36,34 +40,59 @@ struct Status {
     batches: Vec<BatchStatus>,
 }
 
-pub fn run(a: Args) -> Result<ExitCode> {
-    let ws = a.ws.open_reviewed()?;
-    let batches = ws.with_store(|c| {
+/// The batches of the workspace (or the one named), with their pages and records.
+pub(super) fn batch_statuses(ws: &Workspace, only: Option<&str>) -> Result<Vec<BatchStatus>> {
+    ws.with_store(|c| {
         let mut s = c.prepare(
             "SELECT b.batch_id, b.agency_name, b.ledger_type,
                 (SELECT count(*) FROM pages p WHERE p.batch_id = b.batch_id),
                 (SELECT count(*) FROM pages p WHERE p.batch_id = b.batch_id AND p.status = 'read'),
+                (SELECT count(*) FROM pages p WHERE p.batch_id = b.batch_id AND p.status = 'needs_keying'),
                 (SELECT count(*) FROM pages p WHERE p.batch_id = b.batch_id AND p.status = 'quarantined'),
                 (SELECT count(*) FROM records r WHERE r.batch_id = b.batch_id),
                 (SELECT count(*) FROM records r WHERE r.batch_id = b.batch_id AND r.status = 'needs_review'),
                 (SELECT count(*) FROM records r WHERE r.batch_id = b.batch_id AND r.status = 'verified')
-             FROM batches b ORDER BY b.created_at, b.batch_id",
+             FROM batches b WHERE ?1 IS NULL OR b.batch_id = ?1 ORDER BY b.created_at, b.batch_id",
         )?;
-        let rows = s.query_map([], |r| {
+        let rows = s.query_map([only], |r| {
             Ok(BatchStatus {
                 batch_id: r.get(0)?,
                 agency_name: r.get(1)?,
                 ledger_type: r.get(2)?,
                 pages: r.get(3)?,
                 pages_read: r.get(4)?,
-                pages_quarantined: r.get(5)?,
-                records: r.get(6)?,
-                records_needing_review: r.get(7)?,
-                records_verified: r.get(8)?,
+                pages_needing_keying: r.get(5)?,
+                pages_quarantined: r.get(6)?,
+                records: r.get(7)?,
+                records_needing_review: r.get(8)?,
+                records_verified: r.get(9)?,
             })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
-    })?;
+    })
+}
+
+impl BatchStatus {
+    /// One line: the batch's pages and records.
+    pub(super) fn line(&self) -> String {
+        format!(
+            "{:<24} {:<9} pages {:>5} (read {}, to key {}, quarantined {})  records {:>6} (needs review {}, verified {})",
+            self.batch_id,
+            self.ledger_type,
+            self.pages,
+            self.pages_read,
+            self.pages_needing_keying,
+            self.pages_quarantined,
+            self.records,
+            self.records_needing_review,
+            self.records_verified
+        )
+    }
+}
+
+pub fn run(a: Args) -> Result<ExitCode> {
+    let ws = a.ws.open_reviewed()?;
+    let batches = batch_statuses(&ws, None)?;
     let status = Status {
         workspace: ws.root().display().to_string(),
         schema_version: ws.schema_version()?,
@@ -74,17 +103,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     } else {
         println!("workspace {} (schema v{})", status.workspace, status.schema_version);
         for b in &status.batches {
-            println!(
-                "  {:<24} {:<9} pages {:>5} (read {}, quarantined {})  records {:>6} (needs review {}, verified {})",
-                b.batch_id,
-                b.ledger_type,
-                b.pages,
-                b.pages_read,
-                b.pages_quarantined,
-                b.records,
-                b.records_needing_review,
-                b.records_verified
-            );
+            println!("  {}", b.line());
         }
         if status.batches.is_empty() {
             println!("  no batches yet: run `ledgerline ingest BATCH_DIR`");
