@@ -109,7 +109,7 @@ const COMPARISONS_ZH = {
 // What a search hit matched on (the search crate's Why labels, `LABEL: DETAIL`); a test
 // checks that every label has its translation here.
 const MATCHED_ZH = {
-  'pinyin': '拼音', 'year': '年份', 'id_number': '身份证号', 'id_number prefix': '身份证号前缀',
+  'pinyin': '拼音', 'year': '年份', 'birth year': '出生年份', 'date': '日期', 'id_number': '身份证号', 'id_number prefix': '身份证号前缀',
   'id_number birth date': '身份证号中的出生日期', 'name': '姓名', 'name look-alike': '形近姓名', 'text': '地址、机构或家属',
 };
 const matchedText = (m) => {

@@ -50,7 +50,11 @@ pub(crate) struct Fields {
     text: Field,
     /// The household division code (GB/T 2260), for places asked by name.
     division: Field,
+    /// The day of the cremation or burial, else the death: what `--from`/`--to` bound.
     event_day: Field,
+    /// The days a record names (its event's and its death's): what a typed date or year
+    /// matches.
+    days: Field,
     tags: Tags,
     stored: Field,
 }
@@ -106,6 +110,7 @@ fn schema() -> (Schema, Fields) {
         division: s.add_u64_field("division", FAST),
         // Ranges only, which tantivy answers from the fast column.
         event_day: s.add_i64_field("event_day", FAST),
+        days: s.add_i64_field("days", FAST),
         tags,
         stored: s.add_text_field("doc", STORED),
     };
@@ -402,8 +407,18 @@ impl SearchIndex {
         {
             d.add_text(f.text, text);
         }
-        if let Some(day) = event_date(r).and_then(day_number) {
+        let event_day = event_date(r).and_then(day_number);
+        if let Some(day) = event_day {
             d.add_i64(f.event_day, day);
+            d.add_i64(f.days, day);
+        }
+        if let Some(death) = fl
+            .death_date
+            .as_deref()
+            .and_then(day_number)
+            .filter(|d| Some(*d) != event_day)
+        {
+            d.add_i64(f.days, death);
         }
         let t = f.tags;
         d.add_text(t.record_type, r.record_type.as_str());

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use anyhow::{bail, Result};
+use ledgerline_schemas::written::date_with_full_year;
 use ledgerline_schemas::{RecordType, ReviewStatus};
 use serde::Serialize;
 use tantivy::collector::{Count, TopDocs};
@@ -108,6 +109,27 @@ fn year_days(y: i32) -> Option<(i64, i64)> {
     Some((day_number(&format!("{y}-01-01"))?, day_number(&format!("{y}-12-31"))?))
 }
 
+/// A date typed in any ledger style with its year in full (2014-02-22, 2014年2月22日,
+/// 2014.2.22), as YYYY-MM-DD. Eight digits alone are an ID number's birth digits.
+fn typed_date(part: &str) -> Option<String> {
+    let dated = part.contains('年') || part.chars().any(|c| matches!(c, '-' | '/' | '.'));
+    dated.then(|| date_with_full_year(part)).flatten()
+}
+
+/// `YYYY-MM-DD` as an ID number's eight birth digits.
+fn birth_digits_of(date: &str) -> Option<u64> {
+    date.replace('-', "").parse().ok()
+}
+
+/// Documents naming a day in `first..=last` (death, cremation or burial), scoring `boost`.
+fn days_between(f: Fields, first: i64, last: i64, boost: f32) -> Box<dyn Query> {
+    let range = RangeQuery::new(
+        Bound::Included(Term::from_field_i64(f.days, first)),
+        Bound::Included(Term::from_field_i64(f.days, last)),
+    );
+    Box::new(BoostQuery::new(Box::new(range), boost))
+}
+
 // Weights, set with `ledgerline bench search` (recall of misread names): one misread
 // character in a three-character name breaks both character pairs, so a namesake who
 // shares a pair must not outrank the right person from the right place and year.
@@ -116,6 +138,7 @@ const NAME_PAIR_BOOST: f32 = 3.0;
 const NAME_SHAPE_BOOST: f32 = 1.5;
 const TEXT_BOOST: f32 = 10.0;
 const YEAR_BOOST: f32 = 30.0;
+const DATE_BOOST: f32 = 40.0;
 const PINYIN_BOOST: f32 = 3.0;
 
 /// What the typed query asks for. `core` clauses decide which records match (any of
@@ -285,9 +308,19 @@ fn text_clauses(f: Fields, query: &str, agencies: &Agencies) -> Clauses {
         if part.chars().all(|c| c.is_ascii_alphabetic()) {
             latin.push(part);
         } else if let Some(y) = is_year(part) {
+            // The year of a death, cremation or burial, or of the birth an ID number gives.
             if let Some((a, b)) = year_days(y) {
-                let range = day_range(f, Bound::Included(a), Bound::Included(b));
-                out.boosters.push(Box::new(BoostQuery::new(range, YEAR_BOOST)));
+                out.boosters.push(days_between(f, a, b, YEAR_BOOST));
+            }
+            let y = y as u64;
+            out.boosters
+                .push(u64_range(f.id_birth, y * 10_000, (y + 1) * 10_000, YEAR_BOOST));
+        } else if let Some(date) = typed_date(part) {
+            if let Some(day) = day_number(&date) {
+                out.boosters.push(days_between(f, day, day, DATE_BOOST));
+            }
+            if let Some(birth) = birth_digits_of(&date) {
+                out.boosters.push(u64_range(f.id_birth, birth, birth + 1, DATE_BOOST));
             }
         } else if part.chars().all(|c| c.is_ascii_digit() || c == 'X' || c == 'x') {
             id_query(f, part, &mut out);
@@ -363,6 +396,8 @@ fn filters(f: Fields, r: &SearchRequest, agencies: &Agencies) -> Result<Vec<(Occ
 pub enum Why {
     Pinyin,
     Year,
+    BirthYear,
+    Date,
     IdNumber,
     IdNumberPrefix,
     IdNumberBirthDate,
@@ -372,9 +407,11 @@ pub enum Why {
 }
 
 impl Why {
-    pub const ALL: [Why; 8] = [
+    pub const ALL: [Why; 10] = [
         Why::Pinyin,
         Why::Year,
+        Why::BirthYear,
+        Why::Date,
         Why::IdNumber,
         Why::IdNumberPrefix,
         Why::IdNumberBirthDate,
@@ -388,6 +425,8 @@ impl Why {
         match self {
             Why::Pinyin => "pinyin",
             Why::Year => "year",
+            Why::BirthYear => "birth year",
+            Why::Date => "date",
             Why::IdNumber => "id_number",
             Why::IdNumberPrefix => "id_number prefix",
             Why::IdNumberBirthDate => "id_number birth date",
@@ -415,14 +454,34 @@ fn explain(query: &str, r: &StoredRecord) -> Vec<String> {
         .filter(|p| p.chars().all(|c| c.is_ascii_alphabetic()))
         .collect();
     let name = r.name.clone().unwrap_or_default();
+    let days: Vec<&str> = [&r.event_date, &r.death_date]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect();
     let py = shared(pinyin_tokens_of_query(&latin.join(" ")), pinyin_tokens_of_name(&name));
     if !py.is_empty() {
         out.push(Why::Pinyin.says(py.join(" ")));
     }
     for part in query.split_whitespace() {
+        let birth = r
+            .id_number
+            .as_deref()
+            .and_then(|id| id.get(6..14).filter(|_| id.len() == 18));
         if let Some(y) = is_year(part) {
-            if r.event_date.as_deref().is_some_and(|d| d.starts_with(&y.to_string())) {
-                out.push(Why::Year.says(y));
+            let y = y.to_string();
+            if days.iter().any(|d| d.starts_with(&y)) {
+                out.push(Why::Year.says(&y));
+            }
+            if birth.is_some_and(|b| b.starts_with(&y)) {
+                out.push(Why::BirthYear.says(&y));
+            }
+        } else if let Some(date) = typed_date(part) {
+            if days.contains(&date.as_str()) {
+                out.push(Why::Date.says(&date));
+            }
+            if birth_digits_of(&date).is_some_and(|b| birth == Some(b.to_string().as_str())) {
+                out.push(Why::IdNumberBirthDate.says(date.replace('-', "")));
             }
         } else if part.chars().all(|c| c.is_ascii_digit() || c == 'X' || c == 'x') {
             let id = r.id_number.clone().unwrap_or_default().to_ascii_uppercase();

@@ -79,6 +79,52 @@ fn queries_filters_roles_updates() {
         .iter()
         .all(|h| h.record.id_number.as_deref().and_then(|i| i.get(6..14)) == Some(&id[6..14])));
 
+    // A date typed in any ledger style finds the records naming that day (a death,
+    // cremation or burial); a year beside a name ranks that year's births first.
+    let death = target.fields.death_date.clone().unwrap();
+    let born = &id[6..10];
+    let written = format!(
+        "{}年{}月{}日",
+        &death[..4],
+        death[5..7].trim_start_matches('0'),
+        death[8..].trim_start_matches('0')
+    );
+    for typed in [death.clone(), written] {
+        let mut by_day = req(&typed);
+        by_day.limit = recs.len();
+        let res = index.search(&by_day).unwrap();
+        assert!(res.total > 0 && res.total < recs.len() / 100, "{typed}: {}", res.total);
+        let hit = res.hits.iter().find(|h| h.record.record_id == target.record_id);
+        let hit = hit.unwrap_or_else(|| panic!("{typed} does not find its death"));
+        assert!(hit.matched.contains(&format!("date: {death}")), "{:?}", hit.matched);
+        for h in &res.hits {
+            let r = &h.record;
+            assert!(
+                [&r.death_date, &r.event_date]
+                    .iter()
+                    .any(|d| d.as_deref() == Some(&death)),
+                "{typed} found {r:?}"
+            );
+        }
+    }
+    let mut by_birth_year = req(&format!("{name} {born}"));
+    by_birth_year.limit = recs.len();
+    let res = index.search(&by_birth_year).unwrap();
+    let rank = |want: &dyn Fn(&ledgerline_search::StoredRecord) -> bool| res.hits.iter().position(|h| want(&h.record));
+    let target_rank = rank(&|r| r.record_id == target.record_id).expect("found by name");
+    assert!(
+        res.hits[target_rank].matched.contains(&format!("birth year: {born}")),
+        "{:?}",
+        res.hits[target_rank].matched
+    );
+    let namesake_born_otherwise = rank(&|r| {
+        r.name.as_deref() == Some(name.as_str()) && r.id_number.as_deref().is_some_and(|i| !i[6..].starts_with(born))
+    });
+    assert!(
+        namesake_born_otherwise.is_none_or(|other| target_rank < other),
+        "{name} {born}"
+    );
+
     // A city finds every record of its counties by the division code, the city being
     // left out of the indexed address text.
     let division = target.fields.household_division.clone().unwrap();

@@ -13,14 +13,16 @@ use super::WorkspaceArg;
 #[derive(clap::Args)]
 #[command(
     after_help = "Examples:\n  ledgerline search 王秀英 历城区 2013\n  ledgerline search wang xiu ying\n  \
-ledgerline search wxy --type cremation --from 2012-01-01 --to 2014-12-31\n  ledgerline search 370112 --status needs_review\n\n\
+ledgerline search wxy --type cremation --from 2012-01-01 --to 2014-12-31\n  ledgerline search 370112 --status needs_review\n  \
+ledgerline search 王秀英 1937        (born in 1937, by the ID number)\n  ledgerline search 2013年4月11日      (died, cremated or buried that day)\n\n\
 Only verified records are searched unless --status says otherwise; ID numbers and phones are masked \
 for roles that may not see them."
 )]
 pub struct Args {
     #[command(flatten)]
     pub ws: WorkspaceArg,
-    /// Name (汉字 or pinyin, full or initials), ID number or its prefix, place, year
+    /// Name (汉字 or pinyin, full or initials), ID number or its prefix, place, year (of a
+    /// death, cremation, burial or birth), date (2013-04-11, 2013年4月11日)
     #[arg(required = true, num_args = 1..)]
     pub query: Vec<String>,
     /// cremation or burial
