@@ -700,3 +700,44 @@ fn bench_load_compares_like_with_like_on_both_engines() {
         );
     }
 }
+
+/// A PostgreSQL password in a target is for the connection alone: no command prints it,
+/// and the workspace's note of a linkage run against the database names the database
+/// without it (`dedupe --against` had printed the URL as typed and stored it so).
+#[test]
+fn a_postgres_password_is_neither_printed_nor_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let province = basic::postgres("password");
+    // The test server trusts its loopback user, so any password connects.
+    let target = province.t().replacen("://ledgerline@", "://ledgerline:s3cret@", 1);
+    assert!(target.contains("s3cret"), "{target}");
+    let ws_path = dir.path().join("ws");
+    let ws = Workspace::open(&ws_path).unwrap();
+    store_machine_accepted(&ws, 20, 7);
+    let wsa = s(&ws_path);
+    let extract = live_extract(dir.path());
+    let commands: [&[&str]; 4] = [
+        &["live", "import", s(&extract), "--target", &target],
+        &["live", "import", s(&extract), "--target", &target, "--json"],
+        &["dedupe", "--workspace", wsa, "--against", &target],
+        &["dedupe", "--workspace", wsa, "--against", &target, "--json"],
+    ];
+    for command in commands {
+        let out = run_ok(command);
+        let printed = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!printed.contains("s3cret"), "{command:?}: {printed}");
+    }
+    let scopes: Vec<String> = ws
+        .with_store(|c| {
+            let mut st = c.prepare("SELECT scope FROM dedupe_runs")?;
+            let v = st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            Ok(v)
+        })
+        .unwrap();
+    assert!(scopes.iter().any(|s| s.contains("***@")), "{scopes:?}");
+    assert!(scopes.iter().all(|s| !s.contains("s3cret")), "{scopes:?}");
+}

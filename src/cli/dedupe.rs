@@ -43,8 +43,8 @@ pub struct Args {
     pub review_threshold: f64,
     /// A basic funeral database (duckdb:PATH or postgres://USER@HOST/DB) whose persons, live or backfilled, the
     /// records link to: a record matching one takes its person id
-    #[arg(long, value_name = "PROVINCE_DB")]
-    pub against: Option<String>,
+    #[arg(long, value_name = "PROVINCE_DB", value_parser = Target::parse)]
+    pub against: Option<Target>,
     /// Print the run as JSON: counts, model, duplicate clusters and review pairs explained
     #[arg(long)]
     pub json: bool,
@@ -117,10 +117,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
     // The subjects of linkage: the workspace's records, then the database's persons
     // (named `db:<person_id>`), which keep their ids and are only linked to, never merged.
     let database = match &a.against {
-        Some(t) => {
-            let target = Target::parse(t)?;
-            read_persons(&mut target.open_for_reading()?).with_context(|| format!("reading the persons of {t}"))?
-        }
+        Some(t) => read_persons(&mut t.open_for_reading()?)
+            .with_context(|| format!("reading the persons of {}", t.display()))?,
         None => Vec::new(),
     };
     let n = records.len();
@@ -193,7 +191,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let run_id = format!("D{}", chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ"));
     let mut scope = a.batch.as_deref().map_or("all".to_string(), |b| format!("batch:{b}"));
     if let Some(t) = &a.against {
-        scope.push_str(&format!(" against {t}"));
+        // Displayed: the scope is stored, and a PostgreSQL password must not be.
+        scope.push_str(&format!(" against {}", t.display()));
     }
     let run = LinkageRun {
         run_id: &run_id,
@@ -247,7 +246,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             "duplicate_records": s.duplicate_records,
             "person_ids": { "created": count("created"), "merged": count("merged"), "split": count("split") },
             "database": a.against.as_ref().map(|t| json!({
-                "target": t,
+                "target": t.display(),
                 "persons": database.len(),
                 "records_linked_to_database": linked_to_database,
             })),
@@ -281,7 +280,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
     );
     if let Some(t) = &a.against {
         println!(
-            "{linked_to_database} records linked to persons already in {t} ({} persons there)",
+            "{linked_to_database} records linked to persons already in {} ({} persons there)",
+            t.display(),
             database.len()
         );
     }

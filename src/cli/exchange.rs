@@ -18,8 +18,8 @@ pub enum ExchangeCommand {
     /// a manifest with the province, row counts, SHA-256 of every file, schema version
     Export {
         /// The provincial database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB
-        #[arg(long)]
-        target: String,
+        #[arg(long, value_parser = Target::parse)]
+        target: Target,
         /// Two-digit GB/T 2260 province code
         #[arg(long)]
         province: String,
@@ -37,8 +37,8 @@ pub enum ExchangeCommand {
     Import {
         dir: PathBuf,
         /// The national (or any basic) database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB
-        #[arg(long)]
-        target: String,
+        #[arg(long, value_parser = Target::parse)]
+        target: Target,
         #[arg(long)]
         json: bool,
     },
@@ -53,7 +53,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             out,
             json,
         } => {
-            let mut db = Target::parse(&target)?.open_for_reading()?;
+            let mut db = target.open_for_reading()?;
             let m = exchange::export(&mut db, &province, since.as_deref(), &out)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&m)?);
@@ -71,7 +71,6 @@ pub fn run(a: Args) -> Result<ExitCode> {
             }
         }
         ExchangeCommand::Import { dir, target, json } => {
-            let target = Target::parse(&target)?;
             let package = exchange::verify(&dir)?;
             let r = exchange::import(&mut target.open_for_writing()?, package)?;
             if json {

@@ -23,8 +23,8 @@ pub enum LiveCommand {
     Import {
         file: PathBuf,
         /// The basic database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB
-        #[arg(long)]
-        target: String,
+        #[arg(long, value_parser = Target::parse)]
+        target: Target,
         #[arg(long)]
         json: bool,
     },
@@ -32,7 +32,6 @@ pub enum LiveCommand {
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let LiveCommand::Import { file, target, json } = a.command;
-    let target = Target::parse(&target)?;
     let extract = live::Extract::read(&file)?;
     let r = live::import(&mut target.open_for_writing()?, &extract)?;
     if json {

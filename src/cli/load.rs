@@ -27,8 +27,8 @@ pub struct LoadArgs {
     #[arg(long)]
     pub batch: String,
     /// The basic database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB
-    #[arg(long)]
-    pub target: String,
+    #[arg(long, value_parser = Target::parse)]
+    pub target: Target,
     /// Match, count and report, then roll back
     #[arg(long)]
     pub dry_run: bool,
@@ -41,8 +41,9 @@ pub struct UnloadArgs {
     /// The load to take out (its id is in the load report)
     #[arg(long)]
     pub load_id: String,
-    #[arg(long)]
-    pub target: String,
+    /// The basic database the load went into: duckdb:PATH or postgres://USER[:PASSWORD]@HOST[:PORT]/DB
+    #[arg(long, value_parser = Target::parse)]
+    pub target: Target,
     #[arg(long)]
     pub json: bool,
 }
@@ -77,7 +78,7 @@ pub fn run_load(a: LoadArgs) -> Result<ExitCode> {
     if records.is_empty() {
         bail!("batch {}: no verified records to load", a.batch);
     }
-    let target = Target::parse(&a.target)?;
+    let target = a.target;
     let created = !target.exists();
     let mut db = target.open_for_writing()?;
     let report = load_batch(&mut db, &a.batch, &records, a.dry_run)
@@ -129,7 +130,7 @@ fn print_report(r: &LoadReport, waiting: usize) {
 }
 
 pub fn run_unload(a: UnloadArgs) -> Result<ExitCode> {
-    let mut db = Target::parse(&a.target)?.open_existing_for_writing()?;
+    let mut db = a.target.open_existing_for_writing()?;
     let u = unload(&mut db, &a.load_id)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&u)?);
