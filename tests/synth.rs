@@ -109,14 +109,29 @@ fn validate_reports_bad_rows_by_line_and_field() {
     let f = dir.path().join("r.jsonl");
     std::fs::write(
         &f,
-        "{\"deceased_name\":\"王秀英\",\"death_date\":\"2012-02-31\"}\n{\"id_number\":\"340524198001010019\"}\n{\"deceased_name\":\"李四\"}\n",
+        "{\"deceased_name\":\"王秀英\",\"death_date\":\"2012-02-31\"}\n{\"id_number\":\"340524198001010019\"}\n\
+         {\"deceased_name\":\"李四\"}\n{\"age\":\"七十\"}\nnot json\n{\"deceased_name\":\"张三\",\"gender\":\"男\"}\n",
     )
     .unwrap();
     let out = run_expect(&["validate", s(&f), "--json"], 1);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["invalid"], 2);
+    assert_eq!(report["lines"], 6);
+    assert_eq!(report["invalid"], 5);
     assert_eq!(report["valid"], 1);
     assert_eq!(report["problems"][0]["line"], 1);
     assert_eq!(report["problems"][0]["findings"][0]["field"], "death_date");
     assert_eq!(report["problems"][1]["findings"][0]["code"], "id_checksum");
+    // Lines that are no record are invalid lines; the lines after them are still checked.
+    for (k, line) in [(2, 4), (3, 5)] {
+        assert_eq!(report["problems"][k]["line"], line, "{report}");
+        assert_eq!(report["problems"][k]["findings"][0]["code"], "not_a_record", "{report}");
+    }
+    assert_eq!(report["problems"][4]["line"], 6);
+    assert_eq!(report["problems"][4]["findings"][0]["field"], "gender");
+    let plain = run_expect(&["validate", s(&f)], 1);
+    let plain = String::from_utf8_lossy(&plain.stdout);
+    assert!(
+        plain.contains(&format!("{}:5: Error: line: not a record", f.display())),
+        "{plain}"
+    );
 }

@@ -46,6 +46,8 @@ finding_codes! {
     DivisionRetired => "division_retired",
     DivisionNotYet => "division_not_yet",
     PhoneShape => "phone_shape",
+    /// A line of a records file that is no record (`ledgerline validate`).
+    NotARecord => "not_a_record",
     // OCR (ocr/).
     /// A cell with writing no reading could be taken from.
     Unreadable => "unreadable",

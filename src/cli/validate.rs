@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use ledgerline_schemas::{validate::is_acceptable, validate_fields, Finding, RecordFields};
+use ledgerline_schemas::{validate::is_acceptable, validate_fields, Finding, FindingCode, RecordFields, Severity};
 use serde::Serialize;
 
 #[derive(clap::Args)]
@@ -47,9 +47,16 @@ pub fn run(a: Args) -> Result<ExitCode> {
             continue;
         }
         report.lines += 1;
-        let fields: RecordFields = serde_json::from_str(&line)
-            .with_context(|| format!("{}: line {} is not a record", a.file.display(), i + 1))?;
-        let findings = validate_fields(&fields);
+        // A line that is no record is one more invalid line: the rest are still checked.
+        let findings = match serde_json::from_str::<RecordFields>(&line) {
+            Ok(fields) => validate_fields(&fields),
+            Err(e) => vec![Finding::about(
+                "line",
+                Severity::Error,
+                FindingCode::NotARecord,
+                format!("not a record: {e}"),
+            )],
+        };
         if is_acceptable(&findings) {
             report.valid += 1;
         } else {
