@@ -119,3 +119,37 @@ fn batch_commands_run_while_serving_and_see_reviewers_work() {
     assert_eq!(c.get("/api/me").unwrap().status, 200);
     drop(server);
 }
+
+/// Accounts changed from the command line are in the audit log as changed by `cli:` and
+/// the system user, and `audit log` lists them, newest first.
+#[test]
+fn accounts_changed_from_the_command_line_are_in_the_audit_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws_path = dir.path().join("ws");
+    Workspace::open(&ws_path).unwrap();
+    let ws = s(&ws_path);
+    add_user(ws, "lead", "reviewer", "a long passphrase");
+    add_user(ws, "lead", "admin", "a long passphrase");
+    run_ok(&["users", "disable", "lead", "--workspace", ws]);
+    let log = run_json(&["audit", "log", "--workspace", ws, "--subject", "user:lead", "--json"]);
+    let actions: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["user_disable", "user_update", "user_add"], "{log}");
+    assert_eq!(
+        (&log[1]["before"], &log[1]["after"]),
+        (&json!("reviewer"), &json!("admin"))
+    );
+    assert!(log[1]["username"].as_str().unwrap().starts_with("cli:"), "{log}");
+    let plain = String::from_utf8(run_ok(&["audit", "log", "--workspace", ws, "--limit", "2"]).stdout).unwrap();
+    assert_eq!(plain.lines().count(), 2, "{plain}");
+    assert!(
+        plain.contains("user_update") && plain.contains("role: reviewer → admin"),
+        "{plain}"
+    );
+    let verified = run_json(&["audit", "verify", "--workspace", ws, "--json"]);
+    assert_eq!(verified["entries"], 3, "{verified}");
+}

@@ -91,23 +91,61 @@ pub fn append(tx: &Transaction, c: &Change) -> Result<()> {
 /// The history of one record, oldest first.
 pub fn history(db: &ReviewDb, record_id: &str) -> Result<Vec<AuditEntry>> {
     let conn = db.read()?;
-    let mut stmt = conn.prepare_cached(
-        "SELECT seq, at, username, action, record_id, field, before, after, version
-         FROM audit WHERE record_id = ?1 ORDER BY seq",
-    )?;
-    let rows = stmt.query_map([record_id], |r| {
-        Ok(AuditEntry {
-            seq: r.get(0)?,
-            at: r.get(1)?,
-            username: r.get(2)?,
-            action: r.get(3)?,
-            record_id: r.get(4)?,
-            field: r.get(5)?,
-            before: r.get(6)?,
-            after: r.get(7)?,
-            version: r.get(8)?,
-        })
-    })?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {ENTRY_COLUMNS} FROM audit WHERE record_id = ?1 ORDER BY seq"
+    ))?;
+    let rows = stmt.query_map([record_id], entry)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The columns [`entry`] reads, in its order.
+const ENTRY_COLUMNS: &str = "seq, at, username, action, record_id, field, before, after, version";
+
+fn entry(r: &rusqlite::Row) -> rusqlite::Result<AuditEntry> {
+    Ok(AuditEntry {
+        seq: r.get(0)?,
+        at: r.get(1)?,
+        username: r.get(2)?,
+        action: r.get(3)?,
+        record_id: r.get(4)?,
+        field: r.get(5)?,
+        before: r.get(6)?,
+        after: r.get(7)?,
+        version: r.get(8)?,
+    })
+}
+
+/// Which entries [`log`] lists; `None` is any.
+#[derive(Debug, Clone, Default)]
+pub struct LogFilter {
+    /// A record id, or an account's `user:NAME`.
+    pub subject: Option<String>,
+    /// Who made the change.
+    pub username: Option<String>,
+    /// The newest this many entries.
+    pub limit: Option<usize>,
+}
+
+/// Entries of the log, newest first.
+pub fn log(db: &ReviewDb, filter: &LogFilter) -> Result<Vec<AuditEntry>> {
+    // Only the conditions asked for, so that a subject's entries come from its index.
+    let mut conditions = vec!["TRUE"];
+    let mut values: Vec<&str> = Vec::new();
+    if let Some(subject) = &filter.subject {
+        conditions.push("record_id = ?");
+        values.push(subject);
+    }
+    if let Some(username) = &filter.username {
+        conditions.push("username = ?");
+        values.push(username);
+    }
+    let limit = filter.limit.map_or(-1, |n| n as i64);
+    let conn = db.read()?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {ENTRY_COLUMNS} FROM audit WHERE {} ORDER BY seq DESC LIMIT {limit}",
+        conditions.join(" AND ")
+    ))?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(values), entry)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 

@@ -8,6 +8,7 @@ use ledgerline_search::access::Role;
 use rusqlite::{params, OptionalExtension};
 use sha2::{Digest, Sha256};
 
+use crate::audit::{self, Change};
 use crate::db::{now, random_token, ReviewDb};
 
 /// Failed logins in a row before an account locks.
@@ -55,8 +56,29 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Creates an account, or replaces the role and password of an existing one.
-pub fn add_user(db: &ReviewDb, username: &str, role: Role, password: &str) -> Result<bool> {
+/// What the audit log calls the changes to accounts. Their entries' `record_id` is the
+/// account's [`account_subject`]; `field` is `role` for a role given, else empty.
+pub mod account_actions {
+    /// An account made, with its role.
+    pub const ADD: &str = "user_add";
+    /// An existing account given a new password and a role (maybe the one it had).
+    pub const UPDATE: &str = "user_update";
+    pub const DISABLE: &str = "user_disable";
+    pub const ENABLE: &str = "user_enable";
+    pub const ALL: [&str; 4] = [ADD, UPDATE, DISABLE, ENABLE];
+}
+
+/// What the audit log's subject for an account begins with; no record id does.
+pub const ACCOUNT_SUBJECT_PREFIX: &str = "user:";
+
+/// The audit log's subject for an account: `user:NAME`.
+pub fn account_subject(username: &str) -> String {
+    format!("{ACCOUNT_SUBJECT_PREFIX}{username}")
+}
+
+/// Creates an account, or replaces the role and password of an existing one; `actor`
+/// (an admin of the app, or `cli:` and the system user) is named in the audit log.
+pub fn add_user(db: &ReviewDb, actor: &str, username: &str, role: Role, password: &str) -> Result<bool> {
     let name = username.trim();
     if name.is_empty() || name.len() > 64 || name.chars().any(|c| c.is_control() || c.is_whitespace()) {
         bail!("{username:?} is not a usable user name: 1 to 64 characters, no spaces");
@@ -66,10 +88,9 @@ pub fn add_user(db: &ReviewDb, username: &str, role: Role, password: &str) -> Re
     }
     let hash = hash_password(password)?;
     db.transaction(|tx| {
-        let existed = tx
-            .query_row("SELECT 1 FROM users WHERE username = ?1", [name], |_| Ok(()))
-            .optional()?
-            .is_some();
+        let before: Option<String> = tx
+            .query_row("SELECT role FROM users WHERE username = ?1", [name], |r| r.get(0))
+            .optional()?;
         tx.execute(
             "INSERT INTO users (username, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (username) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash,
@@ -78,25 +99,67 @@ pub fn add_user(db: &ReviewDb, username: &str, role: Role, password: &str) -> Re
         )?;
         // A changed password or role ends the sessions opened under the old one.
         tx.execute("DELETE FROM sessions WHERE username = ?1", [name])?;
-        Ok(!existed)
+        let action = match before {
+            None => account_actions::ADD,
+            Some(_) => account_actions::UPDATE,
+        };
+        audit_account(tx, actor, action, name, Some((before.as_deref(), role.name())))?;
+        Ok(before.is_none())
     })
 }
 
-/// Disables an account (its sessions end at once) or enables it again. An error if there
-/// is no such account.
-pub fn set_disabled(db: &ReviewDb, username: &str, disabled: bool) -> Result<()> {
+/// Appends the audit entry of a change to an account: `role` is the role it had (none for
+/// a new account) and the one it has.
+fn audit_account(
+    tx: &rusqlite::Transaction,
+    actor: &str,
+    action: &str,
+    username: &str,
+    role: Option<(Option<&str>, &str)>,
+) -> Result<()> {
+    let subject = account_subject(username);
+    audit::append(
+        tx,
+        &Change {
+            username: actor,
+            action,
+            record_id: &subject,
+            field: role.map(|_| "role"),
+            before: role.and_then(|(before, _)| before),
+            after: role.map(|(_, after)| after),
+            version: None,
+        },
+    )
+}
+
+/// Disables an account (its sessions end at once) or enables it again, audited as done
+/// by `actor` when that changes it. An error if there is no such account.
+pub fn set_disabled(db: &ReviewDb, actor: &str, username: &str, disabled: bool) -> Result<()> {
     db.transaction(|tx| {
-        let changed = tx.execute(
-            "UPDATE users SET disabled_at = CASE WHEN ?2 THEN coalesce(disabled_at, ?3) END WHERE username = ?1",
+        let was_disabled: Option<bool> = tx
+            .query_row(
+                "SELECT disabled_at IS NOT NULL FROM users WHERE username = ?1",
+                [username],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(was_disabled) = was_disabled else {
+            bail!("no account {username:?} (see ledgerline users list)");
+        };
+        if was_disabled == disabled {
+            return Ok(());
+        }
+        tx.execute(
+            "UPDATE users SET disabled_at = CASE WHEN ?2 THEN ?3 END WHERE username = ?1",
             params![username, disabled, now()],
         )?;
-        if changed == 0 {
-            bail!("no account {username:?} (see ledgerline users list)");
-        }
-        if disabled {
+        let action = if disabled {
             tx.execute("DELETE FROM sessions WHERE username = ?1", [username])?;
-        }
-        Ok(())
+            account_actions::DISABLE
+        } else {
+            account_actions::ENABLE
+        };
+        audit_account(tx, actor, action, username, None)
     })
 }
 

@@ -195,6 +195,8 @@ const COLUMNS: [(u32, u32, &str); 3] = [
     (560, 200, "death_date"),
 ];
 const PASSWORD: &str = "bench password";
+/// Who the audit log names for the bench's accounts.
+const LOADTEST: &str = "cli:bench-review";
 
 fn ledger_image(path: &std::path::Path) -> Result<()> {
     let (w, h) = (800, ROW_H * (ROWS_PER_PAGE as u32 + 1) + 1);
@@ -288,9 +290,9 @@ pub fn baseline_and_load(
     load: Duration,
 ) -> Result<(Phase, Phase)> {
     for i in 0..reviewers.max(1) {
-        auth::add_user(db, &format!("r-{i}"), Role::DataEntry, PASSWORD)?;
+        auth::add_user(db, LOADTEST, &format!("r-{i}"), Role::DataEntry, PASSWORD)?;
     }
-    auth::add_user(db, "base-0", Role::DataEntry, PASSWORD)?;
+    auth::add_user(db, LOADTEST, "base-0", Role::DataEntry, PASSWORD)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -142,7 +142,7 @@ async fn a_disabled_account_is_out_at_once_and_cannot_log_in() {
     let c = as_role(&base, "reviewer").await;
     assert_eq!(c.get("/api/me").await.unwrap().status, 200);
 
-    ledgerline_review::auth::set_disabled(&f.db, "reviewer", true).unwrap();
+    ledgerline_review::auth::set_disabled(&f.db, "admin", "reviewer", true).unwrap();
     assert_eq!(c.get("/api/me").await.unwrap().status, 401, "the open session ends");
     let mut again = Client::new(&base);
     let refused = again.login("reviewer", PASSWORD).await.unwrap();
@@ -151,9 +151,9 @@ async fn a_disabled_account_is_out_at_once_and_cannot_log_in() {
     assert_eq!(refused.json, unknown.json, "answered as an unknown account");
     let users = ledgerline_review::auth::list_users(&f.db).unwrap();
     assert!(users.iter().any(|u| u.username == "reviewer" && u.disabled));
-    assert!(ledgerline_review::auth::set_disabled(&f.db, "nobody", true).is_err());
+    assert!(ledgerline_review::auth::set_disabled(&f.db, "admin", "nobody", true).is_err());
 
-    ledgerline_review::auth::set_disabled(&f.db, "reviewer", false).unwrap();
+    ledgerline_review::auth::set_disabled(&f.db, "admin", "reviewer", false).unwrap();
     assert_eq!(again.login("reviewer", PASSWORD).await.unwrap().status, 200);
     assert_eq!(again.get("/api/me").await.unwrap().json["role"], "reviewer");
 
@@ -175,6 +175,76 @@ async fn a_disabled_account_is_out_at_once_and_cannot_log_in() {
     assert_eq!(set("nobody", true).await.0, 404);
     assert_eq!(set("reviewer", false).await.0, 200);
     assert_eq!(again.login("reviewer", PASSWORD).await.unwrap().status, 200);
+}
+
+/// Changes to accounts are in the audit log with who made them: an account made, given
+/// another role, disabled, enabled (not again when it already was); no password is, and
+/// they are no reviewer's work on the dashboard.
+#[tokio::test(flavor = "multi_thread")]
+async fn account_changes_are_audited_by_whom() {
+    let f = fixture();
+    let base = serve(&f).await;
+    let admin = as_role(&base, "admin").await;
+    let password = "a new long passphrase";
+    for role in ["data_entry", "reviewer"] {
+        let r = admin
+            .send(
+                Method::POST,
+                "/api/users",
+                &json!({"username": "clerk", "role": role, "password": password}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status, 200, "{}", r.json);
+    }
+    for disabled in [true, true, false] {
+        let r = admin
+            .send(
+                Method::POST,
+                "/api/users/clerk/disabled",
+                &json!({ "disabled": disabled }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status, 200, "{}", r.json);
+    }
+    let filter = audit::LogFilter {
+        subject: Some(ledgerline_review::auth::account_subject("clerk")),
+        ..Default::default()
+    };
+    let entries = audit::log(&f.db, &filter).unwrap();
+    let seen: Vec<(&str, &str, Option<&str>, Option<&str>)> = entries
+        .iter()
+        .rev()
+        .map(|e| {
+            (
+                e.username.as_str(),
+                e.action.as_str(),
+                e.before.as_deref(),
+                e.after.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("admin", "user_add", None, Some("data_entry")),
+            ("admin", "user_update", Some("data_entry"), Some("reviewer")),
+            ("admin", "user_disable", None, None),
+            ("admin", "user_enable", None, None),
+        ]
+    );
+    let everything = serde_json::to_string(&audit::log(&f.db, &Default::default()).unwrap()).unwrap();
+    assert!(!everything.contains(password));
+    assert_eq!(audit::verify(&f.db, None).unwrap().broken_at, None);
+    let dashboard = admin.get("/api/batches").await.unwrap().json;
+    let by_admin: Vec<&Value> = dashboard["throughput"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["username"] == "admin")
+        .collect();
+    assert!(by_admin.is_empty(), "{by_admin:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

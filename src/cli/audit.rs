@@ -1,4 +1,4 @@
-//! `ledgerline audit verify`: recompute the review audit log's hash chain.
+//! `ledgerline audit`: read the review audit log, and recompute its hash chain.
 
 use std::process::ExitCode;
 
@@ -30,10 +30,88 @@ pub enum AuditCommand {
         #[arg(long)]
         json: bool,
     },
+    /// List audit entries, newest first: who changed what, when, from what to what
+    ///
+    /// Values of records and the role changes of accounts (`user_add`, `user_update`,
+    /// `user_disable`, `user_enable`, about `user:NAME`); passwords are never logged.
+    Log {
+        #[command(flatten)]
+        ws: WorkspaceArg,
+        /// Only entries about this record id, or this account (`user:NAME`)
+        #[arg(long)]
+        subject: Option<String>,
+        /// Only changes made by this user
+        #[arg(long)]
+        user: Option<String>,
+        /// At most this many entries
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
-    let AuditCommand::Verify { ws, anchor, json } = a.command;
+    match a.command {
+        AuditCommand::Verify { ws, anchor, json } => verify(ws, anchor, json),
+        AuditCommand::Log {
+            ws,
+            subject,
+            user,
+            limit,
+            json,
+        } => {
+            let filter = audit::LogFilter {
+                subject,
+                username: user,
+                limit: Some(limit),
+            };
+            print_log(ws, &filter, json)
+        }
+    }
+}
+
+fn print_log(ws: WorkspaceArg, filter: &audit::LogFilter, json: bool) -> Result<ExitCode> {
+    let ws = ws.open_existing()?;
+    let entries = match ReviewDb::open_existing(ws.root())? {
+        Some(db) => audit::log(&db, filter)?,
+        None => Vec::new(),
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&entries)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    for e in &entries {
+        let at = chrono::DateTime::from_timestamp(e.at, 0)
+            .map(|t| t.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S").to_string())
+            .unwrap_or_default();
+        let change = match (&e.field, &e.before, &e.after) {
+            (None, _, _) => String::new(),
+            (Some(f), before, after) => format!(
+                " {f}: {} → {}",
+                before.as_deref().unwrap_or("—"),
+                after.as_deref().unwrap_or("—")
+            ),
+        };
+        println!(
+            "{:>6}  {at}  {:<16} {:<12} {}{change}",
+            e.seq, e.username, e.action, e.record_id
+        );
+    }
+    if entries.is_empty() {
+        println!(
+            "no audit entries{}",
+            if filter.subject.is_some() || filter.username.is_some() {
+                " match"
+            } else {
+                " yet"
+            }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verify(ws: WorkspaceArg, anchor: Option<audit::Anchor>, json: bool) -> Result<ExitCode> {
     let ws = ws.open_existing()?;
     let Some(db) = ReviewDb::open_existing(ws.root())? else {
         eprintln!("{}: no review journal yet: nothing to verify", ws.root().display());

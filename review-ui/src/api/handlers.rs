@@ -474,10 +474,10 @@ pub struct NewUser {
     password: String,
 }
 
-pub async fn users_add(State(s): State<AppState>, Json(u): Json<NewUser>) -> ApiResult {
+pub async fn users_add(State(s): State<AppState>, Extension(who): Who, Json(u): Json<NewUser>) -> ApiResult {
     blocking(move || {
         let role = Role::parse(&u.role).map_err(|e| ApiError::new(Refusal::Invalid, e.to_string()))?;
-        match auth::add_user(&s.db, &u.username, role, &u.password) {
+        match auth::add_user(&s.db, &who.username, &u.username, role, &u.password) {
             Ok(created) => ok(json!({ "username": u.username.trim(), "role": role, "created": created })),
             Err(e) => Err(ApiError::new(Refusal::Invalid, e.to_string())),
         }
@@ -505,7 +505,7 @@ pub async fn users_disable(
                 "you cannot disable the account you are using",
             ));
         }
-        match auth::set_disabled(&s.db, &username, d.disabled) {
+        match auth::set_disabled(&s.db, &who.username, &username, d.disabled) {
             Ok(()) => ok(json!({ "username": username, "disabled": d.disabled })),
             Err(e) => Err(ApiError::new(Refusal::NotFound, e.to_string())),
         }

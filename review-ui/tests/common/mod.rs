@@ -15,6 +15,8 @@ use ledgerline_search::Role;
 use ledgerline_store::{pages::StoredCell, Workspace};
 
 pub const PASSWORD: &str = "correct horse 9";
+/// Who the audit log names for the fixture's accounts.
+pub const SETUP: &str = "cli:fixture";
 pub const BATCH: &str = "B1";
 pub const PAGE: &str = "p1";
 pub const KEY_PAGE: &str = "p2";
@@ -217,10 +219,10 @@ pub fn fixture() -> Fixture {
     .unwrap();
     let db = ReviewDb::open(ws.root()).unwrap();
     for role in Role::ALL {
-        auth::add_user(&db, role.name(), role, PASSWORD).unwrap();
+        auth::add_user(&db, SETUP, role.name(), role, PASSWORD).unwrap();
     }
-    auth::add_user(&db, "data_entry2", Role::DataEntry, PASSWORD).unwrap();
-    auth::add_user(&db, "reviewer2", Role::Reviewer, PASSWORD).unwrap();
+    auth::add_user(&db, SETUP, "data_entry2", Role::DataEntry, PASSWORD).unwrap();
+    auth::add_user(&db, SETUP, "reviewer2", Role::Reviewer, PASSWORD).unwrap();
     sync::sync(&ws, &db).unwrap();
     Fixture { dir, ws, db }
 }
