@@ -25,8 +25,13 @@ impl Drop for Server {
 /// until it listens: the server, its address (HOST:PORT), and what it said until then. The rest of
 /// what it says is read on a thread of its own, so that it never waits on a full pipe.
 fn serve(ws: &str, args: &[&str]) -> (Server, String, Vec<String>) {
+    serve_at(ws, "127.0.0.1:0", args)
+}
+
+/// [`serve`] listening on `listen`.
+fn serve_at(ws: &str, listen: &str, args: &[&str]) -> (Server, String, Vec<String>) {
     let mut child = Command::new(bin())
-        .args(["serve", "--workspace", ws, "--listen", "127.0.0.1:0"])
+        .args(["serve", "--workspace", ws, "--listen", listen])
         .args(args)
         .stderr(Stdio::piped())
         .spawn()
@@ -66,6 +71,24 @@ fn serving_without_accounts_says_how_to_add_one() {
     add_user(s(&ws_path), "lead", "admin", "a long passphrase");
     let (_server, _, said) = serve(s(&ws_path), &[]);
     assert!(!said.iter().any(|l| l.contains(warning)), "{said:?}");
+}
+
+/// The app speaks plain HTTP: served beyond loopback without --secure-cookies (the sign
+/// of a TLS proxy in front), the server warns that passwords and records would cross the
+/// network readable.
+#[test]
+fn serving_beyond_loopback_over_plain_http_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws_path = dir.path().join("ws");
+    Workspace::open(&ws_path).unwrap();
+    add_user(s(&ws_path), "lead", "admin", "a long passphrase");
+    let warned = |listen: &str, args: &[&str]| {
+        let (_server, _, said) = serve_at(s(&ws_path), listen, args);
+        said.iter().any(|l| l.contains("over plain HTTP"))
+    };
+    assert!(warned("0.0.0.0:0", &[]));
+    assert!(!warned("0.0.0.0:0", &["--secure-cookies"]));
+    assert!(!warned("127.0.0.1:0", &[]));
 }
 
 #[test]

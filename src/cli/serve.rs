@@ -31,6 +31,14 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let ws = a.ws.open_existing()?;
+    if !a.listen.ip().is_loopback() && !a.secure_cookies {
+        // The app itself speaks plain HTTP: beyond this machine, passwords, session
+        // cookies and the records of the dead would cross the network readable.
+        eprintln!(
+            "serve: warning: {} is reachable from other machines over plain HTTP, so passwords, sessions and records cross the network unencrypted; put a TLS proxy in front and pass --secure-cookies",
+            a.listen
+        );
+    }
     let opts = ServeOptions {
         listen: a.listen,
         sync_every: a.sync_every,
