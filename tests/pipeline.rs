@@ -89,6 +89,49 @@ fn sample_batch_end_to_end() {
     assert_eq!(out["records"].as_u64().unwrap() as usize, records);
     assert_eq!(&std::fs::read(&parquet).unwrap()[..4], b"PAR1");
 
+    // The workbook holds every record, its ID numbers as text cells (Excel reads a CSV's
+    // as numbers and loses their last digits), and no half-written file is left behind.
+    let xlsx = dir.path().join("r.xlsx");
+    run_ok(&["export", "--workspace", s(&ws), "--format", "xlsx", "--out", s(&xlsx)]);
+    let (sheet, strings) = workbook_parts(&xlsx);
+    assert_eq!(sheet.matches("<row ").count(), records + 1);
+    let id_column = 2 + ledgerline_schemas::Field::ALL
+        .iter()
+        .position(|f| *f == ledgerline_schemas::Field::IdNumber)
+        .unwrap();
+    let letter = char::from(b'A' + id_column as u8);
+    let with_ids: Vec<(usize, &String)> = exported
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.fields.id_number.as_ref().map(|id| (i + 2, id)))
+        .collect();
+    assert!(!with_ids.is_empty());
+    for (line, id) in with_ids {
+        assert!(
+            sheet.contains(&format!("<c r=\"{letter}{line}\" t=\"s\"")),
+            "{id} is no text cell"
+        );
+        assert!(strings.contains(&format!("<t>{id}</t>")), "{id}");
+    }
+    let refused = run_expect(
+        &[
+            "export",
+            "--workspace",
+            s(&ws),
+            "--format",
+            "xlsx",
+            "--out",
+            s(dir.path()),
+        ],
+        2,
+    );
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("is a folder"));
+    let partial = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().contains(".partial-"))
+        .count();
+    assert_eq!(partial, 0);
+
     // A mistyped batch id is an error naming the batches there are, not an empty export,
     // an OCR run of nothing, or a load or QA gate that finds no sample.
     let batch = status["batches"][0]["batch_id"].as_str().unwrap().to_string();
@@ -119,6 +162,17 @@ fn sample_batch_end_to_end() {
         records,
         "the export was left alone"
     );
+}
+
+/// The first worksheet's XML and the shared strings of an .xlsx workbook.
+fn workbook_parts(xlsx: &Path) -> (String, String) {
+    let mut book = zip::ZipArchive::new(std::fs::File::open(xlsx).unwrap()).unwrap();
+    let mut part = |name: &str| {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut book.by_name(name).unwrap(), &mut text).unwrap();
+        text
+    };
+    (part("xl/worksheets/sheet1.xml"), part("xl/sharedStrings.xml"))
 }
 
 /// A one-page batch folder `name` whose page-0001.png is the sample's page `page`, with
