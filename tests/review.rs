@@ -173,6 +173,15 @@ fn accounts_changed_from_the_command_line_are_in_the_audit_log() {
         plain.contains("user_update") && plain.contains("role: reviewer → admin"),
         "{plain}"
     );
+    add_user(ws, "other", "dba", "a long passphrase");
+    let every_account = run_json(&["audit", "log", "--workspace", ws, "--subject", "user:*", "--json"]);
+    let subjects: Vec<&str> = every_account
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["record_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(subjects, ["user:other", "user:lead", "user:lead", "user:lead"]);
     let verified = run_json(&["audit", "verify", "--workspace", ws, "--json"]);
-    assert_eq!(verified["entries"], 3, "{verified}");
+    assert_eq!(verified["entries"], 4, "{verified}");
 }

@@ -29,6 +29,8 @@ const I18N = {
     'progress.none': '尚无核实的记录。',
     'action.correct': '更正', 'action.key': '手工录入', 'action.accept': '通过', 'action.save': '暂存', 'action.reject': '作废',
     'action.same': '同一人', 'action.different': '不是同一人', 'action.merge': '合并',
+    'action.user_add': '新建账户', 'action.user_update': '重设角色和密码', 'action.user_disable': '停用账户', 'action.user_enable': '启用账户',
+    'accounts.history': '账户变更记录', account: '账户',
     'role.data_entry': '录入员', 'role.reviewer': '审核员', 'role.archivist': '档案员', 'role.dba': '数据库管理员', 'role.admin': '管理员',
     'type.cremation': '火化', 'type.burial': '安葬', 'gender.0': '未知', 'gender.1': '男', 'gender.2': '女', 'gender.9': '未说明',
   },
@@ -58,6 +60,8 @@ const I18N = {
     'progress.none': 'Nothing verified yet.',
     'action.correct': 'corrected', 'action.key': 'keyed', 'action.accept': 'accepted', 'action.save': 'saved', 'action.reject': 'rejected',
     'action.same': 'same person', 'action.different': 'different people', 'action.merge': 'merged',
+    'action.user_add': 'account created', 'action.user_update': 'role and password set', 'action.user_disable': 'account disabled', 'action.user_enable': 'account enabled',
+    'accounts.history': 'Changes to accounts', account: 'Account',
     'role.data_entry': 'data entry', 'role.reviewer': 'reviewer', 'role.archivist': 'archivist', 'role.dba': 'DBA', 'role.admin': 'admin',
     'type.cremation': 'cremation', 'type.burial': 'burial', 'gender.0': 'unknown', 'gender.1': 'male', 'gender.2': 'female', 'gender.9': 'unstated',
   },
@@ -399,17 +403,18 @@ function recordEditor(main, view, { onDone, onSkip }) {
   (first ? inputs[first.field] : Object.values(inputs)[0])?.focus();
 }
 
+const fmtTime = (s) => new Date(s * 1000).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB');
+
 async function auditPanel(recordId, after) {
   const r = await api('GET', `/api/records/${enc(recordId)}/audit`);
   if (!r.ok) return toast(errorText(r.data));
   $('#audit')?.remove();
-  const fmt = (s) => new Date(s * 1000).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB');
   after.after(h('div', { class: 'card', id: 'audit' }, h('h3', {}, t('audit')),
     h('table', {}, h('tr', {}, [t('when'), t('who'), t('action'), t('field'), t('before'), t('after')].map((x) => h('th', {}, x))),
       r.data.entries.map((e) => {
         // An entry without a field is the record's own: its before and after are statuses.
         const value = (v) => (e.field ? v : I18N[lang]['status.' + v] ?? v) ?? '';
-        return h('tr', {}, h('td', {}, fmt(e.at)), h('td', {}, e.username), h('td', {}, t('action.' + e.action)),
+        return h('tr', {}, h('td', {}, fmtTime(e.at)), h('td', {}, e.username), h('td', {}, t('action.' + e.action)),
           h('td', {}, e.field ? fieldName(e.field) : ''), h('td', {}, value(e.before)), h('td', {}, value(e.after)));
       }))));
 }
@@ -641,7 +646,7 @@ async function dashboardScreen(main) {
 }
 
 async function usersScreen(main) {
-  const r = await api('GET', '/api/users');
+  const [r, history] = await Promise.all([api('GET', '/api/users'), api('GET', '/api/audit/accounts')]);
   if (!main.isConnected) return;
   if (!r.ok) return main.append(h('p', { class: 'err' }, errorText(r.data)));
   const name = h('input', { id: 'new-user', placeholder: t('username') });
@@ -660,6 +665,12 @@ async function usersScreen(main) {
     const res = await api('POST', '/api/users', { username: name.value, role: role.value, password: pass.value });
     if (res.ok) render(); else err.textContent = errorText(res.data);
   } }, name, ' ', role, ' ', pass, ' ', h('button', { type: 'submit' }, t('add')), err));
+  if (!history.ok) return main.append(h('p', { class: 'err' }, errorText(history.data)));
+  const roleText = (v) => (v ? t('role.' + v) : '');
+  main.append(h('div', { class: 'card', id: 'account-history' }, h('h3', {}, t('accounts.history')),
+    h('table', {}, h('tr', {}, [t('when'), t('who'), t('action'), t('account'), t('before'), t('after')].map((x) => h('th', {}, x))),
+      history.data.map((e) => h('tr', {}, h('td', {}, fmtTime(e.at)), h('td', {}, e.username), h('td', {}, t('action.' + e.action)),
+        h('td', {}, e.record_id.replace(/^user:/, '')), h('td', {}, roleText(e.before)), h('td', {}, roleText(e.after)))))));
 }
 
 function applyChrome() {

@@ -120,6 +120,8 @@ fn entry(r: &rusqlite::Row) -> rusqlite::Result<AuditEntry> {
 pub struct LogFilter {
     /// A record id, or an account's `user:NAME`.
     pub subject: Option<String>,
+    /// Subjects beginning so (`user:`, every account).
+    pub subject_prefix: Option<String>,
     /// Who made the change.
     pub username: Option<String>,
     /// The newest this many entries.
@@ -135,6 +137,12 @@ pub fn log(db: &ReviewDb, filter: &LogFilter) -> Result<Vec<AuditEntry>> {
         conditions.push("record_id = ?");
         values.push(subject);
     }
+    let past_prefix = filter.subject_prefix.as_deref().map(just_past);
+    if let (Some(prefix), Some(past)) = (&filter.subject_prefix, &past_prefix) {
+        // A range, which the subject index answers.
+        conditions.push("record_id >= ? AND record_id < ?");
+        values.extend([prefix.as_str(), past.as_str()]);
+    }
     if let Some(username) = &filter.username {
         conditions.push("username = ?");
         values.push(username);
@@ -147,6 +155,16 @@ pub fn log(db: &ReviewDb, filter: &LogFilter) -> Result<Vec<AuditEntry>> {
     ))?;
     let rows = stmt.query_map(rusqlite::params_from_iter(values), entry)?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The least string greater than every string beginning with `prefix` (its last
+/// character one higher): `user;` for `user:`.
+fn just_past(prefix: &str) -> String {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    match chars.pop().and_then(|c| char::from_u32(c as u32 + 1)) {
+        Some(next) => chars.into_iter().chain([next]).collect(),
+        None => String::from(char::MAX),
+    }
 }
 
 /// An entry's place and hash, noted outside the machine: the log must still hold it.

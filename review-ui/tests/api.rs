@@ -236,6 +236,31 @@ async fn account_changes_are_audited_by_whom() {
     );
     let everything = serde_json::to_string(&audit::log(&f.db, &Default::default()).unwrap()).unwrap();
     assert!(!everything.contains(password));
+    // The users screen's history: accounts' entries only (a record's edit is not one).
+    let accept = json!({"version": 0, "action": "accept"});
+    let reviewer = as_role(&base, "reviewer").await;
+    let put = reviewer
+        .send(Method::PUT, &format!("/api/records/{}", rid(4)), &accept)
+        .await
+        .unwrap();
+    assert_eq!(put.status, 200, "{}", put.json);
+    let shown = admin.get("/api/audit/accounts").await.unwrap().json;
+    let shown = shown.as_array().unwrap();
+    assert_eq!(
+        (&shown[0]["action"], &shown[0]["record_id"]),
+        (&json!("user_enable"), &json!("user:clerk"))
+    );
+    assert!(
+        shown.len() >= 4
+            && shown
+                .iter()
+                .all(|e| e["record_id"].as_str().unwrap().starts_with("user:")),
+        "{shown:?}"
+    );
+    assert!(audit::history(&f.db, &rid(4))
+        .unwrap()
+        .iter()
+        .any(|e| e.action == "accept"));
     assert_eq!(audit::verify(&f.db, None).unwrap().broken_at, None);
     let dashboard = admin.get("/api/batches").await.unwrap().json;
     let by_admin: Vec<&Value> = dashboard["throughput"]

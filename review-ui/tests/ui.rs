@@ -258,6 +258,15 @@ fn an_admin_disables_and_enables_an_account() {
     b.eval(&format!("{}.querySelector('button').click()", row("reviewer")));
     b.wait(&format!("{}?.cells[0].textContent.includes('已停用')", row("reviewer")));
     assert!(disabled(&f));
+    // The screen's history of accounts says who did it, newest first.
+    let newest = "document.querySelector('#account-history tr:nth-child(2)')";
+    b.wait(&format!("{newest}?.textContent.includes('停用账户')"));
+    assert_eq!(
+        b.eval(&format!(
+            "[...{newest}.cells].slice(1, 4).map(c => c.textContent).join('|')"
+        )),
+        "admin|停用账户|reviewer"
+    );
     b.eval(&format!("{}.querySelector('button').click()", row("reviewer")));
     b.wait(&format!(
         "(r => r && r.querySelector('button') && !r.cells[0].textContent.includes('已停用'))({})",

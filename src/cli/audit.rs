@@ -37,7 +37,8 @@ pub enum AuditCommand {
     Log {
         #[command(flatten)]
         ws: WorkspaceArg,
-        /// Only entries about this record id, or this account (`user:NAME`)
+        /// Only entries about this record id or this account (`user:NAME`); ending in `*`,
+        /// those whose subject begins so (`user:*`: every account)
         #[arg(long)]
         subject: Option<String>,
         /// Only changes made by this user
@@ -61,8 +62,14 @@ pub fn run(a: Args) -> Result<ExitCode> {
             limit,
             json,
         } => {
+            // `user:*`: every subject beginning `user:`.
+            let (subject, subject_prefix) = match subject {
+                Some(s) if s.ends_with('*') => (None, Some(s.trim_end_matches('*').to_string())),
+                other => (other, None),
+            };
             let filter = audit::LogFilter {
                 subject,
+                subject_prefix,
                 username: user,
                 limit: Some(limit),
             };

@@ -526,3 +526,18 @@ pub async fn sync_now(State(s): State<AppState>) -> ApiResult {
 pub async fn audit_verify(State(s): State<AppState>) -> ApiResult {
     blocking(move || ok(audit::verify(&s.db, None)?)).await
 }
+
+/// The latest changes to accounts, newest first: the users screen's history.
+pub async fn audit_accounts(State(s): State<AppState>) -> ApiResult {
+    /// As many as an admin reads down a screen.
+    const SHOWN: usize = 100;
+    blocking(move || {
+        let filter = audit::LogFilter {
+            subject_prefix: Some(auth::ACCOUNT_SUBJECT_PREFIX.to_string()),
+            limit: Some(SHOWN),
+            ..Default::default()
+        };
+        ok(audit::log(&s.db, &filter)?)
+    })
+    .await
+}

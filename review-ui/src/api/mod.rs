@@ -104,6 +104,7 @@ routes! {
     POST "/api/users/{username}/disabled" => Some(ADMINS),
     POST "/api/sync" => Some(STEWARDS),
     GET "/api/audit/verify" => Some(ADMINS),
+    GET "/api/audit/accounts" => Some(ADMINS),
 }
 
 pub fn router(state: AppState) -> Router {
@@ -129,6 +130,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/users/{username}/disabled", post(users_disable))
         .route("/api/sync", post(sync_now))
         .route("/api/audit/verify", get(audit_verify))
+        .route("/api/audit/accounts", get(audit_accounts))
         .route_layer(middleware::from_fn_with_state(state.clone(), guard))
         .route("/", get(assets::index))
         .route("/app.js", get(assets::script))
