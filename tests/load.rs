@@ -456,17 +456,38 @@ fn exchange_packages_are_verified_then_loaded_once_postgres() {
 fn exchange_flow(dir: &std::path::Path, province: &Basic, nation: &Basic, fresh: &Basic) {
     run_ok(&["live", "import", s(&live_extract(dir)), "--target", province.t()]);
     let out = dir.join("pkg");
-    let m = run_json(&[
-        "exchange",
-        "export",
-        "--target",
-        province.t(),
-        "--province",
-        "37",
-        "--out",
-        s(&out),
-        "--json",
-    ]);
+    // A province that is none, or a time that is none, is refused before anything is
+    // written; so is a folder that holds something.
+    let export = |args: &[&str]| {
+        let mut all = vec!["exchange", "export", "--target", province.t(), "--out", s(&out)];
+        all.extend(args);
+        String::from_utf8_lossy(&run_expect(&all, 2).stderr).into_owned()
+    };
+    assert!(export(&["--province", "99"]).contains("\"99\": not the two-digit GB/T 2260 code"));
+    let refused = export(&["--province", "37", "--since", "yesterday"]);
+    assert!(refused.contains("--since \"yesterday\": expected a date"), "{refused}");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    assert!(export(&["--province", "37"]).contains("not an empty folder"));
+    std::fs::remove_dir_all(&out).unwrap();
+    let left: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name())
+        .collect();
+    assert!(
+        !left.iter().any(|n| n.to_string_lossy().contains(".partial-")),
+        "{left:?}"
+    );
+    let exported = |into: &std::path::Path, args: &[&str]| {
+        let mut all = vec!["exchange", "export", "--target", province.t(), "--province", "37"];
+        all.extend(args);
+        all.extend(["--out", s(into), "--json"]);
+        run_json(&all)
+    };
+    let dated = exported(&dir.join("dated"), &["--since", "2000-01-01"]);
+    assert_eq!(dated["since"], "2000-01-01 00:00:00");
+    let m = exported(&out, &[]);
     assert_eq!(m["standard"], "MZ/T 141-2019");
     let deceased = m["files"]
         .as_array()

@@ -65,8 +65,61 @@ fn sql_text(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-/// Writes the package for `province` from `db` into `out` (created; must be empty).
+/// `--province`: the two digits of a province in GB/T 2260 (37 山东).
+fn check_province(province: &str) -> Result<()> {
+    let name = (province.len() == 2)
+        .then(|| ledgerline_schemas::codes::division(&format!("{province}0000")))
+        .flatten();
+    if name.is_none() {
+        bail!("--province {province:?}: not the two-digit GB/T 2260 code of a province (37 is 山东, 11 北京)");
+    }
+    Ok(())
+}
+
+/// `--since` as the database compares it, `YYYY-MM-DD HH:MM:SS`: a date (its midnight)
+/// or a date and time, with a space or a `T`.
+pub fn parse_since(text: &str) -> Result<String> {
+    let t = text.trim().trim_end_matches('Z').replacen('T', " ", 1);
+    let at = chrono::NaiveDateTime::parse_from_str(&t, "%Y-%m-%d %H:%M:%S")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(&t, "%Y-%m-%d %H:%M"))
+        .or_else(|_| chrono::NaiveDate::parse_from_str(&t, "%Y-%m-%d").map(|d| d.and_time(chrono::NaiveTime::MIN)));
+    match at {
+        Ok(at) => Ok(at.format("%Y-%m-%d %H:%M:%S").to_string()),
+        Err(_) => bail!("--since {text:?}: expected a date or a time, YYYY-MM-DD or YYYY-MM-DD HH:MM[:SS]"),
+    }
+}
+
+/// Writes the package for `province` from `db` into `out`, a folder that must not exist
+/// yet or be empty. The package is made in a folder beside it and renamed to `out` once
+/// whole, so a failed or killed export leaves no package that is half one.
 pub fn export(db: &mut Database, province: &str, since: Option<&str>, out: &Path) -> Result<Manifest> {
+    check_province(province)?;
+    let since = since.map(parse_since).transpose()?;
+    if out.exists() && (!out.is_dir() || std::fs::read_dir(out)?.next().is_some()) {
+        bail!(
+            "{}: not an empty folder; an exchange package goes into a folder of its own",
+            out.display()
+        );
+    }
+    let name = out
+        .file_name()
+        .with_context(|| format!("{}: name the package's folder", out.display()))?;
+    let partial = out.with_file_name(format!(".{}.partial-{}", name.to_string_lossy(), std::process::id()));
+    std::fs::create_dir_all(&partial).with_context(|| format!("cannot create {}", partial.display()))?;
+    let made = export_into(db, province, since.as_deref(), &partial).and_then(|m| {
+        if out.exists() {
+            std::fs::remove_dir(out).with_context(|| format!("cannot replace {}", out.display()))?;
+        }
+        std::fs::rename(&partial, out).with_context(|| format!("cannot create {}", out.display()))?;
+        Ok(m)
+    });
+    if made.is_err() {
+        let _ = std::fs::remove_dir_all(&partial);
+    }
+    made
+}
+
+fn export_into(db: &mut Database, province: &str, since: Option<&str>, out: &Path) -> Result<Manifest> {
     match db {
         Database::DuckDb(conn) => export_duckdb(conn, province, since, out),
         Database::Postgres(client) => {
@@ -91,17 +144,8 @@ pub fn export(db: &mut Database, province: &str, since: Option<&str>, out: &Path
     }
 }
 
+/// Writes the package's files into `out`, an empty folder; `since` is [`parse_since`]'s.
 fn export_duckdb(conn: &Connection, province: &str, since: Option<&str>, out: &Path) -> Result<Manifest> {
-    if !(province.len() == 2 && province.chars().all(|c| c.is_ascii_digit())) {
-        bail!("--province {province:?}: expected a two-digit GB/T 2260 province code, e.g. 37");
-    }
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    if std::fs::read_dir(out)?.next().is_some() {
-        bail!(
-            "{}: not empty; an exchange package goes into a folder of its own",
-            out.display()
-        );
-    }
     let mut files = Vec::new();
     for (table, entity) in TABLES {
         let name = format!("{table}.parquet");
