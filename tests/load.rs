@@ -165,6 +165,9 @@ fn load_flow(dir: &std::path::Path, province: &Basic) {
         (Some(60), Some(20), Some("E"))
     );
     run_expect(&load(&[]), 2);
+    // The sample drawn stays; an AQL the standard has no plan for is refused even so.
+    let odd = run_expect(&["qa", "start", "--workspace", wsa, "--batch", "B1", "--aql", "7"], 2);
+    assert!(String::from_utf8_lossy(&odd.stderr).contains("AQL 7 is not one of the standard's preferred values"));
     assert_eq!(inspect_sample(&ws), 20);
     assert_eq!(
         run_json(&["qa", "status", "--workspace", wsa, "--batch", "B1", "--json"])["verdict"],

@@ -129,14 +129,21 @@ fn letter_index(letter: char) -> usize {
     LETTERS.iter().position(|(l, _)| *l == letter).expect("a code letter")
 }
 
-/// The single sampling plan for a lot of `lot_size` records at `aql` percent.
-pub fn plan(lot_size: u64, aql: f64) -> Result<Plan> {
-    let Some(aql_index) = AQLS.iter().position(|a| (a - aql).abs() < 1e-9) else {
-        bail!(
+/// Where `aql` stands among the standard's preferred AQLs; an error naming them for any
+/// other value.
+pub fn preferred_aql(aql: f64) -> Result<usize> {
+    match AQLS.iter().position(|a| (a - aql).abs() < 1e-9) {
+        Some(index) => Ok(index),
+        None => bail!(
             "AQL {aql} is not one of the standard's preferred values: {}",
             AQLS.map(|a| a.to_string()).join(", ")
-        );
-    };
+        ),
+    }
+}
+
+/// The single sampling plan for a lot of `lot_size` records at `aql` percent.
+pub fn plan(lot_size: u64, aql: f64) -> Result<Plan> {
+    let aql_index = preferred_aql(aql)?;
     if lot_size < 2 {
         bail!("a lot of {lot_size} records is too small to sample: inspect it whole");
     }

@@ -117,6 +117,9 @@ pub fn accept_waiting_sample(db: &ReviewDb, batch: &str, who: &crate::records::E
 /// or has passed (then it reports that). After a failed sample, draws a new one from
 /// what is machine-accepted now.
 pub fn start(ws: &Workspace, db: &ReviewDb, batch: &str, aql: f64, by: &str) -> Result<QaStatus> {
+    // Checked first: a sample already drawn, or a lot too small to sample, must not let
+    // a wrong AQL pass.
+    sampling::preferred_aql(aql)?;
     let previous = status(db, batch)?;
     if let Some(s) = previous.as_ref().filter(|s| s.verdict != Verdict::Fail) {
         return Ok(s.clone());
