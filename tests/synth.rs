@@ -101,6 +101,22 @@ fn one_template_and_bad_options() {
     let bad = run_expect(&["synth", s(&out), "--pages", "1", "--template", "nope"], 2);
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("nope") && err.contains("cremation-a"), "{err}");
+
+    // A folder holding a batch is not written over (its pages would stay beside the new
+    // truth) unless asked, and then the old batch goes whole.
+    let before = std::fs::read(out.join("truth.jsonl")).unwrap();
+    let refused = run_expect(&["synth", s(&out), "--pages", "1", "--seed", "4"], 2);
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("not empty") && err.contains("--replace"), "{err}");
+    assert_eq!(std::fs::read(out.join("truth.jsonl")).unwrap(), before);
+    std::fs::write(out.join("pages/page-0009.png"), b"an old page").unwrap();
+    run_ok(&["synth", s(&out), "--pages", "1", "--seed", "4", "--replace"]);
+    let pages: Vec<_> = std::fs::read_dir(out.join("pages"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(pages, ["page-0001.png"]);
+    assert_ne!(std::fs::read(out.join("truth.jsonl")).unwrap(), before);
 }
 
 #[test]

@@ -25,6 +25,10 @@ pub struct Args {
     /// Use one template for every page (default: all templates in turn)
     #[arg(long)]
     pub template: Option<String>,
+    /// Write over the batch OUT already holds (its pages, batch.toml and truth); without
+    /// it, a folder that holds anything is refused
+    #[arg(long)]
+    pub replace: bool,
     /// Print a JSON summary on stdout
     #[arg(long)]
     pub json: bool,
@@ -46,6 +50,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         seed: a.seed,
         rows: a.rows,
         template: a.template,
+        replace: a.replace,
     };
     let summary = generate(&opts, || progress.inc(a.json))?;
     progress.finish();

@@ -43,6 +43,50 @@ pub struct SynthOptions {
     pub rows: Option<u32>,
     /// A template name from [`TEMPLATES`]; all templates in turn when absent.
     pub template: Option<String>,
+    /// Replace the batch a folder already holds (its pages, manifest and truth) rather
+    /// than refuse to write there.
+    pub replace: bool,
+}
+
+/// What `synth` writes into its folder, and all that `replace` removes there first.
+const WRITTEN: [&str; 4] = ["pages", "batch.toml", "truth.jsonl", "pages.jsonl"];
+
+/// Makes `out` ready for a new batch: a folder that holds anything is refused (writing
+/// over a batch mixed its old pages with the new truth, the committed sample's too),
+/// unless `replace`, which removes what an earlier `synth` wrote there.
+fn clear_out(out: &std::path::Path, replace: bool) -> Result<()> {
+    let held: Vec<String> = match fs::read_dir(out) {
+        Ok(entries) => entries
+            .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", out.display())),
+    };
+    if held.is_empty() {
+        return Ok(());
+    }
+    if !replace {
+        bail!(
+            "{}: not empty (it holds {}); give a new folder, or --replace to write a new batch over the one there",
+            out.display(),
+            held.join(", ")
+        );
+    }
+    for name in WRITTEN {
+        let path = out.join(name);
+        let removed = if path.is_dir() {
+            fs::remove_dir_all(&path)
+        } else {
+            fs::remove_file(&path)
+        };
+        match removed {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e).with_context(|| format!("cannot remove {}", path.display()))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// What was written.
@@ -171,6 +215,7 @@ pub fn generate(opts: &SynthOptions, on_page: impl Fn() + Sync) -> Result<SynthS
     let counties = people::counties_of(PROVINCE);
     let agency = format!("济南市{}", names::AGENCIES.choose(&mut rng).unwrap());
     let (pages, truth, persons) = plan(opts, &mut rng, &counties, &agency)?;
+    clear_out(&opts.out, opts.replace)?;
 
     let page_dir = opts.out.join("pages");
     fs::create_dir_all(&page_dir).with_context(|| format!("cannot create {}", page_dir.display()))?;
