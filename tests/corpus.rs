@@ -139,6 +139,8 @@ fn make(recipe: &str, g: &Generated) -> Vec<u8> {
         ),
         "no-table" => encode(&image::DynamicImage::ImageLuma8(letter()), image::ImageFormat::Png),
         "upside-down" => encode(&page.rotate180(), image::ImageFormat::Png),
+        "sideways-left" => encode(&page.rotate270(), image::ImageFormat::Png),
+        "sideways-right" => encode(&page.rotate90(), image::ImageFormat::Png),
         "renamed" => std::fs::read(&g.second).unwrap(),
         other => panic!("cases.tsv: no recipe {other:?}"),
     }
@@ -219,7 +221,8 @@ fn bad_pages_are_quarantined_or_keyed_and_the_good_ones_read() {
         } else {
             assert!(!quarantined.contains_key(n), "{n}: quarantined: {:?}", quarantined[n]);
             assert!(read(n) >= 15, "{n}: {} records read", read(n));
-            let turned = said.contains(&format!("{n}: scanned upside down"));
+            let turned =
+                said.contains(&format!("{n}: scanned upside down")) || said.contains(&format!("{n}: scanned sideways"));
             assert_eq!(
                 turned,
                 c.expected == "read-turned",
@@ -229,7 +232,7 @@ fn bad_pages_are_quarantined_or_keyed_and_the_good_ones_read() {
         }
     }
 
-    // The page read turned half round is read as well as the same page upright.
+    // The page read turned half or a quarter round is read as well as the same page upright.
     let right_ids = |page: &str| {
         records[page]
             .iter()
@@ -242,11 +245,13 @@ fn bad_pages_are_quarantined_or_keyed_and_the_good_ones_read() {
     };
     let upright = right_ids("page-0001.png");
     assert!(upright >= 10, "ID numbers of the upright page: {upright}");
-    assert!(
-        right_ids("upside-down.png") + 1 >= upright,
-        "turned: {} vs upright {upright}",
-        right_ids("upside-down.png")
-    );
+    for turned in ["upside-down.png", "sideways-left.png", "sideways-right.png"] {
+        assert!(
+            right_ids(turned) + 1 >= upright,
+            "{turned}: {} vs upright {upright}",
+            right_ids(turned)
+        );
+    }
 }
 
 #[test]

@@ -671,7 +671,7 @@ mod tests {
             cells.extend(texts.iter().enumerate().map(|(col, t)| cell(r + 1, col, t)));
         }
         PageReading {
-            turned: false,
+            quarter_turns: 0,
             skew_degrees: 0.0,
             grid: Grid {
                 rows: (0..=rows.len() as u32 + 1).collect(),

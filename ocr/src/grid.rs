@@ -16,13 +16,34 @@ pub struct CellBox {
 }
 
 impl CellBox {
-    /// The same box on a `w`×`h` page turned half round.
-    pub fn turned_half_round(self, w: u32, h: u32) -> CellBox {
-        CellBox {
-            x: w.saturating_sub(self.x + self.w),
-            y: h.saturating_sub(self.y + self.h),
-            w: self.w,
-            h: self.h,
+    /// The box on the page as scanned, for a box on the `w`×`h` page it was read as:
+    /// the scan turned `quarter_turns` quarters clockwise.
+    pub fn as_scanned(self, quarter_turns: u8, w: u32, h: u32) -> CellBox {
+        let CellBox { x, y, w: bw, h: bh } = self;
+        match quarter_turns % 4 {
+            0 => self,
+            // Turned half round: each corner goes to the opposite one.
+            2 => CellBox {
+                x: w.saturating_sub(x + bw),
+                y: h.saturating_sub(y + bh),
+                w: bw,
+                h: bh,
+            },
+            // Read turned clockwise: the read page's columns are the scan's rows from
+            // its bottom (the scan is h wide, w high).
+            1 => CellBox {
+                x: y,
+                y: w.saturating_sub(x + bw),
+                w: bh,
+                h: bw,
+            },
+            // Read turned counter-clockwise: its rows are the scan's columns from the right.
+            _ => CellBox {
+                x: h.saturating_sub(y + bh),
+                y: x,
+                w: bh,
+                h: bw,
+            },
         }
     }
 }
@@ -192,5 +213,59 @@ mod tests {
             data: vec![0; 250_000],
         };
         assert!(detect(&ink).is_none());
+    }
+
+    /// A box marked on a scan, found on the scan turned each way and mapped back, is the
+    /// box it was: cell crops are cut from the page as scanned.
+    #[test]
+    fn boxes_on_a_turned_page_map_back_to_the_scan() {
+        let (w, h) = (40u32, 30u32);
+        let marked = CellBox {
+            x: 5,
+            y: 7,
+            w: 12,
+            h: 4,
+        };
+        let mut scan = image::GrayImage::from_pixel(w, h, image::Luma([255]));
+        for y in marked.y..marked.y + marked.h {
+            for x in marked.x..marked.x + marked.w {
+                scan.put_pixel(x, y, image::Luma([0]));
+            }
+        }
+        let scan = image::DynamicImage::ImageLuma8(scan);
+        for quarter_turns in 0..4u8 {
+            let read = match quarter_turns {
+                1 => scan.rotate90(),
+                2 => scan.rotate180(),
+                3 => scan.rotate270(),
+                _ => scan.clone(),
+            }
+            .to_luma8();
+            let dark: Vec<(u32, u32)> = read
+                .enumerate_pixels()
+                .filter(|p| p.2 .0[0] == 0)
+                .map(|p| (p.0, p.1))
+                .collect();
+            let (x0, y0) = (
+                dark.iter().map(|p| p.0).min().unwrap(),
+                dark.iter().map(|p| p.1).min().unwrap(),
+            );
+            let (x1, y1) = (
+                dark.iter().map(|p| p.0).max().unwrap(),
+                dark.iter().map(|p| p.1).max().unwrap(),
+            );
+            let on_read = CellBox {
+                x: x0,
+                y: y0,
+                w: x1 + 1 - x0,
+                h: y1 + 1 - y0,
+            };
+            let (rw, rh) = read.dimensions();
+            assert_eq!(
+                on_read.as_scanned(quarter_turns, rw, rh),
+                marked,
+                "{quarter_turns} quarter turns"
+            );
+        }
     }
 }

@@ -74,8 +74,9 @@ impl CellText {
 /// A page as read: its table, the role of each column, and every cell.
 #[derive(Debug, Clone, Serialize)]
 pub struct PageReading {
-    /// The page was scanned upside down and read turned half round.
-    pub turned: bool,
+    /// Quarter turns clockwise the scan was read turned by: 2 for a page scanned upside
+    /// down, 1 or 3 for one scanned sideways; 0 upright.
+    pub quarter_turns: u8,
     pub skew_degrees: f32,
     pub grid: Grid,
     pub headers: Vec<String>,
@@ -886,23 +887,43 @@ impl Oriented {
     }
 }
 
+/// The scan turned `quarter_turns` quarters clockwise.
+fn turned(image: &DynamicImage, quarter_turns: u8) -> DynamicImage {
+    match quarter_turns % 4 {
+        1 => image.rotate90(),
+        2 => image.rotate180(),
+        3 => image.rotate270(),
+        _ => image.clone(),
+    }
+}
+
 /// Reads a page. Errors are engine failures; a page without a table is `Ok(Err(..))`.
-/// A page scanned upside down (its header row at the bottom, read as nonsense) is read
-/// turned half round; its cell boxes are given on the page as scanned.
+/// A page whose header row does not read as a ledger's is tried turned half round
+/// (scanned upside down: its header at the bottom), then a quarter round either way
+/// (scanned sideways, as a landscape ledger often is), and read the way most of its
+/// headers are known, upright on a tie; its cell boxes are given on the page as scanned.
 pub fn read_page(
     image: &DynamicImage,
     config: &EngineConfig,
     dpi: u32,
 ) -> Result<std::result::Result<PageReading, PageProblem>> {
-    let upright = Oriented::read(image, config, dpi)?;
-    let (chosen, turned) = match upright {
-        Some(o) if o.reads_as_ledger() => (o, false),
-        upright => match (upright, Oriented::read(&image.rotate180(), config, dpi)?) {
-            (Some(u), Some(t)) if t.known() <= u.known() => (u, false),
-            (_, Some(t)) => (t, true),
-            (Some(u), None) => (u, false),
-            (None, None) => return Ok(Err(PageProblem::NoTable)),
-        },
+    let mut best = Oriented::read(image, config, dpi)?.map(|o| (o, 0));
+    if !best.as_ref().is_some_and(|(o, _)| o.reads_as_ledger()) {
+        for quarter_turns in [2, 1, 3] {
+            let Some(o) = Oriented::read(&turned(image, quarter_turns), config, dpi)? else {
+                continue;
+            };
+            let ledger = o.reads_as_ledger();
+            if best.as_ref().is_none_or(|(b, _)| o.known() > b.known()) {
+                best = Some((o, quarter_turns));
+            }
+            if ledger {
+                break;
+            }
+        }
+    }
+    let Some((chosen, quarter_turns)) = best else {
+        return Ok(Err(PageProblem::NoTable));
     };
     let Oriented {
         page,
@@ -948,14 +969,14 @@ pub fn read_page(
         }
     }
     let roles = recognized;
-    if turned {
+    if quarter_turns != 0 {
         let (w, h) = page.grey.dimensions();
         for c in &mut cells {
-            c.bbox = c.bbox.turned_half_round(w, h);
+            c.bbox = c.bbox.as_scanned(quarter_turns, w, h);
         }
     }
     Ok(Ok(PageReading {
-        turned,
+        quarter_turns,
         skew_degrees: page.skew_degrees,
         grid,
         headers,

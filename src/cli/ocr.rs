@@ -91,8 +91,8 @@ fn context(p: &PageToRead) -> PageContext {
 /// What reading one page produced, before it is stored.
 enum Outcome {
     Read {
-        /// Scanned upside down, read turned half round.
-        turned: bool,
+        /// Quarter turns clockwise the scan was read turned by (0: upright).
+        quarter_turns: u8,
         rows: usize,
         records: Vec<ledgerline_schemas::Record>,
         cells: Vec<StoredCell>,
@@ -252,7 +252,7 @@ fn read_one(p: &PageToRead, config: &EngineConfig) -> Result<Outcome> {
         })
         .collect();
     Ok(Outcome::Read {
-        turned: reading.turned,
+        quarter_turns: reading.quarter_turns,
         rows: reading.grid.body_rows(),
         records,
         cells,
@@ -294,13 +294,19 @@ pub fn ocr_pages(
             store.start();
             match read_one(p, &config)? {
                 Outcome::Read {
-                    turned,
+                    quarter_turns,
                     rows: n,
                     records: recs,
                     cells,
                 } => {
-                    if turned && !quiet {
-                        eprintln!("{}: scanned upside down; read turned half round", p.file_name);
+                    let turned = match quarter_turns {
+                        1 => Some("scanned sideways; read turned a quarter round clockwise"),
+                        2 => Some("scanned upside down; read turned half round"),
+                        3 => Some("scanned sideways; read turned a quarter round counter-clockwise"),
+                        _ => None,
+                    };
+                    if let Some(how) = turned.filter(|_| !quiet) {
+                        eprintln!("{}: {how}", p.file_name);
                     }
                     rows.fetch_add(n, Ordering::Relaxed);
                     records.fetch_add(recs.len(), Ordering::Relaxed);
