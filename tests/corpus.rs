@@ -245,12 +245,29 @@ fn bad_pages_are_quarantined_or_keyed_and_the_good_ones_read() {
     };
     let upright = right_ids("page-0001.png");
     assert!(upright >= 10, "ID numbers of the upright page: {upright}");
-    for turned in ["upside-down.png", "sideways-left.png", "sideways-right.png"] {
+    // Stored with how it was turned to be read, which the review app turns its cell
+    // crops by: a clockwise quarter for the page turned counter-clockwise (rotate270).
+    let store = ledgerline_store::Workspace::open_existing(&ws).unwrap();
+    for (turned, quarter_turns) in [
+        ("upside-down.png", 2),
+        ("sideways-left.png", 1),
+        ("sideways-right.png", 3),
+    ] {
         assert!(
             right_ids(turned) + 1 >= upright,
             "{turned}: {} vs upright {upright}",
             right_ids(turned)
         );
+        let stored: i32 = store
+            .with_store(|c| {
+                Ok(
+                    c.query_row("SELECT quarter_turns FROM pages WHERE file_name = ?", [turned], |r| {
+                        r.get(0)
+                    })?,
+                )
+            })
+            .unwrap();
+        assert_eq!(stored, quarter_turns, "{turned}");
     }
 }
 

@@ -235,6 +235,7 @@ pub fn fill(db: &ReviewDb, dir: &std::path::Path, records: Vec<Record>) -> Resul
             status: "read".into(),
             reason: None,
             ledger_type: Some("cremation".into()),
+            quarter_turns: 0,
         })
         .collect();
     let cells = (0..pages_n)

@@ -31,6 +31,8 @@ pub struct PageInfo {
     pub path: String,
     #[serde(skip)]
     pub frame: u32,
+    /// Quarter turns clockwise the scan is read upright by: cell crops are turned so.
+    pub quarter_turns: u8,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -65,7 +67,8 @@ pub fn info(db: &ReviewDb, page_id: &str) -> Result<Option<PageInfo>> {
     Ok(db
         .read()?
         .prepare_cached(
-            "SELECT page_id, batch_id, file_name, width, height, status, reason, ledger_type, path, frame FROM pages WHERE page_id = ?1",
+            "SELECT page_id, batch_id, file_name, width, height, status, reason, ledger_type, path, frame, quarter_turns
+             FROM pages WHERE page_id = ?1",
         )?
         .query_row([page_id], |r| {
             Ok(PageInfo {
@@ -79,6 +82,7 @@ pub fn info(db: &ReviewDb, page_id: &str) -> Result<Option<PageInfo>> {
                 ledger_type: r.get(7)?,
                 path: r.get(8)?,
                 frame: r.get(9)?,
+                quarter_turns: r.get(10)?,
             })
         })
         .optional()?)
@@ -400,6 +404,13 @@ pub fn cell_crop(cache: &ImageCache, db: &ReviewDb, page: &PageInfo, row: u32, c
     let x1 = (x + w + margin).min(iw);
     let y1 = (y + h + margin).min(ih);
     let crop = img.crop_imm(x0, y0, (x1 - x0).max(1), (y1 - y0).max(1));
+    // Cut from the page as scanned; shown as the page was read, upright.
+    let crop = match page.quarter_turns % 4 {
+        1 => crop.rotate90(),
+        2 => crop.rotate180(),
+        3 => crop.rotate270(),
+        _ => crop,
+    };
     Ok(Some(encode_png(&crop)?))
 }
 

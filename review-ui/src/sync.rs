@@ -217,8 +217,8 @@ pub fn take_in(db: &ReviewDb, inc: &Incoming) -> Result<()> {
     db.transaction(|tx| {
         for p in &inc.pages {
             tx.prepare_cached(
-                "INSERT OR REPLACE INTO pages (page_id, batch_id, file_name, path, frame, width, height, status, reason, ledger_type)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                "INSERT OR REPLACE INTO pages (page_id, batch_id, file_name, path, frame, width, height, status, reason, ledger_type, quarter_turns)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?
             .execute(params![
                 p.page_id,
@@ -230,7 +230,8 @@ pub fn take_in(db: &ReviewDb, inc: &Incoming) -> Result<()> {
                 p.height,
                 p.status,
                 p.reason,
-                p.ledger_type
+                p.ledger_type,
+                p.quarter_turns
             ])?;
         }
         for (page_id, c) in &inc.cells {

@@ -734,6 +734,23 @@ async fn page_images_and_cell_crops() {
     let crop = image::load_from_memory(&crop.bytes).unwrap();
     // The ID column is 300 px wide; the crop adds a margin of a quarter row each side.
     assert_eq!((crop.width(), crop.height()), (340, 120));
+    // A page read turned (scanned sideways or upside down) has its crops turned upright,
+    // its whole image left as scanned (the cell boxes are on it).
+    for (quarter_turns, upright) in [(1, crop.rotate90()), (2, crop.rotate180()), (3, crop.rotate270())] {
+        f.db.transaction(|tx| {
+            tx.execute(
+                "UPDATE pages SET quarter_turns = ?1 WHERE page_id = ?2",
+                rusqlite::params![quarter_turns, PAGE],
+            )?;
+            Ok(())
+        })
+        .unwrap();
+        let turned = c.get(&format!("/api/pages/{PAGE}/cells/2-2/crop")).await.unwrap();
+        let turned = image::load_from_memory(&turned.bytes).unwrap();
+        assert!(turned.to_luma8() == upright.to_luma8(), "{quarter_turns} quarter turns");
+        let page = c.get(&format!("/api/pages/{PAGE}/image")).await.unwrap();
+        assert_eq!(image::load_from_memory(&page.bytes).unwrap().width(), 1100);
+    }
     assert_eq!(
         c.get(&format!("/api/pages/{PAGE}/cells/9-9/crop"))
             .await

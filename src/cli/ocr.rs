@@ -103,6 +103,7 @@ enum Outcome {
 /// What storing a page's outcome writes.
 enum ToStore {
     Read {
+        quarter_turns: u8,
         cells: Vec<StoredCell>,
         records: Vec<Record>,
     },
@@ -168,7 +169,11 @@ impl<'a> StoreQueue<'a> {
         self.ws.transaction(|c| {
             for (p, outcome) in pages {
                 match outcome {
-                    ToStore::Read { cells, records } => pages::save_reading(c, &p.page_id, cells, records)?,
+                    ToStore::Read {
+                        quarter_turns,
+                        cells,
+                        records,
+                    } => pages::save_reading(c, &p.page_id, *quarter_turns, cells, records)?,
                     ToStore::Unread(what, reason) => pages::mark_unread(c, &p.page_id, *what, reason)?,
                 }
             }
@@ -323,7 +328,12 @@ pub fn ocr_pages(
                             .count();
                         fields_review.fetch_add(low.max(invalid), Ordering::Relaxed);
                     }
-                    store.push(p, ToStore::Read { cells, records: recs })?;
+                    let read = ToStore::Read {
+                        quarter_turns,
+                        cells,
+                        records: recs,
+                    };
+                    store.push(p, read)?;
                 }
                 Outcome::Unread(what, reason) => {
                     match what {

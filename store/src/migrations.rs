@@ -26,6 +26,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "review journal watermark",
         sql: include_str!("../migrations/0003_review.sql"),
     },
+    Migration {
+        version: 4,
+        name: "pages' quarter turns",
+        sql: include_str!("../migrations/0004_page_turns.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.

@@ -90,8 +90,15 @@ pub fn pages_to_read(conn: &Connection, batch: Option<&str>, again: bool) -> Res
 }
 
 /// Stores a read page: its cells and records replace any earlier reading, and the page
-/// is marked read. Call inside a transaction so a kill leaves the page unread, not half.
-pub fn save_reading(conn: &Connection, page_id: &str, cells: &[StoredCell], records: &[Record]) -> Result<()> {
+/// is marked read, turned `quarter_turns` quarters clockwise to be read. Call inside a
+/// transaction so a kill leaves the page unread, not half.
+pub fn save_reading(
+    conn: &Connection,
+    page_id: &str,
+    quarter_turns: u8,
+    cells: &[StoredCell],
+    records: &[Record],
+) -> Result<()> {
     conn.execute("DELETE FROM cells WHERE page_id = ?", [page_id])?;
     {
         let mut app = conn.appender("cells")?;
@@ -113,8 +120,9 @@ pub fn save_reading(conn: &Connection, page_id: &str, cells: &[StoredCell], reco
     }
     replace_page_records(conn, page_id, records)?;
     conn.execute(
-        "UPDATE pages SET status = 'read', quarantine_reason = NULL, read_at = current_timestamp WHERE page_id = ?",
-        [page_id],
+        "UPDATE pages SET status = 'read', quarantine_reason = NULL, read_at = current_timestamp, quarter_turns = ?
+         WHERE page_id = ?",
+        params![quarter_turns, page_id],
     )?;
     Ok(())
 }
@@ -177,7 +185,8 @@ pub fn merge_from(conn: &Connection, other_db: &str) -> Result<MergeCounts> {
                 [id],
             )?;
             conn.execute(
-                "UPDATE pages SET status = o.status, quarantine_reason = o.quarantine_reason, read_at = o.read_at
+                "UPDATE pages SET status = o.status, quarantine_reason = o.quarantine_reason, read_at = o.read_at,
+                     quarter_turns = o.quarter_turns
                  FROM other.pages o WHERE pages.page_id = o.page_id AND pages.page_id = ?",
                 [id],
             )?;

@@ -21,6 +21,8 @@ pub struct ReviewPage {
     pub status: String,
     pub reason: Option<String>,
     pub ledger_type: Option<String>,
+    /// Quarter turns clockwise the scan is read upright by.
+    pub quarter_turns: u8,
 }
 
 #[derive(Debug, Clone)]
@@ -105,7 +107,7 @@ pub type PageCells = Vec<(String, StoredCell)>;
 pub fn pages_and_cells(conn: &Connection, page_ids: &[String]) -> Result<(Vec<ReviewPage>, PageCells)> {
     fill_list(conn, "listed_pages", "page_id", page_ids)?;
     let mut stmt = conn.prepare(
-        "SELECT p.page_id, p.batch_id, p.file_name, p.path, p.frame, p.width, p.height, p.status, p.quarantine_reason, p.ledger_type
+        "SELECT p.page_id, p.batch_id, p.file_name, p.path, p.frame, p.width, p.height, p.status, p.quarantine_reason, p.ledger_type, p.quarter_turns
          FROM pages p WHERE p.page_id IN (SELECT page_id FROM listed_pages) ORDER BY p.page_id",
     )?;
     let pages = stmt
@@ -121,6 +123,7 @@ pub fn pages_and_cells(conn: &Connection, page_ids: &[String]) -> Result<(Vec<Re
                 status: r.get(7)?,
                 reason: r.get(8)?,
                 ledger_type: r.get(9)?,
+                quarter_turns: r.get(10)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;

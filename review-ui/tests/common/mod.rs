@@ -204,7 +204,7 @@ pub fn fixture() -> Fixture {
                 duckdb::params![page, BATCH, format!("vol1-{page}.png"), img, status],
             )?;
         }
-        ledgerline_store::pages::save_reading(c, PAGE, &cells, &records)?;
+        ledgerline_store::pages::save_reading(c, PAGE, 0, &cells, &records)?;
         let explanation = serde_json::json!({"fields": [
             {"field": "id_number", "comparison": "exact", "weight": 14.2},
             {"field": "deceased_name", "comparison": "same pinyin, look-alike or placeholder", "weight": 3.1}
