@@ -434,6 +434,11 @@ async function pageOverlay(pageId, row) {
   // Zoom sizes the image in the layout (not a transform), so the page stays centred and
   // every part of it can be scrolled to; the row's box is scaled with it.
   const width = r.data.page.width || 1000;
+  const height = r.data.page.height || width * 0.7;
+  // A page read turned (scanned upside down or sideways) is shown as it was read: the
+  // picture and the row's box turn together, in a frame the size of the turned page.
+  const turns = (r.data.page.quarter_turns || 0) % 4;
+  const frame = turns ? h('div', { class: 'pageframe' }, wrap) : wrap;
   let box = null;
   const hl = h('div', { class: 'hl', id: 'row-highlight' });
   if (cells.length) {
@@ -441,15 +446,20 @@ async function pageOverlay(pageId, row) {
     const x1 = Math.max(...cells.map((c) => c.x + c.w)), y1 = Math.max(...cells.map((c) => c.y + c.h));
     box = { x0, y0, x1, y1 };
     wrap.append(hl);
-    setTimeout(() => o.scrollTo(0, y0 * zoom - 100), 50);
+    setTimeout(() => (turns ? hl.scrollIntoView({ block: 'center', inline: 'center' }) : o.scrollTo(0, y0 * zoom - 100)), 50);
   }
   const px = (v) => v * zoom + 'px';
   const apply = () => {
     img.style.width = px(width);
     if (box) Object.assign(hl.style, { left: px(box.x0), top: px(box.y0), width: px(box.x1 - box.x0), height: px(box.y1 - box.y0) });
+    if (turns) {
+      const [w, ht] = [px(width), px(height)];
+      Object.assign(frame.style, { width: turns === 2 ? w : ht, height: turns === 2 ? ht : w });
+      wrap.style.transform = { 1: `translateX(${ht}) rotate(90deg)`, 2: `translate(${w}, ${ht}) rotate(180deg)`, 3: `translateY(${w}) rotate(-90deg)` }[turns];
+    }
   };
   apply();
-  o.replaceChildren(h('button', { class: 'close', onclick: closeOverlay }, '× Esc'), wrap);
+  o.replaceChildren(h('button', { class: 'close', onclick: closeOverlay }, '× Esc'), frame);
   o.hidden = false;
   const prev = shortcuts;
   setKeys({ '+': () => { zoom *= 1.25; apply(); }, '=': () => { zoom *= 1.25; apply(); }, '-': () => { zoom /= 1.25; apply(); }, 'Escape': () => { closeOverlay(); setKeys(prev); } });

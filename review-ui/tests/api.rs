@@ -737,14 +737,7 @@ async fn page_images_and_cell_crops() {
     // A page read turned (scanned sideways or upside down) has its crops turned upright,
     // its whole image left as scanned (the cell boxes are on it).
     for (quarter_turns, upright) in [(1, crop.rotate90()), (2, crop.rotate180()), (3, crop.rotate270())] {
-        f.db.transaction(|tx| {
-            tx.execute(
-                "UPDATE pages SET quarter_turns = ?1 WHERE page_id = ?2",
-                rusqlite::params![quarter_turns, PAGE],
-            )?;
-            Ok(())
-        })
-        .unwrap();
+        f.page_read_turned(quarter_turns);
         let turned = c.get(&format!("/api/pages/{PAGE}/cells/2-2/crop")).await.unwrap();
         let turned = image::load_from_memory(&turned.bytes).unwrap();
         assert!(turned.to_luma8() == upright.to_luma8(), "{quarter_turns} quarter turns");

@@ -367,6 +367,56 @@ fn every_screen_in_both_languages_draws_without_a_script_error() {
     }
 }
 
+/// The whole page of a record read turned is shown as it was read: turned half round, it
+/// is shown reversed both ways in the same frame; turned a quarter round, it is shown as
+/// tall as it was wide and the row's box, wide on the page, stands upright.
+#[test]
+fn a_page_read_turned_is_shown_as_read() {
+    let chrome = chromium().expect("chromium is not installed: run scripts/ensure-deps.sh");
+    let f = fixture();
+    let (_rt, base) = served(&f);
+    let mut b = Browser::launch(&chrome);
+    log_in_as_admin(&mut b, &base);
+    let shown = "(() => { const i = document.querySelector('#page-image img').getBoundingClientRect(); \
+                  const r = document.getElementById('row-highlight').getBoundingClientRect(); \
+                  const m = new DOMMatrix(getComputedStyle(document.getElementById('page-image')).transform); \
+                  return [i.width, i.height, (r.top + r.bottom) / 2 - i.top, r.width, r.height, m.a, m.d]; })()";
+    let mut upright = None;
+    for quarter_turns in [0, 2, 1] {
+        f.page_read_turned(quarter_turns);
+        b.goto(&format!("{base}/#/record/{}", rid(2)));
+        b.wait(&format!(
+            "document.querySelector('#record h3')?.textContent === '{}'",
+            rid(2)
+        ));
+        b.press("KeyP", ALT);
+        b.wait("document.getElementById('row-highlight')");
+        let v = b.eval(shown);
+        let n = |i: usize| v[i].as_f64().unwrap();
+        let (width, height, row_middle, box_w, box_h) = (n(0), n(1), n(2), n(3), n(4));
+        match quarter_turns {
+            0 => {
+                assert!(box_w > box_h && (n(5), n(6)) == (1.0, 1.0), "{v}");
+                upright = Some((width, height, row_middle));
+            }
+            2 => {
+                // The fixture's row lies mid-page, where turning leaves it: the page is
+                // shown turned (x and y both reversed), in the same place and size.
+                let (w0, h0, middle0) = upright.unwrap();
+                assert!((width - w0).abs() < 1.0 && (height - h0).abs() < 1.0, "{v}");
+                assert!((row_middle - (h0 - middle0)).abs() < 2.0, "{v}");
+                assert_eq!((n(5), n(6)), (-1.0, -1.0), "{v}");
+            }
+            _ => {
+                let (w0, h0, _) = upright.unwrap();
+                assert!((width - h0).abs() < 1.0 && (height - w0).abs() < 1.0, "{v}");
+                assert!(box_h > box_w, "{v}");
+            }
+        }
+        b.press("Escape", 0);
+    }
+}
+
 /// The labels of one of the app's translation tables (`const NAME = { … };`).
 fn app_labels(table: &str) -> &'static str {
     let app = include_str!("../assets/app.js");

@@ -85,6 +85,22 @@ pub struct Fixture {
     pub db: ReviewDb,
 }
 
+impl Fixture {
+    /// Marks the fixture's page as read turned `quarter_turns` quarters clockwise, as OCR
+    /// stores a page scanned upside down or sideways.
+    pub fn page_read_turned(&self, quarter_turns: u8) {
+        self.db
+            .transaction(|tx| {
+                tx.execute(
+                    "UPDATE pages SET quarter_turns = ?1 WHERE page_id = ?2",
+                    rusqlite::params![quarter_turns, PAGE],
+                )?;
+                Ok(())
+            })
+            .unwrap();
+    }
+}
+
 /// The ledger page: ruled lines and each record's values written in its cells, so crops
 /// and screenshots show what a reviewer would see.
 fn draw_page(path: &Path, rows: u32, records: &[Record]) {
