@@ -56,7 +56,7 @@ pub enum Command {
     Ingest(ingest::Args),
     /// Read ingested pages (Tesseract, one engine per worker) and extract records
     Ocr(ocr::Args),
-    /// Write records in the schema form: JSON Lines, CSV (UTF-8 with BOM) or Parquet
+    /// Write records in the schema form: JSON Lines, CSV (UTF-8 with BOM), Parquet or Excel (xlsx)
     Export(export::Args),
     /// Link records into persons: duplicates within and across batches, each link explained
     Dedupe(dedupe::Args),
@@ -78,9 +78,9 @@ pub enum Command {
     Validate(validate::Args),
     /// Serve the review web app (queue, record view, keying, duplicates, dashboard)
     Serve(serve::Args),
-    /// Accounts of the review app: add, list
+    /// Accounts of the review app: add (or give a new role and password), list, disable, enable
     Users(users::Args),
-    /// Check the review audit log's hash chain
+    /// The review audit log: list its entries, check its hash chain
     Audit(audit::Args),
     /// The batch acceptance gate: draw a QA sample (ISO 2859-1), see its verdict
     Qa(qa::Args),
