@@ -18,7 +18,7 @@ const I18N = {
     invalid: '请先修正标红的字段', leased: '该条目正由他人处理', field: '字段', value: '值',
     when: '时间', who: '操作人', action: '操作', before: '修改前', after: '修改后',
     'pair.weight': '匹配权重', 'pair.explain': '匹配依据', 'pair.pick': '点击单元格选择合并值（或在行上按 1 / 2）',
-    'key.row': '行号', 'key.save': '保存此行', 'key.done': '本页录入完成', 'key.rows': '已录入', 'key.help': '逐行录入原图中的内容；Enter 到下一格。',
+    'key.row': '行号', 'key.turn': '转动原图', 'key.save': '保存此行', 'key.done': '本页录入完成', 'key.rows': '已录入', 'key.help': '逐行录入原图中的内容；Enter 到下一格。',
     batch: '批次', agency: '机构', pages: '页数', records: '记录数', verified: '已核实', done: '完成度',
     waiting: '待处理', 'waiting.parts': '记录 / 疑似重复 / 待录入页', throughput: '每人每日工作量', items: '条目', corrected: '修改字段', progress: '每日核实进度',
     'search.q': '姓名、拼音、身份证号、地点、年份、日期', 'search.go': '检索', 'search.total': '条匹配',
@@ -49,7 +49,7 @@ const I18N = {
     invalid: 'Fix the fields marked red first', leased: 'Someone else is working on this item', field: 'Field', value: 'Value',
     when: 'When', who: 'Who', action: 'Action', before: 'Before', after: 'After',
     'pair.weight': 'Match weight', 'pair.explain': 'Why they match', 'pair.pick': 'Click a cell to choose the merged value (or press 1 / 2 on a row)',
-    'key.row': 'Row', 'key.save': 'Save row', 'key.done': 'Page finished', 'key.rows': 'Keyed', 'key.help': 'Key the rows from the page image; Enter moves to the next cell.',
+    'key.row': 'Row', 'key.turn': 'Turn the page', 'key.save': 'Save row', 'key.done': 'Page finished', 'key.rows': 'Keyed', 'key.help': 'Key the rows from the page image; Enter moves to the next cell.',
     batch: 'Batch', agency: 'Agency', pages: 'Pages', records: 'Records', verified: 'Verified', done: 'Done',
     waiting: 'Waiting', 'waiting.parts': 'records / pairs / pages to key', throughput: 'Work per person per day', items: 'Items', corrected: 'Fields corrected', progress: 'Verified per day',
     'search.q': 'Name, pinyin, ID number, place, year, date', 'search.go': 'Search', 'search.total': 'match',
@@ -546,7 +546,22 @@ function keyingEditor(main, pv, { onDone, onSkip }) {
     const r = await api('POST', `/api/pages/${enc(pv.page.page_id)}/done`);
     if (r.ok) onDone(); else status.textContent = errorText(r.data);
   }
-  const img = h('img', { src: `/api/pages/${enc(pv.page.page_id)}/image`, alt: pv.page.file_name });
+  // A page sent to keying has no table OCR could find, so how it lies is not known: a
+  // page scanned sideways or upside down is turned by the clerk, a quarter at a time.
+  let turns = 0;
+  const img = h('canvas', { id: 'keying-image', 'aria-label': pv.page.file_name });
+  const source = new Image();
+  const draw = () => {
+    const [w, ht] = [source.naturalWidth, source.naturalHeight];
+    [img.width, img.height] = turns % 2 ? [ht, w] : [w, ht];
+    const c = img.getContext('2d');
+    c.translate(img.width / 2, img.height / 2);
+    c.rotate((turns * Math.PI) / 2);
+    c.drawImage(source, -w / 2, -ht / 2);
+  };
+  const turn = () => { turns = (turns + 1) % 4; if (source.complete) draw(); };
+  source.onload = draw;
+  source.src = `/api/pages/${enc(pv.page.page_id)}/image`;
   // The page beside the form, held in view while the form scrolls: a clerk keys row
   // after row looking from one to the other.
   main.append(h('div', { class: 'card', id: 'keying' },
@@ -556,10 +571,11 @@ function keyingEditor(main, pv, { onDone, onSkip }) {
       h('div', {},
         h('p', {}, t('key.row'), ' ', rowLabel), form, status,
         h('div', { class: 'actions' }, h('button', { class: 'primary', id: 'key-save', onclick: saveRow }, t('key.save')),
-          h('button', { id: 'key-done', onclick: finish }, t('key.done')), h('button', { id: 'skip', onclick: onSkip }, t('skip'))),
+          h('button', { id: 'key-done', onclick: finish }, t('key.done')), h('button', { id: 'skip', onclick: onSkip }, t('skip')),
+          h('button', { id: 'key-turn', onclick: turn }, '↻ ' + t('key.turn'))),
         h('p', {}, t('key.rows')), done,
-        keyHelp([['Ctrl+Enter / Alt+A', t('key.save')], ['Alt+E', t('key.done')], ['Alt+K', t('skip')]])))));
-  setKeys({ 'Ctrl+Enter': saveRow, 'Alt+A': saveRow, 'Alt+E': finish, 'Alt+K': () => onSkip() });
+        keyHelp([['Ctrl+Enter / Alt+A', t('key.save')], ['Alt+E', t('key.done')], ['Alt+K', t('skip')], ['Alt+R', t('key.turn')]])))));
+  setKeys({ 'Ctrl+Enter': saveRow, 'Alt+A': saveRow, 'Alt+E': finish, 'Alt+K': () => onSkip(), 'Alt+R': turn });
   Object.values(inputs)[0]?.focus();
 }
 

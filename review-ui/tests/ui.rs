@@ -147,6 +147,20 @@ fn a_data_entry_day_by_keyboard() {
          <= document.getElementById('k-deceased_name').getBoundingClientRect().left",
     );
     assert_eq!(beside, true);
+    // A page with no table may lie any way: the clerk turns it a quarter at a time.
+    let shape = "(() => { const r = document.getElementById('keying-image').getBoundingClientRect(); return r.width / r.height; })()";
+    b.wait("document.getElementById('keying-image').width > 0");
+    let lying = b.eval(shape).as_f64().unwrap();
+    b.press("KeyR", ALT);
+    b.wait(&format!("Math.abs({shape} * {lying} - 1) < 0.02"));
+    // Three more quarters (the button this time): upright again, as the page lay.
+    b.eval("for (let i = 0; i < 3; i++) document.getElementById('key-turn').click()");
+    b.wait(&format!("Math.abs({shape} - {lying}) < 0.01"));
+    assert_eq!(
+        b.eval("document.activeElement.id"),
+        "k-deceased_name",
+        "turning keeps the clerk's place"
+    );
     // Keyed as the page writes it, checked and shown in its stored form as typed.
     type_into(&mut b, "k-gender", "女");
     b.wait("document.getElementById('key-means-gender').textContent === '→ 2 女'");
