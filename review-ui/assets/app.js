@@ -558,6 +558,7 @@ function keyingEditor(main, pv, { onDone, onSkip }) {
     c.translate(img.width / 2, img.height / 2);
     c.rotate((turns * Math.PI) / 2);
     c.drawImage(source, -w / 2, -ht / 2);
+    img.dataset.turns = String(turns); // drawn so
   };
   const turn = () => { turns = (turns + 1) % 4; if (source.complete) draw(); };
   source.onload = draw;

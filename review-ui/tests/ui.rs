@@ -149,7 +149,8 @@ fn a_data_entry_day_by_keyboard() {
     assert_eq!(beside, true);
     // A page with no table may lie any way: the clerk turns it a quarter at a time.
     let shape = "(() => { const r = document.getElementById('keying-image').getBoundingClientRect(); return r.width / r.height; })()";
-    b.wait("document.getElementById('keying-image').width > 0");
+    // Drawn once the page image has come (the canvas has a size of its own before).
+    b.wait("document.getElementById('keying-image').dataset.turns === '0'");
     let lying = b.eval(shape).as_f64().unwrap();
     b.press("KeyR", ALT);
     b.wait(&format!("Math.abs({shape} * {lying} - 1) < 0.02"));
