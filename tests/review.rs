@@ -155,13 +155,19 @@ fn accounts_changed_from_the_command_line_are_in_the_audit_log() {
     add_user(ws, "lead", "admin", "a long passphrase");
     run_ok(&["users", "disable", "lead", "--workspace", ws]);
     let log = run_json(&["audit", "log", "--workspace", ws, "--subject", "user:lead", "--json"]);
-    let actions: Vec<&str> = log
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
-    assert_eq!(actions, ["user_disable", "user_update", "user_add"], "{log}");
+    // One key of each entry listed, newest first.
+    let each = |log: &serde_json::Value, key: &str| -> Vec<String> {
+        log.as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e[key].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        each(&log, "action"),
+        ["user_disable", "user_update", "user_add"],
+        "{log}"
+    );
     assert_eq!(
         (&log[1]["before"], &log[1]["after"]),
         (&json!("reviewer"), &json!("admin"))
@@ -175,13 +181,10 @@ fn accounts_changed_from_the_command_line_are_in_the_audit_log() {
     );
     add_user(ws, "other", "dba", "a long passphrase");
     let every_account = run_json(&["audit", "log", "--workspace", ws, "--subject", "user:*", "--json"]);
-    let subjects: Vec<&str> = every_account
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["record_id"].as_str().unwrap())
-        .collect();
-    assert_eq!(subjects, ["user:other", "user:lead", "user:lead", "user:lead"]);
+    assert_eq!(
+        each(&every_account, "record_id"),
+        ["user:other", "user:lead", "user:lead", "user:lead"]
+    );
     let verified = run_json(&["audit", "verify", "--workspace", ws, "--json"]);
     assert_eq!(verified["entries"], 4, "{verified}");
 }

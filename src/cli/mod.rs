@@ -153,3 +153,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Exchange(a) => exchange::run(a),
     }
 }
+
+/// Who the review journal names for what a command does there (an account changed, a QA
+/// sample drawn): `cli:` and the system user running it, the app's own accounts being
+/// for the app.
+fn cli_actor() -> String {
+    let user = ["USER", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()));
+    format!("cli:{}", user.as_deref().unwrap_or("unknown"))
+}

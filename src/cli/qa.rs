@@ -84,8 +84,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             let province = ws.with_store(|c| batch_province(c, &batch))?;
             let (aql, source) = table.choose(aql, province.as_deref());
             let db = ReviewDb::open(ws.root())?;
-            let who = std::env::var("USER").unwrap_or_else(|_| "cli".into());
-            let s = qa::start(&ws, &db, &batch, aql, &format!("cli:{who}"))?;
+            let s = qa::start(&ws, &db, &batch, aql, &super::cli_actor())?;
             // A sample being inspected (or passed) keeps the plan it was drawn under.
             let source = if (s.plan.aql - aql).abs() < 1e-9 {
                 source

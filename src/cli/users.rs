@@ -72,19 +72,10 @@ fn read_password(from_stdin: bool) -> Result<String> {
     Ok(first)
 }
 
-/// Who the audit log names for an account changed from the command line: `cli:` and
-/// the system user running it (the app's own accounts are for the app).
-fn cli_actor() -> String {
-    let user = ["USER", "LOGNAME"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()));
-    format!("cli:{}", user.as_deref().unwrap_or("unknown"))
-}
-
 fn set_disabled(ws: &WorkspaceArg, name: &str, disabled: bool) -> Result<()> {
     let ws = ws.open_existing()?;
     let db = ReviewDb::open(ws.root())?;
-    auth::set_disabled(&db, &cli_actor(), name, disabled)?;
+    auth::set_disabled(&db, &super::cli_actor(), name, disabled)?;
     eprintln!("{} {name}", if disabled { "disabled" } else { "enabled" });
     Ok(())
 }
@@ -102,7 +93,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             let ws = ws.open_or_create()?;
             let password = read_password(password_stdin)?;
             let db = ReviewDb::open(ws.root())?;
-            let created = auth::add_user(&db, &cli_actor(), &name, role, &password)?;
+            let created = auth::add_user(&db, &super::cli_actor(), &name, role, &password)?;
             eprintln!(
                 "{} {name} ({})",
                 if created { "created" } else { "updated" },
