@@ -101,10 +101,8 @@ pub fn export(db: &mut Database, province: &str, since: Option<&str>, out: &Path
             out.display()
         );
     }
-    let name = out
-        .file_name()
+    let partial = ledgerline_store::partial_beside(out)
         .with_context(|| format!("{}: name the package's folder", out.display()))?;
-    let partial = out.with_file_name(format!(".{}.partial-{}", name.to_string_lossy(), std::process::id()));
     std::fs::create_dir_all(&partial).with_context(|| format!("cannot create {}", partial.display()))?;
     let made = export_into(db, province, since.as_deref(), &partial).and_then(|m| {
         if out.exists() {

@@ -106,9 +106,12 @@ fn write_xlsx(records: &[Record], path: &Path) -> Result<()> {
         let line = i as u32 + 1;
         for (c, value) in row(r).iter().enumerate() {
             widths[c] = widths[c].max(value.chars().map(|ch| if ch.is_ascii() { 1 } else { 2 }).sum());
-            match value.parse::<f64>() {
-                Ok(n) if numeric.contains(&Some(c)) => sheet.write_number(line, c as u16, n)?,
-                _ if value.is_empty() => sheet,
+            if value.is_empty() {
+                continue;
+            }
+            // Parsed only where a number belongs, not for every cell.
+            match numeric.contains(&Some(c)).then(|| value.parse::<f64>()) {
+                Some(Ok(n)) => sheet.write_number(line, c as u16, n)?,
                 _ => sheet.write_string(line, c as u16, value)?,
             };
         }
@@ -128,10 +131,8 @@ fn write_whole(out: &Path, write: impl FnOnce(&Path) -> Result<usize>) -> Result
     if out.is_dir() {
         bail!("{}: is a folder; give the file to write", out.display());
     }
-    let name = out
-        .file_name()
-        .with_context(|| format!("{}: give the file to write", out.display()))?;
-    let partial = out.with_file_name(format!(".{}.partial-{}", name.to_string_lossy(), std::process::id()));
+    let partial =
+        ledgerline_store::partial_beside(out).with_context(|| format!("{}: give the file to write", out.display()))?;
     let written = write(&partial).and_then(|n| {
         std::fs::rename(&partial, out).with_context(|| format!("cannot write {}", out.display()))?;
         Ok(n)

@@ -23,6 +23,15 @@ pub use lock::{LockError, StoreLock};
 pub const DEFAULT_WORKSPACE: &str = "ledgerline-ws";
 const DB_FILE: &str = "ledgerline.duckdb";
 
+/// Where to make `out` (a file or a folder) before renaming it over `out` once whole, so
+/// that a killed or failed writer leaves no half of it: a hidden name beside it (the same
+/// folder, so the rename is atomic), this process's own. `None` for a path that names no
+/// file, such as `/`.
+pub fn partial_beside(out: &Path) -> Option<PathBuf> {
+    let name = out.file_name()?;
+    Some(out.with_file_name(format!(".{}.partial-{}", name.to_string_lossy(), std::process::id())))
+}
+
 /// How long a process waits for another to finish its unit of work before giving up.
 fn lock_timeout() -> Duration {
     std::env::var("LEDGERLINE_LOCK_TIMEOUT_SECS")
