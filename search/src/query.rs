@@ -15,7 +15,7 @@ use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::{DocId, Score, Searcher, SegmentReader, TantivyDocument, Term};
 
 use crate::access::{mask_id, mask_phone, Role};
-use crate::ids::{id_key, prefix_range};
+use crate::ids::{birth_digits, id_key, prefix_range};
 use crate::tag_counts::TagCounts;
 use crate::tokens::{name_tokens, pinyin_tokens_of_name, pinyin_tokens_of_query, query_shape_tokens, zh_tokens};
 use crate::{day_number, Fields, StoredRecord};
@@ -463,24 +463,22 @@ fn explain(query: &str, r: &StoredRecord) -> Vec<String> {
     if !py.is_empty() {
         out.push(Why::Pinyin.says(py.join(" ")));
     }
+    // As the index holds them (`id_birth`).
+    let birth = r.id_number.as_deref().and_then(birth_digits);
     for part in query.split_whitespace() {
-        let birth = r
-            .id_number
-            .as_deref()
-            .and_then(|id| id.get(6..14).filter(|_| id.len() == 18));
         if let Some(y) = is_year(part) {
-            let y = y.to_string();
-            if days.iter().any(|d| d.starts_with(&y)) {
-                out.push(Why::Year.says(&y));
+            let year = y.to_string();
+            if days.iter().any(|d| d.starts_with(&year)) {
+                out.push(Why::Year.says(&year));
             }
-            if birth.is_some_and(|b| b.starts_with(&y)) {
-                out.push(Why::BirthYear.says(&y));
+            if birth.is_some_and(|b| b / 10_000 == y as u64) {
+                out.push(Why::BirthYear.says(&year));
             }
         } else if let Some(date) = typed_date(part) {
             if days.contains(&date.as_str()) {
                 out.push(Why::Date.says(&date));
             }
-            if birth_digits_of(&date).is_some_and(|b| birth == Some(b.to_string().as_str())) {
+            if birth.is_some() && birth_digits_of(&date) == birth {
                 out.push(Why::IdNumberBirthDate.says(date.replace('-', "")));
             }
         } else if part.chars().all(|c| c.is_ascii_digit() || c == 'X' || c == 'x') {
