@@ -234,13 +234,7 @@ mod tests {
         }
         let scan = image::DynamicImage::ImageLuma8(scan);
         for quarter_turns in 0..4u8 {
-            let read = match quarter_turns {
-                1 => scan.rotate90(),
-                2 => scan.rotate180(),
-                3 => scan.rotate270(),
-                _ => scan.clone(),
-            }
-            .to_luma8();
+            let read = crate::turned(&scan, quarter_turns).to_luma8();
             let dark: Vec<(u32, u32)> = read
                 .enumerate_pixels()
                 .filter(|p| p.2 .0[0] == 0)

@@ -888,7 +888,7 @@ impl Oriented {
 }
 
 /// The scan turned `quarter_turns` quarters clockwise.
-fn turned(image: &DynamicImage, quarter_turns: u8) -> DynamicImage {
+pub(crate) fn turned(image: &DynamicImage, quarter_turns: u8) -> DynamicImage {
     match quarter_turns % 4 {
         1 => image.rotate90(),
         2 => image.rotate180(),

@@ -405,18 +405,21 @@ function recordEditor(main, view, { onDone, onSkip }) {
 
 const fmtTime = (s) => new Date(s * 1000).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB');
 
+// Audit entries, one a row: when, who, what, of what (`whatOf`, headed `whatHeader`), and
+// the value before and after (`shown` of the entry and the value).
+const auditTable = (entries, whatHeader, whatOf, shown) =>
+  h('table', {}, h('tr', {}, [t('when'), t('who'), t('action'), whatHeader, t('before'), t('after')].map((x) => h('th', {}, x))),
+    entries.map((e) => h('tr', {}, h('td', {}, fmtTime(e.at)), h('td', {}, e.username), h('td', {}, t('action.' + e.action)),
+      h('td', {}, whatOf(e)), h('td', {}, shown(e, e.before)), h('td', {}, shown(e, e.after)))));
+
 async function auditPanel(recordId, after) {
   const r = await api('GET', `/api/records/${enc(recordId)}/audit`);
   if (!r.ok) return toast(errorText(r.data));
   $('#audit')?.remove();
+  // An entry without a field is the record's own: its before and after are statuses.
+  const shown = (e, v) => (e.field ? v : I18N[lang]['status.' + v] ?? v) ?? '';
   after.after(h('div', { class: 'card', id: 'audit' }, h('h3', {}, t('audit')),
-    h('table', {}, h('tr', {}, [t('when'), t('who'), t('action'), t('field'), t('before'), t('after')].map((x) => h('th', {}, x))),
-      r.data.entries.map((e) => {
-        // An entry without a field is the record's own: its before and after are statuses.
-        const value = (v) => (e.field ? v : I18N[lang]['status.' + v] ?? v) ?? '';
-        return h('tr', {}, h('td', {}, fmtTime(e.at)), h('td', {}, e.username), h('td', {}, t('action.' + e.action)),
-          h('td', {}, e.field ? fieldName(e.field) : ''), h('td', {}, value(e.before)), h('td', {}, value(e.after)));
-      }))));
+    auditTable(r.data.entries, t('field'), (e) => (e.field ? fieldName(e.field) : ''), shown)));
 }
 
 function closeOverlay() { const o = $('#overlay'); o.hidden = true; o.replaceChildren(); }
@@ -693,11 +696,8 @@ async function usersScreen(main) {
     if (res.ok) render(); else err.textContent = errorText(res.data);
   } }, name, ' ', role, ' ', pass, ' ', h('button', { type: 'submit' }, t('add')), err));
   if (!history.ok) return main.append(h('p', { class: 'err' }, errorText(history.data)));
-  const roleText = (v) => (v ? t('role.' + v) : '');
   main.append(h('div', { class: 'card', id: 'account-history' }, h('h3', {}, t('accounts.history')),
-    h('table', {}, h('tr', {}, [t('when'), t('who'), t('action'), t('account'), t('before'), t('after')].map((x) => h('th', {}, x))),
-      history.data.map((e) => h('tr', {}, h('td', {}, fmtTime(e.at)), h('td', {}, e.username), h('td', {}, t('action.' + e.action)),
-        h('td', {}, e.record_id.replace(/^user:/, '')), h('td', {}, roleText(e.before)), h('td', {}, roleText(e.after)))))));
+    auditTable(history.data, t('account'), (e) => e.record_id.replace(/^user:/, ''), (_, role) => (role ? t('role.' + role) : ''))));
 }
 
 function applyChrome() {
