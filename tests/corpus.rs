@@ -141,6 +141,18 @@ fn make(recipe: &str, g: &Generated) -> Vec<u8> {
         "upside-down" => encode(&page.rotate180(), image::ImageFormat::Png),
         "sideways-left" => encode(&page.rotate270(), image::ImageFormat::Png),
         "sideways-right" => encode(&page.rotate90(), image::ImageFormat::Png),
+        // Scanned at 150 dpi and saved as JPEG, as older digitization projects did.
+        "half-resolution-jpeg" => {
+            let half = page.resize_exact(
+                page.width() / 2,
+                page.height() / 2,
+                image::imageops::FilterType::Triangle,
+            );
+            encode(
+                &image::DynamicImage::ImageLuma8(half.to_luma8()),
+                image::ImageFormat::Jpeg,
+            )
+        }
         "renamed" => std::fs::read(&g.second).unwrap(),
         other => panic!("cases.tsv: no recipe {other:?}"),
     }
@@ -229,20 +241,29 @@ fn bad_pages_are_quarantined_or_keyed_and_the_good_ones_read() {
                 "{n}: expected {}:\n{said}",
                 c.expected
             );
+            let enlarged = said.contains(&format!("{n}: low-resolution scan; read enlarged"));
+            assert_eq!(
+                enlarged,
+                c.expected == "read-enlarged",
+                "{n}: expected {}:\n{said}",
+                c.expected
+            );
         }
     }
 
-    // The page read turned half or a quarter round is read as well as the same page upright.
-    let right_ids = |page: &str| {
+    // The page read turned half or a quarter round, or enlarged, is read as well as the
+    // same page upright at 300 dpi.
+    let right = |page: &str, field: &str| {
         records[page]
             .iter()
             .filter(|r| {
                 let row = r["source"]["row"].as_u64().unwrap();
                 let truth = g.truth_of_first.iter().find(|t| t["row"].as_u64() == Some(row));
-                truth.is_some_and(|t| t["id_number"].is_string() && t["id_number"] == r["id_number"])
+                truth.is_some_and(|t| t[field].is_string() && t[field] == r[field])
             })
             .count()
     };
+    let right_ids = |page: &str| right(page, "id_number");
     let upright = right_ids("page-0001.png");
     assert!(upright >= 10, "ID numbers of the upright page: {upright}");
     // Stored with how it was turned to be read, which the review app turns its cell
@@ -268,6 +289,39 @@ fn bad_pages_are_quarantined_or_keyed_and_the_good_ones_read() {
             })
             .unwrap();
         assert_eq!(stored, quarter_turns, "{turned}");
+    }
+    // At 150 dpi names were 80 % right, read as scanned.
+    for field in ["id_number", "deceased_name", "death_date"] {
+        let (low, full) = (right("low-resolution.jpg", field), right("page-0001.png", field));
+        assert!(low + 1 >= full, "{field}: {low} right at 150 dpi, {full} at 300");
+    }
+    // Its cells are boxed in its own pixels (the review app cuts them from the file):
+    // where the 300-dpi page's are, halved.
+    let boxes = |file: &str| -> Vec<[i32; 6]> {
+        store
+            .with_store(|c| {
+                let mut q = c.prepare(
+                    "SELECT c.row_no, c.col_no, c.x, c.y, c.w, c.h FROM cells c JOIN pages p USING (page_id)
+                     WHERE p.file_name = ? ORDER BY c.row_no, c.col_no",
+                )?;
+                let rows = q.query_map([file], |r| {
+                    Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?])
+                })?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .unwrap()
+    };
+    let (low, full) = (boxes("low-resolution.jpg"), boxes("page-0001.png"));
+    assert_eq!(low.len(), full.len(), "the same table");
+    for (l, f) in low.iter().zip(&full) {
+        assert_eq!(l[..2], f[..2]);
+        for i in 2..6 {
+            assert!(
+                (l[i] - f[i] / 2).abs() <= 4,
+                "cell {:?}: {l:?} against {f:?} halved",
+                &l[..2]
+            );
+        }
     }
 }
 

@@ -16,6 +16,26 @@ pub struct CellBox {
 }
 
 impl CellBox {
+    /// The box on the page before it was enlarged `scale` times, widened to whole pixels
+    /// and kept within that `w`×`h` page.
+    pub fn shrunk(self, scale: f32, w: u32, h: u32) -> CellBox {
+        if scale == 1.0 {
+            return self;
+        }
+        let down = |v: u32| (v as f32 / scale).floor() as u32;
+        let up = |v: u32, most: u32| ((v as f32 / scale).ceil() as u32).min(most);
+        let (x, y) = (
+            down(self.x).min(w.saturating_sub(1)),
+            down(self.y).min(h.saturating_sub(1)),
+        );
+        CellBox {
+            x,
+            y,
+            w: up(self.x + self.w, w).saturating_sub(x).max(1),
+            h: up(self.y + self.h, h).saturating_sub(y).max(1),
+        }
+    }
+
     /// The box on the page as scanned, for a box on the `w`×`h` page it was read as:
     /// the scan turned `quarter_turns` quarters clockwise.
     pub fn as_scanned(self, quarter_turns: u8, w: u32, h: u32) -> CellBox {
@@ -136,6 +156,13 @@ pub fn detect(ink: &InkMap) -> Option<Grid> {
 }
 
 impl Grid {
+    /// The rules where they lie on the page before it was enlarged `scale` times.
+    pub fn shrink(&mut self, scale: f32) {
+        for at in self.rows.iter_mut().chain(&mut self.cols) {
+            *at = (*at as f32 / scale).round() as u32;
+        }
+    }
+
     /// Number of body rows (the header row excluded).
     pub fn body_rows(&self) -> usize {
         self.rows.len().saturating_sub(2)
@@ -261,5 +288,42 @@ mod tests {
                 "{quarter_turns} quarter turns"
             );
         }
+    }
+
+    #[test]
+    fn a_box_on_an_enlarged_page_shrinks_to_cover_the_same_writing_on_the_scan() {
+        let on_enlarged = CellBox {
+            x: 100,
+            y: 41,
+            w: 50,
+            h: 21,
+        };
+        // 41/2 = 20.5 and 62/2 = 31: widened to whole pixels, 20 to 31.
+        assert_eq!(
+            on_enlarged.shrunk(2.0, 500, 400),
+            CellBox {
+                x: 50,
+                y: 20,
+                w: 25,
+                h: 11
+            }
+        );
+        assert_eq!(on_enlarged.shrunk(1.0, 500, 400), on_enlarged);
+        // Kept within the scan, however the enlarged page's edge was rounded.
+        let at_edge = CellBox {
+            x: 180,
+            y: 0,
+            w: 21,
+            h: 10,
+        };
+        assert_eq!(
+            at_edge.shrunk(2.0, 100, 50),
+            CellBox {
+                x: 90,
+                y: 0,
+                w: 10,
+                h: 5
+            }
+        );
     }
 }

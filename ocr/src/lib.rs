@@ -21,6 +21,7 @@ pub mod preprocess;
 pub mod repairs;
 pub mod repeats;
 pub mod ring;
+mod scale;
 pub mod seal;
 pub mod surname;
 pub mod vocab;
@@ -77,6 +78,10 @@ pub struct PageReading {
     /// Quarter turns clockwise the scan was read turned by: 2 for a page scanned upside
     /// down, 1 or 3 for one scanned sideways; 0 upright.
     pub quarter_turns: u8,
+    /// How many times the scan was enlarged to be read: 1 unless its writing was smaller
+    /// than on a 300-dpi page (see [`scale`]). Cell boxes and the grid are in the scan's
+    /// own pixels all the same.
+    pub enlarged: f32,
     pub skew_degrees: f32,
     pub grid: Grid,
     pub headers: Vec<String>,
@@ -106,7 +111,7 @@ impl std::fmt::Display for PageProblem {
 }
 
 /// Fewest ink pixels for a cell to count as written (speckles are smaller).
-const MIN_CELL_INK: u32 = 60;
+pub(crate) const MIN_CELL_INK: u32 = 60;
 
 fn read_mode(role: ColumnRole) -> ReadMode {
     match role {
@@ -130,14 +135,14 @@ fn read_mode(role: ColumnRole) -> ReadMode {
 
 /// The ink of one column (or row) of a cell: how many pixels, and from where to where.
 #[derive(Debug, Clone, Copy, Default)]
-struct InkLine {
+pub(crate) struct InkLine {
     pixels: u32,
     from: u32,
     to: u32,
 }
 
 impl InkLine {
-    fn add(&mut self, at: u32) {
+    pub(crate) fn add(&mut self, at: u32) {
         if self.pixels == 0 {
             self.from = at;
         }
@@ -167,7 +172,7 @@ const RULE_REACH: f32 = 0.85;
 /// line (an almost full line of ink within a few pixels of the cell's edge). A crop
 /// out to a speck above the line left the text in a corner of mostly blank paper,
 /// which Tesseract read in part or not at all (`371602193502032525` as `2525`).
-fn ink_span(profile: &[InkLine], across: u32) -> Option<(u32, u32)> {
+pub(crate) fn ink_span(profile: &[InkLine], across: u32) -> Option<(u32, u32)> {
     const EDGE: usize = 14;
     /// Share of the ink cut off at each end before widening: dust, not writing.
     const TAIL: f64 = 0.03;
@@ -215,7 +220,7 @@ fn ink_span(profile: &[InkLine], across: u32) -> Option<(u32, u32)> {
 /// [`ink_span`] cuts from its ends, and a cut down to it was read as nothing, or `0207`.
 /// A line of writing has no such gap across it: the dot of 文 or 六 is nearer its
 /// character, the strokes of 二 each hold much of its ink, and so does a second line.
-fn without_islands(rows: &[InkLine], (mut first, mut last): (u32, u32)) -> (u32, u32) {
+pub(crate) fn without_islands(rows: &[InkLine], (mut first, mut last): (u32, u32)) -> (u32, u32) {
     loop {
         let ink = |from: u32, to: u32| (from..=to).map(|y| rows[y as usize].pixels).sum::<u32>();
         let total = ink(first, last);
@@ -837,6 +842,10 @@ const BANK_CONFIDENCE: f32 = 0.95;
 /// A page cleaned, its table found and its header row read, in one orientation.
 struct Oriented {
     page: preprocess::CleanPage,
+    /// How many times the scan was enlarged to be read (see [`scale`]); 1 when it was not.
+    scale: f32,
+    /// The resolution of `page`: the scan's, times `scale`.
+    dpi: u32,
     grid: Grid,
     headers: Vec<String>,
     roles: Vec<ColumnRole>,
@@ -847,10 +856,12 @@ struct Oriented {
 
 impl Oriented {
     fn read(image: &DynamicImage, config: &EngineConfig, dpi: u32) -> Result<Option<Oriented>> {
-        let page = preprocess::clean(image);
-        let Some(grid) = grid::detect(&page.ink) else {
+        let Some((page, grid, scale)) = laid_out(image) else {
             return Ok(None);
         };
+        // What Tesseract is told of the cells' resolution (it read the same either way
+        // on pages scanned at 150 and 200 dpi and enlarged).
+        let dpi = (dpi as f32 * scale).round() as u32;
         let mut cells = Vec::new();
         let mut headers = Vec::new();
         for col in 0..grid.columns() {
@@ -868,6 +879,8 @@ impl Oriented {
         let (roles, header_scores) = headers::map_headers_scored(&headers).into_iter().unzip();
         Ok(Some(Oriented {
             page,
+            scale,
+            dpi,
             grid,
             headers,
             roles,
@@ -885,6 +898,21 @@ impl Oriented {
     fn reads_as_ledger(&self) -> bool {
         self.known() * 2 >= self.roles.len().max(1)
     }
+}
+
+/// The page cleaned and its table found; enlarged first when its writing is small (see
+/// [`scale`]), with how many times. An enlarged page whose table is no longer found (no
+/// such page has been seen) is read as scanned.
+fn laid_out(image: &DynamicImage) -> Option<(preprocess::CleanPage, Grid, f32)> {
+    let page = preprocess::clean(image);
+    let grid = grid::detect(&page.ink)?;
+    if let Some(scale) = scale::enlargement(&page.ink, &grid) {
+        let page = preprocess::clean(&scale::enlarged(image, scale));
+        if let Some(grid) = grid::detect(&page.ink) {
+            return Some((page, grid, scale));
+        }
+    }
+    Some((page, grid, 1.0))
 }
 
 /// The scan turned `quarter_turns` quarters clockwise.
@@ -927,7 +955,9 @@ pub fn read_page(
     };
     let Oriented {
         page,
-        grid,
+        scale,
+        dpi,
+        mut grid,
         headers,
         roles,
         header_scores,
@@ -969,14 +999,18 @@ pub fn read_page(
         }
     }
     let roles = recognized;
-    if quarter_turns != 0 {
-        let (w, h) = page.grey.dimensions();
-        for c in &mut cells {
-            c.bbox = c.bbox.as_scanned(quarter_turns, w, h);
-        }
+    // Boxes in the scan's own pixels, on the scan as it lies.
+    let (w, h) = match quarter_turns % 2 {
+        0 => (image.width(), image.height()),
+        _ => (image.height(), image.width()),
+    };
+    for c in &mut cells {
+        c.bbox = c.bbox.shrunk(scale, w, h).as_scanned(quarter_turns, w, h);
     }
+    grid.shrink(scale);
     Ok(Ok(PageReading {
         quarter_turns,
+        enlarged: scale,
         skew_degrees: page.skew_degrees,
         grid,
         headers,

@@ -93,6 +93,8 @@ enum Outcome {
     Read {
         /// Quarter turns clockwise the scan was read turned by (0: upright).
         quarter_turns: u8,
+        /// Times the scan was enlarged to be read (1: as scanned).
+        enlarged: f32,
         rows: usize,
         records: Vec<ledgerline_schemas::Record>,
         cells: Vec<StoredCell>,
@@ -258,6 +260,7 @@ fn read_one(p: &PageToRead, config: &EngineConfig) -> Result<Outcome> {
         .collect();
     Ok(Outcome::Read {
         quarter_turns: reading.quarter_turns,
+        enlarged: reading.enlarged,
         rows: reading.grid.body_rows(),
         records,
         cells,
@@ -300,6 +303,7 @@ pub fn ocr_pages(
             match read_one(p, &config)? {
                 Outcome::Read {
                     quarter_turns,
+                    enlarged,
                     rows: n,
                     records: recs,
                     cells,
@@ -312,6 +316,12 @@ pub fn ocr_pages(
                     };
                     if let Some(how) = turned.filter(|_| !quiet) {
                         eprintln!("{}: {how}", p.file_name);
+                    }
+                    if enlarged > 1.0 && !quiet {
+                        eprintln!(
+                            "{}: low-resolution scan; read enlarged {enlarged:.1} times",
+                            p.file_name
+                        );
                     }
                     rows.fetch_add(n, Ordering::Relaxed);
                     records.fetch_add(recs.len(), Ordering::Relaxed);
