@@ -672,7 +672,7 @@ mod tests {
         }
         PageReading {
             quarter_turns: 0,
-            enlarged: 1.0,
+            scale: 1.0,
             skew_degrees: 0.0,
             grid: Grid {
                 rows: (0..=rows.len() as u32 + 1).collect(),

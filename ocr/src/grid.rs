@@ -16,9 +16,9 @@ pub struct CellBox {
 }
 
 impl CellBox {
-    /// The box on the page before it was enlarged `scale` times, widened to whole pixels
+    /// The box on the page before it was resized `scale` times, widened to whole pixels
     /// and kept within that `w`×`h` page.
-    pub fn shrunk(self, scale: f32, w: u32, h: u32) -> CellBox {
+    pub fn unscaled(self, scale: f32, w: u32, h: u32) -> CellBox {
         if scale == 1.0 {
             return self;
         }
@@ -156,8 +156,8 @@ pub fn detect(ink: &InkMap) -> Option<Grid> {
 }
 
 impl Grid {
-    /// The rules where they lie on the page before it was enlarged `scale` times.
-    pub fn shrink(&mut self, scale: f32) {
+    /// The rules where they lie on the page before it was resized `scale` times.
+    pub fn unscale(&mut self, scale: f32) {
         for at in self.rows.iter_mut().chain(&mut self.cols) {
             *at = (*at as f32 / scale).round() as u32;
         }
@@ -300,7 +300,7 @@ mod tests {
         };
         // 41/2 = 20.5 and 62/2 = 31: widened to whole pixels, 20 to 31.
         assert_eq!(
-            on_enlarged.shrunk(2.0, 500, 400),
+            on_enlarged.unscaled(2.0, 500, 400),
             CellBox {
                 x: 50,
                 y: 20,
@@ -308,7 +308,7 @@ mod tests {
                 h: 11
             }
         );
-        assert_eq!(on_enlarged.shrunk(1.0, 500, 400), on_enlarged);
+        assert_eq!(on_enlarged.unscaled(1.0, 500, 400), on_enlarged);
         // Kept within the scan, however the enlarged page's edge was rounded.
         let at_edge = CellBox {
             x: 180,
@@ -317,7 +317,7 @@ mod tests {
             h: 10,
         };
         assert_eq!(
-            at_edge.shrunk(2.0, 100, 50),
+            at_edge.unscaled(2.0, 100, 50),
             CellBox {
                 x: 90,
                 y: 0,

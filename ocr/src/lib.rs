@@ -78,10 +78,10 @@ pub struct PageReading {
     /// Quarter turns clockwise the scan was read turned by: 2 for a page scanned upside
     /// down, 1 or 3 for one scanned sideways; 0 upright.
     pub quarter_turns: u8,
-    /// How many times the scan was enlarged to be read: 1 unless its writing was smaller
-    /// than on a 300-dpi page (see [`scale`]). Cell boxes and the grid are in the scan's
-    /// own pixels all the same.
-    pub enlarged: f32,
+    /// How many times the scan was resized to be read: 1 unless its writing was smaller
+    /// (above 1: enlarged) or larger (below 1: reduced) than on a 300-dpi page (see
+    /// [`scale`]). Cell boxes and the grid are in the scan's own pixels all the same.
+    pub scale: f32,
     pub skew_degrees: f32,
     pub grid: Grid,
     pub headers: Vec<String>,
@@ -842,7 +842,7 @@ const BANK_CONFIDENCE: f32 = 0.95;
 /// A page cleaned, its table found and its header row read, in one orientation.
 struct Oriented {
     page: preprocess::CleanPage,
-    /// How many times the scan was enlarged to be read (see [`scale`]); 1 when it was not.
+    /// How many times the scan was resized to be read (see [`scale`]); 1 when it was not.
     scale: f32,
     /// The resolution of `page`: the scan's, times `scale`.
     dpi: u32,
@@ -900,14 +900,14 @@ impl Oriented {
     }
 }
 
-/// The page cleaned and its table found; enlarged first when its writing is small (see
-/// [`scale`]), with how many times. An enlarged page whose table is no longer found (no
-/// such page has been seen) is read as scanned.
+/// The page cleaned and its table found; resized first when its writing is smaller or
+/// larger than the pages tuned on (see [`scale`]), with how many times. A resized page
+/// whose table is no longer found (no such page has been seen) is read as scanned.
 fn laid_out(image: &DynamicImage) -> Option<(preprocess::CleanPage, Grid, f32)> {
     let page = preprocess::clean(image);
     let grid = grid::detect(&page.ink)?;
-    if let Some(scale) = scale::enlargement(&page.ink, &grid) {
-        let page = preprocess::clean(&scale::enlarged(image, scale));
+    if let Some(scale) = scale::rescaling(&page.ink, &grid) {
+        let page = preprocess::clean(&scale::resized(image, scale));
         if let Some(grid) = grid::detect(&page.ink) {
             return Some((page, grid, scale));
         }
@@ -1005,12 +1005,12 @@ pub fn read_page(
         _ => (image.height(), image.width()),
     };
     for c in &mut cells {
-        c.bbox = c.bbox.shrunk(scale, w, h).as_scanned(quarter_turns, w, h);
+        c.bbox = c.bbox.unscaled(scale, w, h).as_scanned(quarter_turns, w, h);
     }
-    grid.shrink(scale);
+    grid.unscale(scale);
     Ok(Ok(PageReading {
         quarter_turns,
-        enlarged: scale,
+        scale,
         skew_degrees: page.skew_degrees,
         grid,
         headers,

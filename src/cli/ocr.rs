@@ -88,13 +88,24 @@ fn context(p: &PageToRead) -> PageContext {
     }
 }
 
+/// What the run says of a page read resized (see `ledgerline_ocr::PageReading::scale`).
+fn resized(scale: f32) -> Option<String> {
+    if scale > 1.0 {
+        Some(format!("low-resolution scan; read enlarged {scale:.1} times"))
+    } else if scale < 1.0 {
+        Some(format!("high-resolution scan; read reduced to {scale:.2} of its size"))
+    } else {
+        None
+    }
+}
+
 /// What reading one page produced, before it is stored.
 enum Outcome {
     Read {
         /// Quarter turns clockwise the scan was read turned by (0: upright).
         quarter_turns: u8,
-        /// Times the scan was enlarged to be read (1: as scanned).
-        enlarged: f32,
+        /// Times the scan was resized to be read (1: as scanned).
+        scale: f32,
         rows: usize,
         records: Vec<ledgerline_schemas::Record>,
         cells: Vec<StoredCell>,
@@ -260,7 +271,7 @@ fn read_one(p: &PageToRead, config: &EngineConfig) -> Result<Outcome> {
         .collect();
     Ok(Outcome::Read {
         quarter_turns: reading.quarter_turns,
-        enlarged: reading.enlarged,
+        scale: reading.scale,
         rows: reading.grid.body_rows(),
         records,
         cells,
@@ -303,7 +314,7 @@ pub fn ocr_pages(
             match read_one(p, &config)? {
                 Outcome::Read {
                     quarter_turns,
-                    enlarged,
+                    scale,
                     rows: n,
                     records: recs,
                     cells,
@@ -317,11 +328,8 @@ pub fn ocr_pages(
                     if let Some(how) = turned.filter(|_| !quiet) {
                         eprintln!("{}: {how}", p.file_name);
                     }
-                    if enlarged > 1.0 && !quiet {
-                        eprintln!(
-                            "{}: low-resolution scan; read enlarged {enlarged:.1} times",
-                            p.file_name
-                        );
+                    if let Some(how) = resized(scale).filter(|_| !quiet) {
+                        eprintln!("{}: {how}", p.file_name);
                     }
                     rows.fetch_add(n, Ordering::Relaxed);
                     records.fetch_add(recs.len(), Ordering::Relaxed);
