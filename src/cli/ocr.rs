@@ -368,6 +368,9 @@ pub fn ocr_pages(
             Ok(())
         })
     });
+    // Each worker's Tesseract engines end here, while the process is whole (see
+    // `end_thread_engines`).
+    pool.broadcast(|_| ledgerline_ocr::engine::end_thread_engines());
     // What was read before a failure is kept too.
     let stored = store.flush();
     read?;
