@@ -136,6 +136,7 @@ const ERRORS_ZH = {
   leased: '该条目正由他人处理', not_leased: '此条目不在您手中，请从队列重新领取', invalid: '请先修正标红的字段',
   exists: '此行已有记录，请在该记录中更正', protected: '您的角色不能修改身份证号和电话', no_index: '尚未建立检索索引（请运行 ledgerline index）',
   no_workspace: '服务器未连接工作区', bad_query: '检索条件有误', bad_cell: '单元格编号有误', internal: '服务器出错',
+  page_read: '此页已由机器识别，按识别时的方向显示，不能手动转动',
 };
 // A server's code said in Chinese from `table`, its English detail kept after it; the
 // detail alone in English, or for a code the table lacks.
@@ -550,8 +551,9 @@ function keyingEditor(main, pv, { onDone, onSkip }) {
     if (r.ok) onDone(); else status.textContent = errorText(r.data);
   }
   // A page sent to keying has no table OCR could find, so how it lies is not known: a
-  // page scanned sideways or upside down is turned by the clerk, a quarter at a time.
-  let turns = 0;
+  // page scanned sideways or upside down is turned by the clerk, a quarter at a time,
+  // and kept so for whoever opens it next.
+  let turns = (pv.page.quarter_turns || 0) % 4;
   const img = h('canvas', { id: 'keying-image', 'aria-label': pv.page.file_name });
   const source = new Image();
   const draw = () => {
@@ -563,7 +565,17 @@ function keyingEditor(main, pv, { onDone, onSkip }) {
     c.drawImage(source, -w / 2, -ht / 2);
     img.dataset.turns = String(turns); // drawn so
   };
-  const turn = () => { turns = (turns + 1) % 4; if (source.complete) draw(); };
+  // Each turn is sent after the one before has been kept, so the last one pressed stays.
+  let keeping = Promise.resolve();
+  const turn = () => {
+    turns = (turns + 1) % 4;
+    if (source.complete) draw();
+    const wanted = turns;
+    keeping = keeping.then(async () => {
+      const r = await api('POST', `/api/pages/${enc(pv.page.page_id)}/turn`, { quarter_turns: wanted });
+      if (r.ok) img.dataset.kept = String(wanted); else status.textContent = errorText(r.data);
+    });
+  };
   source.onload = draw;
   source.src = `/api/pages/${enc(pv.page.page_id)}/image`;
   // The page beside the form, held in view while the form scrolls: a clerk keys row

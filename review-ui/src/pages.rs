@@ -280,6 +280,71 @@ pub fn key_row(db: &ReviewDb, page_id: &str, row: &KeyedRow, who: &Editor) -> Re
     })
 }
 
+/// Why a page's turn was not kept.
+#[derive(Debug)]
+pub enum TurnError {
+    NotFound,
+    /// A page OCR read: its cell boxes were found on it turned as it was read.
+    Read,
+    Leased {
+        by: String,
+    },
+}
+
+/// What the audit log's subject for a page begins with; no record id does.
+pub const PAGE_SUBJECT_PREFIX: &str = "page:";
+
+/// Keeps how the clerk turned a page to key to lie upright, for whoever opens it next
+/// and for the whole-page view of the records keyed from it: in the journal now, in the
+/// workspace at the next sync (outbox `page_turn`), audited as `turn` of `page:ID`. A
+/// page OCR read keeps the turn it was read at.
+pub fn turn(db: &ReviewDb, page_id: &str, quarter_turns: u8, username: &str) -> Result<Result<(), TurnError>> {
+    let quarter_turns = quarter_turns % 4;
+    db.transaction(|tx| {
+        let page = tx
+            .query_row(
+                "SELECT status, quarter_turns FROM pages WHERE page_id = ?1",
+                [page_id],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, u8>(1)?)),
+            )
+            .optional()?;
+        let Some((status, before)) = page else {
+            return Ok(Err(TurnError::NotFound));
+        };
+        if status != ledgerline_store::pages::NEEDS_KEYING {
+            return Ok(Err(TurnError::Read));
+        }
+        if let Some(by) = queue::leased_to_other(tx, &queue::page_item(page_id), username)? {
+            return Ok(Err(TurnError::Leased { by }));
+        }
+        if before == quarter_turns {
+            return Ok(Ok(()));
+        }
+        tx.execute(
+            "UPDATE pages SET quarter_turns = ?1 WHERE page_id = ?2",
+            params![quarter_turns, page_id],
+        )?;
+        audit::append(
+            tx,
+            &Change {
+                username,
+                action: "turn",
+                record_id: &format!("{PAGE_SUBJECT_PREFIX}{page_id}"),
+                field: Some("quarter_turns"),
+                before: Some(&before.to_string()),
+                after: Some(&quarter_turns.to_string()),
+                version: None,
+            },
+        )?;
+        let payload = serde_json::json!({ "page_id": page_id, "quarter_turns": quarter_turns });
+        tx.execute(
+            "INSERT INTO outbox (kind, key, payload, at) VALUES ('page_turn', ?1, ?2, ?3)",
+            params![page_id, payload.to_string(), now()],
+        )?;
+        Ok(Ok(()))
+    })
+}
+
 /// Marks a keying item finished: every row of the page is keyed.
 pub fn finish_keying(db: &ReviewDb, page_id: &str, username: &str) -> Result<bool> {
     db.transaction(|tx| {

@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use ledgerline_schemas::Record;
-use ledgerline_store::review::{self as ws_review, PairDecision};
+use ledgerline_store::review::{self as ws_review, PageTurn, PairDecision};
 use ledgerline_store::Workspace;
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
@@ -51,17 +51,21 @@ struct Pending {
     records: Vec<(String, Record)>,
     pairs: Vec<PairDecision>,
     failed_batches: Vec<String>,
+    page_turns: Vec<PageTurn>,
 }
 
 fn pending(db: &ReviewDb, after: i64) -> Result<Pending> {
     let conn = db.read()?;
     let mut stmt = conn.prepare("SELECT seq, kind, payload FROM outbox WHERE seq > ?1 ORDER BY seq")?;
     let mut rows = stmt.query([after])?;
-    let (mut last, mut records, mut pairs, mut failed_batches) = (after, Vec::new(), Vec::new(), Vec::new());
+    let (mut last, mut records, mut pairs, mut failed_batches, mut page_turns) =
+        (after, Vec::new(), Vec::new(), Vec::new(), Vec::new());
     while let Some(r) = rows.next()? {
         let (seq, kind, payload): (i64, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
         last = seq;
-        if kind == "qa_fail" {
+        if kind == "page_turn" {
+            page_turns.push(serde_json::from_str(&payload).with_context(|| format!("outbox entry {seq}"))?);
+        } else if kind == "qa_fail" {
             let v: serde_json::Value = serde_json::from_str(&payload).with_context(|| format!("outbox entry {seq}"))?;
             failed_batches.push(v["batch_id"].as_str().unwrap_or_default().to_string());
         } else if kind == "pair" {
@@ -82,6 +86,7 @@ fn pending(db: &ReviewDb, after: i64) -> Result<Pending> {
         records,
         pairs,
         failed_batches,
+        page_turns,
     })
 }
 
@@ -91,8 +96,14 @@ fn apply_in(conn: &duckdb::Connection, db: &ReviewDb, journal_id: &str) -> Resul
     if p.last == after {
         return Ok(0);
     }
-    ws_review::apply(conn, journal_id, p.last, &p.records, &p.pairs, &p.failed_batches)?;
-    Ok(p.records.len() + p.pairs.len() + p.failed_batches.len())
+    let outbox = ws_review::Outbox {
+        records: &p.records,
+        pairs: &p.pairs,
+        failed_batches: &p.failed_batches,
+        page_turns: &p.page_turns,
+    };
+    ws_review::apply(conn, journal_id, p.last, &outbox)?;
+    Ok(p.records.len() + p.pairs.len() + p.failed_batches.len() + p.page_turns.len())
 }
 
 /// Writes the reviewers' pending work into the workspace (CLI commands call this before
@@ -285,7 +296,7 @@ pub fn take_in(db: &ReviewDb, inc: &Incoming) -> Result<()> {
                 &format!("{}|{}", p.record_a, p.record_b),
             )?;
         }
-        for p in inc.pages.iter().filter(|p| p.status == "needs_keying") {
+        for p in inc.pages.iter().filter(|p| p.status == ledgerline_store::pages::NEEDS_KEYING) {
             queue::add(tx, &queue::page_item(&p.page_id), Kind::Page, &p.batch_id, &p.file_name)?;
         }
         for b in &inc.batches {

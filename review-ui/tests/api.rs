@@ -30,6 +30,29 @@ fn field_of(view: &Value, name: &str) -> Value {
         .unwrap_or_else(|| panic!("no field {name} in {view}"))
 }
 
+/// The audit entries about `subject`, oldest first: `who action: before -> after`.
+fn audit_of(f: &Fixture, subject: &str) -> Vec<String> {
+    let filter = audit::LogFilter {
+        subject: Some(subject.to_string()),
+        ..Default::default()
+    };
+    let value = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    let entries = audit::log(&f.db, &filter).unwrap();
+    entries
+        .iter()
+        .rev()
+        .map(|e| {
+            format!(
+                "{} {}: {} -> {}",
+                e.username,
+                e.action,
+                value(&e.before),
+                value(&e.after)
+            )
+        })
+        .collect()
+}
+
 /// A concrete path for a route pattern.
 fn concrete(path: &str) -> String {
     path.replace("{record_id}", &rid(1))
@@ -208,30 +231,14 @@ async fn account_changes_are_audited_by_whom() {
             .unwrap();
         assert_eq!(r.status, 200, "{}", r.json);
     }
-    let filter = audit::LogFilter {
-        subject: Some(ledgerline_review::auth::account_subject("clerk")),
-        ..Default::default()
-    };
-    let entries = audit::log(&f.db, &filter).unwrap();
-    let seen: Vec<(&str, &str, Option<&str>, Option<&str>)> = entries
-        .iter()
-        .rev()
-        .map(|e| {
-            (
-                e.username.as_str(),
-                e.action.as_str(),
-                e.before.as_deref(),
-                e.after.as_deref(),
-            )
-        })
-        .collect();
+    let subject = ledgerline_review::auth::account_subject("clerk");
     assert_eq!(
-        seen,
+        audit_of(&f, &subject),
         [
-            ("admin", "user_add", None, Some("data_entry")),
-            ("admin", "user_update", Some("data_entry"), Some("reviewer")),
-            ("admin", "user_disable", None, None),
-            ("admin", "user_enable", None, None),
+            "admin user_add: - -> data_entry",
+            "admin user_update: data_entry -> reviewer",
+            "admin user_disable: - -> -",
+            "admin user_enable: - -> -",
         ]
     );
     let everything = serde_json::to_string(&audit::log(&f.db, &Default::default()).unwrap()).unwrap();
@@ -718,6 +725,69 @@ async fn pages_are_keyed_by_hand_with_the_same_validation() {
         .unwrap()
         .iter()
         .any(|e| e["action"] == "key" && e["field"] == "deceased_name"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_to_key_keeps_the_clerks_turn_and_a_read_page_its_own() {
+    let f = fixture();
+    let base = serve(&f).await;
+    let (a, b) = (as_role(&base, "data_entry").await, as_role(&base, "data_entry2").await);
+    let turn = |c: &Client, page: &str, quarter_turns: u8| {
+        let (c, path) = (c.clone(), format!("/api/pages/{page}/turn"));
+        async move {
+            let r = c
+                .send(Method::POST, &path, &json!({ "quarter_turns": quarter_turns }))
+                .await
+                .unwrap();
+            (r.status, r.json["error"].as_str().map(str::to_string))
+        }
+    };
+    let turns_of = |page: &str| {
+        let (a, path) = (a.clone(), format!("/api/pages/{page}"));
+        async move { a.get(&path).await.unwrap().json["page"]["quarter_turns"].clone() }
+    };
+    assert_eq!(turn(&a, KEY_PAGE, 1).await, (200, None));
+    assert_eq!(turns_of(KEY_PAGE).await, 1, "whoever opens it next sees it turned");
+    assert_eq!(turn(&a, KEY_PAGE, 4).await, (422, Some("invalid".into())));
+    // A page OCR read keeps the turn its cells were found at.
+    assert_eq!(turn(&a, PAGE, 2).await, (409, Some("page_read".into())));
+    assert_eq!(turns_of(PAGE).await, 0);
+    // The page to key, held by another clerk, is theirs to turn.
+    loop {
+        let next = b.get("/api/queue/next").await.unwrap().json;
+        if next["item"]["kind"] == "page" {
+            break;
+        }
+        let item = seg(next["item"]["item_id"].as_str().expect("the page is in the queue"));
+        b.send(Method::POST, &format!("/api/queue/{item}/skip"), &json!({}))
+            .await
+            .unwrap();
+    }
+    assert_eq!(turn(&a, KEY_PAGE, 2).await, (409, Some("leased".into())));
+    assert_eq!(turn(&b, KEY_PAGE, 3).await, (200, None));
+
+    assert_eq!(
+        audit_of(&f, &format!("page:{KEY_PAGE}")),
+        ["data_entry turn: 0 -> 1", "data_entry2 turn: 1 -> 3"]
+    );
+    // The workspace holds it after a sync, and the sync's intake, which takes every page
+    // to key in again, keeps it.
+    let (ws, db) = (f.ws.clone(), f.db.clone());
+    tokio::task::spawn_blocking(move || sync::sync(&ws, &db))
+        .await
+        .unwrap()
+        .unwrap();
+    let stored: u8 =
+        f.ws.with_store(|c| {
+            Ok(
+                c.query_row("SELECT quarter_turns FROM pages WHERE page_id = ?", [KEY_PAGE], |r| {
+                    r.get(0)
+                })?,
+            )
+        })
+        .unwrap();
+    assert_eq!(stored, 3);
+    assert_eq!(turns_of(KEY_PAGE).await, 3);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -32,13 +32,15 @@ pub enum AuditCommand {
     },
     /// List audit entries, newest first: who changed what, when, from what to what
     ///
-    /// Values of records and the role changes of accounts (`user_add`, `user_update`,
-    /// `user_disable`, `user_enable`, about `user:NAME`); passwords are never logged.
+    /// Values of records, the role changes of accounts (`user_add`, `user_update`,
+    /// `user_disable`, `user_enable`, about `user:NAME`; passwords are never logged) and
+    /// the turns by hand of pages to key (`turn`, about `page:ID`).
     Log {
         #[command(flatten)]
         ws: WorkspaceArg,
-        /// Only entries about this record id or this account (`user:NAME`); ending in `*`,
-        /// those whose subject begins so (`user:*`: every account)
+        /// Only entries about this record id, this account (`user:NAME`) or this page
+        /// (`page:ID`); ending in `*`, those whose subject begins so (`user:*`: every
+        /// account)
         #[arg(long)]
         subject: Option<String>,
         /// Only changes made by this user

@@ -136,10 +136,13 @@ pub enum Unread {
     Quarantined,
 }
 
+/// The status of a page to key by hand (no table was found on it).
+pub const NEEDS_KEYING: &str = "needs_keying";
+
 /// Records why a page yielded no records.
 pub fn mark_unread(conn: &Connection, page_id: &str, what: Unread, reason: &str) -> Result<()> {
     let status = match what {
-        Unread::NeedsKeying => "needs_keying",
+        Unread::NeedsKeying => NEEDS_KEYING,
         Unread::Quarantined => "quarantined",
     };
     conn.execute("DELETE FROM records WHERE page_id = ?", [page_id])?;

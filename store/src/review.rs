@@ -5,6 +5,7 @@
 use anyhow::Result;
 use duckdb::{params, Connection, OptionalExt};
 use ledgerline_schemas::{Record, ReviewStatus};
+use serde::Deserialize;
 
 use crate::pages::StoredCell;
 use crate::records::{fill_list, now_timestamp, read_records_with_pages, replace_records, RecordFilter};
@@ -234,21 +235,37 @@ pub struct PairDecision {
 
 /// Applies reviewed records and pair decisions up to journal entry `last_seq`; the
 /// caller runs it in one transaction so the position moves with the changes.
-pub fn apply(
-    conn: &Connection,
-    journal_id: &str,
-    last_seq: i64,
-    records: &[(String, Record)],
-    pairs: &[PairDecision],
-    failed_batches: &[String],
-) -> Result<()> {
-    replace_records(conn, records)?;
-    for p in pairs {
+/// A page to key as the clerk turned it to lie upright.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct PageTurn {
+    pub page_id: String,
+    pub quarter_turns: u8,
+}
+
+/// What the review journal's outbox holds to apply: reviewed records (with their page),
+/// pair decisions, batches that failed their QA sample, pages turned by hand.
+pub struct Outbox<'a> {
+    pub records: &'a [(String, Record)],
+    pub pairs: &'a [PairDecision],
+    pub failed_batches: &'a [String],
+    pub page_turns: &'a [PageTurn],
+}
+
+pub fn apply(conn: &Connection, journal_id: &str, last_seq: i64, outbox: &Outbox) -> Result<()> {
+    replace_records(conn, outbox.records)?;
+    for p in outbox.pairs {
         crate::persons::decide_pair(conn, &p.record_a, &p.record_b, p.same, &p.by)?;
+    }
+    // Only a page still to key: a page read since keeps the turn OCR read it at.
+    for t in outbox.page_turns {
+        conn.execute(
+            "UPDATE pages SET quarter_turns = ? WHERE page_id = ? AND status = ?",
+            params![t.quarter_turns, t.page_id, crate::pages::NEEDS_KEYING],
+        )?;
     }
     // A batch that failed its QA sample: everything the machine accepted alone goes back
     // to people. Stored anew, so the next intake takes the records in as review items.
-    for batch in failed_batches {
+    for batch in outbox.failed_batches {
         conn.execute(
             "UPDATE records SET status = 'needs_review', created_at = ? WHERE batch_id = ? AND status = 'machine'",
             params![now_timestamp(), batch],

@@ -18,7 +18,7 @@ use serde_json::json;
 
 use super::{blocking, session_cookie, session_token, ApiError, AppState, Refusal, Who};
 use crate::auth::{self, LoginError, SESSION_SECS};
-use crate::pages::{self, KeyError, KeyedRow};
+use crate::pages::{self, KeyError, KeyedRow, TurnError};
 use crate::pairs::{self, Resolve};
 use crate::queue::{self, Kind};
 use crate::records::{self, Edit, Editor, SaveError};
@@ -315,6 +315,37 @@ pub async fn page_key_row(
             .with("record_id", json!(record_id))),
         }
     })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct PageTurn {
+    quarter_turns: u8,
+}
+
+pub async fn page_turn(
+    State(s): State<AppState>,
+    Extension(who): Who,
+    Path(id): Path<String>,
+    Json(turn): Json<PageTurn>,
+) -> ApiResult {
+    if turn.quarter_turns > 3 {
+        return Err(ApiError::new(
+            Refusal::Invalid,
+            "quarter_turns: 0 to 3 quarters clockwise",
+        ));
+    }
+    blocking(
+        move || match pages::turn(&s.db, &id, turn.quarter_turns, &who.username)? {
+            Ok(()) => ok(json!({ "quarter_turns": turn.quarter_turns })),
+            Err(TurnError::NotFound) => Err(not_found("page with this id")),
+            Err(TurnError::Read) => Err(ApiError::new(
+                Refusal::PageRead,
+                "this page was read by OCR, turned as its table was found; only a page to key is turned by hand",
+            )),
+            Err(TurnError::Leased { by }) => Err(ApiError::new(Refusal::Leased, format!("{by} is keying this page"))),
+        },
+    )
     .await
 }
 

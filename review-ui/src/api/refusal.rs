@@ -60,6 +60,8 @@ refusals! {
     NotFound => ("not_found", NOT_FOUND),
     /// An item the caller does not hold.
     NotLeased => ("not_leased", CONFLICT),
+    /// A turn by hand of a page OCR read (it keeps the turn it was read at).
+    PageRead => ("page_read", CONFLICT),
     /// A protected field (ID number, phone) the caller's role may not change.
     Protected => ("protected", FORBIDDEN),
     /// A save from a version someone else has saved over.
