@@ -172,6 +172,16 @@ impl Grid {
         self.cols.len() - 1
     }
 
+    pub fn cells(&self) -> usize {
+        self.body_rows() * self.columns()
+    }
+
+    /// Fewer body rows or columns than any ledger form has (the smallest seen: 序号,
+    /// 姓名, 性别, 年龄, 日期 and a few rows): rules missed, rows or columns run together.
+    pub fn too_small_for_a_ledger(&self) -> bool {
+        self.body_rows() < 3 || self.columns() < 5
+    }
+
     /// The inside of cell (`row`, `col`): row 0 is the header; rules are excluded.
     pub fn cell(&self, row: usize, col: usize) -> CellBox {
         const INSET: u32 = 7;

@@ -905,14 +905,30 @@ impl Oriented {
 /// whose table is no longer found (no such page has been seen) is read as scanned.
 fn laid_out(image: &DynamicImage) -> Option<(preprocess::CleanPage, Grid, f32)> {
     let page = preprocess::clean(image);
-    let grid = grid::detect(&page.ink)?;
+    let grid = table_of(image, &page)?;
     if let Some(scale) = scale::rescaling(&page.ink, &grid) {
-        let page = preprocess::clean(&scale::resized(image, scale));
-        if let Some(grid) = grid::detect(&page.ink) {
+        let resized = scale::resized(image, scale);
+        let page = preprocess::clean(&resized);
+        if let Some(grid) = table_of(&resized, &page) {
             return Some((page, grid, scale));
         }
     }
     Some((page, grid, 1.0))
+}
+
+/// The table of `page` (`image` cleaned): found on its ink, or, where that finds none or
+/// one too small to be a ledger's, on its faint ink too (see
+/// [`preprocess::faint_rules_ink`]), whichever has more cells.
+fn table_of(image: &DynamicImage, page: &preprocess::CleanPage) -> Option<Grid> {
+    let found = grid::detect(&page.ink);
+    if found.as_ref().is_some_and(|g| !g.too_small_for_a_ledger()) {
+        return found;
+    }
+    let faint = grid::detect(&preprocess::faint_rules_ink(image, page.skew_degrees));
+    match (found, faint) {
+        (Some(found), Some(faint)) => Some(if faint.cells() > found.cells() { faint } else { found }),
+        (found, faint) => found.or(faint),
+    }
 }
 
 /// The scan turned `quarter_turns` quarters clockwise.
@@ -1120,6 +1136,40 @@ mod tests {
             !surer_reading(Field::IdNumber, &reading("370102195003021235", 0.9)),
             "checksum"
         );
+    }
+
+    #[test]
+    fn a_table_ruled_faintly_is_found_on_the_faint_ink() {
+        // Yellowed paper (226) ruled 30 levels darker, two pixels wide, 8 rows by 7
+        // columns, each cell written in black.
+        let on_rule = |at: u32, first: u32, pitch: u32, count: u32| {
+            at >= first && (at - first) % pitch < 2 && (at - first) / pitch <= count
+        };
+        let page = GrayImage::from_fn(1200, 720, |x, y| {
+            let (within_x, within_y) = ((50..=1101).contains(&x), (60..=621).contains(&y));
+            let rule = (on_rule(y, 60, 70, 8) && within_x) || (on_rule(x, 50, 150, 7) && within_y);
+            let writing = within_x
+                && within_y
+                && (x - 50) % 150 > 30
+                && (x - 50) % 150 < 90
+                && (y - 60) % 70 > 25
+                && (y - 60) % 70 < 45;
+            image::Luma([if writing {
+                40
+            } else if rule {
+                196
+            } else {
+                226
+            }])
+        });
+        let image = DynamicImage::ImageLuma8(page);
+        let clean = preprocess::clean(&image);
+        assert!(
+            grid::detect(&clean.ink).is_none_or(|g| g.too_small_for_a_ledger()),
+            "the ordinary ink breaks the rules"
+        );
+        let table = table_of(&image, &clean).expect("found on the faint ink");
+        assert_eq!((table.body_rows(), table.columns()), (7, 7));
     }
 
     #[test]
