@@ -905,11 +905,13 @@ impl Oriented {
 /// whose table is no longer found (no such page has been seen) is read as scanned.
 fn laid_out(image: &DynamicImage) -> Option<(preprocess::CleanPage, Grid, f32)> {
     let page = preprocess::clean(image);
-    let grid = table_of(image, &page)?;
+    let (grid, faint) = table_of(image, &page, false)?;
     if let Some(scale) = scale::rescaling(&page.ink, &grid) {
         let resized = scale::resized(image, scale);
         let page = preprocess::clean(&resized);
-        if let Some(grid) = table_of(&resized, &page) {
+        // Faint rules stay faint enlarged, though the ordinary ink may then find more of
+        // them: both are looked at again.
+        if let Some((grid, _)) = table_of(&resized, &page, faint) {
             return Some((page, grid, scale));
         }
     }
@@ -917,18 +919,26 @@ fn laid_out(image: &DynamicImage) -> Option<(preprocess::CleanPage, Grid, f32)> 
 }
 
 /// The table of `page` (`image` cleaned): found on its ink, or, where that finds none or
-/// one too small to be a ledger's, on its faint ink too (see
-/// [`preprocess::faint_rules_ink`]), whichever has more cells.
-fn table_of(image: &DynamicImage, page: &preprocess::CleanPage) -> Option<Grid> {
+/// one too small to be a ledger's, or `faint` says its rules are faint, on its faint ink
+/// too (see [`preprocess::faint_rules_ink`]), whichever has more cells; with whether
+/// the faint ink was looked at.
+fn table_of(image: &DynamicImage, page: &preprocess::CleanPage, faint: bool) -> Option<(Grid, bool)> {
     let found = grid::detect(&page.ink);
-    if found.as_ref().is_some_and(|g| !g.too_small_for_a_ledger()) {
-        return found;
+    if !faint && found.as_ref().is_some_and(|g| !g.too_small_for_a_ledger()) {
+        return found.map(|g| (g, false));
     }
-    let faint = grid::detect(&preprocess::faint_rules_ink(image, page.skew_degrees));
-    match (found, faint) {
-        (Some(found), Some(faint)) => Some(if faint.cells() > found.cells() { faint } else { found }),
-        (found, faint) => found.or(faint),
-    }
+    let on_faint = grid::detect(&preprocess::faint_rules_ink(image, page.skew_degrees));
+    let grid = match (found, on_faint) {
+        (Some(found), Some(on_faint)) => {
+            if on_faint.cells() > found.cells() {
+                on_faint
+            } else {
+                found
+            }
+        }
+        (found, on_faint) => found.or(on_faint)?,
+    };
+    Some((grid, true))
 }
 
 /// The scan turned `quarter_turns` quarters clockwise.
@@ -1168,7 +1178,7 @@ mod tests {
             grid::detect(&clean.ink).is_none_or(|g| g.too_small_for_a_ledger()),
             "the ordinary ink breaks the rules"
         );
-        let table = table_of(&image, &clean).expect("found on the faint ink");
+        let (table, _) = table_of(&image, &clean, false).expect("found on the faint ink");
         assert_eq!((table.body_rows(), table.columns()), (7, 7));
     }
 
