@@ -41,25 +41,30 @@ fn cases(kind: &str) -> Vec<Case> {
         .collect()
 }
 
-/// Two generated ledger pages and the truth of the first.
+/// Two generated ledger pages and the truth of each.
 struct Generated {
     first: PathBuf,
     second: PathBuf,
     truth_of_first: Vec<Value>,
+    truth_of_second: Vec<Value>,
 }
 
 fn generated(dir: &Path) -> Generated {
     let out = dir.join("generated");
     run_ok(&["synth", s(&out), "--pages", "2", "--seed", "12"]);
     let truth = std::fs::read_to_string(out.join("truth.jsonl")).unwrap();
+    let truth_of = |page: &str| -> Vec<Value> {
+        truth
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|v| v["page"] == page)
+            .collect()
+    };
     Generated {
         first: out.join("pages/page-0001.png"),
         second: out.join("pages/page-0002.png"),
-        truth_of_first: truth
-            .lines()
-            .map(|l| serde_json::from_str::<Value>(l).unwrap())
-            .filter(|v| v["page"] == "page-0001.png")
-            .collect(),
+        truth_of_first: truth_of("page-0001.png"),
+        truth_of_second: truth_of("page-0002.png"),
     }
 }
 
@@ -165,6 +170,19 @@ fn make(recipe: &str, g: &Generated) -> Vec<u8> {
                 image::ImageFormat::Png,
             )
         }
+        // A bound ledger scanned open: both pages in one image, a gutter between.
+        "spread" => {
+            let second = image::open(&g.second).unwrap().to_luma8();
+            let gutter = 120;
+            let mut spread = image::GrayImage::from_pixel(
+                page.width() + gutter + second.width(),
+                page.height().max(second.height()),
+                image::Luma([255]),
+            );
+            image::imageops::replace(&mut spread, &page.to_luma8(), 0, 0);
+            image::imageops::replace(&mut spread, &second, (page.width() + gutter) as i64, 0);
+            encode(&image::DynamicImage::ImageLuma8(spread), image::ImageFormat::Png)
+        }
         "renamed" => std::fs::read(&g.second).unwrap(),
         other => panic!("cases.tsv: no recipe {other:?}"),
     }
@@ -244,6 +262,21 @@ fn bad_pages_are_quarantined_or_keyed_and_the_good_ones_read() {
             assert_eq!(read(n), 0, "{n}: no records from a page to key");
         } else {
             assert!(!quarantined.contains_key(n), "{n}: quarantined: {:?}", quarantined[n]);
+            if c.expected == "read-spread" {
+                // Every row of both pages, the right-hand page's numbered on.
+                let both = g.truth_of_first.len() + g.truth_of_second.len();
+                assert_eq!(read(n), both, "{n}: records read");
+                let row_after_first = (g.truth_of_first.len() + 1) as u64;
+                let right_first = records[n.as_str()]
+                    .iter()
+                    .find(|r| r["source"]["row"] == row_after_first)
+                    .expect("the right-hand page's first row");
+                assert_eq!(right_first["id_number"], g.truth_of_second[0]["id_number"]);
+                assert!(
+                    said.contains(&format!("{n}: two pages in one scan")),
+                    "{n}: not said:\n{said}"
+                );
+            }
             assert!(read(n) >= 15, "{n}: {} records read", read(n));
             let turned =
                 said.contains(&format!("{n}: scanned upside down")) || said.contains(&format!("{n}: scanned sideways"));

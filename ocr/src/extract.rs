@@ -30,6 +30,10 @@ pub struct PageContext {
     /// two-digit years are read within them, and a cremation or burial far outside them
     /// is a misreading.
     pub years: Option<(i32, i32)>,
+    /// Rows of the page's tables before this one: a two-page spread's right-hand table
+    /// numbers its rows on after the left-hand one's (see [`crate::spread`]). 0 for the
+    /// first.
+    pub rows_before: usize,
 }
 
 /// The record type a page's columns imply.
@@ -543,14 +547,14 @@ fn finish_row(d: RowDraft, ctx: &PageContext, record_type: RecordType) -> Record
         ReviewStatus::NeedsReview
     };
     Record {
-        record_id: format!("{}-r{row:02}", ctx.page_id),
+        record_id: format!("{}-r{:02}", ctx.page_id, row + ctx.rows_before),
         record_type,
         fields,
         person_id: None,
         source: Source {
             batch: ctx.batch_id.clone(),
             page: ctx.page_file.clone(),
-            row: row as u32,
+            row: (row + ctx.rows_before) as u32,
         },
         confidence,
         review: Review {
@@ -714,6 +718,7 @@ mod tests {
             record_type: None,
             agency_name: None,
             years: None,
+            rows_before: 0,
         }
     }
 

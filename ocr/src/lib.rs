@@ -23,6 +23,7 @@ pub mod repeats;
 pub mod ring;
 mod scale;
 pub mod seal;
+pub mod spread;
 pub mod surname;
 pub mod vocab;
 pub mod words;
@@ -889,15 +890,28 @@ impl Oriented {
         }))
     }
 
-    /// Columns whose header names something we know.
     fn known(&self) -> usize {
-        self.roles.iter().filter(|r| **r != ColumnRole::Unknown).count()
+        known_columns(&self.roles)
     }
 
-    /// Whether the header row reads as a ledger's: most columns known.
     fn reads_as_ledger(&self) -> bool {
-        self.known() * 2 >= self.roles.len().max(1)
+        reads_as_ledger(&self.roles)
     }
+}
+
+/// Columns whose header names something we know.
+fn known_columns(roles: &[ColumnRole]) -> usize {
+    roles.iter().filter(|r| **r != ColumnRole::Unknown).count()
+}
+
+/// Whether a header row of these roles reads as a ledger's: most columns known.
+pub(crate) fn reads_as_ledger(roles: &[ColumnRole]) -> bool {
+    known_columns(roles) * 2 >= roles.len().max(1)
+}
+
+/// Whether a ruled table is found on the scan (cleaned as it lies, not turned).
+pub(crate) fn has_table(image: &DynamicImage) -> bool {
+    table_of(image, &preprocess::clean(image), false).is_some()
 }
 
 /// The page cleaned and its table found; resized first when its writing is smaller or

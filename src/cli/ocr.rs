@@ -7,7 +7,9 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use ledgerline_ocr::{extract, headers::ColumnRole, read_page, repeats, EngineConfig, PageContext, REVIEW_THRESHOLD};
+use ledgerline_ocr::{
+    extract, headers::ColumnRole, repeats, spread::read_tables, EngineConfig, PageContext, REVIEW_THRESHOLD,
+};
 use ledgerline_schemas::{manifest::Years, Record, RecordType, Severity};
 use ledgerline_store::pages::{self, PageToRead, Shard, StoredCell, Unread};
 use ledgerline_store::records::{read_records_with_pages, replace_records, RecordFilter};
@@ -85,6 +87,7 @@ fn context(p: &PageToRead) -> PageContext {
         },
         agency_name: Some(p.agency_name.clone()),
         years: volume_years(&p.years),
+        rows_before: 0,
     }
 }
 
@@ -106,6 +109,8 @@ enum Outcome {
         quarter_turns: u8,
         /// Times the scan was resized to be read (1: as scanned).
         scale: f32,
+        /// A two-page spread: two tables read.
+        spread: bool,
         rows: usize,
         records: Vec<ledgerline_schemas::Record>,
         cells: Vec<StoredCell>,
@@ -229,13 +234,25 @@ fn read_one(p: &PageToRead, config: &EngineConfig) -> Result<Outcome> {
         ));
     };
     let read = guarded(|| -> Result<_> {
-        let reading = read_page(&frame.image, config, p.dpi).with_context(|| format!("reading {}", p.path))?;
-        Ok(reading.map(|r| {
-            let records = extract(&r, &context(p));
-            (r, records)
+        let tables = read_tables(&frame.image, config, p.dpi).with_context(|| format!("reading {}", p.path))?;
+        Ok(tables.map(|tables| {
+            // A spread's right-hand table numbers its rows on after the left-hand one's.
+            let mut rows_before = 0;
+            let mut records = Vec::new();
+            for table in &tables {
+                records.extend(extract(
+                    table,
+                    &PageContext {
+                        rows_before,
+                        ..context(p)
+                    },
+                ));
+                rows_before += table.grid.body_rows();
+            }
+            (tables, records)
         }))
     });
-    let (reading, records) = match read {
+    let (tables, records) = match read {
         Ok(read) => match read? {
             Ok(read) => read,
             Err(problem) => return Ok(Outcome::Unread(Unread::NeedsKeying, problem.to_string())),
@@ -250,29 +267,34 @@ fn read_one(p: &PageToRead, config: &EngineConfig) -> Result<Outcome> {
             ))
         }
     };
-    let cells = reading
-        .cells
-        .iter()
-        .map(|c| StoredCell {
-            row: c.row as u32,
+    let mut cells = Vec::new();
+    let mut rows_before = 0;
+    for (i, table) in tables.iter().enumerate() {
+        // One header row is kept per page: a later table's would take the same cells.
+        let kept = table.cells.iter().filter(|c| i == 0 || c.row > 0);
+        cells.extend(kept.map(|c| StoredCell {
+            row: (c.row + if c.row > 0 { rows_before } else { 0 }) as u32,
             col: c.col as u32,
             x: c.bbox.x,
             y: c.bbox.y,
             w: c.bbox.w,
             h: c.bbox.h,
-            field: match reading.roles.get(c.col) {
+            field: match table.roles.get(c.col) {
                 Some(ColumnRole::Field(f)) => Some(f.name().to_string()),
                 Some(ColumnRole::Serial) => Some("serial".into()),
                 _ => None,
             },
             text: c.text.clone(),
             confidence: c.confidence,
-        })
-        .collect();
+        }));
+        rows_before += table.grid.body_rows();
+    }
+    let first = &tables[0];
     Ok(Outcome::Read {
-        quarter_turns: reading.quarter_turns,
-        scale: reading.scale,
-        rows: reading.grid.body_rows(),
+        quarter_turns: first.quarter_turns,
+        scale: first.scale,
+        spread: tables.len() > 1,
+        rows: rows_before,
         records,
         cells,
     })
@@ -315,6 +337,7 @@ pub fn ocr_pages(
                 Outcome::Read {
                     quarter_turns,
                     scale,
+                    spread,
                     rows: n,
                     records: recs,
                     cells,
@@ -330,6 +353,12 @@ pub fn ocr_pages(
                     }
                     if let Some(how) = resized(scale).filter(|_| !quiet) {
                         eprintln!("{}: {how}", p.file_name);
+                    }
+                    if spread && !quiet {
+                        eprintln!(
+                            "{}: two pages in one scan; read both tables, the right-hand rows numbered after the left-hand ones",
+                            p.file_name
+                        );
                     }
                     rows.fetch_add(n, Ordering::Relaxed);
                     records.fetch_add(recs.len(), Ordering::Relaxed);

@@ -1,0 +1,101 @@
+//! Two-page spreads: a bound ledger is often scanned open, both its pages in one image.
+//!
+//! Read as one page, only the table found first was read: two generated pages side by
+//! side gave 30 records of their 65, nearly all machine-accepted, and nothing said that
+//! a page was missing; the same page twice, its rows level, went to keying whole.
+//!
+//! A scan whose table leaves a side as wide as another table, or that has no table, is
+//! cut there (beside the table, or at the lightest band of its middle) and the side read
+//! on its own: when it reads as a ledger upright, the scan's tables are both, left first,
+//! the right-hand one's rows numbered on after the left's ([`PageContext::rows_before`]).
+//!
+//! [`PageContext::rows_before`]: crate::PageContext::rows_before
+
+use anyhow::Result;
+use image::DynamicImage;
+
+use crate::{read_page, reads_as_ledger, EngineConfig, PageProblem, PageReading};
+
+/// Share of the scan's width a side beside its table must have to hold another.
+const SIDE_FOR_A_TABLE: f32 = 0.35;
+/// Where the gutter of a scan with no table is looked for: this share of the width
+/// either side of the middle.
+const GUTTER_REACH: f32 = 0.2;
+/// Pixels left between a table's outer rule and the cut beside it.
+const CUT_MARGIN: u32 = 8;
+
+/// Reads a scan's ledger tables: one, or on a two-page spread two, left first. A scan
+/// with no table is `Ok(Err(..))`, as for [`read_page`].
+pub fn read_tables(
+    image: &DynamicImage,
+    config: &EngineConfig,
+    dpi: u32,
+) -> Result<std::result::Result<Vec<PageReading>, PageProblem>> {
+    let whole = read_page(image, config, dpi)?;
+    let w = image.width();
+    let side = (w as f32 * SIDE_FOR_A_TABLE) as u32;
+    match &whole {
+        Ok(table) if table.quarter_turns == 0 => {
+            let (Some(&left), Some(&right)) = (table.grid.cols.first(), table.grid.cols.last()) else {
+                return Ok(whole.map(|t| vec![t]));
+            };
+            if w.saturating_sub(right) >= side {
+                let cut = (right + CUT_MARGIN).min(w);
+                if let Some(other) = read_side(image, config, dpi, cut, w)? {
+                    return Ok(Ok(vec![table.clone(), other]));
+                }
+            } else if left >= side {
+                let cut = left.saturating_sub(CUT_MARGIN);
+                if let Some(other) = read_side(image, config, dpi, 0, cut)? {
+                    return Ok(Ok(vec![other, table.clone()]));
+                }
+            }
+        }
+        Err(PageProblem::NoTable) => {
+            let cut = gutter(image);
+            if let Some(left) = read_side(image, config, dpi, 0, cut)? {
+                if let Some(right) = read_side(image, config, dpi, cut, w)? {
+                    return Ok(Ok(vec![left, right]));
+                }
+            }
+        }
+        Ok(_) => {}
+    }
+    Ok(whole.map(|t| vec![t]))
+}
+
+/// The columns `x0..x1` of the scan read as a page, when they hold a ledger table read
+/// upright; its boxes on the whole scan.
+fn read_side(image: &DynamicImage, config: &EngineConfig, dpi: u32, x0: u32, x1: u32) -> Result<Option<PageReading>> {
+    if x1 <= x0 {
+        return Ok(None);
+    }
+    let part = image.crop_imm(x0, 0, x1 - x0, image.height());
+    if !crate::has_table(&part) {
+        return Ok(None);
+    }
+    let Ok(mut table) = read_page(&part, config, dpi)? else {
+        return Ok(None);
+    };
+    if table.quarter_turns != 0 || !reads_as_ledger(&table.roles) {
+        return Ok(None);
+    }
+    for c in &mut table.cells {
+        c.bbox.x += x0;
+    }
+    for at in &mut table.grid.cols {
+        *at += x0;
+    }
+    Ok(Some(table))
+}
+
+/// The lightest band of columns around the middle of the scan: where two pages meet
+/// (the paper between their tables; a gutter's shadow is a band of its own, beside it).
+fn gutter(image: &DynamicImage) -> u32 {
+    let grey = image.to_luma8();
+    let (w, h) = grey.dimensions();
+    let reach = (w as f32 * GUTTER_REACH) as u32;
+    let (from, to) = (w / 2 - reach.min(w / 2), (w / 2 + reach).min(w));
+    let ink = |x: u32| -> u64 { (0..h).step_by(4).map(|y| 255 - grey.get_pixel(x, y).0[0] as u64).sum() };
+    (from..to).min_by_key(|&x| ink(x)).unwrap_or(w / 2)
+}
