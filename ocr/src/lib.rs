@@ -4,6 +4,7 @@
 //! fields and reads every body cell with the settings its column needs; `extract` turns
 //! the readings into canonical records with per-field confidence and validation.
 
+mod border;
 mod components;
 pub mod content;
 pub mod date_repair;

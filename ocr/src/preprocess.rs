@@ -4,6 +4,7 @@
 use image::{DynamicImage, GrayImage, Luma};
 use imageproc::morphology::{grayscale_dilate, Mask};
 
+use crate::border;
 use crate::components::{self, blobs_of, Blob};
 
 /// A page ready for table detection and cell reading.
@@ -315,10 +316,18 @@ fn straightened(img: GrayImage, skew: f32) -> GrayImage {
 /// it: the writing is cut from the ordinary ink map.
 pub fn faint_rules_ink(image: &DynamicImage, skew_degrees: f32) -> InkMap {
     binarize(
-        &straightened(image.to_luma8(), skew_degrees),
+        &straightened(unframed_grey(image).0, skew_degrees),
         20,
         FAINT_RULE_SENSITIVITY,
     )
+}
+
+/// The scan in grey, a dark frame round it painted white (see [`border`]), and the frame.
+fn unframed_grey(image: &DynamicImage) -> (GrayImage, [u32; 4]) {
+    let mut grey = image.to_luma8();
+    let frame = border::frame_of(&grey);
+    border::whiten(&mut grey, frame);
+    (grey, frame)
 }
 
 /// On a colour scan, the image cells are read from is the red channel: black and blue
@@ -328,7 +337,7 @@ pub fn faint_rules_ink(image: &DynamicImage, skew_degrees: f32) -> InkMap {
 /// On a grey scan, a seal is taken out of the page: its ring and centre by their shape
 /// ([`crate::ring`]), whatever is left of it by its grey ([`crate::seal`]).
 pub fn clean(image: &DynamicImage) -> CleanPage {
-    let grey = image.to_luma8();
+    let (grey, frame) = unframed_grey(image);
     let skew = measure_skew(&grey);
     let mut grey = straightened(grey, skew);
     if !image.color().has_color() {
@@ -337,7 +346,10 @@ pub fn clean(image: &DynamicImage) -> CleanPage {
     }
     let mut ink = binarize(&grey, 20, INK_SENSITIVITY);
     let mut reading = match red_channel(image) {
-        Some(red) => straightened(red, skew),
+        Some(mut red) => {
+            border::whiten(&mut red, frame);
+            straightened(red, skew)
+        }
         None => grey,
     };
     despeckle(&mut ink, &mut reading, MAX_SPECKLE_PX);
