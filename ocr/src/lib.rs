@@ -925,8 +925,9 @@ fn laid_out(image: &DynamicImage) -> Option<(preprocess::CleanPage, Grid, f32)> 
         let resized = scale::resized(image, scale);
         let page = preprocess::clean(&resized);
         // Faint rules stay faint enlarged, though the ordinary ink may then find more of
-        // them: both are looked at again.
-        if let Some((grid, _)) = table_of(&resized, &page, faint) {
+        // them: both are looked at again. So is an enlarged page's: a low resolution's
+        // thin rules fade in JPEG.
+        if let Some((grid, _)) = table_of(&resized, &page, faint || scale > 1.0) {
             return Some((page, grid, scale));
         }
     }
