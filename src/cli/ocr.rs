@@ -91,6 +91,19 @@ fn context(p: &PageToRead) -> PageContext {
     }
 }
 
+/// Each table's count of the page's rows before it: a spread's right-hand table numbers
+/// its rows on after the left-hand one's.
+fn rows_before_each(tables: &[ledgerline_ocr::PageReading]) -> Vec<usize> {
+    tables
+        .iter()
+        .scan(0, |rows, table| {
+            let before = *rows;
+            *rows += table.grid.body_rows();
+            Some(before)
+        })
+        .collect()
+}
+
 /// What the run says of a page read resized (see `ledgerline_ocr::PageReading::scale`).
 fn resized(scale: f32) -> Option<String> {
     if scale > 1.0 {
@@ -236,23 +249,24 @@ fn read_one(p: &PageToRead, config: &EngineConfig) -> Result<Outcome> {
     let read = guarded(|| -> Result<_> {
         let tables = read_tables(&frame.image, config, p.dpi).with_context(|| format!("reading {}", p.path))?;
         Ok(tables.map(|tables| {
-            // A spread's right-hand table numbers its rows on after the left-hand one's.
-            let mut rows_before = 0;
-            let mut records = Vec::new();
-            for table in &tables {
-                records.extend(extract(
-                    table,
-                    &PageContext {
-                        rows_before,
-                        ..context(p)
-                    },
-                ));
-                rows_before += table.grid.body_rows();
-            }
-            (tables, records)
+            let offsets = rows_before_each(&tables);
+            let records = tables
+                .iter()
+                .zip(&offsets)
+                .flat_map(|(table, &rows_before)| {
+                    extract(
+                        table,
+                        &PageContext {
+                            rows_before,
+                            ..context(p)
+                        },
+                    )
+                })
+                .collect();
+            (tables, offsets, records)
         }))
     });
-    let (tables, records) = match read {
+    let (tables, offsets, records) = match read {
         Ok(read) => match read? {
             Ok(read) => read,
             Err(problem) => return Ok(Outcome::Unread(Unread::NeedsKeying, problem.to_string())),
@@ -268,8 +282,7 @@ fn read_one(p: &PageToRead, config: &EngineConfig) -> Result<Outcome> {
         }
     };
     let mut cells = Vec::new();
-    let mut rows_before = 0;
-    for (i, table) in tables.iter().enumerate() {
+    for (i, (table, &rows_before)) in tables.iter().zip(&offsets).enumerate() {
         // One header row is kept per page: a later table's would take the same cells.
         let kept = table.cells.iter().filter(|c| i == 0 || c.row > 0);
         cells.extend(kept.map(|c| StoredCell {
@@ -287,14 +300,13 @@ fn read_one(p: &PageToRead, config: &EngineConfig) -> Result<Outcome> {
             text: c.text.clone(),
             confidence: c.confidence,
         }));
-        rows_before += table.grid.body_rows();
     }
     let first = &tables[0];
     Ok(Outcome::Read {
         quarter_turns: first.quarter_turns,
         scale: first.scale,
         spread: tables.len() > 1,
-        rows: rows_before,
+        rows: tables.iter().map(|t| t.grid.body_rows()).sum(),
         records,
         cells,
     })
