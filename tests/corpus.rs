@@ -202,6 +202,19 @@ fn make(recipe: &str, g: &Generated) -> Vec<u8> {
             image::imageops::replace(&mut framed, &page.to_luma8(), left as i64, top as i64);
             encode(&image::DynamicImage::ImageLuma8(framed), image::ImageFormat::Png)
         }
+        // A document scanner's bilevel page: CCITT Group 4, white-is-zero. Its threshold
+        // keeps the generated page's pale rules (grey 156 on paper near 237).
+        "group4-tiff" => {
+            use fax::{encoder::Encoder, Color, VecWriter};
+            let grey = page.to_luma8();
+            let (w, h) = (grey.width() as u16, grey.height() as u16);
+            let mut encoder = Encoder::new(VecWriter::new());
+            for row in grey.rows() {
+                let pels = row.map(|p| if p.0[0] < 185 { Color::Black } else { Color::White });
+                encoder.encode_line(pels, w).unwrap();
+            }
+            fax::tiff::wrap(&encoder.finish().unwrap().finish(), w.into(), h.into())
+        }
         "renamed" => std::fs::read(&g.second).unwrap(),
         other => panic!("cases.tsv: no recipe {other:?}"),
     }

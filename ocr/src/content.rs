@@ -20,6 +20,8 @@ use crate::{normalize, places, vocab};
 /// recognized by its content.
 const MIN_CELLS: usize = 3;
 const MIN_SHARE: f32 = 0.6;
+/// Share of a column's written cells that must be 男 or 女 for it to be the sex.
+const SEX_SHARE: f32 = 0.9;
 
 /// A header that matched its wording this well or worse lets the cells decide.
 const WEAK_HEADER: f32 = 0.5;
@@ -33,6 +35,11 @@ enum Kind {
     Phones,
     /// Addresses, beginning with a prefecture and county.
     Addresses,
+    /// 男 and 女, about all of them.
+    Sexes,
+    /// Ethnic groups by name (`汉`, `满族`); their number codes are not counted, as an
+    /// age or a count reads as one.
+    Ethnicities,
     /// Words of the closed list a field takes (see [`crate::vocab`]).
     Words(Field),
     /// Names of cemeteries.
@@ -78,13 +85,28 @@ fn kind_of(texts: &[&str]) -> Option<Kind> {
     if enough(texts.iter().filter(|t| places::begins_with_division(t)).count()) {
         return Some(Kind::Addresses);
     }
-    // 男 and 女 say nothing either way: 女 (daughter) is a relation too, but a 性别 column
-    // of women is none. Counted against a column of relations, four daughters had left
-    // it unknown (13 of 22 cells listed). Marks of dust (`弟-`, `侄子.`) are no part of
-    // a word.
     let words: Vec<String> = texts
         .iter()
         .map(|t| t.chars().filter(|c| !c.is_ascii_punctuation()).collect::<String>())
+        .collect();
+    // A relation column has its daughters (女) and sons-in-law (女婿): a sex column is
+    // told by having all but a misread or so of its cells 男 or 女.
+    let sexes = words.iter().filter(|w| matches!(w.as_str(), "男" | "女")).count();
+    if sexes as f32 >= texts.len() as f32 * SEX_SHARE {
+        return Some(Kind::Sexes);
+    }
+    let ethnicities = words
+        .iter()
+        .filter(|w| !w.is_ascii() && normalize::parse_ethnicity(w).is_some())
+        .count();
+    if enough(ethnicities) {
+        return Some(Kind::Ethnicities);
+    }
+    // Otherwise 男 and 女 say nothing either way: 女 (daughter) is a relation too.
+    // Counted against a column of relations, four daughters had left it unknown (13 of 22
+    // cells listed). Marks of dust (`弟-`, `侄子.`) are no part of a word.
+    let words: Vec<String> = words
+        .into_iter()
         .filter(|t| !matches!(t.as_str(), "男" | "女"))
         .collect();
     let listed = [Field::FamilyRelation, Field::AshesDisposition]
@@ -160,6 +182,8 @@ pub fn recognize(mapped: &[(ColumnRole, f32)], cells: &[Vec<&str>]) -> Vec<Colum
             Some(Kind::Dates(year)) => date_field(&others, cells, col, year, burial),
             Some(Kind::IdNumbers) => Some(Field::IdNumber),
             Some(Kind::Phones) => Some(Field::FamilyPhone),
+            Some(Kind::Sexes) => Some(Field::Gender),
+            Some(Kind::Ethnicities) => Some(Field::Ethnicity),
             Some(Kind::Addresses) => Some(Field::HouseholdAddress),
             Some(Kind::Words(f)) => Some(f),
             Some(Kind::Cemeteries) => Some(Field::CemeteryName),
@@ -312,10 +336,10 @@ mod tests {
         let cells = vec![vec!["孙女", "女婿", "子"], vec!["刘美彩", "王强", "李红"]];
         let roles = [known(Field::FamilyRelation), ColumnRole::Unknown];
         assert_eq!(recognize(&unscored(&roles), &cells)[1], ColumnRole::Unknown);
-        // Nor is a 性别 column of women (女 is also daughter).
+        // Nor is a 性别 column of women (女 is also daughter): it is the sex.
         let cells = vec![vec!["刘美彩", "王强", "李红"], vec!["女", "女", "女"]];
         let roles = [known(Field::FamilyName), ColumnRole::Unknown];
-        assert_eq!(recognize(&unscored(&roles), &cells)[1], ColumnRole::Unknown);
+        assert_eq!(recognize(&unscored(&roles), &cells)[1], known(Field::Gender));
         // But daughters among relations count for nothing either way, and dust is no part
         // of a word (page 2 of generated seed 6060: 13 of 22 listed with 女 counted).
         let relations = vec![
@@ -324,6 +348,32 @@ mod tests {
         ];
         let cells = vec![vec!["刘美彩"; 22], relations];
         assert_eq!(recognize(&unscored(&roles), &cells)[1], known(Field::FamilyRelation));
+    }
+
+    #[test]
+    fn columns_of_sexes_and_of_ethnic_groups_are_the_gender_and_the_ethnicity() {
+        // 性别 and 民族 both read as nothing (page 6 of generated seed 4242 scanned
+        // bilevel lost every 民族 of its 22 rows so); dust kept, one 汉 misread.
+        let roles = [known(Field::Age), ColumnRole::Unknown, ColumnRole::Unknown];
+        let cells = vec![
+            vec!["83", "50", "68", "95", "61", "54"],
+            vec!["男", "女.", "女", "男", "女", "男"],
+            vec!["汉", "汉", "汉族", "汊", "满", "回"],
+        ];
+        let got = recognize(&unscored(&roles), &cells);
+        assert_eq!(got[1], known(Field::Gender));
+        assert_eq!(got[2], known(Field::Ethnicity));
+        // Ages and serial numbers are GB/T 3304 codes too (1 to 56): not counted.
+        let roles = [known(Field::DeceasedName), ColumnRole::Unknown];
+        let cells = vec![vec!["赵林和"; 4], vec!["1", "5", "12", "50"]];
+        assert_eq!(recognize(&unscored(&roles), &cells)[1], ColumnRole::Unknown);
+        // Relations with their daughters are not the sex.
+        let cells = vec![vec!["赵林和"; 6], vec!["女", "女", "子", "妻", "女婿", "女"]];
+        assert_eq!(recognize(&unscored(&roles), &cells)[1], known(Field::FamilyRelation));
+        // And a sex column already found leaves a second one unknown.
+        let roles = [known(Field::Gender), ColumnRole::Unknown];
+        let cells = vec![vec!["男", "女", "男"], vec!["男", "女", "男"]];
+        assert_eq!(recognize(&unscored(&roles), &cells)[1], ColumnRole::Unknown);
     }
 
     #[test]
