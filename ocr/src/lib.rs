@@ -341,8 +341,8 @@ fn faint_ink_level(dark: u8, paper: u8) -> u8 {
 /// The cell cut for OCR (see [`cell_image`]), or `None` when it holds too little ink to
 /// be written in. Cut once per cell: every read of it, by either model, takes this image.
 fn cut_cell(page: &preprocess::CleanPage, b: CellBox, paper: PaperOf) -> Option<GrayImage> {
-    (page.ink.count(b.x, b.y, b.x + b.w, b.y + b.h) >= MIN_CELL_INK)
-        .then(|| cell_image(&page.grey, &page.ink, b, paper))
+    let ink = page.cell_ink();
+    (ink.count(b.x, b.y, b.x + b.w, b.y + b.h) >= MIN_CELL_INK).then(|| cell_image(&page.grey, ink, b, paper))
 }
 
 fn read_cell(config: &EngineConfig, img: Option<&GrayImage>, mode: ReadMode, dpi: u32) -> Result<CellText> {

@@ -11,10 +11,21 @@ use crate::components::{self, blobs_of, Blob};
 pub struct CleanPage {
     /// Deskewed grey image: what cells are cut from for OCR and for the review UI.
     pub grey: GrayImage,
-    /// Same geometry, ink = true.
+    /// Same geometry, ink = true: what the table is found in.
     pub ink: InkMap,
+    /// On a colour scan, the ink of `grey` as well (see [`clean`]): what a cell's
+    /// writing is found by. `None` on a grey scan, where it is `ink`.
+    reading_ink: Option<InkMap>,
     /// The skew that was measured and removed, in degrees.
     pub skew_degrees: f32,
+}
+
+impl CleanPage {
+    /// The ink a cell's writing is found by: on a colour scan, ink of the grey image
+    /// cells are read from, so a red seal or red rules are none.
+    pub fn cell_ink(&self) -> &InkMap {
+        self.reading_ink.as_ref().unwrap_or(&self.ink)
+    }
 }
 
 /// A binary image, one byte per pixel (1 = ink), with cheap row/column access.
@@ -336,9 +347,12 @@ fn unframed_grey(image: &DynamicImage) -> (GrayImage, [u32; 4]) {
 }
 
 /// On a colour scan, the image cells are read from is the red channel: black and blue
-/// ink are dark in it, and a red seal (公章) stamped over the entries is almost as light
-/// as the paper, so it no longer hides the digits under it. The ink map the table is
-/// found in stays on the ordinary grey, since many printed ledger forms are ruled in red.
+/// ink are dark in it, and a red seal (公章) stamped over the entries is lighter there
+/// (see [`reading_channel`]), so it no longer hides the digits under it. The ink map the
+/// table is found in stays on the ordinary grey, since many printed ledger forms are
+/// ruled in red; a cell's writing is found in the ink of both (`CleanPage::cell_ink`):
+/// in the grey's alone, the seal's ring was writing, a blank cell under it was read
+/// (`8匕` for a cemetery) and a date's cut took in the arc beside it.
 /// On a grey scan, a seal is taken out of the page: its ring and centre by their shape
 /// ([`crate::ring`]), whatever is left of it by its grey ([`crate::seal`]).
 pub fn clean(image: &DynamicImage) -> CleanPage {
@@ -350,17 +364,27 @@ pub fn clean(image: &DynamicImage) -> CleanPage {
         crate::seal::drop_grey_seal(&mut grey);
     }
     let mut ink = binarize(&grey, 20, INK_SENSITIVITY);
-    let mut reading = match red_channel(image) {
+    let (mut reading, reading_ink) = match reading_channel(image) {
         Some(mut red) => {
             border::whiten(&mut red, frame);
-            straightened(red, skew)
+            let red = straightened(red, skew);
+            let red_ink = binarize(&red, 20, INK_SENSITIVITY);
+            (red, Some(red_ink))
         }
-        None => grey,
+        None => (grey, None),
     };
     despeckle(&mut ink, &mut reading, MAX_SPECKLE_PX);
+    // Ink in both, so what despeckling took out of the one is out of the other too.
+    let reading_ink = reading_ink.map(|mut red_ink| {
+        for (r, i) in red_ink.data.iter_mut().zip(&ink.data) {
+            *r &= *i;
+        }
+        red_ink
+    });
     CleanPage {
         grey: reading,
         ink,
+        reading_ink,
         skew_degrees: skew,
     }
 }
@@ -407,14 +431,51 @@ pub fn rotate_bilinear(img: &GrayImage, theta: f32, fill: u8) -> GrayImage {
     GrayImage::from_raw(w, h, out).expect("same size")
 }
 
-/// The red channel of a colour image; `None` for a grey one.
-fn red_channel(image: &DynamicImage) -> Option<GrayImage> {
+/// The grey a colour image's cells are read from; `None` for a grey image. It is the
+/// red channel, where red ink is light, with what is plainly red (red well above green)
+/// made the page's paper: a red seal, even a pure one, stamps the paper's red darker
+/// (189 against 219 on a yellowed page), and JPEG's halved colour leaves its edges
+/// darker still (113-128). Writing under the seal stays: black ink is dark in every
+/// channel, blue ink darker in red than in green; yellowed or browned paper has red
+/// and green within 30 or so.
+fn reading_channel(image: &DynamicImage) -> Option<GrayImage> {
     if !image.color().has_color() {
         return None;
     }
     let rgb = image.to_rgb8();
     let (w, h) = rgb.dimensions();
-    Some(GrayImage::from_raw(w, h, rgb.pixels().map(|p| p.0[0]).collect()).expect("one byte per pixel"))
+    let paper = median_red(&rgb);
+    let grey = rgb
+        .pixels()
+        .map(|&image::Rgb([r, g, _])| {
+            if i16::from(r) - i16::from(g) > PLAINLY_RED {
+                paper
+            } else {
+                r
+            }
+        })
+        .collect();
+    Some(GrayImage::from_raw(w, h, grey).expect("one byte per pixel"))
+}
+
+/// How much more red than green a pixel is for it to be red ink, not paper or writing.
+const PLAINLY_RED: i16 = 80;
+
+/// The red channel's median: the paper's, on a page that is mostly paper.
+fn median_red(rgb: &image::RgbImage) -> u8 {
+    let mut histogram = [0u64; 256];
+    for p in rgb.pixels() {
+        histogram[usize::from(p.0[0])] += 1;
+    }
+    let half = rgb.pixels().len() as u64 / 2;
+    let mut seen = 0;
+    histogram
+        .iter()
+        .position(|&n| {
+            seen += n;
+            seen > half
+        })
+        .map_or(255, |level| level as u8)
 }
 
 #[cfg(test)]
@@ -555,6 +616,34 @@ mod tests {
         );
         assert!(clean.grey.get_pixel(220, 40).0[0] < 60, "blue ink stays dark");
         assert!(clean.ink.at(300, 101), "the red rule is still ink for the grid");
+    }
+
+    #[test]
+    fn a_seal_in_full_red_is_paper_to_the_reader_and_no_writing_in_a_cell() {
+        // Yellowed paper, a band of a seal's ring stamped in full red (the paper's red
+        // 219 darkened to 189), a line of black ink across it (long: it keeps the page
+        // level).
+        let mut page = image::RgbImage::from_pixel(400, 200, image::Rgb([219, 210, 182]));
+        draw_filled_rect_mut(&mut page, Rect::at(50, 20).of_size(14, 100), image::Rgb([189, 33, 28]));
+        draw_filled_rect_mut(&mut page, Rect::at(20, 60).of_size(360, 5), image::Rgb([25, 20, 18]));
+        let clean = clean(&DynamicImage::ImageRgb8(page));
+        let (seal, writing) = ((57, 30), (57, 62));
+        assert_eq!(
+            clean.grey.get_pixel(seal.0, seal.1).0[0],
+            219,
+            "the seal is the paper's grey"
+        );
+        assert!(
+            clean.grey.get_pixel(writing.0, writing.1).0[0] < 60,
+            "the writing under it stays"
+        );
+        assert!(
+            clean.ink.at(seal.0, seal.1),
+            "the seal is ink where the table is looked for"
+        );
+        assert!(!clean.cell_ink().at(seal.0, seal.1), "but no writing in a cell");
+        assert!(clean.cell_ink().at(writing.0, writing.1));
+        assert!(clean.cell_ink().at(200, 62), "nor is the writing beside it lost");
     }
 
     #[test]
