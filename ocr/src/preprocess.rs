@@ -360,14 +360,14 @@ pub fn clean(image: &DynamicImage) -> CleanPage {
     let skew = measure_skew(&grey);
     let mut grey = straightened(grey, skew);
     if !image.color().has_color() {
-        crate::ring::drop_rings(&mut grey);
-        crate::seal::drop_grey_seal(&mut grey);
+        drop_seal(&mut grey);
     }
     let mut ink = binarize(&grey, 20, INK_SENSITIVITY);
     let (mut reading, reading_ink) = match reading_channel(image) {
         Some(mut red) => {
             border::whiten(&mut red, frame);
-            let red = straightened(red, skew);
+            let mut red = straightened(red, skew);
+            drop_seal(&mut red);
             let red_ink = binarize(&red, 20, INK_SENSITIVITY);
             (red, Some(red_ink))
         }
@@ -429,6 +429,13 @@ pub fn rotate_bilinear(img: &GrayImage, theta: f32, fill: u8) -> GrayImage {
         }
     }
     GrayImage::from_raw(w, h, out).expect("same size")
+}
+
+/// A seal taken out of a grey page: its ring and centre by their shape ([`crate::ring`]),
+/// whatever is left of it by its grey ([`crate::seal`]).
+fn drop_seal(grey: &mut GrayImage) {
+    crate::ring::drop_rings(grey);
+    crate::seal::drop_grey_seal(grey);
 }
 
 /// The grey a colour image's cells are read from; `None` for a grey image. It is the
