@@ -215,6 +215,19 @@ fn make(recipe: &str, g: &Generated) -> Vec<u8> {
             }
             fax::tiff::wrap(&encoder.finish().unwrap().finish(), w.into(), h.into())
         }
+        // A preservation master: 48-bit colour, LZW with the horizontal predictor.
+        "rgb16-tiff" => {
+            use tiff::encoder::{colortype::RGB16, Compression, Predictor, TiffEncoder};
+            let rgb = page.to_rgb16();
+            let mut out = std::io::Cursor::new(Vec::new());
+            TiffEncoder::new(&mut out)
+                .unwrap()
+                .with_compression(Compression::Lzw)
+                .with_predictor(Predictor::Horizontal)
+                .write_image::<RGB16>(rgb.width(), rgb.height(), rgb.as_raw())
+                .unwrap();
+            out.into_inner()
+        }
         "renamed" => std::fs::read(&g.second).unwrap(),
         other => panic!("cases.tsv: no recipe {other:?}"),
     }

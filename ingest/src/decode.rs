@@ -36,7 +36,7 @@ pub fn sniff(bytes: &[u8]) -> Result<ImageFormat, String> {
     }
 }
 
-fn check_size(w: u32, h: u32) -> Result<(), String> {
+pub(crate) fn check_size(w: u32, h: u32) -> Result<(), String> {
     if w > MAX_SIDE || h > MAX_SIDE || u64::from(w) * u64::from(h) > MAX_PIXELS {
         return Err(format!(
             "{w}×{h} pixels is beyond the {MAX_SIDE}-pixel / {}-megapixel limit (a decompression bomb or a mis-set scanner)",
@@ -69,7 +69,7 @@ fn limits() -> Limits {
 pub fn decode(bytes: &[u8]) -> Result<Vec<Frame>, String> {
     let format = sniff(bytes)?;
     if format == ImageFormat::Tiff {
-        return decode_tiff(bytes);
+        return crate::tiff_frames::frames(bytes);
     }
     // Dimensions first, without limits, so an oversized image gets our message, not the
     // decoder's generic "limits exceeded".
@@ -98,65 +98,6 @@ fn ends_with_jpeg_eoi(bytes: &[u8]) -> bool {
         .rposition(|&b| b != 0x00 && b != 0xFF && !b.is_ascii_whitespace());
     // The marker's D9 is the last byte that is not padding.
     end.is_some_and(|i| bytes[i] == 0xD9 && i >= 1 && bytes[i - 1] == 0xFF)
-}
-
-fn decode_tiff(bytes: &[u8]) -> Result<Vec<Frame>, String> {
-    use tiff::decoder::{Decoder, DecodingResult};
-    use tiff::ColorType;
-    let damaged = |e: tiff::TiffError| format!("the TIFF image is damaged or truncated: {e}");
-    let mut dec = Decoder::new(Cursor::new(bytes)).map_err(damaged)?;
-    let mut frames = Vec::new();
-    loop {
-        let (w, h) = dec.dimensions().map_err(damaged)?;
-        check_size(w, h).map_err(|e| format!("frame {}: {e}", frames.len() + 1))?;
-        let color = dec.colortype().map_err(damaged)?;
-        let data = dec.read_image().map_err(damaged)?;
-        let image = match (color, data) {
-            (ColorType::Gray(8), DecodingResult::U8(v)) => {
-                image::GrayImage::from_raw(w, h, v).map(DynamicImage::ImageLuma8)
-            }
-            (ColorType::RGB(8), DecodingResult::U8(v)) => {
-                image::RgbImage::from_raw(w, h, v).map(DynamicImage::ImageRgb8)
-            }
-            (ColorType::RGBA(8), DecodingResult::U8(v)) => {
-                image::RgbaImage::from_raw(w, h, v).map(DynamicImage::ImageRgba8)
-            }
-            (ColorType::Gray(16), DecodingResult::U16(v)) => {
-                image::ImageBuffer::from_raw(w, h, v).map(DynamicImage::ImageLuma16)
-            }
-            // Bilevel, as document scanners save pages (CCITT Group 4 most often).
-            (ColorType::Gray(1), DecodingResult::U8(v)) => bilevel_to_grey(w, h, &v).map(DynamicImage::ImageLuma8),
-            (c, _) => {
-                return Err(format!(
-                    "frame {}: TIFF colour type {c:?} is not supported; rescan as bilevel, 8-bit grey or RGB",
-                    frames.len() + 1
-                ))
-            }
-        }
-        .ok_or_else(|| format!("frame {}: pixel data is shorter than {w}×{h}", frames.len() + 1))?;
-        frames.push(Frame {
-            index: frames.len() as u32,
-            image,
-        });
-        if !dec.more_images() {
-            break;
-        }
-        dec.next_image().map_err(damaged)?;
-    }
-    Ok(frames)
-}
-
-/// A bilevel image, its rows of bits padded to whole bytes and 1 white (the decoder has
-/// turned a white-is-zero page round already), as black and white grey.
-fn bilevel_to_grey(w: u32, h: u32, bits: &[u8]) -> Option<image::GrayImage> {
-    let stride = (w as usize).div_ceil(8);
-    if bits.len() < stride * h as usize {
-        return None;
-    }
-    Some(image::GrayImage::from_fn(w, h, |x, y| {
-        let byte = bits[y as usize * stride + x as usize / 8];
-        image::Luma([if byte >> (7 - x % 8) & 1 == 1 { 255 } else { 0 }])
-    }))
 }
 
 /// Whether a page carries anything at all: a blank sheet or a black frame is not a page.
@@ -188,51 +129,6 @@ pub fn blank_reason(image: &DynamicImage) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A bilevel page as document scanners save one: CCITT Group 4 in a TIFF whose
-    /// photometric tag says white is zero. Black where `black(x, y)`.
-    fn group4_tiff(w: u16, h: u16, black: impl Fn(u32, u32) -> bool) -> Vec<u8> {
-        use fax::{encoder::Encoder, Color, VecWriter};
-        let mut encoder = Encoder::new(VecWriter::new());
-        for y in 0..u32::from(h) {
-            let pels = (0..u32::from(w)).map(|x| if black(x, y) { Color::Black } else { Color::White });
-            encoder.encode_line(pels, w).unwrap();
-        }
-        let data = encoder.finish().unwrap().finish();
-        fax::tiff::wrap(&data, w.into(), h.into())
-    }
-
-    /// Where the photometric interpretation's value lies in a little-endian TIFF with
-    /// its first directory at byte 8.
-    fn photometric_value_at(tiff: &[u8]) -> usize {
-        let entries = u16::from_le_bytes([tiff[8], tiff[9]]) as usize;
-        (0..entries)
-            .map(|i| 10 + 12 * i)
-            .find(|&at| u16::from_le_bytes([tiff[at], tiff[at + 1]]) == 262)
-            .expect("a photometric tag")
-            + 8
-    }
-
-    #[test]
-    fn a_group4_bilevel_tiff_is_a_black_and_white_page() {
-        let black = |x: u32, y: u32| (x < 100 && y < 60) || x == 150 || x == 242 || (y == 180 && x > 20);
-        // 243 pixels: rows padded to whole bytes.
-        let white_is_zero = group4_tiff(243, 210, black);
-        let page = decode(&white_is_zero).expect("decoded")[0].image.to_luma8();
-        assert_eq!(page.dimensions(), (243, 210));
-        for (x, y, p) in page.enumerate_pixels() {
-            assert_eq!(p.0[0], if black(x, y) { 0 } else { 255 }, "({x}, {y})");
-        }
-        // The same bits said black-is-zero: the negative.
-        let mut black_is_zero = white_is_zero;
-        let at = photometric_value_at(&black_is_zero);
-        assert_eq!(black_is_zero[at], 0);
-        black_is_zero[at] = 1;
-        let page = decode(&black_is_zero).expect("decoded")[0].image.to_luma8();
-        for (x, y, p) in page.enumerate_pixels() {
-            assert_eq!(p.0[0], if black(x, y) { 255 } else { 0 }, "({x}, {y})");
-        }
-    }
 
     #[test]
     fn sniff_names_the_problem() {

@@ -10,6 +10,7 @@
 //!   work and a re-run finishes the rest without duplicating anything.
 
 pub mod decode;
+mod tiff_frames;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
