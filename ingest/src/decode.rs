@@ -4,7 +4,8 @@
 
 use std::io::Cursor;
 
-use image::{DynamicImage, ImageFormat, ImageReader, Limits};
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
 /// Largest side we accept: a 600-dpi A2 scan is ~10,000 px.
 pub const MAX_SIDE: u32 = 20_000;
@@ -83,12 +84,35 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<Frame>, String> {
     if format == ImageFormat::Jpeg && !ends_with_jpeg_eoi(bytes) {
         return Err("the Jpeg image is damaged or truncated: it stops before its end-of-image marker".into());
     }
+    let damaged = |e: image::ImageError| format!("the {format:?} image is damaged or truncated: {e}");
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(limits());
-    let image = reader
-        .decode()
-        .map_err(|e| format!("the {format:?} image is damaged or truncated: {e}"))?;
+    let mut decoder = reader.into_decoder().map_err(damaged)?;
+    let orientation = stored_orientation(&mut decoder);
+    let mut image = DynamicImage::from_decoder(decoder).map_err(damaged)?;
+    // As the file says to show it (a camera's or phone's photo of a page, most often):
+    // as every browser shows it, so the review app's boxes lie on what it shows.
+    image.apply_orientation(orientation);
     Ok(vec![Frame { index: 0, image }])
+}
+
+/// How the file's metadata (Exif orientation, in a JPEG or PNG) says its pixels are to be
+/// turned or flipped to be shown; unreadable metadata is no turn.
+fn stored_orientation(decoder: &mut impl ImageDecoder) -> Orientation {
+    decoder.orientation().unwrap_or(Orientation::NoTransforms)
+}
+
+/// Whether a JPEG or PNG file's pixels are stored otherwise than shown (see
+/// [`decode`]): such a file cannot be given to a browser as it is, beside boxes in the
+/// pixels as shown, by a browser that ignores the turn.
+pub fn stored_turned(bytes: &[u8]) -> bool {
+    let Ok(format) = sniff(bytes) else { return false };
+    if !matches!(format, ImageFormat::Png | ImageFormat::Jpeg) {
+        return false;
+    }
+    ImageReader::with_format(Cursor::new(bytes), format)
+        .into_decoder()
+        .is_ok_and(|mut decoder| stored_orientation(&mut decoder) != Orientation::NoTransforms)
 }
 
 /// Whether the bytes end with FF D9 (scanners sometimes pad the file after it).
@@ -129,6 +153,42 @@ pub fn blank_reason(image: &DynamicImage) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A JPEG of `image` whose Exif says to show it turned (orientation `tag`: 6 is a
+    /// quarter turn clockwise).
+    fn jpeg_oriented(image: &DynamicImage, tag: u16) -> Vec<u8> {
+        use image::ImageEncoder;
+        // A little-endian Exif block: one directory of one entry, the orientation.
+        let mut exif = vec![b'I', b'I', 42, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0];
+        exif.extend_from_slice(&tag.to_le_bytes());
+        exif.extend_from_slice(&[0; 6]);
+        let mut bytes = Vec::new();
+        let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 95);
+        encoder.set_exif_metadata(exif).unwrap();
+        let grey = image.to_luma8();
+        encoder
+            .write_image(grey.as_raw(), grey.width(), grey.height(), image::ExtendedColorType::L8)
+            .unwrap();
+        bytes
+    }
+
+    #[test]
+    fn a_photo_stored_turned_is_decoded_as_it_is_to_be_shown() {
+        // 300 wide, 220 high, a dark block at its top left.
+        let stored = DynamicImage::ImageLuma8(image::GrayImage::from_fn(300, 220, |x, y| {
+            image::Luma([if x < 60 && y < 40 { 20 } else { 240 }])
+        }));
+        let turned = jpeg_oriented(&stored, 6);
+        assert!(stored_turned(&turned));
+        let page = decode(&turned).expect("decoded")[0].image.to_luma8();
+        // Turned a quarter clockwise: 220 wide, 300 high, the block at the top right.
+        assert_eq!(page.dimensions(), (220, 300));
+        assert!(page.get_pixel(200, 20).0[0] < 80, "the block, turned");
+        assert!(page.get_pixel(20, 20).0[0] > 200);
+        let upright = jpeg_oriented(&stored, 1);
+        assert!(!stored_turned(&upright));
+        assert_eq!(decode(&upright).expect("decoded")[0].image.width(), 300);
+    }
 
     #[test]
     fn sniff_names_the_problem() {

@@ -411,13 +411,16 @@ impl ImageCache {
 }
 
 /// The page as a browser can show it: PNG and JPEG files as they are; TIFF (and frames
-/// of multi-page TIFFs) converted to PNG.
+/// of multi-page TIFFs) converted to PNG, and so are files whose Exif says to show them
+/// turned: the cells' boxes lie on the page turned so, which a browser might not do.
 pub fn page_image(cache: &ImageCache, page: &PageInfo) -> Result<(Vec<u8>, &'static str)> {
     let bytes = read_page_file(page)?;
-    match ledgerline_ingest::decode::sniff(&bytes) {
-        Ok(ImageFormat::Png) => return Ok((bytes, "image/png")),
-        Ok(ImageFormat::Jpeg) => return Ok((bytes, "image/jpeg")),
-        _ => {}
+    if !ledgerline_ingest::decode::stored_turned(&bytes) {
+        match ledgerline_ingest::decode::sniff(&bytes) {
+            Ok(ImageFormat::Png) => return Ok((bytes, "image/png")),
+            Ok(ImageFormat::Jpeg) => return Ok((bytes, "image/jpeg")),
+            _ => {}
+        }
     }
     // TIFF: decode the bytes already read (unless the page is cached decoded).
     let img = match cache.cached(page) {

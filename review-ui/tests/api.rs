@@ -814,6 +814,31 @@ async fn page_images_and_cell_crops() {
         let page = c.get(&format!("/api/pages/{PAGE}/image")).await.unwrap();
         assert_eq!(image::load_from_memory(&page.bytes).unwrap().width(), 1100);
     }
+    // A photo of the page stored turned, its Exif saying to show it a quarter turn
+    // clockwise: the boxes are on the page as shown, so it is sent so, as a PNG, not as
+    // the JPEG a browser might show unturned.
+    f.page_read_turned(0);
+    let stored = full.rotate270().to_rgb8();
+    let mut photo = Vec::new();
+    let mut jpeg = image::codecs::jpeg::JpegEncoder::new(&mut photo);
+    // Exif, little-endian: one directory holding one entry, orientation (0x0112) 6.
+    let exif = [
+        b"II*\0\x08\0\0\0\x01\0\x12\x01\x03\0\x01\0\0\0\x06\0".as_slice(),
+        &[0; 6],
+    ]
+    .concat();
+    image::ImageEncoder::set_exif_metadata(&mut jpeg, exif).unwrap();
+    jpeg.encode_image(&stored).unwrap();
+    let file: String =
+        f.ws.with_store(|c| Ok(c.query_row("SELECT path FROM pages WHERE page_id = ?", [PAGE], |r| r.get(0))?))
+            .unwrap();
+    std::fs::write(&file, &photo).unwrap();
+    let shown = c.get(&format!("/api/pages/{PAGE}/image")).await.unwrap();
+    assert_eq!(shown.content_type.as_deref(), Some("image/png"));
+    let shown = image::load_from_memory(&shown.bytes).unwrap();
+    assert_eq!((shown.width(), shown.height()), (1100, 401));
+    let crop = c.get(&format!("/api/pages/{PAGE}/cells/2-2/crop")).await.unwrap();
+    assert_eq!(image::load_from_memory(&crop.bytes).unwrap().width(), 340);
     assert_eq!(
         c.get(&format!("/api/pages/{PAGE}/cells/9-9/crop"))
             .await
