@@ -228,6 +228,20 @@ fn make(recipe: &str, g: &Generated) -> Vec<u8> {
                 .unwrap();
             out.into_inner()
         }
+        // A camera over the page on a desk, the top of the page farther away: its top edge
+        // inset 2 % of the width each side.
+        "photographed" => {
+            use imageproc::geometric_transformations::{warp, Interpolation, Projection};
+            let (w, h, m) = (page.width() as f32, page.height() as f32, 120.0);
+            let mut desk = image::GrayImage::from_pixel(page.width() + 240, page.height() + 240, image::Luma([90]));
+            image::imageops::replace(&mut desk, &page.to_luma8(), m as i64, m as i64);
+            let inset = 0.02 * w;
+            let square = [(m, m), (m + w, m), (m + w, m + h), (m, m + h)];
+            let slanted = [(m + inset, m), (m + w - inset, m), (m + w, m + h), (m, m + h)];
+            let slant = Projection::from_control_points(square, slanted).unwrap();
+            let photo = warp(&desk, &slant, Interpolation::Bilinear, image::Luma([90]));
+            encode(&image::DynamicImage::ImageLuma8(photo), image::ImageFormat::Png)
+        }
         "renamed" => std::fs::read(&g.second).unwrap(),
         other => panic!("cases.tsv: no recipe {other:?}"),
     }
@@ -338,6 +352,12 @@ fn bad_pages_are_quarantined_or_keyed_and_the_good_ones_read() {
                 );
             }
             assert!(read(n) >= 15, "{n}: {} records read", read(n));
+            assert_eq!(
+                said.contains(&format!("{n}: photographed at a slant; read squared")),
+                c.expected == "read-squared",
+                "{n}: expected {}:\n{said}",
+                c.expected
+            );
             let turned =
                 said.contains(&format!("{n}: scanned upside down")) || said.contains(&format!("{n}: scanned sideways"));
             assert_eq!(

@@ -678,6 +678,7 @@ mod tests {
             quarter_turns: 0,
             scale: 1.0,
             skew_degrees: 0.0,
+            squared: false,
             grid: Grid {
                 rows: (0..=rows.len() as u32 + 1).collect(),
                 cols: (0..=headers.len() as u32).collect(),

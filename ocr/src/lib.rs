@@ -15,6 +15,7 @@ pub mod extract;
 pub mod glyphs;
 pub mod grid;
 pub mod headers;
+pub mod keystone;
 pub mod normalize;
 pub mod patterns;
 pub mod places;
@@ -85,6 +86,9 @@ pub struct PageReading {
     /// [`scale`]). Cell boxes and the grid are in the scan's own pixels all the same.
     pub scale: f32,
     pub skew_degrees: f32,
+    /// Whether the table was photographed at a slant and read squared (see [`keystone`]);
+    /// cell boxes are on the page as it lies all the same. The grid is the squared one.
+    pub squared: bool,
     pub grid: Grid,
     pub headers: Vec<String>,
     #[serde(skip)]
@@ -920,18 +924,49 @@ pub(crate) fn has_table(image: &DynamicImage) -> bool {
 /// whose table is no longer found (no such page has been seen) is read as scanned.
 fn laid_out(image: &DynamicImage) -> Option<(preprocess::CleanPage, Grid, f32)> {
     let page = preprocess::clean(image);
-    let (grid, faint) = table_of(image, &page, false)?;
+    let found = table_of(image, &page, false);
+    let (page, (grid, faint)) = squared_if_slanted(image, page, found)?;
     if let Some(scale) = scale::rescaling(&page.ink, &grid) {
         let resized = scale::resized(image, scale);
         let page = preprocess::clean(&resized);
         // Faint rules stay faint enlarged, though the ordinary ink may then find more of
         // them: both are looked at again. So is an enlarged page's: a low resolution's
         // thin rules fade in JPEG.
-        if let Some((grid, _)) = table_of(&resized, &page, faint || scale > 1.0) {
+        let faint = faint || scale > 1.0;
+        let found = table_of(&resized, &page, faint);
+        if let Some((page, (grid, _))) = squared_if_slanted(&resized, page, found) {
             return Some((page, grid, scale));
         }
     }
     Some((page, grid, 1.0))
+}
+
+/// The page with its table as `found`, or squared (see [`keystone`]) when its table was
+/// photographed at a slant and more of its cells are found so (on its faint ink too,
+/// squared with it, as [`table_of`] looks).
+fn squared_if_slanted(
+    image: &DynamicImage,
+    page: preprocess::CleanPage,
+    found: Option<(Grid, bool)>,
+) -> Option<(preprocess::CleanPage, (Grid, bool))> {
+    let Some(keystone) =
+        grid::outer_rules(&page.ink).and_then(|(top, bottom)| keystone::Keystone::of(&page.ink, top, bottom))
+    else {
+        return found.map(|found| (page, found));
+    };
+    let squared = page.squared(keystone.clone());
+    // Resampled by the camera's slant, thin rules come out paler and broken: the faint
+    // ink is always looked at too.
+    let mut grid = grid::detect(&squared.ink);
+    let on_faint = grid::detect(&keystone.squared_ink(&preprocess::faint_rules_ink(image, page.skew_degrees)));
+    if on_faint.as_ref().map_or(0, Grid::cells) > grid.as_ref().map_or(0, Grid::cells) {
+        grid = on_faint;
+    }
+    match (found, grid) {
+        (Some(found), Some(grid)) if grid.cells() <= found.0.cells() => Some((page, found)),
+        (_, Some(grid)) => Some((squared, (grid, true))),
+        (found, None) => found.map(|found| (page, found)),
+    }
 }
 
 /// The table of `page` (`image` cleaned): found on its ink, or, where that finds none or
@@ -1046,14 +1081,20 @@ pub fn read_page(
         0 => (image.width(), image.height()),
         _ => (image.height(), image.width()),
     };
+    let (squared_w, squared_h) = page.grey.dimensions();
     for c in &mut cells {
-        c.bbox = c.bbox.unscaled(scale, w, h).as_scanned(quarter_turns, w, h);
+        let b = match &page.keystone {
+            Some(k) => k.unsquared(c.bbox, squared_w, squared_h),
+            None => c.bbox,
+        };
+        c.bbox = b.unscaled(scale, w, h).as_scanned(quarter_turns, w, h);
     }
     grid.unscale(scale);
     Ok(Ok(PageReading {
         quarter_turns,
         scale,
         skew_degrees: page.skew_degrees,
+        squared: page.keystone.is_some(),
         grid,
         headers,
         roles,

@@ -6,6 +6,7 @@ use imageproc::morphology::{grayscale_dilate, Mask};
 
 use crate::border;
 use crate::components::{self, blobs_of, Blob};
+use crate::keystone::Keystone;
 
 /// A page ready for table detection and cell reading.
 pub struct CleanPage {
@@ -18,9 +19,23 @@ pub struct CleanPage {
     reading_ink: Option<InkMap>,
     /// The skew that was measured and removed, in degrees.
     pub skew_degrees: f32,
+    /// When the table was photographed at a slant: how the page was squared (see
+    /// [`crate::keystone`]).
+    pub keystone: Option<Keystone>,
 }
 
 impl CleanPage {
+    /// The page squared by `keystone`: its grey, and its ink maps with it.
+    pub fn squared(&self, keystone: Keystone) -> CleanPage {
+        CleanPage {
+            grey: keystone.squared_grey(&self.grey),
+            ink: keystone.squared_ink(&self.ink),
+            reading_ink: self.reading_ink.as_ref().map(|ink| keystone.squared_ink(ink)),
+            skew_degrees: self.skew_degrees,
+            keystone: Some(keystone),
+        }
+    }
+
     /// The ink a cell's writing is found by: on a colour scan, ink of the grey image
     /// cells are read from, so a red seal or red rules are none.
     pub fn cell_ink(&self) -> &InkMap {
@@ -386,6 +401,7 @@ pub fn clean(image: &DynamicImage) -> CleanPage {
         ink,
         reading_ink,
         skew_degrees: skew,
+        keystone: None,
     }
 }
 

@@ -124,6 +124,8 @@ enum Outcome {
         scale: f32,
         /// A two-page spread: two tables read.
         spread: bool,
+        /// Photographed at a slant: a table read squared.
+        squared: bool,
         rows: usize,
         records: Vec<ledgerline_schemas::Record>,
         cells: Vec<StoredCell>,
@@ -306,6 +308,7 @@ fn read_one(p: &PageToRead, config: &EngineConfig) -> Result<Outcome> {
         quarter_turns: first.quarter_turns,
         scale: first.scale,
         spread: tables.len() > 1,
+        squared: tables.iter().any(|t| t.squared),
         rows: tables.iter().map(|t| t.grid.body_rows()).sum(),
         records,
         cells,
@@ -350,6 +353,7 @@ pub fn ocr_pages(
                     quarter_turns,
                     scale,
                     spread,
+                    squared,
                     rows: n,
                     records: recs,
                     cells,
@@ -365,6 +369,9 @@ pub fn ocr_pages(
                     }
                     if let Some(how) = resized(scale).filter(|_| !quiet) {
                         eprintln!("{}: {how}", p.file_name);
+                    }
+                    if squared && !quiet {
+                        eprintln!("{}: photographed at a slant; read squared", p.file_name);
                     }
                     if spread && !quiet {
                         eprintln!(
