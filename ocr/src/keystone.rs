@@ -32,24 +32,16 @@ pub struct Keystone {
 }
 
 impl Keystone {
-    /// The table's corners, found on `ink` from its top and bottom rules (`top`, `bottom`:
-    /// their rows), when they stand out of square; `None` for a square table.
-    pub fn of(ink: &InkMap, top: u32, bottom: u32) -> Option<Keystone> {
-        let (top_left, top_right) = rule_ends(ink, top)?;
-        let (bottom_left, bottom_right) = rule_ends(ink, bottom)?;
-        let square = top_left.abs_diff(bottom_left) < SLANT_PX && top_right.abs_diff(bottom_right) < SLANT_PX;
-        if square {
-            return None;
-        }
-        let (left, right) = (top_left.min(bottom_left) as f64, top_right.max(bottom_right) as f64);
-        let (top, bottom) = (top as f64, bottom as f64);
-        let squared = [(left, top), (right, top), (right, bottom), (left, bottom)];
-        let photographed = [
-            (top_left as f64, top),
-            (top_right as f64, top),
-            (bottom_right as f64, bottom),
-            (bottom_left as f64, bottom),
-        ];
+    /// The table's corners, found on `ink` from where its top and bottom rules start and
+    /// end (the page's top or bottom farther from the camera), or else its left and right
+    /// ones (its left or right side farther), when they stand out of square; `None` for
+    /// a square table.
+    pub fn of(ink: &InkMap) -> Option<Keystone> {
+        let (squared, photographed) = corners_along_rows(ink).or_else(|| {
+            // The same, looked for on the page turned on its diagonal: x for y.
+            let swap = |points: Corners| points.map(|(x, y)| (y, x));
+            corners_along_rows(&transposed(ink)).map(|(sq, ph)| (swap(sq), swap(ph)))
+        })?;
         homography(&squared, &photographed).map(|h| Keystone { h })
     }
 
@@ -108,6 +100,47 @@ impl Keystone {
     }
 }
 
+/// A table's four corners: top left, top right, bottom right, bottom left.
+type Corners = [(f64, f64); 4];
+
+/// The table's corners squared and as photographed, in the same order, from its top and
+/// bottom rules; `None` when those are not found or stand square.
+fn corners_along_rows(ink: &InkMap) -> Option<(Corners, Corners)> {
+    let (top, bottom) = crate::grid::outer_rules(ink)?;
+    let (top_left, top_right) = rule_ends(ink, top)?;
+    let (bottom_left, bottom_right) = rule_ends(ink, bottom)?;
+    if top_left.abs_diff(bottom_left) < SLANT_PX && top_right.abs_diff(bottom_right) < SLANT_PX {
+        return None;
+    }
+    let (left, right) = (top_left.min(bottom_left) as f64, top_right.max(bottom_right) as f64);
+    let (top, bottom) = (top as f64, bottom as f64);
+    Some((
+        [(left, top), (right, top), (right, bottom), (left, bottom)],
+        [
+            (top_left as f64, top),
+            (top_right as f64, top),
+            (bottom_right as f64, bottom),
+            (bottom_left as f64, bottom),
+        ],
+    ))
+}
+
+/// `ink` turned on its diagonal: its columns as rows.
+fn transposed(ink: &InkMap) -> InkMap {
+    let (w, h) = (ink.width as usize, ink.height as usize);
+    let mut data = vec![0u8; w * h];
+    for (y, row) in ink.data.chunks_exact(w).enumerate() {
+        for (x, &v) in row.iter().enumerate() {
+            data[x * h + y] = v;
+        }
+    }
+    InkMap {
+        width: ink.height,
+        height: ink.width,
+        data,
+    }
+}
+
 /// Where the rule at row `at` starts and ends: followed from the middle of the page each
 /// way, row by row as it drifts (a page left a tenth of a degree off level drifts 5
 /// pixels across a table, out of any fixed band), over breaks of up to
@@ -156,7 +189,7 @@ fn bilinear(grey: &GrayImage, x: f64, y: f64) -> Option<u8> {
 
 /// The homography taking each of `from` to its `to` (h[8] = 1), by Gaussian elimination
 /// with partial pivoting; `None` for corners in no general position.
-fn homography(from: &[(f64, f64); 4], to: &[(f64, f64); 4]) -> Option<[f64; 8]> {
+fn homography(from: &Corners, to: &Corners) -> Option<[f64; 8]> {
     let mut m = [[0f64; 9]; 8];
     for (i, (&(u, v), &(x, y))) in from.iter().zip(to).enumerate() {
         m[2 * i] = [u, v, 1.0, 0.0, 0.0, 0.0, -u * x, -v * x, x];
@@ -189,11 +222,12 @@ fn homography(from: &[(f64, f64); 4], to: &[(f64, f64); 4]) -> Option<[f64; 8]> 
 mod tests {
     use super::*;
 
-    /// A table's top and bottom rules, 3 pixels thick, from `top` to `bottom` ends.
+    /// A table's top, middle and bottom rules, 3 pixels thick, the top one from `top`
+    /// to `bottom` ends, the others from `bottom` to `bottom`.
     fn rules(top: (u32, u32), bottom: (u32, u32)) -> InkMap {
         let (w, h) = (1000, 600);
         let mut data = vec![0u8; (w * h) as usize];
-        for (y, (x0, x1)) in [(100, top), (500, bottom)] {
+        for (y, (x0, x1)) in [(100, top), (300, bottom), (500, bottom)] {
             for y in y - 1..=y + 1 {
                 for x in x0..=x1 {
                     data[(y * w + x) as usize] = 1;
@@ -211,7 +245,7 @@ mod tests {
     fn a_trapezoid_is_squared_and_its_boxes_taken_back() {
         // The top rule runs 140..860, the bottom one 100..900: photographed from below.
         let ink = rules((140, 860), (100, 900));
-        let k = Keystone::of(&ink, 100, 500).expect("a trapezoid");
+        let k = Keystone::of(&ink).expect("a trapezoid");
         // The squared table's corners are the photographed ones.
         for ((x, y), (sx, sy)) in [
             ((100.0, 100.0), (140.0, 100.0)),
@@ -244,10 +278,22 @@ mod tests {
     }
 
     #[test]
+    fn a_table_farther_on_one_side_is_squared_by_its_side_rules() {
+        // The same table turned on its diagonal: its left side the shorter, photographed
+        // with the left of the page farther away.
+        let ink = transposed(&rules((140, 860), (100, 900)));
+        let k = Keystone::of(&ink).expect("a trapezoid");
+        let got = k.source(100.0, 100.0);
+        assert!((got.0 - 100.0).abs() < 1e-6 && (got.1 - 140.0).abs() < 1e-6, "{got:?}");
+        let squared = transposed(&k.squared_ink(&ink));
+        assert_eq!(rule_ends(&squared, 100), Some((100, 900)));
+    }
+
+    #[test]
     fn a_square_table_is_left_as_it_is() {
-        assert_eq!(Keystone::of(&rules((100, 900), (102, 899)), 100, 500), None);
+        assert_eq!(Keystone::of(&rules((100, 900), (102, 899))), None);
         // A rule too short to be a table's is no corner.
-        assert_eq!(Keystone::of(&rules((400, 600), (100, 900)), 100, 500), None);
+        assert_eq!(Keystone::of(&rules((400, 600), (100, 900))), None);
     }
 
     #[test]

@@ -949,9 +949,7 @@ fn squared_if_slanted(
     page: preprocess::CleanPage,
     found: Option<(Grid, bool)>,
 ) -> Option<(preprocess::CleanPage, (Grid, bool))> {
-    let Some(keystone) =
-        grid::outer_rules(&page.ink).and_then(|(top, bottom)| keystone::Keystone::of(&page.ink, top, bottom))
-    else {
+    let Some(keystone) = keystone::Keystone::of(&page.ink) else {
         return found.map(|found| (page, found));
     };
     let squared = page.squared(keystone.clone());
