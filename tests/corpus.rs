@@ -229,15 +229,21 @@ fn make(recipe: &str, g: &Generated) -> Vec<u8> {
             out.into_inner()
         }
         // A camera over the page on a desk, the top of the page farther away: its top edge
-        // inset 2 % of the width each side.
-        "photographed" => {
+        // inset 2 % of the width each side; or its left side farther away, its left edge
+        // inset 2 % of the height at each end (a dark wedge of desk above and below it).
+        "photographed" | "photographed-side" => {
             use imageproc::geometric_transformations::{warp, Interpolation, Projection};
             let (w, h, m) = (page.width() as f32, page.height() as f32, 120.0);
             let mut desk = image::GrayImage::from_pixel(page.width() + 240, page.height() + 240, image::Luma([90]));
             image::imageops::replace(&mut desk, &page.to_luma8(), m as i64, m as i64);
-            let inset = 0.02 * w;
             let square = [(m, m), (m + w, m), (m + w, m + h), (m, m + h)];
-            let slanted = [(m + inset, m), (m + w - inset, m), (m + w, m + h), (m, m + h)];
+            let slanted = if recipe == "photographed" {
+                let inset = 0.02 * w;
+                [(m + inset, m), (m + w - inset, m), (m + w, m + h), (m, m + h)]
+            } else {
+                let inset = 0.02 * h;
+                [(m, m + inset), (m + w, m), (m + w, m + h), (m, m + h - inset)]
+            };
             let slant = Projection::from_control_points(square, slanted).unwrap();
             let photo = warp(&desk, &slant, Interpolation::Bilinear, image::Luma([90]));
             encode(&image::DynamicImage::ImageLuma8(photo), image::ImageFormat::Png)

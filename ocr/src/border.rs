@@ -51,6 +51,48 @@ pub fn whiten(grey: &mut GrayImage, [top, bottom, left, right]: [u32; 4]) {
     }
 }
 
+/// Fewest dark pixels in from the frame along a row or column for them to be the wedge
+/// of a desk beside a page photographed at a slant, not a rule or a stroke at the edge.
+const MIN_WEDGE: u32 = 16;
+
+/// `grey`, its frame whitened, with the dark wedges left beside a page photographed at a
+/// slant painted paper white too: what is dark in from the frame along each row and
+/// column, at least [`MIN_WEDGE`] and less than [`MOST`] of the side, and its fading edge.
+/// Binarized, a wedge's edge along the page was a long line of ink, taken for the
+/// table's top rule.
+pub fn whiten_wedges(grey: &mut GrayImage, [top, bottom, left, right]: [u32; 4]) {
+    let (w, h) = grey.dimensions();
+    let slack = |len: u32| (len as f32 * SLACK).ceil() as u32;
+    let mut paint: Vec<(u32, u32)> = Vec::new();
+    let mut wedge = |along: &dyn Fn(u32) -> (u32, u32), from: u32, to: u32, len: u32| {
+        let step: i64 = if to >= from { 1 } else { -1 };
+        let most = (len as f32 * MOST) as u32;
+        let dark = (0..most)
+            .map(|i| from as i64 + step * i as i64)
+            .take_while(|&i| {
+                i >= 0 && i < len as i64 && u32::from(grey.get_pixel(along(i as u32).0, along(i as u32).1).0[0]) < DARK
+            })
+            .count() as u32;
+        // Dark all the way to the limit is a line along the page (a rule reaching the
+        // scan's edge), not a wedge.
+        if dark >= MIN_WEDGE && dark < most {
+            let reach = (dark + slack(len)).min(most);
+            paint.extend((0..reach).map(|i| along((from as i64 + step * i as i64).clamp(0, len as i64 - 1) as u32)));
+        }
+    };
+    for y in top..h.saturating_sub(bottom) {
+        wedge(&|x| (x, y), left, w, w);
+        wedge(&|x| (x, y), w.saturating_sub(right + 1), 0, w);
+    }
+    for x in left..w.saturating_sub(right) {
+        wedge(&|y| (x, y), top, h, h);
+        wedge(&|y| (x, y), h.saturating_sub(bottom + 1), 0, h);
+    }
+    for (x, y) in paint {
+        grey.put_pixel(x, y, image::Luma([255]));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,6 +121,28 @@ mod tests {
         // 0.4 % of the side more: 4 of 800 and 1000.
         assert_eq!((top, left, right), (40 + 4, 60 + 4, 25 + 4));
         assert_eq!(frame_of(&framed(1000, 800, [0; 4])), [0; 4]);
+    }
+
+    #[test]
+    fn a_desk_wedge_beside_a_slanted_page_is_whitened_and_a_rule_at_the_edge_kept() {
+        // Paper 235; a dark wedge from the top edge, 60 pixels deep at the left, none at
+        // x = 150 (a page photographed with its left side farther away); a rule 4 pixels
+        // wide down the left edge below it; a ruled line across the page at y = 100.
+        let (w, h) = (400, 300);
+        let wedge = |x: u32, y: u32| x < 150 && y < 60 * (150 - x) / 150;
+        let rule = |x: u32, y: u32| x < 4 && (160..220).contains(&y);
+        let mut grey = GrayImage::from_fn(w, h, |x, y| {
+            image::Luma([if wedge(x, y) || rule(x, y) || y == 100 { 30 } else { 235 }])
+        });
+        let frame = frame_of(&grey);
+        assert_eq!(frame, [0, 0, 0, 0], "no whole line is dark: no frame");
+        whiten_wedges(&mut grey, frame);
+        assert_eq!(grey.get_pixel(10, 40).0[0], 255, "the wedge is paper");
+        assert_eq!(grey.get_pixel(100, 15).0[0], 255);
+        assert_eq!(grey.get_pixel(350, 150).0[0], 235);
+        assert_eq!(grey.get_pixel(2, 200).0[0], 30, "the rule at the edge stays");
+        assert_eq!(grey.get_pixel(200, 100).0[0], 30, "the ruled line stays");
+        assert_eq!(grey.get_pixel(5, 100).0[0], 30, "to the scan's edge");
     }
 
     #[test]

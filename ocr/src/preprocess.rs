@@ -358,6 +358,7 @@ fn unframed_grey(image: &DynamicImage) -> (GrayImage, [u32; 4]) {
     let mut grey = image.to_luma8();
     let frame = border::frame_of(&grey);
     border::whiten(&mut grey, frame);
+    border::whiten_wedges(&mut grey, frame);
     (grey, frame)
 }
 
@@ -381,6 +382,7 @@ pub fn clean(image: &DynamicImage) -> CleanPage {
     let (mut reading, reading_ink) = match reading_channel(image) {
         Some(mut red) => {
             border::whiten(&mut red, frame);
+            border::whiten_wedges(&mut red, frame);
             let mut red = straightened(red, skew);
             drop_seal(&mut red);
             let red_ink = binarize(&red, 20, INK_SENSITIVITY);
