@@ -2,10 +2,10 @@
 //! the page farther away): its rectangle is a trapezoid, its column rules lean, and the
 //! grid is not found. Measured on six generated pages photographed so, the top edge
 //! inset 1 % of the width each side: 2 of 11 columns were found and 21 % of the fields
-//! read right (98.4 % with the same pages photographed square); squared, 98.3 %.
+//! read right (98.4 % with the same pages photographed square); squared, 98.8 %.
 //!
 //! The table's top and bottom rules are straight lines still; where each starts and ends
-//! are the table's four corners. When they do not stand square, the page is warped so
+//! (followed as they lean) are the table's four corners. When they do not stand square, the page is warped so
 //! they do (a homography from the table's rectangle to the trapezoid), and read so; the
 //! cells' boxes are taken back through the same mapping onto the page as it lies.
 
@@ -109,19 +109,23 @@ fn corners_along_rows(ink: &InkMap) -> Option<(Corners, Corners)> {
     let (top, bottom) = crate::grid::outer_rules(ink)?;
     let (top_left, top_right) = rule_ends(ink, top)?;
     let (bottom_left, bottom_right) = rule_ends(ink, bottom)?;
-    if top_left.abs_diff(bottom_left) < SLANT_PX && top_right.abs_diff(bottom_right) < SLANT_PX {
+    let apart = |a: u32, b: u32| a.abs_diff(b) >= SLANT_PX;
+    // Out of square: the sides lean (x), or the rules do (y), beyond what the rules'
+    // thickness and the page's own ragged edges give.
+    let square = !apart(top_left.0, bottom_left.0)
+        && !apart(top_right.0, bottom_right.0)
+        && !apart(top_left.1, top_right.1)
+        && !apart(bottom_left.1, bottom_right.1);
+    if square {
         return None;
     }
-    let (left, right) = (top_left.min(bottom_left) as f64, top_right.max(bottom_right) as f64);
-    let (top, bottom) = (top as f64, bottom as f64);
+    let f = |v: u32| v as f64;
+    let (left, right) = (f(top_left.0.min(bottom_left.0)), f(top_right.0.max(bottom_right.0)));
+    let (top, bottom) = (f(top_left.1.min(top_right.1)), f(bottom_left.1.max(bottom_right.1)));
+    let photographed = [top_left, top_right, bottom_right, bottom_left].map(|(x, y)| (f(x), f(y)));
     Some((
         [(left, top), (right, top), (right, bottom), (left, bottom)],
-        [
-            (top_left as f64, top),
-            (top_right as f64, top),
-            (bottom_right as f64, bottom),
-            (bottom_left as f64, bottom),
-        ],
+        photographed,
     ))
 }
 
@@ -141,21 +145,21 @@ fn transposed(ink: &InkMap) -> InkMap {
     }
 }
 
-/// Where the rule at row `at` starts and ends: followed from the middle of the page each
+/// Where the rule at row `at` starts and ends, (x, y) each: followed from the middle of the page each
 /// way, row by row as it drifts (a page left a tenth of a degree off level drifts 5
 /// pixels across a table, out of any fixed band), over breaks of up to
 /// [`RULE_GAP_PX`]; `None` when it is shorter than a table's rule.
-fn rule_ends(ink: &InkMap, at: u32) -> Option<(u32, u32)> {
+fn rule_ends(ink: &InkMap, at: u32) -> Option<((u32, u32), (u32, u32))> {
     let middle = ink.width / 2;
     let start = (0..RULE_GAP_PX * 4)
         .flat_map(|d| [middle + d, middle.saturating_sub(d)])
         .find(|&x| x < ink.width && ink_near(ink, x, at).is_some())?;
-    let end_toward = |step: i64| -> u32 {
+    let end_toward = |step: i64| -> (u32, u32) {
         let (mut x, mut y, mut last) = (start as i64, at, start);
         loop {
             x += step;
             if x < 0 || x >= ink.width as i64 || (x - last as i64).unsigned_abs() > RULE_GAP_PX.into() {
-                return last;
+                return (last, y);
             }
             if let Some(found) = ink_near(ink, x as u32, y) {
                 (y, last) = (found, x as u32);
@@ -163,7 +167,7 @@ fn rule_ends(ink: &InkMap, at: u32) -> Option<(u32, u32)> {
         }
     };
     let (left, right) = (end_toward(-1), end_toward(1));
-    (right - left >= (ink.width as f32 * RULE_SPAN) as u32).then_some((left, right))
+    (right.0 - left.0 >= (ink.width as f32 * RULE_SPAN) as u32).then_some((left, right))
 }
 
 /// The row of the ink in column `x` within [`RULE_BAND`] rows of `y`, nearest first.
@@ -258,8 +262,8 @@ mod tests {
         }
         // Squared, both rules run the width of the bottom one.
         let squared = k.squared_ink(&ink);
-        assert_eq!(rule_ends(&squared, 100), Some((100, 900)));
-        assert_eq!(rule_ends(&squared, 500), Some((100, 900)));
+        assert_eq!(rule_ends(&squared, 100).map(|(l, r)| (l.0, r.0)), Some((100, 900)));
+        assert_eq!(rule_ends(&squared, 500).map(|(l, r)| (l.0, r.0)), Some((100, 900)));
         // A box at the squared top left corner lies at the photographed one.
         let b = k.unsquared(
             CellBox {
@@ -286,7 +290,7 @@ mod tests {
         let got = k.source(100.0, 100.0);
         assert!((got.0 - 100.0).abs() < 1e-6 && (got.1 - 140.0).abs() < 1e-6, "{got:?}");
         let squared = transposed(&k.squared_ink(&ink));
-        assert_eq!(rule_ends(&squared, 100), Some((100, 900)));
+        assert_eq!(rule_ends(&squared, 100).map(|(l, r)| (l.0, r.0)), Some((100, 900)));
     }
 
     #[test]
