@@ -488,19 +488,11 @@ const PLAINLY_RED: i16 = 80;
 
 /// The red channel's median: the paper's, on a page that is mostly paper.
 fn median_red(rgb: &image::RgbImage) -> u8 {
-    let mut histogram = [0u64; 256];
+    let mut histogram = [0u32; 256];
     for p in rgb.pixels() {
         histogram[usize::from(p.0[0])] += 1;
     }
-    let half = rgb.pixels().len() as u64 / 2;
-    let mut seen = 0;
-    histogram
-        .iter()
-        .position(|&n| {
-            seen += n;
-            seen > half
-        })
-        .map_or(255, |level| level as u8)
+    level_at(&histogram, 0.5)
 }
 
 #[cfg(test)]
