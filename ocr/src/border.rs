@@ -65,19 +65,27 @@ pub fn whiten_wedges(grey: &mut GrayImage, [top, bottom, left, right]: [u32; 4])
     let slack = |len: u32| (len as f32 * SLACK).ceil() as u32;
     let mut paint: Vec<(u32, u32)> = Vec::new();
     let mut wedge = |along: &dyn Fn(u32) -> (u32, u32), from: u32, to: u32, len: u32| {
-        let step: i64 = if to >= from { 1 } else { -1 };
         let most = (len as f32 * MOST) as u32;
+        // The pixel `i` in from `from` toward `to`, while on the line.
+        let nth = |i: u32| {
+            if to >= from {
+                from.checked_add(i).filter(|&at| at < len)
+            } else {
+                from.checked_sub(i)
+            }
+        };
         let dark = (0..most)
-            .map(|i| from as i64 + step * i as i64)
-            .take_while(|&i| {
-                i >= 0 && i < len as i64 && u32::from(grey.get_pixel(along(i as u32).0, along(i as u32).1).0[0]) < DARK
+            .map_while(nth)
+            .take_while(|&at| {
+                let (x, y) = along(at);
+                u32::from(grey.get_pixel(x, y).0[0]) < DARK
             })
             .count() as u32;
         // Dark all the way to the limit is a line along the page (a rule reaching the
         // scan's edge), not a wedge.
         if dark >= MIN_WEDGE && dark < most {
             let reach = (dark + slack(len)).min(most);
-            paint.extend((0..reach).map(|i| along((from as i64 + step * i as i64).clamp(0, len as i64 - 1) as u32)));
+            paint.extend((0..reach).map_while(nth).map(along));
         }
     };
     for y in top..h.saturating_sub(bottom) {
