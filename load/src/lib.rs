@@ -91,10 +91,13 @@ impl Target {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
                 }
-                let conn = Connection::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+                let what = path.display().to_string();
+                let conn = ledgerline_store::duckdb_file::open_or_create(path, |c| {
+                    apply_list(c, MIGRATIONS, VERSION_TABLE, &what).map(drop)
+                })?;
                 defer_checkpoints(&conn)?;
                 staging::remove_stale_staging(&conn)?;
-                apply_list(&conn, MIGRATIONS, VERSION_TABLE, &path.display().to_string())?;
+                apply_list(&conn, MIGRATIONS, VERSION_TABLE, &what)?;
                 Ok(Database::DuckDb(conn))
             }
             Target::Postgres(url) => {

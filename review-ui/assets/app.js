@@ -454,7 +454,10 @@ async function pageOverlay(pageId, row) {
   }
   const px = (v) => v * zoom + 'px';
   const apply = () => {
+    // Both sides from the page's size, so the layout (and the row's box on it) is right
+    // before the picture arrives, not only once it has loaded.
     img.style.width = px(width);
+    if (r.data.page.height) img.style.height = px(height);
     if (box) Object.assign(hl.style, { left: px(box.x0), top: px(box.y0), width: px(box.x1 - box.x0), height: px(box.y1 - box.y0) });
     if (turns) {
       const [w, ht] = [px(width), px(height)];

@@ -417,6 +417,12 @@ fn a_page_read_turned_is_shown_as_read() {
         match quarter_turns {
             0 => {
                 assert!(box_w > box_h && (n(5), n(6)) == (1.0, 1.0), "{v}");
+                // The page is laid out from its size, not from the picture's arrival: with
+                // the picture gone (not loaded yet, or failed), the frame and box stay.
+                let unloaded = b.eval(&format!(
+                    "(() => {{ document.querySelector('#page-image img').removeAttribute('src'); return {shown}; }})()"
+                ));
+                assert_eq!(unloaded, v, "the page's frame moves with its picture");
                 upright = Some((width, height, row_middle));
             }
             2 => {

@@ -4,6 +4,7 @@
 //! Open a [`Workspace`] once per process; do every unit of database work inside
 //! [`Workspace::with_store`], which holds the cross-process [`lock`] only for that unit.
 
+pub mod duckdb_file;
 pub mod lock;
 pub mod migrations;
 pub mod pages;
@@ -86,7 +87,7 @@ impl Workspace {
     /// Keep `work` short: everyone else waits for it.
     pub fn with_store<T>(&self, work: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let _lock = StoreLock::acquire(&self.root, lock_timeout())?;
-        let conn = Connection::open(self.db_path())
+        let conn = duckdb_file::open_or_create(&self.db_path(), |c| migrations::apply(c).map(drop))
             .with_context(|| format!("cannot open the workspace database {}", self.db_path().display()))?;
         let out = work(&conn)?;
         conn.close()
