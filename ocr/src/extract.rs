@@ -318,6 +318,14 @@ pub fn extract(page: &PageReading, ctx: &PageContext) -> Vec<Record> {
     settle_patterns(&mut drafts);
     for d in &mut drafts {
         cemetery_ending(d);
+        if page.columns_missed {
+            d.findings.push(Finding::about(
+                "record",
+                Severity::Error,
+                FindingCode::ColumnsMissed,
+                "the table's rules run on past the columns read: the row was read short of them".into(),
+            ));
+        }
     }
     settle_repeats(&mut drafts);
     // The ledger's own way of counting age, from the rows that agree with their ID.
@@ -679,6 +687,7 @@ mod tests {
             scale: 1.0,
             skew_degrees: 0.0,
             squared: false,
+            columns_missed: false,
             grid: Grid {
                 rows: (0..=rows.len() as u32 + 1).collect(),
                 cols: (0..=headers.len() as u32).collect(),
@@ -754,6 +763,24 @@ mod tests {
             records[1].review.findings
         );
         assert_eq!(records[1].extra_fields.get("备注"), Some(&"无".to_string()));
+    }
+
+    /// A table read short of columns its rules run on to sends every row to review, the
+    /// rows that look complete too: what the unfound columns hold is not in them.
+    #[test]
+    fn a_table_read_short_of_its_columns_sends_its_rows_to_review() {
+        let name = ColumnRole::Field(Field::DeceasedName);
+        let mut reading = page(
+            &["死者姓名", "备注"],
+            &[name, ColumnRole::Unknown],
+            &[&["张福汉", "无"]],
+        );
+        let status = |r: &PageReading| extract(r, &context())[0].review.clone();
+        assert_eq!(status(&reading).status, ReviewStatus::Machine);
+        reading.columns_missed = true;
+        let review = status(&reading);
+        assert_eq!(review.status, ReviewStatus::NeedsReview);
+        assert!(review.findings.iter().any(|f| f.is(FindingCode::ColumnsMissed)));
     }
 
     /// Readings seen on generated batches: what the models read freely, then with only

@@ -79,6 +79,10 @@ pub struct Grid {
 const RULE_COVERAGE: f32 = 0.55;
 /// Rules closer than this are one rule (thick borders, double lines).
 const MERGE_PX: u32 = 14;
+/// A rule running on this far past the table's outer column has columns beyond it that
+/// were not found: a hand-ruled border is overshot by a few pixels; the narrowest column
+/// (性别) is about 100 wide at 300 dpi.
+const RUN_ON_PX: u32 = 60;
 
 fn peaks(profile: &[u32], threshold: u32) -> Vec<u32> {
     let mut out: Vec<u32> = Vec::new();
@@ -185,6 +189,24 @@ impl Grid {
         self.body_rows() < 3 || self.columns() < 5
     }
 
+    /// Whether most of the table's rules run on past its outer column on the left or the
+    /// right (followed on `ink`, the ink it was found on, as they drift): the table goes
+    /// on there in columns that were not found, and every row was read short of them.
+    /// A photograph at a slant both ways left pages with their right-hand columns
+    /// (address, family, phone) unfound, and their records, complete to look at, were
+    /// accepted without them.
+    pub fn rules_run_past_columns(&self, ink: &InkMap) -> bool {
+        let (left, right) = (self.cols[0], *self.cols.last().expect("three columns"));
+        let running_on = |edge: u32, step: i64| {
+            self.rows
+                .iter()
+                .filter(|&&y| crate::keystone::follow_rule(ink, (edge, y), step).0.abs_diff(edge) >= RUN_ON_PX)
+                .count()
+        };
+        let most = |n: usize| n * 2 > self.rows.len();
+        most(running_on(right, 1)) || most(running_on(left, -1))
+    }
+
     /// The inside of cell (`row`, `col`): row 0 is the header; rules are excluded.
     pub fn cell(&self, row: usize, col: usize) -> CellBox {
         const INSET: u32 = 7;
@@ -243,6 +265,35 @@ mod tests {
             }
             assert_eq!(g.body_rows(), 3);
         }
+    }
+
+    /// The table's rules drawn on `by` pixels past its right-hand column, leaning down a
+    /// pixel in every `lean` (as a photographed page's unsquared part does).
+    fn rules_running_on(ink: &mut InkMap, rows: &[u32], from: u32, by: u32, lean: u32) {
+        for &y in rows {
+            for x in from..from + by {
+                for t in 0..3 {
+                    ink.data[((y + t + (x - from) / lean) * ink.width + x) as usize] = 1;
+                }
+            }
+        }
+    }
+
+    /// Rules that run on past the last column found (two columns there had rules too
+    /// leaning to be found) tell that the rows were read short; a border overshot by a
+    /// hand's few pixels does not.
+    #[test]
+    fn rules_running_on_past_the_columns_are_told() {
+        let rows = [100, 180, 240, 300, 360];
+        let cols = [50, 300, 700];
+        let mut ink = ink_with_rules(&rows, &cols, false);
+        let grid = detect(&ink).expect("grid found");
+        assert!(!grid.rules_run_past_columns(&ink), "{grid:?}");
+        rules_running_on(&mut ink, &rows, 703, 20, 1000);
+        assert!(!grid.rules_run_past_columns(&ink), "an overshot border");
+        rules_running_on(&mut ink, &rows, 703, 400, 25);
+        assert!(detect(&ink).is_some_and(|g| g.cols.len() == 3));
+        assert!(grid.rules_run_past_columns(&ink));
     }
 
     #[test]

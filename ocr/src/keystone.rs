@@ -154,20 +154,24 @@ fn rule_ends(ink: &InkMap, at: u32) -> Option<((u32, u32), (u32, u32))> {
     let start = (0..RULE_GAP_PX * 4)
         .flat_map(|d| [middle + d, middle.saturating_sub(d)])
         .find(|&x| x < ink.width && ink_near(ink, x, at).is_some())?;
-    let end_toward = |step: i64| -> (u32, u32) {
-        let (mut x, mut y, mut last) = (start as i64, at, start);
-        loop {
-            x += step;
-            if x < 0 || x >= ink.width as i64 || (x - last as i64).unsigned_abs() > RULE_GAP_PX.into() {
-                return (last, y);
-            }
-            if let Some(found) = ink_near(ink, x as u32, y) {
-                (y, last) = (found, x as u32);
-            }
-        }
-    };
-    let (left, right) = (end_toward(-1), end_toward(1));
+    let (left, right) = (follow_rule(ink, (start, at), -1), follow_rule(ink, (start, at), 1));
     (right.0 - left.0 >= (ink.width as f32 * RULE_SPAN) as u32).then_some((left, right))
+}
+
+/// Where the rule through (x, y) ends toward `step` (1 rightward, -1 leftward), (x, y):
+/// followed column by column as it drifts within [`RULE_BAND`] rows, over breaks of up
+/// to [`RULE_GAP_PX`].
+pub(crate) fn follow_rule(ink: &InkMap, (x0, y0): (u32, u32), step: i64) -> (u32, u32) {
+    let (mut x, mut y, mut last) = (x0 as i64, y0, x0);
+    loop {
+        x += step;
+        if x < 0 || x >= ink.width as i64 || (x - last as i64).unsigned_abs() > RULE_GAP_PX.into() {
+            return (last, y);
+        }
+        if let Some(found) = ink_near(ink, x as u32, y) {
+            (y, last) = (found, x as u32);
+        }
+    }
 }
 
 /// The row of the ink in column `x` within [`RULE_BAND`] rows of `y`, nearest first.

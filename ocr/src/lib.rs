@@ -89,6 +89,10 @@ pub struct PageReading {
     /// Whether the table was photographed at a slant and read squared (see [`keystone`]);
     /// cell boxes are on the page as it lies all the same. The grid is the squared one.
     pub squared: bool,
+    /// The table's rules run on past its outer columns (see
+    /// [`Grid::rules_run_past_columns`]): columns there were not found, and every record
+    /// of the table goes to review.
+    pub columns_missed: bool,
     pub grid: Grid,
     pub headers: Vec<String>,
     #[serde(skip)]
@@ -1087,12 +1091,14 @@ pub fn read_page(
         };
         c.bbox = b.unscaled(scale, w, h).as_scanned(quarter_turns, w, h);
     }
+    let columns_missed = grid.rules_run_past_columns(&page.ink);
     grid.unscale(scale);
     Ok(Ok(PageReading {
         quarter_turns,
         scale,
         skew_degrees: page.skew_degrees,
         squared: page.keystone.is_some(),
+        columns_missed,
         grid,
         headers,
         roles,

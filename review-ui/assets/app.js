@@ -94,6 +94,7 @@ const FINDINGS_ZH = {
   division_not_yet: '该区划代码当时尚未设立', division_retired: '该区划代码当时已撤销', phone_shape: '电话号码格式不对',
   source_row: '行号无效', confidence: '置信度无效', not_a_record: '不是一条记录',
   unreadable: '未能识别，请对照原图录入', unlabelled_column: '此列表头对应不上任何字段，请指明',
+  columns_missed: '表格横线延伸到已识别的列之外，有列未识别，请对照原图补录',
   id_repaired: '身份证号已按校验码修正', division_repaired: '省市县名称已按国家区划表修正',
   date_repaired: '日期已修正为与本行其他日期相符的一个', dates_disagree: '死亡、火化、安葬日期先后不合',
   gender_from_id: '性别取自身份证号', age_from_id: '年龄由身份证号与死亡日期推算',
@@ -310,7 +311,9 @@ function recordEditor(main, view, { onDone, onSkip }) {
   const header = h('div', {},
     h('h3', {}, view.record_id),
     h('p', { class: 'muted' }, `${view.batch_id} · ${view.page_file} · ${lang === 'zh' ? '第' + view.row + '行' : 'row ' + view.row} · ${t('status.' + view.status)} · ${t('version')} ${view.version}`,
-      view.updated_by ? ` · ${view.updated_by}` : ''));
+      view.updated_by ? ` · ${view.updated_by}` : ''),
+    // What the machine found about the row as a whole (columns it could not find).
+    view.record_findings?.length ? h('p', { class: 'msg', id: 'record-findings' }, view.record_findings.map(findingText).join('；')) : null);
   const grid = h('div', { class: 'fields' });
   // A record a person verified or rejected is theirs, field by field: the machine's
   // confidence (still shown as a number) no longer colours it as doubtful.
@@ -318,7 +321,7 @@ function recordEditor(main, view, { onDone, onSkip }) {
   const drawFields = () => {
     grid.replaceChildren();
     for (const f of view.fields) {
-      const relevant = showAll || f.cell || f.value != null || f.machine_value != null || f.findings.length;
+      const relevant = showAll || f.cell || f.value != null || f.machine_value != null || f.findings.length || f.machine_findings?.length;
       if (!relevant) continue;
       const input = h('input', { name: f.field, id: 'f-' + f.field, value: f.value ?? '', autocomplete: 'off', spellcheck: 'false' });
       input.addEventListener('input', liveValidate);
@@ -331,12 +334,19 @@ function recordEditor(main, view, { onDone, onSkip }) {
         f.confidence != null ? h('div', { class: 'muted' }, `${Math.round(f.confidence * 100)}%`) : null),
       h('div', { class: settled ? '' : confClass(f.confidence) }, input, meanings[f.field], f.machine_value != null ? h('div', { class: 'was' }, `${t('machine')}: ${f.machine_value}`) : null),
       crop);
-      msgs[f.field] = h('div', { class: 'msg' });
+      msgs[f.field] = h('div', { class: 'msg', id: 'msg-' + f.field });
       grid.append(msgs[f.field]);
       showFindings(f.field, f.findings);
     }
   };
-  const showFindings = (field, list) => msgs[field] && showFindingsIn(msgs[field], list);
+  // The machine's findings on a field (an unreadable cell, a repair) stand beside
+  // validation's while the field holds what the machine read.
+  const opened = Object.fromEntries(view.fields.map((f) => [f.field, f]));
+  const showFindings = (field, list) => {
+    const f = opened[field];
+    const read = f && (inputs[field]?.value ?? '') === (f.value ?? '') ? f.machine_findings ?? [] : [];
+    if (msgs[field]) showFindingsIn(msgs[field], [...list, ...read]);
+  };
   const values = () => typedValues(inputs);
   const liveValidate = liveValidation(inputs, showFindings, meanings);
   const focusNext = (el) => {

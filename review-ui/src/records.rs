@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
 use ledgerline_schemas::validate::{is_acceptable, validate, Finding};
-use ledgerline_schemas::{Field, Record, ReviewStatus};
+use ledgerline_schemas::{Field, FindingCode, Record, ReviewStatus};
 use ledgerline_search::access::{mask_id, mask_phone, Role};
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
@@ -31,6 +31,33 @@ fn mask(field: Field, value: &str) -> String {
     }
 }
 
+/// A finding's message with the ID numbers and phone numbers in it masked: findings
+/// quote what they are about (`370112… fails its checksum`, a repair's `read …, repaired
+/// to …`). Runs of 7 or more digits are masked, as an ID number when 15 or more long;
+/// dates (`1950-07-01`), codes and ages are shorter runs and stay.
+fn masked_message(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        match run.len() {
+            n if n >= 15 => out.push_str(&mask_id(run)),
+            n if n >= 7 => out.push_str(&mask_phone(run)),
+            _ => out.push_str(run),
+        }
+        run.clear();
+    };
+    for c in message.chars() {
+        if c.is_ascii_digit() || (matches!(c, 'X' | 'x') && !run.is_empty()) {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct FieldView {
     pub field: &'static str,
@@ -42,7 +69,11 @@ pub struct FieldView {
     pub meaning: Option<&'static str>,
     /// `ROW-COL` of the field's cell on the page, for its crop.
     pub cell: Option<String>,
+    /// What validation finds in the value.
     pub findings: Vec<Finding>,
+    /// What the machine found reading the field (an unreadable cell, a repair), while
+    /// the field holds that reading: a person's changed value is no longer it.
+    pub machine_findings: Vec<Finding>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -58,6 +89,10 @@ pub struct RecordView {
     pub person_id: Option<String>,
     pub fields: Vec<FieldView>,
     pub findings: Vec<Finding>,
+    /// What the machine found about the row as a whole, not one field of it: a table
+    /// read short of columns, a column whose header names no field. Why the record was
+    /// sent to review, where no field's findings say it.
+    pub record_findings: Vec<Finding>,
     /// ID numbers and phones are masked in this view.
     pub masked: bool,
     pub updated_by: Option<String>,
@@ -121,6 +156,13 @@ pub fn view(db: &ReviewDb, record_id: &str, unmasked: bool) -> Result<Option<Rec
 
 fn build_view(s: &Stored, cells: &BTreeMap<String, String>, unmasked: bool) -> RecordView {
     let findings = validate(&s.record);
+    // What the machine found reading the row; its validation is found again above.
+    let reading = s
+        .machine
+        .review
+        .findings
+        .iter()
+        .filter(|x| FindingCode::named(&x.code).is_some_and(FindingCode::from_reading));
     let shown = |f: Field, v: Option<String>| match v {
         Some(v) if !unmasked && is_protected(f) => Some(mask(f, &v)),
         v => v,
@@ -133,6 +175,10 @@ fn build_view(s: &Stored, cells: &BTreeMap<String, String>, unmasked: bool) -> R
             let meaning = value
                 .as_deref()
                 .and_then(|v| ledgerline_schemas::written::meaning(f, v));
+            let machine_findings = match machine == value {
+                true => reading.clone().filter(|x| x.field == f.name()).cloned().collect(),
+                false => Vec::new(),
+            };
             FieldView {
                 field: f.name(),
                 meaning,
@@ -141,10 +187,11 @@ fn build_view(s: &Stored, cells: &BTreeMap<String, String>, unmasked: bool) -> R
                 confidence: s.record.confidence.get(f.name()).copied(),
                 cell: cells.get(f.name()).cloned(),
                 findings: findings.iter().filter(|x| x.field == f.name()).cloned().collect(),
+                machine_findings,
             }
         })
         .collect();
-    RecordView {
+    let mut view = RecordView {
         record_id: s.record.record_id.clone(),
         version: s.version,
         status: s.status.clone(),
@@ -156,10 +203,24 @@ fn build_view(s: &Stored, cells: &BTreeMap<String, String>, unmasked: bool) -> R
         person_id: s.record.person_id.clone(),
         fields,
         findings,
+        record_findings: reading
+            .filter(|x| Field::from_name(&x.field).is_none())
+            .cloned()
+            .collect(),
         masked: !unmasked,
         updated_by: s.updated_by.clone(),
         updated_at: s.updated_at,
+    };
+    if !unmasked {
+        let all = view
+            .fields
+            .iter_mut()
+            .flat_map(|f| f.findings.iter_mut().chain(&mut f.machine_findings));
+        for x in all.chain(&mut view.findings).chain(&mut view.record_findings) {
+            x.message = masked_message(&x.message);
+        }
     }
+    view
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]

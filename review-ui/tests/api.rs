@@ -459,6 +459,55 @@ async fn edits_are_versioned_validated_and_audited() {
     assert_eq!(broken.broken_at, Some(change["seq"].as_i64().unwrap()), "{broken:?}");
 }
 
+/// What the machine found reading a record is shown with it: a finding on a field while
+/// the field holds what the machine read, one about the whole row beside the fields. A
+/// finding never quotes an ID or phone number to a viewer who may not see it.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_machines_findings_show_with_the_record_and_numbers_in_them_masked() {
+    let f = fixture();
+    let base = serve(&f).await;
+    let reviewer = as_role(&base, "reviewer").await;
+    let codes = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let path = format!("/api/records/{}", rid(1));
+    let view = reviewer.get(&path).await.unwrap().json;
+    assert_eq!(
+        codes(&field_of(&view, "household_address")["machine_findings"]),
+        ["division_repaired"]
+    );
+    assert_eq!(codes(&view["record_findings"]), ["columns_missed"]);
+    // Once a person changes the field, the machine's word on its reading goes.
+    let saved = reviewer
+        .send(
+            Method::PUT,
+            &path,
+            &json!({"version": 0, "action": "save", "fields": {"household_address": "济南市历城区山大路13号"}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(saved.status, 200, "{}", saved.json);
+    let view = reviewer.get(&path).await.unwrap().json;
+    assert!(codes(&field_of(&view, "household_address")["machine_findings"]).is_empty());
+    assert_eq!(codes(&view["record_findings"]), ["columns_missed"]);
+
+    // Row 2's ID number fails its checksum, and its finding quotes it: in full for the
+    // reviewer, masked for data entry, as the value is.
+    let row2 = format!("/api/records/{}", rid(2));
+    let seen = reviewer.get(&row2).await.unwrap().json;
+    let id = field_of(&seen, "id_number")["value"].as_str().unwrap().to_string();
+    assert!(field_of(&seen, "id_number")["findings"].to_string().contains(&id));
+    let clerk = as_role(&base, "data_entry").await;
+    let masked = clerk.get(&row2).await.unwrap().json;
+    assert!(!masked.to_string().contains(&id[6..14]), "{masked}");
+    let finding = field_of(&masked, "id_number")["findings"].to_string();
+    assert!(finding.contains(&ledgerline_search::access::mask_id(&id)), "{finding}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn heavy_changes_go_to_a_second_reviewer() {
     let f = fixture();

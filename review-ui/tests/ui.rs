@@ -92,6 +92,11 @@ fn a_data_entry_day_by_keyboard() {
         header.as_str().unwrap().contains(" · 待审核 · "),
         "status in Chinese: {header}"
     );
+    // Why the machine sent it, in Chinese: the row read short of columns, a repair on a
+    // field (shown under it, beside validation's word, while it holds what was read).
+    let about_row = b.eval("document.getElementById('record-findings').textContent");
+    assert!(about_row.as_str().unwrap().contains("有列未识别"), "{about_row}");
+    b.wait("document.getElementById('msg-household_address').textContent.includes('区划表修正')");
     // A code says what it means; typed as the page writes it, the field says what it
     // will be stored as.
     assert_eq!(b.eval("document.getElementById('means-gender').textContent"), "女");

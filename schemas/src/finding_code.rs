@@ -53,6 +53,8 @@ finding_codes! {
     Unreadable => "unreadable",
     /// A column whose header names no field.
     UnlabelledColumn => "unlabelled_column",
+    /// The table's rules run on past the columns found: the row was read short.
+    ColumnsMissed => "columns_missed",
     IdRepaired => "id_repaired",
     DivisionRepaired => "division_repaired",
     DateRepaired => "date_repaired",
@@ -63,4 +65,19 @@ finding_codes! {
     ColumnWord => "column_word",
     CemeteryEnding => "cemetery_ending",
     BatchWord => "batch_word",
+}
+
+impl FindingCode {
+    /// The code a finding carries, if it is one of these.
+    pub fn named(code: &str) -> Option<FindingCode> {
+        FindingCode::ALL.iter().copied().find(|c| c.as_str() == code)
+    }
+
+    /// Whether reading the page found it (OCR's repairs and checks), not validation of
+    /// the values: validation is found again from the values as they stand; what the
+    /// reading found is known only from the reading.
+    pub fn from_reading(self) -> bool {
+        // Validation's codes are listed first, OCR's from `Unreadable` on.
+        self as usize >= FindingCode::Unreadable as usize
+    }
 }

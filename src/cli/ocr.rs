@@ -126,6 +126,8 @@ enum Outcome {
         spread: bool,
         /// Photographed at a slant: a table read squared.
         squared: bool,
+        /// A table's rules run on past the columns found (its records go to review).
+        columns_missed: bool,
         rows: usize,
         records: Vec<ledgerline_schemas::Record>,
         cells: Vec<StoredCell>,
@@ -309,6 +311,7 @@ fn read_one(p: &PageToRead, config: &EngineConfig) -> Result<Outcome> {
         scale: first.scale,
         spread: tables.len() > 1,
         squared: tables.iter().any(|t| t.squared),
+        columns_missed: tables.iter().any(|t| t.columns_missed),
         rows: tables.iter().map(|t| t.grid.body_rows()).sum(),
         records,
         cells,
@@ -354,6 +357,7 @@ pub fn ocr_pages(
                     scale,
                     spread,
                     squared,
+                    columns_missed,
                     rows: n,
                     records: recs,
                     cells,
@@ -372,6 +376,12 @@ pub fn ocr_pages(
                     }
                     if squared && !quiet {
                         eprintln!("{}: photographed at a slant; read squared", p.file_name);
+                    }
+                    if columns_missed && !quiet {
+                        eprintln!(
+                            "{}: the table's rules run on past the columns found; its records go to review",
+                            p.file_name
+                        );
                     }
                     if spread && !quiet {
                         eprintln!(

@@ -10,7 +10,10 @@ use std::path::Path;
 use chrono::NaiveDate;
 use image::{Rgb, RgbImage};
 use ledgerline_review::{auth, router, sync, AppState, ReviewDb};
-use ledgerline_schemas::{id_number, Record, RecordFields, RecordType, Review, ReviewStatus, Source};
+use ledgerline_schemas::validate::{Finding, Severity};
+use ledgerline_schemas::{
+    id_number, Field, FindingCode, Record, RecordFields, RecordType, Review, ReviewStatus, Source,
+};
 use ledgerline_search::Role;
 use ledgerline_store::{pages::StoredCell, Workspace};
 
@@ -188,6 +191,22 @@ pub fn fixture() -> Fixture {
             ReviewStatus::NeedsReview,
             fields("张德名", "1", &id3, "1941-03-09", "2013-04-16", "历城区花园路8号"),
             0.7,
+        ),
+    ];
+    // What the machine found reading row 1: a repair on a field, and columns it missed.
+    let mut records = records;
+    records[0].review.findings = vec![
+        Finding::new(
+            Field::HouseholdAddress,
+            Severity::Info,
+            FindingCode::DivisionRepaired,
+            "read 济甫市历城区山大路12号, taken as 济南市历城区山大路12号: a division's name".into(),
+        ),
+        Finding::about(
+            "record",
+            Severity::Error,
+            FindingCode::ColumnsMissed,
+            "the table's rules run on past the columns read".into(),
         ),
     ];
     draw_page(&image, 4, &records);
