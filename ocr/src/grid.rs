@@ -16,6 +16,40 @@ pub struct CellBox {
 }
 
 impl CellBox {
+    /// The box round this box's corners taken through `place` (a point's place on
+    /// another page of the same `w`×`h`), within that page.
+    pub fn mapped(self, w: u32, h: u32, place: impl Fn(f64, f64) -> (f64, f64)) -> CellBox {
+        let (x, y, bw, bh) = (self.x as f64, self.y as f64, self.w as f64, self.h as f64);
+        let corners = [(x, y), (x + bw, y), (x + bw, y + bh), (x, y + bh)].map(|(x, y)| place(x, y));
+        let clamp = |v: f64, max: u32| v.round().clamp(0.0, max as f64) as u32;
+        let x0 = clamp(corners.iter().map(|c| c.0).fold(f64::MAX, f64::min), w);
+        let x1 = clamp(corners.iter().map(|c| c.0).fold(f64::MIN, f64::max), w);
+        let y0 = clamp(corners.iter().map(|c| c.1).fold(f64::MAX, f64::min), h);
+        let y1 = clamp(corners.iter().map(|c| c.1).fold(f64::MIN, f64::max), h);
+        CellBox {
+            x: x0,
+            y: y0,
+            w: (x1 - x0).max(1),
+            h: (y1 - y0).max(1),
+        }
+    }
+
+    /// The box on the `w`×`h` page as it lay skewed `skew_degrees`, for a box on it
+    /// straightened (see [`crate::preprocess::clean`]): the box round its corners turned
+    /// back. Kept straight, boxes lay a row and a column off at the far corners of a
+    /// page skewed 2 degrees, and the review app cut the wrong writing for a field.
+    pub fn unskewed(self, skew_degrees: f32, w: u32, h: u32) -> CellBox {
+        let Some((sin, cos)) = crate::preprocess::straightening(skew_degrees) else {
+            return self;
+        };
+        let (cx, cy) = (w as f64 / 2.0, h as f64 / 2.0);
+        // Where `rotate_bilinear` took the straightened pixel (x, y) from.
+        self.mapped(w, h, |x, y| {
+            let (dx, dy) = (x - cx, y - cy);
+            (cx + cos * dx + sin * dy, cy - sin * dx + cos * dy)
+        })
+    }
+
     /// The box on the page before it was resized `scale` times, widened to whole pixels
     /// and kept within that `w`×`h` page.
     pub fn unscaled(self, scale: f32, w: u32, h: u32) -> CellBox {
@@ -304,6 +338,72 @@ mod tests {
             data: vec![0; 250_000],
         };
         assert!(detect(&ink).is_none());
+    }
+
+    /// A box of ink near a skewed scan's corner, found on the scan straightened and
+    /// mapped back, covers that ink on the scan and little more: crops are cut from
+    /// the page as scanned.
+    #[test]
+    fn boxes_on_a_straightened_page_map_back_to_the_skewed_scan() {
+        use crate::preprocess::{clean, rotate_bilinear};
+        let (w, h) = (1600u32, 1100u32);
+        let mut page = image::GrayImage::from_pixel(w, h, image::Luma([240]));
+        // Ruled lines, so the skew can be measured, and a block of writing far from the
+        // centre, where a turn moves it most.
+        for y in (100..1000).step_by(60) {
+            for x in 100..1500 {
+                page.put_pixel(x, y, image::Luma([20]));
+                page.put_pixel(x, y + 1, image::Luma([20]));
+            }
+        }
+        for y in 905..945 {
+            for x in 1300..1450 {
+                page.put_pixel(x, y, image::Luma([20]));
+            }
+        }
+        for skew in [2.0f32, -3.0] {
+            let scan = rotate_bilinear(&page, skew.to_radians(), 240);
+            let clean = clean(&image::DynamicImage::ImageLuma8(scan.clone()));
+            assert!((clean.skew_degrees - skew).abs() < 0.15, "{}", clean.skew_degrees);
+            // The block on the straightened page, and its box mapped back to the scan.
+            let block = |img: &image::GrayImage| {
+                let dark: Vec<(u32, u32)> = img
+                    .enumerate_pixels()
+                    .filter(|(x, y, p)| {
+                        p.0[0] < 128 && (1250..1500).contains(x) && (880..990).contains(y) && {
+                            // Not a rule: dark beside it too, a few pixels above and below.
+                            img.get_pixel(*x, y - 4).0[0] < 128 && img.get_pixel(*x, y + 4).0[0] < 128
+                        }
+                    })
+                    .map(|(x, y, _)| (x, y))
+                    .collect();
+                let (x0, x1) = (
+                    dark.iter().map(|p| p.0).min().unwrap(),
+                    dark.iter().map(|p| p.0).max().unwrap(),
+                );
+                let (y0, y1) = (
+                    dark.iter().map(|p| p.1).min().unwrap(),
+                    dark.iter().map(|p| p.1).max().unwrap(),
+                );
+                CellBox {
+                    x: x0,
+                    y: y0,
+                    w: x1 - x0 + 1,
+                    h: y1 - y0 + 1,
+                }
+            };
+            let found = block(&clean.grey).unskewed(clean.skew_degrees, w, h);
+            let on_scan = block(&scan);
+            let covers = found.x <= on_scan.x + 3
+                && found.y <= on_scan.y + 3
+                && found.x + found.w + 3 >= on_scan.x + on_scan.w
+                && found.y + found.h + 3 >= on_scan.y + on_scan.h;
+            assert!(covers, "skew {skew}: {found:?} does not cover {on_scan:?}");
+            assert!(
+                found.w <= on_scan.w + 12 && found.h <= on_scan.h + 12,
+                "skew {skew}: {found:?} {on_scan:?}"
+            );
+        }
     }
 
     /// A box marked on a scan, found on the scan turned each way and mapped back, is the

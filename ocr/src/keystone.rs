@@ -84,19 +84,7 @@ impl Keystone {
     /// A box on the squared page as it lies on the page photographed: the box round its
     /// corners' places, within `w`×`h`.
     pub fn unsquared(&self, b: CellBox, w: u32, h: u32) -> CellBox {
-        let corners = [(b.x, b.y), (b.x + b.w, b.y), (b.x + b.w, b.y + b.h), (b.x, b.y + b.h)]
-            .map(|(x, y)| self.source(x as f64, y as f64));
-        let clamp = |v: f64, max: u32| v.round().clamp(0.0, max as f64) as u32;
-        let x0 = clamp(corners.iter().map(|c| c.0).fold(f64::MAX, f64::min), w);
-        let x1 = clamp(corners.iter().map(|c| c.0).fold(f64::MIN, f64::max), w);
-        let y0 = clamp(corners.iter().map(|c| c.1).fold(f64::MAX, f64::min), h);
-        let y1 = clamp(corners.iter().map(|c| c.1).fold(f64::MIN, f64::max), h);
-        CellBox {
-            x: x0,
-            y: y0,
-            w: (x1 - x0).max(1),
-            h: (y1 - y0).max(1),
-        }
+        b.mapped(w, h, |x, y| self.source(x, y))
     }
 }
 

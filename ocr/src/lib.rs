@@ -1083,13 +1083,18 @@ pub fn read_page(
         0 => (image.width(), image.height()),
         _ => (image.height(), image.width()),
     };
-    let (squared_w, squared_h) = page.grey.dimensions();
+    // The page as read: straightened, and squared when photographed at a slant (the
+    // same size each step), resized `scale` times and turned from the scan.
+    let (read_w, read_h) = page.grey.dimensions();
     for c in &mut cells {
         let b = match &page.keystone {
-            Some(k) => k.unsquared(c.bbox, squared_w, squared_h),
+            Some(k) => k.unsquared(c.bbox, read_w, read_h),
             None => c.bbox,
         };
-        c.bbox = b.unscaled(scale, w, h).as_scanned(quarter_turns, w, h);
+        c.bbox = b
+            .unskewed(page.skew_degrees, read_w, read_h)
+            .unscaled(scale, w, h)
+            .as_scanned(quarter_turns, w, h);
     }
     let columns_missed = grid.rules_run_past_columns(&page.ink);
     grid.unscale(scale);

@@ -331,9 +331,18 @@ const INK_SENSITIVITY: f32 = 0.18;
 /// [`faint_rules_ink`]).
 const FAINT_RULE_SENSITIVITY: f32 = 0.10;
 
+/// Skews under this many degrees are left as scanned.
+const LEAST_SKEW: f32 = 0.02;
+
+/// The sine and cosine of the turn [`straightened`] gives a page skewed `skew` degrees;
+/// `None` for a skew it leaves.
+pub(crate) fn straightening(skew: f32) -> Option<(f64, f64)> {
+    (skew.abs() >= LEAST_SKEW).then(|| ((-skew).to_radians() as f64).sin_cos())
+}
+
 /// `img`, which lies rotated by `skew` degrees, turned back straight.
 fn straightened(img: GrayImage, skew: f32) -> GrayImage {
-    if skew.abs() >= 0.02 {
+    if skew.abs() >= LEAST_SKEW {
         rotate_bilinear(&img, (-skew).to_radians(), 255)
     } else {
         img
