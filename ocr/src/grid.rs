@@ -170,16 +170,17 @@ fn col_profile(ink: &InkMap, y0: u32, y1: u32) -> Vec<u32> {
 }
 
 /// The rows of the table's top and bottom rules, looked for across the whole page;
-/// `None` when fewer than three rules run across it.
-pub fn outer_rules(ink: &InkMap) -> Option<(u32, u32)> {
+/// `None` when fewer than `least` rules run across it.
+pub fn outer_rules(ink: &InkMap, least: usize) -> Option<(u32, u32)> {
     let w = ink.width;
     let rows = peaks(&row_profile(ink, 0, w, 1), (w as f32 * RULE_COVERAGE * 0.8) as u32);
-    (rows.len() >= 3).then(|| (rows[0], *rows.last().expect("three rules")))
+    (rows.len() >= least.max(2)).then(|| (rows[0], *rows.last().expect("two rules")))
 }
 
 /// Finds the table's rules, or `None` when the page has no ruled table.
 pub fn detect(ink: &InkMap) -> Option<Grid> {
-    let (top, bottom) = outer_rules(ink)?;
+    // A table has a header rule between its top and bottom ones.
+    let (top, bottom) = outer_rules(ink, 3)?;
     let cols = peaks(
         &col_profile(ink, top, bottom),
         ((bottom - top) as f32 * RULE_COVERAGE) as u32,
