@@ -23,6 +23,10 @@ const RULE_GAP_PX: u32 = 12;
 const RULE_BAND: u32 = 2;
 /// The top and bottom rules run at least this share of the page's width.
 const RULE_SPAN: f32 = 0.4;
+/// The left and right borders run at least this share of the page's height.
+const BORDER_SPAN: f32 = 0.3;
+/// A corner where the fitted lines meet lies this near the ends of what was followed.
+const CORNER_PX: f64 = 24.0;
 
 /// The mapping from the page squared to the page as photographed: `source(x, y)` is where
 /// the squared page's pixel (x, y) lies on the page as it lies.
@@ -32,19 +36,22 @@ pub struct Keystone {
 }
 
 impl Keystone {
-    /// The table's corners, found on `ink` from where its top and bottom rules start and
-    /// end (the page's top or bottom farther from the camera), or else its left and right
-    /// ones (its left or right side farther), when they stand out of square; `None` for
-    /// a square table.
+    /// The table's corners, found on `ink` where its left and right borders end, or, a
+    /// table without them, where its top and bottom rules start and end (the page's top
+    /// or bottom farther from the camera), or else its left and right ones (its left or
+    /// right side farther), when they stand out of square; `None` for a square table.
     pub fn of(ink: &InkMap) -> Option<Keystone> {
-        let (squared, photographed) = corners_along_rows(ink, 3).or_else(|| {
-            // The same, looked for on the page turned on its diagonal: x for y.
-            let swap = |points: Corners| points.map(|(x, y)| (y, x));
-            // Its borders alone may stand out as rules: the column rules inside, thinner,
-            // spread over neighbouring columns as the rows fan out. Two suffice: corners
-            // found so that are out of square only lead to a squared page being tried.
-            corners_along_rows(&transposed(ink), 2).map(|(sq, ph)| (swap(sq), swap(ph)))
-        })?;
+        let (squared, photographed) = match corners_along_borders(ink) {
+            Some(corners) => out_of_square(corners)?,
+            None => corners_along_rows(ink, 3).or_else(|| {
+                // The same, looked for on the page turned on its diagonal: x for y.
+                let swap = |points: Corners| points.map(|(x, y)| (y, x));
+                // Its borders alone may stand out as rules: the column rules inside, thinner,
+                // spread over neighbouring columns as the rows fan out. Two suffice: corners
+                // found so that are out of square only lead to a squared page being tried.
+                corners_along_rows(&transposed(ink), 2).map(|(sq, ph)| (swap(sq), swap(ph)))
+            })?,
+        };
         homography(&squared, &photographed).map(|h| Keystone { h })
     }
 
@@ -94,6 +101,96 @@ impl Keystone {
 /// A table's four corners: top left, top right, bottom right, bottom left.
 type Corners = [(f64, f64); 4];
 
+/// The table's corners as photographed, from its borders: a rule across it followed to
+/// its ends, the left and right borders followed from there up and down to theirs, the
+/// top and bottom rules along from those; each of the four lines fitted to the pixels
+/// it was followed through, and the corners where they meet. They hold however the page
+/// was photographed at a slant, its top and bottom rules leaning and its sides
+/// converging at once, where the rules that lie level enough to be found across the
+/// page (the ones [`corners_along_rows`] goes by) may be a few near the middle, whose
+/// ends stand nearly square; fitted, they are not a line's end pixel, off by its
+/// thickness, which leaves the squared rules leaning across the far side. `None` when a
+/// border runs less than [`BORDER_SPAN`] of the page's height (a table open at its
+/// sides, or a short one).
+fn corners_along_borders(ink: &InkMap) -> Option<Corners> {
+    let (top, _) = crate::grid::outer_rules(ink, 3)?;
+    let (left, right) = rule_ends(ink, top)?;
+    // The border, the longest line down through the rule's end or just beyond it (a rule
+    // may stop a few pixels short of the border it meets).
+    let border = |end: (u32, u32), outward: i64| {
+        (-4..=RULE_GAP_PX as i64)
+            .map(|d| end.0 as i64 + d * outward)
+            .filter(|&x| (0..ink.width as i64).contains(&x))
+            .map(|x| {
+                let mut path = Vec::new();
+                let ends = [-1, 1].map(|step| follow(ink, (x as u32, end.1), step, Along::Column, &mut path));
+                (ends, path)
+            })
+            .max_by_key(|([top, bottom], _)| bottom.1 - top.1)
+            .expect("a place to start")
+    };
+    let (([top_left, bottom_left], left_path), ([top_right, bottom_right], right_path)) =
+        (border(left, -1), border(right, 1));
+    let span = (ink.height as f32 * BORDER_SPAN) as u32;
+    if bottom_left.1 - top_left.1 < span || bottom_right.1 - top_right.1 < span {
+        return None;
+    }
+    let rule = |start: (u32, u32)| {
+        let mut path = Vec::new();
+        follow(ink, start, 1, Along::Row, &mut path);
+        Line::fitted(&path)
+    };
+    let (left, right) = (Line::fitted(&left_path)?, Line::fitted(&right_path)?);
+    let (top, bottom) = (rule(top_left)?, rule(bottom_left)?);
+    let fitted = [
+        left.meets(&top),
+        right.meets(&top),
+        right.meets(&bottom),
+        left.meets(&bottom),
+    ];
+    // Lines fitted to what was followed end where it ended, give or take a line's
+    // thickness and a break: farther, something else was followed (writing, a fold).
+    let followed = [top_left, top_right, bottom_right, bottom_left];
+    let near = |(x, y): (f64, f64), (fx, fy): (u32, u32)| (x - fx as f64).hypot(y - fy as f64) <= CORNER_PX;
+    fitted.iter().zip(followed).all(|(&c, f)| near(c, f)).then_some(fitted)
+}
+
+/// A line fitted to pixels followed along it: `across = at + slope × along` (x by y
+/// down a border, y by x along a rule).
+struct Line {
+    at: f64,
+    slope: f64,
+}
+
+impl Line {
+    /// The least-squares line through (along, across) points; `None` for fewer than two
+    /// places along.
+    fn fitted(points: &[(u32, u32)]) -> Option<Line> {
+        let n = points.len() as f64;
+        let mean = |f: fn(&(u32, u32)) -> u32| points.iter().map(|p| f(p) as f64).sum::<f64>() / n;
+        let (along, across) = (mean(|p| p.0), mean(|p| p.1));
+        let (mut spread, mut together) = (0.0, 0.0);
+        for &(a, c) in points {
+            let (da, dc) = (a as f64 - along, c as f64 - across);
+            spread += da * da;
+            together += da * dc;
+        }
+        (spread > 0.0).then(|| {
+            let slope = together / spread;
+            Line {
+                at: across - slope * along,
+                slope,
+            }
+        })
+    }
+
+    /// Where this border (x by y) meets `rule` (y by x), (x, y).
+    fn meets(&self, rule: &Line) -> (f64, f64) {
+        let x = (self.at + self.slope * rule.at) / (1.0 - self.slope * rule.slope);
+        (x, rule.at + rule.slope * x)
+    }
+}
+
 /// The table's corners squared and as photographed, in the same order, from its top and
 /// bottom rules (of at least `least_rules` across the page); `None` when those are not
 /// found or stand square.
@@ -101,7 +198,15 @@ fn corners_along_rows(ink: &InkMap, least_rules: usize) -> Option<(Corners, Corn
     let (top, bottom) = crate::grid::outer_rules(ink, least_rules)?;
     let (top_left, top_right) = rule_ends(ink, top)?;
     let (bottom_left, bottom_right) = rule_ends(ink, bottom)?;
-    let apart = |a: u32, b: u32| a.abs_diff(b) >= SLANT_PX;
+    out_of_square([top_left, top_right, bottom_right, bottom_left].map(|(x, y)| (x as f64, y as f64)))
+}
+
+/// The rectangle a table with these corners as photographed (top left, top right,
+/// bottom right, bottom left) is squared to, and the corners; `None` when they stand
+/// square.
+fn out_of_square(corners: Corners) -> Option<(Corners, Corners)> {
+    let [top_left, top_right, bottom_right, bottom_left] = corners;
+    let apart = |a: f64, b: f64| (a - b).abs() >= SLANT_PX as f64;
     // Out of square: the sides lean (x), or the rules do (y), beyond what the rules'
     // thickness and the page's own ragged edges give.
     let square = !apart(top_left.0, bottom_left.0)
@@ -111,14 +216,9 @@ fn corners_along_rows(ink: &InkMap, least_rules: usize) -> Option<(Corners, Corn
     if square {
         return None;
     }
-    let f = |v: u32| v as f64;
-    let (left, right) = (f(top_left.0.min(bottom_left.0)), f(top_right.0.max(bottom_right.0)));
-    let (top, bottom) = (f(top_left.1.min(top_right.1)), f(bottom_left.1.max(bottom_right.1)));
-    let photographed = [top_left, top_right, bottom_right, bottom_left].map(|(x, y)| (f(x), f(y)));
-    Some((
-        [(left, top), (right, top), (right, bottom), (left, bottom)],
-        photographed,
-    ))
+    let (left, right) = (top_left.0.min(bottom_left.0), top_right.0.max(bottom_right.0));
+    let (top, bottom) = (top_left.1.min(top_right.1), bottom_left.1.max(bottom_right.1));
+    Some(([(left, top), (right, top), (right, bottom), (left, bottom)], corners))
 }
 
 /// `ink` turned on its diagonal: its columns as rows.
@@ -150,18 +250,47 @@ fn rule_ends(ink: &InkMap, at: u32) -> Option<((u32, u32), (u32, u32))> {
     (right.0 - left.0 >= (ink.width as f32 * RULE_SPAN) as u32).then_some((left, right))
 }
 
-/// Where the rule through (x, y) ends toward `step` (1 rightward, -1 leftward), (x, y):
-/// followed column by column as it drifts within [`RULE_BAND`] rows, over breaks of up
-/// to [`RULE_GAP_PX`].
-pub(crate) fn follow_rule(ink: &InkMap, (x0, y0): (u32, u32), step: i64) -> (u32, u32) {
-    let (mut x, mut y, mut last) = (x0 as i64, y0, x0);
+/// Where the rule through (x, y) ends toward `step` (1 rightward, -1 leftward), (x, y).
+pub(crate) fn follow_rule(ink: &InkMap, start: (u32, u32), step: i64) -> (u32, u32) {
+    follow(ink, start, step, Along::Row, &mut Vec::new())
+}
+
+/// Which way a line runs: a rule along a row, a border down a column.
+#[derive(Clone, Copy)]
+enum Along {
+    Row,
+    Column,
+}
+
+/// Where the line through `start` ends toward `step` (1 toward larger x or y, -1 back),
+/// (x, y): followed pixel by pixel as it drifts within [`RULE_BAND`] across, over breaks
+/// of up to [`RULE_GAP_PX`]; each of its pixels found is added to `path` as (along,
+/// across).
+fn follow(ink: &InkMap, start: (u32, u32), step: i64, along: Along, path: &mut Vec<(u32, u32)>) -> (u32, u32) {
+    // (position along the line, position across it) and back.
+    let (at, mut across, length) = match along {
+        Along::Row => (start.0, start.1, ink.width),
+        Along::Column => (start.1, start.0, ink.height),
+    };
+    let pixel = |along_at: u32, across_at: u32| match along {
+        Along::Row => (along_at, across_at),
+        Along::Column => (across_at, along_at),
+    };
+    let (mut pos, mut last) = (at as i64, at);
     loop {
-        x += step;
-        if x < 0 || x >= ink.width as i64 || (x - last as i64).unsigned_abs() > RULE_GAP_PX.into() {
-            return (last, y);
+        pos += step;
+        if pos < 0 || pos >= length as i64 || (pos - last as i64).unsigned_abs() > RULE_GAP_PX.into() {
+            return pixel(last, across);
         }
-        if let Some(found) = ink_near(ink, x as u32, y) {
-            (y, last) = (found, x as u32);
+        let found = (0..=RULE_BAND)
+            .flat_map(|d| [across + d, across.saturating_sub(d)])
+            .find(|&c| {
+                let (x, y) = pixel(pos as u32, c);
+                x < ink.width && y < ink.height && ink.at(x, y)
+            });
+        if let Some(c) = found {
+            (across, last) = (c, pos as u32);
+            path.push((last, across));
         }
     }
 }
@@ -302,9 +431,71 @@ mod tests {
         assert!((got.0 - 100.0).abs() < 1e-6 && (got.1 - 140.0).abs() < 1e-6, "{got:?}");
     }
 
+    /// A table drawn with `corners` (top left, top right, bottom right, bottom left):
+    /// its borders and rules 3 pixels thick, 15 rules between its top and bottom (a
+    /// ledger page's rows) and five between its sides, each where it would lie on the
+    /// photographed page.
+    fn table(corners: [(f64, f64); 4]) -> InkMap {
+        let (w, h) = (1000u32, 700u32);
+        let mut ink = InkMap {
+            width: w,
+            height: h,
+            data: vec![0; (w * h) as usize],
+        };
+        let between = |a: (f64, f64), b: (f64, f64), t: f64| (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t);
+        let mut line = |a: (f64, f64), b: (f64, f64)| {
+            for i in 0..=2000 {
+                let (x, y) = between(a, b, i as f64 / 2000.0);
+                for (dx, dy) in [
+                    (-1, -1),
+                    (0, -1),
+                    (1, -1),
+                    (-1, 0),
+                    (0, 0),
+                    (1, 0),
+                    (-1, 1),
+                    (0, 1),
+                    (1, 1),
+                ] {
+                    let (px, py) = ((x.round() as i64 + dx) as u32, (y.round() as i64 + dy) as u32);
+                    ink.data[(py * w + px) as usize] = 1;
+                }
+            }
+        };
+        let [tl, tr, br, bl] = corners;
+        for i in 0..=16 {
+            let t = i as f64 / 16.0;
+            line(between(tl, bl, t), between(tr, br, t));
+        }
+        for i in 0..=6 {
+            let t = i as f64 / 6.0;
+            line(between(tl, tr, t), between(bl, br, t));
+        }
+        ink
+    }
+
+    /// Photographed at a slant both ways, its top and bottom rules leaning and its sides
+    /// converging, a table's corners are where its borders and outer rules meet. (Only
+    /// its middle rules lie level enough to be found across the page, and their ends stand
+    /// square: the search by rows alone found no slant.)
+    #[test]
+    fn a_table_slanted_both_ways_is_squared_by_its_borders() {
+        let corners = [(120.0, 115.0), (880.0, 100.0), (900.0, 600.0), (100.0, 585.0)];
+        let k = Keystone::of(&table(corners)).expect("a trapezoid");
+        let squared = [(100.0, 100.0), (900.0, 100.0), (900.0, 600.0), (100.0, 600.0)];
+        for (s, c) in squared.into_iter().zip(corners) {
+            let got = k.source(s.0, s.1);
+            // Within a rule's thickness and a pixel: the lines are fitted to the pixels
+            // followed, which keep to one edge of a rule as it leans.
+            assert!((got.0 - c.0).hypot(got.1 - c.1) < 4.0, "{s:?}: {got:?}, not {c:?}");
+        }
+    }
+
     #[test]
     fn a_square_table_is_left_as_it_is() {
         assert_eq!(Keystone::of(&rules((100, 900), (102, 899))), None);
+        let square = [(100.0, 100.0), (900.0, 100.0), (900.0, 600.0), (100.0, 600.0)];
+        assert_eq!(Keystone::of(&table(square)), None);
         // A rule too short to be a table's is no corner.
         assert_eq!(Keystone::of(&rules((400, 600), (100, 900))), None);
     }
