@@ -688,6 +688,7 @@ mod tests {
             skew_degrees: 0.0,
             squared: false,
             columns_missed: false,
+            rows_missed: false,
             grid: Grid {
                 rows: (0..=rows.len() as u32 + 1).collect(),
                 cols: (0..=headers.len() as u32).collect(),

@@ -242,6 +242,16 @@ impl Grid {
         most(running_on(right, 1)) || most(running_on(left, -1))
     }
 
+    /// Whether most of the table's column rules run on below its last row rule: the
+    /// table goes on there in rows that were not found, whose records would be missing
+    /// without a word (photographed pages lost up to 23 rows of 6 pages so). Rules above
+    /// the top one are a form's own (a title box) and are not asked about.
+    pub fn rules_run_past_rows(&self, ink: &InkMap) -> bool {
+        let bottom = *self.rows.last().expect("three rows");
+        let running_on = |&x: &u32| crate::keystone::follow_border(ink, (x, bottom), 1).1 - bottom >= RUN_ON_PX;
+        self.cols.iter().filter(|x| running_on(x)).count() * 2 > self.cols.len()
+    }
+
     /// The inside of cell (`row`, `col`): row 0 is the header; rules are excluded.
     pub fn cell(&self, row: usize, col: usize) -> CellBox {
         const INSET: u32 = 7;
@@ -329,6 +339,32 @@ mod tests {
         rules_running_on(&mut ink, &rows, 703, 400, 25);
         assert!(detect(&ink).is_some_and(|g| g.cols.len() == 3));
         assert!(grid.rules_run_past_columns(&ink));
+    }
+
+    /// Column rules that run on below the last row found (the rules of the rows there
+    /// too faint or broken to be found) tell that rows were missed; a table's own end,
+    /// or a border overshot by a few pixels, does not.
+    #[test]
+    fn column_rules_running_on_below_the_rows_are_told() {
+        let rows = [100, 180, 240, 300, 360];
+        let cols = [50, 300, 700, 1100];
+        let mut ink = ink_with_rules(&rows, &cols, false);
+        let grid = detect(&ink).expect("grid found");
+        assert!(!grid.rules_run_past_rows(&ink), "{grid:?}");
+        let run_down = |ink: &mut InkMap, by: u32| {
+            for &x in &cols {
+                for y in 363..363 + by {
+                    for t in 0..3 {
+                        ink.data[(y * ink.width + x + t) as usize] = 1;
+                    }
+                }
+            }
+        };
+        run_down(&mut ink, 20);
+        assert!(!grid.rules_run_past_rows(&ink), "an overshot border");
+        run_down(&mut ink, 300);
+        assert!(grid.rules_run_past_rows(&ink));
+        assert!(!grid.rules_run_past_columns(&ink), "the columns are whole");
     }
 
     #[test]

@@ -255,6 +255,12 @@ pub(crate) fn follow_rule(ink: &InkMap, start: (u32, u32), step: i64) -> (u32, u
     follow(ink, start, step, Along::Row, &mut Vec::new())
 }
 
+/// Where the border or column rule through (x, y) ends toward `step` (1 downward, -1
+/// upward), (x, y).
+pub(crate) fn follow_border(ink: &InkMap, start: (u32, u32), step: i64) -> (u32, u32) {
+    follow(ink, start, step, Along::Column, &mut Vec::new())
+}
+
 /// Which way a line runs: a rule along a row, a border down a column.
 #[derive(Clone, Copy)]
 enum Along {

@@ -93,6 +93,9 @@ pub struct PageReading {
     /// [`Grid::rules_run_past_columns`]): columns there were not found, and every record
     /// of the table goes to review.
     pub columns_missed: bool,
+    /// The table's column rules run on below its last row (see
+    /// [`Grid::rules_run_past_rows`]): rows there were not found.
+    pub rows_missed: bool,
     pub grid: Grid,
     pub headers: Vec<String>,
     #[serde(skip)]
@@ -1097,6 +1100,7 @@ pub fn read_page(
             .as_scanned(quarter_turns, w, h);
     }
     let columns_missed = grid.rules_run_past_columns(&page.ink);
+    let rows_missed = grid.rules_run_past_rows(&page.ink);
     grid.unscale(scale);
     Ok(Ok(PageReading {
         quarter_turns,
@@ -1104,6 +1108,7 @@ pub fn read_page(
         skew_degrees: page.skew_degrees,
         squared: page.keystone.is_some(),
         columns_missed,
+        rows_missed,
         grid,
         headers,
         roles,
