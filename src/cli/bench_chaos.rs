@@ -373,7 +373,7 @@ fn state(exe: &Path, subject: Subject, world: &Path) -> Result<State> {
     let mut s = State::new();
     match subject {
         Subject::Run | Subject::Dedupe => {
-            let mut status: serde_json::Value = serde_json::from_slice(&ledgerline(
+            let status = ledgerline(
                 exe,
                 &[
                     "status".into(),
@@ -381,7 +381,18 @@ fn state(exe: &Path, subject: Subject, world: &Path) -> Result<State> {
                     "--workspace".into(),
                     ws.clone().into(),
                 ],
-            )?)?;
+            );
+            // A first run killed before its workspace database was made whole leaves
+            // none (it is made aside and renamed into place): a state of its own, with
+            // nothing stored, not a failure to read one.
+            let mut status: serde_json::Value = match status {
+                Ok(out) => serde_json::from_slice(&out)?,
+                Err(e) if e.to_string().contains("no ledgerline workspace there") => {
+                    s.insert("workspace".into(), "none".into());
+                    return Ok(s);
+                }
+                Err(e) => return Err(e),
+            };
             status.as_object_mut().map(|o| o.remove("workspace"));
             s.insert("status".into(), status.to_string());
             let out = world.join("export.jsonl");
