@@ -377,6 +377,24 @@ mod tests {
         assert!(detect(&ink).is_none());
     }
 
+    /// The box round these pixels, (x, y) each.
+    fn box_round(pixels: &[(u32, u32)]) -> CellBox {
+        let (x0, x1) = (
+            pixels.iter().map(|p| p.0).min().unwrap(),
+            pixels.iter().map(|p| p.0).max().unwrap(),
+        );
+        let (y0, y1) = (
+            pixels.iter().map(|p| p.1).min().unwrap(),
+            pixels.iter().map(|p| p.1).max().unwrap(),
+        );
+        CellBox {
+            x: x0,
+            y: y0,
+            w: x1 + 1 - x0,
+            h: y1 + 1 - y0,
+        }
+    }
+
     /// A box of ink near a skewed scan's corner, found on the scan straightened and
     /// mapped back, covers that ink on the scan and little more: crops are cut from
     /// the page as scanned.
@@ -414,20 +432,7 @@ mod tests {
                     })
                     .map(|(x, y, _)| (x, y))
                     .collect();
-                let (x0, x1) = (
-                    dark.iter().map(|p| p.0).min().unwrap(),
-                    dark.iter().map(|p| p.0).max().unwrap(),
-                );
-                let (y0, y1) = (
-                    dark.iter().map(|p| p.1).min().unwrap(),
-                    dark.iter().map(|p| p.1).max().unwrap(),
-                );
-                CellBox {
-                    x: x0,
-                    y: y0,
-                    w: x1 - x0 + 1,
-                    h: y1 - y0 + 1,
-                }
+                box_round(&dark)
             };
             let found = block(&clean.grey).unskewed(clean.skew_degrees, w, h);
             let on_scan = block(&scan);
@@ -468,20 +473,7 @@ mod tests {
                 .filter(|p| p.2 .0[0] == 0)
                 .map(|p| (p.0, p.1))
                 .collect();
-            let (x0, y0) = (
-                dark.iter().map(|p| p.0).min().unwrap(),
-                dark.iter().map(|p| p.1).min().unwrap(),
-            );
-            let (x1, y1) = (
-                dark.iter().map(|p| p.0).max().unwrap(),
-                dark.iter().map(|p| p.1).max().unwrap(),
-            );
-            let on_read = CellBox {
-                x: x0,
-                y: y0,
-                w: x1 + 1 - x0,
-                h: y1 + 1 - y0,
-            };
+            let on_read = box_round(&dark);
             let (rw, rh) = read.dimensions();
             assert_eq!(
                 on_read.as_scanned(quarter_turns, rw, rh),

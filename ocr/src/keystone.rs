@@ -245,7 +245,7 @@ fn rule_ends(ink: &InkMap, at: u32) -> Option<((u32, u32), (u32, u32))> {
     let middle = ink.width / 2;
     let start = (0..RULE_GAP_PX * 4)
         .flat_map(|d| [middle + d, middle.saturating_sub(d)])
-        .find(|&x| x < ink.width && ink_near(ink, x, at).is_some())?;
+        .find(|&x| x < ink.width && ink_near(ink, Along::Row, x, at).is_some())?;
     let (left, right) = (follow_rule(ink, (start, at), -1), follow_rule(ink, (start, at), 1));
     (right.0 - left.0 >= (ink.width as f32 * RULE_SPAN) as u32).then_some((left, right))
 }
@@ -268,44 +268,51 @@ enum Along {
     Column,
 }
 
+impl Along {
+    /// A pixel's (x, y) as (position along the line, position across it).
+    fn split(self, (x, y): (u32, u32)) -> (u32, u32) {
+        match self {
+            Along::Row => (x, y),
+            Along::Column => (y, x),
+        }
+    }
+
+    /// The pixel at `along` on the line and `across` it, (x, y).
+    fn pixel(self, along: u32, across: u32) -> (u32, u32) {
+        self.split((along, across))
+    }
+}
+
 /// Where the line through `start` ends toward `step` (1 toward larger x or y, -1 back),
 /// (x, y): followed pixel by pixel as it drifts within [`RULE_BAND`] across, over breaks
 /// of up to [`RULE_GAP_PX`]; each of its pixels found is added to `path` as (along,
 /// across).
 fn follow(ink: &InkMap, start: (u32, u32), step: i64, along: Along, path: &mut Vec<(u32, u32)>) -> (u32, u32) {
-    // (position along the line, position across it) and back.
-    let (at, mut across, length) = match along {
-        Along::Row => (start.0, start.1, ink.width),
-        Along::Column => (start.1, start.0, ink.height),
-    };
-    let pixel = |along_at: u32, across_at: u32| match along {
-        Along::Row => (along_at, across_at),
-        Along::Column => (across_at, along_at),
-    };
+    let (at, mut across) = along.split(start);
+    let length = along.split((ink.width, ink.height)).0;
     let (mut pos, mut last) = (at as i64, at);
     loop {
         pos += step;
         if pos < 0 || pos >= length as i64 || (pos - last as i64).unsigned_abs() > RULE_GAP_PX.into() {
-            return pixel(last, across);
+            return along.pixel(last, across);
         }
-        let found = (0..=RULE_BAND)
-            .flat_map(|d| [across + d, across.saturating_sub(d)])
-            .find(|&c| {
-                let (x, y) = pixel(pos as u32, c);
-                x < ink.width && y < ink.height && ink.at(x, y)
-            });
-        if let Some(c) = found {
+        if let Some(c) = ink_near(ink, along, pos as u32, across) {
             (across, last) = (c, pos as u32);
             path.push((last, across));
         }
     }
 }
 
-/// The row of the ink in column `x` within [`RULE_BAND`] rows of `y`, nearest first.
-fn ink_near(ink: &InkMap, x: u32, y: u32) -> Option<u32> {
+/// Where across a line running `along` there is ink at `at` along it, within
+/// [`RULE_BAND`] of `across`, nearest first (for a rule: the row of the ink in column
+/// `at` near row `across`).
+fn ink_near(ink: &InkMap, along: Along, at: u32, across: u32) -> Option<u32> {
     (0..=RULE_BAND)
-        .flat_map(|d| [y + d, y.saturating_sub(d)])
-        .find(|&row| row < ink.height && ink.at(x, row))
+        .flat_map(|d| [across + d, across.saturating_sub(d)])
+        .find(|&c| {
+            let (x, y) = along.pixel(at, c);
+            x < ink.width && y < ink.height && ink.at(x, y)
+        })
 }
 
 /// The grey at (x, y) between its four pixels; `None` off the image.

@@ -104,10 +104,14 @@ pub struct PageReading {
     pub cells: Vec<CellReading>,
 }
 
-/// Why a page yielded no table.
+/// Why a page yielded no table, or none to read records from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PageProblem {
     NoTable,
+    /// The table's column rules run on below the `found` rows: rows were missed.
+    RowsMissed {
+        found: usize,
+    },
 }
 
 impl std::error::Error for PageProblem {}
@@ -118,6 +122,10 @@ impl std::fmt::Display for PageProblem {
             PageProblem::NoTable => write!(
                 f,
                 "no ruled table found on the page (handwritten or unruled pages need manual keying)"
+            ),
+            PageProblem::RowsMissed { found } => write!(
+                f,
+                "the table's column rules run on below the {found} rows found: rows were missed; key the page by hand"
             ),
         }
     }

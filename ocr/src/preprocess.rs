@@ -342,7 +342,7 @@ pub(crate) fn straightening(skew: f32) -> Option<(f64, f64)> {
 
 /// `img`, which lies rotated by `skew` degrees, turned back straight.
 fn straightened(img: GrayImage, skew: f32) -> GrayImage {
-    if skew.abs() >= LEAST_SKEW {
+    if straightening(skew).is_some() {
         rotate_bilinear(&img, (-skew).to_radians(), 255)
     } else {
         img

@@ -25,8 +25,25 @@ const GUTTER_REACH: f32 = 0.2;
 const CUT_MARGIN: u32 = 8;
 
 /// Reads a scan's ledger tables: one, or on a two-page spread two, left first. A scan
-/// with no table is `Ok(Err(..))`, as for [`read_page`].
+/// with no table is `Ok(Err(..))`, as for [`read_page`]; so is one whose table goes on in
+/// rows that were not found ([`PageReading::rows_missed`]): their records would be
+/// missing without a word, and the page is keyed whole instead.
 pub fn read_tables(
+    image: &DynamicImage,
+    config: &EngineConfig,
+    dpi: u32,
+) -> Result<std::result::Result<Vec<PageReading>, PageProblem>> {
+    Ok(tables_of(image, config, dpi)?.and_then(|tables| {
+        if tables.iter().any(|t| t.rows_missed) {
+            let found = tables.iter().map(|t| t.grid.body_rows()).sum();
+            return Err(PageProblem::RowsMissed { found });
+        }
+        Ok(tables)
+    }))
+}
+
+/// The scan's tables: its own, and the other page's beside it on a spread.
+fn tables_of(
     image: &DynamicImage,
     config: &EngineConfig,
     dpi: u32,
@@ -59,7 +76,8 @@ pub fn read_tables(
                 }
             }
         }
-        Ok(_) => {}
+        // (A whole scan read is never short of rows yet: that is asked of its tables.)
+        Ok(_) | Err(PageProblem::RowsMissed { .. }) => {}
     }
     Ok(whole.map(|t| vec![t]))
 }

@@ -272,15 +272,6 @@ fn read_one(p: &PageToRead, config: &EngineConfig) -> Result<Outcome> {
     });
     let (tables, offsets, records) = match read {
         Ok(read) => match read? {
-            // Rows the table goes on in were not found: their records would be missing
-            // without a word. The page is keyed whole instead.
-            Ok((tables, _, _)) if tables.iter().any(|t| t.rows_missed) => {
-                let found: usize = tables.iter().map(|t| t.grid.body_rows()).sum();
-                return Ok(Outcome::Unread(
-                    Unread::NeedsKeying,
-                    format!("the table's column rules run on below the {found} rows found: rows were missed; key the page by hand"),
-                ));
-            }
             Ok(read) => read,
             Err(problem) => return Ok(Outcome::Unread(Unread::NeedsKeying, problem.to_string())),
         },
