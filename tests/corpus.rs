@@ -260,10 +260,11 @@ fn make(recipe: &str, g: &Generated) -> Vec<u8> {
         }
         // A ledger whose right-hand columns were ruled too faintly to scan: the vertical
         // rules of its last three columns (and its right border) gone, the row rules
-        // running on to the table's right edge. The generated rules are pale (grey 156 on
-        // paper near 237) and lean with the page's skew: a rule is a line of that lean
-        // mostly darker than 200.
-        "right-columns-unruled" => {
+        // running on to the table's right edge; or all but those four gone, a table of
+        // three columns left to find. The generated rules are pale (grey 156 on paper
+        // near 237) and lean with the page's skew: a rule is a line of that lean mostly
+        // darker than 200.
+        "right-columns-unruled" | "most-columns-unruled" => {
             let mut grey = page.to_luma8();
             let (w, h) = grey.dimensions();
             let lean = g.skew_of_first.to_radians().tan();
@@ -283,12 +284,17 @@ fn make(recipe: &str, g: &Generated) -> Vec<u8> {
                 .into_iter()
                 .max_by_key(|(_, r)| r.len())
                 .unwrap();
-            // Each rule a run of neighbouring lines; the last four rules go.
+            // Each rule a run of neighbouring lines; the last four rules go, or the others.
             let starts: Vec<usize> = (0..ruled.len())
                 .filter(|&i| i == 0 || ruled[i] > ruled[i - 1] + 3)
                 .collect();
             assert!(starts.len() > 8, "the generated page has {} column rules", starts.len());
-            for &x0 in &ruled[starts[starts.len() - 4]..] {
+            let last_four = starts[starts.len() - 4];
+            let gone = match recipe {
+                "right-columns-unruled" => &ruled[last_four..],
+                _ => &ruled[..last_four],
+            };
+            for &x0 in gone {
                 for y in 0..h {
                     let x = x_at(x0, y, slope).round() as i64;
                     for x in (x - 2).max(0)..(x + 3).min(w as i64) {

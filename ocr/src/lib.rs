@@ -112,6 +112,13 @@ pub enum PageProblem {
     RowsMissed {
         found: usize,
     },
+    /// The only table found has fewer rows or columns than any ledger form (see
+    /// [`Grid::too_small_for_a_ledger`]): it is a corner of the page's table, whose other
+    /// rules were not found, and its records would be rows and fields short.
+    TableTooSmall {
+        rows: usize,
+        columns: usize,
+    },
 }
 
 impl std::error::Error for PageProblem {}
@@ -126,6 +133,10 @@ impl std::fmt::Display for PageProblem {
             PageProblem::RowsMissed { found } => write!(
                 f,
                 "the table's column rules run on below the {found} rows found: rows were missed; key the page by hand"
+            ),
+            PageProblem::TableTooSmall { rows, columns } => write!(
+                f,
+                "the table found has only {columns} columns and {rows} rows, fewer than any ledger form: most of its rules were not found; key the page by hand"
             ),
         }
     }
@@ -1015,7 +1026,8 @@ pub(crate) fn turned(image: &DynamicImage, quarter_turns: u8) -> DynamicImage {
     }
 }
 
-/// Reads a page. Errors are engine failures; a page without a table is `Ok(Err(..))`.
+/// Reads a page. Errors are engine failures; a page without a table, or whose table is
+/// too small to be all of a ledger's, is `Ok(Err(..))`.
 /// A page whose header row does not read as a ledger's is tried turned half round
 /// (scanned upside down: its header at the bottom), then a quarter round either way
 /// (scanned sideways, as a landscape ledger often is), and read the way most of its
@@ -1043,6 +1055,12 @@ pub fn read_page(
     let Some((chosen, quarter_turns)) = best else {
         return Ok(Err(PageProblem::NoTable));
     };
+    if chosen.grid.too_small_for_a_ledger() {
+        return Ok(Err(PageProblem::TableTooSmall {
+            rows: chosen.grid.body_rows(),
+            columns: chosen.grid.columns(),
+        }));
+    }
     let Oriented {
         page,
         scale,

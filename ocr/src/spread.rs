@@ -68,7 +68,8 @@ fn tables_of(
                 }
             }
         }
-        Err(PageProblem::NoTable) => {
+        // A table too small to be a ledger's may be a corner of one of a spread's two.
+        Err(PageProblem::NoTable | PageProblem::TableTooSmall { .. }) => {
             let cut = gutter(image);
             if let Some(left) = read_side(image, config, dpi, 0, cut)? {
                 if let Some(right) = read_side(image, config, dpi, cut, w)? {

@@ -30,7 +30,7 @@ fn holds_database(path: &Path) -> bool {
 }
 
 fn create(path: &Path, init: impl FnOnce(&Connection) -> Result<()>) -> Result<()> {
-    let lock_path = beside(path, "creating");
+    let lock_path = beside(path, "creating")?;
     let lock = OpenOptions::new()
         .write(true)
         .create(true)
@@ -42,7 +42,7 @@ fn create(path: &Path, init: impl FnOnce(&Connection) -> Result<()>) -> Result<(
     if holds_database(path) {
         return Ok(());
     }
-    let new = beside(path, "new");
+    let new = beside(path, "new")?;
     // What a creation killed before its rename left.
     for leftover in [new.clone(), wal_of(&new)] {
         if leftover.exists() {
@@ -67,11 +67,8 @@ fn create(path: &Path, init: impl FnOnce(&Connection) -> Result<()>) -> Result<(
 }
 
 /// A hidden name beside `path` (the same folder, so a rename is atomic).
-fn beside(path: &Path, what: &str) -> PathBuf {
-    let name = path
-        .file_name()
-        .map_or_else(|| "duckdb".into(), |n| n.to_string_lossy());
-    path.with_file_name(format!(".{name}.{what}"))
+fn beside(path: &Path, what: &str) -> Result<PathBuf> {
+    crate::hidden_beside(path, what).with_context(|| format!("{}: names no database file", path.display()))
 }
 
 /// DuckDB's write-ahead log of a database file.

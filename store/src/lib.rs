@@ -29,8 +29,14 @@ const DB_FILE: &str = "ledgerline.duckdb";
 /// folder, so the rename is atomic), this process's own. `None` for a path that names no
 /// file, such as `/`.
 pub fn partial_beside(out: &Path) -> Option<PathBuf> {
-    let name = out.file_name()?;
-    Some(out.with_file_name(format!(".{}.partial-{}", name.to_string_lossy(), std::process::id())))
+    hidden_beside(out, &format!("partial-{}", std::process::id()))
+}
+
+/// `.NAME.WHAT` beside `path` (the same folder, so a rename from it is atomic); `None`
+/// for a path that names no file.
+pub(crate) fn hidden_beside(path: &Path, what: &str) -> Option<PathBuf> {
+    let name = path.file_name()?;
+    Some(path.with_file_name(format!(".{}.{what}", name.to_string_lossy())))
 }
 
 /// How long a process waits for another to finish its unit of work before giving up.
