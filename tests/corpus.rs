@@ -123,6 +123,37 @@ fn letter() -> image::GrayImage {
 /// Where the page lies within its dark frame (recipe `dark-frame`): left, top.
 const FRAME_TOP_LEFT: (u32, u32) = (150, 120);
 
+/// Which side of a photographed page was farther from the camera.
+#[derive(Clone, Copy, PartialEq)]
+enum Slant {
+    Top,
+    Left,
+}
+
+/// A camera over the page on a desk, the top of the page farther away: its top edge
+/// inset 2 % of the width each side; or its left side farther away, its left edge inset
+/// 2 % of the height at each end (a dark wedge of desk above and below it).
+fn photographed(page: &image::DynamicImage, slant: Slant) -> Vec<u8> {
+    use imageproc::geometric_transformations::{warp, Interpolation, Projection};
+    let (w, h, m) = (page.width() as f32, page.height() as f32, 120.0);
+    let mut desk = image::GrayImage::from_pixel(page.width() + 240, page.height() + 240, image::Luma([90]));
+    image::imageops::replace(&mut desk, &page.to_luma8(), m as i64, m as i64);
+    let square = [(m, m), (m + w, m), (m + w, m + h), (m, m + h)];
+    let slanted = match slant {
+        Slant::Top => {
+            let inset = 0.02 * w;
+            [(m + inset, m), (m + w - inset, m), (m + w, m + h), (m, m + h)]
+        }
+        Slant::Left => {
+            let inset = 0.02 * h;
+            [(m, m + inset), (m + w, m), (m + w, m + h), (m, m + h - inset)]
+        }
+    };
+    let slant = Projection::from_control_points(square, slanted).unwrap();
+    let photo = warp(&desk, &slant, Interpolation::Bilinear, image::Luma([90]));
+    encode(&image::DynamicImage::ImageLuma8(photo), image::ImageFormat::Png)
+}
+
 fn make(recipe: &str, g: &Generated) -> Vec<u8> {
     let png = std::fs::read(&g.first).unwrap();
     let page = image::load_from_memory(&png).unwrap();
@@ -238,25 +269,21 @@ fn make(recipe: &str, g: &Generated) -> Vec<u8> {
                 .unwrap();
             out.into_inner()
         }
-        // A camera over the page on a desk, the top of the page farther away: its top edge
-        // inset 2 % of the width each side; or its left side farther away, its left edge
-        // inset 2 % of the height at each end (a dark wedge of desk above and below it).
-        "photographed" | "photographed-side" => {
-            use imageproc::geometric_transformations::{warp, Interpolation, Projection};
-            let (w, h, m) = (page.width() as f32, page.height() as f32, 120.0);
-            let mut desk = image::GrayImage::from_pixel(page.width() + 240, page.height() + 240, image::Luma([90]));
-            image::imageops::replace(&mut desk, &page.to_luma8(), m as i64, m as i64);
-            let square = [(m, m), (m + w, m), (m + w, m + h), (m, m + h)];
-            let slanted = if recipe == "photographed" {
-                let inset = 0.02 * w;
-                [(m + inset, m), (m + w - inset, m), (m + w, m + h), (m, m + h)]
-            } else {
-                let inset = 0.02 * h;
-                [(m, m + inset), (m + w, m), (m + w, m + h), (m, m + h - inset)]
-            };
-            let slant = Projection::from_control_points(square, slanted).unwrap();
-            let photo = warp(&desk, &slant, Interpolation::Bilinear, image::Luma([90]));
-            encode(&image::DynamicImage::ImageLuma8(photo), image::ImageFormat::Png)
+        "photographed" => photographed(&page, Slant::Top),
+        "photographed-side" => photographed(&page, Slant::Left),
+        // A generated page (seed 4242's fourth) so photographed whose table is found only
+        // turned a quarter round, its header row then a column of noise.
+        "photographed-found-only-sideways" => {
+            let out = g
+                .first
+                .parent()
+                .unwrap()
+                .parent()
+                .unwrap()
+                .with_file_name("generated-4242");
+            run_ok(&["synth", s(&out), "--pages", "4", "--seed", "4242"]);
+            let page = image::open(out.join("pages/page-0004.png")).unwrap();
+            photographed(&page, Slant::Top)
         }
         // A ledger whose right-hand columns were ruled too faintly to scan: the vertical
         // rules of its last three columns (and its right border) gone, the row rules

@@ -1030,8 +1030,9 @@ pub(crate) fn turned(image: &DynamicImage, quarter_turns: u8) -> DynamicImage {
 /// too small to be all of a ledger's, is `Ok(Err(..))`.
 /// A page whose header row does not read as a ledger's is tried turned half round
 /// (scanned upside down: its header at the bottom), then a quarter round either way
-/// (scanned sideways, as a landscape ledger often is), and read the way most of its
-/// headers are known, upright on a tie; its cell boxes are given on the page as scanned.
+/// (scanned sideways, as a landscape ledger often is), and read turned when most of its
+/// headers are known so and more than upright; its cell boxes are given on the page as
+/// scanned.
 pub fn read_page(
     image: &DynamicImage,
     config: &EngineConfig,
@@ -1043,13 +1044,17 @@ pub fn read_page(
             let Some(o) = Oriented::read(&turned(image, quarter_turns), config, dpi)? else {
                 continue;
             };
-            let ledger = o.reads_as_ledger();
+            // Only its header row says a scan lies turned: a turned reading whose header
+            // row is no ledger's is not taken. (A photographed page whose table was found
+            // only turned sideways read as 25 columns of noise, two of their headers
+            // single characters half a field's wording, and its 24 rows went unkeyed.)
+            if !o.reads_as_ledger() {
+                continue;
+            }
             if best.as_ref().is_none_or(|(b, _)| o.known() > b.known()) {
                 best = Some((o, quarter_turns));
             }
-            if ledger {
-                break;
-            }
+            break;
         }
     }
     let Some((chosen, quarter_turns)) = best else {
