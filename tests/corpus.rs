@@ -271,9 +271,10 @@ fn make(recipe: &str, g: &Generated) -> Vec<u8> {
         }
         "photographed" => photographed(&page, Slant::Top),
         "photographed-side" => photographed(&page, Slant::Left),
-        // A generated page (seed 4242's fourth) so photographed whose table is found only
-        // turned a quarter round, its header row then a column of noise.
-        "photographed-found-only-sideways" => {
+        // A generated page ruled in broken lines (seed 4242's fourth: dashes 40 to 400
+        // pixels long, breaks of 6 to 30) so photographed: its borders are followed over
+        // their breaks to square it.
+        "photographed-broken-rules" => {
             let out = g
                 .first
                 .parent()

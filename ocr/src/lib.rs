@@ -920,14 +920,6 @@ impl Oriented {
             cells,
         }))
     }
-
-    fn known(&self) -> usize {
-        known_columns(&self.roles)
-    }
-
-    fn reads_as_ledger(&self) -> bool {
-        reads_as_ledger(&self.roles)
-    }
 }
 
 /// Columns whose header names something we know.
@@ -1026,6 +1018,48 @@ pub(crate) fn turned(image: &DynamicImage, quarter_turns: u8) -> DynamicImage {
     }
 }
 
+/// A reading of a header row: its columns' roles.
+trait HeaderRow {
+    fn roles(&self) -> &[ColumnRole];
+}
+
+impl HeaderRow for Oriented {
+    fn roles(&self) -> &[ColumnRole] {
+        &self.roles
+    }
+}
+
+/// The way round a scan is read, with its quarter turns: upright when its header row
+/// reads as a ledger's; otherwise the first of half a turn, then a quarter either way
+/// (`turned` reads the scan so turned, `None` where no table is found), whose header row
+/// reads as a ledger's and knows more headers than upright; else upright. Only its
+/// header row says a scan lies turned: a turned reading whose header row is no ledger's
+/// is not taken. (A photographed page whose table was found only turned sideways read
+/// as 25 columns of noise, two of their headers single characters half a field's
+/// wording, and its 24 rows went unkeyed.)
+fn way_round<T: HeaderRow>(
+    upright: Option<T>,
+    mut turned: impl FnMut(u8) -> Result<Option<T>>,
+) -> Result<Option<(T, u8)>> {
+    let known = |t: &T| known_columns(t.roles());
+    if upright.as_ref().is_some_and(|u| reads_as_ledger(u.roles())) {
+        return Ok(upright.map(|u| (u, 0)));
+    }
+    for quarter_turns in [2, 1, 3] {
+        let Some(t) = turned(quarter_turns)? else {
+            continue;
+        };
+        if !reads_as_ledger(t.roles()) {
+            continue;
+        }
+        if upright.as_ref().is_none_or(|u| known(&t) > known(u)) {
+            return Ok(Some((t, quarter_turns)));
+        }
+        break;
+    }
+    Ok(upright.map(|u| (u, 0)))
+}
+
 /// Reads a page. Errors are engine failures; a page without a table, or whose table is
 /// too small to be all of a ledger's, is `Ok(Err(..))`.
 /// A page whose header row does not read as a ledger's is tried turned half round
@@ -1038,25 +1072,10 @@ pub fn read_page(
     config: &EngineConfig,
     dpi: u32,
 ) -> Result<std::result::Result<PageReading, PageProblem>> {
-    let mut best = Oriented::read(image, config, dpi)?.map(|o| (o, 0));
-    if !best.as_ref().is_some_and(|(o, _)| o.reads_as_ledger()) {
-        for quarter_turns in [2, 1, 3] {
-            let Some(o) = Oriented::read(&turned(image, quarter_turns), config, dpi)? else {
-                continue;
-            };
-            // Only its header row says a scan lies turned: a turned reading whose header
-            // row is no ledger's is not taken. (A photographed page whose table was found
-            // only turned sideways read as 25 columns of noise, two of their headers
-            // single characters half a field's wording, and its 24 rows went unkeyed.)
-            if !o.reads_as_ledger() {
-                continue;
-            }
-            if best.as_ref().is_none_or(|(b, _)| o.known() > b.known()) {
-                best = Some((o, quarter_turns));
-            }
-            break;
-        }
-    }
+    let upright = Oriented::read(image, config, dpi)?;
+    let best = way_round(upright, |quarter_turns| {
+        Oriented::read(&turned(image, quarter_turns), config, dpi)
+    })?;
     let Some((chosen, quarter_turns)) = best else {
         return Ok(Err(PageProblem::NoTable));
     };
@@ -1151,6 +1170,66 @@ pub fn read_page(
 mod tests {
     use super::*;
     use image::Luma;
+
+    impl HeaderRow for Vec<ColumnRole> {
+        fn roles(&self) -> &[ColumnRole] {
+            self
+        }
+    }
+
+    /// A header row of `columns` columns, the first `known` of them fields.
+    fn header_row(known: usize, columns: usize) -> Vec<ColumnRole> {
+        (0..columns)
+            .map(|c| match c < known {
+                true => ColumnRole::Field(Field::ALL[c]),
+                false => ColumnRole::Unknown,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_scan_is_read_turned_only_where_its_header_row_then_reads_as_a_ledgers() {
+        // (upright, each turn's reading by quarter turns), the way round it is read.
+        type Readings = (Option<(usize, usize)>, [Option<(usize, usize)>; 4]);
+        let cases: [(&str, Readings, Option<u8>); 6] = [
+            (
+                "upright ledger",
+                (Some((8, 10)), [None, Some((10, 10)), None, None]),
+                Some(0),
+            ),
+            (
+                "upside down",
+                (Some((1, 10)), [None, None, Some((9, 10)), Some((3, 10))]),
+                Some(2),
+            ),
+            (
+                "sideways, no table upright",
+                (None, [None, None, None, Some((6, 11))]),
+                Some(3),
+            ),
+            // The photographed page of broken rules: found only sideways, as noise.
+            (
+                "noise sideways, no table upright",
+                (None, [None, Some((0, 19)), None, Some((2, 25))]),
+                None,
+            ),
+            (
+                "noise sideways",
+                (Some((1, 10)), [None, Some((3, 25)), None, None]),
+                Some(0),
+            ),
+            (
+                "a ledger turned, no better known",
+                (Some((4, 10)), [None, Some((4, 6)), None, None]),
+                Some(0),
+            ),
+        ];
+        for (name, (upright, turned), expected) in cases {
+            let row = |r: Option<(usize, usize)>| r.map(|(k, n)| header_row(k, n));
+            let chosen = way_round(row(upright), |q| Ok(row(turned[q as usize]))).unwrap();
+            assert_eq!(chosen.map(|(_, q)| q), expected, "{name}");
+        }
+    }
 
     /// A cell 200 x 60 on a page of paper, with `strokes` (x, y, w, h) of ink in it.
     fn cut_of(strokes: &[(u32, u32, u32, u32)]) -> GrayImage {
