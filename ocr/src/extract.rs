@@ -150,17 +150,23 @@ fn normalize_field(field: Field, text: &str, years: Option<(i32, i32)>) -> (Opti
             ((!text.is_empty()).then_some(text), trust)
         }
         Field::DeceasedName | Field::FamilyName => {
-            let text = cjk_text(t);
+            let read = cjk_text(t);
+            // A number before a name is the row's serial, read with it where the rule
+            // between 序号 and 姓名 was not found (`1|肖汉永`): dropped, for review.
+            let text = read.trim_start_matches(|c: char| c.is_ascii_digit());
+            let serial_dropped = text.len() < read.len();
             // 徐风 is 徐凤 misread far more often than it is written: put back, for review.
-            if let Some(restored) = crate::vocab::name_with_lookalikes_restored(&text) {
+            if let Some(restored) = crate::vocab::name_with_lookalikes_restored(text) {
                 return (Some(restored), UNUSUAL);
             }
-            let trust = if crate::vocab::is_common_name(&text) {
+            // No name holds a digit: one left inside is a misread character.
+            let digits = serial_dropped || text.contains(|c: char| c.is_ascii_digit());
+            let trust = if crate::vocab::is_common_name(text) && !digits {
                 1.0
             } else {
                 UNUSUAL
             };
-            ((!text.is_empty()).then_some(text), trust)
+            ((!text.is_empty()).then(|| text.to_string()), trust)
         }
         Field::HouseholdAddress => {
             let ones = normalize::ones_read_as_marks(t, true);
@@ -808,6 +814,17 @@ mod tests {
                 "{field:?} {free:?} → {listed}"
             );
         }
+    }
+
+    #[test]
+    fn a_serial_read_with_a_name_is_dropped_and_the_name_goes_to_review() {
+        let name = |text: &str| normalize_field(Field::DeceasedName, text, None);
+        assert_eq!(name("1|肖汉永"), (Some("肖汉永".into()), UNUSUAL));
+        assert_eq!(name("144李巧巧"), (Some("李巧巧".into()), UNUSUAL));
+        assert_eq!(name("8"), (None, UNUSUAL));
+        assert_eq!(name("肖汉永"), (Some("肖汉永".into()), 1.0));
+        // A digit read inside a name is a misread character, not a serial: kept, to be seen.
+        assert_eq!(name("肖1永"), (Some("肖1永".into()), UNUSUAL));
     }
 
     #[test]
