@@ -124,7 +124,7 @@ fn letter() -> image::GrayImage {
 const FRAME_TOP_LEFT: (u32, u32) = (150, 120);
 
 /// Which side of a photographed page was farther from the camera.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy)]
 enum Slant {
     Top,
     Left,

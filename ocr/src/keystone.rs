@@ -305,7 +305,8 @@ fn follow(ink: &InkMap, start: (u32, u32), step: i64, along: Along, path: &mut V
     let (mut pos, mut last) = (at as i64, at);
     loop {
         pos += step;
-        if pos < 0 || pos >= length as i64 || (pos - last as i64).unsigned_abs() > RULE_BREAK_PX.into() {
+        let gap = (pos - last as i64).unsigned_abs();
+        if pos < 0 || pos >= length as i64 || gap > RULE_BREAK_PX.into() {
             return along.pixel(last, across);
         }
         let Some(c) = ink_near(ink, along, pos as u32, across) else {
@@ -314,8 +315,7 @@ fn follow(ink: &InkMap, start: (u32, u32), step: i64, along: Along, path: &mut V
         // Past a longer break only a dash goes on with the rule: a speck of dust there
         // is passed over (taken, it led a border on past the table's corner, and the
         // page was squared askew).
-        let broke = (pos - last as i64).unsigned_abs() > RULE_GAP_PX.into();
-        if broke && !dash_from(ink, along, pos, step, c, length) {
+        if gap > RULE_GAP_PX.into() && !dash_from(ink, along, pos, step, c) {
             continue;
         }
         (across, last) = (c, pos as u32);
@@ -325,13 +325,12 @@ fn follow(ink: &InkMap, start: (u32, u32), step: i64, along: Along, path: &mut V
 
 /// Whether the ink at `pos` along a line (at `across`) runs on toward `step` for
 /// [`DASH_PX`] pixels, drifting as a rule does.
-fn dash_from(ink: &InkMap, along: Along, pos: i64, step: i64, mut across: u32, length: u32) -> bool {
+fn dash_from(ink: &InkMap, along: Along, pos: i64, step: i64, mut across: u32) -> bool {
     (1..DASH_PX as i64).all(|i| {
-        let at = pos + i * step;
-        let found = (0..length as i64)
-            .contains(&at)
-            .then(|| ink_near(ink, along, at as u32, across))
-            .flatten();
+        // Off the page's far side, `ink_near` finds nothing.
+        let found = u32::try_from(pos + i * step)
+            .ok()
+            .and_then(|at| ink_near(ink, along, at, across));
         found.inspect(|&c| across = c).is_some()
     })
 }
