@@ -11,6 +11,7 @@
 
 pub mod decode;
 mod tiff_frames;
+mod tiff_palette;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};

@@ -1,9 +1,11 @@
 //! The frames of a TIFF file as page images, in the forms scanners and archives write
 //! them: bilevel (CCITT Group 4 most often), 8- and 16-bit grey, RGB and RGB with alpha
 //! at 8 or 16 bits (preservation masters are often 48-bit colour), CMYK, grey with
-//! alpha, each sample in its own plane or interleaved, in strips or tiles, compressed
-//! any way the `tiff` crate reads (LZW, Deflate, PackBits, JPEG, CCITT).
+//! alpha, palette (indexed colour, see `tiff_palette`), each sample in its own plane or
+//! interleaved, in strips or tiles, compressed any way the `tiff` crate reads (LZW,
+//! Deflate, PackBits, JPEG, CCITT).
 
+use std::cell::OnceCell;
 use std::io::Cursor;
 
 use image::{DynamicImage, GrayImage, ImageBuffer, RgbImage};
@@ -12,28 +14,44 @@ use tiff::tags::Tag;
 use tiff::{ColorType, TiffError};
 
 use crate::decode::{check_size, Frame, MAX_PIXELS};
+use crate::tiff_palette;
 
 /// Every frame of a TIFF file.
 pub fn frames(bytes: &[u8]) -> Result<Vec<Frame>, String> {
     let mut dec = Decoder::new(Cursor::new(bytes))
         .map_err(unreadable)?
         .with_limits(limits());
+    // Made when the first palette frame comes: the file again, its palettes said grey.
+    let indices_as_grey = OnceCell::new();
+    let mut index_reader = None;
     let mut frames = Vec::new();
     loop {
         let frame = frames.len() + 1;
         let (w, h) = dec.dimensions().map_err(unreadable)?;
         check_size(w, h).map_err(|e| format!("frame {frame}: {e}"))?;
-        let color = dec.colortype().map_err(unreadable)?;
-        let planar = dec
-            .find_tag_unsigned::<u16>(Tag::PlanarConfiguration)
-            .map_err(unreadable)?
-            == Some(2);
-        let mut data = DecodingResult::U8(Vec::new());
-        dec.read_image_to_buffer(&mut data).map_err(unreadable)?;
-        let image = image_of(w, h, color, data, planar).map_err(|e| format!("frame {frame}: {e}"))?;
+        let photometric = dec
+            .find_tag_unsigned::<u16>(Tag::PhotometricInterpretation)
+            .map_err(unreadable)?;
+        let image = if photometric == Some(tiff_palette::PALETTE) {
+            let copy = indices_as_grey.get_or_init(|| tiff_palette::indices_as_grey(bytes));
+            let copy = copy
+                .as_deref()
+                .ok_or_else(|| format!("frame {frame}: {DAMAGED_DIRECTORY}"))?;
+            if index_reader.is_none() {
+                index_reader = Some(
+                    Decoder::new(Cursor::new(copy))
+                        .map_err(unreadable)?
+                        .with_limits(limits()),
+                );
+            }
+            let reader = index_reader.as_mut().expect("made above");
+            palette_frame(&mut dec, reader, frames.len(), (w, h))
+        } else {
+            colour_frame(&mut dec, (w, h))
+        };
         frames.push(Frame {
             index: frames.len() as u32,
-            image,
+            image: image.map_err(|e| format!("frame {frame}: {e}"))?,
         });
         if !dec.more_images() {
             break;
@@ -41,6 +59,57 @@ pub fn frames(bytes: &[u8]) -> Result<Vec<Frame>, String> {
         dec.next_image().map_err(unreadable)?;
     }
     Ok(frames)
+}
+
+const DAMAGED_DIRECTORY: &str = "the TIFF image is damaged: its directories cannot be walked";
+
+/// The current frame of `dec`, in any colour type but a palette.
+fn colour_frame(dec: &mut Decoder<Cursor<&[u8]>>, (w, h): (u32, u32)) -> Result<DynamicImage, String> {
+    let color = dec.colortype().map_err(unreadable)?;
+    let planar = dec
+        .find_tag_unsigned::<u16>(Tag::PlanarConfiguration)
+        .map_err(unreadable)?
+        == Some(2);
+    let mut data = DecodingResult::U8(Vec::new());
+    dec.read_image_to_buffer(&mut data).map_err(unreadable)?;
+    image_of(w, h, color, data, planar)
+}
+
+/// The current frame of `dec`, a palette: its colour map from `dec`, its indices read as
+/// grey by `indices` (a decoder of the file with its palettes said grey) at `index`.
+fn palette_frame(
+    dec: &mut Decoder<Cursor<&[u8]>>,
+    indices: &mut Decoder<Cursor<&[u8]>>,
+    index: usize,
+    (w, h): (u32, u32),
+) -> Result<DynamicImage, String> {
+    let bits = dec
+        .find_tag_unsigned::<u8>(Tag::BitsPerSample)
+        .map_err(unreadable)?
+        .unwrap_or(1);
+    let samples = dec
+        .find_tag_unsigned::<u16>(Tag::SamplesPerPixel)
+        .map_err(unreadable)?
+        .unwrap_or(1);
+    if samples != 1 {
+        return Err(format!(
+            "a palette image with {samples} samples a pixel is not supported; {RESAVE}"
+        ));
+    }
+    let map = dec
+        .find_tag_unsigned_vec::<u16>(Tag::ColorMap)
+        .map_err(unreadable)?
+        .ok_or("the TIFF image is damaged: a palette image without its colour map")?;
+    let colours = tiff_palette::ColourMap::new(bits, map).map_err(|e| format!("{e}; {RESAVE}"))?;
+    indices.seek_to_image(index).map_err(unreadable)?;
+    let mut data = DecodingResult::U8(Vec::new());
+    indices.read_image_to_buffer(&mut data).map_err(unreadable)?;
+    let DecodingResult::U8(packed) = data else {
+        return Err(format!("a palette of {bits}-bit indices is not supported; {RESAVE}"));
+    };
+    colours
+        .image(w, h, &packed)
+        .ok_or_else(|| format!("pixel data is shorter than {w}×{h}"))
 }
 
 /// Room for a whole frame of the largest page we accept at 16 bits a sample in RGB
@@ -62,7 +131,7 @@ fn unreadable(e: TiffError) -> String {
     }
 }
 
-const RESAVE: &str = "save it again as bilevel, grey, RGB or CMYK";
+const RESAVE: &str = "save it again as bilevel, grey, RGB, CMYK or 8-bit palette";
 
 /// A frame's samples as an image. `planar`: each sample in a plane of its own, one after
 /// the other, rather than interleaved pixel by pixel.
@@ -282,6 +351,201 @@ mod tests {
         };
         let grey = image_of(3, 1, color, grey_alpha, false).unwrap().to_luma8();
         assert_eq!(grey.as_raw(), &[0, 255, 177]);
+    }
+
+    /// One frame of a hand-made uncompressed TIFF, in one strip.
+    struct RawFrame {
+        w: u32,
+        h: u32,
+        photometric: u16,
+        bits: u16,
+        /// Rows padded to whole bytes.
+        data: Vec<u8>,
+        colour_map: Option<Vec<u16>>,
+    }
+
+    /// A TIFF of `frames`, in the byte order asked for: the `tiff` crate writes no palette.
+    fn raw_tiff(frames: &[RawFrame], little_endian: bool) -> Vec<u8> {
+        let short = |v: u16| {
+            if little_endian {
+                v.to_le_bytes()
+            } else {
+                v.to_be_bytes()
+            }
+        };
+        let long = |v: u32| {
+            if little_endian {
+                v.to_le_bytes()
+            } else {
+                v.to_be_bytes()
+            }
+        };
+        let mut out: Vec<u8> = if little_endian { b"II".to_vec() } else { b"MM".to_vec() };
+        out.extend(short(42));
+        let mut pointer_at = out.len();
+        out.extend(long(0));
+        for f in frames {
+            let strip = out.len() as u32;
+            out.extend(&f.data);
+            let map_at = out.len() as u32;
+            for &v in f.colour_map.iter().flatten() {
+                out.extend(short(v));
+            }
+            let mut entries: Vec<(u16, u16, u32, [u8; 4])> = vec![
+                (256, 4, 1, long(f.w)),
+                (257, 4, 1, long(f.h)),
+                (258, 3, 1, [short(f.bits), [0, 0]].concat().try_into().unwrap()),
+                (259, 3, 1, [short(1), [0, 0]].concat().try_into().unwrap()),
+                (262, 3, 1, [short(f.photometric), [0, 0]].concat().try_into().unwrap()),
+                (273, 4, 1, long(strip)),
+                (277, 3, 1, [short(1), [0, 0]].concat().try_into().unwrap()),
+                (278, 4, 1, long(f.h)),
+                (279, 4, 1, long(f.data.len() as u32)),
+            ];
+            if let Some(map) = &f.colour_map {
+                entries.push((320, 3, map.len() as u32, long(map_at)));
+            }
+            if out.len() % 2 == 1 {
+                out.push(0);
+            }
+            let directory = out.len() as u32;
+            out[pointer_at..pointer_at + 4].copy_from_slice(&long(directory));
+            out.extend(short(entries.len() as u16));
+            for (tag, kind, count, value) in entries {
+                out.extend(short(tag));
+                out.extend(short(kind));
+                out.extend(long(count));
+                out.extend(value);
+            }
+            pointer_at = out.len();
+            out.extend(long(0));
+        }
+        out
+    }
+
+    /// `w`×`h` indices of `bits` each, packed into rows of whole bytes.
+    fn packed(w: u32, h: u32, bits: u32, index: impl Fn(u32, u32) -> u8) -> Vec<u8> {
+        let stride = (w * bits).div_ceil(8) as usize;
+        let mut data = vec![0u8; stride * h as usize];
+        for y in 0..h {
+            for x in 0..w {
+                let bit = (x * bits) as usize;
+                data[y as usize * stride + bit / 8] |= index(x, y) << (8 - bits as usize - bit % 8);
+            }
+        }
+        data
+    }
+
+    /// A colour map of `bits` from (r, g, b) entries at 8 bits, the rest black.
+    fn colour_map(bits: u32, colours: &[[u8; 3]]) -> Vec<u16> {
+        let n = 1usize << bits;
+        let mut map = vec![0u16; 3 * n];
+        for (i, rgb) in colours.iter().enumerate() {
+            for c in 0..3 {
+                map[c * n + i] = u16::from(rgb[c]) * 257;
+            }
+        }
+        map
+    }
+
+    #[test]
+    fn palette_frames_are_looked_up_in_their_colour_maps() {
+        let seal = |x: u32, y: u32| (20..40).contains(&x) && (10..30).contains(&y);
+        let stroke = |x: u32, _: u32| (50..53).contains(&x);
+        let colour = RawFrame {
+            w: 261,
+            h: 240,
+            photometric: 3,
+            bits: 8,
+            data: packed(
+                261,
+                240,
+                8,
+                |x, y| if stroke(x, y) { 1 } else { u8::from(seal(x, y)) * 2 },
+            ),
+            colour_map: Some(colour_map(8, &[[250, 248, 240], [10, 10, 10], [200, 30, 40]])),
+        };
+        let grey = RawFrame {
+            w: 230,
+            h: 220,
+            photometric: 1,
+            bits: 8,
+            data: packed(230, 220, 8, |x, _| (x % 32) as u8 * 8),
+            colour_map: None,
+        };
+        // Sixteen greys, darkest last, at 4 bits: odd widths pad their rows.
+        let greys: Vec<[u8; 3]> = (0..16u8).map(|i| [255 - i * 17; 3]).collect();
+        let four_bit = RawFrame {
+            w: 233,
+            h: 212,
+            photometric: 3,
+            bits: 4,
+            data: packed(233, 212, 4, |x, y| ((x + y) % 16) as u8),
+            colour_map: Some(colour_map(4, &greys)),
+        };
+        let three = [colour, grey, four_bit];
+        for little_endian in [true, false] {
+            let bytes = raw_tiff(&three, little_endian);
+            let frames = decode(&bytes).expect("decoded");
+            assert_eq!(frames.len(), 3);
+            let page = frames[0].image.as_rgb8().expect("a colour map of colours gives colour");
+            assert_eq!(page.get_pixel(25, 15).0, [200, 30, 40]);
+            assert_eq!(page.get_pixel(51, 35).0, [10, 10, 10]);
+            assert_eq!(page.get_pixel(5, 5).0, [250, 248, 240]);
+            assert_eq!(
+                frames[1].image.as_luma8().expect("grey stays grey").get_pixel(35, 7).0,
+                [24]
+            );
+            let page = frames[2].image.as_luma8().expect("a colour map of greys gives grey");
+            assert_eq!(page.dimensions(), (233, 212));
+            for (x, y, p) in page.enumerate_pixels() {
+                assert_eq!(p.0[0], 255 - ((x + y) % 16) as u8 * 17, "({x}, {y})");
+            }
+        }
+    }
+
+    #[test]
+    fn a_bilevel_palette_is_a_page_of_two_colours() {
+        let black = |x: u32, y: u32| x.is_multiple_of(9) || y == 3;
+        let bytes = raw_tiff(
+            &[RawFrame {
+                w: 221,
+                h: 209,
+                photometric: 3,
+                bits: 1,
+                data: packed(221, 209, 1, |x, y| u8::from(black(x, y))),
+                colour_map: Some(colour_map(1, &[[255; 3], [0; 3]])),
+            }],
+            false,
+        );
+        let page = decode(&bytes).expect("decoded")[0].image.to_luma8();
+        for (x, y, p) in page.enumerate_pixels() {
+            assert_eq!(p.0[0], if black(x, y) { 0 } else { 255 }, "({x}, {y})");
+        }
+    }
+
+    #[test]
+    fn a_palette_without_its_colour_map_is_named_damaged() {
+        let frame = |colour_map| RawFrame {
+            w: 200,
+            h: 200,
+            photometric: 3,
+            bits: 8,
+            data: vec![0; 200 * 200],
+            colour_map,
+        };
+        let e = frames(&raw_tiff(&[frame(None)], true)).err().expect("refused");
+        assert_eq!(
+            e,
+            "frame 1: the TIFF image is damaged: a palette image without its colour map"
+        );
+        let e = frames(&raw_tiff(&[frame(Some(vec![0; 30]))], true))
+            .err()
+            .expect("refused");
+        assert!(
+            e.starts_with("frame 1: the colour map holds 30 values, not the 768"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -1,0 +1,166 @@
+//! Palette (indexed-colour) TIFF frames. Archive scanners save colour-reduced pages this
+//! way: one 1-, 2-, 4- or 8-bit index a pixel and a colour map of 16-bit RGB. The `tiff`
+//! crate decodes the strips of such a frame but refuses its photometric interpretation,
+//! so the indices are read from a copy of the file whose palette frames say "grey"
+//! instead, then looked up in the frame's colour map.
+
+use image::{DynamicImage, GrayImage, RgbImage};
+
+/// The photometric interpretations this module reads and writes.
+pub(crate) const PALETTE: u16 = 3;
+const BLACK_IS_ZERO: u16 = 1;
+const PHOTOMETRIC_TAG: u16 = 262;
+const SHORT: u16 = 3;
+
+/// A frame's colour map, as the TIFF stores it: all reds, then all greens, then all
+/// blues, 16 bits each, one entry for every index `bits` can hold.
+pub(crate) struct ColourMap {
+    pub bits: u8,
+    pub map: Vec<u16>,
+}
+
+impl ColourMap {
+    pub fn new(bits: u8, map: Vec<u16>) -> Result<ColourMap, String> {
+        if !matches!(bits, 1 | 2 | 4 | 8) {
+            return Err(format!("a palette of {bits}-bit indices is not supported"));
+        }
+        let needed = 3 << bits;
+        if map.len() != needed {
+            let held = map.len();
+            return Err(format!(
+                "the colour map holds {held} values, not the {needed} a {bits}-bit palette needs"
+            ));
+        }
+        Ok(ColourMap { bits, map })
+    }
+
+    fn entries(&self) -> usize {
+        1 << self.bits
+    }
+
+    /// The 8-bit colour of `index`.
+    fn rgb(&self, index: usize) -> [u8; 3] {
+        let n = self.entries();
+        [0, 1, 2].map(|channel| (self.map[channel * n + index] >> 8) as u8)
+    }
+
+    /// The frame whose packed indices (rows padded to whole bytes) are `packed`; `None`
+    /// when there are fewer of them than `w`×`h`. A map of greys gives a grey page, so a
+    /// grey scan saved with a palette reads like any grey scan.
+    pub fn image(&self, w: u32, h: u32, packed: &[u8]) -> Option<DynamicImage> {
+        let bits = usize::from(self.bits);
+        let stride = (w as usize * bits).div_ceil(8);
+        if packed.len() < stride * h as usize {
+            return None;
+        }
+        let colours: Vec<[u8; 3]> = (0..self.entries()).map(|i| self.rgb(i)).collect();
+        let mask = (1u16 << bits) - 1;
+        let index_at = |x: u32, y: u32| {
+            let bit = x as usize * bits;
+            let byte = packed[y as usize * stride + bit / 8];
+            usize::from((u16::from(byte) >> (8 - bits - bit % 8)) & mask)
+        };
+        if colours.iter().all(|[r, g, b]| r == g && g == b) {
+            Some(DynamicImage::ImageLuma8(GrayImage::from_fn(w, h, |x, y| {
+                image::Luma([colours[index_at(x, y)][0]])
+            })))
+        } else {
+            Some(DynamicImage::ImageRgb8(RgbImage::from_fn(w, h, |x, y| {
+                image::Rgb(colours[index_at(x, y)])
+            })))
+        }
+    }
+}
+
+/// A copy of the TIFF `bytes` in which every palette frame's photometric interpretation
+/// says black-is-zero grey, so that the decoder hands over its indices unchanged. Frames
+/// that are not palettes are left as they are. `None` when the file's directories cannot
+/// be walked (the decoder has read them already, so this is damage it will name).
+pub(crate) fn indices_as_grey(bytes: &[u8]) -> Option<Vec<u8>> {
+    let layout = Layout::of(bytes)?;
+    let mut copy = bytes.to_vec();
+    let mut directory = layout.first_directory(bytes)?;
+    let mut seen = std::collections::HashSet::new();
+    while directory != 0 && seen.insert(directory) {
+        let entries = layout.number(bytes, directory, layout.count_width)?;
+        let first = directory.checked_add(layout.count_width)?;
+        for i in 0..entries {
+            let entry = first.checked_add(i.checked_mul(layout.entry_width)?)?;
+            let tag = layout.number(bytes, entry, 2)?;
+            let kind = layout.number(bytes, entry + 2, 2)?;
+            if tag == u64::from(PHOTOMETRIC_TAG) && kind == u64::from(SHORT) {
+                let value = entry + layout.value_offset;
+                if layout.number(bytes, value, 2)? == u64::from(PALETTE) {
+                    let grey = layout.bytes_of(BLACK_IS_ZERO);
+                    copy.get_mut(value as usize..value as usize + 2)?.copy_from_slice(&grey);
+                }
+            }
+        }
+        let next = first.checked_add(entries.checked_mul(layout.entry_width)?)?;
+        directory = layout.number(bytes, next, layout.offset_width)?;
+    }
+    Some(copy)
+}
+
+/// Where things lie in a classic or a BigTIFF file, and its byte order.
+struct Layout {
+    little_endian: bool,
+    count_width: u64,
+    entry_width: u64,
+    offset_width: u64,
+    /// From an entry's start to its value (when the value fits in the entry).
+    value_offset: u64,
+}
+
+impl Layout {
+    fn of(bytes: &[u8]) -> Option<Layout> {
+        let little_endian = match bytes.get(..2)? {
+            b"II" => true,
+            b"MM" => false,
+            _ => return None,
+        };
+        let mut layout = Layout {
+            little_endian,
+            count_width: 2,
+            entry_width: 12,
+            offset_width: 4,
+            value_offset: 8,
+        };
+        match layout.number(bytes, 2, 2)? {
+            42 => Some(layout),
+            43 => {
+                layout.count_width = 8;
+                layout.entry_width = 20;
+                layout.offset_width = 8;
+                layout.value_offset = 12;
+                Some(layout)
+            }
+            _ => None,
+        }
+    }
+
+    fn first_directory(&self, bytes: &[u8]) -> Option<u64> {
+        let at = if self.offset_width == 8 { 8 } else { 4 };
+        self.number(bytes, at, self.offset_width)
+    }
+
+    /// The unsigned number of `width` bytes at `at`.
+    fn number(&self, bytes: &[u8], at: u64, width: u64) -> Option<u64> {
+        let start = usize::try_from(at).ok()?;
+        let field = bytes.get(start..start.checked_add(width as usize)?)?;
+        let fold = |n: u64, &b: &u8| n << 8 | u64::from(b);
+        Some(if self.little_endian {
+            field.iter().rev().fold(0, fold)
+        } else {
+            field.iter().fold(0, fold)
+        })
+    }
+
+    fn bytes_of(&self, short: u16) -> [u8; 2] {
+        if self.little_endian {
+            short.to_le_bytes()
+        } else {
+            short.to_be_bytes()
+        }
+    }
+}
