@@ -305,6 +305,30 @@ fn eval_scores_the_batch_its_truth_belongs_to() {
         "{stderr}"
     );
 
+    // The same truth naming its pages otherwise (the scans saved again as TIFF) matches
+    // no record: refused, naming both sides, not scored as every row missed.
+    let renamed = dir.path().join("renamed.jsonl");
+    let text = std::fs::read_to_string(first.join("truth.jsonl")).unwrap();
+    std::fs::write(&renamed, text.replace("page-0001.png", "page-0001.tif")).unwrap();
+    let refused = run_expect(
+        &[
+            "eval",
+            "--workspace",
+            s(&ws),
+            "--truth",
+            s(&renamed),
+            "--batch",
+            "first",
+        ],
+        2,
+    );
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("none of its pages (page-0001.tif) holds a record")
+            && stderr.contains("the records are on page-0001.png"),
+        "{stderr}"
+    );
+
     // The truth of a batch the workspace does not hold is refused, naming the batch.
     let third = one_page_batch(dir.path(), "third", "page-0003.png");
     let refused = run_expect(

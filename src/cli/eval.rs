@@ -1,6 +1,7 @@
 //! `ledgerline eval`: score the workspace's records against a truth file.
 
-use std::path::PathBuf;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
@@ -44,6 +45,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let batch = batch_scored(&a, &ws)?;
     let records = ws.with_store(|c| read_records(c, &RecordFilter::batch(batch)))?;
     refuse_rows_alike(&records)?;
+    refuse_truth_of_other_pages(&truth, &records, &a.truth)?;
     let report = score(&records, &truth);
     let linkage = linkage_score(&records, &truth);
     if a.json {
@@ -66,6 +68,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
         );
     }
     println!("all fields: {:.1}% exact", report.all_fields_accuracy * 100.0);
+    println!(
+        "every value the truth gives, missed rows' counted wrong: {} ({:.1}% exact)",
+        report.truth_fields,
+        report.truth_fields_accuracy * 100.0
+    );
     println!(
         "fields marked confident: {} ({:.1}% exact)",
         report.confident_fields,
@@ -130,6 +137,32 @@ fn refuse_rows_alike(records: &[Record]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Refuses a truth none of whose pages holds a record: it is the truth of other pages
+/// (another batch, or these pages saved under other names, `page-0001.png` as
+/// `page-0001.tif`), and scored it would say only that every row was missed.
+fn refuse_truth_of_other_pages(truth: &[TruthRow], records: &[Record], truth_file: &Path) -> Result<()> {
+    let record_pages: BTreeSet<&str> = records.iter().map(|r| r.source.page.as_str()).collect();
+    if records.is_empty() || truth.is_empty() || truth.iter().any(|t| record_pages.contains(t.page.as_str())) {
+        return Ok(());
+    }
+    let truth_pages: BTreeSet<&str> = truth.iter().map(|t| t.page.as_str()).collect();
+    bail!(
+        "{}: none of its pages ({}) holds a record scored; the records are on {}: give the truth of these pages",
+        truth_file.display(),
+        first_few(&truth_pages),
+        first_few(&record_pages)
+    )
+}
+
+/// The first three names of `names`, and how many more there are.
+fn first_few(names: &BTreeSet<&str>) -> String {
+    let shown: Vec<&str> = names.iter().take(3).copied().collect();
+    match names.len().saturating_sub(shown.len()) {
+        0 => shown.join(", "),
+        more => format!("{} and {more} more", shown.join(", ")),
+    }
 }
 
 /// Pairwise precision/recall/F1 of the records' person ids against the truth's, over the
