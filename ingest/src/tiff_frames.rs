@@ -5,7 +5,6 @@
 //! interleaved, in strips or tiles, compressed any way the `tiff` crate reads (LZW,
 //! Deflate, PackBits, JPEG, CCITT).
 
-use std::cell::OnceCell;
 use std::io::Cursor;
 
 use image::{DynamicImage, GrayImage, ImageBuffer, RgbImage};
@@ -22,7 +21,6 @@ pub fn frames(bytes: &[u8]) -> Result<Vec<Frame>, String> {
         .map_err(unreadable)?
         .with_limits(limits());
     // Made when the first palette frame comes: the file again, its palettes said grey.
-    let indices_as_grey = OnceCell::new();
     let mut index_reader = None;
     let mut frames = Vec::new();
     loop {
@@ -33,16 +31,8 @@ pub fn frames(bytes: &[u8]) -> Result<Vec<Frame>, String> {
             .find_tag_unsigned::<u16>(Tag::PhotometricInterpretation)
             .map_err(unreadable)?;
         let image = if photometric == Some(tiff_palette::PALETTE) {
-            let copy = indices_as_grey.get_or_init(|| tiff_palette::indices_as_grey(bytes));
-            let copy = copy
-                .as_deref()
-                .ok_or_else(|| format!("frame {frame}: {DAMAGED_DIRECTORY}"))?;
             if index_reader.is_none() {
-                index_reader = Some(
-                    Decoder::new(Cursor::new(copy))
-                        .map_err(unreadable)?
-                        .with_limits(limits()),
-                );
+                index_reader = Some(index_decoder(bytes).map_err(|e| format!("frame {frame}: {e}"))?);
             }
             let reader = index_reader.as_mut().expect("made above");
             palette_frame(&mut dec, reader, frames.len(), (w, h))
@@ -61,7 +51,15 @@ pub fn frames(bytes: &[u8]) -> Result<Vec<Frame>, String> {
     Ok(frames)
 }
 
-const DAMAGED_DIRECTORY: &str = "the TIFF image is damaged: its directories cannot be walked";
+/// A decoder of a copy of the TIFF `bytes` whose palette frames say they are grey, so
+/// that it hands over their colour indices.
+fn index_decoder(bytes: &[u8]) -> Result<Decoder<Cursor<Vec<u8>>>, String> {
+    let copy =
+        tiff_palette::indices_as_grey(bytes).ok_or("the TIFF image is damaged: its directories cannot be walked")?;
+    Ok(Decoder::new(Cursor::new(copy))
+        .map_err(unreadable)?
+        .with_limits(limits()))
+}
 
 /// The current frame of `dec`, in any colour type but a palette.
 fn colour_frame(dec: &mut Decoder<Cursor<&[u8]>>, (w, h): (u32, u32)) -> Result<DynamicImage, String> {
@@ -79,7 +77,7 @@ fn colour_frame(dec: &mut Decoder<Cursor<&[u8]>>, (w, h): (u32, u32)) -> Result<
 /// grey by `indices` (a decoder of the file with its palettes said grey) at `index`.
 fn palette_frame(
     dec: &mut Decoder<Cursor<&[u8]>>,
-    indices: &mut Decoder<Cursor<&[u8]>>,
+    indices: &mut Decoder<Cursor<Vec<u8>>>,
     index: usize,
     (w, h): (u32, u32),
 ) -> Result<DynamicImage, String> {
@@ -107,9 +105,7 @@ fn palette_frame(
     let DecodingResult::U8(packed) = data else {
         return Err(format!("a palette of {bits}-bit indices is not supported; {RESAVE}"));
     };
-    colours
-        .image(w, h, &packed)
-        .ok_or_else(|| format!("pixel data is shorter than {w}×{h}"))
+    colours.image(w, h, &packed).ok_or_else(|| too_short(w, h))
 }
 
 /// Room for a whole frame of the largest page we accept at 16 bits a sample in RGB
@@ -136,7 +132,7 @@ const RESAVE: &str = "save it again as bilevel, grey, RGB, CMYK or 8-bit palette
 /// A frame's samples as an image. `planar`: each sample in a plane of its own, one after
 /// the other, rather than interleaved pixel by pixel.
 fn image_of(w: u32, h: u32, color: ColorType, data: DecodingResult, planar: bool) -> Result<DynamicImage, String> {
-    let short = || format!("pixel data is shorter than {w}×{h}");
+    let short = || too_short(w, h);
     let samples = usize::from(color.num_samples());
     let pixels = w as usize * h as usize;
     let image = match (color, data) {
@@ -192,17 +188,18 @@ fn interleaved<T: Copy>(v: Vec<T>, samples: usize, pixels: usize, planar: bool) 
     )
 }
 
+fn too_short(w: u32, h: u32) -> String {
+    format!("pixel data is shorter than {w}×{h}")
+}
+
 /// A bilevel image, its rows of bits padded to whole bytes and 1 white (the decoder has
 /// turned a white-is-zero page round already), as black and white grey.
 fn bilevel_to_grey(w: u32, h: u32, bits: &[u8]) -> Option<GrayImage> {
-    let stride = (w as usize).div_ceil(8);
-    if bits.len() < stride * h as usize {
-        return None;
+    let mut grey = tiff_palette::unpack(w, h, 1, bits)?;
+    for pixel in grey.iter_mut() {
+        *pixel *= 255;
     }
-    Some(GrayImage::from_fn(w, h, |x, y| {
-        let byte = bits[y as usize * stride + x as usize / 8];
-        image::Luma([if byte >> (7 - x % 8) & 1 == 1 { 255 } else { 0 }])
-    }))
+    Some(grey)
 }
 
 /// CMYK ink coverage as the RGB light it leaves (no colour profile: a page's greys

@@ -15,8 +15,8 @@ const SHORT: u16 = 3;
 /// A frame's colour map, as the TIFF stores it: all reds, then all greens, then all
 /// blues, 16 bits each, one entry for every index `bits` can hold.
 pub(crate) struct ColourMap {
-    pub bits: u8,
-    pub map: Vec<u16>,
+    bits: u8,
+    map: Vec<u16>,
 }
 
 impl ColourMap {
@@ -48,28 +48,35 @@ impl ColourMap {
     /// when there are fewer of them than `w`×`h`. A map of greys gives a grey page, so a
     /// grey scan saved with a palette reads like any grey scan.
     pub fn image(&self, w: u32, h: u32, packed: &[u8]) -> Option<DynamicImage> {
-        let bits = usize::from(self.bits);
-        let stride = (w as usize * bits).div_ceil(8);
-        if packed.len() < stride * h as usize {
-            return None;
-        }
+        let mut indices = unpack(w, h, self.bits, packed)?;
         let colours: Vec<[u8; 3]> = (0..self.entries()).map(|i| self.rgb(i)).collect();
-        let mask = (1u16 << bits) - 1;
-        let index_at = |x: u32, y: u32| {
-            let bit = x as usize * bits;
-            let byte = packed[y as usize * stride + bit / 8];
-            usize::from((u16::from(byte) >> (8 - bits - bit % 8)) & mask)
-        };
         if colours.iter().all(|[r, g, b]| r == g && g == b) {
-            Some(DynamicImage::ImageLuma8(GrayImage::from_fn(w, h, |x, y| {
-                image::Luma([colours[index_at(x, y)][0]])
-            })))
+            for pixel in indices.iter_mut() {
+                *pixel = colours[usize::from(*pixel)][0];
+            }
+            Some(DynamicImage::ImageLuma8(indices))
         } else {
             Some(DynamicImage::ImageRgb8(RgbImage::from_fn(w, h, |x, y| {
-                image::Rgb(colours[index_at(x, y)])
+                image::Rgb(colours[usize::from(indices.get_pixel(x, y).0[0])])
             })))
         }
     }
+}
+
+/// Samples of `bits` (1, 2, 4 or 8) packed into rows padded to whole bytes, most
+/// significant bits first, one a byte; `None` when there are fewer than `w`×`h`.
+pub(crate) fn unpack(w: u32, h: u32, bits: u8, packed: &[u8]) -> Option<GrayImage> {
+    let bits = usize::from(bits);
+    let stride = (w as usize * bits).div_ceil(8);
+    if packed.len() < stride * h as usize {
+        return None;
+    }
+    let mask = (1u16 << bits) - 1;
+    Some(GrayImage::from_fn(w, h, |x, y| {
+        let bit = x as usize * bits;
+        let byte = packed[y as usize * stride + bit / 8];
+        image::Luma([((u16::from(byte) >> (8 - bits - bit % 8)) & mask) as u8])
+    }))
 }
 
 /// A copy of the TIFF `bytes` in which every palette frame's photometric interpretation
