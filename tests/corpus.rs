@@ -243,6 +243,15 @@ fn make(recipe: &str, g: &Generated) -> Vec<u8> {
             image::imageops::replace(&mut framed, &page.to_luma8(), left as i64, top as i64);
             encode(&image::DynamicImage::ImageLuma8(framed), image::ImageFormat::Png)
         }
+        // A small ledger form scanned on a large bed, on black: its rules cross a third of
+        // the scan's width (read as a page, none was found), and a frame this deep in
+        // from every side would be whitened over the table.
+        "on-a-large-bed" => {
+            let mut bed =
+                image::GrayImage::from_pixel(page.width() * 13 / 5, page.height() * 12 / 5, image::Luma([22]));
+            image::imageops::replace(&mut bed, &page.to_luma8(), 900, 700);
+            encode(&image::DynamicImage::ImageLuma8(bed), image::ImageFormat::Png)
+        }
         // A document scanner's bilevel page: CCITT Group 4, white-is-zero. Its threshold
         // keeps the generated page's pale rules (grey 156 on paper near 237).
         "group4-tiff" => {
@@ -457,6 +466,14 @@ fn bad_pages_are_quarantined_or_keyed_and_the_good_ones_read() {
                     assert!(findings.iter().any(|f| f["code"] == "columns_missed"), "{n}: {r}");
                 }
             }
+            assert_eq!(
+                said.contains(&format!(
+                    "{n}: a small form on a larger scan; read where its table lies"
+                )),
+                c.expected == "read-within",
+                "{n}: expected {}:\n{said}",
+                c.expected
+            );
             assert_eq!(
                 said.contains(&format!("{n}: photographed at a slant; read squared")),
                 c.expected == "read-squared",

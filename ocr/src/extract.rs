@@ -693,6 +693,7 @@ mod tests {
             scale: 1.0,
             skew_degrees: 0.0,
             squared: false,
+            within_scan: false,
             columns_missed: false,
             rows_missed: false,
             grid: Grid {

@@ -234,7 +234,7 @@ fn out_of_square(corners: Corners) -> Option<(Corners, Corners)> {
 }
 
 /// `ink` turned on its diagonal: its columns as rows.
-fn transposed(ink: &InkMap) -> InkMap {
+pub(crate) fn transposed(ink: &InkMap) -> InkMap {
     let (w, h) = (ink.width as usize, ink.height as usize);
     let mut data = vec![0u8; w * h];
     for (y, row) in ink.data.chunks_exact(w).enumerate() {

@@ -20,6 +20,7 @@ pub mod normalize;
 pub mod patterns;
 pub mod places;
 pub mod preprocess;
+mod region;
 pub mod repairs;
 pub mod repeats;
 pub mod ring;
@@ -89,6 +90,10 @@ pub struct PageReading {
     /// Whether the table was photographed at a slant and read squared (see [`keystone`]);
     /// cell boxes are on the page as it lies all the same. The grid is the squared one.
     pub squared: bool,
+    /// Whether the table was found well within a larger scan by its rules (see
+    /// [`region`]) and read cut from it: a small form scanned on a large bed. Cell boxes
+    /// are on the whole scan all the same.
+    pub within_scan: bool,
     /// The table's rules run on past its outer columns (see
     /// [`Grid::rules_run_past_columns`]): columns there were not found, and every record
     /// of the table goes to review.
@@ -1157,6 +1162,7 @@ pub fn read_page(
         scale,
         skew_degrees: page.skew_degrees,
         squared: page.keystone.is_some(),
+        within_scan: false,
         columns_missed,
         rows_missed,
         grid,

@@ -326,7 +326,7 @@ pub fn stretch_between(mut cell: GrayImage, ink: u8, paper: u8) -> GrayImage {
 /// Grey, deskewed, binarized and despeckled.
 ///
 /// How much darker than its neighbourhood a pixel is ink (see [`binarize`]).
-const INK_SENSITIVITY: f32 = 0.18;
+pub(crate) const INK_SENSITIVITY: f32 = 0.18;
 /// ... when looking again for the rules of a table not found whole (see
 /// [`faint_rules_ink`]).
 const FAINT_RULE_SENSITIVITY: f32 = 0.10;

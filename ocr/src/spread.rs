@@ -42,7 +42,8 @@ pub fn read_tables(
     }))
 }
 
-/// The scan's tables: its own, and the other page's beside it on a spread.
+/// The scan's tables: its own, and the other page's beside it on a spread; or, when the
+/// scan as a whole shows none, the table of a small form lying within it.
 fn tables_of(
     image: &DynamicImage,
     config: &EngineConfig,
@@ -76,6 +77,10 @@ fn tables_of(
                     return Ok(Ok(vec![left, right]));
                 }
             }
+            // Or a small form scanned on a large bed.
+            if let Some(table) = read_region(image, config, dpi)? {
+                return Ok(Ok(vec![table]));
+            }
         }
         // (A whole scan read is never short of rows yet: that is asked of its tables.)
         Ok(_) | Err(PageProblem::RowsMissed { .. }) => {}
@@ -93,19 +98,46 @@ fn read_side(image: &DynamicImage, config: &EngineConfig, dpi: u32, x0: u32, x1:
     if !crate::has_table(&part) {
         return Ok(None);
     }
-    let Ok(mut table) = read_page(&part, config, dpi)? else {
+    let Ok(table) = read_page(&part, config, dpi)? else {
         return Ok(None);
     };
     if table.quarter_turns != 0 || !reads_as_ledger(&table.roles) {
         return Ok(None);
     }
+    Ok(Some(moved(table, x0, 0)))
+}
+
+/// The scan's table found by its rules' lengths (see [`crate::region`]) where it lies
+/// well within the scan, read on its own, when it reads as a ledger; its boxes on the
+/// whole scan.
+fn read_region(image: &DynamicImage, config: &EngineConfig, dpi: u32) -> Result<Option<PageReading>> {
+    let Some(region) = crate::region::table_region(image, dpi) else {
+        return Ok(None);
+    };
+    let part = image.crop_imm(region.x, region.y, region.w, region.h);
+    let Ok(table) = read_page(&part, config, dpi)? else {
+        return Ok(None);
+    };
+    if !reads_as_ledger(&table.roles) {
+        return Ok(None);
+    }
+    Ok(Some(PageReading {
+        within_scan: true,
+        ..moved(table, region.x, region.y)
+    }))
+}
+
+/// `table`, read from a part of the scan `x0` across and `y0` down, with its boxes where
+/// they lie on the whole scan, and its rules too when they lie along it (read upright).
+fn moved(mut table: PageReading, x0: u32, y0: u32) -> PageReading {
     for c in &mut table.cells {
-        c.bbox.x += x0;
+        (c.bbox.x, c.bbox.y) = (c.bbox.x + x0, c.bbox.y + y0);
     }
-    for at in &mut table.grid.cols {
-        *at += x0;
+    if table.quarter_turns == 0 {
+        table.grid.cols.iter_mut().for_each(|at| *at += x0);
+        table.grid.rows.iter_mut().for_each(|at| *at += y0);
     }
-    Ok(Some(table))
+    table
 }
 
 /// The lightest band of columns around the middle of the scan: where two pages meet

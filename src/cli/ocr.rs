@@ -126,6 +126,8 @@ enum Outcome {
         spread: bool,
         /// Photographed at a slant: a table read squared.
         squared: bool,
+        /// A small form on a larger scan: its table read cut from it.
+        within_scan: bool,
         /// A table's rules run on past the columns found (its records go to review).
         columns_missed: bool,
         rows: usize,
@@ -311,6 +313,7 @@ fn read_one(p: &PageToRead, config: &EngineConfig) -> Result<Outcome> {
         scale: first.scale,
         spread: tables.len() > 1,
         squared: tables.iter().any(|t| t.squared),
+        within_scan: tables.iter().any(|t| t.within_scan),
         columns_missed: tables.iter().any(|t| t.columns_missed),
         rows: tables.iter().map(|t| t.grid.body_rows()).sum(),
         records,
@@ -357,6 +360,7 @@ pub fn ocr_pages(
                     scale,
                     spread,
                     squared,
+                    within_scan,
                     columns_missed,
                     rows: n,
                     records: recs,
@@ -376,6 +380,9 @@ pub fn ocr_pages(
                     }
                     if squared && !quiet {
                         eprintln!("{}: photographed at a slant; read squared", p.file_name);
+                    }
+                    if within_scan && !quiet {
+                        eprintln!("{}: a small form on a larger scan; read where its table lies", p.file_name);
                     }
                     if columns_missed && !quiet {
                         eprintln!(
