@@ -192,8 +192,11 @@ const MAX_SKEW_DEGREES: f32 = 8.0;
 /// (ruled lines and text rows line up). Searched on a half-size image (a quarter-size one
 /// cannot resolve a tenth of a degree across a row), coarse then fine.
 pub fn measure_skew(grey: &GrayImage) -> f32 {
-    let small = half_size(grey);
-    let ink = binarize(&small, 12, 0.2);
+    skew_of_ink(&binarize(&half_size(grey), 12, 0.2))
+}
+
+/// The angle at which the horizontal projection of `ink` is sharpest.
+pub(crate) fn skew_of_ink(ink: &InkMap) -> f32 {
     let points: Vec<(f32, f32)> = (0..ink.height)
         .flat_map(|y| (0..ink.width).map(move |x| (x, y)))
         .filter(|&(x, y)| ink.at(x, y))
@@ -341,7 +344,7 @@ pub(crate) fn straightening(skew: f32) -> Option<(f64, f64)> {
 }
 
 /// `img`, which lies rotated by `skew` degrees, turned back straight.
-fn straightened(img: GrayImage, skew: f32) -> GrayImage {
+pub(crate) fn straightened(img: GrayImage, skew: f32) -> GrayImage {
     if straightening(skew).is_some() {
         rotate_bilinear(&img, (-skew).to_radians(), 255)
     } else {
