@@ -267,7 +267,7 @@ impl Grid {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn ink_with_rules(rows: &[u32], cols: &[u32], gaps: bool) -> InkMap {
@@ -378,7 +378,7 @@ mod tests {
     }
 
     /// The box round these pixels, (x, y) each.
-    fn box_round(pixels: &[(u32, u32)]) -> CellBox {
+    pub(crate) fn box_round(pixels: &[(u32, u32)]) -> CellBox {
         let (x0, x1) = (
             pixels.iter().map(|p| p.0).min().unwrap(),
             pixels.iter().map(|p| p.0).max().unwrap(),

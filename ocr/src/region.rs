@@ -251,14 +251,8 @@ mod tests {
             .filter(|(_, _, p)| p.0[0] < 128)
             .map(|(x, y, _)| (x, y))
             .collect();
-        let (left, right) = (
-            dark.iter().map(|p| p.0).min().unwrap(),
-            dark.iter().map(|p| p.0).max().unwrap(),
-        );
-        let (top, bottom) = (
-            dark.iter().map(|p| p.1).min().unwrap(),
-            dark.iter().map(|p| p.1).max().unwrap(),
-        );
+        let table = crate::grid::tests::box_round(&dark);
+        let (left, top, right, bottom) = (table.x, table.y, table.x + table.w - 1, table.y + table.h - 1);
 
         let found = table_region(&DynamicImage::ImageLuma8(scan), 300).expect("a table found");
         let (x1, y1) = (found.x + found.w, found.y + found.h);
