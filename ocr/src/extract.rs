@@ -599,7 +599,7 @@ fn repair_id(fields: &mut RecordFields, confidence: &mut BTreeMap<String, f32>, 
     // A repair the row proves stays above the review threshold, just below a clean
     // reading; one the household address chooses goes to review.
     let repaired = normalize::repair_id(&id, &facts)
-        .map(|fixed| (fixed, "the only one-character OCR confusion that passes the checksum and agrees with the row", 0.85))
+        .map(|fixed| (fixed, "the only one-character OCR confusion that passes the checksum and agrees with the row (and begins with a province's code, when any does)", 0.85))
         .or_else(|| {
             let division = fields.household_address.as_deref().and_then(crate::places::division_of)?;
             let fixed = normalize::repair_id_in_division(&id, &facts, division)?;

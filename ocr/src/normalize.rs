@@ -285,7 +285,8 @@ impl RowFacts {
 }
 
 /// Repairs an 18-character ID that fails its checksum, when exactly one candidate one
-/// OCR confusion away passes the checksum and agrees with the row. Returns the repaired
+/// OCR confusion away passes the checksum and agrees with the row (see
+/// [`passing_repairs`]). Returns the repaired
 /// number, or `None` when there is no single safe answer.
 pub fn repair_id(id: &str, row: &RowFacts) -> Option<String> {
     if !needs_repair(id) || row.evidence() == 0 {
@@ -311,12 +312,31 @@ pub fn repair_id_in_division(id: &str, row: &RowFacts, division: u32) -> Option<
     only_one(passing_repairs(id, row).into_iter().filter(|c| c.starts_with(&prefix)))
 }
 
-/// Numbers one OCR confusion from `id` that pass the checksum and agree with the row.
+/// Numbers one OCR confusion from `id` that pass the checksum and agree with the row;
+/// only those in a province, when any is. A first digit 3 read as 8 put a number in
+/// "province 87": besides the true number, two others one confusion from it passed,
+/// both in 87, and none was proven.
 fn passing_repairs(id: &str, row: &RowFacts) -> Vec<String> {
-    one_confusion_away(id)
+    let passing: Vec<String> = one_confusion_away(id)
         .into_iter()
         .filter(|c| id_number::parse(c).map(|f| row.agrees(&f)).unwrap_or(false))
-        .collect()
+        .collect();
+    if passing.iter().any(|c| in_a_province(c)) {
+        passing.into_iter().filter(|c| in_a_province(c)).collect()
+    } else {
+        passing
+    }
+}
+
+/// Whether an ID number begins with a province's code: one of GB/T 2260, or one the
+/// residence permits of Taiwan's residents (83) or foreigners' permanent residence
+/// cards (9…) begin with, which GB/T 2260 does not list.
+fn in_a_province(id: &str) -> bool {
+    id.starts_with("83")
+        || id.starts_with('9')
+        || id
+            .get(..6)
+            .is_some_and(|code| ledgerline_schemas::codes::parents(code).0.is_some())
 }
 
 #[cfg(test)]
@@ -452,6 +472,21 @@ mod tests {
         assert_eq!(repair_id(misread, &RowFacts::default()), None);
         // A valid number is never "repaired".
         assert_eq!(repair_id(good, &facts), None);
+    }
+
+    #[test]
+    fn a_repair_into_a_province_is_the_one_among_repairs_that_leave_none() {
+        // 370124 (平阴县) read with its first 3 as 8: other repairs one confusion away
+        // pass the checksum and agree with the row, but leave it in "province 87".
+        let misread = "870124195605237733";
+        let facts = RowFacts {
+            gender: Some("1"),
+            age: Some(57),
+            death_date: NaiveDate::from_ymd_opt(2013, 7, 19),
+            ..Default::default()
+        };
+        assert_eq!(passing_repairs(misread, &facts), vec!["370124195605237733".to_string()]);
+        assert_eq!(repair_id(misread, &facts).as_deref(), Some("370124195605237733"));
     }
 
     #[test]
