@@ -647,9 +647,17 @@ fn repair_address(fields: &mut RecordFields, confidence: &mut BTreeMap<String, f
             "read {address}, repaired to {fixed}: the only GB/T 2260 prefecture and county that near what was read"
         ),
     ));
+    // A repair that leaves the county's last character read again after it (`武城有具`,
+    // one 县 read as two characters, repaired to `武城县具`) is a repair of half the
+    // damage: review.
+    let cap = if crate::places::doubles_a_character_after_division(&fixed) {
+        UNUSUAL
+    } else {
+        REPAIRED_DIVISION
+    };
     fields.household_address = Some(fixed);
     if let Some(c) = confidence.get_mut("household_address") {
-        *c = c.min(REPAIRED_DIVISION);
+        *c = c.min(cap);
     }
 }
 
@@ -841,6 +849,28 @@ mod tests {
         assert_eq!(
             normalize_field(Field::GraveNumber, "C区11排04号", None),
             (Some("C区11排04号".into()), 1.0)
+        );
+    }
+
+    #[test]
+    fn a_repaired_county_read_again_after_itself_goes_to_review() {
+        let repaired = |read: &str| {
+            let mut fields = RecordFields {
+                household_address: Some(read.into()),
+                ..Default::default()
+            };
+            let mut confidence = BTreeMap::from([("household_address".to_string(), 0.9)]);
+            repair_address(&mut fields, &mut confidence, &mut Vec::new());
+            (fields.household_address.unwrap(), confidence["household_address"])
+        };
+        // 县 read as 有具: 有 repaired to 县, and 具 is the 县 again.
+        assert_eq!(
+            repaired("德州市武城有具东风村5号"),
+            ("德州市武城县具东风村5号".into(), UNUSUAL)
+        );
+        assert_eq!(
+            repaired("德州市武城有东风村5号"),
+            ("德州市武城县东风村5号".into(), REPAIRED_DIVISION)
         );
     }
 

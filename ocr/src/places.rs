@@ -172,13 +172,27 @@ pub fn begins_exactly(text: &str) -> bool {
 /// (峰峰矿区, 齐齐哈尔市, 津市市), which is why only the rest counts; street and village
 /// names seldom do, and review settles those that do. House numbers (`11号`) are not
 /// characters of a name.
+///
+/// So does a division's last character read twice, the second time as its look-alike
+/// (`德州市武城县具东风村5号`: 县 and then 具, machine-accepted on a generated page).
 pub fn doubles_a_character_after_division(address: &str) -> bool {
-    let Some(division) = places_begun(address).map(|place| place.chars.len()).max() else {
+    let Some(division) = places_begun(address).max_by_key(|place| place.chars.len()) else {
         return false;
     };
-    let rest: Vec<char> = address.chars().skip(division).collect();
-    rest.windows(2).any(|pair| pair[0] == pair[1] && !pair[0].is_ascii())
+    let rest: Vec<char> = address.chars().skip(division.chars.len()).collect();
+    let suffix_again = match (division.chars.last(), rest.first()) {
+        (Some(&suffix), Some(&next)) => SUFFIX_LOOKALIKES
+            .iter()
+            .any(|&(of, like)| of == suffix && like.contains(next)),
+        _ => false,
+    };
+    suffix_again || rest.windows(2).any(|pair| pair[0] == pair[1] && !pair[0].is_ascii())
 }
+
+/// What a division's last character is misread as (`临朐具` for 临朐县), and the
+/// character itself: read so right after the division, it was read twice. (Not 医 for
+/// 区, nor 布 for 市: streets begin with them.)
+const SUFFIX_LOOKALIKES: [(char, &str); 3] = [('县', "县具"), ('区', "区匹"), ('市', "市巿")];
 
 /// The prefectures and counties the text begins with exactly as written.
 fn places_begun(text: &str) -> impl Iterator<Item = &'static Place> + '_ {
@@ -257,6 +271,9 @@ mod tests {
     fn a_character_read_twice_after_the_division_is_noticed() {
         assert!(doubles_a_character_after_division("济南市历下区和和平街88号"));
         assert!(doubles_a_character_after_division("烟台市福山区和平街街103号"));
+        // The county's 县 read twice, the second time as its look-alike 具.
+        assert!(doubles_a_character_after_division("德州市武城县具东风村5号"));
+        assert!(doubles_a_character_after_division("德州市武城县县东风村5号"));
         for fine in [
             "济南市历下区和平街88号",
             "济南市历下区和平街118号",
