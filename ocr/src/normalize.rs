@@ -317,14 +317,14 @@ pub fn repair_id_in_division(id: &str, row: &RowFacts, division: u32) -> Option<
 /// "province 87": besides the true number, two others one confusion from it passed,
 /// both in 87, and none was proven.
 fn passing_repairs(id: &str, row: &RowFacts) -> Vec<String> {
-    let passing: Vec<String> = one_confusion_away(id)
+    let (in_provinces, elsewhere): (Vec<String>, Vec<String>) = one_confusion_away(id)
         .into_iter()
         .filter(|c| id_number::parse(c).map(|f| row.agrees(&f)).unwrap_or(false))
-        .collect();
-    if passing.iter().any(|c| in_a_province(c)) {
-        passing.into_iter().filter(|c| in_a_province(c)).collect()
+        .partition(|c| in_a_province(c));
+    if in_provinces.is_empty() {
+        elsewhere
     } else {
-        passing
+        in_provinces
     }
 }
 

@@ -192,7 +192,12 @@ const MAX_SKEW_DEGREES: f32 = 8.0;
 /// (ruled lines and text rows line up). Searched on a half-size image (a quarter-size one
 /// cannot resolve a tenth of a degree across a row), coarse then fine.
 pub fn measure_skew(grey: &GrayImage) -> f32 {
-    skew_of_ink(&binarize(&half_size(grey), 12, 0.2))
+    skew_of_ink(&skew_search_ink(grey))
+}
+
+/// The ink the skew is searched on: `grey` at half size, binarized.
+pub(crate) fn skew_search_ink(grey: &GrayImage) -> InkMap {
+    binarize(&half_size(grey), 12, 0.2)
 }
 
 /// The angle at which the horizontal projection of `ink` is sharpest.
