@@ -31,6 +31,8 @@ pub mod surname;
 pub mod vocab;
 pub mod words;
 
+use std::collections::HashMap;
+
 use anyhow::Result;
 use image::{DynamicImage, GrayImage};
 use serde::Serialize;
@@ -582,15 +584,16 @@ struct BodyReader<'a> {
     words: WordMemo,
 }
 
-/// A row's ID number proves its 性别 cell: the sex its 17th digit gives. The cell is
-/// often read before the ID (columns left to right), so it waits for it.
+/// A row's ID number proves its 性别 cell: the sex its 17th digit gives. ID numbers are
+/// read before the other columns (see [`reading_order`]), but a column recognized only
+/// by its cells is read again later, so either may come first: the first waits for the
+/// other.
 #[derive(Default)]
 struct SexProof {
-    row: usize,
-    /// 男 or 女, from the row's ID number that passed its checksum.
-    by_id: Option<char>,
-    /// The row's 性别 cell as Tesseract read it, not yet proven.
-    waiting: Option<(GrayImage, char)>,
+    /// 男 or 女 by row, from the row's ID number that passed its checksum.
+    by_id: HashMap<usize, char>,
+    /// A row's 性别 cell as Tesseract read it, not yet proven.
+    waiting: HashMap<usize, (GrayImage, char)>,
 }
 
 impl BodyReader<'_> {
@@ -655,34 +658,57 @@ impl BodyReader<'_> {
 
     /// Teaches the bank a 性别 cell Tesseract read, once its row's ID number agrees.
     fn prove_sex(&mut self, row: usize, field: Field, img: &GrayImage, text: Option<&str>, glyphs_read: bool) {
-        if self.sex.row != row {
-            self.sex = SexProof {
-                row,
-                ..SexProof::default()
-            };
-        }
         let proven = match field {
-            Field::Gender if !glyphs_read => {
-                let Some(read) = text.and_then(sex_written) else { return };
-                match self.sex.by_id {
-                    Some(by_id) => (by_id == read).then(|| (img.clone(), read)),
-                    None => {
-                        self.sex.waiting = Some((img.clone(), read));
-                        None
-                    }
-                }
-            }
-            Field::IdNumber => {
-                let Some(by_id) = text.and_then(sex_of_id) else { return };
-                self.sex.by_id = Some(by_id);
-                self.sex.waiting.take().filter(|(_, read)| *read == by_id)
-            }
+            Field::Gender if !glyphs_read => text
+                .and_then(sex_written)
+                .and_then(|read| self.sex.written(row, img, read)),
+            Field::IdNumber => text.and_then(sex_of_id).and_then(|by_id| self.sex.by_id(row, by_id)),
             _ => None,
         };
         if let Some((img, sex)) = proven {
             self.bank.learn(&img, &sex.to_string(), Proof::Checksum);
         }
     }
+}
+
+impl SexProof {
+    /// Row `row`'s 性别 cell `img` read as `read`: the cell proven, when its ID number,
+    /// read before it, gives the same sex.
+    fn written(&mut self, row: usize, img: &GrayImage, read: char) -> Option<(GrayImage, char)> {
+        match self.by_id.get(&row) {
+            Some(&by_id) => (by_id == read).then(|| (img.clone(), read)),
+            None => {
+                self.waiting.insert(row, (img.clone(), read));
+                None
+            }
+        }
+    }
+
+    /// Row `row`'s ID number gives `by_id`: its 性别 cell proven, when read before it as
+    /// the same sex.
+    fn by_id(&mut self, row: usize, by_id: char) -> Option<(GrayImage, char)> {
+        self.by_id.insert(row, by_id);
+        self.waiting.remove(&row).filter(|(_, read)| *read == by_id)
+    }
+}
+
+/// The order a page's body cells are read in, as (row, column), rows counted from 1:
+/// the ID numbers first, down their column, then every other cell row by row, left to
+/// right. An ID number that passes its checksum proves every digit it holds (see
+/// [`glyphs`]), so a page's dates, ages and phones read after its ID numbers find the
+/// page's digits already shown; read row by row, the dates of the first rows came before
+/// any ID and went to Tesseract, which read them with the larger Chinese model.
+fn reading_order(roles: &[ColumnRole], body_rows: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let proves_digits = |col: &usize| roles[*col] == ColumnRole::Field(Field::IdNumber);
+    let ids = (0..roles.len())
+        .filter(proves_digits)
+        .flat_map(move |col| (1..=body_rows).map(move |row| (row, col)));
+    let others = (1..=body_rows).flat_map(move |row| {
+        (0..roles.len())
+            .filter(move |col| !proves_digits(col))
+            .map(move |col| (row, col))
+    });
+    ids.chain(others)
 }
 
 /// Cells read from the page's glyphs first: digits, dates and ages, 性别.
@@ -1110,11 +1136,12 @@ pub fn read_page(
         sex: SexProof::default(),
         words: WordMemo::default(),
     };
-    for row in 1..=grid.body_rows() {
-        for (col, role) in roles.iter().enumerate() {
-            cells.push(body.read(row, col, *role)?);
-        }
+    let columns = roles.len();
+    let mut body_cells: Vec<Option<CellReading>> = (0..grid.body_rows() * columns).map(|_| None).collect();
+    for (row, col) in reading_order(&roles, grid.body_rows()) {
+        body_cells[(row - 1) * columns + col] = Some(body.read(row, col, roles[col])?);
     }
+    cells.extend(body_cells.into_iter().map(|c| c.expect("every body cell read")));
     // Columns whose header could not be read, recognized by their cells and read again
     // as what they are.
     let column_texts: Vec<Vec<&str>> = (0..roles.len())
@@ -1191,6 +1218,55 @@ mod tests {
                 false => ColumnRole::Unknown,
             })
             .collect()
+    }
+
+    #[test]
+    fn id_numbers_are_read_first_then_the_rest_row_by_row() {
+        let id = ColumnRole::Field(Field::IdNumber);
+        let name = ColumnRole::Field(Field::DeceasedName);
+        let date = ColumnRole::Field(Field::DeathDate);
+        // (the header row's roles, body rows, the cells as read)
+        type Case = (Vec<ColumnRole>, usize, Vec<(usize, usize)>);
+        let cases: [Case; 3] = [
+            (
+                vec![ColumnRole::Serial, name, date, id],
+                2,
+                vec![(1, 3), (2, 3), (1, 0), (1, 1), (1, 2), (2, 0), (2, 1), (2, 2)],
+            ),
+            // No ID column: row by row, as written.
+            (vec![name, date], 2, vec![(1, 0), (1, 1), (2, 0), (2, 1)]),
+            // Two ID columns (the deceased's and the agent's): each down its column.
+            (
+                vec![id, name, id],
+                2,
+                vec![(1, 0), (2, 0), (1, 2), (2, 2), (1, 1), (2, 1)],
+            ),
+        ];
+        for (roles, rows, expected) in cases {
+            let order: Vec<_> = reading_order(&roles, rows).collect();
+            assert_eq!(order, expected, "{roles:?}");
+        }
+    }
+
+    #[test]
+    fn a_sex_cell_is_proven_by_its_rows_id_read_before_or_after_it() {
+        let img = GrayImage::from_pixel(4, 4, Luma([0]));
+        let mut proof = SexProof::default();
+        // Row 1: the ID first (the order cells are read in), then the cell.
+        assert_eq!(proof.by_id(1, '女'), None);
+        assert_eq!(proof.written(1, &img, '女').map(|(_, s)| s), Some('女'));
+        // Row 2: the cell first (a column read again once recognized), then the ID.
+        assert_eq!(proof.written(2, &img, '男'), None);
+        assert_eq!(proof.by_id(2, '男').map(|(_, s)| s), Some('男'));
+        // Row 3: the two disagree, either way round: nothing is proven.
+        assert_eq!(proof.by_id(3, '男'), None);
+        assert_eq!(proof.written(3, &img, '女'), None);
+        assert_eq!(proof.written(4, &img, '女'), None);
+        assert_eq!(proof.by_id(4, '男'), None);
+        // An ID proves only its own row's cell: row 5's ID has no cell of row 6 waiting.
+        assert_eq!(proof.written(6, &img, '男'), None);
+        assert_eq!(proof.by_id(5, '男'), None);
+        assert_eq!(proof.by_id(6, '男').map(|(_, s)| s), Some('男'));
     }
 
     #[test]
