@@ -111,6 +111,20 @@ pub struct PageReading {
     pub cells: Vec<CellReading>,
 }
 
+impl PageReading {
+    /// What is left to key by hand on a page whose table goes on below the rows read
+    /// (`rows_missed`): those rows are kept, and the page goes to keying for the rows after
+    /// them, which a keyer numbers on from there. `None` when every row was found.
+    pub fn rest_to_key(&self) -> Option<String> {
+        let read = self.grid.body_rows();
+        self.rows_missed.then(|| {
+            format!(
+                "the table goes on below the {read} rows read: rows 1-{read} are kept; key the rows after row {read} by hand"
+            )
+        })
+    }
+}
+
 /// Why a page yielded no table, or none to read records from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PageProblem {

@@ -25,16 +25,20 @@ const GUTTER_REACH: f32 = 0.2;
 const CUT_MARGIN: u32 = 8;
 
 /// Reads a scan's ledger tables: one, or on a two-page spread two, left first. A scan
-/// with no table is `Ok(Err(..))`, as for [`read_page`]; so is one whose table goes on in
-/// rows that were not found ([`PageReading::rows_missed`]): their records would be
-/// missing without a word, and the page is keyed whole instead.
+/// with no table is `Ok(Err(..))`, as for [`read_page`].
+///
+/// A table that goes on in rows that were not found ([`PageReading::rows_missed`]) is
+/// returned as read, flagged so: its rows found are kept and the rows after them are
+/// keyed by hand (see [`PageReading::rest_to_key`]). On a spread the right-hand page's
+/// rows are numbered after the left-hand page's, so rows missed on either would leave
+/// no numbers to key them under: such a scan is keyed whole, `Ok(Err(RowsMissed))`.
 pub fn read_tables(
     image: &DynamicImage,
     config: &EngineConfig,
     dpi: u32,
 ) -> Result<std::result::Result<Vec<PageReading>, PageProblem>> {
     Ok(tables_of(image, config, dpi)?.and_then(|tables| {
-        if tables.iter().any(|t| t.rows_missed) {
+        if tables.len() > 1 && tables.iter().any(|t| t.rows_missed) {
             let found = tables.iter().map(|t| t.grid.body_rows()).sum();
             return Err(PageProblem::RowsMissed { found });
         }

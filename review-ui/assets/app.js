@@ -565,7 +565,10 @@ function keyingEditor(main, pv, { onDone, onSkip }) {
   }
   // A page sent to keying has no table OCR could find, so how it lies is not known: a
   // page scanned sideways or upside down is turned by the clerk, a quarter at a time,
-  // and kept so for whoever opens it next.
+  // and kept so for whoever opens it next. A page read short of rows has its cells found
+  // on it as it lies (the rows read are listed below, the next row follows them): it
+  // stays as it was read.
+  const turnable = pv.cells.length === 0;
   let turns = (pv.page.quarter_turns || 0) % 4;
   const img = h('canvas', { id: 'keying-image', 'aria-label': pv.page.file_name });
   const source = new Image();
@@ -601,10 +604,10 @@ function keyingEditor(main, pv, { onDone, onSkip }) {
         h('p', {}, t('key.row'), ' ', rowLabel), form, status,
         h('div', { class: 'actions' }, h('button', { class: 'primary', id: 'key-save', onclick: saveRow }, t('key.save')),
           h('button', { id: 'key-done', onclick: finish }, t('key.done')), h('button', { id: 'skip', onclick: onSkip }, t('skip')),
-          h('button', { id: 'key-turn', onclick: turn }, '↻ ' + t('key.turn'))),
+          turnable && h('button', { id: 'key-turn', onclick: turn }, '↻ ' + t('key.turn'))),
         h('p', {}, t('key.rows')), done,
-        keyHelp([['Ctrl+Enter / Alt+A', t('key.save')], ['Alt+E', t('key.done')], ['Alt+K', t('skip')], ['Alt+R', t('key.turn')]])))));
-  setKeys({ 'Ctrl+Enter': saveRow, 'Alt+A': saveRow, 'Alt+E': finish, 'Alt+K': () => onSkip(), 'Alt+R': turn });
+        keyHelp([['Ctrl+Enter / Alt+A', t('key.save')], ['Alt+E', t('key.done')], ['Alt+K', t('skip')], turnable && ['Alt+R', t('key.turn')]].filter(Boolean))))));
+  setKeys({ 'Ctrl+Enter': saveRow, 'Alt+A': saveRow, 'Alt+E': finish, 'Alt+K': () => onSkip(), ...(turnable ? { 'Alt+R': turn } : {}) });
   Object.values(inputs)[0]?.focus();
 }
 

@@ -284,7 +284,8 @@ pub fn key_row(db: &ReviewDb, page_id: &str, row: &KeyedRow, who: &Editor) -> Re
 #[derive(Debug)]
 pub enum TurnError {
     NotFound,
-    /// A page OCR read: its cell boxes were found on it turned as it was read.
+    /// A page OCR read (wholly, or short of rows): its cell boxes were found on it
+    /// turned as it was read.
     Read,
     Leased {
         by: String,
@@ -311,7 +312,13 @@ pub fn turn(db: &ReviewDb, page_id: &str, quarter_turns: u8, username: &str) -> 
         let Some((status, before)) = page else {
             return Ok(Err(TurnError::NotFound));
         };
-        if status != ledgerline_store::pages::NEEDS_KEYING {
+        // A page read short of rows is to key too, but its cells were found on it as it
+        // lies, and turning it would put them off the writing.
+        let has_cells = tx
+            .query_row("SELECT 1 FROM cells WHERE page_id = ?1 LIMIT 1", [page_id], |_| Ok(()))
+            .optional()?
+            .is_some();
+        if status != ledgerline_store::pages::NEEDS_KEYING || has_cells {
             return Ok(Err(TurnError::Read));
         }
         if let Some(by) = queue::leased_to_other(tx, &queue::page_item(page_id), username)? {

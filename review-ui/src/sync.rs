@@ -158,16 +158,18 @@ pub fn sync(ws: &Workspace, db: &ReviewDb) -> Result<SyncReport> {
     let (applied, intake, extra, pages, cells) = ws.transaction(|conn| {
         let applied = apply_in(conn, db, &journal_id)?;
         let intake = ws_review::intake(conn, stored_after)?;
-        // Pair members the journal has not seen (machine-accepted records, say).
+        // Records the journal has not seen (machine-accepted ones, say) that a work item
+        // shows: pair members, and the rows OCR read on a page to key short of rows (the
+        // keyer keys on after them).
+        let on_pages_to_key = ws_review::record_ids_on_pages(conn, &intake.keying_pages)?;
         let missing: Vec<String> = {
             let c = db.read()?;
             let mut known = c.prepare_cached("SELECT 1 FROM records WHERE record_id = ?1")?;
             let mut out = BTreeSet::new();
-            for p in &intake.pairs {
-                for id in [&p.record_a, &p.record_b] {
-                    if known.query_row([id], |_| Ok(())).optional()?.is_none() {
-                        out.insert(id.clone());
-                    }
+            let shown = intake.pairs.iter().flat_map(|p| [&p.record_a, &p.record_b]);
+            for id in shown.chain(&on_pages_to_key) {
+                if known.query_row([id], |_| Ok(())).optional()?.is_none() {
+                    out.insert(id.clone());
                 }
             }
             out.into_iter().collect()

@@ -840,6 +840,76 @@ async fn a_page_to_key_keeps_the_clerks_turn_and_a_read_page_its_own() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_page_read_short_of_rows_is_keyed_on_from_the_rows_read() {
+    let f = fixture();
+    f.key_page_read_short(2);
+    let base = serve(&f).await;
+    let c = as_role(&base, "data_entry").await;
+    let page = c.get(&format!("/api/pages/{KEY_PAGE}")).await.unwrap().json;
+    assert_eq!(page["page"]["status"], "needs_keying", "{page}");
+    assert!(
+        page["page"]["reason"].as_str().unwrap().contains("after row 2"),
+        "{page}"
+    );
+    // The rows read are there, each a record with its cell, and the keyer goes on after them.
+    let rows: Vec<u64> = page["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["row"].as_u64().unwrap())
+        .collect();
+    assert_eq!(rows, [1, 2], "{page}");
+    assert_eq!(page["cells"].as_array().unwrap().len(), 2, "{page}");
+    let path = format!("/api/pages/{KEY_PAGE}/rows");
+    let key = |row: u32| {
+        let (c, path) = (c.clone(), path.clone());
+        async move {
+            let r = c
+                .send(
+                    Method::POST,
+                    &path,
+                    &json!({"row": row, "fields": {"deceased_name": "赵桂兰", "death_date": "2013-02-28"}}),
+                )
+                .await
+                .unwrap();
+            (r.status, r.json["error"].as_str().map(str::to_string))
+        }
+    };
+    assert_eq!(
+        key(2).await,
+        (409, Some("exists".into())),
+        "a row read is corrected, not keyed again"
+    );
+    assert_eq!(key(3).await, (200, None));
+    // Its cells were found on the page as it lies: it keeps that turn.
+    let turned = c
+        .send(
+            Method::POST,
+            &format!("/api/pages/{KEY_PAGE}/turn"),
+            &json!({ "quarter_turns": 1 }),
+        )
+        .await
+        .unwrap();
+    assert_eq!((turned.status, turned.json["error"].as_str()), (409, Some("page_read")));
+    // The page is a keying item in the queue.
+    let mut kinds = Vec::new();
+    loop {
+        let next = c.get("/api/queue/next").await.unwrap().json;
+        let Some(item) = next["item"]["item_id"].as_str() else {
+            break;
+        };
+        kinds.push(next["item"]["kind"].as_str().unwrap().to_string());
+        if next["item"]["kind"] == "page" {
+            break;
+        }
+        c.send(Method::POST, &format!("/api/queue/{}/skip", seg(item)), &json!({}))
+            .await
+            .unwrap();
+    }
+    assert_eq!(kinds.last().map(String::as_str), Some("page"), "{kinds:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn page_images_and_cell_crops() {
     let f = fixture();
     let base = serve(&f).await;

@@ -448,6 +448,47 @@ fn a_page_read_turned_is_shown_as_read() {
     }
 }
 
+#[test]
+fn a_page_read_short_of_rows_is_keyed_on_after_its_rows_read() {
+    let chrome = chromium().expect("chromium is not installed: run scripts/ensure-deps.sh");
+    let f = fixture();
+    f.key_page_read_short(2);
+    let (_rt, base) = served(&f);
+    let mut b = Browser::launch(&chrome);
+    submit_login(&mut b, &base, "data_entry", PASSWORD);
+    b.wait("location.hash === '#/queue'");
+    // Records and the duplicate pair come first: skipped until the page to key.
+    for _ in 0..10 {
+        b.wait("document.querySelector('#main .view')?.childElementCount > 0");
+        if b.eval("!!document.getElementById('keying')") == true {
+            break;
+        }
+        b.eval("document.querySelector('#main .view').dataset.left = 'yes'");
+        b.press("KeyK", ALT);
+        b.wait("!document.querySelector('#main .view[data-left]')");
+    }
+    b.wait("document.getElementById('keying')");
+    // The rows read are listed, and the next row to key follows them.
+    assert_eq!(b.eval("document.getElementById('key-row').textContent"), "3");
+    let listed = b.eval("[...document.querySelectorAll('#keyed li')].map(l => l.textContent)");
+    assert_eq!(listed, serde_json::json!(["1: 李桂英", "2: 李桂英"]));
+    // Its cells lie on the page as it was read: there is nothing to turn.
+    assert_eq!(b.eval("document.getElementById('key-turn') === null"), true);
+    b.wait("document.getElementById('keying-image').dataset.turns === '0'");
+    b.press("KeyR", ALT);
+    assert_eq!(b.eval("document.getElementById('keying-image').dataset.turns"), "0");
+    // The next row keyed is row 3.
+    type_into(&mut b, "k-deceased_name", "赵桂兰");
+    type_into(&mut b, "k-death_date", "2013-02-28");
+    b.press("Enter", CTRL);
+    b.wait("document.querySelectorAll('#keyed li').length === 3");
+    assert_eq!(
+        b.eval("document.querySelector('#keyed li:last-child').textContent"),
+        "3: 赵桂兰"
+    );
+    assert_eq!(b.eval("document.getElementById('key-row').textContent"), "4");
+}
+
 /// The labels of one of the app's translation tables (`const NAME = { … };`).
 fn app_labels(table: &str) -> &'static str {
     let app = include_str!("../assets/app.js");

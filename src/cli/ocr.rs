@@ -130,6 +130,9 @@ enum Outcome {
         within_scan: bool,
         /// A table's rules run on past the columns found (its records go to review).
         columns_missed: bool,
+        /// The table goes on below the rows read: why the page goes to keying for the
+        /// rows after them (see [`ledgerline_ocr::PageReading::rest_to_key`]).
+        rest_to_key: Option<String>,
         rows: usize,
         records: Vec<ledgerline_schemas::Record>,
         cells: Vec<StoredCell>,
@@ -143,6 +146,7 @@ enum ToStore {
         quarter_turns: u8,
         cells: Vec<StoredCell>,
         records: Vec<Record>,
+        rest_to_key: Option<String>,
     },
     Unread(Unread, String),
 }
@@ -210,7 +214,17 @@ impl<'a> StoreQueue<'a> {
                         quarter_turns,
                         cells,
                         records,
-                    } => pages::save_reading(c, &p.page_id, *quarter_turns, cells, records)?,
+                        rest_to_key,
+                    } => pages::save_reading(
+                        c,
+                        &p.page_id,
+                        &pages::Reading {
+                            quarter_turns: *quarter_turns,
+                            cells,
+                            records,
+                            rest_to_key: rest_to_key.as_deref(),
+                        },
+                    )?,
                     ToStore::Unread(what, reason) => pages::mark_unread(c, &p.page_id, *what, reason)?,
                 }
             }
@@ -315,6 +329,8 @@ fn read_one(p: &PageToRead, config: &EngineConfig) -> Result<Outcome> {
         squared: tables.iter().any(|t| t.squared),
         within_scan: tables.iter().any(|t| t.within_scan),
         columns_missed: tables.iter().any(|t| t.columns_missed),
+        // Only a scan of one table is read short of rows (see `read_tables`).
+        rest_to_key: first.rest_to_key(),
         rows: tables.iter().map(|t| t.grid.body_rows()).sum(),
         records,
         cells,
@@ -362,6 +378,7 @@ pub fn ocr_pages(
                     squared,
                     within_scan,
                     columns_missed,
+                    rest_to_key,
                     rows: n,
                     records: recs,
                     cells,
@@ -390,6 +407,12 @@ pub fn ocr_pages(
                             p.file_name
                         );
                     }
+                    if let Some(rest) = &rest_to_key {
+                        keying.fetch_add(1, Ordering::Relaxed);
+                        if !quiet {
+                            eprintln!("{}: {rest}", p.file_name);
+                        }
+                    }
                     if spread && !quiet {
                         eprintln!(
                             "{}: two pages in one scan; read both tables, the right-hand rows numbered after the left-hand ones",
@@ -415,6 +438,7 @@ pub fn ocr_pages(
                         quarter_turns,
                         cells,
                         records: recs,
+                        rest_to_key,
                     };
                     store.push(p, read)?;
                 }

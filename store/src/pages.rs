@@ -89,20 +89,25 @@ pub fn pages_to_read(conn: &Connection, batch: Option<&str>, again: bool) -> Res
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// What OCR made of a page, to store.
+pub struct Reading<'a> {
+    /// Quarter turns clockwise the scan was read turned by.
+    pub quarter_turns: u8,
+    pub cells: &'a [StoredCell],
+    pub records: &'a [Record],
+    /// Why rows are left to key by hand, when the table goes on below the rows read:
+    /// the page is then kept for keying (with this note) beside its records.
+    pub rest_to_key: Option<&'a str>,
+}
+
 /// Stores a read page: its cells and records replace any earlier reading, and the page
-/// is marked read, turned `quarter_turns` quarters clockwise to be read. Call inside a
-/// transaction so a kill leaves the page unread, not half.
-pub fn save_reading(
-    conn: &Connection,
-    page_id: &str,
-    quarter_turns: u8,
-    cells: &[StoredCell],
-    records: &[Record],
-) -> Result<()> {
+/// is marked read (or, with rows left to key, to key), turned as it was read. Call
+/// inside a transaction so a kill leaves the page unread, not half.
+pub fn save_reading(conn: &Connection, page_id: &str, reading: &Reading) -> Result<()> {
     conn.execute("DELETE FROM cells WHERE page_id = ?", [page_id])?;
     {
         let mut app = conn.appender("cells")?;
-        for c in cells {
+        for c in reading.cells {
             app.append_row(params![
                 page_id,
                 c.row,
@@ -118,11 +123,15 @@ pub fn save_reading(
         }
         app.flush()?;
     }
-    replace_page_records(conn, page_id, records)?;
+    replace_page_records(conn, page_id, reading.records)?;
+    let status = match reading.rest_to_key {
+        Some(_) => NEEDS_KEYING,
+        None => "read",
+    };
     conn.execute(
-        "UPDATE pages SET status = 'read', quarantine_reason = NULL, read_at = current_timestamp, quarter_turns = ?
+        "UPDATE pages SET status = ?, quarantine_reason = ?, read_at = current_timestamp, quarter_turns = ?
          WHERE page_id = ?",
-        params![quarter_turns, page_id],
+        params![status, reading.rest_to_key, reading.quarter_turns, page_id],
     )?;
     Ok(())
 }
@@ -136,7 +145,8 @@ pub enum Unread {
     Quarantined,
 }
 
-/// The status of a page to key by hand (no table was found on it).
+/// The status of a page to key by hand: no table was found on it, or rows of its table
+/// were not (its cells and the records of the rows read are kept).
 pub const NEEDS_KEYING: &str = "needs_keying";
 
 /// Records why a page yielded no records.

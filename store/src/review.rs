@@ -166,6 +166,20 @@ pub fn records_by_id(conn: &Connection, ids: &[String]) -> Result<Vec<(String, R
     )
 }
 
+/// The ids of the records read on `pages` (pages to key that OCR read short of rows
+/// hold some), in page and row order.
+pub fn record_ids_on_pages(conn: &Connection, pages: &[String]) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare("SELECT record_id FROM records WHERE page_id = ? ORDER BY row_no")?;
+    let mut ids = Vec::new();
+    for page in pages {
+        ids.extend(
+            stmt.query_map([page], |r| r.get(0))?
+                .collect::<Result<Vec<String>, _>>()?,
+        );
+    }
+    Ok(ids)
+}
+
 pub fn batch_figures(conn: &Connection) -> Result<Vec<BatchFigures>> {
     let mut stmt = conn.prepare(
         "SELECT b.batch_id, b.agency_name, b.ledger_type,
@@ -256,10 +270,12 @@ pub fn apply(conn: &Connection, journal_id: &str, last_seq: i64, outbox: &Outbox
     for p in outbox.pairs {
         crate::persons::decide_pair(conn, &p.record_a, &p.record_b, p.same, &p.by)?;
     }
-    // Only a page still to key: a page read since keeps the turn OCR read it at.
+    // Only a page still to key with no cells: a page read since (or read short of rows)
+    // keeps the turn OCR read it at.
     for t in outbox.page_turns {
         conn.execute(
-            "UPDATE pages SET quarter_turns = ? WHERE page_id = ? AND status = ?",
+            "UPDATE pages SET quarter_turns = ? WHERE page_id = ? AND status = ?
+               AND NOT EXISTS (SELECT 1 FROM cells WHERE cells.page_id = pages.page_id)",
             params![t.quarter_turns, t.page_id, crate::pages::NEEDS_KEYING],
         )?;
     }

@@ -89,6 +89,55 @@ pub struct Fixture {
 }
 
 impl Fixture {
+    /// Stores the page to key as OCR stores a page whose table went on below the `rows`
+    /// rows it read: their cells and machine-accepted records, and the rest to key (the
+    /// note names the last row read); then syncs the review app.
+    pub fn key_page_read_short(&self, rows: u32) {
+        let cells: Vec<StoredCell> = (1..=rows)
+            .map(|row| StoredCell {
+                row,
+                col: 0,
+                x: 0,
+                y: row * ROW_HEIGHT,
+                w: 200,
+                h: ROW_HEIGHT,
+                field: Some("deceased_name".into()),
+                text: Some("李桂英".into()),
+                confidence: 0.97,
+            })
+            .collect();
+        let records: Vec<Record> = (1..=rows)
+            .map(|row| {
+                let mut r = record(
+                    row,
+                    ReviewStatus::Machine,
+                    RecordFields {
+                        deceased_name: Some("李桂英".into()),
+                        death_date: Some("2013-05-0".to_string() + &row.to_string()),
+                        ..RecordFields::default()
+                    },
+                    0.97,
+                );
+                r.record_id = format!("{KEY_PAGE}-r{row:02}");
+                r.source.page = format!("vol1-{KEY_PAGE}.png");
+                r
+            })
+            .collect();
+        let rest = format!("the table goes on below the {rows} rows read: key the rows after row {rows} by hand");
+        self.ws
+            .transaction(|c| {
+                let reading = ledgerline_store::pages::Reading {
+                    quarter_turns: 0,
+                    cells: &cells,
+                    records: &records,
+                    rest_to_key: Some(&rest),
+                };
+                ledgerline_store::pages::save_reading(c, KEY_PAGE, &reading)
+            })
+            .unwrap();
+        sync::sync(&self.ws, &self.db).unwrap();
+    }
+
     /// Marks the fixture's page as read turned `quarter_turns` quarters clockwise, as OCR
     /// stores a page scanned upside down or sideways.
     pub fn page_read_turned(&self, quarter_turns: u8) {
@@ -239,7 +288,13 @@ pub fn fixture() -> Fixture {
                 duckdb::params![page, BATCH, format!("vol1-{page}.png"), img, status],
             )?;
         }
-        ledgerline_store::pages::save_reading(c, PAGE, 0, &cells, &records)?;
+        let reading = ledgerline_store::pages::Reading {
+            quarter_turns: 0,
+            cells: &cells,
+            records: &records,
+            rest_to_key: None,
+        };
+        ledgerline_store::pages::save_reading(c, PAGE, &reading)?;
         let explanation = serde_json::json!({"fields": [
             {"field": "id_number", "comparison": "exact", "weight": 14.2},
             {"field": "deceased_name", "comparison": "same pinyin, look-alike or placeholder", "weight": 3.1}
