@@ -42,7 +42,8 @@ pub struct Args {
     /// Only this batch (default: every batch with unread pages)
     #[arg(long)]
     pub batch: Option<String>,
-    /// Read pages again even if already read
+    /// Read pages again even if already read: what the machine made of them is replaced;
+    /// records a person verified, corrected, keyed or rejected are kept as they are
     #[arg(long)]
     pub again: bool,
     #[command(flatten)]

@@ -4,7 +4,7 @@ use anyhow::Result;
 use duckdb::{params, Connection};
 use ledgerline_schemas::Record;
 
-use crate::records::replace_page_records;
+use crate::records::append_page_records;
 
 /// A page to read, with what its batch says about it.
 #[derive(Debug, Clone)]
@@ -123,7 +123,7 @@ pub fn save_reading(conn: &Connection, page_id: &str, reading: &Reading) -> Resu
         }
         app.flush()?;
     }
-    replace_page_records(conn, page_id, reading.records)?;
+    replace_machine_records(conn, page_id, reading.records)?;
     let status = match reading.rest_to_key {
         Some(_) => NEEDS_KEYING,
         None => "read",
@@ -134,6 +134,27 @@ pub fn save_reading(conn: &Connection, page_id: &str, reading: &Reading) -> Resu
         params![status, reading.rest_to_key, reading.quarter_turns, page_id],
     )?;
     Ok(())
+}
+
+/// Review statuses only a person gives: verified (accepted, corrected or keyed by
+/// hand) and rejected.
+const PEOPLES_WORK: &str = "('verified', 'rejected')";
+
+/// Replaces what the machine made of a page with `records` (a page read again with
+/// `ocr --again`, or found unreadable), keeping every record of it a person verified,
+/// corrected, keyed or rejected: a row's new reading does not replace their record, nor
+/// does a page now unreadable take their rows with it.
+fn replace_machine_records(conn: &Connection, page_id: &str, records: &[Record]) -> Result<()> {
+    conn.execute(
+        &format!("DELETE FROM records WHERE page_id = ? AND status NOT IN {PEOPLES_WORK}"),
+        [page_id],
+    )?;
+    let kept: std::collections::HashSet<String> = {
+        let mut s = conn.prepare("SELECT record_id FROM records WHERE page_id = ?")?;
+        let ids = s.query_map([page_id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        ids
+    };
+    append_page_records(conn, page_id, records.iter().filter(|r| !kept.contains(&r.record_id)))
 }
 
 /// What became of a page OCR could not turn into records.
@@ -155,7 +176,7 @@ pub fn mark_unread(conn: &Connection, page_id: &str, what: Unread, reason: &str)
         Unread::NeedsKeying => NEEDS_KEYING,
         Unread::Quarantined => "quarantined",
     };
-    conn.execute("DELETE FROM records WHERE page_id = ?", [page_id])?;
+    replace_machine_records(conn, page_id, &[])?;
     conn.execute(
         "UPDATE pages SET status = ?, quarantine_reason = ?, read_at = current_timestamp WHERE page_id = ?",
         params![status, reason, page_id],

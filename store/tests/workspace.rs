@@ -121,3 +121,70 @@ fn concurrent_writers_serialize_without_loss() {
         .len();
     assert_eq!(n, 4 * 5 * 2);
 }
+
+/// `ocr --again` reads pages a person has worked on: their verified, corrected, keyed or
+/// rejected records stay as they are, while what only the machine made is read anew;
+/// and a page that now reads as nothing keeps their rows all the same.
+#[test]
+fn a_page_read_again_keeps_what_people_did_with_it() {
+    use ledgerline_store::pages::{mark_unread, save_reading, Reading, Unread};
+    let dir = tempfile::tempdir().unwrap();
+    let ws = Workspace::open(dir.path()).unwrap();
+    let read = |name: &str| -> Vec<Record> {
+        (1..=3)
+            .map(|row| {
+                let mut r = record("page-0001.png", row);
+                r.fields.set(Field::DeceasedName, Some(name)).unwrap();
+                r
+            })
+            .collect()
+    };
+    let store = |records: &[Record]| {
+        let reading = Reading {
+            quarter_turns: 0,
+            cells: &[],
+            records,
+            rest_to_key: None,
+        };
+        ws.transaction(|c| save_reading(c, "pg1", &reading)).unwrap();
+    };
+    let names = || -> Vec<(String, String, ReviewStatus)> {
+        let back = ws
+            .with_store(|c| records::read_records(c, &Default::default()))
+            .unwrap();
+        let mut v: Vec<_> = back
+            .into_iter()
+            .map(|r| (r.record_id, r.fields.deceased_name.unwrap_or_default(), r.review.status))
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    };
+    store(&read("王秀荚"));
+    // A reviewer corrects row 1, rejects row 2 (as the review app's sync stores them).
+    let mut worked = read("王秀英");
+    worked[0].review.status = ReviewStatus::Verified;
+    worked[1].review.status = ReviewStatus::Rejected;
+    let worked: Vec<(String, Record)> = worked[..2].iter().map(|r| ("pg1".to_string(), r.clone())).collect();
+    ws.transaction(|c| records::replace_records(c, &worked)).unwrap();
+    // Read again, differently.
+    store(&read("王秀芙"));
+    let id = |row: u32| format!("page-0001.png-{row}");
+    assert_eq!(
+        names(),
+        [
+            (id(1), "王秀英".to_string(), ReviewStatus::Verified),
+            (id(2), "王秀英".to_string(), ReviewStatus::Rejected),
+            (id(3), "王秀芙".to_string(), ReviewStatus::NeedsReview),
+        ]
+    );
+    // Now unreadable: the machine's row goes, the people's stay.
+    ws.transaction(|c| mark_unread(c, "pg1", Unread::NeedsKeying, "no ruled table"))
+        .unwrap();
+    assert_eq!(
+        names(),
+        [
+            (id(1), "王秀英".to_string(), ReviewStatus::Verified),
+            (id(2), "王秀英".to_string(), ReviewStatus::Rejected),
+        ]
+    );
+}
