@@ -182,7 +182,37 @@ fn load_flow(dir: &std::path::Path, province: &Basic) {
         0
     );
 
+    // One page of the batch is still being keyed (read short of rows, say), one is read;
+    // another batch's page to key is not this batch's.
+    ws.transaction(|c| {
+        for (page, batch, status) in [
+            ("p-key", "B1", "needs_keying"),
+            ("p-read", "B1", "read"),
+            ("p-other", "B2", "needs_keying"),
+        ] {
+            c.execute(
+                "INSERT INTO pages (page_id, batch_id, file_name, path, sha256, frame, status)
+                 VALUES (?, ?, ?, '/nowhere', 'x', 0, ?)",
+                duckdb::params![page, batch, format!("{page}.png"), status],
+            )?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    let said = run_ok(&load(&["--dry-run"]));
+    let said = String::from_utf8_lossy(&said.stdout);
+    assert!(
+        said.contains(
+            "pages of the batch still to key by hand (the rows still to key on them are in no load): 1: p-key.png"
+        ),
+        "{said}"
+    );
     let report = run_json(&load(&["--json"]));
+    assert_eq!(
+        report["pages_still_to_key"],
+        serde_json::json!(["p-key.png"]),
+        "{report}"
+    );
     let (inserted, linked) = (report["inserted"].as_i64().unwrap(), report["linked"].as_i64().unwrap());
     assert!(linked >= 3, "{report}");
     assert_eq!(report["events_already_held"], 1, "LIVE1's cremation is not doubled");

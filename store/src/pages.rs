@@ -170,6 +170,14 @@ pub enum Unread {
 /// were not (its cells and the records of the rows read are kept).
 pub const NEEDS_KEYING: &str = "needs_keying";
 
+/// The pages of `batch` still to key by hand (wholly, or after the rows read), by file
+/// name: their rows are in no load until keyed.
+pub fn pages_to_key(conn: &Connection, batch: &str) -> Result<Vec<String>> {
+    let mut s = conn.prepare("SELECT file_name FROM pages WHERE batch_id = ? AND status = ? ORDER BY file_name")?;
+    let names = s.query_map(params![batch, NEEDS_KEYING], |r| r.get(0))?;
+    Ok(names.collect::<Result<_, _>>()?)
+}
+
 /// Records why a page yielded no records.
 pub fn mark_unread(conn: &Connection, page_id: &str, what: Unread, reason: &str) -> Result<()> {
     let status = match what {
