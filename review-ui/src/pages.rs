@@ -352,7 +352,9 @@ pub fn turn(db: &ReviewDb, page_id: &str, quarter_turns: u8, username: &str) -> 
     })
 }
 
-/// Marks a keying item finished: every row of the page is keyed.
+/// Marks a keying item finished: every row of the page is keyed. The page is then keyed,
+/// here and, at the next sync (outbox `page_keyed`), in the workspace, whose loads stop
+/// naming it among the pages still to key; audited as `key_done` of `page:ID`.
 pub fn finish_keying(db: &ReviewDb, page_id: &str, username: &str) -> Result<bool> {
     db.transaction(|tx| {
         let item = queue::page_item(page_id);
@@ -360,6 +362,30 @@ pub fn finish_keying(db: &ReviewDb, page_id: &str, username: &str) -> Result<boo
             return Ok(false);
         }
         queue::finish(tx, &item, username)?;
+        let keyed = ledgerline_store::pages::KEYED;
+        let changed = tx.execute(
+            "UPDATE pages SET status = ?1 WHERE page_id = ?2 AND status = ?3",
+            params![keyed, page_id, ledgerline_store::pages::NEEDS_KEYING],
+        )?;
+        if changed > 0 {
+            audit::append(
+                tx,
+                &Change {
+                    username,
+                    action: "key_done",
+                    record_id: &format!("{PAGE_SUBJECT_PREFIX}{page_id}"),
+                    field: Some("status"),
+                    before: Some(ledgerline_store::pages::NEEDS_KEYING),
+                    after: Some(keyed),
+                    version: None,
+                },
+            )?;
+            let payload = serde_json::json!({ "page_id": page_id });
+            tx.execute(
+                "INSERT INTO outbox (kind, key, payload, at) VALUES ('page_keyed', ?1, ?2, ?3)",
+                params![page_id, payload.to_string(), now()],
+            )?;
+        }
         Ok(true)
     })
 }

@@ -52,22 +52,27 @@ struct Pending {
     pairs: Vec<PairDecision>,
     failed_batches: Vec<String>,
     page_turns: Vec<PageTurn>,
+    keyed_pages: Vec<String>,
 }
 
 fn pending(db: &ReviewDb, after: i64) -> Result<Pending> {
     let conn = db.read()?;
     let mut stmt = conn.prepare("SELECT seq, kind, payload FROM outbox WHERE seq > ?1 ORDER BY seq")?;
     let mut rows = stmt.query([after])?;
-    let (mut last, mut records, mut pairs, mut failed_batches, mut page_turns) =
-        (after, Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut last, mut records, mut pairs, mut failed_batches, mut page_turns, mut keyed_pages) =
+        (after, Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     while let Some(r) = rows.next()? {
         let (seq, kind, payload): (i64, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
         last = seq;
         if kind == "page_turn" {
             page_turns.push(serde_json::from_str(&payload).with_context(|| format!("outbox entry {seq}"))?);
-        } else if kind == "qa_fail" {
+        } else if kind == "qa_fail" || kind == "page_keyed" {
             let v: serde_json::Value = serde_json::from_str(&payload).with_context(|| format!("outbox entry {seq}"))?;
-            failed_batches.push(v["batch_id"].as_str().unwrap_or_default().to_string());
+            let (list, key) = match kind.as_str() {
+                "qa_fail" => (&mut failed_batches, "batch_id"),
+                _ => (&mut keyed_pages, "page_id"),
+            };
+            list.push(v[key].as_str().unwrap_or_default().to_string());
         } else if kind == "pair" {
             let p: PairPayload = serde_json::from_str(&payload).with_context(|| format!("outbox entry {seq}"))?;
             pairs.push(PairDecision {
@@ -87,6 +92,7 @@ fn pending(db: &ReviewDb, after: i64) -> Result<Pending> {
         pairs,
         failed_batches,
         page_turns,
+        keyed_pages,
     })
 }
 
@@ -101,9 +107,10 @@ fn apply_in(conn: &duckdb::Connection, db: &ReviewDb, journal_id: &str) -> Resul
         pairs: &p.pairs,
         failed_batches: &p.failed_batches,
         page_turns: &p.page_turns,
+        keyed_pages: &p.keyed_pages,
     };
     ws_review::apply(conn, journal_id, p.last, &outbox)?;
-    Ok(p.records.len() + p.pairs.len() + p.failed_batches.len() + p.page_turns.len())
+    Ok(p.records.len() + p.pairs.len() + p.failed_batches.len() + p.page_turns.len() + p.keyed_pages.len())
 }
 
 /// Writes the reviewers' pending work into the workspace (CLI commands call this before

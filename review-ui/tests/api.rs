@@ -774,6 +774,25 @@ async fn pages_are_keyed_by_hand_with_the_same_validation() {
         .unwrap()
         .iter()
         .any(|e| e["action"] == "key" && e["field"] == "deceased_name"));
+    // Finished: keyed, audited, and no longer to key in the workspace after a sync, nor
+    // a work item again at that sync's intake.
+    assert_eq!(
+        audit_of(&f, &format!("page:{KEY_PAGE}")),
+        ["data_entry key_done: needs_keying -> keyed"]
+    );
+    let page = c.get(&format!("/api/pages/{KEY_PAGE}")).await.unwrap().json;
+    assert_eq!(page["page"]["status"], "keyed");
+    let (ws, db) = (f.ws.clone(), f.db.clone());
+    tokio::task::spawn_blocking(move || sync::sync(&ws, &db))
+        .await
+        .unwrap()
+        .unwrap();
+    let stored: String =
+        f.ws.with_store(|c| Ok(c.query_row("SELECT status FROM pages WHERE page_id = ?", [KEY_PAGE], |r| r.get(0))?))
+            .unwrap();
+    assert_eq!(stored, "keyed");
+    let next = c.get("/api/queue/next").await.unwrap().json;
+    assert_ne!(next["item"]["kind"], "page", "{next}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

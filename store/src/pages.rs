@@ -178,6 +178,9 @@ pub fn pages_to_key(conn: &Connection, batch: &str) -> Result<Vec<String>> {
     Ok(names.collect::<Result<_, _>>()?)
 }
 
+/// The status of a page to key once its keyer has said every row of it is keyed.
+pub const KEYED: &str = "keyed";
+
 /// Records why a page yielded no records.
 pub fn mark_unread(conn: &Connection, page_id: &str, what: Unread, reason: &str) -> Result<()> {
     let status = match what {

@@ -257,12 +257,14 @@ pub struct PageTurn {
 }
 
 /// What the review journal's outbox holds to apply: reviewed records (with their page),
-/// pair decisions, batches that failed their QA sample, pages turned by hand.
+/// pair decisions, batches that failed their QA sample, pages turned by hand, pages
+/// whose keying is finished.
 pub struct Outbox<'a> {
     pub records: &'a [(String, Record)],
     pub pairs: &'a [PairDecision],
     pub failed_batches: &'a [String],
     pub page_turns: &'a [PageTurn],
+    pub keyed_pages: &'a [String],
 }
 
 pub fn apply(conn: &Connection, journal_id: &str, last_seq: i64, outbox: &Outbox) -> Result<()> {
@@ -277,6 +279,14 @@ pub fn apply(conn: &Connection, journal_id: &str, last_seq: i64, outbox: &Outbox
             "UPDATE pages SET quarter_turns = ? WHERE page_id = ? AND status = ?
                AND NOT EXISTS (SELECT 1 FROM cells WHERE cells.page_id = pages.page_id)",
             params![t.quarter_turns, t.page_id, crate::pages::NEEDS_KEYING],
+        )?;
+    }
+    // A page every row of which is keyed: no longer to key (read again since, it is
+    // whatever that reading made it).
+    for page in outbox.keyed_pages {
+        conn.execute(
+            "UPDATE pages SET status = ? WHERE page_id = ? AND status = ?",
+            params![crate::pages::KEYED, page, crate::pages::NEEDS_KEYING],
         )?;
     }
     // A batch that failed its QA sample: everything the machine accepted alone goes back
