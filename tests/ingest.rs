@@ -129,6 +129,7 @@ fn good_and_bad_pages() {
     // The two sample pages are read; the TIFF's frames hold no printed table, to key.
     assert_eq!(run["batch"]["pages_read"], 2, "{run}");
     assert_eq!(run["batch"]["pages_needing_keying"], 2, "{run}");
+    assert_eq!(run["batch"]["pages_keyed"], 0, "none keyed yet: {run}");
     assert_eq!(run["batch"]["records"], run["records"], "{run}");
 }
 

@@ -25,8 +25,11 @@ pub(super) struct BatchStatus {
     ledger_type: String,
     pub(super) pages: i64,
     pages_read: i64,
-    /// Pages OCR found no printed table on (handwriting): keyed in the review app.
+    /// Pages to key in the review app: no printed table found on them (handwriting), or
+    /// rows of it not found (the rows found are read).
     pages_needing_keying: i64,
+    /// Pages to key whose keyer has said every row is keyed.
+    pages_keyed: i64,
     pub(super) pages_quarantined: i64,
     records: i64,
     records_needing_review: i64,
@@ -49,6 +52,7 @@ pub(super) fn batch_statuses(ws: &Workspace, only: Option<&str>) -> Result<Vec<B
                 (SELECT count(*) FROM pages p WHERE p.batch_id = b.batch_id AND p.status = 'read'),
                 (SELECT count(*) FROM pages p WHERE p.batch_id = b.batch_id AND p.status = 'needs_keying'),
                 (SELECT count(*) FROM pages p WHERE p.batch_id = b.batch_id AND p.status = 'quarantined'),
+                (SELECT count(*) FROM pages p WHERE p.batch_id = b.batch_id AND p.status = 'keyed'),
                 (SELECT count(*) FROM records r WHERE r.batch_id = b.batch_id),
                 (SELECT count(*) FROM records r WHERE r.batch_id = b.batch_id AND r.status = 'needs_review'),
                 (SELECT count(*) FROM records r WHERE r.batch_id = b.batch_id AND r.status = 'verified')
@@ -63,9 +67,10 @@ pub(super) fn batch_statuses(ws: &Workspace, only: Option<&str>) -> Result<Vec<B
                 pages_read: r.get(4)?,
                 pages_needing_keying: r.get(5)?,
                 pages_quarantined: r.get(6)?,
-                records: r.get(7)?,
-                records_needing_review: r.get(8)?,
-                records_verified: r.get(9)?,
+                pages_keyed: r.get(7)?,
+                records: r.get(8)?,
+                records_needing_review: r.get(9)?,
+                records_verified: r.get(10)?,
             })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -76,12 +81,13 @@ impl BatchStatus {
     /// One line: the batch's pages and records.
     pub(super) fn line(&self) -> String {
         format!(
-            "{:<24} {:<9} pages {:>5} (read {}, to key {}, quarantined {})  records {:>6} (needs review {}, verified {})",
+            "{:<24} {:<9} pages {:>5} (read {}, to key {}, keyed {}, quarantined {})  records {:>6} (needs review {}, verified {})",
             self.batch_id,
             self.ledger_type,
             self.pages,
             self.pages_read,
             self.pages_needing_keying,
+            self.pages_keyed,
             self.pages_quarantined,
             self.records,
             self.records_needing_review,
