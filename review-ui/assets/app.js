@@ -572,6 +572,12 @@ function keyingEditor(main, pv, { onDone, onSkip }) {
   let turns = (pv.page.quarter_turns || 0) % 4;
   const img = h('canvas', { id: 'keying-image', 'aria-label': pv.page.file_name });
   const source = new Image();
+  // The rows OCR read on a page read short of rows, shaded on it: keying goes on below.
+  const body = pv.cells.filter((c) => c.row > 0);
+  const readBand = body.length
+    ? [Math.min(...body.map((c) => c.x)), Math.min(...body.map((c) => c.y)),
+      Math.max(...body.map((c) => c.x + c.w)), Math.max(...body.map((c) => c.y + c.h))]
+    : null;
   const draw = () => {
     const [w, ht] = [source.naturalWidth, source.naturalHeight];
     [img.width, img.height] = turns % 2 ? [ht, w] : [w, ht];
@@ -579,6 +585,13 @@ function keyingEditor(main, pv, { onDone, onSkip }) {
     c.translate(img.width / 2, img.height / 2);
     c.rotate((turns * Math.PI) / 2);
     c.drawImage(source, -w / 2, -ht / 2);
+    if (readBand) {
+      // Cell boxes are in the file's pixels as it lies, as the picture is drawn here.
+      const [x0, y0, x1, y1] = readBand;
+      c.fillStyle = 'rgba(0, 128, 0, 0.18)';
+      c.fillRect(x0 - w / 2, y0 - ht / 2, x1 - x0, y1 - y0);
+      img.dataset.readBand = readBand.join(',');
+    }
     img.dataset.turns = String(turns); // drawn so
   };
   // Each turn is sent after the one before has been kept, so the last one pressed stays.

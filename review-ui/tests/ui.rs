@@ -475,6 +475,20 @@ fn a_page_read_short_of_rows_is_keyed_on_after_its_rows_read() {
     // Its cells lie on the page as it was read: there is nothing to turn.
     assert_eq!(b.eval("document.getElementById('key-turn') === null"), true);
     b.wait("document.getElementById('keying-image').dataset.turns === '0'");
+    // The rows read are shaded on the page (the fixture's two cells, 80 pixels a row).
+    assert_eq!(
+        b.eval("document.getElementById('keying-image').dataset.readBand"),
+        "0,80,200,240"
+    );
+    let tint =
+        "(([x, y]) => [...document.getElementById('keying-image').getContext('2d').getImageData(x, y, 1, 1).data])";
+    let inside = b.eval(&format!("{tint}([100, 120])"));
+    let below = b.eval(&format!("{tint}([100, 300])"));
+    let green_over_red = |v: &serde_json::Value| v[1].as_i64().unwrap() - v[0].as_i64().unwrap();
+    assert!(
+        green_over_red(&inside) > 20 && green_over_red(&below).abs() < 10,
+        "{inside} {below}"
+    );
     b.press("KeyR", ALT);
     assert_eq!(b.eval("document.getElementById('keying-image').dataset.turns"), "0");
     // The next row keyed is row 3.
