@@ -459,7 +459,8 @@ fn a_page_read_short_of_rows_is_keyed_on_after_its_rows_read() {
     b.wait("location.hash === '#/queue'");
     // Records and the duplicate pair come first: skipped until the page to key.
     for _ in 0..10 {
-        b.wait("document.querySelector('#main .view')?.childElementCount > 0");
+        // The item drawn, its keys set (the view shows `loading` first, keys unset).
+        b.wait("document.getElementById('item-kind') && document.querySelector('#record h3, #pair, #keying')");
         if b.eval("!!document.getElementById('keying')") == true {
             break;
         }
