@@ -168,7 +168,7 @@ pub fn sync(ws: &Workspace, db: &ReviewDb) -> Result<SyncReport> {
         // Records the journal has not seen (machine-accepted ones, say) that a work item
         // shows: pair members, and the rows OCR read on a page to key short of rows (the
         // keyer keys on after them).
-        let on_pages_to_key = ws_review::record_ids_on_pages(conn, &intake.keying_pages)?;
+        let on_pages_to_key = ws_review::record_ids_on_pages_to_key(conn)?;
         let missing: Vec<String> = {
             let c = db.read()?;
             let mut known = c.prepare_cached("SELECT 1 FROM records WHERE record_id = ?1")?;

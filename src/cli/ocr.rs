@@ -60,6 +60,8 @@ pub struct OcrSummary {
     pub records: usize,
     pub records_needing_review: usize,
     pub fields_needing_review: usize,
+    /// Pages to key by hand: no table read on them, or rows of it not found (its rows
+    /// read are counted in `rows` and `records` too).
     pub pages_needing_keying: usize,
     pub quarantined_pages: usize,
     /// Records whose cemetery or place of death, written once in the batch, was taken as

@@ -166,18 +166,16 @@ pub fn records_by_id(conn: &Connection, ids: &[String]) -> Result<Vec<(String, R
     )
 }
 
-/// The ids of the records read on `pages` (pages to key that OCR read short of rows
-/// hold some), in page and row order.
-pub fn record_ids_on_pages(conn: &Connection, pages: &[String]) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare("SELECT record_id FROM records WHERE page_id = ? ORDER BY row_no")?;
-    let mut ids = Vec::new();
-    for page in pages {
-        ids.extend(
-            stmt.query_map([page], |r| r.get(0))?
-                .collect::<Result<Vec<String>, _>>()?,
-        );
-    }
-    Ok(ids)
+/// The ids of the records on pages still to key (those OCR read on a page read short
+/// of rows, and those keyed so far), in page and row order: one query however many
+/// pages wait.
+pub fn record_ids_on_pages_to_key(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT r.record_id FROM records r JOIN pages p USING (page_id)
+         WHERE p.status = ? ORDER BY r.page_id, r.row_no",
+    )?;
+    let ids = stmt.query_map([crate::pages::NEEDS_KEYING], |r| r.get(0))?;
+    Ok(ids.collect::<Result<_, _>>()?)
 }
 
 pub fn batch_figures(conn: &Connection) -> Result<Vec<BatchFigures>> {
