@@ -1117,7 +1117,23 @@ pub fn read_page(
     config: &EngineConfig,
     dpi: u32,
 ) -> Result<std::result::Result<PageReading, PageProblem>> {
+    read_page_or(image, config, dpi, || Ok(None))
+}
+
+/// [`read_page`], asking `no_table_upright` first when the scan shows no table as it
+/// lies, before it is tried turned: what that reads, if anything, is the page's reading.
+pub(crate) fn read_page_or(
+    image: &DynamicImage,
+    config: &EngineConfig,
+    dpi: u32,
+    no_table_upright: impl FnOnce() -> Result<Option<PageReading>>,
+) -> Result<std::result::Result<PageReading, PageProblem>> {
     let upright = Oriented::read(image, config, dpi)?;
+    if upright.is_none() {
+        if let Some(reading) = no_table_upright()? {
+            return Ok(Ok(reading));
+        }
+    }
     let best = way_round(upright, |quarter_turns| {
         Oriented::read(&turned(image, quarter_turns), config, dpi)
     })?;
