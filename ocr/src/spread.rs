@@ -58,17 +58,16 @@ fn tables_of(
     // lies well within the scan, is read before the whole scan is tried turned each way
     // and cut at a gutter: on a black scanner bed (three pages 2.6 times a page's size)
     // those took 21 to 25 s of a page's 24 to 29, the region's reading 3.3.
-    let (mut looked, mut read_early) = (None, false);
+    // The region still to read, once looked for: none when it was read early.
+    let mut left_to_read = None;
     let whole = read_page_or(image, config, dpi, || {
         let found = crate::region::table_region(image, dpi);
-        looked = Some(found);
-        match found.filter(|r| well_within(r, image)) {
-            Some(region) => {
-                read_early = true;
-                read_region_at(image, config, dpi, region)
-            }
-            None => Ok(None),
-        }
+        let (early, later) = match found {
+            Some(r) if well_within(&r, image) => (Some(r), None),
+            other => (None, other),
+        };
+        left_to_read = Some(later);
+        early.map_or(Ok(None), |region| read_region_at(image, config, dpi, region))
     })?;
     if whole.as_ref().is_ok_and(|t| t.within_scan) {
         return Ok(whole.map(|t| vec![t]));
@@ -101,11 +100,7 @@ fn tables_of(
                 }
             }
             // Or a small form scanned on a large bed, unless read already (above).
-            let region = match looked {
-                _ if read_early => None,
-                Some(found) => found,
-                None => crate::region::table_region(image, dpi),
-            };
+            let region = left_to_read.unwrap_or_else(|| crate::region::table_region(image, dpi));
             if let Some(table) = region
                 .map(|r| read_region_at(image, config, dpi, r))
                 .transpose()?

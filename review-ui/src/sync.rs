@@ -64,15 +64,17 @@ fn pending(db: &ReviewDb, after: i64) -> Result<Pending> {
     while let Some(r) = rows.next()? {
         let (seq, kind, payload): (i64, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
         last = seq;
+        // The text under `key` of a payload that names one thing (a batch, a page).
+        let named = |key: &str| -> Result<String> {
+            let v: serde_json::Value = serde_json::from_str(&payload).with_context(|| format!("outbox entry {seq}"))?;
+            Ok(v[key].as_str().unwrap_or_default().to_string())
+        };
         if kind == "page_turn" {
             page_turns.push(serde_json::from_str(&payload).with_context(|| format!("outbox entry {seq}"))?);
-        } else if kind == "qa_fail" || kind == "page_keyed" {
-            let v: serde_json::Value = serde_json::from_str(&payload).with_context(|| format!("outbox entry {seq}"))?;
-            let (list, key) = match kind.as_str() {
-                "qa_fail" => (&mut failed_batches, "batch_id"),
-                _ => (&mut keyed_pages, "page_id"),
-            };
-            list.push(v[key].as_str().unwrap_or_default().to_string());
+        } else if kind == "qa_fail" {
+            failed_batches.push(named("batch_id")?);
+        } else if kind == "page_keyed" {
+            keyed_pages.push(named("page_id")?);
         } else if kind == "pair" {
             let p: PairPayload = serde_json::from_str(&payload).with_context(|| format!("outbox entry {seq}"))?;
             pairs.push(PairDecision {
