@@ -321,7 +321,17 @@ fn create(config: &EngineConfig, key: EngineKey) -> Result<TessBaseApi> {
         set_variable(&mut api, "load_freq_dawg", "0")?;
     }
     set_variable(&mut api, "debug_file", "/dev/null")?;
+    never_read_inverted(&mut api)?;
     Ok(api)
+}
+
+/// Turns off Tesseract's second recognition of a line, inverted, when its first was
+/// unsure: it is for white writing on a dark ground, and a cut cell never is one (its
+/// contrast is stretched to dark writing on white paper, `cell_image`). Tesseract 5.3
+/// names the setting `invert_threshold` (a confidence below which to try; 0 is never)
+/// and keeps `tessedit_do_invert` for older versions, to be dropped in 6.
+fn never_read_inverted(api: &mut TessBaseApi) -> Result<()> {
+    set_variable(api, "invert_threshold", "0").or_else(|_| set_variable(api, "tessedit_do_invert", "0"))
 }
 
 fn set_variable(api: &mut TessBaseApi, name: &str, value: &str) -> Result<()> {
