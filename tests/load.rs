@@ -348,8 +348,9 @@ fn scans_read_every_row_postgres() {
 }
 
 /// A scan hands over every row once, in order, nulls as `None` and empty texts as empty,
-/// Chinese text whole, whether the result is empty, one row, or ends inside a chunk of
-/// its cursor or on a chunk's end.
+/// Chinese text whole, and text holding a tab, a newline, a backslash or the two
+/// characters `\N` as written (PostgreSQL's COPY escapes them), whether the result is
+/// empty, one row, or a few thousand.
 fn scan_flow(province: &Basic) {
     use ledgerline_load::Target;
     let mut db = Target::parse(province.t()).unwrap().open_for_writing().unwrap();
@@ -359,10 +360,11 @@ fn scan_flow(province: &Basic) {
         db.scan(
             &format!(
                 "SELECT CAST(t.g AS VARCHAR) AS n, CASE WHEN t.g % 3 = 0 THEN NULL ELSE 'x' END,
-                        CASE WHEN t.g % 5 = 0 THEN '' ELSE '济南市历城区王舍人街道' END
+                        CASE WHEN t.g % 5 = 0 THEN '' ELSE '济南市历城区王舍人街道' END,
+                        CASE WHEN t.g % 7 = 0 THEN '路' || chr(9) || '2号' || chr(92) || 'N' || chr(10) || chr(92) ELSE 'y' END
                  FROM generate_series(1, {rows}) AS t(g) ORDER BY t.g"
             ),
-            3,
+            4,
             |v| {
                 seen += 1;
                 assert_eq!(v[0], Some(seen.to_string().as_str()));
@@ -373,6 +375,8 @@ fn scan_flow(province: &Basic) {
                     "济南市历城区王舍人街道"
                 };
                 assert_eq!(v[2], Some(place), "row {seen}");
+                let written = if seen.is_multiple_of(7) { "路\t2号\\N\n\\" } else { "y" };
+                assert_eq!(v[3], Some(written), "row {seen}");
             },
         )
         .unwrap();

@@ -285,33 +285,18 @@ impl Database {
         Ok(())
     }
 
-    /// Like [`Database::each_row`], for queries of a million rows, inside a transaction.
+    /// Like [`Database::each_row`], for queries of a million rows.
     ///
-    /// The synchronous PostgreSQL client waits for each row of a result on its own (it
-    /// enters its runtime for every row): the reading thread of a million-record load
-    /// spent a quarter of its CPU there. Through a cursor the rows come a chunk at a time,
-    /// with one wait each. The server then idles while a chunk is handled, where it used
-    /// to stream beside it, so the load gained less than the CPU saved (read 3.7 → 3.3 s).
-    pub fn scan(&mut self, sql: &str, width: usize, mut each: impl FnMut(&[Option<&str>])) -> Result<()> {
-        // Rows of a few hundred bytes: a chunk is about a megabyte.
-        const SCAN_CHUNK: usize = 8192;
-        let Database::Postgres(c) = self else {
-            return self.each_row(sql, &[], width, each);
-        };
-        assert!(width <= MAX_WIDTH, "scan reads up to {MAX_WIDTH} columns");
-        c.batch_execute(&format!("DECLARE ledgerline_scan NO SCROLL CURSOR FOR {sql}"))?;
-        let fetch = c.prepare(&format!("FETCH {SCAN_CHUNK} FROM ledgerline_scan"))?;
-        loop {
-            let rows = c.query(&fetch, &[])?;
-            for r in &rows {
-                hand_over_row(r, width, &mut each)?;
-            }
-            if rows.len() < SCAN_CHUNK {
-                break;
-            }
+    /// The synchronous PostgreSQL client waits for each row of a query's result on its
+    /// own (it enters its runtime for every row): the reading thread of a million-record
+    /// load spent a quarter of its CPU there. PostgreSQL's rows come by `COPY … TO
+    /// STDOUT` instead (see [`pg::scan_copy`]): still a wait per row, but the server
+    /// streams the rows beside it, where a cursor's chunks each waited on the last.
+    pub fn scan(&mut self, sql: &str, width: usize, each: impl FnMut(&[Option<&str>])) -> Result<()> {
+        match self {
+            Database::Postgres(c) => pg::scan_copy(c, sql, width, each),
+            Database::DuckDb(_) => self.each_row(sql, &[], width, each),
         }
-        c.batch_execute("CLOSE ledgerline_scan")?;
-        Ok(())
     }
 
     /// Starts a read-only transaction: reads inside it see one state of the database.
@@ -490,8 +475,7 @@ pub struct HeldEvents {
 /// holds none (PostgreSQL only warns of a `BEGIN` inside a transaction, and the rollback
 /// here would end the caller's).
 pub fn read_persons(db: &mut Database) -> Result<Vec<DbPerson>> {
-    // The persons, their agents and their events as of one moment (and the reads'
-    // cursors need a transaction).
+    // The persons, their agents and their events as of one moment.
     db.begin_snapshot()?;
     let read = PersonsRead::read(db, |_| {});
     db.rollback();
@@ -527,8 +511,8 @@ pub(crate) fn chunk_position(i: usize) -> (usize, usize) {
 
 impl PersonsRead {
     /// Reads the persons held, handing each full chunk to `hand_over` as soon as it is
-    /// read, then the events they have. Inside a transaction, which the reads' cursors
-    /// need and which makes the three tables read one state of the database.
+    /// read, then the events they have. Inside a transaction, which makes the three
+    /// tables read one state of the database.
     pub fn read(db: &mut Database, mut hand_over: impl FnMut(&Arc<Vec<HeldPerson>>)) -> Result<PersonsRead> {
         let mut chunks: Vec<Arc<Vec<HeldPerson>>> = Vec::new();
         let mut current = Vec::with_capacity(READ_CHUNK);
