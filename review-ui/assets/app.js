@@ -18,7 +18,7 @@ const I18N = {
     invalid: '请先修正标红的字段', leased: '该条目正由他人处理', field: '字段', value: '值',
     when: '时间', who: '操作人', action: '操作', before: '修改前', after: '修改后',
     'pair.weight': '匹配权重', 'pair.explain': '匹配依据', 'pair.pick': '点击单元格选择合并值（或在行上按 1 / 2）',
-    'key.row': '行号', 'key.turn': '转动原图', 'key.save': '保存此行', 'key.done': '本页录入完成', 'key.rows': '已录入', 'key.help': '逐行录入原图中的内容；Enter 到下一格。',
+    'key.row': '行号', 'key.turn': '转动原图', 'key.save': '保存此行', 'key.done': '本页录入完成', 'key.finished': '已标记录入完成：', 'key.reopen': '撤销，继续录入', 'key.rows': '已录入', 'key.help': '逐行录入原图中的内容；Enter 到下一格。',
     batch: '批次', agency: '机构', pages: '页数', records: '记录数', verified: '已核实', done: '完成度',
     waiting: '待处理', 'waiting.parts': '记录 / 疑似重复 / 待录入页', throughput: '每人每日工作量', items: '条目', corrected: '修改字段', progress: '每日核实进度',
     'search.q': '姓名、拼音、身份证号、地点、年份、日期', 'search.go': '检索', 'search.total': '条匹配',
@@ -49,7 +49,7 @@ const I18N = {
     invalid: 'Fix the fields marked red first', leased: 'Someone else is working on this item', field: 'Field', value: 'Value',
     when: 'When', who: 'Who', action: 'Action', before: 'Before', after: 'After',
     'pair.weight': 'Match weight', 'pair.explain': 'Why they match', 'pair.pick': 'Click a cell to choose the merged value (or press 1 / 2 on a row)',
-    'key.row': 'Row', 'key.turn': 'Turn the page', 'key.save': 'Save row', 'key.done': 'Page finished', 'key.rows': 'Keyed', 'key.help': 'Key the rows from the page image; Enter moves to the next cell.',
+    'key.row': 'Row', 'key.turn': 'Turn the page', 'key.save': 'Save row', 'key.done': 'Page finished', 'key.finished': 'Marked finished: ', 'key.reopen': 'Undo, key on', 'key.rows': 'Keyed', 'key.help': 'Key the rows from the page image; Enter moves to the next cell.',
     batch: 'Batch', agency: 'Agency', pages: 'Pages', records: 'Records', verified: 'Verified', done: 'Done',
     waiting: 'Waiting', 'waiting.parts': 'records / pairs / pages to key', throughput: 'Work per person per day', items: 'Items', corrected: 'Fields corrected', progress: 'Verified per day',
     'search.q': 'Name, pinyin, ID number, place, year, date', 'search.go': 'Search', 'search.total': 'match',
@@ -137,7 +137,7 @@ const ERRORS_ZH = {
   leased: '该条目正由他人处理', not_leased: '此条目不在您手中，请从队列重新领取', invalid: '请先修正标红的字段',
   exists: '此行已有记录，请在该记录中更正', protected: '您的角色不能修改身份证号和电话', no_index: '尚未建立检索索引（请运行 ledgerline index）',
   no_workspace: '服务器未连接工作区', bad_query: '检索条件有误', bad_cell: '单元格编号有误', internal: '服务器出错',
-  page_read: '此页已由机器识别，按识别时的方向显示，不能手动转动',
+  page_read: '此页已由机器识别，按识别时的方向显示，不能手动转动', not_keyed: '此页的录入尚未完成，无需撤销',
 };
 // A server's code said in Chinese from `table`, its English detail kept after it; the
 // detail alone in English, or for a code the table lacks.
@@ -241,15 +241,32 @@ async function queueScreen(main) {
   const item = r.data.item;
   if (!item) {
     setKeys({ 'Alt+N': () => render() });
+    if (justKeyed) main.append(undoKeyingBanner(justKeyed));
+    justKeyed = null;
     return main.append(h('div', { class: 'card', id: 'queue-empty' }, t('queue.empty'), ' ', h('button', { onclick: render }, t('queue.next'))));
   }
   const next = () => render();
   const skip = async () => { await api('POST', `/api/queue/${enc(item.item_id)}/skip`); next(); };
+  if (justKeyed) main.append(undoKeyingBanner(justKeyed));
+  justKeyed = null;
   main.append(h('p', { class: 'muted', id: 'item-kind' }, t('kind.' + item.kind), ' · ', item.batch_id, item.second_review ? [' · ', h('strong', {}, t('second'))] : null));
   if (item.kind === 'qa') main.append(h('p', { class: 'card', id: 'qa-banner' }, t('qa.help')));
   if (item.kind === 'record' || item.kind === 'qa') recordEditor(main, r.data.record, { onDone: next, onSkip: skip });
   else if (item.kind === 'pair') pairEditor(main, r.data.pair, { onDone: next, onSkip: skip });
   else keyingEditor(main, r.data.page, { onDone: next, onSkip: skip });
+}
+
+// The page a clerk has just marked finished, offered back on the next screen: 本页录入完成
+// pressed a row too soon would otherwise leave the page's last rows unkeyed for good.
+let justKeyed = null;
+function undoKeyingBanner(page) {
+  const status = h('span', { class: 'err' });
+  const reopen = async () => {
+    const r = await api('POST', `/api/pages/${enc(page.page_id)}/reopen`);
+    if (r.ok) render(); else status.textContent = errorText(r.data);
+  };
+  return h('p', { class: 'card', id: 'key-undo' }, t('key.finished'), page.file_name, ' ',
+    h('button', { id: 'key-reopen', onclick: reopen }, t('key.reopen')), ' ', status);
 }
 
 async function recordScreen(main, id) {
@@ -561,7 +578,9 @@ function keyingEditor(main, pv, { onDone, onSkip }) {
   }
   async function finish() {
     const r = await api('POST', `/api/pages/${enc(pv.page.page_id)}/done`);
-    if (r.ok) onDone(); else status.textContent = errorText(r.data);
+    if (!r.ok) return void (status.textContent = errorText(r.data));
+    justKeyed = pv.page;
+    onDone();
   }
   // A page sent to keying has no table OCR could find, so how it lies is not known: a
   // page scanned sideways or upside down is turned by the clerk, a quarter at a time,

@@ -362,32 +362,98 @@ pub fn finish_keying(db: &ReviewDb, page_id: &str, username: &str) -> Result<boo
             return Ok(false);
         }
         queue::finish(tx, &item, username)?;
-        let keyed = ledgerline_store::pages::KEYED;
-        let changed = tx.execute(
-            "UPDATE pages SET status = ?1 WHERE page_id = ?2 AND status = ?3",
-            params![keyed, page_id, ledgerline_store::pages::NEEDS_KEYING],
-        )?;
-        if changed > 0 {
-            audit::append(
-                tx,
-                &Change {
-                    username,
-                    action: "key_done",
-                    record_id: &format!("{PAGE_SUBJECT_PREFIX}{page_id}"),
-                    field: Some("status"),
-                    before: Some(ledgerline_store::pages::NEEDS_KEYING),
-                    after: Some(keyed),
-                    version: None,
-                },
-            )?;
-            let payload = serde_json::json!({ "page_id": page_id });
-            tx.execute(
-                "INSERT INTO outbox (kind, key, payload, at) VALUES ('page_keyed', ?1, ?2, ?3)",
-                params![page_id, payload.to_string(), now()],
-            )?;
-        }
+        set_keying(tx, page_id, username, KeyingChange::Finish)?;
         Ok(true)
     })
+}
+
+/// Why a page's keying was not reopened.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ReopenError {
+    NotFound,
+    /// The page is not keyed (still to key, or read by OCR).
+    NotKeyed,
+    /// Finished by someone else, and the caller reviews nobody's work.
+    NotTheirs {
+        by: String,
+    },
+}
+
+/// Reopens a page whose keying was finished (a clerk's 本页录入完成 pressed too soon, or
+/// a reviewer finding rows missing): to key again, here and at the next sync (outbox
+/// `page_reopened`) in the workspace; audited as `key_reopen` of `page:ID`. The rows
+/// keyed stay: keying goes on after them. Whoever finished it may reopen it, and goes
+/// straight back to it (an item the queue had just given them instead is given back);
+/// a reviewer may reopen anyone's, and the page goes back to the queue.
+pub fn reopen_keying(
+    db: &ReviewDb,
+    page_id: &str,
+    username: &str,
+    reviews_others: bool,
+) -> Result<Result<(), ReopenError>> {
+    db.transaction(|tx| {
+        let status: Option<String> = tx
+            .query_row("SELECT status FROM pages WHERE page_id = ?1", [page_id], |r| r.get(0))
+            .optional()?;
+        match status.as_deref() {
+            None => return Ok(Err(ReopenError::NotFound)),
+            Some(s) if s != ledgerline_store::pages::KEYED => return Ok(Err(ReopenError::NotKeyed)),
+            Some(_) => {}
+        }
+        let item = queue::page_item(page_id);
+        let finisher = queue::done_by(tx, &item)?.unwrap_or_default();
+        let own = finisher == username;
+        if !own && !reviews_others {
+            return Ok(Err(ReopenError::NotTheirs { by: finisher }));
+        }
+        if own {
+            queue::give_back_all_of(tx, username)?;
+        }
+        queue::reopen(tx, &item, own.then_some(username))?;
+        set_keying(tx, page_id, username, KeyingChange::Reopen)?;
+        Ok(Ok(()))
+    })
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum KeyingChange {
+    Finish,
+    Reopen,
+}
+
+/// Moves a page between to key and keyed, if it is where `change` starts: the status,
+/// its audit entry and the outbox entry the workspace takes it from.
+fn set_keying(tx: &rusqlite::Transaction, page_id: &str, username: &str, change: KeyingChange) -> Result<()> {
+    use ledgerline_store::pages::{KEYED, NEEDS_KEYING};
+    let (from, to, action, kind) = match change {
+        KeyingChange::Finish => (NEEDS_KEYING, KEYED, "key_done", "page_keyed"),
+        KeyingChange::Reopen => (KEYED, NEEDS_KEYING, "key_reopen", "page_reopened"),
+    };
+    let changed = tx.execute(
+        "UPDATE pages SET status = ?1 WHERE page_id = ?2 AND status = ?3",
+        params![to, page_id, from],
+    )?;
+    if changed == 0 {
+        return Ok(());
+    }
+    audit::append(
+        tx,
+        &Change {
+            username,
+            action,
+            record_id: &format!("{PAGE_SUBJECT_PREFIX}{page_id}"),
+            field: Some("status"),
+            before: Some(from),
+            after: Some(to),
+            version: None,
+        },
+    )?;
+    let payload = serde_json::json!({ "page_id": page_id });
+    tx.execute(
+        "INSERT INTO outbox (kind, key, payload, at) VALUES (?1, ?2, ?3, ?4)",
+        params![kind, page_id, payload.to_string(), now()],
+    )?;
+    Ok(())
 }
 
 /// Decoded page images, most recent last: a reviewer's crops all come from one page, and

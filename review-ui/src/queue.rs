@@ -71,7 +71,7 @@ pub struct Leased {
 
 /// Who may take second-review items: not the one who made the change, and only roles
 /// that review.
-fn reviews_others(role: Role) -> bool {
+pub fn reviews_others(role: Role) -> bool {
     matches!(role, Role::Reviewer | Role::Admin)
 }
 
@@ -191,6 +191,34 @@ pub fn finish(tx: &Transaction, item_id: &str, username: &str) -> Result<()> {
              last_by = ?2 WHERE item_id = ?1",
     )?
     .execute(params![item_id, username, now()])?;
+    Ok(())
+}
+
+/// Who finished an item, if it is done.
+pub fn done_by(tx: &Transaction, item_id: &str) -> Result<Option<String>> {
+    Ok(tx
+        .prepare_cached("SELECT done_by FROM items WHERE item_id = ?1 AND state = 'done'")?
+        .query_row([item_id], |r| r.get(0))
+        .optional()?
+        .flatten())
+}
+
+/// Opens a done item again, leased to `lease_to` (who goes straight back to it) or to
+/// nobody (it waits in the queue).
+pub fn reopen(tx: &Transaction, item_id: &str, lease_to: Option<&str>) -> Result<()> {
+    let lease_until = lease_to.map(|_| now() + LEASE_SECS);
+    tx.prepare_cached(
+        "UPDATE items SET state = 'open', done_at = NULL, done_by = NULL, leased_by = ?2, lease_until = ?3
+         WHERE item_id = ?1",
+    )?
+    .execute(params![item_id, lease_to, lease_until])?;
+    Ok(())
+}
+
+/// Gives back every item `username` holds, unfinished, to whoever takes it next.
+pub fn give_back_all_of(tx: &Transaction, username: &str) -> Result<()> {
+    tx.prepare_cached("UPDATE items SET leased_by = NULL, lease_until = NULL WHERE state = 'open' AND leased_by = ?1")?
+        .execute([username])?;
     Ok(())
 }
 

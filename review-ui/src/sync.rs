@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use ledgerline_schemas::Record;
-use ledgerline_store::review::{self as ws_review, PageTurn, PairDecision};
+use ledgerline_store::review::{self as ws_review, PageKeying, PageTurn, PairDecision};
 use ledgerline_store::Workspace;
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
@@ -52,14 +52,14 @@ struct Pending {
     pairs: Vec<PairDecision>,
     failed_batches: Vec<String>,
     page_turns: Vec<PageTurn>,
-    keyed_pages: Vec<String>,
+    page_keying: Vec<PageKeying>,
 }
 
 fn pending(db: &ReviewDb, after: i64) -> Result<Pending> {
     let conn = db.read()?;
     let mut stmt = conn.prepare("SELECT seq, kind, payload FROM outbox WHERE seq > ?1 ORDER BY seq")?;
     let mut rows = stmt.query([after])?;
-    let (mut last, mut records, mut pairs, mut failed_batches, mut page_turns, mut keyed_pages) =
+    let (mut last, mut records, mut pairs, mut failed_batches, mut page_turns, mut page_keying) =
         (after, Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     while let Some(r) = rows.next()? {
         let (seq, kind, payload): (i64, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
@@ -73,8 +73,11 @@ fn pending(db: &ReviewDb, after: i64) -> Result<Pending> {
             page_turns.push(serde_json::from_str(&payload).with_context(|| format!("outbox entry {seq}"))?);
         } else if kind == "qa_fail" {
             failed_batches.push(named("batch_id")?);
-        } else if kind == "page_keyed" {
-            keyed_pages.push(named("page_id")?);
+        } else if kind == "page_keyed" || kind == "page_reopened" {
+            page_keying.push(PageKeying {
+                page_id: named("page_id")?,
+                finished: kind == "page_keyed",
+            });
         } else if kind == "pair" {
             let p: PairPayload = serde_json::from_str(&payload).with_context(|| format!("outbox entry {seq}"))?;
             pairs.push(PairDecision {
@@ -94,7 +97,7 @@ fn pending(db: &ReviewDb, after: i64) -> Result<Pending> {
         pairs,
         failed_batches,
         page_turns,
-        keyed_pages,
+        page_keying,
     })
 }
 
@@ -109,10 +112,10 @@ fn apply_in(conn: &duckdb::Connection, db: &ReviewDb, journal_id: &str) -> Resul
         pairs: &p.pairs,
         failed_batches: &p.failed_batches,
         page_turns: &p.page_turns,
-        keyed_pages: &p.keyed_pages,
+        page_keying: &p.page_keying,
     };
     ws_review::apply(conn, journal_id, p.last, &outbox)?;
-    Ok(p.records.len() + p.pairs.len() + p.failed_batches.len() + p.page_turns.len() + p.keyed_pages.len())
+    Ok(p.records.len() + p.pairs.len() + p.failed_batches.len() + p.page_turns.len() + p.page_keying.len())
 }
 
 /// Writes the reviewers' pending work into the workspace (CLI commands call this before

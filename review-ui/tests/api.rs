@@ -796,6 +796,104 @@ async fn pages_are_keyed_by_hand_with_the_same_validation() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_keyed_page_is_reopened_by_its_keyer_or_a_reviewer_with_its_rows_kept() {
+    let f = fixture();
+    let base = serve(&f).await;
+    let keyer = as_role(&base, "data_entry").await;
+    let reopen = format!("/api/pages/{KEY_PAGE}/reopen");
+    let still_to_key = keyer.send(Method::POST, &reopen, &json!({})).await.unwrap();
+    assert_eq!(
+        (still_to_key.status, still_to_key.json["error"].as_str()),
+        (409, Some("not_keyed"))
+    );
+    let row = json!({"row": 1, "fields": {"deceased_name": "赵桂兰", "gender": "2", "death_date": "2013-02-28"}});
+    let keyed = keyer
+        .send(Method::POST, &format!("/api/pages/{KEY_PAGE}/rows"), &row)
+        .await
+        .unwrap();
+    assert_eq!(keyed.status, 200, "{}", keyed.json);
+    let done = keyer
+        .send(Method::POST, &format!("/api/pages/{KEY_PAGE}/done"), &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(done.status, 200);
+    // The queue gives the keyer something else meanwhile: the reopened page comes first.
+    let other = keyer.get("/api/queue/next").await.unwrap().json;
+    assert_ne!(other["item"]["key"], KEY_PAGE, "{other}");
+
+    // Another clerk may not reopen it; the one who finished it may.
+    let clerk = as_role(&base, "data_entry2").await;
+    let refused = clerk.send(Method::POST, &reopen, &json!({})).await.unwrap();
+    assert_eq!(
+        (refused.status, refused.json["error"].as_str()),
+        (403, Some("forbidden"))
+    );
+    let reopened = keyer.send(Method::POST, &reopen, &json!({})).await.unwrap();
+    assert_eq!(reopened.status, 200, "{}", reopened.json);
+    let back = keyer.get("/api/queue/next").await.unwrap().json;
+    assert_eq!(
+        (back["item"]["kind"].as_str(), back["item"]["key"].as_str()),
+        (Some("page"), Some(KEY_PAGE)),
+        "{back}"
+    );
+    let page = &back["page"];
+    assert_eq!(page["page"]["status"], "needs_keying");
+    assert_eq!(
+        page["rows"].as_array().map(Vec::len),
+        Some(1),
+        "the row keyed stays: {page}"
+    );
+    // What the queue had given the keyer instead waits for whoever comes next.
+    let given_back = clerk.get("/api/queue/next").await.unwrap().json;
+    assert_eq!(given_back["item"]["item_id"], other["item"]["item_id"], "{given_back}");
+
+    // Finished again, synced, then reopened by a reviewer: to key in the workspace after
+    // the next sync, waiting in the queue for anyone, and every step audited.
+    let done = keyer
+        .send(Method::POST, &format!("/api/pages/{KEY_PAGE}/done"), &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(done.status, 200);
+    let stored_status = |f: &Fixture| -> String {
+        f.ws.with_store(|c| Ok(c.query_row("SELECT status FROM pages WHERE page_id = ?", [KEY_PAGE], |r| r.get(0))?))
+            .unwrap()
+    };
+    let synced = |f: &Fixture| {
+        let (ws, db) = (f.ws.clone(), f.db.clone());
+        tokio::task::spawn_blocking(move || sync::sync(&ws, &db))
+    };
+    synced(&f).await.unwrap().unwrap();
+    assert_eq!(stored_status(&f), "keyed");
+    let reviewer = as_role(&base, "reviewer").await;
+    let reopened = reviewer.send(Method::POST, &reopen, &json!({})).await.unwrap();
+    assert_eq!(reopened.status, 200, "{}", reopened.json);
+    synced(&f).await.unwrap().unwrap();
+    assert_eq!(stored_status(&f), "needs_keying");
+    assert_eq!(
+        audit_of(&f, &format!("page:{KEY_PAGE}")),
+        [
+            "data_entry key_done: needs_keying -> keyed",
+            "data_entry key_reopen: keyed -> needs_keying",
+            "data_entry key_done: needs_keying -> keyed",
+            "reviewer key_reopen: keyed -> needs_keying",
+        ]
+    );
+    let mut next = clerk.get("/api/queue/next").await.unwrap().json;
+    for _ in 0..20 {
+        if next["item"]["key"] == KEY_PAGE || next["item"].is_null() {
+            break;
+        }
+        let skip = format!("/api/queue/{}/skip", seg(next["item"]["item_id"].as_str().unwrap()));
+        clerk.send(Method::POST, &skip, &json!({})).await.unwrap();
+        next = clerk.get("/api/queue/next").await.unwrap().json;
+    }
+    assert_eq!(
+        next["item"]["key"], KEY_PAGE,
+        "the reopened page waits in the queue: {next}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_page_to_key_keeps_the_clerks_turn_and_a_read_page_its_own() {
     let f = fixture();
     let base = serve(&f).await;

@@ -502,6 +502,18 @@ fn a_page_read_short_of_rows_is_keyed_on_after_its_rows_read() {
         "3: 赵桂兰"
     );
     assert_eq!(b.eval("document.getElementById('key-row').textContent"), "4");
+    // Marked finished a row too soon: the next screen offers it back, rows kept.
+    b.press("KeyE", ALT);
+    b.wait("!document.getElementById('keying') && document.getElementById('key-undo')");
+    assert!(b
+        .eval("document.getElementById('key-undo').textContent")
+        .as_str()
+        .unwrap()
+        .contains("已标记录入完成"));
+    b.eval("document.getElementById('key-reopen').click()");
+    b.wait("document.getElementById('keying') && !document.getElementById('key-undo')");
+    assert_eq!(b.eval("document.querySelectorAll('#keyed li').length"), 3);
+    assert_eq!(b.eval("document.getElementById('key-row').textContent"), "4");
 }
 
 /// The labels of one of the app's translation tables (`const NAME = { … };`).

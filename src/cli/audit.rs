@@ -34,8 +34,8 @@ pub enum AuditCommand {
     ///
     /// Values of records, the role changes of accounts (`user_add`, `user_update`,
     /// `user_disable`, `user_enable`, about `user:NAME`; passwords are never logged) and
-    /// the turns by hand of pages to key and their keying finished (`turn`, `key_done`,
-    /// about `page:ID`).
+    /// the turns by hand of pages to key and their keying finished or reopened (`turn`,
+    /// `key_done`, `key_reopen`, about `page:ID`).
     Log {
         #[command(flatten)]
         ws: WorkspaceArg,

@@ -254,15 +254,23 @@ pub struct PageTurn {
     pub quarter_turns: u8,
 }
 
+/// A page's keying finished (every row keyed) or, `finished` false, reopened (finished
+/// by mistake, or short of rows).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageKeying {
+    pub page_id: String,
+    pub finished: bool,
+}
+
 /// What the review journal's outbox holds to apply: reviewed records (with their page),
 /// pair decisions, batches that failed their QA sample, pages turned by hand, pages
-/// whose keying is finished.
+/// whose keying was finished or reopened (in the order it happened: the last says).
 pub struct Outbox<'a> {
     pub records: &'a [(String, Record)],
     pub pairs: &'a [PairDecision],
     pub failed_batches: &'a [String],
     pub page_turns: &'a [PageTurn],
-    pub keyed_pages: &'a [String],
+    pub page_keying: &'a [PageKeying],
 }
 
 pub fn apply(conn: &Connection, journal_id: &str, last_seq: i64, outbox: &Outbox) -> Result<()> {
@@ -279,12 +287,17 @@ pub fn apply(conn: &Connection, journal_id: &str, last_seq: i64, outbox: &Outbox
             params![t.quarter_turns, t.page_id, crate::pages::NEEDS_KEYING],
         )?;
     }
-    // A page every row of which is keyed: no longer to key (read again since, it is
-    // whatever that reading made it).
-    for page in outbox.keyed_pages {
+    // A page every row of which is keyed: no longer to key; reopened, to key again (read
+    // again since, it is whatever that reading made it).
+    for k in outbox.page_keying {
+        let (from, to) = if k.finished {
+            (crate::pages::NEEDS_KEYING, crate::pages::KEYED)
+        } else {
+            (crate::pages::KEYED, crate::pages::NEEDS_KEYING)
+        };
         conn.execute(
             "UPDATE pages SET status = ? WHERE page_id = ? AND status = ?",
-            params![crate::pages::KEYED, page, crate::pages::NEEDS_KEYING],
+            params![to, k.page_id, from],
         )?;
     }
     // A batch that failed its QA sample: everything the machine accepted alone goes back

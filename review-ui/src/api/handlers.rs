@@ -18,7 +18,7 @@ use serde_json::json;
 
 use super::{blocking, session_cookie, session_token, ApiError, AppState, Refusal, Who};
 use crate::auth::{self, LoginError, SESSION_SECS};
-use crate::pages::{self, KeyError, KeyedRow, TurnError};
+use crate::pages::{self, KeyError, KeyedRow, ReopenError, TurnError};
 use crate::pairs::{self, Resolve};
 use crate::queue::{self, Kind};
 use crate::records::{self, Edit, Editor, SaveError};
@@ -355,6 +355,22 @@ pub async fn page_done(State(s): State<AppState>, Extension(who): Who, Path(id):
             ok(json!({ "ok": true }))
         } else {
             Err(ApiError::new(Refusal::Leased, "someone else is keying this page"))
+        }
+    })
+    .await
+}
+
+pub async fn page_reopen(State(s): State<AppState>, Extension(who): Who, Path(id): Path<String>) -> ApiResult {
+    blocking(move || {
+        let reviews_others = queue::reviews_others(who.role);
+        match pages::reopen_keying(&s.db, &id, &who.username, reviews_others)? {
+            Ok(()) => ok(json!({ "ok": true })),
+            Err(ReopenError::NotFound) => Err(not_found("page with this id")),
+            Err(ReopenError::NotKeyed) => Err(ApiError::new(Refusal::NotKeyed, "this page's keying is not finished")),
+            Err(ReopenError::NotTheirs { by }) => Err(ApiError::new(
+                Refusal::Forbidden,
+                format!("{by} finished keying this page: only they or a reviewer may reopen it"),
+            )),
         }
     })
     .await

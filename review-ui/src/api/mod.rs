@@ -95,6 +95,7 @@ routes! {
     GET "/api/pages/{page_id}" => Some(READERS),
     POST "/api/pages/{page_id}/rows" => Some(WORKERS),
     POST "/api/pages/{page_id}/done" => Some(WORKERS),
+    POST "/api/pages/{page_id}/reopen" => Some(WORKERS),
     POST "/api/pages/{page_id}/turn" => Some(WORKERS),
     GET "/api/pages/{page_id}/image" => Some(READERS),
     GET "/api/pages/{page_id}/cells/{cell}/crop" => Some(READERS),
@@ -123,6 +124,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/pages/{page_id}", get(page_get))
         .route("/api/pages/{page_id}/rows", post(page_key_row))
         .route("/api/pages/{page_id}/done", post(page_done))
+        .route("/api/pages/{page_id}/reopen", post(page_reopen))
         .route("/api/pages/{page_id}/turn", post(page_turn))
         .route("/api/pages/{page_id}/image", get(page_image))
         .route("/api/pages/{page_id}/cells/{cell}/crop", get(cell_crop))

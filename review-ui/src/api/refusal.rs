@@ -58,6 +58,8 @@ refusals! {
     NoWorkspace => ("no_workspace", SERVICE_UNAVAILABLE),
     /// No such thing.
     NotFound => ("not_found", NOT_FOUND),
+    /// A reopening of a page whose keying is not finished.
+    NotKeyed => ("not_keyed", CONFLICT),
     /// An item the caller does not hold.
     NotLeased => ("not_leased", CONFLICT),
     /// A turn by hand of a page OCR read (it keeps the turn it was read at).
