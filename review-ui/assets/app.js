@@ -18,7 +18,7 @@ const I18N = {
     invalid: '请先修正标红的字段', leased: '该条目正由他人处理', field: '字段', value: '值',
     when: '时间', who: '操作人', action: '操作', before: '修改前', after: '修改后',
     'pair.weight': '匹配权重', 'pair.explain': '匹配依据', 'pair.pick': '点击单元格选择合并值（或在行上按 1 / 2）',
-    'key.row': '行号', 'key.turn': '转动原图', 'key.save': '保存此行', 'key.done': '本页录入完成', 'key.finished': '已标记录入完成：', 'key.reopen': '撤销，继续录入', 'key.rows': '已录入', 'key.help': '逐行录入原图中的内容；Enter 到下一格。',
+    'key.row': '行号', 'key.turn': '转动原图', 'key.save': '保存此行', 'key.done': '本页录入完成', 'key.finished': '已标记录入完成：', 'key.reopen': '撤销，继续录入', 'key.reopenPage': '重新打开本页录入', 'key.reopened': '本页已重新打开，回到录入队列', 'key.rows': '已录入', 'key.help': '逐行录入原图中的内容；Enter 到下一格。',
     batch: '批次', agency: '机构', pages: '页数', records: '记录数', verified: '已核实', done: '完成度',
     waiting: '待处理', 'waiting.parts': '记录 / 疑似重复 / 待录入页', throughput: '每人每日工作量', items: '条目', corrected: '修改字段', progress: '每日核实进度',
     'search.q': '姓名、拼音、身份证号、地点、年份、日期', 'search.go': '检索', 'search.total': '条匹配',
@@ -49,7 +49,7 @@ const I18N = {
     invalid: 'Fix the fields marked red first', leased: 'Someone else is working on this item', field: 'Field', value: 'Value',
     when: 'When', who: 'Who', action: 'Action', before: 'Before', after: 'After',
     'pair.weight': 'Match weight', 'pair.explain': 'Why they match', 'pair.pick': 'Click a cell to choose the merged value (or press 1 / 2 on a row)',
-    'key.row': 'Row', 'key.turn': 'Turn the page', 'key.save': 'Save row', 'key.done': 'Page finished', 'key.finished': 'Marked finished: ', 'key.reopen': 'Undo, key on', 'key.rows': 'Keyed', 'key.help': 'Key the rows from the page image; Enter moves to the next cell.',
+    'key.row': 'Row', 'key.turn': 'Turn the page', 'key.save': 'Save row', 'key.done': 'Page finished', 'key.finished': 'Marked finished: ', 'key.reopen': 'Undo, key on', 'key.reopenPage': 'Reopen keying', 'key.reopened': 'Reopened: the page is back in the keying queue', 'key.rows': 'Keyed', 'key.help': 'Key the rows from the page image; Enter moves to the next cell.',
     batch: 'Batch', agency: 'Agency', pages: 'Pages', records: 'Records', verified: 'Verified', done: 'Done',
     waiting: 'Waiting', 'waiting.parts': 'records / pairs / pages to key', throughput: 'Work per person per day', items: 'Items', corrected: 'Fields corrected', progress: 'Verified per day',
     'search.q': 'Name, pinyin, ID number, place, year, date', 'search.go': 'Search', 'search.total': 'match',
@@ -493,7 +493,16 @@ async function pageOverlay(pageId, row) {
     }
   };
   apply();
-  o.replaceChildren(h('button', { class: 'close', onclick: closeOverlay }, '× Esc'), frame);
+  // A page keyed by hand and marked finished goes back to keying from here, for whoever
+  // finds rows missing on it (the server lets its keyer and reviewers).
+  const keyed = r.data.page.status === 'keyed' && ['data_entry', 'reviewer', 'admin'].includes(me.role);
+  const reopen = async () => {
+    const res = await api('POST', `/api/pages/${enc(pageId)}/reopen`);
+    toast(res.ok ? t('key.reopened') : errorText(res.data));
+    if (res.ok) closeOverlay();
+  };
+  o.replaceChildren(h('button', { class: 'close', onclick: closeOverlay }, '× Esc'),
+    keyed && h('button', { id: 'page-reopen', onclick: reopen }, t('key.reopenPage')), frame);
   o.hidden = false;
   const prev = shortcuts;
   setKeys({ '+': () => { zoom *= 1.25; apply(); }, '=': () => { zoom *= 1.25; apply(); }, '-': () => { zoom /= 1.25; apply(); }, 'Escape': () => { closeOverlay(); setKeys(prev); } });

@@ -514,6 +514,18 @@ fn a_page_read_short_of_rows_is_keyed_on_after_its_rows_read() {
     b.wait("document.getElementById('keying') && !document.getElementById('key-undo')");
     assert_eq!(b.eval("document.querySelectorAll('#keyed li').length"), 3);
     assert_eq!(b.eval("document.getElementById('key-row').textContent"), "4");
+    // Finished again, and found short of a row later from a record of the page: its
+    // whole-page view reopens the keying, and the queue brings the page back.
+    b.press("KeyE", ALT);
+    b.wait("document.getElementById('key-undo')");
+    b.eval(&format!("location.hash = '#/record/{KEY_PAGE}-r03'"));
+    b.wait("document.getElementById('show-page')");
+    b.eval("document.getElementById('show-page').click()");
+    b.wait("document.getElementById('page-reopen')");
+    b.eval("document.getElementById('page-reopen').click()");
+    b.wait("document.getElementById('overlay').hidden");
+    b.eval("location.hash = '#/queue'");
+    b.wait("document.getElementById('keying') && document.getElementById('key-row').textContent === '4'");
 }
 
 /// The labels of one of the app's translation tables (`const NAME = { … };`).
