@@ -210,6 +210,23 @@ struct Sample {
     shape: Shape,
 }
 
+/// A cell cut into characters that its reading labels one for one: what the bank can
+/// learn from. A cell cut into other pieces than its text has characters, or cut
+/// unevenly (a digit in two pieces beside two digits run together can still count 18),
+/// teaches nothing, however its reading is proven, so it is not worth proving.
+pub struct Cut {
+    shapes: Vec<Shape>,
+    labels: Vec<char>,
+}
+
+impl Cut {
+    pub fn of(cell: &GrayImage, text: &str) -> Option<Cut> {
+        let shapes = cut_characters(cell, Dots::as_in(text))?;
+        let labels: Vec<char> = text.chars().collect();
+        (shapes.len() == labels.len() && evenly_cut(&shapes, &labels)).then_some(Cut { shapes, labels })
+    }
+}
+
 /// What a page has shown of its characters so far.
 #[derive(Debug, Default)]
 pub struct GlyphBank {
@@ -305,20 +322,20 @@ impl GlyphBank {
         }
     }
 
-    /// Learns from a cell read `text`. Numerals (Arabic and Chinese) and 男/女 are
-    /// learnt only when `proof` proves them; other characters (年, 月, 日, 岁,
-    /// separators) from any reading whose numerals the bank already reads the same. Nothing is learnt
-    /// from a cell cut into other pieces than its text has characters, cut unevenly (a
-    /// digit in two pieces beside two digits run together can still count 18), or
-    /// holding a character the bank clearly reads as another.
+    /// Learns from a cell read `text` (see [`GlyphBank::learn_cut`]).
     pub fn learn(&mut self, cell: &GrayImage, text: &str, proof: Proof) {
-        let Some(shapes) = cut_characters(cell, Dots::as_in(text)) else {
-            return;
-        };
-        let labels: Vec<char> = text.chars().collect();
-        if shapes.len() != labels.len() || !evenly_cut(&shapes, &labels) {
-            return;
+        if let Some(cut) = Cut::of(cell, text) {
+            self.learn_cut(cut, proof);
         }
+    }
+
+    /// Learns from a cell cut as its reading. Numerals (Arabic and Chinese) and 男/女 are
+    /// learnt only when `proof` proves them; other characters (年, 月, 日, 岁,
+    /// separators) from any reading whose numerals the bank already reads the same.
+    /// Nothing is learnt from a cell holding a character the bank clearly reads as
+    /// another.
+    pub fn learn_cut(&mut self, cut: Cut, proof: Proof) {
+        let Cut { shapes, labels } = cut;
         let proven = proof != Proof::None;
         let consistent = shapes.iter().zip(&labels).all(|(shape, label)| {
             match self.clear(&self.nearest(shape)) {
@@ -769,6 +786,14 @@ mod tests {
         bank.learn(&cell("10", &[]), "100", Proof::Checksum);
         bank.learn(&cell("107", &[]), "10", Proof::Checksum);
         assert!(bank.is_empty());
+        // Which is known before any proof is asked for: (written, read, learnable).
+        for (written, read, learnable) in [("10", "100", false), ("107", "10", false), ("107", "107", true)] {
+            assert_eq!(
+                Cut::of(&cell(written, &[]), read).is_some(),
+                learnable,
+                "{written} read {read}"
+            );
+        }
     }
 
     #[test]
