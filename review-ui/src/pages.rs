@@ -373,9 +373,10 @@ pub enum ReopenError {
     NotFound,
     /// The page is not keyed (still to key, or read by OCR).
     NotKeyed,
-    /// Finished by someone else, and the caller reviews nobody's work.
+    /// Finished by someone else (`None`: not in this journal), and the caller reviews
+    /// nobody's work.
     NotTheirs {
-        by: String,
+        by: Option<String>,
     },
 }
 
@@ -401,8 +402,8 @@ pub fn reopen_keying(
             Some(_) => {}
         }
         let item = queue::page_item(page_id);
-        let finisher = queue::done_by(tx, &item)?.unwrap_or_default();
-        let own = finisher == username;
+        let finisher = queue::done_by(tx, &item)?;
+        let own = finisher.as_deref() == Some(username);
         if !own && !reviews_others {
             return Ok(Err(ReopenError::NotTheirs { by: finisher }));
         }

@@ -828,6 +828,8 @@ async fn a_keyed_page_is_reopened_by_its_keyer_or_a_reviewer_with_its_rows_kept(
         (refused.status, refused.json["error"].as_str()),
         (403, Some("forbidden"))
     );
+    let why = refused.json["message"].as_str().unwrap_or_default();
+    assert!(why.starts_with("data_entry finished"), "{why}");
     let reopened = keyer.send(Method::POST, &reopen, &json!({})).await.unwrap();
     assert_eq!(reopened.status, 200, "{}", reopened.json);
     let back = keyer.get("/api/queue/next").await.unwrap().json;

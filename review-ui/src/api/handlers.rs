@@ -369,7 +369,10 @@ pub async fn page_reopen(State(s): State<AppState>, Extension(who): Who, Path(id
             Err(ReopenError::NotKeyed) => Err(ApiError::new(Refusal::NotKeyed, "this page's keying is not finished")),
             Err(ReopenError::NotTheirs { by }) => Err(ApiError::new(
                 Refusal::Forbidden,
-                format!("{by} finished keying this page: only they or a reviewer may reopen it"),
+                match by {
+                    Some(by) => format!("{by} finished keying this page: only they or a reviewer may reopen it"),
+                    None => "this page's keying was finished elsewhere: only a reviewer may reopen it".to_string(),
+                },
             )),
         }
     })
