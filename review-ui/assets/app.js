@@ -239,16 +239,14 @@ async function queueScreen(main) {
   main.replaceChildren();
   if (!r.ok) return main.append(h('p', { class: 'err' }, errorText(r.data)));
   const item = r.data.item;
+  if (justKeyed) main.append(undoKeyingBanner(justKeyed));
+  justKeyed = null;
   if (!item) {
     setKeys({ 'Alt+N': () => render() });
-    if (justKeyed) main.append(undoKeyingBanner(justKeyed));
-    justKeyed = null;
     return main.append(h('div', { class: 'card', id: 'queue-empty' }, t('queue.empty'), ' ', h('button', { onclick: render }, t('queue.next'))));
   }
   const next = () => render();
   const skip = async () => { await api('POST', `/api/queue/${enc(item.item_id)}/skip`); next(); };
-  if (justKeyed) main.append(undoKeyingBanner(justKeyed));
-  justKeyed = null;
   main.append(h('p', { class: 'muted', id: 'item-kind' }, t('kind.' + item.kind), ' · ', item.batch_id, item.second_review ? [' · ', h('strong', {}, t('second'))] : null));
   if (item.kind === 'qa') main.append(h('p', { class: 'card', id: 'qa-banner' }, t('qa.help')));
   if (item.kind === 'record' || item.kind === 'qa') recordEditor(main, r.data.record, { onDone: next, onSkip: skip });

@@ -425,11 +425,11 @@ enum KeyingChange {
 /// Moves a page between to key and keyed, if it is where `change` starts: the status,
 /// its audit entry and the outbox entry the workspace takes it from.
 fn set_keying(tx: &rusqlite::Transaction, page_id: &str, username: &str, change: KeyingChange) -> Result<()> {
-    use ledgerline_store::pages::{KEYED, NEEDS_KEYING};
-    let (from, to, action, kind) = match change {
-        KeyingChange::Finish => (NEEDS_KEYING, KEYED, "key_done", "page_keyed"),
-        KeyingChange::Reopen => (KEYED, NEEDS_KEYING, "key_reopen", "page_reopened"),
+    let (action, kind) = match change {
+        KeyingChange::Finish => ("key_done", "page_keyed"),
+        KeyingChange::Reopen => ("key_reopen", "page_reopened"),
     };
+    let (from, to) = ledgerline_store::pages::keying_move(change == KeyingChange::Finish);
     let changed = tx.execute(
         "UPDATE pages SET status = ?1 WHERE page_id = ?2 AND status = ?3",
         params![to, page_id, from],

@@ -181,6 +181,16 @@ pub fn pages_to_key(conn: &Connection, batch: &str) -> Result<Vec<String>> {
 /// The status of a page to key once its keyer has said every row of it is keyed.
 pub const KEYED: &str = "keyed";
 
+/// A page's status before and after its keying is finished (`true`) or reopened: the
+/// one move the review journal and the workspace both make.
+pub fn keying_move(finished: bool) -> (&'static str, &'static str) {
+    if finished {
+        (NEEDS_KEYING, KEYED)
+    } else {
+        (KEYED, NEEDS_KEYING)
+    }
+}
+
 /// Records why a page yielded no records.
 pub fn mark_unread(conn: &Connection, page_id: &str, what: Unread, reason: &str) -> Result<()> {
     let status = match what {

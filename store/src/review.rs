@@ -290,11 +290,7 @@ pub fn apply(conn: &Connection, journal_id: &str, last_seq: i64, outbox: &Outbox
     // A page every row of which is keyed: no longer to key; reopened, to key again (read
     // again since, it is whatever that reading made it).
     for k in outbox.page_keying {
-        let (from, to) = if k.finished {
-            (crate::pages::NEEDS_KEYING, crate::pages::KEYED)
-        } else {
-            (crate::pages::KEYED, crate::pages::NEEDS_KEYING)
-        };
+        let (from, to) = crate::pages::keying_move(k.finished);
         conn.execute(
             "UPDATE pages SET status = ? WHERE page_id = ? AND status = ?",
             params![to, k.page_id, from],
