@@ -799,3 +799,37 @@ fn a_postgres_password_is_neither_printed_nor_stored() {
     assert!(scopes.iter().any(|s| s.contains("***@")), "{scopes:?}");
     assert!(scopes.iter().all(|s| !s.contains("s3cret")), "{scopes:?}");
 }
+
+/// A load's report is written on the connection that loads: a long one (a million-record
+/// load's lists 215,000 conflicts and rejections) is stored compressed with lz4, which
+/// the test server has, not PostgreSQL's slower default.
+#[test]
+fn a_long_report_is_stored_compressed_with_lz4_postgres() {
+    use ledgerline_load::Target;
+    let province = basic::postgres("lz4");
+    let mut db = Target::parse(province.t()).unwrap().open_for_writing().unwrap();
+    let rejected: Vec<String> = (0..2000)
+        .map(|i| {
+            format!(
+                r#"{{"record_id":"r{i:08}","reason":"id_number: check digit {}"}}"#,
+                i % 11
+            )
+        })
+        .collect();
+    let report = format!(r#"{{"rejected":[{}]}}"#, rejected.join(","));
+    db.execute(
+        "INSERT INTO loads (load_id, origin, started_at, report) VALUES ('L1', 'paper_backfill', now(), $1)",
+        &[&report],
+    )
+    .unwrap();
+    drop(db);
+    assert_eq!(
+        province.text("SELECT pg_column_compression(report) FROM loads WHERE load_id = 'L1'"),
+        Some("lz4".to_string())
+    );
+    assert_eq!(
+        province.text("SELECT report FROM loads"),
+        Some(report),
+        "read back whole"
+    );
+}

@@ -103,6 +103,7 @@ impl Target {
             Target::Postgres(url) => {
                 let mut client = pg::connect(url)?;
                 pg::migrate(&mut client, url)?;
+                pg::compress_long_texts_with_lz4(&mut client);
                 Ok(Database::Postgres(Box::new(client)))
             }
         }

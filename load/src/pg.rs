@@ -38,6 +38,17 @@ pub fn connect(url: &str) -> Result<Client> {
     Client::connect(url, NoTls).with_context(|| format!("{}: cannot connect to PostgreSQL", redacted(url)))
 }
 
+/// Has the server compress long texts written on this connection with lz4 where it can.
+/// The long text a load writes is its report (31 MB of JSON for a million-record load,
+/// which lists its conflicts and rejections): compressed with PostgreSQL's default,
+/// pglz, its insert took 0.54 s of the load's end, on one core with nothing beside.
+/// A server older than 14, or built without lz4, refuses the setting and keeps its
+/// default; that costs only time.
+pub fn compress_long_texts_with_lz4(client: &mut Client) {
+    // Outside a transaction a refused setting aborts nothing.
+    let _ = client.batch_execute("SET default_toast_compression = lz4");
+}
+
 /// Creates the schema or brings it up to date, one transaction per version.
 pub fn migrate(client: &mut Client, url: &str) -> Result<()> {
     let mut tx = client.transaction()?;
