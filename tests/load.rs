@@ -284,9 +284,14 @@ fn the_agent_matched_on_is_the_first_loaded_duckdb() {
     first_agent_flow(&basic::duckdb(dir.path(), "province"));
 }
 
+/// On a database whose `DateStyle` writes dates day first (`05/03/1940`) too: the dates
+/// and times a load reads are ISO all the same.
 #[test]
 fn the_agent_matched_on_is_the_first_loaded_postgres() {
-    first_agent_flow(&basic::postgres("first_agent"));
+    let province = basic::postgres("first_agent");
+    let name = province.t().rsplit('/').next().unwrap().to_string();
+    province.execute(&format!("ALTER DATABASE \"{name}\" SET DateStyle = 'SQL, DMY'"), &[]);
+    first_agent_flow(&province);
 }
 
 fn first_agent_flow(province: &Basic) {
@@ -294,8 +299,8 @@ fn first_agent_flow(province: &Basic) {
     let mut db = Target::parse(province.t()).unwrap().open_for_writing().unwrap();
     for (person, name) in [("P1", "王秀英"), ("P2", "张德明"), ("P3", "赵桂兰")] {
         db.execute(
-            "INSERT INTO deceased (person_id, name, origin, source_key, loaded_at)
-             VALUES ($1, $2, 'live', $1, TIMESTAMP '2019-01-01 08:00:00')",
+            "INSERT INTO deceased (person_id, name, birth_date, origin, source_key, loaded_at)
+             VALUES ($1, $2, DATE '1940-03-05', 'live', $1, TIMESTAMP '2019-01-01 08:00:00')",
             &[person, name],
         )
         .unwrap();
@@ -333,6 +338,12 @@ fn first_agent_flow(province: &Basic) {
         agent_of,
         [("P1", Some("赵军")), ("P2", Some("孙丽")), ("P3", None)],
         "赵 (U+8D75) before 钱 (U+94B1), loaded together; half a second before three quarters"
+    );
+    assert!(
+        persons
+            .iter()
+            .all(|p| p.fields.birth_date.as_deref() == Some("1940-03-05")),
+        "{persons:?}"
     );
 }
 

@@ -99,11 +99,8 @@ fn column(table: &Table, cells: &[Cell], i: usize) -> Result<ArrayRef> {
 /// Days since 1970-01-01 of a `YYYY-MM-DD` date, Arrow's `Date32`.
 fn parse_date(text: &str) -> Option<i32> {
     let date = crate::tables::parse_date(text)?;
-    Some(date.num_days_from_ce() - EPOCH_DAYS_FROM_CE)
+    Some(date.num_days_from_ce() - crate::tables::EPOCH_DAYS_FROM_CE)
 }
-
-/// 1970-01-01 counted from 0001-01-01 (chrono's `num_days_from_ce` of the Unix epoch).
-const EPOCH_DAYS_FROM_CE: i32 = 719_163;
 
 #[cfg(test)]
 mod tests {

@@ -34,8 +34,18 @@ pub fn redacted(url: &str) -> String {
     }
 }
 
+/// Connects, with dates and times written as text in ISO form (`2013-04-11`,
+/// `2013-04-11 08:30:00`) whatever the server's, the database's or the role's
+/// `DateStyle`: every text ledgerline reads of a date compares with the records' own
+/// (`SQL, DMY` read a held death date as `11/04/2013`, a conflict with every record
+/// linked to the person), and an exchange package's CSV is read back as ISO.
 pub fn connect(url: &str) -> Result<Client> {
-    Client::connect(url, NoTls).with_context(|| format!("{}: cannot connect to PostgreSQL", redacted(url)))
+    let mut client =
+        Client::connect(url, NoTls).with_context(|| format!("{}: cannot connect to PostgreSQL", redacted(url)))?;
+    client
+        .batch_execute("SET DateStyle = 'ISO, YMD'")
+        .with_context(|| format!("{}: cannot set DateStyle", redacted(url)))?;
+    Ok(client)
 }
 
 /// Has the server compress long texts written on this connection with lz4 where it can.

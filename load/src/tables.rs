@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use ledgerline_schemas::date::parse_iso;
 
 /// A column's SQL type, as far as the writers need to know it. Rows are staged as text.
@@ -36,6 +36,42 @@ impl Kind {
 pub(crate) fn parse_date(v: &str) -> Option<NaiveDate> {
     parse_iso(v).or_else(|| NaiveDate::parse_from_str(v, "%Y-%m-%d").ok())
 }
+
+/// Microseconds since 1970-01-01 00:00 of a time as PostgreSQL writes it as text in
+/// `DateStyle` ISO: `YYYY-MM-DD HH:MM:SS`, and a fraction of a second of up to 6 digits
+/// (up to 9 read, beyond the sixth cut, for a time written finer elsewhere).
+pub(crate) fn timestamp_micros(text: &str) -> Option<i64> {
+    let digits = |part: &str| -> Option<i64> {
+        (!part.is_empty() && part.bytes().all(|c| c.is_ascii_digit())).then(|| part.parse().ok())?
+    };
+    let (date, time) = (text.get(..10)?, text.get(11..)?);
+    let (hms, fraction) = match time.split_once('.') {
+        Some((hms, fraction)) => (hms, Some(fraction)),
+        None => (time, None),
+    };
+    let b = hms.as_bytes();
+    if text.as_bytes()[10] != b' ' || b.len() != 8 || b[2] != b':' || b[5] != b':' {
+        return None;
+    }
+    let (h, m, s) = (digits(&hms[..2])?, digits(&hms[3..5])?, digits(&hms[6..])?);
+    let micros = match fraction {
+        None => 0,
+        Some(f) if f.len() <= 9 => {
+            digits(f)?;
+            let kept = &f[..f.len().min(6)];
+            digits(kept)? * 10i64.pow(6 - kept.len() as u32)
+        }
+        Some(_) => return None,
+    };
+    if h > 23 || m > 59 || s > 59 {
+        return None;
+    }
+    let days = i64::from(parse_iso(date)?.num_days_from_ce() - EPOCH_DAYS_FROM_CE);
+    Some((((days * 24 + h) * 60 + m) * 60 + s) * 1_000_000 + micros)
+}
+
+/// 1970-01-01 counted from 0001-01-01 (chrono's `num_days_from_ce` of the Unix epoch).
+pub(crate) const EPOCH_DAYS_FROM_CE: i32 = 719_163;
 
 /// A table and the columns a writer supplies for it.
 #[derive(Debug)]
@@ -233,6 +269,48 @@ mod tests {
         }
         assert_eq!(parse_date("2013-3-5"), NaiveDate::from_ymd_opt(2013, 3, 5));
         assert_eq!(parse_date("2013-02-30"), None);
+    }
+
+    /// Times as PostgreSQL writes them count as chrono counts them, to the microsecond;
+    /// anything else is no time.
+    #[test]
+    fn times_read_as_postgresql_writes_them() {
+        let chrono = |v: &str| {
+            chrono::NaiveDateTime::parse_from_str(v, "%Y-%m-%d %H:%M:%S%.f")
+                .unwrap()
+                .and_utc()
+                .timestamp_micros()
+        };
+        for (written, meant) in [
+            ("2026-12-05 08:32:41", "2026-12-05 08:32:41"),
+            ("2026-12-05 08:32:41.5", "2026-12-05 08:32:41.500000"),
+            ("2026-12-05 08:32:41.000250", "2026-12-05 08:32:41.000250"),
+            ("2026-12-05 08:32:41.123456789", "2026-12-05 08:32:41.123456"),
+            ("1969-12-31 23:59:59.999999", "1969-12-31 23:59:59.999999"),
+            ("2000-02-29 00:00:00", "2000-02-29 00:00:00"),
+        ] {
+            assert_eq!(timestamp_micros(written), Some(chrono(meant)), "{written}");
+        }
+        assert_eq!(timestamp_micros("1970-01-01 00:00:00.000001"), Some(1));
+        for not_a_time in [
+            "",
+            "2026-12-05",
+            "2026-12-05 08:32",
+            "2026-12-05 08:32:41.",
+            "2026-12-05 08:32:41.1234567890",
+            "2026-12-05 08:32:41 BC",
+            "2026-12-05 08:32:41+08",
+            "2026-12-05x08:32:41",
+            "2026-12-05T08:32:41",
+            "2026-12-05 24:00:00",
+            "2026-12-05 08:60:00",
+            "2026-02-30 08:00:00",
+            "2026-12-05 08:3a:41",
+            "2026-12-05 08:32:41.-5",
+            "05.12.2026 08:32:41",
+        ] {
+            assert_eq!(timestamp_micros(not_a_time), None, "{not_a_time:?}");
+        }
     }
 
     /// Every described column exists in the released DDL with the type described.
