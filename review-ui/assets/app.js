@@ -8,7 +8,7 @@ const I18N = {
     logout: '退出', login: '登录', username: '用户名', password: '密码', lang: 'English',
     'queue.empty': '队列已清空，没有待处理的条目。', 'queue.next': '下一条',
     accept: '通过', save: '暂存', reject: '作废', skip: '跳过', page: '原图', audit: '修改记录',
-    same: '同一人', merge: '合并所选值', different: '不是同一人', allFields: '显示全部字段',
+    same: '同一人', merge: '合并所选值', different: '不是同一人', allFields: '显示全部字段', readonly: '只读：你的角色可以查看记录，不能修改。',
     'kind.record': '待审核记录', 'kind.pair': '疑似重复', 'kind.page': '手工录入', 'kind.qa': '质量抽检',
     'qa.help': '批次验收抽检（GB/T 2828.1）：请对照原图逐项核对。完全无误请直接“通过”；有误请更正后通过或作废——这会计为不合格。',
     second: '二次审核：上一位审核人改动较多', machine: '识别为', version: '版本',
@@ -39,7 +39,7 @@ const I18N = {
     logout: 'Log out', login: 'Log in', username: 'User name', password: 'Password', lang: '中文',
     'queue.empty': 'The queue is empty: nothing waiting.', 'queue.next': 'Next',
     accept: 'Accept', save: 'Save', reject: 'Reject', skip: 'Skip', page: 'Page image', audit: 'History',
-    same: 'Same person', merge: 'Merge chosen values', different: 'Different people', allFields: 'Show all fields',
+    same: 'Same person', merge: 'Merge chosen values', different: 'Different people', allFields: 'Show all fields', readonly: 'Read only: your role may look at records, not change them.',
     'kind.record': 'Record to review', 'kind.pair': 'Possible duplicate', 'kind.page': 'Key by hand', 'kind.qa': 'QA sample',
     'qa.help': 'Batch acceptance sample (ISO 2859-1): check every field against the page. Accept it unchanged if it is right; correcting or rejecting it counts as nonconforming.',
     second: 'Second review: the previous reviewer changed a lot', machine: 'OCR read', version: 'version',
@@ -127,6 +127,12 @@ const matchedText = (m) => {
 
 let lang = localStorage.getItem('lang') === 'en' ? 'en' : 'zh';
 let me = null;
+// Whether the logged-in role may make a call (`'PUT /api/records/{record_id}'`): the
+// server's one table of who may call what, told at login (`may`). The app offers only
+// what the server would allow.
+const may = (call) => !!me?.may?.includes(call);
+// Where a role starts: the queue for those who work it, the dashboard for the others.
+const home = () => (may('GET /api/queue/next') ? '#/queue' : '#/dashboard');
 const t = (k) => I18N[lang][k] ?? I18N.en[k] ?? k;
 const fieldName = (f) => FIELD_NAMES[lang][f] || f;
 const comparisonText = (c) => (lang === 'zh' && COMPARISONS_ZH[c]) || c;
@@ -211,11 +217,14 @@ function render() {
   for (const id of ['#nav', '#who', '#logout']) $(id).hidden = !me;
   if (!me) return loginScreen(main);
   $('#who').textContent = `${me.username} · ${t('role.' + me.role)}`;
-  $('#nav-users').hidden = me.role !== 'admin';
-  const [_, screen, ...rest] = (location.hash || '#/queue').split('/');
+  $('#nav-users').hidden = !may('GET /api/users');
+  $('#nav-queue').hidden = !may('GET /api/queue/next');
+  const screens = { queue: queueScreen, record: recordScreen, search: searchScreen, dashboard: dashboardScreen, users: usersScreen };
+  const [_, asked, ...rest] = (location.hash || home()).split('/');
+  // An unknown screen, or the queue for a role that does not work it, is the role's home.
+  const screen = screens[asked] && (asked !== 'queue' || may('GET /api/queue/next')) ? asked : home().slice(2);
   document.querySelectorAll('header nav a').forEach((a) => a.classList.toggle('on', a.getAttribute('href') === `#/${screen}`));
-  const arg = rest.map(decodeURIComponent).join('/');
-  ({ queue: queueScreen, record: recordScreen, search: searchScreen, dashboard: dashboardScreen, users: usersScreen }[screen] || queueScreen)(main, arg);
+  screens[screen](main, rest.map(decodeURIComponent).join('/'));
 }
 
 function loginScreen(main) {
@@ -225,7 +234,7 @@ function loginScreen(main) {
   const form = h('form', { class: 'card login', onsubmit: async (e) => {
     e.preventDefault();
     const r = await api('POST', '/api/login', { username: user.value, password: pass.value });
-    if (r.ok) { me = r.data; if (!location.hash) location.hash = '#/queue'; render(); } else err.textContent = errorText(r.data);
+    if (r.ok) { me = r.data; if (!location.hash) location.hash = home(); render(); } else err.textContent = errorText(r.data);
   } }, h('h2', {}, 'ledgerline'), h('label', { for: 'username' }, t('username')), user,
   h('label', { for: 'password' }, t('password')), pass, h('p', {}, h('button', { class: 'primary', type: 'submit' }, t('login'))), err);
   main.append(form);
@@ -315,6 +324,8 @@ function liveValidation(inputs, show, meanings) {
 
 // The record view: every field with its crop, value, confidence and findings.
 function recordEditor(main, view, { onDone, onSkip }) {
+  // An archivist opens records from search to look at them: no buttons that would be refused.
+  const editable = may('PUT /api/records/{record_id}');
   let showAll = false;
   const inputs = {};
   const msgs = {};
@@ -338,7 +349,7 @@ function recordEditor(main, view, { onDone, onSkip }) {
     for (const f of view.fields) {
       const relevant = showAll || f.cell || f.value != null || f.machine_value != null || f.findings.length || f.machine_findings?.length;
       if (!relevant) continue;
-      const input = h('input', { name: f.field, id: 'f-' + f.field, value: f.value ?? '', autocomplete: 'off', spellcheck: 'false' });
+      const input = h('input', { name: f.field, id: 'f-' + f.field, value: f.value ?? '', autocomplete: 'off', spellcheck: 'false', readonly: !editable });
       input.addEventListener('input', liveValidate);
       input.addEventListener('keydown', (e) => { if (e.key === 'Enter' && !e.ctrlKey && !e.altKey) { e.preventDefault(); focusNext(input); } });
       inputs[f.field] = input;
@@ -410,18 +421,22 @@ function recordEditor(main, view, { onDone, onSkip }) {
   }
 
   const buttons = h('div', { class: 'actions' },
-    h('button', { class: 'primary', id: 'accept', onclick: () => submit('accept') }, t('accept')),
-    h('button', { id: 'save', onclick: () => submit('save') }, t('save')),
-    h('button', { class: 'danger', id: 'reject', onclick: () => submit('reject') }, t('reject')),
+    editable ? [
+      h('button', { class: 'primary', id: 'accept', onclick: () => submit('accept') }, t('accept')),
+      h('button', { id: 'save', onclick: () => submit('save') }, t('save')),
+      h('button', { class: 'danger', id: 'reject', onclick: () => submit('reject') }, t('reject')),
+    ] : h('span', { class: 'muted', id: 'record-readonly' }, t('readonly')),
     onSkip ? h('button', { id: 'skip', onclick: onSkip }, t('skip')) : null,
     h('button', { id: 'show-page', onclick: () => pageOverlay(view.page_id, view.row) }, t('page')),
     h('button', { id: 'show-audit', onclick: () => auditPanel(view.record_id, card) }, t('audit')),
     h('label', {}, h('input', { type: 'checkbox', id: 'all-fields', onchange: (e) => { showAll = e.target.checked; drawFields(); } }), ' ', t('allFields')));
   card.append(header, grid, status, buttons,
-    keyHelp([['Ctrl+Enter / Alt+A', t('accept')], ['Alt+S', t('save')], ['Alt+X', t('reject')], ['Alt+K', t('skip')], ['Alt+P', t('page')], ['Alt+H', t('audit')], ['Enter', '↓']]));
+    keyHelp([...(editable ? [['Ctrl+Enter / Alt+A', t('accept')], ['Alt+S', t('save')], ['Alt+X', t('reject')]] : []),
+      ...(onSkip ? [['Alt+K', t('skip')]] : []), ['Alt+P', t('page')], ['Alt+H', t('audit')], ['Enter', '↓']]));
   drawFields();
+  const changes = editable ? { 'Ctrl+Enter': () => submit('accept'), 'Alt+A': () => submit('accept'), 'Alt+S': () => submit('save'), 'Alt+X': () => submit('reject') } : {};
   setKeys({
-    'Ctrl+Enter': () => submit('accept'), 'Alt+A': () => submit('accept'), 'Alt+S': () => submit('save'), 'Alt+X': () => submit('reject'),
+    ...changes,
     'Alt+K': () => onSkip && onSkip(), 'Alt+P': () => pageOverlay(view.page_id, view.row), 'Alt+H': () => auditPanel(view.record_id, card),
   });
   // Start where the machine was least sure.
@@ -493,7 +508,7 @@ async function pageOverlay(pageId, row) {
   apply();
   // A page keyed by hand and marked finished goes back to keying from here, for whoever
   // finds rows missing on it (the server lets its keyer and reviewers).
-  const keyed = r.data.page.status === 'keyed' && ['data_entry', 'reviewer', 'admin'].includes(me.role);
+  const keyed = r.data.page.status === 'keyed' && may('POST /api/pages/{page_id}/reopen');
   const reopen = async () => {
     const res = await api('POST', `/api/pages/${enc(pageId)}/reopen`);
     toast(res.ok ? t('key.reopened') : errorText(res.data));

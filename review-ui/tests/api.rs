@@ -70,8 +70,16 @@ async fn every_route_checks_session_role_and_csrf_from_one_table() {
     let base = serve(&f).await;
     let anonymous = Client::new(&base);
     let mut clients = Vec::new();
+    // What each role is told it may call, by login and by /api/me alike.
+    let mut told = Vec::new();
     for role in Role::ALL {
-        clients.push((role, as_role(&base, role.name()).await));
+        let mut c = Client::new(&base);
+        let login = c.login(role.name(), PASSWORD).await.unwrap().json;
+        let me = c.get("/api/me").await.unwrap().json;
+        assert_eq!(login["may"], me["may"], "{role:?}");
+        let may: Vec<String> = serde_json::from_value(me["may"].clone()).unwrap();
+        told.push(may);
+        clients.push((role, c));
     }
     for route in ROUTES {
         let path = concrete(route.path);
@@ -83,7 +91,13 @@ async fn every_route_checks_session_role_and_csrf_from_one_table() {
         };
         assert_eq!(r.status, 401, "{} {path} without a session", route.method);
         assert_eq!(r.json["error"], "unauthenticated", "JSON error body");
-        for (role, c) in &clients {
+        for ((role, c), may) in clients.iter().zip(&told) {
+            let call = format!("{} {}", route.method, route.path);
+            assert_eq!(
+                may.contains(&call),
+                allowed.contains(role),
+                "{call} as {role:?}: told {may:?}"
+            );
             if route.path == "/api/logout" && allowed.contains(role) {
                 continue; // would end the session the other probes use; tested on its own
             }

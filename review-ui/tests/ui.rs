@@ -300,6 +300,44 @@ fn an_admin_disables_and_enables_an_account() {
     assert!(!disabled(&f));
 }
 
+/// The app offers a role only what the server lets it do: an archivist starts on the
+/// dashboard with no queue or accounts in the bar (the queue refused them with an error
+/// on every login), asking for the queue lands there too, and a record opened from
+/// search reads, with no buttons to change it and its fields not to be typed in.
+#[test]
+fn an_archivist_is_offered_only_what_the_role_may_do() {
+    let chrome = chromium().expect("chromium is not installed: run scripts/ensure-deps.sh");
+    let f = fixture();
+    let (_rt, base) = served(&f);
+    let mut b = Browser::launch(&chrome);
+    submit_login(&mut b, &base, "archivist", PASSWORD);
+    b.wait("location.hash === '#/dashboard' && !!document.querySelector('#main .view .card')");
+    let hidden = "['#nav-queue', '#nav-users'].map(s => document.querySelector(s).hidden).join()";
+    assert_eq!(b.eval(hidden), "true,true");
+    assert_eq!(
+        b.eval("document.querySelector('#main .err') === null"),
+        true,
+        "no refusal shown"
+    );
+    b.goto(&format!("{base}/#/record/{}", rid(1)));
+    b.wait("!!document.querySelector('#record-readonly')");
+    assert_eq!(
+        b.eval(
+            "[document.querySelector('#accept'), document.querySelector('#save'), document.querySelector('#reject')] \
+               .every(x => x === null) && [...document.querySelectorAll('#record input[name]')].every(i => i.readOnly)"
+        ),
+        true
+    );
+    b.goto(&format!("{base}/#/queue"));
+    b.wait("document.querySelector('header nav a.on')?.getAttribute('href') === '#/dashboard'");
+    // A data-entry clerk still starts on the queue, with the buttons.
+    let mut clerk = Browser::launch(&chrome);
+    submit_login(&mut clerk, &base, "data_entry", PASSWORD);
+    clerk.wait("location.hash === '#/queue' && !!document.querySelector('#item-kind')");
+    assert_eq!(clerk.eval(hidden), "false,true");
+    clerk.wait("!!document.querySelector('#accept') && document.querySelector('#record-readonly') === null");
+}
+
 /// Every screen and panel, in Chinese and in English, as an admin (who may open them
 /// all): no script error, and nothing drawn as `[object …]`, `undefined` or `NaN`. The
 /// dashboard once drew its charts as `[object HTMLDivElement]` and search threw on its

@@ -45,12 +45,7 @@ pub async fn login(State(s): State<AppState>, Json(b): Json<LoginBody>) -> ApiRe
     let outcome = blocking(move || Ok(auth::login(&db, &b.username, &b.password)?)).await?;
     match outcome {
         Ok((token, session)) => {
-            let body = json!({
-                "username": session.username,
-                "role": session.role,
-                "csrf_token": session.csrf_token,
-            });
-            let mut res = Json(body).into_response();
+            let mut res = Json(session_view(&session)).into_response();
             res.headers_mut().insert(
                 header::SET_COOKIE,
                 session_cookie(&token, SESSION_SECS, s.secure_cookies),
@@ -76,12 +71,25 @@ pub async fn logout(State(s): State<AppState>, headers: HeaderMap) -> ApiResult 
 }
 
 pub async fn me(Extension(who): Who) -> ApiResult {
-    ok(json!({
-        "username": who.username,
-        "role": who.role,
-        "csrf_token": who.csrf_token,
-        "sees_protected": who.role.sees_protected(),
-    }))
+    ok(session_view(&who))
+}
+
+/// Who is logged in, as login and `/api/me` tell the app: with `may`, the calls their
+/// role may make (`"PUT /api/records/{record_id}"`, as `ROUTES` writes them), by which
+/// the app offers only what the server would allow, from the one table.
+fn session_view(session: &auth::Session) -> serde_json::Value {
+    let may: Vec<String> = super::ROUTES
+        .iter()
+        .filter(|r| r.roles.is_some_and(|roles| roles.contains(&session.role)))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    json!({
+        "username": session.username,
+        "role": session.role,
+        "csrf_token": session.csrf_token,
+        "sees_protected": session.role.sees_protected(),
+        "may": may,
+    })
 }
 
 #[derive(Deserialize)]
