@@ -9,6 +9,7 @@ const I18N = {
     'queue.empty': '队列已清空，没有待处理的条目。', 'queue.next': '下一条',
     accept: '通过', save: '暂存', reject: '作废', skip: '跳过', page: '原图', audit: '修改记录',
     same: '同一人', merge: '合并所选值', different: '不是同一人', allFields: '显示全部字段', readonly: '只读：你的角色可以查看记录，不能修改。',
+    'keyed.pages': '手工录入完成的页', 'keyed.by': '录入人', 'keyed.rows': '行数', 'keyed.elsewhere': '（在别处完成）', 'keyed.latest': '只列出最近完成的 {n} 页。', file: '文件',
     'kind.record': '待审核记录', 'kind.pair': '疑似重复', 'kind.page': '手工录入', 'kind.qa': '质量抽检',
     'qa.help': '批次验收抽检（GB/T 2828.1）：请对照原图逐项核对。完全无误请直接“通过”；有误请更正后通过或作废——这会计为不合格。',
     second: '二次审核：上一位审核人改动较多', machine: '识别为', version: '版本',
@@ -40,6 +41,7 @@ const I18N = {
     'queue.empty': 'The queue is empty: nothing waiting.', 'queue.next': 'Next',
     accept: 'Accept', save: 'Save', reject: 'Reject', skip: 'Skip', page: 'Page image', audit: 'History',
     same: 'Same person', merge: 'Merge chosen values', different: 'Different people', allFields: 'Show all fields', readonly: 'Read only: your role may look at records, not change them.',
+    'keyed.pages': 'Pages keyed by hand', 'keyed.by': 'Keyed by', 'keyed.rows': 'Rows', 'keyed.elsewhere': '(finished elsewhere)', 'keyed.latest': 'Only the latest {n} finished are listed.', file: 'File',
     'kind.record': 'Record to review', 'kind.pair': 'Possible duplicate', 'kind.page': 'Key by hand', 'kind.qa': 'QA sample',
     'qa.help': 'Batch acceptance sample (ISO 2859-1): check every field against the page. Accept it unchanged if it is right; correcting or rejecting it counts as nonconforming.',
     second: 'Second review: the previous reviewer changed a lot', machine: 'OCR read', version: 'version',
@@ -466,7 +468,7 @@ async function auditPanel(recordId, after) {
 function closeOverlay() { const o = $('#overlay'); o.hidden = true; o.replaceChildren(); }
 
 // The whole page, zoomable (+ / -), with the row's cells highlighted.
-async function pageOverlay(pageId, row) {
+async function pageOverlay(pageId, row, { onReopened } = {}) {
   const r = await api('GET', `/api/pages/${enc(pageId)}`);
   if (!r.ok) return toast(errorText(r.data));
   const o = $('#overlay');
@@ -512,7 +514,7 @@ async function pageOverlay(pageId, row) {
   const reopen = async () => {
     const res = await api('POST', `/api/pages/${enc(pageId)}/reopen`);
     toast(res.ok ? t('key.reopened') : errorText(res.data));
-    if (res.ok) closeOverlay();
+    if (res.ok) { closeOverlay(); onReopened?.(); }
   };
   o.replaceChildren(h('button', { class: 'close', onclick: closeOverlay }, '× Esc'),
     keyed && h('button', { id: 'page-reopen', onclick: reopen }, t('key.reopenPage')), frame);
@@ -750,11 +752,28 @@ async function dashboardScreen(main) {
           h('td', { class: 'qa-state' }, qaText(b.qa)));
       }))),
   // Element.append does not flatten arrays as h() does: spread the cards.
+  ...r.data.batches.filter((b) => b.pages_keyed).map(keyedPagesCard),
   ...r.data.batches.map((b) => h('div', { class: 'card progress' }, h('h4', {}, `${t('progress')} · ${b.batch_id}`),
     b.progress.length ? progressChart(b.progress) : h('p', { class: 'muted' }, t('progress.none')))),
   h('div', { class: 'card' }, h('h4', {}, t('throughput')),
     h('table', {}, h('tr', {}, [t('who'), t('when'), t('items'), t('corrected')].map((x) => h('th', {}, x))),
       r.data.throughput.map((p) => h('tr', {}, h('td', {}, p.username), h('td', {}, p.day), h('td', {}, p.items), h('td', {}, p.fields_corrected))))));
+}
+
+// A batch's pages keyed by hand, the latest first: a reviewer opens one whole and, when
+// rows are missing on it, reopens its keying there (the row leaves the list).
+function keyedPagesCard(b) {
+  const opens = may('GET /api/pages/{page_id}');
+  const row = (p) => {
+    const tr = h('tr', { 'data-page': p.page_id }, h('td', {}, p.file_name), h('td', {}, p.keyed_by ?? t('keyed.elsewhere')),
+      h('td', {}, p.keyed_at ? fmtTime(p.keyed_at) : '—'), h('td', {}, p.rows));
+    const open = () => pageOverlay(p.page_id, null, { onReopened: () => tr.remove() });
+    tr.append(h('td', {}, opens ? h('button', { class: 'open-page', onclick: open }, t('page')) : ''));
+    return tr;
+  };
+  return h('div', { class: 'card keyed-pages', id: 'keyed-' + b.batch_id }, h('h4', {}, `${t('keyed.pages')} · ${b.batch_id} · ${b.pages_keyed}`),
+    h('table', {}, h('tr', {}, [t('file'), t('keyed.by'), t('when'), t('keyed.rows'), ''].map((x) => h('th', {}, x))), b.keyed_pages.map(row)),
+    b.pages_keyed > b.keyed_pages.length ? h('p', { class: 'muted' }, t('keyed.latest').replace('{n}', b.keyed_pages.length)) : null);
 }
 
 async function usersScreen(main) {

@@ -21,6 +21,27 @@ pub struct BatchRow {
     pub progress: Vec<DayCount>,
     /// The acceptance sample, once drawn.
     pub qa: Option<crate::qa::QaStatus>,
+    /// Pages keyed by hand and marked finished, how many.
+    pub pages_keyed: i64,
+    /// The last [`KEYED_LISTED`] of them, the latest first: where a reviewer looks at a
+    /// page a clerk finished, and reopens it when rows are missing.
+    pub keyed_pages: Vec<KeyedPage>,
+}
+
+/// How many of a batch's keyed pages the dashboard lists.
+pub const KEYED_LISTED: usize = 100;
+
+/// A page keyed by hand and marked finished.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyedPage {
+    pub page_id: String,
+    pub file_name: String,
+    /// Who finished it, and when (unix seconds): none for a page finished in another
+    /// journal, whose keying came here already done.
+    pub keyed_by: Option<String>,
+    pub keyed_at: Option<i64>,
+    /// Its records: the rows keyed (and any OCR read before the rows it missed).
+    pub rows: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -77,6 +98,8 @@ pub fn dashboard(db: &ReviewDb) -> Result<Dashboard> {
                 waiting: Waiting::default(),
                 progress: Vec::new(),
                 qa: None,
+                pages_keyed: 0,
+                keyed_pages: Vec::new(),
             })
         })?;
         rows.collect::<Result<_, _>>()?
@@ -84,6 +107,7 @@ pub fn dashboard(db: &ReviewDb) -> Result<Dashboard> {
     for b in &mut batches {
         b.waiting = queue::waiting(db, &b.figures.batch_id)?;
         b.qa = crate::qa::status(db, &b.figures.batch_id)?;
+        (b.pages_keyed, b.keyed_pages) = keyed_pages(db, &b.figures.batch_id)?;
         let conn = db.read()?;
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {DAY} AS day, count(*) FROM audit a JOIN records r USING (record_id)
@@ -122,4 +146,34 @@ pub fn dashboard(db: &ReviewDb) -> Result<Dashboard> {
         })?
         .collect::<Result<_, _>>()?;
     Ok(Dashboard { batches, throughput })
+}
+
+/// How many pages of `batch` are keyed, and the latest [`KEYED_LISTED`] of them; who
+/// finished each is the keying item's `done_by`, as a refused reopening names them.
+fn keyed_pages(db: &ReviewDb, batch: &str) -> Result<(i64, Vec<KeyedPage>)> {
+    let conn = db.read()?;
+    let keyed = ledgerline_store::pages::KEYED;
+    let count = conn
+        .prepare_cached("SELECT count(*) FROM pages WHERE batch_id = ?1 AND status = ?2")?
+        .query_row([batch, keyed], |r| r.get(0))?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.page_id, p.file_name, i.done_by, i.done_at,
+                (SELECT count(*) FROM records r WHERE r.page_id = p.page_id)
+         FROM pages p LEFT JOIN items i ON i.item_id = 'page:' || p.page_id AND i.state = 'done'
+         WHERE p.batch_id = ?1 AND p.status = ?2
+         ORDER BY i.done_at IS NULL, i.done_at DESC, p.file_name, p.page_id
+         LIMIT ?3",
+    )?;
+    let listed = stmt
+        .query_map(rusqlite::params![batch, keyed, KEYED_LISTED as i64], |r| {
+            Ok(KeyedPage {
+                page_id: r.get(0)?,
+                file_name: r.get(1)?,
+                keyed_by: r.get(2)?,
+                keyed_at: r.get(3)?,
+                rows: r.get(4)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok((count, listed))
 }

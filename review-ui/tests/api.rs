@@ -880,9 +880,27 @@ async fn a_keyed_page_is_reopened_by_its_keyer_or_a_reviewer_with_its_rows_kept(
     };
     synced(&f).await.unwrap().unwrap();
     assert_eq!(stored_status(&f), "keyed");
+    // The dashboard lists it among its batch's keyed pages, for a reviewer to find.
+    let keyed_listed = |f: &Fixture| -> Vec<(i64, String, Option<String>, i64)> {
+        let dashboard = ledgerline_review::dashboard::dashboard(&f.db).unwrap();
+        dashboard
+            .batches
+            .iter()
+            .flat_map(|b| {
+                b.keyed_pages
+                    .iter()
+                    .map(|p| (b.pages_keyed, p.page_id.clone(), p.keyed_by.clone(), p.rows))
+            })
+            .collect()
+    };
+    assert_eq!(
+        keyed_listed(&f),
+        [(1, KEY_PAGE.to_string(), Some("data_entry".to_string()), 1)]
+    );
     let reviewer = as_role(&base, "reviewer").await;
     let reopened = reviewer.send(Method::POST, &reopen, &json!({})).await.unwrap();
     assert_eq!(reopened.status, 200, "{}", reopened.json);
+    assert_eq!(keyed_listed(&f), [], "to key again, no longer listed");
     synced(&f).await.unwrap().unwrap();
     assert_eq!(stored_status(&f), "needs_keying");
     assert_eq!(

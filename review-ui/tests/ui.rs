@@ -338,6 +338,51 @@ fn an_archivist_is_offered_only_what_the_role_may_do() {
     clerk.wait("!!document.querySelector('#accept') && document.querySelector('#record-readonly') === null");
 }
 
+/// A reviewer finds a page a clerk finished on the dashboard, with who finished it and
+/// its rows, opens it whole and reopens its keying there; the page leaves the list.
+#[test]
+fn a_reviewer_reopens_a_keyed_page_from_the_dashboard() {
+    use ledgerline_review::client::Client;
+    let chrome = chromium().expect("chromium is not installed: run scripts/ensure-deps.sh");
+    let f = fixture();
+    let (rt, base) = served(&f);
+    rt.block_on(async {
+        let mut clerk = Client::new(&base);
+        clerk.login("data_entry", PASSWORD).await.unwrap();
+        let row = serde_json::json!({"row": 1, "fields": {"deceased_name": "赵桂兰", "gender": "2", "death_date": "2013-02-28"}});
+        for (path, body) in [("rows", row), ("done", serde_json::json!({}))] {
+            let r = clerk
+                .send(hyper::Method::POST, &format!("/api/pages/{KEY_PAGE}/{path}"), &body)
+                .await
+                .unwrap();
+            assert_eq!(r.status, 200, "{path}: {}", r.json);
+        }
+    });
+    let mut b = Browser::launch(&chrome);
+    submit_login(&mut b, &base, "reviewer", PASSWORD);
+    b.wait("location.hash === '#/queue'");
+    b.goto(&format!("{base}/#/dashboard"));
+    let listed = format!("document.querySelector('.keyed-pages tr[data-page=\"{KEY_PAGE}\"]')");
+    b.wait(&format!("!!{listed}"));
+    assert_eq!(
+        b.eval(&format!("[0, 1, 3].map(i => {listed}.cells[i].textContent).join('|')")),
+        format!("vol1-{KEY_PAGE}.png|data_entry|1"),
+        "file, who finished it, rows"
+    );
+    b.eval(&format!("{listed}.querySelector('button.open-page').click()"));
+    b.wait("!!document.querySelector('#page-reopen')");
+    b.eval("document.querySelector('#page-reopen').click()");
+    b.wait(&format!(
+        "{listed} === null && document.querySelector('#overlay').hidden"
+    ));
+    let status: String =
+        f.db.read()
+            .unwrap()
+            .query_row("SELECT status FROM pages WHERE page_id = ?1", [KEY_PAGE], |r| r.get(0))
+            .unwrap();
+    assert_eq!(status, "needs_keying");
+}
+
 /// Every screen and panel, in Chinese and in English, as an admin (who may open them
 /// all): no script error, and nothing drawn as `[object …]`, `undefined` or `NaN`. The
 /// dashboard once drew its charts as `[object HTMLDivElement]` and search threw on its
