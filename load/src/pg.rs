@@ -280,22 +280,23 @@ impl CopyFields {
     }
 
     fn of<'a>(&'a mut self, line: &'a str) -> [Option<&'a str>; MAX_WIDTH] {
-        let escaped = |v: &str| v != "\\N" && v.contains('\\');
-        for (buffer, v) in self.unescaped.iter_mut().zip(line.split('\t')) {
-            if escaped(v) {
-                buffer.clear();
-                unescape_copy_text(v, buffer);
-            }
-        }
         let mut row = [None; MAX_WIDTH];
-        for ((slot, v), unescaped) in row[..self.unescaped.len()]
-            .iter_mut()
-            .zip(line.split('\t'))
-            .zip(&self.unescaped)
-        {
+        let values = row[..self.unescaped.len()].iter_mut().zip(line.split('\t'));
+        // A line without a backslash has neither a NULL nor an escape: its values are as
+        // they lie, with no look inside each (the reading thread's hottest loop).
+        if !line.as_bytes().contains(&b'\\') {
+            values.for_each(|(slot, v)| *slot = Some(v));
+            return row;
+        }
+        for ((slot, v), buffer) in values.zip(self.unescaped.iter_mut()) {
             *slot = match v {
                 "\\N" => None,
-                v if escaped(v) => Some(unescaped.as_str()),
+                v if v.as_bytes().contains(&b'\\') => {
+                    buffer.clear();
+                    unescape_copy_text(v, buffer);
+                    let unescaped: &'a String = buffer;
+                    Some(unescaped.as_str())
+                }
                 v => Some(v),
             };
         }
@@ -332,7 +333,7 @@ mod tests {
     /// Fields as COPY's text format writes them, in, values out (as tests/data would be).
     #[test]
     fn copy_text_lines_split_into_values_nulls_and_escapes() {
-        let cases: [(&str, &[Option<&str>]); 4] = [
+        let cases: [(&str, &[Option<&str>]); 6] = [
             ("P1\t王芳\t\\N", &[Some("P1"), Some("王芳"), None]),
             ("P2\t\t1", &[Some("P2"), Some(""), Some("1")]),
             (
@@ -340,6 +341,8 @@ mod tests {
                 &[Some("P3"), Some("路\t2号\\B座"), Some("x\ny")],
             ),
             ("P4\t\\\\N\t3", &[Some("P4"), Some("\\N"), Some("3")]),
+            ("\\N\t\\\\\t\\N", &[None, Some("\\"), None]),
+            ("P5\t张\t4", &[Some("P5"), Some("张"), Some("4")]),
         ];
         let mut fields = CopyFields::new(3);
         for (line, expected) in cases {
