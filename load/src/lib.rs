@@ -741,7 +741,10 @@ fn read_first_agents(db: &mut Database) -> Result<FirstAgents> {
             };
             match micros(at) {
                 Some(at) => first.offer(person, at, name),
-                None => drop(unreadable.get_or_insert_with(|| at.to_string())),
+                None => {
+                    // The first such time is named in the error; the scan goes on.
+                    unreadable.get_or_insert_with(|| at.to_string());
+                }
             }
         },
     )?;
