@@ -264,8 +264,45 @@ fn load_flow(dir: &std::path::Path, province: &Basic) {
     assert!(said(run_expect(&into_new, 0)), "a new database is announced");
     assert!(!said(run_expect(&into_new, 0)), "an existing one is not");
 
-    // Unload takes out exactly the load.
+    // The DBA finds the load later, with its counts, and its report whole.
+    let listed = run_json(&["loads", "--target", &target, "--json"]);
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+    let entry = &listed[0];
+    assert_eq!(
+        [
+            &entry["load_id"],
+            &entry["batch_id"],
+            &entry["inserted"],
+            &entry["linked"]
+        ],
+        [
+            &report["load_id"],
+            &serde_json::json!("B1"),
+            &report["inserted"],
+            &report["linked"]
+        ]
+    );
+    assert_eq!(entry["conflicts"].as_u64(), Some(conflicts.len() as u64));
+    assert_eq!(
+        entry["rejected"].as_u64(),
+        report["rejected"].as_array().map(|r| r.len() as u64)
+    );
     let load_id = report["load_id"].as_str().unwrap();
+    let stored = run_json(&["loads", "--target", &target, "--load-id", load_id, "--json"]);
+    assert_eq!(
+        [&stored["conflicts"], &stored["rejected"], &stored["inserted"]],
+        [&report["conflicts"], &report["rejected"], &report["inserted"]]
+    );
+    let said = run_ok(&["loads", "--target", &target, "--load-id", load_id]);
+    assert!(
+        String::from_utf8_lossy(&said.stdout).contains(&format!("load {load_id} of batch B1: committed")),
+        "{}",
+        String::from_utf8_lossy(&said.stdout)
+    );
+    let unknown = run_expect(&["loads", "--target", &target, "--load-id", "L0000"], 2);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no load L0000"));
+
+    // Unload takes out exactly the load.
     let u = run_json(&["unload", "--load-id", load_id, "--target", &target, "--json"]);
     assert_eq!(u["deceased"].as_i64(), Some(inserted));
     assert_eq!(count("SELECT count(*) FROM deceased"), 3);

@@ -9,6 +9,7 @@ use std::sync::Arc;
 mod arrow_batch;
 pub mod backfill;
 pub mod exchange;
+pub mod history;
 pub mod live;
 pub mod pg;
 pub mod sampling;

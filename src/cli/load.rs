@@ -104,7 +104,7 @@ pub fn run_load(a: LoadArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_report(r: &LoadReport, waiting: usize, to_key: &[String]) {
+pub(super) fn print_report(r: &LoadReport, waiting: usize, to_key: &[String]) {
     let what = if r.dry_run {
         "dry run (rolled back)"
     } else if r.already_loaded {

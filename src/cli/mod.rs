@@ -15,6 +15,7 @@ mod index;
 mod ingest;
 mod live;
 mod load;
+mod loads;
 mod merge;
 mod ocr;
 mod progress;
@@ -88,6 +89,8 @@ pub enum Command {
     Load(load::LoadArgs),
     /// Remove exactly what one load inserted
     Unload(load::UnloadArgs),
+    /// The loads a basic database holds, with their counts, or one load's report
+    Loads(loads::Args),
     /// Live data from funeral homes' systems: import an extract into a basic database
     Live(live::Args),
     /// Exchange packages from a provincial database to the national one
@@ -149,6 +152,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Qa(a) => qa::run(a),
         Command::Load(a) => load::run_load(a),
         Command::Unload(a) => load::run_unload(a),
+        Command::Loads(a) => loads::run(a),
         Command::Live(a) => live::run(a),
         Command::Exchange(a) => exchange::run(a),
     }
