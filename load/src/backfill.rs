@@ -455,13 +455,9 @@ fn load_in_transaction(
     report: &mut LoadReport,
     start: Instant,
 ) -> Result<bool> {
-    let done = db.text(
-        "SELECT report FROM loads WHERE load_id = $1 AND finished_at IS NOT NULL",
-        &[&report.load_id],
-    )?;
-    if let Some(previous) = done {
+    if let Some(previous) = crate::history::report(db, &report.load_id)? {
         let dry_run = report.dry_run;
-        *report = serde_json::from_str(&previous)?;
+        *report = previous;
         report.already_loaded = true;
         report.dry_run = dry_run;
         report.seconds = start.elapsed().as_secs_f64();

@@ -56,11 +56,8 @@ pub(crate) fn timestamp_micros(text: &str) -> Option<i64> {
     let (h, m, s) = (digits(&hms[..2])?, digits(&hms[3..5])?, digits(&hms[6..])?);
     let micros = match fraction {
         None => 0,
-        Some(f) if f.len() <= 9 => {
-            digits(f)?;
-            let kept = &f[..f.len().min(6)];
-            digits(kept)? * 10i64.pow(6 - kept.len() as u32)
-        }
+        // As nanoseconds, then cut to microseconds.
+        Some(f) if f.len() <= 9 => digits(f)? * 10i64.pow(9 - f.len() as u32) / 1000,
         Some(_) => return None,
     };
     if h > 23 || m > 59 || s > 59 {
