@@ -112,9 +112,18 @@ fn load_flow(dir: &std::path::Path, province: &Basic) {
     let records = store_machine_accepted(&ws, 60, 31);
     run_ok(&["dedupe", "--workspace", wsa]);
 
+    // The province's server keeps Beijing time: every time the database holds is UTC
+    // even so (a load's own times, written with the server's now(), were 8 hours ahead
+    // of its rows').
+    let target = province.t().to_string();
+    if target.starts_with("postgres") {
+        province.execute(
+            "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET timezone = %L', current_database(), 'Asia/Shanghai'); END $$",
+            &[],
+        );
+    }
     // The province already holds three of these people, uploaded live; one with another
     // death date, and one with its cremation.
-    let target = province.t().to_string();
     for (k, r) in records
         .iter()
         .filter(|r| r.fields.id_number.is_some() && r.fields.birth_date.is_some() && r.fields.death_date.is_some())
@@ -207,7 +216,9 @@ fn load_flow(dir: &std::path::Path, province: &Basic) {
         ),
         "{said}"
     );
+    let before = chrono::Utc::now() - chrono::TimeDelta::seconds(1);
     let report = run_json(&load(&["--json"]));
+    let after = chrono::Utc::now() + chrono::TimeDelta::seconds(1);
     assert_eq!(
         report["pages_still_to_key"],
         serde_json::json!(["p-key.png"]),
@@ -223,6 +234,22 @@ fn load_flow(dir: &std::path::Path, province: &Basic) {
     assert_eq!(
         count("SELECT count(*) FROM deceased WHERE origin = 'paper_backfill'"),
         inserted
+    );
+    let sql_time = |t: chrono::DateTime<chrono::Utc>| format!("TIMESTAMP '{}'", t.format("%Y-%m-%d %H:%M:%S"));
+    let during_the_load = format!("BETWEEN {} AND {}", sql_time(before), sql_time(after));
+    assert_eq!(
+        count(&format!(
+            "SELECT count(*) FROM deceased WHERE origin = 'paper_backfill' AND loaded_at {during_the_load}"
+        )),
+        inserted,
+        "rows stamped in UTC"
+    );
+    assert_eq!(
+        count(&format!(
+            "SELECT count(*) FROM loads WHERE started_at {during_the_load} AND finished_at {during_the_load} AND started_at <= finished_at"
+        )),
+        1,
+        "the load's own times in UTC"
     );
     assert_eq!(
         count("SELECT count(*) FROM deceased WHERE origin = 'live' AND death_date = DATE '2001-01-01'"),
@@ -282,6 +309,8 @@ fn load_flow(dir: &std::path::Path, province: &Basic) {
             &report["linked"]
         ]
     );
+    let finished = chrono::DateTime::parse_from_rfc3339(entry["finished_at"].as_str().unwrap()).unwrap();
+    assert!(before <= finished && finished <= after, "{entry}");
     assert_eq!(entry["conflicts"].as_u64(), Some(conflicts.len() as u64));
     assert_eq!(
         entry["rejected"].as_u64(),
@@ -538,6 +567,83 @@ fn exchange_packages_are_verified_then_loaded_once_postgres() {
     );
 }
 
+/// A province exports while a load is in its transaction: the package waits for it or
+/// leaves it out, and then the next package, exported `--since` this one's
+/// `exported_at`, holds it. (Each table read on its own, and stamped with the time a
+/// load began, a load committing while an export ran was in neither package.)
+#[test]
+fn packages_exported_beside_a_load_leave_nothing_out_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let province = basic::postgres("gap_province");
+    let nation = basic::duckdb(d, "nation");
+    run_ok(&["live", "import", s(&live_extract(d)), "--target", province.t()]);
+
+    // A writer as ledgerline's are: the write lock first, then rows stamped as it says.
+    let mut writer = ledgerline_load::Target::parse(province.t())
+        .unwrap()
+        .open_for_writing()
+        .unwrap();
+    let at = writer.begin_exclusive().unwrap();
+    writer
+        .execute(
+            "INSERT INTO deceased (person_id, name, origin, source_key, loaded_at)
+             VALUES ('GAP1', '周玉兰', 'live', 'GAP-1', CAST(CAST($1 AS VARCHAR) AS TIMESTAMP))",
+            &[at.sql_text().as_str()],
+        )
+        .unwrap();
+    // A load writes for a while between stamping its rows and committing them.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let first = d.join("first");
+    let mut export = export_command(&province, &first)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Until the export waits for the writer, or has finished without waiting.
+    let waiting = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while province.count(waiting) == 0 && export.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    writer.commit().unwrap();
+    let first_manifest = export.wait_with_output().unwrap();
+    assert!(first_manifest.status.success());
+    let first_manifest: serde_json::Value = serde_json::from_slice(&first_manifest.stdout).unwrap();
+    let since = first_manifest["exported_at"].as_str().unwrap();
+    let next = d.join("next");
+    let made = export_command(&province, &next)
+        .args(["--since", since])
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    for package in [&first, &next] {
+        run_ok(&["exchange", "import", s(package), "--target", nation.t()]);
+    }
+    assert_eq!(
+        nation.count("SELECT count(*) FROM deceased WHERE source_key = 'GAP-1'"),
+        1,
+        "in one of the packages: {first_manifest}"
+    );
+    assert_eq!(nation.count("SELECT count(*) FROM deceased"), 4);
+}
+
+/// `ledgerline exchange export` of province 37 into `out`, with `--json`, to be run.
+fn export_command(province: &Basic, out: &std::path::Path) -> std::process::Command {
+    let mut command = std::process::Command::new(bin());
+    command
+        .args([
+            "exchange",
+            "export",
+            "--target",
+            province.t(),
+            "--province",
+            "37",
+            "--json",
+        ])
+        .args(["--out", s(out)]);
+    command
+}
+
 fn exchange_flow(dir: &std::path::Path, province: &Basic, nation: &Basic, fresh: &Basic) {
     run_ok(&["live", "import", s(&live_extract(dir)), "--target", province.t()]);
     let out = dir.join("pkg");
@@ -572,6 +678,25 @@ fn exchange_flow(dir: &std::path::Path, province: &Basic, nation: &Basic, fresh:
     };
     let dated = exported(&dir.join("dated"), &["--since", "2000-01-01"]);
     assert_eq!(dated["since"], "2000-01-01 00:00:00");
+    // A DBA in Beijing gives a time in Beijing time: an hour ago, the rows just imported
+    // were loaded after it (read as UTC, it was seven hours ahead of them). A manifest's
+    // time is UTC, and says so.
+    let hour_ago = chrono::Utc::now() - chrono::TimeDelta::hours(1);
+    let in_beijing = hour_ago.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap());
+    let beijing = export_command(province, &dir.join("beijing"))
+        .env("TZ", "CST-8")
+        .args(["--since", &in_beijing.format("%Y-%m-%d %H:%M:%S").to_string()])
+        .output()
+        .unwrap();
+    assert!(beijing.status.success(), "{}", String::from_utf8_lossy(&beijing.stderr));
+    let beijing: serde_json::Value = serde_json::from_slice(&beijing.stdout).unwrap();
+    assert_eq!(
+        beijing["since"],
+        hour_ago.format("%Y-%m-%d %H:%M:%S").to_string(),
+        "{beijing}"
+    );
+    assert_eq!(beijing["files"][1]["rows"], 3, "{beijing}");
+    assert!(beijing["exported_at"].as_str().unwrap().ends_with('Z'), "{beijing}");
     let m = exported(&out, &[]);
     assert_eq!(m["standard"], "MZ/T 141-2019");
     let deceased = m["files"]

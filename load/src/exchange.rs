@@ -13,7 +13,8 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
+use chrono::TimeZone;
 use duckdb::Connection;
 use postgres::Client;
 use serde::{Deserialize, Serialize};
@@ -21,7 +22,7 @@ use sha2::{Digest, Sha256};
 
 use ledgerline_store::migrations::apply_list;
 
-use crate::{Database, MIGRATIONS, VERSION_TABLE};
+use crate::{Database, UtcTime, MIGRATIONS, VERSION_TABLE};
 
 pub const MANIFEST: &str = "manifest.json";
 pub const STANDARD: &str = "MZ/T 141-2019";
@@ -76,17 +77,61 @@ fn check_province(province: &str) -> Result<()> {
     Ok(())
 }
 
-/// `--since` as the database compares it, `YYYY-MM-DD HH:MM:SS`: a date (its midnight)
-/// or a date and time, with a space or a `T`.
+/// `--since` as the database compares it: `YYYY-MM-DD HH:MM:SS` in UTC, the zone of
+/// every time a basic database holds. Read: a date (its midnight) or a date and a time
+/// (`HH:MM[:SS]`, after a space or a `T`) in this machine's time zone, as a DBA means
+/// it (read as UTC, `--since 2026-12-01` in Beijing left out the rows loaded before 8 in
+/// the morning of the first); or a time with its zone, `Z` (a manifest's `exported_at`)
+/// or an offset (`+08:00`, `+0800`, `+08`).
 pub fn parse_since(text: &str) -> Result<String> {
-    let t = text.trim().trim_end_matches('Z').replacen('T', " ", 1);
-    let at = chrono::NaiveDateTime::parse_from_str(&t, "%Y-%m-%d %H:%M:%S")
-        .or_else(|_| chrono::NaiveDateTime::parse_from_str(&t, "%Y-%m-%d %H:%M"))
-        .or_else(|_| chrono::NaiveDate::parse_from_str(&t, "%Y-%m-%d").map(|d| d.and_time(chrono::NaiveTime::MIN)));
-    match at {
-        Ok(at) => Ok(at.format("%Y-%m-%d %H:%M:%S").to_string()),
-        Err(_) => bail!("--since {text:?}: expected a date or a time, YYYY-MM-DD or YYYY-MM-DD HH:MM[:SS]"),
+    let wrong = || {
+        anyhow!(
+            "--since {text:?}: expected a date or a time, YYYY-MM-DD or YYYY-MM-DD HH:MM[:SS], \
+             in this machine's time zone unless it ends with Z or an offset such as +08:00"
+        )
+    };
+    let t = text.trim().replacen('T', " ", 1);
+    let (written, offset) = split_offset(&t).ok_or_else(wrong)?;
+    let at = chrono::NaiveDateTime::parse_from_str(written, "%Y-%m-%d %H:%M:%S")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(written, "%Y-%m-%d %H:%M"))
+        .or_else(|_| chrono::NaiveDate::parse_from_str(written, "%Y-%m-%d").map(|d| d.and_time(chrono::NaiveTime::MIN)))
+        .map_err(|_| wrong())?;
+    let utc = match offset {
+        Some(offset) => at - offset,
+        // A time a change of clocks makes twice: the earlier, which leaves out nothing.
+        None => match chrono::Local.from_local_datetime(&at).earliest() {
+            Some(local) => local.naive_utc(),
+            None => bail!("--since {text:?}: this machine's time zone has no such time (its clocks were put forward)"),
+        },
+    };
+    Ok(utc.format("%Y-%m-%d %H:%M:%S").to_string())
+}
+
+/// A time as written and the offset from UTC it ends with, if any: `Z`, or `+`/`-` and
+/// hours, with minutes after a colon or not. `None` for an offset that is none.
+fn split_offset(t: &str) -> Option<(&str, Option<chrono::TimeDelta>)> {
+    if let Some(written) = t.strip_suffix(['Z', 'z']) {
+        return Some((written, Some(chrono::TimeDelta::zero())));
     }
+    // A date's own dashes come within its first ten characters.
+    let Some(sign_at) = t.get(10..).and_then(|rest| rest.rfind(['+', '-'])).map(|i| i + 10) else {
+        return Some((t, None));
+    };
+    let digits = t[sign_at + 1..].replace(':', "");
+    let (h, m) = match digits.len() {
+        2 => (digits.parse::<i64>().ok()?, 0),
+        4 => (digits[..2].parse::<i64>().ok()?, digits[2..].parse::<i64>().ok()?),
+        _ => return None,
+    };
+    if !digits.bytes().all(|b| b.is_ascii_digit()) || h > 14 || m > 59 {
+        return None;
+    }
+    let minutes = if &t[sign_at..=sign_at] == "-" {
+        -(h * 60 + m)
+    } else {
+        h * 60 + m
+    };
+    Some((t[..sign_at].trim_end(), Some(chrono::TimeDelta::minutes(minutes))))
 }
 
 /// Writes the package for `province` from `db` into `out`, a folder that must not exist
@@ -119,8 +164,11 @@ pub fn export(db: &mut Database, province: &str, since: Option<&str>, out: &Path
 
 fn export_into(db: &mut Database, province: &str, since: Option<&str>, out: &Path) -> Result<Manifest> {
     match db {
-        Database::DuckDb(conn) => export_duckdb(conn, province, since, out),
+        // Only one process opens an embedded database to write, and this one has it:
+        // no load commits meanwhile.
+        Database::DuckDb(conn) => export_duckdb(conn, province, since, UtcTime::now(), out),
         Database::Postgres(client) => {
+            let as_of = begin_snapshot_between_writers(client)?;
             let mirror = Connection::open_in_memory()?;
             apply_list(&mirror, MIGRATIONS, VERSION_TABLE, "the in-memory mirror")?;
             let scratch = tempfile::tempdir()?;
@@ -137,13 +185,43 @@ fn export_into(db: &mut Database, province: &str, since: Option<&str>, out: &Pat
                     ))
                     .with_context(|| format!("mirroring {table}"))?;
             }
-            export_duckdb(&mirror, province, since, out)
+            client.batch_execute("COMMIT")?;
+            export_duckdb(&mirror, province, since, as_of, out)
         }
     }
 }
 
-/// Writes the package's files into `out`, an empty folder; `since` is [`parse_since`]'s.
-fn export_duckdb(conn: &Connection, province: &str, since: Option<&str>, out: &Path) -> Result<Manifest> {
+/// Starts the transaction a PostgreSQL export reads every table in: one snapshot, so the
+/// package's tables agree (each table copied on its own, a load committing between two
+/// of them left agents whose persons the package lacked), taken while no ledgerline
+/// writer is in its transaction. Returns the snapshot's time, the package's
+/// `exported_at`: a writer that commits after the snapshot got the write lock after it
+/// and stamps its rows later (see [`crate::clock`]), so an export `--since` that time
+/// holds them.
+fn begin_snapshot_between_writers(client: &mut Client) -> Result<UtcTime> {
+    // Held by the session, not the transaction: the snapshot is taken by the transaction's
+    // first statement, which must come after the wait for writers to finish.
+    client.execute("SELECT pg_advisory_lock_shared($1)", &[&crate::pg::WRITE_LOCK])?;
+    let snapshot = (|| -> Result<UtcTime> {
+        client.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
+        UtcTime::of_server(client)
+    })();
+    // Writers may go on once the snapshot is taken.
+    let unlocked = client.execute("SELECT pg_advisory_unlock_shared($1)", &[&crate::pg::WRITE_LOCK]);
+    let as_of = snapshot?;
+    unlocked?;
+    Ok(as_of)
+}
+
+/// Writes the package's files into `out`, an empty folder; `since` is [`parse_since`]'s,
+/// `as_of` the time of the state written.
+fn export_duckdb(
+    conn: &Connection,
+    province: &str,
+    since: Option<&str>,
+    as_of: UtcTime,
+    out: &Path,
+) -> Result<Manifest> {
     let mut files = Vec::new();
     for (table, entity) in TABLES {
         let name = format!("{table}.parquet");
@@ -172,7 +250,7 @@ fn export_duckdb(conn: &Connection, province: &str, since: Option<&str>, out: &P
         standard: STANDARD.to_string(),
         province: province.to_string(),
         schema_version: MIGRATIONS.len() as i32,
-        exported_at: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        exported_at: as_of.rfc3339_seconds(),
         since: since.map(str::to_string),
         files,
     };
@@ -340,4 +418,33 @@ fn import_postgres(client: &mut Client, dir: &Path, m: &Manifest) -> Result<Vec<
     }
     tx.commit()?;
     Ok(added)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_since;
+
+    #[test]
+    fn since_with_a_zone_is_read_in_that_zone() {
+        for (written, utc) in [
+            ("2026-12-05T13:31:18Z", "2026-12-05 13:31:18"),
+            ("2026-12-05 21:31+08:00", "2026-12-05 13:31:00"),
+            ("2026-12-05 21:31:18 +0800", "2026-12-05 13:31:18"),
+            ("2026-12-05T08:00:00-05", "2026-12-05 13:00:00"),
+            ("2026-12-01 02:00+08:00", "2026-11-30 18:00:00"),
+        ] {
+            assert_eq!(parse_since(written).unwrap(), utc, "{written}");
+        }
+        for wrong in [
+            "yesterday",
+            "2026-12-05 21:31+8",
+            "2026-12-05 21:31+08:0x",
+            "2026-12-05 25:00Z",
+            "2026-12-05 21:31+15:00",
+            "2026-12-05 21:31 UTC",
+        ] {
+            let e = parse_since(wrong).unwrap_err().to_string();
+            assert!(e.starts_with(&format!("--since {wrong:?}: expected")), "{e}");
+        }
+    }
 }

@@ -5,19 +5,19 @@
 
 use std::fmt;
 
-use anyhow::{Context, Result};
+use anyhow::{anyhow, Context, Result};
 use serde::de::{Deserializer, IgnoredAny, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::backfill::LoadReport;
-use crate::Database;
+use crate::{Database, UtcTime};
 
 /// A load the database holds, as `ledgerline loads` lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LoadEntry {
     pub load_id: String,
     pub batch_id: String,
-    pub finished_at: String,
+    pub finished_at: UtcTime,
     pub records: usize,
     pub inserted: usize,
     pub linked: usize,
@@ -70,21 +70,23 @@ pub fn loads(db: &mut Database) -> Result<Vec<LoadEntry>> {
         3,
         |v| {
             let [load_id, finished_at, report] = [v[0], v[1], v[2]].map(Option::unwrap_or_default);
+            let finished = UtcTime::from_sql_text(finished_at)
+                .ok_or_else(|| anyhow!("load {load_id}: cannot read its finishing time {finished_at:?}"));
             // Each report is counted as its row comes, not all held first.
-            entries.push(
+            entries.push(finished.and_then(|finished_at| {
                 serde_json::from_str::<Counts>(report)
                     .with_context(|| format!("load {load_id}: its stored report"))
                     .map(|c| LoadEntry {
                         load_id: load_id.to_string(),
                         batch_id: c.batch_id,
-                        finished_at: finished_at.to_string(),
+                        finished_at,
                         records: c.records,
                         inserted: c.inserted,
                         linked: c.linked,
                         conflicts: c.conflicts.0,
                         rejected: c.rejected.0,
-                    }),
-            )
+                    })
+            }))
         },
     )?;
     entries.into_iter().collect()

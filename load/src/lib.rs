@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 mod arrow_batch;
 pub mod backfill;
+pub mod clock;
 pub mod exchange;
 pub mod history;
 pub mod live;
@@ -25,6 +26,7 @@ use ledgerline_schemas::{Field, RecordFields};
 use ledgerline_store::migrations::{apply_list, Migration};
 use rayon::prelude::*;
 
+pub use crate::clock::UtcTime;
 use crate::staging::{Staged, Stager};
 use crate::tables::Rows;
 
@@ -174,7 +176,9 @@ impl Database {
     /// Starts a transaction that no other ledgerline writer runs beside: DuckDB lets one
     /// process write a file; on PostgreSQL an advisory lock serializes writers, so a load
     /// reads the persons held and adds to them without another load doing the same.
-    pub fn begin_exclusive(&mut self) -> Result<()> {
+    /// Returns the time the writer's rows are stamped with, the database's clock once
+    /// the lock is held (see [`clock`]).
+    pub fn begin_exclusive(&mut self) -> Result<UtcTime> {
         match self {
             Database::DuckDb(c) => c.execute_batch("BEGIN TRANSACTION")?,
             Database::Postgres(c) => {
@@ -182,7 +186,16 @@ impl Database {
                 c.execute("SELECT pg_advisory_xact_lock($1)", &[&pg::WRITE_LOCK])?;
             }
         }
-        Ok(())
+        self.clock()
+    }
+
+    /// The database's clock, in UTC: the server's for PostgreSQL, this machine's for the
+    /// embedded engine.
+    pub fn clock(&mut self) -> Result<UtcTime> {
+        match self {
+            Database::DuckDb(_) => Ok(UtcTime::now()),
+            Database::Postgres(c) => UtcTime::of_server(c),
+        }
     }
 
     pub fn commit(&mut self) -> Result<()> {
@@ -322,9 +335,9 @@ impl Database {
     }
 
     /// Adds `rows` to their table through the engine's bulk path; `constants` fill the
-    /// table's per-write columns.
-    pub fn append(&mut self, rows: &Rows, constants: &[Option<&str>]) -> Result<u64> {
-        let stager = self.stager()?;
+    /// table's per-write columns, `at` its stamp column.
+    pub fn append(&mut self, rows: &Rows, constants: &[Option<&str>], at: UtcTime) -> Result<u64> {
+        let stager = self.stager(at)?;
         let inserted = match stager.stage(rows, constants)? {
             Some(staged) => self.insert(staged),
             None => Ok(0),
@@ -334,20 +347,26 @@ impl Database {
         inserted
     }
 
-    /// What stages rows for this database, on any thread.
-    pub fn stager(&self) -> Result<Stager> {
+    /// What stages rows for this database, on any thread, stamped `at`.
+    pub fn stager(&self, at: UtcTime) -> Result<Stager> {
         match self {
-            Database::DuckDb(c) => Stager::for_duckdb(c),
-            Database::Postgres(_) => Ok(Stager::Postgres),
+            Database::DuckDb(c) => Stager::for_duckdb(c, at),
+            Database::Postgres(_) => Ok(Stager::Postgres { at }),
         }
     }
 
     /// Inserts rows a [`Stager`] of this database made.
     pub fn insert(&mut self, staged: Staged) -> Result<u64> {
         match (self, staged) {
-            (Database::DuckDb(c), Staged::DuckDb { table, file, constants }) => {
-                staging::insert_parquet(c, table, file, &constants)
-            }
+            (
+                Database::DuckDb(c),
+                Staged::DuckDb {
+                    table,
+                    file,
+                    constants,
+                    at,
+                },
+            ) => staging::insert_parquet(c, table, file, &constants, at),
             (Database::Postgres(c), Staged::Postgres { table, copy }) => pg::copy_encoded(c, table, &copy),
             _ => bail!("rows staged for another engine"),
         }
@@ -898,7 +917,7 @@ mod tests {
             dir.path().join("p.duckdb.tmp"),
             "DuckDB's temporary directory, beside the database"
         );
-        assert_eq!(db.append(&rows, &[Some("L1")]).unwrap(), 2);
+        assert_eq!(db.append(&rows, &[Some("L1")], UtcTime::now()).unwrap(), 2);
         let stored = db
             .texts(
                 "SELECT person_id || ' ' || incoming_value || ' ' || source_key || ' ' || load_id FROM conflicts ORDER BY 1",

@@ -184,7 +184,7 @@ pub fn import(db: &mut Database, extract: &Extract) -> Result<ImportReport> {
         cremation_times_imputed: 0,
         bad_rows: Vec::new(),
     };
-    db.begin_exclusive()?;
+    let at = db.begin_exclusive()?;
     let result = (|| -> Result<()> {
         let held: HashSet<String> = db
             .texts("SELECT source_key FROM deceased WHERE origin = 'live'", &[], 1)?
@@ -193,7 +193,7 @@ pub fn import(db: &mut Database, extract: &Extract) -> Result<ImportReport> {
             .collect();
         let staged = stage_rows(&mut reader, *width, cols, held, &mut report);
         for rows in [&staged.deceased, &staged.cremations, &staged.agents] {
-            db.append(rows, &[Some("live"), None, None])?;
+            db.append(rows, &[Some("live"), None, None], at)?;
         }
         db.commit()
     })();

@@ -13,7 +13,7 @@ use postgres::{Client, NoTls};
 use ledgerline_store::migrations::version_table_ddl;
 
 use crate::tables::{Kind, Rows, Table};
-use crate::{MAX_WIDTH, MIGRATIONS, VERSION_TABLE};
+use crate::{UtcTime, MAX_WIDTH, MIGRATIONS, VERSION_TABLE};
 
 /// Advisory lock keys (arbitrary, fixed): schema changes, and writes that read the
 /// persons held before adding to them (two loads must not both insert one person).
@@ -38,13 +38,16 @@ pub fn redacted(url: &str) -> String {
 /// `2013-04-11 08:30:00`) whatever the server's, the database's or the role's
 /// `DateStyle`: every text ledgerline reads of a date compares with the records' own
 /// (`SQL, DMY` read a held death date as `11/04/2013`, a conflict with every record
-/// linked to the person), and an exchange package's CSV is read back as ISO.
+/// linked to the person), and an exchange package's CSV is read back as ISO. The
+/// session's time zone is UTC, the zone of every time a basic database holds (see
+/// [`crate::clock`]): a server set to `Asia/Shanghai` would otherwise turn a time with
+/// a zone into a `TIMESTAMP` eight hours off the rest.
 pub fn connect(url: &str) -> Result<Client> {
     let mut client =
         Client::connect(url, NoTls).with_context(|| format!("{}: cannot connect to PostgreSQL", redacted(url)))?;
     client
-        .batch_execute("SET DateStyle = 'ISO, YMD'")
-        .with_context(|| format!("{}: cannot set DateStyle", redacted(url)))?;
+        .batch_execute("SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'")
+        .with_context(|| format!("{}: cannot set DateStyle and TimeZone", redacted(url)))?;
     Ok(client)
 }
 
@@ -194,16 +197,14 @@ pub fn params<'a>(texts: &'a [&'a str]) -> Vec<&'a (dyn ToSql + Sync)> {
 }
 
 /// `rows` as one binary COPY stream (for [`crate::staging::Stager`]); `constants` fill
-/// the table's per-write columns, and every row ends with them and the time of the write.
-pub fn encode_copy(rows: &Rows, constants: &[Option<&str>]) -> Result<Vec<u8>> {
+/// the table's per-write columns, and every row ends with them and the stamp `at`.
+pub fn encode_copy(rows: &Rows, constants: &[Option<&str>], at: UtcTime) -> Result<Vec<u8>> {
     let t = rows.table;
     let mut tail = Vec::new();
     for c in constants {
         encode_field(&mut tail, *c, Kind::Text).map_err(|e| anyhow!("{}: {e}", t.name))?;
     }
-    let stamp = (chrono::Utc::now().naive_utc() - pg_epoch().and_time(chrono::NaiveTime::MIN))
-        .num_microseconds()
-        .unwrap_or(0);
+    let stamp = at.micros() - pg_epoch().and_time(chrono::NaiveTime::MIN).and_utc().timestamp_micros();
     tail.extend_from_slice(&8i32.to_be_bytes());
     tail.extend_from_slice(&stamp.to_be_bytes());
     let fields = i16::try_from(t.all_columns().len()).expect("a table of few columns");

@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use duckdb::Connection;
 
 use crate::tables::{Rows, Table};
-use crate::{arrow_batch, pg};
+use crate::{arrow_batch, pg, UtcTime};
 
 /// Makes staged rows for one database; `Send` and `Sync`, so it works beside the
 /// connection.
@@ -20,33 +20,37 @@ pub enum Stager {
     DuckDb {
         dir: PathBuf,
         made_dir: bool,
+        at: UtcTime,
     },
-    Postgres,
+    Postgres {
+        at: UtcTime,
+    },
 }
 
 /// Rows ready for one bulk insert.
 pub enum Staged {
     /// A Parquet file for `INSERT … SELECT FROM read_parquet`, and the per-write constants
-    /// the `SELECT` adds.
+    /// and the stamp the `SELECT` adds.
     DuckDb {
         table: &'static Table,
         file: tempfile::NamedTempFile,
         constants: Vec<Option<String>>,
+        at: UtcTime,
     },
     /// A binary COPY stream; every row already ends with the constants and the stamp.
     Postgres { table: &'static Table, copy: Vec<u8> },
 }
 
 impl Stager {
-    pub(crate) fn for_duckdb(conn: &Connection) -> Result<Stager> {
+    pub(crate) fn for_duckdb(conn: &Connection, at: UtcTime) -> Result<Stager> {
         let dir = staging_dir(conn)?;
         let made_dir = !dir.exists();
         std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        Ok(Stager::DuckDb { dir, made_dir })
+        Ok(Stager::DuckDb { dir, made_dir, at })
     }
 
-    /// Stages `rows`; `constants` fill the table's per-write columns. `None` when there
-    /// are no rows.
+    /// Stages `rows`; `constants` fill the table's per-write columns, the stager's time
+    /// its stamp column. `None` when there are no rows.
     pub fn stage(&self, rows: &Rows, constants: &[Option<&str>]) -> Result<Option<Staged>> {
         let table = rows.table;
         assert_eq!(constants.len(), table.constants.len(), "constants of {}", table.name);
@@ -54,7 +58,7 @@ impl Stager {
             return Ok(None);
         }
         Ok(Some(match self {
-            Stager::DuckDb { dir, .. } => {
+            Stager::DuckDb { dir, at, .. } => {
                 let file = tempfile::Builder::new()
                     .prefix(&format!("{STAGING_PREFIX}{}-", table.name))
                     .suffix(".parquet")
@@ -66,11 +70,12 @@ impl Stager {
                     table,
                     file,
                     constants: constants.iter().map(|c| c.map(str::to_string)).collect(),
+                    at: *at,
                 }
             }
-            Stager::Postgres => Staged::Postgres {
+            Stager::Postgres { at } => Staged::Postgres {
                 table,
-                copy: pg::encode_copy(rows, constants)?,
+                copy: pg::encode_copy(rows, constants, *at)?,
             },
         }))
     }
@@ -78,7 +83,10 @@ impl Stager {
 
 impl Drop for Stager {
     fn drop(&mut self) {
-        if let Stager::DuckDb { dir, made_dir: true } = self {
+        if let Stager::DuckDb {
+            dir, made_dir: true, ..
+        } = self
+        {
             // Only if empty: DuckDB may have spilled into it meanwhile.
             let _ = std::fs::remove_dir(dir);
         }
@@ -86,7 +94,7 @@ impl Drop for Stager {
 }
 
 /// DuckDB's bulk path (for [`crate::Database::insert`]): one `INSERT … SELECT FROM
-/// read_parquet` adding the per-write constants, the path DuckDB's own bulk loads take,
+/// read_parquet` adding the per-write constants and the stamp `at`, the path DuckDB's own bulk loads take,
 /// read in parallel a row group at a time. (Appending the same columns through DuckDB's
 /// Arrow appender to a staging table took 5.5 s of a 1M-record load on one core.) The
 /// file is removed afterwards, inserted or not.
@@ -95,14 +103,16 @@ pub(crate) fn insert_parquet(
     table: &Table,
     file: tempfile::NamedTempFile,
     constants: &[Option<String>],
+    at: UtcTime,
 ) -> Result<u64> {
     let selected: Vec<String> = table
         .columns
         .iter()
         .map(|(c, _)| c.to_string())
         .chain((1..=constants.len()).map(|i| format!("${i}")))
-        .chain(["now()".to_string()])
+        .chain([format!("CAST(${} AS TIMESTAMP)", constants.len() + 1)])
         .collect();
+    let values = constants.iter().cloned().chain([Some(at.sql_text())]);
     let path = file.path().display().to_string().replace('\'', "''");
     let n = conn.execute(
         &format!(
@@ -111,7 +121,7 @@ pub(crate) fn insert_parquet(
             table.all_columns().join(", "),
             selected.join(", ")
         ),
-        duckdb::params_from_iter(constants),
+        duckdb::params_from_iter(values),
     )?;
     Ok(n as u64)
 }

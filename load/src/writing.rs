@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::backfill::{Conflict, LoadReport};
 use crate::staging::Staged;
 use crate::tables::{self, text, Rows};
-use crate::{Database, HeldPerson, PersonsRead};
+use crate::{Database, HeldPerson, PersonsRead, UtcTime};
 
 /// The `origin` of every row a backfill load writes, the `loads` row's included.
 pub(crate) const ORIGIN: &str = "paper_backfill";
@@ -52,9 +52,10 @@ pub(crate) fn write(
     matched: &[Option<u32>],
     database: &PersonsRead,
     report: &mut LoadReport,
+    at: UtcTime,
 ) -> Result<()> {
     let (id, batch) = (report.load_id.clone(), report.batch_id.clone());
-    let stager = db.stager()?;
+    let stager = db.stager(at)?;
     let provenance = [Some(ORIGIN), Some(batch.as_str()), Some(id.as_str())];
     let (stager, provenance, id) = (&stager, &provenance, id.as_str());
     let tally = std::thread::scope(|s| {

@@ -23,7 +23,9 @@ pub enum ExchangeCommand {
         /// Two-digit GB/T 2260 province code
         #[arg(long)]
         province: String,
-        /// Only rows loaded after this time (YYYY-MM-DD[ HH:MM:SS])
+        /// Only rows loaded after this time: YYYY-MM-DD[ HH:MM[:SS]] in this machine's
+        /// time zone, or ending with Z or an offset (+08:00). The exported_at of the
+        /// package before continues it: nothing loaded after that package is left out
         #[arg(long)]
         since: Option<String>,
         /// An empty or new folder

@@ -48,7 +48,14 @@ pub fn run(a: Args) -> Result<ExitCode> {
     for l in &loads {
         println!(
             "load {} of batch {}, finished {}: {} records, {} inserted, {} linked, {} conflicts, {} rejected",
-            l.load_id, l.batch_id, l.finished_at, l.records, l.inserted, l.linked, l.conflicts, l.rejected
+            l.load_id,
+            l.batch_id,
+            l.finished_at.local_text(),
+            l.records,
+            l.inserted,
+            l.linked,
+            l.conflicts,
+            l.rejected
         );
     }
     Ok(ExitCode::SUCCESS)
