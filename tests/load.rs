@@ -339,6 +339,59 @@ fn load_flow(dir: &std::path::Path, province: &Basic) {
     assert_eq!(count("SELECT count(*) FROM conflicts"), 0);
 }
 
+#[test]
+fn an_unload_leaves_no_rows_without_their_person_duckdb() {
+    let dir = tempfile::tempdir().unwrap();
+    unload_order_flow(&basic::duckdb(dir.path(), "province"));
+}
+
+#[test]
+fn an_unload_leaves_no_rows_without_their_person_postgres() {
+    unload_order_flow(&basic::postgres("unload_order"));
+}
+
+/// A later load linked a burial record to a person an earlier load inserted (a cremation
+/// ledger's person in a burial ledger): the earlier load is not unloaded before the later
+/// one, which would leave the burial pointing at no one; the later one first, then both.
+fn unload_order_flow(province: &Basic) {
+    let t = province.t();
+    for rows in [
+        "loads (load_id, batch_id, origin, started_at, finished_at, report) VALUES
+             ('LA', 'cremations-1', 'paper_backfill', TIMESTAMP '2026-01-05 08:00', TIMESTAMP '2026-01-05 08:01', '{}'),
+             ('LB', 'burials-1', 'paper_backfill', TIMESTAMP '2026-02-05 08:00', TIMESTAMP '2026-02-05 08:01', '{}')",
+        "deceased (person_id, name, origin, source_key, batch_id, load_id, loaded_at) VALUES
+             ('PA', '王秀英', 'paper_backfill', 'R1', 'cremations-1', 'LA', TIMESTAMP '2026-01-05 08:00'),
+             ('PB', '李建国', 'paper_backfill', 'R2', 'burials-1', 'LB', TIMESTAMP '2026-02-05 08:00')",
+        "cremations (person_id, origin, source_key, batch_id, load_id, loaded_at) VALUES
+             ('PA', 'paper_backfill', 'R1', 'cremations-1', 'LA', TIMESTAMP '2026-01-05 08:00')",
+        "burials (person_id, origin, source_key, batch_id, load_id, loaded_at) VALUES
+             ('PA', 'paper_backfill', 'R3', 'burials-1', 'LB', TIMESTAMP '2026-02-05 08:00'),
+             ('PB', 'paper_backfill', 'R2', 'burials-1', 'LB', TIMESTAMP '2026-02-05 08:00')",
+    ] {
+        province.execute(&format!("INSERT INTO {rows}"), &[]);
+    }
+    let refused = run_expect(&["unload", "--load-id", "LA", "--target", t], 2);
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("load LB (batch burials-1): 1 row;") && said.contains("unload LB first"),
+        "{said}"
+    );
+    assert_eq!(province.count("SELECT count(*) FROM deceased"), 2, "nothing removed");
+    assert_eq!(province.count("SELECT count(*) FROM cremations"), 1, "nothing removed");
+
+    let later = run_json(&["unload", "--load-id", "LB", "--target", t, "--json"]);
+    assert_eq!(
+        (later["deceased"].as_u64(), later["burials"].as_u64()),
+        (Some(1), Some(2))
+    );
+    let earlier = run_json(&["unload", "--load-id", "LA", "--target", t, "--json"]);
+    assert_eq!(
+        (earlier["deceased"].as_u64(), earlier["cremations"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(province.count("SELECT count(*) FROM deceased"), 0);
+}
+
 /// A live extract in GBK: three good rows, one with an unknown sex code, one dated
 /// 30 February.
 /// The agent a person is matched on (the ledgers' 家属/承办人) is the one with a name

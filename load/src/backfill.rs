@@ -503,7 +503,8 @@ pub struct Unloaded {
     pub conflicts: u64,
 }
 
-/// Removes exactly the rows a load inserted, in one transaction.
+/// Removes exactly the rows a load inserted, in one transaction; refused while rows of
+/// another load, or of none, belong to persons it inserted (see [`refer_to_its_persons`]).
 pub fn unload(db: &mut Database, load_id: &str) -> Result<Unloaded> {
     db.begin_exclusive()?;
     let run = |db: &mut Database| -> Result<Unloaded> {
@@ -512,6 +513,32 @@ pub fn unload(db: &mut Database, load_id: &str) -> Result<Unloaded> {
             .is_none()
         {
             bail!("no load {load_id} in this database");
+        }
+        let others = refer_to_its_persons(db, load_id)?;
+        if !others.is_empty() {
+            let named: Vec<String> = others
+                .iter()
+                .map(|later| {
+                    let n = later.rows;
+                    let rows = format!("{n} row{}", if n == 1 { "" } else { "s" });
+                    match (&later.load_id, &later.batch_id) {
+                        (Some(l), Some(b)) => format!("load {l} (batch {b}): {rows}"),
+                        (Some(l), None) => format!("load {l}: {rows}"),
+                        (None, _) => format!("rows of no load (live or exchanged): {rows}"),
+                    }
+                })
+                .collect();
+            let loads: Vec<&str> = others.iter().filter_map(|l| l.load_id.as_deref()).collect();
+            let then = if loads.is_empty() {
+                "rows of no load are not unloaded: they stay, and so must the persons".to_string()
+            } else {
+                format!("unload {} first", loads.join(", then "))
+            };
+            bail!(
+                "load {load_id} cannot be unloaded alone: persons it inserted have rows added since \
+                 (a later load linked records to them): {}; {then}",
+                named.join("; ")
+            );
         }
         let mut del = |table: &str| db.execute(&format!("DELETE FROM {table} WHERE load_id = $1"), &[load_id]);
         let out = Unloaded {
@@ -535,6 +562,45 @@ pub fn unload(db: &mut Database, load_id: &str) -> Result<Unloaded> {
             Err(e)
         }
     }
+}
+
+/// Rows of one load, or of none, that belong to persons another load inserted.
+struct LaterRows {
+    /// `None` for rows of no load (live, or arrived in an exchange package).
+    load_id: Option<String>,
+    batch_id: Option<String>,
+    rows: u64,
+}
+
+/// The loads (with their batches; `None` for rows of no load, live or exchanged) whose
+/// agents, events or conflicts belong to persons `load_id` inserted, with their rows,
+/// the latest first (the order to unload them in).
+/// Unloading it would leave those rows pointing at no one: a person one load inserted is
+/// a person held to the next, which links its records of them (a cremation ledger's
+/// person in a burial ledger) instead of inserting them again.
+fn refer_to_its_persons(db: &mut Database, load_id: &str) -> Result<Vec<LaterRows>> {
+    let mut found = Vec::new();
+    db.each_row(
+        "SELECT t.load_id, max(l.batch_id), CAST(count(*) AS VARCHAR) FROM (
+             SELECT person_id, load_id FROM agents
+             UNION ALL SELECT person_id, load_id FROM cremations
+             UNION ALL SELECT person_id, load_id FROM burials
+             UNION ALL SELECT person_id, load_id FROM conflicts
+         ) AS t LEFT JOIN loads AS l ON l.load_id = t.load_id
+         WHERE t.person_id IN (SELECT person_id FROM deceased WHERE load_id = $1)
+           AND (t.load_id IS NULL OR t.load_id <> $1)
+         GROUP BY t.load_id ORDER BY max(l.finished_at) DESC NULLS LAST, t.load_id",
+        &[load_id],
+        3,
+        |v| {
+            found.push(LaterRows {
+                load_id: v[0].map(str::to_string),
+                batch_id: v[1].map(str::to_string),
+                rows: v[2].and_then(|n| n.parse().ok()).unwrap_or(0),
+            })
+        },
+    )?;
+    Ok(found)
 }
 
 #[cfg(test)]
