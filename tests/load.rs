@@ -355,21 +355,7 @@ fn an_unload_leaves_no_rows_without_their_person_postgres() {
 /// one, which would leave the burial pointing at no one; the later one first, then both.
 fn unload_order_flow(province: &Basic) {
     let t = province.t();
-    for rows in [
-        "loads (load_id, batch_id, origin, started_at, finished_at, report) VALUES
-             ('LA', 'cremations-1', 'paper_backfill', TIMESTAMP '2026-01-05 08:00', TIMESTAMP '2026-01-05 08:01', '{}'),
-             ('LB', 'burials-1', 'paper_backfill', TIMESTAMP '2026-02-05 08:00', TIMESTAMP '2026-02-05 08:01', '{}')",
-        "deceased (person_id, name, origin, source_key, batch_id, load_id, loaded_at) VALUES
-             ('PA', '王秀英', 'paper_backfill', 'R1', 'cremations-1', 'LA', TIMESTAMP '2026-01-05 08:00'),
-             ('PB', '李建国', 'paper_backfill', 'R2', 'burials-1', 'LB', TIMESTAMP '2026-02-05 08:00')",
-        "cremations (person_id, origin, source_key, batch_id, load_id, loaded_at) VALUES
-             ('PA', 'paper_backfill', 'R1', 'cremations-1', 'LA', TIMESTAMP '2026-01-05 08:00')",
-        "burials (person_id, origin, source_key, batch_id, load_id, loaded_at) VALUES
-             ('PA', 'paper_backfill', 'R3', 'burials-1', 'LB', TIMESTAMP '2026-02-05 08:00'),
-             ('PB', 'paper_backfill', 'R2', 'burials-1', 'LB', TIMESTAMP '2026-02-05 08:00')",
-    ] {
-        province.execute(&format!("INSERT INTO {rows}"), &[]);
-    }
+    two_loads_of_one_person(province);
     let refused = run_expect(&["unload", "--load-id", "LA", "--target", t], 2);
     let said = String::from_utf8_lossy(&refused.stderr);
     assert!(
@@ -390,6 +376,122 @@ fn unload_order_flow(province: &Basic) {
         (Some(1), Some(1))
     );
     assert_eq!(province.count("SELECT count(*) FROM deceased"), 0);
+}
+
+/// Two loads as the unload tests need them: LA (batch cremations-1) inserted person PA
+/// with a cremation; LB (batch burials-1), a month later, linked a burial record to PA
+/// and inserted PB with a burial.
+fn two_loads_of_one_person(province: &Basic) {
+    for rows in [
+        "loads (load_id, batch_id, origin, started_at, finished_at, report) VALUES
+             ('LA', 'cremations-1', 'paper_backfill', TIMESTAMP '2026-01-05 08:00', TIMESTAMP '2026-01-05 08:01', '{}'),
+             ('LB', 'burials-1', 'paper_backfill', TIMESTAMP '2026-02-05 08:00', TIMESTAMP '2026-02-05 08:01', '{}')",
+        "deceased (person_id, name, origin, source_key, batch_id, load_id, loaded_at) VALUES
+             ('PA', '王秀英', 'paper_backfill', 'R1', 'cremations-1', 'LA', TIMESTAMP '2026-01-05 08:00'),
+             ('PB', '李建国', 'paper_backfill', 'R2', 'burials-1', 'LB', TIMESTAMP '2026-02-05 08:00')",
+        "cremations (person_id, origin, source_key, batch_id, load_id, loaded_at) VALUES
+             ('PA', 'paper_backfill', 'R1', 'cremations-1', 'LA', TIMESTAMP '2026-01-05 08:00')",
+        "burials (person_id, origin, source_key, batch_id, load_id, loaded_at) VALUES
+             ('PA', 'paper_backfill', 'R3', 'burials-1', 'LB', TIMESTAMP '2026-02-05 08:00'),
+             ('PB', 'paper_backfill', 'R2', 'burials-1', 'LB', TIMESTAMP '2026-02-05 08:00')",
+    ] {
+        province.execute(&format!("INSERT INTO {rows}"), &[]);
+    }
+}
+
+/// A load the province took out again after exchanging it is taken out of the nation's
+/// database by the next package too (it stayed there for good before), in the order the
+/// province took the loads out; importing that package again changes nothing.
+#[test]
+fn an_unload_travels_with_the_next_package_duckdb() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    withdrawal_flow(d, &basic::duckdb(d, "province"), &basic::duckdb(d, "nation"));
+}
+
+#[test]
+fn an_unload_travels_with_the_next_package_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    withdrawal_flow(
+        dir.path(),
+        &basic::postgres("withdrawal_province"),
+        &basic::postgres("withdrawal_nation"),
+    );
+}
+
+fn withdrawal_flow(dir: &std::path::Path, province: &Basic, nation: &Basic) {
+    two_loads_of_one_person(province);
+    let exported = |name: &str, since: Option<&str>| {
+        let mut export = export_command(province, &dir.join(name));
+        if let Some(since) = since {
+            export.args(["--since", since]);
+        }
+        let out = export.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let import = |name: &str| {
+        run_json(&[
+            "exchange",
+            "import",
+            s(&dir.join(name)),
+            "--target",
+            nation.t(),
+            "--json",
+        ])
+    };
+    let first = exported("first", None);
+    assert!(first.get("withdrawn_loads").is_none(), "{first}");
+    import("first");
+    assert_eq!(nation.count("SELECT count(*) FROM deceased"), 2);
+
+    for load in ["LB", "LA"] {
+        run_ok(&["unload", "--load-id", load, "--target", province.t()]);
+    }
+    let next = exported("next", first["exported_at"].as_str());
+    let withdrawn: Vec<&str> = next["withdrawn_loads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["load_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(withdrawn, ["LB", "LA"], "{next}");
+    assert_eq!(next["withdrawn_loads"][0]["batch_id"], "burials-1");
+
+    // A withdrawal whose time is none is refused before anything is taken out.
+    let odd = dir.join("odd");
+    std::fs::create_dir(&odd).unwrap();
+    for entry in std::fs::read_dir(dir.join("next")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), odd.join(entry.file_name())).unwrap();
+    }
+    let manifest = std::fs::read_to_string(odd.join("manifest.json")).unwrap();
+    let unloaded_at = next["withdrawn_loads"][0]["unloaded_at"].as_str().unwrap();
+    let altered = manifest.replacen(
+        &format!("\"unloaded_at\": \"{unloaded_at}\""),
+        "\"unloaded_at\": \"yesterday\"",
+        1,
+    );
+    assert_ne!(altered, manifest);
+    std::fs::write(odd.join("manifest.json"), altered).unwrap();
+    let refused = run_expect(&["exchange", "import", s(&odd), "--target", nation.t()], 2);
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("withdrawn load \"LB\" unloaded at \"yesterday\""),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert_eq!(nation.count("SELECT count(*) FROM deceased"), 2);
+
+    let imported = import("next");
+    assert_eq!(imported["withdrawn"][0]["burials"], 2, "{imported}");
+    assert_eq!(imported["withdrawn"][1]["deceased"], 1, "{imported}");
+    let held = |nation: &Basic| {
+        ["deceased", "cremations", "burials", "unloads"].map(|t| nation.count(&format!("SELECT count(*) FROM {t}")))
+    };
+    assert_eq!(held(nation), [0, 0, 0, 2]);
+    let again = import("next");
+    assert_eq!(again["withdrawn"][1]["deceased"], 0, "{again}");
+    assert_eq!(held(nation), [0, 0, 0, 2], "the withdrawals kept once");
 }
 
 /// A live extract in GBK: three good rows, one with an unknown sex code, one dated

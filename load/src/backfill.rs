@@ -503,10 +503,20 @@ pub struct Unloaded {
     pub conflicts: u64,
 }
 
+impl std::fmt::Display for Unloaded {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {} persons, {} cremations, {} burials, {} agents, {} conflicts removed",
+            self.load_id, self.deceased, self.cremations, self.burials, self.agents, self.conflicts
+        )
+    }
+}
+
 /// Removes exactly the rows a load inserted, in one transaction; refused while rows of
 /// another load, or of none, belong to persons it inserted (see [`refer_to_its_persons`]).
 pub fn unload(db: &mut Database, load_id: &str) -> Result<Unloaded> {
-    db.begin_exclusive()?;
+    let at = db.begin_exclusive()?;
     let run = |db: &mut Database| -> Result<Unloaded> {
         if db
             .text("SELECT load_id FROM loads WHERE load_id = $1", &[load_id])?
@@ -514,41 +524,13 @@ pub fn unload(db: &mut Database, load_id: &str) -> Result<Unloaded> {
         {
             bail!("no load {load_id} in this database");
         }
-        let others = refer_to_its_persons(db, load_id)?;
-        if !others.is_empty() {
-            let named: Vec<String> = others
-                .iter()
-                .map(|later| {
-                    let n = later.rows;
-                    let rows = format!("{n} row{}", if n == 1 { "" } else { "s" });
-                    match (&later.load_id, &later.batch_id) {
-                        (Some(l), Some(b)) => format!("load {l} (batch {b}): {rows}"),
-                        (Some(l), None) => format!("load {l}: {rows}"),
-                        (None, _) => format!("rows of no load (live or exchanged): {rows}"),
-                    }
-                })
-                .collect();
-            let loads: Vec<&str> = others.iter().filter_map(|l| l.load_id.as_deref()).collect();
-            let then = if loads.is_empty() {
-                "rows of no load are not unloaded: they stay, and so must the persons".to_string()
-            } else {
-                format!("unload {} first", loads.join(", then "))
-            };
-            bail!(
-                "load {load_id} cannot be unloaded alone: persons it inserted have rows added since \
-                 (a later load linked records to them): {}; {then}",
-                named.join("; ")
-            );
-        }
-        let mut del = |table: &str| db.execute(&format!("DELETE FROM {table} WHERE load_id = $1"), &[load_id]);
-        let out = Unloaded {
-            load_id: load_id.to_string(),
-            agents: del("agents")?,
-            cremations: del("cremations")?,
-            burials: del("burials")?,
-            conflicts: del("conflicts")?,
-            deceased: del("deceased")?,
-        };
+        let out = delete_rows_of(db, load_id)?;
+        // Kept, for the exchange packages that carry it to where the rows went.
+        db.execute(
+            "INSERT INTO unloads (load_id, batch_id, unloaded_at)
+             SELECT load_id, batch_id, CAST(CAST($2 AS VARCHAR) AS TIMESTAMP) FROM loads WHERE load_id = $1",
+            &[load_id, &at.sql_text()],
+        )?;
         db.execute("DELETE FROM loads WHERE load_id = $1", &[load_id])?;
         Ok(out)
     };
@@ -562,6 +544,47 @@ pub fn unload(db: &mut Database, load_id: &str) -> Result<Unloaded> {
             Err(e)
         }
     }
+}
+
+/// Deletes the rows load `load_id` inserted, in the caller's transaction; refused,
+/// naming them, while rows of another load, or of none, belong to persons it inserted
+/// (see [`refer_to_its_persons`]).
+pub(crate) fn delete_rows_of(db: &mut Database, load_id: &str) -> Result<Unloaded> {
+    let others = refer_to_its_persons(db, load_id)?;
+    if !others.is_empty() {
+        let named: Vec<String> = others
+            .iter()
+            .map(|later| {
+                let n = later.rows;
+                let rows = format!("{n} row{}", if n == 1 { "" } else { "s" });
+                match (&later.load_id, &later.batch_id) {
+                    (Some(l), Some(b)) => format!("load {l} (batch {b}): {rows}"),
+                    (Some(l), None) => format!("load {l}: {rows}"),
+                    (None, _) => format!("rows of no load (live or exchanged): {rows}"),
+                }
+            })
+            .collect();
+        let loads: Vec<&str> = others.iter().filter_map(|l| l.load_id.as_deref()).collect();
+        let then = if loads.is_empty() {
+            "rows of no load are not unloaded: they stay, and so must the persons".to_string()
+        } else {
+            format!("unload {} first", loads.join(", then "))
+        };
+        bail!(
+            "load {load_id} cannot be unloaded alone: persons it inserted have rows added since \
+             (a later load linked records to them): {}; {then}",
+            named.join("; ")
+        );
+    }
+    let mut del = |table: &str| db.execute(&format!("DELETE FROM {table} WHERE load_id = $1"), &[load_id]);
+    Ok(Unloaded {
+        load_id: load_id.to_string(),
+        agents: del("agents")?,
+        cremations: del("cremations")?,
+        burials: del("burials")?,
+        conflicts: del("conflicts")?,
+        deceased: del("deceased")?,
+    })
 }
 
 /// Rows of one load, or of none, that belong to persons another load inserted.

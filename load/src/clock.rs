@@ -74,6 +74,13 @@ impl UtcTime {
             .to_string()
     }
 
+    /// A time as [`UtcTime::rfc3339_seconds`] writes it (any RFC 3339 time, really).
+    pub fn from_rfc3339(text: &str) -> Option<UtcTime> {
+        DateTime::parse_from_rfc3339(text)
+            .ok()
+            .map(|t| UtcTime::from_micros(t.timestamp_micros()))
+    }
+
     /// A time a basic database wrote as text (`CAST(… AS VARCHAR)`, both engines alike:
     /// `2026-12-05 13:31:18.250239`).
     pub fn from_sql_text(text: &str) -> Option<UtcTime> {
@@ -98,5 +105,8 @@ mod tests {
         assert_eq!(t.rfc3339_seconds(), "2025-12-05T13:31:18Z");
         assert_eq!(UtcTime::from_micros(-1).sql_text(), "1969-12-31 23:59:59.999999");
         assert_eq!(UtcTime::from_sql_text(&t.sql_text()), Some(t));
+        let second = UtcTime::from_micros(1_764_941_478_000_000);
+        assert_eq!(UtcTime::from_rfc3339(&t.rfc3339_seconds()), Some(second));
+        assert_eq!(UtcTime::from_rfc3339("2025-12-05 13:31:18"), None);
     }
 }

@@ -68,6 +68,20 @@ pub struct Manifest {
     /// Only rows loaded after this time, if given.
     pub since: Option<String>,
     pub files: Vec<FileEntry>,
+    /// Loads the province took out again (`ledgerline unload`) after `since` (every one,
+    /// without it): an import takes their rows out too, before it adds the package's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub withdrawn_loads: Vec<WithdrawnLoad>,
+}
+
+/// A load taken out of the exporting database.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawnLoad {
+    pub load_id: String,
+    pub batch_id: Option<String>,
+    /// When, RFC 3339 in UTC.
+    pub unloaded_at: String,
 }
 
 fn sha256_of(path: &Path) -> Result<String> {
@@ -176,17 +190,21 @@ pub fn export(db: &mut Database, province: &str, since: Option<&str>, out: &Path
 }
 
 fn export_into(db: &mut Database, province: &str, since: Option<&str>, out: &Path) -> Result<Manifest> {
-    match db {
+    let as_of = match db {
         // Only one process opens an embedded database to write, and this one has it:
         // no load commits meanwhile.
-        Database::DuckDb(conn) => {
-            let as_of = UtcTime::now();
-            write_package(conn, province, since, as_of, out, |table| {
-                Ok(format!("SELECT * FROM {table} {}", since_filter(table, since)))
-            })
-        }
+        Database::DuckDb(_) => UtcTime::now(),
+        Database::Postgres(client) => begin_snapshot_between_writers(client)?,
+    };
+    let withdrawn = withdrawn_loads(db, since)?;
+    let package = |conn: &Connection, rows_of: &dyn Fn(&str) -> Result<String>| {
+        write_package(conn, province, since, as_of, out, rows_of, withdrawn.clone())
+    };
+    match db {
+        Database::DuckDb(conn) => package(conn, &|table| {
+            Ok(format!("SELECT * FROM {table} {}", since_filter(table, since)))
+        }),
         Database::Postgres(client) => {
-            let as_of = begin_snapshot_between_writers(client)?;
             let scratch = tempfile::tempdir()?;
             for (table, _) in TABLES {
                 let csv = scratch.path().join(format!("{table}.csv"));
@@ -208,11 +226,45 @@ fn export_into(db: &mut Database, province: &str, since: Option<&str>, out: &Pat
                 "SET temp_directory = {}",
                 sql_text(&scratch.path().join("spill").display().to_string())
             ))?;
-            write_package(&duck, province, since, as_of, out, |table| {
+            package(&duck, &|table| {
                 typed_csv(&duck, table, &scratch.path().join(format!("{table}.csv")))
             })
         }
     }
+}
+
+/// The loads taken out after `since` (all, without it), the earliest first. None from a
+/// database of the first schema version, which kept no record of them.
+fn withdrawn_loads(db: &mut Database, since: Option<&str>) -> Result<Vec<WithdrawnLoad>> {
+    let kept = db.text(
+        "SELECT CAST(count(*) AS VARCHAR) FROM information_schema.tables WHERE table_name = 'unloads'",
+        &[],
+    )?;
+    if kept.as_deref() == Some("0") {
+        return Ok(Vec::new());
+    }
+    let filter = since.map_or(String::new(), |ts| {
+        format!("WHERE unloaded_at > CAST({} AS TIMESTAMP)", sql_text(ts))
+    });
+    let mut withdrawn = Vec::new();
+    db.each_row(
+        &format!(
+            "SELECT load_id, batch_id, CAST(unloaded_at AS VARCHAR) FROM unloads {filter}
+             ORDER BY unloaded_at, load_id"
+        ),
+        &[],
+        3,
+        |v| {
+            withdrawn.push(WithdrawnLoad {
+                load_id: v[0].unwrap_or_default().to_string(),
+                batch_id: v[1].map(str::to_string),
+                unloaded_at: v[2]
+                    .and_then(UtcTime::from_sql_text)
+                    .map_or_else(|| v[2].unwrap_or_default().to_string(), UtcTime::rfc3339_seconds),
+            })
+        },
+    )?;
+    Ok(withdrawn)
 }
 
 /// `WHERE` the row was loaded after `since`, for the tables whose rows say when.
@@ -277,7 +329,8 @@ fn write_package(
     since: Option<&str>,
     as_of: UtcTime,
     out: &Path,
-    rows_of: impl Fn(&str) -> Result<String>,
+    rows_of: &dyn Fn(&str) -> Result<String>,
+    withdrawn_loads: Vec<WithdrawnLoad>,
 ) -> Result<Manifest> {
     let mut files = Vec::new();
     for (table, entity) in TABLES {
@@ -309,6 +362,7 @@ fn write_package(
         exported_at: as_of.rfc3339_seconds(),
         since: since.map(str::to_string),
         files,
+        withdrawn_loads,
     };
     std::fs::write(out.join(MANIFEST), serde_json::to_string_pretty(&manifest)?)?;
     Ok(manifest)
@@ -358,6 +412,16 @@ pub fn verify(dir: &Path) -> Result<Verified> {
             );
         }
     }
+    for w in &m.withdrawn_loads {
+        if w.load_id.is_empty() || UtcTime::from_rfc3339(&w.unloaded_at).is_none() {
+            bail!(
+                "{}: withdrawn load {:?} unloaded at {:?}: not a load id and an RFC 3339 time",
+                mpath.display(),
+                w.load_id,
+                w.unloaded_at
+            );
+        }
+    }
     for entry in std::fs::read_dir(dir)? {
         let name = entry?.file_name().to_string_lossy().to_string();
         if name != MANIFEST && !m.files.iter().any(|f| f.name == name) {
@@ -375,21 +439,125 @@ pub struct Imported {
     pub province: String,
     /// Rows added per table (rows already held are not added again).
     pub added: Vec<(String, u64)>,
+    /// The rows taken out of the loads the package withdraws, per load.
+    pub withdrawn: Vec<crate::backfill::Unloaded>,
 }
 
-/// Loads a verified package in one transaction.
+/// A package's file, ready to be added: a Parquet file DuckDB reads in place, or the CSV
+/// file a PostgreSQL import copies into a temporary table.
+struct Ready<'m> {
+    file: &'m FileEntry,
+    path: PathBuf,
+}
+
+/// Loads a verified package in one transaction: first takes out the rows of the loads it
+/// withdraws (which a later load of the same content may have brought back: the package's
+/// rows are then added again), then adds the rows the database does not hold.
 pub fn import(db: &mut Database, package: Verified) -> Result<Imported> {
     let Verified { dir, manifest: m } = package;
     let dir = dir.as_path();
-    let result = match db {
-        Database::DuckDb(conn) => import_duckdb(conn, dir, &m),
-        Database::Postgres(client) => import_postgres(client, dir, &m),
-    };
-    let added = result.with_context(|| format!("importing {}", dir.display()))?;
+    let scratch = tempfile::tempdir()?;
+    let result = ready_files(db, dir, &m, scratch.path()).and_then(|ready| {
+        db.begin_exclusive()?;
+        let done = withdraw(db, &m.withdrawn_loads).and_then(|withdrawn| {
+            let added = add_files(db, &ready)?;
+            db.commit()?;
+            Ok((withdrawn, added))
+        });
+        if done.is_err() {
+            db.rollback();
+        }
+        done
+    });
+    let (withdrawn, added) = result.with_context(|| format!("importing {}", dir.display()))?;
     Ok(Imported {
         province: m.province,
         added,
+        withdrawn,
     })
+}
+
+/// Every file of the package, its rows counted against the manifest and, for
+/// PostgreSQL, turned into CSV in `scratch`: all before the transaction starts.
+fn ready_files<'m>(db: &Database, dir: &Path, m: &'m Manifest, scratch: &Path) -> Result<Vec<Ready<'m>>> {
+    let duck = Connection::open_in_memory()?;
+    let mut ready = Vec::new();
+    for f in &m.files {
+        let parquet = dir.join(&f.name);
+        let source = sql_text(&parquet.display().to_string());
+        check_rows(&duck, &source, f)?;
+        let path = match db {
+            Database::DuckDb(_) => parquet,
+            Database::Postgres(_) => {
+                let csv = scratch.join(format!("{}.csv", f.table));
+                duck.execute_batch(&format!(
+                    "COPY (SELECT * FROM read_parquet({source})) TO {} (FORMAT csv, HEADER)",
+                    sql_text(&csv.display().to_string())
+                ))
+                .with_context(|| format!("reading {}", f.name))?;
+                csv
+            }
+        };
+        ready.push(Ready { file: f, path });
+    }
+    Ok(ready)
+}
+
+/// Takes out the rows of each withdrawn load, and keeps the withdrawal as the exporting
+/// database did (once, however often the package is imported).
+fn withdraw(db: &mut Database, loads: &[WithdrawnLoad]) -> Result<Vec<crate::backfill::Unloaded>> {
+    let mut withdrawn = Vec::new();
+    for w in loads {
+        let at = UtcTime::from_rfc3339(&w.unloaded_at)
+            .ok_or_else(|| {
+                anyhow!(
+                    "withdrawn load {}: unloaded_at {:?} is no time",
+                    w.load_id,
+                    w.unloaded_at
+                )
+            })?
+            .sql_text();
+        let batch = w.batch_id.as_deref().unwrap_or_default();
+        withdrawn.push(
+            crate::backfill::delete_rows_of(db, &w.load_id)
+                .with_context(|| format!("withdrawing load {}", w.load_id))?,
+        );
+        db.execute(
+            "INSERT INTO unloads (load_id, batch_id, unloaded_at)
+             SELECT CAST($1 AS VARCHAR), NULLIF(CAST($2 AS VARCHAR), ''), CAST(CAST($3 AS VARCHAR) AS TIMESTAMP)
+             WHERE NOT EXISTS (SELECT 1 FROM unloads
+                               WHERE load_id = CAST($1 AS VARCHAR)
+                                 AND unloaded_at = CAST(CAST($3 AS VARCHAR) AS TIMESTAMP))",
+            &[&w.load_id, batch, &at],
+        )?;
+    }
+    Ok(withdrawn)
+}
+
+/// Adds each file's rows the database does not hold; the rows added per table.
+fn add_files(db: &mut Database, ready: &[Ready]) -> Result<Vec<(String, u64)>> {
+    let mut added = Vec::new();
+    for Ready { file: f, path } in ready {
+        let n = match db {
+            Database::DuckDb(conn) => {
+                let source = format!("read_parquet({})", sql_text(&path.display().to_string()));
+                conn.execute(&add_not_held(&f.table, &source), [])? as u64
+            }
+            Database::Postgres(client) => {
+                let stage = format!("exchange_{}", f.table);
+                client.batch_execute(&format!(
+                    "CREATE TEMP TABLE {stage} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP",
+                    f.table
+                ))?;
+                let mut sink = client.copy_in(&format!("COPY {stage} FROM STDIN (FORMAT csv, HEADER)"))?;
+                std::io::copy(&mut std::fs::File::open(path)?, &mut sink)?;
+                sink.finish().with_context(|| format!("copying {}", f.name))?;
+                client.execute(&add_not_held(&f.table, &stage), &[])?
+            }
+        };
+        added.push((f.table.clone(), n));
+    }
+    Ok(added)
 }
 
 /// The statement adding the rows of `source` (a relation with the table's columns) that
@@ -415,65 +583,6 @@ fn check_rows(conn: &Connection, path: &str, f: &FileEntry) -> Result<()> {
         bail!("{}: holds {rows} rows, the manifest says {}", f.name, f.rows);
     }
     Ok(())
-}
-
-fn import_duckdb(conn: &Connection, dir: &Path, m: &Manifest) -> Result<Vec<(String, u64)>> {
-    conn.execute_batch("BEGIN TRANSACTION")?;
-    let run = || -> Result<Vec<(String, u64)>> {
-        let mut added = Vec::new();
-        for f in &m.files {
-            let path = sql_text(&dir.join(&f.name).display().to_string());
-            check_rows(conn, &path, f)?;
-            let n = conn.execute(&add_not_held(&f.table, &format!("read_parquet({path})")), [])?;
-            added.push((f.table.clone(), n as u64));
-        }
-        Ok(added)
-    };
-    match run() {
-        Ok(added) => {
-            conn.execute_batch("COMMIT")?;
-            Ok(added)
-        }
-        Err(e) => {
-            conn.execute_batch("ROLLBACK").ok();
-            Err(e)
-        }
-    }
-}
-
-fn import_postgres(client: &mut Client, dir: &Path, m: &Manifest) -> Result<Vec<(String, u64)>> {
-    // Every file is read and converted before the transaction starts.
-    let duck = Connection::open_in_memory()?;
-    let scratch = tempfile::tempdir()?;
-    let mut csvs = Vec::new();
-    for f in &m.files {
-        let path = sql_text(&dir.join(&f.name).display().to_string());
-        check_rows(&duck, &path, f)?;
-        let csv = scratch.path().join(format!("{}.csv", f.table));
-        duck.execute_batch(&format!(
-            "COPY (SELECT * FROM read_parquet({path})) TO {} (FORMAT csv, HEADER)",
-            sql_text(&csv.display().to_string())
-        ))
-        .with_context(|| format!("reading {}", f.name))?;
-        csvs.push((f, csv));
-    }
-    let mut tx = client.transaction()?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&crate::pg::WRITE_LOCK])?;
-    let mut added = Vec::new();
-    for (f, csv) in csvs {
-        let stage = format!("exchange_{}", f.table);
-        tx.batch_execute(&format!(
-            "CREATE TEMP TABLE {stage} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP",
-            f.table
-        ))?;
-        let mut sink = tx.copy_in(&format!("COPY {stage} FROM STDIN (FORMAT csv, HEADER)"))?;
-        std::io::copy(&mut std::fs::File::open(&csv)?, &mut sink)?;
-        sink.finish().with_context(|| format!("copying {}", f.name))?;
-        let n = tx.execute(&add_not_held(&f.table, &stage), &[])?;
-        added.push((f.table.clone(), n));
-    }
-    tx.commit()?;
-    Ok(added)
 }
 
 #[cfg(test)]

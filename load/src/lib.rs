@@ -32,11 +32,18 @@ use crate::tables::Rows;
 
 /// The basic database's schema versions, never edited once released. The DDL is plain
 /// SQL that DuckDB and PostgreSQL both accept.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "agencies, deceased, agents, cremations, burials, conflicts, loads",
-    sql: include_str!("../../schemas/province/0001_basic.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "agencies, deceased, agents, cremations, burials, conflicts, loads",
+        sql: include_str!("../../schemas/province/0001_basic.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "unloads, carried to the databases a load was exchanged to",
+        sql: include_str!("../../schemas/province/0002_unloads.sql"),
+    },
+];
 
 const VERSION_TABLE: &str = "basic_schema_migrations";
 

@@ -69,6 +69,13 @@ pub fn run(a: Args) -> Result<ExitCode> {
                         &f.sha256[..16]
                     );
                 }
+                for w in &m.withdrawn_loads {
+                    let batch = w.batch_id.as_deref().unwrap_or("?");
+                    println!(
+                        "withdraws load {} (batch {batch}), unloaded {}",
+                        w.load_id, w.unloaded_at
+                    );
+                }
                 println!("package for province {} in {}", m.province, out.display());
             }
         }
@@ -78,6 +85,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {
+                for u in &r.withdrawn {
+                    println!("withdrew load {u}");
+                }
                 let added: Vec<String> = r.added.iter().map(|(t, n)| format!("{t} {n}")).collect();
                 println!(
                     "imported the package of province {}: added {}",

@@ -151,10 +151,7 @@ pub fn run_unload(a: UnloadArgs) -> Result<ExitCode> {
     if a.json {
         println!("{}", serde_json::to_string_pretty(&u)?);
     } else {
-        println!(
-            "unloaded {}: {} persons, {} cremations, {} burials, {} agents, {} conflicts removed",
-            u.load_id, u.deceased, u.cremations, u.burials, u.agents, u.conflicts
-        );
+        println!("unloaded {u}");
     }
     Ok(ExitCode::SUCCESS)
 }
