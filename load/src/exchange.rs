@@ -538,10 +538,11 @@ fn withdraw(db: &mut Database, loads: &[WithdrawnLoad]) -> Result<Vec<crate::bac
 fn add_files(db: &mut Database, ready: &[Ready]) -> Result<Vec<(String, u64)>> {
     let mut added = Vec::new();
     for Ready { file: f, path } in ready {
+        let columns = columns_of(db, &f.table)?;
         let n = match db {
             Database::DuckDb(conn) => {
                 let source = format!("read_parquet({})", sql_text(&path.display().to_string()));
-                conn.execute(&add_not_held(&f.table, &source), [])? as u64
+                conn.execute(&add_not_held(&f.table, &source, &columns), [])? as u64
             }
             Database::Postgres(client) => {
                 let stage = format!("exchange_{}", f.table);
@@ -552,7 +553,9 @@ fn add_files(db: &mut Database, ready: &[Ready]) -> Result<Vec<(String, u64)>> {
                 let mut sink = client.copy_in(&format!("COPY {stage} FROM STDIN (FORMAT csv, HEADER)"))?;
                 std::io::copy(&mut std::fs::File::open(path)?, &mut sink)?;
                 sink.finish().with_context(|| format!("copying {}", f.name))?;
-                client.execute(&add_not_held(&f.table, &stage), &[])?
+                // Its size known, the server looks the rows up by person where few.
+                client.batch_execute(&format!("ANALYZE {stage}"))?;
+                client.execute(&add_not_held(&f.table, &stage, &columns), &[])?
             }
         };
         added.push((f.table.clone(), n));
@@ -560,10 +563,12 @@ fn add_files(db: &mut Database, ready: &[Ready]) -> Result<Vec<(String, u64)>> {
     Ok(added)
 }
 
-/// The statement adding the rows of `source` (a relation with the table's columns) that
-/// the database does not hold. A person or agency already held keeps its row (a
-/// differing one is not overwritten); event rows are added unless an identical one is there.
-fn add_not_held(table: &str, source: &str) -> String {
+/// The statement adding the rows of `source` (a relation with the table's columns,
+/// `columns`) that the database does not hold. A person or agency already held keeps its
+/// row (a differing one is not overwritten); event and agent rows are added unless an
+/// identical one is there, looked for among the person's rows only (an `EXCEPT` against
+/// the whole table read every row a national database holds, for each package).
+fn add_not_held(table: &str, source: &str, columns: &[String]) -> String {
     match table {
         "deceased" => format!(
             "INSERT INTO deceased SELECT * FROM {source} p
@@ -573,8 +578,33 @@ fn add_not_held(table: &str, source: &str) -> String {
             "INSERT INTO agencies SELECT * FROM {source} p
              WHERE NOT EXISTS (SELECT 1 FROM agencies a WHERE a.agency_id = p.agency_id OR a.name = p.name)"
         ),
-        t => format!("INSERT INTO {t} SELECT * FROM {source} EXCEPT SELECT * FROM {t}"),
+        t => {
+            let same: Vec<String> = columns
+                .iter()
+                .filter(|c| *c != "person_id")
+                .map(|c| format!("h.{c} IS NOT DISTINCT FROM p.{c}"))
+                .collect();
+            format!(
+                "INSERT INTO {t} SELECT DISTINCT * FROM {source} p
+                 WHERE NOT EXISTS (SELECT 1 FROM {t} h WHERE h.person_id = p.person_id AND {})",
+                same.join(" AND ")
+            )
+        }
     }
+}
+
+/// A table's columns, in order.
+fn columns_of(db: &mut Database, table: &str) -> Result<Vec<String>> {
+    Ok(db
+        .texts(
+            "SELECT column_name FROM information_schema.columns
+             WHERE table_name = $1 AND table_schema = current_schema() ORDER BY ordinal_position",
+            &[table],
+            1,
+        )?
+        .into_iter()
+        .flatten()
+        .collect())
 }
 
 fn check_rows(conn: &Connection, path: &str, f: &FileEntry) -> Result<()> {
