@@ -428,6 +428,7 @@ pub fn verify(dir: &Path) -> Result<Verified> {
             bail!("{}: a file the manifest does not name", dir.join(&name).display());
         }
     }
+    check_contents(dir, &m)?;
     Ok(Verified {
         dir: dir.to_path_buf(),
         manifest: m,
@@ -485,7 +486,6 @@ fn ready_files<'m>(db: &Database, dir: &Path, m: &'m Manifest, scratch: &Path) -
     for f in &m.files {
         let parquet = dir.join(&f.name);
         let source = sql_text(&parquet.display().to_string());
-        check_rows(&duck, &source, f)?;
         let path = match db {
             Database::DuckDb(_) => parquet,
             Database::Postgres(_) => {
@@ -607,10 +607,60 @@ fn columns_of(db: &mut Database, table: &str) -> Result<Vec<String>> {
         .collect())
 }
 
-fn check_rows(conn: &Connection, path: &str, f: &FileEntry) -> Result<()> {
-    let rows: i64 = conn.query_row(&format!("SELECT count(*) FROM read_parquet({path})"), [], |r| r.get(0))?;
-    if rows as u64 != f.rows {
-        bail!("{}: holds {rows} rows, the manifest says {}", f.name, f.rows);
+/// Each file holds the rows the manifest counts, in the columns, of the types, its table
+/// has here: a package another exporter (or version) made differently is refused naming
+/// the file and the columns, before the database is opened.
+fn check_contents(dir: &Path, m: &Manifest) -> Result<()> {
+    let duck = Connection::open_in_memory()?;
+    apply_list(&duck, MIGRATIONS, VERSION_TABLE, "the in-memory schema")?;
+    for f in &m.files {
+        let path = dir.join(&f.name);
+        let source = format!("read_parquet({})", sql_text(&path.display().to_string()));
+        let columns = |sql: &str| -> Result<Vec<String>> {
+            let mut stmt = duck.prepare(sql)?;
+            let names = stmt.query_map([], |r| {
+                Ok(format!("{} {}", r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })?;
+            Ok(names.collect::<Result<_, _>>()?)
+        };
+        let held = columns(&format!(
+            "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {source})"
+        ))
+        .with_context(|| format!("{}: not a Parquet file DuckDB reads", path.display()))?;
+        let wanted = columns(&format!(
+            "SELECT column_name, data_type FROM information_schema.columns
+             WHERE table_name = {} ORDER BY ordinal_position",
+            sql_text(&f.table)
+        ))?;
+        if held != wanted {
+            let missing: Vec<&str> = wanted
+                .iter()
+                .filter(|c| !held.contains(c))
+                .map(String::as_str)
+                .collect();
+            let unexpected: Vec<&str> = held
+                .iter()
+                .filter(|c| !wanted.contains(c))
+                .map(String::as_str)
+                .collect();
+            bail!(
+                "{}: its columns are not those of table {} (schema version {}): missing [{}], not in the table [{}]{}",
+                path.display(),
+                f.table,
+                MIGRATIONS.len(),
+                missing.join(", "),
+                unexpected.join(", "),
+                if missing.is_empty() && unexpected.is_empty() {
+                    ", in another order"
+                } else {
+                    ""
+                }
+            );
+        }
+        let rows: i64 = duck.query_row(&format!("SELECT count(*) FROM {source}"), [], |r| r.get(0))?;
+        if rows as u64 != f.rows {
+            bail!("{}: holds {rows} rows, the manifest says {}", f.name, f.rows);
+        }
     }
     Ok(())
 }
