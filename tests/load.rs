@@ -492,6 +492,33 @@ fn withdrawal_flow(dir: &std::path::Path, province: &Basic, nation: &Basic) {
     let again = import("next");
     assert_eq!(again["withdrawn"][1]["deceased"], 0, "{again}");
     assert_eq!(held(nation), [0, 0, 0, 2], "the withdrawals kept once");
+
+    // Packages arrive in order: an older one would take out again what a later one
+    // brought back; one starting after the last leaves a gap, unless the DBA says so.
+    let refused = |name: &str, says: &str| {
+        let out = run_expect(&["exchange", "import", s(&dir.join(name)), "--target", nation.t()], 2);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{name}: {err}");
+    };
+    refused("first", "older than the last of its packages imported here");
+    let ended = chrono::DateTime::parse_from_rfc3339(next["exported_at"].as_str().unwrap()).unwrap();
+    let after_a_gap = (ended + chrono::TimeDelta::minutes(1))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    exported("later", Some(after_a_gap.as_str()));
+    refused("later", "rows loaded before are in no package imported here");
+    run_ok(&[
+        "exchange",
+        "import",
+        s(&dir.join("later")),
+        "--target",
+        nation.t(),
+        "--allow-gap",
+    ]);
+    assert_eq!(
+        nation.count("SELECT count(*) FROM exchange_imports WHERE province = '37'"),
+        3
+    );
 }
 
 /// A live extract in GBK: three good rows, one with an unknown sex code, one dated

@@ -58,10 +58,16 @@ impl UtcTime {
         self.naive().format("%Y-%m-%d %H:%M:%S%.6f").to_string()
     }
 
-    /// RFC 3339 to the second, cut down (`2026-12-05T13:31:18Z`): what a manifest and
-    /// `--json` output say, and what `--since` reads back.
+    /// RFC 3339 to the second, cut down (`2026-12-05T13:31:18Z`), for `--json` output.
     pub fn rfc3339_seconds(self) -> String {
         self.naive().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    }
+
+    /// RFC 3339 to the microsecond (`2026-12-05T13:31:18.250239Z`; no fraction when it
+    /// is none): a manifest's `exported_at`, which `--since` reads back exactly, and by
+    /// which packages exported within one second are still told apart.
+    pub fn rfc3339(self) -> String {
+        self.naive().format("%Y-%m-%dT%H:%M:%S%.fZ").to_string()
     }
 
     /// In this machine's time zone, with its offset (`2026-12-05 21:31:18 +08:00`), for
@@ -105,8 +111,11 @@ mod tests {
         assert_eq!(t.rfc3339_seconds(), "2025-12-05T13:31:18Z");
         assert_eq!(UtcTime::from_micros(-1).sql_text(), "1969-12-31 23:59:59.999999");
         assert_eq!(UtcTime::from_sql_text(&t.sql_text()), Some(t));
+        assert_eq!(t.rfc3339(), "2025-12-05T13:31:18.250239Z");
+        assert_eq!(UtcTime::from_rfc3339(&t.rfc3339()), Some(t));
         let second = UtcTime::from_micros(1_764_941_478_000_000);
         assert_eq!(UtcTime::from_rfc3339(&t.rfc3339_seconds()), Some(second));
+        assert_eq!(second.rfc3339(), "2025-12-05T13:31:18Z");
         assert_eq!(UtcTime::from_rfc3339("2025-12-05 13:31:18"), None);
     }
 }

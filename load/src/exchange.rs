@@ -24,6 +24,7 @@ use sha2::{Digest, Sha256};
 
 use ledgerline_store::migrations::apply_list;
 
+use crate::exchange_order::{self, Span};
 use crate::{Database, UtcTime, MIGRATIONS, VERSION_TABLE};
 
 pub const MANIFEST: &str = "manifest.json";
@@ -119,7 +120,7 @@ pub fn parse_since(text: &str) -> Result<String> {
     };
     let t = text.trim().replacen('T', " ", 1);
     let (written, offset) = split_offset(&t).ok_or_else(wrong)?;
-    let at = chrono::NaiveDateTime::parse_from_str(written, "%Y-%m-%d %H:%M:%S")
+    let at = chrono::NaiveDateTime::parse_from_str(written, "%Y-%m-%d %H:%M:%S%.f")
         .or_else(|_| chrono::NaiveDateTime::parse_from_str(written, "%Y-%m-%d %H:%M"))
         .or_else(|_| chrono::NaiveDate::parse_from_str(written, "%Y-%m-%d").map(|d| d.and_time(chrono::NaiveTime::MIN)))
         .map_err(|_| wrong())?;
@@ -131,7 +132,7 @@ pub fn parse_since(text: &str) -> Result<String> {
             None => bail!("--since {text:?}: this machine's time zone has no such time (its clocks were put forward)"),
         },
     };
-    Ok(utc.format("%Y-%m-%d %H:%M:%S").to_string())
+    Ok(utc.format("%Y-%m-%d %H:%M:%S%.f").to_string())
 }
 
 /// A time as written and the offset from UTC it ends with, if any: `Z`, or `+`/`-` and
@@ -260,7 +261,7 @@ fn withdrawn_loads(db: &mut Database, since: Option<&str>) -> Result<Vec<Withdra
                 batch_id: v[1].map(str::to_string),
                 unloaded_at: v[2]
                     .and_then(UtcTime::from_sql_text)
-                    .map_or_else(|| v[2].unwrap_or_default().to_string(), UtcTime::rfc3339_seconds),
+                    .map_or_else(|| v[2].unwrap_or_default().to_string(), UtcTime::rfc3339),
             })
         },
     )?;
@@ -359,7 +360,7 @@ fn write_package(
         standard: STANDARD.to_string(),
         province: province.to_string(),
         schema_version: MIGRATIONS.len() as i32,
-        exported_at: as_of.rfc3339_seconds(),
+        exported_at: as_of.rfc3339(),
         since: since.map(str::to_string),
         files,
         withdrawn_loads,
@@ -374,6 +375,8 @@ fn write_package(
 pub struct Verified {
     dir: PathBuf,
     pub manifest: Manifest,
+    /// The span of loads the manifest says the package holds.
+    pub span: Span,
 }
 
 /// Checks a package: its manifest, that it holds exactly the files it names, and each
@@ -429,9 +432,28 @@ pub fn verify(dir: &Path) -> Result<Verified> {
         }
     }
     check_contents(dir, &m)?;
+    let span = Span {
+        exported_at: UtcTime::from_rfc3339(&m.exported_at).ok_or_else(|| {
+            anyhow!(
+                "{}: exported_at {:?} is not an RFC 3339 time",
+                mpath.display(),
+                m.exported_at
+            )
+        })?,
+        since: match &m.since {
+            None => None,
+            Some(since) => Some(UtcTime::from_sql_text(since).ok_or_else(|| {
+                anyhow!(
+                    "{}: since {since:?} is not a time (YYYY-MM-DD HH:MM:SS)",
+                    mpath.display()
+                )
+            })?),
+        },
+    };
     Ok(Verified {
         dir: dir.to_path_buf(),
         manifest: m,
+        span,
     })
 }
 
@@ -451,20 +473,25 @@ struct Ready<'m> {
     path: PathBuf,
 }
 
-/// Loads a verified package in one transaction: first takes out the rows of the loads it
-/// withdraws (which a later load of the same content may have brought back: the package's
-/// rows are then added again), then adds the rows the database does not hold.
-pub fn import(db: &mut Database, package: Verified) -> Result<Imported> {
-    let Verified { dir, manifest: m } = package;
+/// Loads a verified package in one transaction, if it arrives in order (see
+/// [`exchange_order`]; `allow_gap` lets it start after the last package of its province):
+/// first takes out the rows of the loads it withdraws (which a later load of the same
+/// content may have brought back: the package's rows are then added again), then adds
+/// the rows the database does not hold, and records the package.
+pub fn import(db: &mut Database, package: Verified, allow_gap: bool) -> Result<Imported> {
+    let Verified { dir, manifest: m, span } = package;
     let dir = dir.as_path();
     let scratch = tempfile::tempdir()?;
     let result = ready_files(db, dir, &m, scratch.path()).and_then(|ready| {
-        db.begin_exclusive()?;
-        let done = withdraw(db, &m.withdrawn_loads).and_then(|withdrawn| {
-            let added = add_files(db, &ready)?;
-            db.commit()?;
-            Ok((withdrawn, added))
-        });
+        let at = db.begin_exclusive()?;
+        let done = exchange_order::check(db, &m.province, span, allow_gap)
+            .and_then(|()| withdraw(db, &m.withdrawn_loads))
+            .and_then(|withdrawn| {
+                let added = add_files(db, &ready)?;
+                exchange_order::record(db, &m.province, span, at)?;
+                db.commit()?;
+                Ok((withdrawn, added))
+            });
         if done.is_err() {
             db.rollback();
         }
@@ -677,6 +704,8 @@ mod tests {
             ("2026-12-05 21:31:18 +0800", "2026-12-05 13:31:18"),
             ("2026-12-05T08:00:00-05", "2026-12-05 13:00:00"),
             ("2026-12-01 02:00+08:00", "2026-11-30 18:00:00"),
+            ("2026-12-05T13:31:18.250239Z", "2026-12-05 13:31:18.250239"),
+            ("2026-12-05 13:31:18.5+00:00", "2026-12-05 13:31:18.500"),
         ] {
             assert_eq!(parse_since(written).unwrap(), utc, "{written}");
         }

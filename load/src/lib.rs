@@ -10,6 +10,7 @@ mod arrow_batch;
 pub mod backfill;
 pub mod clock;
 pub mod exchange;
+pub mod exchange_order;
 pub mod history;
 pub mod live;
 pub mod pg;
@@ -40,8 +41,8 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 2,
-        name: "unloads, carried to the databases a load was exchanged to",
-        sql: include_str!("../../schemas/province/0002_unloads.sql"),
+        name: "unloads and exchange imports: withdrawals travel, packages arrive in order",
+        sql: include_str!("../../schemas/province/0002_exchange.sql"),
     },
 ];
 

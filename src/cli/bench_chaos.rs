@@ -468,7 +468,7 @@ const SEARCHES: [(&str, &str); 6] = [
 /// Every row of every table of a basic database, without the times of the run that
 /// wrote them; a missing database file is one with empty tables.
 fn database_state(path: &Path) -> Result<State> {
-    const TABLES: [(&str, &str); 7] = [
+    const TABLES: [(&str, &str); 9] = [
         ("agencies", ""),
         ("deceased", "EXCLUDE (loaded_at)"),
         ("agents", "EXCLUDE (loaded_at)"),
@@ -476,6 +476,8 @@ fn database_state(path: &Path) -> Result<State> {
         ("burials", "EXCLUDE (loaded_at)"),
         ("conflicts", "EXCLUDE (noted_at)"),
         ("loads", "EXCLUDE (started_at, finished_at, report)"),
+        ("unloads", "EXCLUDE (unloaded_at)"),
+        ("exchange_imports", "EXCLUDE (imported_at)"),
     ];
     let mut s = State::new();
     let mut db = match path.exists() {
@@ -483,7 +485,13 @@ fn database_state(path: &Path) -> Result<State> {
         false => None,
     };
     for (table, exclude) in TABLES {
+        // A database killed between two schema versions lacks the later tables.
+        let missing = match &mut db {
+            Some(Ok(db)) => !has_table(db, table)?,
+            _ => false,
+        };
         let rows = match &mut db {
+            Some(Ok(_)) if missing => String::new(),
             Some(Ok(db)) => db
                 .text(
                     &format!(
@@ -502,6 +510,14 @@ fn database_state(path: &Path) -> Result<State> {
         s.insert(format!("{table} ({} rows)", rows.lines().count()), digest(&rows));
     }
     Ok(s)
+}
+
+fn has_table(db: &mut ledgerline_load::Database, table: &str) -> Result<bool> {
+    let count = db.text(
+        "SELECT CAST(count(*) AS VARCHAR) FROM information_schema.tables WHERE table_name = $1",
+        &[table],
+    )?;
+    Ok(count.as_deref() != Some("0"))
 }
 
 fn digest(text: &str) -> String {

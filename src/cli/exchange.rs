@@ -41,6 +41,11 @@ pub enum ExchangeCommand {
         /// The national (or any basic) database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB
         #[arg(long, value_parser = Target::parse)]
         target: Target,
+        /// Import a package that starts (--since) after the last package of its province
+        /// imported here ended, or an incremental one as the first: the rows loaded in
+        /// between are then in no package imported here. Refused without it
+        #[arg(long)]
+        allow_gap: bool,
         #[arg(long)]
         json: bool,
     },
@@ -79,9 +84,14 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 println!("package for province {} in {}", m.province, out.display());
             }
         }
-        ExchangeCommand::Import { dir, target, json } => {
+        ExchangeCommand::Import {
+            dir,
+            target,
+            allow_gap,
+            json,
+        } => {
             let package = exchange::verify(&dir)?;
-            let r = exchange::import(&mut target.open_for_writing()?, package)?;
+            let r = exchange::import(&mut target.open_for_writing()?, package, allow_gap)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {

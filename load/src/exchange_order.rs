@@ -1,0 +1,69 @@
+//! The order exchange packages arrive in, kept per province in `exchange_imports`: each
+//! package holds the rows loaded after its `since` (all, without one) up to its
+//! `exported_at`. The next one of a province must start where the last one imported
+//! ended, or before: one starting after it leaves a gap (rows loaded in between are in
+//! no package imported here), and one older than it would take out again, with the loads
+//! it withdraws, rows a later package brought back.
+
+use anyhow::{bail, Result};
+
+use crate::{Database, UtcTime};
+
+/// What a manifest says of the span of loads its package holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub since: Option<UtcTime>,
+    pub exported_at: UtcTime,
+}
+
+/// Refuses a package of `province` that arrives out of order (see the module's note);
+/// `allow_gap` lets one start after the last (or an incremental one come first).
+pub fn check(db: &mut Database, province: &str, span: Span, allow_gap: bool) -> Result<()> {
+    let last = db
+        .text(
+            "SELECT CAST(max(exported_at) AS VARCHAR) FROM exchange_imports WHERE province = $1",
+            &[province],
+        )?
+        .and_then(|t| UtcTime::from_sql_text(&t));
+    if let Some(last) = last.filter(|last| span.exported_at < *last) {
+        bail!(
+            "the package of province {province} holds the state of {}, older than the last of its packages \
+             imported here ({}): its withdrawals would take out rows later packages brought back",
+            span.exported_at.rfc3339(),
+            last.rfc3339()
+        );
+    }
+    let gap = match (span.since, last) {
+        (None, _) => None,
+        (Some(since), Some(last)) if since <= last => None,
+        (Some(_), Some(last)) => Some(format!(
+            "the last package of province {province} imported here holds loads up to {}",
+            last.rfc3339()
+        )),
+        (Some(_), None) => Some(format!("no package of province {province} was imported here before")),
+    };
+    if let (Some(why), false) = (gap, allow_gap) {
+        let since = span.since.map(UtcTime::rfc3339).unwrap_or_default();
+        bail!(
+            "the package of province {province} holds loads after {since}, but {why}: rows loaded before \
+             are in no package imported here; import the packages in between (or a whole one, exported \
+             without --since) first, or pass --allow-gap"
+        );
+    }
+    Ok(())
+}
+
+/// Records a package imported, once however often it is.
+pub fn record(db: &mut Database, province: &str, span: Span, at: UtcTime) -> Result<()> {
+    let since = span.since.map(UtcTime::sql_text).unwrap_or_default();
+    db.execute(
+        "INSERT INTO exchange_imports (province, exported_at, since, imported_at)
+         SELECT CAST($1 AS VARCHAR), CAST(CAST($2 AS VARCHAR) AS TIMESTAMP),
+                CAST(NULLIF(CAST($3 AS VARCHAR), '') AS TIMESTAMP), CAST(CAST($4 AS VARCHAR) AS TIMESTAMP)
+         WHERE NOT EXISTS (SELECT 1 FROM exchange_imports
+                           WHERE province = CAST($1 AS VARCHAR)
+                             AND exported_at = CAST(CAST($2 AS VARCHAR) AS TIMESTAMP))",
+        &[province, &span.exported_at.sql_text(), &since, &at.sql_text()],
+    )?;
+    Ok(())
+}
