@@ -10,7 +10,6 @@ mod arrow_batch;
 pub mod backfill;
 pub mod clock;
 pub mod exchange;
-pub mod exchange_order;
 pub mod history;
 pub mod live;
 pub mod pg;

@@ -1,0 +1,338 @@
+//! Taking a package in: verified whole before the database is opened, then withdrawn
+//! loads taken out and rows not held added, in one transaction, in the order packages
+//! must arrive in (see [`super::order`]).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context, Result};
+use duckdb::Connection;
+use serde::Serialize;
+
+use ledgerline_store::migrations::apply_list;
+
+use super::order::{self, Span};
+use super::{sha256_of, sql_text, FileEntry, Manifest, WithdrawnLoad, MANIFEST, STANDARD, TABLES};
+use crate::{Database, UtcTime, MIGRATIONS, VERSION_TABLE};
+
+/// A package whose manifest and checksums [`verify`] checked: what [`import`] takes, so
+/// nothing unchecked is loaded, and a package refused is refused before the database is
+/// even opened (a mistyped package folder made an empty national database file).
+pub struct Verified {
+    dir: PathBuf,
+    pub manifest: Manifest,
+    /// The span of loads the manifest says the package holds.
+    pub span: Span,
+}
+
+/// Checks a package: its manifest, that it holds exactly the files it names, and each
+/// file's checksum.
+pub fn verify(dir: &Path) -> Result<Verified> {
+    let mpath = dir.join(MANIFEST);
+    let text = std::fs::read(&mpath).with_context(|| format!("{}: no manifest", mpath.display()))?;
+    let text = String::from_utf8(text).map_err(|_| anyhow::anyhow!("{}: not UTF-8", mpath.display()))?;
+    let m: Manifest =
+        serde_json::from_str(&text).with_context(|| format!("{}: not an exchange manifest", mpath.display()))?;
+    if m.standard != STANDARD {
+        bail!("{}: standard {:?}, expected {STANDARD}", mpath.display(), m.standard);
+    }
+    if m.schema_version > MIGRATIONS.len() as i32 {
+        bail!(
+            "{}: schema version {} is newer than this ledgerline knows ({})",
+            mpath.display(),
+            m.schema_version,
+            MIGRATIONS.len()
+        );
+    }
+    for f in &m.files {
+        if !TABLES.iter().any(|(t, _)| *t == f.table) || f.name != format!("{}.parquet", f.table) {
+            bail!("{}: unknown file {} for table {}", mpath.display(), f.name, f.table);
+        }
+        let path = dir.join(&f.name);
+        if !path.is_file() {
+            bail!("{}: missing (named in the manifest)", path.display());
+        }
+        let got = sha256_of(&path)?;
+        if got != f.sha256 {
+            bail!(
+                "{}: checksum mismatch (manifest {}, file {got}): the package is damaged or was altered",
+                path.display(),
+                f.sha256
+            );
+        }
+    }
+    for w in &m.withdrawn_loads {
+        if w.load_id.is_empty() || UtcTime::from_rfc3339(&w.unloaded_at).is_none() {
+            bail!(
+                "{}: withdrawn load {:?} unloaded at {:?}: not a load id and an RFC 3339 time",
+                mpath.display(),
+                w.load_id,
+                w.unloaded_at
+            );
+        }
+    }
+    for entry in std::fs::read_dir(dir)? {
+        let name = entry?.file_name().to_string_lossy().to_string();
+        if name != MANIFEST && !m.files.iter().any(|f| f.name == name) {
+            bail!("{}: a file the manifest does not name", dir.join(&name).display());
+        }
+    }
+    check_contents(dir, &m)?;
+    let span = Span {
+        exported_at: UtcTime::from_rfc3339(&m.exported_at).ok_or_else(|| {
+            anyhow!(
+                "{}: exported_at {:?} is not an RFC 3339 time",
+                mpath.display(),
+                m.exported_at
+            )
+        })?,
+        since: match &m.since {
+            None => None,
+            Some(since) => Some(UtcTime::from_sql_text(since).ok_or_else(|| {
+                anyhow!(
+                    "{}: since {since:?} is not a time (YYYY-MM-DD HH:MM:SS)",
+                    mpath.display()
+                )
+            })?),
+        },
+    };
+    Ok(Verified {
+        dir: dir.to_path_buf(),
+        manifest: m,
+        span,
+    })
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Imported {
+    pub province: String,
+    /// Rows added per table (rows already held are not added again).
+    pub added: Vec<(String, u64)>,
+    /// The rows taken out of the loads the package withdraws, per load.
+    pub withdrawn: Vec<crate::backfill::Unloaded>,
+}
+
+/// A package's file, ready to be added: a Parquet file DuckDB reads in place, or the CSV
+/// file a PostgreSQL import copies into a temporary table.
+struct Ready<'m> {
+    file: &'m FileEntry,
+    path: PathBuf,
+}
+
+/// Loads a verified package in one transaction, if it arrives in order (see
+/// [`order`]; `allow_gap` lets it start after the last package of its province):
+/// first takes out the rows of the loads it withdraws (which a later load of the same
+/// content may have brought back: the package's rows are then added again), then adds
+/// the rows the database does not hold, and records the package.
+pub fn import(db: &mut Database, package: Verified, allow_gap: bool) -> Result<Imported> {
+    let Verified { dir, manifest: m, span } = package;
+    let dir = dir.as_path();
+    let scratch = tempfile::tempdir()?;
+    let result = ready_files(db, dir, &m, scratch.path()).and_then(|ready| {
+        let at = db.begin_exclusive()?;
+        let done = order::check(db, &m.province, span, allow_gap)
+            .and_then(|()| withdraw(db, &m.withdrawn_loads))
+            .and_then(|withdrawn| {
+                let added = add_files(db, &ready)?;
+                order::record(db, &m.province, span, at)?;
+                db.commit()?;
+                Ok((withdrawn, added))
+            });
+        if done.is_err() {
+            db.rollback();
+        }
+        done
+    });
+    let (withdrawn, added) = result.with_context(|| format!("importing {}", dir.display()))?;
+    Ok(Imported {
+        province: m.province,
+        added,
+        withdrawn,
+    })
+}
+
+/// Every file of the package, its rows counted against the manifest and, for
+/// PostgreSQL, turned into CSV in `scratch`: all before the transaction starts.
+fn ready_files<'m>(db: &Database, dir: &Path, m: &'m Manifest, scratch: &Path) -> Result<Vec<Ready<'m>>> {
+    let duck = Connection::open_in_memory()?;
+    let mut ready = Vec::new();
+    for f in &m.files {
+        let parquet = dir.join(&f.name);
+        let source = sql_text(&parquet.display().to_string());
+        let path = match db {
+            Database::DuckDb(_) => parquet,
+            Database::Postgres(_) => {
+                let csv = scratch.join(format!("{}.csv", f.table));
+                duck.execute_batch(&format!(
+                    "COPY (SELECT * FROM read_parquet({source})) TO {} (FORMAT csv, HEADER)",
+                    sql_text(&csv.display().to_string())
+                ))
+                .with_context(|| format!("reading {}", f.name))?;
+                csv
+            }
+        };
+        ready.push(Ready { file: f, path });
+    }
+    Ok(ready)
+}
+
+/// Takes out the rows of each withdrawn load, and keeps the withdrawal as the exporting
+/// database did (once, however often the package is imported).
+fn withdraw(db: &mut Database, loads: &[WithdrawnLoad]) -> Result<Vec<crate::backfill::Unloaded>> {
+    let mut withdrawn = Vec::new();
+    for w in loads {
+        let at = UtcTime::from_rfc3339(&w.unloaded_at)
+            .ok_or_else(|| {
+                anyhow!(
+                    "withdrawn load {}: unloaded_at {:?} is no time",
+                    w.load_id,
+                    w.unloaded_at
+                )
+            })?
+            .sql_text();
+        let batch = w.batch_id.as_deref().unwrap_or_default();
+        withdrawn.push(
+            crate::backfill::delete_rows_of(db, &w.load_id)
+                .with_context(|| format!("withdrawing load {}", w.load_id))?,
+        );
+        db.execute(
+            "INSERT INTO unloads (load_id, batch_id, unloaded_at)
+             SELECT CAST($1 AS VARCHAR), NULLIF(CAST($2 AS VARCHAR), ''), CAST(CAST($3 AS VARCHAR) AS TIMESTAMP)
+             WHERE NOT EXISTS (SELECT 1 FROM unloads
+                               WHERE load_id = CAST($1 AS VARCHAR)
+                                 AND unloaded_at = CAST(CAST($3 AS VARCHAR) AS TIMESTAMP))",
+            &[&w.load_id, batch, &at],
+        )?;
+    }
+    Ok(withdrawn)
+}
+
+/// Adds each file's rows the database does not hold; the rows added per table.
+fn add_files(db: &mut Database, ready: &[Ready]) -> Result<Vec<(String, u64)>> {
+    let mut added = Vec::new();
+    for Ready { file: f, path } in ready {
+        let columns = columns_of(db, &f.table)?;
+        let n = match db {
+            Database::DuckDb(conn) => {
+                let source = format!("read_parquet({})", sql_text(&path.display().to_string()));
+                conn.execute(&add_not_held(&f.table, &source, &columns), [])? as u64
+            }
+            Database::Postgres(client) => {
+                let stage = format!("exchange_{}", f.table);
+                client.batch_execute(&format!(
+                    "CREATE TEMP TABLE {stage} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP",
+                    f.table
+                ))?;
+                let mut sink = client.copy_in(&format!("COPY {stage} FROM STDIN (FORMAT csv, HEADER)"))?;
+                std::io::copy(&mut std::fs::File::open(path)?, &mut sink)?;
+                sink.finish().with_context(|| format!("copying {}", f.name))?;
+                // Its size known, the server looks the rows up by person where few.
+                client.batch_execute(&format!("ANALYZE {stage}"))?;
+                client.execute(&add_not_held(&f.table, &stage, &columns), &[])?
+            }
+        };
+        added.push((f.table.clone(), n));
+    }
+    Ok(added)
+}
+
+/// The statement adding the rows of `source` (a relation with the table's columns,
+/// `columns`) that the database does not hold. A person or agency already held keeps its
+/// row (a differing one is not overwritten); event and agent rows are added unless an
+/// identical one is there, looked for among the person's rows only (an `EXCEPT` against
+/// the whole table read every row a national database holds, for each package).
+fn add_not_held(table: &str, source: &str, columns: &[String]) -> String {
+    match table {
+        "deceased" => format!(
+            "INSERT INTO deceased SELECT * FROM {source} p
+             WHERE NOT EXISTS (SELECT 1 FROM deceased d WHERE d.person_id = p.person_id)"
+        ),
+        "agencies" => format!(
+            "INSERT INTO agencies SELECT * FROM {source} p
+             WHERE NOT EXISTS (SELECT 1 FROM agencies a WHERE a.agency_id = p.agency_id OR a.name = p.name)"
+        ),
+        t => {
+            let same: Vec<String> = columns
+                .iter()
+                .filter(|c| *c != "person_id")
+                .map(|c| format!("h.{c} IS NOT DISTINCT FROM p.{c}"))
+                .collect();
+            format!(
+                "INSERT INTO {t} SELECT DISTINCT * FROM {source} p
+                 WHERE NOT EXISTS (SELECT 1 FROM {t} h WHERE h.person_id = p.person_id AND {})",
+                same.join(" AND ")
+            )
+        }
+    }
+}
+
+/// A table's columns, in order.
+fn columns_of(db: &mut Database, table: &str) -> Result<Vec<String>> {
+    Ok(db
+        .texts(
+            "SELECT column_name FROM information_schema.columns
+             WHERE table_name = $1 AND table_schema = current_schema() ORDER BY ordinal_position",
+            &[table],
+            1,
+        )?
+        .into_iter()
+        .flatten()
+        .collect())
+}
+
+/// Each file holds the rows the manifest counts, in the columns, of the types, its table
+/// has here: a package another exporter (or version) made differently is refused naming
+/// the file and the columns, before the database is opened.
+fn check_contents(dir: &Path, m: &Manifest) -> Result<()> {
+    let duck = Connection::open_in_memory()?;
+    apply_list(&duck, MIGRATIONS, VERSION_TABLE, "the in-memory schema")?;
+    for f in &m.files {
+        let path = dir.join(&f.name);
+        let source = format!("read_parquet({})", sql_text(&path.display().to_string()));
+        let columns = |sql: &str| -> Result<Vec<String>> {
+            let mut stmt = duck.prepare(sql)?;
+            let names = stmt.query_map([], |r| {
+                Ok(format!("{} {}", r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })?;
+            Ok(names.collect::<Result<_, _>>()?)
+        };
+        let held = columns(&format!(
+            "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {source})"
+        ))
+        .with_context(|| format!("{}: not a Parquet file DuckDB reads", path.display()))?;
+        let wanted = columns(&format!(
+            "SELECT column_name, data_type FROM information_schema.columns
+             WHERE table_name = {} ORDER BY ordinal_position",
+            sql_text(&f.table)
+        ))?;
+        if held != wanted {
+            let missing: Vec<&str> = wanted
+                .iter()
+                .filter(|c| !held.contains(c))
+                .map(String::as_str)
+                .collect();
+            let unexpected: Vec<&str> = held
+                .iter()
+                .filter(|c| !wanted.contains(c))
+                .map(String::as_str)
+                .collect();
+            bail!(
+                "{}: its columns are not those of table {} (schema version {}): missing [{}], not in the table [{}]{}",
+                path.display(),
+                f.table,
+                MIGRATIONS.len(),
+                missing.join(", "),
+                unexpected.join(", "),
+                if missing.is_empty() && unexpected.is_empty() {
+                    ", in another order"
+                } else {
+                    ""
+                }
+            );
+        }
+        let rows: i64 = duck.query_row(&format!("SELECT count(*) FROM {source}"), [], |r| r.get(0))?;
+        if rows as u64 != f.rows {
+            bail!("{}: holds {rows} rows, the manifest says {}", f.name, f.rows);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,83 @@
+//! Exchange packages between basic databases (province → nation): the entities of
+//! MZ/T 141-2019 (DeadInformation, ContactInformation, InstitutionData) and the funeral
+//! events, as Parquet files written by DuckDB, with a manifest naming the province, the
+//! row count and SHA-256 of every file, and the schema version. Import checks the
+//! manifest and every checksum before touching the database, then loads all tables in
+//! one transaction, adding only rows the database does not already hold.
+//!
+//! DuckDB reads and writes the Parquet files in both deployments. A PostgreSQL database
+//! is bridged with its own `COPY … (FORMAT csv)`: the rows a package holds are copied out
+//! (filtered by `--since` on the server) into CSV files that an in-memory DuckDB turns
+//! into Parquet as it reads them, typed as the schema types the tables; imported files
+//! are turned into CSV by
+//! DuckDB, copied into temporary tables shaped `LIKE` the real ones, and added with the
+//! same "only rows not held" statements as on DuckDB.
+
+mod export;
+mod import;
+pub mod order;
+
+pub use export::{export, parse_since};
+pub use import::{import, verify, Imported, Verified};
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub const MANIFEST: &str = "manifest.json";
+pub const STANDARD: &str = "MZ/T 141-2019";
+
+/// The exchanged tables, each with the MZ/T 141 entity it carries.
+const TABLES: [(&str, &str); 5] = [
+    ("agencies", "InstitutionData"),
+    ("deceased", "DeadInformation"),
+    ("agents", "ContactInformation"),
+    ("cremations", "CremationInformation"),
+    ("burials", "BurialInformation"),
+];
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FileEntry {
+    pub name: String,
+    pub table: String,
+    pub entity: String,
+    pub rows: u64,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub standard: String,
+    pub province: String,
+    pub schema_version: i32,
+    pub exported_at: String,
+    /// Only rows loaded after this time, if given.
+    pub since: Option<String>,
+    pub files: Vec<FileEntry>,
+    /// Loads the province took out again (`ledgerline unload`) after `since` (every one,
+    /// without it): an import takes their rows out too, before it adds the package's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub withdrawn_loads: Vec<WithdrawnLoad>,
+}
+
+/// A load taken out of the exporting database.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawnLoad {
+    pub load_id: String,
+    pub batch_id: Option<String>,
+    /// When, RFC 3339 in UTC.
+    pub unloaded_at: String,
+}
+
+pub(crate) fn sha256_of(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    Ok(hex::encode(Sha256::digest(&bytes)))
+}
+
+pub(crate) fn sql_text(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
