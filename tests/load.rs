@@ -515,9 +515,32 @@ fn withdrawal_flow(dir: &std::path::Path, province: &Basic, nation: &Basic) {
         nation.t(),
         "--allow-gap",
     ]);
+    // The nation's DBA reads what arrived, the latest first; the province's next package
+    // starts where the latest ended.
+    let log = run_json(&["exchange", "log", "--target", nation.t(), "--province", "37", "--json"]);
+    let spans: Vec<(&str, &str)> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["since"].as_str().unwrap_or("all"), p["exported_at"].as_str().unwrap()))
+        .collect();
+    let later = exported_at(&dir.join("later"));
+    let next_at = next["exported_at"].as_str().unwrap();
+    let first_at = first["exported_at"].as_str().unwrap();
     assert_eq!(
-        nation.count("SELECT count(*) FROM exchange_imports WHERE province = '37'"),
-        3
+        spans,
+        [
+            (after_a_gap.as_str(), later.as_str()),
+            (first_at, next_at),
+            ("all", first_at)
+        ],
+        "{log}"
+    );
+    let said = run_ok(&["exchange", "log", "--target", nation.t()]);
+    let said = String::from_utf8_lossy(&said.stdout);
+    assert!(
+        said.contains(&format!("province 37: its next package is exported --since {later}")),
+        "{said}"
     );
 }
 
@@ -807,6 +830,12 @@ fn packages_exported_beside_a_load_leave_nothing_out_postgres() {
         "in one of the packages: {first_manifest}"
     );
     assert_eq!(nation.count("SELECT count(*) FROM deceased"), 4);
+}
+
+/// The `exported_at` of the package in `dir`.
+fn exported_at(dir: &std::path::Path) -> String {
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    m["exported_at"].as_str().unwrap().to_string()
 }
 
 /// `ledgerline exchange export` of province 37 into `out`, with `--json`, to be run.

@@ -58,11 +58,6 @@ impl UtcTime {
         self.naive().format("%Y-%m-%d %H:%M:%S%.6f").to_string()
     }
 
-    /// RFC 3339 to the second, cut down (`2026-12-05T13:31:18Z`), for `--json` output.
-    pub fn rfc3339_seconds(self) -> String {
-        self.naive().format("%Y-%m-%dT%H:%M:%SZ").to_string()
-    }
-
     /// RFC 3339 to the microsecond (`2026-12-05T13:31:18.250239Z`; no fraction when it
     /// is none): a manifest's `exported_at`, which `--since` reads back exactly, and by
     /// which packages exported within one second are still told apart.
@@ -80,7 +75,7 @@ impl UtcTime {
             .to_string()
     }
 
-    /// A time as [`UtcTime::rfc3339_seconds`] writes it (any RFC 3339 time, really).
+    /// A time as [`UtcTime::rfc3339`] writes it (any RFC 3339 time, really).
     pub fn from_rfc3339(text: &str) -> Option<UtcTime> {
         DateTime::parse_from_rfc3339(text)
             .ok()
@@ -96,7 +91,7 @@ impl UtcTime {
 
 impl serde::Serialize for UtcTime {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.rfc3339_seconds())
+        s.serialize_str(&self.rfc3339())
     }
 }
 
@@ -105,17 +100,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_time_is_written_in_utc_and_cut_down_to_the_second() {
+    fn a_time_is_written_in_utc_to_the_microsecond() {
         let t = UtcTime::from_micros(1_764_941_478_250_239);
         assert_eq!(t.sql_text(), "2025-12-05 13:31:18.250239");
-        assert_eq!(t.rfc3339_seconds(), "2025-12-05T13:31:18Z");
         assert_eq!(UtcTime::from_micros(-1).sql_text(), "1969-12-31 23:59:59.999999");
         assert_eq!(UtcTime::from_sql_text(&t.sql_text()), Some(t));
         assert_eq!(t.rfc3339(), "2025-12-05T13:31:18.250239Z");
         assert_eq!(UtcTime::from_rfc3339(&t.rfc3339()), Some(t));
         let second = UtcTime::from_micros(1_764_941_478_000_000);
-        assert_eq!(UtcTime::from_rfc3339(&t.rfc3339_seconds()), Some(second));
         assert_eq!(second.rfc3339(), "2025-12-05T13:31:18Z");
+        assert_eq!(UtcTime::from_rfc3339("2025-12-05T21:31:18+08:00"), Some(second));
         assert_eq!(UtcTime::from_rfc3339("2025-12-05 13:31:18"), None);
     }
 }

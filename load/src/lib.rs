@@ -336,6 +336,16 @@ impl Database {
         Ok(())
     }
 
+    /// Whether the database has the table (one of a later schema version may be missing
+    /// from a database opened only to read).
+    pub fn has_table(&mut self, table: &str) -> Result<bool> {
+        let count = self.text(
+            "SELECT CAST(count(*) AS VARCHAR) FROM information_schema.tables WHERE table_name = $1",
+            &[table],
+        )?;
+        Ok(count.as_deref() != Some("0"))
+    }
+
     /// The first column of the first row, if any.
     pub fn text(&mut self, sql: &str, params: &[&str]) -> Result<Option<String>> {
         Ok(self.texts(sql, params, 1)?.into_iter().next().flatten())

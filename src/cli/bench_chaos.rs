@@ -487,7 +487,7 @@ fn database_state(path: &Path) -> Result<State> {
     for (table, exclude) in TABLES {
         // A database killed between two schema versions lacks the later tables.
         let missing = match &mut db {
-            Some(Ok(db)) => !has_table(db, table)?,
+            Some(Ok(db)) => !db.has_table(table)?,
             _ => false,
         };
         let rows = match &mut db {
@@ -510,14 +510,6 @@ fn database_state(path: &Path) -> Result<State> {
         s.insert(format!("{table} ({} rows)", rows.lines().count()), digest(&rows));
     }
     Ok(s)
-}
-
-fn has_table(db: &mut ledgerline_load::Database, table: &str) -> Result<bool> {
-    let count = db.text(
-        "SELECT CAST(count(*) AS VARCHAR) FROM information_schema.tables WHERE table_name = $1",
-        &[table],
-    )?;
-    Ok(count.as_deref() != Some("0"))
 }
 
 fn digest(text: &str) -> String {

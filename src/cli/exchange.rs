@@ -49,6 +49,20 @@ pub enum ExchangeCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The packages a database imported, the latest first: each one's province, the
+    /// loads it holds (after its --since, or all) up to its exported_at, and when it was
+    /// imported. A province's next package is exported --since the exported_at of its
+    /// latest
+    Log {
+        /// The national (or any basic) database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB
+        #[arg(long, value_parser = Target::parse)]
+        target: Target,
+        /// Only this province's packages (two-digit GB/T 2260 code)
+        #[arg(long)]
+        province: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
@@ -106,6 +120,40 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 );
             }
         }
+        ExchangeCommand::Log { target, province, json } => {
+            let packages = exchange::order::imported(&mut target.open_for_reading()?, province.as_deref())?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&packages)?);
+            } else {
+                print_log(&target, &packages);
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn print_log(target: &Target, packages: &[exchange::order::Imported]) {
+    if packages.is_empty() {
+        println!("{}: no exchange packages imported", target.display());
+    }
+    let mut next_named = std::collections::HashSet::new();
+    for p in packages {
+        // The latest of each province comes first: what its next package continues.
+        if next_named.insert(p.province.as_str()) {
+            println!(
+                "province {}: its next package is exported --since {}",
+                p.province,
+                p.exported_at.rfc3339()
+            );
+        }
+        let loads = p
+            .since
+            .map_or_else(|| "all loads".to_string(), |s| format!("loads after {}", s.rfc3339()));
+        println!(
+            "  package of province {} up to {} ({loads}), imported {}",
+            p.province,
+            p.exported_at.rfc3339(),
+            p.imported_at.local_text()
+        );
+    }
 }

@@ -5,7 +5,7 @@
 //! no package imported here), and one older than it would take out again, with the loads
 //! it withdraws, rows a later package brought back.
 
-use anyhow::{bail, Result};
+use anyhow::{anyhow, bail, Result};
 
 use crate::{Database, UtcTime};
 
@@ -51,6 +51,48 @@ pub fn check(db: &mut Database, province: &str, span: Span, allow_gap: bool) -> 
         );
     }
     Ok(())
+}
+
+/// A package as the database recorded it when it was imported.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Imported {
+    pub province: String,
+    /// Loads after this time, or all (`None`).
+    pub since: Option<UtcTime>,
+    /// The moment of the state it holds: the `--since` of the province's next package.
+    pub exported_at: UtcTime,
+    pub imported_at: UtcTime,
+}
+
+/// The packages imported, of one province or all, the latest state first. None in a
+/// database of the first schema version, which kept no record of them.
+pub fn imported(db: &mut Database, province: Option<&str>) -> Result<Vec<Imported>> {
+    if !db.has_table("exchange_imports")? {
+        return Ok(Vec::new());
+    }
+    let mut rows = Vec::new();
+    db.each_row(
+        "SELECT province, CAST(since AS VARCHAR), CAST(exported_at AS VARCHAR), CAST(imported_at AS VARCHAR)
+         FROM exchange_imports WHERE $1 = '' OR province = $1
+         ORDER BY exported_at DESC, province",
+        &[province.unwrap_or_default()],
+        4,
+        |v| rows.push(v.iter().map(|t| t.map(str::to_string)).collect::<Vec<_>>()),
+    )?;
+    rows.into_iter()
+        .map(|v| {
+            let time = |t: &Option<String>| {
+                let t = t.as_deref().unwrap_or_default();
+                UtcTime::from_sql_text(t).ok_or_else(|| anyhow!("exchange_imports: cannot read the time {t:?}"))
+            };
+            Ok(Imported {
+                province: v[0].clone().unwrap_or_default(),
+                since: v[1].as_ref().map(|_| time(&v[1])).transpose()?,
+                exported_at: time(&v[2])?,
+                imported_at: time(&v[3])?,
+            })
+        })
+        .collect()
 }
 
 /// Records a package imported, once however often it is.
