@@ -41,11 +41,6 @@ pub enum ExchangeCommand {
         /// The national (or any basic) database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB
         #[arg(long, value_parser = Target::parse)]
         target: Target,
-        /// Import a package that starts (--since) after the last package of its province
-        /// imported here ended, or an incremental one as the first: the rows loaded in
-        /// between are then in no package imported here. Refused without it
-        #[arg(long)]
-        allow_gap: bool,
         #[arg(long)]
         json: bool,
     },
@@ -98,14 +93,12 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 println!("package for province {} in {}", m.province, out.display());
             }
         }
-        ExchangeCommand::Import {
-            dir,
-            target,
-            allow_gap,
-            json,
-        } => {
+        ExchangeCommand::Import { dir, target, json } => {
             let package = exchange::verify(&dir)?;
-            let r = exchange::import(&mut target.open_for_writing()?, package, allow_gap)?;
+            let r = exchange::import(&mut target.open_for_writing()?, package)?;
+            if let Some(gap) = &r.gap {
+                eprintln!("warning: {gap}");
+            }
             if json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {

@@ -109,6 +109,9 @@ pub struct Imported {
     pub added: Vec<(String, u64)>,
     /// The rows taken out of the loads the package withdraws, per load.
     pub withdrawn: Vec<crate::backfill::Unloaded>,
+    /// Loads the package starts after that no package imported here holds, if any (see
+    /// [`order`]).
+    pub gap: Option<String>,
 }
 
 /// A package's file, ready to be added: a Parquet file DuckDB reads in place, or the CSV
@@ -118,35 +121,34 @@ struct Ready<'m> {
     path: PathBuf,
 }
 
-/// Loads a verified package in one transaction, if it arrives in order (see
-/// [`order`]; `allow_gap` lets it start after the last package of its province):
-/// first takes out the rows of the loads it withdraws (which a later load of the same
-/// content may have brought back: the package's rows are then added again), then adds
-/// the rows the database does not hold, and records the package.
-pub fn import(db: &mut Database, package: Verified, allow_gap: bool) -> Result<Imported> {
+/// Loads a verified package in one transaction, unless it arrives too late (see
+/// [`order`]): first takes out the rows of the loads it withdraws (which a later load of
+/// the same content may have brought back: the package's rows are then added again),
+/// then adds the rows the database does not hold, and records the package.
+pub fn import(db: &mut Database, package: Verified) -> Result<Imported> {
     let Verified { dir, manifest: m, span } = package;
     let dir = dir.as_path();
     let scratch = tempfile::tempdir()?;
     let result = ready_files(db, dir, &m, scratch.path()).and_then(|ready| {
         let at = db.begin_exclusive()?;
-        let done = order::check(db, &m.province, span, allow_gap)
-            .and_then(|()| withdraw(db, &m.withdrawn_loads))
-            .and_then(|withdrawn| {
-                let added = add_files(db, &ready)?;
-                order::record(db, &m.province, span, at)?;
-                db.commit()?;
-                Ok((withdrawn, added))
-            });
+        let done = order::check(db, &m.province, span, !m.withdrawn_loads.is_empty()).and_then(|gap| {
+            let withdrawn = withdraw(db, &m.withdrawn_loads)?;
+            let added = add_files(db, &ready)?;
+            order::record(db, &m.province, span, at)?;
+            db.commit()?;
+            Ok((withdrawn, added, gap))
+        });
         if done.is_err() {
             db.rollback();
         }
         done
     });
-    let (withdrawn, added) = result.with_context(|| format!("importing {}", dir.display()))?;
+    let (withdrawn, added, gap) = result.with_context(|| format!("importing {}", dir.display()))?;
     Ok(Imported {
         province: m.province,
         added,
         withdrawn,
+        gap,
     })
 }
 

@@ -1,9 +1,10 @@
 //! The order exchange packages arrive in, kept per province in `exchange_imports`: each
 //! package holds the rows loaded after its `since` (all, without one) up to its
-//! `exported_at`. The next one of a province must start where the last one imported
-//! ended, or before: one starting after it leaves a gap (rows loaded in between are in
-//! no package imported here), and one older than it would take out again, with the loads
-//! it withdraws, rows a later package brought back.
+//! `exported_at`. One that starts after the last one of its province imported ended
+//! leaves a gap (rows loaded in between are in no package imported here): it is imported,
+//! and the gap named. One older than the last is refused where it could undo a
+//! withdrawal: when it withdraws loads itself (a later package may have brought them
+//! back), or when loads were withdrawn here after its state (its rows may be theirs).
 
 use anyhow::{anyhow, bail, Result};
 
@@ -16,9 +17,9 @@ pub struct Span {
     pub exported_at: UtcTime,
 }
 
-/// Refuses a package of `province` that arrives out of order (see the module's note);
-/// `allow_gap` lets one start after the last (or an incremental one come first).
-pub fn check(db: &mut Database, province: &str, span: Span, allow_gap: bool) -> Result<()> {
+/// Refuses a package of `province` that arrives too late to be taken in (see the
+/// module's note); `withdraws`: whether it withdraws loads. The gap it leaves, if any.
+pub fn check(db: &mut Database, province: &str, span: Span, withdraws: bool) -> Result<Option<String>> {
     let last = db
         .text(
             "SELECT CAST(max(exported_at) AS VARCHAR) FROM exchange_imports WHERE province = $1",
@@ -26,31 +27,35 @@ pub fn check(db: &mut Database, province: &str, span: Span, allow_gap: bool) -> 
         )?
         .and_then(|t| UtcTime::from_sql_text(&t));
     if let Some(last) = last.filter(|last| span.exported_at < *last) {
-        bail!(
-            "the package of province {province} holds the state of {}, older than the last of its packages \
-             imported here ({}): its withdrawals would take out rows later packages brought back",
-            span.exported_at.rfc3339(),
-            last.rfc3339()
-        );
+        let withdrawn_since = db.text(
+            "SELECT CAST(count(*) AS VARCHAR) FROM unloads WHERE unloaded_at > CAST(CAST($1 AS VARCHAR) AS TIMESTAMP)",
+            &[&span.exported_at.sql_text()],
+        )?;
+        if withdraws || withdrawn_since.as_deref() != Some("0") {
+            bail!(
+                "the package of province {province} holds the state of {}, older than the last of its \
+                 packages imported here ({}), and loads were withdrawn in between: taken in now, it \
+                 could bring back rows of a withdrawn load, or take out rows a later package brought back",
+                span.exported_at.rfc3339(),
+                last.rfc3339()
+            );
+        }
     }
-    let gap = match (span.since, last) {
+    Ok(match (span.since, last) {
         (None, _) => None,
         (Some(since), Some(last)) if since <= last => None,
-        (Some(_), Some(last)) => Some(format!(
-            "the last package of province {province} imported here holds loads up to {}",
+        (Some(since), Some(last)) => Some(format!(
+            "the package of province {province} holds loads after {}, but the last of its packages \
+             imported here holds loads up to {}: rows loaded in between are in no package imported here",
+            since.rfc3339(),
             last.rfc3339()
         )),
-        (Some(_), None) => Some(format!("no package of province {province} was imported here before")),
-    };
-    if let (Some(why), false) = (gap, allow_gap) {
-        let since = span.since.map(UtcTime::rfc3339).unwrap_or_default();
-        bail!(
-            "the package of province {province} holds loads after {since}, but {why}: rows loaded before \
-             are in no package imported here; import the packages in between (or a whole one, exported \
-             without --since) first, or pass --allow-gap"
-        );
-    }
-    Ok(())
+        (Some(since), None) => Some(format!(
+            "the package of province {province} holds loads after {}, and none of its packages was \
+             imported here before: rows loaded earlier are in no package imported here",
+            since.rfc3339()
+        )),
+    })
 }
 
 /// A package as the database recorded it when it was imported.
