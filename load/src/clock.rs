@@ -87,6 +87,11 @@ impl UtcTime {
     pub fn from_sql_text(text: &str) -> Option<UtcTime> {
         crate::tables::timestamp_micros(text).map(UtcTime::from_micros)
     }
+
+    /// [`UtcTime::from_sql_text`], or an error naming `what` holds the time it cannot read.
+    pub fn read_sql_text(text: &str, what: &str) -> anyhow::Result<UtcTime> {
+        UtcTime::from_sql_text(text).ok_or_else(|| anyhow::anyhow!("{what}: cannot read the time {text:?}"))
+    }
 }
 
 impl serde::Serialize for UtcTime {

@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{Context, Result};
 use serde::de::{Deserializer, IgnoredAny, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
@@ -70,8 +70,7 @@ pub fn loads(db: &mut Database) -> Result<Vec<LoadEntry>> {
         3,
         |v| {
             let [load_id, finished_at, report] = [v[0], v[1], v[2]].map(Option::unwrap_or_default);
-            let finished = UtcTime::from_sql_text(finished_at)
-                .ok_or_else(|| anyhow!("load {load_id}: cannot read its finishing time {finished_at:?}"));
+            let finished = UtcTime::read_sql_text(finished_at, &format!("load {load_id}: finished_at"));
             // Each report is counted as its row comes, not all held first.
             entries.push(finished.and_then(|finished_at| {
                 serde_json::from_str::<Counts>(report)

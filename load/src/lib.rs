@@ -224,15 +224,9 @@ impl Database {
     /// Refuses a database with no basic schema version recorded, or a newer one than
     /// this ledgerline knows. `what` names the database in the error.
     fn check_schema(&mut self, what: &str) -> Result<()> {
-        let tables = self.text(
-            &format!(
-                "SELECT CAST(count(*) AS VARCHAR) FROM information_schema.tables WHERE table_name = '{VERSION_TABLE}'"
-            ),
-            &[],
-        )?;
-        let version = match tables.as_deref() {
-            Some("0") => None,
-            _ => self.text(
+        let version = match self.has_table(VERSION_TABLE)? {
+            false => None,
+            true => self.text(
                 &format!("SELECT CAST(max(version) AS VARCHAR) FROM {VERSION_TABLE}"),
                 &[],
             )?,

@@ -8,10 +8,11 @@ use chrono::TimeZone;
 use duckdb::Connection;
 use postgres::Client;
 
-use ledgerline_store::migrations::apply_list;
-
-use super::{sha256_of, sql_text, FileEntry, Manifest, WithdrawnLoad, MANIFEST, STANDARD, TABLES};
-use crate::{Database, UtcTime, MIGRATIONS, VERSION_TABLE};
+use super::{
+    in_memory_schema, schema_columns, sha256_of, sql_text, FileEntry, Manifest, WithdrawnLoad, MANIFEST, STANDARD,
+    TABLES,
+};
+use crate::{Database, UtcTime, MIGRATIONS};
 
 /// The order of a table's rows in its file: all columns, left to right. A table whose
 /// first column is its key is put in the same order by that column alone (a sort on
@@ -35,7 +36,7 @@ fn check_province(province: &str) -> Result<()> {
     Ok(())
 }
 
-/// `--since` as the database compares it: `YYYY-MM-DD HH:MM:SS` in UTC, the zone of
+/// `--since` as the database compares it: `YYYY-MM-DD HH:MM:SS[.ffffff]` in UTC, the zone of
 /// every time a basic database holds. Read: a date (its midnight) or a date and a time
 /// (`HH:MM[:SS]`, after a space or a `T`) in this machine's time zone, as a DBA means
 /// it (read as UTC, `--since 2026-12-01` in Beijing left out the rows loaded before 8 in
@@ -128,8 +129,9 @@ fn export_into(db: &mut Database, province: &str, since: Option<&str>, out: &Pat
         Database::Postgres(client) => begin_snapshot_between_writers(client)?,
     };
     let withdrawn = withdrawn_loads(db, since)?;
-    let package = |conn: &Connection, rows_of: &dyn Fn(&str) -> Result<String>| {
-        write_package(conn, province, since, as_of, out, rows_of, withdrawn.clone())
+    // Called once, on the one path the engine takes.
+    let package = move |conn: &Connection, rows_of: &dyn Fn(&str) -> Result<String>| {
+        write_package(conn, province, since, as_of, out, rows_of, withdrawn)
     };
     match db {
         Database::DuckDb(conn) => package(conn, &|table| {
@@ -151,8 +153,7 @@ fn export_into(db: &mut Database, province: &str, since: Option<&str>, out: &Pat
             // The CSV files are turned into Parquet as they are read, typed as the
             // schema types the tables; copied into tables of an in-memory database
             // first, 2M persons with their agents and cremations took 2.1 GB.
-            let duck = Connection::open_in_memory()?;
-            apply_list(&duck, MIGRATIONS, VERSION_TABLE, "the in-memory conversion")?;
+            let duck = in_memory_schema("the in-memory conversion")?;
             duck.execute_batch(&format!(
                 "SET temp_directory = {}",
                 sql_text(&scratch.path().join("spill").display().to_string())
@@ -182,16 +183,16 @@ fn withdrawn_loads(db: &mut Database, since: Option<&str>) -> Result<Vec<Withdra
         &[],
         3,
         |v| {
-            withdrawn.push(WithdrawnLoad {
-                load_id: v[0].unwrap_or_default().to_string(),
-                batch_id: v[1].map(str::to_string),
-                unloaded_at: v[2]
-                    .and_then(UtcTime::from_sql_text)
-                    .map_or_else(|| v[2].unwrap_or_default().to_string(), UtcTime::rfc3339),
-            })
+            withdrawn.push(
+                UtcTime::read_sql_text(v[2].unwrap_or_default(), "unloads").map(|at| WithdrawnLoad {
+                    load_id: v[0].unwrap_or_default().to_string(),
+                    batch_id: v[1].map(str::to_string),
+                    unloaded_at: at.rfc3339(),
+                }),
+            )
         },
     )?;
-    Ok(withdrawn)
+    withdrawn.into_iter().collect()
 }
 
 /// `WHERE` the row was loaded after `since`, for the tables whose rows say when.
@@ -205,19 +206,10 @@ fn since_filter(table: &str, since: Option<&str>) -> String {
 /// A query of the rows of a CSV file PostgreSQL wrote of `table`, each column cast to the
 /// type the schema gives it (the same casts an insert into the table makes).
 fn typed_csv(conn: &Connection, table: &str, csv: &Path) -> Result<String> {
-    let mut columns = conn.prepare(
-        "SELECT column_name, data_type FROM information_schema.columns
-         WHERE table_name = ? ORDER BY ordinal_position",
-    )?;
-    let casts: Vec<String> = columns
-        .query_map([table], |r| {
-            Ok(format!(
-                "CAST({0} AS {1}) AS {0}",
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?
-            ))
-        })?
-        .collect::<Result<_, _>>()?;
+    let casts: Vec<String> = schema_columns(conn, table)?
+        .into_iter()
+        .map(|(column, kind)| format!("CAST({column} AS {kind}) AS {column}"))
+        .collect();
     Ok(format!(
         "SELECT {} FROM read_csv({}, header = true, all_varchar = true, allow_quoted_nulls = false)",
         casts.join(", "),

@@ -8,11 +8,12 @@ use anyhow::{anyhow, bail, Context, Result};
 use duckdb::Connection;
 use serde::Serialize;
 
-use ledgerline_store::migrations::apply_list;
-
 use super::order::{self, Span};
-use super::{sha256_of, sql_text, FileEntry, Manifest, WithdrawnLoad, MANIFEST, STANDARD, TABLES};
-use crate::{Database, UtcTime, MIGRATIONS, VERSION_TABLE};
+use super::{
+    in_memory_schema, schema_columns, sha256_of, sql_text, FileEntry, Manifest, WithdrawnLoad, MANIFEST, STANDARD,
+    TABLES,
+};
+use crate::{Database, UtcTime, MIGRATIONS};
 
 /// A package whose manifest and checksums [`verify`] checked: what [`import`] takes, so
 /// nothing unchecked is loaded, and a package refused is refused before the database is
@@ -285,27 +286,20 @@ fn columns_of(db: &mut Database, table: &str) -> Result<Vec<String>> {
 /// has here: a package another exporter (or version) made differently is refused naming
 /// the file and the columns, before the database is opened.
 fn check_contents(dir: &Path, m: &Manifest) -> Result<()> {
-    let duck = Connection::open_in_memory()?;
-    apply_list(&duck, MIGRATIONS, VERSION_TABLE, "the in-memory schema")?;
+    let duck = in_memory_schema("the in-memory schema")?;
+    let named = |(column, kind): (String, String)| format!("{column} {kind}");
     for f in &m.files {
         let path = dir.join(&f.name);
         let source = format!("read_parquet({})", sql_text(&path.display().to_string()));
-        let columns = |sql: &str| -> Result<Vec<String>> {
-            let mut stmt = duck.prepare(sql)?;
-            let names = stmt.query_map([], |r| {
-                Ok(format!("{} {}", r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })?;
-            Ok(names.collect::<Result<_, _>>()?)
-        };
-        let held = columns(&format!(
-            "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {source})"
-        ))
+        let held: Vec<String> = (|| -> Result<Vec<String>> {
+            let mut stmt = duck.prepare(&format!(
+                "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {source})"
+            ))?;
+            let columns = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(columns.map(|c| c.map(named)).collect::<Result<_, _>>()?)
+        })()
         .with_context(|| format!("{}: not a Parquet file DuckDB reads", path.display()))?;
-        let wanted = columns(&format!(
-            "SELECT column_name, data_type FROM information_schema.columns
-             WHERE table_name = {} ORDER BY ordinal_position",
-            sql_text(&f.table)
-        ))?;
+        let wanted: Vec<String> = schema_columns(&duck, &f.table)?.into_iter().map(named).collect();
         if held != wanted {
             let missing: Vec<&str> = wanted
                 .iter()

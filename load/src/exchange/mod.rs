@@ -81,3 +81,22 @@ pub(crate) fn sha256_of(path: &Path) -> Result<String> {
 pub(crate) fn sql_text(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
+
+/// An empty in-memory DuckDB database with this ledgerline's basic schema: the tables a
+/// package's files are typed as and checked against.
+pub(crate) fn in_memory_schema(what: &str) -> Result<duckdb::Connection> {
+    let conn = duckdb::Connection::open_in_memory()?;
+    ledgerline_store::migrations::apply_list(&conn, crate::MIGRATIONS, crate::VERSION_TABLE, what)?;
+    Ok(conn)
+}
+
+/// The columns of `table` in [`in_memory_schema`]'s database, in order, each with its
+/// type as DuckDB names it (`VARCHAR`, `DATE` ...).
+pub(crate) fn schema_columns(conn: &duckdb::Connection, table: &str) -> Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare(
+        "SELECT column_name, data_type FROM information_schema.columns
+         WHERE table_name = ? ORDER BY ordinal_position",
+    )?;
+    let columns = stmt.query_map([table], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(columns.collect::<Result<_, _>>()?)
+}

@@ -6,7 +6,7 @@
 //! withdrawal: when it withdraws loads itself (a later package may have brought them
 //! back), or when loads were withdrawn here after its state (its rows may be theirs).
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{bail, Result};
 
 use crate::{Database, UtcTime};
 
@@ -25,7 +25,8 @@ pub fn check(db: &mut Database, province: &str, span: Span, withdraws: bool) -> 
             "SELECT CAST(max(exported_at) AS VARCHAR) FROM exchange_imports WHERE province = $1",
             &[province],
         )?
-        .and_then(|t| UtcTime::from_sql_text(&t));
+        .map(|t| UtcTime::read_sql_text(&t, "exchange_imports"))
+        .transpose()?;
     if let Some(last) = last.filter(|last| span.exported_at < *last) {
         let withdrawn_since = db.text(
             "SELECT CAST(count(*) AS VARCHAR) FROM unloads WHERE unloaded_at > CAST(CAST($1 AS VARCHAR) AS TIMESTAMP)",
@@ -75,29 +76,26 @@ pub fn imported(db: &mut Database, province: Option<&str>) -> Result<Vec<Importe
     if !db.has_table("exchange_imports")? {
         return Ok(Vec::new());
     }
-    let mut rows = Vec::new();
+    let mut packages = Vec::new();
     db.each_row(
         "SELECT province, CAST(since AS VARCHAR), CAST(exported_at AS VARCHAR), CAST(imported_at AS VARCHAR)
          FROM exchange_imports WHERE $1 = '' OR province = $1
          ORDER BY exported_at DESC, province",
         &[province.unwrap_or_default()],
         4,
-        |v| rows.push(v.iter().map(|t| t.map(str::to_string)).collect::<Vec<_>>()),
+        |v| {
+            let time = |t: &str| UtcTime::read_sql_text(t, "exchange_imports");
+            packages.push((|| {
+                Ok(Imported {
+                    province: v[0].unwrap_or_default().to_string(),
+                    since: v[1].map(time).transpose()?,
+                    exported_at: time(v[2].unwrap_or_default())?,
+                    imported_at: time(v[3].unwrap_or_default())?,
+                })
+            })())
+        },
     )?;
-    rows.into_iter()
-        .map(|v| {
-            let time = |t: &Option<String>| {
-                let t = t.as_deref().unwrap_or_default();
-                UtcTime::from_sql_text(t).ok_or_else(|| anyhow!("exchange_imports: cannot read the time {t:?}"))
-            };
-            Ok(Imported {
-                province: v[0].clone().unwrap_or_default(),
-                since: v[1].as_ref().map(|_| time(&v[1])).transpose()?,
-                exported_at: time(&v[2])?,
-                imported_at: time(&v[3])?,
-            })
-        })
-        .collect()
+    packages.into_iter().collect()
 }
 
 /// Records a package imported, once however often it is.
