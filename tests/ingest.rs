@@ -41,6 +41,77 @@ fn two_page_tiff(path: &Path) {
     }
 }
 
+/// Where each directory of a little-endian TIFF lies, and where tag `tag`'s value lies in
+/// the directory at `at`.
+fn directories(tiff: &[u8]) -> Vec<usize> {
+    let number = |at: usize, n: usize| tiff[at..at + n].iter().rev().fold(0, |v, &b| v << 8 | b as usize);
+    let mut list = Vec::new();
+    let mut at = number(4, 4);
+    while at != 0 {
+        list.push(at);
+        at = number(at + 2 + 12 * number(at, 2), 4);
+    }
+    list
+}
+
+fn value_of_tag(tiff: &[u8], directory: usize, tag: u16) -> usize {
+    let entries = u16::from_le_bytes([tiff[directory], tiff[directory + 1]]) as usize;
+    (0..entries)
+        .map(|i| directory + 2 + 12 * i)
+        .find(|&e| u16::from_le_bytes([tiff[e], tiff[e + 1]]) == tag)
+        .expect("the tag")
+        + 8
+}
+
+#[test]
+fn a_multi_page_tiffs_unreadable_frames_are_quarantined_alone() {
+    // A ledger volume scanned into one file: four frames, the second stored in a way
+    // nothing here reads, the chain of frames broken after the third.
+    let dir = tempfile::tempdir().unwrap();
+    let pages = dir.path().join("volume/pages");
+    std::fs::create_dir_all(&pages).unwrap();
+    let mut tiff = std::io::Cursor::new(Vec::new());
+    {
+        use tiff::encoder::{colortype, TiffEncoder};
+        let mut enc = TiffEncoder::new(&mut tiff).unwrap();
+        for shade in [0u8, 40, 80, 120] {
+            let data: Vec<u8> = (0..400 * 300).map(|i| if i % 89 < 5 { shade } else { 255 }).collect();
+            enc.write_image::<colortype::Gray8>(400, 300, &data).unwrap();
+        }
+    }
+    let mut tiff = tiff.into_inner();
+    let frames = directories(&tiff);
+    assert_eq!(frames.len(), 4);
+    let compression = value_of_tag(&tiff, frames[1], 259);
+    tiff[compression..compression + 2].copy_from_slice(&3u16.to_le_bytes()); // CCITT Group 3
+    let after_third = frames[2] + 2 + 12 * u16::from_le_bytes([tiff[frames[2]], tiff[frames[2] + 1]]) as usize;
+    let past_the_end = (tiff.len() as u32 + 64).to_le_bytes();
+    tiff[after_third..after_third + 4].copy_from_slice(&past_the_end);
+    std::fs::write(pages.join("volume.tif"), &tiff).unwrap();
+
+    let ws = dir.path().join("ws");
+    let report = run_json(&["ingest", s(&dir.path().join("volume")), "--workspace", s(&ws), "--json"]);
+    assert_eq!(
+        report["pages_new"], 4,
+        "three frames found, and the break after them: {report}"
+    );
+    let q = reasons(&report);
+    assert_eq!(q.len(), 2, "{q:?}");
+    assert!(
+        q[0].1
+            .starts_with("frame 2: the TIFF image is stored in a way that cannot be read"),
+        "{q:?}"
+    );
+    assert!(q[0].1.contains("Fax3"), "{q:?}");
+    assert_eq!(
+        q[1].1,
+        "frame 4: the TIFF image is damaged or truncated: the directory after frame 3 lies outside the file, so no frame after it can be found"
+    );
+    let status = run_json(&["status", "--workspace", s(&ws), "--json"]);
+    assert_eq!(status["batches"][0]["pages"], 4, "{status}");
+    assert_eq!(status["batches"][0]["pages_quarantined"], 2, "{status}");
+}
+
 fn reasons(report: &Value) -> Vec<(String, String)> {
     report["quarantined"]
         .as_array()

@@ -28,7 +28,8 @@ pub fn sniff(bytes: &[u8]) -> Result<ImageFormat, String> {
         [] => Err("the file is empty (0 bytes)".into()),
         [0x89, b'P', b'N', b'G', ..] => Ok(ImageFormat::Png),
         [0xFF, 0xD8, 0xFF, ..] => Ok(ImageFormat::Jpeg),
-        [b'I', b'I', 42, 0, ..] | [b'M', b'M', 0, 42, ..] => Ok(ImageFormat::Tiff),
+        // Classic TIFF, and BigTIFF (43), which scanners write past 4 GiB.
+        [b'I', b'I', 42 | 43, 0, ..] | [b'M', b'M', 0, 42 | 43, ..] => Ok(ImageFormat::Tiff),
         [b'%', b'P', b'D', b'F', ..] => {
             Err("the file is a PDF document, not an image; export its pages as PNG or TIFF".into())
         }
@@ -66,12 +67,56 @@ fn limits() -> Limits {
     l
 }
 
-/// Decodes every page a file holds.
-pub fn decode(bytes: &[u8]) -> Result<Vec<Frame>, String> {
+/// How many pages a file holds: the frames of a TIFF, one for any other image.
+pub struct FrameCount {
+    pub frames: u32,
+    /// Why no frame after the last counted can be found, when a multi-page TIFF's chain
+    /// of frames breaks: the frames before it are pages all the same.
+    pub broken: Option<String>,
+}
+
+/// How many pages the file holds (see [`FrameCount`]); an error when it holds none that
+/// can be found, or is no image this reads.
+pub fn frame_count(bytes: &[u8]) -> Result<FrameCount, String> {
+    if sniff(bytes)? == ImageFormat::Tiff {
+        return crate::tiff_frames::count(bytes);
+    }
+    Ok(FrameCount {
+        frames: 1,
+        broken: None,
+    })
+}
+
+/// Page `index` (from 0) of a file: a frame of a multi-page TIFF, decoded alone, so a
+/// volume scanned into one file of hundreds of pages costs one page's memory and time.
+pub fn decode_frame(bytes: &[u8], index: u32) -> Result<DynamicImage, String> {
     let format = sniff(bytes)?;
     if format == ImageFormat::Tiff {
-        return crate::tiff_frames::frames(bytes);
+        return crate::tiff_frames::frame(bytes, index);
     }
+    if index > 0 {
+        return Err(format!(
+            "the {format:?} image holds one page, not a frame {}",
+            index + 1
+        ));
+    }
+    decode_single(bytes, format)
+}
+
+/// Every page a file holds; the first that cannot be read fails the whole.
+pub fn decode(bytes: &[u8]) -> Result<Vec<Frame>, String> {
+    let count = frame_count(bytes)?;
+    let frames = (0..count.frames)
+        .map(|index| decode_frame(bytes, index).map(|image| Frame { index, image }))
+        .collect::<Result<Vec<_>, _>>()?;
+    match count.broken {
+        Some(reason) => Err(reason),
+        None => Ok(frames),
+    }
+}
+
+/// A PNG or JPEG file's one page, as the file says to show it.
+fn decode_single(bytes: &[u8], format: ImageFormat) -> Result<DynamicImage, String> {
     // Dimensions first, without limits, so an oversized image gets our message, not the
     // decoder's generic "limits exceeded".
     let decoder_probe = ImageReader::with_format(Cursor::new(bytes), format);
@@ -93,7 +138,7 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<Frame>, String> {
     // As the file says to show it (a camera's or phone's photo of a page, most often):
     // as every browser shows it, so the review app's boxes lie on what it shows.
     image.apply_orientation(orientation);
-    Ok(vec![Frame { index: 0, image }])
+    Ok(image)
 }
 
 /// How the file's metadata (Exif orientation, in a JPEG or PNG) says its pixels are to be

@@ -10,7 +10,9 @@
 //!   work and a re-run finishes the rest without duplicating anything.
 
 pub mod decode;
+mod tiff_chunks;
 mod tiff_frames;
+mod tiff_layout;
 mod tiff_palette;
 
 use std::collections::HashSet;
@@ -162,36 +164,43 @@ fn examine(path: &Path, known: &HashSet<(String, String)>) -> Option<Vec<PageRow
             "not a page image: the name does not end in .png, .jpg, .jpeg, .tif or .tiff".into(),
         ));
     }
-    let frames = match decode::decode(&bytes) {
-        Ok(f) => f,
+    let count = match decode::frame_count(&bytes) {
+        Ok(count) => count,
         Err(reason) => return Some(quarantined(reason)),
     };
-    let multi = frames.len() > 1;
-    Some(
-        frames
-            .into_iter()
-            .map(|f| {
-                let (w, h) = (f.image.width(), f.image.height());
-                PageRow {
-                    page_id: if multi {
-                        format!("{}-{}", &sha[..16], f.index + 1)
-                    } else {
-                        sha[..16].to_string()
-                    },
-                    file_name: if multi {
-                        format!("{file_name}#{}", f.index + 1)
-                    } else {
-                        file_name.clone()
-                    },
-                    path: path_text.clone(),
-                    sha256: sha.clone(),
-                    frame: f.index,
-                    size: Some((w, h)),
-                    quarantine: decode::blank_reason(&f.image),
-                }
-            })
-            .collect(),
-    )
+    // One frame decoded at a time: a volume scanned into one TIFF of hundreds of pages
+    // never has them all in memory, and a frame that cannot be read is quarantined alone.
+    let multi = count.frames > 1 || count.broken.is_some();
+    let page = |frame: u32, decoded: Result<image::DynamicImage, String>| {
+        let (size, quarantine) = match decoded {
+            Ok(image) => (Some((image.width(), image.height())), decode::blank_reason(&image)),
+            Err(reason) => (None, Some(reason)),
+        };
+        PageRow {
+            page_id: if multi {
+                format!("{}-{}", &sha[..16], frame + 1)
+            } else {
+                sha[..16].to_string()
+            },
+            file_name: if multi {
+                format!("{file_name}#{}", frame + 1)
+            } else {
+                file_name.clone()
+            },
+            path: path_text.clone(),
+            sha256: sha.clone(),
+            frame,
+            size,
+            quarantine,
+        }
+    };
+    let mut pages: Vec<PageRow> = (0..count.frames)
+        .map(|frame| page(frame, decode::decode_frame(&bytes, frame)))
+        .collect();
+    if let Some(reason) = count.broken {
+        pages.push(page(count.frames, Err(reason)));
+    }
+    Some(pages)
 }
 
 fn ledger_type_text(t: LedgerType) -> &'static str {

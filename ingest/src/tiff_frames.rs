@@ -7,48 +7,87 @@
 
 use std::io::Cursor;
 
+use image::metadata::Orientation;
 use image::{DynamicImage, GrayImage, ImageBuffer, RgbImage};
 use tiff::decoder::{Decoder, DecodingResult, Limits};
 use tiff::tags::Tag;
 use tiff::{ColorType, TiffError};
 
-use crate::decode::{check_size, Frame, MAX_PIXELS};
-use crate::tiff_palette;
+use crate::decode::{check_size, FrameCount, MAX_PIXELS};
+use crate::tiff_layout::Layout;
+use crate::{tiff_chunks, tiff_palette};
 
-/// Every frame of a TIFF file.
-pub fn frames(bytes: &[u8]) -> Result<Vec<Frame>, String> {
+/// How many frames a TIFF file holds: its chain of directories followed from the header
+/// (the pixels are not read: a frame that cannot be decoded is found when it is).
+pub fn count(bytes: &[u8]) -> Result<FrameCount, String> {
+    let layout = Layout::of(bytes).ok_or(DAMAGED_HEADER)?;
+    let chain = layout.chain(bytes);
+    let frames = chain.directories.len() as u32;
+    if frames == 0 {
+        return Err("the TIFF image is damaged or truncated: its first frame's directory lies outside the file".into());
+    }
+    Ok(FrameCount {
+        frames,
+        broken: chain.broken.then(|| {
+            format!(
+                "frame {}: the TIFF image is damaged or truncated: the directory after frame {frames} lies outside the file, so no frame after it can be found",
+                frames + 1
+            )
+        }),
+    })
+}
+
+const DAMAGED_HEADER: &str = "the TIFF image is damaged: its header cannot be read";
+
+/// Frame `index` (from 0) of a TIFF file, as libtiff reads it: where the `tiff` crate
+/// would misread the frame's bits (stored least significant first) or might refuse its
+/// LZW chunks, from a copy of the file that has them as the crate reads them (see
+/// `tiff_chunks`). Errors name the frame.
+pub fn frame(bytes: &[u8], index: u32) -> Result<DynamicImage, String> {
+    let at = index as usize;
+    let survey = tiff_chunks::Survey::of(bytes, at);
+    let from_copy = || tiff_chunks::as_libtiff_reads(bytes, at).and_then(|copy| frame_of(&copy, at));
+    let read = match survey.reversed_bits {
+        true => from_copy(),
+        false => match frame_of(bytes, at) {
+            Err(_) if survey.lzw => from_copy(),
+            read => read,
+        },
+    };
+    read.map_err(|e| format!("frame {}: {e}", index + 1))
+}
+
+/// Frame `index` as the `tiff` crate reads it, turned as its Orientation tag says.
+fn frame_of(bytes: &[u8], index: usize) -> Result<DynamicImage, String> {
     let mut dec = Decoder::new(Cursor::new(bytes))
         .map_err(unreadable)?
         .with_limits(limits());
-    // Made when the first palette frame comes: the file again, its palettes said grey.
-    let mut index_reader = None;
-    let mut frames = Vec::new();
-    loop {
-        let frame = frames.len() + 1;
-        let (w, h) = dec.dimensions().map_err(unreadable)?;
-        check_size(w, h).map_err(|e| format!("frame {frame}: {e}"))?;
-        let photometric = dec
-            .find_tag_unsigned::<u16>(Tag::PhotometricInterpretation)
-            .map_err(unreadable)?;
-        let image = if photometric == Some(tiff_palette::PALETTE) {
-            if index_reader.is_none() {
-                index_reader = Some(index_decoder(bytes).map_err(|e| format!("frame {frame}: {e}"))?);
-            }
-            let reader = index_reader.as_mut().expect("made above");
-            palette_frame(&mut dec, reader, frames.len(), (w, h))
-        } else {
-            colour_frame(&mut dec, (w, h))
-        };
-        frames.push(Frame {
-            index: frames.len() as u32,
-            image: image.map_err(|e| format!("frame {frame}: {e}"))?,
-        });
-        if !dec.more_images() {
-            break;
-        }
-        dec.next_image().map_err(unreadable)?;
+    if index > 0 {
+        dec.seek_to_image(index).map_err(unreadable)?;
     }
-    Ok(frames)
+    let (w, h) = dec.dimensions().map_err(unreadable)?;
+    check_size(w, h)?;
+    let photometric = dec
+        .find_tag_unsigned::<u16>(Tag::PhotometricInterpretation)
+        .map_err(unreadable)?;
+    let mut image = if photometric == Some(tiff_palette::PALETTE) {
+        palette_frame(&mut dec, &mut index_decoder(bytes)?, index, (w, h))?
+    } else {
+        colour_frame(&mut dec, (w, h))?
+    };
+    image.apply_orientation(stored_orientation(&mut dec));
+    Ok(image)
+}
+
+/// How the current frame's pixels are to be turned or flipped to be shown: its
+/// Orientation tag, which is Exif's (a scanner that saves a page turned says so there);
+/// a missing or unreadable tag is no turn.
+fn stored_orientation(dec: &mut Decoder<Cursor<&[u8]>>) -> Orientation {
+    dec.find_tag_unsigned::<u8>(Tag::Orientation)
+        .ok()
+        .flatten()
+        .and_then(Orientation::from_exif)
+        .unwrap_or(Orientation::NoTransforms)
 }
 
 /// A decoder of a copy of the TIFF `bytes` whose palette frames say they are grey, so
@@ -318,6 +357,33 @@ mod tests {
     }
 
     #[test]
+    fn a_bigtiff_volume_is_read_a_frame_at_a_time() {
+        // BigTIFF, as scanners write files past 4 GiB: two pages, the second stored
+        // turned a quarter, its Orientation tag saying to turn it back (8: 270°).
+        let shown = [grey_page(230, 210), grey_page(210, 230)];
+        let stored = [(shown[0].clone(), 1u16), (image::imageops::rotate90(&shown[1]), 8)];
+        let mut out = Cursor::new(Vec::new());
+        let mut encoder = tiff::encoder::TiffEncoder::new_big(&mut out)
+            .unwrap()
+            .with_compression(tiff::encoder::Compression::Lzw);
+        for (pixels, orientation) in &stored {
+            let mut frame = encoder
+                .new_image::<tiff::encoder::colortype::Gray8>(pixels.width(), pixels.height())
+                .unwrap();
+            frame.encoder().write_tag(Tag::Orientation, *orientation).unwrap();
+            frame.write_data(pixels.as_raw()).unwrap();
+        }
+        let bytes = out.into_inner();
+        assert_eq!(&bytes[..4], b"II\x2b\0");
+        let count = crate::decode::frame_count(&bytes).expect("counted");
+        assert_eq!((count.frames, count.broken), (2, None));
+        for (index, page) in shown.iter().enumerate() {
+            let read = crate::decode::decode_frame(&bytes, index as u32).expect("decoded");
+            assert_eq!(read.as_luma8(), Some(page), "frame {}", index + 1);
+        }
+    }
+
+    #[test]
     fn a_cmyk_page_is_the_light_its_inks_leave() {
         let bytes = tiff_of::<tiff::encoder::colortype::CMYK8>(230, 210, |x, _, c| match (x < 100, c) {
             (true, 3) => 255,      // black ink
@@ -350,7 +416,9 @@ mod tests {
         assert_eq!(grey.as_raw(), &[0, 255, 177]);
     }
 
-    /// One frame of a hand-made uncompressed TIFF, in one strip.
+    /// One frame of a hand-made TIFF: uncompressed in one strip, unless `stored` says
+    /// otherwise.
+    #[derive(Default)]
     struct RawFrame {
         w: u32,
         h: u32,
@@ -359,9 +427,22 @@ mod tests {
         /// Rows padded to whole bytes.
         data: Vec<u8>,
         colour_map: Option<Vec<u16>>,
+        stored: Option<Stored>,
+        /// Further tags of one short value: fill order, orientation, predictor…
+        tags: Vec<(u16, u16)>,
     }
 
-    /// A TIFF of `frames`, in the byte order asked for: the `tiff` crate writes no palette.
+    /// A frame's chunks as the file holds them.
+    struct Stored {
+        compression: u16,
+        chunks: Vec<Vec<u8>>,
+        /// Tiles of this size, or else strips of `rows_per_strip`.
+        tile: Option<(u32, u32)>,
+        rows_per_strip: u32,
+    }
+
+    /// A TIFF of `frames`, in the byte order asked for: the `tiff` crate writes no
+    /// palette, no tiles, no fill order and no orientation.
     fn raw_tiff(frames: &[RawFrame], little_endian: bool) -> Vec<u8> {
         let short = |v: u16| {
             if little_endian {
@@ -377,13 +458,35 @@ mod tests {
                 v.to_be_bytes()
             }
         };
+        let short_value = |v: u16| -> [u8; 4] { [short(v), [0, 0]].concat().try_into().unwrap() };
         let mut out: Vec<u8> = if little_endian { b"II".to_vec() } else { b"MM".to_vec() };
         out.extend(short(42));
         let mut pointer_at = out.len();
         out.extend(long(0));
         for f in frames {
-            let strip = out.len() as u32;
-            out.extend(&f.data);
+            let plain = Stored {
+                compression: 1,
+                chunks: vec![f.data.clone()],
+                tile: None,
+                rows_per_strip: f.h,
+            };
+            let stored = f.stored.as_ref().unwrap_or(&plain);
+            let mut offsets = Vec::new();
+            for chunk in &stored.chunks {
+                offsets.push(out.len() as u32);
+                out.extend(chunk);
+            }
+            // A list of longs: in its entry when it is one, else written out here.
+            let mut longs = |values: Vec<u32>| -> (u32, [u8; 4]) {
+                if values.len() == 1 {
+                    return (1, long(values[0]));
+                }
+                let at = out.len() as u32;
+                values.iter().for_each(|&v| out.extend(long(v)));
+                (values.len() as u32, long(at))
+            };
+            let (n, offsets) = longs(offsets);
+            let (_, lengths) = longs(stored.chunks.iter().map(|c| c.len() as u32).collect());
             let map_at = out.len() as u32;
             for &v in f.colour_map.iter().flatten() {
                 out.extend(short(v));
@@ -391,17 +494,29 @@ mod tests {
             let mut entries: Vec<(u16, u16, u32, [u8; 4])> = vec![
                 (256, 4, 1, long(f.w)),
                 (257, 4, 1, long(f.h)),
-                (258, 3, 1, [short(f.bits), [0, 0]].concat().try_into().unwrap()),
-                (259, 3, 1, [short(1), [0, 0]].concat().try_into().unwrap()),
-                (262, 3, 1, [short(f.photometric), [0, 0]].concat().try_into().unwrap()),
-                (273, 4, 1, long(strip)),
-                (277, 3, 1, [short(1), [0, 0]].concat().try_into().unwrap()),
-                (278, 4, 1, long(f.h)),
-                (279, 4, 1, long(f.data.len() as u32)),
+                (258, 3, 1, short_value(f.bits)),
+                (259, 3, 1, short_value(stored.compression)),
+                (262, 3, 1, short_value(f.photometric)),
+                (277, 3, 1, short_value(1)),
             ];
+            match stored.tile {
+                Some((tw, tl)) => entries.extend([
+                    (322, 4, 1, long(tw)),
+                    (323, 4, 1, long(tl)),
+                    (324, 4, n, offsets),
+                    (325, 4, n, lengths),
+                ]),
+                None => entries.extend([
+                    (273, 4, n, offsets),
+                    (278, 4, 1, long(stored.rows_per_strip)),
+                    (279, 4, n, lengths),
+                ]),
+            }
             if let Some(map) = &f.colour_map {
                 entries.push((320, 3, map.len() as u32, long(map_at)));
             }
+            entries.extend(f.tags.iter().map(|&(tag, v)| (tag, 3, 1, short_value(v))));
+            entries.sort_by_key(|e| e.0);
             if out.len() % 2 == 1 {
                 out.push(0);
             }
@@ -461,6 +576,7 @@ mod tests {
                 |x, y| if stroke(x, y) { 1 } else { u8::from(seal(x, y)) * 2 },
             ),
             colour_map: Some(colour_map(8, &[[250, 248, 240], [10, 10, 10], [200, 30, 40]])),
+            ..Default::default()
         };
         let grey = RawFrame {
             w: 230,
@@ -469,6 +585,7 @@ mod tests {
             bits: 8,
             data: packed(230, 220, 8, |x, _| (x % 32) as u8 * 8),
             colour_map: None,
+            ..Default::default()
         };
         // Sixteen greys, darkest last, at 4 bits: odd widths pad their rows.
         let greys: Vec<[u8; 3]> = (0..16u8).map(|i| [255 - i * 17; 3]).collect();
@@ -479,6 +596,7 @@ mod tests {
             bits: 4,
             data: packed(233, 212, 4, |x, y| ((x + y) % 16) as u8),
             colour_map: Some(colour_map(4, &greys)),
+            ..Default::default()
         };
         let three = [colour, grey, four_bit];
         for little_endian in [true, false] {
@@ -512,6 +630,7 @@ mod tests {
                 bits: 1,
                 data: packed(221, 209, 1, |x, y| u8::from(black(x, y))),
                 colour_map: Some(colour_map(1, &[[255; 3], [0; 3]])),
+                ..Default::default()
             }],
             false,
         );
@@ -530,19 +649,158 @@ mod tests {
             bits: 8,
             data: vec![0; 200 * 200],
             colour_map,
+            ..Default::default()
         };
-        let e = frames(&raw_tiff(&[frame(None)], true)).err().expect("refused");
+        let e = decode(&raw_tiff(&[frame(None)], true)).err().expect("refused");
         assert_eq!(
             e,
             "frame 1: the TIFF image is damaged: a palette image without its colour map"
         );
-        let e = frames(&raw_tiff(&[frame(Some(vec![0; 30]))], true))
+        let e = decode(&raw_tiff(&[frame(Some(vec![0; 30]))], true))
             .err()
             .expect("refused");
         assert!(
             e.starts_with("frame 1: the colour map holds 30 values, not the 768"),
             "{e}"
         );
+    }
+
+    /// `data` LZW-compressed as TIFF writes it.
+    fn lzw(data: &[u8]) -> Vec<u8> {
+        weezl::encode::Encoder::with_tiff_size_switch(weezl::BitOrder::Msb, 8)
+            .encode(data)
+            .unwrap()
+    }
+
+    fn grey_page(w: u32, h: u32) -> GrayImage {
+        GrayImage::from_fn(w, h, |x, y| image::Luma([((x * 7 + y * 3) % 251) as u8]))
+    }
+
+    /// A grey frame of `page` in LZW tiles `size` pixels square (the edge tiles padded).
+    fn lzw_tiled(page: &GrayImage, size: u32) -> RawFrame {
+        let (across, down) = (page.width().div_ceil(size), page.height().div_ceil(size));
+        let tile = |tx: u32, ty: u32| -> Vec<u8> {
+            let at = |i: u32| (tx * size + i % size, ty * size + i / size);
+            let sample = |(x, y)| page.get_pixel_checked(x, y).map_or(0, |p| p.0[0]);
+            lzw(&(0..size * size).map(|i| sample(at(i))).collect::<Vec<u8>>())
+        };
+        RawFrame {
+            w: page.width(),
+            h: page.height(),
+            photometric: 1,
+            bits: 8,
+            stored: Some(Stored {
+                compression: 5,
+                chunks: (0..down)
+                    .flat_map(|ty| (0..across).map(move |tx| tile(tx, ty)))
+                    .collect(),
+                tile: Some((size, size)),
+                rows_per_strip: 0,
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn tiled_lzw_pages_are_read_whole() {
+        // The `tiff` crate refused these tile sizes ("no lzw end code found"): every grey
+        // page `tiffcp -t` tiles, among others.
+        let page = grey_page(229, 210);
+        for size in [16, 64, 256] {
+            for little_endian in [true, false] {
+                let bytes = raw_tiff(&[lzw_tiled(&page, size)], little_endian);
+                let read = decode(&bytes).unwrap_or_else(|e| panic!("{size}-pixel tiles: {e}"));
+                assert_eq!(read[0].image.as_luma8(), Some(&page), "{size}-pixel tiles");
+            }
+        }
+    }
+
+    #[test]
+    fn an_lzw_chunk_cut_short_is_damage_named_with_its_place() {
+        let mut frame = lzw_tiled(&grey_page(229, 210), 64);
+        let sixth = &mut frame.stored.as_mut().unwrap().chunks[5];
+        sixth.truncate(sixth.len() / 2);
+        let e = decode(&raw_tiff(&[frame], true)).err().expect("refused");
+        assert!(
+            e.starts_with("frame 1: tile 6: the TIFF image is damaged or truncated: its LZW data ends"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn bits_stored_least_significant_first_are_read_in_order() {
+        let (w, h) = (221u32, 209u32);
+        let black = |x: u32, y: u32| (x + 2 * y).is_multiple_of(11) || x < 9;
+        // Black is zero: a set bit is white.
+        let bits = packed(w, h, 1, |x, y| u8::from(!black(x, y)));
+        let reversed = |b: &[u8]| -> Vec<u8> { b.iter().map(|b| b.reverse_bits()).collect() };
+        let stride = w.div_ceil(8) as usize;
+        let group4 = {
+            use fax::{encoder::Encoder, Color, VecWriter};
+            let mut encoder = Encoder::new(VecWriter::new());
+            for y in 0..h {
+                let pels = (0..w).map(|x| if black(x, y) { Color::Black } else { Color::White });
+                encoder.encode_line(pels, w as u16).unwrap();
+            }
+            encoder.finish().unwrap().finish()
+        };
+        let stored = |compression, photometric, chunks: Vec<Vec<u8>>, rows_per_strip| RawFrame {
+            w,
+            h,
+            photometric,
+            bits: 1,
+            stored: Some(Stored {
+                compression,
+                chunks,
+                tile: None,
+                rows_per_strip,
+            }),
+            tags: vec![(266, 2)],
+            ..Default::default()
+        };
+        let cases = [
+            ("uncompressed", stored(1, 1, vec![reversed(&bits)], h)),
+            (
+                "LZW in strips of 50 rows",
+                stored(1, 1, bits.chunks(50 * stride).map(|s| reversed(&lzw(s))).collect(), 50),
+            ),
+            ("Group 4", stored(4, 0, vec![reversed(&group4)], h)),
+        ];
+        for (what, mut frame) in cases {
+            if what.starts_with("LZW") {
+                frame.stored.as_mut().unwrap().compression = 5;
+            }
+            let page = decode(&raw_tiff(&[frame], true)).unwrap_or_else(|e| panic!("{what}: {e}"))[0]
+                .image
+                .to_luma8();
+            for (x, y, p) in page.enumerate_pixels() {
+                assert_eq!(p.0[0], if black(x, y) { 0 } else { 255 }, "{what}: ({x}, {y})");
+            }
+        }
+    }
+
+    #[test]
+    fn a_frame_is_turned_as_its_orientation_tag_says() {
+        let page = grey_page(230, 210);
+        let shown = [
+            (1, page.clone()),
+            (3, image::imageops::rotate180(&page)),
+            (6, image::imageops::rotate90(&page)),
+            (8, image::imageops::rotate270(&page)),
+        ];
+        for (orientation, shown) in shown {
+            let frame = RawFrame {
+                w: 230,
+                h: 210,
+                photometric: 1,
+                bits: 8,
+                data: page.as_raw().clone(),
+                tags: vec![(274, orientation)],
+                ..Default::default()
+            };
+            let read = decode(&raw_tiff(&[frame], false)).expect("decoded");
+            assert_eq!(read[0].image.as_luma8(), Some(&shown), "orientation {orientation}");
+        }
     }
 
     #[test]

@@ -6,11 +6,11 @@
 
 use image::{DynamicImage, GrayImage, RgbImage};
 
+use crate::tiff_layout::{Layout, PHOTOMETRIC};
+
 /// The photometric interpretations this module reads and writes.
 pub(crate) const PALETTE: u16 = 3;
 const BLACK_IS_ZERO: u16 = 1;
-const PHOTOMETRIC_TAG: u16 = 262;
-const SHORT: u16 = 3;
 
 /// A frame's colour map, as the TIFF stores it: all reds, then all greens, then all
 /// blues, 16 bits each, one entry for every index `bits` can hold.
@@ -86,88 +86,14 @@ pub(crate) fn unpack(w: u32, h: u32, bits: u8, packed: &[u8]) -> Option<GrayImag
 pub(crate) fn indices_as_grey(bytes: &[u8]) -> Option<Vec<u8>> {
     let layout = Layout::of(bytes)?;
     let mut copy = bytes.to_vec();
-    let mut directory = layout.first_directory(bytes)?;
-    let mut seen = std::collections::HashSet::new();
-    while directory != 0 && seen.insert(directory) {
-        let entries = layout.number(bytes, directory, layout.count_width)?;
-        let first = directory.checked_add(layout.count_width)?;
-        for i in 0..entries {
-            let entry = first.checked_add(i.checked_mul(layout.entry_width)?)?;
-            let tag = layout.number(bytes, entry, 2)?;
-            let kind = layout.number(bytes, entry + 2, 2)?;
-            if tag == u64::from(PHOTOMETRIC_TAG) && kind == u64::from(SHORT) {
-                let value = entry + layout.value_offset;
-                if layout.number(bytes, value, 2)? == u64::from(PALETTE) {
-                    let grey = layout.bytes_of(BLACK_IS_ZERO);
-                    copy.get_mut(value as usize..value as usize + 2)?.copy_from_slice(&grey);
-                }
-            }
+    for directory in layout.chain(bytes).directories {
+        let entries = layout.entries(bytes, directory)?;
+        let Some(photometric) = entries.iter().find(|e| e.tag == PHOTOMETRIC) else {
+            continue;
+        };
+        if layout.values(bytes, photometric)?.first() == Some(&u64::from(PALETTE)) {
+            layout.put(&mut copy, photometric, 0, u64::from(BLACK_IS_ZERO))?;
         }
-        let next = first.checked_add(entries.checked_mul(layout.entry_width)?)?;
-        directory = layout.number(bytes, next, layout.offset_width)?;
     }
     Some(copy)
-}
-
-/// Where things lie in a classic or a BigTIFF file, and its byte order.
-struct Layout {
-    little_endian: bool,
-    count_width: u64,
-    entry_width: u64,
-    offset_width: u64,
-    /// From an entry's start to its value (when the value fits in the entry).
-    value_offset: u64,
-}
-
-impl Layout {
-    fn of(bytes: &[u8]) -> Option<Layout> {
-        let little_endian = match bytes.get(..2)? {
-            b"II" => true,
-            b"MM" => false,
-            _ => return None,
-        };
-        let mut layout = Layout {
-            little_endian,
-            count_width: 2,
-            entry_width: 12,
-            offset_width: 4,
-            value_offset: 8,
-        };
-        match layout.number(bytes, 2, 2)? {
-            42 => Some(layout),
-            43 => {
-                layout.count_width = 8;
-                layout.entry_width = 20;
-                layout.offset_width = 8;
-                layout.value_offset = 12;
-                Some(layout)
-            }
-            _ => None,
-        }
-    }
-
-    fn first_directory(&self, bytes: &[u8]) -> Option<u64> {
-        let at = if self.offset_width == 8 { 8 } else { 4 };
-        self.number(bytes, at, self.offset_width)
-    }
-
-    /// The unsigned number of `width` bytes at `at`.
-    fn number(&self, bytes: &[u8], at: u64, width: u64) -> Option<u64> {
-        let start = usize::try_from(at).ok()?;
-        let field = bytes.get(start..start.checked_add(width as usize)?)?;
-        let fold = |n: u64, &b: &u8| n << 8 | u64::from(b);
-        Some(if self.little_endian {
-            field.iter().rev().fold(0, fold)
-        } else {
-            field.iter().fold(0, fold)
-        })
-    }
-
-    fn bytes_of(&self, short: u16) -> [u8; 2] {
-        if self.little_endian {
-            short.to_le_bytes()
-        } else {
-            short.to_be_bytes()
-        }
-    }
 }

@@ -489,12 +489,9 @@ impl ImageCache {
 
     /// Decodes the page's frame from its file's bytes and keeps it.
     fn decode(&self, page: &PageInfo, bytes: &[u8]) -> Result<Arc<DynamicImage>> {
-        let frames = ledgerline_ingest::decode::decode(bytes).map_err(|e| anyhow::anyhow!("{}: {e}", page.path))?;
-        let frame = frames
-            .into_iter()
-            .nth(page.frame as usize)
-            .with_context(|| format!("{}: frame {} is gone", page.path, page.frame + 1))?;
-        let img = Arc::new(DynamicImage::ImageLuma8(frame.image.to_luma8()));
+        let image = ledgerline_ingest::decode::decode_frame(bytes, page.frame)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", page.path))?;
+        let img = Arc::new(DynamicImage::ImageLuma8(image.to_luma8()));
         let mut recent = self.lock();
         recent.retain(|(id, _)| *id != page.page_id);
         recent.push((page.page_id.clone(), img.clone()));

@@ -259,18 +259,12 @@ fn read_one(p: &PageToRead, config: &EngineConfig) -> Result<Outcome> {
             ))
         }
     };
-    let frames = match ledgerline_ingest::decode::decode(&bytes) {
-        Ok(f) => f,
+    let image = match ledgerline_ingest::decode::decode_frame(&bytes, p.frame) {
+        Ok(image) => image,
         Err(e) => return Ok(Outcome::Unread(Unread::Quarantined, format!("{}: {e}", p.path))),
     };
-    let Some(frame) = frames.into_iter().nth(p.frame as usize) else {
-        return Ok(Outcome::Unread(
-            Unread::Quarantined,
-            format!("{}: frame {} is gone", p.path, p.frame + 1),
-        ));
-    };
     let read = guarded(|| -> Result<_> {
-        let tables = read_tables(&frame.image, config, p.dpi).with_context(|| format!("reading {}", p.path))?;
+        let tables = read_tables(&image, config, p.dpi).with_context(|| format!("reading {}", p.path))?;
         Ok(tables.map(|tables| {
             let offsets = rows_before_each(&tables);
             let records = tables
