@@ -83,7 +83,7 @@ fn a_multi_page_tiffs_unreadable_frames_are_quarantined_alone() {
     let frames = directories(&tiff);
     assert_eq!(frames.len(), 4);
     let compression = value_of_tag(&tiff, frames[1], 259);
-    tiff[compression..compression + 2].copy_from_slice(&3u16.to_le_bytes()); // CCITT Group 3
+    tiff[compression..compression + 2].copy_from_slice(&34712u16.to_le_bytes()); // JPEG 2000
     let after_third = frames[2] + 2 + 12 * u16::from_le_bytes([tiff[frames[2]], tiff[frames[2] + 1]]) as usize;
     let past_the_end = (tiff.len() as u32 + 64).to_le_bytes();
     tiff[after_third..after_third + 4].copy_from_slice(&past_the_end);
@@ -102,7 +102,6 @@ fn a_multi_page_tiffs_unreadable_frames_are_quarantined_alone() {
             .starts_with("frame 2: the TIFF image is stored in a way that cannot be read"),
         "{q:?}"
     );
-    assert!(q[0].1.contains("Fax3"), "{q:?}");
     assert_eq!(
         q[1].1,
         "frame 4: the TIFF image is damaged or truncated: the directory after frame 3 lies outside the file, so no frame after it can be found"
@@ -110,6 +109,105 @@ fn a_multi_page_tiffs_unreadable_frames_are_quarantined_alone() {
     let status = run_json(&["status", "--workspace", s(&ws), "--json"]);
     assert_eq!(status["batches"][0]["pages"], 4, "{status}");
     assert_eq!(status["batches"][0]["pages_quarantined"], 2, "{status}");
+}
+
+/// A PDF whose pages are `scans`: each an image stream (its dictionary's entries beyond
+/// the image's type and size, and its stored bytes) and the page's /Rotate.
+fn scanned_pdf(scans: Vec<(u32, u32, lopdf::Dictionary, Vec<u8>, i64)>) -> Vec<u8> {
+    use lopdf::{dictionary, Document, Object, Stream};
+    let mut doc = Document::with_version("1.4");
+    let tree = doc.new_object_id();
+    let mut kids = Vec::new();
+    for (w, h, entries, data, rotate) in scans {
+        let mut dict =
+            dictionary! { "Type" => "XObject", "Subtype" => "Image", "Width" => w as i64, "Height" => h as i64 };
+        dict.extend(&entries);
+        let image = doc.add_object(Stream::new(dict, data));
+        let contents = doc.add_object(Stream::new(
+            lopdf::Dictionary::new(),
+            b"q 595 0 0 842 0 0 cm /Scan Do Q".to_vec(),
+        ));
+        let page = dictionary! { "Type" => "Page", "Parent" => tree, "Contents" => contents, "Rotate" => rotate,
+        "Resources" => dictionary! { "XObject" => dictionary! { "Scan" => image } },
+        "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()] };
+        kids.push(Object::Reference(doc.add_object(page)));
+    }
+    let count = kids.len() as i64;
+    doc.objects.insert(
+        tree,
+        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => tree });
+    doc.trailer.set("Root", catalog);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn a_scanned_pdf_volume_is_read_as_its_pages_are() {
+    // Two sample pages delivered as one PDF, as scanning vendors deliver a volume: the
+    // first a JPEG, the second scanned upside down and stored so (Flate-compressed grey),
+    // its page turned back by /Rotate 180.
+    let dir = tempfile::tempdir().unwrap();
+    let pages = dir.path().join("volume/pages");
+    std::fs::create_dir_all(&pages).unwrap();
+    let first = image::open(sample_batch().join("pages/page-0001.png"))
+        .unwrap()
+        .to_luma8();
+    let second = image::open(sample_batch().join("pages/page-0002.png"))
+        .unwrap()
+        .to_luma8();
+    let mut jpeg = Vec::new();
+    image::DynamicImage::ImageLuma8(first.clone())
+        .write_to(&mut std::io::Cursor::new(&mut jpeg), image::ImageFormat::Jpeg)
+        .unwrap();
+    let grey =
+        |filter: &str| lopdf::dictionary! { "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8, "Filter" => filter };
+    let upside_down = image::imageops::rotate180(&second);
+    let mut flate = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut flate, upside_down.as_raw()).unwrap();
+    let pdf = scanned_pdf(vec![
+        (first.width(), first.height(), grey("DCTDecode"), jpeg, 0),
+        (
+            second.width(),
+            second.height(),
+            grey("FlateDecode"),
+            flate.finish().unwrap(),
+            180,
+        ),
+    ]);
+    std::fs::write(pages.join("volume.pdf"), pdf).unwrap();
+
+    let ws = dir.path().join("ws");
+    let run = run_json(&["run", s(&dir.path().join("volume")), "--workspace", s(&ws), "--json"]);
+    assert_eq!(run["pages"], 2, "{run}");
+    assert_eq!(run["batch"]["pages_read"], 2, "{run}");
+    // The sample's truth for those pages, named as the volume's pages are.
+    let truth: String = std::fs::read_to_string(sample_batch().join("truth.jsonl"))
+        .unwrap()
+        .lines()
+        .filter_map(|line| {
+            let page = if line.contains("\"page\":\"page-0001.png\"") {
+                "volume.pdf#1"
+            } else if line.contains("\"page\":\"page-0002.png\"") {
+                "volume.pdf#2"
+            } else {
+                return None;
+            };
+            Some(line.replace("page-0001.png", page).replace("page-0002.png", page) + "\n")
+        })
+        .collect();
+    let truth_file = dir.path().join("truth.jsonl");
+    std::fs::write(&truth_file, truth).unwrap();
+    let eval = run_json(&["eval", "--workspace", s(&ws), "--truth", s(&truth_file), "--json"]);
+    assert_eq!(
+        (eval["rows_missed"].as_u64(), eval["rows_invented"].as_u64()),
+        (Some(0), Some(0)),
+        "{eval}"
+    );
+    assert!(eval["truth_rows"].as_u64().unwrap() > 20, "{eval}");
+    assert!(eval["all_fields_accuracy"].as_f64().unwrap() > 0.95, "{eval}");
 }
 
 fn reasons(report: &Value) -> Vec<(String, String)> {

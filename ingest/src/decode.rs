@@ -30,12 +30,16 @@ pub fn sniff(bytes: &[u8]) -> Result<ImageFormat, String> {
         [0xFF, 0xD8, 0xFF, ..] => Ok(ImageFormat::Jpeg),
         // Classic TIFF, and BigTIFF (43), which scanners write past 4 GiB.
         [b'I', b'I', 42 | 43, 0, ..] | [b'M', b'M', 0, 42 | 43, ..] => Ok(ImageFormat::Tiff),
-        [b'%', b'P', b'D', b'F', ..] => {
-            Err("the file is a PDF document, not an image; export its pages as PNG or TIFF".into())
-        }
+        _ if is_pdf(bytes) => Err("the file is a PDF document, not an image".into()),
         b if b.len() >= 16 && std::str::from_utf8(&b[..16]).is_ok() => Err("the file is text, not an image".into()),
-        _ => Err("the file is not a PNG, JPEG or TIFF image (unrecognized header)".into()),
+        _ => Err("the file is not a PNG, JPEG, TIFF or PDF file (unrecognized header)".into()),
     }
+}
+
+/// Whether the bytes are a PDF document: its header within the first kilobyte, where
+/// readers look for it.
+fn is_pdf(bytes: &[u8]) -> bool {
+    bytes[..bytes.len().min(1024)].windows(5).any(|w| w == b"%PDF-")
 }
 
 pub(crate) fn check_size(w: u32, h: u32) -> Result<(), String> {
@@ -67,7 +71,8 @@ fn limits() -> Limits {
     l
 }
 
-/// How many pages a file holds: the frames of a TIFF, one for any other image.
+/// How many pages a file holds: the frames of a TIFF, the pages of a PDF, one for any
+/// other image.
 pub struct FrameCount {
     pub frames: u32,
     /// Why no frame after the last counted can be found, when a multi-page TIFF's chain
@@ -78,6 +83,9 @@ pub struct FrameCount {
 /// How many pages the file holds (see [`FrameCount`]); an error when it holds none that
 /// can be found, or is no image this reads.
 pub fn frame_count(bytes: &[u8]) -> Result<FrameCount, String> {
+    if is_pdf(bytes) {
+        return crate::pdf_pages::count(bytes);
+    }
     if sniff(bytes)? == ImageFormat::Tiff {
         return crate::tiff_frames::count(bytes);
     }
@@ -87,9 +95,13 @@ pub fn frame_count(bytes: &[u8]) -> Result<FrameCount, String> {
     })
 }
 
-/// Page `index` (from 0) of a file: a frame of a multi-page TIFF, decoded alone, so a
-/// volume scanned into one file of hundreds of pages costs one page's memory and time.
+/// Page `index` (from 0) of a file: a frame of a multi-page TIFF or a page of a PDF,
+/// decoded alone, so a volume scanned into one file of hundreds of pages costs one page's
+/// memory and time.
 pub fn decode_frame(bytes: &[u8], index: u32) -> Result<DynamicImage, String> {
+    if is_pdf(bytes) {
+        return crate::pdf_pages::frame(bytes, index);
+    }
     let format = sniff(bytes)?;
     if format == ImageFormat::Tiff {
         return crate::tiff_frames::frame(bytes, index);

@@ -10,6 +10,8 @@
 //!   work and a re-run finishes the rest without duplicating anything.
 
 pub mod decode;
+mod fax;
+mod pdf_pages;
 mod tiff_chunks;
 mod tiff_frames;
 mod tiff_layout;
@@ -28,7 +30,7 @@ use sha2::{Digest, Sha256};
 
 /// Files in a batch folder that are not pages.
 const SIDECARS: &[&str] = &["batch.toml", "truth.jsonl", "pages.jsonl"];
-const PAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "tif", "tiff"];
+const PAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "tif", "tiff", "pdf"];
 /// Pages decoded and committed together.
 const CHUNK: usize = 16;
 
@@ -161,7 +163,7 @@ fn examine(path: &Path, known: &HashSet<(String, String)>) -> Option<Vec<PageRow
     };
     if !is_page_file(path) {
         return Some(quarantined(
-            "not a page image: the name does not end in .png, .jpg, .jpeg, .tif or .tiff".into(),
+            "not a page image: the name does not end in .png, .jpg, .jpeg, .tif, .tiff or .pdf".into(),
         ));
     }
     let count = match decode::frame_count(&bytes) {

@@ -19,6 +19,8 @@ use crate::decode::{check_size, MAX_PIXELS};
 use crate::tiff_layout::*;
 
 const NONE: u64 = 1;
+const CCITT_RUN_LENGTH: u64 = 2;
+const CCITT_T4: u64 = 3;
 const LZW: u64 = 5;
 const OLD_JPEG: u64 = 6;
 const JPEG: u64 = 7;
@@ -31,6 +33,8 @@ pub(crate) struct Survey {
     pub reversed_bits: bool,
     /// The frame is in LZW: the crate may refuse it.
     pub lzw: bool,
+    /// The frame is in CCITT Group 3: the crate does not read it.
+    pub group3: bool,
 }
 
 impl Survey {
@@ -48,9 +52,11 @@ impl Survey {
             bytes,
             entries: &entries,
         };
+        let compression = tags.first(COMPRESSION, NONE);
         Survey {
             reversed_bits: bits_reversed(&tags),
-            lzw: tags.first(COMPRESSION, NONE) == LZW,
+            lzw: compression == LZW,
+            group3: matches!(compression, CCITT_RUN_LENGTH | CCITT_T4),
         }
     }
 }
@@ -80,8 +86,8 @@ pub(crate) fn as_libtiff_reads(bytes: &[u8], index: usize) -> Result<Vec<u8>, St
 
 fn rewrite_frame(tags: &Tags, copy: &mut Vec<u8>) -> Result<(), String> {
     let reversed = bits_reversed(tags);
-    let lzw = tags.first(COMPRESSION, NONE) == LZW;
-    if !reversed && !lzw {
+    let codec = Codec::of(tags);
+    if !reversed && codec.is_none() {
         return Ok(());
     }
     let chunks = Chunks::of(tags)?;
@@ -94,11 +100,15 @@ fn rewrite_frame(tags: &Tags, copy: &mut Vec<u8>) -> Result<(), String> {
         }
         put(tags, copy, FILL_ORDER, 0, 1)?;
     }
-    if lzw {
+    if let Some(codec) = codec {
         let mut placed = Vec::with_capacity(chunks.stored.len());
         for (i, &(offset, length)) in chunks.stored.iter().enumerate() {
-            let decoded = lzw_decoded(&copy[offset..offset + length], chunks.decoded_size(i))
-                .map_err(|e| format!("{} {}: {e}", chunks.kind, i + 1))?;
+            let stored = &copy[offset..offset + length];
+            let decoded = match &codec {
+                Codec::Lzw => lzw_decoded(stored, chunks.decoded_size(i)),
+                Codec::Fax(settings) => fax_decoded(stored, &chunks, i, *settings),
+            };
+            let decoded = decoded.map_err(|e| format!("{} {}: {e}", chunks.kind, i + 1))?;
             placed.push((copy.len(), decoded.len()));
             copy.extend_from_slice(&decoded);
         }
@@ -109,6 +119,74 @@ fn rewrite_frame(tags: &Tags, copy: &mut Vec<u8>) -> Result<(), String> {
         put(tags, copy, COMPRESSION, 0, NONE as usize)?;
     }
     Ok(())
+}
+
+/// A compression decompressed here, into uncompressed chunks.
+enum Codec {
+    Lzw,
+    /// CCITT Group 3 (one- or two-dimensional, T.4) or its plain run-length form (TIFF
+    /// compression 2), which the crate does not read at all.
+    Fax(hayro_ccitt::DecodeSettings),
+}
+
+impl Codec {
+    fn of(tags: &Tags) -> Option<Codec> {
+        let compression = tags.first(COMPRESSION, NONE);
+        let group3 = |encoding, end_of_line, rows_are_byte_aligned| {
+            Codec::Fax(hayro_ccitt::DecodeSettings {
+                columns: 0,
+                rows: 0,
+                end_of_block: true,
+                end_of_line,
+                rows_are_byte_aligned,
+                encoding,
+                strict: false,
+            })
+        };
+        let options = tags.first(T4_OPTIONS, 0);
+        match compression {
+            LZW => Some(Codec::Lzw),
+            CCITT_RUN_LENGTH => Some(group3(hayro_ccitt::EncodingMode::Group3_1D, false, true)),
+            CCITT_T4 => Some(group3(
+                match options & 1 {
+                    1 => hayro_ccitt::EncodingMode::Group3_2D,
+                    _ => hayro_ccitt::EncodingMode::Group3_1D,
+                },
+                true,
+                options & 4 != 0,
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// Chunk `i`, fax-coded, as uncompressed rows of bits. A fax code's black is a set bit,
+/// whatever the frame's photometric interpretation then makes of it (as libtiff codes
+/// and the crate reads Group 4).
+fn fax_decoded(
+    stored: &[u8],
+    chunks: &Chunks,
+    i: usize,
+    mut settings: hayro_ccitt::DecodeSettings,
+) -> Result<Vec<u8>, String> {
+    let stride = chunks.row_bytes;
+    let rows = chunks.rows[i];
+    settings.columns = chunks.chunk_width as u32;
+    settings.rows = rows as u32;
+    let mut bits = vec![0; stride * rows];
+    let mut row = vec![false; chunks.chunk_width];
+    crate::fax::decode(stored, settings, |y, changes| {
+        row.fill(false);
+        crate::fax::paint(&mut row, changes, true);
+        for (byte, eight) in bits[y * stride..(y + 1) * stride].iter_mut().zip(row.chunks(8)) {
+            *byte = eight
+                .iter()
+                .enumerate()
+                .fold(0, |b, (k, &set)| b | u8::from(set) << (7 - k));
+        }
+    })
+    .map_err(|e| format!("the TIFF image is damaged: {e}"))?;
+    Ok(bits)
 }
 
 /// Writes a tag's value in the copy; a value its field cannot hold (a short offset past
@@ -128,7 +206,8 @@ struct Chunks {
     offsets_tag: u16,
     lengths_tag: u16,
     stored: Vec<(usize, usize)>,
-    /// Bytes of one row of a chunk, and rows of each chunk.
+    /// Pixels across a chunk, bytes of one of its rows, and rows of each chunk.
+    chunk_width: usize,
     row_bytes: usize,
     rows: Vec<usize>,
 }
@@ -198,6 +277,7 @@ impl Chunks {
             offsets_tag,
             lengths_tag,
             stored,
+            chunk_width: chunk_width as usize,
             row_bytes,
             rows,
         })

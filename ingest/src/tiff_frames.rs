@@ -47,7 +47,7 @@ pub fn frame(bytes: &[u8], index: u32) -> Result<DynamicImage, String> {
     let at = index as usize;
     let survey = tiff_chunks::Survey::of(bytes, at);
     let from_copy = || tiff_chunks::as_libtiff_reads(bytes, at).and_then(|copy| frame_of(&copy, at));
-    let read = match survey.reversed_bits {
+    let read = match survey.reversed_bits || survey.group3 {
         true => from_copy(),
         false => match frame_of(bytes, at) {
             Err(_) if survey.lzw => from_copy(),
@@ -243,7 +243,7 @@ fn bilevel_to_grey(w: u32, h: u32, bits: &[u8]) -> Option<GrayImage> {
 
 /// CMYK ink coverage as the RGB light it leaves (no colour profile: a page's greys
 /// and its red seal are what reading needs).
-fn cmyk_to_rgb(cmyk: &[u8]) -> Vec<u8> {
+pub(crate) fn cmyk_to_rgb(cmyk: &[u8]) -> Vec<u8> {
     let left = |ink: u8, black: u8| ((255 - u16::from(ink)) * (255 - u16::from(black)) / 255) as u8;
     cmyk.chunks_exact(4)
         .flat_map(|p| [left(p[0], p[3]), left(p[1], p[3]), left(p[2], p[3])])
@@ -773,6 +773,27 @@ mod tests {
             let page = decode(&raw_tiff(&[frame], true)).unwrap_or_else(|e| panic!("{what}: {e}"))[0]
                 .image
                 .to_luma8();
+            for (x, y, p) in page.enumerate_pixels() {
+                assert_eq!(p.0[0], if black(x, y) { 0 } else { 255 }, "{what}: ({x}, {y})");
+            }
+        }
+    }
+
+    #[test]
+    fn group_3_fax_pages_are_read_one_and_two_dimensional() {
+        // Written by libtiff's tiffcp in strips of 64 rows: one-dimensional; and
+        // two-dimensional with its lines padded to bytes and its bits least significant
+        // first, as fax servers store them.
+        let black = |x: u32, y: u32| (x / 25 + y / 40).is_multiple_of(3) || y == 100 || x == 3;
+        let files: [(&str, &[u8]); 2] = [
+            ("1D", include_bytes!("../tests/fixtures/bilevel-page-g3.tif")),
+            ("2D", include_bytes!("../tests/fixtures/bilevel-page-g3-2d.tif")),
+        ];
+        for (what, bytes) in files {
+            let page = decode(bytes).unwrap_or_else(|e| panic!("{what}: {e}"))[0]
+                .image
+                .to_luma8();
+            assert_eq!(page.dimensions(), (200, 200));
             for (x, y, p) in page.enumerate_pixels() {
                 assert_eq!(p.0[0], if black(x, y) { 0 } else { 255 }, "{what}: ({x}, {y})");
             }

@@ -19,6 +19,7 @@ pub(crate) const TILE_WIDTH: u16 = 322;
 pub(crate) const TILE_LENGTH: u16 = 323;
 pub(crate) const TILE_OFFSETS: u16 = 324;
 pub(crate) const TILE_BYTE_COUNTS: u16 = 325;
+pub(crate) const T4_OPTIONS: u16 = 292;
 
 /// Where things lie in a classic or a BigTIFF file, and its byte order.
 pub(crate) struct Layout {

@@ -27,7 +27,7 @@ pub struct Args {
 #[derive(Serialize)]
 struct RunSummary {
     batch_id: String,
-    /// The batch's pages (a multi-page TIFF's frames each one), read or quarantined.
+    /// The batch's pages (a multi-page TIFF's frames, a PDF's pages, each one), read or quarantined.
     pages: usize,
     rows: usize,
     records: usize,
