@@ -165,6 +165,8 @@ fn decode_image(doc: &Document, stream: &Stream) -> Result<DynamicImage, String>
         Some(b"JPXDecode") => {
             let jpx = hayro_jpeg2000::Image::new(&data, &hayro_jpeg2000::DecodeSettings::default())
                 .map_err(|e| format!("its JPEG 2000 image is damaged: {e:?}"))?;
+            // The codestream's own size is what gets allocated, whatever the PDF says.
+            check_size(jpx.width(), jpx.height())?;
             DynamicImage::from_decoder(jpx).map_err(|e| format!("its JPEG 2000 image is damaged: {e}"))?
         }
         Some(b"JBIG2Decode") => jbig2(doc, &data, codec_params)?,
