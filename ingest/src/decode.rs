@@ -31,6 +31,7 @@ pub fn sniff(bytes: &[u8]) -> Result<ImageFormat, String> {
         // Classic TIFF, and BigTIFF (43), which scanners write past 4 GiB.
         [b'I', b'I', 42 | 43, 0, ..] | [b'M', b'M', 0, 42 | 43, ..] => Ok(ImageFormat::Tiff),
         _ if is_pdf(bytes) => Err("the file is a PDF document, not an image".into()),
+        [b'P', b'K', 3, 4, ..] => Err("the file is a ZIP package (an OFD document is one), not an image".into()),
         b if b.len() >= 16 && std::str::from_utf8(&b[..16]).is_ok() => Err("the file is text, not an image".into()),
         _ => Err("the file is not a PNG, JPEG, TIFF or PDF file (unrecognized header)".into()),
     }
@@ -71,8 +72,9 @@ fn limits() -> Limits {
     l
 }
 
-/// How many pages a file holds: the frames of a TIFF, the pages of a PDF, one for any
+/// How many pages a file holds: the frames of a TIFF, the pages of a PDF or OFD, one for any
 /// other image.
+#[derive(Debug)]
 pub struct FrameCount {
     pub frames: u32,
     /// Why no frame after the last counted can be found, when a multi-page TIFF's chain
@@ -86,6 +88,9 @@ pub fn frame_count(bytes: &[u8]) -> Result<FrameCount, String> {
     if is_pdf(bytes) {
         return crate::pdf_pages::count(bytes);
     }
+    if crate::ofd_pages::is_zip(bytes) {
+        return crate::ofd_pages::count(bytes);
+    }
     if sniff(bytes)? == ImageFormat::Tiff {
         return crate::tiff_frames::count(bytes);
     }
@@ -95,12 +100,15 @@ pub fn frame_count(bytes: &[u8]) -> Result<FrameCount, String> {
     })
 }
 
-/// Page `index` (from 0) of a file: a frame of a multi-page TIFF or a page of a PDF,
+/// Page `index` (from 0) of a file: a frame of a multi-page TIFF or a page of a PDF or OFD,
 /// decoded alone, so a volume scanned into one file of hundreds of pages costs one page's
 /// memory and time.
 pub fn decode_frame(bytes: &[u8], index: u32) -> Result<DynamicImage, String> {
     if is_pdf(bytes) {
         return crate::pdf_pages::frame(bytes, index);
+    }
+    if crate::ofd_pages::is_zip(bytes) {
+        return crate::ofd_pages::frame(bytes, index);
     }
     let format = sniff(bytes)?;
     if format == ImageFormat::Tiff {

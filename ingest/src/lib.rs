@@ -11,6 +11,7 @@
 
 pub mod decode;
 mod fax;
+mod ofd_pages;
 mod pdf_pages;
 mod tiff_chunks;
 mod tiff_frames;
@@ -30,7 +31,7 @@ use sha2::{Digest, Sha256};
 
 /// Files in a batch folder that are not pages.
 const SIDECARS: &[&str] = &["batch.toml", "truth.jsonl", "pages.jsonl"];
-const PAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "tif", "tiff", "pdf"];
+const PAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "tif", "tiff", "pdf", "ofd"];
 /// Pages decoded and committed together.
 const CHUNK: usize = 16;
 
@@ -163,7 +164,7 @@ fn examine(path: &Path, known: &HashSet<(String, String)>) -> Option<Vec<PageRow
     };
     if !is_page_file(path) {
         return Some(quarantined(
-            "not a page image: the name does not end in .png, .jpg, .jpeg, .tif, .tiff or .pdf".into(),
+            "not a page image: the name does not end in .png, .jpg, .jpeg, .tif, .tiff, .pdf or .ofd".into(),
         ));
     }
     let count = match decode::frame_count(&bytes) {

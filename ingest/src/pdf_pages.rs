@@ -758,9 +758,7 @@ mod tests {
             "{:?}",
             read[2]
         );
-        let e = crate::decode::frame_count(&bytes[..bytes.len() / 3])
-            .err()
-            .expect("refused");
+        let e = crate::decode::frame_count(&bytes[..bytes.len() / 3]).expect_err("refused");
         assert!(e.starts_with("the PDF document is damaged or truncated"), "{e}");
     }
 }

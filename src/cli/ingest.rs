@@ -12,7 +12,7 @@ use super::WorkspaceArg;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Batch folder: scanned pages (PNG, JPEG, TIFF, PDF of scans) in it or in its pages/ folder, and
+    /// Batch folder: scanned pages (PNG, JPEG, TIFF; PDF or OFD volumes of scans) in it or in its pages/ folder, and
     /// optionally batch.toml
     pub batch_dir: PathBuf,
     #[command(flatten)]
