@@ -155,6 +155,12 @@ impl<'a> Package<'a> {
             .take(limit + 1)
             .read_to_end(&mut out)
             .map_err(|e| format!("the OFD document is damaged: {path} cannot be unpacked ({e})"))?;
+        // The size a ZIP entry declares is the packer's word; what unpacks is counted.
+        if out.len() as u64 > limit {
+            return Err(format!(
+                "the OFD document's {path} unpacks to more than {limit} bytes, beyond what a page can be"
+            ));
+        }
         Ok(out)
     }
 }

@@ -49,13 +49,19 @@ fn scan_of(doc: &Document, page: ObjectId) -> Result<DynamicImage, String> {
     if let Some(resources) = inherited(doc, page, b"Resources").and_then(|r| dictionary(doc, r)) {
         collect_images(doc, resources, &mut images, 0);
     }
-    let area = |s: &Stream| integer(&s.dict, b"Width").unwrap_or(0) * integer(&s.dict, b"Height").unwrap_or(0);
+    let area = |s: &Stream| {
+        let side = |key: &[u8]| integer(&s.dict, key).unwrap_or(0).max(0);
+        side(b"Width").saturating_mul(side(b"Height"))
+    };
     let Some(&scan) = images.iter().max_by_key(|s| area(s)) else {
         return Err("it holds no scanned image (a page of text or drawings, not a scan); export it as an image".into());
     };
     // Small images beside the scan (a logo, a stamp) are not the page; large ones are
     // parts of it, laid together in ways this does not compose.
-    let parts = images.iter().filter(|i| area(i) * 4 >= area(scan)).count();
+    let parts = images
+        .iter()
+        .filter(|i| area(i).saturating_mul(4) >= area(scan))
+        .count();
     if parts > 1 {
         return Err(format!(
             "its scan is made of {parts} images (strips or layers); save the PDF again with one image a page, or as TIFF"

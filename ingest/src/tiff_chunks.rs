@@ -1,5 +1,5 @@
 //! A copy of a TIFF file whose chunks (strips or tiles) are stored as the `tiff` crate
-//! reads them right, for two things libtiff reads and the crate does not:
+//! reads them right, for three things libtiff reads and the crate does not:
 //! - bits stored least significant first (FillOrder 2: fax servers and some older
 //!   scanner software write them so). The crate ignores the tag: an uncompressed or
 //!   PackBits page came out scrambled without a word, a Group 4 or LZW page failed as
@@ -10,7 +10,10 @@
 //!   16, 64, 128 or 256 pixels square tiles, as made by `tiffcp -t`, was quarantined.
 //!   They are decompressed here into uncompressed chunks, stopping as libtiff does once a
 //!   chunk has all its rows (an end code missing after them is no damage); a chunk that
-//!   ends before its rows is damage, named with its frame and place.
+//!   ends before its rows is damage, named with its frame and place;
+//! - CCITT Group 3 (one- and two-dimensional, and its plain run-length form), which fax
+//!   servers and older document scanners write and the crate does not read at all:
+//!   decompressed the same way, by `fax.rs`, a black run a set bit as libtiff codes it.
 //!
 //! The predictor, planes, tiles and sample layout are left to the crate, which reads
 //! the copy's uncompressed chunks like any other.
