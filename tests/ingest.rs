@@ -208,6 +208,17 @@ fn a_scanned_pdf_volume_is_read_as_its_pages_are() {
     );
     assert!(eval["truth_rows"].as_u64().unwrap() > 20, "{eval}");
     assert!(eval["all_fields_accuracy"].as_f64().unwrap() > 0.95, "{eval}");
+
+    // The OCR bench's baseline, the tesseract command line, reads no PDF: the bench says
+    // so before reading anything.
+    let bench = run_expect(&["bench", "ocr", s(&dir.path().join("volume")), "--json"], 2);
+    let said = String::from_utf8_lossy(&bench.stderr);
+    assert!(
+        said.contains(
+            "volume.pdf: a PDF or OFD volume; bench ocr times ledgerline beside the plain tesseract command line"
+        ),
+        "{said}"
+    );
 }
 
 fn reasons(report: &Value) -> Vec<(String, String)> {

@@ -37,6 +37,12 @@ pub fn sniff(bytes: &[u8]) -> Result<ImageFormat, String> {
     }
 }
 
+/// Whether the bytes (or the first kilobyte of them) are a volume of pages as a document,
+/// PDF or OFD, rather than an image file.
+pub fn is_document(bytes: &[u8]) -> bool {
+    is_pdf(bytes) || crate::ofd_pages::is_zip(bytes)
+}
+
 /// Whether the bytes are a PDF document: its header within the first kilobyte, where
 /// readers look for it.
 fn is_pdf(bytes: &[u8]) -> bool {

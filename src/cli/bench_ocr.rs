@@ -108,6 +108,13 @@ pub fn run(a: OcrBenchArgs) -> Result<ExitCode> {
     let mut reads = Vec::new();
     let mut last_ws = None;
     let source = ledgerline_ingest::BatchSource::open(&a.batch)?;
+    // Found before minutes of reading, not when the baseline fails on it.
+    if let Some(volume) = source.files.iter().find(|f| is_document(f)) {
+        bail!(
+            "{}: a PDF or OFD volume; bench ocr times ledgerline beside the plain tesseract command line, which reads PNG, JPEG and TIFF pages only: run it on a batch of those (`ledgerline synth` makes one)",
+            volume.display()
+        );
+    }
     for workers in [1, jobs] {
         let ws = Workspace::open(&scratch.path().join(format!("ws-{workers}")))?;
         super::ingest::ingest_batch(&ws, &source, true)?;
@@ -159,6 +166,15 @@ pub fn run(a: OcrBenchArgs) -> Result<ExitCode> {
         print_report(&report);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether the file is a PDF or OFD volume (by its first kilobyte); an unreadable file is
+/// left to ingest to quarantine.
+fn is_document(path: &Path) -> bool {
+    let mut head = Vec::with_capacity(1024);
+    std::fs::File::open(path)
+        .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, 1024), &mut head))
+        .is_ok_and(|_| ledgerline_ingest::decode::is_document(&head))
 }
 
 fn ratio(a: f64, b: f64) -> f64 {
