@@ -197,7 +197,10 @@ fn examine(path: &Path, known: &HashSet<(String, String)>) -> Option<Vec<PageRow
             quarantine,
         }
     };
+    // A volume's pages are decoded side by side: a batch that is one volume would
+    // otherwise be read on one core.
     let mut pages: Vec<PageRow> = (0..count.frames)
+        .into_par_iter()
         .map(|frame| page(frame, decode::decode_frame(&bytes, frame)))
         .collect();
     if let Some(reason) = count.broken {
