@@ -40,7 +40,7 @@ pub fn sniff(bytes: &[u8]) -> Result<ImageFormat, String> {
 /// Whether the bytes (or the first kilobyte of them) are a volume of pages as a document,
 /// PDF or OFD, rather than an image file.
 pub fn is_document(bytes: &[u8]) -> bool {
-    is_pdf(bytes) || crate::ofd_pages::is_zip(bytes)
+    matches!(kind(bytes), Ok(Kind::Pdf | Kind::Ofd))
 }
 
 /// Whether the bytes are a PDF document: its header within the first kilobyte, where
@@ -91,42 +91,49 @@ pub struct FrameCount {
 /// How many pages the file holds (see [`FrameCount`]); an error when it holds none that
 /// can be found, or is no image this reads.
 pub fn frame_count(bytes: &[u8]) -> Result<FrameCount, String> {
-    if is_pdf(bytes) {
-        return crate::pdf_pages::count(bytes);
+    match kind(bytes)? {
+        Kind::Pdf => crate::pdf_pages::count(bytes),
+        Kind::Ofd => crate::ofd_pages::count(bytes),
+        Kind::Image(ImageFormat::Tiff) => crate::tiff_frames::count(bytes),
+        Kind::Image(_) => Ok(FrameCount {
+            frames: 1,
+            broken: None,
+        }),
     }
-    if crate::ofd_pages::is_zip(bytes) {
-        return crate::ofd_pages::count(bytes);
-    }
-    if sniff(bytes)? == ImageFormat::Tiff {
-        return crate::tiff_frames::count(bytes);
-    }
-    Ok(FrameCount {
-        frames: 1,
-        broken: None,
-    })
 }
 
 /// Page `index` (from 0) of a file: a frame of a multi-page TIFF or a page of a PDF or OFD,
 /// decoded alone, so a volume scanned into one file of hundreds of pages costs one page's
 /// memory and time.
 pub fn decode_frame(bytes: &[u8], index: u32) -> Result<DynamicImage, String> {
-    if is_pdf(bytes) {
-        return crate::pdf_pages::frame(bytes, index);
-    }
-    if crate::ofd_pages::is_zip(bytes) {
-        return crate::ofd_pages::frame(bytes, index);
-    }
-    let format = sniff(bytes)?;
-    if format == ImageFormat::Tiff {
-        return crate::tiff_frames::frame(bytes, index);
-    }
-    if index > 0 {
-        return Err(format!(
+    match kind(bytes)? {
+        Kind::Pdf => crate::pdf_pages::frame(bytes, index),
+        Kind::Ofd => crate::ofd_pages::frame(bytes, index),
+        Kind::Image(ImageFormat::Tiff) => crate::tiff_frames::frame(bytes, index),
+        Kind::Image(format) if index > 0 => Err(format!(
             "the {format:?} image holds one page, not a frame {}",
             index + 1
-        ));
+        )),
+        Kind::Image(format) => decode_single(bytes, format),
     }
-    decode_single(bytes, format)
+}
+
+/// What a page file is: an image, or a volume of pages as a document.
+enum Kind {
+    Image(ImageFormat),
+    Pdf,
+    Ofd,
+}
+
+/// An image's own signature decides first: a PDF header or a ZIP's is looked for only
+/// in a file that is no image.
+fn kind(bytes: &[u8]) -> Result<Kind, String> {
+    match sniff(bytes) {
+        Ok(format) => Ok(Kind::Image(format)),
+        Err(_) if is_pdf(bytes) => Ok(Kind::Pdf),
+        Err(_) if crate::ofd_pages::is_zip(bytes) => Ok(Kind::Ofd),
+        Err(e) => Err(e),
+    }
 }
 
 /// Every page a file holds; the first that cannot be read fails the whole.
@@ -267,6 +274,17 @@ mod tests {
         assert!(sniff(b"%PDF-1.7 rest of it").unwrap_err().contains("PDF"));
         assert!(sniff(b"this is a plain text file").unwrap_err().contains("text"));
         assert_eq!(sniff(&[0x89, b'P', b'N', b'G', 0, 0]).unwrap(), ImageFormat::Png);
+    }
+
+    #[test]
+    fn an_image_signature_decides_before_a_volume_header_further_in() {
+        // A PNG whose metadata happens to quote a PDF header is a PNG.
+        let png = [&[0x89, b'P', b'N', b'G', 13, 10, 26, 10][..], b"tEXt note %PDF-1.7"].concat();
+        assert!(matches!(kind(&png), Ok(Kind::Image(ImageFormat::Png))));
+        assert!(!is_document(&png));
+        assert!(matches!(kind(b"junk first\n%PDF-1.7\n"), Ok(Kind::Pdf)));
+        assert!(matches!(kind(b"PK\x03\x04rest"), Ok(Kind::Ofd)));
+        assert!(is_document(b"PK\x03\x04rest"));
     }
 
     #[test]
