@@ -13,6 +13,8 @@ pub mod decode;
 mod fax;
 mod ofd_pages;
 mod pdf_pages;
+#[cfg(test)]
+mod test_pages;
 mod tiff_chunks;
 mod tiff_frames;
 mod tiff_layout;

@@ -340,6 +340,43 @@ mod tests {
     }
 
     #[test]
+    fn a_bilevel_scan_stored_as_jbig2_is_read() {
+        let xml = |body: &str| format!(r#"<?xml version="1.0" encoding="UTF-8"?>{body}"#).into_bytes();
+        let bytes = package(&[
+            (
+                "OFD.xml",
+                xml(&format!(
+                    r#"<ofd:OFD {NS}><ofd:DocBody><ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>"#
+                )),
+            ),
+            (
+                "Doc_0/Document.xml",
+                xml(&format!(
+                    r#"<ofd:Document {NS}><ofd:CommonData><ofd:DocumentRes>DocumentRes.xml</ofd:DocumentRes></ofd:CommonData>
+                <ofd:Pages><ofd:Page ID="1" BaseLoc="Pages/Page_0/Content.xml"/></ofd:Pages></ofd:Document>"#
+                )),
+            ),
+            (
+                "Doc_0/DocumentRes.xml",
+                xml(&format!(
+                    r#"<ofd:Res {NS} BaseLoc="Res"><ofd:MultiMedias>
+                <ofd:MultiMedia ID="4" Type="Image" Format="JB2"><ofd:MediaFile>scan.jb2</ofd:MediaFile></ofd:MultiMedia></ofd:MultiMedias></ofd:Res>"#
+                )),
+            ),
+            (
+                "Doc_0/Pages/Page_0/Content.xml",
+                xml(&format!(
+                    r#"<ofd:Page {NS}><ofd:Content><ofd:Layer ID="2">
+                <ofd:ImageObject ID="3" Boundary="0 0 210 297" CTM="210 0 0 297 0 0" ResourceID="4"/></ofd:Layer></ofd:Content></ofd:Page>"#
+                )),
+            ),
+            ("Doc_0/Res/scan.jb2", crate::test_pages::jbig2_file(233, 211)),
+        ]);
+        let page = decode_frame(&bytes, 0).expect("decoded");
+        crate::test_pages::assert_bilevel(&page, "JBIG2 in an OFD");
+    }
+
+    #[test]
     fn a_zip_that_is_no_ofd_and_a_truncated_package_are_named() {
         let not_ofd = package(&[("word/document.xml", b"<w:document/>".to_vec())]);
         assert!(frame_count(&not_ofd)

@@ -458,6 +458,7 @@ impl ColourSpace {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_pages::{assert_bilevel, group4};
     use lopdf::dictionary;
 
     /// One page of a test PDF: the images its resources hold (drawn or not), perhaps
@@ -602,29 +603,6 @@ mod tests {
         );
     }
 
-    /// A bilevel page: black where `black`.
-    fn black(x: u32, y: u32) -> bool {
-        (x / 7 + y / 5).is_multiple_of(3) || y == 100
-    }
-
-    /// `black`'s page of `w`×`h` coded as CCITT Group 4.
-    fn group4(w: u32, h: u32) -> Vec<u8> {
-        use fax::{encoder::Encoder, Color, VecWriter};
-        let mut encoder = Encoder::new(VecWriter::new());
-        for y in 0..h {
-            let pels = (0..w).map(|x| if black(x, y) { Color::Black } else { Color::White });
-            encoder.encode_line(pels, w as u16).unwrap();
-        }
-        encoder.finish().unwrap().finish()
-    }
-
-    fn assert_bilevel(image: &DynamicImage, what: &str) {
-        let grey = image.to_luma8();
-        for (x, y, p) in grey.enumerate_pixels() {
-            assert_eq!(p.0[0], if black(x, y) { 0 } else { 255 }, "{what}: ({x}, {y})");
-        }
-    }
-
     #[test]
     fn fax_and_jbig2_scans_are_black_on_white_whichever_way_their_bits_say() {
         let (w, h) = (233u32, 211u32);
@@ -636,30 +614,12 @@ mod tests {
             }
             image_stream(w, h, dict, group4(w, h))
         };
-        // JBIG2 in the embedded organization: a page information segment, then a generic
-        // region coded as MMR (Group 4), as encoders write text pages' bitmaps.
-        let jbig2 = {
-            let segment = |number: u32, kind: u8, data: &[u8]| {
-                let mut s = number.to_be_bytes().to_vec();
-                s.extend([kind, 0, 1]);
-                s.extend((data.len() as u32).to_be_bytes());
-                s.extend(data);
-                s
-            };
-            let mut page_information = [w, h, 0, 0].iter().flat_map(|v| v.to_be_bytes()).collect::<Vec<u8>>();
-            page_information.extend([0, 0, 0]);
-            let mut region = [w, h, 0, 0].iter().flat_map(|v| v.to_be_bytes()).collect::<Vec<u8>>();
-            region.extend([0, 1]); // combination: or; MMR
-            region.extend(group4(w, h));
-            let mut data = segment(0, 48, &page_information);
-            data.extend(segment(1, 39, &region));
-            image_stream(
-                w,
-                h,
-                dictionary! { "ColorSpace" => "DeviceGray", "BitsPerComponent" => 1, "Filter" => "JBIG2Decode" },
-                data,
-            )
-        };
+        let jbig2 = image_stream(
+            w,
+            h,
+            dictionary! { "ColorSpace" => "DeviceGray", "BitsPerComponent" => 1, "Filter" => "JBIG2Decode" },
+            crate::test_pages::jbig2_segments(w, h),
+        );
         let one = |image| PageSpec {
             images: vec![image],
             ..Default::default()
