@@ -4,8 +4,8 @@
 //! found among its resources (also inside form XObjects), decoded from whatever the
 //! scanner wrote — JPEG (DCTDecode), JPEG 2000 (JPXDecode), JBIG2 (with its globals),
 //! CCITT Group 3 or 4, or raw samples (grey, RGB, CMYK, ICC-based, indexed; 1 to 16
-//! bits; Flate, LZW, run-length or ASCII-encoded) — and turned as the page's /Rotate
-//! says. A page that is text rather than a scan, or a scan cut into strips or layers,
+//! bits; Flate, LZW, run-length or ASCII-encoded) — and turned or flipped as the page's
+//! content places it and as its /Rotate says. A page that is text rather than a scan, or a scan cut into strips or layers,
 //! is named as such, not guessed at.
 
 use std::io::Cursor;
@@ -43,8 +43,8 @@ fn load(bytes: &[u8]) -> Result<Document, String> {
 }
 
 /// The page's scan, shown as the page turns it.
-fn scan_of(doc: &Document, page: ObjectId) -> Result<DynamicImage, String> {
-    let page = doc.get_dictionary(page).map_err(damaged)?;
+fn scan_of(doc: &Document, page_id: ObjectId) -> Result<DynamicImage, String> {
+    let page = doc.get_dictionary(page_id).map_err(damaged)?;
     let mut images = Vec::new();
     if let Some(resources) = inherited(doc, page, b"Resources").and_then(|r| dictionary(doc, r)) {
         collect_images(doc, resources, &mut images, 0);
@@ -67,7 +67,7 @@ fn scan_of(doc: &Document, page: ObjectId) -> Result<DynamicImage, String> {
             "its scan is made of {parts} images (strips or layers); save the PDF again with one image a page, or as TIFF"
         ));
     }
-    let image = decode_image(doc, scan)?;
+    let image = placed(decode_image(doc, scan)?, placement(doc, page_id, page, scan));
     let turn = inherited(doc, page, b"Rotate")
         .and_then(|r| r.as_i64().ok())
         .unwrap_or(0);
@@ -77,6 +77,67 @@ fn scan_of(doc: &Document, page: ObjectId) -> Result<DynamicImage, String> {
         270 => image.rotate270(),
         _ => image,
     })
+}
+
+/// Where the page's content draws `scan`: the matrix in effect at its `Do` (the image's
+/// unit square to the page), `cm` by `cm` within `q`/`Q`; `None` when the page draws it
+/// only inside a form, or its content cannot be read (the scan is then taken upright).
+fn placement(doc: &Document, page_id: ObjectId, page: &Dictionary, scan: &Stream) -> Option<[f64; 4]> {
+    let resources = inherited(doc, page, b"Resources").and_then(|r| dictionary(doc, r))?;
+    let xobjects = resources.get(b"XObject").ok().and_then(|x| dictionary(doc, x))?;
+    let names: Vec<&[u8]> = xobjects
+        .iter()
+        .filter(|(_, o)| matches!(resolve(doc, o), Object::Stream(s) if std::ptr::eq(s, scan)))
+        .map(|(name, _)| name.as_slice())
+        .collect();
+    let content = doc.get_and_decode_page_content(page_id).ok()?;
+    let number = |o: &Object| {
+        o.as_float()
+            .ok()
+            .map(f64::from)
+            .or_else(|| o.as_i64().ok().map(|i| i as f64))
+    };
+    let mut matrix = [1.0, 0.0, 0.0, 1.0];
+    let mut saved = Vec::new();
+    for op in content.operations {
+        match op.operator.as_str() {
+            "q" => saved.push(matrix),
+            "Q" => matrix = saved.pop().unwrap_or([1.0, 0.0, 0.0, 1.0]),
+            "cm" if op.operands.len() == 6 => {
+                let m: Vec<f64> = op.operands.iter().filter_map(number).collect();
+                if let [a, b, c, d, ..] = m[..] {
+                    // The new matrix comes first: it maps into the space `matrix` maps from.
+                    let [e, f, g, h] = matrix;
+                    matrix = [a * e + b * g, a * f + b * h, c * e + d * g, c * f + d * h];
+                }
+            }
+            "Do" => {
+                let drawn = op.operands.first().and_then(|n| n.as_name().ok());
+                if drawn.is_some_and(|n| names.contains(&n)) {
+                    return Some(matrix);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The scan as its placement shows it on the page, in whole quarter turns and flips
+/// (a scanner that turns a page in its content rather than by /Rotate). The image's
+/// columns run along the matrix's first row, its rows upward along the second.
+fn placed(image: DynamicImage, matrix: Option<[f64; 4]>) -> DynamicImage {
+    let Some([a, b, c, d]) = matrix else { return image };
+    // A mirrored placement is the image read upside down, then turned: where its columns
+    // run then says the turn.
+    let image = if a * d - b * c < 0.0 { image.flipv() } else { image };
+    match (a.abs() >= b.abs(), a >= 0.0, b >= 0.0) {
+        (true, true, _) => image,
+        (true, false, _) => image.rotate180(),
+        // Its columns run up the page: it lies turned a quarter anticlockwise.
+        (false, _, true) => image.rotate270(),
+        (false, _, false) => image.rotate90(),
+    }
 }
 
 /// The page's value for `key`, or the nearest page-tree ancestor's (Resources and
@@ -468,6 +529,8 @@ mod tests {
         images: Vec<Stream>,
         in_form: bool,
         rotate: Option<i64>,
+        /// The page's content, if not the scan drawn upright over the page.
+        content: Option<&'static str>,
     }
 
     /// A PDF of `pages`; `rotate_all`: a /Rotate its page tree's root gives every page.
@@ -488,10 +551,8 @@ mod tests {
                 );
                 xobjects = dictionary! { "Fm0" => doc.add_object(form) };
             }
-            let contents = doc.add_object(Stream::new(
-                Dictionary::new(),
-                b"q 595 0 0 842 0 0 cm /Im0 Do Q".to_vec(),
-            ));
+            let drawn = spec.content.unwrap_or("q 595 0 0 842 0 0 cm /Im0 Do Q");
+            let contents = doc.add_object(Stream::new(Dictionary::new(), drawn.as_bytes().to_vec()));
             let mut page = dictionary! { "Type" => "Page", "Parent" => tree, "Contents" => contents,
             "Resources" => dictionary! { "XObject" => xobjects },
             "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()] };
@@ -601,6 +662,31 @@ mod tests {
             pages_of(&bytes)[0].as_ref().unwrap().as_luma8(),
             Some(&image::imageops::rotate90(&scan))
         );
+    }
+
+    #[test]
+    fn a_scan_turned_or_flipped_where_the_page_draws_it_is_shown_as_drawn() {
+        let scan = page(230, 210);
+        let cases: [(&str, image::GrayImage); 4] = [
+            // Its columns up the page, its rows leftward: a quarter turn anticlockwise.
+            ("q 0 595 -842 0 842 0 cm /Im0 Do Q", image::imageops::rotate270(&scan)),
+            ("q 0 -595 842 0 0 595 cm /Im0 Do Q", image::imageops::rotate90(&scan)),
+            // A page drawn upside down, then its image placed upside down: upright.
+            ("1 0 0 -1 0 842 cm q 595 0 0 -842 0 842 cm /Im0 Do Q", scan.clone()),
+            (
+                "q -595 0 0 842 595 0 cm /Im0 Do Q",
+                image::imageops::flip_horizontal(&scan),
+            ),
+        ];
+        for (content, shown) in cases {
+            let spec = PageSpec {
+                images: vec![flate_grey(&scan)],
+                content: Some(content),
+                ..Default::default()
+            };
+            let read = pages_of(&pdf(vec![spec], None));
+            assert_eq!(read[0].as_ref().unwrap().as_luma8(), Some(&shown), "{content}");
+        }
     }
 
     #[test]
