@@ -22,8 +22,8 @@ pub fn is_zip(bytes: &[u8]) -> bool {
 
 /// How many pages the OFD document holds.
 pub fn count(bytes: &[u8]) -> Result<FrameCount, String> {
-    let mut package = Package::open(bytes)?;
-    match package.pages()?.len() as u32 {
+    let package = Package::open(bytes)?;
+    match package.pages.len() as u32 {
         0 => Err("the OFD document has no pages".into()),
         frames => Ok(FrameCount { frames, broken: None }),
     }
@@ -32,17 +32,19 @@ pub fn count(bytes: &[u8]) -> Result<FrameCount, String> {
 /// The scan on page `index` (from 0). Errors name the page.
 pub fn frame(bytes: &[u8], index: u32) -> Result<DynamicImage, String> {
     let mut package = Package::open(bytes)?;
-    let pages = package.pages()?;
-    let page = pages
+    let page = package
+        .pages
         .get(index as usize)
+        .cloned()
         .ok_or_else(|| format!("page {}: the OFD document has no such page", index + 1))?;
-    package.scan_of(page).map_err(|e| format!("page {}: {e}", index + 1))
+    package.scan_of(&page).map_err(|e| format!("page {}: {e}", index + 1))
 }
 
 struct Package<'a> {
     zip: ZipArchive<Cursor<&'a [u8]>>,
-    /// Where the document's root lies, and the resource files it names for every page.
-    document: String,
+    /// Where each page's content lies, in the document's order, and the resource files
+    /// the document names for every page.
+    pages: Vec<String>,
     resources: Vec<String>,
 }
 
@@ -55,7 +57,7 @@ impl<'a> Package<'a> {
             .map_err(|e| format!("the OFD document is damaged or truncated: its ZIP package cannot be read ({e})"))?;
         let mut package = Package {
             zip,
-            document: String::new(),
+            pages: Vec::new(),
             resources: Vec::new(),
         };
         let root = package.text("OFD.xml").map_err(|_| {
@@ -64,27 +66,20 @@ impl<'a> Package<'a> {
         let root = parse(&root, "OFD.xml")?;
         let doc_root =
             first_text(&root.root(), "DocRoot").ok_or("the OFD document is damaged: OFD.xml names no DocRoot")?;
-        package.document = joined("", doc_root);
-        let document = package.text(&package.document.clone())?;
-        let parsed = parse(&document, &package.document)?;
-        let here = folder_of(&package.document);
+        let document_path = joined("", doc_root);
+        let document = package.text(&document_path)?;
+        let parsed = parse(&document, &document_path)?;
+        let here = folder_of(&document_path);
+        package.pages = elements(&parsed, "Page")
+            .filter_map(|page| page.attribute("BaseLoc"))
+            .map(|loc| joined(&here, loc))
+            .collect();
         package.resources = ["PublicRes", "DocumentRes"]
             .iter()
             .flat_map(|name| texts(&parsed, name))
             .map(|res| joined(&here, &res))
             .collect();
         Ok(package)
-    }
-
-    /// Where each page's content lies, in the document's order.
-    fn pages(&mut self) -> Result<Vec<String>, String> {
-        let document = self.text(&self.document.clone())?;
-        let parsed = parse(&document, &self.document)?;
-        let here = folder_of(&self.document);
-        Ok(elements(&parsed, "Page")
-            .filter_map(|page| page.attribute("BaseLoc"))
-            .map(|loc| joined(&here, loc))
-            .collect())
     }
 
     fn scan_of(&mut self, page: &str) -> Result<DynamicImage, String> {
