@@ -16,12 +16,6 @@ pub const MIN_SIDE: u32 = 200;
 /// A page is longer than it is wide by at most this factor (a ledger spread is ~1.5).
 pub const MAX_ASPECT: f64 = 8.0;
 
-/// One decoded page (a file, or one frame of a multi-page TIFF).
-pub struct Frame {
-    pub index: u32,
-    pub image: DynamicImage,
-}
-
 /// What kind of file the bytes say this is.
 pub fn sniff(bytes: &[u8]) -> Result<ImageFormat, String> {
     match bytes {
@@ -33,7 +27,7 @@ pub fn sniff(bytes: &[u8]) -> Result<ImageFormat, String> {
         _ if is_pdf(bytes) => Err("the file is a PDF document, not an image".into()),
         [b'P', b'K', 3, 4, ..] => Err("the file is a ZIP package (an OFD document is one), not an image".into()),
         b if b.len() >= 16 && std::str::from_utf8(&b[..16]).is_ok() => Err("the file is text, not an image".into()),
-        _ => Err("the file is not a PNG, JPEG, TIFF or PDF file (unrecognized header)".into()),
+        _ => Err("the file is not a PNG, JPEG, TIFF, PDF or OFD file (unrecognized header)".into()),
     }
 }
 
@@ -136,11 +130,13 @@ fn kind(bytes: &[u8]) -> Result<Kind, String> {
     }
 }
 
-/// Every page a file holds; the first that cannot be read fails the whole.
-pub fn decode(bytes: &[u8]) -> Result<Vec<Frame>, String> {
+/// Every page a file holds; the first that cannot be read fails the whole. The tests'
+/// way to see a file whole: ingest, OCR and the review app decode a page at a time.
+#[cfg(test)]
+pub(crate) fn decode(bytes: &[u8]) -> Result<Vec<DynamicImage>, String> {
     let count = frame_count(bytes)?;
     let frames = (0..count.frames)
-        .map(|index| decode_frame(bytes, index).map(|image| Frame { index, image }))
+        .map(|index| decode_frame(bytes, index))
         .collect::<Result<Vec<_>, _>>()?;
     match count.broken {
         Some(reason) => Err(reason),
@@ -258,14 +254,14 @@ mod tests {
         }));
         let turned = jpeg_oriented(&stored, 6);
         assert!(stored_turned(&turned));
-        let page = decode(&turned).expect("decoded")[0].image.to_luma8();
+        let page = decode(&turned).expect("decoded")[0].to_luma8();
         // Turned a quarter clockwise: 220 wide, 300 high, the block at the top right.
         assert_eq!(page.dimensions(), (220, 300));
         assert!(page.get_pixel(200, 20).0[0] < 80, "the block, turned");
         assert!(page.get_pixel(20, 20).0[0] > 200);
         let upright = jpeg_oriented(&stored, 1);
         assert!(!stored_turned(&upright));
-        assert_eq!(decode(&upright).expect("decoded")[0].image.width(), 300);
+        assert_eq!(decode(&upright).expect("decoded")[0].width(), 300);
     }
 
     #[test]

@@ -30,7 +30,6 @@ const JPEG: u64 = 7;
 const LEAST_SIGNIFICANT_FIRST: u64 = 2;
 
 /// What in a frame of a TIFF file asks for the copy.
-#[derive(Default)]
 pub(crate) struct Survey {
     /// The frame's bits are stored least significant first: the crate misreads them.
     pub reversed_bits: bool,
@@ -40,51 +39,53 @@ pub(crate) struct Survey {
     pub group3: bool,
 }
 
-impl Survey {
-    /// Frame `index` (from 0) of the file; a frame that cannot be found asks for nothing.
-    pub fn of(bytes: &[u8], index: usize) -> Survey {
-        let Some(layout) = Layout::of(bytes) else {
-            return Survey::default();
-        };
-        let directory = layout.chain(bytes).directories.get(index).copied();
-        let Some(entries) = directory.and_then(|d| layout.entries(bytes, d)) else {
-            return Survey::default();
-        };
-        let tags = Tags {
-            layout: &layout,
+/// A frame's directory, found once for its survey and its copy.
+pub(crate) struct Directory {
+    layout: Layout,
+    entries: Vec<Entry>,
+}
+
+impl Directory {
+    /// Frame `index` (from 0); `None` when it cannot be found (the crate names that damage).
+    pub fn of(bytes: &[u8], index: usize) -> Option<Directory> {
+        let layout = Layout::of(bytes)?;
+        let directory = *layout.chain(bytes).directories.get(index)?;
+        let entries = layout.entries(bytes, directory)?;
+        Some(Directory { layout, entries })
+    }
+
+    fn tags<'a>(&'a self, bytes: &'a [u8]) -> Tags<'a> {
+        Tags {
+            layout: &self.layout,
             bytes,
-            entries: &entries,
-        };
-        let compression = tags.first(COMPRESSION, NONE);
+            entries: &self.entries,
+        }
+    }
+
+    /// What in the frame asks for the copy.
+    pub fn survey(&self, bytes: &[u8]) -> Survey {
+        let tags = self.tags(bytes);
+        let codec = Codec::of(&tags);
         Survey {
             reversed_bits: bits_reversed(&tags),
-            lzw: compression == LZW,
-            group3: matches!(compression, CCITT_RUN_LENGTH | CCITT_T4),
+            lzw: matches!(codec, Some(Codec::Lzw)),
+            group3: matches!(codec, Some(Codec::Fax(_))),
         }
+    }
+
+    /// The copy of `bytes` (see the module's doc) in which this frame has its bits in
+    /// order and its LZW or fax chunks decompressed, appended to the file, its tags
+    /// saying so. The other frames are left as they are: a page is read from a volume of
+    /// hundreds without decompressing the rest.
+    pub fn as_libtiff_reads(&self, bytes: &[u8]) -> Result<Vec<u8>, String> {
+        let mut copy = bytes.to_vec();
+        rewrite_frame(&self.tags(bytes), &mut copy)?;
+        Ok(copy)
     }
 }
 
 fn bits_reversed(tags: &Tags) -> bool {
     tags.first(FILL_ORDER, 1) == LEAST_SIGNIFICANT_FIRST && !matches!(tags.first(COMPRESSION, NONE), OLD_JPEG | JPEG)
-}
-
-/// The copy of `bytes` (see the module's doc) in which frame `index` (from 0) has its bits
-/// in order and its LZW chunks decompressed, appended to the file, its tags saying so.
-/// The other frames are left as they are: a page is read from a volume of hundreds
-/// without decompressing the rest.
-pub(crate) fn as_libtiff_reads(bytes: &[u8], index: usize) -> Result<Vec<u8>, String> {
-    const WALK: &str = "the TIFF image is damaged: its directories cannot be walked";
-    let layout = Layout::of(bytes).ok_or(WALK)?;
-    let directory = *layout.chain(bytes).directories.get(index).ok_or(WALK)?;
-    let entries = layout.entries(bytes, directory).ok_or(WALK)?;
-    let tags = Tags {
-        layout: &layout,
-        bytes,
-        entries: &entries,
-    };
-    let mut copy = bytes.to_vec();
-    rewrite_frame(&tags, &mut copy)?;
-    Ok(copy)
 }
 
 fn rewrite_frame(tags: &Tags, copy: &mut Vec<u8>) -> Result<(), String> {

@@ -45,14 +45,20 @@ const DAMAGED_HEADER: &str = "the TIFF image is damaged: its header cannot be re
 /// `tiff_chunks`). Errors name the frame.
 pub fn frame(bytes: &[u8], index: u32) -> Result<DynamicImage, String> {
     let at = index as usize;
-    let survey = tiff_chunks::Survey::of(bytes, at);
-    let from_copy = || tiff_chunks::as_libtiff_reads(bytes, at).and_then(|copy| frame_of(&copy, at));
-    let read = match survey.reversed_bits || survey.group3 {
-        true => from_copy(),
-        false => match frame_of(bytes, at) {
-            Err(_) if survey.lzw => from_copy(),
-            read => read,
-        },
+    let read = match tiff_chunks::Directory::of(bytes, at) {
+        // A frame whose directory cannot be walked is left to the crate to name.
+        None => frame_of(bytes, at),
+        Some(directory) => {
+            let survey = directory.survey(bytes);
+            let from_copy = || directory.as_libtiff_reads(bytes).and_then(|copy| frame_of(&copy, at));
+            match survey.reversed_bits || survey.group3 {
+                true => from_copy(),
+                false => match frame_of(bytes, at) {
+                    Err(_) if survey.lzw => from_copy(),
+                    read => read,
+                },
+            }
+        }
     };
     read.map_err(|e| format!("frame {}: {e}", index + 1))
 }
@@ -295,7 +301,7 @@ mod tests {
         let black = |x: u32, y: u32| (x < 100 && y < 60) || x == 150 || x == 242 || (y == 180 && x > 20);
         // 243 pixels: rows padded to whole bytes.
         let white_is_zero = group4_tiff(243, 210, black);
-        let page = decode(&white_is_zero).expect("decoded")[0].image.to_luma8();
+        let page = decode(&white_is_zero).expect("decoded")[0].to_luma8();
         assert_eq!(page.dimensions(), (243, 210));
         for (x, y, p) in page.enumerate_pixels() {
             assert_eq!(p.0[0], if black(x, y) { 0 } else { 255 }, "({x}, {y})");
@@ -305,7 +311,7 @@ mod tests {
         let at = photometric_value_at(&black_is_zero);
         assert_eq!(black_is_zero[at], 0);
         black_is_zero[at] = 1;
-        let page = decode(&black_is_zero).expect("decoded")[0].image.to_luma8();
+        let page = decode(&black_is_zero).expect("decoded")[0].to_luma8();
         for (x, y, p) in page.enumerate_pixels() {
             assert_eq!(p.0[0], if black(x, y) { 255 } else { 0 }, "({x}, {y})");
         }
@@ -346,7 +352,7 @@ mod tests {
             _ if red(x, y) => 0x2020,
             _ => 0xF0F0,
         });
-        let page = decode(&bytes).expect("decoded")[0].image.to_rgb8();
+        let page = decode(&bytes).expect("decoded")[0].to_rgb8();
         assert_eq!(page.get_pixel(50, 40).0, [0xF0, 0x20, 0x20]);
         assert_eq!(page.get_pixel(151, 100).0, [0x1F, 0x1F, 0x1F]);
         assert_eq!(page.get_pixel(10, 10).0, [0xF0, 0xF0, 0xF0]);
@@ -390,7 +396,7 @@ mod tests {
             (false, 1 | 2) => 200, // magenta and yellow: red
             _ => 0,
         });
-        let page = decode(&bytes).expect("decoded")[0].image.to_rgb8();
+        let page = decode(&bytes).expect("decoded")[0].to_rgb8();
         assert_eq!(page.get_pixel(50, 50).0, [0, 0, 0]);
         assert_eq!(page.get_pixel(150, 50).0, [255, 55, 55]);
     }
@@ -603,15 +609,12 @@ mod tests {
             let bytes = raw_tiff(&three, little_endian);
             let frames = decode(&bytes).expect("decoded");
             assert_eq!(frames.len(), 3);
-            let page = frames[0].image.as_rgb8().expect("a colour map of colours gives colour");
+            let page = frames[0].as_rgb8().expect("a colour map of colours gives colour");
             assert_eq!(page.get_pixel(25, 15).0, [200, 30, 40]);
             assert_eq!(page.get_pixel(51, 35).0, [10, 10, 10]);
             assert_eq!(page.get_pixel(5, 5).0, [250, 248, 240]);
-            assert_eq!(
-                frames[1].image.as_luma8().expect("grey stays grey").get_pixel(35, 7).0,
-                [24]
-            );
-            let page = frames[2].image.as_luma8().expect("a colour map of greys gives grey");
+            assert_eq!(frames[1].as_luma8().expect("grey stays grey").get_pixel(35, 7).0, [24]);
+            let page = frames[2].as_luma8().expect("a colour map of greys gives grey");
             assert_eq!(page.dimensions(), (233, 212));
             for (x, y, p) in page.enumerate_pixels() {
                 assert_eq!(p.0[0], 255 - ((x + y) % 16) as u8 * 17, "({x}, {y})");
@@ -634,7 +637,7 @@ mod tests {
             }],
             false,
         );
-        let page = decode(&bytes).expect("decoded")[0].image.to_luma8();
+        let page = decode(&bytes).expect("decoded")[0].to_luma8();
         for (x, y, p) in page.enumerate_pixels() {
             assert_eq!(p.0[0], if black(x, y) { 0 } else { 255 }, "({x}, {y})");
         }
@@ -651,14 +654,12 @@ mod tests {
             colour_map,
             ..Default::default()
         };
-        let e = decode(&raw_tiff(&[frame(None)], true)).err().expect("refused");
+        let e = decode(&raw_tiff(&[frame(None)], true)).expect_err("refused");
         assert_eq!(
             e,
             "frame 1: the TIFF image is damaged: a palette image without its colour map"
         );
-        let e = decode(&raw_tiff(&[frame(Some(vec![0; 30]))], true))
-            .err()
-            .expect("refused");
+        let e = decode(&raw_tiff(&[frame(Some(vec![0; 30]))], true)).expect_err("refused");
         assert!(
             e.starts_with("frame 1: the colour map holds 30 values, not the 768"),
             "{e}"
@@ -710,7 +711,7 @@ mod tests {
             for little_endian in [true, false] {
                 let bytes = raw_tiff(&[lzw_tiled(&page, size)], little_endian);
                 let read = decode(&bytes).unwrap_or_else(|e| panic!("{size}-pixel tiles: {e}"));
-                assert_eq!(read[0].image.as_luma8(), Some(&page), "{size}-pixel tiles");
+                assert_eq!(read[0].as_luma8(), Some(&page), "{size}-pixel tiles");
             }
         }
     }
@@ -720,7 +721,7 @@ mod tests {
         let mut frame = lzw_tiled(&grey_page(229, 210), 64);
         let sixth = &mut frame.stored.as_mut().unwrap().chunks[5];
         sixth.truncate(sixth.len() / 2);
-        let e = decode(&raw_tiff(&[frame], true)).err().expect("refused");
+        let e = decode(&raw_tiff(&[frame], true)).expect_err("refused");
         assert!(
             e.starts_with("frame 1: tile 6: the TIFF image is damaged or truncated: its LZW data ends"),
             "{e}"
@@ -770,9 +771,7 @@ mod tests {
             if what.starts_with("LZW") {
                 frame.stored.as_mut().unwrap().compression = 5;
             }
-            let page = decode(&raw_tiff(&[frame], true)).unwrap_or_else(|e| panic!("{what}: {e}"))[0]
-                .image
-                .to_luma8();
+            let page = decode(&raw_tiff(&[frame], true)).unwrap_or_else(|e| panic!("{what}: {e}"))[0].to_luma8();
             for (x, y, p) in page.enumerate_pixels() {
                 assert_eq!(p.0[0], if black(x, y) { 0 } else { 255 }, "{what}: ({x}, {y})");
             }
@@ -790,9 +789,7 @@ mod tests {
             ("2D", include_bytes!("../tests/fixtures/bilevel-page-g3-2d.tif")),
         ];
         for (what, bytes) in files {
-            let page = decode(bytes).unwrap_or_else(|e| panic!("{what}: {e}"))[0]
-                .image
-                .to_luma8();
+            let page = decode(bytes).unwrap_or_else(|e| panic!("{what}: {e}"))[0].to_luma8();
             assert_eq!(page.dimensions(), (200, 200));
             for (x, y, p) in page.enumerate_pixels() {
                 assert_eq!(p.0[0], if black(x, y) { 0 } else { 255 }, "{what}: ({x}, {y})");
@@ -820,7 +817,7 @@ mod tests {
                 ..Default::default()
             };
             let read = decode(&raw_tiff(&[frame], false)).expect("decoded");
-            assert_eq!(read[0].image.as_luma8(), Some(&shown), "orientation {orientation}");
+            assert_eq!(read[0].as_luma8(), Some(&shown), "orientation {orientation}");
         }
     }
 
