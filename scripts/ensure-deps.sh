@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages ledgerline builds and runs with, when they are missing.
+# Installs the Debian packages ledgerline builds and runs with, and any named as
+# arguments, when they are missing.
 # As root it runs apt-get itself; otherwise it says exactly what to install.
 set -euo pipefail
 
@@ -10,6 +11,7 @@ packages=(
   chromium   # the review app's end-to-end tests drive it headless
   postgresql   # the load tests' PostgreSQL target (scripts/pg-test-server.sh, loopback only)
   curl ca-certificates   # scripts/fetch-models.sh
+  "$@"   # what a caller needs besides (scripts/fuzz.sh: its page seeds' makers)
 )
 
 missing=()

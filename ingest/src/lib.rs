@@ -9,22 +9,12 @@
 //! - pages are committed in small chunks, so a killed run loses at most one chunk of
 //!   work and a re-run finishes the rest without duplicating anything.
 
-pub mod decode;
-mod fax;
-mod ofd_pages;
-mod pdf_pages;
-#[cfg(test)]
-mod test_pages;
-mod tiff_chunks;
-mod tiff_frames;
-mod tiff_layout;
-mod tiff_palette;
-
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use duckdb::params;
+use ledgerline_scans::decode;
 use ledgerline_schemas::{BatchManifest, LedgerType};
 use ledgerline_store::Workspace;
 use rayon::prelude::*;

@@ -489,7 +489,7 @@ impl ImageCache {
 
     /// Decodes the page's frame from its file's bytes and keeps it.
     fn decode(&self, page: &PageInfo, bytes: &[u8]) -> Result<Arc<DynamicImage>> {
-        let image = ledgerline_ingest::decode::decode_frame(bytes, page.frame)
+        let image = ledgerline_scans::decode::decode_frame(bytes, page.frame)
             .map_err(|e| anyhow::anyhow!("{}: {e}", page.path))?;
         let img = Arc::new(DynamicImage::ImageLuma8(image.to_luma8()));
         let mut recent = self.lock();
@@ -512,8 +512,8 @@ impl ImageCache {
 /// turned: the cells' boxes lie on the page turned so, which a browser might not do.
 pub fn page_image(cache: &ImageCache, page: &PageInfo) -> Result<(Vec<u8>, &'static str)> {
     let bytes = read_page_file(page)?;
-    if !ledgerline_ingest::decode::stored_turned(&bytes) {
-        match ledgerline_ingest::decode::sniff(&bytes) {
+    if !ledgerline_scans::decode::stored_turned(&bytes) {
+        match ledgerline_scans::decode::sniff(&bytes) {
             Ok(ImageFormat::Png) => return Ok((bytes, "image/png")),
             Ok(ImageFormat::Jpeg) => return Ok((bytes, "image/jpeg")),
             _ => {}

@@ -174,7 +174,7 @@ fn is_document(path: &Path) -> bool {
     let mut head = Vec::with_capacity(1024);
     std::fs::File::open(path)
         .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, 1024), &mut head))
-        .is_ok_and(|_| ledgerline_ingest::decode::is_document(&head))
+        .is_ok_and(|_| ledgerline_scans::decode::is_document(&head))
 }
 
 fn ratio(a: f64, b: f64) -> f64 {

@@ -13,7 +13,7 @@ use std::io::Cursor;
 use image::{DynamicImage, GrayImage, ImageReader, RgbImage};
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream};
 
-use crate::decode::{check_size, FrameCount, MAX_PIXELS};
+use crate::decode::{check_size, FrameCount, MAX_PIXELS, MAX_SIDE};
 use crate::tiff_palette;
 
 /// How many pages the PDF holds.
@@ -280,6 +280,11 @@ fn undo_transport(stream: &Stream, filters: &[Vec<u8>], params: &[Option<&Dictio
 }
 
 fn jpeg(data: &[u8]) -> Result<DynamicImage, String> {
+    // The JPEG's own size is what gets allocated, whatever the PDF says.
+    let (w, h) = ImageReader::with_format(Cursor::new(data), image::ImageFormat::Jpeg)
+        .into_dimensions()
+        .map_err(|e| format!("its JPEG image is damaged or truncated: {e}"))?;
+    check_size(w, h)?;
     let mut reader = ImageReader::with_format(Cursor::new(data), image::ImageFormat::Jpeg);
     let mut limits = image::Limits::default();
     limits.max_alloc = Some(MAX_PIXELS * 4);
@@ -320,7 +325,10 @@ fn ccitt(data: &[u8], w: u32, h: u32, params: Option<&Dictionary>) -> Result<Dyn
     let k = param(b"K").and_then(|v| v.as_i64().ok()).unwrap_or(0);
     let columns = param(b"Columns").and_then(|v| v.as_i64().ok()).unwrap_or(1728);
     let rows = param(b"Rows").and_then(|v| v.as_i64().ok()).unwrap_or(i64::from(h));
-    let columns = u32::try_from(columns).map_err(|_| format!("its fax image has {columns} columns"))?;
+    let columns = u32::try_from(columns)
+        .ok()
+        .filter(|&c| c <= MAX_SIDE)
+        .ok_or_else(|| format!("its fax image has {columns} columns"))?;
     let rows = u32::try_from(rows).unwrap_or(h).min(h);
     let settings = hayro_ccitt::DecodeSettings {
         columns,
@@ -716,6 +724,38 @@ mod tests {
         for (page, what) in read.iter().zip(["Group 4", "Group 4, BlackIs1, Decode [1 0]", "JBIG2"]) {
             assert_bilevel(page.as_ref().unwrap_or_else(|e| panic!("{what}: {e}")), what);
         }
+    }
+
+    #[test]
+    fn a_scan_is_checked_at_the_size_its_codec_decodes_to_not_the_size_declared() {
+        // Found by fuzz/fuzz_targets/page_file.rs: a fax image of 120 columns in an image
+        // declared 233 wide was a page 120 pixels wide, under the smallest page's side.
+        let (w, h) = (233u32, 211u32);
+        let fax = |columns: i64| {
+            let dict = dictionary! { "ColorSpace" => "DeviceGray", "BitsPerComponent" => 1, "Filter" => "CCITTFaxDecode",
+            "DecodeParms" => dictionary! { "K" => -1, "Columns" => columns, "Rows" => h as i64 } };
+            image_stream(w, h, dict, group4(w, h))
+        };
+        let mut narrow_jpeg = Vec::new();
+        DynamicImage::ImageLuma8(page(120, h))
+            .write_to(&mut Cursor::new(&mut narrow_jpeg), image::ImageFormat::Jpeg)
+            .unwrap();
+        let dct = image_stream(
+            w,
+            h,
+            dictionary! { "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8, "Filter" => "DCTDecode" },
+            narrow_jpeg,
+        );
+        let one = |image| PageSpec {
+            images: vec![image],
+            ..Default::default()
+        };
+        let read = pages_of(&pdf(vec![one(fax(120)), one(fax(1_000_000)), one(dct), one(fax(w.into()))], None));
+        let refused = |i: usize| read[i].as_ref().err().cloned().unwrap_or_else(|| format!("page {i} was read"));
+        assert!(refused(0).contains("120×211 pixels is too small"), "{}", refused(0));
+        assert!(refused(1).contains("1000000 columns"), "{}", refused(1));
+        assert!(refused(2).contains("120×211 pixels is too small"), "{}", refused(2));
+        assert_bilevel(read[3].as_ref().expect("the fax as declared"), "Group 4");
     }
 
     #[test]

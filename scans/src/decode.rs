@@ -85,7 +85,7 @@ pub struct FrameCount {
 /// How many pages the file holds (see [`FrameCount`]); an error when it holds none that
 /// can be found, or is no image this reads.
 pub fn frame_count(bytes: &[u8]) -> Result<FrameCount, String> {
-    match kind(bytes)? {
+    guarded(|| match kind(bytes)? {
         Kind::Pdf => crate::pdf_pages::count(bytes),
         Kind::Ofd => crate::ofd_pages::count(bytes),
         Kind::Image(ImageFormat::Tiff) => crate::tiff_frames::count(bytes),
@@ -93,14 +93,15 @@ pub fn frame_count(bytes: &[u8]) -> Result<FrameCount, String> {
             frames: 1,
             broken: None,
         }),
-    }
+    })
+    .unwrap_or_else(|panic| Err(unforeseen(&panic)))
 }
 
 /// Page `index` (from 0) of a file: a frame of a multi-page TIFF or a page of a PDF or OFD,
 /// decoded alone, so a volume scanned into one file of hundreds of pages costs one page's
 /// memory and time.
 pub fn decode_frame(bytes: &[u8], index: u32) -> Result<DynamicImage, String> {
-    match kind(bytes)? {
+    guarded(|| match kind(bytes)? {
         Kind::Pdf => crate::pdf_pages::frame(bytes, index),
         Kind::Ofd => crate::ofd_pages::frame(bytes, index),
         Kind::Image(ImageFormat::Tiff) => crate::tiff_frames::frame(bytes, index),
@@ -109,7 +110,36 @@ pub fn decode_frame(bytes: &[u8], index: u32) -> Result<DynamicImage, String> {
             index + 1
         )),
         Kind::Image(format) => decode_single(bytes, format),
-    }
+    })
+    .unwrap_or_else(|panic| Err(unforeseen(&panic)))
+    .and_then(page_sized)
+}
+
+/// A page as a reader made it is checked again as a page: the size a codec decodes to
+/// can differ from the one its container declared and was checked for (a PDF's fax image
+/// of fewer columns than the image's width).
+fn page_sized(page: DynamicImage) -> Result<DynamicImage, String> {
+    check_size(page.width(), page.height())?;
+    Ok(page)
+}
+
+/// Runs `work` so that a bug it meets (a panic) is returned as its message instead of
+/// unwinding further. A damaged file can take a format's reader, ours or a codec crate's
+/// under it, down a path nobody foresaw; that must cost the file, quarantined, and not
+/// the batch, which would otherwise stop on it again at every re-run.
+pub fn guarded<T>(work: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).map_err(|panic| {
+        panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".into())
+    })
+}
+
+/// The reason a file is quarantined when its reader failed on it unforeseen.
+fn unforeseen(panic: &str) -> String {
+    format!("the file is damaged in a way its reader did not foresee: {panic}")
 }
 
 /// What a page file is: an image, or a volume of pages as a document.
@@ -262,6 +292,16 @@ mod tests {
         let upright = jpeg_oriented(&stored, 1);
         assert!(!stored_turned(&upright));
         assert_eq!(decode(&upright).expect("decoded")[0].width(), 300);
+    }
+
+    #[test]
+    fn a_reader_that_panics_is_an_error_naming_the_panic() {
+        let got: Result<u32, String> = guarded(|| {
+            let cells: Vec<u32> = Vec::new();
+            cells[3]
+        });
+        assert!(got.unwrap_err().contains("index out of bounds"));
+        assert_eq!(guarded(|| 7), Ok(7));
     }
 
     #[test]
