@@ -750,8 +750,17 @@ mod tests {
             images: vec![image],
             ..Default::default()
         };
-        let read = pages_of(&pdf(vec![one(fax(120)), one(fax(1_000_000)), one(dct), one(fax(w.into()))], None));
-        let refused = |i: usize| read[i].as_ref().err().cloned().unwrap_or_else(|| format!("page {i} was read"));
+        let read = pages_of(&pdf(
+            vec![one(fax(120)), one(fax(1_000_000)), one(dct), one(fax(w.into()))],
+            None,
+        ));
+        let refused = |i: usize| {
+            read[i]
+                .as_ref()
+                .err()
+                .cloned()
+                .unwrap_or_else(|| format!("page {i} was read"))
+        };
         assert!(refused(0).contains("120×211 pixels is too small"), "{}", refused(0));
         assert!(refused(1).contains("1000000 columns"), "{}", refused(1));
         assert!(refused(2).contains("120×211 pixels is too small"), "{}", refused(2));
