@@ -174,23 +174,34 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Vec<DynamicImage>, String> {
     }
 }
 
+/// An `image` reader of `bytes`, once the size its header gives passes as a page's,
+/// limited to what a page may allocate; `unreadable` says why a header cannot be read.
+/// The dimensions come first, without limits, so an oversized image gets our message,
+/// not the decoder's generic "limits exceeded"; and the image's own size is the one
+/// checked, whatever a container round it (a PDF) declared.
+pub(crate) fn page_reader(
+    bytes: &[u8],
+    format: ImageFormat,
+    unreadable: impl FnOnce(image::ImageError) -> String,
+) -> Result<ImageReader<Cursor<&[u8]>>, String> {
+    let (w, h) = ImageReader::with_format(Cursor::new(bytes), format)
+        .into_dimensions()
+        .map_err(unreadable)?;
+    check_size(w, h)?;
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    reader.limits(limits());
+    Ok(reader)
+}
+
 /// A PNG or JPEG file's one page, as the file says to show it.
 fn decode_single(bytes: &[u8], format: ImageFormat) -> Result<DynamicImage, String> {
-    // Dimensions first, without limits, so an oversized image gets our message, not the
-    // decoder's generic "limits exceeded".
-    let decoder_probe = ImageReader::with_format(Cursor::new(bytes), format);
-    let (w, h) = decoder_probe
-        .into_dimensions()
-        .map_err(|e| format!("cannot read the {format:?} header: {e}"))?;
-    check_size(w, h)?;
+    let reader = page_reader(bytes, format, |e| format!("cannot read the {format:?} header: {e}"))?;
     // JPEG decoders fill a cut-off scan with grey and report success: half a ledger page
     // would be read as if whole. A complete JPEG ends with its end-of-image marker.
     if format == ImageFormat::Jpeg && !ends_with_jpeg_eoi(bytes) {
         return Err("the Jpeg image is damaged or truncated: it stops before its end-of-image marker".into());
     }
     let damaged = |e: image::ImageError| format!("the {format:?} image is damaged or truncated: {e}");
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
-    reader.limits(limits());
     let mut decoder = reader.into_decoder().map_err(damaged)?;
     let orientation = stored_orientation(&mut decoder);
     let mut image = DynamicImage::from_decoder(decoder).map_err(damaged)?;

@@ -8,12 +8,10 @@
 //! content places it and as its /Rotate says. A page that is text rather than a scan, or a scan cut into strips or layers,
 //! is named as such, not guessed at.
 
-use std::io::Cursor;
-
-use image::{DynamicImage, GrayImage, ImageReader, RgbImage};
+use image::{DynamicImage, GrayImage, RgbImage};
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream};
 
-use crate::decode::{check_size, FrameCount, MAX_PIXELS, MAX_SIDE};
+use crate::decode::{check_size, page_reader, FrameCount, MAX_PIXELS, MAX_SIDE};
 use crate::tiff_palette;
 
 /// How many pages the PDF holds.
@@ -280,18 +278,10 @@ fn undo_transport(stream: &Stream, filters: &[Vec<u8>], params: &[Option<&Dictio
 }
 
 fn jpeg(data: &[u8]) -> Result<DynamicImage, String> {
-    // The JPEG's own size is what gets allocated, whatever the PDF says.
-    let (w, h) = ImageReader::with_format(Cursor::new(data), image::ImageFormat::Jpeg)
-        .into_dimensions()
-        .map_err(|e| format!("its JPEG image is damaged or truncated: {e}"))?;
-    check_size(w, h)?;
-    let mut reader = ImageReader::with_format(Cursor::new(data), image::ImageFormat::Jpeg);
-    let mut limits = image::Limits::default();
-    limits.max_alloc = Some(MAX_PIXELS * 4);
-    reader.limits(limits);
-    reader
+    let damaged = |e: image::ImageError| format!("its JPEG image is damaged or truncated: {e}");
+    page_reader(data, image::ImageFormat::Jpeg, damaged)?
         .decode()
-        .map_err(|e| format!("its JPEG image is damaged or truncated: {e}"))
+        .map_err(damaged)
 }
 
 fn jbig2(doc: &Document, data: &[u8], params: Option<&Dictionary>) -> Result<DynamicImage, String> {
@@ -529,6 +519,7 @@ mod tests {
     use super::*;
     use crate::test_pages::{assert_bilevel, group4};
     use lopdf::dictionary;
+    use std::io::Cursor;
 
     /// One page of a test PDF: the images its resources hold (drawn or not), perhaps
     /// inside a form XObject, and its own /Rotate.
