@@ -747,6 +747,129 @@ fn live_flow(dir: &std::path::Path, province: &Basic) {
 }
 
 #[test]
+fn live_rows_sent_again_add_what_is_new_and_name_what_differs_duckdb() {
+    let dir = tempfile::tempdir().unwrap();
+    resent_flow(dir.path(), &basic::duckdb(dir.path(), "province"));
+}
+
+#[test]
+fn live_rows_sent_again_add_what_is_new_and_name_what_differs_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    resent_flow(dir.path(), &basic::postgres("live_resent"));
+}
+
+/// A funeral home sends its deaths again: one with its ID number fixed and its death
+/// date retyped, one no longer giving the cremation held, one now cremated and with an
+/// agent, and a new death twice, the second time with another date.
+fn resent_flow(dir: &std::path::Path, province: &Basic) {
+    let target = province.t();
+    run_ok(&["live", "import", s(&live_extract(dir)), "--target", target]);
+    let again = run_json(&["live", "import", s(&live_extract(dir)), "--target", target, "--json"]);
+    assert_eq!(
+        (again["already_held"].as_u64(), again["added_to_held"].as_u64()),
+        (Some(3), Some(0))
+    );
+    assert_eq!(
+        again["differing_from_held"],
+        serde_json::json!([]),
+        "the rows as sent before differ in nothing, dates, codes and flags read back as staged"
+    );
+    let resent = dir.join("fis_dead_info_resent.csv");
+    std::fs::write(
+        &resent,
+        "DEAD_ID,NAME,SEX,CARD_TYPE,ID_CARD,BIRTHDAY,FOLK,POPULACE,POPULACE_CODE,DEATH_DATE,RECEIVE_TIME,START_TIME,AGENT_NAME,MOBIL_PHONE\n\
+SZ320981-2013-000001,王秀英,2,0,340524198001010029,1980-01-01,1,济南市历城区,370112001001,2013-03-04,2013-03-06 08:00:00,2013-03-06 08:30:00,李建国,13912341234\n\
+SZ320981-2013-000002,张德明,1,0,X,19410309,X,X,X,2013-04-15,2013-04-16 09:00:00,X,X,X\n\
+SZ320981-2013-000003,赵桂兰,3,0,X,X,1,X,X,2013-05-01,2013-05-03 08:00:00,2013-05-03 09:40:00,赵强,X\n\
+SZ320981-2013-000006,周玉兰,2,0,X,X,1,X,X,2013-06-01,X,X,X,X\n\
+SZ320981-2013-000006,周玉兰,2,0,X,X,1,X,X,2013-06-02,X,X,X,X\n",
+    )
+    .unwrap();
+    let differing = |r: &serde_json::Value| -> Vec<(u64, String)> {
+        r["differing_from_held"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["line"].as_u64().unwrap(),
+                    d["columns"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|c| c.as_str().unwrap())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                )
+            })
+            .collect()
+    };
+    let expected = vec![
+        (2, "ID_CARD,DEATH_DATE".to_string()),
+        (3, "START_TIME".to_string()),
+        (6, "DEATH_DATE".to_string()),
+    ];
+    let r = run_json(&["live", "import", s(&resent), "--target", target, "--json"]);
+    assert_eq!(
+        (r["rows"].as_u64(), r["imported"].as_u64(), r["already_held"].as_u64()),
+        (Some(5), Some(1), Some(4))
+    );
+    assert_eq!(r["added_to_held"], 1, "赵桂兰's cremation and agent: {r}");
+    assert_eq!(differing(&r), expected, "{r}");
+    assert_eq!(
+        province.text(
+            "SELECT id_number || '|' || CAST(death_date AS VARCHAR) FROM deceased
+             WHERE source_key = 'SZ320981-2013-000001'"
+        ),
+        Some("34052419800101001X|2013-03-05".into()),
+        "a held value is not written over"
+    );
+    assert_eq!(
+        province.text(
+            "SELECT CAST(c.cremation_date AS VARCHAR) || '|' || CAST(c.cremation_time_imputed AS VARCHAR) || '|' || a.name
+             FROM cremations c JOIN agents a ON a.person_id = c.person_id
+             WHERE c.source_key = 'SZ320981-2013-000003' AND c.origin = 'live'"
+        ),
+        Some("2013-05-03|false|赵强".into())
+    );
+    assert_eq!(
+        province.count("SELECT count(*) FROM cremations WHERE source_key = 'SZ320981-2013-000002'"),
+        1,
+        "the cremation held is kept"
+    );
+    assert_eq!(
+        province.text("SELECT CAST(death_date AS VARCHAR) FROM deceased WHERE source_key = 'SZ320981-2013-000006'"),
+        Some("2013-06-01".into()),
+        "of two lines, the first is taken"
+    );
+    // Sent a third time: nothing more is added, the same differences are named.
+    let third = run_json(&["live", "import", s(&resent), "--target", target, "--json"]);
+    assert_eq!(
+        (
+            third["imported"].as_u64(),
+            third["already_held"].as_u64(),
+            third["added_to_held"].as_u64()
+        ),
+        (Some(0), Some(5), Some(0))
+    );
+    assert_eq!(differing(&third), expected);
+    assert_eq!(
+        (
+            province.count("SELECT count(*) FROM deceased"),
+            province.count("SELECT count(*) FROM cremations"),
+            province.count("SELECT count(*) FROM agents"),
+        ),
+        (4, 3, 2)
+    );
+    let readable = run_ok(&["live", "import", s(&resent), "--target", target]);
+    let said = String::from_utf8_lossy(&readable.stdout);
+    assert!(
+        said.contains("line 2 (SZ320981-2013-000001): differs from the row held in ID_CARD, DEATH_DATE"),
+        "{said}"
+    );
+}
+
+#[test]
 fn exchange_packages_are_verified_then_loaded_once_duckdb() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

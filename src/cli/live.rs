@@ -18,8 +18,10 @@ pub enum LiveCommand {
     /// Import a live extract (columns DEAD_ID, NAME, SEX, CARD_TYPE, ID_CARD, BIRTHDAY, AGE,
     /// FOLK, POPULACE, POPULACE_CODE, DEATH_DATE, DEATH_PLACE, DEATH_CAUSE, IF_NAMELESS,
     /// RECEIVE_TIME, START_TIME, UNIT_NAME, ASHES_GO, AGENT_NAME, RELATION, MOBIL_PHONE,
-    /// AGENT_ID_CARD, ADDRESS; only DEAD_ID and NAME are required). Rows already held are
-    /// skipped, unreadable rows reported by line; the rest commit together.
+    /// AGENT_ID_CARD, ADDRESS; only DEAD_ID and NAME are required); unreadable rows are
+    /// reported by line, the rest commit together. A row whose DEAD_ID is held (sent
+    /// before, or on an earlier line) adds a cremation or an agent the person had none of;
+    /// the columns it gives otherwise than the row held are listed, not written over.
     Import {
         file: PathBuf,
         /// The basic database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB
@@ -47,6 +49,27 @@ pub fn run(a: Args) -> Result<ExitCode> {
             r.cremation_times_imputed,
             r.bad_rows.len()
         );
+        if r.added_to_held > 0 {
+            println!(
+                "  {} of those held brought a cremation or an agent the person had none of: added",
+                r.added_to_held
+            );
+        }
+        if !r.differing_from_held.is_empty() {
+            println!(
+                "  {} of those held differ from the rows held: not written over (the database keeps what it \
+                 was sent first; a correction is the DBA's to make)",
+                r.differing_from_held.len()
+            );
+        }
+        for d in &r.differing_from_held {
+            println!(
+                "  line {} ({}): differs from the row held in {}",
+                d.line,
+                d.dead_id,
+                d.columns.join(", ")
+            );
+        }
         for b in &r.bad_rows {
             println!("  line {}: {}", b.line, b.problem);
         }

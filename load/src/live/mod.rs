@@ -7,10 +7,13 @@
 //! fabricated from the arrival time (+30 or +20 minutes) flagged as imputed. Files come
 //! in UTF-8 (with or without BOM) or GBK/GB18030.
 
-use std::collections::{HashMap, HashSet};
+mod held;
+
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use chrono::Datelike;
 
 use crate::tables::{self, Rows};
 use crate::Database;
@@ -23,14 +26,30 @@ pub struct BadRow {
     pub problem: String,
 }
 
+/// A row sent again that differs from the row held, and the extract's columns it differs
+/// in (`START_TIME` for a cremation held that the row no longer gives, `AGENT_NAME` for
+/// an agent).
+#[derive(Debug, Clone, Serialize)]
+pub struct Differing {
+    pub line: u64,
+    pub dead_id: String,
+    pub columns: Vec<&'static str>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ImportReport {
     pub file: String,
     pub encoding: &'static str,
     pub rows: u64,
     pub imported: u64,
-    /// Rows whose DEAD_ID the database already holds.
+    /// Rows whose DEAD_ID the database already holds, or an earlier line of the file.
     pub already_held: u64,
+    /// Of those, rows that brought a cremation or an agent the person held had none of (a
+    /// death sent before its cremation, the cremation sent later): added.
+    pub added_to_held: u64,
+    /// Of those, rows that give a value otherwise than the row held (an ID number
+    /// corrected at the funeral home, a date retyped): not written over, for the DBA.
+    pub differing_from_held: Vec<Differing>,
     pub cremation_times_imputed: u64,
     pub bad_rows: Vec<BadRow>,
 }
@@ -89,7 +108,9 @@ fn division(v: &str) -> Option<String> {
     (v.len() >= 6 && v.chars().all(|c| c.is_ascii_digit())).then(|| v[..6].to_string())
 }
 
-/// `YYYY-MM-DD[ HH:MM[:SS]]` or `YYYYMMDD` → the date part.
+/// `YYYY-MM-DD[ HH:MM[:SS]]` or `YYYYMMDD` → the date part. (The common layouts are
+/// read without chrono's format parser, which reads its format again for every value:
+/// it was the most of a million-row import's own time.)
 fn date(v: &str) -> Result<String, String> {
     let d = v.split([' ', 'T']).next().unwrap_or("");
     let d = if d.len() == 8 && d.chars().all(|c| c.is_ascii_digit()) {
@@ -97,12 +118,16 @@ fn date(v: &str) -> Result<String, String> {
     } else {
         d.replace('/', "-")
     };
-    chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
-        .map(|x| x.format("%Y-%m-%d").to_string())
-        .map_err(|_| format!("{v:?} is not a date"))
+    tables::parse_date(&d)
+        .map(|x| format!("{:04}-{:02}-{:02}", x.year(), x.month(), x.day()))
+        .ok_or_else(|| format!("{v:?} is not a date"))
 }
 
+/// Minutes since 1970 of `YYYY-MM-DD HH:MM[:SS]`.
 fn minutes(v: &str) -> Option<i64> {
+    if let Some(micros) = tables::timestamp_micros(v) {
+        return Some(micros / 1_000_000 / 60);
+    }
     let t = chrono::NaiveDateTime::parse_from_str(v, "%Y-%m-%d %H:%M:%S")
         .or_else(|_| chrono::NaiveDateTime::parse_from_str(v, "%Y-%m-%d %H:%M"))
         .ok()?;
@@ -164,7 +189,10 @@ impl Extract {
 }
 
 /// Imports a live extract into a basic database in one transaction; rows that cannot
-/// be read are reported with their line and skipped, rows already held are left alone.
+/// be read are reported with their line and skipped. A row whose DEAD_ID is held (in the
+/// database, or on an earlier line) is sent again: what it adds, a cremation or an
+/// agent the person held had none of, is added; a value it gives otherwise than the row
+/// held is reported, not written over (see [`held`]).
 pub fn import(db: &mut Database, extract: &Extract) -> Result<ImportReport> {
     let Extract {
         file,
@@ -181,16 +209,14 @@ pub fn import(db: &mut Database, extract: &Extract) -> Result<ImportReport> {
         rows: 0,
         imported: 0,
         already_held: 0,
+        added_to_held: 0,
+        differing_from_held: Vec::new(),
         cremation_times_imputed: 0,
         bad_rows: Vec::new(),
     };
     let at = db.begin_exclusive()?;
     let result = (|| -> Result<()> {
-        let held: HashSet<String> = db
-            .texts("SELECT source_key FROM deceased WHERE origin = 'live'", &[], 1)?
-            .into_iter()
-            .flatten()
-            .collect();
+        let held = held::Held::read(db, &dead_ids(text, *width, cols))?;
         let staged = stage_rows(&mut reader, *width, cols, held, &mut report);
         for rows in [&staged.deceased, &staged.cremations, &staged.agents] {
             db.append(rows, &[Some("live"), None, None], at)?;
@@ -204,6 +230,23 @@ pub fn import(db: &mut Database, extract: &Extract) -> Result<ImportReport> {
     Ok(report)
 }
 
+/// A person's row, and the cremation and agent rows it makes, as they are stored: in the
+/// columns of [`tables::DECEASED`], [`tables::CREMATIONS`] and [`tables::AGENTS`].
+pub(crate) type Deceased = [Option<String>; 15];
+pub(crate) type Cremation = [Option<String>; 7];
+pub(crate) type Agent = [Option<String>; 7];
+
+/// One readable row of the extract, mapped to the national codes.
+pub(crate) struct SentRow {
+    line: u64,
+    dead_id: String,
+    deceased: Deceased,
+    cremation: Option<Cremation>,
+    /// The cremation's start time was made up from the arrival time.
+    imputed: bool,
+    agent: Option<Agent>,
+}
+
 /// The rows an import adds, per table.
 struct Staged {
     deceased: Rows<'static>,
@@ -211,12 +254,25 @@ struct Staged {
     agents: Rows<'static>,
 }
 
+/// The DEAD_ID of every row of the file that has its header's width, in order: what
+/// [`held::Held::read`] needs to know before the rows are staged one by one.
+fn dead_ids(text: &str, width: usize, cols: &HashMap<String, usize>) -> Vec<String> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let at = cols["DEAD_ID"];
+    reader
+        .records()
+        .flatten()
+        .filter(|rec| rec.len() == width)
+        .filter_map(|rec| value(rec.get(at)))
+        .collect()
+}
+
 /// Every row of the file staged, or reported with its line and the problem.
 fn stage_rows(
     reader: &mut csv::Reader<&[u8]>,
     width: usize,
     cols: &HashMap<String, usize>,
-    mut held: HashSet<String>,
+    mut held: held::Held,
     report: &mut ImportReport,
 ) -> Staged {
     let mut staged = Staged {
@@ -227,35 +283,65 @@ fn stage_rows(
     for (i, rec) in reader.records().enumerate() {
         let line = i as u64 + 2;
         report.rows += 1;
-        let problem = match rec {
+        let row = match rec {
             // A row with more or fewer fields than the header is cut or run together.
-            Ok(rec) if rec.len() != width => Some(format!("{} fields, the header has {width}", rec.len())),
-            Ok(rec) => stage_row(&Row { cols, rec: &rec }, &mut held, &mut staged, report).err(),
-            Err(e) => Some(e.to_string()),
+            Ok(rec) if rec.len() != width => Err(format!("{} fields, the header has {width}", rec.len())),
+            Ok(rec) => map_row(&Row { cols, rec: &rec }, line),
+            Err(e) => Err(e.to_string()),
         };
-        if let Some(problem) = problem {
-            report.bad_rows.push(BadRow { line, problem });
+        match row {
+            Ok(row) => stage(row, &mut held, cols, &mut staged, report),
+            Err(problem) => report.bad_rows.push(BadRow { line, problem }),
         }
     }
     staged
 }
 
-/// One row; an `Err` says what is wrong with it (the row is skipped).
-fn stage_row(
-    row: &Row,
-    held: &mut HashSet<String>,
+/// A person not held, with its cremation and agent; or what a row sent again adds to
+/// the person held, the columns it differs in reported.
+fn stage(
+    row: SentRow,
+    held: &mut held::Held,
+    header: &HashMap<String, usize>,
     staged: &mut Staged,
     report: &mut ImportReport,
-) -> Result<(), String> {
+) {
+    let (cremation, agent) = if held.holds(&row.dead_id) {
+        report.already_held += 1;
+        let sent_again = held.sent_again(&row, header);
+        if !sent_again.differing.is_empty() {
+            report.differing_from_held.push(Differing {
+                line: row.line,
+                dead_id: row.dead_id.clone(),
+                columns: sent_again.differing,
+            });
+        }
+        let adds = (sent_again.adds_cremation, sent_again.adds_agent);
+        report.added_to_held += u64::from(adds.0 || adds.1);
+        (row.cremation.filter(|_| adds.0), row.agent.filter(|_| adds.1))
+    } else {
+        held.take_in(&row);
+        report.imported += 1;
+        staged.deceased.push(row.deceased);
+        (row.cremation, row.agent)
+    };
+    if let Some(cremation) = cremation {
+        report.cremation_times_imputed += u64::from(row.imputed);
+        staged.cremations.push(cremation);
+    }
+    if let Some(agent) = agent {
+        staged.agents.push(agent);
+    }
+}
+
+/// One row mapped to the national codes; an `Err` says what is wrong with it (the row
+/// is skipped).
+fn map_row(row: &Row, line: u64) -> Result<SentRow, String> {
     let dead_id = row.get("DEAD_ID").ok_or("no DEAD_ID")?;
     let name = row.get("NAME");
     let nameless = row.get("IF_NAMELESS").is_some_and(|v| v == "1");
     if name.is_none() && !nameless {
         return Err(format!("{dead_id}: no NAME and not marked nameless"));
-    }
-    if held.contains(&dead_id) {
-        report.already_held += 1;
-        return Ok(());
     }
     let sex = row.get("SEX").map(|s| sex_code(&s)).transpose()?;
     let birth = row
@@ -285,7 +371,8 @@ fn stage_row(
     };
     let age: Option<i32> = row.get("AGE").and_then(|a| a.parse().ok());
     let person_id = format!("LIVE-{dead_id}");
-    staged.deceased.push([
+    let flag = |b: bool| tables::flag(b).map(String::from);
+    let deceased = [
         Some(person_id.clone()),
         Some(name.unwrap_or_else(|| "无名氏".into())),
         sex.map(str::to_string),
@@ -299,25 +386,22 @@ fn stage_row(
         row.get("DEATH_PLACE"),
         row.get("POPULACE"),
         row.get("POPULACE_CODE").and_then(|v| division(&v)),
-        tables::flag(nameless).map(String::from),
+        flag(nameless),
         Some(dead_id.clone()),
-    ]);
-    if cremation_day.is_some() {
-        if imputed {
-            report.cremation_times_imputed += 1;
-        }
-        staged.cremations.push([
+    ];
+    let cremation = cremation_day.map(|day| {
+        [
             Some(person_id.clone()),
             row.get("UNIT_NAME"),
-            cremation_day,
-            tables::flag(imputed).map(String::from),
+            Some(day),
+            flag(imputed),
             None,
             row.get("ASHES_GO"),
             Some(dead_id.clone()),
-        ]);
-    }
-    if let Some(agent) = row.get("AGENT_NAME") {
-        staged.agents.push([
+        ]
+    });
+    let agent = row.get("AGENT_NAME").map(|agent| {
+        [
             Some(person_id),
             Some(agent),
             row.get("RELATION"),
@@ -325,11 +409,16 @@ fn stage_row(
             row.get("AGENT_ID_CARD"),
             row.get("ADDRESS"),
             Some(dead_id.clone()),
-        ]);
-    }
-    held.insert(dead_id);
-    report.imported += 1;
-    Ok(())
+        ]
+    });
+    Ok(SentRow {
+        line,
+        dead_id,
+        deceased,
+        cremation,
+        imputed,
+        agent,
+    })
 }
 
 #[cfg(test)]
@@ -346,6 +435,12 @@ mod tests {
         assert_eq!(date("20130405").unwrap(), "2013-04-05");
         assert_eq!(date("2013/4/5 10:00").unwrap(), "2013-04-05");
         assert!(date("2013-02-30").is_err());
+        assert_eq!(date("2013-4-5").unwrap(), "2013-04-05");
+        assert_eq!(
+            minutes("2013-03-06 08:30:00"),
+            Some(minutes("2013-03-06 08:00").unwrap() + 30)
+        );
+        assert_eq!(minutes("2013-3-6 8:30:00"), minutes("2013-03-06 08:30:00"));
         let (text, enc) = decode(&encoding_rs::GBK.encode("王秀英").0);
         assert_eq!((text.as_str(), enc), ("王秀英", "gb18030"));
         assert_eq!(decode("\u{feff}王".as_bytes()).0, "王");
