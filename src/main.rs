@@ -42,8 +42,34 @@ fn ensure_process_environment() {
     eprintln!("ledgerline: warning: could not restart with {missing:?} set ({err}); OCR and loads may be slow");
 }
 
+/// The exit status of a command whose output was piped to a reader that stopped reading:
+/// 128 + SIGPIPE, as a shell reports a Unix tool that signal ended.
+const CLOSED_PIPE_STATUS: i32 = 141;
+
+/// Output piped to a reader that stops early (`ledgerline audit log | head`) ends the
+/// command quietly, as it ends `grep` or `ls`. Rust ignores SIGPIPE and its `println!`
+/// panics on the closed pipe, which printed a panic message and a backtrace hint after
+/// the lines the reader wanted. (SIGPIPE is not restored instead: `serve` and the benches
+/// write to sockets and children, where a closed end is an error to handle, not a death.)
+fn end_quietly_on_closed_stdout() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(CLOSED_PIPE_STATUS);
+        }
+        report(info);
+    }));
+}
+
 fn main() -> ExitCode {
     ensure_process_environment();
+    end_quietly_on_closed_stdout();
     let args = cli::Cli::parse();
     match cli::run(args) {
         Ok(code) => code,

@@ -1,6 +1,7 @@
 //! `ledgerline run` on the sample batch end to end: every truth row found, none
 //! invented, records exported in all three formats, re-runs change nothing, and sharded
-//! OCR merged equals one run; commands that read a workspace refuse a path where there is none.
+//! OCR merged equals one run; commands that read a workspace refuse a path where there is none;
+//! output piped to a reader that stops ends a command quietly.
 
 mod common;
 
@@ -438,4 +439,29 @@ fn a_mistyped_workspace_is_named_not_made() {
     add_user(m, "lead", "admin", "a long passphrase");
     let users = run_json(&["users", "list", "--json", "--workspace", m]);
     assert_eq!(users[0]["username"], "lead", "{users}");
+}
+
+/// `ledgerline validate big.jsonl | head -1`: the reader stops, and the command ends as
+/// a Unix tool ends, status 141 and nothing on stderr, not with a panic message.
+#[test]
+fn output_piped_to_a_reader_that_stops_ends_the_command_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("lines.jsonl");
+    std::fs::write(&file, "not a record\n".repeat(20_000)).unwrap();
+    let mut child = std::process::Command::new(bin())
+        .args(["validate", file.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes before anything is read: every line is written to a closed pipe.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(141),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
 }
