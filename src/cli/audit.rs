@@ -27,6 +27,7 @@ pub enum AuditCommand {
         /// entry with that hash
         #[arg(long, value_name = "SEQ:HASH")]
         anchor: Option<audit::Anchor>,
+        /// Print the check as JSON: entries, the head, the first altered entry if any
         #[arg(long)]
         json: bool,
     },
@@ -50,6 +51,7 @@ pub enum AuditCommand {
         /// At most this many entries
         #[arg(long, default_value_t = 50)]
         limit: usize,
+        /// Print the entries as JSON, the newest first
         #[arg(long)]
         json: bool,
     },

@@ -56,6 +56,7 @@ pub struct DedupeArgs {
     /// How many records to generate (people appear one to three times)
     #[arg(long, default_value_t = 1_000_000)]
     pub records: usize,
+    /// Seed of the generated records: the same seed, the same records
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Skip the Splink baseline (ledgerline only)
@@ -68,19 +69,23 @@ pub struct DedupeArgs {
     /// Keep the generated data and cluster files here (default: a temporary folder)
     #[arg(long)]
     pub keep: Option<PathBuf>,
+    /// Print the comparison as JSON
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(clap::Args)]
 pub struct SearchArgs {
+    /// How many records to generate and index
     #[arg(long, default_value_t = 1_000_000)]
     pub records: usize,
+    /// Seed of the generated records and queries
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Queries of each kind in the mixed set, and damaged-name queries for recall
     #[arg(long, default_value_t = 500)]
     pub queries: usize,
+    /// Print the comparison as JSON
     #[arg(long)]
     pub json: bool,
 }

@@ -40,6 +40,7 @@ pub struct ChaosArgs {
     /// Keep the prepared states and trials here (default: a temporary folder)
     #[arg(long)]
     pub keep: Option<PathBuf>,
+    /// Print the trials and their verdicts as JSON
     #[arg(long)]
     pub json: bool,
 }

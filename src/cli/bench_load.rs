@@ -28,8 +28,10 @@ use serde::Serialize;
 
 #[derive(clap::Args)]
 pub struct LoadBenchArgs {
+    /// Records in the generated batch to load
     #[arg(long, default_value_t = 1_000_000)]
     pub records: usize,
+    /// Seed of the generated batch and live persons
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Live persons the database holds before the load [default: as many as --records]:
@@ -48,6 +50,7 @@ pub struct LoadBenchArgs {
     /// reported are the medians
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub runs: usize,
+    /// Print the comparison as JSON: records/s of each path, the phases, CPU seconds
     #[arg(long)]
     pub json: bool,
 }

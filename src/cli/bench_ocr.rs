@@ -31,6 +31,7 @@ pub struct OcrBenchArgs {
     /// plus the fuller chi_sim model for the cells it reads better)
     #[arg(long)]
     pub tessdata: Option<PathBuf>,
+    /// Print the comparison as JSON: pages/s of each contender, the reads by kind of cell
     #[arg(long)]
     pub json: bool,
 }

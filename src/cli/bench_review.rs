@@ -31,12 +31,14 @@ pub struct ReviewArgs {
     /// How long the many reviewers work
     #[arg(long, default_value_t = 120)]
     pub seconds: u64,
+    /// Seed of the generated journal and of the batches run beside it
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Pages of each generated batch a CLI `ledgerline run` ingests into the same
     /// workspace while the many reviewers work (0: no CLI run beside them)
     #[arg(long, default_value_t = 4)]
     pub run_pages: usize,
+    /// Print the comparison as JSON: latency per screen, items/s, errors, lost or doubled edits
     #[arg(long)]
     pub json: bool,
 }

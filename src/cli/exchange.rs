@@ -31,16 +31,19 @@ pub enum ExchangeCommand {
         /// An empty or new folder
         #[arg(long)]
         out: PathBuf,
+        /// Print the package's manifest as JSON
         #[arg(long)]
         json: bool,
     },
     /// Verify a package (manifest, files, checksums) and load it, all or nothing, adding
     /// only rows the database does not hold
     Import {
+        /// The package: the folder `exchange export` wrote
         dir: PathBuf,
         /// The national (or any basic) database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB
         #[arg(long, value_parser = Target::parse)]
         target: Target,
+        /// Print the import as JSON: rows added per table, loads withdrawn, any gap
         #[arg(long)]
         json: bool,
     },
@@ -55,6 +58,7 @@ pub enum ExchangeCommand {
         /// Only this province's packages (two-digit GB/T 2260 code)
         #[arg(long)]
         province: Option<String>,
+        /// Print the packages and each province's next --since as JSON
         #[arg(long)]
         json: bool,
     },

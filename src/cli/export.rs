@@ -28,6 +28,8 @@ pub struct Args {
     /// Only this batch
     #[arg(long)]
     pub batch: Option<String>,
+    /// jsonl and parquet for programs, csv (UTF-8 with BOM) and xlsx (ID numbers and codes
+    /// as text cells) for Excel
     #[arg(long, value_enum)]
     pub format: Format,
     /// Output file

@@ -22,6 +22,7 @@ pub struct Args {
     /// Reindex every record, not only the changed ones
     #[arg(long)]
     pub rebuild: bool,
+    /// Print the run as JSON: documents added, updated, deleted and unchanged, seconds
     #[arg(long)]
     pub json: bool,
 }

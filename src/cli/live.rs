@@ -23,10 +23,13 @@ pub enum LiveCommand {
     /// before, or on an earlier line) adds a cremation or an agent the person had none of;
     /// the columns it gives otherwise than the row held are listed, not written over.
     Import {
+        /// The extract: a CSV file with a header row, UTF-8 or GBK/GB18030
         file: PathBuf,
         /// The basic database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB
         #[arg(long, value_parser = Target::parse)]
         target: Target,
+        /// Print the import as JSON: rows, imported, already_held, added_to_held,
+        /// differing_from_held (line, DEAD_ID, columns), bad_rows
         #[arg(long)]
         json: bool,
     },

@@ -25,6 +25,7 @@ over the database's."
 pub struct LoadArgs {
     #[command(flatten)]
     pub ws: WorkspaceArg,
+    /// The batch to load: one whose QA sample passed (`ledgerline qa status`)
     #[arg(long)]
     pub batch: String,
     /// The basic database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB
@@ -33,6 +34,8 @@ pub struct LoadArgs {
     /// Match, count and report, then roll back
     #[arg(long)]
     pub dry_run: bool,
+    /// Print the load report as JSON: inserted, linked, conflicts, rejected per agency and
+    /// year, records still in review, timings
     #[arg(long)]
     pub json: bool,
 }
@@ -45,6 +48,7 @@ pub struct UnloadArgs {
     /// The basic database the load went into: duckdb:PATH or postgres://USER[:PASSWORD]@HOST[:PORT]/DB
     #[arg(long, value_parser = Target::parse)]
     pub target: Target,
+    /// Print what was removed as JSON: the rows taken out of each table
     #[arg(long)]
     pub json: bool,
 }

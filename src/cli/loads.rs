@@ -20,6 +20,7 @@ pub struct Args {
     /// One load's report (its id is in the list, and in the load's own report)
     #[arg(long)]
     pub load_id: Option<String>,
+    /// Print the loads (or the one load's report) as JSON, times in UTC (RFC 3339)
     #[arg(long)]
     pub json: bool,
 }

@@ -25,6 +25,7 @@ pub enum QaCommand {
     Start {
         #[command(flatten)]
         ws: WorkspaceArg,
+        /// The batch to sample (its id, as `ledgerline status` lists it)
         #[arg(long)]
         batch: String,
         /// Acceptance quality limit, percent nonconforming (a preferred value: 0.25, 0.4,
@@ -35,6 +36,8 @@ pub enum QaCommand {
         /// The provinces' own AQLs: a TOML file of province codes and AQLs ("37" = 0.4)
         #[arg(long, value_name = "FILE", env = "LEDGERLINE_AQL_BY_PROVINCE")]
         aql_by_province: Option<std::path::PathBuf>,
+        /// Print the gate as JSON: the plan (lot, code letter, sample size, Ac, Re), the
+        /// inspections so far and the verdict
         #[arg(long)]
         json: bool,
     },
@@ -42,8 +45,10 @@ pub enum QaCommand {
     Status {
         #[command(flatten)]
         ws: WorkspaceArg,
+        /// The batch whose gate to show
         #[arg(long)]
         batch: String,
+        /// Print the gate as JSON: the plan, the inspections so far and the verdict
         #[arg(long)]
         json: bool,
     },

@@ -40,11 +40,14 @@ pub struct Args {
     /// verified (default), machine, needs_review or rejected
     #[arg(long)]
     pub status: Option<String>,
+    /// At most this many records, the best first
     #[arg(long, default_value_t = 10)]
     pub limit: usize,
     /// Whose eyes the results are for: data_entry, reviewer, archivist, dba, admin
     #[arg(long, default_value = "archivist", env = "LEDGERLINE_ROLE")]
     pub role: String,
+    /// Print the results as JSON: each record's fields (masked for the role), score and
+    /// why it matched, and the facet counts
     #[arg(long)]
     pub json: bool,
 }

@@ -49,6 +49,7 @@ pub enum UsersCommand {
     List {
         #[command(flatten)]
         ws: WorkspaceArg,
+        /// Print the accounts as JSON: username, role, locked, disabled
         #[arg(long)]
         json: bool,
     },
