@@ -159,8 +159,11 @@ fn examine(path: &Path, known: &HashSet<(String, String)>) -> Option<Vec<PageRow
             "not a page image: the name does not end in .png, .jpg, .jpeg, .tif, .tiff, .pdf or .ofd".into(),
         ));
     }
-    let count = match decode::frame_count(&bytes) {
-        Ok(count) => count,
+    // Opened once for all its pages: a PDF volume is parsed once, not once a page, and
+    // the bytes it was parsed from are let go.
+    let count = decode::PageFile::open(bytes).and_then(|file| Ok((file.frame_count()?, file)));
+    let (count, file) = match count {
+        Ok(opened) => opened,
         Err(reason) => return Some(quarantined(reason)),
     };
     // One frame decoded at a time: a volume scanned into one TIFF of hundreds of pages
@@ -193,7 +196,7 @@ fn examine(path: &Path, known: &HashSet<(String, String)>) -> Option<Vec<PageRow
     // otherwise be read on one core.
     let mut pages: Vec<PageRow> = (0..count.frames)
         .into_par_iter()
-        .map(|frame| page(frame, decode::decode_frame(&bytes, frame)))
+        .map(|frame| page(frame, file.decode_frame(frame)))
         .collect();
     if let Some(reason) = count.broken {
         pages.push(page(count.frames, Err(reason)));

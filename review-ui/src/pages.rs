@@ -3,10 +3,12 @@
 //! image file on demand (images are never copied into a database).
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
 use image::{DynamicImage, GenericImageView, ImageFormat};
+use ledgerline_scans::open_files::OpenFiles;
 use ledgerline_schemas::validate::{is_acceptable, validate, Finding};
 use ledgerline_schemas::{Field, Record, RecordType, Review, ReviewStatus, Source};
 use rusqlite::{params, OptionalExtension};
@@ -461,9 +463,21 @@ fn set_keying(tx: &rusqlite::Transaction, page_id: &str, username: &str, change:
 /// fifty reviewers work on fifty pages. Kept grey (a third of RGB's memory) within a
 /// byte budget; measured with 50 simulated reviewers, a 16-page cache decoded a page for
 /// nearly every crop.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct ImageCache {
     recent: Arc<Mutex<Vec<CachedPage>>>,
+    /// Volumes (PDF, OFD, multi-page TIFF) kept open: a reviewer moving down a volume
+    /// page by page had the whole file read, and a PDF parsed, for each page.
+    files: Arc<OpenFiles>,
+}
+
+impl Default for ImageCache {
+    fn default() -> ImageCache {
+        ImageCache {
+            recent: Arc::default(),
+            files: Arc::new(OpenFiles::new(VOLUMES_OPEN)),
+        }
+    }
 }
 
 /// A page id and its decoded image.
@@ -472,11 +486,14 @@ type CachedPage = (String, Arc<DynamicImage>);
 /// Bytes of decoded pages kept: ~30 scans of 2500×3500 grey pixels.
 const CACHE_BYTES: usize = 256 << 20;
 
+/// Volumes kept open: reviewers work through a batch's volumes one or two at a time.
+const VOLUMES_OPEN: usize = 2;
+
 impl ImageCache {
     pub fn page(&self, page: &PageInfo) -> Result<Arc<DynamicImage>> {
         match self.cached(page) {
             Some(img) => Ok(img),
-            None => self.decode(page, &read_page_file(page)?),
+            None => self.decode(page),
         }
     }
 
@@ -487,9 +504,11 @@ impl ImageCache {
             .map(|(_, i)| i.clone())
     }
 
-    /// Decodes the page's frame from its file's bytes and keeps it.
-    fn decode(&self, page: &PageInfo, bytes: &[u8]) -> Result<Arc<DynamicImage>> {
-        let image = ledgerline_scans::decode::decode_frame(bytes, page.frame)
+    /// Decodes the page's frame from its file and keeps it.
+    fn decode(&self, page: &PageInfo) -> Result<Arc<DynamicImage>> {
+        let image = self
+            .files
+            .decode_frame(Path::new(&page.path), page.frame)
             .map_err(|e| anyhow::anyhow!("{}: {e}", page.path))?;
         let img = Arc::new(DynamicImage::ImageLuma8(image.to_luma8()));
         let mut recent = self.lock();
@@ -508,23 +527,35 @@ impl ImageCache {
 }
 
 /// The page as a browser can show it: PNG and JPEG files as they are; TIFF (and frames
-/// of multi-page TIFFs) converted to PNG, and so are files whose Exif says to show them
-/// turned: the cells' boxes lie on the page turned so, which a browser might not do.
+/// of multi-page TIFFs), pages of PDF and OFD volumes, and files whose Exif says to show
+/// them turned, converted to PNG: the cells' boxes lie on the page turned so, which a
+/// browser might not do.
 pub fn page_image(cache: &ImageCache, page: &PageInfo) -> Result<(Vec<u8>, &'static str)> {
-    let bytes = read_page_file(page)?;
-    if !ledgerline_scans::decode::stored_turned(&bytes) {
-        match ledgerline_scans::decode::sniff(&bytes) {
-            Ok(ImageFormat::Png) => return Ok((bytes, "image/png")),
-            Ok(ImageFormat::Jpeg) => return Ok((bytes, "image/jpeg")),
-            _ => {}
+    // Only a PNG or JPEG file is read whole here: a volume's page comes from the volume
+    // kept open.
+    let format = ledgerline_scans::decode::sniff(&read_page_start(page)?);
+    if let Ok(format @ (ImageFormat::Png | ImageFormat::Jpeg)) = format {
+        let bytes = read_page_file(page)?;
+        if !ledgerline_scans::decode::stored_turned(&bytes) {
+            let kind = if format == ImageFormat::Png {
+                "image/png"
+            } else {
+                "image/jpeg"
+            };
+            return Ok((bytes, kind));
         }
     }
-    // TIFF: decode the bytes already read (unless the page is cached decoded).
-    let img = match cache.cached(page) {
-        Some(img) => img,
-        None => cache.decode(page, &bytes)?,
-    };
-    Ok((encode_png(&img)?, "image/png"))
+    Ok((encode_png(&*cache.page(page)?)?, "image/png"))
+}
+
+/// The first bytes of the page's file: enough to tell its format.
+fn read_page_start(page: &PageInfo) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let mut start = Vec::with_capacity(16);
+    std::fs::File::open(&page.path)
+        .and_then(|f| f.take(16).read_to_end(&mut start))
+        .with_context(|| format!("{}: cannot read the page image", page.path))?;
+    Ok(start)
 }
 
 fn read_page_file(page: &PageInfo) -> Result<Vec<u8>> {

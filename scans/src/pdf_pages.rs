@@ -15,8 +15,7 @@ use crate::decode::{check_size, page_reader, FrameCount, MAX_PIXELS, MAX_SIDE};
 use crate::tiff_palette;
 
 /// How many pages the PDF holds.
-pub fn count(bytes: &[u8]) -> Result<FrameCount, String> {
-    let doc = load(bytes)?;
+pub fn count(doc: &Document) -> Result<FrameCount, String> {
     match doc.get_pages().len() as u32 {
         0 => Err("the PDF document has no pages".into()),
         frames => Ok(FrameCount { frames, broken: None }),
@@ -24,14 +23,15 @@ pub fn count(bytes: &[u8]) -> Result<FrameCount, String> {
 }
 
 /// The scan on page `index` (from 0). Errors name the page.
-pub fn frame(bytes: &[u8], index: u32) -> Result<DynamicImage, String> {
-    let doc = load(bytes)?;
+pub fn frame(doc: &Document, index: u32) -> Result<DynamicImage, String> {
     let page = doc.get_pages().into_values().nth(index as usize);
     let page = page.ok_or_else(|| format!("page {}: the PDF document has no such page", index + 1))?;
-    scan_of(&doc, page).map_err(|e| format!("page {}: {e}", index + 1))
+    scan_of(doc, page).map_err(|e| format!("page {}: {e}", index + 1))
 }
 
-fn load(bytes: &[u8]) -> Result<Document, String> {
+/// The document parsed, once for all the pages read of it (see
+/// [`crate::decode::PageFile`]).
+pub fn load(bytes: &[u8]) -> Result<Document, String> {
     let mut doc = Document::load_mem(bytes).map_err(|e| format!("the PDF document is damaged or truncated: {e}"))?;
     // A PDF with only an owner password opens with the empty user password.
     if doc.is_encrypted() && doc.decrypt("").is_err() {

@@ -1,6 +1,7 @@
-//! Bilevel test pages in the codings volumes store them in, made here since no encoder of
-//! them is at hand: CCITT Group 4 (the `fax` crate's encoder) and JBIG2 wrapped round it
-//! (a generic region coded as MMR is Group 4).
+//! Test pages: bilevel ones in the codings volumes store them in, made here since no
+//! encoder of them is at hand: CCITT Group 4 (the `fax` crate's encoder) and JBIG2 wrapped
+//! round it (a generic region coded as MMR is Group 4); and small grey files, a TIFF volume
+//! and a PNG page.
 
 use image::DynamicImage;
 
@@ -54,4 +55,34 @@ pub fn assert_bilevel(image: &DynamicImage, what: &str) {
     for (x, y, p) in grey.enumerate_pixels() {
         assert_eq!(p.0[0], if black(x, y) { 0 } else { 255 }, "{what}: ({x}, {y})");
     }
+}
+
+/// A grey page of the smallest size a page may have, its frame number written in its
+/// first pixel.
+fn small_page(frame: u8) -> image::GrayImage {
+    let mut page = image::GrayImage::from_pixel(230, 210, image::Luma([255]));
+    page.put_pixel(0, 0, image::Luma([frame]));
+    page
+}
+
+/// A multi-page TIFF of `frames` grey pages.
+pub fn tiff_volume(frames: usize) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut encoder = tiff::encoder::TiffEncoder::new(&mut out).expect("a TIFF encoder");
+    for frame in 0..frames {
+        let page = small_page(frame as u8);
+        encoder
+            .write_image::<tiff::encoder::colortype::Gray8>(page.width(), page.height(), page.as_raw())
+            .expect("a frame written");
+    }
+    out.into_inner()
+}
+
+/// A one-page PNG file.
+pub fn png_page() -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    small_page(0)
+        .write_to(&mut out, image::ImageFormat::Png)
+        .expect("a PNG written");
+    out.into_inner()
 }

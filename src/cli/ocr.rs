@@ -1,6 +1,6 @@
 //! `ledgerline ocr`: read every ingested page in parallel and extract records.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -10,7 +10,8 @@ use anyhow::{Context, Result};
 use ledgerline_ocr::{
     extract, headers::ColumnRole, repeats, spread::read_tables, EngineConfig, PageContext, REVIEW_THRESHOLD,
 };
-use ledgerline_scans::decode::{decode_frame, guarded};
+use ledgerline_scans::decode::guarded;
+use ledgerline_scans::open_files::OpenFiles;
 use ledgerline_schemas::{manifest::Years, Record, RecordType, Severity};
 use ledgerline_store::pages::{self, PageToRead, Shard, StoredCell, Unread};
 use ledgerline_store::records::{read_records_with_pages, replace_records, RecordFilter};
@@ -237,17 +238,8 @@ impl<'a> StoreQueue<'a> {
     }
 }
 
-fn read_one(p: &PageToRead, config: &EngineConfig) -> Result<Outcome> {
-    let bytes = match std::fs::read(&p.path) {
-        Ok(b) => b,
-        Err(e) => {
-            return Ok(Outcome::Unread(
-                Unread::Quarantined,
-                format!("{}: cannot read the image: {e}", p.path),
-            ))
-        }
-    };
-    let image = match decode_frame(&bytes, p.frame) {
+fn read_one(p: &PageToRead, config: &EngineConfig, files: &OpenFiles) -> Result<Outcome> {
+    let image = match files.decode_frame(Path::new(&p.path), p.frame) {
         Ok(image) => image,
         Err(e) => return Ok(Outcome::Unread(Unread::Quarantined, format!("{}: {e}", p.path))),
     };
@@ -355,10 +347,12 @@ pub fn ocr_pages(
         AtomicUsize::new(0),
     );
     let store = StoreQueue::new(ws, jobs, todo.len());
+    // A volume each worker reads, and one a worker may move on to beside them.
+    let files = OpenFiles::new(jobs + 1);
     let read = pool.install(|| {
         todo.par_iter().try_for_each(|p| -> Result<()> {
             store.start();
-            match read_one(p, &config)? {
+            match read_one(p, &config, &files)? {
                 Outcome::Read {
                     quarter_turns,
                     scale,
