@@ -760,7 +760,7 @@ fn live_rows_sent_again_add_what_is_new_and_name_what_differs_postgres() {
 
 /// A funeral home sends its deaths again: one with its ID number fixed and its death
 /// date retyped, one no longer giving the cremation held, one now cremated and with an
-/// agent, and a new death twice, the second time with another date.
+/// agent, and a new death twice, the second time with another date; a dry run of it first.
 fn resent_flow(dir: &std::path::Path, province: &Basic) {
     let target = province.t();
     run_ok(&["live", "import", s(&live_extract(dir)), "--target", target]);
@@ -809,7 +809,28 @@ SZ320981-2013-000006,周玉兰,2,0,X,X,1,X,X,2013-06-02,X,X,X,X\n",
         (3, "START_TIME".to_string()),
         (6, "DEATH_DATE".to_string()),
     ];
+    // A dry run reports what the import will do, and writes nothing.
+    let tables = || {
+        (
+            province.count("SELECT count(*) FROM deceased"),
+            province.count("SELECT count(*) FROM cremations"),
+            province.count("SELECT count(*) FROM agents"),
+        )
+    };
+    let dry = run_json(&["live", "import", s(&resent), "--target", target, "--dry-run", "--json"]);
+    assert_eq!(dry["dry_run"], true);
+    assert_eq!(tables(), (3, 2, 1), "the dry run wrote nothing");
     let r = run_json(&["live", "import", s(&resent), "--target", target, "--json"]);
+    assert_eq!(r["dry_run"], false);
+    for same in [
+        "rows",
+        "imported",
+        "already_held",
+        "added_to_held",
+        "differing_from_held",
+    ] {
+        assert_eq!(dry[same], r[same], "{same}: the dry run told what the import did");
+    }
     assert_eq!(
         (r["rows"].as_u64(), r["imported"].as_u64(), r["already_held"].as_u64()),
         (Some(5), Some(1), Some(4))
@@ -853,14 +874,7 @@ SZ320981-2013-000006,周玉兰,2,0,X,X,1,X,X,2013-06-02,X,X,X,X\n",
         (Some(0), Some(5), Some(0))
     );
     assert_eq!(differing(&third), expected);
-    assert_eq!(
-        (
-            province.count("SELECT count(*) FROM deceased"),
-            province.count("SELECT count(*) FROM cremations"),
-            province.count("SELECT count(*) FROM agents"),
-        ),
-        (4, 3, 2)
-    );
+    assert_eq!(tables(), (4, 3, 2));
     let readable = run_ok(&["live", "import", s(&resent), "--target", target]);
     let said = String::from_utf8_lossy(&readable.stdout);
     assert!(

@@ -28,6 +28,9 @@ pub enum LiveCommand {
         /// The basic database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB
         #[arg(long, value_parser = Target::parse)]
         target: Target,
+        /// Read, compare and report, then roll back: the database is left as it was
+        #[arg(long)]
+        dry_run: bool,
         /// Print the import as JSON: rows, imported, already_held, added_to_held,
         /// differing_from_held (line, DEAD_ID, columns), bad_rows
         #[arg(long)]
@@ -36,12 +39,20 @@ pub enum LiveCommand {
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
-    let LiveCommand::Import { file, target, json } = a.command;
+    let LiveCommand::Import {
+        file,
+        target,
+        dry_run,
+        json,
+    } = a.command;
     let extract = live::Extract::read(&file)?;
-    let r = live::import(&mut target.open_for_writing()?, &extract)?;
+    let r = live::import(&mut target.open_for_writing()?, &extract, dry_run)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&r)?);
     } else {
+        if r.dry_run {
+            println!("dry run: nothing was written; an import would do this:");
+        }
         println!(
             "{} ({}): {} rows, {} imported, {} already held, {} with fabricated cremation times flagged, {} unreadable",
             r.file,

@@ -40,6 +40,8 @@ pub struct Differing {
 pub struct ImportReport {
     pub file: String,
     pub encoding: &'static str,
+    /// Read, compared and counted, then rolled back: nothing was written.
+    pub dry_run: bool,
     pub rows: u64,
     pub imported: u64,
     /// Rows whose DEAD_ID the database already holds, or an earlier line of the file.
@@ -192,8 +194,9 @@ impl Extract {
 /// be read are reported with their line and skipped. A row whose DEAD_ID is held (in the
 /// database, or on an earlier line) is sent again: what it adds, a cremation or an
 /// agent the person held had none of, is added; a value it gives otherwise than the row
-/// held is reported, not written over (see [`held`]).
-pub fn import(db: &mut Database, extract: &Extract) -> Result<ImportReport> {
+/// held is reported, not written over (see [`held`]). A `dry_run` reports the same and
+/// rolls back.
+pub fn import(db: &mut Database, extract: &Extract, dry_run: bool) -> Result<ImportReport> {
     let Extract {
         file,
         text,
@@ -206,6 +209,7 @@ pub fn import(db: &mut Database, extract: &Extract) -> Result<ImportReport> {
     let mut report = ImportReport {
         file: file.display().to_string(),
         encoding,
+        dry_run,
         rows: 0,
         imported: 0,
         already_held: 0,
@@ -221,7 +225,13 @@ pub fn import(db: &mut Database, extract: &Extract) -> Result<ImportReport> {
         for rows in [&staged.deceased, &staged.cremations, &staged.agents] {
             db.append(rows, &[Some("live"), None, None], at)?;
         }
-        db.commit()
+        match dry_run {
+            true => {
+                db.rollback();
+                Ok(())
+            }
+            false => db.commit(),
+        }
     })();
     if let Err(e) = result {
         db.rollback();
