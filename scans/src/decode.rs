@@ -101,12 +101,15 @@ pub fn decode_frame(bytes: &[u8], index: u32) -> Result<DynamicImage, String> {
 /// Each page of a PDF volume was read from a parse of the whole document: ingest of a
 /// 500-page, 400 MB volume took 26 s (52 ms a page, growing with the volume), and OCR
 /// held a parse of the volume per worker beside its bytes, for every page it read.
-pub struct PageFile<'a> {
-    bytes: Cow<'a, [u8]>,
-    kind: Kind,
-    /// A PDF's document, parsed from `bytes`, which then hold nothing (it owns its
-    /// streams).
-    pdf: Option<lopdf::Document>,
+pub struct PageFile<'a>(Opened<'a>);
+
+enum Opened<'a> {
+    /// The document owns its streams: the bytes it was parsed from are let go.
+    Pdf(Box<lopdf::Document>),
+    Ofd(Cow<'a, [u8]>),
+    Tiff(Cow<'a, [u8]>),
+    /// A PNG or JPEG file: one page.
+    Single(Cow<'a, [u8]>, ImageFormat),
 }
 
 impl<'a> PageFile<'a> {
@@ -115,24 +118,23 @@ impl<'a> PageFile<'a> {
     pub fn open(bytes: impl Into<Cow<'a, [u8]>>) -> Result<PageFile<'a>, String> {
         let bytes = bytes.into();
         guarded(|| {
-            let kind = kind(&bytes)?;
-            let pdf = matches!(kind, Kind::Pdf)
-                .then(|| crate::pdf_pages::load(&bytes))
-                .transpose()?;
-            let bytes = if pdf.is_some() { Cow::Borrowed(&[][..]) } else { bytes };
-            Ok(PageFile { bytes, kind, pdf })
+            Ok(PageFile(match kind(&bytes)? {
+                Kind::Pdf => Opened::Pdf(Box::new(crate::pdf_pages::load(&bytes)?)),
+                Kind::Ofd => Opened::Ofd(bytes),
+                Kind::Image(ImageFormat::Tiff) => Opened::Tiff(bytes),
+                Kind::Image(format) => Opened::Single(bytes, format),
+            }))
         })
         .unwrap_or_else(|panic| Err(unforeseen(&panic)))
     }
 
     /// How many pages the file holds (see [`FrameCount`]).
     pub fn frame_count(&self) -> Result<FrameCount, String> {
-        let bytes = &self.bytes[..];
-        guarded(|| match (&self.kind, &self.pdf) {
-            (_, Some(doc)) => crate::pdf_pages::count(doc),
-            (Kind::Ofd, _) => crate::ofd_pages::count(bytes),
-            (Kind::Image(ImageFormat::Tiff), _) => crate::tiff_frames::count(bytes),
-            _ => Ok(FrameCount {
+        guarded(|| match &self.0 {
+            Opened::Pdf(doc) => crate::pdf_pages::count(doc),
+            Opened::Ofd(bytes) => crate::ofd_pages::count(bytes),
+            Opened::Tiff(bytes) => crate::tiff_frames::count(bytes),
+            Opened::Single(..) => Ok(FrameCount {
                 frames: 1,
                 broken: None,
             }),
@@ -142,17 +144,15 @@ impl<'a> PageFile<'a> {
 
     /// Page `index` (from 0), checked as a page.
     pub fn decode_frame(&self, index: u32) -> Result<DynamicImage, String> {
-        let bytes = &self.bytes[..];
-        guarded(|| match (&self.kind, &self.pdf) {
-            (_, Some(doc)) => crate::pdf_pages::frame(doc, index),
-            (Kind::Ofd, _) => crate::ofd_pages::frame(bytes, index),
-            (Kind::Image(ImageFormat::Tiff), _) => crate::tiff_frames::frame(bytes, index),
-            (Kind::Image(format), _) if index > 0 => Err(format!(
+        guarded(|| match &self.0 {
+            Opened::Pdf(doc) => crate::pdf_pages::frame(doc, index),
+            Opened::Ofd(bytes) => crate::ofd_pages::frame(bytes, index),
+            Opened::Tiff(bytes) => crate::tiff_frames::frame(bytes, index),
+            Opened::Single(_, format) if index > 0 => Err(format!(
                 "the {format:?} image holds one page, not a frame {}",
                 index + 1
             )),
-            (Kind::Image(format), _) => decode_single(bytes, *format),
-            (Kind::Pdf, None) => unreachable!("a PDF is parsed when opened"),
+            Opened::Single(bytes, format) => decode_single(bytes, *format),
         })
         .unwrap_or_else(|panic| Err(unforeseen(&panic)))
         .and_then(page_sized)
@@ -161,7 +161,7 @@ impl<'a> PageFile<'a> {
     /// Whether the file holds pages as a document (PDF, OFD) or may hold several frames
     /// (TIFF): worth keeping open while its pages are read.
     pub fn is_volume(&self) -> bool {
-        !matches!(self.kind, Kind::Image(format) if format != ImageFormat::Tiff)
+        !matches!(self.0, Opened::Single(..))
     }
 }
 

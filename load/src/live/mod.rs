@@ -112,7 +112,7 @@ fn division(v: &str) -> Option<String> {
 
 /// `YYYY-MM-DD[ HH:MM[:SS]]` or `YYYYMMDD` → the date part. (The common layouts are
 /// read without chrono's format parser, which reads its format again for every value:
-/// it was the most of a million-row import's own time.)
+/// staging a million rows took 5.6 s with it, 2.7 s without.)
 fn date(v: &str) -> Result<String, String> {
     let d = v.split([' ', 'T']).next().unwrap_or("");
     let d = if d.len() == 8 && d.chars().all(|c| c.is_ascii_digit()) {
@@ -225,12 +225,11 @@ pub fn import(db: &mut Database, extract: &Extract, dry_run: bool) -> Result<Imp
         for rows in [&staged.deceased, &staged.cremations, &staged.agents] {
             db.append(rows, &[Some("live"), None, None], at)?;
         }
-        match dry_run {
-            true => {
-                db.rollback();
-                Ok(())
-            }
-            false => db.commit(),
+        if dry_run {
+            db.rollback();
+            Ok(())
+        } else {
+            db.commit()
         }
     })();
     if let Err(e) = result {
@@ -242,9 +241,9 @@ pub fn import(db: &mut Database, extract: &Extract, dry_run: bool) -> Result<Imp
 
 /// A person's row, and the cremation and agent rows it makes, as they are stored: in the
 /// columns of [`tables::DECEASED`], [`tables::CREMATIONS`] and [`tables::AGENTS`].
-pub(crate) type Deceased = [Option<String>; 15];
-pub(crate) type Cremation = [Option<String>; 7];
-pub(crate) type Agent = [Option<String>; 7];
+type Deceased = [Option<String>; 15];
+type Cremation = [Option<String>; 7];
+type Agent = [Option<String>; 7];
 
 /// One readable row of the extract, mapped to the national codes.
 pub(crate) struct SentRow {
