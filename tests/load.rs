@@ -763,11 +763,16 @@ fn live_rows_sent_again_add_what_is_new_and_name_what_differs_postgres() {
 /// agent, and a new death twice, the second time with another date; a dry run of it first.
 fn resent_flow(dir: &std::path::Path, province: &Basic) {
     let target = province.t();
-    run_ok(&["live", "import", s(&live_extract(dir)), "--target", target]);
+    let first = run_json(&["live", "import", s(&live_extract(dir)), "--target", target, "--json"]);
+    assert_eq!(first["imported_before"], serde_json::Value::Null);
     let again = run_json(&["live", "import", s(&live_extract(dir)), "--target", target, "--json"]);
     assert_eq!(
         (again["already_held"].as_u64(), again["added_to_held"].as_u64()),
         (Some(3), Some(0))
+    );
+    assert!(
+        again["imported_before"].as_str().is_some_and(|at| at.ends_with('Z')),
+        "the same bytes were imported before: {again}"
     );
     assert_eq!(
         again["differing_from_held"],
@@ -875,6 +880,18 @@ SZ320981-2013-000006,周玉兰,2,0,X,X,1,X,X,2013-06-02,X,X,X,X\n",
     );
     assert_eq!(differing(&third), expected);
     assert_eq!(tables(), (4, 3, 2));
+    // Every import but the dry run is recorded, with the time its rows were stamped.
+    assert_eq!(province.count("SELECT count(*) FROM live_imports"), 4);
+    let brought_by = province.text(
+        "SELECT i.file FROM live_imports i JOIN deceased d ON d.loaded_at = i.imported_at
+         WHERE d.source_key = 'SZ320981-2013-000006'",
+    );
+    assert!(
+        brought_by
+            .as_deref()
+            .is_some_and(|f| f.ends_with("fis_dead_info_resent.csv")),
+        "the extract that brought a row: {brought_by:?}"
+    );
     let readable = run_ok(&["live", "import", s(&resent), "--target", target]);
     let said = String::from_utf8_lossy(&readable.stdout);
     assert!(

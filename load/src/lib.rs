@@ -43,6 +43,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "unloads and exchange imports: withdrawals travel, packages arrive in order",
         sql: include_str!("../../schemas/province/0002_exchange.sql"),
     },
+    Migration {
+        version: 3,
+        name: "live imports: which extract brought a live row",
+        sql: include_str!("../../schemas/province/0003_live_imports.sql"),
+    },
 ];
 
 const VERSION_TABLE: &str = "basic_schema_migrations";

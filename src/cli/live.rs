@@ -32,7 +32,7 @@ pub enum LiveCommand {
         #[arg(long)]
         dry_run: bool,
         /// Print the import as JSON: rows, imported, already_held, added_to_held,
-        /// differing_from_held (line, DEAD_ID, columns), bad_rows
+        /// differing_from_held (line, DEAD_ID, columns), bad_rows, imported_before
         #[arg(long)]
         json: bool,
     },
@@ -52,6 +52,12 @@ pub fn run(a: Args) -> Result<ExitCode> {
     } else {
         if r.dry_run {
             println!("dry run: nothing was written; an import would do this:");
+        }
+        if let Some(at) = r.imported_before {
+            println!(
+                "this extract (the same bytes) was imported before, at {}",
+                at.local_text()
+            );
         }
         println!(
             "{} ({}): {} rows, {} imported, {} already held, {} with fabricated cremation times flagged, {} unreadable",

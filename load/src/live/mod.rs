@@ -14,9 +14,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use chrono::Datelike;
+use sha2::{Digest, Sha256};
 
 use crate::tables::{self, Rows};
-use crate::Database;
+use crate::{Database, UtcTime};
 use serde::Serialize;
 
 /// A row that could not be imported, by its line in the file.
@@ -42,6 +43,9 @@ pub struct ImportReport {
     pub encoding: &'static str,
     /// Read, compared and counted, then rolled back: nothing was written.
     pub dry_run: bool,
+    /// When the same file (by its SHA-256) was last imported before, if it was: every
+    /// row of it is then held already.
+    pub imported_before: Option<UtcTime>,
     pub rows: u64,
     pub imported: u64,
     /// Rows whose DEAD_ID the database already holds, or an earlier line of the file.
@@ -151,6 +155,8 @@ impl Row<'_> {
 /// is opened, so that a wrong file is refused without making or touching a database.
 pub struct Extract {
     file: PathBuf,
+    /// Of the file's bytes: an extract sent again is known by it.
+    sha256: String,
     text: String,
     encoding: &'static str,
     width: usize,
@@ -160,6 +166,7 @@ pub struct Extract {
 impl Extract {
     pub fn read(file: &Path) -> Result<Extract> {
         let bytes = std::fs::read(file).with_context(|| format!("{}: cannot read the live extract", file.display()))?;
+        let sha256 = hex::encode(Sha256::digest(&bytes));
         let (text, encoding) = decode(&bytes);
         let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
         let headers = reader
@@ -182,6 +189,7 @@ impl Extract {
         let width = headers.len();
         Ok(Extract {
             file: file.to_path_buf(),
+            sha256,
             text,
             encoding,
             width,
@@ -199,6 +207,7 @@ impl Extract {
 pub fn import(db: &mut Database, extract: &Extract, dry_run: bool) -> Result<ImportReport> {
     let Extract {
         file,
+        sha256,
         text,
         encoding,
         width,
@@ -210,6 +219,7 @@ pub fn import(db: &mut Database, extract: &Extract, dry_run: bool) -> Result<Imp
         file: file.display().to_string(),
         encoding,
         dry_run,
+        imported_before: None,
         rows: 0,
         imported: 0,
         already_held: 0,
@@ -220,6 +230,13 @@ pub fn import(db: &mut Database, extract: &Extract, dry_run: bool) -> Result<Imp
     };
     let at = db.begin_exclusive()?;
     let result = (|| -> Result<()> {
+        report.imported_before = db
+            .text(
+                "SELECT CAST(max(imported_at) AS VARCHAR) FROM live_imports WHERE sha256 = $1",
+                &[sha256],
+            )?
+            .map(|at| UtcTime::read_sql_text(&at, "live_imports"))
+            .transpose()?;
         let held = held::Held::read(db, &dead_ids(text, *width, cols))?;
         let staged = stage_rows(&mut reader, *width, cols, held, &mut report);
         for rows in [&staged.deceased, &staged.cremations, &staged.agents] {
@@ -227,10 +244,14 @@ pub fn import(db: &mut Database, extract: &Extract, dry_run: bool) -> Result<Imp
         }
         if dry_run {
             db.rollback();
-            Ok(())
-        } else {
-            db.commit()
+            return Ok(());
         }
+        db.execute(
+            "INSERT INTO live_imports (file, sha256, imported_at, report)
+             VALUES ($1, $2, CAST(CAST($3 AS VARCHAR) AS TIMESTAMP), $4)",
+            &[&report.file, sha256, &at.sql_text(), &serde_json::to_string(&report)?],
+        )?;
+        db.commit()
     })();
     if let Err(e) = result {
         db.rollback();
