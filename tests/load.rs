@@ -898,6 +898,32 @@ SZ320981-2013-000006,周玉兰,2,0,X,X,1,X,X,2013-06-02,X,X,X,X\n",
         said.contains("line 2 (SZ320981-2013-000001): differs from the row held in ID_CARD, DEATH_DATE"),
         "{said}"
     );
+    // The imports listed, the latest first.
+    let log = run_json(&["live", "log", "--target", target, "--json"]);
+    let listed: Vec<(String, u64, u64)> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            let file = i["file"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
+            (
+                file,
+                i["imported"].as_u64().unwrap(),
+                i["differing_from_held"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let (first, resent) = ("fis_dead_info.csv".to_string(), "fis_dead_info_resent.csv".to_string());
+    assert_eq!(
+        listed,
+        [
+            (resent.clone(), 0, 3),
+            (resent.clone(), 0, 3),
+            (resent, 1, 3),
+            (first.clone(), 0, 0),
+            (first, 3, 0)
+        ]
+    );
 }
 
 #[test]

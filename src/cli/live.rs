@@ -36,15 +36,28 @@ pub enum LiveCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The live extracts a database imported, the latest first: each one's file and
+    /// SHA-256, when its rows were stamped (their loaded_at), and what it did
+    Log {
+        /// The basic database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB
+        #[arg(long, value_parser = Target::parse)]
+        target: Target,
+        /// Print the imports as JSON, times in UTC (RFC 3339)
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
-    let LiveCommand::Import {
-        file,
-        target,
-        dry_run,
-        json,
-    } = a.command;
+    let (file, target, dry_run, json) = match a.command {
+        LiveCommand::Import {
+            file,
+            target,
+            dry_run,
+            json,
+        } => (file, target, dry_run, json),
+        LiveCommand::Log { target, json } => return print_log(&target, json),
+    };
     let extract = live::Extract::read(&file)?;
     let r = live::import(&mut target.open_for_writing()?, &extract, dry_run)?;
     if json {
@@ -93,6 +106,33 @@ pub fn run(a: Args) -> Result<ExitCode> {
         for b in &r.bad_rows {
             println!("  line {}: {}", b.line, b.problem);
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `live log`: the imports recorded, the latest first.
+fn print_log(target: &Target, json: bool) -> Result<ExitCode> {
+    let imports = live::recorded(&mut target.open_for_reading()?)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&imports)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if imports.is_empty() {
+        println!("{}: no live extracts imported", target.display());
+    }
+    for i in &imports {
+        println!(
+            "{}  {} (SHA-256 {}…): {} rows, {} imported, {} already held ({} adding to them, {} differing), {} unreadable",
+            i.imported_at.local_text(),
+            i.file,
+            &i.sha256[..i.sha256.len().min(12)],
+            i.rows,
+            i.imported,
+            i.already_held,
+            i.added_to_held,
+            i.differing_from_held,
+            i.bad_rows
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

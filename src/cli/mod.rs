@@ -91,7 +91,7 @@ pub enum Command {
     Unload(load::UnloadArgs),
     /// The loads a basic database holds, with their counts, or one load's report
     Loads(loads::Args),
-    /// Live data from funeral homes' systems: import an extract into a basic database
+    /// Live data from funeral homes' systems: import an extract into a basic database, list those imported
     Live(live::Args),
     /// Exchange packages from a provincial database to the national one
     Exchange(exchange::Args),

@@ -260,6 +260,57 @@ pub fn import(db: &mut Database, extract: &Extract, dry_run: bool) -> Result<Imp
     Ok(report)
 }
 
+/// One live import as recorded (see [`import`]): its file, when its rows were stamped,
+/// and what it did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Recorded {
+    pub file: String,
+    pub sha256: String,
+    pub imported_at: UtcTime,
+    pub rows: u64,
+    pub imported: u64,
+    pub already_held: u64,
+    pub added_to_held: u64,
+    pub differing_from_held: u64,
+    pub bad_rows: u64,
+}
+
+/// The live imports a database recorded, the latest first. None in a database of a
+/// schema version before they were recorded.
+pub fn recorded(db: &mut Database) -> Result<Vec<Recorded>> {
+    if !db.has_table("live_imports")? {
+        return Ok(Vec::new());
+    }
+    let rows = db.texts(
+        "SELECT file, sha256, CAST(imported_at AS VARCHAR), report FROM live_imports
+         ORDER BY imported_at DESC, file",
+        &[],
+        4,
+    )?;
+    rows.chunks(4)
+        .map(|row| {
+            let text = |i: usize| row[i].clone().unwrap_or_default();
+            let report: serde_json::Value =
+                serde_json::from_str(&text(3)).context("live_imports: a report that is no JSON")?;
+            let count = |key: &str| match &report[key] {
+                serde_json::Value::Array(items) => items.len() as u64,
+                value => value.as_u64().unwrap_or(0),
+            };
+            Ok(Recorded {
+                file: text(0),
+                sha256: text(1),
+                imported_at: UtcTime::read_sql_text(&text(2), "live_imports")?,
+                rows: count("rows"),
+                imported: count("imported"),
+                already_held: count("already_held"),
+                added_to_held: count("added_to_held"),
+                differing_from_held: count("differing_from_held"),
+                bad_rows: count("bad_rows"),
+            })
+        })
+        .collect()
+}
+
 /// A person's row, and the cremation and agent rows it makes, as they are stored: in the
 /// columns of [`tables::DECEASED`], [`tables::CREMATIONS`] and [`tables::AGENTS`].
 type Deceased = [Option<String>; 15];
