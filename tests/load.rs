@@ -926,6 +926,34 @@ SZ320981-2013-000006,周玉兰,2,0,X,X,1,X,X,2013-06-02,X,X,X,X\n",
     );
 }
 
+/// An extract whose every row differs from the rows held: the readable report lists the
+/// first twenty and says how many more; the JSON lists every one.
+#[test]
+fn a_long_list_of_differing_rows_is_cut_short_where_people_read_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let province = basic::duckdb(dir.path(), "province");
+    let extract = |day: u32| {
+        let file = dir.path().join(format!("deaths-{day}.csv"));
+        let rows: String = (1..=25)
+            .map(|i| format!("SZ320981-2014-{i:06},王秀英,2,2014-03-{day:02}\n"))
+            .collect();
+        std::fs::write(&file, format!("DEAD_ID,NAME,SEX,DEATH_DATE\n{rows}")).unwrap();
+        file
+    };
+    run_ok(&["live", "import", s(&extract(5)), "--target", province.t()]);
+    let again = extract(6);
+    let json = run_json(&["live", "import", s(&again), "--target", province.t(), "--json"]);
+    assert_eq!(json["differing_from_held"].as_array().map(Vec::len), Some(25));
+    let out = run_ok(&["live", "import", s(&again), "--target", province.t()]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        said.matches("differs from the row held in DEATH_DATE").count(),
+        20,
+        "{said}"
+    );
+    assert!(said.contains("… and 5 more (--json lists every one)"), "{said}");
+}
+
 #[test]
 fn exchange_packages_are_verified_then_loaded_once_duckdb() {
     let dir = tempfile::tempdir().unwrap();

@@ -63,51 +63,67 @@ pub fn run(a: Args) -> Result<ExitCode> {
     if json {
         println!("{}", serde_json::to_string_pretty(&r)?);
     } else {
-        if r.dry_run {
-            println!("dry run: nothing was written; an import would do this:");
-        }
-        if let Some(at) = r.imported_before {
-            println!(
-                "this extract (the same bytes) was imported before, at {}",
-                at.local_text()
-            );
-        }
-        println!(
-            "{} ({}): {} rows, {} imported, {} already held, {} with fabricated cremation times flagged, {} unreadable",
-            r.file,
-            r.encoding,
-            r.rows,
-            r.imported,
-            r.already_held,
-            r.cremation_times_imputed,
-            r.bad_rows.len()
-        );
-        if r.added_to_held > 0 {
-            println!(
-                "  {} of those held brought a cremation or an agent the person had none of: added",
-                r.added_to_held
-            );
-        }
-        if !r.differing_from_held.is_empty() {
-            println!(
-                "  {} of those held differ from the rows held: not written over (the database keeps what it \
-                 was sent first; a correction is the DBA's to make)",
-                r.differing_from_held.len()
-            );
-        }
-        for d in &r.differing_from_held {
-            println!(
-                "  line {} ({}): differs from the row held in {}",
-                d.line,
-                d.dead_id,
-                d.columns.join(", ")
-            );
-        }
-        for b in &r.bad_rows {
-            println!("  line {}: {}", b.line, b.problem);
-        }
+        print_import(&r);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Rows of one kind listed, at most: an extract of a million deaths sent again may differ
+/// from the rows held in every one; `--json` lists them all.
+const LISTED: usize = 20;
+
+fn print_import(r: &live::ImportReport) {
+    if r.dry_run {
+        println!("dry run: nothing was written; an import would do this:");
+    }
+    if let Some(at) = r.imported_before {
+        println!(
+            "this extract (the same bytes) was imported before, at {}",
+            at.local_text()
+        );
+    }
+    println!(
+        "{} ({}): {} rows, {} imported, {} already held, {} with fabricated cremation times flagged, {} unreadable",
+        r.file,
+        r.encoding,
+        r.rows,
+        r.imported,
+        r.already_held,
+        r.cremation_times_imputed,
+        r.bad_rows.len()
+    );
+    if r.added_to_held > 0 {
+        println!(
+            "  {} of those held brought a cremation or an agent the person had none of: added",
+            r.added_to_held
+        );
+    }
+    if !r.differing_from_held.is_empty() {
+        println!(
+            "  {} of those held differ from the rows held: not written over (the database keeps what it \
+             was sent first; a correction is the DBA's to make)",
+            r.differing_from_held.len()
+        );
+    }
+    print_listed(&r.differing_from_held, |d| {
+        format!(
+            "line {} ({}): differs from the row held in {}",
+            d.line,
+            d.dead_id,
+            d.columns.join(", ")
+        )
+    });
+    print_listed(&r.bad_rows, |b| format!("line {}: {}", b.line, b.problem));
+}
+
+/// The first [`LISTED`] of `items`, a line each, and how many more there are.
+fn print_listed<T>(items: &[T], line: impl Fn(&T) -> String) {
+    for item in items.iter().take(LISTED) {
+        println!("  {}", line(item));
+    }
+    if items.len() > LISTED {
+        println!("  … and {} more (--json lists every one)", items.len() - LISTED);
+    }
 }
 
 /// `live log`: the imports recorded, the latest first.
