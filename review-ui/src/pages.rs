@@ -533,7 +533,9 @@ impl ImageCache {
 pub fn page_image(cache: &ImageCache, page: &PageInfo) -> Result<(Vec<u8>, &'static str)> {
     // Only a PNG or JPEG file is read whole here: a volume's page comes from the volume
     // kept open.
-    let format = ledgerline_scans::decode::sniff(&read_page_start(page)?);
+    let head = ledgerline_scans::decode::head_of(Path::new(&page.path))
+        .with_context(|| format!("{}: cannot read the page image", page.path))?;
+    let format = ledgerline_scans::decode::sniff(&head);
     if let Ok(format @ (ImageFormat::Png | ImageFormat::Jpeg)) = format {
         let bytes = read_page_file(page)?;
         if !ledgerline_scans::decode::stored_turned(&bytes) {
@@ -546,16 +548,6 @@ pub fn page_image(cache: &ImageCache, page: &PageInfo) -> Result<(Vec<u8>, &'sta
         }
     }
     Ok((encode_png(&*cache.page(page)?)?, "image/png"))
-}
-
-/// The first bytes of the page's file: enough to tell its format.
-fn read_page_start(page: &PageInfo) -> Result<Vec<u8>> {
-    use std::io::Read;
-    let mut start = Vec::with_capacity(16);
-    std::fs::File::open(&page.path)
-        .and_then(|f| f.take(16).read_to_end(&mut start))
-        .with_context(|| format!("{}: cannot read the page image", page.path))?;
-    Ok(start)
 }
 
 fn read_page_file(page: &PageInfo) -> Result<Vec<u8>> {

@@ -32,6 +32,18 @@ pub fn sniff(bytes: &[u8]) -> Result<ImageFormat, String> {
     }
 }
 
+/// The first kilobyte of a file (all of a shorter one): as much as [`sniff`] and
+/// [`is_document`] look at, read without reading a volume of hundreds of megabytes whole.
+pub fn head_of(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(HEAD);
+    std::fs::File::open(path)?.take(HEAD as u64).read_to_end(&mut head)?;
+    Ok(head)
+}
+
+/// Where [`is_pdf`] looks for a PDF's header.
+const HEAD: usize = 1024;
+
 /// Whether the bytes (or the first kilobyte of them) are a volume of pages as a document,
 /// PDF or OFD, rather than an image file.
 pub fn is_document(bytes: &[u8]) -> bool {
@@ -41,7 +53,7 @@ pub fn is_document(bytes: &[u8]) -> bool {
 /// Whether the bytes are a PDF document: its header within the first kilobyte, where
 /// readers look for it.
 fn is_pdf(bytes: &[u8]) -> bool {
-    bytes[..bytes.len().min(1024)].windows(5).any(|w| w == b"%PDF-")
+    bytes[..bytes.len().min(HEAD)].windows(5).any(|w| w == b"%PDF-")
 }
 
 pub(crate) fn check_size(w: u32, h: u32) -> Result<(), String> {
@@ -117,7 +129,7 @@ impl<'a> PageFile<'a> {
     /// that is no page file this reads, or a PDF that cannot be parsed.
     pub fn open(bytes: impl Into<Cow<'a, [u8]>>) -> Result<PageFile<'a>, String> {
         let bytes = bytes.into();
-        guarded(|| {
+        reading(|| {
             Ok(PageFile(match kind(&bytes)? {
                 Kind::Pdf => Opened::Pdf(Box::new(crate::pdf_pages::load(&bytes)?)),
                 Kind::Ofd => Opened::Ofd(bytes),
@@ -125,12 +137,11 @@ impl<'a> PageFile<'a> {
                 Kind::Image(format) => Opened::Single(bytes, format),
             }))
         })
-        .unwrap_or_else(|panic| Err(unforeseen(&panic)))
     }
 
     /// How many pages the file holds (see [`FrameCount`]).
     pub fn frame_count(&self) -> Result<FrameCount, String> {
-        guarded(|| match &self.0 {
+        reading(|| match &self.0 {
             Opened::Pdf(doc) => crate::pdf_pages::count(doc),
             Opened::Ofd(bytes) => crate::ofd_pages::count(bytes),
             Opened::Tiff(bytes) => crate::tiff_frames::count(bytes),
@@ -139,12 +150,11 @@ impl<'a> PageFile<'a> {
                 broken: None,
             }),
         })
-        .unwrap_or_else(|panic| Err(unforeseen(&panic)))
     }
 
     /// Page `index` (from 0), checked as a page.
     pub fn decode_frame(&self, index: u32) -> Result<DynamicImage, String> {
-        guarded(|| match &self.0 {
+        reading(|| match &self.0 {
             Opened::Pdf(doc) => crate::pdf_pages::frame(doc, index),
             Opened::Ofd(bytes) => crate::ofd_pages::frame(bytes, index),
             Opened::Tiff(bytes) => crate::tiff_frames::frame(bytes, index),
@@ -154,7 +164,6 @@ impl<'a> PageFile<'a> {
             )),
             Opened::Single(bytes, format) => decode_single(bytes, *format),
         })
-        .unwrap_or_else(|panic| Err(unforeseen(&panic)))
         .and_then(page_sized)
     }
 
@@ -190,6 +199,11 @@ pub fn guarded<T>(work: impl FnOnce() -> T) -> Result<T, String> {
 /// The reason a file is quarantined when its reader failed on it unforeseen.
 fn unforeseen(panic: &str) -> String {
     format!("the file is damaged in a way its reader did not foresee: {panic}")
+}
+
+/// A reader's work on a file, [`guarded`]: a panic is one more reason the file is refused.
+fn reading<T>(work: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    guarded(work).unwrap_or_else(|panic| Err(unforeseen(&panic)))
 }
 
 /// What a page file is: an image, or a volume of pages as a document.

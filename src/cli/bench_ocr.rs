@@ -172,10 +172,7 @@ pub fn run(a: OcrBenchArgs) -> Result<ExitCode> {
 /// Whether the file is a PDF or OFD volume (by its first kilobyte); an unreadable file is
 /// left to ingest to quarantine.
 fn is_document(path: &Path) -> bool {
-    let mut head = Vec::with_capacity(1024);
-    std::fs::File::open(path)
-        .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, 1024), &mut head))
-        .is_ok_and(|_| ledgerline_scans::decode::is_document(&head))
+    ledgerline_scans::decode::head_of(path).is_ok_and(|head| ledgerline_scans::decode::is_document(&head))
 }
 
 fn ratio(a: f64, b: f64) -> f64 {
