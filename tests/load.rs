@@ -404,42 +404,31 @@ fn two_loads_of_one_person(province: &Basic) {
 /// province took the loads out; importing that package again changes nothing.
 #[test]
 fn an_unload_travels_with_the_next_package_duckdb() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    withdrawal_flow(d, &basic::duckdb(d, "province"), &basic::duckdb(d, "nation"));
+    province_and_nation(None, withdrawal_flow);
 }
 
 #[test]
 fn an_unload_travels_with_the_next_package_postgres() {
+    province_and_nation(Some("withdrawal"), withdrawal_flow);
+}
+
+/// Runs `flow` in a scratch folder with a province's and a nation's database: DuckDB
+/// files in the folder, or, given a name, the scratch databases `NAME_province` and
+/// `NAME_nation` of the PostgreSQL test server.
+fn province_and_nation(postgres: Option<&str>, flow: impl FnOnce(&std::path::Path, &Basic, &Basic)) {
     let dir = tempfile::tempdir().unwrap();
-    withdrawal_flow(
-        dir.path(),
-        &basic::postgres("withdrawal_province"),
-        &basic::postgres("withdrawal_nation"),
-    );
+    let d = dir.path();
+    let [province, nation] = ["province", "nation"].map(|which| match postgres {
+        None => basic::duckdb(d, which),
+        Some(name) => basic::postgres(&format!("{name}_{which}")),
+    });
+    flow(d, &province, &nation);
 }
 
 fn withdrawal_flow(dir: &std::path::Path, province: &Basic, nation: &Basic) {
     two_loads_of_one_person(province);
-    let exported = |name: &str, since: Option<&str>| {
-        let mut export = export_command(province, &dir.join(name));
-        if let Some(since) = since {
-            export.args(["--since", since]);
-        }
-        let out = export.output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
-    };
-    let import = |name: &str| {
-        run_json(&[
-            "exchange",
-            "import",
-            s(&dir.join(name)),
-            "--target",
-            nation.t(),
-            "--json",
-        ])
-    };
+    let exported = |name: &str, since: Option<&str>| export_package(province, dir, name, since);
+    let import = |name: &str| import_package(nation, dir, name);
     let first = exported("first", None);
     assert!(first.get("withdrawn_loads").is_none(), "{first}");
     import("first");
@@ -538,6 +527,199 @@ fn withdrawal_flow(dir: &std::path::Path, province: &Basic, nation: &Basic) {
     assert!(
         said.contains(&format!("province 37: its next package is exported --since {later}")),
         "{said}"
+    );
+}
+
+/// A DBA settles the conflicts a load noted: lists them by id; takes the ledger's value
+/// of one (the person changes, and so, with the next package, does the nation's copy of
+/// them), keeps the database's of the rest; is refused, changing nothing, where a value
+/// cannot be taken. Unloading the load that inserted a corrected person takes the
+/// correction out too, there and in the nation.
+#[test]
+fn conflicts_are_settled_and_the_corrections_travel_duckdb() {
+    province_and_nation(None, settling_flow);
+}
+
+#[test]
+fn conflicts_are_settled_and_the_corrections_travel_postgres() {
+    province_and_nation(Some("settling"), settling_flow);
+}
+
+fn settling_flow(dir: &std::path::Path, province: &Basic, nation: &Basic) {
+    let t = province.t();
+    // Load LB linked burial records R3 and R4 to PA, whom LA inserted: R3 gives another
+    // death date and sex, R4 a third death date.
+    two_loads_of_one_person(province);
+    for sql in [
+        "UPDATE deceased SET gender = '2', death_date = DATE '2001-01-01' WHERE person_id = 'PA'",
+        "INSERT INTO conflicts (load_id, person_id, field, database_value, incoming_value, source_key, noted_at) VALUES
+             ('LB', 'PA', 'death_date', '2001-01-01', '2013-04-11', 'R3', TIMESTAMP '2026-02-05 08:00'),
+             ('LB', 'PA', 'gender', '2', '1', 'R3', TIMESTAMP '2026-02-05 08:00'),
+             ('LB', 'PA', 'death_date', '2001-01-01', '2013-04-12', 'R4', TIMESTAMP '2026-02-05 08:00')",
+    ] {
+        province.execute(sql, &[]);
+    }
+    // Each package exported and imported twice, the second time adding nothing.
+    let package = |name: &str, since: Option<&str>| {
+        let m = export_package(province, dir, name, since);
+        let imported = import_package(nation, dir, name);
+        let again = import_package(nation, dir, name);
+        assert!(again["added"].as_array().unwrap().iter().all(|a| a[1] == 0), "{again}");
+        (m, imported)
+    };
+    let (first, _) = package("first", None);
+    let death_date = |db: &Basic| db.text("SELECT CAST(death_date AS VARCHAR) FROM deceased WHERE person_id = 'PA'");
+    assert_eq!(death_date(nation).as_deref(), Some("2001-01-01"));
+
+    let listed = run_json(&["conflicts", "list", "--target", t, "--json"]);
+    let id_of = |field: &str, record: &str| {
+        let c = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["field"] == field && c["record_id"] == record)
+            .unwrap_or_else(|| panic!("{listed}"));
+        assert_eq!(
+            (c["batch_id"].as_str(), c["settled"].is_null()),
+            (Some("burials-1"), true)
+        );
+        c["conflict_id"].as_str().unwrap().to_string()
+    };
+    let (death, sex, other_death) = (
+        id_of("death_date", "R3"),
+        id_of("gender", "R3"),
+        id_of("death_date", "R4"),
+    );
+    assert_eq!(std::collections::HashSet::from([&death, &sex, &other_death]).len(), 3);
+    let said = run_ok(&["conflicts", "list", "--target", t]);
+    let said = String::from_utf8_lossy(&said.stdout);
+    assert!(
+        said.contains(&format!(
+            "{death} load LB (batch burials-1), person PA death_date: database 2001-01-01, ledger 2013-04-11 (record R3) — open"
+        )),
+        "{said}"
+    );
+    let resolve = |args: &[&str], code: i32| {
+        let mut all = vec!["conflicts", "resolve", "--target", t];
+        all.extend(args);
+        run_expect(&all, code)
+    };
+    let refused = |args: &[&str]| String::from_utf8_lossy(&resolve(args, 2).stderr).into_owned();
+    let decided = || province.count("SELECT count(*) FROM conflict_decisions");
+
+    // Refused, changing nothing: no conflicts named; one unknown; R3 and R4 offering PA
+    // two death dates at once.
+    assert!(refused(&["--keep", "incoming"]).contains("name the conflicts to settle"));
+    assert!(refused(&["--conflict", "C000000000000", "--keep", "database"]).contains("no conflict C000000000000"));
+    let two = refused(&["--load-id", "LB", "--field", "death_date", "--keep", "incoming"]);
+    assert!(
+        two.contains("offer person PA two values of death_date (2013-04-11 and 2013-04-12)"),
+        "{two}"
+    );
+    assert!(refused(&["--field", "age", "--keep", "incoming"]).contains("no conflict is of a field \"age\""));
+    assert_eq!((decided(), death_date(province).as_deref()), (0, Some("2001-01-01")));
+
+    // R3's death date is taken.
+    let taken = resolve(
+        &[
+            "--conflict",
+            &death,
+            "--keep",
+            "incoming",
+            "--by",
+            "张科长",
+            "--note",
+            "火化证核对",
+            "--json",
+        ],
+        0,
+    );
+    let taken: serde_json::Value = serde_json::from_slice(&taken.stdout).unwrap();
+    assert_eq!(
+        (taken["settled"][0].as_str(), taken["corrected"].as_u64()),
+        (Some(death.as_str()), Some(1))
+    );
+    assert_eq!(death_date(province).as_deref(), Some("2013-04-11"));
+    assert!(refused(&["--conflict", &death, "--keep", "database"]).contains("was settled already: replaced by 张科长"));
+    // R4's would now replace a value it was not noted against.
+    let stale = refused(&["--conflict", &other_death, "--keep", "incoming"]);
+    assert!(
+        stale.contains("PA's death_date is 2013-04-11 now, not 2001-01-01"),
+        "{stale}"
+    );
+    // The rest of the load's are kept as the database has them.
+    let kept = run_json(&[
+        "conflicts",
+        "resolve",
+        "--target",
+        t,
+        "--load-id",
+        "LB",
+        "--keep",
+        "database",
+        "--json",
+    ]);
+    assert_eq!(
+        (kept["settled"].as_array().unwrap().len(), kept["corrected"].as_u64()),
+        (2, Some(0))
+    );
+    assert_eq!(
+        province
+            .text("SELECT gender FROM deceased WHERE person_id = 'PA'")
+            .as_deref(),
+        Some("2")
+    );
+    let open = run_ok(&["conflicts", "list", "--target", t]);
+    assert!(String::from_utf8_lossy(&open.stdout).contains("no open conflicts"));
+    let said = run_ok(&["conflicts", "list", "--target", t, "--all"]);
+    let said = String::from_utf8_lossy(&said.stdout);
+    assert!(
+        said.contains("3 conflicts, 0 open") && said.contains("— replaced by 张科长 "),
+        "{said}"
+    );
+    assert!(said.contains(": 火化证核对\n"), "{said}");
+    let all = run_json(&["conflicts", "list", "--target", t, "--all", "--json"]);
+    let decisions: Vec<(&str, &str, &str)> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let s = &c["settled"];
+            (
+                c["conflict_id"].as_str().unwrap(),
+                s["decision"].as_str().unwrap(),
+                s["note"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect();
+    assert!(decisions.contains(&(death.as_str(), "replaced", "火化证核对")), "{all}");
+    assert!(decisions.contains(&(other_death.as_str(), "kept", "-")), "{all}");
+
+    // The correction travels with the next package: PA's row went in the first, and is
+    // not sent again. Imported twice, it corrects once.
+    let (next, imported) = package("next", first["exported_at"].as_str());
+    let files: Vec<(&str, u64)> = next["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["table"].as_str().unwrap(), f["rows"].as_u64().unwrap()))
+        .collect();
+    assert!(
+        files.contains(&("corrections", 1)) && files.contains(&("deceased", 0)),
+        "{next}"
+    );
+    assert_eq!(imported["corrected"], 1, "{imported}");
+    assert_eq!(death_date(nation).as_deref(), Some("2013-04-11"));
+
+    // Unloaded, PA goes with the correction of them; the decisions stay, as history.
+    run_ok(&["unload", "--load-id", "LB", "--target", t]);
+    let unloaded = run_json(&["unload", "--load-id", "LA", "--target", t, "--json"]);
+    assert_eq!(unloaded["corrections"], 1, "{unloaded}");
+    assert_eq!([province.count("SELECT count(*) FROM corrections"), decided()], [0, 3]);
+    package("last", next["exported_at"].as_str());
+    assert_eq!(
+        ["deceased", "corrections"].map(|t| nation.count(&format!("SELECT count(*) FROM {t}"))),
+        [0, 0]
     );
 }
 
@@ -1041,6 +1223,28 @@ fn packages_exported_beside_a_load_leave_nothing_out_postgres() {
 fn exported_at(dir: &std::path::Path) -> String {
     let m: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
     m["exported_at"].as_str().unwrap().to_string()
+}
+
+/// `exchange export` of province 37 into `dir/name`, of the rows after `since` if given:
+/// its manifest.
+fn export_package(province: &Basic, dir: &std::path::Path, name: &str, since: Option<&str>) -> serde_json::Value {
+    let mut export = export_command(province, &dir.join(name));
+    export.args(since.map(|s| ["--since", s]).into_iter().flatten());
+    let out = export.output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// `exchange import` of the package in `dir/name` into `nation`: its report.
+fn import_package(nation: &Basic, dir: &std::path::Path, name: &str) -> serde_json::Value {
+    run_json(&[
+        "exchange",
+        "import",
+        s(&dir.join(name)),
+        "--target",
+        nation.t(),
+        "--json",
+    ])
 }
 
 /// `ledgerline exchange export` of province 37 into `out`, with `--json`, to be run.

@@ -501,14 +501,17 @@ pub struct Unloaded {
     pub cremations: u64,
     pub burials: u64,
     pub conflicts: u64,
+    /// Corrections of the persons it inserted: gone with them, so that a person the same
+    /// content brings back is as the ledger gave it, here and where packages take it.
+    pub corrections: u64,
 }
 
 impl std::fmt::Display for Unloaded {
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         write!(
             f,
-            "{}: {} persons, {} cremations, {} burials, {} agents, {} conflicts removed",
-            self.load_id, self.deceased, self.cremations, self.burials, self.agents, self.conflicts
+            "{}: {} persons, {} cremations, {} burials, {} agents, {} conflicts, {} corrections removed",
+            self.load_id, self.deceased, self.cremations, self.burials, self.agents, self.conflicts, self.corrections
         )
     }
 }
@@ -576,9 +579,14 @@ pub(crate) fn delete_rows_of(db: &mut Database, load_id: &str) -> Result<Unloade
             named.join("; ")
         );
     }
+    let corrections = db.execute(
+        "DELETE FROM corrections WHERE person_id IN (SELECT person_id FROM deceased WHERE load_id = $1)",
+        &[load_id],
+    )?;
     let mut del = |table: &str| db.execute(&format!("DELETE FROM {table} WHERE load_id = $1"), &[load_id]);
     Ok(Unloaded {
         load_id: load_id.to_string(),
+        corrections,
         agents: del("agents")?,
         cremations: del("cremations")?,
         burials: del("burials")?,

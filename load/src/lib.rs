@@ -9,6 +9,7 @@ use std::sync::Arc;
 mod arrow_batch;
 pub mod backfill;
 pub mod clock;
+pub mod conflicts;
 pub mod exchange;
 pub mod history;
 pub mod live;
@@ -47,6 +48,11 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 3,
         name: "live imports: which extract brought a live row",
         sql: include_str!("../../schemas/province/0003_live_imports.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "conflict decisions and corrections: a DBA settles what a load noted",
+        sql: include_str!("../../schemas/province/0004_conflict_decisions.sql"),
     },
 ];
 

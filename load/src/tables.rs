@@ -179,6 +179,37 @@ pub const CONFLICTS: Table = Table {
     stamp: "noted_at",
 };
 
+/// A conflict settled (`ledgerline conflicts resolve`); one decision, by one person, for
+/// all rows of a write.
+pub const CONFLICT_DECISIONS: Table = Table {
+    name: "conflict_decisions",
+    columns: &[
+        ("conflict_id", Kind::Text),
+        ("load_id", Kind::Text),
+        ("person_id", Kind::Text),
+        ("field", Kind::Text),
+        ("database_value", Kind::Text),
+        ("incoming_value", Kind::Text),
+        ("source_key", Kind::Text),
+    ],
+    constants: &["decision", "decided_by", "note"],
+    stamp: "decided_at",
+};
+
+/// A person's value changed after it was loaded, by a decision of the DBA's.
+pub const CORRECTIONS: Table = Table {
+    name: "corrections",
+    columns: &[
+        ("person_id", Kind::Text),
+        ("column_name", Kind::Text),
+        ("previous_value", Kind::Text),
+        ("value", Kind::Text),
+        ("reason", Kind::Text),
+    ],
+    constants: &["corrected_by"],
+    stamp: "corrected_at",
+};
+
 /// Rows for one table, staged as text in one flat buffer (row after row). A value is
 /// borrowed from the records being loaded where it can be: staging a million records
 /// then allocates for the few values made on the way (ids, ages), not for every field.
@@ -314,8 +345,18 @@ mod tests {
     #[test]
     fn descriptions_agree_with_the_ddl() {
         let conn = duckdb::Connection::open_in_memory().unwrap();
-        conn.execute_batch(crate::MIGRATIONS[0].sql).unwrap();
-        for t in [&DECEASED, &AGENTS, &CREMATIONS, &BURIALS, &CONFLICTS] {
+        for m in crate::MIGRATIONS {
+            conn.execute_batch(m.sql).unwrap();
+        }
+        for t in [
+            &DECEASED,
+            &AGENTS,
+            &CREMATIONS,
+            &BURIALS,
+            &CONFLICTS,
+            &CONFLICT_DECISIONS,
+            &CORRECTIONS,
+        ] {
             for (column, kind) in t.columns {
                 let ty: String = conn
                     .query_row(

@@ -8,26 +8,18 @@ use std::borrow::Cow;
 use std::sync::mpsc;
 
 use anyhow::{anyhow, Result};
-use ledgerline_schemas::{Field, Record, RecordType};
+use ledgerline_schemas::{Record, RecordType};
 use rustc_hash::FxHashSet as HashSet;
 use sha2::{Digest, Sha256};
 
 use crate::backfill::{Conflict, LoadReport};
+use crate::conflicts::COLUMNS;
 use crate::staging::Staged;
 use crate::tables::{self, text, Rows};
 use crate::{Database, HeldPerson, PersonsRead, UtcTime};
 
 /// The `origin` of every row a backfill load writes, the `loads` row's included.
 pub(crate) const ORIGIN: &str = "paper_backfill";
-
-/// The fields a linked person's database row is compared on.
-const COMPARED: [Field; 5] = [
-    Field::DeceasedName,
-    Field::Gender,
-    Field::IdNumber,
-    Field::BirthDate,
-    Field::DeathDate,
-];
 
 /// The person id a new backfilled person gets when the workspace gave its record none
 /// (the workspace's is stable across dedupe runs and is taken first).
@@ -223,7 +215,7 @@ fn stage_rows(
 /// Where record `r` says otherwise than the database row of the person `held` it was
 /// linked to (a value either side lacks is no conflict).
 fn differences<'a>(held: &'a HeldPerson, r: &'a Record) -> impl Iterator<Item = Conflict> + 'a {
-    COMPARED.into_iter().filter_map(move |field| {
+    COLUMNS.iter().filter_map(move |&(field, _, _)| {
         let (database, incoming) = (held.text(field)?, r.fields.text(field)?);
         (database != incoming).then(|| Conflict {
             person_id: held.person_id.to_string(),

@@ -43,7 +43,8 @@ pub enum ExchangeCommand {
         /// The national (or any basic) database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB
         #[arg(long, value_parser = Target::parse)]
         target: Target,
-        /// Print the import as JSON: rows added per table, loads withdrawn, any gap
+        /// Print the import as JSON: rows added per table, loads withdrawn, persons'
+        /// values corrected, any gap
         #[arg(long)]
         json: bool,
     },
@@ -80,7 +81,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             } else {
                 for f in &m.files {
                     println!(
-                        "{:<20} {:<22} {:>9} rows  sha256 {}",
+                        "{:<20} {:<25} {:>9} rows  sha256 {}",
                         f.name,
                         f.entity,
                         f.rows,
@@ -115,6 +116,12 @@ pub fn run(a: Args) -> Result<ExitCode> {
                     r.province,
                     added.join(", ")
                 );
+                if r.corrected > 0 {
+                    println!(
+                        "corrected {} persons' values (the latest correction of each)",
+                        r.corrected
+                    );
+                }
             }
         }
         ExchangeCommand::Log { target, province, json } => {

@@ -68,10 +68,6 @@ pub fn run(a: Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Rows of one kind listed, at most: an extract of a million deaths sent again may differ
-/// from the rows held in every one; `--json` lists them all.
-const LISTED: usize = 20;
-
 fn print_import(r: &live::ImportReport) {
     if r.dry_run {
         println!("dry run: nothing was written; an import would do this:");
@@ -105,7 +101,7 @@ fn print_import(r: &live::ImportReport) {
             r.differing_from_held.len()
         );
     }
-    print_listed(&r.differing_from_held, |d| {
+    super::print_listed(&r.differing_from_held, |d| {
         format!(
             "line {} ({}): differs from the row held in {}",
             d.line,
@@ -113,17 +109,7 @@ fn print_import(r: &live::ImportReport) {
             d.columns.join(", ")
         )
     });
-    print_listed(&r.bad_rows, |b| format!("line {}: {}", b.line, b.problem));
-}
-
-/// The first [`LISTED`] of `items`, a line each, and how many more there are.
-fn print_listed<T>(items: &[T], line: impl Fn(&T) -> String) {
-    for item in items.iter().take(LISTED) {
-        println!("  {}", line(item));
-    }
-    if items.len() > LISTED {
-        println!("  … and {} more (--json lists every one)", items.len() - LISTED);
-    }
+    super::print_listed(&r.bad_rows, |b| format!("line {}: {}", b.line, b.problem));
 }
 
 /// `live log`: the imports recorded, the latest first.

@@ -7,6 +7,7 @@ mod bench_load;
 mod bench_ocr;
 mod bench_review;
 mod bench_search;
+mod conflicts;
 mod dedupe;
 mod eval;
 mod exchange;
@@ -93,6 +94,9 @@ pub enum Command {
     Loads(loads::Args),
     /// Live data from funeral homes' systems: import an extract into a basic database, list those imported
     Live(live::Args),
+    /// The values loads did not write over: list them, settle them (keep the database's
+    /// value or take the ledger's)
+    Conflicts(conflicts::Args),
     /// Exchange packages from a provincial database to the national one
     Exchange(exchange::Args),
 }
@@ -154,7 +158,23 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Unload(a) => load::run_unload(a),
         Command::Loads(a) => loads::run(a),
         Command::Live(a) => live::run(a),
+        Command::Conflicts(a) => conflicts::run(a),
         Command::Exchange(a) => exchange::run(a),
+    }
+}
+
+/// Items of one kind listed, at most, where people read them: an extract of a million
+/// deaths sent again may differ from the rows held in every one, a load of a million
+/// records conflict in a fifth; `--json` lists them all.
+const LISTED: usize = 20;
+
+/// The first [`LISTED`] of `items`, a line each, and how many more there are.
+fn print_listed<T>(items: &[T], line: impl Fn(&T) -> String) {
+    for item in items.iter().take(LISTED) {
+        println!("  {}", line(item));
+    }
+    if items.len() > LISTED {
+        println!("  … and {} more (--json lists every one)", items.len() - LISTED);
     }
 }
 

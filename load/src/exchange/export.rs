@@ -9,8 +9,8 @@ use duckdb::Connection;
 use postgres::Client;
 
 use super::{
-    in_memory_schema, schema_columns, sha256_of, sql_text, FileEntry, Manifest, WithdrawnLoad, MANIFEST, STANDARD,
-    TABLES,
+    in_memory_schema, schema_columns, sha256_of, sql_text, stamp_of, FileEntry, Manifest, WithdrawnLoad, MANIFEST,
+    STANDARD, TABLES,
 };
 use crate::{Database, UtcTime, MIGRATIONS};
 
@@ -129,17 +129,25 @@ fn export_into(db: &mut Database, province: &str, since: Option<&str>, out: &Pat
         Database::Postgres(client) => begin_snapshot_between_writers(client)?,
     };
     let withdrawn = withdrawn_loads(db, since)?;
+    // A database of an earlier schema version lacks the later tables: it has no rows of them.
+    let mut tables = Vec::with_capacity(TABLES.len());
+    for (table, _) in TABLES {
+        if db.has_table(table)? {
+            tables.push(table);
+        }
+    }
+    let has = |table: &str| tables.contains(&table);
     // Called once, on the one path the engine takes.
-    let package = move |conn: &Connection, rows_of: &dyn Fn(&str) -> Result<String>| {
+    let package = move |conn: &Connection, rows_of: &dyn Fn(&str) -> Result<Option<String>>| {
         write_package(conn, province, since, as_of, out, rows_of, withdrawn)
     };
     match db {
         Database::DuckDb(conn) => package(conn, &|table| {
-            Ok(format!("SELECT * FROM {table} {}", since_filter(table, since)))
+            Ok(has(table).then(|| format!("SELECT * FROM {table} {}", since_filter(table, since))))
         }),
         Database::Postgres(client) => {
             let scratch = tempfile::tempdir()?;
-            for (table, _) in TABLES {
+            for table in &tables {
                 let csv = scratch.path().join(format!("{table}.csv"));
                 let mut file = std::fs::File::create(&csv)?;
                 // Only the rows the package holds leave the server.
@@ -159,7 +167,9 @@ fn export_into(db: &mut Database, province: &str, since: Option<&str>, out: &Pat
                 sql_text(&scratch.path().join("spill").display().to_string())
             ))?;
             package(&duck, &|table| {
-                typed_csv(&duck, table, &scratch.path().join(format!("{table}.csv")))
+                has(table)
+                    .then(|| typed_csv(&duck, table, &scratch.path().join(format!("{table}.csv"))))
+                    .transpose()
             })
         }
     }
@@ -195,11 +205,11 @@ fn withdrawn_loads(db: &mut Database, since: Option<&str>) -> Result<Vec<Withdra
     withdrawn.into_iter().collect()
 }
 
-/// `WHERE` the row was loaded after `since`, for the tables whose rows say when.
+/// `WHERE` the row was written after `since`, for the tables whose rows say when.
 fn since_filter(table: &str, since: Option<&str>) -> String {
-    match (since, table) {
-        (_, "agencies") | (None, _) => String::new(),
-        (Some(ts), _) => format!("WHERE loaded_at > CAST({} AS TIMESTAMP)", sql_text(ts)),
+    match (since, stamp_of(table)) {
+        (Some(ts), Some(stamp)) => format!("WHERE {stamp} > CAST({} AS TIMESTAMP)", sql_text(ts)),
+        _ => String::new(),
     }
 }
 
@@ -240,26 +250,29 @@ fn begin_snapshot_between_writers(client: &mut Client) -> Result<UtcTime> {
 }
 
 /// Writes the package's files into `out`, an empty folder: each table's rows as
-/// `rows_of(table)` queries them, in an order that makes the same rows the same file;
-/// `since` is [`parse_since`]'s, `as_of` the time of the state written.
+/// `rows_of(table)` queries them (`None` for a table the database lacks), in an order
+/// that makes the same rows the same file; `since` is [`parse_since`]'s, `as_of` the
+/// time of the state written.
 fn write_package(
     conn: &Connection,
     province: &str,
     since: Option<&str>,
     as_of: UtcTime,
     out: &Path,
-    rows_of: &dyn Fn(&str) -> Result<String>,
+    rows_of: &dyn Fn(&str) -> Result<Option<String>>,
     withdrawn_loads: Vec<WithdrawnLoad>,
 ) -> Result<Manifest> {
     let mut files = Vec::new();
     for (table, entity) in TABLES {
+        let Some(query) = rows_of(table)? else {
+            continue;
+        };
         let name = format!("{table}.parquet");
         let path = out.join(&name);
         let rows = conn
             .execute(
                 &format!(
-                    "COPY ({} ORDER BY {}) TO {} (FORMAT parquet)",
-                    rows_of(table)?,
+                    "COPY ({query} ORDER BY {}) TO {} (FORMAT parquet)",
                     package_order(table),
                     sql_text(&path.display().to_string())
                 ),

@@ -13,6 +13,8 @@ use super::{
     in_memory_schema, schema_columns, sha256_of, sql_text, FileEntry, Manifest, WithdrawnLoad, MANIFEST, STANDARD,
     TABLES,
 };
+use crate::conflicts::COLUMNS;
+use crate::tables::Kind;
 use crate::{Database, UtcTime, MIGRATIONS};
 
 /// A package whose manifest and checksums [`verify`] checked: what [`import`] takes, so
@@ -110,6 +112,9 @@ pub struct Imported {
     pub added: Vec<(String, u64)>,
     /// The rows taken out of the loads the package withdraws, per load.
     pub withdrawn: Vec<crate::backfill::Unloaded>,
+    /// Persons' values changed by the corrections held (those the package brought, the
+    /// latest of each person's column winning over one an older package brings late).
+    pub corrected: u64,
     /// Loads the package starts after that no package imported here holds, if any (see
     /// [`order`]).
     pub gap: Option<String>,
@@ -125,7 +130,8 @@ struct Ready<'m> {
 /// Loads a verified package in one transaction, unless it arrives too late (see
 /// [`order`]): first takes out the rows of the loads it withdraws (which a later load of
 /// the same content may have brought back: the package's rows are then added again),
-/// then adds the rows the database does not hold, and records the package.
+/// then adds the rows the database does not hold, gives each person the values of the
+/// latest corrections held, and records the package.
 pub fn import(db: &mut Database, package: Verified) -> Result<Imported> {
     let Verified { dir, manifest: m, span } = package;
     let dir = dir.as_path();
@@ -135,20 +141,22 @@ pub fn import(db: &mut Database, package: Verified) -> Result<Imported> {
         let done = order::check(db, &m.province, span, !m.withdrawn_loads.is_empty()).and_then(|gap| {
             let withdrawn = withdraw(db, &m.withdrawn_loads)?;
             let added = add_files(db, &ready)?;
+            let corrected = crate::conflicts::apply_corrections(db)?;
             order::record(db, &m.province, span, at)?;
             db.commit()?;
-            Ok((withdrawn, added, gap))
+            Ok((withdrawn, added, corrected, gap))
         });
         if done.is_err() {
             db.rollback();
         }
         done
     });
-    let (withdrawn, added, gap) = result.with_context(|| format!("importing {}", dir.display()))?;
+    let (withdrawn, added, corrected, gap) = result.with_context(|| format!("importing {}", dir.display()))?;
     Ok(Imported {
         province: m.province,
         added,
         withdrawn,
+        corrected,
         gap,
     })
 }
@@ -329,6 +337,51 @@ fn check_contents(dir: &Path, m: &Manifest) -> Result<()> {
         if rows as u64 != f.rows {
             bail!("{}: holds {rows} rows, the manifest says {}", f.name, f.rows);
         }
+        if f.table == "corrections" {
+            check_corrections(&duck, &source).with_context(|| path.display().to_string())?;
+        }
     }
     Ok(())
+}
+
+/// Each correction of `source` (a package's file of them) is one an import can apply:
+/// of a column a correction may change, its value of the column's type.
+fn check_corrections(duck: &Connection, source: &str) -> Result<()> {
+    let columns: Vec<String> = COLUMNS.iter().map(|(_, c, _)| sql_text(c)).collect();
+    let mistyped: Vec<String> = COLUMNS
+        .iter()
+        .filter(|(_, _, kind)| *kind != Kind::Text)
+        .map(|(_, c, kind)| {
+            format!(
+                "(column_name = {} AND value IS NOT NULL AND TRY_CAST(value AS {}) IS NULL)",
+                sql_text(c),
+                kind.sql()
+            )
+        })
+        .collect();
+    let found = duck.query_row(
+        &format!(
+            "SELECT person_id, column_name, value FROM {source}
+             WHERE column_name NOT IN ({}) OR {} LIMIT 1",
+            columns.join(", "),
+            mistyped.join(" OR ")
+        ),
+        [],
+        |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
+        },
+    );
+    match found {
+        Err(duckdb::Error::QueryReturnedNoRows) => Ok(()),
+        Err(e) => Err(e.into()),
+        Ok((person, column, value)) => bail!(
+            "a correction no import can apply: person {person}'s {column} to {value:?} (a correction \
+             changes one of {}, to a value of its type)",
+            COLUMNS.map(|(_, c, _)| c).join(", ")
+        ),
+    }
 }

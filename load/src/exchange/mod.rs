@@ -3,7 +3,8 @@
 //! events, as Parquet files written by DuckDB, with a manifest naming the province, the
 //! row count and SHA-256 of every file, and the schema version. Import checks the
 //! manifest and every checksum before touching the database, then loads all tables in
-//! one transaction, adding only rows the database does not already hold.
+//! one transaction, adding only rows the database does not already hold, and gives each
+//! person the values of the latest corrections held of them.
 //!
 //! DuckDB reads and writes the Parquet files in both deployments. A PostgreSQL database
 //! is bridged with its own `COPY … (FORMAT csv)`: the rows a package holds are copied out
@@ -29,14 +30,27 @@ use sha2::{Digest, Sha256};
 pub const MANIFEST: &str = "manifest.json";
 pub const STANDARD: &str = "MZ/T 141-2019";
 
-/// The exchanged tables, each with the MZ/T 141 entity it carries.
-const TABLES: [(&str, &str); 5] = [
+/// The exchanged tables, each with the entity it carries: MZ/T 141's, and ledgerline's
+/// for the corrections of persons' rows exchanged before (a row is sent once: a value
+/// the DBA changed later travels as a correction).
+const TABLES: [(&str, &str); 6] = [
     ("agencies", "InstitutionData"),
     ("deceased", "DeadInformation"),
     ("agents", "ContactInformation"),
     ("cremations", "CremationInformation"),
     ("burials", "BurialInformation"),
+    ("corrections", "DeadInformationCorrection"),
 ];
+
+/// The column a table's rows are stamped in, which `--since` compares; `None` for a
+/// table whose rows say no time (all of its rows travel in every package).
+fn stamp_of(table: &str) -> Option<&'static str> {
+    match table {
+        "agencies" => None,
+        "corrections" => Some("corrected_at"),
+        _ => Some("loaded_at"),
+    }
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct FileEntry {

@@ -1,0 +1,463 @@
+//! The conflicts loads noted, for the DBA to settle. A load never writes over what the
+//! database holds: a value a ledger gives otherwise (another death date for the same
+//! person) is noted in `conflicts`. Here the DBA lists them, each with a stable id and
+//! the person's value now, and settles them one by one, or a load's (a field's, a
+//! person's) at once: the database's value kept, or the incoming one taken.
+//!
+//! Taking one changes the person's row and writes a correction (`corrections`), which
+//! the next exchange package carries to the national database; every decision is kept
+//! (`conflict_decisions`) with who made it, when and why. A decision is final.
+
+use anyhow::{bail, Result};
+use ledgerline_schemas::Field;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::tables::{self, Kind, Rows};
+use crate::{Database, UtcTime};
+
+/// The fields a load compares with the person a record links to (so the ones a conflict
+/// can be of), each with the column of `deceased` that holds it and its type: one list,
+/// so that every conflict noted can be settled.
+pub const COLUMNS: [(Field, &str, Kind); 5] = [
+    (Field::DeceasedName, "name", Kind::Text),
+    (Field::Gender, "gender", Kind::Text),
+    (Field::IdNumber, "id_number", Kind::Text),
+    (Field::BirthDate, "birth_date", Kind::Date),
+    (Field::DeathDate, "death_date", Kind::Date),
+];
+
+/// The field names a conflict can be of, for messages.
+pub fn field_names() -> Vec<&'static str> {
+    COLUMNS.iter().map(|(f, _, _)| f.name()).collect()
+}
+
+/// A conflict's id: `C` and the first 12 hex digits of the SHA-256 of its load, record
+/// and field, which together name one conflict (a record links to one person and
+/// differs from it once per field). The same on every engine, and in every listing.
+pub fn conflict_id(load_id: &str, record_id: &str, field: &str) -> String {
+    let mut h = Sha256::new();
+    for part in [load_id, record_id, field] {
+        h.update(part.as_bytes());
+        h.update([0xFF]);
+    }
+    format!("C{}", &hex::encode(h.finalize())[..12])
+}
+
+/// Which value a decision keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// The value the database held: the person's row is left as it is.
+    Database,
+    /// The value the ledger gave: it replaces the database's.
+    Incoming,
+}
+
+impl Keep {
+    /// The decision as `conflict_decisions` holds it.
+    pub fn decision(self) -> &'static str {
+        match self {
+            Keep::Database => "kept",
+            Keep::Incoming => "replaced",
+        }
+    }
+}
+
+/// How a conflict was settled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Settled {
+    /// `kept` (the database's value) or `replaced` (by the incoming one).
+    pub decision: String,
+    pub decided_by: String,
+    pub note: Option<String>,
+    pub decided_at: UtcTime,
+}
+
+/// A conflict a load noted, as `ledgerline conflicts list` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotedConflict {
+    pub conflict_id: String,
+    pub load_id: String,
+    pub batch_id: Option<String>,
+    pub person_id: String,
+    pub field: String,
+    pub database_value: Option<String>,
+    pub incoming_value: Option<String>,
+    /// The ledgerline record that gave the incoming value.
+    pub record_id: String,
+    pub noted_at: UtcTime,
+    /// Whether the database still holds the person.
+    pub person_held: bool,
+    /// The person's value of the field now (another decision, or a correction an
+    /// exchange package brought, may have changed it since the conflict was noted).
+    pub value_now: Option<String>,
+    /// `None` while the conflict is open.
+    pub settled: Option<Settled>,
+}
+
+/// Which conflicts to list, or to settle: those of a load, of a field, of a person (each
+/// `None` for any), the open ones only unless `with_settled`.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub load_id: Option<String>,
+    pub field: Option<String>,
+    pub person_id: Option<String>,
+    pub with_settled: bool,
+}
+
+impl Filter {
+    /// Refuses a field no conflict can be of (a mistyped one would list nothing).
+    pub fn check(&self) -> Result<()> {
+        match &self.field {
+            Some(f) if !field_names().contains(&f.as_str()) => {
+                bail!(
+                    "no conflict is of a field {f:?}: a load compares {}",
+                    field_names().join(", ")
+                )
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The conflicts `filter` selects, in the order they were noted.
+pub fn list(db: &mut Database, filter: &Filter) -> Result<Vec<NotedConflict>> {
+    filter.check()?;
+    // A database of an earlier schema version (opened only to read) has no decisions.
+    let decisions = if db.has_table("conflict_decisions")? {
+        "conflict_decisions"
+    } else {
+        "(SELECT CAST(NULL AS VARCHAR) AS load_id, CAST(NULL AS VARCHAR) AS source_key,
+                 CAST(NULL AS VARCHAR) AS field, CAST(NULL AS VARCHAR) AS decision,
+                 CAST(NULL AS VARCHAR) AS decided_by, CAST(NULL AS VARCHAR) AS note,
+                 CAST(NULL AS TIMESTAMP) AS decided_at WHERE false)"
+    };
+    let value_now: String = COLUMNS
+        .iter()
+        .map(|(f, column, _)| format!(" WHEN '{}' THEN CAST(d.{column} AS VARCHAR)", f.name()))
+        .collect();
+    let open_only = if filter.with_settled {
+        ""
+    } else {
+        "AND s.decision IS NULL"
+    };
+    let sql = format!(
+        "SELECT c.load_id, l.batch_id, c.person_id, c.field, c.database_value, c.incoming_value,
+                c.source_key, CAST(c.noted_at AS VARCHAR),
+                CASE WHEN d.person_id IS NULL THEN 'gone' ELSE 'held' END,
+                CASE c.field{value_now} END,
+                s.decision, s.decided_by, s.note, CAST(s.decided_at AS VARCHAR)
+         FROM conflicts c
+         LEFT JOIN loads l ON l.load_id = c.load_id
+         LEFT JOIN deceased d ON d.person_id = c.person_id
+         LEFT JOIN {decisions} s
+                ON s.load_id = c.load_id AND s.source_key = c.source_key AND s.field = c.field
+         WHERE (CAST($1 AS VARCHAR) = '' OR c.load_id = CAST($1 AS VARCHAR))
+           AND (CAST($2 AS VARCHAR) = '' OR c.field = CAST($2 AS VARCHAR))
+           AND (CAST($3 AS VARCHAR) = '' OR c.person_id = CAST($3 AS VARCHAR))
+           {open_only}
+         ORDER BY c.noted_at, c.load_id, c.source_key, c.field"
+    );
+    let given = |v: &Option<String>| v.clone().unwrap_or_default();
+    let params = [given(&filter.load_id), given(&filter.field), given(&filter.person_id)];
+    let mut found = Vec::new();
+    db.each_row(&sql, &params.each_ref().map(String::as_str), 14, |v| {
+        found.push(noted(v));
+    })?;
+    found.into_iter().collect()
+}
+
+/// One row of [`list`]'s query.
+fn noted(v: &[Option<&str>]) -> Result<NotedConflict> {
+    let owned = |i: usize| v[i].map(str::to_string);
+    let [load_id, person_id, field, record_id] = [0, 2, 3, 6].map(|i| v[i].unwrap_or_default().to_string());
+    let settled = match v[10] {
+        None => None,
+        Some(decision) => Some(Settled {
+            decision: decision.to_string(),
+            decided_by: v[11].unwrap_or_default().to_string(),
+            note: owned(12),
+            decided_at: UtcTime::read_sql_text(v[13].unwrap_or_default(), "conflict_decisions")?,
+        }),
+    };
+    Ok(NotedConflict {
+        conflict_id: conflict_id(&load_id, &record_id, &field),
+        noted_at: UtcTime::read_sql_text(v[7].unwrap_or_default(), "conflicts")?,
+        batch_id: owned(1),
+        database_value: owned(4),
+        incoming_value: owned(5),
+        person_held: v[8] == Some("held"),
+        value_now: owned(9),
+        load_id,
+        person_id,
+        field,
+        record_id,
+        settled,
+    })
+}
+
+/// The conflicts a `resolve` settles: named by their ids, or the open ones a filter
+/// selects.
+#[derive(Debug, Clone)]
+pub enum Selection {
+    Ids(Vec<String>),
+    Open(Filter),
+}
+
+/// What a `resolve` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Resolved {
+    /// `kept` or `replaced`.
+    pub decision: String,
+    /// The conflicts settled, by id.
+    pub settled: Vec<String>,
+    /// Persons' values changed (a replacement whose value the person already had, by
+    /// another conflict of the same value settled, changes nothing).
+    pub corrected: u64,
+    pub decided_at: UtcTime,
+}
+
+/// Settles the conflicts `selection` names, in one transaction, keeping `keep`'s value;
+/// `by` names who decided, `note` why. Refused, changing nothing, when a conflict named
+/// is unknown or settled already, or when an incoming value cannot be taken: the person
+/// is gone, their value changed since the conflict was noted, or two conflicts offer the
+/// same person's field two values.
+pub fn resolve(db: &mut Database, selection: &Selection, keep: Keep, by: &str, note: Option<&str>) -> Result<Resolved> {
+    if by.trim().is_empty() {
+        bail!("a decision names who made it (--by)");
+    }
+    if let Selection::Open(filter) = selection {
+        filter.check()?;
+    }
+    let at = db.begin_exclusive()?;
+    let run = |db: &mut Database| -> Result<Resolved> {
+        let chosen = choose(db, selection)?;
+        let mut decisions = Rows::with_capacity(&tables::CONFLICT_DECISIONS, chosen.len());
+        for c in &chosen {
+            decisions.push([
+                Some(c.conflict_id.as_str()),
+                Some(c.load_id.as_str()),
+                Some(c.person_id.as_str()),
+                Some(c.field.as_str()),
+                c.database_value.as_deref(),
+                c.incoming_value.as_deref(),
+                Some(c.record_id.as_str()),
+            ]);
+        }
+        db.append(&decisions, &[Some(keep.decision()), Some(by), note], at)?;
+        let corrected = match keep {
+            Keep::Database => 0,
+            Keep::Incoming => {
+                let corrections = corrections_for(&chosen)?;
+                if corrections.is_empty() {
+                    0
+                } else {
+                    db.append(&corrections, &[Some(by)], at)?;
+                    apply_corrections(db)?
+                }
+            }
+        };
+        Ok(Resolved {
+            decision: keep.decision().to_string(),
+            settled: chosen.into_iter().map(|c| c.conflict_id).collect(),
+            corrected,
+            decided_at: at,
+        })
+    };
+    match run(db) {
+        Ok(r) => {
+            db.commit()?;
+            Ok(r)
+        }
+        Err(e) => {
+            db.rollback();
+            Err(e)
+        }
+    }
+}
+
+/// The conflicts `selection` names, each open.
+fn choose(db: &mut Database, selection: &Selection) -> Result<Vec<NotedConflict>> {
+    match selection {
+        Selection::Open(filter) => {
+            let open = list(
+                db,
+                &Filter {
+                    with_settled: false,
+                    ..filter.clone()
+                },
+            )?;
+            if open.is_empty() {
+                bail!("no open conflict {}", described(filter));
+            }
+            Ok(open)
+        }
+        Selection::Ids(ids) => {
+            let mut all = list(
+                db,
+                &Filter {
+                    with_settled: true,
+                    ..Filter::default()
+                },
+            )?;
+            let mut chosen = Vec::with_capacity(ids.len());
+            for id in ids {
+                let Some(at) = all.iter().position(|c| &c.conflict_id == id) else {
+                    if chosen.iter().any(|c: &NotedConflict| &c.conflict_id == id) {
+                        continue;
+                    }
+                    bail!("no conflict {id} in this database (`ledgerline conflicts list` names them)");
+                };
+                let c = all.swap_remove(at);
+                if let Some(s) = &c.settled {
+                    bail!(
+                        "conflict {id} was settled already: {} by {} at {}",
+                        s.decision,
+                        s.decided_by,
+                        s.decided_at.rfc3339()
+                    );
+                }
+                chosen.push(c);
+            }
+            Ok(chosen)
+        }
+    }
+}
+
+/// A filter in words, for a message.
+fn described(f: &Filter) -> String {
+    let mut parts = Vec::new();
+    if let Some(l) = &f.load_id {
+        parts.push(format!("of load {l}"));
+    }
+    if let Some(p) = &f.person_id {
+        parts.push(format!("of person {p}"));
+    }
+    if let Some(field) = &f.field {
+        parts.push(format!("in {field}"));
+    }
+    parts.join(" ")
+}
+
+/// The corrections taking the incoming values of `chosen` makes: one per person and
+/// field whose value is not the incoming one already. Refused when a person is gone, a
+/// value changed since its conflict was noted, or two conflicts offer one person's field
+/// two values.
+fn corrections_for(chosen: &[NotedConflict]) -> Result<Rows<'static>> {
+    let mut offered: std::collections::BTreeMap<(&str, &str), &NotedConflict> = Default::default();
+    for c in chosen {
+        if !c.person_held {
+            bail!(
+                "conflict {}: person {} is no longer in the database",
+                c.conflict_id,
+                c.person_id
+            );
+        }
+        if c.value_now != c.database_value && c.value_now != c.incoming_value {
+            bail!(
+                "conflict {}: person {}'s {} is {} now, not {} as when the conflict was noted; \
+                 list the conflicts again",
+                c.conflict_id,
+                c.person_id,
+                c.field,
+                shown(&c.value_now),
+                shown(&c.database_value)
+            );
+        }
+        if let Some(other) = offered.insert((&c.person_id, &c.field), c) {
+            if other.incoming_value != c.incoming_value {
+                bail!(
+                    "conflicts {} and {} offer person {} two values of {} ({} and {}): settle them one \
+                     at a time",
+                    other.conflict_id,
+                    c.conflict_id,
+                    c.person_id,
+                    c.field,
+                    shown(&other.incoming_value),
+                    shown(&c.incoming_value)
+                );
+            }
+        }
+    }
+    let mut rows = Rows::new(&tables::CORRECTIONS);
+    for c in offered.into_values().filter(|c| c.value_now != c.incoming_value) {
+        let column = COLUMNS
+            .iter()
+            .find(|(f, _, _)| f.name() == c.field)
+            .map(|(_, column, _)| *column)
+            .expect("a conflict's field is one a load compares");
+        rows.push([
+            Some(c.person_id.clone()),
+            Some(column.to_string()),
+            c.value_now.clone(),
+            c.incoming_value.clone(),
+            Some(format!(
+                "conflict {} of load {} (record {})",
+                c.conflict_id, c.load_id, c.record_id
+            )),
+        ]);
+    }
+    Ok(rows)
+}
+
+fn shown(v: &Option<String>) -> &str {
+    v.as_deref().unwrap_or("(none)")
+}
+
+/// Gives each person's column the value of the latest correction held of it, where it
+/// has another: after a decision here, and after an exchange package brought
+/// corrections (packages may come in any order; the latest correction wins). The rows
+/// changed.
+pub(crate) fn apply_corrections(db: &mut Database) -> Result<u64> {
+    let mut changed = 0;
+    for (_, column, kind) in COLUMNS {
+        let kind = kind.sql();
+        changed += db.execute(
+            &format!(
+                "UPDATE deceased SET {column} = CAST(c.value AS {kind})
+                 FROM (SELECT person_id, value,
+                              row_number() OVER (PARTITION BY person_id ORDER BY corrected_at DESC) AS n
+                       FROM corrections WHERE column_name = '{column}') AS c
+                 WHERE c.n = 1 AND c.person_id = deceased.person_id
+                   AND deceased.{column} IS DISTINCT FROM CAST(c.value AS {kind})"
+            ),
+            &[],
+        )?;
+    }
+    Ok(changed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A correction casts its value to the type the column has.
+    #[test]
+    fn each_column_is_of_its_declared_type() {
+        for (_, column, kind) in COLUMNS {
+            let (_, declared) = tables::DECEASED
+                .columns
+                .iter()
+                .find(|(c, _)| *c == column)
+                .unwrap_or_else(|| panic!("deceased has no column {column}"));
+            assert_eq!(*declared, kind, "{column}");
+        }
+    }
+
+    #[test]
+    fn a_conflict_id_names_its_load_record_and_field() {
+        let id = conflict_id("L1", "R1", "death_date");
+        assert_eq!(id.len(), 13);
+        assert!(id.starts_with('C'));
+        assert_eq!(id, conflict_id("L1", "R1", "death_date"));
+        for other in [
+            conflict_id("L2", "R1", "death_date"),
+            conflict_id("L1", "R2", "death_date"),
+            conflict_id("L1", "R1", "birth_date"),
+            // The parts are kept apart: moving a character from one to the next is another id.
+            conflict_id("L1R", "1", "death_date"),
+        ] {
+            assert_ne!(id, other);
+        }
+    }
+}

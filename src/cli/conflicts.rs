@@ -1,0 +1,206 @@
+//! `ledgerline conflicts`: the values loads did not write over, for the DBA to settle:
+//! listed with their ids, then settled by keeping the database's value or taking the
+//! ledger's, which changes the person and travels to the national database with the next
+//! exchange package.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use ledgerline_load::conflicts::{self, Filter, Keep, NotedConflict, Selection};
+use ledgerline_load::Target;
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: ConflictsCommand,
+}
+
+/// Which conflicts: a load's, a field's, a person's (any of them together).
+#[derive(clap::Args, Clone)]
+pub struct Which {
+    /// Only the conflicts this load noted
+    #[arg(long)]
+    pub load_id: Option<String>,
+    /// Only the conflicts of this field: deceased_name, gender, id_number, birth_date,
+    /// death_date
+    #[arg(long)]
+    pub field: Option<String>,
+    /// Only the conflicts of this person (the database's person id)
+    #[arg(long)]
+    pub person_id: Option<String>,
+}
+
+impl Which {
+    fn filter(&self, with_settled: bool) -> Filter {
+        Filter {
+            load_id: self.load_id.clone(),
+            field: self.field.clone(),
+            person_id: self.person_id.clone(),
+            with_settled,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.load_id.is_none() && self.field.is_none() && self.person_id.is_none()
+    }
+}
+
+#[derive(clap::ValueEnum, Clone, Copy)]
+pub enum KeepArg {
+    /// The value the database held: the person is left as they are
+    Database,
+    /// The value the ledger gave: it replaces the database's
+    Incoming,
+}
+
+#[derive(clap::Subcommand)]
+pub enum ConflictsCommand {
+    /// The conflicts loads noted, the earliest first, open ones only unless --all: each
+    /// with its id, load and batch, person, field, the database's value and the ledger's
+    /// (with the record that gave it), and the person's value now
+    List {
+        /// The basic database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB
+        #[arg(long, value_parser = Target::parse)]
+        target: Target,
+        #[command(flatten)]
+        which: Which,
+        /// Settled conflicts too, each with its decision, who made it, when and why
+        #[arg(long)]
+        all: bool,
+        /// Print the conflicts as JSON (every one), times in UTC (RFC 3339)
+        #[arg(long)]
+        json: bool,
+    },
+    /// Settle conflicts, all in one transaction: those named by --conflict, or every open
+    /// one of a load, field or person. Taking the incoming value changes the person and
+    /// writes a correction, which the next exchange package carries; it is refused,
+    /// changing nothing, when the person is gone, their value changed since the conflict
+    /// was noted, or two conflicts offer one person's field two values. A decision is
+    /// final and kept with who made it, when and why
+    Resolve {
+        /// The basic database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB
+        #[arg(long, value_parser = Target::parse)]
+        target: Target,
+        /// A conflict to settle, by the id `conflicts list` shows (repeat for more)
+        #[arg(long = "conflict", value_name = "ID", conflicts_with_all = ["load_id", "field", "person_id"])]
+        conflicts: Vec<String>,
+        #[command(flatten)]
+        which: Which,
+        /// Which value stays: the database's, or the incoming one (the ledger's)
+        #[arg(long, value_enum)]
+        keep: KeepArg,
+        /// Who decides, as the decision records it [default: cli: and the system user]
+        #[arg(long)]
+        by: Option<String>,
+        /// Why, as the decision records it (the source checked, say)
+        #[arg(long)]
+        note: Option<String>,
+        /// Print what was settled as JSON: decision, settled (ids), corrected, decided_at
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run(a: Args) -> Result<ExitCode> {
+    match a.command {
+        ConflictsCommand::List {
+            target,
+            which,
+            all,
+            json,
+        } => {
+            let listed = conflicts::list(&mut target.open_for_reading()?, &which.filter(all))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&listed)?);
+            } else {
+                print_list(&target, &listed, all);
+            }
+        }
+        ConflictsCommand::Resolve {
+            target,
+            conflicts: ids,
+            which,
+            keep,
+            by,
+            note,
+            json,
+        } => {
+            let selection = if !ids.is_empty() {
+                Selection::Ids(ids)
+            } else if !which.is_empty() {
+                Selection::Open(which.filter(false))
+            } else {
+                anyhow::bail!(
+                    "name the conflicts to settle: --conflict ID (repeat for more), or --load-id, --field \
+                     or --person-id for every open one of them"
+                );
+            };
+            let keep = match keep {
+                KeepArg::Database => Keep::Database,
+                KeepArg::Incoming => Keep::Incoming,
+            };
+            let by = by.unwrap_or_else(super::cli_actor);
+            let mut db = target.open_existing_for_writing()?;
+            let r = conflicts::resolve(&mut db, &selection, keep, &by, note.as_deref())?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                let what = match keep {
+                    Keep::Database => "the database's value kept",
+                    Keep::Incoming => "the incoming value taken",
+                };
+                println!(
+                    "{} conflicts settled, {what}, by {by}: {} persons' values changed",
+                    r.settled.len(),
+                    r.corrected
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_list(target: &Target, listed: &[NotedConflict], all: bool) {
+    if listed.is_empty() {
+        let which = if all { "" } else { "open " };
+        println!("{}: no {which}conflicts", target.display());
+        return;
+    }
+    let open = listed.iter().filter(|c| c.settled.is_none()).count();
+    println!("{} conflicts, {open} open", listed.len());
+    super::print_listed(listed, |c| {
+        let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "(none)".to_string());
+        let batch = c
+            .batch_id
+            .as_deref()
+            .map(|b| format!(" (batch {b})"))
+            .unwrap_or_default();
+        let now = if !c.person_held {
+            "; the person is no longer in the database".to_string()
+        } else if c.value_now != c.database_value {
+            format!("; {} now", shown(&c.value_now))
+        } else {
+            String::new()
+        };
+        let state = match &c.settled {
+            None => "open".to_string(),
+            Some(s) => format!(
+                "{} by {} {}{}",
+                s.decision,
+                s.decided_by,
+                s.decided_at.local_text(),
+                s.note.as_deref().map(|n| format!(": {n}")).unwrap_or_default()
+            ),
+        };
+        format!(
+            "{} load {}{batch}, person {} {}: database {}, ledger {} (record {}){now} — {state}",
+            c.conflict_id,
+            c.load_id,
+            c.person_id,
+            c.field,
+            shown(&c.database_value),
+            shown(&c.incoming_value),
+            c.record_id
+        )
+    });
+}
