@@ -696,8 +696,22 @@ fn settling_flow(dir: &std::path::Path, province: &Basic, nation: &Basic) {
     assert!(decisions.contains(&(other_death.as_str(), "kept", "-")), "{all}");
 
     // The correction travels with the next package: PA's row went in the first, and is
-    // not sent again. Imported twice, it corrects once.
-    let (next, imported) = package("next", first["exported_at"].as_str());
+    // not sent again. Imported twice, it corrects once. Made a date that is none, it is
+    // refused before the nation's database is opened.
+    let next = export_package(province, dir, "next", first["exported_at"].as_str());
+    damaged_package(&dir.join("next"), &dir.join("undated"), "undated-correction");
+    let undated = run_expect(
+        &["exchange", "import", s(&dir.join("undated")), "--target", nation.t()],
+        2,
+    );
+    let said = String::from_utf8_lossy(&undated.stderr);
+    assert!(
+        said.contains("a correction no import can apply: person PA's death_date to \"someday\""),
+        "{said}"
+    );
+    let imported = import_package(nation, dir, "next");
+    let again = import_package(nation, dir, "next");
+    assert_eq!(again["corrected"], 0, "{again}");
     let files: Vec<(&str, u64)> = next["files"]
         .as_array()
         .unwrap()

@@ -126,9 +126,10 @@ pub mod stored {
 
 /// A copy of the exchange package `good` in `into`, damaged as `how` says:
 /// `wrong-checksum` (a byte of a file changed), `missing-file` (a file removed),
-/// `extra-file` (a file the manifest does not name, added) or `other-columns` (the
+/// `extra-file` (a file the manifest does not name, added), `other-columns` (the
 /// persons' file written without a column, its checksum in the manifest made to match,
-/// as another exporter would make it).
+/// as another exporter would make it) or `undated-correction` (every correction's value
+/// made `someday`, the checksum matched).
 pub fn damaged_package(good: &Path, into: &Path, how: &str) {
     std::fs::create_dir_all(into).unwrap();
     for e in std::fs::read_dir(good).unwrap() {
@@ -145,30 +146,35 @@ pub fn damaged_package(good: &Path, into: &Path, how: &str) {
         }
         "missing-file" => std::fs::remove_file(into.join("agents.parquet")).unwrap(),
         "extra-file" => std::fs::write(into.join("readme.txt"), "added later").unwrap(),
-        "other-columns" => {
-            use sha2::Digest;
-            let f = into.join("deceased.parquet");
-            let written = into.join("written.parquet");
-            duckdb::Connection::open_in_memory()
-                .unwrap()
-                .execute_batch(&format!(
-                    "COPY (SELECT * EXCLUDE (nameless) FROM read_parquet('{}')) TO '{}' (FORMAT parquet)",
-                    f.display(),
-                    written.display()
-                ))
-                .unwrap();
-            std::fs::rename(&written, &f).unwrap();
-            let manifest = into.join("manifest.json");
-            let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
-            for file in m["files"].as_array_mut().unwrap() {
-                if file["name"] == "deceased.parquet" {
-                    file["sha256"] = hex::encode(sha2::Sha256::digest(std::fs::read(&f).unwrap())).into();
-                }
-            }
-            std::fs::write(&manifest, serde_json::to_vec_pretty(&m).unwrap()).unwrap();
-        }
+        "other-columns" => rewrite_package_file(into, "deceased", "* EXCLUDE (nameless)"),
+        "undated-correction" => rewrite_package_file(into, "corrections", "* REPLACE ('someday' AS value)"),
         other => panic!("no way to damage a package called {other:?}"),
     }
+}
+
+/// Rewrites the package's file of `table` as `SELECT {select}` of it, and its checksum in
+/// the manifest to match, as a maker of packages that are not ours might.
+fn rewrite_package_file(package: &Path, table: &str, select: &str) {
+    use sha2::Digest;
+    let f = package.join(format!("{table}.parquet"));
+    let written = package.join("written.parquet");
+    duckdb::Connection::open_in_memory()
+        .unwrap()
+        .execute_batch(&format!(
+            "COPY (SELECT {select} FROM read_parquet('{}')) TO '{}' (FORMAT parquet)",
+            f.display(),
+            written.display()
+        ))
+        .unwrap();
+    std::fs::rename(&written, &f).unwrap();
+    let manifest = package.join("manifest.json");
+    let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
+    for file in m["files"].as_array_mut().unwrap() {
+        if file["table"] == table {
+            file["sha256"] = hex::encode(sha2::Sha256::digest(std::fs::read(&f).unwrap())).into();
+        }
+    }
+    std::fs::write(&manifest, serde_json::to_vec_pretty(&m).unwrap()).unwrap();
 }
 
 /// Basic funeral databases for the load tests: an embedded DuckDB file, or a scratch

@@ -379,8 +379,9 @@ fn check_corrections(duck: &Connection, source: &str) -> Result<()> {
         Err(duckdb::Error::QueryReturnedNoRows) => Ok(()),
         Err(e) => Err(e.into()),
         Ok((person, column, value)) => bail!(
-            "a correction no import can apply: person {person}'s {column} to {value:?} (a correction \
+            "a correction no import can apply: person {person}'s {column} to {} (a correction \
              changes one of {}, to a value of its type)",
+            value.map_or("nothing".to_string(), |v| format!("{v:?}")),
             COLUMNS.map(|(_, c, _)| c).join(", ")
         ),
     }
