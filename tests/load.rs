@@ -1029,6 +1029,7 @@ SZ320981-2013-000006,周玉兰,2,0,X,X,1,X,X,2013-06-02,X,X,X,X\n",
         "already_held",
         "added_to_held",
         "differing_from_held",
+        "conflicts_noted",
     ] {
         assert_eq!(dry[same], r[same], "{same}: the dry run told what the import did");
     }
@@ -1076,6 +1077,61 @@ SZ320981-2013-000006,周玉兰,2,0,X,X,1,X,X,2013-06-02,X,X,X,X\n",
     );
     assert_eq!(differing(&third), expected);
     assert_eq!(tables(), (4, 3, 2));
+    // The names, sexes, ID numbers and dates sent otherwise were noted as conflicts, once:
+    // the same bytes sent again note none.
+    assert_eq!(
+        (r["conflicts_noted"].as_u64(), third["conflicts_noted"].as_u64()),
+        (Some(3), Some(0))
+    );
+    let import_id = r["import_id"].as_str().unwrap();
+    assert_eq!(import_id, third["import_id"].as_str().unwrap());
+    let noted = run_json(&[
+        "conflicts",
+        "list",
+        "--target",
+        target,
+        "--load-id",
+        import_id,
+        "--json",
+    ]);
+    let noted: Vec<[&str; 4]> = noted
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| ["record_id", "field", "database_value", "incoming_value"].map(|k| c[k].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        noted,
+        [
+            ["SZ320981-2013-000001 line 2", "death_date", "2013-03-05", "2013-03-04"],
+            [
+                "SZ320981-2013-000001 line 2",
+                "id_number",
+                "34052419800101001X",
+                "340524198001010029"
+            ],
+            ["SZ320981-2013-000006 line 6", "death_date", "2013-06-01", "2013-06-02"],
+        ]
+    );
+    // The DBA takes the ID number the funeral home fixed.
+    let fixed = run_json(&[
+        "conflicts",
+        "resolve",
+        "--target",
+        target,
+        "--load-id",
+        import_id,
+        "--field",
+        "id_number",
+        "--keep",
+        "incoming",
+        "--json",
+    ]);
+    assert_eq!(fixed["corrected"], 1, "{fixed}");
+    assert_eq!(
+        province.text("SELECT id_number FROM deceased WHERE source_key = 'SZ320981-2013-000001'"),
+        Some("340524198001010029".into())
+    );
     // Every import but the dry run is recorded, with the time its rows were stamped.
     assert_eq!(province.count("SELECT count(*) FROM live_imports"), 4);
     let brought_by = province.text(
@@ -1088,10 +1144,11 @@ SZ320981-2013-000006,周玉兰,2,0,X,X,1,X,X,2013-06-02,X,X,X,X\n",
             .is_some_and(|f| f.ends_with("fis_dead_info_resent.csv")),
         "the extract that brought a row: {brought_by:?}"
     );
+    // The ID number taken, line 2 differs in its death date alone.
     let readable = run_ok(&["live", "import", s(&resent), "--target", target]);
     let said = String::from_utf8_lossy(&readable.stdout);
     assert!(
-        said.contains("line 2 (SZ320981-2013-000001): differs from the row held in ID_CARD, DEATH_DATE"),
+        said.contains("line 2 (SZ320981-2013-000001): differs from the row held in DEATH_DATE\n"),
         "{said}"
     );
     // The imports listed, the latest first.
@@ -1120,6 +1177,13 @@ SZ320981-2013-000006,周玉兰,2,0,X,X,1,X,X,2013-06-02,X,X,X,X\n",
             (first, 3, 0)
         ]
     );
+    let noted: Vec<u64> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["conflicts_noted"].as_u64().unwrap())
+        .collect();
+    assert_eq!(noted, [0, 0, 3, 0, 0]);
 }
 
 /// An extract whose every row differs from the rows held: the readable report lists the

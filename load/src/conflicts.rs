@@ -13,6 +13,7 @@ use ledgerline_schemas::Field;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::exchange::sql_text;
 use crate::tables::{self, Kind, Rows};
 use crate::{Database, UtcTime};
 
@@ -136,6 +137,14 @@ pub fn list(db: &mut Database, filter: &Filter) -> Result<Vec<NotedConflict>> {
         .iter()
         .map(|(f, column, _)| format!(" WHEN '{}' THEN CAST(d.{column} AS VARCHAR)", f.name()))
         .collect();
+    let conditions: String = [
+        ("c.load_id", &filter.load_id),
+        ("c.field", &filter.field),
+        ("c.person_id", &filter.person_id),
+    ]
+    .into_iter()
+    .filter_map(|(column, value)| Some(format!(" AND {column} = {}", sql_text(value.as_deref()?))))
+    .collect();
     let open_only = if filter.with_settled {
         ""
     } else {
@@ -152,18 +161,15 @@ pub fn list(db: &mut Database, filter: &Filter) -> Result<Vec<NotedConflict>> {
          LEFT JOIN deceased d ON d.person_id = c.person_id
          LEFT JOIN {decisions} s
                 ON s.load_id = c.load_id AND s.source_key = c.source_key AND s.field = c.field
-         WHERE (CAST($1 AS VARCHAR) = '' OR c.load_id = CAST($1 AS VARCHAR))
-           AND (CAST($2 AS VARCHAR) = '' OR c.field = CAST($2 AS VARCHAR))
-           AND (CAST($3 AS VARCHAR) = '' OR c.person_id = CAST($3 AS VARCHAR))
+         WHERE true{conditions}
            {open_only}
          ORDER BY c.noted_at, c.load_id, c.source_key, c.field"
     );
-    let given = |v: &Option<String>| v.clone().unwrap_or_default();
-    let params = [given(&filter.load_id), given(&filter.field), given(&filter.person_id)];
+    // Scanned (on PostgreSQL, by COPY): listing a million conflicts took 8.6-10.6 s read
+    // as a query's rows, 7.2-8.4 s scanned. A scan takes no parameters: the values are
+    // written in as SQL text.
     let mut found = Vec::new();
-    db.each_row(&sql, &params.each_ref().map(String::as_str), 14, |v| {
-        found.push(noted(v));
-    })?;
+    db.scan(&sql, 14, |v| found.push(noted(v)))?;
     found.into_iter().collect()
 }
 

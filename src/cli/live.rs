@@ -21,7 +21,9 @@ pub enum LiveCommand {
     /// AGENT_ID_CARD, ADDRESS; only DEAD_ID and NAME are required); unreadable rows are
     /// reported by line, the rest commit together. A row whose DEAD_ID is held (sent
     /// before, or on an earlier line) adds a cremation or an agent the person had none of;
-    /// the columns it gives otherwise than the row held are listed, not written over.
+    /// the columns it gives otherwise than the row held are listed, not written over, and
+    /// a name, sex, ID number or date it gives otherwise is noted as a conflict for the
+    /// DBA (`ledgerline conflicts`).
     Import {
         /// The extract: a CSV file with a header row, UTF-8 or GBK/GB18030
         file: PathBuf,
@@ -32,7 +34,8 @@ pub enum LiveCommand {
         #[arg(long)]
         dry_run: bool,
         /// Print the import as JSON: rows, imported, already_held, added_to_held,
-        /// differing_from_held (line, DEAD_ID, columns), bad_rows, imported_before
+        /// differing_from_held (line, DEAD_ID, columns), conflicts_noted, import_id,
+        /// bad_rows, imported_before
         #[arg(long)]
         json: bool,
     },
@@ -101,6 +104,13 @@ fn print_import(r: &live::ImportReport) {
             r.differing_from_held.len()
         );
     }
+    if r.conflicts_noted > 0 {
+        println!(
+            "  {} values of their names, sexes, ID numbers and dates noted as conflicts for the DBA: \
+             `ledgerline conflicts list --load-id {}`",
+            r.conflicts_noted, r.import_id
+        );
+    }
     super::print_listed(&r.differing_from_held, |d| {
         format!(
             "line {} ({}): differs from the row held in {}",
@@ -124,7 +134,7 @@ fn print_log(target: &Target, json: bool) -> Result<ExitCode> {
     }
     for i in &imports {
         println!(
-            "{}  {} (SHA-256 {}…): {} rows, {} imported, {} already held ({} adding to them, {} differing), {} unreadable",
+            "{}  {} (SHA-256 {}…): {} rows, {} imported, {} already held ({} adding to them, {} differing, {} conflicts noted), {} unreadable",
             i.imported_at.local_text(),
             i.file,
             &i.sha256[..i.sha256.len().min(12)],
@@ -133,6 +143,7 @@ fn print_log(target: &Target, json: bool) -> Result<ExitCode> {
             i.already_held,
             i.added_to_held,
             i.differing_from_held,
+            i.conflicts_noted,
             i.bad_rows
         );
     }

@@ -23,7 +23,7 @@ use crate::Database;
 /// (`None`: made here, or not from the extract). A difference is named by it, and a
 /// column is compared only when the extract has it: an extract without AGE does not
 /// differ from an age held.
-const DECEASED_FROM: [Option<&str>; 15] = [
+pub(super) const DECEASED_FROM: [Option<&str>; 15] = [
     None,
     Some("NAME"),
     Some("SEX"),
@@ -255,10 +255,24 @@ fn read_rows<const N: usize>(
     mut each: impl FnMut(&str, &[Option<&str>; N]),
 ) -> Result<()> {
     assert_eq!(N, table.width(), "{} has {} columns", table.name, table.width());
-    let columns: Vec<String> = table
-        .columns
+    let columns: Vec<&str> = table.columns.iter().map(|(c, _)| *c).collect();
+    read_live(db, table.name, &columns, wanted, |key, row| {
+        each(key, row.try_into().expect("N columns"))
+    })
+}
+
+/// `columns` of each live row of `table` whose DEAD_ID is `wanted`, as text.
+pub(super) fn read_live(
+    db: &mut Database,
+    table: &str,
+    columns: &[&str],
+    wanted: &HashSet<&str>,
+    mut each: impl FnMut(&str, &[Option<&str>]),
+) -> Result<()> {
+    let selected: Vec<String> = columns
         .iter()
-        .map(|(c, _)| format!("CAST({c} AS VARCHAR)"))
+        .chain([&"source_key"])
+        .map(|c| format!("CAST({c} AS VARCHAR)"))
         .collect();
     // A few persons sent again are picked out by the engine: an extract re-sending a
     // hundred deaths to a province holding a million read every live row of three tables.
@@ -267,20 +281,14 @@ fn read_rows<const N: usize>(
         format!(" AND source_key IN ({})", keys.join(", "))
     });
     let sql = format!(
-        "SELECT {} FROM {} WHERE origin = 'live'{}",
-        columns.join(", "),
-        table.name,
+        "SELECT {} FROM {table} WHERE origin = 'live'{}",
+        selected.join(", "),
         few.unwrap_or_default()
     );
-    let key_at = table
-        .columns
-        .iter()
-        .position(|(c, _)| *c == "source_key")
-        .expect("a source_key column");
-    db.each_row(&sql, &[], N, |row| {
-        let row: &[Option<&str>; N] = row.try_into().expect("N columns");
-        if let Some(key) = row[key_at].filter(|k| wanted.contains(k)) {
-            each(key, row);
+    let width = columns.len();
+    db.scan(&sql, width + 1, |row| {
+        if let Some(key) = row[width].filter(|k| wanted.contains(k)) {
+            each(key, &row[..width]);
         }
     })
 }

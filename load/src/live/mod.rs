@@ -8,6 +8,9 @@
 //! in UTF-8 (with or without BOM) or GBK/GB18030.
 
 mod held;
+mod noted;
+
+pub use noted::import_id;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -56,6 +59,12 @@ pub struct ImportReport {
     /// Of those, rows that give a value otherwise than the row held (an ID number
     /// corrected at the funeral home, a date retyped): not written over, for the DBA.
     pub differing_from_held: Vec<Differing>,
+    /// The values of those rows in a person's name, sex, ID number or dates noted as
+    /// conflicts for the DBA (`ledgerline conflicts`), under `import_id`.
+    pub conflicts_noted: u64,
+    /// `live:` and 16 hex digits of the extract's SHA-256: the `load_id` of the conflicts
+    /// it notes.
+    pub import_id: String,
     pub cremation_times_imputed: u64,
     pub bad_rows: Vec<BadRow>,
 }
@@ -225,6 +234,8 @@ pub fn import(db: &mut Database, extract: &Extract, dry_run: bool) -> Result<Imp
         already_held: 0,
         added_to_held: 0,
         differing_from_held: Vec::new(),
+        conflicts_noted: 0,
+        import_id: import_id(sha256),
         cremation_times_imputed: 0,
         bad_rows: Vec::new(),
     };
@@ -242,6 +253,7 @@ pub fn import(db: &mut Database, extract: &Extract, dry_run: bool) -> Result<Imp
         for rows in [&staged.deceased, &staged.cremations, &staged.agents] {
             db.append(rows, &[Some("live"), None, None], at)?;
         }
+        report.conflicts_noted = noted::note(db, &report.import_id, &staged.offered, at)?;
         if dry_run {
             db.rollback();
             return Ok(());
@@ -272,6 +284,7 @@ pub struct Recorded {
     pub already_held: u64,
     pub added_to_held: u64,
     pub differing_from_held: u64,
+    pub conflicts_noted: u64,
     pub bad_rows: u64,
 }
 
@@ -305,6 +318,7 @@ pub fn recorded(db: &mut Database) -> Result<Vec<Recorded>> {
                 already_held: count("already_held"),
                 added_to_held: count("added_to_held"),
                 differing_from_held: count("differing_from_held"),
+                conflicts_noted: count("conflicts_noted"),
                 bad_rows: count("bad_rows"),
             })
         })
@@ -333,6 +347,8 @@ struct Staged {
     deceased: Rows<'static>,
     cremations: Rows<'static>,
     agents: Rows<'static>,
+    /// What rows sent again give otherwise than the rows held, to be noted as conflicts.
+    offered: Vec<noted::Offered>,
 }
 
 /// The DEAD_ID of every row of the file that has its header's width, in order: what
@@ -360,6 +376,7 @@ fn stage_rows(
         deceased: Rows::new(&tables::DECEASED),
         cremations: Rows::new(&tables::CREMATIONS),
         agents: Rows::new(&tables::AGENTS),
+        offered: Vec::new(),
     };
     for (i, rec) in reader.records().enumerate() {
         let line = i as u64 + 2;
@@ -391,6 +408,7 @@ fn stage(
         report.already_held += 1;
         let sent_again = held.sent_again(&row, header);
         if !sent_again.differing.is_empty() {
+            staged.offered.extend(noted::offered(&row, &sent_again.differing));
             report.differing_from_held.push(Differing {
                 line: row.line,
                 dead_id: row.dead_id.clone(),

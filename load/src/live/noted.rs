@@ -1,0 +1,114 @@
+//! The conflicts a live extract notes. A death sent again whose name, sex, ID number or
+//! dates differ from the live row held (an ID number fixed at the funeral home, a date
+//! retyped) does not write over it: each value it gives otherwise is noted in
+//! `conflicts`, as a load notes a ledger's, under the import's id, for the DBA to settle
+//! with `ledgerline conflicts` (a value taken changes the person and travels to the
+//! national database as a correction).
+
+use std::collections::{HashMap, HashSet};
+
+use anyhow::Result;
+
+use super::held::{read_live, DECEASED_FROM};
+use super::SentRow;
+use crate::conflicts::COLUMNS;
+use crate::tables::{self, Rows};
+use crate::{Database, UtcTime};
+
+/// The id a live import's conflicts carry as their `load_id`: `live:` and the first 16
+/// hex digits of the extract's SHA-256, so that an extract imported again notes nothing
+/// twice.
+pub fn import_id(sha256: &str) -> String {
+    format!("live:{}", &sha256[..16])
+}
+
+/// The values a row sent again gives otherwise than the row held, in the columns a
+/// conflict can be of.
+pub(crate) struct Offered {
+    line: u64,
+    dead_id: String,
+    /// Each as its field's name, its place in [`COLUMNS`], and the value given.
+    values: Vec<(&'static str, usize, String)>,
+}
+
+/// Each field a conflict can be of, with its place in [`COLUMNS`], its column's place in
+/// `deceased` and the extract's column it is made from.
+fn comparable() -> impl Iterator<Item = (&'static str, usize, usize, &'static str)> {
+    COLUMNS.iter().enumerate().filter_map(|(i, (field, column, _))| {
+        let at = tables::DECEASED.columns.iter().position(|(c, _)| c == column)?;
+        Some((field.name(), i, at, DECEASED_FROM[at]?))
+    })
+}
+
+/// What `row` offers in the extract's columns it was found to differ in (`differing`),
+/// if any is one a conflict can be of and the row gives a value of it (a value the row
+/// lacks is no conflict, as a load notes none for a value either side lacks).
+pub(crate) fn offered(row: &SentRow, differing: &[&str]) -> Option<Offered> {
+    let values: Vec<_> = comparable()
+        .filter(|(_, _, _, from)| differing.contains(from))
+        .filter_map(|(field, i, at, _)| Some((field, i, row.deceased[at].clone()?)))
+        .collect();
+    (!values.is_empty()).then(|| Offered {
+        line: row.line,
+        dead_id: row.dead_id.clone(),
+        values,
+    })
+}
+
+/// Notes a conflict for each value `offered` against the live row held of its DEAD_ID
+/// (read here, after the import's own rows are written, so that a DEAD_ID repeated
+/// within the file is compared with its first line's row), unless this import noted it
+/// before. The conflicts noted.
+pub(crate) fn note(db: &mut Database, import_id: &str, offered: &[Offered], at: UtcTime) -> Result<u64> {
+    if offered.is_empty() {
+        return Ok(0);
+    }
+    // A DEAD_ID may be sent again on several lines.
+    let mut lines_of: HashMap<&str, Vec<&Offered>> = HashMap::new();
+    for o in offered {
+        lines_of.entry(o.dead_id.as_str()).or_default().push(o);
+    }
+    let wanted: HashSet<&str> = lines_of.keys().copied().collect();
+    let noted_before: HashSet<(String, String)> = db
+        .texts(
+            "SELECT source_key, field FROM conflicts WHERE load_id = $1",
+            &[import_id],
+            2,
+        )?
+        .chunks(2)
+        .map(|pair| (pair[0].clone().unwrap_or_default(), pair[1].clone().unwrap_or_default()))
+        .collect();
+    // Built as the rows held come, each compared with the lines of its DEAD_ID and
+    // dropped: an extract of a million deaths sent again keeps none of them.
+    let mut conflicts = Rows::new(&tables::CONFLICTS);
+    // The person's id, then the columns of COLUMNS.
+    let columns: Vec<&str> = ["person_id"]
+        .into_iter()
+        .chain(COLUMNS.iter().map(|(_, column, _)| *column))
+        .collect();
+    read_live(db, "deceased", &columns, &wanted, |key, row| {
+        // The first live row of a DEAD_ID is the one held, as a row sent again is compared with.
+        let Some(lines) = lines_of.remove(key) else {
+            return;
+        };
+        for o in lines {
+            let source = format!("{} line {}", o.dead_id, o.line);
+            for (field, i, incoming) in &o.values {
+                let Some(database) = row[i + 1] else {
+                    continue;
+                };
+                if database == incoming || noted_before.contains(&(source.clone(), field.to_string())) {
+                    continue;
+                }
+                conflicts.push([
+                    row[0].map(str::to_string),
+                    Some(field.to_string()),
+                    Some(database.to_string()),
+                    Some(incoming.clone()),
+                    Some(source.clone()),
+                ]);
+            }
+        }
+    })?;
+    db.append(&conflicts, &[Some(import_id)], at)
+}
