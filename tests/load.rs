@@ -934,12 +934,23 @@ fn live_flow(dir: &std::path::Path, province: &Basic) {
         province.count("SELECT count(*) FROM cremations WHERE cremation_time_imputed"),
         1
     );
-    let again = run_json(&["live", "import", s(&file), "--target", target, "--json"]);
+    // Named from its folder, the extract is recorded where it is, for a DBA reading the
+    // log anywhere else.
+    let name = file.file_name().unwrap().to_str().unwrap();
+    let again = std::process::Command::new(bin())
+        .current_dir(dir)
+        .args(["live", "import", name, "--target", target, "--json"])
+        .output()
+        .unwrap();
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    let again: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(
         (again["imported"].as_u64(), again["already_held"].as_u64()),
         (Some(0), Some(3))
     );
     assert_eq!(province.count("SELECT count(*) FROM deceased"), 3);
+    let log = run_json(&["live", "log", "--target", target, "--json"]);
+    assert_eq!(log[0]["file"].as_str(), file.to_str(), "{log}");
 }
 
 #[test]

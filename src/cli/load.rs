@@ -130,6 +130,12 @@ pub(super) fn print_report(r: &LoadReport, waiting: usize, to_key: &[String]) {
             c.person_id, c.field, c.database_value, c.incoming_value, c.record_id
         );
     }
+    if !r.conflicts.is_empty() && !r.dry_run {
+        println!(
+            "  to settle them: `ledgerline conflicts list --load-id {}`, then `ledgerline conflicts resolve`",
+            r.load_id
+        );
+    }
     if waiting > 0 {
         println!("  {waiting} records of the batch still wait for review and were not loaded");
     }

@@ -225,7 +225,11 @@ pub fn import(db: &mut Database, extract: &Extract, dry_run: bool) -> Result<Imp
     // The header row, checked when the extract was read, is skipped.
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
     let mut report = ImportReport {
-        file: file.display().to_string(),
+        // Where the file was, wherever the import was run from: the record says so.
+        file: std::path::absolute(file)
+            .unwrap_or_else(|_| file.clone())
+            .display()
+            .to_string(),
         encoding,
         dry_run,
         imported_before: None,
