@@ -990,7 +990,7 @@ fn resent_flow(dir: &std::path::Path, province: &Basic) {
     std::fs::write(
         &resent,
         "DEAD_ID,NAME,SEX,CARD_TYPE,ID_CARD,BIRTHDAY,FOLK,POPULACE,POPULACE_CODE,DEATH_DATE,RECEIVE_TIME,START_TIME,AGENT_NAME,MOBIL_PHONE\n\
-SZ320981-2013-000001,王秀英,2,0,340524198001010029,1980-01-01,1,济南市历城区,370112001001,2013-03-04,2013-03-06 08:00:00,2013-03-06 08:30:00,李建国,13912341234\n\
+SZ320981-2013-000001,王秀英,2,0,340524198001010028,1980-01-01,1,济南市历城区,370112001001,2013-03-04,2013-03-06 08:00:00,2013-03-06 08:30:00,李建国,13912341234\n\
 SZ320981-2013-000002,张德明,1,0,X,19410309,X,X,X,2013-04-15,2013-04-16 09:00:00,X,X,X\n\
 SZ320981-2013-000003,赵桂兰,3,0,X,X,1,X,X,2013-05-01,2013-05-03 08:00:00,2013-05-03 09:40:00,赵强,X\n\
 SZ320981-2013-000006,周玉兰,2,0,X,X,1,X,X,2013-06-01,X,X,X,X\n\
@@ -1105,6 +1105,28 @@ SZ320981-2013-000006,周玉兰,2,0,X,X,1,X,X,2013-06-02,X,X,X,X\n",
         import_id,
         "--json",
     ]);
+    // What tells the two ID numbers apart: the one held gives a man, the person is a
+    // woman; the one the funeral home fixed agrees with her.
+    let id_conflict = noted
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["field"] == "id_number")
+        .unwrap();
+    assert_eq!(
+        (&id_conflict["database_findings"], &id_conflict["incoming_findings"]),
+        (
+            &serde_json::json!(["gender: 2 (女) disagrees with the ID number's sequence digit, which says 男"]),
+            &serde_json::json!([])
+        ),
+        "{id_conflict}"
+    );
+    let said = run_ok(&["conflicts", "list", "--target", target, "--field", "id_number"]);
+    let said = String::from_utf8_lossy(&said.stdout);
+    assert!(
+        said.contains("(record SZ320981-2013-000001 line 2); with the database's value: gender: 2 (女) disagrees"),
+        "{said}"
+    );
     let noted: Vec<[&str; 4]> = noted
         .as_array()
         .unwrap()
@@ -1119,7 +1141,7 @@ SZ320981-2013-000006,周玉兰,2,0,X,X,1,X,X,2013-06-02,X,X,X,X\n",
                 "SZ320981-2013-000001 line 2",
                 "id_number",
                 "34052419800101001X",
-                "340524198001010029"
+                "340524198001010028"
             ],
             ["SZ320981-2013-000006 line 6", "death_date", "2013-06-01", "2013-06-02"],
         ]
@@ -1141,7 +1163,7 @@ SZ320981-2013-000006,周玉兰,2,0,X,X,1,X,X,2013-06-02,X,X,X,X\n",
     assert_eq!(fixed["corrected"], 1, "{fixed}");
     assert_eq!(
         province.text("SELECT id_number FROM deceased WHERE source_key = 'SZ320981-2013-000001'"),
-        Some("340524198001010029".into())
+        Some("340524198001010028".into())
     );
     // Every import but the dry run is recorded, with the time its rows were stamped.
     assert_eq!(province.count("SELECT count(*) FROM live_imports"), 4);

@@ -9,7 +9,8 @@
 //! (`conflict_decisions`) with who made it, when and why. A decision is final.
 
 use anyhow::{bail, Result};
-use ledgerline_schemas::Field;
+use ledgerline_schemas::validate::{validate_fields, Severity};
+use ledgerline_schemas::{Field, RecordFields};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -92,6 +93,13 @@ pub struct NotedConflict {
     /// The person's value of the field now (another decision, or a correction an
     /// exchange package brought, may have changed it since the conflict was noted).
     pub value_now: Option<String>,
+    /// What validation finds of the person with the database's value and not with the
+    /// incoming one (an ID number whose check character is wrong, a death date before
+    /// the birth date, an ID number that gives another birth date or sex), and the
+    /// other way round: what tells the two values apart, for the DBA's choice. Empty for
+    /// a person no longer held.
+    pub database_findings: Vec<String>,
+    pub incoming_findings: Vec<String>,
     /// `None` while the conflict is open.
     pub settled: Option<Settled>,
 }
@@ -121,8 +129,14 @@ impl Filter {
     }
 }
 
-/// The conflicts `filter` selects, in the order they were noted.
+/// The conflicts `filter` selects, in the order they were noted, each value assessed.
 pub fn list(db: &mut Database, filter: &Filter) -> Result<Vec<NotedConflict>> {
+    read(db, filter, true)
+}
+
+/// The conflicts `filter` selects, their values assessed if `assess` (a `resolve` has no
+/// use for it).
+fn read(db: &mut Database, filter: &Filter, assess: bool) -> Result<Vec<NotedConflict>> {
     filter.check()?;
     // A database of an earlier schema version (opened only to read) has no decisions.
     let decisions = if db.has_table("conflict_decisions")? {
@@ -133,10 +147,12 @@ pub fn list(db: &mut Database, filter: &Filter) -> Result<Vec<NotedConflict>> {
                  CAST(NULL AS VARCHAR) AS decided_by, CAST(NULL AS VARCHAR) AS note,
                  CAST(NULL AS TIMESTAMP) AS decided_at WHERE false)"
     };
-    let value_now: String = COLUMNS
+    // The person's values of every field a conflict can be of, in COLUMNS' order.
+    let person: Vec<String> = COLUMNS
         .iter()
-        .map(|(f, column, _)| format!(" WHEN '{}' THEN CAST(d.{column} AS VARCHAR)", f.name()))
+        .map(|(_, column, _)| format!("CAST(d.{column} AS VARCHAR)"))
         .collect();
+    let person = person.join(", ");
     let conditions: String = [
         ("c.load_id", &filter.load_id),
         ("c.field", &filter.field),
@@ -154,7 +170,7 @@ pub fn list(db: &mut Database, filter: &Filter) -> Result<Vec<NotedConflict>> {
         "SELECT c.load_id, l.batch_id, c.person_id, c.field, c.database_value, c.incoming_value,
                 c.source_key, CAST(c.noted_at AS VARCHAR),
                 CASE WHEN d.person_id IS NULL THEN 'gone' ELSE 'held' END,
-                CASE c.field{value_now} END,
+                {person},
                 s.decision, s.decided_by, s.note, CAST(s.decided_at AS VARCHAR)
          FROM conflicts c
          LEFT JOIN loads l ON l.load_id = c.load_id
@@ -169,37 +185,84 @@ pub fn list(db: &mut Database, filter: &Filter) -> Result<Vec<NotedConflict>> {
     // as a query's rows, 7.2-8.4 s scanned. A scan takes no parameters: the values are
     // written in as SQL text.
     let mut found = Vec::new();
-    db.scan(&sql, 14, |v| found.push(noted(v)))?;
+    db.scan(&sql, SETTLED_AT + 4, |v| found.push(noted(v, assess)))?;
     found.into_iter().collect()
 }
 
-/// One row of [`list`]'s query.
-fn noted(v: &[Option<&str>]) -> Result<NotedConflict> {
+/// Where [`read`]'s query has the person's values (then the decision's four columns).
+const PERSON_AT: usize = 9;
+const SETTLED_AT: usize = PERSON_AT + COLUMNS.len();
+
+/// One row of [`read`]'s query.
+fn noted(v: &[Option<&str>], assess: bool) -> Result<NotedConflict> {
     let owned = |i: usize| v[i].map(str::to_string);
     let [load_id, person_id, field, record_id] = [0, 2, 3, 6].map(|i| v[i].unwrap_or_default().to_string());
-    let settled = match v[10] {
+    let settled = match v[SETTLED_AT] {
         None => None,
         Some(decision) => Some(Settled {
             decision: decision.to_string(),
-            decided_by: v[11].unwrap_or_default().to_string(),
-            note: owned(12),
-            decided_at: UtcTime::read_sql_text(v[13].unwrap_or_default(), "conflict_decisions")?,
+            decided_by: v[SETTLED_AT + 1].unwrap_or_default().to_string(),
+            note: owned(SETTLED_AT + 2),
+            decided_at: UtcTime::read_sql_text(v[SETTLED_AT + 3].unwrap_or_default(), "conflict_decisions")?,
         }),
+    };
+    let person_held = v[8] == Some("held");
+    let at = COLUMNS.iter().position(|(f, _, _)| f.name() == field);
+    let (database_value, incoming_value) = (owned(4), owned(5));
+    let (database_findings, incoming_findings) = match at {
+        Some(at) if assess && person_held => {
+            let person = &v[PERSON_AT..SETTLED_AT];
+            telling_apart(person, at, database_value.as_deref(), incoming_value.as_deref())
+        }
+        _ => Default::default(),
     };
     Ok(NotedConflict {
         conflict_id: conflict_id(&load_id, &record_id, &field),
         noted_at: UtcTime::read_sql_text(v[7].unwrap_or_default(), "conflicts")?,
         batch_id: owned(1),
-        database_value: owned(4),
-        incoming_value: owned(5),
-        person_held: v[8] == Some("held"),
-        value_now: owned(9),
+        database_value,
+        incoming_value,
+        person_held,
+        value_now: at.and_then(|at| owned(PERSON_AT + at)),
+        database_findings,
+        incoming_findings,
         load_id,
         person_id,
         field,
         record_id,
         settled,
     })
+}
+
+/// What validation finds of a person (`person`: their values in [`COLUMNS`]' order)
+/// given the database's value of the field at `at`, and not given the incoming one; and
+/// the other way round. Warnings and errors, by their messages.
+fn telling_apart(
+    person: &[Option<&str>],
+    at: usize,
+    database: Option<&str>,
+    incoming: Option<&str>,
+) -> (Vec<String>, Vec<String>) {
+    let findings = |value: Option<&str>| -> Vec<String> {
+        let mut fields = RecordFields::default();
+        for (i, (field, _, _)) in COLUMNS.iter().enumerate() {
+            // A value the schema cannot hold (none can: these are its own) is left out.
+            let _ = fields.set(*field, if i == at { value } else { person[i] });
+        }
+        validate_fields(&fields)
+            .into_iter()
+            .filter(|f| f.severity >= Severity::Warning)
+            .map(|f| f.message)
+            .collect()
+    };
+    let (with_database, with_incoming) = (findings(database), findings(incoming));
+    let only = |these: &[String], not: &[String]| -> Vec<String> {
+        these.iter().filter(|m| !not.contains(m)).cloned().collect()
+    };
+    (
+        only(&with_database, &with_incoming),
+        only(&with_incoming, &with_database),
+    )
 }
 
 /// The conflicts a `resolve` settles: named by their ids, or the open ones a filter
@@ -286,12 +349,13 @@ pub fn resolve(db: &mut Database, selection: &Selection, keep: Keep, by: &str, n
 fn choose(db: &mut Database, selection: &Selection) -> Result<Vec<NotedConflict>> {
     match selection {
         Selection::Open(filter) => {
-            let open = list(
+            let open = read(
                 db,
                 &Filter {
                     with_settled: false,
                     ..filter.clone()
                 },
+                false,
             )?;
             if open.is_empty() {
                 bail!("no open conflict {}", described(filter));
@@ -299,12 +363,13 @@ fn choose(db: &mut Database, selection: &Selection) -> Result<Vec<NotedConflict>
             Ok(open)
         }
         Selection::Ids(ids) => {
-            let mut all = list(
+            let mut all = read(
                 db,
                 &Filter {
                     with_settled: true,
                     ..Filter::default()
                 },
+                false,
             )?;
             let mut chosen = Vec::with_capacity(ids.len());
             for id in ids {

@@ -171,7 +171,7 @@ fn defer_checkpoints(conn: &Connection) -> Result<()> {
 
 /// The most columns [`Database::each_row`] and [`Database::scan`] read: a row's values
 /// are borrowed from the engine's buffer into an array of this many.
-const MAX_WIDTH: usize = 16;
+const MAX_WIDTH: usize = 24;
 
 /// Hands `each` the first `width` values of a PostgreSQL row, as text borrowed from it.
 fn hand_over_row(r: &postgres::Row, width: usize, each: &mut impl FnMut(&[Option<&str>])) -> Result<()> {

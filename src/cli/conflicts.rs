@@ -57,7 +57,9 @@ pub enum KeepArg {
 pub enum ConflictsCommand {
     /// The conflicts loads noted, the earliest first, open ones only unless --all: each
     /// with its id, load and batch, person, field, the database's value and the ledger's
-    /// (with the record that gave it), and the person's value now
+    /// (with the record that gave it), the person's value now, and what validation finds
+    /// of the person with one value and not the other (an ID number's check character,
+    /// its birth date or sex against the person's)
     List {
         /// The basic database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB
         #[arg(long, value_parser = Target::parse)]
@@ -192,8 +194,13 @@ fn print_list(target: &Target, listed: &[NotedConflict], all: bool) {
                 s.note.as_deref().map(|n| format!(": {n}")).unwrap_or_default()
             ),
         };
+        let found = |whose: &str, findings: &[String]| match findings {
+            [] => String::new(),
+            _ => format!("; with the {whose} value: {}", findings.join("; ")),
+        };
+        let findings = found("database's", &c.database_findings) + &found("ledger's", &c.incoming_findings);
         format!(
-            "{} load {}{batch}, person {} {}: database {}, ledger {} (record {}){now} — {state}",
+            "{} load {}{batch}, person {} {}: database {}, ledger {} (record {}){now}{findings} — {state}",
             c.conflict_id,
             c.load_id,
             c.person_id,
