@@ -610,7 +610,9 @@ fn settling_flow(dir: &std::path::Path, province: &Basic, nation: &Basic) {
     // Refused, changing nothing: no conflicts named; one unknown; R3 and R4 offering PA
     // two death dates at once.
     assert!(refused(&["--keep", "incoming"]).contains("name the conflicts to settle"));
-    assert!(refused(&["--conflict", "C000000000000", "--keep", "database"]).contains("no conflict C000000000000"));
+    assert!(
+        refused(&["--conflict", "C0000000000000000", "--keep", "database"]).contains("no conflict C0000000000000000")
+    );
     let two = refused(&["--load-id", "LB", "--field", "death_date", "--keep", "incoming"]);
     assert!(
         two.contains("offer person PA two values of death_date (2013-04-11 and 2013-04-12)"),

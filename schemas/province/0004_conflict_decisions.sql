@@ -2,7 +2,7 @@
 -- database's value kept, or replaced by the incoming one. The conflict's own columns are
 -- copied, so the decision still says what was decided after `unload` took the load's
 -- conflicts out. `conflict_id` is the id `ledgerline conflicts list` shows: the first
--- 12 hex digits of the SHA-256 of the load, the record and the field, after a `C`.
+-- 16 hex digits of the SHA-256 of the load, the record and the field, after a `C`.
 CREATE TABLE conflict_decisions (
     conflict_id VARCHAR PRIMARY KEY,
     load_id VARCHAR NOT NULL,
