@@ -87,7 +87,8 @@ pub struct NotedConflict {
     pub field: String,
     pub database_value: Option<String>,
     pub incoming_value: Option<String>,
-    /// The ledgerline record that gave the incoming value.
+    /// What gave the incoming value: a ledgerline record's id, or a live extract's
+    /// DEAD_ID and line (`SZ320981-2013-000001 line 2`).
     pub record_id: String,
     pub noted_at: UtcTime,
     /// Whether the database still holds the person.
