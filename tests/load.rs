@@ -1179,6 +1179,27 @@ SZ320981-2013-000006,周玉兰,2,0,X,X,1,X,X,2013-06-02,X,X,X,X\n",
             .is_some_and(|f| f.ends_with("fis_dead_info_resent.csv")),
         "the extract that brought a row: {brought_by:?}"
     );
+    // Another extract (another day's, other bytes) sends the same differences again:
+    // noted once, they are not noted again; nor is the ID number taken.
+    let next_day = dir.join("fis_dead_info_next_day.csv");
+    let resent_text = std::fs::read_to_string(&resent).unwrap();
+    std::fs::write(
+        &next_day,
+        format!("{resent_text}SZ320981-2013-000009,钱进,1,0,X,X,1,X,X,2013-07-01,X,X,X,X\n"),
+    )
+    .unwrap();
+    let next = run_json(&["live", "import", s(&next_day), "--target", target, "--json"]);
+    assert_eq!(
+        (
+            next["imported"].as_u64(),
+            differing(&next).len(),
+            next["conflicts_noted"].as_u64()
+        ),
+        (Some(1), 3, Some(0)),
+        "{next}"
+    );
+    assert_ne!(next["import_id"], r["import_id"]);
+    assert_eq!(province.count("SELECT count(*) FROM conflicts"), 3);
     // The ID number taken, line 2 differs in its death date alone.
     let readable = run_ok(&["live", "import", s(&resent), "--target", target]);
     let said = String::from_utf8_lossy(&readable.stdout);
@@ -1206,6 +1227,7 @@ SZ320981-2013-000006,周玉兰,2,0,X,X,1,X,X,2013-06-02,X,X,X,X\n",
         listed,
         [
             (resent.clone(), 0, 3),
+            ("fis_dead_info_next_day.csv".to_string(), 1, 3),
             (resent.clone(), 0, 3),
             (resent, 1, 3),
             (first.clone(), 0, 0),
@@ -1218,7 +1240,7 @@ SZ320981-2013-000006,周玉兰,2,0,X,X,1,X,X,2013-06-02,X,X,X,X\n",
         .iter()
         .map(|i| i["conflicts_noted"].as_u64().unwrap())
         .collect();
-    assert_eq!(noted, [0, 0, 3, 0, 0]);
+    assert_eq!(noted, [0, 0, 0, 3, 0, 0]);
 }
 
 /// An extract whose every row differs from the rows held: the readable report lists the

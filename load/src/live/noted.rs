@@ -57,8 +57,10 @@ pub(crate) fn offered(row: &SentRow, differing: &[&str]) -> Option<Offered> {
 
 /// Notes a conflict for each value `offered` against the live row held of its DEAD_ID
 /// (read here, after the import's own rows are written, so that a DEAD_ID repeated
-/// within the file is compared with its first line's row), unless this import noted it
-/// before. The conflicts noted.
+/// within the file is compared with its first line's row), unless the same difference
+/// (person, field, both values) was noted before, open or settled: funeral homes send
+/// whole days' deaths again, and a difference the DBA kept out stays out. The conflicts
+/// noted.
 pub(crate) fn note(db: &mut Database, import_id: &str, offered: &[Offered], at: UtcTime) -> Result<u64> {
     if offered.is_empty() {
         return Ok(0);
@@ -69,18 +71,10 @@ pub(crate) fn note(db: &mut Database, import_id: &str, offered: &[Offered], at: 
         lines_of.entry(o.dead_id.as_str()).or_default().push(o);
     }
     let wanted: HashSet<&str> = lines_of.keys().copied().collect();
-    let noted_before: HashSet<(String, String)> = db
-        .texts(
-            "SELECT source_key, field FROM conflicts WHERE load_id = $1",
-            &[import_id],
-            2,
-        )?
-        .chunks(2)
-        .map(|pair| (pair[0].clone().unwrap_or_default(), pair[1].clone().unwrap_or_default()))
-        .collect();
     // Built as the rows held come, each compared with the lines of its DEAD_ID and
     // dropped: an extract of a million deaths sent again keeps none of them.
     let mut conflicts = Rows::new(&tables::CONFLICTS);
+    let mut in_this_file = HashSet::new();
     // The person's id, then the columns of COLUMNS.
     let columns: Vec<&str> = ["person_id"]
         .into_iter()
@@ -88,27 +82,41 @@ pub(crate) fn note(db: &mut Database, import_id: &str, offered: &[Offered], at: 
         .collect();
     read_live(db, "deceased", &columns, &wanted, |key, row| {
         // The first live row of a DEAD_ID is the one held, as a row sent again is compared with.
-        let Some(lines) = lines_of.remove(key) else {
+        let (Some(lines), Some(person)) = (lines_of.remove(key), row[0]) else {
             return;
         };
         for o in lines {
-            let source = format!("{} line {}", o.dead_id, o.line);
             for (field, i, incoming) in &o.values {
                 let Some(database) = row[i + 1] else {
                     continue;
                 };
-                if database == incoming || noted_before.contains(&(source.clone(), field.to_string())) {
+                if database == incoming || !in_this_file.insert((person.to_string(), *field, incoming.clone())) {
                     continue;
                 }
                 conflicts.push([
-                    row[0].map(str::to_string),
+                    Some(person.to_string()),
                     Some(field.to_string()),
                     Some(database.to_string()),
                     Some(incoming.clone()),
-                    Some(source.clone()),
+                    Some(format!("{} line {}", o.dead_id, o.line)),
                 ]);
             }
         }
     })?;
-    db.append(&conflicts, &[Some(import_id)], at)
+    let written = db.append(&conflicts, &[Some(import_id)], at)?;
+    // Those noted before are taken out again: the engine finds them among all conflicts
+    // (an extract repeats few of a province's persons, or all of them).
+    let this_import = "load_id = $1 AND noted_at = CAST(CAST($2 AS VARCHAR) AS TIMESTAMP)";
+    let again = db.execute(
+        &format!(
+            "DELETE FROM conflicts WHERE {this_import} AND EXISTS (
+                 SELECT 1 FROM conflicts o
+                 WHERE o.person_id = conflicts.person_id AND o.field = conflicts.field
+                   AND o.database_value = conflicts.database_value
+                   AND o.incoming_value = conflicts.incoming_value
+                   AND NOT (o.{this_import}))"
+        ),
+        &[import_id, &at.sql_text()],
+    )?;
+    Ok(written - again)
 }
