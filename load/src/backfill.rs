@@ -519,8 +519,7 @@ impl std::fmt::Display for Unloaded {
 /// Removes exactly the rows a load inserted, in one transaction; refused while rows of
 /// another load, or of none, belong to persons it inserted (see [`refer_to_its_persons`]).
 pub fn unload(db: &mut Database, load_id: &str) -> Result<Unloaded> {
-    let at = db.begin_exclusive()?;
-    let run = |db: &mut Database| -> Result<Unloaded> {
+    db.exclusively(|db, at| {
         if db
             .text("SELECT load_id FROM loads WHERE load_id = $1", &[load_id])?
             .is_none()
@@ -536,17 +535,7 @@ pub fn unload(db: &mut Database, load_id: &str) -> Result<Unloaded> {
         )?;
         db.execute("DELETE FROM loads WHERE load_id = $1", &[load_id])?;
         Ok(out)
-    };
-    match run(db) {
-        Ok(u) => {
-            db.commit()?;
-            Ok(u)
-        }
-        Err(e) => {
-            db.rollback();
-            Err(e)
-        }
-    }
+    })
 }
 
 /// Deletes the rows load `load_id` inserted, in the caller's transaction; refused,

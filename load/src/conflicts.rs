@@ -29,6 +29,11 @@ pub const COLUMNS: [(Field, &str, Kind); 5] = [
     (Field::DeathDate, "death_date", Kind::Date),
 ];
 
+/// Where the field named `field` stands in [`COLUMNS`], if a conflict can be of it.
+fn column_at(field: &str) -> Option<usize> {
+    COLUMNS.iter().position(|(f, _, _)| f.name() == field)
+}
+
 /// The field names a conflict can be of, for messages.
 pub fn field_names() -> Vec<&'static str> {
     COLUMNS.iter().map(|(f, _, _)| f.name()).collect()
@@ -121,7 +126,7 @@ impl Filter {
     /// Refuses a field no conflict can be of (a mistyped one would list nothing).
     pub fn check(&self) -> Result<()> {
         match &self.field {
-            Some(f) if !field_names().contains(&f.as_str()) => {
+            Some(f) if column_at(f).is_none() => {
                 bail!(
                     "no conflict is of a field {f:?}: a load compares {}",
                     field_names().join(", ")
@@ -210,7 +215,7 @@ fn noted(v: &[Option<&str>], assess: bool) -> Result<NotedConflict> {
         }),
     };
     let person_held = v[8] == Some("held");
-    let at = COLUMNS.iter().position(|(f, _, _)| f.name() == field);
+    let at = column_at(&field);
     let (database_value, incoming_value) = (owned(4), owned(5));
     let (database_findings, incoming_findings) = match at {
         Some(at) if assess && person_held => {
@@ -301,8 +306,7 @@ pub fn resolve(db: &mut Database, selection: &Selection, keep: Keep, by: &str, n
     if let Selection::Open(filter) = selection {
         filter.check()?;
     }
-    let at = db.begin_exclusive()?;
-    let run = |db: &mut Database| -> Result<Resolved> {
+    db.exclusively(|db, at| {
         let chosen = choose(db, selection)?;
         let mut decisions = Rows::with_capacity(&tables::CONFLICT_DECISIONS, chosen.len());
         for c in &chosen {
@@ -335,17 +339,7 @@ pub fn resolve(db: &mut Database, selection: &Selection, keep: Keep, by: &str, n
             corrected,
             decided_at: at,
         })
-    };
-    match run(db) {
-        Ok(r) => {
-            db.commit()?;
-            Ok(r)
-        }
-        Err(e) => {
-            db.rollback();
-            Err(e)
-        }
-    }
+    })
 }
 
 /// The conflicts `selection` names, each open.
@@ -455,11 +449,7 @@ fn corrections_for(chosen: &[NotedConflict]) -> Result<Rows<'static>> {
     }
     let mut rows = Rows::new(&tables::CORRECTIONS);
     for c in offered.into_values().filter(|c| c.value_now != c.incoming_value) {
-        let column = COLUMNS
-            .iter()
-            .find(|(f, _, _)| f.name() == c.field)
-            .map(|(_, column, _)| *column)
-            .expect("a conflict's field is one a load compares");
+        let (_, column, _) = COLUMNS[column_at(&c.field).expect("a conflict's field is one a load compares")];
         rows.push([
             Some(c.person_id.clone()),
             Some(column.to_string()),

@@ -207,6 +207,18 @@ impl Database {
         self.clock()
     }
 
+    /// Runs `work` in a transaction of its own begun with [`Database::begin_exclusive`]
+    /// (given the time its rows are stamped with), committed if it succeeds; rolled back
+    /// if it, or the commit, fails.
+    pub fn exclusively<T>(&mut self, work: impl FnOnce(&mut Database, UtcTime) -> Result<T>) -> Result<T> {
+        let at = self.begin_exclusive()?;
+        let done = work(self, at).and_then(|done| self.commit().map(|()| done));
+        if done.is_err() {
+            self.rollback();
+        }
+        done
+    }
+
     /// The database's clock, in UTC: the server's for PostgreSQL, this machine's for the
     /// embedded engine.
     pub fn clock(&mut self) -> Result<UtcTime> {

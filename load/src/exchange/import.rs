@@ -137,19 +137,14 @@ pub fn import(db: &mut Database, package: Verified) -> Result<Imported> {
     let dir = dir.as_path();
     let scratch = tempfile::tempdir()?;
     let result = ready_files(db, dir, &m, scratch.path()).and_then(|ready| {
-        let at = db.begin_exclusive()?;
-        let done = order::check(db, &m.province, span, !m.withdrawn_loads.is_empty()).and_then(|gap| {
+        db.exclusively(|db, at| {
+            let gap = order::check(db, &m.province, span, !m.withdrawn_loads.is_empty())?;
             let withdrawn = withdraw(db, &m.withdrawn_loads)?;
             let added = add_files(db, &ready)?;
             let corrected = crate::conflicts::apply_corrections(db)?;
             order::record(db, &m.province, span, at)?;
-            db.commit()?;
             Ok((withdrawn, added, corrected, gap))
-        });
-        if done.is_err() {
-            db.rollback();
-        }
-        done
+        })
     });
     let (withdrawn, added, corrected, gap) = result.with_context(|| format!("importing {}", dir.display()))?;
     Ok(Imported {
