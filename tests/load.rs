@@ -1243,6 +1243,155 @@ SZ320981-2013-000006,周玉兰,2,0,X,X,1,X,X,2013-06-02,X,X,X,X\n",
     assert_eq!(noted, [0, 0, 0, 3, 0, 0]);
 }
 
+#[test]
+fn a_death_re_keyed_by_its_fixed_id_number_stays_one_person_duckdb() {
+    let dir = tempfile::tempdir().unwrap();
+    rekeyed_flow(dir.path(), &basic::duckdb(dir.path(), "province"));
+}
+
+#[test]
+fn a_death_re_keyed_by_its_fixed_id_number_stays_one_person_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    rekeyed_flow(dir.path(), &basic::postgres("live_rekeyed"));
+}
+
+/// A funeral home that keys its deaths by the ID number fixes four mistyped ones and
+/// sends them again under the fixed numbers. 王秀英 (one character wrong) is the person
+/// held; 张秀兰 (two characters swapped) is not, her death date differs; 赵桂兰's old key
+/// is sent too, so the system holds both; 周玉兰's fix is one keystroke from two persons
+/// held, and which one it fixes cannot be told; nor can which of two fixes one keystroke
+/// from 孙丽's held is hers.
+fn rekeyed_flow(dir: &std::path::Path, province: &Basic) {
+    let target = province.t();
+    let extract = |name: &str, rows: &[(&str, &str, &str, &str)]| {
+        let rows: String = rows
+            .iter()
+            .map(|(id, name, died, start)| format!("{id},{name},2,0,{id},{died},{start}\n"))
+            .collect();
+        let file = dir.join(name);
+        std::fs::write(
+            &file,
+            format!("DEAD_ID,NAME,SEX,CARD_TYPE,ID_CARD,DEATH_DATE,START_TIME\n{rows}"),
+        )
+        .unwrap();
+        file
+    };
+    let first = extract(
+        "keyed_by_id.csv",
+        &[
+            ("340524198001010018", "王秀英", "2013-03-05", "X"),
+            ("11010519491213002X", "张秀兰", "2013-04-15", "X"),
+            ("32098119550612008X", "赵桂兰", "2013-05-01", "X"),
+            ("320981196002030048", "周玉兰", "2013-06-01", "X"),
+            ("320981196002030034", "周玉兰", "2013-06-01", "X"),
+            ("110108197003150045", "孙丽", "2013-07-01", "X"),
+        ],
+    );
+    run_json(&["live", "import", s(&first), "--target", target, "--json"]);
+    let fixed = extract(
+        "keyed_by_id_fixed.csv",
+        &[
+            ("340524198001010028", "王秀英", "2013-03-05", "2013-03-06 09:40:00"),
+            ("11010519491231002X", "张秀兰", "2013-04-16", "X"),
+            ("32098119550612008X", "赵桂兰", "2013-05-01", "X"),
+            ("32098119550612003X", "赵桂兰", "2013-05-01", "X"),
+            ("320981196002030043", "周玉兰", "2013-06-01", "X"),
+            ("110108197003150025", "孙丽", "2013-07-01", "X"),
+            ("110108197003150041", "孙丽", "2013-07-01", "X"),
+        ],
+    );
+    let r = run_json(&["live", "import", s(&fixed), "--target", target, "--json"]);
+    assert_eq!(
+        (
+            r["imported"].as_u64(),
+            r["already_held"].as_u64(),
+            r["added_to_held"].as_u64()
+        ),
+        (Some(5), Some(2), Some(1)),
+        "{r}"
+    );
+    assert_eq!(
+        r["rekeyed"],
+        serde_json::json!([{
+            "line": 2,
+            "dead_id": "340524198001010028",
+            "held_dead_id": "340524198001010018",
+            "person_id": "LIVE-340524198001010018",
+            "fix": "character 17: 1 → 2",
+            "agreeing": ["NAME", "DEATH_DATE", "SEX"],
+        }])
+    );
+    assert_eq!(province.count("SELECT count(*) FROM deceased WHERE name = '王秀英'"), 1);
+    assert_eq!(
+        province.text("SELECT person_id || '|' || source_key FROM cremations"),
+        Some("LIVE-340524198001010018|340524198001010018".into()),
+        "the cremation the fixed row brought is the person's"
+    );
+    let noted = run_json(&[
+        "conflicts",
+        "list",
+        "--target",
+        target,
+        "--load-id",
+        r["import_id"].as_str().unwrap(),
+        "--json",
+    ]);
+    let noted: Vec<[&str; 4]> = noted
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| ["person_id", "record_id", "database_value", "incoming_value"].map(|k| c[k].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        noted,
+        [[
+            "LIVE-340524198001010018",
+            "340524198001010028 line 2",
+            "340524198001010018",
+            "340524198001010028"
+        ]]
+    );
+    let said = run_ok(&["live", "import", s(&fixed), "--target", target, "--dry-run"]);
+    let said = String::from_utf8_lossy(&said.stdout);
+    assert!(
+        said.contains(
+            "line 2 (340524198001010028): the person held as 340524198001010018 (LIVE-340524198001010018): \
+             character 17: 1 → 2; the same NAME, DEATH_DATE, SEX"
+        ),
+        "{said}"
+    );
+    // The DBA takes the fixed number; the death sent again under it is still that person,
+    // and nothing more is noted.
+    run_ok(&[
+        "conflicts",
+        "resolve",
+        "--target",
+        target,
+        "--load-id",
+        r["import_id"].as_str().unwrap(),
+        "--keep",
+        "incoming",
+    ]);
+    let again = run_json(&["live", "import", s(&fixed), "--target", target, "--json"]);
+    assert_eq!(
+        (
+            again["imported"].as_u64(),
+            again["rekeyed"].as_array().map(Vec::len),
+            again["conflicts_noted"].as_u64(),
+            again["differing_from_held"].as_array().map(Vec::len)
+        ),
+        (Some(0), Some(1), Some(0), Some(0)),
+        "{again}"
+    );
+    assert_eq!(province.count("SELECT count(*) FROM deceased"), 11);
+    assert_eq!(
+        province.text("SELECT id_number FROM deceased WHERE name = '王秀英'"),
+        Some("340524198001010028".into())
+    );
+    let log = run_json(&["live", "log", "--target", target, "--json"]);
+    assert_eq!(log[0]["rekeyed"], 1, "{log}");
+}
+
 /// An extract whose every row differs from the rows held: the readable report lists the
 /// first twenty and says how many more; the JSON lists every one.
 #[test]

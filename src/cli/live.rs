@@ -20,7 +20,9 @@ pub enum LiveCommand {
     /// RECEIVE_TIME, START_TIME, UNIT_NAME, ASHES_GO, AGENT_NAME, RELATION, MOBIL_PHONE,
     /// AGENT_ID_CARD, ADDRESS; only DEAD_ID and NAME are required); unreadable rows are
     /// reported by line, the rest commit together. A row whose DEAD_ID is held (sent
-    /// before, or on an earlier line) adds a cremation or an agent the person had none of;
+    /// before, or on an earlier line), or whose DEAD_ID is an ID number fixed at the
+    /// funeral home, one keystroke from the mistyped one a person of its name and death
+    /// date is held under, adds a cremation or an agent the person had none of;
     /// the columns it gives otherwise than the row held are listed, not written over, and
     /// a name, sex, ID number or date it gives otherwise is noted as a conflict for the
     /// DBA (`ledgerline conflicts`).
@@ -33,7 +35,8 @@ pub enum LiveCommand {
         /// Read, compare and report, then roll back: the database is left as it was
         #[arg(long)]
         dry_run: bool,
-        /// Print the import as JSON: rows, imported, already_held, added_to_held,
+        /// Print the import as JSON: rows, imported, already_held, rekeyed (line, DEAD_ID,
+        /// held_dead_id, person_id, fix, agreeing), added_to_held,
         /// differing_from_held (line, DEAD_ID, columns), conflicts_noted, import_id,
         /// bad_rows, imported_before
         #[arg(long)]
@@ -91,6 +94,13 @@ fn print_import(r: &live::ImportReport) {
         r.cremation_times_imputed,
         r.bad_rows.len()
     );
+    if !r.rekeyed.is_empty() {
+        println!(
+            "  {} of those held came under an ID number fixed at the funeral home, their key: taken as the \
+             person held under the mistyped one, not as new deaths",
+            r.rekeyed.len()
+        );
+    }
     if r.added_to_held > 0 {
         println!(
             "  {} of those held brought a cremation or an agent the person had none of: added",
@@ -111,6 +121,17 @@ fn print_import(r: &live::ImportReport) {
             r.conflicts_noted, r.import_id
         );
     }
+    super::print_listed(&r.rekeyed, |k| {
+        format!(
+            "line {} ({}): the person held as {} ({}): {}; the same {}",
+            k.line,
+            k.dead_id,
+            k.held_dead_id,
+            k.person_id,
+            k.fix,
+            k.agreeing.join(", ")
+        )
+    });
     super::print_listed(&r.differing_from_held, |d| {
         format!(
             "line {} ({}): differs from the row held in {}",
@@ -134,13 +155,14 @@ fn print_log(target: &Target, json: bool) -> Result<ExitCode> {
     }
     for i in &imports {
         println!(
-            "{}  {} (SHA-256 {}…): {} rows, {} imported, {} already held ({} adding to them, {} differing, {} conflicts noted), {} unreadable",
+            "{}  {} (SHA-256 {}…): {} rows, {} imported, {} already held ({} re-keyed, {} adding to them, {} differing, {} conflicts noted), {} unreadable",
             i.imported_at.local_text(),
             i.file,
             &i.sha256[..i.sha256.len().min(12)],
             i.rows,
             i.imported,
             i.already_held,
+            i.rekeyed,
             i.added_to_held,
             i.differing_from_held,
             i.conflicts_noted,

@@ -92,23 +92,23 @@ pub(crate) struct Held {
 }
 
 impl Held {
-    /// Reads the live rows the database holds of the persons `dead_ids` (the extract's, in
-    /// order) names. Only when there are any: an extract of new deaths reads the DEAD_IDs
-    /// held, nothing more.
-    pub fn read(db: &mut Database, dead_ids: &[String]) -> Result<Held> {
-        let in_database: HashSet<String> = db
-            .texts("SELECT source_key FROM deceased WHERE origin = 'live'", &[], 1)?
-            .into_iter()
-            .flatten()
-            .collect();
+    /// Reads the live rows the database holds of the persons `keys` (the DEAD_IDs the
+    /// extract's rows are held under, in order) names; `in_database` are the DEAD_IDs it
+    /// holds ([`live_keys`]). Only when there are any: an extract of new deaths reads
+    /// nothing more.
+    pub fn read<'k>(
+        db: &mut Database,
+        in_database: &HashSet<String>,
+        keys: impl IntoIterator<Item = &'k str>,
+    ) -> Result<Held> {
         let mut seen = HashSet::new();
         let mut wanted = HashSet::new();
         let mut repeated_in_file = HashSet::new();
-        for key in dead_ids {
+        for key in keys {
             if in_database.contains(key) {
-                wanted.insert(key.as_str());
+                wanted.insert(key);
             } else if !seen.insert(key) {
-                repeated_in_file.insert(key.clone());
+                repeated_in_file.insert(key.to_string());
             }
         }
         let hasher = RandomState::new();
@@ -139,21 +139,21 @@ impl Held {
         })
     }
 
-    /// The row's DEAD_ID is held: in the database, or on an earlier line.
-    pub fn holds(&self, dead_id: &str) -> bool {
-        self.persons.contains_key(dead_id)
+    /// The row's person is held: in the database, or on an earlier line.
+    pub fn holds(&self, row: &SentRow) -> bool {
+        self.persons.contains_key(&row.key)
     }
 
     /// A row not held, taken in: kept if a later line sends it again.
     pub fn take_in(&mut self, row: &SentRow) {
-        if self.repeated_in_file.contains(&row.dead_id) {
+        if self.repeated_in_file.contains(&row.key) {
             let h = &self.hasher;
             let person = Person {
                 deceased: prints(h, &row.deceased),
                 cremation: row.cremation.as_ref().map(|r| prints(h, r)),
                 agent: row.agent.as_ref().map(|r| prints(h, r)),
             };
-            self.persons.insert(row.dead_id.clone(), person);
+            self.persons.insert(row.key.clone(), person);
         }
     }
 
@@ -161,7 +161,7 @@ impl Held {
     /// the columns the extract has (`header`). What it adds is held from then on.
     pub fn sent_again(&mut self, row: &SentRow, header: &HashMap<String, usize>) -> SentAgain {
         let h = &self.hasher;
-        let person = self.persons.get_mut(&row.dead_id).expect("sent_again of a person held");
+        let person = self.persons.get_mut(&row.key).expect("sent_again of a person held");
         let given = |column: &&str| header.contains_key(*column);
         let mut differing = Vec::new();
         differ(
@@ -189,6 +189,15 @@ impl Held {
             adds_agent,
         }
     }
+}
+
+/// The DEAD_IDs of the live persons a database holds.
+pub(super) fn live_keys(db: &mut Database) -> Result<HashSet<String>> {
+    Ok(db
+        .texts("SELECT source_key FROM deceased WHERE origin = 'live'", &[], 1)?
+        .into_iter()
+        .flatten()
+        .collect())
 }
 
 /// The fingerprint of each value of a row, a missing one apart from an empty one.

@@ -9,10 +9,12 @@
 
 mod held;
 mod noted;
+mod rekeyed;
 
 pub use noted::import_id;
+pub use rekeyed::Rekeyed;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -51,8 +53,12 @@ pub struct ImportReport {
     pub imported_before: Option<UtcTime>,
     pub rows: u64,
     pub imported: u64,
-    /// Rows whose DEAD_ID the database already holds, or an earlier line of the file.
+    /// Rows whose DEAD_ID the database already holds, or an earlier line of the file; or
+    /// that a funeral home re-keyed by the ID number it fixed (`rekeyed`).
     pub already_held: u64,
+    /// Of those, rows whose DEAD_ID is an ID number fixed at the funeral home, taken as
+    /// the person held under the mistyped one (see [`rekeyed`]), not as a second person.
+    pub rekeyed: Vec<Rekeyed>,
     /// Of those, rows that brought a cremation or an agent the person held had none of (a
     /// death sent before its cremation, the cremation sent later): added.
     pub added_to_held: u64,
@@ -236,6 +242,7 @@ pub fn import(db: &mut Database, extract: &Extract, dry_run: bool) -> Result<Imp
         rows: 0,
         imported: 0,
         already_held: 0,
+        rekeyed: Vec::new(),
         added_to_held: 0,
         differing_from_held: Vec::new(),
         conflicts_noted: 0,
@@ -252,8 +259,17 @@ pub fn import(db: &mut Database, extract: &Extract, dry_run: bool) -> Result<Imp
             )?
             .map(|at| UtcTime::read_sql_text(&at, "live_imports"))
             .transpose()?;
-        let held = held::Held::read(db, &dead_ids(text, *width, cols))?;
-        let staged = stage_rows(&mut reader, *width, cols, held, &mut report);
+        let in_database = held::live_keys(db)?;
+        let mistyped = rekeyed::Mistyped::among(&in_database);
+        let (dead_ids, may_be_rekeyed) = first_pass(text, (*width, cols), &in_database, &mistyped);
+        let sent_keys = dead_ids.iter().map(String::as_str).collect();
+        let rekeys = rekeyed::find(db, &mistyped, &may_be_rekeyed, &sent_keys)?;
+        let keys = dead_ids
+            .iter()
+            .map(|k| rekeys.get(k).map_or(k.as_str(), |link| link.held_dead_id.as_str()));
+        let held = held::Held::read(db, &in_database, keys)?;
+        drop(in_database);
+        let staged = stage_rows(&mut reader, (*width, cols), held, &rekeys, &mut report);
         for rows in [&staged.deceased, &staged.cremations, &staged.agents] {
             db.append(rows, &[Some("live"), None, None], at)?;
         }
@@ -286,6 +302,7 @@ pub struct Recorded {
     pub rows: u64,
     pub imported: u64,
     pub already_held: u64,
+    pub rekeyed: u64,
     pub added_to_held: u64,
     pub differing_from_held: u64,
     pub conflicts_noted: u64,
@@ -320,6 +337,7 @@ pub fn recorded(db: &mut Database) -> Result<Vec<Recorded>> {
                 rows: count("rows"),
                 imported: count("imported"),
                 already_held: count("already_held"),
+                rekeyed: count("rekeyed"),
                 added_to_held: count("added_to_held"),
                 differing_from_held: count("differing_from_held"),
                 conflicts_noted: count("conflicts_noted"),
@@ -339,6 +357,8 @@ type Agent = [Option<String>; 7];
 pub(crate) struct SentRow {
     line: u64,
     dead_id: String,
+    /// The DEAD_ID its person is held under: its own, unless it was re-keyed.
+    key: String,
     deceased: Deceased,
     cremation: Option<Cremation>,
     /// The cremation's start time was made up from the arrival time.
@@ -355,25 +375,55 @@ struct Staged {
     offered: Vec<noted::Offered>,
 }
 
-/// The DEAD_ID of every row of the file that has its header's width, in order: what
-/// [`held::Held::read`] needs to know before the rows are staged one by one.
-fn dead_ids(text: &str, width: usize, cols: &HashMap<String, usize>) -> Vec<String> {
+/// The DEAD_ID of every row of the file that has its header's width, in order, and the
+/// rows keyed by their ID number, not held (`in_database`), that may fix a `mistyped`
+/// DEAD_ID held: what [`rekeyed::find`] and [`held::Held::read`] need to know before the
+/// rows are staged one by one.
+fn first_pass(
+    text: &str,
+    (width, cols): (usize, &HashMap<String, usize>),
+    in_database: &HashSet<String>,
+    mistyped: &rekeyed::Mistyped,
+) -> (Vec<String>, Vec<rekeyed::Sent>) {
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
-    let at = cols["DEAD_ID"];
-    reader
-        .records()
-        .flatten()
-        .filter(|rec| rec.len() == width)
-        .filter_map(|rec| value(rec.get(at)))
-        .collect()
+    let mut dead_ids = Vec::new();
+    let mut may_be_rekeyed = Vec::new();
+    for rec in reader.records().flatten().filter(|rec| rec.len() == width) {
+        let row = Row { cols, rec: &rec };
+        let Some(dead_id) = row.get("DEAD_ID") else {
+            continue;
+        };
+        // A nameless death's placeholder name tells nothing of whom it is.
+        let named = || row.get("IF_NAMELESS").is_none_or(|v| v != "1");
+        if mistyped.may_fix(&dead_id)
+            && !in_database.contains(&dead_id)
+            && named()
+            && rekeyed::Sent::keyed_by_id(&dead_id, row.get("ID_CARD").as_deref())
+        {
+            // A row whose values cannot be read is reported when it is staged.
+            if let Ok(SentRow { deceased, .. }) = map_row(&row, 0) {
+                let [_, Some(name), sex, _, _, _, _, death, ..] = deceased else {
+                    unreachable!("a row mapped has a name")
+                };
+                may_be_rekeyed.push(rekeyed::Sent {
+                    dead_id: dead_id.clone(),
+                    name,
+                    sex,
+                    death,
+                });
+            }
+        }
+        dead_ids.push(dead_id);
+    }
+    (dead_ids, may_be_rekeyed)
 }
 
 /// Every row of the file staged, or reported with its line and the problem.
 fn stage_rows(
     reader: &mut csv::Reader<&[u8]>,
-    width: usize,
-    cols: &HashMap<String, usize>,
+    (width, cols): (usize, &HashMap<String, usize>),
     mut held: held::Held,
+    rekeys: &HashMap<String, rekeyed::Link>,
     report: &mut ImportReport,
 ) -> Staged {
     let mut staged = Staged {
@@ -392,7 +442,13 @@ fn stage_rows(
             Err(e) => Err(e.to_string()),
         };
         match row {
-            Ok(row) => stage(row, &mut held, cols, &mut staged, report),
+            Ok(mut row) => {
+                if let Some(link) = rekeys.get(&row.dead_id) {
+                    report.rekeyed.push(link.report(line, &row.dead_id));
+                    row.held_as(link);
+                }
+                stage(row, &mut held, cols, &mut staged, report)
+            }
             Err(problem) => report.bad_rows.push(BadRow { line, problem }),
         }
     }
@@ -408,7 +464,7 @@ fn stage(
     staged: &mut Staged,
     report: &mut ImportReport,
 ) {
-    let (cremation, agent) = if held.holds(&row.dead_id) {
+    let (cremation, agent) = if held.holds(&row) {
         report.already_held += 1;
         let sent_again = held.sent_again(&row, header);
         if !sent_again.differing.is_empty() {
@@ -516,12 +572,26 @@ fn map_row(row: &Row, line: u64) -> Result<SentRow, String> {
     });
     Ok(SentRow {
         line,
+        key: dead_id.clone(),
         dead_id,
         deceased,
         cremation,
         imputed,
         agent,
     })
+}
+
+impl SentRow {
+    /// The row taken as the person `link` names: its rows are theirs, under their DEAD_ID.
+    fn held_as(&mut self, link: &rekeyed::Link) {
+        self.key.clone_from(&link.held_dead_id);
+        let person = Some(link.person_id.clone());
+        let key = Some(link.held_dead_id.clone());
+        (self.deceased[0], self.deceased[14]) = (person.clone(), key.clone());
+        for row in self.cremation.iter_mut().chain(self.agent.iter_mut()) {
+            (row[0], row[6]) = (person.clone(), key.clone());
+        }
+    }
 }
 
 #[cfg(test)]

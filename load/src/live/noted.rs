@@ -27,6 +27,8 @@ pub fn import_id(sha256: &str) -> String {
 pub(crate) struct Offered {
     line: u64,
     dead_id: String,
+    /// The DEAD_ID its person is held under (another when it was re-keyed).
+    key: String,
     /// Each as its field's name, its place in [`COLUMNS`], and the value given.
     values: Vec<(&'static str, usize, String)>,
 }
@@ -51,12 +53,13 @@ pub(crate) fn offered(row: &SentRow, differing: &[&str]) -> Option<Offered> {
     (!values.is_empty()).then(|| Offered {
         line: row.line,
         dead_id: row.dead_id.clone(),
+        key: row.key.clone(),
         values,
     })
 }
 
-/// Notes a conflict for each value `offered` against the live row held of its DEAD_ID
-/// (read here, after the import's own rows are written, so that a DEAD_ID repeated
+/// Notes a conflict for each value `offered` against the live row held of its person
+/// (by the DEAD_ID held, the mistyped one for a row re-keyed; read here, after the import's own rows are written, so that a DEAD_ID repeated
 /// within the file is compared with its first line's row), unless the same difference
 /// (person, field, both values) was noted before, open or settled: funeral homes send
 /// whole days' deaths again, and a difference the DBA kept out stays out. The conflicts
@@ -68,7 +71,7 @@ pub(crate) fn note(db: &mut Database, import_id: &str, offered: &[Offered], at: 
     // A DEAD_ID may be sent again on several lines.
     let mut lines_of: HashMap<&str, Vec<&Offered>> = HashMap::new();
     for o in offered {
-        lines_of.entry(o.dead_id.as_str()).or_default().push(o);
+        lines_of.entry(o.key.as_str()).or_default().push(o);
     }
     let wanted: HashSet<&str> = lines_of.keys().copied().collect();
     // Built as the rows held come, each compared with the lines of its DEAD_ID and
