@@ -727,12 +727,85 @@ fn settling_flow(dir: &std::path::Path, province: &Basic, nation: &Basic) {
     assert_eq!(imported["corrected"], 1, "{imported}");
     assert_eq!(death_date(nation).as_deref(), Some("2013-04-11"));
 
-    // Unloaded, PA goes with the correction of them; the decisions stay, as history.
+    // R3's date was the wrong one to take: the load's death-date decisions are taken back,
+    // the date given back, and R4's taken instead. Refused first, changing nothing: no
+    // reason given; the date changed since the decision; a conflict still open.
+    let reopen = |args: &[&str], code: i32| {
+        let mut all = vec!["conflicts", "reopen", "--target", t];
+        all.extend(args);
+        run_expect(&all, code)
+    };
+    let reopen_refused = |args: &[&str]| String::from_utf8_lossy(&reopen(args, 2).stderr).into_owned();
+    assert!(reopen_refused(&["--conflict", &death]).contains("--note"));
+    province.execute(
+        "UPDATE deceased SET death_date = DATE '2013-04-13' WHERE person_id = 'PA'",
+        &[],
+    );
+    let changed = reopen_refused(&["--load-id", "LB", "--note", "火化证看错"]);
+    assert!(
+        changed.contains("PA's death_date is 2013-04-13 now, not 2013-04-11 as the decision left it"),
+        "{changed}"
+    );
+    province.execute(
+        "UPDATE deceased SET death_date = DATE '2013-04-11' WHERE person_id = 'PA'",
+        &[],
+    );
+    let reopened = reopen(
+        &[
+            "--load-id",
+            "LB",
+            "--field",
+            "death_date",
+            "--note",
+            "火化证看错",
+            "--by",
+            "张科长",
+            "--json",
+        ],
+        0,
+    );
+    let reopened: serde_json::Value = serde_json::from_slice(&reopened.stdout).unwrap();
+    let mut ids: Vec<&str> = reopened["reopened"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i.as_str().unwrap())
+        .collect();
+    ids.sort();
+    let mut expected = [death.as_str(), other_death.as_str()];
+    expected.sort();
+    assert_eq!(
+        (ids.as_slice(), reopened["given_back"].as_u64()),
+        (&expected[..], Some(1))
+    );
+    assert_eq!(death_date(province).as_deref(), Some("2001-01-01"));
+    assert!(
+        reopen_refused(&["--conflict", &death, "--note", "again"]).contains("is open: there is no decision to reopen")
+    );
+    assert_eq!(
+        [
+            decided(),
+            province.count(
+                "SELECT count(*) FROM reopened_decisions WHERE reopened_by = '张科长' AND reopen_note = '火化证看错'"
+            ),
+            province.count("SELECT count(*) FROM corrections WHERE reason LIKE '% reopened: 火化证看错'"),
+        ],
+        [1, 2, 1]
+    );
+    let open = run_json(&["conflicts", "list", "--target", t, "--json"]);
+    assert_eq!(open.as_array().unwrap().len(), 2, "{open}");
+    resolve(&["--conflict", &other_death, "--keep", "incoming"], 0);
+    assert_eq!(death_date(province).as_deref(), Some("2013-04-12"));
+    // The date given back and the one taken travel: the nation ends where the province is.
+    let (later, _) = package("later", next["exported_at"].as_str());
+    assert_eq!(death_date(nation).as_deref(), Some("2013-04-12"));
+
+    // Unloaded, PA goes with the corrections of them; the decisions stay, as history.
     run_ok(&["unload", "--load-id", "LB", "--target", t]);
     let unloaded = run_json(&["unload", "--load-id", "LA", "--target", t, "--json"]);
-    assert_eq!(unloaded["corrections"], 1, "{unloaded}");
-    assert_eq!([province.count("SELECT count(*) FROM corrections"), decided()], [0, 3]);
-    package("last", next["exported_at"].as_str());
+    assert_eq!(unloaded["corrections"], 3, "{unloaded}");
+    assert_eq!([province.count("SELECT count(*) FROM corrections"), decided()], [0, 2]);
+    package("last", later["exported_at"].as_str());
     assert_eq!(
         ["deceased", "corrections"].map(|t| nation.count(&format!("SELECT count(*) FROM {t}"))),
         [0, 0]

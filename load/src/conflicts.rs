@@ -6,7 +6,12 @@
 //!
 //! Taking one changes the person's row and writes a correction (`corrections`), which
 //! the next exchange package carries to the national database; every decision is kept
-//! (`conflict_decisions`) with who made it, when and why. A decision is final.
+//! (`conflict_decisions`) with who made it, when and why. A decision taken back
+//! ([`reopen`]) opens its conflict again, and is kept too.
+
+mod reopen;
+
+pub use reopen::{reopen, Reopened};
 
 use anyhow::{bail, Result};
 use ledgerline_schemas::validate::{validate_fields, Severity};
@@ -307,7 +312,7 @@ pub fn resolve(db: &mut Database, selection: &Selection, keep: Keep, by: &str, n
         filter.check()?;
     }
     db.exclusively(|db, at| {
-        let chosen = choose(db, selection)?;
+        let chosen = choose(db, selection, false)?;
         let mut decisions = Rows::with_capacity(&tables::CONFLICT_DECISIONS, chosen.len());
         for c in &chosen {
             decisions.push([
@@ -324,7 +329,12 @@ pub fn resolve(db: &mut Database, selection: &Selection, keep: Keep, by: &str, n
         let corrected = match keep {
             Keep::Database => 0,
             Keep::Incoming => {
-                let corrections = corrections_for(&chosen)?;
+                let corrections = corrections_for(&chosen, Way::Taking, |c| {
+                    format!(
+                        "conflict {} of load {} (record {})",
+                        c.conflict_id, c.load_id, c.record_id
+                    )
+                })?;
                 if corrections.is_empty() {
                     0
                 } else {
@@ -342,22 +352,27 @@ pub fn resolve(db: &mut Database, selection: &Selection, keep: Keep, by: &str, n
     })
 }
 
-/// The conflicts `selection` names, each open.
-fn choose(db: &mut Database, selection: &Selection) -> Result<Vec<NotedConflict>> {
+/// The conflicts `selection` names, each settled if `settled` (to reopen), else open (to
+/// settle).
+fn choose(db: &mut Database, selection: &Selection, settled: bool) -> Result<Vec<NotedConflict>> {
+    let state = if settled { "settled" } else { "open" };
     match selection {
         Selection::Open(filter) => {
-            let open = read(
+            let chosen: Vec<NotedConflict> = read(
                 db,
                 &Filter {
-                    with_settled: false,
+                    with_settled: settled,
                     ..filter.clone()
                 },
                 false,
-            )?;
-            if open.is_empty() {
-                bail!("no open conflict {}", described(filter));
+            )?
+            .into_iter()
+            .filter(|c| c.settled.is_some() == settled)
+            .collect();
+            if chosen.is_empty() {
+                bail!("no {state} conflict {}", described(filter));
             }
-            Ok(open)
+            Ok(chosen)
         }
         Selection::Ids(ids) => {
             let mut all = read(
@@ -377,15 +392,16 @@ fn choose(db: &mut Database, selection: &Selection) -> Result<Vec<NotedConflict>
                     bail!("no conflict {id} in this database (`ledgerline conflicts list` names them)");
                 };
                 let c = all.swap_remove(at);
-                if let Some(s) = &c.settled {
-                    bail!(
-                        "conflict {id} was settled already: {} by {} at {}",
+                match (&c.settled, settled) {
+                    (Some(s), false) => bail!(
+                        "conflict {id} was settled already: {} by {} at {} (`conflicts reopen` takes a decision back)",
                         s.decision,
                         s.decided_by,
                         s.decided_at.rfc3339()
-                    );
+                    ),
+                    (None, true) => bail!("conflict {id} is open: there is no decision to reopen"),
+                    _ => chosen.push(c),
                 }
-                chosen.push(c);
             }
             Ok(chosen)
         }
@@ -407,58 +423,93 @@ fn described(f: &Filter) -> String {
     parts.join(" ")
 }
 
-/// The corrections taking the incoming values of `chosen` makes: one per person and
-/// field whose value is not the incoming one already. Refused when a person is gone, a
-/// value changed since its conflict was noted, or two conflicts offer one person's field
-/// two values.
-fn corrections_for(chosen: &[NotedConflict]) -> Result<Rows<'static>> {
+/// Which way a correction goes: to the incoming value from the database's (a decision
+/// taking it), or back (that decision reopened).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Way {
+    Taking,
+    GivingBack,
+}
+
+impl Way {
+    /// The value a person's field has before, and after.
+    fn values(self, c: &NotedConflict) -> (&Option<String>, &Option<String>) {
+        match self {
+            Way::Taking => (&c.database_value, &c.incoming_value),
+            Way::GivingBack => (&c.incoming_value, &c.database_value),
+        }
+    }
+}
+
+/// The corrections that change each person's field of `chosen` the `way` it goes, each
+/// given its `reason`: one per person and field whose value is not that one already.
+/// Refused when a person is gone (nothing is given back to one), a value changed since
+/// (the conflict was noted, the decision took it), or two conflicts would give one
+/// person's field two values.
+fn corrections_for(
+    chosen: &[NotedConflict],
+    way: Way,
+    reason: impl Fn(&NotedConflict) -> String,
+) -> Result<Rows<'static>> {
     let mut offered: std::collections::BTreeMap<(&str, &str), &NotedConflict> = Default::default();
     for c in chosen {
         if !c.person_held {
+            if way == Way::GivingBack {
+                continue;
+            }
             bail!(
                 "conflict {}: person {} is no longer in the database",
                 c.conflict_id,
                 c.person_id
             );
         }
-        if c.value_now != c.database_value && c.value_now != c.incoming_value {
+        let (before, after) = way.values(c);
+        if &c.value_now != before && &c.value_now != after {
+            let since = match way {
+                Way::Taking => "as when the conflict was noted",
+                Way::GivingBack => "as the decision left it",
+            };
             bail!(
-                "conflict {}: person {}'s {} is {} now, not {} as when the conflict was noted; \
-                 list the conflicts again",
+                "conflict {}: person {}'s {} is {} now, not {} {since}; list the conflicts again",
                 c.conflict_id,
                 c.person_id,
                 c.field,
                 shown(&c.value_now),
-                shown(&c.database_value)
+                shown(before)
             );
         }
         if let Some(other) = offered.insert((&c.person_id, &c.field), c) {
-            if other.incoming_value != c.incoming_value {
+            if way.values(other).1 != after {
+                let (offer, one_at_a_time) = match way {
+                    Way::Taking => ("offer", "settle"),
+                    Way::GivingBack => ("would give back to", "reopen"),
+                };
                 bail!(
-                    "conflicts {} and {} offer person {} two values of {} ({} and {}): settle them one \
-                     at a time",
+                    "conflicts {} and {} {offer} person {} two values of {} ({} and {}): {one_at_a_time} them \
+                     one at a time",
                     other.conflict_id,
                     c.conflict_id,
                     c.person_id,
                     c.field,
-                    shown(&other.incoming_value),
-                    shown(&c.incoming_value)
+                    shown(way.values(other).1),
+                    shown(after)
                 );
             }
         }
     }
     let mut rows = Rows::new(&tables::CORRECTIONS);
-    for c in offered.into_values().filter(|c| c.value_now != c.incoming_value) {
+    for c in offered.into_values() {
+        let after = way.values(c).1;
+        if &c.value_now == after {
+            continue;
+        }
         let (_, column, _) = COLUMNS[column_at(&c.field).expect("a conflict's field is one a load compares")];
         rows.push([
             Some(c.person_id.clone()),
             Some(column.to_string()),
             c.value_now.clone(),
-            c.incoming_value.clone(),
-            Some(format!(
-                "conflict {} of load {} (record {})",
-                c.conflict_id, c.load_id, c.record_id
-            )),
+            after.clone(),
+            Some(reason(c)),
         ]);
     }
     Ok(rows)

@@ -54,6 +54,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "conflict decisions and corrections: a DBA settles what a load noted",
         sql: include_str!("../../schemas/province/0004_conflict_decisions.sql"),
     },
+    Migration {
+        version: 5,
+        name: "reopened decisions: a DBA takes a decision on a conflict back",
+        sql: include_str!("../../schemas/province/0005_reopened_decisions.sql"),
+    },
 ];
 
 const VERSION_TABLE: &str = "basic_schema_migrations";

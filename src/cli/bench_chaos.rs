@@ -469,7 +469,7 @@ const SEARCHES: [(&str, &str); 6] = [
 /// Every row of every table of a basic database, without the times of the run that
 /// wrote them; a missing database file is one with empty tables.
 fn database_state(path: &Path) -> Result<State> {
-    const TABLES: [(&str, &str); 11] = [
+    const TABLES: [(&str, &str); 12] = [
         ("agencies", ""),
         ("deceased", "EXCLUDE (loaded_at)"),
         ("agents", "EXCLUDE (loaded_at)"),
@@ -481,6 +481,7 @@ fn database_state(path: &Path) -> Result<State> {
         ("exchange_imports", "EXCLUDE (imported_at)"),
         ("conflict_decisions", "EXCLUDE (decided_at)"),
         ("corrections", "EXCLUDE (corrected_at)"),
+        ("reopened_decisions", "EXCLUDE (decided_at, reopened_at)"),
     ];
     let mut s = State::new();
     let mut db = match path.exists() {

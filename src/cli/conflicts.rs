@@ -1,7 +1,7 @@
 //! `ledgerline conflicts`: the values loads did not write over, for the DBA to settle:
 //! listed with their ids, then settled by keeping the database's value or taking the
 //! ledger's, which changes the person and travels to the national database with the next
-//! exchange package.
+//! exchange package; a decision taken wrongly is reopened, its value given back.
 
 use std::process::ExitCode;
 
@@ -45,6 +45,43 @@ impl Which {
     }
 }
 
+/// The database, and the conflicts a command acts on: named, or a load's, field's,
+/// person's.
+#[derive(clap::Args)]
+pub struct Chosen {
+    /// The basic database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB
+    #[arg(long, value_parser = Target::parse)]
+    target: Target,
+    /// A conflict, by the id `conflicts list --all` shows (repeat for more)
+    #[arg(long = "conflict", value_name = "ID", conflicts_with_all = ["load_id", "field", "person_id"])]
+    conflicts: Vec<String>,
+    #[command(flatten)]
+    which: Which,
+}
+
+impl Chosen {
+    /// The conflicts to `act` on: named by id, or every one in `state` of a load, field or
+    /// person.
+    fn selection(self, act: &str, state: &str) -> Result<(Target, Selection)> {
+        let Chosen {
+            target,
+            conflicts,
+            which,
+        } = self;
+        let selection = if !conflicts.is_empty() {
+            Selection::Ids(conflicts)
+        } else if !which.is_empty() {
+            Selection::Open(which.filter(false))
+        } else {
+            anyhow::bail!(
+                "name the conflicts to {act}: --conflict ID (repeat for more), or --load-id, --field or \
+                 --person-id for every {state} one of them"
+            )
+        };
+        Ok((target, selection))
+    }
+}
+
 #[derive(clap::ValueEnum, Clone, Copy)]
 pub enum KeepArg {
     /// The value the database held: the person is left as they are
@@ -78,16 +115,10 @@ pub enum ConflictsCommand {
     /// writes a correction, which the next exchange package carries; it is refused,
     /// changing nothing, when the person is gone, their value changed since the conflict
     /// was noted, or two conflicts offer one person's field two values. A decision is
-    /// final and kept with who made it, when and why
+    /// kept with who made it, when and why (`conflicts reopen` takes it back)
     Resolve {
-        /// The basic database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB
-        #[arg(long, value_parser = Target::parse)]
-        target: Target,
-        /// A conflict to settle, by the id `conflicts list` shows (repeat for more)
-        #[arg(long = "conflict", value_name = "ID", conflicts_with_all = ["load_id", "field", "person_id"])]
-        conflicts: Vec<String>,
         #[command(flatten)]
-        which: Which,
+        chosen: Chosen,
         /// Which value stays: the database's, or the incoming one (the ledger's)
         #[arg(long, value_enum)]
         keep: KeepArg,
@@ -98,6 +129,25 @@ pub enum ConflictsCommand {
         #[arg(long)]
         note: Option<String>,
         /// Print what was settled as JSON: decision, settled (ids), corrected, decided_at
+        #[arg(long)]
+        json: bool,
+    },
+    /// Take decisions back, all in one transaction: those of the conflicts named by
+    /// --conflict, or every settled one of a load, field or person. Each conflict is open
+    /// again; its decision is kept in reopened_decisions with who reopened it, when and
+    /// why. A value a decision took is given back by a correction, which the next
+    /// exchange package carries; refused, changing nothing, when the person's value
+    /// changed since the decision
+    Reopen {
+        #[command(flatten)]
+        chosen: Chosen,
+        /// Why the decisions are taken back (required: it is kept with them)
+        #[arg(long)]
+        note: String,
+        /// Who reopens them [default: cli: and the system user]
+        #[arg(long)]
+        by: Option<String>,
+        /// Print what was reopened as JSON: reopened (ids), given_back, reopened_at
         #[arg(long)]
         json: bool,
     },
@@ -119,24 +169,13 @@ pub fn run(a: Args) -> Result<ExitCode> {
             }
         }
         ConflictsCommand::Resolve {
-            target,
-            conflicts: ids,
-            which,
+            chosen,
             keep,
             by,
             note,
             json,
         } => {
-            let selection = if !ids.is_empty() {
-                Selection::Ids(ids)
-            } else if !which.is_empty() {
-                Selection::Open(which.filter(false))
-            } else {
-                anyhow::bail!(
-                    "name the conflicts to settle: --conflict ID (repeat for more), or --load-id, --field \
-                     or --person-id for every open one of them"
-                );
-            };
+            let (target, selection) = chosen.selection("settle", "open")?;
             let keep = match keep {
                 KeepArg::Database => Keep::Database,
                 KeepArg::Incoming => Keep::Incoming,
@@ -155,6 +194,21 @@ pub fn run(a: Args) -> Result<ExitCode> {
                     "{} conflicts settled, {what}, by {by}: {} persons' values changed",
                     r.settled.len(),
                     r.corrected
+                );
+            }
+        }
+        ConflictsCommand::Reopen { chosen, note, by, json } => {
+            let (target, selection) = chosen.selection("reopen", "settled")?;
+            let by = by.unwrap_or_else(super::cli_actor);
+            let mut db = target.open_existing_for_writing()?;
+            let r = conflicts::reopen(&mut db, &selection, &by, &note)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!(
+                    "{} conflicts open again, reopened by {by}: {} persons' values given back",
+                    r.reopened.len(),
+                    r.given_back
                 );
             }
         }
