@@ -1491,6 +1491,28 @@ fn a_long_list_of_differing_rows_is_cut_short_where_people_read_it() {
         "{said}"
     );
     assert!(said.contains("… and 5 more (--json lists every one)"), "{said}");
+    // So are the conflicts they noted, read one by one and not kept; the JSON has them all.
+    let listed = run_ok(&["conflicts", "list", "--target", province.t()]);
+    let said = String::from_utf8_lossy(&listed.stdout);
+    assert!(said.starts_with("25 conflicts, 25 open\n"), "{said}");
+    assert_eq!(
+        said.matches(" death_date: database 2014-03-05, ledger 2014-03-06 ")
+            .count(),
+        20,
+        "{said}"
+    );
+    assert!(said.ends_with("  … and 5 more (--json lists every one)\n"), "{said}");
+    let json = run_json(&["conflicts", "list", "--target", province.t(), "--json"]);
+    let lines: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["record_id"].as_str().unwrap())
+        .collect();
+    let expected: Vec<String> = (1..=25)
+        .map(|i| format!("SZ320981-2014-{i:06} line {}", i + 1))
+        .collect();
+    assert_eq!(lines, expected);
 }
 
 #[test]

@@ -142,14 +142,23 @@ impl Filter {
     }
 }
 
-/// The conflicts `filter` selects, in the order they were noted, each value assessed.
-pub fn list(db: &mut Database, filter: &Filter) -> Result<Vec<NotedConflict>> {
-    read(db, filter, true)
+/// The conflicts `filter` selects, in the order they were noted, each value assessed,
+/// handed to `each` as they are read: a listing of a million is never held whole (built
+/// whole, its JSON took 2.35 GB).
+pub fn list(db: &mut Database, filter: &Filter, each: impl FnMut(NotedConflict)) -> Result<()> {
+    read_each(db, filter, true, each)
 }
 
-/// The conflicts `filter` selects, their values assessed if `assess` (a `resolve` has no
-/// use for it).
-fn read(db: &mut Database, filter: &Filter, assess: bool) -> Result<Vec<NotedConflict>> {
+/// The conflicts `filter` selects, not assessed (a `resolve` has no use for it).
+fn read(db: &mut Database, filter: &Filter) -> Result<Vec<NotedConflict>> {
+    let mut found = Vec::new();
+    read_each(db, filter, false, |c| found.push(c))?;
+    Ok(found)
+}
+
+/// The conflicts `filter` selects, their values assessed if `assess`, each handed to
+/// `each` as it is read.
+fn read_each(db: &mut Database, filter: &Filter, assess: bool, mut each: impl FnMut(NotedConflict)) -> Result<()> {
     filter.check()?;
     // A database of an earlier schema version (opened only to read) has no decisions.
     let decisions = if db.has_table("conflict_decisions")? {
@@ -197,9 +206,16 @@ fn read(db: &mut Database, filter: &Filter, assess: bool) -> Result<Vec<NotedCon
     // Scanned (on PostgreSQL, by COPY): listing a million conflicts took 8.6-10.6 s read
     // as a query's rows, 7.2-8.4 s scanned. A scan takes no parameters: the values are
     // written in as SQL text.
-    let mut found = Vec::new();
-    db.scan(&sql, SETTLED_AT + 4, |v| found.push(noted(v, assess)))?;
-    found.into_iter().collect()
+    let mut failed = None;
+    db.scan(&sql, SETTLED_AT + 4, |v| {
+        if failed.is_none() {
+            match noted(v, assess) {
+                Ok(c) => each(c),
+                Err(e) => failed = Some(e),
+            }
+        }
+    })?;
+    failed.map_or(Ok(()), Err)
 }
 
 /// Where [`read`]'s query has the person's values (then the decision's four columns).
@@ -364,7 +380,6 @@ fn choose(db: &mut Database, selection: &Selection, settled: bool) -> Result<Vec
                     with_settled: settled,
                     ..filter.clone()
                 },
-                false,
             )?
             .into_iter()
             .filter(|c| c.settled.is_some() == settled)
@@ -381,7 +396,6 @@ fn choose(db: &mut Database, selection: &Selection, settled: bool) -> Result<Vec
                     with_settled: true,
                     ..Filter::default()
                 },
-                false,
             )?;
             let mut chosen = Vec::with_capacity(ids.len());
             for id in ids {

@@ -3,11 +3,12 @@
 //! ledger's, which changes the person and travels to the national database with the next
 //! exchange package; a decision taken wrongly is reopened, its value given back.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Result;
 use ledgerline_load::conflicts::{self, Filter, Keep, NotedConflict, Selection};
-use ledgerline_load::Target;
+use ledgerline_load::{Database, Target};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -161,11 +162,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
             all,
             json,
         } => {
-            let listed = conflicts::list(&mut target.open_for_reading()?, &which.filter(all))?;
+            let mut db = target.open_for_reading()?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&listed)?);
+                print_json(&mut db, &which.filter(all))?;
             } else {
-                print_list(&target, &listed, all);
+                print_list(&target, &mut db, &which.filter(all))?;
             }
         }
         ConflictsCommand::Resolve {
@@ -216,15 +217,45 @@ pub fn run(a: Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_list(target: &Target, listed: &[NotedConflict], all: bool) {
-    if listed.is_empty() {
-        let which = if all { "" } else { "open " };
-        println!("{}: no {which}conflicts", target.display());
-        return;
+/// The conflicts as one JSON array, each written as it is read.
+fn print_json(db: &mut Database, filter: &Filter) -> Result<()> {
+    use serde::ser::{SerializeSeq, Serializer};
+    let out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+    let mut json = serde_json::Serializer::pretty(out);
+    let mut seq = json.serialize_seq(None)?;
+    let mut failed = None;
+    conflicts::list(db, filter, |c| {
+        if failed.is_none() {
+            failed = seq.serialize_element(&c).err();
+        }
+    })?;
+    if let Some(e) = failed {
+        return Err(e.into());
     }
-    let open = listed.iter().filter(|c| c.settled.is_none()).count();
-    println!("{} conflicts, {open} open", listed.len());
-    super::print_listed(listed, |c| {
+    seq.end()?;
+    let mut out = json.into_inner();
+    writeln!(out)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// The number of conflicts, then the first few, each on a line.
+fn print_list(target: &Target, db: &mut Database, filter: &Filter) -> Result<()> {
+    let (mut total, mut open, mut first) = (0, 0, Vec::new());
+    conflicts::list(db, filter, |c| {
+        total += 1;
+        open += usize::from(c.settled.is_none());
+        if first.len() < super::LISTED {
+            first.push(c);
+        }
+    })?;
+    if total == 0 {
+        let which = if filter.with_settled { "" } else { "open " };
+        println!("{}: no {which}conflicts", target.display());
+        return Ok(());
+    }
+    println!("{total} conflicts, {open} open");
+    super::print_first(&first, total, |c: &NotedConflict| {
         let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "(none)".to_string());
         let batch = c
             .batch_id
@@ -264,4 +295,5 @@ fn print_list(target: &Target, listed: &[NotedConflict], all: bool) {
             c.record_id
         )
     });
+    Ok(())
 }

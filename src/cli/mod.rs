@@ -170,11 +170,17 @@ const LISTED: usize = 20;
 
 /// The first [`LISTED`] of `items`, a line each, and how many more there are.
 fn print_listed<T>(items: &[T], line: impl Fn(&T) -> String) {
-    for item in items.iter().take(LISTED) {
+    print_first(&items[..items.len().min(LISTED)], items.len(), line);
+}
+
+/// `first`, the first [`LISTED`] of `total` items read one by one and not kept, a line
+/// each, and how many more there are.
+fn print_first<T>(first: &[T], total: usize, line: impl Fn(&T) -> String) {
+    for item in first {
         println!("  {}", line(item));
     }
-    if items.len() > LISTED {
-        println!("  … and {} more (--json lists every one)", items.len() - LISTED);
+    if total > first.len() {
+        println!("  … and {} more (--json lists every one)", total - first.len());
     }
 }
 
