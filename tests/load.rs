@@ -794,6 +794,36 @@ fn settling_flow(dir: &std::path::Path, province: &Basic, nation: &Basic) {
     );
     let open = run_json(&["conflicts", "list", "--target", t, "--json"]);
     assert_eq!(open.as_array().unwrap().len(), 2, "{open}");
+    let taken_back = open
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["conflict_id"] == death.as_str())
+        .unwrap();
+    let history = &taken_back["reopened"];
+    assert_eq!(
+        (
+            history.as_array().map(Vec::len),
+            &history[0]["was"]["decision"],
+            &history[0]["was"]["note"],
+            &history[0]["reopened_by"],
+            &history[0]["note"]
+        ),
+        (
+            Some(1),
+            &serde_json::json!("replaced"),
+            &serde_json::json!("火化证核对"),
+            &serde_json::json!("张科长"),
+            &serde_json::json!("火化证看错")
+        ),
+        "{taken_back}"
+    );
+    let said = run_ok(&["conflicts", "list", "--target", t, "--field", "death_date"]);
+    let said = String::from_utf8_lossy(&said.stdout);
+    assert!(
+        said.contains("(record R3) — open (replaced by 张科长 ") && said.contains(": 火化证核对 taken back by 张科长 "),
+        "{said}"
+    );
     resolve(&["--conflict", &other_death, "--keep", "incoming"], 0);
     assert_eq!(death_date(province).as_deref(), Some("2013-04-12"));
     // The date given back and the one taken travel: the nation ends where the province is.

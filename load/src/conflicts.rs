@@ -11,7 +11,7 @@
 
 mod reopen;
 
-pub use reopen::{reopen, Reopened};
+pub use reopen::{reopen, Reopened, Reopening};
 
 use anyhow::{bail, Result};
 use ledgerline_schemas::validate::{validate_fields, Severity};
@@ -87,6 +87,22 @@ pub struct Settled {
     pub decided_at: UtcTime,
 }
 
+impl Settled {
+    /// A decision from a query's decision, decided_by, note and decided_at (as text), if
+    /// there is one.
+    fn read(v: &[Option<&str>], table: &str) -> Result<Option<Settled>> {
+        let Some(decision) = v[0] else {
+            return Ok(None);
+        };
+        Ok(Some(Settled {
+            decision: decision.to_string(),
+            decided_by: v[1].unwrap_or_default().to_string(),
+            note: v[2].map(str::to_string),
+            decided_at: UtcTime::read_sql_text(v[3].unwrap_or_default(), table)?,
+        }))
+    }
+}
+
 /// A conflict a load noted, as `ledgerline conflicts list` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NotedConflict {
@@ -115,6 +131,9 @@ pub struct NotedConflict {
     pub incoming_findings: Vec<String>,
     /// `None` while the conflict is open.
     pub settled: Option<Settled>,
+    /// The decisions on it taken back (`conflicts reopen`), the earliest first; listed
+    /// only (a `resolve` has no use for them).
+    pub reopened: Vec<Reopening>,
 }
 
 /// Which conflicts to list, or to settle: those of a load, of a field, of a person (each
@@ -206,11 +225,19 @@ fn read_each(db: &mut Database, filter: &Filter, assess: bool, mut each: impl Fn
     // Scanned (on PostgreSQL, by COPY): listing a million conflicts took 8.6-10.6 s read
     // as a query's rows, 7.2-8.4 s scanned. A scan takes no parameters: the values are
     // written in as SQL text.
+    let mut history = if assess {
+        reopen::history(db)?
+    } else {
+        Default::default()
+    };
     let mut failed = None;
     db.scan(&sql, SETTLED_AT + 4, |v| {
         if failed.is_none() {
             match noted(v, assess) {
-                Ok(c) => each(c),
+                Ok(mut c) => {
+                    c.reopened = history.remove(&c.conflict_id).unwrap_or_default();
+                    each(c)
+                }
                 Err(e) => failed = Some(e),
             }
         }
@@ -226,15 +253,7 @@ const SETTLED_AT: usize = PERSON_AT + COLUMNS.len();
 fn noted(v: &[Option<&str>], assess: bool) -> Result<NotedConflict> {
     let owned = |i: usize| v[i].map(str::to_string);
     let [load_id, person_id, field, record_id] = [0, 2, 3, 6].map(|i| v[i].unwrap_or_default().to_string());
-    let settled = match v[SETTLED_AT] {
-        None => None,
-        Some(decision) => Some(Settled {
-            decision: decision.to_string(),
-            decided_by: v[SETTLED_AT + 1].unwrap_or_default().to_string(),
-            note: owned(SETTLED_AT + 2),
-            decided_at: UtcTime::read_sql_text(v[SETTLED_AT + 3].unwrap_or_default(), "conflict_decisions")?,
-        }),
-    };
+    let settled = Settled::read(&v[SETTLED_AT..SETTLED_AT + 4], "conflict_decisions")?;
     let person_held = v[8] == Some("held");
     let at = column_at(&field);
     let (database_value, incoming_value) = (owned(4), owned(5));
@@ -260,6 +279,7 @@ fn noted(v: &[Option<&str>], assess: bool) -> Result<NotedConflict> {
         field,
         record_id,
         settled,
+        reopened: Vec::new(),
     })
 }
 

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use ledgerline_load::conflicts::{self, Filter, Keep, NotedConflict, Selection};
+use ledgerline_load::conflicts::{self, Filter, Keep, NotedConflict, Selection, Settled};
 use ledgerline_load::{Database, Target};
 
 #[derive(clap::Args)]
@@ -269,16 +269,30 @@ fn print_list(target: &Target, db: &mut Database, filter: &Filter) -> Result<()>
         } else {
             String::new()
         };
-        let state = match &c.settled {
-            None => "open".to_string(),
-            Some(s) => format!(
+        let decided = |s: &Settled| {
+            format!(
                 "{} by {} {}{}",
                 s.decision,
                 s.decided_by,
                 s.decided_at.local_text(),
                 s.note.as_deref().map(|n| format!(": {n}")).unwrap_or_default()
-            ),
+            )
         };
+        let mut state = c.settled.as_ref().map_or("open".to_string(), decided);
+        // The decisions taken back, the latest in full.
+        if let Some(last) = c.reopened.last() {
+            let before = match c.reopened.len() {
+                1 => String::new(),
+                n => format!("{} decisions taken back, the last ", n),
+            };
+            state += &format!(
+                " ({before}{} taken back by {} {}: {})",
+                decided(&last.was),
+                last.reopened_by,
+                last.reopened_at.local_text(),
+                last.note
+            );
+        }
         let found = |whose: &str, findings: &[String]| match findings {
             [] => String::new(),
             _ => format!("; with the {whose} value: {}", findings.join("; ")),

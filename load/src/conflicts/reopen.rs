@@ -6,10 +6,12 @@
 //! database, which applies the latest correction of each person's field, gives it back
 //! too. Nothing is deleted from the record of what was decided.
 
+use std::collections::HashMap;
+
 use anyhow::{bail, Result};
 use serde::Serialize;
 
-use super::{apply_corrections, choose, corrections_for, NotedConflict, Selection, Way};
+use super::{apply_corrections, choose, corrections_for, NotedConflict, Selection, Settled, Way};
 use crate::exchange::sql_text;
 use crate::{Database, UtcTime};
 
@@ -21,6 +23,47 @@ pub struct Reopened {
     /// Persons' values given back: a value a decision took, which the person still had.
     pub given_back: u64,
     pub reopened_at: UtcTime,
+}
+
+/// A decision on a conflict taken back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reopening {
+    /// The decision as it was: kept or replaced, who made it, when and why.
+    pub was: Settled,
+    pub reopened_by: String,
+    pub reopened_at: UtcTime,
+    /// Why it was taken back.
+    pub note: String,
+}
+
+/// The decisions taken back, by conflict, each conflict's the earliest first. None in a
+/// database of a schema version before decisions could be.
+pub(super) fn history(db: &mut Database) -> Result<HashMap<String, Vec<Reopening>>> {
+    let mut by_conflict: HashMap<String, Vec<Reopening>> = HashMap::new();
+    if !db.has_table("reopened_decisions")? {
+        return Ok(by_conflict);
+    }
+    let rows = db.texts(
+        "SELECT conflict_id, decision, decided_by, note, CAST(decided_at AS VARCHAR),
+                reopened_by, reopen_note, CAST(reopened_at AS VARCHAR)
+         FROM reopened_decisions ORDER BY reopened_at, conflict_id",
+        &[],
+        8,
+    )?;
+    for row in rows.chunks(8) {
+        let v: Vec<Option<&str>> = row.iter().map(Option::as_deref).collect();
+        let was = Settled::read(&v[1..5], "reopened_decisions")?.expect("a decision reopened was made");
+        by_conflict
+            .entry(v[0].unwrap_or_default().to_string())
+            .or_default()
+            .push(Reopening {
+                was,
+                reopened_by: v[5].unwrap_or_default().to_string(),
+                reopened_at: UtcTime::read_sql_text(v[7].unwrap_or_default(), "reopened_decisions")?,
+                note: v[6].unwrap_or_default().to_string(),
+            });
+    }
+    Ok(by_conflict)
 }
 
 /// Reopens the settled conflicts `selection` names, in one transaction; `by` names who
