@@ -13,6 +13,8 @@ mod reopen;
 
 pub use reopen::{reopen, Reopened, Reopening};
 
+use std::collections::HashSet;
+
 use anyhow::{bail, Result};
 use ledgerline_schemas::validate::{validate_fields, Severity};
 use ledgerline_schemas::{Field, RecordFields};
@@ -165,19 +167,25 @@ impl Filter {
 /// handed to `each` as they are read: a listing of a million is never held whole (built
 /// whole, its JSON took 2.35 GB).
 pub fn list(db: &mut Database, filter: &Filter, each: impl FnMut(NotedConflict)) -> Result<()> {
-    read_each(db, filter, true, each)
+    read_each(db, (filter, None), true, each)
 }
 
-/// The conflicts `filter` selects, not assessed (a `resolve` has no use for it).
-fn read(db: &mut Database, filter: &Filter) -> Result<Vec<NotedConflict>> {
+/// The conflicts `filter` selects, of those `named` (by id) if any are, not assessed (a
+/// `resolve` has no use for it).
+fn read(db: &mut Database, filter: &Filter, named: Option<&HashSet<&str>>) -> Result<Vec<NotedConflict>> {
     let mut found = Vec::new();
-    read_each(db, filter, false, |c| found.push(c))?;
+    read_each(db, (filter, named), false, |c| found.push(c))?;
     Ok(found)
 }
 
-/// The conflicts `filter` selects, their values assessed if `assess`, each handed to
-/// `each` as it is read.
-fn read_each(db: &mut Database, filter: &Filter, assess: bool, mut each: impl FnMut(NotedConflict)) -> Result<()> {
+/// The conflicts `filter` selects, of those `named` if any are, their values assessed if
+/// `assess`, each handed to `each` as it is read.
+fn read_each(
+    db: &mut Database,
+    (filter, named): (&Filter, Option<&HashSet<&str>>),
+    assess: bool,
+    mut each: impl FnMut(NotedConflict),
+) -> Result<()> {
     filter.check()?;
     // A database of an earlier schema version (opened only to read) has no decisions.
     let decisions = if db.has_table("conflict_decisions")? {
@@ -232,7 +240,13 @@ fn read_each(db: &mut Database, filter: &Filter, assess: bool, mut each: impl Fn
     };
     let mut failed = None;
     db.scan(&sql, SETTLED_AT + 4, |v| {
-        if failed.is_none() {
+        // A few conflicts named among a million are picked out by their ids alone: no
+        // conflict is built, nor kept, for the others.
+        let is_named = |names: &HashSet<&str>| {
+            let [load, record, field] = [0, 6, 3].map(|i| v[i].unwrap_or_default());
+            names.contains(conflict_id(load, record, field).as_str())
+        };
+        if failed.is_none() && named.is_none_or(is_named) {
             match noted(v, assess) {
                 Ok(mut c) => {
                     c.reopened = history.remove(&c.conflict_id).unwrap_or_default();
@@ -400,6 +414,7 @@ fn choose(db: &mut Database, selection: &Selection, settled: bool) -> Result<Vec
                     with_settled: settled,
                     ..filter.clone()
                 },
+                None,
             )?
             .into_iter()
             .filter(|c| c.settled.is_some() == settled)
@@ -410,12 +425,14 @@ fn choose(db: &mut Database, selection: &Selection, settled: bool) -> Result<Vec
             Ok(chosen)
         }
         Selection::Ids(ids) => {
+            let named: HashSet<&str> = ids.iter().map(String::as_str).collect();
             let mut all = read(
                 db,
                 &Filter {
                     with_settled: true,
                     ..Filter::default()
                 },
+                Some(&named),
             )?;
             let mut chosen = Vec::with_capacity(ids.len());
             for id in ids {
