@@ -907,6 +907,51 @@ mod tests {
         );
     }
 
+    /// A province's database made before decisions could be reopened keeps its decisions,
+    /// and their checks, through version 5, which rebuilds the table; one of them can then
+    /// be taken back and made again.
+    #[test]
+    fn decisions_made_before_version_5_are_kept_and_can_be_reopened() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.duckdb");
+        let v4 = &MIGRATIONS[..4];
+        assert_eq!(v4.last().map(|m| m.version), Some(4));
+        {
+            let conn = Connection::open(&path).unwrap();
+            apply_list(&conn, v4, VERSION_TABLE, "v4").unwrap();
+            conn.execute_batch(
+                "INSERT INTO conflict_decisions VALUES
+                 ('C0123456789abcdef', 'LB', 'PA', 'death_date', '2001-01-01', '2013-04-11', 'R3',
+                  'replaced', '张科长', '火化证核对', TIMESTAMP '2026-02-05 08:00')",
+            )
+            .unwrap();
+        }
+        let mut db = Target::DuckDb(path).open_for_writing().unwrap();
+        let decision = "SELECT decided_by || '|' || note || '|' || CAST(decided_at AS VARCHAR) FROM conflict_decisions";
+        assert_eq!(
+            db.text(decision, &[]).unwrap().as_deref(),
+            Some("张科长|火化证核对|2026-02-05 08:00:00")
+        );
+        assert_eq!(db.execute("DELETE FROM conflict_decisions", &[]).unwrap(), 1);
+        db.execute(
+            "INSERT INTO conflict_decisions VALUES
+             ('C0123456789abcdef', 'LB', 'PA', 'death_date', '2001-01-01', '2013-04-11', 'R3',
+              'kept', '李科长', NULL, TIMESTAMP '2026-02-06 08:00')",
+            &[],
+        )
+        .unwrap();
+        assert!(
+            db.execute(
+                "INSERT INTO conflict_decisions VALUES
+                 ('C0123456789abcdef', 'LB', 'PA', 'death_date', NULL, NULL, 'R3', 'undone', 'x', NULL, now())",
+                &[],
+            )
+            .is_err(),
+            "a decision is kept or replaced, as before"
+        );
+        assert!(db.has_table("reopened_decisions").unwrap());
+    }
+
     #[test]
     fn a_large_commit_leaves_the_checkpoint_to_the_close() {
         let dir = tempfile::tempdir().unwrap();
