@@ -161,6 +161,19 @@ impl Filter {
             _ => Ok(()),
         }
     }
+
+    /// The filter's load, field and person as SQL conditions on the columns of those
+    /// names, each after `prefix` (a table's alias and a dot, or nothing).
+    fn conditions(&self, prefix: &str) -> Vec<String> {
+        [
+            ("load_id", &self.load_id),
+            ("field", &self.field),
+            ("person_id", &self.person_id),
+        ]
+        .into_iter()
+        .filter_map(|(column, value)| Some(format!("{prefix}{column} = {}", sql_text(value.as_deref()?))))
+        .collect()
+    }
 }
 
 /// The conflicts `filter` selects, in the order they were noted, each value assessed,
@@ -202,14 +215,7 @@ fn read_each(
         .map(|(_, column, _)| format!("CAST(d.{column} AS VARCHAR)"))
         .collect();
     let person = person.join(", ");
-    let conditions: String = [
-        ("c.load_id", &filter.load_id),
-        ("c.field", &filter.field),
-        ("c.person_id", &filter.person_id),
-    ]
-    .into_iter()
-    .filter_map(|(column, value)| Some(format!(" AND {column} = {}", sql_text(value.as_deref()?))))
-    .collect();
+    let conditions: String = filter.conditions("c.").iter().map(|c| format!(" AND {c}")).collect();
     let open_only = if filter.with_settled {
         ""
     } else {
@@ -336,6 +342,16 @@ pub enum Selection {
     Open(Filter),
 }
 
+impl Selection {
+    /// Refuses a filter of a field no conflict can be of ([`Filter::check`]).
+    fn check(&self) -> Result<()> {
+        match self {
+            Selection::Open(filter) => filter.check(),
+            Selection::Ids(_) => Ok(()),
+        }
+    }
+}
+
 /// What a `resolve` did.
 #[derive(Debug, Clone, Serialize)]
 pub struct Resolved {
@@ -358,9 +374,7 @@ pub fn resolve(db: &mut Database, selection: &Selection, keep: Keep, by: &str, n
     if by.trim().is_empty() {
         bail!("a decision names who made it (--by)");
     }
-    if let Selection::Open(filter) = selection {
-        filter.check()?;
-    }
+    selection.check()?;
     db.exclusively(|db, at| {
         let chosen = choose(db, selection, false)?;
         let mut decisions = Rows::with_capacity(&tables::CONFLICT_DECISIONS, chosen.len());
@@ -497,8 +511,8 @@ impl Way {
 /// Refused when a person is gone (nothing is given back to one), a value changed since
 /// (the conflict was noted, the decision took it), or two conflicts would give one
 /// person's field two values.
-fn corrections_for(
-    chosen: &[NotedConflict],
+fn corrections_for<'c>(
+    chosen: impl IntoIterator<Item = &'c NotedConflict>,
     way: Way,
     reason: impl Fn(&NotedConflict) -> String,
 ) -> Result<Rows<'static>> {

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use anyhow::{bail, Result};
 use serde::Serialize;
 
-use super::{apply_corrections, choose, corrections_for, NotedConflict, Selection, Settled, Way};
+use super::{apply_corrections, choose, corrections_for, Selection, Settled, Way};
 use crate::exchange::sql_text;
 use crate::{Database, UtcTime};
 
@@ -77,17 +77,13 @@ pub fn reopen(db: &mut Database, selection: &Selection, by: &str, note: &str) ->
     if note.trim().is_empty() {
         bail!("a reopened decision says why it was reopened (--note)");
     }
-    if let Selection::Open(filter) = selection {
-        filter.check()?;
-    }
+    selection.check()?;
     db.exclusively(|db, at| {
         let chosen = choose(db, selection, true)?;
-        let taken: Vec<NotedConflict> = chosen
+        let taken = chosen
             .iter()
-            .filter(|c| c.settled.as_ref().is_some_and(|s| s.decision == "replaced"))
-            .cloned()
-            .collect();
-        let back = corrections_for(&taken, Way::GivingBack, |c| {
+            .filter(|c| c.settled.as_ref().is_some_and(|s| s.decision == "replaced"));
+        let back = corrections_for(taken, Way::GivingBack, |c| {
             format!("conflict {} reopened: {note}", c.conflict_id)
         })?;
         let moved = move_decisions(db, selection, by, note, at)?;
@@ -125,15 +121,7 @@ fn move_decisions(db: &mut Database, selection: &Selection, by: &str, note: &str
                  WHERE c.load_id = conflict_decisions.load_id AND c.source_key = conflict_decisions.source_key
                    AND c.field = conflict_decisions.field)"
                 .to_string()];
-            for (column, value) in [
-                ("load_id", &filter.load_id),
-                ("field", &filter.field),
-                ("person_id", &filter.person_id),
-            ] {
-                if let Some(value) = value {
-                    conditions.push(format!("{column} = {}", sql_text(value)));
-                }
-            }
+            conditions.extend(filter.conditions(""));
             conditions.join(" AND ")
         }
     };

@@ -59,11 +59,11 @@ pub(crate) fn offered(row: &SentRow, differing: &[&str]) -> Option<Offered> {
 }
 
 /// Notes a conflict for each value `offered` against the live row held of its person
-/// (by the DEAD_ID held, the mistyped one for a row re-keyed; read here, after the import's own rows are written, so that a DEAD_ID repeated
-/// within the file is compared with its first line's row), unless the same difference
-/// (person, field, both values) was noted before, open or settled: funeral homes send
-/// whole days' deaths again, and a difference the DBA kept out stays out. The conflicts
-/// noted.
+/// (by the DEAD_ID held, the mistyped one for a row re-keyed; read here, after the
+/// import's own rows are written, so that a DEAD_ID repeated within the file is compared
+/// with its first line's row), unless the same difference (person, field, both values)
+/// was noted before, open or settled: funeral homes send whole days' deaths again, and a
+/// difference the DBA kept out stays out. The conflicts noted.
 pub(crate) fn note(db: &mut Database, import_id: &str, offered: &[Offered], at: UtcTime) -> Result<u64> {
     if offered.is_empty() {
         return Ok(0);

@@ -111,9 +111,11 @@ impl Mistyped {
 }
 
 /// A valid GB 11643 18-character number (the check character computed first: it turns
-/// away nearly every candidate without reading a date).
+/// away nearly every candidate without reading a date). ASCII first: a DEAD_ID of 18
+/// bytes may hold a Chinese character, and is then cut nowhere.
 fn valid(id: &str) -> bool {
     id.len() == 18
+        && id.is_ascii()
         && id_number::check_char(&id[..17]).is_some_and(|c| id.as_bytes()[17] == c as u8)
         && id_number::parse(id).is_ok()
 }
@@ -332,5 +334,8 @@ mod tests {
             "fails MOD 11-2"
         );
         assert!(!Sent::keyed_by_id(fixed, Some("340524198001010018")), "keyed otherwise");
+        let chinese = "320981201300001王";
+        assert_eq!(chinese.len(), 18);
+        assert!(!Sent::keyed_by_id(chinese, Some(chinese)));
     }
 }
