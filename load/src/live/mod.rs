@@ -228,8 +228,6 @@ pub fn import(db: &mut Database, extract: &Extract, dry_run: bool) -> Result<Imp
         width,
         cols,
     } = extract;
-    // The header row, checked when the extract was read, is skipped.
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
     let mut report = ImportReport {
         // Where the file was, wherever the import was run from: the record says so.
         file: std::path::absolute(file)
@@ -269,7 +267,7 @@ pub fn import(db: &mut Database, extract: &Extract, dry_run: bool) -> Result<Imp
             .map(|k| rekeys.get(k).map_or(k.as_str(), |link| link.held_dead_id.as_str()));
         let held = held::Held::read(db, &in_database, keys)?;
         drop(in_database);
-        let staged = stage_rows(&mut reader, (*width, cols), held, &rekeys, &mut report);
+        let staged = stage_rows(text, (*width, cols), held, &rekeys, &mut report);
         for rows in [&staged.deceased, &staged.cremations, &staged.agents] {
             db.append(rows, &[Some("live"), None, None], at)?;
         }
@@ -420,7 +418,7 @@ fn first_pass(
 
 /// Every row of the file staged, or reported with its line and the problem.
 fn stage_rows(
-    reader: &mut csv::Reader<&[u8]>,
+    text: &str,
     (width, cols): (usize, &HashMap<String, usize>),
     mut held: held::Held,
     rekeys: &HashMap<String, rekeyed::Link>,
@@ -432,8 +430,15 @@ fn stage_rows(
         agents: Rows::new(&tables::AGENTS),
         offered: Vec::new(),
     };
+    // The header row, checked when the extract was read, is skipped.
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let mut lines = LineNumbers::of(text);
     for (i, rec) in reader.records().enumerate() {
-        let line = i as u64 + 2;
+        let line = match &rec {
+            Ok(rec) => rec.position(),
+            Err(e) => e.position(),
+        }
+        .map_or(i as u64 + 2, |at| lines.of_row_at(at.byte()));
         report.rows += 1;
         let row = match rec {
             // A row with more or fewer fields than the header is cut or run together.
@@ -453,6 +458,48 @@ fn stage_rows(
         }
     }
     staged
+}
+
+/// The line a row starts on, as an editor numbers it: counted from the header instead,
+/// every row after a value quoted across lines (an address typed with a line break) or a
+/// blank line was reported a line or more too early. The CSV reader's own line number
+/// is no help: a row after a CRLF ending is placed on the line before it.
+struct LineNumbers<'a> {
+    text: &'a [u8],
+    /// Newlines before `counted_to`, plus one.
+    line: u64,
+    counted_to: usize,
+}
+
+impl<'a> LineNumbers<'a> {
+    fn of(text: &'a str) -> LineNumbers<'a> {
+        LineNumbers {
+            text: text.as_bytes(),
+            line: 1,
+            counted_to: 0,
+        }
+    }
+
+    /// The line of the row the reader found at byte `at`, past the line endings and
+    /// blank lines it starts on. Rows are asked for in order, so each byte is looked at
+    /// once.
+    fn of_row_at(&mut self, at: u64) -> u64 {
+        let at = usize::try_from(at)
+            .unwrap_or(usize::MAX)
+            .clamp(self.counted_to, self.text.len());
+        let blank = self.text[at..]
+            .iter()
+            .take_while(|&&b| b == b'\r' || b == b'\n')
+            .count();
+        let start = at + blank;
+        let newlines = self.text[self.counted_to..start]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        self.line += newlines as u64;
+        self.counted_to = start;
+        self.line
+    }
 }
 
 /// A person not held, with its cremation and agent; or what a row sent again adds to
@@ -597,6 +644,20 @@ impl SentRow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rows_are_numbered_by_the_line_they_start_on() {
+        for ending in ["\n", "\r\n"] {
+            let text = ["H,A", "1,\"two", "lines\"", "", "2,x", "3,y", ""].join(ending);
+            let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+            let mut lines = LineNumbers::of(&text);
+            let got: Vec<u64> = reader
+                .records()
+                .map(|r| lines.of_row_at(r.unwrap().position().unwrap().byte()))
+                .collect();
+            assert_eq!(got, [2, 5, 6], "ending {ending:?}");
+        }
+    }
 
     #[test]
     fn conventions() {
