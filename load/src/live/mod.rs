@@ -92,8 +92,25 @@ fn value(v: Option<&str>) -> Option<String> {
     let v = v?.trim();
     match v {
         "" | "X" | "x" | "NULL" | "null" => None,
+        v if v.contains(['\n', '\r']) => Some(joined_lines(v)),
         v => Some(v.to_string()),
     }
+}
+
+/// A value typed over several lines (an address with a line break in it) as one line,
+/// as the database and the exchange keep it: Chinese is written without spaces, so its
+/// lines are joined as they are; a space stays where the break falls between two words
+/// of letters or digits.
+fn joined_lines(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for line in v.split(['\n', '\r']).map(str::trim).filter(|l| !l.is_empty()) {
+        let word = |c: char| c.is_ascii_alphanumeric();
+        if out.ends_with(word) && line.starts_with(word) {
+            out.push(' ');
+        }
+        out.push_str(line);
+    }
+    out
 }
 
 /// Live sex codes 1 男, 2 女, 3 unknown → GB/T 2261.1.
@@ -664,6 +681,10 @@ mod tests {
         assert_eq!(sex_code("3"), Ok("0"));
         assert!(sex_code("M").is_err());
         assert_eq!(value(Some(" X ")), None);
+        assert_eq!(
+            value(Some("江苏省苏州市\r\n 姑苏区\r\n\r\nRoom 5\nBlock 2\r")).as_deref(),
+            Some("江苏省苏州市姑苏区Room 5 Block 2")
+        );
         assert_eq!(ethnicity("1"), "01");
         assert_eq!(division("370112001001").as_deref(), Some("370112"));
         assert_eq!(date("20130405").unwrap(), "2013-04-05");
