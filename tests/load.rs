@@ -2045,3 +2045,116 @@ fn a_long_report_is_stored_compressed_with_lz4_postgres() {
         "read back whole"
     );
 }
+
+/// A live extract opened in Excel and saved as a workbook, as DBAs are often handed one:
+/// a notes sheet first, a title above the header, dates and times as Excel dates, codes
+/// and a phone as numbers, an address typed over two lines, an empty row.
+fn live_workbook(dir: &std::path::Path) -> std::path::PathBuf {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let mut book = Workbook::new();
+    book.add_worksheet()
+        .set_name("说明")
+        .unwrap()
+        .write_string(0, 0, "火化登记导出")
+        .unwrap();
+    let sheet = book.add_worksheet();
+    sheet.set_name("FIS_DEAD_INFO").unwrap();
+    sheet.write_string(0, 0, "2013年火化登记").unwrap();
+    let header = "DEAD_ID,NAME,SEX,CARD_TYPE,ID_CARD,BIRTHDAY,FOLK,POPULACE,DEATH_DATE,RECEIVE_TIME,START_TIME,AGENT_NAME,MOBIL_PHONE";
+    for (c, h) in header.split(',').enumerate() {
+        sheet.write_string(1, c as u16, h).unwrap();
+    }
+    let (day, minute) = (
+        Format::new().set_num_format("yyyy-mm-dd"),
+        Format::new().set_num_format("yyyy-mm-dd hh:mm"),
+    );
+    let date = |s: &str| ExcelDateTime::parse_from_str(s).unwrap();
+    // Sheet rows 3, 5 (after an empty row 4) and 6: only ID_CARD and SEX differ in kind.
+    for (row, dead_id, name, sex, id_card) in [
+        (2, "SZ-2013-000001", "王秀英", 2.0, None),
+        (4, "SZ-2013-000002", "张德明", 1.0, Some(340524194103090000.0)),
+        (5, "SZ-2013-000003", "赵桂兰", 2.0, None),
+    ] {
+        sheet.write_string(row, 0, dead_id).unwrap();
+        sheet.write_string(row, 1, name).unwrap();
+        sheet.write_number(row, 2, sex).unwrap();
+        sheet.write_number(row, 3, 0.0).unwrap();
+        match id_card {
+            Some(n) => sheet.write_number(row, 4, n).unwrap(),
+            None => sheet.write_string(row, 4, "34052419800101001X").unwrap(),
+        };
+        sheet
+            .write_datetime_with_format(row, 5, date("1980-01-01"), &day)
+            .unwrap();
+        sheet.write_number(row, 6, 1.0).unwrap();
+        sheet.write_string(row, 7, "济南市\r\n历城区").unwrap();
+        sheet
+            .write_datetime_with_format(row, 8, date("2013-03-05"), &day)
+            .unwrap();
+        sheet
+            .write_datetime_with_format(row, 9, date("2013-03-06 08:00:00"), &minute)
+            .unwrap();
+        sheet
+            .write_datetime_with_format(row, 10, date("2013-03-06 08:30:00"), &minute)
+            .unwrap();
+        sheet.write_string(row, 11, "李建国").unwrap();
+        sheet.write_number(row, 12, 13912341234.0).unwrap();
+    }
+    sheet.write_string(6, 0, "SZ-2013-000004").unwrap();
+    sheet.write_string(6, 1, "钱某").unwrap();
+    sheet.write_string(6, 2, "M").unwrap();
+    let file = dir.join("fis_dead_info.xlsx");
+    book.save(&file).unwrap();
+    file
+}
+
+#[test]
+fn live_extracts_saved_as_workbooks_are_read_by_their_sheet_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let province = basic::duckdb(dir.path(), "province");
+    let file = live_workbook(dir.path());
+    let r = run_json(&["live", "import", s(&file), "--target", province.t(), "--json"]);
+    assert_eq!(r["encoding"], "xlsx", "{r}");
+    assert_eq!((r["rows"].as_u64(), r["imported"].as_u64()), (Some(4), Some(2)), "{r}");
+    let bad: Vec<(u64, &str)> = r["bad_rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["line"].as_u64().unwrap(), b["problem"].as_str().unwrap()))
+        .collect();
+    assert_eq!(bad.len(), 2, "{r}");
+    assert_eq!(bad[0].0, 5, "the ID number kept as a number, on sheet row 5: {r}");
+    assert!(
+        bad[0].1.starts_with("ID_CARD is stored in the workbook as the number"),
+        "{r}"
+    );
+    assert_eq!(bad[1].0, 7, "SEX M, on sheet row 7: {r}");
+    assert_eq!(
+        province.text(
+            "SELECT name || '|' || gender || '|' || ethnicity || '|' || id_type || '|' || id_number || '|'
+                    || birth_date || '|' || death_date || '|' || household_address
+             FROM deceased WHERE source_key = 'SZ-2013-000001'"
+        ),
+        Some("王秀英|2|01|111|34052419800101001X|1980-01-01|2013-03-05|济南市历城区".into())
+    );
+    assert_eq!(
+        province.count("SELECT count(*) FROM cremations WHERE cremation_time_imputed"),
+        2,
+        "08:00 arrival, 08:30 start, as Excel times: fabricated"
+    );
+    assert_eq!(
+        province.count("SELECT count(*) FROM agents WHERE phone = '13912341234'"),
+        2,
+        "the phone kept as a number, read back as its digits"
+    );
+    let notes = dir.path().join("notes.xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    book.add_worksheet().write_string(0, 0, "DEAD").unwrap();
+    book.save(&notes).unwrap();
+    let refused = run_expect(&["live", "import", s(&notes), "--target", province.t()], 2);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("notes.xlsx: not a live extract: no sheet of the workbook has a DEAD_ID column"),
+        "{stderr}"
+    );
+}

@@ -1,4 +1,4 @@
-//! `ledgerline live import`: a live-data extract (FIS-style CSV, UTF-8 or GBK) into a
+//! `ledgerline live import`: a live-data extract (FIS-style CSV, UTF-8 or GBK, or an Excel workbook) into a
 //! basic funeral database as `origin = live`, so backfill loads have live data beside them.
 
 use std::path::PathBuf;
@@ -27,7 +27,8 @@ pub enum LiveCommand {
     /// a name, sex, ID number or date it gives otherwise is noted as a conflict for the
     /// DBA (`ledgerline conflicts`).
     Import {
-        /// The extract: a CSV file with a header row, UTF-8 or GBK/GB18030
+        /// The extract: a CSV file with a header row, UTF-8 or GBK/GB18030, or an Excel
+        /// workbook (.xlsx, .xls, .ods) whose sheet has the header row
         file: PathBuf,
         /// The basic database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB
         #[arg(long, value_parser = Target::parse)]

@@ -5,16 +5,18 @@
 //! missing value, CARD_TYPE 0 → 111 居民身份证, ethnicity without its leading zero,
 //! 12-digit statistical division codes → GB/T 2260's six, cremation start times
 //! fabricated from the arrival time (+30 or +20 minutes) flagged as imputed. Files come
-//! in UTF-8 (with or without BOM) or GBK/GB18030.
+//! in UTF-8 (with or without BOM) or GBK/GB18030, or saved as a workbook (.xlsx, .xls,
+//! .ods: [`workbook`]).
 
 mod held;
 mod noted;
 mod rekeyed;
+mod workbook;
 
 pub use noted::import_id;
 pub use rekeyed::Rekeyed;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -92,8 +94,16 @@ fn value(v: Option<&str>) -> Option<String> {
     let v = v?.trim();
     match v {
         "" | "X" | "x" | "NULL" | "null" => None,
-        v if v.contains(['\n', '\r']) => Some(joined_lines(v)),
-        v => Some(v.to_string()),
+        v => Some(joined_lines_if_broken(v)),
+    }
+}
+
+/// The value as it is, or [`joined_lines`] when it has a line break.
+fn joined_lines_if_broken(v: &str) -> String {
+    if v.contains(['\n', '\r']) {
+        joined_lines(v)
+    } else {
+        v.to_string()
     }
 }
 
@@ -193,13 +203,28 @@ pub struct Extract {
     encoding: &'static str,
     width: usize,
     cols: HashMap<String, usize>,
+    /// Rows of a workbook holding a value that cannot be trusted (by line), and why.
+    damaged: BTreeMap<u64, String>,
 }
 
 impl Extract {
     pub fn read(file: &Path) -> Result<Extract> {
         let bytes = std::fs::read(file).with_context(|| format!("{}: cannot read the live extract", file.display()))?;
         let sha256 = hex::encode(Sha256::digest(&bytes));
-        let (text, encoding) = decode(&bytes);
+        let (text, encoding, damaged) = match workbook::kind_of(&bytes) {
+            Some(kind) => {
+                let sheet = workbook::read(bytes, kind, file)?;
+                (sheet.text, sheet.kind, sheet.damaged)
+            }
+            None if workbook::is_zip(&bytes) => bail!(
+                "{}: a ZIP archive holding no workbook: unzip it and import the extract inside",
+                file.display()
+            ),
+            None => {
+                let (text, encoding) = decode(&bytes);
+                (text, encoding, BTreeMap::new())
+            }
+        };
         let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
         let headers = reader
             .headers()
@@ -226,6 +251,7 @@ impl Extract {
             encoding,
             width,
             cols,
+            damaged,
         })
     }
 }
@@ -238,12 +264,7 @@ impl Extract {
 /// rolls back.
 pub fn import(db: &mut Database, extract: &Extract, dry_run: bool) -> Result<ImportReport> {
     let Extract {
-        file,
-        sha256,
-        text,
-        encoding,
-        width,
-        cols,
+        file, sha256, encoding, ..
     } = extract;
     let mut report = ImportReport {
         // Where the file was, wherever the import was run from: the record says so.
@@ -276,7 +297,7 @@ pub fn import(db: &mut Database, extract: &Extract, dry_run: bool) -> Result<Imp
             .transpose()?;
         let in_database = held::live_keys(db)?;
         let mistyped = rekeyed::Mistyped::among(&in_database);
-        let (dead_ids, may_be_rekeyed) = first_pass(text, (*width, cols), &in_database, &mistyped);
+        let (dead_ids, may_be_rekeyed) = first_pass(extract, &in_database, &mistyped);
         let sent_keys = dead_ids.iter().map(String::as_str).collect();
         let rekeys = rekeyed::find(db, &mistyped, &may_be_rekeyed, &sent_keys)?;
         let keys = dead_ids
@@ -284,7 +305,7 @@ pub fn import(db: &mut Database, extract: &Extract, dry_run: bool) -> Result<Imp
             .map(|k| rekeys.get(k).map_or(k.as_str(), |link| link.held_dead_id.as_str()));
         let held = held::Held::read(db, &in_database, keys)?;
         drop(in_database);
-        let staged = stage_rows(text, (*width, cols), held, &rekeys, &mut report);
+        let staged = stage_rows(extract, held, &rekeys, &mut report);
         for rows in [&staged.deceased, &staged.cremations, &staged.agents] {
             db.append(rows, &[Some("live"), None, None], at)?;
         }
@@ -395,16 +416,21 @@ struct Staged {
 /// DEAD_ID held: what [`rekeyed::find`] and [`held::Held::read`] need to know before the
 /// rows are staged one by one.
 fn first_pass(
-    text: &str,
-    (width, cols): (usize, &HashMap<String, usize>),
+    extract: &Extract,
     in_database: &HashSet<String>,
     mistyped: &rekeyed::Mistyped,
 ) -> (Vec<String>, Vec<rekeyed::Sent>) {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
     let mut dead_ids = Vec::new();
     let mut may_be_rekeyed = Vec::new();
-    for rec in reader.records().flatten().filter(|rec| rec.len() == width) {
-        let row = Row { cols, rec: &rec };
+    let whole = extract.numbered_rows().filter_map(|(line, rec)| {
+        rec.ok()
+            .filter(|rec| rec.len() == extract.width && !extract.damaged.contains_key(&line))
+    });
+    for rec in whole {
+        let row = Row {
+            cols: &extract.cols,
+            rec: &rec,
+        };
         let Some(dead_id) = row.get("DEAD_ID") else {
             continue;
         };
@@ -435,8 +461,7 @@ fn first_pass(
 
 /// Every row of the file staged, or reported with its line and the problem.
 fn stage_rows(
-    text: &str,
-    (width, cols): (usize, &HashMap<String, usize>),
+    extract: &Extract,
     mut held: held::Held,
     rekeys: &HashMap<String, rekeyed::Link>,
     report: &mut ImportReport,
@@ -447,17 +472,11 @@ fn stage_rows(
         agents: Rows::new(&tables::AGENTS),
         offered: Vec::new(),
     };
-    // The header row, checked when the extract was read, is skipped.
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
-    let mut lines = LineNumbers::of(text);
-    for (i, rec) in reader.records().enumerate() {
-        let line = match &rec {
-            Ok(rec) => rec.position(),
-            Err(e) => e.position(),
-        }
-        .map_or(i as u64 + 2, |at| lines.of_row_at(at.byte()));
+    let (width, cols) = (extract.width, &extract.cols);
+    for (line, rec) in extract.numbered_rows() {
         report.rows += 1;
         let row = match rec {
+            _ if extract.damaged.contains_key(&line) => Err(extract.damaged[&line].clone()),
             // A row with more or fewer fields than the header is cut or run together.
             Ok(rec) if rec.len() != width => Err(format!("{} fields, the header has {width}", rec.len())),
             Ok(rec) => map_row(&Row { cols, rec: &rec }, line),
@@ -475,6 +494,25 @@ fn stage_rows(
         }
     }
     staged
+}
+
+impl Extract {
+    /// The rows after the header (checked when the extract was read), each with the line
+    /// it starts on.
+    fn numbered_rows(&self) -> impl Iterator<Item = (u64, csv::Result<csv::StringRecord>)> + '_ {
+        let reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(self.text.as_bytes());
+        let mut lines = LineNumbers::of(&self.text);
+        reader.into_records().enumerate().map(move |(i, rec)| {
+            let line = match &rec {
+                Ok(rec) => rec.position(),
+                Err(e) => e.position(),
+            }
+            .map_or(i as u64 + 2, |at| lines.of_row_at(at.byte()));
+            (line, rec)
+        })
+    }
 }
 
 /// The line a row starts on, as an editor numbers it: counted from the header instead,
