@@ -189,6 +189,14 @@ mod tests {
     }
 
     #[test]
+    fn a_spreadsheet_error_is_no_value() {
+        let (text, problem) = cell_text(&Data::Error(calamine::CellErrorType::NA), "DEATH_DATE");
+        assert_eq!(text, "");
+        assert_eq!(problem.as_deref(), Some("DEATH_DATE holds the spreadsheet error #N/A"));
+        assert_eq!(cell_text(&Data::Bool(true), "IF_NAMELESS"), ("1".into(), None));
+    }
+
+    #[test]
     fn workbooks_are_told_from_their_first_bytes() {
         assert_eq!(kind_of(b"PK\x03\x04....xl/workbook.xml...."), Some("xlsx"));
         let ods = b"PK\x03\x04....mimetypeapplication/vnd.oasis.opendocument.spreadsheet";
