@@ -1005,7 +1005,10 @@ fn live_flow(dir: &std::path::Path, province: &Basic) {
     run_expect(&["unload", "--load-id", "L0123456789abcdef", "--target", target], 2);
     assert!(!province.is_basic_database());
     let r = run_json(&["live", "import", s(&file), "--target", target, "--json"]);
-    assert_eq!(r["encoding"], "gb18030");
+    assert_eq!(
+        (&r["encoding"], &r["sheet"]),
+        (&serde_json::json!("gb18030"), &serde_json::Value::Null)
+    );
     assert_eq!((r["rows"].as_u64(), r["imported"].as_u64()), (Some(5), Some(3)));
     let bad: Vec<u64> = r["bad_rows"]
         .as_array()
@@ -2114,7 +2117,11 @@ fn live_extracts_saved_as_workbooks_are_read_by_their_sheet_rows() {
     let province = basic::duckdb(dir.path(), "province");
     let file = live_workbook(dir.path());
     let r = run_json(&["live", "import", s(&file), "--target", province.t(), "--json"]);
-    assert_eq!(r["encoding"], "xlsx", "{r}");
+    assert_eq!(
+        (r["encoding"].as_str(), r["sheet"].as_str()),
+        (Some("xlsx"), Some("FIS_DEAD_INFO")),
+        "{r}"
+    );
     assert_eq!((r["rows"].as_u64(), r["imported"].as_u64()), (Some(4), Some(2)), "{r}");
     let bad: Vec<(u64, &str)> = r["bad_rows"]
         .as_array()

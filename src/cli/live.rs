@@ -85,8 +85,9 @@ fn print_import(r: &live::ImportReport) {
             at.local_text()
         );
     }
+    let sheet = r.sheet.as_ref().map(|s| format!(", sheet {s:?}")).unwrap_or_default();
     println!(
-        "{} ({}): {} rows, {} imported, {} already held, {} with fabricated cremation times flagged, {} unreadable",
+        "{} ({}{sheet}): {} rows, {} imported, {} already held, {} with fabricated cremation times flagged, {} unreadable",
         r.file,
         r.encoding,
         r.rows,

@@ -48,6 +48,8 @@ pub struct Differing {
 pub struct ImportReport {
     pub file: String,
     pub encoding: &'static str,
+    /// The sheet read, when the extract is a workbook.
+    pub sheet: Option<String>,
     /// Read, compared and counted, then rolled back: nothing was written.
     pub dry_run: bool,
     /// When the same file (by its SHA-256) was last imported before, if it was: every
@@ -201,6 +203,7 @@ pub struct Extract {
     sha256: String,
     text: String,
     encoding: &'static str,
+    sheet: Option<String>,
     width: usize,
     cols: HashMap<String, usize>,
     /// Rows of a workbook holding a value that cannot be trusted (by line), and why.
@@ -211,10 +214,10 @@ impl Extract {
     pub fn read(file: &Path) -> Result<Extract> {
         let bytes = std::fs::read(file).with_context(|| format!("{}: cannot read the live extract", file.display()))?;
         let sha256 = hex::encode(Sha256::digest(&bytes));
-        let (text, encoding, damaged) = match workbook::kind_of(&bytes) {
+        let (text, encoding, damaged, sheet) = match workbook::kind_of(&bytes) {
             Some(kind) => {
                 let sheet = workbook::read(bytes, kind, file)?;
-                (sheet.text, sheet.kind, sheet.damaged)
+                (sheet.text, sheet.kind, sheet.damaged, Some(sheet.name))
             }
             None if workbook::is_zip(&bytes) => bail!(
                 "{}: a ZIP archive holding no workbook: unzip it and import the extract inside",
@@ -222,7 +225,7 @@ impl Extract {
             ),
             None => {
                 let (text, encoding) = decode(&bytes);
-                (text, encoding, BTreeMap::new())
+                (text, encoding, BTreeMap::new(), None)
             }
         };
         let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
@@ -249,6 +252,7 @@ impl Extract {
             sha256,
             text,
             encoding,
+            sheet,
             width,
             cols,
             damaged,
@@ -264,7 +268,11 @@ impl Extract {
 /// rolls back.
 pub fn import(db: &mut Database, extract: &Extract, dry_run: bool) -> Result<ImportReport> {
     let Extract {
-        file, sha256, encoding, ..
+        file,
+        sha256,
+        encoding,
+        sheet,
+        ..
     } = extract;
     let mut report = ImportReport {
         // Where the file was, wherever the import was run from: the record says so.
@@ -273,6 +281,7 @@ pub fn import(db: &mut Database, extract: &Extract, dry_run: bool) -> Result<Imp
             .display()
             .to_string(),
         encoding,
+        sheet: sheet.clone(),
         dry_run,
         imported_before: None,
         rows: 0,

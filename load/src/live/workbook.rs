@@ -23,6 +23,8 @@ const EXACT_BELOW: f64 = 1e15;
 
 /// A workbook's sheet as CSV text.
 pub(super) struct Sheet {
+    /// The sheet's name: a workbook may hold notes or a summary beside the extract.
+    pub name: String,
     pub text: String,
     /// "xlsx", "xls" or "ods": where the report says how the file was read.
     pub kind: &'static str,
@@ -69,7 +71,7 @@ pub(super) fn read(bytes: Vec<u8>, kind: &'static str, file: &Path) -> Result<Sh
         let range = book
             .worksheet_range(name)
             .map_err(|e| anyhow::anyhow!("{}: sheet {name:?} cannot be read: {e}", file.display()))?;
-        if let Some(sheet) = as_csv(&range, kind) {
+        if let Some(sheet) = as_csv(&range, kind, name) {
             return Ok(sheet);
         }
     }
@@ -90,7 +92,7 @@ fn is_header(row: &[Data]) -> bool {
 
 /// The sheet from its header row on as CSV, one sheet row a line; `None` when no row
 /// near its top is a live extract's header.
-fn as_csv(range: &calamine::Range<Data>, kind: &'static str) -> Option<Sheet> {
+fn as_csv(range: &calamine::Range<Data>, kind: &'static str, name: &str) -> Option<Sheet> {
     let (top, _) = range.start()?;
     let header_at = range.rows().take(HEADER_WITHIN).position(is_header)?;
     let header: Vec<String> = range.rows().nth(header_at)?.iter().map(plain).collect();
@@ -116,7 +118,12 @@ fn as_csv(range: &calamine::Range<Data>, kind: &'static str) -> Option<Sheet> {
         }
         text.push('\n');
     }
-    Some(Sheet { text, kind, damaged })
+    Some(Sheet {
+        name: name.to_string(),
+        text,
+        kind,
+        damaged,
+    })
 }
 
 /// A value as a CSV field: quoted, its quotes doubled, when it holds a comma, a quote or
