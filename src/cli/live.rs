@@ -27,7 +27,8 @@ pub enum LiveCommand {
     /// a name, sex, ID number or date it gives otherwise is noted as a conflict for the
     /// DBA (`ledgerline conflicts`).
     Import {
-        /// The extract: a CSV file with a header row, UTF-8 or GBK/GB18030, or an Excel
+        /// The extract: a CSV file with a header row (or tab-separated), UTF-8, GBK/GB18030
+        /// or UTF-16 with its byte-order mark, or an Excel
         /// workbook (.xlsx, .xls, .ods) whose sheet has the header row
         file: PathBuf,
         /// The basic database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB

@@ -79,8 +79,20 @@ pub struct ImportReport {
     pub bad_rows: Vec<BadRow>,
 }
 
-/// The text of a file: UTF-8 if it is valid UTF-8, else GB18030 (a superset of GBK).
+/// The text of a file: UTF-16 after its byte-order mark (Excel's "Unicode text"), UTF-8
+/// if it is valid UTF-8, else GB18030 (a superset of GBK).
 pub fn decode(bytes: &[u8]) -> (String, &'static str) {
+    if let Some((encoding, _)) = encoding_rs::Encoding::for_bom(bytes).filter(|(e, _)| *e != encoding_rs::UTF_8) {
+        let (text, _) = encoding.decode_with_bom_removal(bytes);
+        return (
+            text.into_owned(),
+            if encoding == encoding_rs::UTF_16LE {
+                "utf-16le"
+            } else {
+                "utf-16be"
+            },
+        );
+    }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
         Ok(s) => (s.to_string(), "utf-8"),
@@ -88,6 +100,17 @@ pub fn decode(bytes: &[u8]) -> (String, &'static str) {
             let (text, _, _) = encoding_rs::GB18030.decode(bytes);
             (text.into_owned(), "gb18030")
         }
+    }
+}
+
+/// Tab when the header line is tab-separated (database tools' text exports, Excel's
+/// "Unicode text"), else comma.
+fn delimiter_of(text: &str) -> u8 {
+    let header = text.lines().find(|l| !l.trim().is_empty()).unwrap_or_default();
+    if header.contains('\t') && !header.contains(',') {
+        b'\t'
+    } else {
+        b','
     }
 }
 
@@ -204,6 +227,8 @@ pub struct Extract {
     text: String,
     encoding: &'static str,
     sheet: Option<String>,
+    /// Comma, or tab for a tab-separated export.
+    delimiter: u8,
     width: usize,
     cols: HashMap<String, usize>,
     /// Rows of a workbook holding a value that cannot be trusted (by line), and why.
@@ -228,7 +253,10 @@ impl Extract {
                 (text, encoding, BTreeMap::new(), None)
             }
         };
-        let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+        let delimiter = delimiter_of(&text);
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .from_reader(text.as_bytes());
         let headers = reader
             .headers()
             .with_context(|| format!("{}: no header row", file.display()))?;
@@ -253,6 +281,7 @@ impl Extract {
             text,
             encoding,
             sheet,
+            delimiter,
             width,
             cols,
             damaged,
@@ -511,6 +540,7 @@ impl Extract {
     fn numbered_rows(&self) -> impl Iterator<Item = (u64, csv::Result<csv::StringRecord>)> + '_ {
         let reader = csv::ReaderBuilder::new()
             .flexible(true)
+            .delimiter(self.delimiter)
             .from_reader(self.text.as_bytes());
         let mut lines = LineNumbers::of(&self.text);
         reader.into_records().enumerate().map(move |(i, rec)| {
@@ -746,5 +776,12 @@ mod tests {
         let (text, enc) = decode(&encoding_rs::GBK.encode("王秀英").0);
         assert_eq!((text.as_str(), enc), ("王秀英", "gb18030"));
         assert_eq!(decode("\u{feff}王".as_bytes()).0, "王");
+        let utf16: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("王\t1".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        assert_eq!(decode(&utf16), ("王\t1".to_string(), "utf-16le"));
+        assert_eq!(delimiter_of("\nDEAD_ID\tNAME\n1,2\t3"), b'\t');
+        assert_eq!(delimiter_of("DEAD_ID,NAME,ADDRESS\n"), b',');
     }
 }
