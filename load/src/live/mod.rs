@@ -148,14 +148,14 @@ fn joined_lines(v: &str) -> String {
     out
 }
 
-/// Live sex codes 1 男, 2 女, 3 unknown → GB/T 2261.1.
+/// Live sex codes 1 男, 2 女, 3 unknown → GB/T 2261.1; some exporters write the words.
 pub fn sex_code(v: &str) -> Result<&'static str, String> {
     match v {
-        "1" => Ok("1"),
-        "2" => Ok("2"),
-        "3" | "0" => Ok("0"),
-        "9" => Ok("9"),
-        other => Err(format!("SEX {other:?} is not 1, 2 or 3")),
+        "1" | "男" => Ok("1"),
+        "2" | "女" => Ok("2"),
+        "3" | "0" | "未知" => Ok("0"),
+        "9" | "未说明" => Ok("9"),
+        other => Err(format!("SEX {other:?} is not 1, 2 or 3 (nor 男, 女 or 未知)")),
     }
 }
 
@@ -167,12 +167,15 @@ fn card_type(v: &str) -> String {
     }
 }
 
-/// Ethnicity with its leading zero restored ("1" → "01").
+/// Ethnicity as its GB/T 3304 code: with its leading zero restored ("1" → "01"), or
+/// from its name or letters ("汉族", "汉", "HA" → "01"), as some exporters write it; a
+/// value of neither kind is kept as sent.
 fn ethnicity(v: &str) -> String {
-    if v.len() == 1 && v.chars().all(|c| c.is_ascii_digit()) {
-        format!("0{v}")
-    } else {
-        v.to_string()
+    // Codes, what nearly every row sends, are not looked up.
+    match v.len() {
+        1 if v.as_bytes()[0].is_ascii_digit() => format!("0{v}"),
+        2 if v.bytes().all(|b| b.is_ascii_digit()) => v.to_string(),
+        _ => ledgerline_schemas::codes::ethnicity_code(v).map_or_else(|| v.to_string(), str::to_string),
     }
 }
 
@@ -763,6 +766,15 @@ mod tests {
             Some("江苏省苏州市姑苏区Room 5 Block 2")
         );
         assert_eq!(ethnicity("1"), "01");
+        assert_eq!(
+            (ethnicity("汉族"), ethnicity("回"), ethnicity("HA")),
+            ("01".into(), "03".into(), "01".into())
+        );
+        assert_eq!(ethnicity("火星族"), "火星族");
+        assert_eq!(
+            (sex_code("男"), sex_code("女"), sex_code("未知")),
+            (Ok("1"), Ok("2"), Ok("0"))
+        );
         assert_eq!(division("370112001001").as_deref(), Some("370112"));
         assert_eq!(date("20130405").unwrap(), "2013-04-05");
         assert_eq!(date("2013/4/5 10:00").unwrap(), "2013-04-05");
