@@ -5,8 +5,9 @@
 //! missing value, CARD_TYPE 0 → 111 居民身份证, ethnicity without its leading zero,
 //! 12-digit statistical division codes → GB/T 2260's six, cremation start times
 //! fabricated from the arrival time (+30 or +20 minutes) flagged as imputed. Files come
-//! in UTF-8 (with or without BOM) or GBK/GB18030, or saved as a workbook (.xlsx, .xls,
-//! .ods: [`workbook`]).
+//! in UTF-8 (with or without BOM), GBK/GB18030 or UTF-16 (after its BOM, as Excel saves
+//! "Unicode text"), comma- or tab-separated, or saved as a workbook (.xlsx, .xls, .ods:
+//! [`workbook`]).
 
 mod held;
 mod noted;
