@@ -169,7 +169,7 @@ fn number(f: f64, column: &str) -> (String, Option<String>) {
     let text = format!("{f:.0}");
     let problem = (f.abs() >= EXACT_BELOW).then(|| {
         format!(
-            "{column} is stored in the workbook as the number {f:.14e}: Excel keeps 15 digits of a number, so its last digits are lost (format the column as text where it is exported, and export it again)"
+            "{column} is stored in the workbook as the number {f:.14e}: a spreadsheet keeps 15 digits of a number (Excel, LibreOffice), so its last digits are lost (format the column as text where it is exported, and export it again)"
         )
     });
     (text, problem)
