@@ -97,7 +97,7 @@ pub fn ethnicity_code(written: &str) -> Option<&'static str> {
                 || w == *name
                 || w == name.trim_end_matches('族')
                 || (!alpha.is_empty() && w.eq_ignore_ascii_case(alpha))
-                || (w.len() == 1 && format!("0{w}") == *code)
+                || (w.len() == 1 && code.strip_prefix('0') == Some(w))
         })
         .map(|(c, ..)| *c)
 }

@@ -291,6 +291,12 @@ impl Extract {
             damaged,
         })
     }
+
+    /// The rows after the header (checked when the extract was read), each with the line
+    /// it starts on.
+    fn numbered_rows(&self) -> impl Iterator<Item = (u64, csv::Result<csv::StringRecord>)> + '_ {
+        numbered_rows(&self.text, self.delimiter)
+    }
 }
 
 /// Imports a live extract into a basic database in one transaction; rows that cannot
@@ -517,12 +523,12 @@ fn stage_rows(
     let (width, cols) = (extract.width, &extract.cols);
     for (line, rec) in extract.numbered_rows() {
         report.rows += 1;
-        let row = match rec {
-            _ if extract.damaged.contains_key(&line) => Err(extract.damaged[&line].clone()),
+        let row = match (rec, extract.damaged.get(&line)) {
+            (_, Some(problem)) => Err(problem.clone()),
             // A row with more or fewer fields than the header is cut or run together.
-            Ok(rec) if rec.len() != width => Err(format!("{} fields, the header has {width}", rec.len())),
-            Ok(rec) => map_row(&Row { cols, rec: &rec }, line),
-            Err(e) => Err(e.to_string()),
+            (Ok(rec), None) if rec.len() != width => Err(format!("{} fields, the header has {width}", rec.len())),
+            (Ok(rec), None) => map_row(&Row { cols, rec: &rec }, line),
+            (Err(e), None) => Err(e.to_string()),
         };
         match row {
             Ok(mut row) => {
@@ -538,24 +544,21 @@ fn stage_rows(
     staged
 }
 
-impl Extract {
-    /// The rows after the header (checked when the extract was read), each with the line
-    /// it starts on.
-    fn numbered_rows(&self) -> impl Iterator<Item = (u64, csv::Result<csv::StringRecord>)> + '_ {
-        let reader = csv::ReaderBuilder::new()
-            .flexible(true)
-            .delimiter(self.delimiter)
-            .from_reader(self.text.as_bytes());
-        let mut lines = LineNumbers::of(&self.text);
-        reader.into_records().enumerate().map(move |(i, rec)| {
-            let line = match &rec {
-                Ok(rec) => rec.position(),
-                Err(e) => e.position(),
-            }
-            .map_or(i as u64 + 2, |at| lines.of_row_at(at.byte()));
-            (line, rec)
-        })
-    }
+/// The rows of `text` after its header, each with the line it starts on.
+fn numbered_rows(text: &str, delimiter: u8) -> impl Iterator<Item = (u64, csv::Result<csv::StringRecord>)> + '_ {
+    let reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(text.as_bytes());
+    let mut lines = LineNumbers::of(text);
+    reader.into_records().enumerate().map(move |(i, rec)| {
+        let line = match &rec {
+            Ok(rec) => rec.position(),
+            Err(e) => e.position(),
+        }
+        .map_or(i as u64 + 2, |at| lines.of_row_at(at.byte()));
+        (line, rec)
+    })
 }
 
 /// The line a row starts on, as an editor numbers it: counted from the header instead,
@@ -747,12 +750,7 @@ mod tests {
     fn rows_are_numbered_by_the_line_they_start_on() {
         for ending in ["\n", "\r\n"] {
             let text = ["H,A", "1,\"two", "lines\"", "", "2,x", "3,y", ""].join(ending);
-            let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
-            let mut lines = LineNumbers::of(&text);
-            let got: Vec<u64> = reader
-                .records()
-                .map(|r| lines.of_row_at(r.unwrap().position().unwrap().byte()))
-                .collect();
+            let got: Vec<u64> = numbered_rows(&text, b',').map(|(line, _)| line).collect();
             assert_eq!(got, [2, 5, 6], "ending {ending:?}");
         }
     }
