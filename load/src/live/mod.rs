@@ -17,6 +17,7 @@ mod workbook;
 pub use noted::import_id;
 pub use rekeyed::Rekeyed;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -120,16 +121,16 @@ fn value(v: Option<&str>) -> Option<String> {
     let v = v?.trim();
     match v {
         "" | "X" | "x" | "NULL" | "null" => None,
-        v => Some(joined_lines_if_broken(v)),
+        v => Some(joined_lines_if_broken(v).into_owned()),
     }
 }
 
 /// The value as it is, or [`joined_lines`] when it has a line break.
-fn joined_lines_if_broken(v: &str) -> String {
+fn joined_lines_if_broken(v: &str) -> Cow<'_, str> {
     if v.contains(['\n', '\r']) {
-        joined_lines(v)
+        Cow::Owned(joined_lines(v))
     } else {
-        v.to_string()
+        Cow::Borrowed(v)
     }
 }
 

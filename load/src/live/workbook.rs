@@ -10,6 +10,7 @@
 //! (34052419800101001X cannot be one at all). Such a cell, and a cell holding a
 //! spreadsheet error (#N/A, #VALUE!), makes its row a bad row, never a stored value.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::Cursor;
 use std::path::Path;
@@ -140,31 +141,34 @@ fn push_field(text: &mut String, value: &str) {
 
 /// A header cell's text.
 fn plain(c: &Data) -> String {
-    cell_text(c, "").0
+    cell_text(c, "").0.into_owned()
 }
 
-/// A cell as the text a CSV export would give, and what makes it untrustworthy, if
-/// anything does.
-fn cell_text(c: &Data, column: &str) -> (String, Option<String>) {
+/// A cell as the text a CSV export would give (text cells borrowed, not copied: a sheet
+/// is millions of them), and what makes it untrustworthy, if anything does.
+fn cell_text<'a>(c: &'a Data, column: &str) -> (Cow<'a, str>, Option<String>) {
     match c {
-        Data::Empty => (String::new(), None),
+        Data::Empty => (Cow::Borrowed(""), None),
         Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => (super::joined_lines_if_broken(s), None),
-        Data::Int(i) => (i.to_string(), None),
-        Data::Bool(b) => (u8::from(*b).to_string(), None),
+        Data::Int(i) => (i.to_string().into(), None),
+        Data::Bool(b) => (Cow::Borrowed(if *b { "1" } else { "0" }), None),
         Data::Float(f) => number(*f, column),
         Data::DateTime(d) => match d.as_datetime().filter(|_| d.is_datetime()) {
-            Some(t) if t.time() == chrono::NaiveTime::MIN => (t.format("%Y-%m-%d").to_string(), None),
-            Some(t) => (t.format("%Y-%m-%d %H:%M:%S").to_string(), None),
+            Some(t) if t.time() == chrono::NaiveTime::MIN => (t.format("%Y-%m-%d").to_string().into(), None),
+            Some(t) => (t.format("%Y-%m-%d %H:%M:%S").to_string().into(), None),
             None => number(d.as_f64(), column),
         },
-        Data::Error(e) => (String::new(), Some(format!("{column} holds the spreadsheet error {e}"))),
+        Data::Error(e) => (
+            Cow::Borrowed(""),
+            Some(format!("{column} holds the spreadsheet error {e}")),
+        ),
     }
 }
 
 /// A number as written: integers without a fraction, others as they are.
-fn number(f: f64, column: &str) -> (String, Option<String>) {
+fn number(f: f64, column: &str) -> (Cow<'static, str>, Option<String>) {
     if f.fract() != 0.0 {
-        return (f.to_string(), None);
+        return (f.to_string().into(), None);
     }
     let text = format!("{f:.0}");
     let problem = (f.abs() >= EXACT_BELOW).then(|| {
@@ -172,7 +176,7 @@ fn number(f: f64, column: &str) -> (String, Option<String>) {
             "{column} is stored in the workbook as the number {f:.14e}: a spreadsheet keeps 15 digits of a number (Excel, LibreOffice), so its last digits are lost (format the column as text where it is exported, and export it again)"
         )
     });
-    (text, problem)
+    (text.into(), problem)
 }
 
 #[cfg(test)]
