@@ -254,6 +254,11 @@ impl<'a> Rows<'a> {
         self.cells.is_empty()
     }
 
+    /// No rows; the room they took is kept for the next.
+    pub fn clear(&mut self) {
+        self.cells.clear();
+    }
+
     pub fn iter(&self) -> std::slice::Chunks<'_, Cell<'a>> {
         self.cells.chunks(self.table.width())
     }

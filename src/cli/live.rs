@@ -28,8 +28,8 @@ pub enum LiveCommand {
     /// DBA (`ledgerline conflicts`).
     Import {
         /// The extract: a CSV file with a header row (or tab-separated), UTF-8, GBK/GB18030
-        /// or UTF-16 with its byte-order mark, or an Excel
-        /// workbook (.xlsx, .xls, .ods) whose sheet has the header row
+        /// or UTF-16 (with or without its byte-order mark), or an Excel workbook (.xlsx,
+        /// .xls, .ods) whose sheet has the header row
         file: PathBuf,
         /// The basic database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB
         #[arg(long, value_parser = Target::parse)]
