@@ -1021,6 +1021,10 @@ fn live_flow(dir: &std::path::Path, province: &Basic) {
         r["cremation_times_imputed"], 1,
         "08:00 arrival, 08:30 start: fabricated"
     );
+    // Not on a terminal, progress is logged on stderr, the rows counted first.
+    let readable = run_ok(&["live", "import", s(&file), "--target", target, "--dry-run"]);
+    let stderr = String::from_utf8_lossy(&readable.stderr);
+    assert!(stderr.starts_with("import: 5/5 ("), "{stderr}");
     assert_eq!(
         province.text(
             "SELECT name || '|' || gender || '|' || ethnicity || '|' || household_division || '|' || id_type

@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use anyhow::Result;
 use ledgerline_load::{live, Target};
 
+use super::progress::Progress;
+
 #[derive(clap::Args)]
 pub struct Args {
     #[command(subcommand)]
@@ -67,7 +69,14 @@ pub fn run(a: Args) -> Result<ExitCode> {
         LiveCommand::Log { target, json } => return print_log(&target, json),
     };
     let extract = live::Extract::read(&file)?;
-    let r = live::import(&mut target.open_for_writing()?, &extract, dry_run)?;
+    // The bar is made when the rows are counted, a first pass over the file.
+    let bar = std::cell::OnceCell::new();
+    let progress = |done, rows| {
+        bar.get_or_init(|| Progress::new("import", "rows", rows, json))
+            .set(done)
+    };
+    let r = live::import(&mut target.open_for_writing()?, &extract, dry_run, &progress)?;
+    bar.get().map(Progress::finish);
     if json {
         println!("{}", serde_json::to_string_pretty(&r)?);
     } else {

@@ -12,6 +12,9 @@ pub struct Progress {
     label: &'static str,
     total: u64,
     done: AtomicU64,
+    /// The tenths of `total` logged so far, when not on a terminal.
+    tenths_logged: AtomicU64,
+    quiet: bool,
     start: Instant,
 }
 
@@ -34,6 +37,8 @@ impl Progress {
             label,
             total,
             done: AtomicU64::new(0),
+            tenths_logged: AtomicU64::new(0),
+            quiet,
             start: Instant::now(),
         }
     }
@@ -46,24 +51,36 @@ impl Progress {
             None if !quiet => {
                 let step = (self.total / 10).max(1);
                 if n.is_multiple_of(step) || n == self.total {
-                    eprintln!(
-                        "{}: {n}/{} ({:.1}s)",
-                        self.label,
-                        self.total,
-                        self.start.elapsed().as_secs_f64()
-                    );
+                    self.log(n);
                 }
             }
             None => {}
         }
     }
 
-    /// Moves the bar to `n` units done (for work that reports its own position).
+    /// Moves the bar to `n` units done (for work that reports its own position); logs a
+    /// line as each 10 % is passed when not on a terminal.
     pub fn set(&self, n: u64) {
         self.done.store(n, Ordering::Relaxed);
-        if let Some(bar) = &self.bar {
-            bar.set_position(n);
+        match &self.bar {
+            Some(bar) => bar.set_position(n),
+            None if !self.quiet && self.total > 0 => {
+                let tenths = n.min(self.total) * 10 / self.total;
+                if self.tenths_logged.fetch_max(tenths, Ordering::Relaxed) < tenths {
+                    self.log(n);
+                }
+            }
+            None => {}
         }
+    }
+
+    fn log(&self, n: u64) {
+        eprintln!(
+            "{}: {n}/{} ({:.1}s)",
+            self.label,
+            self.total,
+            self.start.elapsed().as_secs_f64()
+        );
     }
 
     pub fn finish(&self) {

@@ -325,13 +325,25 @@ impl Extract {
 /// database, or on an earlier line) is sent again: what it adds, a cremation or an
 /// agent the person held had none of, is added; a value it gives otherwise than the row
 /// held is reported, not written over (see [`held`]). A `dry_run` reports the same and
-/// rolls back.
-pub fn import(db: &mut Database, extract: &Extract, dry_run: bool) -> Result<ImportReport> {
-    import_in_parts(db, extract, dry_run, ROWS_PER_WRITE)
+/// rolls back. `progress` is told how many of the extract's rows are done, of how many:
+/// once they are counted (none done), then as they are staged.
+pub fn import(
+    db: &mut Database,
+    extract: &Extract,
+    dry_run: bool,
+    progress: &dyn Fn(u64, u64),
+) -> Result<ImportReport> {
+    import_in_parts(db, extract, dry_run, progress, ROWS_PER_WRITE)
 }
 
 /// [`import`], writing the rows staged whenever a table has `rows_per_write` of them.
-fn import_in_parts(db: &mut Database, extract: &Extract, dry_run: bool, rows_per_write: usize) -> Result<ImportReport> {
+fn import_in_parts(
+    db: &mut Database,
+    extract: &Extract,
+    dry_run: bool,
+    progress: &dyn Fn(u64, u64),
+    rows_per_write: usize,
+) -> Result<ImportReport> {
     let Extract {
         file,
         sha256,
@@ -371,7 +383,12 @@ fn import_in_parts(db: &mut Database, extract: &Extract, dry_run: bool, rows_per
             .transpose()?;
         let in_database = held::live_keys(db)?;
         let mistyped = rekeyed::Mistyped::among(&in_database);
-        let (dead_ids, may_be_rekeyed) = first_pass(extract, &in_database, &mistyped);
+        let FirstPass {
+            rows,
+            dead_ids,
+            may_be_rekeyed,
+        } = first_pass(extract, &in_database, &mistyped);
+        progress(0, rows);
         let sent_keys = dead_ids.iter().map(String::as_str).collect();
         let rekeys = rekeyed::find(db, &mistyped, &may_be_rekeyed, &sent_keys)?;
         let keys = dead_ids
@@ -379,9 +396,15 @@ fn import_in_parts(db: &mut Database, extract: &Extract, dry_run: bool, rows_per
             .map(|k| rekeys.get(k).map_or(k.as_str(), |link| link.held_dead_id.as_str()));
         let held = held::Held::read(db, &in_database, keys)?;
         drop(in_database);
-        let offered = stage_rows(extract, held, &rekeys, &mut report, rows_per_write, |staged| {
-            for rows in [&staged.deceased, &staged.cremations, &staged.agents] {
-                db.append(rows, &[Some("live"), None, None], at)?;
+        let offered = stage_rows(extract, held, &rekeys, &mut report, |staged, done, last| {
+            if last || staged.has(rows_per_write) {
+                for rows in [&staged.deceased, &staged.cremations, &staged.agents] {
+                    db.append(rows, &[Some("live"), None, None], at)?;
+                }
+                staged.clear();
+            }
+            if last || done.is_multiple_of(PROGRESS_EVERY) {
+                progress(done, rows);
             }
             Ok(())
         })?;
@@ -494,6 +517,9 @@ struct Staged {
 /// parts of a row group took the time one write took.
 const ROWS_PER_WRITE: usize = 122_880;
 
+/// Progress is told of every this many rows staged (a million rows stage in ~10 s).
+const PROGRESS_EVERY: u64 = 4096;
+
 impl Staged {
     fn has(&self, rows_per_write: usize) -> bool {
         [&self.deceased, &self.cremations, &self.agents]
@@ -508,21 +534,30 @@ impl Staged {
     }
 }
 
-/// The DEAD_ID of every row of the file that has its header's width, in order, and the
-/// rows keyed by their ID number, not held (`in_database`), that may fix a `mistyped`
-/// DEAD_ID held: what [`rekeyed::find`] and [`held::Held::read`] need to know before the
-/// rows are staged one by one.
-fn first_pass(
-    extract: &Extract,
-    in_database: &HashSet<String>,
-    mistyped: &rekeyed::Mistyped,
-) -> (Vec<String>, Vec<rekeyed::Sent>) {
+/// What [`rekeyed::find`] and [`held::Held::read`] need to know before the rows are
+/// staged one by one.
+struct FirstPass {
+    /// The rows of the file, read or not.
+    rows: u64,
+    /// The DEAD_ID of every row of the file that has its header's width, in order.
+    dead_ids: Vec<String>,
+    /// The rows keyed by their ID number, not held, that may fix a mistyped DEAD_ID held.
+    may_be_rekeyed: Vec<rekeyed::Sent>,
+}
+
+/// The file read once, for its [`FirstPass`]; `in_database` are the DEAD_IDs held, of
+/// which those `mistyped`.
+fn first_pass(extract: &Extract, in_database: &HashSet<String>, mistyped: &rekeyed::Mistyped) -> FirstPass {
+    let mut rows = 0;
     let mut dead_ids = Vec::new();
     let mut may_be_rekeyed = Vec::new();
-    let whole = extract.numbered_rows().filter_map(|(line, rec)| {
-        rec.ok()
-            .filter(|rec| rec.len() == extract.width && !extract.damaged.contains_key(&line))
-    });
+    let whole = extract
+        .numbered_rows()
+        .inspect(|_| rows += 1)
+        .filter_map(|(line, rec)| {
+            rec.ok()
+                .filter(|rec| rec.len() == extract.width && !extract.damaged.contains_key(&line))
+        });
     for rec in whole {
         let row = Row {
             cols: &extract.cols,
@@ -553,19 +588,23 @@ fn first_pass(
         }
         dead_ids.push(dead_id);
     }
-    (dead_ids, may_be_rekeyed)
+    FirstPass {
+        rows,
+        dead_ids,
+        may_be_rekeyed,
+    }
 }
 
-/// Every row of the file staged and handed to `write` when a table has `rows_per_write`
-/// staged, and at the end; or reported with its line and the problem. What the rows sent
-/// again give otherwise than the rows held.
+/// Every row of the file staged, or reported with its line and the problem; after each
+/// row, and once more after the last (`true`), what is staged is handed to `after`, with
+/// the count of rows done, to be written when there is enough. What the rows sent again
+/// give otherwise than the rows held.
 fn stage_rows(
     extract: &Extract,
     mut held: held::Held,
     rekeys: &HashMap<String, rekeyed::Link>,
     report: &mut ImportReport,
-    rows_per_write: usize,
-    mut write: impl FnMut(&Staged) -> Result<()>,
+    mut after: impl FnMut(&mut Staged, u64, bool) -> Result<()>,
 ) -> Result<Vec<noted::Offered>> {
     let mut staged = Staged {
         deceased: Rows::new(&tables::DECEASED),
@@ -590,15 +629,12 @@ fn stage_rows(
                     row.held_as(link);
                 }
                 stage(row, &mut held, cols, &mut staged, report);
-                if staged.has(rows_per_write) {
-                    write(&staged)?;
-                    staged.clear();
-                }
             }
             Err(problem) => report.bad_rows.push(BadRow { line, problem }),
         }
+        after(&mut staged, report.rows, false)?;
     }
-    write(&staged)?;
+    after(&mut staged, report.rows, true)?;
     Ok(staged.offered)
 }
 
@@ -828,7 +864,10 @@ mod tests {
         let stored = |rows_per_write: usize| {
             let target = crate::Target::DuckDb(dir.path().join(format!("parts-{rows_per_write}.duckdb")));
             let mut db = target.open_for_writing().unwrap();
-            let report = import_in_parts(&mut db, &extract, false, rows_per_write).unwrap();
+            let told = std::cell::RefCell::new(Vec::new());
+            let progress = |done, of| told.borrow_mut().push((done, of));
+            let report = import_in_parts(&mut db, &extract, false, &progress, rows_per_write).unwrap();
+            assert_eq!(told.take(), [(0, 8), (8, 8)], "progress: none done, then all");
             let tables = [
                 "SELECT person_id FROM deceased ORDER BY 1",
                 "SELECT person_id || ' ' || cremation_date FROM cremations ORDER BY 1",
