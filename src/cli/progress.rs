@@ -25,7 +25,7 @@ impl Progress {
             let bar = ProgressBar::new(total);
             bar.set_style(
                 ProgressStyle::with_template(&format!(
-                    "{label:>10} [{{bar:40}}] {{pos}}/{{len}} {unit} ({{per_sec}}, ETA {{eta}})"
+                    "{label:>10} [{{bar:40}}] {{pos}}/{{len}} {unit} ({{per_sec:1}}, ETA {{eta}})"
                 ))
                 .expect("static template")
                 .progress_chars("=> "),
