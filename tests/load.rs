@@ -209,6 +209,17 @@ fn load_flow(dir: &std::path::Path, province: &Basic) {
     })
     .unwrap();
     let said = run_ok(&load(&["--dry-run"]));
+    // Each step of the load is said on stderr as it is done.
+    let steps: Vec<String> = String::from_utf8_lossy(&said.stderr)
+        .lines()
+        .filter_map(|l| l.strip_prefix("load: "))
+        .map(|l| l.split(" (").next().unwrap().to_string())
+        .collect();
+    assert_eq!(steps.len(), 3, "{steps:?}");
+    let held = count("SELECT count(*) FROM deceased");
+    let read = format!("{held} persons held read, {} records checked", dry["records"]);
+    assert_eq!(steps[0], read);
+    assert_eq!(steps[1..], ["records matched with the persons held", "rows written"]);
     let said = String::from_utf8_lossy(&said.stdout);
     assert!(
         said.contains(

@@ -346,8 +346,39 @@ fn beside_one_thread<T: Send>(work: impl FnOnce() -> T + Send) -> T {
     }
 }
 
-/// Loads `records` of `batch` in one transaction (or only reports, with `dry_run`).
-pub fn load_batch(db: &mut Database, batch: &str, records: &[Record], dry_run: bool) -> Result<LoadReport> {
+/// How far a load is, for whoever watches a long one: a million records matched with a
+/// million persons held take ten seconds or so, most of it before anything is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadStep {
+    /// The persons the database holds are read and the batch's records checked.
+    Read { persons: usize, records: usize },
+    /// The records are matched with the persons held.
+    Matched,
+    /// The rows are written (a commit follows, unless it is a dry run).
+    Written,
+}
+
+impl std::fmt::Display for LoadStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            LoadStep::Read { persons, records } => {
+                write!(f, "{persons} persons held read, {records} records checked")
+            }
+            LoadStep::Matched => f.write_str("records matched with the persons held"),
+            LoadStep::Written => f.write_str("rows written"),
+        }
+    }
+}
+
+/// Loads `records` of `batch` in one transaction (or only reports, with `dry_run`), telling
+/// `step` of each [`LoadStep`] done.
+pub fn load_batch(
+    db: &mut Database,
+    batch: &str,
+    records: &[Record],
+    dry_run: bool,
+    step: &dyn Fn(LoadStep),
+) -> Result<LoadReport> {
     let start = Instant::now();
     // Everything from the check for an earlier identical load to the last row happens in
     // one transaction that no other writer runs beside. The persons held are read in it
@@ -413,8 +444,12 @@ pub fn load_batch(db: &mut Database, batch: &str, records: &[Record], dry_run: b
             ..Timings::default()
         },
     };
+    step(LoadStep::Read {
+        persons: persons.len(),
+        records: records.len(),
+    });
     let database = (persons, database_prepared);
-    match load_in_transaction(db, &checked.good, batch_side, database, &mut report, start, at) {
+    match load_in_transaction(db, &checked.good, batch_side, database, &mut report, step, at) {
         Ok(true) if !dry_run => {
             let t = Instant::now();
             report.seconds = start.elapsed().as_secs_f64();
@@ -457,14 +492,14 @@ pub fn load_batch(db: &mut Database, batch: &str, records: &[Record], dry_run: b
 }
 
 /// The load's work inside its transaction; `false` when the same content was loaded
-/// before (the report is then that load's).
+/// before (the report is then that load's, but for its time, which the caller sets).
 fn load_in_transaction(
     db: &mut Database,
     good: &[&Record],
     mut batch_side: BatchSide,
     (persons, mut database_prepared): (PersonsRead, Vec<Vec<Prepared>>),
     report: &mut LoadReport,
-    start: Instant,
+    step: &dyn Fn(LoadStep),
     at: UtcTime,
 ) -> Result<bool> {
     if let Some(previous) = crate::history::report(db, &report.load_id)? {
@@ -472,7 +507,6 @@ fn load_in_transaction(
         *report = previous;
         report.already_loaded = true;
         report.dry_run = dry_run;
-        report.seconds = start.elapsed().as_secs_f64();
         return Ok(false);
     }
     let t = Instant::now();
@@ -485,9 +519,11 @@ fn load_in_transaction(
         .map(|m| m.map(|rank| order[rank as usize]))
         .collect();
     report.timings.match_seconds = t.elapsed().as_secs_f64();
+    step(LoadStep::Matched);
     let t = Instant::now();
     crate::writing::write(db, good, &matched, &persons, report, at)?;
     report.timings.write_seconds = t.elapsed().as_secs_f64();
+    step(LoadStep::Written);
     // A million persons held, and their addresses, are freed beside the commit.
     drop_beside(persons);
     Ok(true)

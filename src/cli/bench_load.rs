@@ -450,7 +450,8 @@ fn ours(
     eprintln!("bench load ({engine}): loading {} records{of_runs}…", batch.len());
     let backend = backend_pid(db)?;
     let t = Instant::now();
-    let (report, ledgerline, server) = cpu_during(backend.as_deref(), || load_batch(db, "BENCH", batch, false))?;
+    let (report, ledgerline, server) =
+        cpu_during(backend.as_deref(), || load_batch(db, "BENCH", batch, false, &|_| {}))?;
     let seconds = t.elapsed().as_secs_f64();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let cpu = CpuSeconds {

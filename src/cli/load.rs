@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use ledgerline_load::backfill::{load_batch, unload, LoadReport};
+use ledgerline_load::backfill::{load_batch, unload, LoadReport, LoadStep};
 use ledgerline_load::sampling::Verdict;
 use ledgerline_load::Target;
 use ledgerline_review::{qa, ReviewDb};
@@ -87,7 +87,13 @@ pub fn run_load(a: LoadArgs) -> Result<ExitCode> {
     let target = a.target;
     let created = !target.exists();
     let mut db = target.open_for_writing()?;
-    let report = load_batch(&mut db, &a.batch, &records, a.dry_run)
+    let started = std::time::Instant::now();
+    let step = |step: LoadStep| {
+        if !a.json {
+            eprintln!("load: {step} ({:.1}s)", started.elapsed().as_secs_f64());
+        }
+    };
+    let report = load_batch(&mut db, &a.batch, &records, a.dry_run, &step)
         .with_context(|| format!("loading batch {} into {}", a.batch, target.display()))?;
     if created {
         // Loading into a new file is the laptop flow; into a mistyped path it is a
