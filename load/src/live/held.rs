@@ -65,7 +65,8 @@ const AGENT_FROM: [Option<&str>; 7] = [
 /// The live rows held of one person sent again, as a fingerprint of each value: a whole
 /// extract of a million deaths sent again holds a million persons (the first version,
 /// which kept their values as text beside the extract's rows, peaked at 4.9 GB on one,
-/// this at 1.7 GB). Two values whose 64-bit prints collide would be taken as the same.
+/// prints at 1.7 GB, prints kept apart from their map ([`Persons`]) at 1.2 GB). Two
+/// values whose 64-bit prints collide would be taken as the same.
 struct Person {
     deceased: [u64; 15],
     cremation: Option<[u64; 7]>,
@@ -80,10 +81,38 @@ pub(crate) struct SentAgain {
     pub adds_agent: bool,
 }
 
+/// Persons by DEAD_ID, their prints in a list of their own: a map holding them grows by
+/// doubling, and one of a million 270-byte entries had room for two million (570 MB).
+#[derive(Default)]
+struct Persons {
+    at: HashMap<String, u32>,
+    prints: Vec<Person>,
+}
+
+impl Persons {
+    fn contains(&self, key: &str) -> bool {
+        self.at.contains_key(key)
+    }
+
+    fn get_mut(&mut self, key: &str) -> Option<&mut Person> {
+        let &i = self.at.get(key)?;
+        Some(&mut self.prints[i as usize])
+    }
+
+    /// The person under `key`, the first one given: a later one is not made.
+    fn insert_first(&mut self, key: &str, person: impl FnOnce() -> Person) {
+        if !self.at.contains_key(key) {
+            let i = u32::try_from(self.prints.len()).expect("fewer than 2^32 persons held");
+            self.at.insert(key.to_string(), i);
+            self.prints.push(person());
+        }
+    }
+}
+
 /// The persons held whose DEAD_ID a row of the extract sends again: from the database, and
 /// from earlier lines of the file as they are taken in.
 pub(crate) struct Held {
-    persons: HashMap<String, Person>,
+    persons: Persons,
     /// DEAD_IDs on more than one line of the file and not in the database: their first
     /// row is kept when it is taken in, for the later ones to be compared with.
     repeated_in_file: HashSet<String>,
@@ -112,10 +141,10 @@ impl Held {
             }
         }
         let hasher = RandomState::new();
-        let mut persons = HashMap::new();
+        let mut persons = Persons::default();
         if !wanted.is_empty() {
             read_rows(db, &tables::DECEASED, &wanted, |key, row| {
-                persons.entry(key.to_string()).or_insert_with(|| Person {
+                persons.insert_first(key, || Person {
                     deceased: prints(&hasher, row),
                     cremation: None,
                     agent: None,
@@ -141,7 +170,7 @@ impl Held {
 
     /// The row's person is held: in the database, or on an earlier line.
     pub fn holds(&self, row: &SentRow) -> bool {
-        self.persons.contains_key(&row.key)
+        self.persons.contains(&row.key)
     }
 
     /// A row not held, taken in: kept if a later line sends it again.
@@ -153,7 +182,7 @@ impl Held {
                 cremation: row.cremation.as_ref().map(|r| prints(h, r)),
                 agent: row.agent.as_ref().map(|r| prints(h, r)),
             };
-            self.persons.insert(row.key.clone(), person);
+            self.persons.insert_first(&row.key, || person);
         }
     }
 

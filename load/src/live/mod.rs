@@ -6,8 +6,8 @@
 //! 12-digit statistical division codes → GB/T 2260's six, cremation start times
 //! fabricated from the arrival time (+30 or +20 minutes) flagged as imputed. Files come
 //! in UTF-8 (with or without BOM), GBK/GB18030 or UTF-16 (after its BOM, as Excel saves
-//! "Unicode text", or without one, as database tools write it), comma- or tab-separated, or saved as a workbook (.xlsx, .xls, .ods:
-//! [`workbook`]).
+//! "Unicode text", or without one, as database tools write it), comma- or
+//! tab-separated, or saved as a workbook (.xlsx, .xls, .ods: [`workbook`]).
 
 mod held;
 mod noted;
