@@ -9,9 +9,9 @@
 //! said, as a load keeps a differing value out of a person and notes it, and a changed ID
 //! number is a change a DBA makes knowingly.
 
-use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, RandomState};
 
+use super::{HashMap, HashSet};
 use anyhow::Result;
 
 use super::SentRow;
@@ -130,9 +130,9 @@ impl Held {
         in_database: &HashSet<String>,
         keys: impl IntoIterator<Item = &'k str>,
     ) -> Result<Held> {
-        let mut seen = HashSet::new();
-        let mut wanted = HashSet::new();
-        let mut repeated_in_file = HashSet::new();
+        let mut seen = HashSet::default();
+        let mut wanted = HashSet::default();
+        let mut repeated_in_file = HashSet::default();
         for key in keys {
             if in_database.contains(key) {
                 wanted.insert(key);

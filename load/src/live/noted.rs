@@ -5,8 +5,7 @@
 //! with `ledgerline conflicts` (a value taken changes the person and travels to the
 //! national database as a correction).
 
-use std::collections::{HashMap, HashSet};
-
+use super::{HashMap, HashSet};
 use anyhow::Result;
 
 use super::held::{read_live, DECEASED_FROM};
@@ -69,7 +68,7 @@ pub(crate) fn note(db: &mut Database, import_id: &str, offered: &[Offered], at: 
         return Ok(0);
     }
     // A DEAD_ID may be sent again on several lines.
-    let mut lines_of: HashMap<&str, Vec<&Offered>> = HashMap::new();
+    let mut lines_of: HashMap<&str, Vec<&Offered>> = HashMap::default();
     for o in offered {
         lines_of.entry(o.key.as_str()).or_default().push(o);
     }
@@ -77,7 +76,7 @@ pub(crate) fn note(db: &mut Database, import_id: &str, offered: &[Offered], at: 
     // Built as the rows held come, each compared with the lines of its DEAD_ID and
     // dropped: an extract of a million deaths sent again keeps none of them.
     let mut conflicts = Rows::new(&tables::CONFLICTS);
-    let mut in_this_file = HashSet::new();
+    let mut in_this_file = HashSet::default();
     // The person's id, then the columns of COLUMNS.
     let columns: Vec<&str> = ["person_id"]
         .into_iter()

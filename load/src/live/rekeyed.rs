@@ -18,8 +18,7 @@
 //! Nothing is remembered between imports: the same rule finds the same person each time
 //! the fixed death is sent, also after the DBA settled its ID number either way.
 
-use std::collections::{HashMap, HashSet};
-
+use super::{HashMap, HashSet};
 use anyhow::Result;
 use ledgerline_schemas::id_number;
 use serde::Serialize;
@@ -91,7 +90,7 @@ pub(super) struct Mistyped {
 
 impl Mistyped {
     pub fn among(in_database: &HashSet<String>) -> Mistyped {
-        let mut by_fix: HashMap<String, Vec<String>> = HashMap::new();
+        let mut by_fix: HashMap<String, Vec<String>> = HashMap::default();
         for key in in_database {
             let id_like = (17..=19).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_digit() || b == b'X');
             if !id_like || valid(key) {
@@ -125,7 +124,7 @@ fn valid(id: &str) -> bool {
 fn fixes(key: &str) -> HashSet<String> {
     const ALPHABET: &[u8] = b"0123456789X";
     let b = key.as_bytes();
-    let mut out = HashSet::new();
+    let mut out = HashSet::default();
     let mut keep = |candidate: Vec<u8>| {
         let candidate = String::from_utf8(candidate).expect("ASCII");
         if valid(&candidate) {
@@ -183,9 +182,9 @@ pub(super) fn find(
     };
     let wanted: HashSet<&str> = sent.iter().flat_map(candidates).map(String::as_str).collect();
     if wanted.is_empty() {
-        return Ok(HashMap::new());
+        return Ok(HashMap::default());
     }
-    let mut held: HashMap<String, HeldPerson> = HashMap::new();
+    let mut held: HashMap<String, HeldPerson> = HashMap::default();
     let columns = ["person_id", "id_number", "name", "gender", "death_date"];
     read_live(db, "deceased", &columns, &wanted, |key, row| {
         let text = |i: usize| row[i].map(str::to_string);
@@ -198,7 +197,7 @@ pub(super) fn find(
             death: text(4),
         });
     })?;
-    let mut pairs: HashMap<&str, Vec<Link>> = HashMap::new();
+    let mut pairs: HashMap<&str, Vec<Link>> = HashMap::default();
     for s in sent {
         for key in candidates(s) {
             let Some(p) = held.get(key) else { continue };
@@ -208,7 +207,7 @@ pub(super) fn find(
         }
     }
     // A person held two rows were re-keyed from cannot be told which is its fix.
-    let mut claimed: HashMap<String, u32> = HashMap::new();
+    let mut claimed: HashMap<String, u32> = HashMap::default();
     for links in pairs.values() {
         for link in links {
             *claimed.entry(link.held_dead_id.clone()).or_default() += 1;
