@@ -249,7 +249,7 @@ pub fn run(a: ChaosArgs) -> Result<ExitCode> {
                 if a.keep.is_none() {
                     std::fs::remove_dir_all(&world).ok();
                 }
-                progress.inc(a.json);
+                progress.inc();
             }
             progress.finish();
             reports.push(report);

@@ -34,7 +34,7 @@ pub fn ingest_batch(ws: &Workspace, source: &BatchSource, quiet: bool) -> Result
         );
     }
     let progress = Progress::new("ingest", "files", source.files.len() as u64, quiet);
-    let report = ingest(ws, source, || progress.inc(quiet))?;
+    let report = ingest(ws, source, || progress.inc())?;
     progress.finish();
     Ok(report)
 }

@@ -1,5 +1,6 @@
-//! `ledgerline live import`: a live-data extract (FIS-style CSV, UTF-8 or GBK, or an Excel workbook) into a
-//! basic funeral database as `origin = live`, so backfill loads have live data beside them.
+//! `ledgerline live import`: a live-data extract (FIS-style CSV or text export, or an Excel
+//! workbook) into a basic funeral database as `origin = live`, so backfill loads have live
+//! data beside them.
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -435,7 +435,7 @@ pub fn ocr_pages(
                     store.push(p, ToStore::Unread(what, reason))?;
                 }
             }
-            progress.inc(quiet);
+            progress.inc();
             Ok(())
         })
     });

@@ -44,11 +44,11 @@ impl Progress {
     }
 
     /// Marks one unit done; logs a line every 10 % when not on a terminal.
-    pub fn inc(&self, quiet: bool) {
+    pub fn inc(&self) {
         let n = self.done.fetch_add(1, Ordering::Relaxed) + 1;
         match &self.bar {
             Some(bar) => bar.inc(1),
-            None if !quiet => {
+            None if !self.quiet => {
                 let step = (self.total / 10).max(1);
                 if n.is_multiple_of(step) || n == self.total {
                     self.log(n);

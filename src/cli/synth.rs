@@ -52,7 +52,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         template: a.template,
         replace: a.replace,
     };
-    let summary = generate(&opts, || progress.inc(a.json))?;
+    let summary = generate(&opts, || progress.inc())?;
     progress.finish();
     if a.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);

@@ -11,10 +11,9 @@
 
 use std::hash::{BuildHasher, RandomState};
 
-use super::{HashMap, HashSet};
 use anyhow::Result;
 
-use super::SentRow;
+use super::{HashMap, HashSet, SentRow};
 use crate::exchange::sql_text;
 use crate::tables::{self, Table};
 use crate::Database;

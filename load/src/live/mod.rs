@@ -91,12 +91,10 @@ pub struct ImportReport {
 /// they are, not copied: an extract can be hundreds of megabytes), else GB18030 (a
 /// superset of GBK).
 pub fn decode(mut bytes: Vec<u8>) -> (String, &'static str) {
-    let utf16 = match encoding_rs::Encoding::for_bom(&bytes) {
-        Some((encoding, bom)) if encoding != encoding_rs::UTF_8 => Some((encoding, bom)),
-        Some(_) => None,
-        None => utf16_without_bom(&bytes).map(|encoding| (encoding, 0)),
-    };
-    if let Some((encoding, bom)) = utf16 {
+    let (encoding, bom) = encoding_rs::Encoding::for_bom(&bytes)
+        .or_else(|| utf16_without_bom(&bytes).map(|encoding| (encoding, 0)))
+        .unwrap_or((encoding_rs::UTF_8, 0));
+    if encoding != encoding_rs::UTF_8 {
         let (text, _) = encoding.decode_without_bom_handling(&bytes[bom..]);
         let name = if encoding == encoding_rs::UTF_16LE {
             "utf-16le"
@@ -105,9 +103,7 @@ pub fn decode(mut bytes: Vec<u8>) -> (String, &'static str) {
         };
         return (text.into_owned(), name);
     }
-    if bytes.starts_with(b"\xEF\xBB\xBF") {
-        bytes.drain(..3);
-    }
+    bytes.drain(..bom);
     match String::from_utf8(bytes) {
         Ok(text) => (text, "utf-8"),
         Err(e) => {
@@ -322,6 +318,20 @@ impl Extract {
     /// it starts on.
     fn numbered_rows(&self) -> impl Iterator<Item = (u64, csv::Result<csv::StringRecord>)> + '_ {
         numbered_rows(&self.text, self.delimiter)
+    }
+
+    /// The row on `line` if it is whole, else why not: a value of the workbook that
+    /// cannot be trusted, a row the CSV reader could not read, or one with more or fewer
+    /// fields than the header (cut, or run together).
+    fn whole_row(&self, line: u64, rec: csv::Result<csv::StringRecord>) -> Result<csv::StringRecord, String> {
+        if let Some(problem) = self.damaged.get(&line) {
+            return Err(problem.clone());
+        }
+        let rec = rec.map_err(|e| e.to_string())?;
+        if rec.len() != self.width {
+            return Err(format!("{} fields, the header has {}", rec.len(), self.width));
+        }
+        Ok(rec)
     }
 }
 
@@ -559,10 +569,7 @@ fn first_pass(extract: &Extract, in_database: &HashSet<String>, mistyped: &rekey
     let whole = extract
         .numbered_rows()
         .inspect(|_| rows += 1)
-        .filter_map(|(line, rec)| {
-            rec.ok()
-                .filter(|rec| rec.len() == extract.width && !extract.damaged.contains_key(&line))
-        });
+        .filter_map(|(line, rec)| extract.whole_row(line, rec).ok());
     for rec in whole {
         let row = Row {
             cols: &extract.cols,
@@ -617,16 +624,12 @@ fn stage_rows(
         agents: Rows::new(&tables::AGENTS),
         offered: Vec::new(),
     };
-    let (width, cols) = (extract.width, &extract.cols);
+    let cols = &extract.cols;
     for (line, rec) in extract.numbered_rows() {
         report.rows += 1;
-        let row = match (rec, extract.damaged.get(&line)) {
-            (_, Some(problem)) => Err(problem.clone()),
-            // A row with more or fewer fields than the header is cut or run together.
-            (Ok(rec), None) if rec.len() != width => Err(format!("{} fields, the header has {width}", rec.len())),
-            (Ok(rec), None) => map_row(&Row { cols, rec: &rec }, line),
-            (Err(e), None) => Err(e.to_string()),
-        };
+        let row = extract
+            .whole_row(line, rec)
+            .and_then(|rec| map_row(&Row { cols, rec: &rec }, line));
         match row {
             Ok(mut row) => {
                 if let Some(link) = rekeys.get(&row.dead_id) {

@@ -5,8 +5,9 @@
 //! with `ledgerline conflicts` (a value taken changes the person and travels to the
 //! national database as a correction).
 
-use super::{HashMap, HashSet};
 use anyhow::Result;
+
+use super::{HashMap, HashSet};
 
 use super::held::{read_live, DECEASED_FROM};
 use super::SentRow;

@@ -18,8 +18,9 @@
 //! Nothing is remembered between imports: the same rule finds the same person each time
 //! the fixed death is sent, also after the DBA settled its ID number either way.
 
-use super::{HashMap, HashSet};
 use anyhow::Result;
+
+use super::{HashMap, HashSet};
 use ledgerline_schemas::id_number;
 use serde::Serialize;
 
