@@ -105,14 +105,20 @@ pub fn repair_dates(
         return;
     };
     let field = DATES[i];
-    let was = fields.get(field).unwrap_or_default();
+    let was = fields.get(field);
     let value = date::format_iso(repaired);
-    findings.push(Finding::new(
-        field,
-        Severity::Warning,
-        FindingCode::DateRepaired,
-        format!("read {was}, repaired to {value}: the one date a digit away that agrees with the rest of the row"),
-    ));
+    findings.push(
+        Finding::new(
+            field,
+            Severity::Warning,
+            FindingCode::DateRepaired,
+            format!(
+                "read {}, repaired to {value}: the one date a digit away that agrees with the rest of the row",
+                was.as_deref().unwrap_or_default()
+            ),
+        )
+        .read_as(was.as_deref()),
+    );
     fields.set(field, Some(&value)).expect("an ISO date is a date");
     let c = confidence.entry(field.name().to_string()).or_insert(REPAIRED);
     *c = c.min(REPAIRED);
@@ -241,6 +247,7 @@ mod tests {
         assert_eq!(f.cremation_date.as_deref(), Some("2013-08-04"));
         assert_eq!(f.death_date.as_deref(), Some("2013-08-03"));
         assert!(findings[0].is(FindingCode::DateRepaired));
+        assert_eq!(findings[0].read.as_deref(), Some("2012-08-04"), "what was read");
         // The 十 of 十二月 lost in the cremation: a death in February would not make 64.
         let (f, _) = repaired(born_1950("2013-12-03", "2013-02-05", 64));
         assert_eq!(f.cremation_date.as_deref(), Some("2013-12-05"));

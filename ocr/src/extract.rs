@@ -523,13 +523,16 @@ pub(crate) fn take_as(
     code: FindingCode,
     why: &str,
 ) {
-    let read = fields.get(field).unwrap_or_default();
-    findings.push(Finding::new(
-        field,
-        Severity::Info,
-        code,
-        format!("read {read}, taken as {value}: {why}"),
-    ));
+    let read = fields.get(field);
+    findings.push(
+        Finding::new(
+            field,
+            Severity::Info,
+            code,
+            format!("read {}, taken as {value}: {why}", read.as_deref().unwrap_or_default()),
+        )
+        .read_as(read.as_deref()),
+    );
     fields.set(field, Some(value)).expect("a text field takes any text");
 }
 
@@ -606,12 +609,15 @@ fn repair_id(fields: &mut RecordFields, confidence: &mut BTreeMap<String, f32>, 
             Some((fixed, "of the one-character OCR confusions that pass the checksum and agree with the row, the only one registered where the household address is; for review", UNUSUAL))
         });
     let Some((fixed, why, cap)) = repaired else { return };
-    findings.push(Finding::new(
-        Field::IdNumber,
-        Severity::Info,
-        FindingCode::IdRepaired,
-        format!("read {id}, repaired to {fixed}: {why}"),
-    ));
+    findings.push(
+        Finding::new(
+            Field::IdNumber,
+            Severity::Info,
+            FindingCode::IdRepaired,
+            format!("read {id}, repaired to {fixed}: {why}"),
+        )
+        .read_as(Some(&id)),
+    );
     fields.id_number = Some(fixed);
     if let Some(c) = confidence.get_mut("id_number") {
         *c = c.min(cap);
@@ -639,14 +645,17 @@ fn repair_address(fields: &mut RecordFields, confidence: &mut BTreeMap<String, f
         }
         return;
     };
-    findings.push(Finding::new(
-        Field::HouseholdAddress,
-        Severity::Info,
-        FindingCode::DivisionRepaired,
-        format!(
-            "read {address}, repaired to {fixed}: the only GB/T 2260 prefecture and county that near what was read"
-        ),
-    ));
+    findings.push(
+        Finding::new(
+            Field::HouseholdAddress,
+            Severity::Info,
+            FindingCode::DivisionRepaired,
+            format!(
+                "read {address}, repaired to {fixed}: the only GB/T 2260 prefecture and county that near what was read"
+            ),
+        )
+        .read_as(Some(&address)),
+    );
     // A repair that leaves the county's last character read again after it (`武城有具`,
     // one 县 read as two characters, repaired to `武城县具`) is a repair of half the
     // damage: review.
@@ -853,6 +862,27 @@ mod tests {
     }
 
     #[test]
+    fn a_reading_taken_as_another_word_keeps_what_was_read() {
+        let mut fields = RecordFields {
+            cemetery_name: Some("长青公基".into()),
+            ..Default::default()
+        };
+        let mut findings = Vec::new();
+        let (field, code) = (Field::CemeteryName, FindingCode::CemeteryEnding);
+        take_as(
+            &mut fields,
+            &mut findings,
+            field,
+            "长青公墓",
+            code,
+            "a cemetery's ending",
+        );
+        assert_eq!(fields.cemetery_name.as_deref(), Some("长青公墓"));
+        assert_eq!(findings[0].read.as_deref(), Some("长青公基"));
+        assert!(findings[0].message.contains("read 长青公基, taken as 长青公墓"));
+    }
+
+    #[test]
     fn a_repaired_county_read_again_after_itself_goes_to_review() {
         let repaired = |read: &str| {
             let mut fields = RecordFields {
@@ -860,7 +890,13 @@ mod tests {
                 ..Default::default()
             };
             let mut confidence = BTreeMap::from([("household_address".to_string(), 0.9)]);
-            repair_address(&mut fields, &mut confidence, &mut Vec::new());
+            let mut findings = Vec::new();
+            repair_address(&mut fields, &mut confidence, &mut findings);
+            assert_eq!(
+                findings[0].read.as_deref(),
+                Some(read),
+                "the finding keeps what was read"
+            );
             (fields.household_address.unwrap(), confidence["household_address"])
         };
         // 县 read as 有具: 有 repaired to 县, and 具 is the 县 again.

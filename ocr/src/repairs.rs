@@ -80,13 +80,9 @@ pub fn from_id_number(
     if let Some(unsure_read) = unsure(confidence, Field::Gender) {
         if fields.gender.as_deref() != Some(id.gender) && (unsure_read || fields.gender.is_none()) {
             let read = fields.gender.replace(id.gender.to_string());
-            prove(
-                confidence,
-                findings,
-                Field::Gender,
-                FindingCode::GenderFromId,
-                format!("read {read:?}; the ID number's sequence digit says {}", id.gender),
-            );
+            let message = format!("read {read:?}; the ID number's sequence digit says {}", id.gender);
+            let finding = Finding::new(Field::Gender, Severity::Info, FindingCode::GenderFromId, message);
+            prove(confidence, findings, finding.read_as(read.as_deref()));
         }
     }
     let expected = full_years(fields).zip(rule).map(|(years, rule)| match rule {
@@ -101,14 +97,14 @@ pub fn from_id_number(
         let lost_digit = fields.age.is_some_and(|a| digits_within(a, expected));
         if !agrees && (unsure_read || lost_digit || fields.age.is_none()) {
             let read = fields.age.replace(expected);
+            let message = format!(
+                "read {read:?}; birth in the ID number and the death date make {expected}, as this page counts age"
+            );
+            let finding = Finding::new(Field::Age, Severity::Info, FindingCode::AgeFromId, message);
             prove(
                 confidence,
                 findings,
-                Field::Age,
-                FindingCode::AgeFromId,
-                format!(
-                    "read {read:?}; birth in the ID number and the death date make {expected}, as this page counts age"
-                ),
+                finding.read_as(read.map(|a| a.to_string()).as_deref()),
             );
         }
     }
@@ -157,16 +153,10 @@ pub fn confirm_by_id_number(fields: &RecordFields, confidence: &mut BTreeMap<Str
 
 /// Records a value the ID number proved: its confidence, an info finding, and the
 /// cell's `unreadable` error withdrawn.
-fn prove(
-    confidence: &mut BTreeMap<String, f32>,
-    findings: &mut Vec<Finding>,
-    field: Field,
-    code: FindingCode,
-    message: String,
-) {
-    confidence.insert(field.name().into(), PROVEN);
-    findings.retain(|f| !(f.field == field.name() && f.is(FindingCode::Unreadable)));
-    findings.push(Finding::new(field, Severity::Info, code, message));
+fn prove(confidence: &mut BTreeMap<String, f32>, findings: &mut Vec<Finding>, finding: Finding) {
+    confidence.insert(finding.field.clone(), PROVEN);
+    findings.retain(|f| !(f.field == finding.field && f.is(FindingCode::Unreadable)));
+    findings.push(finding);
 }
 
 #[cfg(test)]
@@ -202,11 +192,16 @@ mod tests {
         let findings = repaired(&mut f, &[("gender", 0.0)], None);
         assert_eq!(f.gender.as_deref(), Some("2"));
         assert!(findings.iter().all(|f| f.code != "unreadable"), "{findings:?}");
-        assert!(findings.iter().any(|f| f.is(FindingCode::GenderFromId)));
+        let from_id = |findings: &[Finding]| findings.iter().find(|f| f.is(FindingCode::GenderFromId)).cloned();
+        assert_eq!(from_id(&findings).map(|f| f.read), Some(None), "a blank cell was read");
         // A confident reading that disagrees is left for review to judge.
         let mut f = row(Some("1"), None);
         repaired(&mut f, &[("gender", 0.95)], None);
         assert_eq!(f.gender.as_deref(), Some("1"));
+        // An unsure one is the ID number's, and the finding keeps what was read.
+        let findings = repaired(&mut f, &[("gender", 0.5)], None);
+        assert_eq!(f.gender.as_deref(), Some("2"));
+        assert_eq!(from_id(&findings).and_then(|f| f.read).as_deref(), Some("1"));
         // A blank cell stays blank.
         let mut f = row(None, None);
         repaired(&mut f, &[], None);
@@ -222,8 +217,10 @@ mod tests {
         repaired(&mut f, &[("age", 0.95)], Some(AgeRule::Full));
         assert_eq!(f.age, Some(40));
         let mut f = row(Some("2"), Some(4));
-        repaired(&mut f, &[("age", 0.95)], Some(AgeRule::Nominal));
+        let findings = repaired(&mut f, &[("age", 0.95)], Some(AgeRule::Nominal));
         assert_eq!(f.age, Some(41));
+        let from_id = findings.iter().find(|f| f.is(FindingCode::AgeFromId));
+        assert_eq!(from_id.and_then(|f| f.read.as_deref()), Some("4"));
         // A confident age that is no misreading of the expected one stays, for review;
         // so does an unsure one that fits the other way of counting.
         let mut f = row(Some("2"), Some(52));

@@ -18,7 +18,7 @@ const I18N = {
     'stale.reload': '以当前版本为底，保留我的修改', yours: '您的输入', untouched: '您未改动', theirs: '当前内容',
     invalid: '请先修正标红的字段', leased: '该条目正由他人处理', field: '字段', value: '值',
     when: '时间', who: '操作人', action: '操作', before: '修改前', after: '修改后',
-    'pair.weight': '匹配权重', 'pair.explain': '匹配依据', 'pair.pick': '点击单元格选择合并值（或在行上按 1 / 2）',
+    'pair.weight': '匹配权重', 'pair.explain': '匹配依据', 'pair.prior': '先验（未比较任何字段时）', 'pair.nameFrequency': '姓名常见度（常见姓名减分，少见姓名加分）', 'pair.total': '合计', 'pair.pick': '点击单元格选择合并值（或在行上按 1 / 2）',
     'key.row': '行号', 'key.turn': '转动原图', 'key.save': '保存此行', 'key.done': '本页录入完成', 'key.finished': '已标记录入完成：', 'key.reopen': '撤销，继续录入', 'key.reopenPage': '重新打开本页录入', 'key.reopened': '本页已重新打开，回到录入队列', 'key.rows': '已录入', 'key.help': '逐行录入原图中的内容；Enter 到下一格。',
     batch: '批次', agency: '机构', pages: '页数', records: '记录数', verified: '已核实', done: '完成度',
     waiting: '待处理', 'waiting.parts': '记录 / 疑似重复 / 待录入页', throughput: '每人每日工作量', items: '条目', corrected: '修改字段', progress: '每日核实进度',
@@ -50,7 +50,7 @@ const I18N = {
     'stale.reload': 'Start from the current version, keep my changes', yours: 'Yours', untouched: 'not changed by you', theirs: 'Current',
     invalid: 'Fix the fields marked red first', leased: 'Someone else is working on this item', field: 'Field', value: 'Value',
     when: 'When', who: 'Who', action: 'Action', before: 'Before', after: 'After',
-    'pair.weight': 'Match weight', 'pair.explain': 'Why they match', 'pair.pick': 'Click a cell to choose the merged value (or press 1 / 2 on a row)',
+    'pair.weight': 'Match weight', 'pair.explain': 'Why they match', 'pair.prior': 'Prior (before any field is compared)', 'pair.nameFrequency': 'How common the name is (common names count less, rare ones more)', 'pair.total': 'Total', 'pair.pick': 'Click a cell to choose the merged value (or press 1 / 2 on a row)',
     'key.row': 'Row', 'key.turn': 'Turn the page', 'key.save': 'Save row', 'key.done': 'Page finished', 'key.finished': 'Marked finished: ', 'key.reopen': 'Undo, key on', 'key.reopenPage': 'Reopen keying', 'key.reopened': 'Reopened: the page is back in the keying queue', 'key.rows': 'Keyed', 'key.help': 'Key the rows from the page image; Enter moves to the next cell.',
     batch: 'Batch', agency: 'Agency', pages: 'Pages', records: 'Records', verified: 'Verified', done: 'Done',
     waiting: 'Waiting', 'waiting.parts': 'records / pairs / pages to key', throughput: 'Work per person per day', items: 'Items', corrected: 'Fields corrected', progress: 'Verified per day',
@@ -155,7 +155,11 @@ const inChinese = (table, code, detail) => {
   return detail ? `${zh}（${detail}）` : zh;
 };
 const errorText = (data, fallback = 'error') => inChinese(ERRORS_ZH, data?.error, data?.message) || t(fallback);
-const findingText = (x) => inChinese(FINDINGS_ZH, x.code, x.message);
+// A repair says in Chinese what it did and what was read before it (识别为「济甫市…」),
+// not its English message; other findings keep theirs after the Chinese.
+const findingText = (x) => (lang === 'zh' && FINDINGS_ZH[x.code] && x.read != null
+  ? `${FINDINGS_ZH[x.code]}（${t('machine')}「${x.read}」）`
+  : inChinese(FINDINGS_ZH, x.code, x.message));
 const $ = (sel, root = document) => root.querySelector(sel);
 
 // h('div', {class: 'x', onclick: f}, 'text', child) — strings become text nodes.
@@ -525,6 +529,27 @@ async function pageOverlay(pageId, row, { onReopened } = {}) {
   obs.observe(o, { attributes: true });
 }
 
+// A weight with its sign, as the linkage model adds them up: +14.20, −3.10.
+const signed = (w) => (w == null ? '' : (w > 0 ? '+' : w < 0 ? '−' : '') + Math.abs(Number(w)).toFixed(2));
+const signClass = (w) => (w > 0 ? 'for' : w < 0 ? 'against' : '');
+
+// A pair's explanation as rows of [what, how it compared, weight, row class], in the
+// order the model adds them up (Splink's waterfall): the prior, every field, the name's
+// frequency, and the total, which is the pair's match weight. An explanation stored as
+// a bare list of fields (before the prior was kept) shows its fields alone.
+function explanationRows(pair) {
+  const e = pair.explanation;
+  const fields = Array.isArray(e?.fields) ? e.fields : Array.isArray(e) ? e : [];
+  const rows = fields.map((f) => [fieldName(f.field ?? ''), comparisonText(f.comparison ?? ''), f.weight]);
+  if (!rows.length || Array.isArray(e) || e?.prior_weight == null) return rows;
+  return [
+    [t('pair.prior'), '', e.prior_weight, 'prior'],
+    ...rows,
+    ...(e.name_frequency_adjustment != null ? [[t('pair.nameFrequency'), '', e.name_frequency_adjustment]] : []),
+    [t('pair.total'), `p=${pair.match_probability.toFixed(3)}`, e.match_weight ?? pair.match_weight, 'total'],
+  ];
+}
+
 // Two records side by side; differing fields highlighted; choose values to merge.
 function pairEditor(main, pair, { onDone, onSkip }) {
   const chosen = {};
@@ -544,7 +569,7 @@ function pairEditor(main, pair, { onDone, onSkip }) {
     tr.addEventListener('keydown', (e) => { if (e.key === '1') pick('a', ta, tb); if (e.key === '2') pick('b', tb, ta); });
     table.append(tr);
   }
-  const explain = Array.isArray(pair.explanation?.fields) ? pair.explanation.fields : Array.isArray(pair.explanation) ? pair.explanation : [];
+  const explain = explanationRows(pair);
   const status = h('p', { class: 'err' });
   async function decide(decision, merge) {
     const body = { decision, values: merge ? chosen : {}, versions: { a: pair.a.version, b: pair.b.version } };
@@ -555,7 +580,8 @@ function pairEditor(main, pair, { onDone, onSkip }) {
   card.append(h('p', {}, `${t('pair.weight')}: ${pair.match_weight.toFixed(1)} (p=${pair.match_probability.toFixed(3)})`), table,
     h('p', { class: 'muted' }, t('pair.pick')),
     explain.length ? h('details', { open: true }, h('summary', {}, t('pair.explain')),
-      h('table', {}, explain.map((e) => h('tr', {}, h('td', {}, fieldName(e.field ?? '')), h('td', {}, comparisonText(e.comparison ?? '')), h('td', {}, e.weight != null ? Number(e.weight).toFixed(2) : ''))))) : null,
+      h('table', { id: 'pair-why' }, explain.map(([what, how, weight, kind]) =>
+        h('tr', { class: kind ?? '' }, h('td', {}, what), h('td', {}, how), h('td', { class: 'weight ' + signClass(weight) }, signed(weight)))))) : null,
     status,
     h('div', { class: 'actions' },
       h('button', { class: 'primary', id: 'same', onclick: () => decide('same', false) }, t('same')),

@@ -218,6 +218,13 @@ fn build_view(s: &Stored, cells: &BTreeMap<String, String>, unmasked: bool) -> R
             .flat_map(|f| f.findings.iter_mut().chain(&mut f.machine_findings));
         for x in all.chain(&mut view.findings).chain(&mut view.record_findings) {
             x.message = masked_message(&x.message);
+            // A repair's reading of a protected field is that field's value, misread.
+            if let Some(read) = &mut x.read {
+                *read = match Field::from_name(&x.field).filter(|&f| is_protected(f)) {
+                    Some(f) => mask(f, read),
+                    None => masked_message(read),
+                };
+            }
         }
     }
     view

@@ -520,6 +520,23 @@ async fn the_machines_findings_show_with_the_record_and_numbers_in_them_masked()
     assert!(!masked.to_string().contains(&id[6..14]), "{masked}");
     let finding = field_of(&masked, "id_number")["findings"].to_string();
     assert!(finding.contains(&ledgerline_search::access::mask_id(&id)), "{finding}");
+
+    // A repair keeps what was read before it (`read`), for the app to show in Chinese;
+    // a misread ID number is masked as the ID number is, letters and all.
+    let row1 = format!("/api/records/{}", rid(1));
+    let id1 = field_of(&reviewer.get(&row1).await.unwrap().json, "id_number")["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let repair_read = |view: &Value| field_of(view, "id_number")["machine_findings"][0]["read"].clone();
+    let misread = id_misread(&id1);
+    assert_eq!(repair_read(&reviewer.get(&row1).await.unwrap().json), misread.as_str());
+    let clerks = clerk.get(&row1).await.unwrap().json;
+    assert_eq!(
+        repair_read(&clerks),
+        ledgerline_search::access::mask_id(&misread).as_str()
+    );
+    assert!(!clerks.to_string().contains(&misread[6..14]), "{clerks}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -578,7 +595,8 @@ async fn duplicates_merge_into_both_records_and_reach_the_workspace() {
         .map(|v| v.as_str().unwrap())
         .collect();
     assert_eq!(differing, ["deceased_name", "death_date", "household_address"]);
-    assert_eq!(pair["explanation"]["fields"][0]["field"], "id_number");
+    assert_eq!(pair["explanation"]["fields"][1]["field"], "id_number");
+    assert_eq!(pair["explanation"]["prior_weight"], -15.0);
     let r = c
         .send(
             Method::POST,

@@ -97,6 +97,23 @@ fn a_data_entry_day_by_keyboard() {
     let about_row = b.eval("document.getElementById('record-findings').textContent");
     assert!(about_row.as_str().unwrap().contains("有列未识别"), "{about_row}");
     b.wait("document.getElementById('msg-household_address').textContent.includes('区划表修正')");
+    // A repair says in Chinese what was read before it, not its English message (the
+    // clerk holding the record sees its ID number, and so what it was misread as).
+    let repaired = |b: &mut Browser, field: &str| {
+        b.eval(&format!("document.getElementById('msg-{field}').textContent"))
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        repaired(&mut b, "household_address"),
+        "省市县名称已按国家区划表修正（识别为「济甫市历城区山大路12号」）"
+    );
+    let id_repair = repaired(&mut b, "id_number");
+    assert!(
+        id_repair.starts_with("身份证号已按校验码修正（识别为「3701121g36"),
+        "{id_repair}"
+    );
     // A code says what it means; typed as the page writes it, the field says what it
     // will be stored as.
     assert_eq!(b.eval("document.getElementById('means-gender').textContent"), "女");
@@ -140,6 +157,28 @@ fn a_data_entry_day_by_keyboard() {
     // Why they match, in the interface's language.
     let why = b.eval("document.querySelector('#pair details').innerText");
     assert!(why.as_str().unwrap().contains("完全一致"), "{why}");
+    // Every weight the model added up is shown, the prior and the fields against the
+    // match too, so that they sum to the pair's weight (6.5).
+    let rows = b.eval(
+        "[...document.querySelectorAll('#pair-why tr')].map(r => [r.className, r.cells[2].textContent.replace('−', '-')])",
+    );
+    let rows: Vec<(String, f64)> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r[0].as_str().unwrap().to_string(),
+                r[1].as_str().unwrap().parse().unwrap(),
+            )
+        })
+        .collect();
+    let (total, added): (Vec<_>, Vec<_>) = rows.iter().partition(|(class, _)| class == "total");
+    assert_eq!(total.len(), 1, "{rows:?}");
+    assert_eq!((rows[0].0.as_str(), rows.len()), ("prior", 9), "{rows:?}");
+    let sum: f64 = added.iter().map(|(_, w)| w).sum();
+    assert!((sum - 6.5).abs() < 0.01 && total[0].1 == 6.5, "{rows:?}");
+    assert!(why.as_str().unwrap().contains("−3.20"), "{why}");
     b.screenshot(&shots.join("review-duplicates.png"));
     b.press("KeyY", ALT);
 

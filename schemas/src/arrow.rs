@@ -58,6 +58,7 @@ pub fn record_schema() -> Schema {
         utf8("severity", false),
         utf8("code", false),
         utf8("message", false),
+        utf8("read", true),
     ]));
     fields.push(ArrowField::new(
         "review",

@@ -31,6 +31,11 @@ pub struct Finding {
     /// A stable machine-readable code, e.g. `id_checksum`.
     pub code: String,
     pub message: String,
+    /// A repair's: what was read before the machine changed it (the message says it in
+    /// English; the review app shows this in its own language). `None` for a finding
+    /// that changed nothing, or a repair of a cell read blank.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read: Option<String>,
 }
 
 impl Finding {
@@ -46,7 +51,14 @@ impl Finding {
             severity,
             code: code.as_str().to_string(),
             message: format!("{subject}: {message}"),
+            read: None,
         }
+    }
+
+    /// The finding of a repair, noting what was read before it.
+    pub fn read_as(mut self, read: Option<&str>) -> Self {
+        self.read = read.map(str::to_string);
+        self
     }
 
     /// Whether the finding is of this kind.

@@ -41,12 +41,9 @@ fn full_record() -> Record {
         confidence: [("deceased_name".to_string(), 0.93f32)].into(),
         review: Review {
             status: ReviewStatus::NeedsReview,
-            findings: vec![Finding::new(
-                Field::Age,
-                Severity::Error,
-                FindingCode::AgeMismatch,
-                "x".into(),
-            )],
+            findings: vec![
+                Finding::new(Field::Age, Severity::Error, FindingCode::AgeMismatch, "x".into()).read_as(Some("8l")),
+            ],
             reviewed_by: Some("li".into()),
             reviewed_at: Some("2026-11-29T10:00:00Z".into()),
         },

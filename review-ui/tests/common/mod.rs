@@ -45,6 +45,11 @@ pub fn id_of(birth: (i32, u32, u32), seq: u16) -> String {
     )
 }
 
+/// `id` as OCR misreads it: its birth year's 9 taken for a g (a repair reads it back).
+pub fn id_misread(id: &str) -> String {
+    format!("{}g{}", &id[..7], &id[8..])
+}
+
 fn record(row: u32, status: ReviewStatus, f: RecordFields, conf: f32) -> Record {
     let confidence = ledgerline_schemas::Field::ALL
         .iter()
@@ -242,15 +247,24 @@ pub fn fixture() -> Fixture {
             0.7,
         ),
     ];
-    // What the machine found reading row 1: a repair on a field, and columns it missed.
+    // What the machine found reading row 1: repairs on two fields, and columns it missed.
     let mut records = records;
+    let id_misread = id_misread(&id1);
     records[0].review.findings = vec![
         Finding::new(
             Field::HouseholdAddress,
             Severity::Info,
             FindingCode::DivisionRepaired,
             "read 济甫市历城区山大路12号, taken as 济南市历城区山大路12号: a division's name".into(),
-        ),
+        )
+        .read_as(Some("济甫市历城区山大路12号")),
+        Finding::new(
+            Field::IdNumber,
+            Severity::Info,
+            FindingCode::IdRepaired,
+            format!("read {id_misread}, repaired to {id1}: the only OCR confusion that passes the checksum"),
+        )
+        .read_as(Some(&id_misread)),
         Finding::about(
             "record",
             Severity::Error,
@@ -295,13 +309,24 @@ pub fn fixture() -> Fixture {
             rest_to_key: None,
         };
         ledgerline_store::pages::save_reading(c, PAGE, &reading)?;
-        let explanation = serde_json::json!({"fields": [
-            {"field": "id_number", "comparison": "exact", "weight": 14.2},
-            {"field": "deceased_name", "comparison": "same pinyin, look-alike or placeholder", "weight": 3.1}
-        ]});
+        // As dedupe stores it (`Linkage::explain`): the prior, every field, the total.
+        let explanation = serde_json::json!({
+            "prior_weight": -15.0,
+            "fields": [
+                {"field": "deceased_name", "comparison": "same pinyin, look-alike or placeholder", "weight": 3.1},
+                {"field": "id_number", "comparison": "exact", "weight": 14.2},
+                {"field": "birth_date", "comparison": "exact", "weight": 5.0},
+                {"field": "death_date", "comparison": "day/month swapped or one digit off", "weight": 2.0},
+                {"field": "gender", "comparison": "same", "weight": 0.4},
+                {"field": "household_address", "comparison": "different", "weight": -3.2},
+                {"field": "family_name", "comparison": "unknown", "weight": 0.0}
+            ],
+            "match_weight": 6.5,
+            "match_probability": 0.989
+        });
         c.execute(
             "INSERT INTO match_pairs (record_a, record_b, run_id, decision, match_weight, match_probability, explanation)
-             VALUES (?, ?, 'run1', 'review', 6.5, 0.92, ?)",
+             VALUES (?, ?, 'run1', 'review', 6.5, 0.989, ?)",
             duckdb::params![rid(3), rid(4), explanation.to_string()],
         )?;
         Ok(())
