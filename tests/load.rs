@@ -1032,10 +1032,19 @@ fn live_flow(dir: &std::path::Path, province: &Basic) {
         r["cremation_times_imputed"], 1,
         "08:00 arrival, 08:30 start: fabricated"
     );
-    // Not on a terminal, progress is logged on stderr, the rows counted first.
+    // Not on a terminal, progress is logged on stderr: each step, then the rows staged.
     let readable = run_ok(&["live", "import", s(&file), "--target", target, "--dry-run"]);
     let stderr = String::from_utf8_lossy(&readable.stderr);
-    assert!(stderr.starts_with("import: 5/5 ("), "{stderr}");
+    let steps: Vec<&str> = stderr.lines().map(|l| l.split(" (").next().unwrap()).collect();
+    assert_eq!(
+        steps,
+        [
+            "import: rows counted: 5",
+            "import: deaths held read: 3 of those it sends",
+            "import: 5/5"
+        ],
+        "{stderr}"
+    );
     assert_eq!(
         province.text(
             "SELECT name || '|' || gender || '|' || ethnicity || '|' || household_division || '|' || id_type

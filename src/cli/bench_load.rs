@@ -423,7 +423,7 @@ fn write_live_extract(path: &Path, batch_people: Vec<SyntheticRecord>, total: us
 /// Imports the live extract: the persons the database holds before the batch comes.
 fn hold_live(engine: &str, db: &mut Database, extract: &Path, persons: usize) -> Result<()> {
     eprintln!("bench load ({engine}): {persons} live persons already in the database…");
-    let report = live::import(db, &live::Extract::read(extract)?, false, &|_, _| {})?;
+    let report = live::import(db, &live::Extract::read(extract)?, false, &|_| {})?;
     if !report.bad_rows.is_empty() {
         anyhow::bail!(
             "the bench's own live extract has {} bad rows, the first: {:?}",

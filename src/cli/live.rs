@@ -70,13 +70,18 @@ pub fn run(a: Args) -> Result<ExitCode> {
         LiveCommand::Log { target, json } => return print_log(&target, json),
     };
     let extract = live::Extract::read(&file)?;
-    // The bar is made when the rows are counted, a first pass over the file.
+    // The steps before the rows are staged are told as lines, the staging by a bar (made
+    // once the rows are counted), and nothing with --json.
+    let started = std::time::Instant::now();
     let bar = std::cell::OnceCell::new();
-    let progress = |done, rows| {
-        bar.get_or_init(|| Progress::new("import", "rows", rows, json))
-            .set(done)
+    let step = |step: live::ImportStep| match step {
+        live::ImportStep::Staged { done, rows } => bar
+            .get_or_init(|| Progress::new("import", "rows", rows, json).timed_from(started))
+            .set(done),
+        _ if json => {}
+        _ => eprintln!("import: {step} ({:.1}s)", started.elapsed().as_secs_f64()),
     };
-    let r = live::import(&mut target.open_for_writing()?, &extract, dry_run, &progress)?;
+    let r = live::import(&mut target.open_for_writing()?, &extract, dry_run, &step)?;
     bar.get().map(Progress::finish);
     if json {
         println!("{}", serde_json::to_string_pretty(&r)?);

@@ -43,6 +43,12 @@ impl Progress {
         }
     }
 
+    /// Times the lines it logs from `start` (the command's, when its work began before the
+    /// units could be counted), not from its making.
+    pub fn timed_from(self, start: Instant) -> Progress {
+        Progress { start, ..self }
+    }
+
     /// Marks one unit done; logs a line as each 10 % is passed when not on a terminal.
     pub fn inc(&self) {
         let n = self.done.fetch_add(1, Ordering::Relaxed) + 1;

@@ -167,6 +167,12 @@ impl Held {
         })
     }
 
+    /// How many of the deaths the extract sends the database held, once read (before any
+    /// row is taken in).
+    pub fn deaths_in_database(&self) -> u64 {
+        self.persons.prints.len() as u64
+    }
+
     /// The row's person is held: in the database, or on an earlier line.
     pub fn holds(&self, row: &SentRow) -> bool {
         self.persons.contains(&row.key)

@@ -340,15 +340,31 @@ impl Extract {
 /// database, or on an earlier line) is sent again: what it adds, a cremation or an
 /// agent the person held had none of, is added; a value it gives otherwise than the row
 /// held is reported, not written over (see [`held`]). A `dry_run` reports the same and
-/// rolls back. `progress` is told how many of the extract's rows are done, of how many:
-/// once they are counted (none done), then as they are staged.
-pub fn import(
-    db: &mut Database,
-    extract: &Extract,
-    dry_run: bool,
-    progress: &dyn Fn(u64, u64),
-) -> Result<ImportReport> {
-    import_in_parts(db, extract, dry_run, progress, ROWS_PER_WRITE)
+/// rolls back. `step` is told of each [`ImportStep`] as it is done.
+pub fn import(db: &mut Database, extract: &Extract, dry_run: bool, step: &dyn Fn(ImportStep)) -> Result<ImportReport> {
+    import_in_parts(db, extract, dry_run, step, ROWS_PER_WRITE)
+}
+
+/// How far an import has gone: a million-row extract sent again spends seconds reading
+/// the deaths held before its first row is staged, so each step is told as it is done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportStep {
+    /// The extract's rows are counted (a first pass over the file).
+    Counted { rows: u64 },
+    /// The deaths the database holds of those the extract sends are read.
+    HeldRead { deaths: u64 },
+    /// `done` of the extract's `rows` are staged, and written whenever a part is full.
+    Staged { done: u64, rows: u64 },
+}
+
+impl std::fmt::Display for ImportStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            ImportStep::Counted { rows } => write!(f, "rows counted: {rows}"),
+            ImportStep::HeldRead { deaths } => write!(f, "deaths held read: {deaths} of those it sends"),
+            ImportStep::Staged { done, rows } => write!(f, "{done}/{rows} rows"),
+        }
+    }
 }
 
 /// [`import`], writing the rows staged whenever a table has `rows_per_write` of them.
@@ -356,7 +372,7 @@ fn import_in_parts(
     db: &mut Database,
     extract: &Extract,
     dry_run: bool,
-    progress: &dyn Fn(u64, u64),
+    step: &dyn Fn(ImportStep),
     rows_per_write: usize,
 ) -> Result<ImportReport> {
     let Extract {
@@ -403,13 +419,16 @@ fn import_in_parts(
             dead_ids,
             may_be_rekeyed,
         } = first_pass(extract, &in_database, &mistyped);
-        progress(0, rows);
+        step(ImportStep::Counted { rows });
         let sent_keys = dead_ids.iter().map(String::as_str).collect();
         let rekeys = rekeyed::find(db, &mistyped, &may_be_rekeyed, &sent_keys)?;
         let keys = dead_ids
             .iter()
             .map(|k| rekeys.get(k).map_or(k.as_str(), |link| link.held_dead_id.as_str()));
         let held = held::Held::read(db, &in_database, keys)?;
+        step(ImportStep::HeldRead {
+            deaths: held.deaths_in_database(),
+        });
         drop(in_database);
         let offered = stage_rows(extract, held, &rekeys, &mut report, |staged, done, last| {
             if last || staged.has(rows_per_write) {
@@ -419,7 +438,7 @@ fn import_in_parts(
                 staged.clear();
             }
             if last || done.is_multiple_of(PROGRESS_EVERY) {
-                progress(done, rows);
+                step(ImportStep::Staged { done, rows });
             }
             Ok(())
         })?;
@@ -873,9 +892,17 @@ mod tests {
             let target = crate::Target::DuckDb(dir.path().join(format!("parts-{rows_per_write}.duckdb")));
             let mut db = target.open_for_writing().unwrap();
             let told = std::cell::RefCell::new(Vec::new());
-            let progress = |done, of| told.borrow_mut().push((done, of));
-            let report = import_in_parts(&mut db, &extract, false, &progress, rows_per_write).unwrap();
-            assert_eq!(told.take(), [(0, 8), (8, 8)], "progress: none done, then all");
+            let step = |step| told.borrow_mut().push(step);
+            let report = import_in_parts(&mut db, &extract, false, &step, rows_per_write).unwrap();
+            assert_eq!(
+                told.take(),
+                [
+                    ImportStep::Counted { rows: 8 },
+                    ImportStep::HeldRead { deaths: 0 },
+                    ImportStep::Staged { done: 8, rows: 8 }
+                ],
+                "the steps, in order"
+            );
             let tables = [
                 "SELECT person_id FROM deceased ORDER BY 1",
                 "SELECT person_id || ' ' || cremation_date FROM cremations ORDER BY 1",
