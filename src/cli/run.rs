@@ -69,7 +69,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     } else {
         print_report(&summary.ingest);
         print_summary(&summary.ocr);
-        println!("the workspace now holds {}", summary.batch.line().trim_end());
+        println!("{}", summary.batch.sentence());
         println!("done in {:.1}s; workspace {}", summary.seconds, ws.root().display());
     }
     Ok(ExitCode::SUCCESS)

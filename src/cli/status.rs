@@ -78,20 +78,35 @@ pub(super) fn batch_statuses(ws: &Workspace, only: Option<&str>) -> Result<Vec<B
 }
 
 impl BatchStatus {
-    /// One line: the batch's pages and records.
+    /// One line of `status`'s table: the batch's pages and records, in columns.
     pub(super) fn line(&self) -> String {
+        let (pages, records) = self.counts();
         format!(
-            "{:<24} {:<9} pages {:>5} (read {}, to key {}, keyed {}, quarantined {})  records {:>6} (needs review {}, verified {})",
-            self.batch_id,
-            self.ledger_type,
-            self.pages,
-            self.pages_read,
-            self.pages_needing_keying,
-            self.pages_keyed,
-            self.pages_quarantined,
-            self.records,
-            self.records_needing_review,
-            self.records_verified
+            "{:<24} {:<9} pages {:>5} {pages}  records {:>6} {records}",
+            self.batch_id, self.ledger_type, self.pages, self.records,
+        )
+    }
+
+    /// The batch's pages and records as a sentence, for a command that worked on it.
+    pub(super) fn sentence(&self) -> String {
+        let (pages, records) = self.counts();
+        format!(
+            "batch {} ({}) holds {} pages {pages} and {} records {records}",
+            self.batch_id, self.ledger_type, self.pages, self.records,
+        )
+    }
+
+    /// What became of the pages and of the records, each in parentheses.
+    fn counts(&self) -> (String, String) {
+        (
+            format!(
+                "(read {}, to key {}, keyed {}, quarantined {})",
+                self.pages_read, self.pages_needing_keying, self.pages_keyed, self.pages_quarantined
+            ),
+            format!(
+                "(needs review {}, verified {})",
+                self.records_needing_review, self.records_verified
+            ),
         )
     }
 }
