@@ -111,24 +111,43 @@ fn a_multi_page_tiffs_unreadable_frames_are_quarantined_alone() {
     assert_eq!(status["batches"][0]["pages_quarantined"], 2, "{status}");
 }
 
-/// A PDF whose pages are `scans`: each an image stream (its dictionary's entries beyond
-/// the image's type and size, and its stored bytes) and the page's /Rotate.
-fn scanned_pdf(scans: Vec<(u32, u32, lopdf::Dictionary, Vec<u8>, i64)>) -> Vec<u8> {
+/// An image stream of a test PDF: its size, its dictionary's entries beyond the image's
+/// type and size, and its stored bytes.
+type PdfImage = (u32, u32, lopdf::Dictionary, Vec<u8>);
+
+/// A page of a test PDF: the images its resources hold (`Im0`, `Im1` …), the content that
+/// draws them, and its /Rotate.
+struct PdfPage {
+    images: Vec<PdfImage>,
+    content: &'static str,
+    rotate: i64,
+}
+
+/// A page that is one scan drawn over an A4 page.
+fn one_scan(image: PdfImage, rotate: i64) -> PdfPage {
+    PdfPage {
+        images: vec![image],
+        content: "q 595 0 0 842 0 0 cm /Im0 Do Q",
+        rotate,
+    }
+}
+
+fn scanned_pdf(pages: Vec<PdfPage>) -> Vec<u8> {
     use lopdf::{dictionary, Document, Object, Stream};
     let mut doc = Document::with_version("1.4");
     let tree = doc.new_object_id();
     let mut kids = Vec::new();
-    for (w, h, entries, data, rotate) in scans {
-        let mut dict =
-            dictionary! { "Type" => "XObject", "Subtype" => "Image", "Width" => w as i64, "Height" => h as i64 };
-        dict.extend(&entries);
-        let image = doc.add_object(Stream::new(dict, data));
-        let contents = doc.add_object(Stream::new(
-            lopdf::Dictionary::new(),
-            b"q 595 0 0 842 0 0 cm /Scan Do Q".to_vec(),
-        ));
-        let page = dictionary! { "Type" => "Page", "Parent" => tree, "Contents" => contents, "Rotate" => rotate,
-        "Resources" => dictionary! { "XObject" => dictionary! { "Scan" => image } },
+    for page in pages {
+        let mut xobjects = lopdf::Dictionary::new();
+        for (i, (w, h, entries, data)) in page.images.into_iter().enumerate() {
+            let mut dict =
+                dictionary! { "Type" => "XObject", "Subtype" => "Image", "Width" => w as i64, "Height" => h as i64 };
+            dict.extend(&entries);
+            xobjects.set(format!("Im{i}"), doc.add_object(Stream::new(dict, data)));
+        }
+        let contents = doc.add_object(Stream::new(lopdf::Dictionary::new(), page.content.as_bytes().to_vec()));
+        let page = dictionary! { "Type" => "Page", "Parent" => tree, "Contents" => contents, "Rotate" => page.rotate,
+        "Resources" => dictionary! { "XObject" => xobjects },
         "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()] };
         kids.push(Object::Reference(doc.add_object(page)));
     }
@@ -144,20 +163,63 @@ fn scanned_pdf(scans: Vec<(u32, u32, lopdf::Dictionary, Vec<u8>, i64)>) -> Vec<u
     out
 }
 
+fn flate(bytes: &[u8]) -> Vec<u8> {
+    let mut flate = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut flate, bytes).unwrap();
+    flate.finish().unwrap()
+}
+
+/// `page` as mixed raster content compresses it: a background with the writing taken
+/// out, at a quarter of the resolution (JPEG), and the writing (what is darker than light
+/// grey) over it as full-resolution image masks, one for each half of the page, as
+/// encoders cut the writing by region and ink: the upper half's painted black, the
+/// lower's dark blue.
+fn mixed_raster(page: &image::GrayImage) -> PdfPage {
+    const WRITING: u8 = 160;
+    let (w, h) = page.dimensions();
+    let mut paper = page.clone();
+    paper.pixels_mut().filter(|p| p.0[0] < 200).for_each(|p| p.0[0] = 240);
+    let background = image::imageops::resize(&paper, w / 4, h / 4, image::imageops::FilterType::Triangle);
+    let mut jpeg = Vec::new();
+    image::DynamicImage::ImageLuma8(background)
+        .write_to(&mut std::io::Cursor::new(&mut jpeg), image::ImageFormat::Jpeg)
+        .unwrap();
+    let stride = w.div_ceil(8) as usize;
+    let half = h / 2;
+    let mask_of = |rows: std::ops::Range<u32>| {
+        let mut mask = vec![0xffu8; stride * rows.len()];
+        for (i, y) in rows.clone().enumerate() {
+            for x in (0..w).filter(|&x| page.get_pixel(x, y).0[0] < WRITING) {
+                mask[i * stride + x as usize / 8] &= !(0x80 >> (x % 8));
+            }
+        }
+        let entries = lopdf::dictionary! { "ImageMask" => true, "BitsPerComponent" => 1, "Filter" => "FlateDecode" };
+        (w, rows.len() as u32, entries, flate(&mask))
+    };
+    let dct = lopdf::dictionary! { "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8, "Filter" => "DCTDecode" };
+    assert_eq!(h % 2, 0, "the halves drawn 421 units high each");
+    PdfPage {
+        images: vec![(w / 4, h / 4, dct, jpeg), mask_of(0..half), mask_of(half..h)],
+        content: "q 595 0 0 842 0 0 cm /Im0 Do Q 0 g q 595 0 0 421 0 421 cm /Im1 Do Q \
+                  0 0 0.5 rg q 595 0 0 421 0 0 cm /Im2 Do Q",
+        rotate: 0,
+    }
+}
+
 #[test]
 fn a_scanned_pdf_volume_is_read_as_its_pages_are() {
-    // Two sample pages delivered as one PDF, as scanning vendors deliver a volume: the
+    // The sample's pages delivered as one PDF, as scanning vendors deliver a volume: the
     // first a JPEG, the second scanned upside down and stored so (Flate-compressed grey),
-    // its page turned back by /Rotate 180.
+    // its page turned back by /Rotate 180, the third as mixed raster content.
     let dir = tempfile::tempdir().unwrap();
     let pages = dir.path().join("volume/pages");
     std::fs::create_dir_all(&pages).unwrap();
-    let first = image::open(sample_batch().join("pages/page-0001.png"))
-        .unwrap()
-        .to_luma8();
-    let second = image::open(sample_batch().join("pages/page-0002.png"))
-        .unwrap()
-        .to_luma8();
+    let sample_page = |n: u32| {
+        image::open(sample_batch().join(format!("pages/page-000{n}.png")))
+            .unwrap()
+            .to_luma8()
+    };
+    let (first, second, third) = (sample_page(1), sample_page(2), sample_page(3));
     let mut jpeg = Vec::new();
     image::DynamicImage::ImageLuma8(first.clone())
         .write_to(&mut std::io::Cursor::new(&mut jpeg), image::ImageFormat::Jpeg)
@@ -165,37 +227,33 @@ fn a_scanned_pdf_volume_is_read_as_its_pages_are() {
     let grey =
         |filter: &str| lopdf::dictionary! { "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8, "Filter" => filter };
     let upside_down = image::imageops::rotate180(&second);
-    let mut flate = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
-    std::io::Write::write_all(&mut flate, upside_down.as_raw()).unwrap();
     let pdf = scanned_pdf(vec![
-        (first.width(), first.height(), grey("DCTDecode"), jpeg, 0),
-        (
-            second.width(),
-            second.height(),
-            grey("FlateDecode"),
-            flate.finish().unwrap(),
+        one_scan((first.width(), first.height(), grey("DCTDecode"), jpeg), 0),
+        one_scan(
+            (
+                second.width(),
+                second.height(),
+                grey("FlateDecode"),
+                flate(upside_down.as_raw()),
+            ),
             180,
         ),
+        // The third compressed as mixed raster content: read from its layers composed.
+        mixed_raster(&third),
     ]);
     std::fs::write(pages.join("volume.pdf"), pdf).unwrap();
 
     let ws = dir.path().join("ws");
     let run = run_json(&["run", s(&dir.path().join("volume")), "--workspace", s(&ws), "--json"]);
-    assert_eq!(run["pages"], 2, "{run}");
-    assert_eq!(run["batch"]["pages_read"], 2, "{run}");
+    assert_eq!(run["pages"], 3, "{run}");
+    assert_eq!(run["batch"]["pages_read"], 3, "{run}");
     // The sample's truth for those pages, named as the volume's pages are.
     let truth: String = std::fs::read_to_string(sample_batch().join("truth.jsonl"))
         .unwrap()
         .lines()
         .filter_map(|line| {
-            let page = if line.contains("\"page\":\"page-0001.png\"") {
-                "volume.pdf#1"
-            } else if line.contains("\"page\":\"page-0002.png\"") {
-                "volume.pdf#2"
-            } else {
-                return None;
-            };
-            Some(line.replace("page-0001.png", page).replace("page-0002.png", page) + "\n")
+            let n = (1..=3).find(|n| line.contains(&format!("\"page\":\"page-000{n}.png\"")))?;
+            Some(line.replace(&format!("page-000{n}.png"), &format!("volume.pdf#{n}")) + "\n")
         })
         .collect();
     let truth_file = dir.path().join("truth.jsonl");

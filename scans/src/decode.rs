@@ -56,13 +56,9 @@ fn is_pdf(bytes: &[u8]) -> bool {
     bytes[..bytes.len().min(HEAD)].windows(5).any(|w| w == b"%PDF-")
 }
 
+/// A page's size: within the bounds of [`check_bounds`], and the shape of a page.
 pub(crate) fn check_size(w: u32, h: u32) -> Result<(), String> {
-    if w > MAX_SIDE || h > MAX_SIDE || u64::from(w) * u64::from(h) > MAX_PIXELS {
-        return Err(format!(
-            "{w}×{h} pixels is beyond the {MAX_SIDE}-pixel / {}-megapixel limit (a decompression bomb or a mis-set scanner)",
-            MAX_PIXELS / 1_000_000
-        ));
-    }
+    check_bounds(w, h)?;
     if w < MIN_SIDE || h < MIN_SIDE {
         return Err(format!(
             "{w}×{h} pixels is too small to be a scanned page (under {MIN_SIDE} pixels)"
@@ -72,6 +68,18 @@ pub(crate) fn check_size(w: u32, h: u32) -> Result<(), String> {
     if aspect > MAX_ASPECT {
         return Err(format!(
             "{w}×{h} pixels is not the shape of a page (aspect ratio {aspect:.0}:1)"
+        ));
+    }
+    Ok(())
+}
+
+/// An image no larger than a page can be, checked before its pixels are allocated: what
+/// a part of a page (a strip, a layer of a PDF's scan) must pass, and a page too.
+pub(crate) fn check_bounds(w: u32, h: u32) -> Result<(), String> {
+    if w > MAX_SIDE || h > MAX_SIDE || u64::from(w) * u64::from(h) > MAX_PIXELS {
+        return Err(format!(
+            "{w}×{h} pixels is beyond the {MAX_SIDE}-pixel / {}-megapixel limit (a decompression bomb or a mis-set scanner)",
+            MAX_PIXELS / 1_000_000
         ));
     }
     Ok(())
@@ -238,8 +246,8 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Vec<DynamicImage>, String> {
     }
 }
 
-/// An `image` reader of `bytes`, once the size its header gives passes as a page's,
-/// limited to what a page may allocate; `unreadable` says why a header cannot be read.
+/// An `image` reader of `bytes`, once the size its header gives is within a page's
+/// bounds, limited to what a page may allocate; `unreadable` says why a header cannot be read.
 /// The dimensions come first, without limits, so an oversized image gets our message,
 /// not the decoder's generic "limits exceeded"; and the image's own size is the one
 /// checked, whatever a container round it (a PDF) declared.
@@ -251,7 +259,9 @@ pub(crate) fn page_reader(
     let (w, h) = ImageReader::with_format(Cursor::new(bytes), format)
         .into_dimensions()
         .map_err(unreadable)?;
-    check_size(w, h)?;
+    // Within bounds: a PDF's JPEG may be a strip of its page. The page it makes is
+    // checked as a page (`page_sized`).
+    check_bounds(w, h)?;
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(limits());
     Ok(reader)

@@ -16,6 +16,7 @@ pub mod decode;
 mod fax;
 mod ofd_pages;
 pub mod open_files;
+mod pdf_layers;
 mod pdf_pages;
 #[cfg(test)]
 mod test_pages;

@@ -11,7 +11,7 @@
 use image::{DynamicImage, GrayImage, RgbImage};
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream};
 
-use crate::decode::{check_size, page_reader, FrameCount, MAX_PIXELS, MAX_SIDE};
+use crate::decode::{check_bounds, page_reader, FrameCount, MAX_PIXELS, MAX_SIDE};
 use crate::tiff_palette;
 
 /// How many pages the PDF holds.
@@ -43,8 +43,9 @@ pub fn load(bytes: &[u8]) -> Result<Document, String> {
 /// The page's scan, shown as the page turns it.
 fn scan_of(doc: &Document, page_id: ObjectId) -> Result<DynamicImage, String> {
     let page = doc.get_dictionary(page_id).map_err(damaged)?;
+    let resources = inherited(doc, page, b"Resources").and_then(|r| dictionary(doc, r));
     let mut images = Vec::new();
-    if let Some(resources) = inherited(doc, page, b"Resources").and_then(|r| dictionary(doc, r)) {
+    if let Some(resources) = resources {
         collect_images(doc, resources, &mut images, 0);
     }
     let area = |s: &Stream| {
@@ -55,17 +56,24 @@ fn scan_of(doc: &Document, page_id: ObjectId) -> Result<DynamicImage, String> {
         return Err("it holds no scanned image (a page of text or drawings, not a scan); export it as an image".into());
     };
     // Small images beside the scan (a logo, a stamp) are not the page; large ones are
-    // parts of it, laid together in ways this does not compose.
+    // parts of it: strips or layers, composed as the page draws them.
     let parts = images
         .iter()
         .filter(|i| area(i).saturating_mul(4) >= area(scan))
         .count();
-    if parts > 1 {
-        return Err(format!(
-            "its scan is made of {parts} images (strips or layers); save the PDF again with one image a page, or as TIFF"
-        ));
-    }
-    let image = placed(decode_image(doc, scan)?, placement(doc, page_id, page, scan));
+    let drawn = crate::pdf_layers::drawn(doc, page_id, resources);
+    // Layers of mixed raster content differ in resolution, so only where the page draws
+    // them tells them from a logo beside the scan.
+    let parts = parts.max(crate::pdf_layers::large_parts(&drawn));
+    let image = if parts > 1 {
+        crate::pdf_layers::compose(doc, &drawn, |s| decode_image(doc, s))?.ok_or_else(|| {
+            format!(
+                "its scan is made of {parts} images (strips or layers) laid turned or slanted on the page; save the PDF again with one image a page, or as TIFF"
+            )
+        })?
+    } else {
+        placed(decode_image(doc, scan)?, placement(&drawn, scan))
+    };
     let turn = inherited(doc, page, b"Rotate")
         .and_then(|r| r.as_i64().ok())
         .unwrap_or(0);
@@ -78,47 +86,12 @@ fn scan_of(doc: &Document, page_id: ObjectId) -> Result<DynamicImage, String> {
 }
 
 /// Where the page's content draws `scan`: the matrix in effect at its `Do` (the image's
-/// unit square to the page), `cm` by `cm` within `q`/`Q`; `None` when the page draws it
-/// only inside a form, or its content cannot be read (the scan is then taken upright).
-fn placement(doc: &Document, page_id: ObjectId, page: &Dictionary, scan: &Stream) -> Option<[f64; 4]> {
-    let resources = inherited(doc, page, b"Resources").and_then(|r| dictionary(doc, r))?;
-    let xobjects = resources.get(b"XObject").ok().and_then(|x| dictionary(doc, x))?;
-    let names: Vec<&[u8]> = xobjects
-        .iter()
-        .filter(|(_, o)| matches!(resolve(doc, o), Object::Stream(s) if std::ptr::eq(s, scan)))
-        .map(|(name, _)| name.as_slice())
-        .collect();
-    let content = doc.get_and_decode_page_content(page_id).ok()?;
-    let number = |o: &Object| {
-        o.as_float()
-            .ok()
-            .map(f64::from)
-            .or_else(|| o.as_i64().ok().map(|i| i as f64))
-    };
-    let mut matrix = [1.0, 0.0, 0.0, 1.0];
-    let mut saved = Vec::new();
-    for op in content.operations {
-        match op.operator.as_str() {
-            "q" => saved.push(matrix),
-            "Q" => matrix = saved.pop().unwrap_or([1.0, 0.0, 0.0, 1.0]),
-            "cm" if op.operands.len() == 6 => {
-                let m: Vec<f64> = op.operands.iter().filter_map(number).collect();
-                if let [a, b, c, d, ..] = m[..] {
-                    // The new matrix comes first: it maps into the space `matrix` maps from.
-                    let [e, f, g, h] = matrix;
-                    matrix = [a * e + b * g, a * f + b * h, c * e + d * g, c * f + d * h];
-                }
-            }
-            "Do" => {
-                let drawn = op.operands.first().and_then(|n| n.as_name().ok());
-                if drawn.is_some_and(|n| names.contains(&n)) {
-                    return Some(matrix);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
+/// unit square to the page), without its move; `None` when the page does not draw it, or
+/// its content cannot be read (the scan is then taken upright).
+fn placement(drawn: &[crate::pdf_layers::Drawn], scan: &Stream) -> Option<[f64; 4]> {
+    let d = drawn.iter().find(|d| std::ptr::eq(d.stream, scan))?;
+    let [a, b, c, d, ..] = d.matrix;
+    Some([a, b, c, d])
 }
 
 /// The scan as its placement shows it on the page, in whole quarter turns and flips
@@ -151,14 +124,14 @@ fn inherited<'a>(doc: &'a Document, page: &'a Dictionary, key: &[u8]) -> Option<
     None
 }
 
-fn resolve<'a>(doc: &'a Document, object: &'a Object) -> &'a Object {
+pub(crate) fn resolve<'a>(doc: &'a Document, object: &'a Object) -> &'a Object {
     match object {
         Object::Reference(id) => doc.get_object(*id).unwrap_or(object),
         other => other,
     }
 }
 
-fn dictionary<'a>(doc: &'a Document, object: &'a Object) -> Option<&'a Dictionary> {
+pub(crate) fn dictionary<'a>(doc: &'a Document, object: &'a Object) -> Option<&'a Dictionary> {
     match resolve(doc, object) {
         Object::Dictionary(d) => Some(d),
         Object::Stream(s) => Some(&s.dict),
@@ -203,7 +176,7 @@ fn decode_image(doc: &Document, stream: &Stream) -> Result<DynamicImage, String>
     let dict = &stream.dict;
     let side = |key: &[u8]| integer(dict, key).and_then(|v| u32::try_from(v).ok()).unwrap_or(0);
     let (w, h) = (side(b"Width"), side(b"Height"));
-    check_size(w, h)?;
+    check_bounds(w, h)?;
     let mut filters: Vec<Vec<u8>> = match dict.get(b"Filter").map(|f| resolve(doc, f)) {
         Ok(Object::Name(name)) => vec![full_filter_name(name)],
         Ok(Object::Array(names)) => names
@@ -231,7 +204,7 @@ fn decode_image(doc: &Document, stream: &Stream) -> Result<DynamicImage, String>
             let jpx = hayro_jpeg2000::Image::new(&data, &hayro_jpeg2000::DecodeSettings::default())
                 .map_err(|e| format!("its JPEG 2000 image is damaged: {e:?}"))?;
             // The codestream's own size is what gets allocated, whatever the PDF says.
-            check_size(jpx.width(), jpx.height())?;
+            check_bounds(jpx.width(), jpx.height())?;
             DynamicImage::from_decoder(jpx).map_err(|e| format!("its JPEG 2000 image is damaged: {e}"))?
         }
         Some(b"JBIG2Decode") => jbig2(doc, &data, codec_params)?,
@@ -303,7 +276,7 @@ fn jbig2(doc: &Document, data: &[u8], params: Option<&Dictionary>) -> Result<Dyn
     let page = hayro_jbig2::Page::new_embedded(data, globals.as_ref(), &settings)
         .map_err(|e| format!("its JBIG2 image is damaged: {e:?}"))?;
     let (w, h) = (page.width(), page.height());
-    check_size(w, h)?;
+    check_bounds(w, h)?;
     DynamicImage::from_decoder(page).map_err(|e| format!("its JBIG2 image is damaged: {e}"))
 }
 
@@ -530,6 +503,8 @@ mod tests {
         rotate: Option<i64>,
         /// The page's content, if not the scan drawn upright over the page.
         content: Option<&'static str>,
+        /// Masks of its images: (the image's index, `Mask` or `SMask`, the mask).
+        masks: Vec<(usize, &'static str, Stream)>,
     }
 
     /// A PDF of `pages`; `rotate_all`: a /Rotate its page tree's root gives every page.
@@ -539,7 +514,11 @@ mod tests {
         let mut kids = Vec::new();
         for spec in pages {
             let mut xobjects = Dictionary::new();
-            for (i, image) in spec.images.into_iter().enumerate() {
+            let mut masks = spec.masks;
+            for (i, mut image) in spec.images.into_iter().enumerate() {
+                for (_, key, mask) in masks.extract_if(.., |(of, ..)| *of == i) {
+                    image.dict.set(key, doc.add_object(mask));
+                }
                 xobjects.set(format!("Im{i}"), doc.add_object(image));
             }
             if spec.in_form {
@@ -827,8 +806,10 @@ mod tests {
             images: vec![flate_grey(&page(400, 300)), logo],
             ..Default::default()
         };
+        // Two strips, one drawn turned a quarter: not composed.
         let strips = PageSpec {
             images: vec![flate_grey(&page(400, 300)), flate_grey(&page(400, 280))],
+            content: Some("q 0 400 -300 0 300 280 cm /Im0 Do Q q 400 0 0 280 0 0 cm /Im1 Do Q"),
             ..Default::default()
         };
         let bytes = pdf(vec![text, with_logo, strips], None);
@@ -846,11 +827,113 @@ mod tests {
             read[2]
                 .as_ref()
                 .unwrap_err()
-                .starts_with("page 3: its scan is made of 2 images"),
+                .starts_with("page 3: its scan is made of 2 images (strips or layers) laid turned"),
             "{:?}",
             read[2]
         );
         let e = crate::decode::frame_count(&bytes[..bytes.len() / 3]).expect_err("refused");
         assert!(e.starts_with("the PDF document is damaged or truncated"), "{e}");
+    }
+
+    /// An image mask `w`×`h` (1 bit, a sample of 0 paints), painting where `paints` says.
+    fn image_mask(w: u32, h: u32, paints: impl Fn(u32, u32) -> bool) -> Stream {
+        let stride = w.div_ceil(8) as usize;
+        let mut bits = vec![0xffu8; stride * h as usize];
+        for y in 0..h {
+            for x in (0..w).filter(|&x| paints(x, y)) {
+                bits[y as usize * stride + x as usize / 8] &= !(0x80 >> (x % 8));
+            }
+        }
+        image_stream(w, h, dictionary! { "ImageMask" => true, "BitsPerComponent" => 1 }, bits)
+    }
+
+    #[test]
+    fn a_scan_in_strips_is_composed_as_the_page_lays_them() {
+        // Four strips of 150 rows (each under a page's smallest side), drawn one under
+        // another at a pixel a unit: the page whole, every pixel where it was.
+        let scan = page(400, 600);
+        let strip = |i: u32| flate_grey(&image::imageops::crop_imm(&scan, 0, i * 150, 400, 150).to_image());
+        // A small image a damaged file places far off the page is left out.
+        let stray = flate_grey(&page(20, 20));
+        let spec = PageSpec {
+            images: (0..4).map(strip).chain([stray]).collect(),
+            content: Some(
+                "q 400 0 0 150 0 450 cm /Im0 Do Q q 400 0 0 150 0 300 cm /Im1 Do Q \
+                 q 400 0 0 150 0 150 cm /Im2 Do Q q 400 0 0 150 0 0 cm /Im3 Do Q \
+                 q 20 0 0 20 -99999999999 99999999999 cm /Im4 Do Q",
+            ),
+            ..Default::default()
+        };
+        let read = pages_of(&pdf(vec![spec], Some(90)));
+        assert_eq!(
+            read[0].as_ref().unwrap().as_luma8(),
+            Some(&image::imageops::rotate90(&scan)),
+            "composed, then turned as the page says"
+        );
+    }
+
+    #[test]
+    fn a_mixed_raster_page_is_its_background_with_its_writing_painted_over() {
+        // MRC as compressors write it: a background at a quarter of the resolution, the
+        // writing as a full-resolution JBIG2 mask painted in its ink's colour, and a
+        // colour image shown only through its stencil.
+        let (w, h) = (400u32, 600u32);
+        let paper = GrayImage::from_fn(w / 4, h / 4, |_, y| image::Luma([if y < h / 8 { 230 } else { 200 }]));
+        let writing = image_stream(
+            w,
+            h,
+            dictionary! { "ImageMask" => true, "BitsPerComponent" => 1, "Filter" => "JBIG2Decode" },
+            crate::test_pages::jbig2_segments(w, h),
+        );
+        let seal_red = image_stream(
+            w / 4,
+            h / 4,
+            dictionary! { "ColorSpace" => "DeviceRGB", "BitsPerComponent" => 8 },
+            [200u8, 30, 40].repeat((w / 4 * h / 4) as usize),
+        );
+        let seal = |x: u32, y: u32| (i64::from(x) - 300).pow(2) + (i64::from(y) - 100).pow(2) < 40 * 40;
+        let spec = PageSpec {
+            images: vec![flate_grey(&paper), writing, seal_red],
+            content: Some(
+                "q 400 0 0 600 0 0 cm /Im0 Do Q 0.1 0.1 0.5 rg q 400 0 0 600 0 0 cm /Im1 Do Q \
+                 q 400 0 0 600 0 0 cm /Im2 Do Q",
+            ),
+            masks: vec![(2, "Mask", image_mask(w, h, |x, y| x >= 250 && seal(x, y)))],
+            ..Default::default()
+        };
+        let composed = pages_of(&pdf(vec![spec], None))[0].as_ref().unwrap().to_rgb8();
+        assert_eq!(composed.dimensions(), (w, h), "at the writing's resolution");
+        let ink = [26, 26, 128];
+        for (x, y, p) in composed.enumerate_pixels() {
+            let expected = if x >= 250 && seal(x, y) {
+                [200, 30, 40]
+            } else if crate::test_pages::black(x, y) {
+                ink
+            } else if y < h / 2 {
+                [230; 3]
+            } else {
+                [200; 3]
+            };
+            assert_eq!(p.0, expected, "({x}, {y})");
+        }
+    }
+
+    #[test]
+    fn a_soft_mask_blends_its_image_over_the_page() {
+        let (w, h) = (300u32, 300u32);
+        let white = flate_grey(&GrayImage::from_pixel(w, h, image::Luma([255])));
+        let black = flate_grey(&GrayImage::from_pixel(w, h, image::Luma([0])));
+        let opacity = flate_grey(&GrayImage::from_fn(w, h, |x, _| {
+            image::Luma([if x < 150 { 255 } else { 64 }])
+        }));
+        let spec = PageSpec {
+            images: vec![white, black],
+            content: Some("q 300 0 0 300 0 0 cm /Im0 Do Q q 300 0 0 300 0 0 cm /Im1 Do Q"),
+            masks: vec![(1, "SMask", opacity)],
+            ..Default::default()
+        };
+        let composed = pages_of(&pdf(vec![spec], None))[0].as_ref().unwrap().to_luma8();
+        assert_eq!(composed.get_pixel(10, 10).0, [0], "opaque");
+        assert_eq!(composed.get_pixel(200, 10).0, [191], "a quarter opaque over white");
     }
 }
