@@ -8,7 +8,9 @@
 //! large part: an image mask paints its fill colour where its samples say, an image with a
 //! stencil (`/Mask`) or a soft mask (`/SMask`) only where that lets it, any other image
 //! all of its rectangle. Parts are sampled to the nearest pixel: strips keep every pixel,
-//! and an MRC page's writing comes from its full-resolution masks.
+//! and an MRC page's writing comes from its full-resolution masks. Composing holds the
+//! canvas (three bytes a pixel, checked as a page) beside one part at a time and its
+//! masks, each decoded within a page's bounds.
 //!
 //! Only parts drawn upright are composed; a large part turned, mirrored or slanted on the
 //! page leaves the page to be named as not one scan (`None`).
@@ -293,7 +295,7 @@ pub(crate) fn compose(
     Ok(Some(if in_colour {
         DynamicImage::ImageRgb8(canvas)
     } else {
-        DynamicImage::ImageLuma8(DynamicImage::ImageRgb8(canvas).to_luma8())
+        DynamicImage::ImageLuma8(DynamicImage::ImageRgb8(canvas).into_luma8())
     }))
 }
 
@@ -339,7 +341,7 @@ fn paint(
     let is_mask = dict.get(b"ImageMask").and_then(Object::as_bool).unwrap_or(false);
     if is_mask {
         // Decoded black where it paints (its Decode array applied).
-        let mask = decode(part.stream)?.to_luma8();
+        let mask = decode(part.stream)?.into_luma8();
         target.each(size, |x, y| {
             let (sx, sy) = target.sample(x, y, mask.dimensions());
             if mask.get_pixel(sx, sy).0[0] < 128 {
@@ -350,7 +352,7 @@ fn paint(
     }
     let image = decode(part.stream)?;
     let in_colour = image.color().channel_count() >= 3;
-    let image = image.to_rgb8();
+    let image = image.into_rgb8();
     let soft = mask_of(doc, dict, b"SMask", decode)?;
     let stencil = mask_of(doc, dict, b"Mask", decode)?;
     // Each mask sampled at its own resolution, which may be finer than the image's (a
@@ -387,7 +389,7 @@ fn mask_of(
     decode: &impl Fn(&Stream) -> Result<DynamicImage, String>,
 ) -> Result<Option<GrayImage>, String> {
     match dict.get(key).map(|m| resolve(doc, m)) {
-        Ok(Object::Stream(stream)) => Ok(Some(decode(stream)?.to_luma8())),
+        Ok(Object::Stream(stream)) => Ok(Some(decode(stream)?.into_luma8())),
         _ => Ok(None),
     }
 }
