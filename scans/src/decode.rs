@@ -292,7 +292,7 @@ fn stored_orientation(decoder: &mut impl ImageDecoder) -> Orientation {
 }
 
 /// Whether a JPEG or PNG file's pixels are stored otherwise than shown (see
-/// [`decode`]): such a file cannot be given to a browser as it is, beside boxes in the
+/// [`decode_frame`]): such a file cannot be given to a browser as it is, beside boxes in the
 /// pixels as shown, by a browser that ignores the turn.
 pub fn stored_turned(bytes: &[u8]) -> bool {
     let Ok(format) = sniff(bytes) else { return false };

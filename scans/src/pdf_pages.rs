@@ -5,8 +5,9 @@
 //! scanner wrote — JPEG (DCTDecode), JPEG 2000 (JPXDecode), JBIG2 (with its globals),
 //! CCITT Group 3 or 4, or raw samples (grey, RGB, CMYK, ICC-based, indexed; 1 to 16
 //! bits; Flate, LZW, run-length or ASCII-encoded) — and turned or flipped as the page's
-//! content places it and as its /Rotate says. A page that is text rather than a scan, or a scan cut into strips or layers,
-//! is named as such, not guessed at.
+//! content places it and as its /Rotate says. A scan cut into strips or layers is composed as
+//! the page draws them ([`crate::pdf_layers`]); a page that is text rather than a scan is
+//! named as such, not guessed at.
 
 use image::{DynamicImage, GrayImage, RgbImage};
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream};
@@ -68,7 +69,7 @@ fn scan_of(doc: &Document, page_id: ObjectId) -> Result<DynamicImage, String> {
     let image = if parts > 1 {
         crate::pdf_layers::compose(doc, &drawn, |s| decode_image(doc, s))?.ok_or_else(|| {
             format!(
-                "its scan is made of {parts} images (strips or layers) laid turned or slanted on the page; save the PDF again with one image a page, or as TIFF"
+                "its scan is made of {parts} images (strips or layers) laid in a way not composed here (turned or slanted on the page, or not drawn by it); save the PDF again with one image a page, or as TIFF"
             )
         })?
     } else {
@@ -827,7 +828,7 @@ mod tests {
             read[2]
                 .as_ref()
                 .unwrap_err()
-                .starts_with("page 3: its scan is made of 2 images (strips or layers) laid turned"),
+                .starts_with("page 3: its scan is made of 2 images (strips or layers) laid in a way not composed"),
             "{:?}",
             read[2]
         );
