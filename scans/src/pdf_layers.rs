@@ -66,11 +66,29 @@ pub(crate) fn large_parts(drawn: &[Drawn]) -> usize {
 /// The images the page's content draws, in the order drawn, with the forms it draws
 /// looked into (four deep); none when its content cannot be read.
 pub(crate) fn drawn<'a>(doc: &'a Document, page_id: ObjectId, resources: Option<&'a Dictionary>) -> Vec<Drawn<'a>> {
-    let mut out = Vec::new();
+    let mut walked = Walked {
+        drawn: Vec::new(),
+        forms_left: MAX_FORMS,
+    };
     if let Ok(content) = doc.get_and_decode_page_content(page_id) {
-        walk(doc, &content, resources, IDENTITY, 0, &mut out);
+        walk(doc, &content, resources, IDENTITY, 0, &mut walked);
     }
-    out
+    walked.drawn
+}
+
+/// Forms a page's content may draw, counted across every level: a damaged or hostile
+/// file whose form draws itself a hundred times, four deep, would otherwise be walked a
+/// hundred million times.
+const MAX_FORMS: u32 = 256;
+
+/// The most a form's content may decompress to: a page's drawing instructions are
+/// kilobytes.
+const MAX_FORM_BYTES: usize = 16 << 20;
+
+/// What walking a page's content has found so far, and the forms it may still look into.
+struct Walked<'a> {
+    drawn: Vec<Drawn<'a>>,
+    forms_left: u32,
 }
 
 /// `m` applied within `ctm`: the current matrix once `m cm` is done.
@@ -118,7 +136,7 @@ fn walk<'a>(
     resources: Option<&'a Dictionary>,
     start: Matrix,
     depth: u32,
-    out: &mut Vec<Drawn<'a>>,
+    out: &mut Walked<'a>,
 ) {
     let xobjects = resources
         .and_then(|r| r.get(b"XObject").ok())
@@ -150,8 +168,10 @@ fn walk<'a>(
                     continue;
                 };
                 match stream.dict.get(b"Subtype").and_then(Object::as_name) {
-                    Ok(b"Image") => out.push(Drawn { stream, matrix, fill }),
-                    Ok(b"Form") if depth < 4 => {
+                    // One past the most composed, for compose to refuse.
+                    Ok(b"Image") if out.drawn.len() <= MAX_PARTS => out.drawn.push(Drawn { stream, matrix, fill }),
+                    Ok(b"Form") if depth < 4 && out.forms_left > 0 => {
+                        out.forms_left -= 1;
                         let form_matrix = stream
                             .dict
                             .get(b"Matrix")
@@ -166,8 +186,11 @@ fn walk<'a>(
                             .and_then(|r| dictionary(doc, r))
                             .or(resources);
                         // A form stored uncompressed has no filter to undo.
-                        let bytes = stream.decompressed_content().unwrap_or_else(|_| stream.content.clone());
-                        if let Ok(content) = Content::decode(&bytes) {
+                        let bytes = match stream.dict.get(b"Filter") {
+                            Ok(_) => stream.decompressed_content_with_limit(MAX_FORM_BYTES).ok(),
+                            Err(_) => Some(stream.content.clone()),
+                        };
+                        if let Some(content) = bytes.and_then(|b| Content::decode(&b).ok()) {
                             walk(doc, &content, inner, then(form_matrix, matrix), depth + 1, out);
                         }
                     }

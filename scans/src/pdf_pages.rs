@@ -937,4 +937,38 @@ mod tests {
         assert_eq!(composed.get_pixel(10, 10).0, [0], "opaque");
         assert_eq!(composed.get_pixel(200, 10).0, [191], "a quarter opaque over white");
     }
+
+    #[test]
+    fn a_form_that_draws_itself_is_walked_a_bounded_number_of_times() {
+        // Damaged or hostile: a form drawing itself a hundred times, and the scan once on
+        // each level, would be a hundred million walks four levels deep.
+        let scan = page(220, 240);
+        let mut doc = Document::with_version("1.5");
+        let tree = doc.new_object_id();
+        let form = doc.new_object_id();
+        let image = doc.add_object(flate_grey(&scan));
+        let content = format!("q 220 0 0 240 0 0 cm /Im0 Do Q {}", "/Fm0 Do ".repeat(100));
+        let resources = dictionary! { "XObject" => dictionary! { "Fm0" => form, "Im0" => image } };
+        let form_dict = dictionary! { "Type" => "XObject", "Subtype" => "Form", "Resources" => resources.clone(),
+        "BBox" => vec![0.into(), 0.into(), 220.into(), 240.into()] };
+        doc.objects
+            .insert(form, Object::Stream(Stream::new(form_dict, content.into_bytes())));
+        let contents = doc.add_object(Stream::new(Dictionary::new(), b"/Fm0 Do".to_vec()));
+        let page_id = doc.add_object(
+            dictionary! { "Type" => "Page", "Parent" => tree, "Contents" => contents,
+            "Resources" => resources, "MediaBox" => vec![0.into(), 0.into(), 220.into(), 240.into()] },
+        );
+        let root = dictionary! { "Type" => "Pages", "Count" => 1, "Kids" => vec![Object::Reference(page_id)] };
+        doc.objects.insert(tree, Object::Dictionary(root));
+        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => tree });
+        doc.trailer.set("Root", catalog);
+        let mut bytes = Vec::new();
+        doc.save_to(&mut bytes).unwrap();
+        let read = pages_of(&bytes);
+        assert_eq!(
+            read[0].as_ref().unwrap().to_luma8(),
+            scan,
+            "the scan, drawn where it is each time"
+        );
+    }
 }
