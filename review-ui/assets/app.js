@@ -156,10 +156,13 @@ const inChinese = (table, code, detail) => {
 };
 const errorText = (data, fallback = 'error') => inChinese(ERRORS_ZH, data?.error, data?.message) || t(fallback);
 // A repair says in Chinese what it did and what was read before it (识别为「济甫市…」),
-// not its English message; other findings keep theirs after the Chinese.
-const findingText = (x) => (lang === 'zh' && FINDINGS_ZH[x.code] && x.read != null
-  ? `${FINDINGS_ZH[x.code]}（${t('machine')}「${x.read}」）`
-  : inChinese(FINDINGS_ZH, x.code, x.message));
+// not its English message; other findings keep theirs after the Chinese, without the
+// English name of the field it stands under (`household_address: `).
+const findingText = (x) => {
+  if (lang === 'zh' && FINDINGS_ZH[x.code] && x.read != null) return `${FINDINGS_ZH[x.code]}（${t('machine')}「${x.read}」）`;
+  const named = lang === 'zh' && FINDINGS_ZH[x.code] && x.message?.startsWith(`${x.field}: `);
+  return inChinese(FINDINGS_ZH, x.code, named ? x.message.slice(x.field.length + 2) : x.message);
+};
 const $ = (sel, root = document) => root.querySelector(sel);
 
 // h('div', {class: 'x', onclick: f}, 'text', child) — strings become text nodes.

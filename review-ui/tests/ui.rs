@@ -95,7 +95,11 @@ fn a_data_entry_day_by_keyboard() {
     // Why the machine sent it, in Chinese: the row read short of columns, a repair on a
     // field (shown under it, beside validation's word, while it holds what was read).
     let about_row = b.eval("document.getElementById('record-findings').textContent");
-    assert!(about_row.as_str().unwrap().contains("有列未识别"), "{about_row}");
+    assert_eq!(
+        about_row,
+        "表格横线延伸到已识别的列之外，有列未识别，请对照原图补录（the table's rules run on past the columns read）",
+        "in Chinese, the detail without the English name of what it is about (record: …)"
+    );
     b.wait("document.getElementById('msg-household_address').textContent.includes('区划表修正')");
     // A repair says in Chinese what was read before it, not its English message (the
     // clerk holding the record sees its ID number, and so what it was misread as).
