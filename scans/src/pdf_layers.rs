@@ -65,15 +65,16 @@ pub(crate) fn large_parts(drawn: &[Drawn]) -> usize {
 
 /// The images the page's content draws, in the order drawn, with the forms it draws
 /// looked into (four deep); none when its content cannot be read.
-pub(crate) fn drawn<'a>(doc: &'a Document, page_id: ObjectId, resources: Option<&'a Dictionary>) -> Vec<Drawn<'a>> {
+pub(crate) fn walk_page<'a>(doc: &'a Document, page_id: ObjectId, resources: Option<&'a Dictionary>) -> Walked<'a> {
     let mut walked = Walked {
         drawn: Vec::new(),
+        inline_images: 0,
         forms_left: MAX_FORMS,
     };
     if let Ok(content) = doc.get_and_decode_page_content(page_id) {
         walk(doc, &content, resources, IDENTITY, 0, &mut walked);
     }
-    walked.drawn
+    walked
 }
 
 /// Forms a page's content may draw, counted across every level: a damaged or hostile
@@ -85,9 +86,13 @@ const MAX_FORMS: u32 = 256;
 /// kilobytes.
 const MAX_FORM_BYTES: usize = 16 << 20;
 
-/// What walking a page's content has found so far, and the forms it may still look into.
-struct Walked<'a> {
-    drawn: Vec<Drawn<'a>>,
+/// What walking a page's content has found, and the forms it may still look into.
+pub(crate) struct Walked<'a> {
+    /// The image objects it draws.
+    pub drawn: Vec<Drawn<'a>>,
+    /// Images written into the content itself (`BI` … `EI`), which are not read here: a
+    /// compressed one is not even parsed.
+    pub inline_images: usize,
     forms_left: u32,
 }
 
@@ -159,6 +164,7 @@ fn walk<'a>(
             }
             // A new colour space starts at its initial colour: black, for those scans use.
             "cs" => fill = BLACK,
+            "BI" => out.inline_images += 1,
             "Do" => {
                 let named = op.operands.first().and_then(|n| n.as_name().ok());
                 let Some(object) = named.and_then(|n| xobjects?.get(n).ok()) else {

@@ -45,6 +45,7 @@ pub fn load(bytes: &[u8]) -> Result<Document, String> {
 fn scan_of(doc: &Document, page_id: ObjectId) -> Result<DynamicImage, String> {
     let page = doc.get_dictionary(page_id).map_err(damaged)?;
     let resources = inherited(doc, page, b"Resources").and_then(|r| dictionary(doc, r));
+    let walked = crate::pdf_layers::walk_page(doc, page_id, resources);
     let mut images = Vec::new();
     if let Some(resources) = resources {
         collect_images(doc, resources, &mut images, 0);
@@ -54,7 +55,10 @@ fn scan_of(doc: &Document, page_id: ObjectId) -> Result<DynamicImage, String> {
         side(b"Width").saturating_mul(side(b"Height"))
     };
     let Some(&scan) = images.iter().max_by_key(|s| area(s)) else {
-        return Err("it holds no scanned image (a page of text or drawings, not a scan); export it as an image".into());
+        return Err(match walked.inline_images {
+            0 => "it holds no scanned image (a page of text or drawings, not a scan); export it as an image".into(),
+            _ => "it holds no scanned image object, only an image written inline in its content, which is not read here; if that is the page's scan, save the PDF again with it as an image object, or as TIFF".into(),
+        });
     };
     // Small images beside the scan (a logo, a stamp) are not the page; large ones are
     // parts of it: strips or layers, composed as the page draws them.
@@ -62,7 +66,7 @@ fn scan_of(doc: &Document, page_id: ObjectId) -> Result<DynamicImage, String> {
         .iter()
         .filter(|i| area(i).saturating_mul(4) >= area(scan))
         .count();
-    let drawn = crate::pdf_layers::drawn(doc, page_id, resources);
+    let drawn = walked.drawn;
     // Layers of mixed raster content differ in resolution, so only where the page draws
     // them tells them from a logo beside the scan.
     let parts = parts.max(crate::pdf_layers::large_parts(&drawn));
@@ -813,7 +817,12 @@ mod tests {
             content: Some("q 0 400 -300 0 300 280 cm /Im0 Do Q q 400 0 0 280 0 0 cm /Im1 Do Q"),
             ..Default::default()
         };
-        let bytes = pdf(vec![text, with_logo, strips], None);
+        // A scan written into the content as an inline image (compressed: lopdf skips it).
+        let inline = PageSpec {
+            content: Some("q 300 0 0 300 0 0 cm BI /W 2 /H 2 /BPC 8 /CS /G /F /AHx ID 00ff00ff> EI Q"),
+            ..Default::default()
+        };
+        let bytes = pdf(vec![text, with_logo, strips, inline], None);
         let read = pages_of(&bytes);
         assert_eq!(
             read[0].as_ref().unwrap_err(),
@@ -831,6 +840,14 @@ mod tests {
                 .starts_with("page 3: its scan is made of 2 images (strips or layers) laid in a way not composed"),
             "{:?}",
             read[2]
+        );
+        assert!(
+            read[3]
+                .as_ref()
+                .unwrap_err()
+                .starts_with("page 4: it holds no scanned image object, only an image written inline"),
+            "{:?}",
+            read[3]
         );
         let e = crate::decode::frame_count(&bytes[..bytes.len() / 3]).expect_err("refused");
         assert!(e.starts_with("the PDF document is damaged or truncated"), "{e}");
