@@ -5,7 +5,8 @@
 //! software offers for colour pages).
 //!
 //! Each image is put where the page's content draws it, at the resolution of the finest
-//! large part: an image mask paints its fill colour where its samples say, an image with a
+//! large part or its mask (the Internet Archive's encoder keeps the colours at a third of
+//! the resolution and the soft mask that cuts the writing out of them whole): an image mask paints its fill colour where its samples say, an image with a
 //! stencil (`/Mask`) or a soft mask (`/SMask`) only where that lets it, any other image
 //! all of its rectangle. Parts are sampled to the nearest pixel: strips keep every pixel,
 //! and an MRC page's writing comes from its full-resolution masks. Composing holds the
@@ -209,7 +210,8 @@ fn walk<'a>(
 }
 
 /// Where an upright part lies on the page: its rectangle in page units (y upward), and
-/// its size in pixels.
+/// its size in pixels: its image's, or its mask's where that is finer (an MRC encoder
+/// keeps the colours coarse and the soft mask that cuts the writing out of them sharp).
 struct Upright<'d, 'a> {
     drawn: &'d Drawn<'a>,
     x0: f64,
@@ -221,14 +223,25 @@ struct Upright<'d, 'a> {
 
 impl<'d, 'a> Upright<'d, 'a> {
     /// The part, when it is drawn upright: no turn, slant or mirror, and a size.
-    fn of(drawn: &'d Drawn<'a>) -> Option<Self> {
+    fn of(doc: &Document, drawn: &'d Drawn<'a>) -> Option<Self> {
         let [a, b, c, d, e, f] = drawn.matrix;
         let upright = a > 0.0 && d > 0.0 && b.abs() <= a * 1e-6 && c.abs() <= d * 1e-6;
-        let side = |key: &[u8]| {
-            let v = drawn.stream.dict.get(key).ok()?.as_i64().ok()?;
-            u32::try_from(v).ok().filter(|&v| v > 0)
+        let size = |dict: &Dictionary| {
+            let side = |key: &[u8]| {
+                let v = dict.get(key).ok()?.as_i64().ok()?;
+                u32::try_from(v).ok().filter(|&v| v > 0)
+            };
+            Some((side(b"Width")?, side(b"Height")?))
         };
-        let pixels = (side(b"Width")?, side(b"Height")?);
+        let masks = [&b"SMask"[..], b"Mask"].map(|key| match drawn.stream.dict.get(key).map(|m| resolve(doc, m)) {
+            Ok(Object::Stream(mask)) => size(&mask.dict),
+            _ => None,
+        });
+        let own = size(&drawn.stream.dict)?;
+        let pixels = masks
+            .into_iter()
+            .flatten()
+            .fold(own, |(w, h), (mw, mh)| (w.max(mw), h.max(mh)));
         upright.then_some(Upright {
             drawn,
             x0: e,
@@ -260,7 +273,7 @@ pub(crate) fn compose(
     let mut parts = Vec::new();
     for d in drawn {
         let is_large = d.is_large_beside(largest);
-        match Upright::of(d) {
+        match Upright::of(doc, d) {
             Some(part) => parts.push((part, is_large)),
             // A large part that is not upright: nothing here composes it.
             None if is_large => return Ok(None),

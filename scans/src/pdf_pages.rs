@@ -988,4 +988,34 @@ mod tests {
             "the scan, drawn where it is each time"
         );
     }
+
+    #[test]
+    fn a_page_from_a_real_mrc_encoder_is_composed_at_its_mask_resolution() {
+        // Made by the Internet Archive's archive-pdf-tools 1.5.7 (`recode_pdf
+        // --mask-compression ccitt --mrc-image-format jpeg -J pillow --bg-downsample 3
+        // --fg-downsample 3`) from the sample batch's first page, cut to (300, 500) and
+        // 400×250: a JPEG background and a JPEG foreground of 133×83, the foreground cut
+        // out by a 1-bit soft mask of 400×250.
+        let bytes = include_bytes!("../tests/fixtures/mrc-archive-pdf-tools.pdf");
+        let page = pages_of(bytes)[0].as_ref().unwrap().to_luma8();
+        assert_eq!(page.dimensions(), (400, 250), "at the mask's resolution");
+        let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../batches/sample/pages/page-0001.png");
+        let original = image::open(sample).unwrap().to_luma8();
+        let original = image::imageops::crop_imm(&original, 300, 500, 400, 250).to_image();
+        let (mut ink, mut ink_kept, mut paper, mut paper_kept) = (0u32, 0u32, 0u32, 0u32);
+        for (o, p) in original.pixels().zip(page.pixels()) {
+            if o.0[0] < 100 {
+                ink += 1;
+                ink_kept += u32::from(p.0[0] < 128);
+            } else if o.0[0] > 200 {
+                paper += 1;
+                paper_kept += u32::from(p.0[0] > 160);
+            }
+        }
+        assert!(
+            ink > 1000 && ink_kept * 100 >= ink * 90,
+            "the writing: {ink_kept} of {ink}"
+        );
+        assert!(paper_kept * 100 >= paper * 98, "the paper: {paper_kept} of {paper}");
+    }
 }
