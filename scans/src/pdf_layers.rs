@@ -6,9 +6,10 @@
 //!
 //! Each image is put where the page's content draws it, at the resolution of the finest
 //! large part or its mask (the Internet Archive's encoder keeps the colours at a third of
-//! the resolution and the soft mask that cuts the writing out of them whole): an image mask paints its fill colour where its samples say, an image with a
-//! stencil (`/Mask`) or a soft mask (`/SMask`) only where that lets it, any other image
-//! all of its rectangle. Parts are sampled to the nearest pixel: strips keep every pixel,
+//! the resolution and the soft mask that cuts the writing out of them whole): an image
+//! mask paints its fill colour where its samples say, an image with a stencil (`/Mask`)
+//! or a soft mask (`/SMask`) only where that lets it, any other image all of its
+//! rectangle. Parts are sampled to the nearest pixel: strips keep every pixel,
 //! and an MRC page's writing comes from its full-resolution masks. Composing holds the
 //! canvas (three bytes a pixel, checked as a page) beside one part at a time and its
 //! masks, each decoded within a page's bounds.
