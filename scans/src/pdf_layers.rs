@@ -112,11 +112,9 @@ fn then(m: Matrix, ctm: Matrix) -> Matrix {
     ]
 }
 
+/// An operand's number, integer or real (`as_float` takes both).
 fn number(o: &Object) -> Option<f64> {
-    o.as_float()
-        .ok()
-        .map(f64::from)
-        .or_else(|| o.as_i64().ok().map(|i| i as f64))
+    o.as_float().ok().map(f64::from)
 }
 
 /// A colour component of 0..1 as a byte.
@@ -151,18 +149,23 @@ fn walk<'a>(
     let (mut matrix, mut fill) = (start, BLACK);
     let mut saved = Vec::new();
     for op in &content.operations {
-        let numbers: Vec<f64> = op.operands.iter().filter_map(number).collect();
+        // Only the operators that take numbers collect them: a page's text layer is
+        // thousands of operations.
+        let numbers = || op.operands.iter().filter_map(number).collect::<Vec<f64>>();
         match op.operator.as_str() {
             "q" => saved.push((matrix, fill)),
             "Q" => (matrix, fill) = saved.pop().unwrap_or((start, BLACK)),
             "cm" => {
-                if let Ok(m) = <[f64; 6]>::try_from(numbers.as_slice()) {
+                if let Ok(m) = <[f64; 6]>::try_from(numbers().as_slice()) {
                     matrix = then(m, matrix);
                 }
             }
-            // A pattern (`/P0 scn`) is no colour a mask paints with here: left as it was.
-            "g" | "rg" | "k" | "sc" | "scn" if numbers.len() == op.operands.len() => {
-                fill = colour(&numbers).unwrap_or(fill);
+            "g" | "rg" | "k" | "sc" | "scn" => {
+                let numbers = numbers();
+                // A pattern (`/P0 scn`) is no colour a mask paints with here: left as it was.
+                if numbers.len() == op.operands.len() {
+                    fill = colour(&numbers).unwrap_or(fill);
+                }
             }
             // A new colour space starts at its initial colour: black, for those scans use.
             "cs" => fill = BLACK,
@@ -234,10 +237,7 @@ impl<'d, 'a> Upright<'d, 'a> {
             };
             Some((side(b"Width")?, side(b"Height")?))
         };
-        let masks = [&b"SMask"[..], b"Mask"].map(|key| match drawn.stream.dict.get(key).map(|m| resolve(doc, m)) {
-            Ok(Object::Stream(mask)) => size(&mask.dict),
-            _ => None,
-        });
+        let masks = [&b"SMask"[..], b"Mask"].map(|key| size(&mask_stream(doc, &drawn.stream.dict, key)?.dict));
         let own = size(&drawn.stream.dict)?;
         let pixels = masks
             .into_iter()
@@ -421,18 +421,25 @@ fn paint(
     Ok(in_colour)
 }
 
-/// An image's `/SMask` or `/Mask` (`key`) as grey samples: a soft mask's are its
-/// opacity, a stencil's are black where the image is painted. `None` without one, or for
-/// a mask given as colour ranges (`/Mask [..]`), which scans do not use: the image is
-/// painted whole.
+/// An image's `/SMask` or `/Mask` (`key`) when it is an image of its own; `None` without
+/// one, or for a mask given as colour ranges (`/Mask [..]`), which scans do not use: the
+/// image is painted whole.
+fn mask_stream<'d>(doc: &'d Document, dict: &'d Dictionary, key: &[u8]) -> Option<&'d Stream> {
+    match resolve(doc, dict.get(key).ok()?) {
+        Object::Stream(stream) => Some(stream),
+        _ => None,
+    }
+}
+
+/// An image's `/SMask` or `/Mask` (`key`, see [`mask_stream`]) as grey samples: a soft
+/// mask's are its opacity, a stencil's are black where the image is painted.
 fn mask_of(
     doc: &Document,
     dict: &Dictionary,
     key: &[u8],
     decode: &impl Fn(&Stream) -> Result<DynamicImage, String>,
 ) -> Result<Option<GrayImage>, String> {
-    match dict.get(key).map(|m| resolve(doc, m)) {
-        Ok(Object::Stream(stream)) => Ok(Some(decode(stream)?.into_luma8())),
-        _ => Ok(None),
-    }
+    mask_stream(doc, dict, key)
+        .map(|stream| Ok(decode(stream)?.into_luma8()))
+        .transpose()
 }
