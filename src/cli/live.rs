@@ -79,7 +79,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             .get_or_init(|| Progress::new("import", "rows", rows, json).timed_from(started))
             .set(done),
         _ if json => {}
-        _ => eprintln!("import: {step} ({:.1}s)", started.elapsed().as_secs_f64()),
+        _ => super::progress::log_line("import", step, started),
     };
     let r = live::import(&mut target.open_for_writing()?, &extract, dry_run, &step)?;
     bar.get().map(Progress::finish);

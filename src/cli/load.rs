@@ -90,7 +90,7 @@ pub fn run_load(a: LoadArgs) -> Result<ExitCode> {
     let started = std::time::Instant::now();
     let step = |step: LoadStep| {
         if !a.json {
-            eprintln!("load: {step} ({:.1}s)", started.elapsed().as_secs_f64());
+            super::progress::log_line("load", step, started);
         }
     };
     let report = load_batch(&mut db, &a.batch, &records, a.dry_run, &step)

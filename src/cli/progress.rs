@@ -88,12 +88,7 @@ impl Progress {
     }
 
     fn log(&self, n: u64) {
-        eprintln!(
-            "{}: {n}/{} ({:.1}s)",
-            self.label,
-            self.total,
-            self.start.elapsed().as_secs_f64()
-        );
+        log_line(self.label, format_args!("{n}/{}", self.total), self.start);
     }
 
     pub fn finish(&self) {
@@ -101,6 +96,13 @@ impl Progress {
             bar.finish_and_clear();
         }
     }
+}
+
+/// A line of a job's log on stderr: what is `done`, and the seconds since `start`
+/// (`load: rows written (6.1s)`, `ocr: 4/20 (10.6s)`), the one form of every step and
+/// tenth a long command logs.
+pub fn log_line(label: &str, done: impl std::fmt::Display, start: Instant) {
+    eprintln!("{label}: {done} ({:.1}s)", start.elapsed().as_secs_f64());
 }
 
 #[cfg(test)]
