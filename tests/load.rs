@@ -8,7 +8,7 @@ mod common;
 use common::*;
 use ledgerline_review::records::Editor;
 use ledgerline_review::ReviewDb;
-use ledgerline_schemas::Record;
+use ledgerline_schemas::{Record, RecordType};
 use ledgerline_search::Role;
 use ledgerline_store::records::replace_page_records;
 use ledgerline_store::Workspace;
@@ -110,6 +110,21 @@ fn load_flow(dir: &std::path::Path, province: &Basic) {
     let ws = Workspace::open(&ws_path).unwrap();
     let wsa = s(&ws_path);
     let records = store_machine_accepted(&ws, 60, 31);
+    // The last cremation's certificate was voided, its ledger says (作废).
+    let voided = records
+        .iter()
+        .rev()
+        .find(|r| r.record_type == RecordType::Cremation && r.fields.cremation_cert_no.is_some())
+        .map(|r| r.record_id.clone())
+        .unwrap();
+    ws.transaction(|c| {
+        c.execute(
+            "UPDATE records SET cremation_cert_status = 'voided' WHERE record_id = ?",
+            [&voided],
+        )?;
+        Ok(())
+    })
+    .unwrap();
     run_ok(&["dedupe", "--workspace", wsa]);
 
     // The province's server keeps Beijing time: every time the database holds is UTC
@@ -273,6 +288,20 @@ fn load_flow(dir: &std::path::Path, province: &Basic) {
         "no person twice beside the live data"
     );
     let events = count("SELECT count(*) FROM cremations") + count("SELECT count(*) FROM burials");
+    // A certificate stands as its ledger says; one the ledger notes nothing beside was issued.
+    assert_eq!(
+        province
+            .text(&format!(
+                "SELECT cert_status FROM cremations WHERE source_key = '{voided}'"
+            ))
+            .as_deref(),
+        Some("voided")
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM cremations WHERE origin = 'paper_backfill' AND cert_no IS NOT NULL AND (cert_status IS NULL OR cert_status <> 'issued')"),
+        1,
+        "every other certificate issued"
+    );
 
     // Again: nothing changes.
     let again = run_json(&load(&["--json"]));

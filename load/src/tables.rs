@@ -146,6 +146,7 @@ pub const CREMATIONS: Table = Table {
         ("cremation_date", Kind::Date),
         ("cremation_time_imputed", Kind::Bool),
         ("cert_no", Kind::Text),
+        ("cert_status", Kind::Text),
         ("ashes_disposition", Kind::Text),
         ("source_key", Kind::Text),
     ],

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::sync::mpsc;
 
 use anyhow::{anyhow, Result};
-use ledgerline_schemas::{Record, RecordType};
+use ledgerline_schemas::{Record, RecordFields, RecordType};
 use rustc_hash::FxHashSet as HashSet;
 use sha2::{Digest, Sha256};
 
@@ -181,6 +181,7 @@ fn stage_rows(
                 text(&f.cremation_date),
                 tables::flag(false),
                 text(&f.cremation_cert_no),
+                cert_status(f),
                 text(&f.ashes_disposition),
                 source.clone(),
             ]),
@@ -210,6 +211,16 @@ fn stage_rows(
         }
     }
     Some(tally)
+}
+
+/// The `cert_status` of a record's cremation: what its ledger says (作废, 补发), or, for
+/// a certificate number the ledger notes nothing beside, `issued`.
+fn cert_status(f: &RecordFields) -> Option<Cow<'_, str>> {
+    match (&f.cremation_cert_status, &f.cremation_cert_no) {
+        (Some(status), _) => Some(Cow::Borrowed(status)),
+        (None, Some(_)) => Some(Cow::Borrowed("issued")),
+        (None, None) => None,
+    }
 }
 
 /// Where record `r` says otherwise than the database row of the person `held` it was

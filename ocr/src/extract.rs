@@ -134,6 +134,7 @@ fn normalize_field(field: Field, text: &str, years: Option<(i32, i32)>) -> (Opti
             (Some(id), trust)
         }
         Field::FamilyPhone => (normalize::canonical_phone(t), 1.0),
+        Field::CremationCertStatus => crate::certificates::status_written(&cjk_text(t), UNUSUAL),
         // Numbers like 2013-17087 and A区21排33号: the stray marks of dust and rules go.
         Field::CremationCertNo | Field::GraveNumber => {
             let ones = (field == Field::GraveNumber)
@@ -442,6 +443,8 @@ fn draft_row(page: &PageReading, ctx: &PageContext, row: usize) -> Option<RowDra
     if !written {
         return None;
     }
+    // A remark about a certificate (作废, 补发) is about the row's certificate number.
+    let notes_certificates = page.roles.contains(&ColumnRole::Field(Field::CremationCertNo));
     let mut d = RowDraft {
         row,
         fields: RecordFields::default(),
@@ -472,6 +475,9 @@ fn draft_row(page: &PageReading, ctx: &PageContext, row: usize) -> Option<RowDra
                     d.findings.push(unlabelled(header, text.as_deref()));
                 }
                 if let Some(text) = text {
+                    if notes_certificates && crate::headers::is_remarks(header) {
+                        d.status_from_remark(text, c.confidence);
+                    }
                     d.extra.insert(header.clone(), text.clone());
                 }
             }
@@ -501,6 +507,20 @@ fn unlabelled(header: &str, text: Option<&str>) -> Finding {
 }
 
 impl RowDraft {
+    /// Takes the certificate's status from the row's remark, unless a status column
+    /// gave one. The remark stays in `extra_fields` as the ledger wrote it.
+    fn status_from_remark(&mut self, remark: &str, ocr: f32) {
+        let field = Field::CremationCertStatus;
+        if self.fields.cremation_cert_status.is_some() {
+            return;
+        }
+        if let Some((status, trust)) = crate::certificates::status_in_remark(&cjk_text(remark), UNUSUAL) {
+            self.fields.cremation_cert_status = Some(status);
+            self.confidence
+                .insert(field.name().into(), field_confidence(ocr, trust));
+        }
+    }
+
     /// Replaces a text field's reading by what the page shows it must be, saying why.
     fn replace(&mut self, field: Field, value: &str, code: FindingCode, why: &str) {
         take_as(&mut self.fields, &mut self.findings, field, value, code, why);
@@ -788,6 +808,63 @@ mod tests {
             records[1].review.findings
         );
         assert_eq!(records[1].extra_fields.get("备注"), Some(&"无".to_string()));
+    }
+
+    /// A certificate stub register's 备注 says which certificates were voided and which
+    /// reissued; the remark stays as written. On a page without certificate numbers a
+    /// remark is only a remark, and a status column of its own is read by its words.
+    #[test]
+    fn a_certificate_s_status_is_read_from_its_remark_or_its_column() {
+        let name = ColumnRole::Field(Field::DeceasedName);
+        let cert = ColumnRole::Field(Field::CremationCertNo);
+        let status = |records: &[Record]| -> Vec<Option<String>> {
+            records.iter().map(|r| r.fields.cremation_cert_status.clone()).collect()
+        };
+        let rows: &[&[&str]] = &[
+            &["张福汉", "2013-17087", "作废"],
+            &["张福汉", "2013-17088", ""],
+            &["李明忠", "2013-17089", "补发，原证遗失"],
+            &["王华", "2013-17090", "已领骨灰"],
+            &["刘兴", "2013-17091", "补友"],
+        ];
+        let reading = page(
+            &["死者姓名", "火化证号", "备注"],
+            &[name, cert, ColumnRole::Unknown],
+            rows,
+        );
+        let records = extract(&reading, &context());
+        assert_eq!(
+            status(&records),
+            [Some("voided"), None, Some("reissued"), None, Some("reissued")].map(|s| s.map(String::from))
+        );
+        assert_eq!(
+            records[0].extra_fields.get("备注"),
+            Some(&"作废".to_string()),
+            "kept as written"
+        );
+        assert_eq!(records[0].review.status, ReviewStatus::Machine);
+        // 补友 is 补发 a character off: taken, for a person to look at.
+        assert_eq!(records[4].review.status, ReviewStatus::NeedsReview);
+
+        let without_numbers = page(
+            &["死者姓名", "备注"],
+            &[name, ColumnRole::Unknown],
+            &[&["张福汉", "作废"]],
+        );
+        assert_eq!(status(&extract(&without_numbers, &context())), [None]);
+
+        let own_column = ColumnRole::Field(Field::CremationCertStatus);
+        let reading = page(
+            &["死者姓名", "火化证号", "证明状态"],
+            &[name, cert, own_column],
+            &[&["张福汉", "2013-17087", "作废"], &["王华", "2013-17090", "迁出"]],
+        );
+        let records = extract(&reading, &context());
+        assert_eq!(status(&records[..1]), [Some("voided".to_string())]);
+        // No status at all: kept as read, and validation names it for review.
+        assert_eq!(records[1].fields.cremation_cert_status.as_deref(), Some("迁出"));
+        assert!(records[1].review.findings.iter().any(|f| f.is(FindingCode::CodeTable)));
+        assert_eq!(records[1].review.status, ReviewStatus::NeedsReview);
     }
 
     /// A table read short of columns its rules run on to sends every row to review, the

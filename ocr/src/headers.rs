@@ -30,6 +30,7 @@ pub const SYNONYMS: &[(Field, &[&str])] = &[
     ),
     (Field::CremationDate, &["火化日期", "火化时间"]),
     (Field::CremationCertNo, &["火化证号", "火化证明编号", "火化证编号"]),
+    (Field::CremationCertStatus, &["证明状态", "火化证状态", "证状态"]),
     (Field::AshesDisposition, &["骨灰去向", "骨灰处理"]),
     (Field::BurialDate, &["安葬日期", "落葬日期", "下葬日期", "安葬时间"]),
     (Field::GraveNumber, &["墓穴编号", "墓位号", "墓号", "墓穴号"]),
@@ -45,6 +46,17 @@ pub const SYNONYMS: &[(Field, &[&str])] = &[
 /// Headers that number the rows rather than describe them.
 pub const SERIAL_HEADERS: &[&str] = &["序号", "编号", "No"];
 
+/// Headers of the ledger's remarks: no field of the schema, kept in `extra_fields`, but
+/// where a certificate stub register notes 作废 and 补发.
+pub const REMARK_HEADERS: &[&str] = &["备注", "附注"];
+
+/// Whether a header (as read) heads the ledger's remarks: its words, whatever marks were
+/// read around them (a header of a generated page read as `“备注`).
+pub fn is_remarks(header: &str) -> bool {
+    let words: String = header.chars().filter(|c| c.is_alphanumeric()).collect();
+    REMARK_HEADERS.iter().any(|w| words == *w)
+}
+
 /// Every character any known header wording uses: reading a header cell with only these
 /// turns a near miss (火化时问) into the wording itself.
 pub fn vocabulary() -> String {
@@ -52,6 +64,7 @@ pub fn vocabulary() -> String {
         .iter()
         .flat_map(|(_, words)| words.iter())
         .chain(SERIAL_HEADERS)
+        .chain(REMARK_HEADERS)
         .flat_map(|w| w.chars())
         .collect();
     chars.sort_unstable();
@@ -182,6 +195,9 @@ mod tests {
         assert_eq!(f("户籍所在地"), ColumnRole::Field(Field::HouseholdAddress));
         assert_eq!(f("序号"), ColumnRole::Serial);
         assert_eq!(f("备注"), ColumnRole::Unknown);
+        assert!(is_remarks("备注") && is_remarks(" 备 注") && is_remarks("“备注"));
+        assert!(!is_remarks("证明状态") && !is_remarks("备注栏"));
+        assert_eq!(f("证明状态"), ColumnRole::Field(Field::CremationCertStatus));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! the readings into canonical records with per-field confidence and validation.
 
 mod border;
+mod certificates;
 mod components;
 pub mod content;
 pub mod date_repair;

@@ -103,7 +103,7 @@ fn key_fields(ledger_type: Option<&str>) -> Vec<&'static str> {
     ];
     match ledger_type {
         Some("burial") => fields.extend([Field::BurialDate, Field::CemeteryName, Field::GraveNumber]),
-        _ => fields.extend([Field::CremationDate, Field::CremationCertNo]),
+        _ => fields.extend([Field::CremationDate, Field::CremationCertNo, Field::CremationCertStatus]),
     }
     fields.extend([Field::FamilyName, Field::FamilyPhone]);
     fields.into_iter().map(Field::name).collect()

@@ -79,6 +79,31 @@ pub const ID_TYPES: [(&str, &str); 5] = [
     ("990", "其他"),
 ];
 
+/// The lifecycle of a cremation certificate (火化证明): issued, reissued to replace a
+/// lost one (补发), voided (作废, a spoiled form or a certificate withdrawn). The live
+/// systems keep a certificate table with reissue and void columns; a voided
+/// certificate's number stays on record.
+pub const CERT_STATUSES: [(&str, &str); 3] = [("issued", "签发"), ("reissued", "补发"), ("voided", "作废")];
+
+pub fn cert_status_name(code: &str) -> Option<&'static str> {
+    CERT_STATUSES.iter().find(|(c, _)| *c == code).map(|(_, n)| *n)
+}
+
+/// A certificate's status as a ledger or a person writes it: 作废, 已作废 → `voided`;
+/// 补发, 补办 → `reissued`; 签发, 已发, 正常 → `issued`; or the code itself.
+pub fn written_cert_status(written: &str) -> Option<&'static str> {
+    let w = written.trim();
+    if let Some((code, _)) = CERT_STATUSES.iter().find(|(c, n)| *c == w || *n == w) {
+        return Some(code);
+    }
+    match w {
+        "已作废" | "废" | "作废证" => Some("voided"),
+        "补" | "补办" | "补证" | "已补发" => Some("reissued"),
+        "已签发" | "已发" | "发放" | "正常" => Some("issued"),
+        _ => None,
+    }
+}
+
 pub fn gender_name(code: &str) -> Option<&'static str> {
     GENDERS.iter().find(|(c, _)| *c == code).map(|(_, n)| *n)
 }

@@ -28,4 +28,4 @@ pub use validate::{validate, validate_fields, Finding, FindingCode, Severity};
 pub const RECORD_JSON_SCHEMA: &str = include_str!("../record.schema.json");
 
 /// Version of the record schema; bumped when a field is added, renamed or retyped.
-pub const SCHEMA_VERSION: &str = "1.0.0";
+pub const SCHEMA_VERSION: &str = "1.1.0";

@@ -106,6 +106,9 @@ record_fields! {
     household_division: String => HouseholdDivision,
     cremation_date: String => CremationDate,
     cremation_cert_no: String => CremationCertNo,
+    /// Where the cremation certificate stands: `issued`, `reissued` (补发) or `voided`
+    /// (作废); absent when the ledger does not say.
+    cremation_cert_status: String => CremationCertStatus,
     ashes_disposition: String => AshesDisposition,
     burial_date: String => BurialDate,
     grave_number: String => GraveNumber,
@@ -249,7 +252,7 @@ mod tests {
         for f in Field::ALL {
             assert_eq!(Field::from_name(f.name()), Some(*f));
         }
-        assert_eq!(Field::ALL.len(), 22);
+        assert_eq!(Field::ALL.len(), 23);
     }
 
     #[test]

@@ -123,34 +123,39 @@ pub fn validate_fields(f: &RecordFields) -> Vec<Finding> {
     out
 }
 
+/// The coded fields, each with its code table's lookup and how a message names the table.
+type CodeTable = (Field, fn(&str) -> Option<&'static str>, &'static str);
+const CODED: [CodeTable; 4] = [
+    (
+        Field::Gender,
+        codes::gender_name,
+        "a GB/T 2261.1 code (0 unknown, 1 male, 2 female, 9 unstated)",
+    ),
+    (
+        Field::Ethnicity,
+        codes::ethnicity_name,
+        "a GB/T 3304 code (01..56, 97, 98)",
+    ),
+    (
+        Field::IdType,
+        codes::id_type_name,
+        "a known ID document type (111, 113, 414, 513, 990)",
+    ),
+    (
+        Field::CremationCertStatus,
+        codes::cert_status_name,
+        "a certificate status (issued 签发, reissued 补发, voided 作废)",
+    ),
+];
+
 fn check_codes(f: &RecordFields, out: &mut Vec<Finding>) {
-    if let Some(g) = &f.gender {
-        if codes::gender_name(g).is_none() {
+    for (field, name, table) in CODED {
+        if let Some(value) = f.text(field).filter(|v| name(v).is_none()) {
             out.push(Finding::new(
-                Field::Gender,
+                field,
                 Severity::Error,
                 FindingCode::CodeTable,
-                format!("{g:?} is not a GB/T 2261.1 code (0 unknown, 1 male, 2 female, 9 unstated)"),
-            ));
-        }
-    }
-    if let Some(e) = &f.ethnicity {
-        if codes::ethnicity_name(e).is_none() {
-            out.push(Finding::new(
-                Field::Ethnicity,
-                Severity::Error,
-                FindingCode::CodeTable,
-                format!("{e:?} is not a GB/T 3304 code (01..56, 97, 98)"),
-            ));
-        }
-    }
-    if let Some(t) = &f.id_type {
-        if codes::id_type_name(t).is_none() {
-            out.push(Finding::new(
-                Field::IdType,
-                Severity::Error,
-                FindingCode::CodeTable,
-                format!("{t:?} is not a known ID document type (111, 113, 414, 513, 990)"),
+                format!("{value:?} is not {table}"),
             ));
         }
     }

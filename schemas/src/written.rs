@@ -26,6 +26,7 @@ pub fn standard_form(field: Field, typed: &str) -> Cow<'_, str> {
         Field::Age => parse_age(typed).filter(|_| is_an_age(typed)).map(|a| a.to_string()),
         Field::IdNumber => Some(canonical_id(typed)).filter(|id| !id.is_empty()),
         Field::FamilyPhone => canonical_phone(typed),
+        Field::CremationCertStatus => codes::written_cert_status(typed).map(str::to_string),
         f if f.is_date() => date_with_full_year(typed),
         _ => None,
     };
@@ -39,6 +40,7 @@ pub fn meaning(field: Field, value: &str) -> Option<&'static str> {
         Field::Gender => codes::gender_name(value),
         Field::Ethnicity => codes::ethnicity_name(value),
         Field::IdType => codes::id_type_name(value),
+        Field::CremationCertStatus => codes::cert_status_name(value),
         Field::HouseholdDivision => codes::division(value).map(|d| d.name.as_str()),
         _ => None,
     }
@@ -332,6 +334,11 @@ mod tests {
             (Field::FamilyPhone, "0531 8425 0100", "0531-84250100"),
             (Field::FamilyPhone, "138 7986 2355", "13879862355"),
             (Field::DeceasedName, " 王秀英 ", "王秀英"),
+            (Field::CremationCertStatus, "作废", "voided"),
+            (Field::CremationCertStatus, "已作废", "voided"),
+            (Field::CremationCertStatus, " 补发", "reissued"),
+            (Field::CremationCertStatus, "签发", "issued"),
+            (Field::CremationCertStatus, "reissued", "reissued"),
         ] {
             assert_eq!(standard_form(field, typed), want, "{field:?} {typed:?}");
         }
@@ -348,6 +355,7 @@ mod tests {
             (Field::Age, "八十一"),
             (Field::Age, "81-83"),
             (Field::HouseholdDivision, "370112"),
+            (Field::CremationCertStatus, "遗失"),
         ] {
             assert_eq!(standard_form(field, typed), typed, "{field:?} {typed:?}");
         }
@@ -359,6 +367,7 @@ mod tests {
         assert_eq!(meaning(Field::Ethnicity, "01"), Some("汉族"));
         assert_eq!(meaning(Field::IdType, "111"), Some("居民身份证"));
         assert!(meaning(Field::HouseholdDivision, "370112").is_some_and(|n| n.contains("历城")));
+        assert_eq!(meaning(Field::CremationCertStatus, "voided"), Some("作废"));
         assert_eq!(meaning(Field::Gender, "女"), None);
         assert_eq!(meaning(Field::DeceasedName, "2"), None);
     }

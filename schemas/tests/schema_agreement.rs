@@ -23,6 +23,7 @@ fn full_record() -> Record {
             Field::IdNumber => "34052419800101001X",
             Field::HouseholdDivision => "340524",
             Field::FamilyPhone => "13905310001",
+            Field::CremationCertStatus => "voided",
             f if f.is_date() => "2012-03-05",
             _ => "文字",
         };

@@ -31,6 +31,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "pages' quarter turns",
         sql: include_str!("../migrations/0004_page_turns.sql"),
     },
+    Migration {
+        version: 5,
+        name: "records' cremation certificate status",
+        sql: include_str!("../migrations/0005_cert_status.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.

@@ -226,17 +226,25 @@ pub fn merge_from(conn: &Connection, other_db: &str) -> Result<MergeCounts> {
             let v = s.query_map([], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
             v
         };
+        // By name: a migration adds its columns at a table's end, so the two workspaces'
+        // tables hold the same columns, but their order is each one's migration history.
         let batches = conn.execute(
-            "INSERT INTO batches SELECT * FROM other.batches ON CONFLICT DO NOTHING",
+            "INSERT INTO batches BY NAME SELECT * FROM other.batches ON CONFLICT DO NOTHING",
             [],
         )?;
-        let pages = conn.execute("INSERT INTO pages SELECT * FROM other.pages ON CONFLICT DO NOTHING", [])?;
+        let pages = conn.execute(
+            "INSERT INTO pages BY NAME SELECT * FROM other.pages ON CONFLICT DO NOTHING",
+            [],
+        )?;
         for id in &newly_read {
             conn.execute("DELETE FROM cells WHERE page_id = ?", [id])?;
             conn.execute("DELETE FROM records WHERE page_id = ?", [id])?;
-            conn.execute("INSERT INTO cells SELECT * FROM other.cells WHERE page_id = ?", [id])?;
             conn.execute(
-                "INSERT INTO records SELECT * FROM other.records WHERE page_id = ?",
+                "INSERT INTO cells BY NAME SELECT * FROM other.cells WHERE page_id = ?",
+                [id],
+            )?;
+            conn.execute(
+                "INSERT INTO records BY NAME SELECT * FROM other.records WHERE page_id = ?",
                 [id],
             )?;
             conn.execute(

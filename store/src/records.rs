@@ -48,8 +48,7 @@ pub fn append_page_records<'a>(
     let now = now_timestamp();
     let mut app = conn.appender("records")?;
     for r in records {
-        let mut values = record_values(r, page_id)?;
-        values.push(now.clone());
+        let values = record_values(r, page_id, &now)?;
         app.append_row(duckdb::appender_params_from_iter(values))
             .with_context(|| format!("storing record {}", r.record_id))?;
     }
@@ -93,8 +92,7 @@ pub fn replace_records(conn: &Connection, records: &[(String, Record)]) -> Resul
         if let Some(person) = person_of.get(&r.record_id) {
             r.person_id = person.clone();
         }
-        let mut values = record_values(&r, page_id)?;
-        values.push(now.clone());
+        let values = record_values(&r, page_id, &now)?;
         app.append_row(duckdb::appender_params_from_iter(values))
             .with_context(|| format!("storing record {}", r.record_id))?;
     }
@@ -102,11 +100,21 @@ pub fn replace_records(conn: &Connection, records: &[(String, Record)]) -> Resul
     Ok(())
 }
 
+/// Content fields the schema gained after the `records` table was made: a migration
+/// adds a column at the table's end, after `created_at`, and the appender fills the
+/// columns in table order.
+const ADDED_FIELDS: &[Field] = &[Field::CremationCertStatus];
+
+/// The content fields the `records` table was made with, in table order.
+fn first_fields() -> impl Iterator<Item = Field> {
+    Field::ALL.iter().copied().filter(|f| !ADDED_FIELDS.contains(f))
+}
+
 /// The `records` table's columns in table order, as the appender fills them.
 pub fn record_columns() -> Vec<&'static str> {
     ["record_id", "batch_id", "page_id", "page_file", "row_no", "record_type"]
         .into_iter()
-        .chain(Field::ALL.iter().map(|f| f.name()))
+        .chain(first_fields().map(Field::name))
         .chain([
             "person_id",
             "status",
@@ -115,6 +123,7 @@ pub fn record_columns() -> Vec<&'static str> {
             "extra_fields",
             "created_at",
         ])
+        .chain(ADDED_FIELDS.iter().map(|f| f.name()))
         .collect()
 }
 
@@ -128,8 +137,8 @@ pub fn now_timestamp() -> Value {
     )
 }
 
-/// A record's column values in [`record_columns`] order, all but `created_at`.
-fn record_values(r: &Record, page_id: &str) -> Result<Vec<Value>> {
+/// A record's column values in [`record_columns`] order, stored at `created_at`.
+fn record_values(r: &Record, page_id: &str, created_at: &Value) -> Result<Vec<Value>> {
     let mut values: Vec<Value> = vec![
         Value::Text(r.record_id.clone()),
         Value::Text(r.source.batch.clone()),
@@ -138,17 +147,18 @@ fn record_values(r: &Record, page_id: &str) -> Result<Vec<Value>> {
         Value::Int(r.source.row as i32),
         Value::Text(r.record_type.as_str().to_string()),
     ];
-    for f in Field::ALL {
-        values.push(match f {
-            Field::Age => r.fields.age.map_or(Value::Null, |a| Value::Int(a as i32)),
-            f => text(r.fields.get(*f)),
-        });
-    }
+    let content = |f: Field| match f {
+        Field::Age => r.fields.age.map_or(Value::Null, |a| Value::Int(a as i32)),
+        f => text(r.fields.get(f)),
+    };
+    values.extend(first_fields().map(content));
     values.push(text(r.person_id.clone()));
     values.push(Value::Text(r.review.status.as_str().to_string()));
     values.push(Value::Text(serde_json::to_string(&r.confidence)?));
     values.push(Value::Text(serde_json::to_string(&r.review)?));
     values.push(Value::Text(serde_json::to_string(&r.extra_fields)?));
+    values.push(created_at.clone());
+    values.extend(ADDED_FIELDS.iter().map(|f| content(*f)));
     Ok(values)
 }
 

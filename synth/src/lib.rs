@@ -149,15 +149,32 @@ fn plan(
         let file = format!("page-{:04}.png", p + 1);
         let mut rows = Vec::new();
         let persons_before_page = persons.len();
+        let notes_certificates = template.fields().any(|f| f == Field::CremationCertStatus);
+        // The row of a voided certificate, whose replacement the next row is.
+        let mut voided: Option<(String, RecordFields)> = None;
         for r in 0..n {
             let next_id = format!("P{:06}", persons.len() + 1);
             let roll: f64 = rng.random();
             // A person reappears on a later page (another ledger or volume), never twice
-            // on the same page.
+            // on the same page but for a voided certificate's replacement.
             let earlier = &persons[..persons_before_page];
-            let (person_id, mut fields) = if !earlier.is_empty() && roll < 0.22 {
+            let (person_id, mut fields) = if let Some((person_id, f)) = voided.take() {
+                (person_id, people::with_new_certificate(rng, &f, None))
+            } else if !earlier.is_empty() && roll < 0.22 {
                 let person = earlier.choose(rng).unwrap();
-                (person.person_id.clone(), people::reappearance(rng, person))
+                let mut fields = people::reappearance(rng, person);
+                // A family that lost the certificate came back for another (补发).
+                if notes_certificates && rng.random_bool(0.25) {
+                    fields = people::with_new_certificate(rng, &fields, Some("reissued"));
+                }
+                (person.person_id.clone(), fields)
+            } else if notes_certificates && r + 1 < n && (0.22..0.24).contains(&roll) {
+                // A certificate spoiled in the writing (作废), written again below.
+                let mut person = people::new_person(rng, next_id, counties, YEARS, agency);
+                persons.push(person.clone());
+                person.fields.cremation_cert_status = Some("voided".into());
+                voided = Some((person.person_id.clone(), person.fields.clone()));
+                (person.person_id, person.fields)
             } else if !persons.is_empty() && roll < 0.27 {
                 let other = persons.choose(rng).unwrap().clone();
                 let person = people::near_namesake(rng, next_id, &other, counties, YEARS, agency);
@@ -324,4 +341,52 @@ fn write_lines<E: Into<anyhow::Error>>(path: &Path, lines: impl Iterator<Item = 
     }
     f.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A certificate stub register voids a certificate and writes the death again on the
+    /// next row under a new number; a reissue (补发) is a death of an earlier page under
+    /// a new number. Only a template with a column for it says so.
+    #[test]
+    fn voided_and_reissued_certificates_are_the_same_death_under_a_new_number() {
+        let plan_of = |template: &str| {
+            let opts = SynthOptions {
+                out: PathBuf::new(),
+                pages: 40,
+                seed: 7,
+                rows: None,
+                template: Some(template.into()),
+                replace: false,
+            };
+            let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
+            let counties = people::counties_of(PROVINCE);
+            plan(&opts, &mut rng, &counties, "济南市殡仪馆").unwrap().1
+        };
+        let truth = plan_of("cremation-b");
+        let status = |t: &TruthRow| t.fields.cremation_cert_status.clone();
+        let (mut voided, mut reissued) = (0, 0);
+        for (i, t) in truth.iter().enumerate() {
+            match status(t).as_deref() {
+                Some("voided") => {
+                    voided += 1;
+                    let next = &truth[i + 1];
+                    assert_eq!((&next.page, next.person_id.as_str()), (&t.page, t.person_id.as_str()));
+                    assert_eq!(status(next), None);
+                    assert_ne!(next.fields.cremation_cert_no, t.fields.cremation_cert_no);
+                }
+                Some("reissued") => {
+                    reissued += 1;
+                    let first = truth.iter().find(|e| e.person_id == t.person_id).unwrap();
+                    assert_ne!(first.page, t.page, "reissued later");
+                    assert_ne!(first.fields.cremation_cert_no, t.fields.cremation_cert_no);
+                }
+                other => assert_eq!(other, None),
+            }
+        }
+        assert!(voided >= 5 && reissued >= 5, "{voided} voided, {reissued} reissued");
+        assert!(plan_of("cremation-a").iter().all(|t| status(t).is_none()));
+    }
 }

@@ -85,6 +85,27 @@ fn phone<R: Rng>(rng: &mut R) -> String {
     }
 }
 
+/// A cremation certificate's number, as agencies number them: the year, then a serial.
+fn cert_no<R: Rng>(rng: &mut R, cremation: NaiveDate) -> String {
+    format!("{}-{:05}", cremation.year(), rng.random_range(1..30000))
+}
+
+/// The same row under a new certificate number: the row after a voided certificate's
+/// (`status` None), or a reissue (`reissued`, 补发) a later page records when a family
+/// lost the first certificate.
+pub fn with_new_certificate<R: Rng>(rng: &mut R, fields: &RecordFields, status: Option<&str>) -> RecordFields {
+    let mut f = fields.clone();
+    if let Some(day) = f
+        .cremation_date
+        .as_deref()
+        .and_then(ledgerline_schemas::date::parse_iso)
+    {
+        f.cremation_cert_no = Some(cert_no(rng, day));
+    }
+    f.cremation_cert_status = status.map(String::from);
+    f
+}
+
 /// Draws a new person who died in `years` in one of `counties`.
 pub fn new_person<R: Rng>(
     rng: &mut R,
@@ -146,7 +167,8 @@ pub fn new_person<R: Rng>(
         household_address: Some(format!("{}{}{street}{number}号", home.prefecture, home.name)),
         household_division: Some(home.code.clone()),
         cremation_date: Some(ledgerline_schemas::date::format_iso(cremation)),
-        cremation_cert_no: Some(format!("{}-{:05}", cremation.year(), rng.random_range(1..30000))),
+        cremation_cert_no: Some(cert_no(rng, cremation)),
+        cremation_cert_status: None,
         ashes_disposition: Some(ASHES.choose(rng).unwrap().to_string()),
         burial_date: Some(ledgerline_schemas::date::format_iso(burial)),
         grave_number: Some(format!(

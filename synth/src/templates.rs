@@ -103,6 +103,8 @@ pub const TEMPLATES: &[Template] = &[
             col("经办人", FamilyName, 1.0),
             col("关系", FamilyRelation, 0.7),
             col("火化证号", CremationCertNo, 1.3),
+            // What a certificate stub register notes beside a number: 作废, 补发.
+            col("备注", CremationCertStatus, 0.8),
         ],
     },
     Template {
@@ -214,6 +216,7 @@ impl Template {
         Some(match field {
             Gender => codes::gender_name(&value)?.to_string(),
             Ethnicity => codes::ethnicity_name(&value)?.trim_end_matches('族').to_string(),
+            CremationCertStatus => codes::cert_status_name(&value)?.to_string(),
             Age if self.age_suffix => format!("{value}岁"),
             f if f.is_date() => write_date(&value, self.date_style),
             _ => value,

@@ -41,11 +41,12 @@ pub(super) const DECEASED_FROM: [Option<&str>; 15] = [
 ];
 
 /// The imputed flag says whether START_TIME is a time recorded, so it is named by it.
-const CREMATION_FROM: [Option<&str>; 7] = [
+const CREMATION_FROM: [Option<&str>; 8] = [
     None,
     Some("UNIT_NAME"),
     Some("START_TIME"),
     Some("START_TIME"),
+    None,
     None,
     Some("ASHES_GO"),
     None,
@@ -68,7 +69,7 @@ const AGENT_FROM: [Option<&str>; 7] = [
 /// values whose 64-bit prints collide would be taken as the same.
 struct Person {
     deceased: [u64; 15],
-    cremation: Option<[u64; 7]>,
+    cremation: Option<[u64; 8]>,
     agent: Option<[u64; 7]>,
 }
 

@@ -519,7 +519,7 @@ pub fn recorded(db: &mut Database) -> Result<Vec<Recorded>> {
 /// A person's row, and the cremation and agent rows it makes, as they are stored: in the
 /// columns of [`tables::DECEASED`], [`tables::CREMATIONS`] and [`tables::AGENTS`].
 type Deceased = [Option<String>; 15];
-type Cremation = [Option<String>; 7];
+type Cremation = [Option<String>; 8];
 type Agent = [Option<String>; 7];
 
 /// One readable row of the extract, mapped to the national codes.
@@ -823,6 +823,8 @@ fn map_row(row: &Row, line: u64) -> Result<SentRow, String> {
             row.get("UNIT_NAME"),
             Some(day),
             flag(imputed),
+            // The extract's cremations carry no certificate (FIS keeps them apart).
+            None,
             None,
             row.get("ASHES_GO"),
             Some(dead_id.clone()),
@@ -857,8 +859,11 @@ impl SentRow {
         let person = Some(link.person_id.clone());
         let key = Some(link.held_dead_id.clone());
         (self.deceased[0], self.deceased[14]) = (person.clone(), key.clone());
-        for row in self.cremation.iter_mut().chain(self.agent.iter_mut()) {
-            (row[0], row[6]) = (person.clone(), key.clone());
+        // Each row's first column is its person, its last the key it was sent under.
+        let rows = (self.cremation.iter_mut().map(|r| &mut r[..])).chain(self.agent.iter_mut().map(|r| &mut r[..]));
+        for row in rows {
+            let last = row.len() - 1;
+            (row[0], row[last]) = (person.clone(), key.clone());
         }
     }
 }
