@@ -118,6 +118,7 @@ const COMPARISONS_ZH = {
 const MATCHED_ZH = {
   'pinyin': '拼音', 'year': '年份', 'birth year': '出生年份', 'date': '日期', 'id_number': '身份证号', 'id_number prefix': '身份证号前缀',
   'id_number birth date': '身份证号中的出生日期', 'name': '姓名', 'name look-alike': '形近姓名', 'text': '地址、机构或家属',
+  'cremation_cert_no': '火化证号', 'grave_number': '墓穴号',
 };
 const matchedText = (m) => {
   const [label, ...detail] = m.split(': ');

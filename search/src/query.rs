@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use anyhow::{bail, Result};
-use ledgerline_schemas::written::date_with_full_year;
+use ledgerline_schemas::written::{date_with_full_year, fold_width};
 use ledgerline_schemas::{RecordType, ReviewStatus};
 use serde::Serialize;
 use tantivy::collector::{Count, TopDocs};
@@ -16,6 +16,7 @@ use tantivy::{DocId, Score, Searcher, SegmentReader, TantivyDocument, Term};
 
 use crate::access::{mask_id, mask_phone, Role};
 use crate::ids::{birth_digits, id_key, prefix_range};
+use crate::numbers::{number_hash, number_key, same_number};
 use crate::tag_counts::TagCounts;
 use crate::tokens::{name_tokens, pinyin_tokens_of_name, pinyin_tokens_of_query, query_shape_tokens, zh_tokens};
 use crate::{day_number, Fields, StoredRecord};
@@ -138,6 +139,8 @@ const NAME_PAIR_BOOST: f32 = 3.0;
 const NAME_SHAPE_BOOST: f32 = 1.5;
 const TEXT_BOOST: f32 = 10.0;
 const YEAR_BOOST: f32 = 30.0;
+/// A certificate or grave number names one record, as a whole ID number does.
+const NUMBER_BOOST: f32 = 20.0;
 const DATE_BOOST: f32 = 40.0;
 const PINYIN_BOOST: f32 = 3.0;
 
@@ -239,6 +242,25 @@ fn id_query(f: Fields, digits: &str, out: &mut Clauses) {
     }
 }
 
+/// Whether a part is a certificate's or a grave's number (2013-17087, D区21排34号):
+/// digits, with letters, dashes and the words of a grave's place, and nothing else.
+fn is_number(part: &str) -> bool {
+    let folded = fold_width(part);
+    folded.chars().any(|c| c.is_ascii_digit())
+        && folded
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '/' | '区' | '排' | '号' | '穴' | '位'))
+}
+
+/// A cremation certificate's or a grave's number, whole.
+fn number_query(f: Fields, part: &str, out: &mut Clauses) {
+    if let Some(key) = number_key(part) {
+        let hash = number_hash(&key);
+        out.core
+            .push(u64_range(f.number, hash, hash.saturating_add(1), NUMBER_BOOST));
+    }
+}
+
 /// The records whose household division is a place named in `part` (see
 /// [`crate::places::named_in`]).
 fn places(f: Fields, part: &str, within: bool, boost: f32) -> Vec<Box<dyn Query>> {
@@ -324,6 +346,9 @@ fn text_clauses(f: Fields, query: &str, agencies: &Agencies) -> Clauses {
             }
         } else if part.chars().all(|c| c.is_ascii_digit() || c == 'X' || c == 'x') {
             id_query(f, part, &mut out);
+            number_query(f, part, &mut out);
+        } else if is_number(part) {
+            number_query(f, part, &mut out);
         } else if is_place(part) {
             for t in zh_tokens(part) {
                 out.boosters
@@ -404,10 +429,12 @@ pub enum Why {
     Name,
     NameLookAlike,
     Text,
+    CremationCertNo,
+    GraveNumber,
 }
 
 impl Why {
-    pub const ALL: [Why; 10] = [
+    pub const ALL: [Why; 12] = [
         Why::Pinyin,
         Why::Year,
         Why::BirthYear,
@@ -418,6 +445,8 @@ impl Why {
         Why::Name,
         Why::NameLookAlike,
         Why::Text,
+        Why::CremationCertNo,
+        Why::GraveNumber,
     ];
 
     /// The entry's label, before its `: ` (the review app translates these).
@@ -433,6 +462,8 @@ impl Why {
             Why::Name => "name",
             Why::NameLookAlike => "name look-alike",
             Why::Text => "text",
+            Why::CremationCertNo => "cremation_cert_no",
+            Why::GraveNumber => "grave_number",
         }
     }
 
@@ -466,6 +497,14 @@ fn explain(query: &str, r: &StoredRecord) -> Vec<String> {
     // As the index holds them (`id_birth`).
     let birth = r.id_number.as_deref().and_then(birth_digits);
     for part in query.split_whitespace() {
+        for (why, number) in [
+            (Why::CremationCertNo, &r.cremation_cert_no),
+            (Why::GraveNumber, &r.grave_number),
+        ] {
+            if number.as_deref().is_some_and(|n| same_number(n, part)) {
+                out.push(why.says(part));
+            }
+        }
         if let Some(y) = is_year(part) {
             let year = y.to_string();
             if days.iter().any(|d| d.starts_with(&year)) {

@@ -389,3 +389,56 @@ fn an_index_of_another_schema_is_rebuilt_by_updates_and_refused_by_searches() {
     assert!(!reset, "an index of this schema is kept");
     assert_eq!(index.num_docs(), recs.len() as u64);
 }
+
+/// A family brings a cremation certificate or a grave's number: the number, typed as
+/// it is written (full-width, the grave's 号 left off), finds exactly the records that
+/// carry it, and says so.
+#[test]
+fn certificate_and_grave_numbers_find_their_records() {
+    let (recs, _) = records(3000);
+    let dir = tempfile::tempdir().unwrap();
+    let mut index = SearchIndex::open(dir.path()).unwrap();
+    index.update(&recs, false, &|_| {}).unwrap();
+    let carrying = |number: &str, of: fn(&Record) -> Option<&String>| -> Vec<&str> {
+        let mut v: Vec<&str> = recs
+            .iter()
+            .filter(|r| of(r).map(String::as_str) == Some(number))
+            .map(|r| r.record_id.as_str())
+            .collect();
+        v.sort();
+        v
+    };
+    let found = |query: &str| {
+        let mut request = req(query);
+        request.limit = 100;
+        let results = index.search(&request).unwrap();
+        let mut v: Vec<String> = ids(&results).into_iter().map(String::from).collect();
+        v.sort();
+        (v, results)
+    };
+
+    let cert = recs.iter().find_map(|r| r.fields.cremation_cert_no.clone()).unwrap();
+    let full_width: String = cert
+        .chars()
+        .map(|c| char::from_u32(c as u32 + 0xFEE0).unwrap())
+        .collect();
+    let (hits, results) = found(&full_width);
+    assert_eq!(hits, carrying(&cert, |r| r.fields.cremation_cert_no.as_ref()));
+    assert!(
+        results.hits[0]
+            .matched
+            .iter()
+            .any(|m| m.starts_with("cremation_cert_no: ")),
+        "{:?}",
+        results.hits[0].matched
+    );
+    assert_eq!(results.hits[0].record.cremation_cert_no.as_deref(), Some(cert.as_str()));
+
+    let grave = recs.iter().find_map(|r| r.fields.grave_number.clone()).unwrap();
+    let (hits, results) = found(grave.trim_end_matches('号'));
+    assert_eq!(hits, carrying(&grave, |r| r.fields.grave_number.as_ref()));
+    assert!(results.hits[0].matched.iter().any(|m| m.starts_with("grave_number: ")));
+
+    // A number no record carries finds nothing, however like a date or a place it looks.
+    assert_eq!(found("2013-99999").0, Vec::<String>::new());
+}
