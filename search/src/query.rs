@@ -139,8 +139,9 @@ const NAME_PAIR_BOOST: f32 = 3.0;
 const NAME_SHAPE_BOOST: f32 = 1.5;
 const TEXT_BOOST: f32 = 10.0;
 const YEAR_BOOST: f32 = 30.0;
-/// A certificate or grave number names one record, as a whole ID number does.
-const NUMBER_BOOST: f32 = 20.0;
+/// A certificate or grave number names one record, as a whole ID number does; above a
+/// date's weight, for a number that reads as a date too (2014-0312).
+const NUMBER_BOOST: f32 = 50.0;
 const DATE_BOOST: f32 = 40.0;
 const PINYIN_BOOST: f32 = 3.0;
 
@@ -253,12 +254,9 @@ fn is_number(part: &str) -> bool {
 }
 
 /// A cremation certificate's or a grave's number, whole.
-fn number_query(f: Fields, part: &str, out: &mut Clauses) {
-    if let Some(key) = number_key(part) {
-        let hash = number_hash(&key);
-        out.core
-            .push(u64_range(f.number, hash, hash.saturating_add(1), NUMBER_BOOST));
-    }
+fn number_query(f: Fields, part: &str) -> Option<Box<dyn Query>> {
+    let hash = number_hash(&number_key(part)?);
+    Some(u64_range(f.number, hash, hash.saturating_add(1), NUMBER_BOOST))
 }
 
 /// The records whose household division is a place named in `part` (see
@@ -344,11 +342,15 @@ fn text_clauses(f: Fields, query: &str, agencies: &Agencies) -> Clauses {
             if let Some(birth) = birth_digits_of(&date) {
                 out.boosters.push(u64_range(f.id_birth, birth, birth + 1, DATE_BOOST));
             }
+            // A certificate numbered within its year (2014-0312) reads as a date too.
+            if is_number(part) {
+                out.boosters.extend(number_query(f, part));
+            }
         } else if part.chars().all(|c| c.is_ascii_digit() || c == 'X' || c == 'x') {
             id_query(f, part, &mut out);
-            number_query(f, part, &mut out);
+            out.core.extend(number_query(f, part));
         } else if is_number(part) {
-            number_query(f, part, &mut out);
+            out.core.extend(number_query(f, part));
         } else if is_place(part) {
             for t in zh_tokens(part) {
                 out.boosters

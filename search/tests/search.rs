@@ -395,7 +395,11 @@ fn an_index_of_another_schema_is_rebuilt_by_updates_and_refused_by_searches() {
 /// carry it, and says so.
 #[test]
 fn certificate_and_grave_numbers_find_their_records() {
-    let (recs, _) = records(3000);
+    let (mut recs, _) = records(3000);
+    // An agency that numbers certificates in four digits a year: the number reads as
+    // a date (2014-03-12) too.
+    let dated = recs.iter().position(|r| r.fields.cremation_cert_no.is_some()).unwrap() + 1;
+    recs[dated].fields.cremation_cert_no = Some("2014-0312".into());
     let dir = tempfile::tempdir().unwrap();
     let mut index = SearchIndex::open(dir.path()).unwrap();
     index.update(&recs, false, &|_| {}).unwrap();
@@ -438,6 +442,13 @@ fn certificate_and_grave_numbers_find_their_records() {
     let (hits, results) = found(grave.trim_end_matches('号'));
     assert_eq!(hits, carrying(&grave, |r| r.fields.grave_number.as_ref()));
     assert!(results.hits[0].matched.iter().any(|m| m.starts_with("grave_number: ")));
+
+    let (_, results) = found("2014-0312");
+    assert_eq!(results.hits[0].record.record_id, recs[dated].record_id);
+    assert!(results.hits[0]
+        .matched
+        .iter()
+        .any(|m| m == "cremation_cert_no: 2014-0312"));
 
     // A number no record carries finds nothing, however like a date or a place it looks.
     assert_eq!(found("2013-99999").0, Vec::<String>::new());
