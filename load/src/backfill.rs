@@ -60,6 +60,11 @@ pub struct LoadReport {
     pub linked: usize,
     /// Events (cremations, burials) the database already held for a linked person.
     pub events_already_held: usize,
+    /// Events another record of the batch had already given its person (the same
+    /// cremation certificate, the same grave, in a second volume): written once. (Absent
+    /// from the reports of loads made before it was counted.)
+    #[serde(default)]
+    pub events_repeated: usize,
     pub conflicts: Vec<Conflict>,
     pub rejected: Vec<Rejected>,
     pub rejected_by_agency_year: Vec<AgencyYear>,
@@ -434,6 +439,7 @@ pub fn load_batch(
         inserted: 0,
         linked: 0,
         events_already_held: 0,
+        events_repeated: 0,
         conflicts: Vec::new(),
         rejected: checked.rejected,
         rejected_by_agency_year: checked.by_agency_year,

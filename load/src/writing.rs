@@ -33,6 +33,7 @@ struct Tally {
     inserted: usize,
     linked: usize,
     events_already_held: usize,
+    events_repeated: usize,
     conflicts: Vec<Conflict>,
 }
 
@@ -76,6 +77,7 @@ pub(crate) fn write(
     report.inserted += tally.inserted;
     report.linked += tally.linked;
     report.events_already_held += tally.events_already_held;
+    report.events_repeated += tally.events_repeated;
     report.conflicts.extend(tally.conflicts);
     Ok(())
 }
@@ -162,6 +164,11 @@ fn stage_rows(
     let mut cremations = Rows::with_capacity(&tables::CREMATIONS, n);
     let mut burials = Rows::with_capacity(&tables::BURIALS, n);
     let mut agents = Rows::with_capacity(&tables::AGENTS, n);
+    // The events written, by person and certificate or grave number: a second record of
+    // one cremation (another volume's copy) is written once, while a cremation under
+    // another certificate number (a voided certificate's replacement, a reissue) is a
+    // certificate of its own.
+    let mut written: HashSet<(RecordType, &str, Option<&str>)> = HashSet::default();
     for ((r, m), &person) in good.iter().zip(matched).zip(&persons) {
         let f = &r.fields;
         let source = Some(Cow::Borrowed(r.record_id.as_str()));
@@ -172,6 +179,14 @@ fn stage_rows(
         });
         if held {
             tally.events_already_held += 1;
+            continue;
+        }
+        let number = match r.record_type {
+            RecordType::Cremation => f.cremation_cert_no.as_deref(),
+            RecordType::Burial => f.grave_number.as_deref(),
+        };
+        if !written.insert((r.record_type, person, number)) {
+            tally.events_repeated += 1;
             continue;
         }
         match r.record_type {

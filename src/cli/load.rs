@@ -127,6 +127,12 @@ pub(super) fn print_report(r: &LoadReport, waiting: usize, to_key: &[String]) {
         "  records {}: {} new persons inserted, {} linked to persons the database holds ({} of their events already there), {} rejected; {} conflicts noted",
         r.records, r.inserted, r.linked, r.events_already_held, r.rejected.len(), r.conflicts.len()
     );
+    if r.events_repeated > 0 {
+        println!(
+            "  {} events written once for records that repeat them (the same certificate or grave in another record of the batch)",
+            r.events_repeated
+        );
+    }
     for x in &r.rejected_by_agency_year {
         println!("  non-conforming: {} {} — {}", x.agency, x.year, x.rejected);
     }
