@@ -668,7 +668,9 @@ fn refer_to_its_persons(db: &mut Database, load_id: &str) -> Result<Vec<LaterRow
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ledgerline_schemas::{RecordFields, RecordType, Review, Source};
+    use crate::Target;
+    use chrono::NaiveDate;
+    use ledgerline_schemas::{id_number, RecordFields, RecordType, Review, Source};
 
     fn record(id: &str, fields: RecordFields) -> Record {
         Record {
@@ -726,5 +728,75 @@ mod tests {
         for changed in [moved, split, aged, buried] {
             assert_ne!(id, load_id("B1", &[changed.clone(), b.clone()]), "{:?}", changed.fields);
         }
+    }
+
+    const SURNAMES: [&str; 8] = ["王", "李", "张", "刘", "陈", "杨", "赵", "黄"];
+    const GIVEN: [&str; 6] = ["秀英", "建国", "德明", "桂兰", "志强", "玉珍"];
+
+    /// The `k`th of the persons the database holds, as a ledger writes them.
+    fn person(k: u32) -> RecordFields {
+        let birth = NaiveDate::from_ymd_opt(1930 + k as i32, 1 + k % 12, 1 + k % 28).unwrap();
+        let death = format!("2013-{:02}-{:02}", 1 + k % 12, 1 + (k * 7) % 28);
+        RecordFields {
+            deceased_name: Some(format!("{}{}", SURNAMES[k as usize % 8], GIVEN[k as usize % 6])),
+            gender: Some(["1", "2"][k as usize % 2].into()),
+            // An odd sequence is a man's.
+            id_number: Some(id_number::compose("370112", birth, (2 * k + 1 - k % 2) as u16)),
+            birth_date: Some(ledgerline_schemas::date::format_iso(birth)),
+            death_date: Some(death.clone()),
+            cremation_date: Some(death),
+            ..Default::default()
+        }
+    }
+
+    /// A person the database holds cremated under one certificate: a reissue under
+    /// another number is a certificate row of its own, beside it; a record of the
+    /// number held, or one the ledger says nothing of, is the cremation held.
+    #[test]
+    fn a_reissued_certificate_of_a_cremation_held_is_added_beside_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = Target::parse(&format!("duckdb:{}", dir.path().join("p.duckdb").display())).unwrap();
+        let mut db = target.open_for_writing().unwrap();
+        let held = 40;
+        for k in 0..held {
+            let f = person(k);
+            let sql = format!(
+                "INSERT INTO deceased (person_id, name, gender, id_number, birth_date, death_date, origin, source_key, loaded_at)
+                 VALUES ('P{k}', '{}', '{}', '{}', DATE '{}', DATE '{}', 'paper_backfill', 'R{k}', now());
+                 INSERT INTO cremations (person_id, cremation_date, cert_no, cert_status, origin, source_key, loaded_at)
+                 VALUES ('P{k}', DATE '{}', '2013-{k:05}', 'issued', 'paper_backfill', 'R{k}', now());",
+                f.deceased_name.unwrap(),
+                f.gender.unwrap(),
+                f.id_number.unwrap(),
+                f.birth_date.unwrap(),
+                f.death_date.as_deref().unwrap(),
+                f.death_date.as_deref().unwrap(),
+            );
+            db.duckdb().unwrap().execute_batch(&sql).unwrap();
+        }
+        let certificate = |id: &str, number: &str, status: Option<&str>| {
+            let mut f = person(1);
+            f.cremation_cert_no = Some(number.into());
+            f.cremation_cert_status = status.map(Into::into);
+            record(id, f)
+        };
+        let mut records = vec![
+            certificate("C1", "2013-99999", Some("reissued")),
+            certificate("C2", "2013-00001", Some("voided")),
+            certificate("C3", "2013-99998", None),
+        ];
+        // The rest of the batch: the other persons held, as their ledger has them.
+        records.extend((2..held).map(|k| record(&format!("X{k}"), person(k))));
+        let report = load_batch(&mut db, "B1", &records, false, &|_| {}).unwrap();
+        assert_eq!((report.inserted, report.linked), (0, records.len()), "{report:?}");
+        assert_eq!(report.events_already_held, records.len() - 1, "{report:?}");
+        let mut rows: Vec<String> = Vec::new();
+        db.scan(
+            "SELECT cert_no || ' ' || cert_status FROM cremations WHERE person_id = 'P1' ORDER BY cert_no",
+            1,
+            |v| rows.push(v[0].unwrap_or_default().to_string()),
+        )
+        .unwrap();
+        assert_eq!(rows, ["2013-00001 issued", "2013-99999 reissued"]);
     }
 }

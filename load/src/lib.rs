@@ -552,6 +552,27 @@ pub struct PersonsRead {
     /// All full but the last.
     chunks: Vec<Arc<Vec<HeldPerson>>>,
     held: Vec<HeldEvents>,
+    certificates: HeldCertificates,
+}
+
+/// The cremation certificates the database holds, as (person read, print of the
+/// number): few (live cremations carry none), and asked only of a reissued or voided one.
+#[derive(Default)]
+struct HeldCertificates(rustc_hash::FxHashSet<(u32, u64)>);
+
+impl HeldCertificates {
+    fn print(number: &str) -> u64 {
+        use std::hash::BuildHasher;
+        rustc_hash::FxBuildHasher.hash_one(number)
+    }
+
+    fn hold(&mut self, person: u32, number: &str) {
+        self.0.insert((person, Self::print(number)));
+    }
+
+    fn holds(&self, person: u32, number: &str) -> bool {
+        self.0.contains(&(person, Self::print(number)))
+    }
 }
 
 /// The persons held are read in chunks of this many.
@@ -571,7 +592,7 @@ impl PersonsRead {
     pub fn read(db: &mut Database, mut hand_over: impl FnMut(&Arc<Vec<HeldPerson>>)) -> Result<PersonsRead> {
         let mut chunks: Vec<Arc<Vec<HeldPerson>>> = Vec::new();
         let mut current = Vec::with_capacity(READ_CHUNK);
-        let held = on_one_engine_thread(db, |db| {
+        let (held, certificates) = on_one_engine_thread(db, |db| {
             read_person_rows(db, |p| {
                 current.push(p);
                 if current.len() == READ_CHUNK {
@@ -591,7 +612,11 @@ impl PersonsRead {
             read_held_events(db, &ids)
         })?;
         chunks.push(Arc::new(current));
-        Ok(PersonsRead { chunks, held })
+        Ok(PersonsRead {
+            chunks,
+            held,
+            certificates,
+        })
     }
 
     /// How many persons were read.
@@ -612,6 +637,12 @@ impl PersonsRead {
     /// The events the database holds for the person read `i`th.
     pub fn held(&self, i: usize) -> HeldEvents {
         self.held[i]
+    }
+
+    /// Whether the database holds a cremation certificate numbered `number` for the
+    /// person read `i`th.
+    pub fn holds_certificate(&self, i: usize, number: &str) -> bool {
+        self.certificates.holds(i as u32, number)
     }
 
     /// The persons in chunks (see [`chunk_position`]), in the order read.
@@ -817,27 +848,34 @@ fn read_first_agents(db: &mut Database) -> Result<FirstAgents> {
 /// here. Asked of the database as joins or IN lists, they cost more than reading the
 /// persons, and PostgreSQL plans an IN list larger than its work_mem as one scan per
 /// person.
-fn read_held_events(db: &mut Database, ids: &[&str]) -> Result<Vec<HeldEvents>> {
+fn read_held_events(db: &mut Database, ids: &[&str]) -> Result<(Vec<HeldEvents>, HeldCertificates)> {
     let mut index = Positions::with_capacity(ids.len());
     // Person ids are the persons' primary key: each comes once.
     for (i, &id) in ids.iter().enumerate() {
         index.insert(id, i as u32);
     }
-    let mut has = |table: &str| -> Result<Vec<bool>> {
+    let mut certificates = HeldCertificates::default();
+    // The cremations' certificate numbers come with them, in the one scan.
+    let mut has = |sql: &str, width: usize| -> Result<Vec<bool>> {
         let mut has = vec![false; ids.len()];
-        db.scan(&format!("SELECT person_id FROM {table}"), 1, |v| {
+        db.scan(sql, width, |v| {
             if let Some(i) = v[0].and_then(|id| index.find(id, |i| ids[i as usize])) {
                 has[i as usize] = true;
+                if let Some(Some(number)) = v.get(1) {
+                    certificates.hold(i, number);
+                }
             }
         })?;
         Ok(has)
     };
-    let (cremated, buried) = (has("cremations")?, has("burials")?);
-    Ok(cremated
+    let cremated = has("SELECT person_id, cert_no FROM cremations", 2)?;
+    let buried = has("SELECT person_id FROM burials", 1)?;
+    let held = cremated
         .into_iter()
         .zip(buried)
         .map(|(cremation, burial)| HeldEvents { cremation, burial })
-        .collect())
+        .collect();
+    Ok((held, certificates))
 }
 
 #[cfg(test)]

@@ -172,9 +172,13 @@ fn stage_rows(
     for ((r, m), &person) in good.iter().zip(matched).zip(&persons) {
         let f = &r.fields;
         let source = Some(Cow::Borrowed(r.record_id.as_str()));
-        // An event a linked person already has in the database is not added again.
+        // An event a linked person already has in the database is not added again; a
+        // certificate the ledger says replaced or voided is one of its own, unless the
+        // database holds its number.
         let held = m.is_some_and(|k| match r.record_type {
-            RecordType::Cremation => database.held(k as usize).cremation,
+            RecordType::Cremation => {
+                database.held(k as usize).cremation && !another_certificate(database, k as usize, f)
+            }
             RecordType::Burial => database.held(k as usize).burial,
         });
         if held {
@@ -226,6 +230,16 @@ fn stage_rows(
         }
     }
     Some(tally)
+}
+
+/// Whether the record's cremation certificate is one the ledger says was reissued or
+/// voided, under a number the database does not hold for the person read `k`th.
+fn another_certificate(database: &PersonsRead, k: usize, f: &RecordFields) -> bool {
+    let lifecycle = matches!(f.cremation_cert_status.as_deref(), Some("reissued" | "voided"));
+    lifecycle
+        && f.cremation_cert_no
+            .as_deref()
+            .is_some_and(|number| !database.holds_certificate(k, number))
 }
 
 /// The `cert_status` of a record's cremation: what its ledger says (作废, 补发), or, for
