@@ -107,18 +107,14 @@ pub fn repair_dates(
     let field = DATES[i];
     let was = fields.get(field);
     let value = date::format_iso(repaired);
-    findings.push(
-        Finding::new(
-            field,
-            Severity::Warning,
-            FindingCode::DateRepaired,
-            format!(
-                "read {}, repaired to {value}: the one date a digit away that agrees with the rest of the row",
-                was.as_deref().unwrap_or_default()
-            ),
-        )
-        .read_as(was.as_deref()),
-    );
+    findings.push(Finding::repaired(
+        field,
+        Severity::Warning,
+        FindingCode::DateRepaired,
+        was.as_deref(),
+        &value,
+        "the one date a digit away that agrees with the rest of the row",
+    ));
     fields.set(field, Some(&value)).expect("an ISO date is a date");
     let c = confidence.entry(field.name().to_string()).or_insert(REPAIRED);
     *c = c.min(REPAIRED);

@@ -629,15 +629,14 @@ fn repair_id(fields: &mut RecordFields, confidence: &mut BTreeMap<String, f32>, 
             Some((fixed, "of the one-character OCR confusions that pass the checksum and agree with the row, the only one registered where the household address is; for review", UNUSUAL))
         });
     let Some((fixed, why, cap)) = repaired else { return };
-    findings.push(
-        Finding::new(
-            Field::IdNumber,
-            Severity::Info,
-            FindingCode::IdRepaired,
-            format!("read {id}, repaired to {fixed}: {why}"),
-        )
-        .read_as(Some(&id)),
-    );
+    findings.push(Finding::repaired(
+        Field::IdNumber,
+        Severity::Info,
+        FindingCode::IdRepaired,
+        Some(&id),
+        &fixed,
+        why,
+    ));
     fields.id_number = Some(fixed);
     if let Some(c) = confidence.get_mut("id_number") {
         *c = c.min(cap);
@@ -665,17 +664,14 @@ fn repair_address(fields: &mut RecordFields, confidence: &mut BTreeMap<String, f
         }
         return;
     };
-    findings.push(
-        Finding::new(
-            Field::HouseholdAddress,
-            Severity::Info,
-            FindingCode::DivisionRepaired,
-            format!(
-                "read {address}, repaired to {fixed}: the only GB/T 2260 prefecture and county that near what was read"
-            ),
-        )
-        .read_as(Some(&address)),
-    );
+    findings.push(Finding::repaired(
+        Field::HouseholdAddress,
+        Severity::Info,
+        FindingCode::DivisionRepaired,
+        Some(&address),
+        &fixed,
+        "the only GB/T 2260 prefecture and county that near what was read",
+    ));
     // A repair that leaves the county's last character read again after it (`武城有具`,
     // one 县 read as two characters, repaired to `武城县具`) is a repair of half the
     // damage: review.

@@ -55,6 +55,20 @@ impl Finding {
         }
     }
 
+    /// The finding of a value repaired: `read, repaired to fixed: why`, keeping what was
+    /// read (see [`Finding::read_as`]).
+    pub fn repaired(
+        field: Field,
+        severity: Severity,
+        code: FindingCode,
+        read: Option<&str>,
+        fixed: &str,
+        why: &str,
+    ) -> Self {
+        let message = format!("read {}, repaired to {fixed}: {why}", read.unwrap_or_default());
+        Self::new(field, severity, code, message).read_as(read)
+    }
+
     /// The finding of a repair, noting what was read before it.
     pub fn read_as(mut self, read: Option<&str>) -> Self {
         self.read = read.map(str::to_string);
