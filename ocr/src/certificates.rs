@@ -3,10 +3,11 @@
 //! in a column of its own (证明状态) or, more often, in the ledger's 备注: a voided
 //! certificate's row is not a second death, and its number must not pass for a live one.
 
-use ledgerline_schemas::codes::written_cert_status;
+use ledgerline_schemas::codes::{cert_status_name, written_cert_status, CERT_STATUSES};
 
-/// The words a status is written in, for snapping a misread one (作度 → 作废).
-const WORDS: [&str; 3] = ["作废", "补发", "签发"];
+/// The statuses a remark notes, the reissue first: a remark that names both (原证作废，
+/// 补发) is about the reissue on this row. That a certificate was issued goes unsaid.
+const NOTED: [&str; 2] = ["reissued", "voided"];
 
 /// A status column's reading: the status, with how far normalization trusts it (1 for a
 /// written form read as it is, [`super::extract::UNUSUAL`] for one a character off, or
@@ -18,7 +19,9 @@ pub(crate) fn status_written(text: &str, unusual: f32) -> (Option<String>, f32) 
     if let Some(code) = written_cert_status(text) {
         return (Some(code.into()), 1.0);
     }
-    match crate::vocab::snap(text, &WORDS).and_then(written_cert_status) {
+    // The words a status is written in, for snapping a misread one (作度 → 作废).
+    let words = CERT_STATUSES.map(|(_, word)| word);
+    match crate::vocab::snap(text, &words).and_then(written_cert_status) {
         Some(code) => (Some(code.into()), unusual),
         None => (Some(text.into()), unusual),
     }
@@ -28,13 +31,11 @@ pub(crate) fn status_written(text: &str, unusual: f32) -> (Option<String>, f32) 
 /// (alone or among other words, 补发，原证遗失), or a remark of one status word misread
 /// by a character. A remark about anything else gives none.
 pub(crate) fn status_in_remark(text: &str, unusual: f32) -> Option<(String, f32)> {
-    // A remark that names both (原证作废，补发) is about the reissue on this row.
-    for (word, code) in [("补发", "reissued"), ("作废", "voided")] {
-        if text.contains(word) {
-            return Some((code.into(), 1.0));
-        }
+    let words = NOTED.map(|code| cert_status_name(code).expect("a certificate status"));
+    if let Some(i) = words.iter().position(|word| text.contains(word)) {
+        return Some((NOTED[i].into(), 1.0));
     }
-    let word = crate::vocab::snap(text, &WORDS[..2])?;
+    let word = crate::vocab::snap(text, &words)?;
     Some((written_cert_status(word)?.into(), unusual))
 }
 
