@@ -11,6 +11,8 @@ use ledgerline_schemas::written::fold_width;
 /// leave it off when they type it). A number stored in that form already, as OCR and the
 /// review app store them, is borrowed: indexing a million records copies none of them.
 pub fn number_key(written: &str) -> Option<Cow<'_, str>> {
+    let written = written.trim_end();
+    let written = written.strip_suffix('号').unwrap_or(written);
     let canonical = |c: char| {
         if c.is_ascii() {
             !c.is_ascii_whitespace() && !c.is_ascii_lowercase()
@@ -30,21 +32,13 @@ pub fn number_key(written: &str) -> Option<Cow<'_, str>> {
                 .collect(),
         )
     };
-    let key = match key {
-        Cow::Borrowed(k) => Cow::Borrowed(k.strip_suffix('号').unwrap_or(k)),
-        Cow::Owned(mut k) => {
-            if k.ends_with('号') {
-                k.truncate(k.len() - '号'.len_utf8());
-            }
-            Cow::Owned(k)
-        }
-    };
     (!key.is_empty()).then_some(key)
 }
 
-/// What the index holds of a number: its key's 64-bit FNV-1a hash. FNV, not the standard library's hasher, whose output may change between Rust
-/// releases: an index outlives the build that made it. Two numbers whose hashes collide
-/// are told apart where a hit says why it matched ([`same_number`]).
+/// What the index holds of a number: its key's 64-bit FNV-1a hash. FNV, not the
+/// standard library's hasher, whose output may change between Rust releases: an index
+/// outlives the build that made it. Two numbers whose hashes collide are told apart
+/// where a hit says why it matched ([`same_number`]).
 pub fn number_hash(key: &str) -> u64 {
     key.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
@@ -66,6 +60,7 @@ mod tests {
         assert!(same_number("2013-17087", "２０１３-１７０８７"));
         assert!(same_number("D区21排34号", "d区21排34号"));
         assert!(same_number("D区21排34号", "D区 21排 34"));
+        assert!(same_number("D区21排34号", "D区21排34 号　"));
         assert!(!same_number("D区21排34号", "D区21排3"));
         assert!(!same_number("2013-17087", "2013-1708"));
         assert!(matches!(number_key("2013-17087"), Some(Cow::Borrowed("2013-17087"))));
