@@ -2237,3 +2237,164 @@ fn live_extracts_saved_as_workbooks_are_read_by_their_sheet_rows() {
         "{stderr}"
     );
 }
+
+/// The same three deaths as a database export writes them (FIS column names, codes) and
+/// as the system's own screen export does ("导出Excel" saved as Unicode text, without its
+/// byte-order mark): captions, a row number first and a 备注 last, values in words.
+const LIVE_BY_COLUMN_NAMES: &str = "\
+DEAD_ID,NAME,SEX,CARD_TYPE,ID_CARD,BIRTHDAY,AGE,FOLK,POPULACE,POPULACE_CODE,DEATH_DATE,IF_NAMELESS,RECEIVE_TIME,START_TIME,AGENT_NAME,RELATION,MOBIL_PHONE,AGENT_ID_CARD,ADDRESS
+SZ-2013-000001,王秀英,2,0,34052419800101001X,1980-01-01,33,01,济南市历城区,370112001001,2013-03-05,0,2013-03-06 08:00:00,2013-03-06 08:30:00,李建国,儿子,13912341234,370112197001010012,济南市历城区山大路1号
+SZ-2013-000002,无名氏,1,X,X,X,X,X,X,X,2013-04-15,1,X,2013-04-16 10:17:00,X,X,X,X,X
+SZ-2013-000003,赵桂兰,3,414,E12345678,1941-03-09,72,03,X,X,2013-05-01,0,X,X,X,X,X,X,X
+";
+const LIVE_BY_CAPTIONS: &str = "\
+序号\t逝者编号\t逝者姓名\t性别\t证件类型\t证件号码\t出生日期\t年龄\t民族\t户口所在地\t户籍地区划代码\t死亡日期\t是否无名尸\t接运时间\t火化时间\t承办人姓名\t与逝者关系\t联系电话\t承办人身份证号\t承办人地址\t备注
+1\tSZ-2013-000001\t王秀英\t女\t居民身份证\t34052419800101001X\t1980年1月1日\t33岁\t汉族\t济南市历城区\t370112001001\t2013年3月5日\t否\t2013-03-06 08:00:00\t2013-03-06 08:30:00\t李建国\t儿子\t13912341234\t370112197001010012\t济南市历城区山大路1号\t
+2\tSZ-2013-000002\t无名氏\t男\t\t\t\t\t\t\t\t2013年4月15日\t是\t\t2013-04-16 10:17:00\t\t\t\t\t\t无名尸
+3\tSZ-2013-000003\t赵桂兰\t未知\t护照\tE12345678\t1941年3月9日\t72岁\t回族\t\t\t2013年5月1日\t否\t\t\t\t\t\t\t\t
+";
+
+/// Every live row a database holds, the columns an extract gives, one line a row.
+fn live_rows_held(db: &Basic) -> String {
+    let all = |table: &str, columns: &str| {
+        // A missing value keeps its place in the line.
+        let values: Vec<String> = columns
+            .split(',')
+            .map(|c| format!("coalesce(CAST({} AS VARCHAR), '')", c.trim()))
+            .collect();
+        db.text(&format!(
+            "SELECT string_agg(concat_ws('|', {}), chr(10) ORDER BY source_key) FROM {table}",
+            values.join(", ")
+        ))
+        .unwrap_or_default()
+    };
+    [
+        all(
+            "deceased",
+            "source_key, name, gender, ethnicity, id_type, id_number, birth_date, death_date, age, \
+             household_address, household_division, nameless",
+        ),
+        all("cremations", "source_key, cremation_date, cremation_time_imputed"),
+        all("agents", "source_key, name, relation, phone, id_number, address"),
+    ]
+    .join("\n")
+}
+
+#[test]
+fn live_extracts_by_the_systems_own_captions_import_as_by_column_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let by_names = dir.path().join("fis_dead_info.csv");
+    std::fs::write(&by_names, LIVE_BY_COLUMN_NAMES).unwrap();
+    let by_captions = dir.path().join("逝者信息导出.txt");
+    let utf16: Vec<u8> = LIVE_BY_CAPTIONS.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    std::fs::write(&by_captions, utf16).unwrap();
+    let (names_db, captions_db) = (
+        basic::duckdb(dir.path(), "by_names"),
+        basic::duckdb(dir.path(), "by_captions"),
+    );
+    let r = run_json(&["live", "import", s(&by_names), "--target", names_db.t(), "--json"]);
+    assert_eq!(
+        (r["imported"].as_u64(), r["bad_rows"].as_array().map(Vec::len)),
+        (Some(3), Some(0)),
+        "{r}"
+    );
+    assert_eq!(
+        (r["captions"].as_array().map(Vec::len), &r["columns_not_read"]),
+        (Some(0), &serde_json::json!([]))
+    );
+    let r = run_json(&["live", "import", s(&by_captions), "--target", captions_db.t(), "--json"]);
+    assert_eq!(
+        (r["imported"].as_u64(), r["bad_rows"].as_array().map(Vec::len)),
+        (Some(3), Some(0)),
+        "{r}"
+    );
+    assert_eq!(
+        r["encoding"], "utf-16le",
+        "no byte-order mark, and a Chinese first character"
+    );
+    assert_eq!(
+        r["captions"][0],
+        serde_json::json!({"caption": "逝者编号", "column": "DEAD_ID"})
+    );
+    assert_eq!(r["captions"].as_array().map(Vec::len), Some(19), "{r}");
+    assert_eq!(r["columns_not_read"], serde_json::json!(["序号", "备注"]));
+    let held = live_rows_held(&names_db);
+    assert!(
+        held.starts_with(
+            "SZ-2013-000001|王秀英|2|01|111|34052419800101001X|1980-01-01|2013-03-05|33|济南市历城区|370112|false"
+        ),
+        "{held}"
+    );
+    assert!(
+        held.contains("\nSZ-2013-000002|无名氏|1|||||2013-04-15||||true\n"),
+        "{held}"
+    );
+    assert!(
+        held.contains("\nSZ-2013-000003|赵桂兰|0|03|414|E12345678|1941-03-09|2013-05-01|72|||false\n"),
+        "{held}"
+    );
+    assert_eq!(
+        live_rows_held(&captions_db),
+        held,
+        "the screen export holds what the database export does"
+    );
+    // What is read of the header is said on the terminal too.
+    let said = run_ok(&[
+        "live",
+        "import",
+        s(&by_captions),
+        "--target",
+        captions_db.t(),
+        "--dry-run",
+    ]);
+    let stdout = String::from_utf8_lossy(&said.stdout);
+    assert!(
+        stdout.contains("  columns read by their captions: 逝者编号 → DEAD_ID, 逝者姓名 → NAME, 性别 → SEX"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("  columns not read: 序号, 备注"), "{stdout}");
+    // A workbook's sheet is found by its captioned header too, below its title.
+    let workbook = dir.path().join("逝者信息导出.xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "2013年逝者信息").unwrap();
+    for (c, caption) in ["逝者编号", "逝者姓名", "性别", "联系电话", "承办人姓名"]
+        .into_iter()
+        .enumerate()
+    {
+        sheet.write_string(1, c as u16, caption).unwrap();
+    }
+    for (c, value) in ["SZ-2013-000004", "钱某", "男"].into_iter().enumerate() {
+        sheet.write_string(2, c as u16, value).unwrap();
+    }
+    sheet.write_number(2, 3, 13912345678.0).unwrap();
+    sheet.write_string(2, 4, "钱大").unwrap();
+    book.save(&workbook).unwrap();
+    let r = run_json(&["live", "import", s(&workbook), "--target", captions_db.t(), "--json"]);
+    assert_eq!(
+        (r["imported"].as_u64(), r["sheet"].as_str()),
+        (Some(1), Some("Sheet1")),
+        "{r}"
+    );
+    assert_eq!(
+        captions_db.text("SELECT name || '|' || phone FROM agents WHERE source_key = 'SZ-2013-000004'"),
+        Some("钱大|13912345678".into())
+    );
+    // A header that names a column twice, or captions no DEAD_ID, is refused, naming why.
+    for (header, why) in [
+        (
+            "逝者编号,姓名,逝者姓名\n1,王,王\n",
+            "the columns \"姓名\" and \"逝者姓名\" both give NAME",
+        ),
+        (
+            "序号,姓名\n1,王\n",
+            "not a live extract: no DEAD_ID column, nor one captioned 逝者编号, 死者编号",
+        ),
+    ] {
+        let file = dir.path().join("header.csv");
+        std::fs::write(&file, header).unwrap();
+        let refused = run_expect(&["live", "import", s(&file), "--target", names_db.t()], 2);
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(stderr.contains(&format!("header.csv: {why}")), "{stderr}");
+    }
+}

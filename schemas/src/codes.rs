@@ -131,6 +131,22 @@ pub fn id_type_name(code: &str) -> Option<&'static str> {
     ID_TYPES.iter().find(|(c, _)| *c == code).map(|(_, n)| *n)
 }
 
+/// An ID document type as a form or a system's export writes it: its code, its name, or
+/// the short names people use (身份证 → `111`, 户口本 → `113`, 护照 → `414`).
+pub fn written_id_type(written: &str) -> Option<&'static str> {
+    let w = written.trim();
+    if let Some((code, _)) = ID_TYPES.iter().find(|(c, n)| *c == w || *n == w) {
+        return Some(code);
+    }
+    match w {
+        "身份证" | "二代身份证" => Some("111"),
+        "户口本" => Some("113"),
+        "护照" => Some("414"),
+        "港澳通行证" | "港澳居民来往内地通行证" => Some("513"),
+        _ => None,
+    }
+}
+
 /// One GB/T 2260 division and the span of revisions in which its code appears.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Division {

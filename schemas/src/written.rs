@@ -27,6 +27,7 @@ pub fn standard_form(field: Field, typed: &str) -> Cow<'_, str> {
         Field::IdNumber => Some(canonical_id(typed)).filter(|id| !id.is_empty()),
         Field::FamilyPhone => canonical_phone(typed),
         Field::CremationCertStatus => codes::written_cert_status(typed).map(str::to_string),
+        Field::IdType => codes::written_id_type(typed).map(str::to_string),
         f if f.is_date() => date_with_full_year(typed),
         _ => None,
     };
@@ -339,6 +340,10 @@ mod tests {
             (Field::CremationCertStatus, " 补发", "reissued"),
             (Field::CremationCertStatus, "签发", "issued"),
             (Field::CremationCertStatus, "reissued", "reissued"),
+            (Field::IdType, "居民身份证", "111"),
+            (Field::IdType, "身份证", "111"),
+            (Field::IdType, "户口本", "113"),
+            (Field::IdType, "414", "414"),
         ] {
             assert_eq!(standard_form(field, typed), want, "{field:?} {typed:?}");
         }
@@ -356,6 +361,7 @@ mod tests {
             (Field::Age, "81-83"),
             (Field::HouseholdDivision, "370112"),
             (Field::CremationCertStatus, "遗失"),
+            (Field::IdType, "军官证"),
         ] {
             assert_eq!(standard_form(field, typed), typed, "{field:?} {typed:?}");
         }

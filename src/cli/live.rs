@@ -21,7 +21,9 @@ pub enum LiveCommand {
     /// Import a live extract (columns DEAD_ID, NAME, SEX, CARD_TYPE, ID_CARD, BIRTHDAY, AGE,
     /// FOLK, POPULACE, POPULACE_CODE, DEATH_DATE, DEATH_PLACE, DEATH_CAUSE, IF_NAMELESS,
     /// RECEIVE_TIME, START_TIME, UNIT_NAME, ASHES_GO, AGENT_NAME, RELATION, MOBIL_PHONE,
-    /// AGENT_ID_CARD, ADDRESS; only DEAD_ID and NAME are required); unreadable rows are
+    /// AGENT_ID_CARD, ADDRESS; only DEAD_ID and NAME are required), or the system's own
+    /// export with its screens' captions (逝者编号, 逝者姓名, 身份证号码, 死亡日期 …) and
+    /// values in words (男, 汉族, 居民身份证, 2013年3月5日, 81岁, 是); unreadable rows are
     /// reported by line, the rest commit together. A row whose DEAD_ID is held (sent
     /// before, or on an earlier line), or whose DEAD_ID is an ID number fixed at the
     /// funeral home, one keystroke from the mistyped one a person of its name and death
@@ -40,7 +42,8 @@ pub enum LiveCommand {
         /// Read, compare and report, then roll back: the database is left as it was
         #[arg(long)]
         dry_run: bool,
-        /// Print the import as JSON: rows, imported, already_held, rekeyed (line, DEAD_ID,
+        /// Print the import as JSON: captions (caption, column), columns_not_read, rows,
+        /// imported, already_held, rekeyed (line, DEAD_ID,
         /// held_dead_id, person_id, fix, agreeing), added_to_held,
         /// differing_from_held (line, DEAD_ID, columns), conflicts_noted, import_id,
         /// bad_rows, imported_before
@@ -112,6 +115,17 @@ fn print_import(r: &live::ImportReport) {
         r.cremation_times_imputed,
         r.bad_rows.len()
     );
+    if !r.captions.is_empty() {
+        let read: Vec<String> = r
+            .captions
+            .iter()
+            .map(|c| format!("{} → {}", c.caption, c.column))
+            .collect();
+        println!("  columns read by their captions: {}", read.join(", "));
+    }
+    if !r.columns_not_read.is_empty() {
+        println!("  columns not read: {}", r.columns_not_read.join(", "));
+    }
     if !r.rekeyed.is_empty() {
         println!(
             "  {} of those held came under an ID number fixed at the funeral home, their key: taken as the \

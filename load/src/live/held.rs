@@ -194,7 +194,7 @@ impl Held {
 
     /// A row whose person is held ([`Held::holds`]), compared with what is held of it in
     /// the columns the extract has (`header`). What it adds is held from then on.
-    pub fn sent_again(&mut self, row: &SentRow, header: &HashMap<String, usize>) -> SentAgain {
+    pub fn sent_again(&mut self, row: &SentRow, header: &HashMap<&'static str, usize>) -> SentAgain {
         let h = &self.hasher;
         let person = self.persons.get_mut(&row.key).expect("sent_again of a person held");
         let given = |column: &&str| header.contains_key(*column);

@@ -9,11 +9,13 @@
 //! "Unicode text", or without one, as database tools write it), comma- or
 //! tab-separated, or saved as a workbook (.xlsx, .xls, .ods: [`workbook`]).
 
+mod captions;
 mod held;
 mod noted;
 mod rekeyed;
 mod workbook;
 
+pub use captions::Caption;
 pub use noted::import_id;
 pub use rekeyed::Rekeyed;
 
@@ -27,6 +29,7 @@ use sha2::{Digest, Sha256};
 
 use crate::tables::{self, Rows};
 use crate::{Database, UtcTime};
+use ledgerline_schemas::{written, Field};
 use serde::Serialize;
 
 // Fx: the maps here and in the modules below are looked up by a DEAD_ID (or a column
@@ -57,6 +60,12 @@ pub struct ImportReport {
     pub encoding: &'static str,
     /// The sheet read, when the extract is a workbook.
     pub sheet: Option<String>,
+    /// The header cells read by the caption a system's screen export writes (逝者姓名
+    /// as NAME), not by the column's own name.
+    pub captions: Vec<Caption>,
+    /// The header cells that name no column an import reads, as written: what the
+    /// extract holds that is not imported (a 备注, a furnace number, a caption not known).
+    pub columns_not_read: Vec<String>,
     /// Read, compared and counted, then rolled back: nothing was written.
     pub dry_run: bool,
     /// When the same file (by its SHA-256) was last imported before, if it was: every
@@ -114,17 +123,27 @@ pub fn decode(mut bytes: Vec<u8>) -> (String, &'static str) {
 }
 
 /// UTF-16 written without a byte-order mark, as database tools' "Unicode" exports are
-/// (SQL Server's `bcp -w`): its first character is an ASCII one (a header's letter, a
-/// quote, a line break), so one of its first two bytes is 0, which no UTF-8 or GB18030
-/// text holds.
+/// (SQL Server's `bcp -w`). No UTF-8 or GB18030 text holds a 0 byte; UTF-16 holds one in
+/// every ASCII character (a letter, a delimiter, a line break), the high byte, second in
+/// little-endian, first in big-endian. Its header's first characters may all be Chinese
+/// (逝者编号), so the file's start is looked at, not its first character: the side
+/// most of its 0 bytes are on gives the byte order.
 fn utf16_without_bom(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
-    match bytes {
-        [0, 0, ..] => None,
-        [_, 0, ..] => Some(encoding_rs::UTF_16LE),
-        [0, _, ..] => Some(encoding_rs::UTF_16BE),
-        _ => None,
+    if bytes.starts_with(&[0, 0]) {
+        return None;
+    }
+    let start = &bytes[..bytes.len().min(UTF16_LOOKED_AT)];
+    let zeros_at = |parity: usize| start.iter().skip(parity).step_by(2).filter(|&&b| b == 0).count();
+    let (first, second) = (zeros_at(0), zeros_at(1));
+    match second.cmp(&first) {
+        std::cmp::Ordering::Greater => Some(encoding_rs::UTF_16LE),
+        std::cmp::Ordering::Less => Some(encoding_rs::UTF_16BE),
+        std::cmp::Ordering::Equal => None,
     }
 }
+
+/// How much of a file's start [`utf16_without_bom`] looks at: a header row, and more.
+const UTF16_LOOKED_AT: usize = 4096;
 
 /// Tab when the header line is tab-separated (database tools' text exports, Excel's
 /// "Unicode text"), else comma.
@@ -182,12 +201,25 @@ pub fn sex_code(v: &str) -> Result<&'static str, String> {
     }
 }
 
-/// CARD_TYPE: "0" is the resident ID card in live exports.
+/// CARD_TYPE: "0" is the resident ID card in live exports; a screen export writes the
+/// type's name (居民身份证, 身份证, 护照). A value of neither kind is kept as sent.
 fn card_type(v: &str) -> String {
     match v {
         "0" | "1" => "111".to_string(),
-        other => other.to_string(),
+        other => written::standard_form(Field::IdType, other).into_owned(),
     }
+}
+
+/// IF_NAMELESS: 1, or 是 (or Y) in a screen export.
+fn is_nameless(v: &str) -> bool {
+    matches!(v, "1" | "是" | "Y" | "y")
+}
+
+/// AGE as a number, or as a screen export writes it (`81岁`); `None` for anything else.
+fn age(v: &str) -> Option<i32> {
+    v.parse()
+        .ok()
+        .or_else(|| written::standard_form(Field::Age, v).parse().ok())
 }
 
 /// Ethnicity as its GB/T 3304 code: with its leading zero restored ("1" → "01"), or
@@ -214,6 +246,10 @@ fn date(v: &str) -> Result<String, String> {
     let d = v.split([' ', 'T']).next().unwrap_or("");
     let d = if d.len() == 8 && d.chars().all(|c| c.is_ascii_digit()) {
         format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..])
+    } else if !d.is_ascii() {
+        // A screen export's `2013年3月5日`. The common layouts are ASCII: a million of
+        // them do not pay for this look.
+        written::date_with_full_year(d).ok_or_else(|| format!("{v:?} is not a date"))?
     } else {
         d.replace('/', "-")
     };
@@ -234,7 +270,7 @@ fn minutes(v: &str) -> Option<i64> {
 }
 
 struct Row<'a> {
-    cols: &'a HashMap<String, usize>,
+    cols: &'a HashMap<&'static str, usize>,
     rec: &'a csv::StringRecord,
 }
 
@@ -256,7 +292,7 @@ pub struct Extract {
     /// Comma, or tab for a tab-separated export.
     delimiter: u8,
     width: usize,
-    cols: HashMap<String, usize>,
+    header: captions::Header,
     /// Rows of a workbook holding a value that cannot be trusted (by line), and why.
     damaged: BTreeMap<u64, String>,
 }
@@ -286,16 +322,13 @@ impl Extract {
         let headers = reader
             .headers()
             .with_context(|| format!("{}: no header row", file.display()))?;
-        let cols: HashMap<String, usize> = headers
-            .iter()
-            .enumerate()
-            .map(|(i, h)| (h.trim().to_uppercase(), i))
-            .collect();
+        let header = captions::Header::read(headers).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
         for needed in ["DEAD_ID", "NAME"] {
-            if !cols.contains_key(needed) {
+            if !header.has(needed) {
                 bail!(
-                    "{}: not a live extract: no {needed} column (columns: {})",
+                    "{}: not a live extract: no {needed} column, nor one captioned {} (columns: {})",
                     file.display(),
+                    captions::captions_of(needed).join(", "),
                     headers.iter().collect::<Vec<_>>().join(", ")
                 );
             }
@@ -309,7 +342,7 @@ impl Extract {
             sheet,
             delimiter,
             width,
-            cols,
+            header,
             damaged,
         })
     }
@@ -380,6 +413,7 @@ fn import_in_parts(
         sha256,
         encoding,
         sheet,
+        header,
         ..
     } = extract;
     let mut report = ImportReport {
@@ -390,6 +424,8 @@ fn import_in_parts(
             .to_string(),
         encoding,
         sheet: sheet.clone(),
+        captions: header.captions.clone(),
+        columns_not_read: header.not_read.clone(),
         dry_run,
         imported_before: None,
         rows: 0,
@@ -591,14 +627,14 @@ fn first_pass(extract: &Extract, in_database: &HashSet<String>, mistyped: &rekey
         .filter_map(|(line, rec)| extract.whole_row(line, rec).ok());
     for rec in whole {
         let row = Row {
-            cols: &extract.cols,
+            cols: &extract.header.columns,
             rec: &rec,
         };
         let Some(dead_id) = row.get("DEAD_ID") else {
             continue;
         };
         // A nameless death's placeholder name tells nothing of whom it is.
-        let named = || row.get("IF_NAMELESS").is_none_or(|v| v != "1");
+        let named = || row.get("IF_NAMELESS").is_none_or(|v| !is_nameless(&v));
         if mistyped.may_fix(&dead_id)
             && !in_database.contains(&dead_id)
             && named()
@@ -643,7 +679,7 @@ fn stage_rows(
         agents: Rows::new(&tables::AGENTS),
         offered: Vec::new(),
     };
-    let cols = &extract.cols;
+    let cols = &extract.header.columns;
     for (line, rec) in extract.numbered_rows() {
         report.rows += 1;
         let row = extract
@@ -729,7 +765,7 @@ impl<'a> LineNumbers<'a> {
 fn stage(
     row: SentRow,
     held: &mut held::Held,
-    header: &HashMap<String, usize>,
+    header: &HashMap<&'static str, usize>,
     staged: &mut Staged,
     report: &mut ImportReport,
 ) {
@@ -767,7 +803,7 @@ fn stage(
 fn map_row(row: &Row, line: u64) -> Result<SentRow, String> {
     let dead_id = row.get("DEAD_ID").ok_or("no DEAD_ID")?;
     let name = row.get("NAME");
-    let nameless = row.get("IF_NAMELESS").is_some_and(|v| v == "1");
+    let nameless = row.get("IF_NAMELESS").is_some_and(|v| is_nameless(&v));
     if name.is_none() && !nameless {
         return Err(format!("{dead_id}: no NAME and not marked nameless"));
     }
@@ -797,7 +833,7 @@ fn map_row(row: &Row, line: u64) -> Result<SentRow, String> {
         (Some(s), Some(r)) => s - r == 30 || s - r == 20,
         _ => false,
     };
-    let age: Option<i32> = row.get("AGE").and_then(|a| a.parse().ok());
+    let age = row.get("AGE").and_then(|a| age(&a));
     let person_id = format!("LIVE-{dead_id}");
     let flag = |b: bool| tables::flag(b).map(String::from);
     let deceased = [
@@ -964,6 +1000,21 @@ mod tests {
         assert_eq!(date("2013/4/5 10:00").unwrap(), "2013-04-05");
         assert!(date("2013-02-30").is_err());
         assert_eq!(date("2013-4-5").unwrap(), "2013-04-05");
+        // As a system's screen export writes them.
+        assert_eq!(date("2013年4月5日").unwrap(), "2013-04-05");
+        assert_eq!(date("2013年4月5日 10:00").unwrap(), "2013-04-05");
+        assert!(date("2013年2月30日").is_err());
+        assert_eq!((age("81"), age("81岁"), age("八十")), (Some(81), Some(81), None));
+        assert_eq!(
+            (
+                card_type("0"),
+                card_type("居民身份证"),
+                card_type("护照"),
+                card_type("军官证")
+            ),
+            ("111".into(), "111".into(), "414".into(), "军官证".into())
+        );
+        assert!(is_nameless("1") && is_nameless("是") && !is_nameless("否") && !is_nameless("0"));
         assert_eq!(
             minutes("2013-03-06 08:30:00"),
             Some(minutes("2013-03-06 08:00").unwrap() + 30)
@@ -983,10 +1034,17 @@ mod tests {
         assert_eq!(decode(le), (header.to_string(), "utf-16le"));
         assert_eq!(decode(be), (header.to_string(), "utf-16be"));
         assert_eq!(
-            decode(utf16[2..].to_vec()).1,
-            "gb18030",
-            "a first character not ASCII is no sign"
+            decode(utf16[2..].to_vec()),
+            ("王\t1".to_string(), "utf-16le"),
+            "a first character not ASCII hides nothing"
         );
+        let captions = "逝者编号,逝者姓名\r\n一,王\r\n";
+        let le: Vec<u8> = captions.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = captions.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        assert_eq!(le[..2], [0x1D, 0x90], "逝: no 0 byte at the start");
+        assert_eq!(le[22..24], [0x00, 0x4E], "一: a 0 byte on the other side");
+        assert_eq!(decode(le), (captions.to_string(), "utf-16le"));
+        assert_eq!(decode(be), (captions.to_string(), "utf-16be"));
         assert_eq!(delimiter_of("\nDEAD_ID\tNAME\n1,2\t3"), b'\t');
         assert_eq!(delimiter_of("DEAD_ID,NAME,ADDRESS\n"), b',');
     }

@@ -63,7 +63,8 @@ fn zip_holds(bytes: &[u8], name: &[u8]) -> bool {
     bytes.windows(name.len()).any(|w| w == name)
 }
 
-/// The first sheet whose header row (among its first rows) has a DEAD_ID column, as CSV.
+/// The first sheet whose header row (among its first rows) has a DEAD_ID column (or one
+/// captioned as it), as CSV.
 pub(super) fn read(bytes: Vec<u8>, kind: &'static str, file: &Path) -> Result<Sheet> {
     let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
         .map_err(|e| anyhow::anyhow!("{}: a workbook ({kind}) that cannot be read: {e}", file.display()))?;
@@ -77,8 +78,9 @@ pub(super) fn read(bytes: Vec<u8>, kind: &'static str, file: &Path) -> Result<Sh
         }
     }
     bail!(
-        "{}: not a live extract: no sheet of the workbook has a DEAD_ID column in its first {HEADER_WITHIN} rows (sheets: {})",
+        "{}: not a live extract: no sheet of the workbook has a DEAD_ID column (nor one captioned {}) in its first {HEADER_WITHIN} rows (sheets: {})",
         file.display(),
+        super::captions::captions_of("DEAD_ID").join(", "),
         names.join(", ")
     )
 }
@@ -86,9 +88,11 @@ pub(super) fn read(bytes: Vec<u8>, kind: &'static str, file: &Path) -> Result<Sh
 /// How far down a sheet its header row may be: below a title or two.
 const HEADER_WITHIN: usize = 10;
 
+/// A row that names the DEAD_ID column, by its name or a caption (逝者编号).
 fn is_header(row: &[Data]) -> bool {
-    row.iter()
-        .any(|c| matches!(c, Data::String(s) if s.trim().eq_ignore_ascii_case("DEAD_ID")))
+    row.iter().any(|c| {
+        matches!(c, Data::String(s) if super::captions::column_of(s).is_some_and(|(column, _)| column == "DEAD_ID"))
+    })
 }
 
 /// The sheet from its header row on as CSV, one sheet row a line; `None` when no row
