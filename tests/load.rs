@@ -2242,16 +2242,16 @@ fn live_extracts_saved_as_workbooks_are_read_by_their_sheet_rows() {
 /// as the system's own screen export does ("导出Excel" saved as Unicode text, without its
 /// byte-order mark): captions, a row number first and a 备注 last, values in words.
 const LIVE_BY_COLUMN_NAMES: &str = "\
-DEAD_ID,NAME,SEX,CARD_TYPE,ID_CARD,BIRTHDAY,AGE,FOLK,POPULACE,POPULACE_CODE,DEATH_DATE,IF_NAMELESS,RECEIVE_TIME,START_TIME,AGENT_NAME,RELATION,MOBIL_PHONE,AGENT_ID_CARD,ADDRESS
-SZ-2013-000001,王秀英,2,0,34052419800101001X,1980-01-01,33,01,济南市历城区,370112001001,2013-03-05,0,2013-03-06 08:00:00,2013-03-06 08:30:00,李建国,儿子,13912341234,370112197001010012,济南市历城区山大路1号
-SZ-2013-000002,无名氏,1,X,X,X,X,X,X,X,2013-04-15,1,X,2013-04-16 10:17:00,X,X,X,X,X
-SZ-2013-000003,赵桂兰,3,414,E12345678,1941-03-09,72,03,X,X,2013-05-01,0,X,X,X,X,X,X,X
+DEAD_ID,NAME,SEX,CARD_TYPE,ID_CARD,BIRTHDAY,AGE,FOLK,POPULACE,POPULACE_CODE,DEATH_DATE,IF_NAMELESS,RECEIVE_TIME,START_TIME,AGENT_NAME,RELATION,MOBIL_PHONE,AGENT_ID_CARD,ADDRESS,CERT_NO,CERT_STATUS
+SZ-2013-000001,王秀英,2,0,34052419800101001X,1980-01-01,33,01,济南市历城区,370112001001,2013-03-05,0,2013-03-06 08:00:00,2013-03-06 08:30:00,李建国,儿子,13912341234,370112197001010012,济南市历城区山大路1号,2013-00123,X
+SZ-2013-000002,无名氏,1,X,X,X,X,X,X,X,2013-04-15,1,X,2013-04-16 10:17:00,X,X,X,X,X,2013-00456,reissued
+SZ-2013-000003,赵桂兰,3,414,E12345678,1941-03-09,72,03,X,X,2013-05-01,0,X,X,X,X,X,X,X,2013-00789,voided
 ";
 const LIVE_BY_CAPTIONS: &str = "\
-序号\t逝者编号\t逝者姓名\t性别\t证件类型\t证件号码\t出生日期\t年龄\t民族\t户口所在地\t户籍地区划代码\t死亡日期\t是否无名尸\t接运时间\t火化时间\t承办人姓名\t与逝者关系\t联系电话\t承办人身份证号\t承办人地址\t备注
-1\tSZ-2013-000001\t王秀英\t女\t居民身份证\t34052419800101001X\t1980年1月1日\t33岁\t汉族\t济南市历城区\t370112001001\t2013年3月5日\t否\t2013-03-06 08:00:00\t2013-03-06 08:30:00\t李建国\t儿子\t13912341234\t370112197001010012\t济南市历城区山大路1号\t
-2\tSZ-2013-000002\t无名氏\t男\t\t\t\t\t\t\t\t2013年4月15日\t是\t\t2013-04-16 10:17:00\t\t\t\t\t\t无名尸
-3\tSZ-2013-000003\t赵桂兰\t未知\t护照\tE12345678\t1941年3月9日\t72岁\t回族\t\t\t2013年5月1日\t否\t\t\t\t\t\t\t\t
+序号\t逝者编号\t逝者姓名\t性别\t证件类型\t证件号码\t出生日期\t年龄\t民族\t户口所在地\t户籍地区划代码\t死亡日期\t是否无名尸\t接运时间\t火化时间\t承办人姓名\t与逝者关系\t联系电话\t承办人身份证号\t承办人地址\t火化证号\t证明状态\t备注
+1\tSZ-2013-000001\t王秀英\t女\t居民身份证\t34052419800101001X\t1980年1月1日\t33岁\t汉族\t济南市历城区\t370112001001\t2013年3月5日\t否\t2013-03-06 08:00:00\t2013-03-06 08:30:00\t李建国\t儿子\t13912341234\t370112197001010012\t济南市历城区山大路1号\t2013-00123\t\t
+2\tSZ-2013-000002\t无名氏\t男\t\t\t\t\t\t\t\t2013年4月15日\t是\t\t2013-04-16 10:17:00\t\t\t\t\t\t2013-00456\t补发\t无名尸
+3\tSZ-2013-000003\t赵桂兰\t未知\t护照\tE12345678\t1941年3月9日\t72岁\t回族\t\t\t2013年5月1日\t否\t\t\t\t\t\t\t\t2013-00789\t作废\t
 ";
 
 /// Every live row a database holds, the columns an extract gives, one line a row.
@@ -2274,7 +2274,10 @@ fn live_rows_held(db: &Basic) -> String {
             "source_key, name, gender, ethnicity, id_type, id_number, birth_date, death_date, age, \
              household_address, household_division, nameless",
         ),
-        all("cremations", "source_key, cremation_date, cremation_time_imputed"),
+        all(
+            "cremations",
+            "source_key, cremation_date, cremation_time_imputed, cert_no, cert_status",
+        ),
         all("agents", "source_key, name, relation, phone, id_number, address"),
     ]
     .join("\n")
@@ -2316,7 +2319,7 @@ fn live_extracts_by_the_systems_own_captions_import_as_by_column_names() {
         r["captions"][0],
         serde_json::json!({"caption": "逝者编号", "column": "DEAD_ID"})
     );
-    assert_eq!(r["captions"].as_array().map(Vec::len), Some(19), "{r}");
+    assert_eq!(r["captions"].as_array().map(Vec::len), Some(21), "{r}");
     assert_eq!(r["columns_not_read"], serde_json::json!(["序号", "备注"]));
     let held = live_rows_held(&names_db);
     assert!(
@@ -2333,6 +2336,17 @@ fn live_extracts_by_the_systems_own_captions_import_as_by_column_names() {
         held.contains("\nSZ-2013-000003|赵桂兰|0|03|414|E12345678|1941-03-09|2013-05-01|72|||false\n"),
         "{held}"
     );
+    // Certificates: a number sent without its state is issued; one without a cremation
+    // time is still its cremation's.
+    assert!(
+        held.contains("\nSZ-2013-000001|2013-03-06|true|2013-00123|issued\n"),
+        "{held}"
+    );
+    assert!(
+        held.contains("\nSZ-2013-000002|2013-04-16|false|2013-00456|reissued\n"),
+        "{held}"
+    );
+    assert!(held.contains("\nSZ-2013-000003||false|2013-00789|voided\n"), "{held}");
     assert_eq!(
         live_rows_held(&captions_db),
         held,

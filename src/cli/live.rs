@@ -21,7 +21,8 @@ pub enum LiveCommand {
     /// Import a live extract (columns DEAD_ID, NAME, SEX, CARD_TYPE, ID_CARD, BIRTHDAY, AGE,
     /// FOLK, POPULACE, POPULACE_CODE, DEATH_DATE, DEATH_PLACE, DEATH_CAUSE, IF_NAMELESS,
     /// RECEIVE_TIME, START_TIME, UNIT_NAME, ASHES_GO, AGENT_NAME, RELATION, MOBIL_PHONE,
-    /// AGENT_ID_CARD, ADDRESS; only DEAD_ID and NAME are required), or the system's own
+    /// AGENT_ID_CARD, ADDRESS, and CERT_NO and CERT_STATUS for a cremation certificate's
+    /// number and state; only DEAD_ID and NAME are required), or the system's own
     /// export with its screens' captions (逝者编号, 逝者姓名, 身份证号码, 死亡日期 …) and
     /// values in words (男, 汉族, 居民身份证, 2013年3月5日, 81岁, 是); unreadable rows are
     /// reported by line, the rest commit together. A row whose DEAD_ID is held (sent

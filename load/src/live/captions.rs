@@ -15,7 +15,11 @@ use rustc_hash::FxHashMap as HashMap;
 /// The columns an import reads, each with the captions that name it. A caption that
 /// could name two columns is in neither: 地址 (the deceased's home or the agent's?),
 /// 编号 and 序号 (an export's row number is no key: DEAD_ID must be the system's own).
-const CAPTIONS: [(&str, &[&str]); 23] = [
+///
+/// FIS keeps cremation certificates in a table of their own, whose column names are not
+/// known here; its screens' exports of cremations carry the number and its state beside
+/// the death, and an extract names them CERT_NO and CERT_STATUS.
+const CAPTIONS: [(&str, &[&str]); 25] = [
     (
         "DEAD_ID",
         &[
@@ -84,6 +88,11 @@ const CAPTIONS: [(&str, &[&str]); 23] = [
         &["殡仪馆", "殡仪馆名称", "火化单位", "服务单位", "单位名称"],
     ),
     ("ASHES_GO", &["骨灰去向", "骨灰处理", "骨灰处理方式"]),
+    (
+        "CERT_NO",
+        &["火化证号", "火化证编号", "火化证明号", "火化证明编号", "火化证明书编号"],
+    ),
+    ("CERT_STATUS", &["火化证状态", "火化证明状态", "证明状态"]),
     (
         "AGENT_NAME",
         &["承办人", "承办人姓名", "丧事承办人", "经办人", "经办人姓名", "家属姓名"],

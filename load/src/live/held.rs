@@ -46,8 +46,8 @@ const CREMATION_FROM: [Option<&str>; 8] = [
     Some("UNIT_NAME"),
     Some("START_TIME"),
     Some("START_TIME"),
-    None,
-    None,
+    Some("CERT_NO"),
+    Some("CERT_STATUS"),
     Some("ASHES_GO"),
     None,
 ];

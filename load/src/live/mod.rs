@@ -210,6 +210,17 @@ fn card_type(v: &str) -> String {
     }
 }
 
+/// A cremation certificate's state as sent (签发, 补发, 作废, or its code), or `issued`
+/// for a number sent without one, as a load takes a ledger's number noted without one.
+fn certificate_status(sent: Option<String>, numbered: bool) -> Result<Option<&'static str>, String> {
+    match sent {
+        Some(s) => ledgerline_schemas::codes::written_cert_status(&s)
+            .map(Some)
+            .ok_or_else(|| format!("CERT_STATUS {s:?} is not 签发, 补发 or 作废 (issued, reissued, voided)")),
+        None => Ok(numbered.then_some("issued")),
+    }
+}
+
 /// IF_NAMELESS: 1, or 是 (or Y) in a screen export.
 fn is_nameless(v: &str) -> bool {
     matches!(v, "1" | "是" | "Y" | "y")
@@ -853,15 +864,17 @@ fn map_row(row: &Row, line: u64) -> Result<SentRow, String> {
         flag(nameless),
         Some(dead_id.clone()),
     ];
-    let cremation = cremation_day.map(|day| {
+    let cert_no = row.get("CERT_NO");
+    let cert_status = certificate_status(row.get("CERT_STATUS"), cert_no.is_some())?;
+    // A certificate is a cremation's, when the row gives it without a cremation time.
+    let cremation = (cremation_day.is_some() || cert_no.is_some()).then(|| {
         [
             Some(person_id.clone()),
             row.get("UNIT_NAME"),
-            Some(day),
+            cremation_day,
             flag(imputed),
-            // The extract's cremations carry no certificate (FIS keeps them apart).
-            None,
-            None,
+            cert_no,
+            cert_status.map(str::to_string),
             row.get("ASHES_GO"),
             Some(dead_id.clone()),
         ]
