@@ -2367,6 +2367,28 @@ fn live_extracts_by_the_systems_own_captions_import_as_by_column_names() {
         "{stdout}"
     );
     assert!(stdout.contains("  columns not read: 序号, 备注"), "{stdout}");
+    // A certificate sent again under another number, or in another state, is named, not
+    // written over.
+    let again = dir.path().join("again.csv");
+    std::fs::write(
+        &again,
+        "逝者编号,逝者姓名,接运时间,火化时间,火化证号,证明状态\n\
+         SZ-2013-000001,王秀英,2013-03-06 08:00:00,2013-03-06 08:30:00,2013-00999,\n\
+         SZ-2013-000002,无名氏,,2013-04-16 10:17:00,2013-00456,作废\n",
+    )
+    .unwrap();
+    let r = run_json(&["live", "import", s(&again), "--target", captions_db.t(), "--json"]);
+    let differing: Vec<(u64, Vec<&str>)> = r["differing_from_held"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let columns = d["columns"].as_array().unwrap().iter().map(|c| c.as_str().unwrap());
+            (d["line"].as_u64().unwrap(), columns.collect())
+        })
+        .collect();
+    assert_eq!(differing, [(2, vec!["CERT_NO"]), (3, vec!["CERT_STATUS"])], "{r}");
+    assert_eq!(live_rows_held(&captions_db), held, "nothing written over");
     // A workbook's sheet is found by its captioned header too, below its title.
     let workbook = dir.path().join("逝者信息导出.xlsx");
     let mut book = rust_xlsxwriter::Workbook::new();
