@@ -1,5 +1,5 @@
 //! `ledgerline bench chaos`: crash safety, shown. Each command (`run`, `dedupe`, `index`,
-//! `load`, `exchange import`) is run uninterrupted once from a prepared state, then, per
+//! `load`, `exchange import`, `live import`) is run uninterrupted once from a prepared state, then, per
 //! trial, from a fresh copy of that state, killed with SIGKILL at a random moment of its
 //! uninterrupted duration, checked (the workspace still opens; a one-transaction command
 //! left the database as before or as after, never between), run again to the end, and
@@ -53,15 +53,17 @@ pub enum Subject {
     Index,
     Load,
     ExchangeImport,
+    LiveImport,
 }
 
 impl Subject {
-    const ALL: [Subject; 5] = [
+    const ALL: [Subject; 6] = [
         Subject::Run,
         Subject::Dedupe,
         Subject::Index,
         Subject::Load,
         Subject::ExchangeImport,
+        Subject::LiveImport,
     ];
 
     fn name(self) -> &'static str {
@@ -71,6 +73,7 @@ impl Subject {
             Subject::Index => "index",
             Subject::Load => "load",
             Subject::ExchangeImport => "exchange import",
+            Subject::LiveImport => "live import",
         }
     }
 
@@ -97,6 +100,15 @@ impl Subject {
                     duckdb_target(&world.join("nation.duckdb")),
                 ]
             }
+            Subject::LiveImport => {
+                return vec![
+                    "live".into(),
+                    "import".into(),
+                    world.join(LIVE_EXTRACT).into(),
+                    "--target".into(),
+                    duckdb_target(&world.join("province.duckdb")),
+                ]
+            }
         };
         a.extend(["--workspace".into(), ws.into()]);
         a
@@ -104,7 +116,7 @@ impl Subject {
 
     /// Whether the command is one transaction: killed, it leaves the before or the after.
     fn atomic(self) -> bool {
-        matches!(self, Subject::Load | Subject::ExchangeImport)
+        matches!(self, Subject::Load | Subject::ExchangeImport | Subject::LiveImport)
     }
 }
 
@@ -113,6 +125,10 @@ const BATCH: &str = "chaos";
 /// two-page OCR batch has few records the machine accepts, and loads need many.
 const LOAD_BATCH: &str = "chaos-load";
 const LOAD_RECORDS: usize = 600;
+/// A live extract of this many deaths, imported into the province the load wrote: long
+/// enough an import for kills to land in it.
+const LIVE_EXTRACT: &str = "live.csv";
+const LIVE_DEATHS: usize = 30_000;
 
 fn duckdb_target(path: &Path) -> OsString {
     let mut t = OsString::from("duckdb:");
@@ -271,6 +287,9 @@ pub fn run(a: ChaosArgs) -> Result<ExitCode> {
                         after.join("package").into(),
                     ],
                 )?;
+            }
+            Subject::ExchangeImport => {
+                super::bench_load::write_live_extract(&after.join(LIVE_EXTRACT), Vec::new(), LIVE_DEATHS, a.seed)?;
             }
             _ => {}
         }
@@ -449,7 +468,7 @@ fn state(exe: &Path, subject: Subject, world: &Path) -> Result<State> {
                 s.insert(format!("search {query} {status}"), ids.join(","));
             }
         }
-        Subject::Load => s.extend(database_state(&world.join("province.duckdb"))?),
+        Subject::Load | Subject::LiveImport => s.extend(database_state(&world.join("province.duckdb"))?),
         Subject::ExchangeImport => s.extend(database_state(&world.join("nation.duckdb"))?),
     }
     Ok(s)
@@ -469,7 +488,7 @@ const SEARCHES: [(&str, &str); 6] = [
 /// Every row of every table of a basic database, without the times of the run that
 /// wrote them; a missing database file is one with empty tables.
 fn database_state(path: &Path) -> Result<State> {
-    const TABLES: [(&str, &str); 12] = [
+    const TABLES: [(&str, &str); 13] = [
         ("agencies", ""),
         ("deceased", "EXCLUDE (loaded_at)"),
         ("agents", "EXCLUDE (loaded_at)"),
@@ -482,6 +501,8 @@ fn database_state(path: &Path) -> Result<State> {
         ("conflict_decisions", "EXCLUDE (decided_at)"),
         ("corrections", "EXCLUDE (corrected_at)"),
         ("reopened_decisions", "EXCLUDE (decided_at, reopened_at)"),
+        // The report names the file where each trial's copy of it lies.
+        ("live_imports", "EXCLUDE (imported_at, file, report)"),
     ];
     let mut s = State::new();
     let mut db = match path.exists() {

@@ -380,7 +380,12 @@ const LIVE_COLUMNS: [&str; 19] = [
 
 /// Writes a live extract of `total` persons: `batch_people`, then people of their own
 /// (generated with another seed) up to `total`. Returns how many persons it holds.
-fn write_live_extract(path: &Path, batch_people: Vec<SyntheticRecord>, total: usize, seed: u64) -> Result<usize> {
+pub(super) fn write_live_extract(
+    path: &Path,
+    batch_people: Vec<SyntheticRecord>,
+    total: usize,
+    seed: u64,
+) -> Result<usize> {
     let others = total.saturating_sub(batch_people.len());
     // About 1.6 records a person: enough records for `others` people.
     let mut people = batch_people;

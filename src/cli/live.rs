@@ -47,7 +47,8 @@ pub enum LiveCommand {
         /// imported, already_held, rekeyed (line, DEAD_ID,
         /// held_dead_id, person_id, fix, agreeing), added_to_held,
         /// differing_from_held (line, DEAD_ID, columns), conflicts_noted, import_id,
-        /// bad_rows, imported_before
+        /// bad_rows, imported_before, logged (false for the same bytes sent again with
+        /// nothing new, which `live log` does not list twice)
         #[arg(long)]
         json: bool,
     },
@@ -100,8 +101,13 @@ fn print_import(r: &live::ImportReport) {
         println!("dry run: nothing was written; an import would do this:");
     }
     if let Some(at) = r.imported_before {
+        let again = if r.dry_run || r.logged {
+            ""
+        } else {
+            "; it brought nothing new, so the log keeps that import alone"
+        };
         println!(
-            "this extract (the same bytes) was imported before, at {}",
+            "this extract (the same bytes) was imported before, at {}{again}",
             at.local_text()
         );
     }

@@ -93,6 +93,17 @@ pub struct ImportReport {
     pub import_id: String,
     pub cremation_times_imputed: u64,
     pub bad_rows: Vec<BadRow>,
+    /// Recorded in `live_imports` (`live log`): every import that wrote anything, or
+    /// whose bytes were not imported before (false for a dry run).
+    pub logged: bool,
+}
+
+impl ImportReport {
+    /// An extract imported before, sent again with nothing new: no row imported or
+    /// added to, no conflict noted.
+    fn changed_nothing(&self) -> bool {
+        self.imported_before.is_some() && self.imported == 0 && self.added_to_held == 0 && self.conflicts_noted == 0
+    }
 }
 
 /// The text of a file: UTF-16 after its byte-order mark (Excel's "Unicode text") or
@@ -449,6 +460,7 @@ fn import_in_parts(
         import_id: import_id(sha256),
         cremation_times_imputed: 0,
         bad_rows: Vec::new(),
+        logged: false,
     };
     let at = db.begin_exclusive()?;
     let result = (|| -> Result<()> {
@@ -493,6 +505,12 @@ fn import_in_parts(
         if dry_run {
             db.rollback();
             return Ok(());
+        }
+        // The same bytes imported again, which changed nothing, are not logged again: an
+        // import killed after its commit, and run again, leaves one import, not two.
+        report.logged = !report.changed_nothing();
+        if !report.logged {
+            return db.commit();
         }
         db.execute(
             "INSERT INTO live_imports (file, sha256, imported_at, report)
