@@ -1,5 +1,5 @@
 //! Crash safety, short form: `ledgerline bench chaos` with 10 trials per command
-//! (`run`, `dedupe`, `index`, `load`, `exchange import`, `live import`), each killed with SIGKILL at a
+//! (`run`, `dedupe`, `index`, `load`, `exchange import`, `live import`, `unload`), each killed with SIGKILL at a
 //! random moment and re-run. Nothing may be left half done by a one-transaction command,
 //! and every re-run must end where the uninterrupted run did. The long form is
 //! `ledgerline bench chaos` (100 trials per command).
@@ -17,7 +17,15 @@ fn killed_commands_rerun_to_the_uninterrupted_end_state() {
     let names: Vec<&str> = commands.iter().map(|c| c["command"].as_str().unwrap()).collect();
     assert_eq!(
         names,
-        ["run", "dedupe", "index", "load", "exchange-import", "live-import"]
+        [
+            "run",
+            "dedupe",
+            "index",
+            "load",
+            "exchange-import",
+            "live-import",
+            "unload"
+        ]
     );
     for c in commands {
         assert_eq!(c["trials"], 10, "{c}");

@@ -396,6 +396,22 @@ fn load_flow(dir: &std::path::Path, province: &Basic) {
     assert_eq!(count("SELECT count(*) FROM deceased"), 3);
     assert_eq!(count("SELECT count(*) FROM cremations"), 1);
     assert_eq!(count("SELECT count(*) FROM conflicts"), 0);
+    assert_eq!(u["unloaded_before"], serde_json::Value::Null);
+    // Run again (as after an unload killed once it had committed), it says so and
+    // removes nothing; a load never made is still refused.
+    let again = run_json(&["unload", "--load-id", load_id, "--target", &target, "--json"]);
+    assert!(again["unloaded_before"].is_string(), "{again}");
+    assert_eq!(
+        (again["deceased"].as_i64(), again["cremations"].as_i64()),
+        (Some(0), Some(0))
+    );
+    assert_eq!(count("SELECT count(*) FROM deceased"), 3);
+    let said = run_ok(&["unload", "--load-id", load_id, "--target", &target]);
+    assert!(
+        String::from_utf8_lossy(&said.stdout).contains(&format!("{load_id}: unloaded before, at ")),
+        "{said:?}"
+    );
+    run_expect(&["unload", "--load-id", "L0000", "--target", &target], 2);
 }
 
 #[test]

@@ -546,6 +546,9 @@ pub struct Unloaded {
     /// Corrections of the persons it inserted: gone with them, so that a person the same
     /// content brings back is as the ledger gave it, here and where packages take it.
     pub corrections: u64,
+    /// When the load was unloaded, for an unload run again (the first one killed once its
+    /// work was committed): nothing was left to remove, and nothing was.
+    pub unloaded_before: Option<crate::UtcTime>,
 }
 
 impl std::fmt::Display for Unloaded {
@@ -566,7 +569,17 @@ pub fn unload(db: &mut Database, load_id: &str) -> Result<Unloaded> {
             .text("SELECT load_id FROM loads WHERE load_id = $1", &[load_id])?
             .is_none()
         {
-            bail!("no load {load_id} in this database");
+            let unloaded = db.text(
+                "SELECT CAST(max(unloaded_at) AS VARCHAR) FROM unloads WHERE load_id = $1",
+                &[load_id],
+            )?;
+            let Some(at) = unloaded else {
+                bail!("no load {load_id} in this database");
+            };
+            return Ok(Unloaded::nothing(
+                load_id,
+                Some(crate::UtcTime::read_sql_text(&at, "unloads")?),
+            ));
         }
         let out = delete_rows_of(db, load_id)?;
         // Kept, for the exchange packages that carry it to where the rows went.
@@ -616,14 +629,29 @@ pub(crate) fn delete_rows_of(db: &mut Database, load_id: &str) -> Result<Unloade
     )?;
     let mut del = |table: &str| db.execute(&format!("DELETE FROM {table} WHERE load_id = $1"), &[load_id]);
     Ok(Unloaded {
-        load_id: load_id.to_string(),
         corrections,
         agents: del("agents")?,
         cremations: del("cremations")?,
         burials: del("burials")?,
         conflicts: del("conflicts")?,
         deceased: del("deceased")?,
+        ..Unloaded::nothing(load_id, None)
     })
+}
+
+impl Unloaded {
+    fn nothing(load_id: &str, unloaded_before: Option<crate::UtcTime>) -> Unloaded {
+        Unloaded {
+            load_id: load_id.to_string(),
+            deceased: 0,
+            agents: 0,
+            cremations: 0,
+            burials: 0,
+            conflicts: 0,
+            corrections: 0,
+            unloaded_before,
+        }
+    }
 }
 
 /// Rows of one load, or of none, that belong to persons another load inserted.

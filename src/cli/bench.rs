@@ -43,7 +43,7 @@ pub enum What {
     /// `tesseract PAGE - -l chi_sim --psm 6` run one page per core on the same pages;
     /// with the batch's truth.jsonl, what each got right
     Ocr(super::bench_ocr::OcrBenchArgs),
-    /// Kill run, dedupe, index, load, exchange import and live import with SIGKILL at random moments,
+    /// Kill run, dedupe, index, load, exchange import, live import and unload with SIGKILL at random moments,
     /// re-run them, and compare the end state with an uninterrupted run's
     Chaos(super::bench_chaos::ChaosArgs),
     /// (internal) run ledgerline's linkage on a bench CSV in a process of its own

@@ -1,5 +1,5 @@
 //! `ledgerline bench chaos`: crash safety, shown. Each command (`run`, `dedupe`, `index`,
-//! `load`, `exchange import`, `live import`) is run uninterrupted once from a prepared state, then, per
+//! `load`, `exchange import`, `live import`, `unload`) is run uninterrupted once from a prepared state, then, per
 //! trial, from a fresh copy of that state, killed with SIGKILL at a random moment of its
 //! uninterrupted duration, checked (the workspace still opens; a one-transaction command
 //! left the database as before or as after, never between), run again to the end, and
@@ -54,16 +54,18 @@ pub enum Subject {
     Load,
     ExchangeImport,
     LiveImport,
+    Unload,
 }
 
 impl Subject {
-    const ALL: [Subject; 6] = [
+    const ALL: [Subject; 7] = [
         Subject::Run,
         Subject::Dedupe,
         Subject::Index,
         Subject::Load,
         Subject::ExchangeImport,
         Subject::LiveImport,
+        Subject::Unload,
     ];
 
     fn name(self) -> &'static str {
@@ -74,6 +76,7 @@ impl Subject {
             Subject::Load => "load",
             Subject::ExchangeImport => "exchange import",
             Subject::LiveImport => "live import",
+            Subject::Unload => "unload",
         }
     }
 
@@ -100,6 +103,16 @@ impl Subject {
                     duckdb_target(&world.join("nation.duckdb")),
                 ]
             }
+            Subject::Unload => {
+                let load_id = std::fs::read_to_string(world.join(LOAD_ID)).unwrap_or_default();
+                return vec![
+                    "unload".into(),
+                    "--load-id".into(),
+                    load_id.trim().into(),
+                    "--target".into(),
+                    duckdb_target(&world.join("province.duckdb")),
+                ];
+            }
             Subject::LiveImport => {
                 return vec![
                     "live".into(),
@@ -116,7 +129,10 @@ impl Subject {
 
     /// Whether the command is one transaction: killed, it leaves the before or the after.
     fn atomic(self) -> bool {
-        matches!(self, Subject::Load | Subject::ExchangeImport | Subject::LiveImport)
+        matches!(
+            self,
+            Subject::Load | Subject::ExchangeImport | Subject::LiveImport | Subject::Unload
+        )
     }
 }
 
@@ -129,6 +145,8 @@ const LOAD_RECORDS: usize = 600;
 /// enough an import for kills to land in it.
 const LIVE_EXTRACT: &str = "live.csv";
 const LIVE_DEATHS: usize = 30_000;
+/// The file beside the province that names the load `unload` takes out.
+const LOAD_ID: &str = "load_id";
 
 fn duckdb_target(path: &Path) -> OsString {
     let mut t = OsString::from("duckdb:");
@@ -290,6 +308,14 @@ pub fn run(a: ChaosArgs) -> Result<ExitCode> {
             }
             Subject::ExchangeImport => {
                 super::bench_load::write_live_extract(&after.join(LIVE_EXTRACT), Vec::new(), LIVE_DEATHS, a.seed)?;
+            }
+            Subject::LiveImport => {
+                let province = ledgerline_load::Target::DuckDb(after.join("province.duckdb"));
+                let load_id = province
+                    .open_for_reading()?
+                    .text("SELECT max(load_id) FROM loads", &[])?
+                    .context("the province holds no load to unload")?;
+                std::fs::write(after.join(LOAD_ID), load_id)?;
             }
             _ => {}
         }
@@ -468,7 +494,9 @@ fn state(exe: &Path, subject: Subject, world: &Path) -> Result<State> {
                 s.insert(format!("search {query} {status}"), ids.join(","));
             }
         }
-        Subject::Load | Subject::LiveImport => s.extend(database_state(&world.join("province.duckdb"))?),
+        Subject::Load | Subject::LiveImport | Subject::Unload => {
+            s.extend(database_state(&world.join("province.duckdb"))?)
+        }
         Subject::ExchangeImport => s.extend(database_state(&world.join("nation.duckdb"))?),
     }
     Ok(s)

@@ -48,7 +48,8 @@ pub struct UnloadArgs {
     /// The basic database the load went into: duckdb:PATH or postgres://USER[:PASSWORD]@HOST[:PORT]/DB
     #[arg(long, value_parser = Target::parse)]
     pub target: Target,
-    /// Print what was removed as JSON: the rows taken out of each table
+    /// Print what was removed as JSON: the rows taken out of each table, and
+    /// unloaded_before (when) for a load unloaded already, of which nothing is left
     #[arg(long)]
     pub json: bool,
 }
@@ -172,6 +173,12 @@ pub fn run_unload(a: UnloadArgs) -> Result<ExitCode> {
     let u = unload(&mut db, &a.load_id)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&u)?);
+    } else if let Some(at) = u.unloaded_before {
+        println!(
+            "{}: unloaded before, at {}; nothing is left of it to remove",
+            u.load_id,
+            at.local_text()
+        );
     } else {
         println!("unloaded {u}");
     }
