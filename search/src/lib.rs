@@ -9,7 +9,7 @@
 pub mod access;
 pub mod baseline;
 pub mod ids;
-pub mod numbers;
+pub use ledgerline_schemas::numbers;
 mod places;
 mod query;
 mod rid_set;
