@@ -45,7 +45,7 @@ pub const RULES: &[Rule] = &[
         // county and birth month alone (an older version of this rule) paired everyone
         // of a county born in one month, 88 % of a million-record load's pairs.
         name: "id_number (one character may differ)",
-        trains: &[Name, DeathDate, Gender, Address, FamilyName, CremationCertNo],
+        trains: &[Name, DeathDate, Gender, Address, FamilyName],
         keys: |p, emit| {
             if let Some(id) = p.id {
                 for (tag, left_out) in (10u8..).zip(ID_WINDOWS_LEFT_OUT) {
@@ -65,7 +65,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         name: "death_date + name pinyin",
-        trains: &[IdNumber, BirthDate, Gender, Address, FamilyName, CremationCertNo],
+        trains: &[IdNumber, BirthDate, Gender, Address, FamilyName],
         keys: |p, emit| {
             if let Some(d) = p.death {
                 if p.name_known() {
@@ -87,21 +87,10 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         name: "birth_date + death_date",
-        trains: &[Name, IdNumber, Gender, Address, FamilyName, CremationCertNo],
+        trains: &[Name, IdNumber, Gender, Address, FamilyName],
         keys: |p, emit| {
             if let (Some(b), Some(d)) = (p.birth, p.death) {
                 emit(hash((7u8, b.ymd, d.ymd)));
-            }
-        },
-    },
-    Rule {
-        // One cremation written in two ledgers (the register and the certificate stubs)
-        // whose names and dates were read too differently for the rules above.
-        name: "cremation_cert_no",
-        trains: &[Name, IdNumber, BirthDate, DeathDate, Gender, Address, FamilyName],
-        keys: |p, emit| {
-            if let Some(cert) = p.cert {
-                emit(hash((8u8, cert)));
             }
         },
     },

@@ -16,11 +16,10 @@ pub enum CompareField {
     Gender,
     Address,
     FamilyName,
-    CremationCertNo,
 }
 
 impl CompareField {
-    pub const ALL: [CompareField; 8] = [
+    pub const ALL: [CompareField; 7] = [
         CompareField::Name,
         CompareField::IdNumber,
         CompareField::BirthDate,
@@ -28,7 +27,6 @@ impl CompareField {
         CompareField::Gender,
         CompareField::Address,
         CompareField::FamilyName,
-        CompareField::CremationCertNo,
     ];
 
     pub fn name(self) -> &'static str {
@@ -40,7 +38,6 @@ impl CompareField {
             CompareField::Gender => "gender",
             CompareField::Address => "household_address",
             CompareField::FamilyName => "family_name",
-            CompareField::CremationCertNo => "cremation_cert_no",
         }
     }
 
@@ -70,7 +67,6 @@ impl CompareField {
             ],
             CompareField::Gender => &["unknown", "different", "same"],
             CompareField::Address | CompareField::FamilyName => &["unknown", "different", "similar", "exact"],
-            CompareField::CremationCertNo => &["unknown", "different", "exact"],
         }
     }
 
@@ -270,20 +266,7 @@ pub fn compare_family(a: &str, b: &str) -> u8 {
     }
 }
 
-/// Cremation certificate numbers: the same number is the same cremation. A different one
-/// does not make two deaths: a certificate voided or lost is replaced under a new number
-/// (作废, 补发), and the death is then written under both; how much it says against, the
-/// model learns, as for every level.
-pub fn compare_cert(a: Option<std::num::NonZeroU64>, b: Option<std::num::NonZeroU64>) -> u8 {
-    match (a, b) {
-        (Some(a), Some(b)) if a == b => 2,
-        (Some(_), Some(_)) => 1,
-        _ => 0,
-    }
-}
-
-/// A pair's levels, 4 bits a field in [`CompareField::ALL`] order (eight fields: the
-/// whole `u32`).
+/// A pair's levels, 4 bits a field in [`CompareField::ALL`] order.
 pub type Pattern = u32;
 
 pub fn compare(a: &Prepared, b: &Prepared) -> Pattern {
@@ -295,7 +278,6 @@ pub fn compare(a: &Prepared, b: &Prepared) -> Pattern {
         compare_gender(a.gender, b.gender),
         compare_address(&a.address, &b.address),
         compare_family(&a.family, &b.family),
-        compare_cert(a.cert, b.cert),
     ];
     levels
         .iter()

@@ -2,11 +2,9 @@
 //! placeholders), their pinyin with surname readings, ID numbers, dates as day numbers,
 //! addresses without the province/city prefix every ledger of a province shares.
 
-use std::num::NonZeroU64;
-
 use chrono::{Datelike, NaiveDate};
 use compact_str::CompactString;
-use ledgerline_schemas::{codes, date, id_number, numbers, RecordFields};
+use ledgerline_schemas::{codes, date, id_number, RecordFields};
 use pinyin::ToPinyin;
 
 /// Characters a keyer or a registry wrote for "could not read / could not type".
@@ -248,10 +246,6 @@ pub struct Prepared {
     /// with Jaro-Winkler, which works on characters).
     pub address: Vec<char>,
     pub family: CompactString,
-    /// The certificate number's hash ([`numbers::number_key`], [`numbers::number_hash`]),
-    /// compared for equality only; not zero, so that it takes 8 bytes of a record, not 16
-    /// (a hash of 0 is taken as 1: one number in 2⁶⁴ shares its hash with another).
-    pub cert: Option<NonZeroU64>,
 }
 
 /// The fields linkage looks at, borrowed from wherever they are kept: a record's fields,
@@ -266,8 +260,6 @@ pub struct LinkageFields<'a> {
     pub household_address: Option<&'a str>,
     pub household_division: Option<&'a str>,
     pub family_name: Option<&'a str>,
-    /// A cremation's certificate number (a load does not read the database's: `None`).
-    pub cremation_cert_no: Option<&'a str>,
 }
 
 impl<'a> From<&'a RecordFields> for LinkageFields<'a> {
@@ -281,7 +273,6 @@ impl<'a> From<&'a RecordFields> for LinkageFields<'a> {
             household_address: f.household_address.as_deref(),
             household_division: f.household_division.as_deref(),
             family_name: f.family_name.as_deref(),
-            cremation_cert_no: f.cremation_cert_no.as_deref(),
         }
     }
 }
@@ -314,10 +305,6 @@ impl Prepared {
                 .map(|a| strip_address(a, division).chars().collect())
                 .unwrap_or_default(),
             family: f.family_name.map(|n| folded_chars(n).collect()).unwrap_or_default(),
-            cert: f
-                .cremation_cert_no
-                .and_then(numbers::number_key)
-                .map(|key| NonZeroU64::new(numbers::number_hash(&key)).unwrap_or(NonZeroU64::MIN)),
             name,
         }
     }

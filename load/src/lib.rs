@@ -469,7 +469,6 @@ impl HeldPerson {
             household_address: self.household_address.as_deref(),
             household_division: self.household_division.as_deref(),
             family_name: self.family_name.as_deref(),
-            cremation_cert_no: None,
         }
     }
 
@@ -484,7 +483,6 @@ impl HeldPerson {
             household_address,
             household_division,
             family_name,
-            ..
         } = self.linkage();
         match field {
             Field::DeceasedName => deceased_name,

@@ -16,7 +16,6 @@ pub mod finding_code;
 pub mod id_number;
 pub mod lookalike;
 pub mod manifest;
-pub mod numbers;
 pub mod record;
 pub mod validate;
 pub mod written;

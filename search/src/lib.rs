@@ -9,7 +9,7 @@
 pub mod access;
 pub mod baseline;
 pub mod ids;
-pub use ledgerline_schemas::numbers;
+pub mod numbers;
 mod places;
 mod query;
 mod rid_set;

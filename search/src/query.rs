@@ -16,10 +16,10 @@ use tantivy::{DocId, Score, Searcher, SegmentReader, TantivyDocument, Term};
 
 use crate::access::{mask_id, mask_phone, Role};
 use crate::ids::{birth_digits, id_key, prefix_range};
+use crate::numbers::{number_hash, number_key, same_number};
 use crate::tag_counts::TagCounts;
 use crate::tokens::{name_tokens, pinyin_tokens_of_name, pinyin_tokens_of_query, query_shape_tokens, zh_tokens};
 use crate::{day_number, Fields, StoredRecord};
-use ledgerline_schemas::numbers::{number_hash, number_key, same_number};
 
 #[derive(Debug, Clone)]
 pub struct SearchRequest {

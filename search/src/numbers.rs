@@ -1,11 +1,10 @@
-//! Cremation certificate and grave numbers, compared as written. A family that comes
+//! Cremation certificate and grave numbers, searched as written. A family that comes
 //! with a certificate (2013-17087) or a grave (D区21排34号) asks for the record by its
-//! number (search), and two records under one certificate number are one cremation
-//! (linkage): a number is matched whole, in one canonical form, never cut into words.
+//! number; the number is matched whole, in one canonical form, never cut into words.
 
 use std::borrow::Cow;
 
-use crate::written::fold_width;
+use ledgerline_schemas::written::fold_width;
 
 /// The one form a number is indexed and asked for in: full-width characters folded,
 /// spaces dropped, letters upper-case, and a grave number's closing 号 left off (people
