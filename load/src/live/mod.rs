@@ -201,14 +201,21 @@ fn joined_lines(v: &str) -> String {
     out
 }
 
-/// Live sex codes 1 男, 2 女, 3 unknown → GB/T 2261.1; some exporters write the words.
+/// Live sex codes 1 男, 2 女, 3 unknown → GB/T 2261.1; some exporters write the words
+/// (男, 女性, 未知的性别: as a person writes them, `schemas::written`).
 pub fn sex_code(v: &str) -> Result<&'static str, String> {
     match v {
-        "1" | "男" => Ok("1"),
-        "2" | "女" => Ok("2"),
-        "3" | "0" | "未知" => Ok("0"),
-        "9" | "未说明" => Ok("9"),
-        other => Err(format!("SEX {other:?} is not 1, 2 or 3 (nor 男, 女 or 未知)")),
+        "1" => Ok("1"),
+        "2" => Ok("2"),
+        "3" | "0" => Ok("0"),
+        "9" => Ok("9"),
+        words => match written::standard_form(Field::Gender, words).as_ref() {
+            "1" => Ok("1"),
+            "2" => Ok("2"),
+            "0" => Ok("0"),
+            "9" => Ok("9"),
+            _ => Err(format!("SEX {words:?} is not 1, 2 or 3 (nor 男, 女 or 未知)")),
+        },
     }
 }
 
@@ -1026,6 +1033,11 @@ mod tests {
             (sex_code("男"), sex_code("女"), sex_code("未知")),
             (Ok("1"), Ok("2"), Ok("0"))
         );
+        assert_eq!(
+            (sex_code("男性"), sex_code(" 女性"), sex_code("未说明的性别")),
+            (Ok("1"), Ok("2"), Ok("9"))
+        );
+        assert!(sex_code("M").is_err() && sex_code("男女").is_err());
         assert_eq!(division("370112001001").as_deref(), Some("370112"));
         assert_eq!(date("20130405").unwrap(), "2013-04-05");
         assert_eq!(date("2013/4/5 10:00").unwrap(), "2013-04-05");
