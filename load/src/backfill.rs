@@ -38,6 +38,18 @@ pub struct Conflict {
     pub record_id: String,
 }
 
+/// A cremation certificate the ledger marks 作废 or 补发, held by the database for the
+/// person the record was linked to under another status (`issued`, or none): the
+/// database's row is not changed (a load never writes over a held value).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CertificateHeldOtherwise {
+    pub record_id: String,
+    pub person_id: String,
+    pub cert_no: String,
+    pub database_status: Option<String>,
+    pub ledger_status: String,
+}
+
 /// Non-conforming records by agency and year, as provinces count them.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AgencyYear {
@@ -65,6 +77,11 @@ pub struct LoadReport {
     /// from the reports of loads made before it was counted.)
     #[serde(default)]
     pub events_repeated: usize,
+    /// Certificates a ledger says were voided or reissued, whose numbers the database
+    /// holds for the person linked with another status: not changed, for the DBA. (Absent
+    /// from the reports of loads made before they were named.)
+    #[serde(default)]
+    pub certificates_held_otherwise: Vec<CertificateHeldOtherwise>,
     pub conflicts: Vec<Conflict>,
     pub rejected: Vec<Rejected>,
     pub rejected_by_agency_year: Vec<AgencyYear>,
@@ -440,6 +457,7 @@ pub fn load_batch(
         linked: 0,
         events_already_held: 0,
         events_repeated: 0,
+        certificates_held_otherwise: Vec::new(),
         conflicts: Vec::new(),
         rejected: checked.rejected,
         rejected_by_agency_year: checked.by_agency_year,
@@ -826,5 +844,16 @@ mod tests {
         )
         .unwrap();
         assert_eq!(rows, ["2013-00001 issued", "2013-99999 reissued"]);
+        // The voided certificate the database holds as issued is named, not changed.
+        assert_eq!(
+            report.certificates_held_otherwise,
+            [CertificateHeldOtherwise {
+                record_id: "C2".into(),
+                person_id: "P1".into(),
+                cert_no: "2013-00001".into(),
+                database_status: Some("issued".into()),
+                ledger_status: "voided".into(),
+            }]
+        );
     }
 }

@@ -556,9 +556,10 @@ pub struct PersonsRead {
 }
 
 /// The cremation certificates the database holds, as (person read, print of the
-/// number): few (live cremations carry none), and asked only of a reissued or voided one.
+/// number), with the status held (a code of `codes::CERT_STATUSES`, `None` for none or
+/// another): few, and asked only of a reissued or voided one.
 #[derive(Default)]
-struct HeldCertificates(rustc_hash::FxHashSet<(u32, u64)>);
+struct HeldCertificates(rustc_hash::FxHashMap<(u32, u64), Option<&'static str>>);
 
 impl HeldCertificates {
     fn print(number: &str) -> u64 {
@@ -566,12 +567,19 @@ impl HeldCertificates {
         rustc_hash::FxBuildHasher.hash_one(number)
     }
 
-    fn hold(&mut self, person: u32, number: &str) {
-        self.0.insert((person, Self::print(number)));
+    fn hold(&mut self, person: u32, number: &str, status: Option<&str>) {
+        let status = status.and_then(|s| {
+            ledgerline_schemas::codes::CERT_STATUSES
+                .iter()
+                .find(|(code, _)| *code == s)
+                .map(|(code, _)| *code)
+        });
+        self.0.insert((person, Self::print(number)), status);
     }
 
-    fn holds(&self, person: u32, number: &str) -> bool {
-        self.0.contains(&(person, Self::print(number)))
+    /// `None`: not held; `Some(status)`: held, with that status.
+    fn status(&self, person: u32, number: &str) -> Option<Option<&'static str>> {
+        self.0.get(&(person, Self::print(number))).copied()
     }
 }
 
@@ -642,7 +650,13 @@ impl PersonsRead {
     /// Whether the database holds a cremation certificate numbered `number` for the
     /// person read `i`th.
     pub fn holds_certificate(&self, i: usize, number: &str) -> bool {
-        self.certificates.holds(i as u32, number)
+        self.certificate_status(i, number).is_some()
+    }
+
+    /// The status the database holds of the person read `i`th's certificate `number`:
+    /// `None` when it holds no such certificate, `Some(None)` when it holds it without one.
+    pub fn certificate_status(&self, i: usize, number: &str) -> Option<Option<&'static str>> {
+        self.certificates.status(i as u32, number)
     }
 
     /// The persons in chunks (see [`chunk_position`]), in the order read.
@@ -862,13 +876,13 @@ fn read_held_events(db: &mut Database, ids: &[&str]) -> Result<(Vec<HeldEvents>,
             if let Some(i) = v[0].and_then(|id| index.find(id, |i| ids[i as usize])) {
                 has[i as usize] = true;
                 if let Some(Some(number)) = v.get(1) {
-                    certificates.hold(i, number);
+                    certificates.hold(i, number, v.get(2).copied().flatten());
                 }
             }
         })?;
         Ok(has)
     };
-    let cremated = has("SELECT person_id, cert_no FROM cremations", 2)?;
+    let cremated = has("SELECT person_id, cert_no, cert_status FROM cremations", 3)?;
     let buried = has("SELECT person_id FROM burials", 1)?;
     let held = cremated
         .into_iter()

@@ -12,7 +12,7 @@ use ledgerline_schemas::{Record, RecordFields, RecordType};
 use rustc_hash::FxHashSet as HashSet;
 use sha2::{Digest, Sha256};
 
-use crate::backfill::{Conflict, LoadReport};
+use crate::backfill::{CertificateHeldOtherwise, Conflict, LoadReport};
 use crate::conflicts::COLUMNS;
 use crate::staging::Staged;
 use crate::tables::{self, text, Rows};
@@ -34,6 +34,7 @@ struct Tally {
     linked: usize,
     events_already_held: usize,
     events_repeated: usize,
+    certificates_held_otherwise: Vec<CertificateHeldOtherwise>,
     conflicts: Vec<Conflict>,
 }
 
@@ -78,6 +79,9 @@ pub(crate) fn write(
     report.linked += tally.linked;
     report.events_already_held += tally.events_already_held;
     report.events_repeated += tally.events_repeated;
+    report
+        .certificates_held_otherwise
+        .extend(tally.certificates_held_otherwise);
     report.conflicts.extend(tally.conflicts);
     Ok(())
 }
@@ -183,6 +187,11 @@ fn stage_rows(
         });
         if held {
             tally.events_already_held += 1;
+            if let Some(k) = m {
+                tally
+                    .certificates_held_otherwise
+                    .extend(certificate_held_otherwise(database, *k as usize, r));
+            }
             continue;
         }
         let number = match r.record_type {
@@ -240,6 +249,25 @@ fn another_certificate(database: &PersonsRead, k: usize, f: &RecordFields) -> bo
         && f.cremation_cert_no
             .as_deref()
             .is_some_and(|number| !database.holds_certificate(k, number))
+}
+
+/// The record's certificate, when its ledger marks it voided or reissued and the database
+/// holds its number for the person read `k`th under another status.
+fn certificate_held_otherwise(database: &PersonsRead, k: usize, r: &Record) -> Option<CertificateHeldOtherwise> {
+    let f = &r.fields;
+    let said = f
+        .cremation_cert_status
+        .as_deref()
+        .filter(|s| matches!(*s, "reissued" | "voided"))?;
+    let number = f.cremation_cert_no.as_deref()?;
+    let held = database.certificate_status(k, number)?;
+    (held != Some(said)).then(|| CertificateHeldOtherwise {
+        record_id: r.record_id.clone(),
+        person_id: database.person(k).person_id.to_string(),
+        cert_no: number.to_string(),
+        database_status: held.map(str::to_string),
+        ledger_status: said.to_string(),
+    })
 }
 
 /// The `cert_status` of a record's cremation: what its ledger says (作废, 补发), or, for

@@ -134,6 +134,22 @@ pub(super) fn print_report(r: &LoadReport, waiting: usize, to_key: &[String]) {
             r.events_repeated
         );
     }
+    if !r.certificates_held_otherwise.is_empty() {
+        println!(
+            "  {} certificates the ledgers mark voided or reissued are held under another status: not changed, the DBA's to correct",
+            r.certificates_held_otherwise.len()
+        );
+        super::print_listed(&r.certificates_held_otherwise, |c| {
+            format!(
+                "certificate {} of {}: database {}, ledger {} ({})",
+                c.cert_no,
+                c.person_id,
+                c.database_status.as_deref().unwrap_or("(none)"),
+                c.ledger_status,
+                c.record_id
+            )
+        });
+    }
     for x in &r.rejected_by_agency_year {
         println!("  non-conforming: {} {} — {}", x.agency, x.year, x.rejected);
     }
