@@ -1799,8 +1799,13 @@ fn exchange_flow(dir: &std::path::Path, province: &Basic, nation: &Basic, fresh:
         all.extend(["--out", s(into), "--json"]);
         run_json(&all)
     };
+    // What an export killed half way left beside its folder (its process long gone) is
+    // cleared by the next export there.
+    let stale = dir.join(".dated.partial-4194305");
+    std::fs::create_dir_all(stale.join("deceased")).unwrap();
     let dated = exported(&dir.join("dated"), &["--since", "2000-01-01"]);
     assert_eq!(dated["since"], "2000-01-01 00:00:00");
+    assert!(!stale.exists(), "a killed export's half-made package stays beside it");
     // A DBA in Beijing gives a time in Beijing time: an hour ago, the rows just imported
     // were loaded after it (read as UTC, it was seven hours ahead of them). A manifest's
     // time is UTC, and says so.

@@ -128,13 +128,16 @@ fn write_xlsx(records: &[Record], path: &Path) -> Result<()> {
 }
 
 /// Writes `out` through a file beside it renamed over it at the end, so a killed or
-/// failed export leaves an earlier export whole, never half a file.
+/// failed export leaves an earlier export whole, never half a file; what a killed one
+/// left beside it is removed.
 fn write_whole(out: &Path, write: impl FnOnce(&Path) -> Result<usize>) -> Result<usize> {
     if out.is_dir() {
         bail!("{}: is a folder; give the file to write", out.display());
     }
     let partial =
         ledgerline_store::partial_beside(out).with_context(|| format!("{}: give the file to write", out.display()))?;
+    ledgerline_store::remove_stale_partials(out)
+        .with_context(|| format!("{}: cannot clear what a killed export left beside it", out.display()))?;
     let written = write(&partial).and_then(|n| {
         std::fs::rename(&partial, out).with_context(|| format!("cannot write {}", out.display()))?;
         Ok(n)

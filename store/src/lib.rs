@@ -32,6 +32,48 @@ pub fn partial_beside(out: &Path) -> Option<PathBuf> {
     hidden_beside(out, &format!("partial-{}", std::process::id()))
 }
 
+/// Removes what killed writers left beside `out` ([`partial_beside`]): the half-made
+/// files and folders of processes no longer running, which nothing else would ever
+/// remove (a killed exchange export's package can be gigabytes). What a running process
+/// is writing is left alone. Where running processes cannot be told (no `/proc`),
+/// nothing is removed. How many were.
+pub fn remove_stale_partials(out: &Path) -> std::io::Result<usize> {
+    let (Some(name), Some(proc_fs)) = (
+        out.file_name(),
+        Some(Path::new("/proc")).filter(|p| p.join("self").exists()),
+    ) else {
+        return Ok(0);
+    };
+    let folder = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let prefix = format!(".{}.partial-", name.to_string_lossy());
+    let mut removed = 0;
+    for entry in std::fs::read_dir(folder)? {
+        let entry = entry?;
+        let file_name = entry.file_name();
+        let Some(pid) = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if proc_fs.join(pid.to_string()).exists() {
+            continue;
+        }
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            std::fs::remove_dir_all(&path)?;
+        } else {
+            std::fs::remove_file(&path)?;
+        }
+        removed += 1;
+    }
+    Ok(removed)
+}
+
 /// `.NAME.WHAT` beside `path` (the same folder, so a rename from it is atomic); `None`
 /// for a path that names no file.
 pub(crate) fn hidden_beside(path: &Path, what: &str) -> Option<PathBuf> {
@@ -158,5 +200,41 @@ impl Workspace {
     /// The schema version the workspace is at.
     pub fn schema_version(&self) -> Result<i32> {
         self.with_store(|c| Ok(c.query_row("SELECT max(version) FROM schema_migrations", [], |r| r.get(0))?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Beside `package`: what a killed export left (no process has its id: Linux's ids
+    /// end at 2²²), what this process is writing, and names of other kinds or for other
+    /// outputs. Only the first goes.
+    #[test]
+    fn what_killed_writers_left_is_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("package");
+        let dead = dir.path().join(".package.partial-4194305");
+        std::fs::create_dir_all(dead.join("deceased")).unwrap();
+        std::fs::write(dead.join("deceased/part-0.parquet"), b"half").unwrap();
+        let dead_file = dir.path().join(".package.partial-4194306");
+        std::fs::write(&dead_file, b"half").unwrap();
+        let mine = partial_beside(&out).unwrap();
+        std::fs::create_dir(&mine).unwrap();
+        let kept = [
+            mine,
+            dir.path().join(".package.partial-abc"),
+            dir.path().join(".records.jsonl.partial-4194305"),
+            dir.path().join("package.partial-4194305"),
+        ];
+        for k in &kept[1..] {
+            std::fs::write(k, b"").unwrap();
+        }
+        assert_eq!(remove_stale_partials(&out).unwrap(), 2);
+        assert!(!dead.exists() && !dead_file.exists());
+        for k in &kept {
+            assert!(k.exists(), "{}", k.display());
+        }
+        assert_eq!(remove_stale_partials(&out).unwrap(), 0, "nothing left to remove");
     }
 }

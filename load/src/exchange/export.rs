@@ -95,7 +95,8 @@ fn split_offset(t: &str) -> Option<(&str, Option<chrono::TimeDelta>)> {
 
 /// Writes the package for `province` from `db` into `out`, a folder that must not exist
 /// yet or be empty. The package is made in a folder beside it and renamed to `out` once
-/// whole, so a failed or killed export leaves no package that is half one.
+/// whole, so a failed or killed export leaves no package that is half one (and what a
+/// killed one left beside it is removed by the next).
 pub fn export(db: &mut Database, province: &str, since: Option<&str>, out: &Path) -> Result<Manifest> {
     check_province(province)?;
     let since = since.map(parse_since).transpose()?;
@@ -107,6 +108,8 @@ pub fn export(db: &mut Database, province: &str, since: Option<&str>, out: &Path
     }
     let partial = ledgerline_store::partial_beside(out)
         .with_context(|| format!("{}: name the package's folder", out.display()))?;
+    ledgerline_store::remove_stale_partials(out)
+        .with_context(|| format!("{}: cannot clear what a killed export left beside it", out.display()))?;
     std::fs::create_dir_all(&partial).with_context(|| format!("cannot create {}", partial.display()))?;
     let made = export_into(db, province, since.as_deref(), &partial).and_then(|m| {
         if out.exists() {
