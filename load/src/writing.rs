@@ -244,22 +244,23 @@ fn stage_rows(
 /// Whether the record's cremation certificate is one the ledger says was reissued or
 /// voided, under a number the database does not hold for the person read `k`th.
 fn another_certificate(database: &PersonsRead, k: usize, f: &RecordFields) -> bool {
-    let lifecycle = matches!(f.cremation_cert_status.as_deref(), Some("reissued" | "voided"));
-    lifecycle
-        && f.cremation_cert_no
-            .as_deref()
-            .is_some_and(|number| !database.holds_certificate(k, number))
+    replacing_certificate(f).is_some_and(|(_, number)| !database.holds_certificate(k, number))
+}
+
+/// The status and number of the record's certificate when its ledger says it was
+/// reissued or voided.
+fn replacing_certificate(f: &RecordFields) -> Option<(&str, &str)> {
+    let said = f
+        .cremation_cert_status
+        .as_deref()
+        .filter(|s| matches!(*s, "reissued" | "voided"))?;
+    Some((said, f.cremation_cert_no.as_deref()?))
 }
 
 /// The record's certificate, when its ledger marks it voided or reissued and the database
 /// holds its number for the person read `k`th under another status.
 fn certificate_held_otherwise(database: &PersonsRead, k: usize, r: &Record) -> Option<CertificateHeldOtherwise> {
-    let f = &r.fields;
-    let said = f
-        .cremation_cert_status
-        .as_deref()
-        .filter(|s| matches!(*s, "reissued" | "voided"))?;
-    let number = f.cremation_cert_no.as_deref()?;
+    let (said, number) = replacing_certificate(&r.fields)?;
     let held = database.certificate_status(k, number)?;
     (held != Some(said)).then(|| CertificateHeldOtherwise {
         record_id: r.record_id.clone(),

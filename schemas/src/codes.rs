@@ -89,19 +89,25 @@ pub fn cert_status_name(code: &str) -> Option<&'static str> {
     CERT_STATUSES.iter().find(|(c, _)| *c == code).map(|(_, n)| *n)
 }
 
+/// The code of the entry of a code table (code, name) that `written` is: its code or its
+/// name, written exactly.
+pub fn code_written_as(table: &[(&'static str, &'static str)], written: &str) -> Option<&'static str> {
+    table
+        .iter()
+        .find(|(code, name)| written == *code || written == *name)
+        .map(|(code, _)| *code)
+}
+
 /// A certificate's status as a ledger or a person writes it: 作废, 已作废 → `voided`;
 /// 补发, 补办 → `reissued`; 签发, 已发, 正常 → `issued`; or the code itself.
 pub fn written_cert_status(written: &str) -> Option<&'static str> {
     let w = written.trim();
-    if let Some((code, _)) = CERT_STATUSES.iter().find(|(c, n)| *c == w || *n == w) {
-        return Some(code);
-    }
-    match w {
+    code_written_as(&CERT_STATUSES, w).or(match w {
         "已作废" | "废" | "作废证" => Some("voided"),
         "补" | "补办" | "补证" | "已补发" => Some("reissued"),
         "已签发" | "已发" | "发放" | "正常" => Some("issued"),
         _ => None,
-    }
+    })
 }
 
 pub fn gender_name(code: &str) -> Option<&'static str> {
@@ -135,16 +141,13 @@ pub fn id_type_name(code: &str) -> Option<&'static str> {
 /// the short names people use (身份证 → `111`, 户口本 → `113`, 护照 → `414`).
 pub fn written_id_type(written: &str) -> Option<&'static str> {
     let w = written.trim();
-    if let Some((code, _)) = ID_TYPES.iter().find(|(c, n)| *c == w || *n == w) {
-        return Some(code);
-    }
-    match w {
+    code_written_as(&ID_TYPES, w).or(match w {
         "身份证" | "二代身份证" => Some("111"),
         "户口本" => Some("113"),
         "护照" => Some("414"),
         "港澳通行证" | "港澳居民来往内地通行证" => Some("513"),
         _ => None,
-    }
+    })
 }
 
 /// One GB/T 2260 division and the span of revisions in which its code appears.

@@ -49,19 +49,13 @@ pub fn meaning(field: Field, value: &str) -> Option<&'static str> {
 
 /// 男/女 as a person types them (男, 男性, 女, 女士, or the GB/T 2261.1 name or code).
 fn written_gender(typed: &str) -> Option<&'static str> {
-    if let Some((code, _)) = codes::GENDERS
-        .iter()
-        .find(|(code, name)| typed == *code || typed == *name)
-    {
-        return Some(code);
-    }
-    match typed {
+    codes::code_written_as(&codes::GENDERS, typed).or(match typed {
         "男" | "男性" => Some("1"),
         "女" | "女性" | "女士" => Some("2"),
         "未知" => Some("0"),
         "未说明" => Some("9"),
         _ => None,
-    }
+    })
 }
 
 /// An age typed as a number, with 岁 or 周岁 after it at most.

@@ -136,21 +136,20 @@ impl Header {
     /// same column.
     pub fn read<'a>(cells: impl IntoIterator<Item = &'a str>) -> Result<Header, String> {
         let mut header = Header::default();
-        let mut named_by: HashMap<&'static str, &'a str> = HashMap::default();
-        for (at, cell) in cells.into_iter().enumerate() {
-            let cell = cell.trim();
+        let cells: Vec<&str> = cells.into_iter().map(str::trim).collect();
+        for (at, &cell) in cells.iter().enumerate() {
             let Some((column, by_caption)) = column_of(cell) else {
                 if !cell.is_empty() {
                     header.not_read.push(cell.to_string());
                 }
                 continue;
             };
-            if let Some(first) = named_by.insert(column, cell) {
+            if let Some(first) = header.columns.insert(column, at) {
                 return Err(format!(
-                    "the columns {first:?} and {cell:?} both give {column}: keep one of them in the extract"
+                    "the columns {:?} and {cell:?} both give {column}: keep one of them in the extract",
+                    cells[first]
                 ));
             }
-            header.columns.insert(column, at);
             if by_caption {
                 header.captions.push(Caption {
                     caption: cell.to_string(),

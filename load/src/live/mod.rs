@@ -209,13 +209,14 @@ pub fn sex_code(v: &str) -> Result<&'static str, String> {
         "2" => Ok("2"),
         "3" | "0" => Ok("0"),
         "9" => Ok("9"),
-        words => match written::standard_form(Field::Gender, words).as_ref() {
-            "1" => Ok("1"),
-            "2" => Ok("2"),
-            "0" => Ok("0"),
-            "9" => Ok("9"),
-            _ => Err(format!("SEX {words:?} is not 1, 2 or 3 (nor 男, 女 or 未知)")),
-        },
+        words => {
+            // The written form's code, as the code table has it (a `&'static str`).
+            let code = written::standard_form(Field::Gender, words);
+            (ledgerline_schemas::codes::GENDERS.iter())
+                .map(|(c, _)| *c)
+                .find(|c| *c == code)
+                .ok_or_else(|| format!("SEX {words:?} is not 1, 2 or 3 (nor 男, 女 or 未知)"))
+        }
     }
 }
 
