@@ -38,24 +38,23 @@ pub fn partial_beside(out: &Path) -> Option<PathBuf> {
 /// is writing is left alone. Where running processes cannot be told (no `/proc`),
 /// nothing is removed. How many were.
 pub fn remove_stale_partials(out: &Path) -> std::io::Result<usize> {
-    let (Some(name), Some(proc_fs)) = (
-        out.file_name(),
-        Some(Path::new("/proc")).filter(|p| p.join("self").exists()),
-    ) else {
+    let proc_fs = Path::new("/proc");
+    // Named as `partial_beside` names them: a process id after this.
+    let Some(partial) = hidden_beside(out, "partial-").filter(|_| proc_fs.join("self").exists()) else {
         return Ok(0);
     };
-    let folder = match out.parent() {
+    let folder = match partial.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let prefix = format!(".{}.partial-", name.to_string_lossy());
+    let prefix = partial.file_name().unwrap_or_default().to_string_lossy();
     let mut removed = 0;
     for entry in std::fs::read_dir(folder)? {
         let entry = entry?;
         let file_name = entry.file_name();
         let Some(pid) = file_name
             .to_str()
-            .and_then(|n| n.strip_prefix(&prefix))
+            .and_then(|n| n.strip_prefix(prefix.as_ref()))
             .and_then(|pid| pid.parse::<u32>().ok())
         else {
             continue;
