@@ -1811,7 +1811,8 @@ fn exchange_flow(dir: &std::path::Path, province: &Basic, nation: &Basic, fresh:
     // time is UTC, and says so.
     let hour_ago = chrono::Utc::now() - chrono::TimeDelta::hours(1);
     let in_beijing = hour_ago.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap());
-    let beijing = export_command(province, &dir.join("beijing"))
+    // Into a folder whose own folder is not made yet, too.
+    let beijing = export_command(province, &dir.join("zones").join("beijing"))
         .env("TZ", "CST-8")
         .args(["--since", &in_beijing.format("%Y-%m-%d %H:%M:%S").to_string()])
         .output()
@@ -1827,6 +1828,19 @@ fn exchange_flow(dir: &std::path::Path, province: &Basic, nation: &Basic, fresh:
     assert!(beijing["exported_at"].as_str().unwrap().ends_with('Z'), "{beijing}");
     let m = exported(&out, &[]);
     assert_eq!(m["standard"], "MZ/T 141-2019");
+    assert_eq!(m["exported_before"], false);
+    // Run again (as after a kill that came once the package was in place): the package
+    // held is the answer, not an error, and it is not replaced by one of a later moment.
+    let again = exported(&out, &[]);
+    assert_eq!(again["exported_before"], true, "{again}");
+    assert_eq!(again["exported_at"], m["exported_at"]);
+    assert_eq!(exported_at(&out), m["exported_at"].as_str().unwrap());
+    // Another span than the one held is refused, and says what the folder holds.
+    let other = export(&["--province", "37", "--since", "2000-01-01"]);
+    assert!(
+        other.contains("holds province 37's package of all loads") && other.contains("since 2000-01-01 00:00:00"),
+        "{other}"
+    );
     let deceased = m["files"]
         .as_array()
         .unwrap()
@@ -1882,6 +1896,14 @@ fn exchange_flow(dir: &std::path::Path, province: &Basic, nation: &Basic, fresh:
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(says), "{err}");
         assert!(!fresh.is_basic_database(), "{how}: the target was opened");
+        // Nor is a damaged package taken for the one an export would write there.
+        let over = export_command(province, &pkg).output().unwrap();
+        assert_eq!(over.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&over.stderr);
+        assert!(
+            err.contains("holds a package that is not whole") && err.contains(says),
+            "{err}"
+        );
     }
 }
 

@@ -73,7 +73,8 @@ fn sample_batch_end_to_end() {
         );
         assert!(!r.confidence.is_empty(), "every record carries field confidences");
     }
-    let csv = dir.path().join("r.csv");
+    // Into a folder not made yet: it is made.
+    let csv = dir.path().join("for-excel").join("r.csv");
     run_ok(&["export", "--workspace", s(&ws), "--format", "csv", "--out", s(&csv)]);
     let csv_text = std::fs::read_to_string(&csv).unwrap();
     assert!(csv_text.starts_with('\u{feff}'), "CSV starts with a BOM for Excel");

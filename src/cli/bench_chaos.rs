@@ -1,5 +1,6 @@
 //! `ledgerline bench chaos`: crash safety, shown. Each command (`run`, `dedupe`, `index`,
-//! `load`, `exchange import`, `live import`, `unload`) is run uninterrupted once from a prepared state, then, per
+//! `load`, `exchange export`, `exchange import`, `live import`, `unload`) is run
+//! uninterrupted once from a prepared state, then, per
 //! trial, from a fresh copy of that state, killed with SIGKILL at a random moment of its
 //! uninterrupted duration, checked (the workspace still opens; a one-transaction command
 //! left the database as before or as after, never between), run again to the end, and
@@ -52,17 +53,19 @@ pub enum Subject {
     Dedupe,
     Index,
     Load,
+    ExchangeExport,
     ExchangeImport,
     LiveImport,
     Unload,
 }
 
 impl Subject {
-    const ALL: [Subject; 7] = [
+    const ALL: [Subject; 8] = [
         Subject::Run,
         Subject::Dedupe,
         Subject::Index,
         Subject::Load,
+        Subject::ExchangeExport,
         Subject::ExchangeImport,
         Subject::LiveImport,
         Subject::Unload,
@@ -74,6 +77,7 @@ impl Subject {
             Subject::Dedupe => "dedupe",
             Subject::Index => "index",
             Subject::Load => "load",
+            Subject::ExchangeExport => "exchange export",
             Subject::ExchangeImport => "exchange import",
             Subject::LiveImport => "live import",
             Subject::Unload => "unload",
@@ -94,11 +98,23 @@ impl Subject {
                 "--target".into(),
                 duckdb_target(&world.join("province.duckdb")),
             ],
+            Subject::ExchangeExport => {
+                return vec![
+                    "exchange".into(),
+                    "export".into(),
+                    "--target".into(),
+                    duckdb_target(&world.join("province.duckdb")),
+                    "--province".into(),
+                    "37".into(),
+                    "--out".into(),
+                    world.join(PACKAGE).into(),
+                ]
+            }
             Subject::ExchangeImport => {
                 return vec![
                     "exchange".into(),
                     "import".into(),
-                    world.join("package").into(),
+                    world.join(PACKAGE).into(),
                     "--target".into(),
                     duckdb_target(&world.join("nation.duckdb")),
                 ]
@@ -127,11 +143,12 @@ impl Subject {
         a
     }
 
-    /// Whether the command is one transaction: killed, it leaves the before or the after.
+    /// Whether the command is one transaction (or, for an export, one rename): killed,
+    /// it leaves the before or the after, but for [`LEFTOVERS`].
     fn atomic(self) -> bool {
         matches!(
             self,
-            Subject::Load | Subject::ExchangeImport | Subject::LiveImport | Subject::Unload
+            Subject::Load | Subject::ExchangeExport | Subject::ExchangeImport | Subject::LiveImport | Subject::Unload
         )
     }
 }
@@ -147,6 +164,11 @@ const LIVE_EXTRACT: &str = "live.csv";
 const LIVE_DEATHS: usize = 30_000;
 /// The file beside the province that names the load `unload` takes out.
 const LOAD_ID: &str = "load_id";
+/// The folder `exchange export` writes the province's package to.
+const PACKAGE: &str = "package";
+/// The part of a state that names what a killed writer left beside its output (its
+/// half-made package): there after a kill, as may be, and gone after the re-run.
+const LEFTOVERS: &str = "left beside the package";
 
 fn duckdb_target(path: &Path) -> OsString {
     let mut t = OsString::from("duckdb:");
@@ -291,21 +313,6 @@ pub fn run(a: ChaosArgs) -> Result<ExitCode> {
         // What the next command needs beyond this one's end state.
         match subject {
             Subject::Index => prepare_load_batch(&after.join("ws"), a.seed)?,
-            Subject::Load => {
-                ledgerline(
-                    &exe,
-                    &[
-                        "exchange".into(),
-                        "export".into(),
-                        "--target".into(),
-                        duckdb_target(&after.join("province.duckdb")),
-                        "--province".into(),
-                        "37".into(),
-                        "--out".into(),
-                        after.join("package").into(),
-                    ],
-                )?;
-            }
             Subject::ExchangeImport => {
                 super::bench_load::write_live_extract(&after.join(LIVE_EXTRACT), Vec::new(), LIVE_DEATHS, a.seed)?;
             }
@@ -380,7 +387,8 @@ fn trial(
     }
     // Whatever the kill left must still be readable.
     let killed = state(exe, subject, world).context("reading the state a killed run left")?;
-    let half_done = subject.atomic() && killed != *start_state && killed != *end_state;
+    let half_done =
+        subject.atomic() && !same_but_leftovers(&killed, start_state) && !same_but_leftovers(&killed, end_state);
     let mut differences = Vec::new();
     if half_done {
         differences.push(format!("after the kill: {}", diff(&killed, end_state).join(", ")));
@@ -399,6 +407,16 @@ fn trial(
         differences,
         finished_after,
     })
+}
+
+/// Whether two states are the same but for what a killed writer left beside its output.
+fn same_but_leftovers(a: &State, b: &State) -> bool {
+    let judged = |s: &State| {
+        let mut s = s.clone();
+        s.remove(LEFTOVERS);
+        s
+    };
+    judged(a) == judged(b)
 }
 
 /// The names of the parts that differ.
@@ -497,6 +515,7 @@ fn state(exe: &Path, subject: Subject, world: &Path) -> Result<State> {
         Subject::Load | Subject::LiveImport | Subject::Unload => {
             s.extend(database_state(&world.join("province.duckdb"))?)
         }
+        Subject::ExchangeExport => s.extend(package_state(world)?),
         Subject::ExchangeImport => s.extend(database_state(&world.join("nation.duckdb"))?),
     }
     Ok(s)
@@ -563,6 +582,36 @@ fn database_state(path: &Path) -> Result<State> {
         s.insert(format!("{table} ({} rows)", rows.lines().count()), digest(&rows));
     }
     Ok(s)
+}
+
+/// The package in the world's [`PACKAGE`] folder: none, whole (its manifest but for the
+/// moment of the export, which names every file's checksum), or not whole and why; and
+/// what is left beside it.
+fn package_state(world: &Path) -> Result<State> {
+    let out = world.join(PACKAGE);
+    let package = if out.exists() {
+        match ledgerline_load::exchange::verify(&out) {
+            Ok(held) => {
+                let mut manifest = serde_json::to_value(&held.manifest)?;
+                manifest.as_object_mut().map(|m| m.remove("exported_at"));
+                digest(&manifest.to_string())
+            }
+            Err(e) => format!("not whole: {e:#}"),
+        }
+    } else {
+        "none".to_string()
+    };
+    let beside = format!(".{PACKAGE}.");
+    let mut left: Vec<String> = std::fs::read_dir(world)?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(&beside))
+        .collect();
+    left.sort();
+    Ok(State::from([
+        ("package".to_string(), package),
+        (LEFTOVERS.to_string(), left.join(", ")),
+    ]))
 }
 
 fn digest(text: &str) -> String {

@@ -28,10 +28,12 @@ pub enum ExchangeCommand {
         /// package before continues it: nothing loaded after that package is left out
         #[arg(long)]
         since: Option<String>,
-        /// An empty or new folder
+        /// An empty or new folder. One that holds this province's whole package of the
+        /// same --since (an export run again after one that finished) is left as it is
         #[arg(long)]
         out: PathBuf,
-        /// Print the package's manifest as JSON
+        /// Print the package's manifest as JSON, with exported_before: true when the
+        /// package was already in --out and nothing was written
         #[arg(long)]
         json: bool,
     },
@@ -75,9 +77,18 @@ pub fn run(a: Args) -> Result<ExitCode> {
             json,
         } => {
             let mut db = target.open_for_reading()?;
-            let m = exchange::export(&mut db, &province, since.as_deref(), &out)?;
+            let exported = exchange::export(&mut db, &province, since.as_deref(), &out)?;
+            let m = &exported.manifest;
             if json {
-                println!("{}", serde_json::to_string_pretty(&m)?);
+                println!("{}", serde_json::to_string_pretty(&exported)?);
+            } else if exported.exported_before {
+                println!(
+                    "{} already holds province {}'s package, exported {}: nothing written \
+                     (to export again, give another folder)",
+                    out.display(),
+                    m.province,
+                    m.exported_at
+                );
             } else {
                 for f in &m.files {
                     println!(

@@ -32,7 +32,7 @@ pub struct Args {
     /// as text cells) for Excel
     #[arg(long, value_enum)]
     pub format: Format,
-    /// Output file
+    /// Output file (its folder is made if missing); written whole or not at all
     #[arg(long)]
     pub out: PathBuf,
     /// Print a JSON summary on stdout
@@ -136,6 +136,9 @@ fn write_whole(out: &Path, write: impl FnOnce(&Path) -> Result<usize>) -> Result
     }
     let partial =
         ledgerline_store::partial_beside(out).with_context(|| format!("{}: give the file to write", out.display()))?;
+    if let Some(folder) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(folder).with_context(|| format!("{}: cannot make its folder", out.display()))?;
+    }
     ledgerline_store::remove_stale_partials(out)
         .with_context(|| format!("{}: cannot clear what a killed export left beside it", out.display()))?;
     let written = write(&partial).and_then(|n| {

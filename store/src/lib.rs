@@ -48,8 +48,13 @@ pub fn remove_stale_partials(out: &Path) -> std::io::Result<usize> {
         _ => Path::new("."),
     };
     let prefix = partial.file_name().unwrap_or_default().to_string_lossy();
+    // A folder not made yet holds nothing left (`--out` may name one to be made).
+    let entries = match std::fs::read_dir(folder) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        entries => entries?,
+    };
     let mut removed = 0;
-    for entry in std::fs::read_dir(folder)? {
+    for entry in entries {
         let entry = entry?;
         let file_name = entry.file_name();
         let Some(pid) = file_name
@@ -235,5 +240,7 @@ mod tests {
             assert!(k.exists(), "{}", k.display());
         }
         assert_eq!(remove_stale_partials(&out).unwrap(), 0, "nothing left to remove");
+        let unmade = dir.path().join("not-yet/package");
+        assert_eq!(remove_stale_partials(&unmade).unwrap(), 0, "a folder to be made");
     }
 }

@@ -7,6 +7,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use chrono::TimeZone;
 use duckdb::Connection;
 use postgres::Client;
+use serde::Serialize;
 
 use super::{
     in_memory_schema, schema_columns, sha256_of, sql_text, stamp_of, FileEntry, Manifest, WithdrawnLoad, MANIFEST,
@@ -93,23 +94,37 @@ fn split_offset(t: &str) -> Option<(&str, Option<chrono::TimeDelta>)> {
     Some((t[..sign_at].trim_end(), Some(chrono::TimeDelta::minutes(minutes))))
 }
 
+/// What [`export`] did: the package it wrote, or the one it found already whole in
+/// `out`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Exported {
+    /// The package was in `out` before this export: nothing was written. An export
+    /// killed after its package was renamed into place, run again, ends here.
+    pub exported_before: bool,
+    #[serde(flatten)]
+    pub manifest: Manifest,
+}
+
 /// Writes the package for `province` from `db` into `out`, a folder that must not exist
 /// yet or be empty. The package is made in a folder beside it and renamed to `out` once
 /// whole, so a failed or killed export leaves no package that is half one (and what a
-/// killed one left beside it is removed by the next).
-pub fn export(db: &mut Database, province: &str, since: Option<&str>, out: &Path) -> Result<Manifest> {
+/// killed one left beside it is removed by the next). A folder that already holds the
+/// whole package asked for (this province, this `--since`) is left as it is: an export
+/// run again after one that finished is not an error, and its package is not replaced
+/// by another of a later moment (the one it wrote may have been sent on).
+pub fn export(db: &mut Database, province: &str, since: Option<&str>, out: &Path) -> Result<Exported> {
     check_province(province)?;
     let since = since.map(parse_since).transpose()?;
-    if out.exists() && (!out.is_dir() || std::fs::read_dir(out)?.next().is_some()) {
-        bail!(
-            "{}: not an empty folder; an exchange package goes into a folder of its own",
-            out.display()
-        );
-    }
     let partial = ledgerline_store::partial_beside(out)
         .with_context(|| format!("{}: name the package's folder", out.display()))?;
     ledgerline_store::remove_stale_partials(out)
         .with_context(|| format!("{}: cannot clear what a killed export left beside it", out.display()))?;
+    if out.exists() && (!out.is_dir() || std::fs::read_dir(out)?.next().is_some()) {
+        return package_held(out, province, since.as_deref()).map(|manifest| Exported {
+            exported_before: true,
+            manifest,
+        });
+    }
     std::fs::create_dir_all(&partial).with_context(|| format!("cannot create {}", partial.display()))?;
     let made = export_into(db, province, since.as_deref(), &partial).and_then(|m| {
         if out.exists() {
@@ -121,7 +136,42 @@ pub fn export(db: &mut Database, province: &str, since: Option<&str>, out: &Path
     if made.is_err() {
         let _ = std::fs::remove_dir_all(&partial);
     }
-    made
+    made.map(|manifest| Exported {
+        exported_before: false,
+        manifest,
+    })
+}
+
+/// The manifest of the package `out` holds, if it is whole (see [`super::verify`]) and
+/// the one asked for; else why `out` is no place for the package.
+fn package_held(out: &Path, province: &str, since: Option<&str>) -> Result<Manifest> {
+    const OWN_FOLDER: &str = "an exchange package goes into a folder of its own";
+    if !out.is_dir() || !out.join(MANIFEST).exists() {
+        bail!("{}: not an empty folder; {OWN_FOLDER}", out.display());
+    }
+    let held = match super::verify(out) {
+        Ok(held) => held.manifest,
+        Err(e) => bail!(
+            "{}: holds a package that is not whole ({e:#}); {OWN_FOLDER}",
+            out.display()
+        ),
+    };
+    if held.province != province || held.since.as_deref() != since {
+        let span = |p: &str, s: Option<&str>| {
+            format!(
+                "province {p}'s package {}",
+                s.map_or("of all loads".to_string(), |s| format!("since {s}"))
+            )
+        };
+        bail!(
+            "{}: holds {} (exported {}), not {}; {OWN_FOLDER}",
+            out.display(),
+            span(&held.province, held.since.as_deref()),
+            held.exported_at,
+            span(province, since)
+        );
+    }
+    Ok(held)
 }
 
 fn export_into(db: &mut Database, province: &str, since: Option<&str>, out: &Path) -> Result<Manifest> {

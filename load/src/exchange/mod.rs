@@ -18,7 +18,7 @@ mod export;
 mod import;
 pub mod order;
 
-pub use export::{export, parse_since};
+pub use export::{export, parse_since, Exported};
 pub use import::{import, verify, Imported, Verified};
 
 use std::path::Path;
