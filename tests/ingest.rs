@@ -315,10 +315,14 @@ fn good_and_bad_pages() {
     std::fs::write(pages.join("sliver.png"), png_claiming(1, 100_000)).unwrap();
     std::fs::write(pages.join("blank.png"), image_blank()).unwrap();
     std::fs::write(pages.join("readme.txt"), b"not a page").unwrap();
+    // A folder among the pages is not a page, and not read; the report names it.
+    std::fs::create_dir(pages.join("备份")).unwrap();
+    std::fs::copy(&sample, pages.join("备份/page-0001.png")).unwrap();
 
     let ws = dir.path().join("ws");
     let report = run_json(&["ingest", s(&batch), "--workspace", s(&ws), "--json"]);
     assert_eq!(report["manifest_inferred"], true);
+    assert_eq!(report["folders_not_read"], serde_json::json!([s(&pages.join("备份"))]));
     assert_eq!(report["batch_id"], "卷三_2012");
     let q = reasons(&report);
     let reason_of = |f: &str| {
@@ -377,6 +381,39 @@ fn image_blank() -> Vec<u8> {
     img.write_to(&mut std::io::Cursor::new(&mut buf), image::ImageFormat::Png)
         .unwrap();
     buf
+}
+
+/// An archive's folder of volumes (or an empty folder) given as a batch is refused, with
+/// what it holds, before a workspace or an empty batch is made of it.
+#[test]
+fn a_folder_without_pages_is_refused_naming_its_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("全宗12");
+    for volume in ["卷01", "卷02"] {
+        std::fs::create_dir_all(archive.join(volume)).unwrap();
+        std::fs::copy(
+            sample_batch().join("pages/page-0001.png"),
+            archive.join(volume).join("p1.png"),
+        )
+        .unwrap();
+    }
+    let empty = dir.path().join("空");
+    std::fs::create_dir(&empty).unwrap();
+    let ws = dir.path().join("ws");
+    for (batch, says) in [
+        (
+            &archive,
+            "no page files in it, only folders (卷01, 卷02): a batch is one folder of pages",
+        ),
+        (&empty, "no page files in it (scans as png, jpg"),
+    ] {
+        for command in ["ingest", "run"] {
+            let out = run_expect(&[command, s(batch), "--workspace", s(&ws)], 2);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains(&format!("{}: {says}", batch.display())), "{err}");
+            assert!(!ws.exists(), "{command} made a workspace of nothing");
+        }
+    }
 }
 
 #[test]

@@ -12,7 +12,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use duckdb::params;
 use ledgerline_scans::decode;
 use ledgerline_schemas::{BatchManifest, LedgerType};
@@ -35,6 +35,9 @@ pub struct BatchSource {
     /// True when the folder had no `batch.toml` and the manifest was inferred.
     pub manifest_inferred: bool,
     pub files: Vec<PathBuf>,
+    /// Folders beside the page files, which a batch does not read: a batch is one
+    /// folder of pages (one volume); an archive's folder of volumes is several batches.
+    pub folders_not_read: Vec<PathBuf>,
 }
 
 impl BatchSource {
@@ -57,10 +60,9 @@ impl BatchSource {
         } else {
             dir.to_path_buf()
         };
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&pages_dir)
+        let (mut files, mut folders): (Vec<PathBuf>, Vec<PathBuf>) = std::fs::read_dir(&pages_dir)
             .with_context(|| format!("cannot list {}", pages_dir.display()))?
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file())
             .filter(|p| {
                 let name = p
                     .file_name()
@@ -68,15 +70,54 @@ impl BatchSource {
                     .unwrap_or_default();
                 !name.starts_with('.') && !SIDECARS.contains(&name.as_str())
             })
-            .collect();
+            .filter(|p| p.is_file() || p.is_dir())
+            .partition(|p| p.is_file());
         files.sort();
+        folders.sort();
+        if files.is_empty() {
+            bail!("{}", no_pages(&pages_dir, &folders));
+        }
         Ok(BatchSource {
             dir: dir.to_path_buf(),
             manifest,
             manifest_inferred,
             files,
+            folders_not_read: folders,
         })
     }
+}
+
+/// Why a batch folder holding no files is refused (before a batch is made of nothing):
+/// if it holds folders, most likely an archive's or a volume's folder of volumes or
+/// parts, each of which is a batch.
+fn no_pages(pages_dir: &Path, folders: &[PathBuf]) -> String {
+    if folders.is_empty() {
+        return format!(
+            "{}: no page files in it (scans as {})",
+            pages_dir.display(),
+            PAGE_EXTENSIONS.join(", ")
+        );
+    }
+    format!(
+        "{}: no page files in it, only folders ({}): a batch is one folder of pages (one volume); \
+         run each folder as its own batch",
+        pages_dir.display(),
+        names_shown(folders)
+    )
+}
+
+/// Up to five file names, and how many more.
+pub fn names_shown(paths: &[PathBuf]) -> String {
+    const SHOWN: usize = 5;
+    let mut names: Vec<String> = paths
+        .iter()
+        .take(SHOWN)
+        .map(|p| p.file_name().unwrap_or_default().to_string_lossy().into_owned())
+        .collect();
+    if paths.len() > SHOWN {
+        names.push(format!("and {} more", paths.len() - SHOWN));
+    }
+    names.join(", ")
 }
 
 /// A page that was quarantined, and why.
@@ -91,6 +132,8 @@ pub struct IngestReport {
     pub batch_id: String,
     pub manifest_inferred: bool,
     pub files: usize,
+    /// Folders beside the page files, not read (see [`BatchSource::folders_not_read`]).
+    pub folders_not_read: Vec<String>,
     /// Pages added by this run.
     pub pages_new: usize,
     /// Pages the workspace already had (a re-run, or the same image elsewhere).
@@ -219,6 +262,11 @@ pub fn ingest(ws: &Workspace, source: &BatchSource, on_file: impl Fn() + Sync) -
         batch_id: m.batch_id.clone(),
         manifest_inferred: source.manifest_inferred,
         files: source.files.len(),
+        folders_not_read: source
+            .folders_not_read
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect(),
         ..Default::default()
     };
     let known: HashSet<(String, String)> = ws.transaction(|c| {

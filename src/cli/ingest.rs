@@ -33,6 +33,14 @@ pub fn ingest_batch(ws: &Workspace, source: &BatchSource, quiet: bool) -> Result
             source.manifest.batch_id
         );
     }
+    if !source.folders_not_read.is_empty() && !quiet {
+        eprintln!(
+            "note: the folders in {} are not read ({}): a batch is one folder of pages (one volume); \
+             run each folder as its own batch",
+            source.dir.display(),
+            ledgerline_ingest::names_shown(&source.folders_not_read)
+        );
+    }
     let progress = Progress::new("ingest", "files", source.files.len() as u64, quiet);
     let report = ingest(ws, source, || progress.inc())?;
     progress.finish();
