@@ -1,6 +1,6 @@
 //! Crash safety, short form: `ledgerline bench chaos` with 10 trials per command
-//! (`run`, `dedupe`, `index`, `load`, `exchange export`, `exchange import`, `live
-//! import`, `unload`), each killed with SIGKILL at a random moment and re-run. Nothing may be left half done by a one-transaction command,
+//! (`run`, `merge`, `dedupe`, `index`, `load`, `exchange export`, `exchange import`,
+//! `live import`, `unload`), each killed with SIGKILL at a random moment and re-run. Nothing may be left half done by a one-transaction command,
 //! and every re-run must end where the uninterrupted run did. The long form is
 //! `ledgerline bench chaos` (100 trials per command).
 
@@ -19,6 +19,7 @@ fn killed_commands_rerun_to_the_uninterrupted_end_state() {
         names,
         [
             "run",
+            "merge",
             "dedupe",
             "index",
             "load",

@@ -1,5 +1,5 @@
-//! `ledgerline bench chaos`: crash safety, shown. Each command (`run`, `dedupe`, `index`,
-//! `load`, `exchange export`, `exchange import`, `live import`, `unload`) is run
+//! `ledgerline bench chaos`: crash safety, shown. Each command (`run`, `merge`, `dedupe`,
+//! `index`, `load`, `exchange export`, `exchange import`, `live import`, `unload`) is run
 //! uninterrupted once from a prepared state, then, per
 //! trial, from a fresh copy of that state, killed with SIGKILL at a random moment of its
 //! uninterrupted duration, checked (the workspace still opens; a one-transaction command
@@ -50,6 +50,7 @@ pub struct ChaosArgs {
 #[serde(rename_all = "kebab-case")]
 pub enum Subject {
     Run,
+    Merge,
     Dedupe,
     Index,
     Load,
@@ -60,8 +61,9 @@ pub enum Subject {
 }
 
 impl Subject {
-    const ALL: [Subject; 8] = [
+    const ALL: [Subject; 9] = [
         Subject::Run,
+        Subject::Merge,
         Subject::Dedupe,
         Subject::Index,
         Subject::Load,
@@ -74,6 +76,7 @@ impl Subject {
     fn name(self) -> &'static str {
         match self {
             Subject::Run => "run",
+            Subject::Merge => "merge",
             Subject::Dedupe => "dedupe",
             Subject::Index => "index",
             Subject::Load => "load",
@@ -89,6 +92,12 @@ impl Subject {
         let ws = world.join("ws");
         let mut a: Vec<OsString> = match self {
             Subject::Run => vec!["run".into(), batch_dir.into(), "--jobs".into(), "2".into()],
+            Subject::Merge => {
+                let mut a: Vec<OsString> = vec!["merge".into()];
+                a.extend(SHARDS.iter().map(|shard| world.join(shard).into_os_string()));
+                a.extend(["--workspace".into(), world.join(MERGED).into()]);
+                return a;
+            }
             Subject::Dedupe => vec!["dedupe".into()],
             Subject::Index => vec!["index".into()],
             Subject::Load => vec![
@@ -164,6 +173,10 @@ const LIVE_EXTRACT: &str = "live.csv";
 const LIVE_DEATHS: usize = 30_000;
 /// The file beside the province that names the load `unload` takes out.
 const LOAD_ID: &str = "load_id";
+/// The workspaces of `ocr --shard 1/2` and `2/2` of the batch, and the one `merge` folds
+/// them into: beside the pipeline's own workspace, and gone once merge is through.
+const SHARDS: [&str; 2] = ["shard-1", "shard-2"];
+const MERGED: &str = "merged";
 /// The folder `exchange export` writes the province's package to.
 const PACKAGE: &str = "package";
 /// The part of a state that names what a killed writer left beside its output (its
@@ -312,6 +325,12 @@ pub fn run(a: ChaosArgs) -> Result<ExitCode> {
         }
         // What the next command needs beyond this one's end state.
         match subject {
+            Subject::Run => prepare_shards(&exe, &after, &batch_dir)?,
+            Subject::Merge => {
+                for folder in SHARDS.iter().chain([&MERGED]) {
+                    std::fs::remove_dir_all(after.join(folder))?;
+                }
+            }
             Subject::Index => prepare_load_batch(&after.join("ws"), a.seed)?,
             Subject::ExchangeImport => {
                 super::bench_load::write_live_extract(&after.join(LIVE_EXTRACT), Vec::new(), LIVE_DEATHS, a.seed)?;
@@ -436,7 +455,11 @@ fn state(exe: &Path, subject: Subject, world: &Path) -> Result<State> {
     let ws = world.join("ws");
     let mut s = State::new();
     match subject {
-        Subject::Run | Subject::Dedupe => {
+        Subject::Run | Subject::Merge | Subject::Dedupe => {
+            let ws = match subject {
+                Subject::Merge => world.join(MERGED),
+                _ => ws,
+            };
             let status = ledgerline(
                 exe,
                 &[
@@ -616,6 +639,31 @@ fn package_state(world: &Path) -> Result<State> {
 
 fn digest(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// Reads the batch in two shard workspaces (`ingest`, then `ocr --shard I/2`), as two
+/// machines of a job array would, for `merge` to fold together.
+fn prepare_shards(exe: &Path, world: &Path, batch_dir: &Path) -> Result<()> {
+    for (i, shard) in SHARDS.iter().enumerate() {
+        let ws: OsString = world.join(shard).into();
+        ledgerline(
+            exe,
+            &["ingest".into(), batch_dir.into(), "--workspace".into(), ws.clone()],
+        )?;
+        ledgerline(
+            exe,
+            &[
+                "ocr".into(),
+                "--shard".into(),
+                format!("{}/{}", i + 1, SHARDS.len()).into(),
+                "--jobs".into(),
+                "1".into(),
+                "--workspace".into(),
+                ws,
+            ],
+        )?;
+    }
+    Ok(())
 }
 
 /// Stores the load batch and passes its QA gate, so `load` may run.
