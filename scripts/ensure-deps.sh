@@ -10,6 +10,7 @@ packages=(
   fonts-noto-cjk fonts-arphic-ukai fonts-arphic-uming fonts-wqy-zenhei   # page rendering
   chromium   # the review app's end-to-end tests drive it headless
   postgresql   # the load tests' PostgreSQL target (scripts/pg-test-server.sh, loopback only)
+  libssl-dev openssl   # TLS to PostgreSQL servers; the test server's certificates
   curl ca-certificates   # scripts/fetch-models.sh
   "$@"   # what a caller needs besides (scripts/fuzz.sh: its page seeds' makers)
 )

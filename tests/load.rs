@@ -6,6 +6,7 @@
 mod common;
 
 use common::*;
+use ledgerline_load::Target;
 use ledgerline_review::records::Editor;
 use ledgerline_review::ReviewDb;
 use ledgerline_schemas::{Record, RecordType};
@@ -2136,6 +2137,98 @@ fn a_postgres_password_is_neither_printed_nor_stored() {
 /// A load's report is written on the connection that loads: a long one (a million-record
 /// load's lists 215,000 conflicts and rejections) is stored compressed with lz4, which
 /// the test server has, not PostgreSQL's slower default.
+/// A connection to a PostgreSQL server is secured as its URL's libpq options say: TLS by
+/// default where the server offers it, none with `sslmode=disable`, the server's
+/// certificate checked against `sslrootcert` (`verify-ca`) and for the host named
+/// (`verify-full`), and a client certificate for a role that logs in by one. The test
+/// server (`scripts/pg-test-server.sh`) has TLS on, a certificate for `localhost` only,
+/// and a role `ledgerline_cert` that only a client certificate lets in.
+#[test]
+fn postgres_connections_are_secured_as_their_urls_say_postgres() {
+    let province = basic::postgres("tls");
+    // (Opened for writing, the scratch database is made a basic one.)
+    province.execute(
+        "DO $$ BEGIN CREATE ROLE ledgerline_cert LOGIN SUPERUSER; EXCEPTION WHEN duplicate_object THEN NULL; END $$",
+        &[],
+    );
+    assert_eq!(
+        province.text("current_setting('ssl')").as_deref(),
+        Some("on"),
+        "the test server has TLS off; scripts/pg-test-server.sh starts one with it on"
+    );
+    let tls = std::path::PathBuf::from(province.text("current_setting('ssl_cert_file')").unwrap());
+    let tls = tls.parent().unwrap();
+    let file = |name: &str| tls.join(name).display().to_string();
+    let url = province.t().to_string();
+    let on_localhost = url.replacen("@127.0.0.1:", "@localhost:", 1);
+    assert_ne!(on_localhost, url);
+    // How the connection to `url` is: encrypted or not, and as whom.
+    let connection = |url: &str| -> Result<String, String> {
+        let mut db = Target::parse(url)
+            .and_then(|t| t.open_for_reading())
+            .map_err(|e| format!("{e:#}"))?;
+        let sql = "SELECT CAST(ssl AS VARCHAR) || ' ' || current_user FROM pg_stat_ssl WHERE pid = pg_backend_pid()";
+        Ok(db.text(sql, &[]).unwrap().unwrap())
+    };
+    let authority = format!("sslrootcert={}", file("ca.crt"));
+    assert_eq!(
+        connection(&url).unwrap(),
+        "true ledgerline",
+        "TLS where the server offers it"
+    );
+    assert_eq!(
+        connection(&format!("{url}?sslmode=disable")).unwrap(),
+        "false ledgerline"
+    );
+    assert_eq!(
+        connection(&format!("{url}?sslmode=require")).unwrap(),
+        "true ledgerline"
+    );
+    // The certificate names localhost, not 127.0.0.1: verify-ca takes it there, verify-full
+    // only on localhost.
+    assert_eq!(
+        connection(&format!("{url}?sslmode=verify-ca&{authority}")).unwrap(),
+        "true ledgerline"
+    );
+    let refused = connection(&format!("{url}?sslmode=verify-full&{authority}")).unwrap_err();
+    assert!(
+        refused.contains("the server's certificate was refused (IP address mismatch)"),
+        "{refused}"
+    );
+    let full = format!("{on_localhost}?sslmode=verify-full&{authority}");
+    assert_eq!(connection(&full).unwrap(), "true ledgerline");
+    // An authority that did not sign it: refused, on every check that looks.
+    let stranger = format!("sslrootcert={}", file("client.crt"));
+    for mode in ["require", "verify-ca", "verify-full"] {
+        let refused = connection(&format!("{on_localhost}?sslmode={mode}&{stranger}")).unwrap_err();
+        assert!(
+            refused.contains("the server's certificate was refused"),
+            "{mode}: {refused}"
+        );
+    }
+    // Checking needs an authority to check with.
+    let unchecked = connection(&format!("{url}?sslmode=verify-full")).unwrap_err();
+    assert!(unchecked.contains("give sslrootcert=FILE"), "{unchecked}");
+    // A role that logs in by its certificate.
+    let by_certificate = on_localhost.replacen("://ledgerline@", "://ledgerline_cert@", 1);
+    let refused = connection(&format!("{by_certificate}?sslmode=require")).unwrap_err();
+    assert!(refused.contains("requires a valid client certificate"), "{refused}");
+    let client = format!("sslcert={}&sslkey={}", file("client.crt"), file("client.key"));
+    assert_eq!(
+        connection(&format!("{by_certificate}?sslmode=verify-full&{authority}&{client}")).unwrap(),
+        "true ledgerline_cert"
+    );
+    // The command line hands the options on as given.
+    let loads = run_json(&["loads", "--target", &full, "--json"]);
+    assert!(loads.is_array(), "{loads}");
+    let out = run_expect(
+        &["loads", "--target", &format!("{url}?sslmode=verify-full&{authority}")],
+        2,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("IP address mismatch"), "{err}");
+}
+
 #[test]
 fn a_long_report_is_stored_compressed_with_lz4_postgres() {
     use ledgerline_load::Target;

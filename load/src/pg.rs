@@ -42,13 +42,43 @@ pub fn redacted(url: &str) -> String {
 /// session's time zone is UTC, the zone of every time a basic database holds (see
 /// [`crate::clock`]): a server set to `Asia/Shanghai` would otherwise turn a time with
 /// a zone into a `TIMESTAMP` eight hours off the rest.
+/// The connection is secured as the URL's libpq options say (see [`crate::pg_tls`]):
+/// by default with TLS when the server offers it.
 pub fn connect(url: &str) -> Result<Client> {
-    let mut client =
-        Client::connect(url, NoTls).with_context(|| format!("{}: cannot connect to PostgreSQL", redacted(url)))?;
+    let shown = redacted(url);
+    let tls = crate::pg_tls::Tls::of_url(url, &shown)?;
+    let connected = match tls.connector(&shown)? {
+        Some(connector) => Client::connect(&tls.client_url, connector),
+        None => Client::connect(&tls.client_url, NoTls),
+    };
+    let mut client = connected.map_err(|e| not_connected(&shown, &e))?;
     client
         .batch_execute("SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'")
         .with_context(|| format!("{}: cannot set DateStyle and TimeZone", redacted(url)))?;
     Ok(client)
+}
+
+/// Why a connection failed, in one line: the client's message already holds its causes
+/// (each of which, listed after it, repeated OpenSSL's error stack), and a refused
+/// certificate is said as such, with OpenSSL's reason for it.
+fn not_connected(shown: &str, e: &postgres::Error) -> anyhow::Error {
+    let mut said = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !said.contains(&text) {
+            said = format!("{said}: {text}");
+        }
+        cause = c.source();
+    }
+    match said.contains("certificate verify failed") {
+        true => anyhow!(
+            "{shown}: the server's certificate was refused ({}): sslmode=verify-ca accepts a \
+             certificate signed by sslrootcert's authority, verify-full one that also names the host connected to",
+            said.rsplit(": ").next().unwrap_or_default().trim()
+        ),
+        false => anyhow!("{shown}: cannot connect to PostgreSQL: {said}"),
+    }
 }
 
 /// Has the server compress long texts written on this connection with lz4 where it can.

@@ -50,7 +50,7 @@ impl Which {
 /// person's.
 #[derive(clap::Args)]
 pub struct Chosen {
-    /// The basic database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB
+    /// The basic database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=verify-full&sslrootcert=CA.pem] (libpq's TLS options)
     #[arg(long, value_parser = Target::parse)]
     target: Target,
     /// A conflict, by the id `conflicts list --all` shows (repeat for more)
@@ -99,7 +99,7 @@ pub enum ConflictsCommand {
     /// of the person with one value and not the other (an ID number's check character,
     /// its birth date or sex against the person's)
     List {
-        /// The basic database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB
+        /// The basic database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=verify-full&sslrootcert=CA.pem] (libpq's TLS options)
         #[arg(long, value_parser = Target::parse)]
         target: Target,
         #[command(flatten)]

@@ -28,7 +28,7 @@ pub struct LoadArgs {
     /// The batch to load: one whose QA sample passed (`ledgerline qa status`)
     #[arg(long)]
     pub batch: String,
-    /// The basic database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB
+    /// The basic database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=verify-full&sslrootcert=CA.pem] (libpq's TLS options)
     #[arg(long, value_parser = Target::parse)]
     pub target: Target,
     /// Match, count and report, then roll back
@@ -45,7 +45,7 @@ pub struct UnloadArgs {
     /// The load to take out (its id is in the load report)
     #[arg(long)]
     pub load_id: String,
-    /// The basic database the load went into: duckdb:PATH or postgres://USER[:PASSWORD]@HOST[:PORT]/DB
+    /// The basic database the load went into: duckdb:PATH or postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=verify-full&sslrootcert=CA.pem] (libpq's TLS options)
     #[arg(long, value_parser = Target::parse)]
     pub target: Target,
     /// Print what was removed as JSON: the rows taken out of each table, and
