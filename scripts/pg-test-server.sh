@@ -4,7 +4,7 @@
 # holds nothing but scratch databases), and TLS on, with a certificate for `localhost`
 # signed by an authority of its own (tls/ca.crt beside its data; `SHOW ssl_cert_file`
 # says where), and a client certificate for the role `ledgerline_cert`, which logs in by
-# it alone (`cert` in pg_hba.conf). `start` (the default) starts it unless it runs
+# it alone (`cert` in pg_hba.conf), and `ledgerline_pw`, which logs in by password only. `start` (the default) starts it unless it runs
 # and prints its URL; `status` says whether it runs (exit status); `stop` stops it. Debian's server binaries (apt-get install
 # postgresql); as root, the server runs as the `postgres` user, which it requires.
 set -euo pipefail
@@ -65,11 +65,14 @@ if ! running; then
       || { cat "$dir/initdb.log" >&2; exit 1; }
   fi
   make_certificates "$dir/tls"
+  # Before initdb's trust lines: the roles the tests log in as otherwise than trusted.
   hba="$dir/data/pg_hba.conf"
-  if ! grep -q '^hostssl all ledgerline_cert' "$hba"; then
-    { echo "hostssl all ledgerline_cert 127.0.0.1/32 cert"; cat "$hba"; } >"$hba.new"
-    cat "$hba.new" >"$hba" && rm "$hba.new"
-  fi
+  for rule in "hostssl all ledgerline_cert 127.0.0.1/32 cert" "host all ledgerline_pw 127.0.0.1/32 scram-sha-256"; do
+    if ! grep -qxF "$rule" "$hba"; then
+      { echo "$rule"; cat "$hba"; } >"$hba.new"
+      cat "$hba.new" >"$hba" && rm "$hba.new"
+    fi
+  done
   # Scratch data: durability off for speed; the socket stays in our folder.
   as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
     -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off \

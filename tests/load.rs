@@ -2229,6 +2229,73 @@ fn postgres_connections_are_secured_as_their_urls_say_postgres() {
     assert!(err.contains("IP address mismatch"), "{err}");
 }
 
+/// A PostgreSQL password need not be in `--target` (where `ps` shows it to every user of
+/// the machine): as for `psql`, it is taken from `PGPASSWORD`, else from the password
+/// file (`PGPASSFILE`, else `~/.pgpass`), whose first matching line wins, and which is
+/// not used while others may read it. The test server's role `ledgerline_pw` logs in by
+/// password only.
+#[test]
+fn a_postgres_password_comes_from_where_psql_finds_it_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let province = basic::postgres("pgpass");
+    province.execute(
+        "DO $$ BEGIN CREATE ROLE ledgerline_pw LOGIN SUPERUSER; EXCEPTION WHEN duplicate_object THEN NULL; END $$",
+        &[],
+    );
+    province.execute("ALTER ROLE ledgerline_pw PASSWORD 'pw:for\\tests'", &[]);
+    let url = province.t().replacen("://ledgerline@", "://ledgerline_pw@", 1);
+    let database = url.rsplit('/').next().unwrap().to_string();
+    let loads = |password: Option<&str>, file: &std::path::Path| {
+        let mut command = std::process::Command::new(bin());
+        command
+            .args(["loads", "--target", &url, "--json"])
+            .env_remove("PGPASSWORD")
+            .env("PGPASSFILE", file);
+        if let Some(p) = password {
+            command.env("PGPASSWORD", p);
+        }
+        command.output().unwrap()
+    };
+    let file = dir.path().join("pgpass");
+    let refused = loads(None, &file);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("cannot connect to PostgreSQL"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(loads(Some("pw:for\\tests"), &file).status.success());
+    // The first line for this host, port, database and user; the password's own colon
+    // and backslash escaped.
+    std::fs::write(
+        &file,
+        format!(
+            "# the province\n127.0.0.1:54329:other_db:ledgerline_pw:wrong\n\
+             127.0.0.1:*:{database}:ledgerline_pw:pw\\:for\\\\tests\n*:*:*:*:wrong-too\n"
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let from_file = loads(None, &file);
+    assert!(
+        from_file.status.success(),
+        "{}",
+        String::from_utf8_lossy(&from_file.stderr)
+    );
+    // PGPASSWORD comes first.
+    assert!(!loads(Some("wrong"), &file).status.success());
+    // A file others may read is not used, and the warning says why.
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let open = loads(None, &file);
+    assert!(!open.status.success());
+    let said = String::from_utf8_lossy(&open.stderr);
+    assert!(
+        said.contains("not used, since others may read it") && said.contains("chmod 0600"),
+        "{said}"
+    );
+}
+
 #[test]
 fn a_long_report_is_stored_compressed_with_lz4_postgres() {
     use ledgerline_load::Target;

@@ -14,6 +14,7 @@ pub mod exchange;
 pub mod history;
 pub mod live;
 pub mod pg;
+mod pg_password;
 mod pg_tls;
 pub mod sampling;
 pub mod staging;

@@ -47,9 +47,16 @@ pub fn redacted(url: &str) -> String {
 pub fn connect(url: &str) -> Result<Client> {
     let shown = redacted(url);
     let tls = crate::pg_tls::Tls::of_url(url, &shown)?;
+    let mut config: postgres::Config = tls
+        .client_url
+        .parse()
+        .map_err(|e| anyhow!("{shown}: not a PostgreSQL connection URL: {e}"))?;
+    if let Some(password) = crate::pg_password::find(&config) {
+        config.password(password);
+    }
     let connected = match tls.connector(&shown)? {
-        Some(connector) => Client::connect(&tls.client_url, connector),
-        None => Client::connect(&tls.client_url, NoTls),
+        Some(connector) => config.connect(connector),
+        None => config.connect(NoTls),
     };
     let mut client = connected.map_err(|e| not_connected(&shown, &e))?;
     client
