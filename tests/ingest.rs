@@ -389,10 +389,10 @@ fn image_blank() -> Vec<u8> {
 fn a_folder_without_pages_is_refused_naming_its_folders() {
     let dir = tempfile::tempdir().unwrap();
     let archive = dir.path().join("全宗12");
-    for volume in ["卷01", "卷02"] {
+    for (i, volume) in ["卷01", "卷02"].into_iter().enumerate() {
         std::fs::create_dir_all(archive.join(volume)).unwrap();
         std::fs::copy(
-            sample_batch().join("pages/page-0001.png"),
+            sample_batch().join(format!("pages/page-000{}.png", i + 1)),
             archive.join(volume).join("p1.png"),
         )
         .unwrap();
@@ -414,6 +414,24 @@ fn a_folder_without_pages_is_refused_naming_its_folders() {
             assert!(!ws.exists(), "{command} made a workspace of nothing");
         }
     }
+    // Two folders of one batch id are refused, before anything is made.
+    let namesake = dir.path().join("别处").join("卷01");
+    std::fs::create_dir_all(&namesake).unwrap();
+    std::fs::copy(sample_batch().join("pages/page-0003.png"), namesake.join("p1.png")).unwrap();
+    let volumes = [archive.join("卷01"), archive.join("卷02")];
+    let out = run_expect(&["run", s(&volumes[0]), s(&namesake), "--workspace", s(&ws)], 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("its batch id \"卷01\" is also that of"), "{err}");
+    assert!(!ws.exists());
+    // The volumes as batches, in one run: each its own batch, read by one pool.
+    let run = run_json(&["run", s(&volumes[0]), s(&volumes[1]), "--workspace", s(&ws), "--json"]);
+    let batches = run["batches"].as_array().expect("each batch's figures");
+    let ids: Vec<&str> = batches.iter().map(|b| b["batch_id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["卷01", "卷02"]);
+    assert_eq!(run["pages"], 2, "{run}");
+    assert_eq!(run["ocr"]["pages"], 2, "{run}");
+    let records: u64 = batches.iter().map(|b| b["batch"]["records"].as_u64().unwrap()).sum();
+    assert!(records > 0 && run["records"] == records, "{run}");
 }
 
 #[test]

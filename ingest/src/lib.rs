@@ -100,9 +100,10 @@ fn no_pages(pages_dir: &Path, folders: &[PathBuf]) -> String {
     }
     format!(
         "{}: no page files in it, only folders ({}): a batch is one folder of pages (one volume); \
-         run each folder as its own batch",
+         give the folders as batches (ledgerline run {}/*/)",
         pages_dir.display(),
-        names_shown(folders)
+        names_shown(folders),
+        pages_dir.display()
     )
 }
 

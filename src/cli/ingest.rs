@@ -36,7 +36,7 @@ pub fn ingest_batch(ws: &Workspace, source: &BatchSource, quiet: bool) -> Result
     if !source.folders_not_read.is_empty() && !quiet {
         eprintln!(
             "note: the folders in {} are not read ({}): a batch is one folder of pages (one volume); \
-             run each folder as its own batch",
+             give each folder as a batch of its own",
             source.dir.display(),
             ledgerline_ingest::names_shown(&source.folders_not_read)
         );

@@ -321,13 +321,20 @@ fn read_one(p: &PageToRead, config: &EngineConfig, files: &OpenFiles) -> Result<
 /// so a killed run keeps every page stored and a re-run does the rest.
 pub fn ocr_pages(
     ws: &Workspace,
-    batch: Option<&str>,
+    batches: Option<&[&str]>,
     again: bool,
     opts: &OcrOptions,
     quiet: bool,
 ) -> Result<OcrSummary> {
     let start = Instant::now();
-    let mut todo = ws.with_store(|c| pages::pages_to_read(c, batch, again))?;
+    // Several batches' pages read by one pool: no core idles at a batch's last page.
+    let mut todo = ws.with_store(|c| match batches {
+        None => pages::pages_to_read(c, None, again),
+        Some(batches) => batches.iter().try_fold(Vec::new(), |mut all, b| {
+            all.extend(pages::pages_to_read(c, Some(b), again)?);
+            Ok(all)
+        }),
+    })?;
     if let Some(shard) = opts.shard {
         todo.retain(|p| shard.contains(&p.page_id));
     }
@@ -451,9 +458,9 @@ pub fn ocr_pages(
     // A shard sees part of its batch: `merge` settles the words over all of it instead,
     // so that the merged records are those one run over the whole batch makes.
     if opts.shard.is_none() {
-        let mut batches: std::collections::BTreeSet<&str> = todo.iter().map(|p| p.batch_id.as_str()).collect();
-        batches.extend(batch);
-        for b in batches {
+        let mut settle: std::collections::BTreeSet<&str> = todo.iter().map(|p| p.batch_id.as_str()).collect();
+        settle.extend(batches.into_iter().flatten().copied());
+        for b in settle {
             settled += settle_batch_words(ws, Some(b))?;
         }
     }
@@ -510,7 +517,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
     if let Some(batch) = &a.batch {
         ws.require_batch(batch)?;
     }
-    let summary = ocr_pages(&ws, a.batch.as_deref(), a.again, &a.ocr, a.json)?;
+    let batch: Option<[&str; 1]> = a.batch.as_deref().map(|b| [b]);
+    let summary = ocr_pages(&ws, batch.as_ref().map(|b| b.as_slice()), a.again, &a.ocr, a.json)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
