@@ -45,9 +45,9 @@ fn serve_at(ws: &str, listen: &str, args: &[&str]) -> (Server, String, Vec<Strin
             .unwrap_or_else(|| panic!("serve stopped before it listened: {said:?}"));
         let line = line.unwrap();
         if let Some(at) = line.split("listening on ").nth(1) {
-            // `http://HOST:PORT/ (Ctrl-C stops)`: HOST:PORT.
+            // `http://HOST:PORT/ (Ctrl-C stops)` or `https://…`: HOST:PORT.
             let url = at.split_whitespace().next().unwrap();
-            let address = url.trim_start_matches("http://").trim_end_matches('/').to_string();
+            let address = url.split("://").nth(1).unwrap().trim_end_matches('/').to_string();
             said.push(line);
             std::thread::spawn(move || lines.for_each(drop));
             return (server, address, said);
@@ -89,6 +89,104 @@ fn serving_beyond_loopback_over_plain_http_warns() {
     assert!(warned("0.0.0.0:0", &[]));
     assert!(!warned("0.0.0.0:0", &["--secure-cookies"]));
     assert!(!warned("127.0.0.1:0", &[]));
+}
+
+/// Served with its own certificate, the app speaks HTTPS (nothing to warn of beyond
+/// loopback), marks its session cookie Secure, and sends a browser that came by plain
+/// HTTP on to the same page over HTTPS; a key that is not the certificate's is refused
+/// before the server starts.
+#[test]
+fn the_app_serves_https_with_its_own_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws_path = dir.path().join("ws");
+    Workspace::open(&ws_path).unwrap();
+    add_user(s(&ws_path), "lead", "admin", "a long passphrase");
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+        ])
+        .args([
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "-keyout",
+            s(&key),
+            "-out",
+            s(&cert),
+        ])
+        .output()
+        .expect("the openssl command (scripts/ensure-deps.sh installs it)");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let tls = ["--tls-cert", s(&cert), "--tls-key", s(&key)];
+    let (_server, address, said) = serve_at(s(&ws_path), "0.0.0.0:0", &tls);
+    assert!(said.iter().any(|l| l.contains("listening on https://")), "{said:?}");
+    assert!(!said.iter().any(|l| l.contains("over plain HTTP")), "{said:?}");
+    let port = address.rsplit(':').next().unwrap();
+    let curl = |args: &[&str]| {
+        let out = Command::new("curl")
+            .args(["-sS", "-m", "10", "-i"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "curl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let login = curl(&[
+        "--cacert",
+        s(&cert),
+        "-H",
+        "content-type: application/json",
+        "-d",
+        r#"{"username":"lead","password":"a long passphrase"}"#,
+        &format!("https://localhost:{port}/api/login"),
+    ]);
+    assert!(login.starts_with("HTTP/1.1 200"), "{login}");
+    let cookie = login
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .unwrap();
+    assert!(cookie.ends_with("; Secure"), "{cookie}");
+    let plain = curl(&[&format!("http://127.0.0.1:{port}/queue?batch=B1")]);
+    assert!(
+        plain.starts_with("HTTP/1.1 301")
+            && plain.contains(&format!("Location: https://127.0.0.1:{port}/queue?batch=B1")),
+        "{plain}"
+    );
+    // The certificate is not trusted without its authority: nothing is served unchecked.
+    let untrusted = Command::new("curl")
+        .args(["-sS", "-m", "10", &format!("https://localhost:{port}/")])
+        .output()
+        .unwrap();
+    assert_eq!(untrusted.status.code(), Some(60), "curl's 'certificate problem'");
+    let out = run_expect(
+        &[
+            "serve",
+            "--workspace",
+            s(&ws_path),
+            "--tls-cert",
+            s(&cert),
+            "--tls-key",
+            s(&cert),
+        ],
+        2,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("--tls-key {}: not a private key file", cert.display())),
+        "{err}"
+    );
 }
 
 #[test]

@@ -15,8 +15,10 @@ pub mod qa;
 pub mod queue;
 pub mod records;
 pub mod sync;
+pub mod tls;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -30,10 +32,19 @@ pub struct ServeOptions {
     /// Seconds between syncs with the workspace; 0 syncs only at start and on request.
     pub sync_every: u64,
     pub secure_cookies: bool,
+    /// Serve HTTPS with this certificate (PEM, chain after it) and key; cookies are then
+    /// marked `Secure` whatever `secure_cookies` says.
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 /// Serves until Ctrl-C (or SIGTERM); `on_ready` gets the bound address.
 pub fn serve(ws: Workspace, opts: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> Result<()> {
+    // A wrong certificate or key is said before anything else is done.
+    let acceptor = opts
+        .tls
+        .as_ref()
+        .map(|(cert, key)| tls::acceptor(cert, key))
+        .transpose()?;
     let db = ReviewDb::open(ws.root())?;
     let first = sync::sync(&ws, &db).context("the first sync with the workspace")?;
     eprintln!(
@@ -53,17 +64,24 @@ pub fn serve(ws: Workspace, opts: ServeOptions, on_ready: impl FnOnce(SocketAddr
             .await
             .with_context(|| format!("cannot listen on {}", opts.listen))?;
         on_ready(listener.local_addr()?);
-        let state = AppState::new(db.clone(), Some(ws.clone()), opts.secure_cookies);
+        let state = AppState::new(db.clone(), Some(ws.clone()), opts.secure_cookies || acceptor.is_some());
         if opts.sync_every > 0 {
             tokio::spawn(sync_loop(ws, db.clone(), Duration::from_secs(opts.sync_every)));
         }
         db.manual_checkpoints()?;
         tokio::spawn(checkpoint_loop(db));
-        axum::serve(listener, router(state))
-            .with_graceful_shutdown(shutdown())
-            .await
-            .context("serving")
+        match acceptor {
+            Some(acceptor) => serve_on(tls::TlsListener::new(listener, acceptor)?, state).await,
+            None => serve_on(listener, state).await,
+        }
     })
+}
+
+async fn serve_on(listener: impl axum::serve::Listener<Addr = SocketAddr>, state: AppState) -> Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown())
+        .await
+        .context("serving")
 }
 
 /// Keeps the journal and the workspace in step. A failed sync (the workspace busy with

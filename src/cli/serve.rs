@@ -1,6 +1,7 @@
 //! `ledgerline serve`: the review web app for data-entry teams, beside the batch CLI.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -18,24 +19,34 @@ keep working on the same workspace while it runs.\n\nCreate accounts first: ledg
 pub struct Args {
     #[command(flatten)]
     pub ws: WorkspaceArg,
-    /// Address to listen on (loopback by default; put a TLS proxy in front for anything else)
+    /// Address to listen on (loopback by default; for other machines, serve HTTPS with
+    /// --tls-cert and --tls-key, or put a TLS proxy in front)
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Serve HTTPS with this certificate (PEM; intermediate certificates after it); needs
+    /// --tls-key. Session cookies are then marked Secure
+    #[arg(long, requires = "tls_key", value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM)
+    #[arg(long, requires = "tls_cert", value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
     /// Seconds between syncs with the workspace (0: only at start and on request)
     #[arg(long, default_value_t = 5)]
     pub sync_every: u64,
-    /// Mark session cookies Secure (set this when users reach the server over HTTPS)
+    /// Mark session cookies Secure (set this when users reach the server over HTTPS
+    /// through a proxy)
     #[arg(long)]
     pub secure_cookies: bool,
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let ws = a.ws.open_existing()?;
-    if !a.listen.ip().is_loopback() && !a.secure_cookies {
+    let tls = a.tls_cert.zip(a.tls_key);
+    if !a.listen.ip().is_loopback() && !a.secure_cookies && tls.is_none() {
         // The app itself speaks plain HTTP: beyond this machine, passwords, session
         // cookies and the records of the dead would cross the network readable.
         eprintln!(
-            "serve: warning: {} is reachable from other machines over plain HTTP, so passwords, sessions and records cross the network unencrypted; put a TLS proxy in front and pass --secure-cookies",
+            "serve: warning: {} is reachable from other machines over plain HTTP, so passwords, sessions and records cross the network unencrypted; serve HTTPS with --tls-cert and --tls-key, or put a TLS proxy in front and pass --secure-cookies",
             a.listen
         );
     }
@@ -43,9 +54,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
         listen: a.listen,
         sync_every: a.sync_every,
         secure_cookies: a.secure_cookies,
+        tls,
     };
+    let scheme = if opts.tls.is_some() { "https" } else { "http" };
     serve(ws, opts, |addr| {
-        eprintln!("serve: listening on http://{addr}/ (Ctrl-C stops)")
+        eprintln!("serve: listening on {scheme}://{addr}/ (Ctrl-C stops)")
     })?;
     Ok(ExitCode::SUCCESS)
 }
