@@ -1908,6 +1908,95 @@ fn exchange_flow(dir: &std::path::Path, province: &Basic, nation: &Basic, fresh:
     }
 }
 
+/// One death sent by two provinces (the death in one, the burial in the home province):
+/// the nation keeps each person as sent, and its import names the persons whose ID
+/// number it already held under another, in JSON whole and on the terminal masked.
+#[test]
+fn a_death_two_provinces_send_is_named_at_import_duckdb() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let [shandong, anhui, nation, other_nation] =
+        ["shandong", "anhui", "nation", "other_nation"].map(|name| basic::duckdb(d, name));
+    two_provinces_flow(d, &shandong, &anhui, &nation, &other_nation);
+}
+
+#[test]
+fn a_death_two_provinces_send_is_named_at_import_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let [shandong, anhui, nation, other_nation] =
+        ["shandong", "anhui", "nation", "other_nation"].map(|name| basic::postgres(&format!("two_{name}")));
+    two_provinces_flow(dir.path(), &shandong, &anhui, &nation, &other_nation);
+}
+
+fn two_provinces_flow(dir: &std::path::Path, shandong: &Basic, anhui: &Basic, nation: &Basic, other_nation: &Basic) {
+    // 王秀英, 34052419800101001X, cremated in Shandong (SZ320981-2013-000001) ...
+    run_ok(&["live", "import", s(&live_extract(dir)), "--target", shandong.t()]);
+    // ... and buried in Anhui, whose funeral system gave her an id of its own.
+    let extract = dir.join("anhui.csv");
+    std::fs::write(
+        &extract,
+        "DEAD_ID,NAME,SEX,CARD_TYPE,ID_CARD,DEATH_DATE\n\
+         AH340100-2013-000777,王秀英,2,0,34052419800101001X,2013-03-05\n\
+         AH340100-2013-000778,周德明,1,0,X,2013-03-07\n",
+    )
+    .unwrap();
+    run_ok(&["live", "import", s(&extract), "--target", anhui.t()]);
+    let export = |province: &Basic, code: &str, name: &str| {
+        run_ok(&[
+            "exchange",
+            "export",
+            "--target",
+            province.t(),
+            "--province",
+            code,
+            "--out",
+            s(&dir.join(name)),
+        ]);
+    };
+    export(shandong, "37", "pkg-37");
+    export(anhui, "34", "pkg-34");
+    let first = import_package(nation, dir, "pkg-37");
+    assert_eq!(first["id_numbers_held_otherwise"], serde_json::json!([]), "{first}");
+    let second = import_package(nation, dir, "pkg-34");
+    assert_eq!(
+        second["id_numbers_held_otherwise"],
+        serde_json::json!([{
+            "person_id": "LIVE-AH340100-2013-000777",
+            "id_number": "34052419800101001X",
+            "held_person_id": "LIVE-SZ320981-2013-000001",
+        }]),
+        "{second}"
+    );
+    assert_eq!(
+        nation.count("SELECT count(*) FROM deceased WHERE id_number = '34052419800101001X'"),
+        2,
+        "each person kept as sent"
+    );
+    // Imported again, the package adds no one, and names no one.
+    let again = import_package(nation, dir, "pkg-34");
+    assert_eq!(again["id_numbers_held_otherwise"], serde_json::json!([]), "{again}");
+    run_ok(&[
+        "exchange",
+        "import",
+        s(&dir.join("pkg-37")),
+        "--target",
+        other_nation.t(),
+    ]);
+    let out = run_ok(&[
+        "exchange",
+        "import",
+        s(&dir.join("pkg-34")),
+        "--target",
+        other_nation.t(),
+    ]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("1 persons added whose ID number the database held under another person")
+            && said.contains("LIVE-AH340100-2013-000777 ID 340524********001X held as LIVE-SZ320981-2013-000001"),
+        "{said}"
+    );
+}
+
 #[test]
 fn a_killed_load_leaves_the_database_as_it_was_duckdb() {
     let dir = tempfile::tempdir().unwrap();

@@ -133,6 +133,20 @@ pub fn run(a: Args) -> Result<ExitCode> {
                         r.corrected
                     );
                 }
+                if !r.id_numbers_held_otherwise.is_empty() {
+                    println!(
+                        "{} persons added whose ID number the database held under another person (one death sent by two provinces?); each kept as sent:",
+                        r.id_numbers_held_otherwise.len()
+                    );
+                    super::print_listed(&r.id_numbers_held_otherwise, |h| {
+                        format!(
+                            "{} ID {} held as {}",
+                            h.person_id,
+                            ledgerline_search::access::mask_id(&h.id_number),
+                            h.held_person_id
+                        )
+                    });
+                }
             }
         }
         ExchangeCommand::Log { target, province, json } => {

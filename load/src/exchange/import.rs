@@ -118,6 +118,21 @@ pub struct Imported {
     /// Loads the package starts after that no package imported here holds, if any (see
     /// [`order`]).
     pub gap: Option<String>,
+    /// Persons the package brought whose ID number the database already held under
+    /// another person: one death sent by two provinces (a death in one, the burial in
+    /// the home province), each person kept as sent, for the national DBA to link.
+    pub id_numbers_held_otherwise: Vec<HeldOtherwise>,
+}
+
+/// Rows added per table.
+type RowsAdded = Vec<(String, u64)>;
+
+/// A person a package brought, and the person the database held under its ID number.
+#[derive(Debug, Clone, Serialize)]
+pub struct HeldOtherwise {
+    pub person_id: String,
+    pub id_number: String,
+    pub held_person_id: String,
 }
 
 /// A package's file, ready to be added: a Parquet file DuckDB reads in place, or the CSV
@@ -140,19 +155,21 @@ pub fn import(db: &mut Database, package: Verified) -> Result<Imported> {
         db.exclusively(|db, at| {
             let gap = order::check(db, &m.province, span, !m.withdrawn_loads.is_empty())?;
             let withdrawn = withdraw(db, &m.withdrawn_loads)?;
-            let added = add_files(db, &ready)?;
+            let (added, held_otherwise) = add_files(db, &ready)?;
             let corrected = crate::conflicts::apply_corrections(db)?;
             order::record(db, &m.province, span, at)?;
-            Ok((withdrawn, added, corrected, gap))
+            Ok((withdrawn, added, corrected, gap, held_otherwise))
         })
     });
-    let (withdrawn, added, corrected, gap) = result.with_context(|| format!("importing {}", dir.display()))?;
+    let (withdrawn, added, corrected, gap, id_numbers_held_otherwise) =
+        result.with_context(|| format!("importing {}", dir.display()))?;
     Ok(Imported {
         province: m.province,
         added,
         withdrawn,
         corrected,
         gap,
+        id_numbers_held_otherwise,
     })
 }
 
@@ -212,33 +229,68 @@ fn withdraw(db: &mut Database, loads: &[WithdrawnLoad]) -> Result<Vec<crate::bac
     Ok(withdrawn)
 }
 
-/// Adds each file's rows the database does not hold; the rows added per table.
-fn add_files(db: &mut Database, ready: &[Ready]) -> Result<Vec<(String, u64)>> {
+/// Adds each file's rows the database does not hold; the rows added per table, and the
+/// persons added whose ID number it held under another person.
+fn add_files(db: &mut Database, ready: &[Ready]) -> Result<(RowsAdded, Vec<HeldOtherwise>)> {
     let mut added = Vec::new();
+    let mut held_otherwise = Vec::new();
     for Ready { file: f, path } in ready {
         let columns = columns_of(db, &f.table)?;
-        let n = match db {
-            Database::DuckDb(conn) => {
-                let source = format!("read_parquet({})", sql_text(&path.display().to_string()));
-                conn.execute(&add_not_held(&f.table, &source, &columns), [])? as u64
-            }
-            Database::Postgres(client) => {
-                let stage = format!("exchange_{}", f.table);
-                client.batch_execute(&format!(
-                    "CREATE TEMP TABLE {stage} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP",
-                    f.table
-                ))?;
-                let mut sink = client.copy_in(&format!("COPY {stage} FROM STDIN (FORMAT csv, HEADER)"))?;
-                std::io::copy(&mut std::fs::File::open(path)?, &mut sink)?;
-                sink.finish().with_context(|| format!("copying {}", f.name))?;
-                // Its size known, the server looks the rows up by person where few.
-                client.batch_execute(&format!("ANALYZE {stage}"))?;
-                client.execute(&add_not_held(&f.table, &stage, &columns), &[])?
-            }
+        let source = match db {
+            Database::DuckDb(_) => format!("read_parquet({})", sql_text(&path.display().to_string())),
+            Database::Postgres(_) => stage_file(db, f, path)?,
         };
+        if f.table == "deceased" {
+            held_otherwise = id_numbers_held_otherwise(db, &source)?;
+        }
+        let n = db.execute(&add_not_held(&f.table, &source, &columns), &[])?;
         added.push((f.table.clone(), n));
     }
-    Ok(added)
+    Ok((added, held_otherwise))
+}
+
+/// Copies a package's file (as CSV) into a temporary table shaped like its table, on
+/// PostgreSQL; the table's name.
+fn stage_file(db: &mut Database, f: &FileEntry, path: &Path) -> Result<String> {
+    let Database::Postgres(client) = db else {
+        bail!("staging {} is for PostgreSQL", f.name);
+    };
+    let stage = format!("exchange_{}", f.table);
+    client.batch_execute(&format!(
+        "CREATE TEMP TABLE {stage} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP",
+        f.table
+    ))?;
+    let mut sink = client.copy_in(&format!("COPY {stage} FROM STDIN (FORMAT csv, HEADER)"))?;
+    std::io::copy(&mut std::fs::File::open(path)?, &mut sink)?;
+    sink.finish().with_context(|| format!("copying {}", f.name))?;
+    // Its size known, the server looks the rows up by person where few.
+    client.batch_execute(&format!("ANALYZE {stage}"))?;
+    Ok(stage)
+}
+
+/// The persons of `source` (a package's deceased rows) new to the database whose full ID
+/// number it holds under another person.
+fn id_numbers_held_otherwise(db: &mut Database, source: &str) -> Result<Vec<HeldOtherwise>> {
+    let mut found = Vec::new();
+    db.each_row(
+        &format!(
+            "SELECT p.person_id, p.id_number, min(d.person_id) FROM {source} p
+             JOIN deceased d ON d.id_number = p.id_number AND d.person_id <> p.person_id
+             WHERE length(p.id_number) = 18
+               AND NOT EXISTS (SELECT 1 FROM deceased x WHERE x.person_id = p.person_id)
+             GROUP BY p.person_id, p.id_number ORDER BY p.person_id"
+        ),
+        &[],
+        3,
+        |v| {
+            found.push(HeldOtherwise {
+                person_id: v[0].unwrap_or_default().to_string(),
+                id_number: v[1].unwrap_or_default().to_string(),
+                held_person_id: v[2].unwrap_or_default().to_string(),
+            })
+        },
+    )?;
+    Ok(found)
 }
 
 /// The statement adding the rows of `source` (a relation with the table's columns,
