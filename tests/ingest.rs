@@ -419,10 +419,32 @@ fn a_folder_without_pages_is_refused_naming_its_folders() {
     std::fs::create_dir_all(&namesake).unwrap();
     std::fs::copy(sample_batch().join("pages/page-0003.png"), namesake.join("p1.png")).unwrap();
     let volumes = [archive.join("卷01"), archive.join("卷02")];
-    let out = run_expect(&["run", s(&volumes[0]), s(&namesake), "--workspace", s(&ws)], 2);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("its batch id \"卷01\" is also that of"), "{err}");
-    assert!(!ws.exists());
+    for command in ["ingest", "run"] {
+        let out = run_expect(&[command, s(&volumes[0]), s(&namesake), "--workspace", s(&ws)], 2);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("its batch id \"卷01\" is also that of"),
+            "{command}: {err}"
+        );
+        assert!(!ws.exists());
+    }
+    // Ingested alone, several folders give a report each.
+    let ingest_ws = dir.path().join("ingest-ws");
+    let reports = run_json(&[
+        "ingest",
+        s(&volumes[0]),
+        s(&volumes[1]),
+        "--workspace",
+        s(&ingest_ws),
+        "--json",
+    ]);
+    let ids: Vec<&str> = reports
+        .as_array()
+        .expect("a report per folder")
+        .iter()
+        .map(|r| r["batch_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["卷01", "卷02"]);
     // The volumes as batches, in one run: each its own batch, read by one pool.
     let run = run_json(&["run", s(&volumes[0]), s(&volumes[1]), "--workspace", s(&ws), "--json"]);
     let batches = run["batches"].as_array().expect("each batch's figures");

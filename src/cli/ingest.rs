@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use ledgerline_ingest::{ingest, BatchSource, IngestReport};
 use ledgerline_store::Workspace;
 
@@ -12,9 +12,11 @@ use super::WorkspaceArg;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Batch folder: scanned pages (PNG, JPEG, TIFF; PDF or OFD volumes of scans) in it or in its pages/ folder, and
-    /// optionally batch.toml
-    pub batch_dir: PathBuf,
+    /// Batch folders, one volume each: scanned pages (PNG, JPEG, TIFF; PDF or OFD volumes
+    /// of scans) in it or in its pages/ folder, and optionally batch.toml. Several are
+    /// ingested in turn, each its own batch (`ledgerline ingest 全宗12/*/`)
+    #[arg(required = true)]
+    pub batch_dirs: Vec<PathBuf>,
     #[command(flatten)]
     pub ws: WorkspaceArg,
     /// Print a JSON summary on stdout
@@ -64,14 +66,44 @@ pub fn print_report(r: &IngestReport) {
     }
 }
 
+/// Every folder opened before the workspace is, so a wrong one among them makes nothing;
+/// two folders of one batch id are refused (shared with `ledgerline run`).
+pub fn open_sources(dirs: &[PathBuf]) -> Result<Vec<BatchSource>> {
+    let mut sources: Vec<BatchSource> = Vec::with_capacity(dirs.len());
+    for dir in dirs {
+        let source = BatchSource::open(dir)?;
+        let id = &source.manifest.batch_id;
+        if let Some(first) = sources.iter().find(|s| s.manifest.batch_id == *id) {
+            bail!(
+                "{}: its batch id {id:?} is also that of {}: a batch is one folder; give each its own \
+                 batch_id in its batch.toml",
+                dir.display(),
+                first.dir.display()
+            );
+        }
+        sources.push(source);
+    }
+    Ok(sources)
+}
+
 pub fn run(a: Args) -> Result<ExitCode> {
-    let source = BatchSource::open(&a.batch_dir)?;
+    let sources = open_sources(&a.batch_dirs)?;
     let ws = a.ws.open_or_create()?;
-    let report = ingest_batch(&ws, &source, a.json)?;
+    let mut reports = Vec::with_capacity(sources.len());
+    for source in &sources {
+        let report = ingest_batch(&ws, source, a.json)?;
+        if !a.json {
+            print_report(&report);
+        }
+        reports.push(report);
+    }
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        print_report(&report);
+        // One folder's report as before; several folders' in a list.
+        let json = match <[IngestReport; 1]>::try_from(reports) {
+            Ok([one]) => serde_json::to_string_pretty(&one)?,
+            Err(several) => serde_json::to_string_pretty(&several)?,
+        };
+        println!("{json}");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -3,11 +3,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Result};
-use ledgerline_ingest::{BatchSource, IngestReport};
+use anyhow::Result;
+use ledgerline_ingest::IngestReport;
 use serde::Serialize;
 
-use super::ingest::{ingest_batch, print_report};
+use super::ingest::{ingest_batch, open_sources, print_report};
 use super::ocr::{ocr_pages, print_summary, OcrOptions, OcrSummary};
 use super::status::{batch_statuses, BatchStatus};
 use super::WorkspaceArg;
@@ -69,25 +69,6 @@ struct RunsSummary {
     totals: Totals,
     batches: Vec<BatchRun>,
     ocr: OcrSummary,
-}
-
-/// Every folder is opened before the workspace is: a wrong one among them makes nothing.
-fn open_sources(dirs: &[PathBuf]) -> Result<Vec<BatchSource>> {
-    let mut sources: Vec<BatchSource> = Vec::with_capacity(dirs.len());
-    for dir in dirs {
-        let source = BatchSource::open(dir)?;
-        let id = &source.manifest.batch_id;
-        if let Some(first) = sources.iter().find(|s| s.manifest.batch_id == *id) {
-            bail!(
-                "{}: its batch id {id:?} is also that of {}: a batch is one folder; give each its own \
-                 batch_id in its batch.toml",
-                dir.display(),
-                first.dir.display()
-            );
-        }
-        sources.push(source);
-    }
-    Ok(sources)
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
