@@ -466,3 +466,33 @@ fn output_piped_to_a_reader_that_stops_ends_the_command_quietly() {
     );
     assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// The completion script a shell loads completes the commands and their options, as
+/// `--help` names them (bash here; zsh, fish, elvish and PowerShell from the same
+/// definitions).
+#[test]
+fn the_shell_completes_commands_and_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("ledgerline.bash");
+    std::fs::write(&script, run_ok(&["completions", "bash"]).stdout).unwrap();
+    // What bash offers for the words typed so far, the last one being completed.
+    let offered = |words: &[&str]| {
+        let program = format!(
+            "source {}; COMP_WORDS=({}); COMP_CWORD={}; _ledgerline ledgerline {} {}; echo \"${{COMPREPLY[@]}}\"",
+            s(&script),
+            words.join(" "),
+            words.len() - 1,
+            words[words.len() - 1],
+            words[words.len() - 2],
+        );
+        let out = std::process::Command::new("bash")
+            .args(["-c", &program])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    assert_eq!(offered(&["ledgerline", "exc"]), "exchange");
+    assert_eq!(offered(&["ledgerline", "serve", "--tls"]), "--tls-cert --tls-key");
+    assert_eq!(offered(&["ledgerline", "exchange", "im"]), "import");
+}

@@ -52,7 +52,7 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Run every pipeline stage on a batch: ingest, then OCR and extraction
+    /// Run every pipeline stage on one batch folder or several: ingest, then OCR and extraction
     Run(run::Args),
     /// Register a batch of scanned pages in the workspace (checksums, provenance, quarantine)
     Ingest(ingest::Args),
@@ -99,6 +99,12 @@ pub enum Command {
     Conflicts(conflicts::Args),
     /// Exchange packages from a provincial database to the national one
     Exchange(exchange::Args),
+    /// Print the shell's completion script: `ledgerline completions bash >
+    /// /etc/bash_completion.d/ledgerline` (bash, zsh, fish, elvish, powershell)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// The workspace option every stage shares.
@@ -160,6 +166,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Live(a) => live::run(a),
         Command::Conflicts(a) => conflicts::run(a),
         Command::Exchange(a) => exchange::run(a),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            // Printed as the other commands print, so a closed pipe ends it quietly.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "ledgerline", &mut script);
+            print!("{}", String::from_utf8_lossy(&script));
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
