@@ -94,6 +94,88 @@ fn inspect_sample(ws: &Workspace) -> usize {
     ledgerline_review::qa::accept_waiting_sample(&db, "B1", &who).unwrap()
 }
 
+/// Several batches in one command load one after another, each its own load, once every
+/// one of them has passed its QA gate: one that has not stops them all before anything is
+/// written.
+#[test]
+fn several_batches_load_once_every_one_has_passed() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws_path = dir.path().join("ws");
+    let ws = Workspace::open(&ws_path).unwrap();
+    let wsa = s(&ws_path);
+    store_machine_accepted(&ws, 40, 7);
+    let second = machine_accepted("B2", 40, 8, 20);
+    ws.transaction(|c| {
+        for page in second.chunks(20) {
+            replace_page_records(c, &page[0].source.page, page)?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    for batch in ["B1", "B2"] {
+        run_ok(&["qa", "start", "--workspace", wsa, "--batch", batch]);
+    }
+    inspect_sample(&ws);
+    let province = basic::duckdb(dir.path(), "province");
+    let load = [
+        "load",
+        "--workspace",
+        wsa,
+        "--batch",
+        "B1",
+        "--batch",
+        "B2",
+        "--target",
+        province.t(),
+    ];
+    let refused = run_expect(&load, 2);
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("batch B2 has not passed its QA gate"), "{said}");
+    assert!(
+        !dir.path().join("province.duckdb").exists(),
+        "B1 loaded before B2 was checked"
+    );
+    let twice = run_expect(
+        &[
+            "load",
+            "--workspace",
+            wsa,
+            "--batch",
+            "B1",
+            "--batch",
+            "B1",
+            "--target",
+            province.t(),
+        ],
+        2,
+    );
+    assert!(String::from_utf8_lossy(&twice.stderr).contains("--batch B1 is given twice"));
+    let db = ReviewDb::open(ws.root()).unwrap();
+    let who = Editor {
+        username: "reviewer",
+        role: Role::Reviewer,
+        unmasked: true,
+    };
+    ledgerline_review::qa::accept_waiting_sample(&db, "B2", &who).unwrap();
+    let mut json = load.to_vec();
+    json.push("--json");
+    let reports = run_json(&json);
+    let loaded: Vec<(&str, u64)> = reports
+        .as_array()
+        .expect("a report per batch")
+        .iter()
+        .map(|r| (r["batch_id"].as_str().unwrap(), r["records"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(loaded, [("B1", 40), ("B2", 40)]);
+    assert_eq!(province.count("SELECT count(DISTINCT load_id) FROM loads"), 2);
+    // Again: both loaded already, nothing changes.
+    let again = run_json(&json);
+    assert!(
+        again.as_array().unwrap().iter().all(|r| r["already_loaded"] == true),
+        "{again}"
+    );
+}
+
 #[test]
 fn a_batch_loads_beside_live_data_once_it_passes_qa_duckdb() {
     let dir = tempfile::tempdir().unwrap();

@@ -25,9 +25,11 @@ over the database's."
 pub struct LoadArgs {
     #[command(flatten)]
     pub ws: WorkspaceArg,
-    /// The batch to load: one whose QA sample passed (`ledgerline qa status`)
-    #[arg(long)]
-    pub batch: String,
+    /// The batch to load: one whose QA sample passed (`ledgerline qa status`). Given
+    /// again (`--batch A --batch B`), the batches load one after another, each in its own
+    /// transaction, once every one of them is found to have passed
+    #[arg(long, required = true)]
+    pub batch: Vec<String>,
     /// The basic database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=verify-full&sslrootcert=CA.pem] (libpq's TLS options)
     #[arg(long, value_parser = Target::parse)]
     pub target: Target,
@@ -56,46 +58,22 @@ pub struct UnloadArgs {
 
 pub fn run_load(a: LoadArgs) -> Result<ExitCode> {
     let ws = a.ws.open_reviewed()?;
-    ws.require_batch(&a.batch)?;
-    let gate = ReviewDb::open_existing(ws.root())?
-        .map(|db| qa::status(&db, &a.batch))
-        .transpose()?
-        .flatten();
-    match gate {
-        Some(s) if s.verdict == Verdict::Pass => {}
-        Some(s) => bail!(
-            "batch {} has not passed its QA gate ({:?}: {} of {} inspected, {} nonconforming); see `ledgerline qa status --batch {}`",
-            a.batch, s.verdict, s.inspected, s.plan.sample_size, s.defects, a.batch
-        ),
-        None => bail!(
-            "batch {} has no QA sample yet: run `ledgerline qa start --batch {}` and inspect it in the review app",
-            a.batch, a.batch
-        ),
+    // Every batch is checked before any loads: one that has not passed stops them all.
+    for (i, batch) in a.batch.iter().enumerate() {
+        if a.batch[..i].contains(batch) {
+            bail!("--batch {batch} is given twice");
+        }
+        require_passed(&ws, batch)?;
     }
-    let all = ws.with_store(|c| read_records(c, &RecordFilter::batch(Some(a.batch.clone()))))?;
-    let to_key = ws.with_store(|c| pages::pages_to_key(c, &a.batch))?;
-    let waiting = all
-        .iter()
-        .filter(|r| r.review.status == ReviewStatus::NeedsReview)
-        .count();
-    let records: Vec<_> = all
-        .into_iter()
-        .filter(|r| matches!(r.review.status, ReviewStatus::Verified | ReviewStatus::Machine))
-        .collect();
-    if records.is_empty() {
-        bail!("batch {}: no verified records to load", a.batch);
-    }
-    let target = a.target;
+    let target = &a.target;
     let created = !target.exists();
     let mut db = target.open_for_writing()?;
-    let started = std::time::Instant::now();
-    let step = |step: LoadStep| {
-        if !a.json {
-            super::progress::log_line("load", step, started);
-        }
-    };
-    let report = load_batch(&mut db, &a.batch, &records, a.dry_run, &step)
-        .with_context(|| format!("loading batch {} into {}", a.batch, target.display()))?;
+    let mut reports = Vec::with_capacity(a.batch.len());
+    for batch in &a.batch {
+        let loaded = load_one(&ws, &mut db, batch, &a)
+            .with_context(|| format!("loading batch {batch} into {}", target.display()))?;
+        reports.push(loaded);
+    }
     if created {
         // Loading into a new file is the laptop flow; into a mistyped path it is a
         // mistake a DBA must see: nothing was matched against live records.
@@ -105,14 +83,71 @@ pub fn run_load(a: LoadArgs) -> Result<ExitCode> {
         );
     }
     if a.json {
-        let mut v = serde_json::to_value(&report)?;
-        v["still_in_review"] = waiting.into();
-        v["pages_still_to_key"] = to_key.into();
-        println!("{}", serde_json::to_string_pretty(&v)?);
-    } else {
-        print_report(&report, waiting, &to_key);
+        // One batch's report as before; several batches' in a list.
+        let json = match <[serde_json::Value; 1]>::try_from(reports) {
+            Ok([one]) => serde_json::to_string_pretty(&one)?,
+            Err(several) => serde_json::to_string_pretty(&several)?,
+        };
+        println!("{json}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Refuses a batch that is not in the workspace or has not passed its QA gate.
+fn require_passed(ws: &ledgerline_store::Workspace, batch: &str) -> Result<()> {
+    ws.require_batch(batch)?;
+    let gate = ReviewDb::open_existing(ws.root())?
+        .map(|db| qa::status(&db, batch))
+        .transpose()?
+        .flatten();
+    match gate {
+        Some(s) if s.verdict == Verdict::Pass => Ok(()),
+        Some(s) => bail!(
+            "batch {batch} has not passed its QA gate ({:?}: {} of {} inspected, {} nonconforming); see `ledgerline qa status --batch {batch}`",
+            s.verdict, s.inspected, s.plan.sample_size, s.defects
+        ),
+        None => bail!(
+            "batch {batch} has no QA sample yet: run `ledgerline qa start --batch {batch}` and inspect it in the review app"
+        ),
+    }
+}
+
+/// Loads one batch (its verified and machine-accepted records) in its own transaction;
+/// prints its report on the terminal, or returns it for `--json`, with what of the
+/// batch is still in review.
+fn load_one(
+    ws: &ledgerline_store::Workspace,
+    db: &mut ledgerline_load::Database,
+    batch: &str,
+    a: &LoadArgs,
+) -> Result<serde_json::Value> {
+    let all = ws.with_store(|c| read_records(c, &RecordFilter::batch(Some(batch.to_string()))))?;
+    let to_key = ws.with_store(|c| pages::pages_to_key(c, batch))?;
+    let waiting = all
+        .iter()
+        .filter(|r| r.review.status == ReviewStatus::NeedsReview)
+        .count();
+    let records: Vec<_> = all
+        .into_iter()
+        .filter(|r| matches!(r.review.status, ReviewStatus::Verified | ReviewStatus::Machine))
+        .collect();
+    if records.is_empty() {
+        bail!("batch {batch}: no verified records to load");
+    }
+    let started = std::time::Instant::now();
+    let step = |step: LoadStep| {
+        if !a.json {
+            super::progress::log_line("load", step, started);
+        }
+    };
+    let report = load_batch(db, batch, &records, a.dry_run, &step)?;
+    if !a.json {
+        print_report(&report, waiting, &to_key);
+    }
+    let mut v = serde_json::to_value(&report)?;
+    v["still_in_review"] = waiting.into();
+    v["pages_still_to_key"] = to_key.into();
+    Ok(v)
 }
 
 pub(super) fn print_report(r: &LoadReport, waiting: usize, to_key: &[String]) {
