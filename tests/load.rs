@@ -73,6 +73,12 @@ fn records_of_one_workspace_person_link_to_the_same_database_person() {
 /// them as they are), 20 to a page.
 fn store_machine_accepted(ws: &Workspace, take: usize, seed: u64) -> Vec<Record> {
     let records = machine_accepted("B1", take, seed, 20);
+    store_pages(ws, &records);
+    records
+}
+
+/// Stores records 20 to a page, as their pages' readings.
+fn store_pages(ws: &Workspace, records: &[Record]) {
     ws.transaction(|c| {
         for page in records.chunks(20) {
             replace_page_records(c, &page[0].source.page, page)?;
@@ -80,18 +86,21 @@ fn store_machine_accepted(ws: &Workspace, take: usize, seed: u64) -> Vec<Record>
         Ok(())
     })
     .unwrap();
-    records
 }
 
-/// Accepts every waiting QA sample record unchanged, as a reviewer would.
+/// Accepts every waiting QA sample record of B1 unchanged, as a reviewer would.
 fn inspect_sample(ws: &Workspace) -> usize {
+    inspect_sample_of(ws, "B1")
+}
+
+fn inspect_sample_of(ws: &Workspace, batch: &str) -> usize {
     let db = ReviewDb::open(ws.root()).unwrap();
     let who = Editor {
         username: "reviewer",
         role: Role::Reviewer,
         unmasked: true,
     };
-    ledgerline_review::qa::accept_waiting_sample(&db, "B1", &who).unwrap()
+    ledgerline_review::qa::accept_waiting_sample(&db, batch, &who).unwrap()
 }
 
 /// Several batches in one command load one after another, each its own load, once every
@@ -104,14 +113,7 @@ fn several_batches_load_once_every_one_has_passed() {
     let ws = Workspace::open(&ws_path).unwrap();
     let wsa = s(&ws_path);
     store_machine_accepted(&ws, 40, 7);
-    let second = machine_accepted("B2", 40, 8, 20);
-    ws.transaction(|c| {
-        for page in second.chunks(20) {
-            replace_page_records(c, &page[0].source.page, page)?;
-        }
-        Ok(())
-    })
-    .unwrap();
+    store_pages(&ws, &machine_accepted("B2", 40, 8, 20));
     for batch in ["B1", "B2"] {
         run_ok(&["qa", "start", "--workspace", wsa, "--batch", batch]);
     }
@@ -150,13 +152,7 @@ fn several_batches_load_once_every_one_has_passed() {
         2,
     );
     assert!(String::from_utf8_lossy(&twice.stderr).contains("--batch B1 is given twice"));
-    let db = ReviewDb::open(ws.root()).unwrap();
-    let who = Editor {
-        username: "reviewer",
-        role: Role::Reviewer,
-        unmasked: true,
-    };
-    ledgerline_review::qa::accept_waiting_sample(&db, "B2", &who).unwrap();
+    inspect_sample_of(&ws, "B2");
     let mut json = load.to_vec();
     json.push("--json");
     let reports = run_json(&json);
