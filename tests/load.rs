@@ -2668,22 +2668,22 @@ fn live_extracts_by_the_systems_own_captions_import_as_by_column_names() {
         basic::duckdb(dir.path(), "by_names"),
         basic::duckdb(dir.path(), "by_captions"),
     );
-    let r = run_json(&["live", "import", s(&by_names), "--target", names_db.t(), "--json"]);
-    assert_eq!(
-        (r["imported"].as_u64(), r["bad_rows"].as_array().map(Vec::len)),
-        (Some(3), Some(0)),
-        "{r}"
-    );
+    // Each import takes the extract's three deaths, none of them a bad row.
+    let import_all = |extract: &std::path::Path, db: &Basic| {
+        let r = run_json(&["live", "import", s(extract), "--target", db.t(), "--json"]);
+        assert_eq!(
+            (r["imported"].as_u64(), r["bad_rows"].as_array().map(Vec::len)),
+            (Some(3), Some(0)),
+            "{r}"
+        );
+        r
+    };
+    let r = import_all(&by_names, &names_db);
     assert_eq!(
         (r["captions"].as_array().map(Vec::len), &r["columns_not_read"]),
         (Some(0), &serde_json::json!([]))
     );
-    let r = run_json(&["live", "import", s(&by_captions), "--target", captions_db.t(), "--json"]);
-    assert_eq!(
-        (r["imported"].as_u64(), r["bad_rows"].as_array().map(Vec::len)),
-        (Some(3), Some(0)),
-        "{r}"
-    );
+    let r = import_all(&by_captions, &captions_db);
     assert_eq!(
         r["encoding"], "utf-16le",
         "no byte-order mark, and a Chinese first character"

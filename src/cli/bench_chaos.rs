@@ -90,6 +90,7 @@ impl Subject {
     /// The command, run in a world folder (workspace `ws`, databases beside it).
     fn args(self, world: &Path, batch_dir: &Path) -> Vec<OsString> {
         let ws = world.join("ws");
+        let province = duckdb_target(&world.join(PROVINCE));
         let mut a: Vec<OsString> = match self {
             Subject::Run => vec!["run".into(), batch_dir.into(), "--jobs".into(), "2".into()],
             Subject::Merge => {
@@ -105,14 +106,14 @@ impl Subject {
                 "--batch".into(),
                 LOAD_BATCH.into(),
                 "--target".into(),
-                duckdb_target(&world.join("province.duckdb")),
+                province,
             ],
             Subject::ExchangeExport => {
                 return vec![
                     "exchange".into(),
                     "export".into(),
                     "--target".into(),
-                    duckdb_target(&world.join("province.duckdb")),
+                    province,
                     "--province".into(),
                     "37".into(),
                     "--out".into(),
@@ -125,7 +126,7 @@ impl Subject {
                     "import".into(),
                     world.join(PACKAGE).into(),
                     "--target".into(),
-                    duckdb_target(&world.join("nation.duckdb")),
+                    duckdb_target(&world.join(NATION)),
                 ]
             }
             Subject::Unload => {
@@ -135,7 +136,7 @@ impl Subject {
                     "--load-id".into(),
                     load_id.trim().into(),
                     "--target".into(),
-                    duckdb_target(&world.join("province.duckdb")),
+                    province,
                 ];
             }
             Subject::LiveImport => {
@@ -144,7 +145,7 @@ impl Subject {
                     "import".into(),
                     world.join(LIVE_EXTRACT).into(),
                     "--target".into(),
-                    duckdb_target(&world.join("province.duckdb")),
+                    province,
                 ]
             }
         };
@@ -171,6 +172,10 @@ const LOAD_RECORDS: usize = 600;
 /// enough an import for kills to land in it.
 const LIVE_EXTRACT: &str = "live.csv";
 const LIVE_DEATHS: usize = 30_000;
+/// The basic databases of the world: the province loads and live imports write, and the
+/// nation its packages go to.
+const PROVINCE: &str = "province.duckdb";
+const NATION: &str = "nation.duckdb";
 /// The file beside the province that names the load `unload` takes out.
 const LOAD_ID: &str = "load_id";
 /// The workspaces of `ocr --shard 1/2` and `2/2` of the batch, and the one `merge` folds
@@ -336,7 +341,7 @@ pub fn run(a: ChaosArgs) -> Result<ExitCode> {
                 super::bench_load::write_live_extract(&after.join(LIVE_EXTRACT), Vec::new(), LIVE_DEATHS, a.seed)?;
             }
             Subject::LiveImport => {
-                let province = ledgerline_load::Target::DuckDb(after.join("province.duckdb"));
+                let province = ledgerline_load::Target::DuckDb(after.join(PROVINCE));
                 let load_id = province
                     .open_for_reading()?
                     .text("SELECT max(load_id) FROM loads", &[])?
@@ -535,11 +540,9 @@ fn state(exe: &Path, subject: Subject, world: &Path) -> Result<State> {
                 s.insert(format!("search {query} {status}"), ids.join(","));
             }
         }
-        Subject::Load | Subject::LiveImport | Subject::Unload => {
-            s.extend(database_state(&world.join("province.duckdb"))?)
-        }
+        Subject::Load | Subject::LiveImport | Subject::Unload => s.extend(database_state(&world.join(PROVINCE))?),
         Subject::ExchangeExport => s.extend(package_state(world)?),
-        Subject::ExchangeImport => s.extend(database_state(&world.join("nation.duckdb"))?),
+        Subject::ExchangeImport => s.extend(database_state(&world.join(NATION))?),
     }
     Ok(s)
 }

@@ -50,8 +50,7 @@ impl Which {
 /// person's.
 #[derive(clap::Args)]
 pub struct Chosen {
-    /// The basic database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=verify-full&sslrootcert=CA.pem] (libpq's TLS options)
-    #[arg(long, value_parser = Target::parse)]
+    #[arg(long, value_parser = Target::parse, help = super::target_help!("The basic database"))]
     target: Target,
     /// A conflict, by the id `conflicts list --all` shows (repeat for more)
     #[arg(long = "conflict", value_name = "ID", conflicts_with_all = ["load_id", "field", "person_id"])]
@@ -99,8 +98,7 @@ pub enum ConflictsCommand {
     /// of the person with one value and not the other (an ID number's check character,
     /// its birth date or sex against the person's)
     List {
-        /// The basic database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=verify-full&sslrootcert=CA.pem] (libpq's TLS options)
-        #[arg(long, value_parser = Target::parse)]
+        #[arg(long, value_parser = Target::parse, help = super::target_help!("The basic database"))]
         target: Target,
         #[command(flatten)]
         which: Which,

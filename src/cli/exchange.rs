@@ -17,8 +17,7 @@ pub enum ExchangeCommand {
     /// Write an exchange package: a Parquet file per table (MZ/T 141-2019 entities) and
     /// a manifest with the province, row counts, SHA-256 of every file, schema version
     Export {
-        /// The provincial database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=verify-full&sslrootcert=CA.pem] (libpq's TLS options)
-        #[arg(long, value_parser = Target::parse)]
+        #[arg(long, value_parser = Target::parse, help = super::target_help!("The provincial database"))]
         target: Target,
         /// Two-digit GB/T 2260 province code
         #[arg(long)]
@@ -42,8 +41,7 @@ pub enum ExchangeCommand {
     Import {
         /// The package: the folder `exchange export` wrote
         dir: PathBuf,
-        /// The national (or any basic) database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=verify-full&sslrootcert=CA.pem] (libpq's TLS options)
-        #[arg(long, value_parser = Target::parse)]
+        #[arg(long, value_parser = Target::parse, help = super::target_help!("The national (or any basic) database"))]
         target: Target,
         /// Print the import as JSON: rows added per table, loads withdrawn, persons'
         /// values corrected, any gap
@@ -55,8 +53,7 @@ pub enum ExchangeCommand {
     /// imported. A province's next package is exported --since the exported_at of its
     /// latest
     Log {
-        /// The national (or any basic) database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=verify-full&sslrootcert=CA.pem] (libpq's TLS options)
-        #[arg(long, value_parser = Target::parse)]
+        #[arg(long, value_parser = Target::parse, help = super::target_help!("The national (or any basic) database"))]
         target: Target,
         /// Only this province's packages (two-digit GB/T 2260 code)
         #[arg(long)]

@@ -37,8 +37,7 @@ pub enum LiveCommand {
         /// or UTF-16 (with or without its byte-order mark), or an Excel workbook (.xlsx,
         /// .xls, .ods) whose sheet has the header row
         file: PathBuf,
-        /// The basic database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=verify-full&sslrootcert=CA.pem] (libpq's TLS options)
-        #[arg(long, value_parser = Target::parse)]
+        #[arg(long, value_parser = Target::parse, help = super::target_help!("The basic database"))]
         target: Target,
         /// Read, compare and report, then roll back: the database is left as it was
         #[arg(long)]
@@ -55,8 +54,7 @@ pub enum LiveCommand {
     /// The live extracts a database imported, the latest first: each one's file and
     /// SHA-256, when its rows were stamped (their loaded_at), and what it did
     Log {
-        /// The basic database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=verify-full&sslrootcert=CA.pem] (libpq's TLS options)
-        #[arg(long, value_parser = Target::parse)]
+        #[arg(long, value_parser = Target::parse, help = super::target_help!("The basic database"))]
         target: Target,
         /// Print the imports as JSON, times in UTC (RFC 3339)
         #[arg(long)]

@@ -30,8 +30,7 @@ pub struct LoadArgs {
     /// transaction, once every one of them is found to have passed
     #[arg(long, required = true)]
     pub batch: Vec<String>,
-    /// The basic database: duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=verify-full&sslrootcert=CA.pem] (libpq's TLS options)
-    #[arg(long, value_parser = Target::parse)]
+    #[arg(long, value_parser = Target::parse, help = super::target_help!("The basic database"))]
     pub target: Target,
     /// Match, count and report, then roll back
     #[arg(long)]
@@ -47,8 +46,7 @@ pub struct UnloadArgs {
     /// The load to take out (its id is in the load report)
     #[arg(long)]
     pub load_id: String,
-    /// The basic database the load went into: duckdb:PATH or postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=verify-full&sslrootcert=CA.pem] (libpq's TLS options)
-    #[arg(long, value_parser = Target::parse)]
+    #[arg(long, value_parser = Target::parse, help = super::target_help!("The basic database the load went into"))]
     pub target: Target,
     /// Print what was removed as JSON: the rows taken out of each table, and
     /// unloaded_before (when) for a load unloaded already, of which nothing is left

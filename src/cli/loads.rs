@@ -14,8 +14,7 @@ finished, and its counts (records, new persons inserted, linked to persons alrea
 records rejected). With --load-id, that load's whole report, as `ledgerline load` printed it."
 )]
 pub struct Args {
-    /// The basic database: duckdb:PATH or postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=verify-full&sslrootcert=CA.pem] (libpq's TLS options)
-    #[arg(long, value_parser = Target::parse)]
+    #[arg(long, value_parser = Target::parse, help = super::target_help!("The basic database"))]
     pub target: Target,
     /// One load's report (its id is in the list, and in the load's own report)
     #[arg(long)]

@@ -177,6 +177,19 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
+/// `--target`'s help: what the database is, then how a target is written (one text for
+/// every command that takes one).
+macro_rules! target_help {
+    ($what:literal) => {
+        concat!(
+            $what,
+            ": duckdb:PATH (embedded) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB\
+             [?sslmode=verify-full&sslrootcert=CA.pem] (libpq's TLS options)"
+        )
+    };
+}
+use target_help;
+
 /// Items of one kind listed, at most, where people read them: an extract of a million
 /// deaths sent again may differ from the rows held in every one, a load of a million
 /// records conflict in a fifth; `--json` lists them all.
