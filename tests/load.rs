@@ -1987,10 +1987,11 @@ fn exchange_flow(dir: &std::path::Path, province: &Basic, nation: &Basic, fresh:
 }
 
 /// One death sent by two provinces (the death in one, the burial in the home province):
-/// the nation keeps each person as sent, and its import names the persons whose ID
-/// number it already held under another, in JSON whole and on the terminal masked.
+/// the nation keeps each person as sent, links the one whose name and death date agree
+/// with the person held under its ID number, and names the one that differs, for the
+/// DBA to link or keep apart; in JSON whole and on the terminal masked.
 #[test]
-fn a_death_two_provinces_send_is_named_at_import_duckdb() {
+fn a_death_two_provinces_send_is_linked_at_import_duckdb() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let [shandong, anhui, nation, other_nation] =
@@ -1999,7 +2000,7 @@ fn a_death_two_provinces_send_is_named_at_import_duckdb() {
 }
 
 #[test]
-fn a_death_two_provinces_send_is_named_at_import_postgres() {
+fn a_death_two_provinces_send_is_linked_at_import_postgres() {
     let dir = tempfile::tempdir().unwrap();
     let [shandong, anhui, nation, other_nation] =
         ["shandong", "anhui", "nation", "other_nation"].map(|name| basic::postgres(&format!("two_{name}")));
@@ -2009,13 +2010,15 @@ fn a_death_two_provinces_send_is_named_at_import_postgres() {
 fn two_provinces_flow(dir: &std::path::Path, shandong: &Basic, anhui: &Basic, nation: &Basic, other_nation: &Basic) {
     // 王秀英, 34052419800101001X, cremated in Shandong (SZ320981-2013-000001) ...
     run_ok(&["live", "import", s(&live_extract(dir)), "--target", shandong.t()]);
-    // ... and buried in Anhui, whose funeral system gave her an id of its own.
+    // ... and buried in Anhui, whose funeral system gave her an id of its own; and a
+    // row of Anhui's under her ID number with another death date.
     let extract = dir.join("anhui.csv");
     std::fs::write(
         &extract,
         "DEAD_ID,NAME,SEX,CARD_TYPE,ID_CARD,DEATH_DATE\n\
          AH340100-2013-000777,王秀英,2,0,34052419800101001X,2013-03-05\n\
-         AH340100-2013-000778,周德明,1,0,X,2013-03-07\n",
+         AH340100-2013-000778,周德明,1,0,X,2013-03-07\n\
+         AH340100-2013-000779,王秀英,2,0,34052419800101001X,2013-05-03\n",
     )
     .unwrap();
     run_ok(&["live", "import", s(&extract), "--target", anhui.t()]);
@@ -2034,25 +2037,42 @@ fn two_provinces_flow(dir: &std::path::Path, shandong: &Basic, anhui: &Basic, na
     export(shandong, "37", "pkg-37");
     export(anhui, "34", "pkg-34");
     let first = import_package(nation, dir, "pkg-37");
+    assert_eq!(first["linked"], serde_json::json!([]), "{first}");
     assert_eq!(first["id_numbers_held_otherwise"], serde_json::json!([]), "{first}");
     let second = import_package(nation, dir, "pkg-34");
     assert_eq!(
-        second["id_numbers_held_otherwise"],
+        second["linked"],
         serde_json::json!([{
             "person_id": "LIVE-AH340100-2013-000777",
+            "linked_to": "LIVE-SZ320981-2013-000001",
+            "id_number": "34052419800101001X",
+        }]),
+        "{second}"
+    );
+    assert_eq!(
+        second["id_numbers_held_otherwise"],
+        serde_json::json!([{
+            "person_id": "LIVE-AH340100-2013-000779",
             "id_number": "34052419800101001X",
             "held_person_id": "LIVE-SZ320981-2013-000001",
+            "differs": ["death_date"],
+            "unlinked_before": false,
         }]),
         "{second}"
     );
     assert_eq!(
         nation.count("SELECT count(*) FROM deceased WHERE id_number = '34052419800101001X'"),
-        2,
+        3,
         "each person kept as sent"
     );
-    // Imported again, the package adds no one, and names no one.
+    // Imported again, the package adds no one, and links or names no one.
     let again = import_package(nation, dir, "pkg-34");
-    assert_eq!(again["id_numbers_held_otherwise"], serde_json::json!([]), "{again}");
+    assert_eq!(
+        (&again["linked"], &again["id_numbers_held_otherwise"]),
+        (&serde_json::json!([]), &serde_json::json!([])),
+        "{again}"
+    );
+    dba_settles_a_shared_id_number(nation);
     run_ok(&[
         "exchange",
         "import",
@@ -2069,10 +2089,104 @@ fn two_provinces_flow(dir: &std::path::Path, shandong: &Basic, anhui: &Basic, na
     ]);
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(
-        said.contains("1 persons added whose ID number the database held under another person")
-            && said.contains("LIVE-AH340100-2013-000777 ID 340524********001X held as LIVE-SZ320981-2013-000001"),
+        said.contains("1 persons added linked to the death of a person held under the same ID number, name and death date")
+            && said.contains("LIVE-AH340100-2013-000777 ID 340524********001X linked to LIVE-SZ320981-2013-000001")
+            && said.contains("1 persons added whose ID number the database held under another death, not linked")
+            && said.contains(
+                "LIVE-AH340100-2013-000779 ID 340524********001X held as LIVE-SZ320981-2013-000001 (death_date differs)"
+            ),
         "{said}"
     );
+}
+
+/// The DBA finds the ID number two deaths share, keeps them apart, and links another
+/// person by hand.
+fn dba_settles_a_shared_id_number(nation: &Basic) {
+    const SD: &str = "LIVE-SZ320981-2013-000001";
+    const AH_SAME: &str = "LIVE-AH340100-2013-000777";
+    const AH_OTHER: &str = "LIVE-AH340100-2013-000779";
+    let links = |all: bool| {
+        let mut args = vec!["exchange", "links", "--target", nation.t(), "--json"];
+        args.extend(all.then_some("--all"));
+        run_json(&args)
+    };
+    let listed = links(false);
+    assert_eq!(listed["deaths"][0]["first"]["person_id"], SD, "{listed}");
+    assert_eq!(listed["deaths"][0]["linked"][0]["person_id"], AH_SAME, "{listed}");
+    assert_eq!(
+        listed["deaths"][0]["linked"][0]["agreed"], "id_number,name,death_date",
+        "{listed}"
+    );
+    let shared = &listed["same_id_number"];
+    assert_eq!(shared[0]["id_number"], "34052419800101001X", "{listed}");
+    let deaths: Vec<&str> = shared[0]["persons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["death"].as_str().unwrap())
+        .collect();
+    assert_eq!(deaths, [AH_OTHER, SD, SD], "{listed}");
+    let on_terminal = run_ok(&["exchange", "links", "--target", nation.t()]);
+    let said = String::from_utf8_lossy(&on_terminal.stdout);
+    assert!(
+        said.contains("1 ID numbers shared by persons of different deaths")
+            && said.contains("ID 340524********001X (3 persons):")
+            && !said.contains("19800101"),
+        "{said}"
+    );
+
+    let apart = run_json(&[
+        "exchange",
+        "unlink",
+        AH_OTHER,
+        "--from",
+        AH_SAME,
+        "--target",
+        nation.t(),
+        "--by",
+        "王审核",
+        "--note",
+        "another woman: death certificate 2013-05-03",
+        "--json",
+    ]);
+    assert_eq!(
+        (apart["decision"].as_str(), apart["death"].as_str()),
+        (Some("kept_apart"), Some(SD)),
+        "{apart}"
+    );
+    assert_eq!(links(false)["same_id_number"], serde_json::json!([]));
+    assert_eq!(links(true)["same_id_number"][0]["kept_apart"], true);
+
+    // Linked by hand after all (the certificate was misread), then taken back.
+    let linked = run_json(&[
+        "exchange",
+        "link",
+        AH_OTHER,
+        "--to",
+        AH_SAME,
+        "--target",
+        nation.t(),
+        "--json",
+    ]);
+    assert_eq!(
+        (linked["decision"].as_str(), linked["death"].as_str()),
+        (Some("linked"), Some(SD)),
+        "{linked}"
+    );
+    assert_eq!(links(false)["deaths"][0]["linked"][1]["agreed"], "dba");
+    let refused = run_expect(&["exchange", "unlink", SD, "--target", nation.t(), "--note", "x"], 2);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("the first person of its death"), "{stderr}");
+    run_ok(&[
+        "exchange",
+        "unlink",
+        AH_OTHER,
+        "--target",
+        nation.t(),
+        "--note",
+        "misread after all",
+    ]);
+    assert_eq!(links(false)["deaths"][0]["linked"].as_array().map(Vec::len), Some(1));
 }
 
 #[test]

@@ -641,6 +641,7 @@ pub(crate) fn delete_rows_of(db: &mut Database, load_id: &str) -> Result<Unloade
             named.join("; ")
         );
     }
+    crate::links::leave_with_load(db, load_id)?;
     let corrections = db.execute(
         "DELETE FROM corrections WHERE person_id IN (SELECT person_id FROM deceased WHERE load_id = $1)",
         &[load_id],

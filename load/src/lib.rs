@@ -12,6 +12,7 @@ pub mod clock;
 pub mod conflicts;
 pub mod exchange;
 pub mod history;
+pub mod links;
 pub mod live;
 pub mod pg;
 mod pg_password;
@@ -60,6 +61,11 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 5,
         name: "reopened decisions: a DBA takes a decision on a conflict back",
         sql: include_str!("../../schemas/province/0005_reopened_decisions.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "person links: one death two provinces sent, linked at the nation",
+        sql: include_str!("../../schemas/province/0006_person_links.sql"),
     },
 ];
 

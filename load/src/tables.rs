@@ -211,6 +211,14 @@ pub const CORRECTIONS: Table = Table {
     stamp: "corrected_at",
 };
 
+/// A person linked to the first person of its death (see `links`).
+pub const PERSON_LINKS: Table = Table {
+    name: "person_links",
+    columns: &[("person_id", Kind::Text), ("linked_to", Kind::Text)],
+    constants: &["agreed", "linked_by", "note"],
+    stamp: "linked_at",
+};
+
 /// Rows for one table, staged as text in one flat buffer (row after row). A value is
 /// borrowed from the records being loaded where it can be: staging a million records
 /// then allocates for the few values made on the way (ids, ages), not for every field.

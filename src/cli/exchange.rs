@@ -4,7 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use ledgerline_load::{exchange, Target};
+use ledgerline_load::{exchange, links, Database, Target};
+use ledgerline_search::access::mask_id;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -62,6 +63,77 @@ pub enum ExchangeCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The deaths the national database holds more than one person of (one death sent
+    /// by two provinces, each person kept as sent): each death's first person and those
+    /// linked to it, with what agreed, who linked them and when; and the full ID numbers
+    /// persons of different deaths share, for the DBA to link or keep apart. ID numbers
+    /// are masked on the terminal (--json gives them whole)
+    Links {
+        #[arg(long, value_parser = Target::parse, help = super::target_help!("The national (or any basic) database"))]
+        target: Target,
+        /// Only the death of this person, and the ID number it shares
+        #[arg(long)]
+        person_id: Option<String>,
+        /// ID numbers shared by deaths kept apart too
+        #[arg(long)]
+        all: bool,
+        /// Print the deaths and the shared ID numbers as JSON, times in UTC (RFC 3339)
+        #[arg(long)]
+        json: bool,
+    },
+    /// Link a person (and the persons linked to it) to another person's death: one death
+    /// two provinces sent, which the import left unlinked (their names or death dates
+    /// differ). Refused when the person is linked to another death (unlink it first)
+    Link {
+        /// The person to link (its person id)
+        person_id: String,
+        /// A person of the death it joins
+        #[arg(long)]
+        to: String,
+        /// Why (the documents compared, say)
+        #[arg(long)]
+        note: Option<String>,
+        #[command(flatten)]
+        decision: Decision,
+    },
+    /// Take a person's link to its death back, or, with --from, keep a person linked to
+    /// no one apart from another person's death: the import links them no more, and
+    /// `exchange links` lists their shared ID number no more. The link stays on record
+    /// with who took it back, when and why
+    Unlink {
+        /// The person to unlink (its person id)
+        person_id: String,
+        /// A person of the death to take it from, or keep it apart from
+        #[arg(long)]
+        from: Option<String>,
+        /// Why: the decision is kept with it
+        #[arg(long)]
+        note: String,
+        #[command(flatten)]
+        decision: Decision,
+    },
+}
+
+/// Where a DBA's decision on a death is made, by whom, and how it is told.
+#[derive(clap::Args)]
+pub struct Decision {
+    #[arg(long, value_parser = Target::parse, help = super::target_help!("The national (or any basic) database"))]
+    target: Target,
+    /// Who decides, as the decision records it [default: cli: and the system user]
+    #[arg(long)]
+    by: Option<String>,
+    /// Print the decision as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+impl Decision {
+    /// Makes the decision (`make` given the database and who decides) and tells it.
+    fn make(self, make: impl FnOnce(&mut Database, &str) -> Result<links::Decided>) -> Result<()> {
+        let by = self.by.unwrap_or_else(super::cli_actor);
+        let decided = make(&mut self.target.open_existing_for_writing()?, &by)?;
+        print_decided(&decided, self.json)
+    }
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
@@ -130,22 +202,34 @@ pub fn run(a: Args) -> Result<ExitCode> {
                         r.corrected
                     );
                 }
-                if !r.id_numbers_held_otherwise.is_empty() {
-                    println!(
-                        "{} persons added whose ID number the database held under another person (one death sent by two provinces?); each kept as sent:",
-                        r.id_numbers_held_otherwise.len()
-                    );
-                    super::print_listed(&r.id_numbers_held_otherwise, |h| {
-                        format!(
-                            "{} ID {} held as {}",
-                            h.person_id,
-                            ledgerline_search::access::mask_id(&h.id_number),
-                            h.held_person_id
-                        )
-                    });
-                }
+                print_persons_of_held_ids(&r);
             }
         }
+        ExchangeCommand::Links {
+            target,
+            person_id,
+            all,
+            json,
+        } => {
+            let links = links::list(&mut target.open_for_reading()?, person_id.as_deref(), all)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&links)?);
+            } else {
+                print_links(&target, &links);
+            }
+        }
+        ExchangeCommand::Link {
+            person_id,
+            to,
+            note,
+            decision,
+        } => decision.make(|db, by| links::link(db, &person_id, &to, by, note.as_deref()))?,
+        ExchangeCommand::Unlink {
+            person_id,
+            from,
+            note,
+            decision,
+        } => decision.make(|db, by| links::unlink(db, &person_id, from.as_deref(), by, &note))?,
         ExchangeCommand::Log { target, province, json } => {
             let packages = exchange::order::imported(&mut target.open_for_reading()?, province.as_deref())?;
             if json {
@@ -182,4 +266,106 @@ fn print_log(target: &Target, packages: &[exchange::order::Imported]) {
             p.imported_at.local_text()
         );
     }
+}
+
+/// The persons an import linked to deaths held under their ID numbers, and those it
+/// left for the DBA.
+fn print_persons_of_held_ids(r: &exchange::Imported) {
+    if !r.linked.is_empty() {
+        println!(
+            "{} persons added linked to the death of a person held under the same ID number, name and death date \
+             (one death sent by two provinces); each kept as sent:",
+            r.linked.len()
+        );
+        super::print_listed(&r.linked, |l| {
+            format!("{} ID {} linked to {}", l.person_id, mask_id(&l.id_number), l.linked_to)
+        });
+    }
+    if !r.id_numbers_held_otherwise.is_empty() {
+        println!(
+            "{} persons added whose ID number the database held under another death, not linked \
+             (`ledgerline exchange links` lists them to link or keep apart):",
+            r.id_numbers_held_otherwise.len()
+        );
+        super::print_listed(&r.id_numbers_held_otherwise, |h| {
+            let why = if h.unlinked_before {
+                "unlinked by the DBA before".to_string()
+            } else {
+                let verb = if h.differs.len() == 1 { "differs" } else { "differ" };
+                format!("{} {verb}", h.differs.join(" and "))
+            };
+            format!(
+                "{} ID {} held as {} ({why})",
+                h.person_id,
+                mask_id(&h.id_number),
+                h.held_person_id
+            )
+        });
+    }
+}
+
+/// One person as the links list shows it: id, name, masked ID number, death date.
+fn member_line(m: &links::Member) -> String {
+    format!(
+        "{} {} ID {} died {}",
+        m.person_id,
+        m.name,
+        m.id_number.as_deref().map_or_else(|| "-".to_string(), mask_id),
+        m.death_date.as_deref().unwrap_or("?")
+    )
+}
+
+/// The deaths and shared ID numbers, the first [`super::LISTED`] of each.
+fn print_links(target: &Target, links: &links::Links) {
+    if links.deaths.is_empty() && links.same_id_number.is_empty() {
+        println!("{}: no linked deaths, no ID number shared by deaths", target.display());
+        return;
+    }
+    let linked: usize = links.deaths.iter().map(|d| d.linked.len()).sum();
+    println!(
+        "{} deaths of more than one person ({linked} persons linked to a death's first):",
+        links.deaths.len()
+    );
+    for d in links.deaths.iter().take(super::LISTED) {
+        println!("  death of {}", member_line(&d.first));
+        for l in &d.linked {
+            let note = l.note.as_deref().map(|n| format!(": {n}")).unwrap_or_default();
+            println!(
+                "    + {} (agreed {}; linked by {} {}{note})",
+                member_line(&l.person),
+                l.agreed,
+                l.linked_by,
+                l.linked_at.local_text()
+            );
+        }
+    }
+    super::print_more(links.deaths.len(), super::LISTED);
+    println!(
+        "{} ID numbers shared by persons of different deaths, to link or keep apart:",
+        links.same_id_number.len()
+    );
+    for s in links.same_id_number.iter().take(super::LISTED) {
+        let apart = if s.kept_apart { ", kept apart" } else { "" };
+        println!("  ID {} ({} persons{apart}):", mask_id(&s.id_number), s.persons.len());
+        for p in &s.persons {
+            println!("    {} (death of {})", member_line(&p.person), p.death);
+        }
+    }
+    super::print_more(links.same_id_number.len(), super::LISTED);
+}
+
+fn print_decided(d: &links::Decided, json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(d)?);
+        return Ok(());
+    }
+    match d.decision {
+        "linked" => println!("linked {} to the death of {}", d.person_id, d.death),
+        "unlinked" => println!("unlinked {} from the death of {}", d.person_id, d.death),
+        _ => println!("kept {} apart from the death of {}", d.person_id, d.death),
+    }
+    if !d.moved.is_empty() {
+        println!("  with the persons linked to it: {}", d.moved.join(", "));
+    }
+    Ok(())
 }

@@ -97,7 +97,8 @@ pub enum Command {
     /// The values loads did not write over: list them, settle them (keep the database's
     /// value or take the ledger's)
     Conflicts(conflicts::Args),
-    /// Exchange packages from a provincial database to the national one
+    /// Exchange packages from a provincial database to the national one, and the national
+    /// database's links of one death two provinces sent
     Exchange(exchange::Args),
     /// Print the shell's completion script: `ledgerline completions bash >
     /// /etc/bash_completion.d/ledgerline` (bash, zsh, fish, elvish, powershell)
@@ -206,8 +207,13 @@ fn print_first<T>(first: &[T], total: usize, line: impl Fn(&T) -> String) {
     for item in first {
         println!("  {}", line(item));
     }
-    if total > first.len() {
-        println!("  … and {} more (--json lists every one)", total - first.len());
+    print_more(total, first.len());
+}
+
+/// How many of `total` items were not listed, when `listed` were.
+fn print_more(total: usize, listed: usize) {
+    if total > listed {
+        println!("  … and {} more (--json lists every one)", total - listed);
     }
 }
 

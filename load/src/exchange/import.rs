@@ -14,6 +14,7 @@ use super::{
     TABLES,
 };
 use crate::conflicts::COLUMNS;
+use crate::links::{self, HeldOtherwise, Linked};
 use crate::tables::Kind;
 use crate::{Database, UtcTime, MIGRATIONS};
 
@@ -118,22 +119,22 @@ pub struct Imported {
     /// Loads the package starts after that no package imported here holds, if any (see
     /// [`order`]).
     pub gap: Option<String>,
-    /// Persons the package brought whose ID number the database already held under
-    /// another person: one death sent by two provinces (a death in one, the burial in
-    /// the home province), each person kept as sent, for the national DBA to link.
+    /// Persons the package brought linked to the death of a person the database held
+    /// under the same full ID number, name and death date: one death sent by two
+    /// provinces (a death in one, the burial in the home province), each person kept as
+    /// sent (see [`crate::links`]).
+    pub linked: Vec<Linked>,
+    /// Persons the package brought whose full ID number the database held under a person
+    /// of another death, not linked (their names or death dates differ): for the national
+    /// DBA to link or keep apart.
     pub id_numbers_held_otherwise: Vec<HeldOtherwise>,
 }
 
 /// Rows added per table.
 type RowsAdded = Vec<(String, u64)>;
 
-/// A person a package brought, and the person the database held under its ID number.
-#[derive(Debug, Clone, Serialize)]
-pub struct HeldOtherwise {
-    pub person_id: String,
-    pub id_number: String,
-    pub held_person_id: String,
-}
+/// The persons added linked to a death held under their ID number, and those not linked.
+type PersonsOfHeldIds = (Vec<Linked>, Vec<HeldOtherwise>);
 
 /// A package's file, ready to be added: a Parquet file DuckDB reads in place, or the CSV
 /// file a PostgreSQL import copies into a temporary table.
@@ -155,13 +156,13 @@ pub fn import(db: &mut Database, package: Verified) -> Result<Imported> {
         db.exclusively(|db, at| {
             let gap = order::check(db, &m.province, span, !m.withdrawn_loads.is_empty())?;
             let withdrawn = withdraw(db, &m.withdrawn_loads)?;
-            let (added, held_otherwise) = add_files(db, &ready)?;
+            let (added, (linked, held_otherwise)) = add_files(db, &ready, at)?;
             let corrected = crate::conflicts::apply_corrections(db)?;
             order::record(db, &m.province, span, at)?;
-            Ok((withdrawn, added, corrected, gap, held_otherwise))
+            Ok((withdrawn, added, corrected, gap, linked, held_otherwise))
         })
     });
-    let (withdrawn, added, corrected, gap, id_numbers_held_otherwise) =
+    let (withdrawn, added, corrected, gap, linked, id_numbers_held_otherwise) =
         result.with_context(|| format!("importing {}", dir.display()))?;
     Ok(Imported {
         province: m.province,
@@ -169,6 +170,7 @@ pub fn import(db: &mut Database, package: Verified) -> Result<Imported> {
         withdrawn,
         corrected,
         gap,
+        linked,
         id_numbers_held_otherwise,
     })
 }
@@ -230,10 +232,10 @@ fn withdraw(db: &mut Database, loads: &[WithdrawnLoad]) -> Result<Vec<crate::bac
 }
 
 /// Adds each file's rows the database does not hold; the rows added per table, and the
-/// persons added whose ID number it held under another person.
-fn add_files(db: &mut Database, ready: &[Ready]) -> Result<(RowsAdded, Vec<HeldOtherwise>)> {
+/// persons added linked to a death held under their ID number, or not linked to it.
+fn add_files(db: &mut Database, ready: &[Ready], at: UtcTime) -> Result<(RowsAdded, PersonsOfHeldIds)> {
     let mut added = Vec::new();
-    let mut held_otherwise = Vec::new();
+    let mut of_held_ids = (Vec::new(), Vec::new());
     for Ready { file: f, path } in ready {
         let columns = columns_of(db, &f.table)?;
         let source = match db {
@@ -241,12 +243,12 @@ fn add_files(db: &mut Database, ready: &[Ready]) -> Result<(RowsAdded, Vec<HeldO
             Database::Postgres(_) => stage_file(db, f, path)?,
         };
         if f.table == "deceased" {
-            held_otherwise = id_numbers_held_otherwise(db, &source)?;
+            of_held_ids = links::link_new_persons(db, &source, at)?;
         }
         let n = db.execute(&add_not_held(&f.table, &source, &columns), &[])?;
         added.push((f.table.clone(), n));
     }
-    Ok((added, held_otherwise))
+    Ok((added, of_held_ids))
 }
 
 /// Copies a package's file (as CSV) into a temporary table shaped like its table, on
@@ -266,31 +268,6 @@ fn stage_file(db: &mut Database, f: &FileEntry, path: &Path) -> Result<String> {
     // Its size known, the server looks the rows up by person where few.
     client.batch_execute(&format!("ANALYZE {stage}"))?;
     Ok(stage)
-}
-
-/// The persons of `source` (a package's deceased rows) new to the database whose full ID
-/// number it holds under another person.
-fn id_numbers_held_otherwise(db: &mut Database, source: &str) -> Result<Vec<HeldOtherwise>> {
-    let mut found = Vec::new();
-    db.each_row(
-        &format!(
-            "SELECT p.person_id, p.id_number, min(d.person_id) FROM {source} p
-             JOIN deceased d ON d.id_number = p.id_number AND d.person_id <> p.person_id
-             WHERE length(p.id_number) = 18
-               AND NOT EXISTS (SELECT 1 FROM deceased x WHERE x.person_id = p.person_id)
-             GROUP BY p.person_id, p.id_number ORDER BY p.person_id"
-        ),
-        &[],
-        3,
-        |v| {
-            found.push(HeldOtherwise {
-                person_id: v[0].unwrap_or_default().to_string(),
-                id_number: v[1].unwrap_or_default().to_string(),
-                held_person_id: v[2].unwrap_or_default().to_string(),
-            })
-        },
-    )?;
-    Ok(found)
 }
 
 /// The statement adding the rows of `source` (a relation with the table's columns,
