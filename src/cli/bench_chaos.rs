@@ -337,6 +337,7 @@ pub fn run(a: ChaosArgs) -> Result<ExitCode> {
                 }
             }
             Subject::Index => prepare_load_batch(&after.join("ws"), a.seed)?,
+            Subject::ExchangeExport => send_from_another_province(&exe, &after)?,
             Subject::ExchangeImport => {
                 super::bench_load::write_live_extract(&after.join(LIVE_EXTRACT), Vec::new(), LIVE_DEATHS, a.seed)?;
             }
@@ -561,7 +562,7 @@ const SEARCHES: [(&str, &str); 6] = [
 /// Every row of every table of a basic database, without the times of the run that
 /// wrote them; a missing database file is one with empty tables.
 fn database_state(path: &Path) -> Result<State> {
-    const TABLES: [(&str, &str); 13] = [
+    const TABLES: [(&str, &str); 14] = [
         ("agencies", ""),
         ("deceased", "EXCLUDE (loaded_at)"),
         ("agents", "EXCLUDE (loaded_at)"),
@@ -574,6 +575,7 @@ fn database_state(path: &Path) -> Result<State> {
         ("conflict_decisions", "EXCLUDE (decided_at)"),
         ("corrections", "EXCLUDE (corrected_at)"),
         ("reopened_decisions", "EXCLUDE (decided_at, reopened_at)"),
+        ("person_links", "EXCLUDE (linked_at, unlinked_at)"),
         // The report names the file where each trial's copy of it lies.
         ("live_imports", "EXCLUDE (imported_at, file, report)"),
     ];
@@ -642,6 +644,39 @@ fn package_state(world: &Path) -> Result<State> {
 
 fn digest(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// Gives the nation, before the province's package arrives, the province's deaths of a
+/// full ID number as another province's funeral homes sent them (their own ids, the same
+/// ID number, name and death date), so that the import kills land among the links it
+/// makes.
+fn send_from_another_province(exe: &Path, world: &Path) -> Result<()> {
+    let rows = ledgerline_load::Target::DuckDb(world.join(PROVINCE))
+        .open_for_reading()?
+        .texts(
+            "SELECT source_key, name, gender, id_number, CAST(death_date AS VARCHAR) FROM deceased
+             WHERE length(id_number) = 18 AND death_date IS NOT NULL ORDER BY person_id",
+            &[],
+            5,
+        )?;
+    let mut csv = String::from("DEAD_ID,NAME,SEX,CARD_TYPE,ID_CARD,DEATH_DATE\n");
+    for v in rows.chunks(5) {
+        let [key, name, sex, id, died] = [0, 1, 2, 3, 4].map(|i| v[i].as_deref().unwrap_or("X"));
+        csv.push_str(&format!("AH-{key},{name},{sex},0,{id},{died}\n"));
+    }
+    let extract = world.join("elsewhere.csv");
+    std::fs::write(&extract, csv)?;
+    ledgerline(
+        exe,
+        &[
+            "live".into(),
+            "import".into(),
+            extract.into(),
+            "--target".into(),
+            duckdb_target(&world.join(NATION)),
+        ],
+    )?;
+    Ok(())
 }
 
 /// Reads the batch in two shard workspaces (`ingest`, then `ocr --shard I/2`), as two
