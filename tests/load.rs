@@ -153,6 +153,17 @@ fn several_batches_load_once_every_one_has_passed() {
     );
     assert!(String::from_utf8_lossy(&twice.stderr).contains("--batch B1 is given twice"));
     inspect_sample_of(&ws, "B2");
+    // Both passed, but dedupe has not made persons of their records: two ledger rows of
+    // one death would go in as two persons.
+    let undeduped = run_expect(&load, 2);
+    let said = String::from_utf8_lossy(&undeduped.stderr);
+    assert!(
+        said.contains("batch B1: 40 of its records to load are not linked into persons yet")
+            && said.contains("run `ledgerline dedupe`"),
+        "{said}"
+    );
+    assert!(!dir.path().join("province.duckdb").exists());
+    run_ok(&["dedupe", "--workspace", wsa]);
     let mut json = load.to_vec();
     json.push("--json");
     let reports = run_json(&json);
@@ -2230,6 +2241,7 @@ fn killed_loads(dir: &std::path::Path, mut fresh: impl FnMut() -> Basic) {
     let ws = Workspace::open(&ws_path).unwrap();
     let wsa = s(&ws_path);
     store_machine_accepted(&ws, 1500, 77);
+    run_ok(&["dedupe", "--workspace", wsa]);
     run_ok(&["qa", "start", "--workspace", wsa, "--batch", "B1"]);
     inspect_sample(&ws);
     let extract = live_extract(dir);

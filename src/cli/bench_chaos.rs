@@ -336,7 +336,7 @@ pub fn run(a: ChaosArgs) -> Result<ExitCode> {
                     std::fs::remove_dir_all(after.join(folder))?;
                 }
             }
-            Subject::Index => prepare_load_batch(&after.join("ws"), a.seed)?,
+            Subject::Index => prepare_load_batch(&exe, &after.join("ws"), a.seed)?,
             Subject::ExchangeExport => send_from_another_province(&exe, &after)?,
             Subject::ExchangeImport => {
                 super::bench_load::write_live_extract(&after.join(LIVE_EXTRACT), Vec::new(), LIVE_DEATHS, a.seed)?;
@@ -705,7 +705,7 @@ fn prepare_shards(exe: &Path, world: &Path, batch_dir: &Path) -> Result<()> {
 }
 
 /// Stores the load batch and passes its QA gate, so `load` may run.
-fn prepare_load_batch(ws_path: &Path, seed: u64) -> Result<()> {
+fn prepare_load_batch(exe: &Path, ws_path: &Path, seed: u64) -> Result<()> {
     let ws = Workspace::open(ws_path)?;
     let records = ledgerline_synth::records::machine_accepted(LOAD_BATCH, LOAD_RECORDS, seed, 20);
     ws.transaction(|c| {
@@ -714,6 +714,17 @@ fn prepare_load_batch(ws_path: &Path, seed: u64) -> Result<()> {
         }
         Ok(())
     })?;
+    // Made persons of, as a batch must be before it loads.
+    ledgerline(
+        exe,
+        &[
+            "dedupe".into(),
+            "--workspace".into(),
+            ws_path.into(),
+            "--batch".into(),
+            LOAD_BATCH.into(),
+        ],
+    )?;
     let db = ReviewDb::open(ws.root())?;
     ledgerline_review::qa::start(&ws, &db, LOAD_BATCH, ledgerline_load::sampling::DEFAULT_AQL, "chaos")?;
     let who = Editor {

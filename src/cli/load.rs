@@ -17,7 +17,8 @@ use super::WorkspaceArg;
 #[derive(clap::Args)]
 #[command(
     after_help = "Only a batch that passed its QA gate (ledgerline qa) loads: its verified records and \
-the records the machine accepted, which the sample vouched for. One transaction: all or nothing; loading \
+the records the machine accepted, which the sample vouched for, once `ledgerline dedupe` has made persons \
+of them (which rows of the batch are one death). One transaction: all or nothing; loading \
 the same content again changes nothing. A record matching a person the database holds (live or backfilled) \
 is linked to that person; a value that differs from the database's is written to the conflicts table, not \
 over the database's."
@@ -62,6 +63,9 @@ pub fn run_load(a: LoadArgs) -> Result<ExitCode> {
             bail!("--batch {batch} is given twice");
         }
         require_passed(&ws, batch)?;
+    }
+    for batch in &a.batch {
+        require_persons(&ws, batch)?;
     }
     let target = &a.target;
     let created = !target.exists();
@@ -108,6 +112,30 @@ fn require_passed(ws: &ledgerline_store::Workspace, batch: &str) -> Result<()> {
             "batch {batch} has no QA sample yet: run `ledgerline qa start --batch {batch}` and inspect it in the review app"
         ),
     }
+}
+
+/// Refuses a batch some of whose records to load dedupe has not made persons of (read,
+/// or keyed in the review app, since it last ran): the load matches a batch's persons
+/// against the database's, and trusts the workspace for which of its records are one
+/// person, so two ledger rows of one death (its cremation and its burial) would go in as
+/// two persons.
+fn require_persons(ws: &ledgerline_store::Workspace, batch: &str) -> Result<()> {
+    let unlinked: i64 = ws.with_store(|c| {
+        Ok(c.query_row(
+            "SELECT count(*) FROM records
+             WHERE batch_id = ? AND status IN ('verified', 'machine') AND person_id IS NULL",
+            [batch],
+            |r| r.get(0),
+        )?)
+    })?;
+    if unlinked > 0 {
+        bail!(
+            "batch {batch}: {unlinked} of its records to load are not linked into persons yet (read or keyed \
+             since `ledgerline dedupe` last ran): run `ledgerline dedupe`, then load, so that two ledger rows \
+             of one death do not go in as two persons"
+        );
+    }
+    Ok(())
 }
 
 /// Loads one batch (its verified and machine-accepted records) in its own transaction;
