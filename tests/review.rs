@@ -12,7 +12,23 @@ use ledgerline_store::Workspace;
 use ledgerline_synth::records::generate_records;
 use serde_json::json;
 
-struct Server(std::process::Child);
+/// A serving process; what it says on stderr after it listens is kept in `later`.
+struct Server(std::process::Child, std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl Server {
+    /// What the server said on stderr after it started listening, once `said` is among it
+    /// (waiting up to 10 s).
+    fn later_says(&self, said: &str) -> Vec<String> {
+        for _ in 0..100 {
+            let later = self.1.lock().unwrap().clone();
+            if later.iter().any(|l| l.contains(said)) {
+                return later;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        self.1.lock().unwrap().clone()
+    }
+}
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -37,7 +53,8 @@ fn serve_at(ws: &str, listen: &str, args: &[&str]) -> (Server, String, Vec<Strin
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let server = Server(child);
+    let later = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let server = Server(child, later.clone());
     let mut said = Vec::new();
     loop {
         let line = lines
@@ -49,7 +66,7 @@ fn serve_at(ws: &str, listen: &str, args: &[&str]) -> (Server, String, Vec<Strin
             let url = at.split_whitespace().next().unwrap();
             let address = url.split("://").nth(1).unwrap().trim_end_matches('/').to_string();
             said.push(line);
-            std::thread::spawn(move || lines.for_each(drop));
+            std::thread::spawn(move || lines.map_while(Result::ok).for_each(|l| later.lock().unwrap().push(l)));
             return (server, address, said);
         }
         said.push(line);
@@ -126,7 +143,7 @@ fn the_app_serves_https_with_its_own_certificate() {
         .expect("the openssl command (scripts/ensure-deps.sh installs it)");
     assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
     let tls = ["--tls-cert", s(&cert), "--tls-key", s(&key)];
-    let (_server, address, said) = serve_at(s(&ws_path), "0.0.0.0:0", &tls);
+    let (server, address, said) = serve_at(s(&ws_path), "0.0.0.0:0", &tls);
     assert!(said.iter().any(|l| l.contains("listening on https://")), "{said:?}");
     assert!(!said.iter().any(|l| l.contains("over plain HTTP")), "{said:?}");
     let port = address.rsplit(':').next().unwrap();
@@ -158,6 +175,10 @@ fn the_app_serves_https_with_its_own_certificate() {
         .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
         .unwrap();
     assert!(cookie.ends_with("; Secure"), "{cookie}");
+    assert!(
+        login.contains("strict-transport-security: max-age=31536000"),
+        "browsers told to come back over HTTPS only: {login}"
+    );
     let plain = curl(&[&format!("http://127.0.0.1:{port}/queue?batch=B1")]);
     assert!(
         plain.starts_with("HTTP/1.1 301")
@@ -170,6 +191,13 @@ fn the_app_serves_https_with_its_own_certificate() {
         .output()
         .unwrap();
     assert_eq!(untrusted.status.code(), Some(60), "curl's 'certificate problem'");
+    let later = server.later_says("TLS handshake with 127.0.0.1:");
+    assert!(
+        later
+            .iter()
+            .any(|l| l.contains("TLS handshake with 127.0.0.1:") && l.contains("failed: tlsv1 alert unknown ca")),
+        "the operator is told of the refused certificate: {later:?}"
+    );
     let out = run_expect(
         &[
             "serve",

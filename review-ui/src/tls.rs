@@ -85,12 +85,32 @@ async fn accept_loop(
             let Ok(mut tls) = Ssl::new(acceptor.context()).and_then(|ssl| SslStream::new(ssl, stream)) else {
                 return;
             };
-            // A failed or unfinished handshake (plain HTTP, a client that refused the
-            // certificate, one that went quiet) leaves nothing to serve.
-            if let Ok(Ok(())) = tokio::time::timeout(HANDSHAKE_TIME, Pin::new(&mut tls).accept()).await {
-                let _ = hand_over.send((tls, peer)).await;
+            // A failed or unfinished handshake (a client that refused the certificate,
+            // one that went quiet) leaves nothing to serve; the operator is told, since
+            // reviewers whose browsers refuse the certificate see no page to say so.
+            match tokio::time::timeout(HANDSHAKE_TIME, Pin::new(&mut tls).accept()).await {
+                Ok(Ok(())) => drop(hand_over.send((tls, peer)).await),
+                Ok(Err(e)) => eprintln!("serve: TLS handshake with {peer} failed: {}", handshake_failure(&e)),
+                Err(_) => eprintln!(
+                    "serve: TLS handshake with {peer} not finished within {} s",
+                    HANDSHAKE_TIME.as_secs()
+                ),
             }
         });
+    }
+}
+
+/// What went wrong in a handshake, in one line: OpenSSL's reason (a client refusing the
+/// certificate sends an alert, "tlsv1 alert unknown ca"), or the connection's end.
+fn handshake_failure(e: &openssl::ssl::Error) -> String {
+    if let Some(stack) = e.ssl_error() {
+        if let Some(reason) = stack.errors().iter().find_map(|e| e.reason()) {
+            return reason.to_string();
+        }
+    }
+    match e.io_error() {
+        Some(io) => io.to_string(),
+        None => "the client closed the connection".to_string(),
     }
 }
 

@@ -140,8 +140,8 @@ pub fn router(state: AppState) -> Router {
         .route("/app.js", get(assets::script))
         .route("/app.css", get(assets::style))
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.secure_cookies, security_headers))
         .with_state(state)
-        .layer(middleware::from_fn(security_headers))
 }
 
 mod assets {
@@ -169,10 +169,19 @@ async fn not_found() -> Response {
     ApiError::new(Refusal::NotFound, "no such page or API route").into_response()
 }
 
-/// No framing (clickjacking), no sniffing, scripts only from this origin.
-async fn security_headers(req: Request, next: Next) -> Response {
+/// No framing (clickjacking), no sniffing, scripts only from this origin; served over
+/// HTTPS (the app's own TLS, or a TLS proxy's: `secure`), the browser is told to come
+/// back over HTTPS only, so a link or a typed address with `http://` does not send the
+/// session cookie's requests in the clear first.
+async fn security_headers(State(secure): State<bool>, req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    if secure {
+        h.insert(
+            "strict-transport-security",
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
