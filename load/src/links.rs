@@ -66,12 +66,26 @@ struct Candidate<'r> {
 
 /// Links the persons of `source` (a package's deceased rows, not added yet) that are new
 /// to the database to the death of a held person of the same full ID number, name and
-/// death date; names those whose ID number is held but who are not linked.
+/// death date, or, when none is held under the number, to the first of the package's
+/// persons sharing all three (a province's two funeral systems sent one death); names
+/// those whose ID number is held but who are not linked.
 pub(crate) fn link_new_persons(
     db: &mut Database,
     source: &str,
     at: UtcTime,
 ) -> Result<(Vec<Linked>, Vec<HeldOtherwise>)> {
+    let (mut linked, held_otherwise) = link_to_held(db, source)?;
+    linked.extend(link_within_package(db, source)?);
+    let pairs: Vec<(&str, &str)> = linked
+        .iter()
+        .map(|l| (l.person_id.as_str(), l.linked_to.as_str()))
+        .collect();
+    insert(db, &pairs, AGREED_AT_IMPORT, IMPORT, None, at)?;
+    Ok((linked, held_otherwise))
+}
+
+/// The links of [`link_new_persons`] to held persons' deaths, and the persons named.
+fn link_to_held(db: &mut Database, source: &str) -> Result<(Vec<Linked>, Vec<HeldOtherwise>)> {
     let rows = db.texts(
         &format!(
             "SELECT p.person_id, p.id_number, p.name, CAST(p.death_date AS VARCHAR),
@@ -113,12 +127,41 @@ pub(crate) fn link_new_persons(
             }
         }
     }
-    let pairs: Vec<(&str, &str)> = linked
-        .iter()
-        .map(|l| (l.person_id.as_str(), l.linked_to.as_str()))
-        .collect();
-    insert(db, &pairs, AGREED_AT_IMPORT, IMPORT, None, at)?;
     Ok((linked, held_otherwise))
+}
+
+/// The links of [`link_new_persons`] among the package's own persons of a full ID number
+/// the database holds no one under: each to the first (by person id) of those sharing
+/// its ID number, name and death date, unless the DBA took that link back before.
+fn link_within_package(db: &mut Database, source: &str) -> Result<Vec<Linked>> {
+    let rows = db.texts(
+        &format!(
+            "SELECT w.person_id, w.id_number, w.first FROM (
+                 SELECT p.person_id, p.id_number, min(q.person_id) AS first FROM {source} p
+                 JOIN {source} q ON q.id_number = p.id_number AND q.name = p.name
+                                AND q.death_date = p.death_date AND q.person_id < p.person_id
+                 WHERE length(p.id_number) = 18
+                   AND NOT EXISTS (SELECT 1 FROM deceased d WHERE d.id_number = p.id_number)
+                 GROUP BY p.person_id, p.id_number) w
+             WHERE NOT EXISTS (SELECT 1 FROM person_links u
+                               WHERE u.person_id = w.person_id AND u.linked_to = w.first
+                                 AND u.unlinked_at IS NOT NULL)
+             ORDER BY w.person_id"
+        ),
+        &[],
+        3,
+    )?;
+    Ok(rows
+        .chunks(3)
+        .map(|v| {
+            let [person_id, id_number, linked_to] = [0, 1, 2].map(|i| v[i].clone().unwrap_or_default());
+            Linked {
+                person_id,
+                linked_to,
+                id_number,
+            }
+        })
+        .collect())
 }
 
 /// A row of [`link_new_persons`]'s query as a candidate.

@@ -56,6 +56,7 @@ fn current(db: &mut Database) -> Vec<String> {
 
 const ID: &str = "34052419800101001X";
 const OTHER_ID: &str = "110101194103090014";
+const UNHELD_ID: &str = "370112195001010011";
 
 #[test]
 fn an_import_links_only_persons_whose_id_number_name_and_death_date_agree() {
@@ -81,13 +82,18 @@ fn an_import_links_only_persons_whose_id_number_name_and_death_date_agree() {
             ("AH-5", "王秀瑛", ID, Some("2013-03-05"), "L34"),
             // Held already (an import run again): neither linked nor named.
             ("SD-1", "王秀英", ID, Some("2013-03-05"), "L34"),
+            // An ID number no one held, one death sent twice by the province's systems,
+            // and a third row that differs.
+            ("AH-8", "李四", UNHELD_ID, Some("2014-01-02"), "L35"),
+            ("AH-7", "李四", UNHELD_ID, Some("2014-01-02"), "L35"),
+            ("AH-9", "李四", UNHELD_ID, Some("2014-01-03"), "L35"),
         ],
     );
     let linked: Vec<_> = linked
         .iter()
         .map(|l| (l.person_id.as_str(), l.linked_to.as_str()))
         .collect();
-    assert_eq!(linked, [("AH-1", "SD-1")]);
+    assert_eq!(linked, [("AH-1", "SD-1"), ("AH-8", "AH-7")]);
     let named: Vec<_> = held_otherwise
         .iter()
         .map(|h| (h.person_id.as_str(), h.held_person_id.as_str(), h.differs.clone()))
@@ -103,7 +109,15 @@ fn an_import_links_only_persons_whose_id_number_name_and_death_date_agree() {
             ("AH-5", "SD-1", vec!["name"]),
         ]
     );
-    assert_eq!(current(&mut db), ["AH-1 -> SD-1"]);
+    assert_eq!(current(&mut db), ["AH-1 -> SD-1", "AH-8 -> AH-7"]);
+    // Taken back, then both withdrawn and sent again: not linked again.
+    unlink(&mut db, "AH-8", None, "dba", "two men").unwrap();
+    crate::backfill::delete_rows_of(&mut db, "L35").unwrap();
+    let sent_again = [
+        ("AH-8", "李四", UNHELD_ID, Some("2014-01-02"), "L35"),
+        ("AH-7", "李四", UNHELD_ID, Some("2014-01-02"), "L35"),
+    ];
+    assert!(import(&mut db, &sent_again).0.is_empty());
 
     // A third province's person joins the death's first, not the person it matched.
     let (linked, _) = import(&mut db, &[("JS-1", "王秀英", ID, Some("2013-03-05"), "L32")]);
