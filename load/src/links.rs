@@ -4,8 +4,9 @@
 //! `schemas/province/0006_person_links.sql`).
 //!
 //! `exchange import` links a person it adds when the database holds a person under the
-//! same full ID number whose name and death date agree as well; the others sharing an ID
-//! number are named for the national DBA, who links and takes links back by hand
+//! same full ID number whose name and death date agree as well (or, under a number held
+//! by no one, a person of the same package agreeing on all three); the others sharing an
+//! ID number are named for the national DBA, who links and takes links back by hand
 //! ([`decide`]) from the list of deaths and of persons sharing an ID number ([`list`]).
 //! A person unloaded or withdrawn leaves its death; the next of the death's persons
 //! becomes its first ([`leave_with_load`]).

@@ -66,6 +66,9 @@ pub fn link(db: &mut Database, person: &str, to: &str, by: &str, note: Option<&s
 pub fn unlink(db: &mut Database, person: &str, from: Option<&str>, by: &str, note: &str) -> Result<Decided> {
     db.exclusively(|db, at| {
         require_persons(db, &[Some(person), from].into_iter().flatten().collect::<Vec<_>>())?;
+        if from == Some(person) {
+            bail!("{person} cannot be kept apart from itself");
+        }
         let own = death_of(db, person)?;
         let from_death = from.map(|f| death_of(db, f)).transpose()?;
         let decided = |decision, death: String| Decided {
