@@ -50,6 +50,14 @@ fn sample_batch_end_to_end() {
     assert_eq!(again["ocr"]["pages"], 0, "{again}");
     let status = run_json(&["status", "--workspace", s(&ws), "--json"]);
     assert_eq!(status["batches"][0]["records"].as_u64().unwrap() as usize, records);
+    // Read, the records a load would take are in no person until dedupe runs.
+    let b = &status["batches"][0];
+    let loadable = b["records"].as_u64().unwrap() - b["records_needing_review"].as_u64().unwrap();
+    assert!(loadable > 0, "{status}");
+    assert_eq!(b["records_not_in_persons"].as_u64(), Some(loadable), "{status}");
+    run_ok(&["dedupe", "--workspace", s(&ws)]);
+    let deduped = run_json(&["status", "--workspace", s(&ws), "--json"]);
+    assert_eq!(deduped["batches"][0]["records_not_in_persons"], 0, "{deduped}");
 
     // Export: the same records in every format, provenance included.
     let jsonl = dir.path().join("r.jsonl");

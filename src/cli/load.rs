@@ -120,10 +120,14 @@ fn require_passed(ws: &ledgerline_store::Workspace, batch: &str) -> Result<()> {
 /// person, so two ledger rows of one death (its cremation and its burial) would go in as
 /// two persons.
 fn require_persons(ws: &ledgerline_store::Workspace, batch: &str) -> Result<()> {
+    // Read from the records: a batch of generated or keyed records has no pages, nor a
+    // row in `batches` for `status` to count it by.
     let unlinked: i64 = ws.with_store(|c| {
         Ok(c.query_row(
-            "SELECT count(*) FROM records
-             WHERE batch_id = ? AND status IN ('verified', 'machine') AND person_id IS NULL",
+            &format!(
+                "SELECT count(*) FROM records r WHERE r.batch_id = ? AND {}",
+                super::status::NOT_IN_PERSONS
+            ),
             [batch],
             |r| r.get(0),
         )?)

@@ -34,6 +34,10 @@ pub(super) struct BatchStatus {
     records: i64,
     records_needing_review: i64,
     records_verified: i64,
+    /// Records a load would take (verified, or accepted by the machine) that dedupe has
+    /// not made part of a person yet (read or keyed since it last ran): the batch does not
+    /// load until it runs.
+    records_not_in_persons: i64,
 }
 
 #[derive(Serialize)]
@@ -43,10 +47,14 @@ struct Status {
     batches: Vec<BatchStatus>,
 }
 
+/// The records `r` a load would take (verified, or accepted by the machine) that dedupe
+/// has not made part of a person yet.
+pub(super) const NOT_IN_PERSONS: &str = "r.status IN ('verified', 'machine') AND r.person_id IS NULL";
+
 /// The batches of the workspace (or the one named), with their pages and records.
 pub(super) fn batch_statuses(ws: &Workspace, only: Option<&str>) -> Result<Vec<BatchStatus>> {
     ws.with_store(|c| {
-        let mut s = c.prepare(
+        let mut s = c.prepare(&format!(
             "SELECT b.batch_id, b.agency_name, b.ledger_type,
                 (SELECT count(*) FROM pages p WHERE p.batch_id = b.batch_id),
                 (SELECT count(*) FROM pages p WHERE p.batch_id = b.batch_id AND p.status = 'read'),
@@ -55,9 +63,10 @@ pub(super) fn batch_statuses(ws: &Workspace, only: Option<&str>) -> Result<Vec<B
                 (SELECT count(*) FROM pages p WHERE p.batch_id = b.batch_id AND p.status = 'keyed'),
                 (SELECT count(*) FROM records r WHERE r.batch_id = b.batch_id),
                 (SELECT count(*) FROM records r WHERE r.batch_id = b.batch_id AND r.status = 'needs_review'),
-                (SELECT count(*) FROM records r WHERE r.batch_id = b.batch_id AND r.status = 'verified')
-             FROM batches b WHERE ?1 IS NULL OR b.batch_id = ?1 ORDER BY b.created_at, b.batch_id",
-        )?;
+                (SELECT count(*) FROM records r WHERE r.batch_id = b.batch_id AND r.status = 'verified'),
+                (SELECT count(*) FROM records r WHERE r.batch_id = b.batch_id AND {NOT_IN_PERSONS})
+             FROM batches b WHERE ?1 IS NULL OR b.batch_id = ?1 ORDER BY b.created_at, b.batch_id"
+        ))?;
         let rows = s.query_map([only], |r| {
             Ok(BatchStatus {
                 batch_id: r.get(0)?,
@@ -71,6 +80,7 @@ pub(super) fn batch_statuses(ws: &Workspace, only: Option<&str>) -> Result<Vec<B
                 records: r.get(8)?,
                 records_needing_review: r.get(9)?,
                 records_verified: r.get(10)?,
+                records_not_in_persons: r.get(11)?,
             })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -104,8 +114,8 @@ impl BatchStatus {
                 self.pages_read, self.pages_needing_keying, self.pages_keyed, self.pages_quarantined
             ),
             format!(
-                "(needs review {}, verified {})",
-                self.records_needing_review, self.records_verified
+                "(needs review {}, verified {}, not deduplicated {})",
+                self.records_needing_review, self.records_verified, self.records_not_in_persons
             ),
         )
     }
