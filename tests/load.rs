@@ -2110,6 +2110,58 @@ fn two_provinces_flow(dir: &std::path::Path, shandong: &Basic, anhui: &Basic, na
     );
 }
 
+/// One death a province's funeral home and cemetery both send, each under its own id:
+/// the live import keeps both persons and links the later one to the death, as the
+/// national import does; a row that differs in its death date is not linked.
+#[test]
+fn a_death_two_systems_send_is_linked_at_live_import_duckdb() {
+    let dir = tempfile::tempdir().unwrap();
+    two_systems_flow(dir.path(), &basic::duckdb(dir.path(), "province"));
+}
+
+#[test]
+fn a_death_two_systems_send_is_linked_at_live_import_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    two_systems_flow(dir.path(), &basic::postgres("two_systems"));
+}
+
+fn two_systems_flow(dir: &std::path::Path, province: &Basic) {
+    run_ok(&["live", "import", s(&live_extract(dir)), "--target", province.t()]);
+    let cemetery = dir.join("cemetery.csv");
+    std::fs::write(
+        &cemetery,
+        "DEAD_ID,NAME,SEX,CARD_TYPE,ID_CARD,DEATH_DATE\n\
+         CM-2013-0001,王秀英,2,0,34052419800101001X,2013-03-05\n\
+         CM-2013-0002,王秀英,2,0,34052419800101001X,2013-03-06\n\
+         CM-2013-0003,李四,1,0,370112195001010011,2014-01-02\n\
+         CM-2013-0004,李四,1,0,370112195001010011,2014-01-02\n",
+    )
+    .unwrap();
+    let report = run_json(&["live", "import", s(&cemetery), "--target", province.t(), "--json"]);
+    assert_eq!(
+        report["linked"],
+        serde_json::json!([
+            {"person_id": "LIVE-CM-2013-0001", "linked_to": "LIVE-SZ320981-2013-000001", "id_number": "34052419800101001X"},
+            {"person_id": "LIVE-CM-2013-0004", "linked_to": "LIVE-CM-2013-0003", "id_number": "370112195001010011"},
+        ]),
+        "{report}"
+    );
+    let links = run_json(&["exchange", "links", "--target", province.t(), "--json"]);
+    assert_eq!(links["deaths"].as_array().map(Vec::len), Some(2), "{links}");
+    assert_eq!(links["deaths"][1]["linked"][0]["linked_by"], "live import", "{links}");
+    let shared: Vec<&str> = links["same_id_number"][0]["persons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["person_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        shared,
+        ["LIVE-CM-2013-0002", "LIVE-CM-2013-0001", "LIVE-SZ320981-2013-000001"],
+        "{links}"
+    );
+}
+
 /// The DBA finds the ID number two deaths share, keeps them apart, and links another
 /// person by hand.
 fn dba_settles_a_shared_id_number(nation: &Basic) {

@@ -25,8 +25,10 @@ use crate::{Database, UtcTime};
 
 /// What agreed for a link `exchange import` makes.
 pub const AGREED_AT_IMPORT: &str = "id_number,name,death_date";
-/// Who makes the links an import makes.
+/// Who makes the links an exchange import makes.
 pub const IMPORT: &str = "exchange import";
+/// Who makes the links a live import makes.
+pub const LIVE_IMPORT: &str = "live import";
 /// What `agreed` says of a link the DBA made.
 pub const BY_HAND: &str = "dba";
 
@@ -65,28 +67,62 @@ struct Candidate<'r> {
     unlinked_before: bool,
 }
 
-/// Links the persons of `source` (a package's deceased rows, not added yet) that are new
-/// to the database to the death of a held person of the same full ID number, name and
-/// death date, or, when none is held under the number, to the first of the package's
-/// persons sharing all three (a province's two funeral systems sent one death); names
-/// those whose ID number is held but who are not linked.
-pub(crate) fn link_new_persons(
+/// Persons coming into the database, and those it held before them.
+pub(crate) struct Arriving {
+    /// A relation of deceased rows: the persons coming in, none of them held before.
+    persons: String,
+    /// A relation of the deceased rows held before them.
+    held: String,
+    /// Who makes the links, as they record it.
+    by: &'static str,
+}
+
+impl Arriving {
+    /// The persons of a package's deceased rows (`source`, not added yet) new to the
+    /// database.
+    pub(crate) fn package(source: &str) -> Arriving {
+        Arriving {
+            persons: format!(
+                "(SELECT * FROM {source} s WHERE NOT EXISTS (SELECT 1 FROM deceased x WHERE x.person_id = s.person_id))"
+            ),
+            held: "deceased".to_string(),
+            by: IMPORT,
+        }
+    }
+
+    /// The persons a live import added, its rows stamped `at`.
+    pub(crate) fn live(at: UtcTime) -> Arriving {
+        let added = format!("origin = 'live' AND loaded_at = CAST('{}' AS TIMESTAMP)", at.sql_text());
+        Arriving {
+            persons: format!("(SELECT * FROM deceased WHERE {added})"),
+            held: format!("(SELECT * FROM deceased WHERE NOT ({added}))"),
+            by: LIVE_IMPORT,
+        }
+    }
+}
+
+/// Links the `arriving` persons to the death of a held person of the same full ID number,
+/// name and death date, or, when none is held under the number, to the first of the
+/// arriving persons sharing all three (a province's two funeral systems sent one death);
+/// names those whose ID number is held but who are not linked.
+pub(crate) fn link_arriving(
     db: &mut Database,
-    source: &str,
+    arriving: &Arriving,
     at: UtcTime,
 ) -> Result<(Vec<Linked>, Vec<HeldOtherwise>)> {
-    let (mut linked, held_otherwise) = link_to_held(db, source)?;
-    linked.extend(link_within_package(db, source)?);
+    let (mut linked, held_otherwise) = link_to_held(db, arriving)?;
+    linked.extend(link_among_arriving(db, arriving)?);
     let pairs: Vec<(&str, &str)> = linked
         .iter()
         .map(|l| (l.person_id.as_str(), l.linked_to.as_str()))
         .collect();
-    insert(db, &pairs, AGREED_AT_IMPORT, IMPORT, None, at)?;
+    insert(db, &pairs, AGREED_AT_IMPORT, arriving.by, None, at)?;
     Ok((linked, held_otherwise))
 }
 
-/// The links of [`link_new_persons`] to held persons' deaths, and the persons named.
-fn link_to_held(db: &mut Database, source: &str) -> Result<(Vec<Linked>, Vec<HeldOtherwise>)> {
+/// The links of [`link_arriving`] to held persons' deaths, and the persons named.
+fn link_to_held(db: &mut Database, arriving: &Arriving) -> Result<(Vec<Linked>, Vec<HeldOtherwise>)> {
+    let Arriving { persons, held, .. } = arriving;
     let rows = db.texts(
         &format!(
             "SELECT p.person_id, p.id_number, p.name, CAST(p.death_date AS VARCHAR),
@@ -95,11 +131,10 @@ fn link_to_held(db: &mut Database, source: &str) -> Result<(Vec<Linked>, Vec<Hel
                                       WHERE u.person_id = p.person_id
                                         AND u.linked_to = COALESCE(k.linked_to, d.person_id)
                                         AND u.unlinked_at IS NOT NULL) THEN 'yes' END
-             FROM {source} p
-             JOIN deceased d ON d.id_number = p.id_number AND d.person_id <> p.person_id
+             FROM {persons} p
+             JOIN {held} d ON d.id_number = p.id_number AND d.person_id <> p.person_id
              LEFT JOIN person_links k ON k.person_id = d.person_id AND k.unlinked_at IS NULL
              WHERE length(p.id_number) = 18
-               AND NOT EXISTS (SELECT 1 FROM deceased x WHERE x.person_id = p.person_id)
              ORDER BY p.person_id, d.person_id"
         ),
         &[],
@@ -131,18 +166,19 @@ fn link_to_held(db: &mut Database, source: &str) -> Result<(Vec<Linked>, Vec<Hel
     Ok((linked, held_otherwise))
 }
 
-/// The links of [`link_new_persons`] among the package's own persons of a full ID number
-/// the database holds no one under: each to the first (by person id) of those sharing
-/// its ID number, name and death date, unless the DBA took that link back before.
-fn link_within_package(db: &mut Database, source: &str) -> Result<Vec<Linked>> {
+/// The links of [`link_arriving`] among the arriving persons of a full ID number the
+/// database held no one under: each to the first (by person id) of those sharing its ID
+/// number, name and death date, unless the DBA took that link back before.
+fn link_among_arriving(db: &mut Database, arriving: &Arriving) -> Result<Vec<Linked>> {
+    let Arriving { persons, held, .. } = arriving;
     let rows = db.texts(
         &format!(
             "SELECT w.person_id, w.id_number, w.first FROM (
-                 SELECT p.person_id, p.id_number, min(q.person_id) AS first FROM {source} p
-                 JOIN {source} q ON q.id_number = p.id_number AND q.name = p.name
+                 SELECT p.person_id, p.id_number, min(q.person_id) AS first FROM {persons} p
+                 JOIN {persons} q ON q.id_number = p.id_number AND q.name = p.name
                                 AND q.death_date = p.death_date AND q.person_id < p.person_id
                  WHERE length(p.id_number) = 18
-                   AND NOT EXISTS (SELECT 1 FROM deceased d WHERE d.id_number = p.id_number)
+                   AND NOT EXISTS (SELECT 1 FROM {held} d WHERE d.id_number = p.id_number)
                  GROUP BY p.person_id, p.id_number) w
              WHERE NOT EXISTS (SELECT 1 FROM person_links u
                                WHERE u.person_id = w.person_id AND u.linked_to = w.first
@@ -165,7 +201,7 @@ fn link_within_package(db: &mut Database, source: &str) -> Result<Vec<Linked>> {
         .collect())
 }
 
-/// A row of [`link_new_persons`]'s query as a candidate.
+/// A row of [`link_to_held`]'s query as a candidate.
 fn candidate(v: &[Option<String>]) -> Candidate<'_> {
     let text = |i: usize| v[i].as_deref();
     let mut differs = Vec::new();

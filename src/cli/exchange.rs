@@ -271,16 +271,7 @@ fn print_log(target: &Target, packages: &[exchange::order::Imported]) {
 /// The persons an import linked to deaths held under their ID numbers, and those it
 /// left for the DBA.
 fn print_persons_of_held_ids(r: &exchange::Imported) {
-    if !r.linked.is_empty() {
-        println!(
-            "{} persons added linked to the death of a person held under the same ID number, name and death date \
-             (one death sent by two provinces); each kept as sent:",
-            r.linked.len()
-        );
-        super::print_listed(&r.linked, |l| {
-            format!("{} ID {} linked to {}", l.person_id, mask_id(&l.id_number), l.linked_to)
-        });
-    }
+    print_linked(&r.linked, "one death sent by two provinces");
     if !r.id_numbers_held_otherwise.is_empty() {
         println!(
             "{} persons added whose ID number the database held under another death, not linked \
@@ -302,6 +293,22 @@ fn print_persons_of_held_ids(r: &exchange::Imported) {
             )
         });
     }
+}
+
+/// The persons an import added linked to a death (`why` they may be: who sent the death
+/// twice), the first [`super::LISTED`] with their ID numbers masked.
+pub(super) fn print_linked(linked: &[links::Linked], why: &str) {
+    if linked.is_empty() {
+        return;
+    }
+    println!(
+        "{} persons added linked to the death of a person held under the same ID number, name and death date \
+         ({why}); each kept as sent:",
+        linked.len()
+    );
+    super::print_listed(linked, |l| {
+        format!("{} ID {} linked to {}", l.person_id, mask_id(&l.id_number), l.linked_to)
+    });
 }
 
 /// One person as the links list shows it: id, name, masked ID number, death date.

@@ -46,8 +46,10 @@ pub enum LiveCommand {
         /// imported, already_held, rekeyed (line, DEAD_ID,
         /// held_dead_id, person_id, fix, agreeing), added_to_held,
         /// differing_from_held (line, DEAD_ID, columns), conflicts_noted, import_id,
-        /// bad_rows, imported_before, logged (false for the same bytes sent again with
-        /// nothing new, which `live log` does not list twice)
+        /// bad_rows, imported_before, linked (person_id, linked_to, id_number: persons
+        /// added linked to a death held, or sent in the extract, under the same ID
+        /// number, name and death date), logged (false for the same bytes sent again
+        /// with nothing new, which `live log` does not list twice)
         #[arg(long)]
         json: bool,
     },
@@ -158,6 +160,7 @@ fn print_import(r: &live::ImportReport) {
             r.conflicts_noted, r.import_id
         );
     }
+    super::exchange::print_linked(&r.linked, "one death sent twice, by different systems");
     super::print_listed(&r.rekeyed, |k| {
         format!(
             "line {} ({}): the person held as {} ({}): {}; the same {}",

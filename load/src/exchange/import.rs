@@ -243,7 +243,7 @@ fn add_files(db: &mut Database, ready: &[Ready], at: UtcTime) -> Result<(RowsAdd
             Database::Postgres(_) => stage_file(db, f, path)?,
         };
         if f.table == "deceased" {
-            of_held_ids = links::link_new_persons(db, &source, at)?;
+            of_held_ids = links::link_arriving(db, &links::Arriving::package(&source), at)?;
         }
         let n = db.execute(&add_not_held(&f.table, &source, &columns), &[])?;
         added.push((f.table.clone(), n));

@@ -31,7 +31,7 @@ fn import(db: &mut Database, package: &[Person]) -> (Vec<Linked>, Vec<HeldOtherw
     db.execute("CREATE OR REPLACE TABLE package AS SELECT * FROM deceased LIMIT 0", &[])
         .unwrap();
     add(db, "package", package);
-    let found = link_new_persons(db, "package", UtcTime::now()).unwrap();
+    let found = link_arriving(db, &Arriving::package("package"), UtcTime::now()).unwrap();
     db.execute(
         "INSERT INTO deceased SELECT * FROM package p
          WHERE NOT EXISTS (SELECT 1 FROM deceased d WHERE d.person_id = p.person_id)",

@@ -93,6 +93,11 @@ pub struct ImportReport {
     pub import_id: String,
     pub cremation_times_imputed: u64,
     pub bad_rows: Vec<BadRow>,
+    /// Persons the extract added linked to the death of a person held under the same
+    /// full ID number, name and death date, or of one it added before them under a number
+    /// held by no one: one death sent twice by different systems (a funeral home's and a
+    /// cemetery's), each person kept as sent (see [`crate::links`]).
+    pub linked: Vec<crate::links::Linked>,
     /// Recorded in `live_imports` (`live log`): every import that wrote anything, or
     /// whose bytes were not imported before (false for a dry run).
     pub logged: bool,
@@ -468,6 +473,7 @@ fn import_in_parts(
         import_id: import_id(sha256),
         cremation_times_imputed: 0,
         bad_rows: Vec::new(),
+        linked: Vec::new(),
         logged: false,
     };
     let at = db.begin_exclusive()?;
@@ -510,6 +516,9 @@ fn import_in_parts(
             Ok(())
         })?;
         report.conflicts_noted = noted::note(db, &report.import_id, &offered, at)?;
+        if report.imported > 0 {
+            report.linked = crate::links::link_arriving(db, &crate::links::Arriving::live(at), at)?.0;
+        }
         if dry_run {
             db.rollback();
             return Ok(());
