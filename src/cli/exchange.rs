@@ -63,9 +63,9 @@ pub enum ExchangeCommand {
         #[arg(long)]
         json: bool,
     },
-    /// The deaths the national database holds more than one person of (one death sent
-    /// by two provinces, each person kept as sent): each death's first person and those
-    /// linked to it, with what agreed, who linked them and when; and the full ID numbers
+    /// The deaths a basic database holds more than one person of (one death sent by two
+    /// provinces, or by two systems of one province, each person kept as sent): each
+    /// death's first person and those linked to it, with what agreed, who linked them and when; and the full ID numbers
     /// persons of different deaths share, for the DBA to link or keep apart. ID numbers
     /// are masked on the terminal (--json gives them whole)
     Links {
@@ -82,8 +82,8 @@ pub enum ExchangeCommand {
         json: bool,
     },
     /// Link a person (and the persons linked to it) to another person's death: one death
-    /// two provinces sent, which the import left unlinked (their names or death dates
-    /// differ). Refused when the person is linked to another death (unlink it first)
+    /// sent twice, which the import left unlinked (their names or death dates differ).
+    /// Refused when the person is linked to another death (unlink it first)
     Link {
         /// The person to link (its person id)
         person_id: String,

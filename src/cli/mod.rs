@@ -97,8 +97,8 @@ pub enum Command {
     /// The values loads did not write over: list them, settle them (keep the database's
     /// value or take the ledger's)
     Conflicts(conflicts::Args),
-    /// Exchange packages from a provincial database to the national one, and the national
-    /// database's links of one death two provinces sent
+    /// Exchange packages from a provincial database to the national one, and the links
+    /// of one death sent twice (by two provinces, or two systems of one)
     Exchange(exchange::Args),
     /// Print the shell's completion script: `ledgerline completions bash >
     /// /etc/bash_completion.d/ledgerline` (bash, zsh, fish, elvish, powershell)
