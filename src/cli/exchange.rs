@@ -324,8 +324,15 @@ fn member_line(m: &links::Member) -> String {
 
 /// The deaths and shared ID numbers, the first [`super::LISTED`] of each.
 fn print_links(target: &Target, links: &links::Links) {
+    let apart = match links.kept_apart_not_listed {
+        0 => String::new(),
+        n => format!(" ({n} more kept apart: --all lists them)"),
+    };
     if links.deaths.is_empty() && links.same_id_number.is_empty() {
-        println!("{}: no linked deaths, no ID number shared by deaths", target.display());
+        println!(
+            "{}: no linked deaths, no ID number shared by deaths{apart}",
+            target.display()
+        );
         return;
     }
     let linked: usize = links.deaths.iter().map(|d| d.linked.len()).sum();
@@ -348,7 +355,7 @@ fn print_links(target: &Target, links: &links::Links) {
     }
     super::print_more(links.deaths.len(), super::LISTED);
     println!(
-        "{} ID numbers shared by persons of different deaths, to link or keep apart:",
+        "{} ID numbers shared by persons of different deaths, to link or keep apart{apart}:",
         links.same_id_number.len()
     );
     for s in links.same_id_number.iter().take(super::LISTED) {

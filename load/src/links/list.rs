@@ -70,21 +70,38 @@ pub struct SameIdNumber {
 pub struct Links {
     pub deaths: Vec<Death>,
     pub same_id_number: Vec<SameIdNumber>,
+    /// Shared ID numbers whose deaths the DBA kept apart, left out of `same_id_number`
+    /// (listed with `all`).
+    pub kept_apart_not_listed: usize,
 }
 
 /// The deaths of more than one person and the ID numbers shared by deaths (those kept
-/// apart too if `all`); only those of `person`, if given.
+/// apart too if `all`); only those of `person`, if given (refused when the database
+/// holds no such person).
 pub fn list(db: &mut Database, person: Option<&str>, all: bool) -> Result<Links> {
-    let mut same_id_number = shared_id_numbers(db)?;
-    if !all {
-        same_id_number.retain(|s| !s.kept_apart);
+    if let Some(p) = person {
+        if db
+            .text("SELECT person_id FROM deceased WHERE person_id = $1", &[p])?
+            .is_none()
+        {
+            anyhow::bail!("the database holds no person {p}");
+        }
     }
+    let mut same_id_number = shared_id_numbers(db)?;
     let mut deaths = deaths(db)?;
     if let Some(p) = person {
         deaths.retain(|d| d.first.person_id == p || d.linked.iter().any(|l| l.person.person_id == p));
         same_id_number.retain(|s| s.persons.iter().any(|m| m.person.person_id == p));
     }
-    Ok(Links { deaths, same_id_number })
+    let listed = same_id_number.len();
+    if !all {
+        same_id_number.retain(|s| !s.kept_apart);
+    }
+    Ok(Links {
+        kept_apart_not_listed: listed - same_id_number.len(),
+        deaths,
+        same_id_number,
+    })
 }
 
 fn deaths(db: &mut Database) -> Result<Vec<Death>> {

@@ -243,6 +243,8 @@ fn the_dba_links_unlinks_and_keeps_deaths_apart() {
     );
     unlink(&mut db, "ZJ-2", Some("JS-2"), "dba", "another man").unwrap();
     assert!(shared(&mut db, false).is_empty());
+    assert_eq!(list(&mut db, Some("ZJ-2"), false).unwrap().kept_apart_not_listed, 1);
+    assert!(list(&mut db, Some("NOPE"), false).is_err(), "no such person");
     // A person of one death is unlinked before it joins another.
     let refused = link(&mut db, "AH-2", "ZJ-2", "dba", None).unwrap_err();
     assert!(refused.to_string().contains("unlink it first"), "{refused}");
