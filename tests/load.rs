@@ -2162,6 +2162,35 @@ fn two_systems_flow(dir: &std::path::Path, province: &Basic) {
     );
 }
 
+/// A server behind a firewall that drops what it refuses: the connection attempt gives up
+/// when the URL's connect_timeout says, naming the wait and how to wait longer.
+#[test]
+fn a_server_that_never_answers_is_given_up_on() {
+    // A listener whose queue is full: the system drops further attempts unanswered.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    let mut queued = Vec::new();
+    while let Ok(stream) = std::net::TcpStream::connect_timeout(&address, std::time::Duration::from_millis(300)) {
+        queued.push(stream);
+        assert!(queued.len() < 100_000, "the listener's queue never filled");
+    }
+    let target = format!("postgres://loader@{address}/province?connect_timeout=1");
+    let started = std::time::Instant::now();
+    let out = run_expect(&["loads", "--target", &target], 2);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("cannot connect to PostgreSQL")
+            && said.contains("timed out after 1 s")
+            && said.contains("connect_timeout=SECONDS in the URL waits longer"),
+        "{said}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
 /// The DBA finds the ID number two deaths share, keeps them apart, and links another
 /// person by hand.
 fn dba_settles_a_shared_id_number(nation: &Basic) {

@@ -51,6 +51,7 @@ pub fn connect(url: &str) -> Result<Client> {
         .client_url
         .parse()
         .map_err(|e| anyhow!("{shown}: not a PostgreSQL connection URL: {e}"))?;
+    default_connect_timeout(&mut config);
     if let Some(password) = crate::pg_password::find(&config) {
         config.password(password);
     }
@@ -58,17 +59,30 @@ pub fn connect(url: &str) -> Result<Client> {
         Some(connector) => config.connect(connector),
         None => config.connect(NoTls),
     };
-    let mut client = connected.map_err(|e| not_connected(&shown, &e))?;
+    let waited = config.get_connect_timeout().copied().unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+    let mut client = connected.map_err(|e| not_connected(&shown, &e, waited))?;
     client
         .batch_execute("SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'")
         .with_context(|| format!("{}: cannot set DateStyle and TimeZone", redacted(url)))?;
     Ok(client)
 }
 
+/// How long a connection attempt may take when the URL's `connect_timeout` does not
+/// say. libpq waits as long as the system does: to a server behind a firewall that drops
+/// what it refuses, a load or an import sat silent for over two minutes before failing.
+pub const DEFAULT_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Gives `config` [`DEFAULT_CONNECT_TIMEOUT`] unless it has a `connect_timeout` of its own.
+fn default_connect_timeout(config: &mut postgres::Config) {
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(DEFAULT_CONNECT_TIMEOUT);
+    }
+}
+
 /// Why a connection failed, in one line: the client's message already holds its causes
 /// (each of which, listed after it, repeated OpenSSL's error stack), and a refused
 /// certificate is said as such, with OpenSSL's reason for it.
-fn not_connected(shown: &str, e: &postgres::Error) -> anyhow::Error {
+fn not_connected(shown: &str, e: &postgres::Error, waited: std::time::Duration) -> anyhow::Error {
     let mut said = e.to_string();
     let mut cause = std::error::Error::source(e);
     while let Some(c) = cause {
@@ -78,14 +92,21 @@ fn not_connected(shown: &str, e: &postgres::Error) -> anyhow::Error {
         }
         cause = c.source();
     }
-    match said.contains("certificate verify failed") {
-        true => anyhow!(
+    if said.contains("certificate verify failed") {
+        return anyhow!(
             "{shown}: the server's certificate was refused ({}): sslmode=verify-ca accepts a \
              certificate signed by sslrootcert's authority, verify-full one that also names the host connected to",
             said.rsplit(": ").next().unwrap_or_default().trim()
-        ),
-        false => anyhow!("{shown}: cannot connect to PostgreSQL: {said}"),
+        );
     }
+    if said.contains("timed out") {
+        said = format!(
+            "{said} after {} s (a firewall dropping the connection, or a server too busy to answer; \
+             connect_timeout=SECONDS in the URL waits longer)",
+            waited.as_secs()
+        );
+    }
+    anyhow!("{shown}: cannot connect to PostgreSQL: {said}")
 }
 
 /// Has the server compress long texts written on this connection with lz4 where it can.
@@ -367,6 +388,20 @@ fn unescape_copy_text(value: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_connection_attempt_gives_up_unless_the_url_says_otherwise() {
+        let timeout_of = |url: &str| {
+            let mut config: postgres::Config = url.parse().unwrap();
+            default_connect_timeout(&mut config);
+            config.get_connect_timeout().copied()
+        };
+        assert_eq!(timeout_of("postgres://u@h/db"), Some(DEFAULT_CONNECT_TIMEOUT));
+        assert_eq!(
+            timeout_of("postgres://u@h/db?connect_timeout=5"),
+            Some(std::time::Duration::from_secs(5))
+        );
+    }
 
     /// Fields as COPY's text format writes them, in, values out (as tests/data would be).
     #[test]
