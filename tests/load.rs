@@ -2162,8 +2162,9 @@ fn two_systems_flow(dir: &std::path::Path, province: &Basic) {
     );
 }
 
-/// A server behind a firewall that drops what it refuses: the connection attempt gives up
-/// when the URL's connect_timeout says, naming the wait and how to wait longer.
+/// A server behind a firewall that drops what it refuses, or something at the port that
+/// never answers: the connection attempt gives up when the URL's connect_timeout says
+/// (and a little more for the answer), naming the wait and how to wait longer.
 #[test]
 fn a_server_that_never_answers_is_given_up_on() {
     // A listener whose queue is full: the system drops further attempts unanswered.
@@ -2189,6 +2190,16 @@ fn a_server_that_never_answers_is_given_up_on() {
         "{:?}",
         started.elapsed()
     );
+
+    // Something at the port that takes the connection and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = silent.local_addr().unwrap();
+    let kept = std::thread::spawn(move || silent.accept().map(|(stream, _)| stream));
+    let target = format!("postgres://loader@{address}/province?connect_timeout=1&sslmode=disable");
+    let out = run_expect(&["loads", "--target", &target], 2);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("no answer within 3 s of connecting"), "{said}");
+    drop(kept.join());
 }
 
 /// The DBA finds the ID number two deaths share, keeps them apart, and links another

@@ -55,11 +55,28 @@ pub fn connect(url: &str) -> Result<Client> {
     if let Some(password) = crate::pg_password::find(&config) {
         config.password(password);
     }
-    let connected = match tls.connector(&shown)? {
-        Some(connector) => config.connect(connector),
-        None => config.connect(NoTls),
-    };
     let waited = config.get_connect_timeout().copied().unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+    let connector = tls.connector(&shown)?;
+    // The client's timeout covers the TCP connection only: a server (or anything else at
+    // the port) that takes the connection and never answers the TLS or startup messages
+    // held a command forever. The whole attempt runs beside, given a little longer, so
+    // the client's own timeout is the one said when the TCP connection is what hangs.
+    let (sent, answer) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let connected = match connector {
+            Some(connector) => config.connect(connector),
+            None => config.connect(NoTls),
+        };
+        drop(sent.send(connected));
+    });
+    let Ok(connected) = answer.recv_timeout(waited + ANSWER_GRACE) else {
+        bail!(
+            "{shown}: cannot connect to PostgreSQL: no answer within {} s of connecting (a server too busy \
+             to answer, or something other than PostgreSQL at that port; connect_timeout=SECONDS in the URL \
+             waits longer)",
+            (waited + ANSWER_GRACE).as_secs()
+        );
+    };
     let mut client = connected.map_err(|e| not_connected(&shown, &e, waited))?;
     client
         .batch_execute("SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'")
@@ -71,6 +88,10 @@ pub fn connect(url: &str) -> Result<Client> {
 /// say. libpq waits as long as the system does: to a server behind a firewall that drops
 /// what it refuses, a load or an import sat silent for over two minutes before failing.
 pub const DEFAULT_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// How much longer than the connect timeout a whole connection attempt (TCP, TLS,
+/// startup) may take.
+const ANSWER_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Gives `config` [`DEFAULT_CONNECT_TIMEOUT`] unless it has a `connect_timeout` of its own.
 fn default_connect_timeout(config: &mut postgres::Config) {
