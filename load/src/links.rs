@@ -123,14 +123,12 @@ pub(crate) fn link_arriving(
 /// The links of [`link_arriving`] to held persons' deaths, and the persons named.
 fn link_to_held(db: &mut Database, arriving: &Arriving) -> Result<(Vec<Linked>, Vec<HeldOtherwise>)> {
     let Arriving { persons, held, .. } = arriving;
+    let taken_back = taken_back("p.person_id", "COALESCE(k.linked_to, d.person_id)");
     let rows = db.texts(
         &format!(
             "SELECT p.person_id, p.id_number, p.name, CAST(p.death_date AS VARCHAR),
                     d.person_id, d.name, CAST(d.death_date AS VARCHAR), COALESCE(k.linked_to, d.person_id),
-                    CASE WHEN EXISTS (SELECT 1 FROM person_links u
-                                      WHERE u.person_id = p.person_id
-                                        AND u.linked_to = COALESCE(k.linked_to, d.person_id)
-                                        AND u.unlinked_at IS NOT NULL) THEN 'yes' END
+                    CASE WHEN {taken_back} THEN 'yes' END
              FROM {persons} p
              JOIN {held} d ON d.id_number = p.id_number AND d.person_id <> p.person_id
              LEFT JOIN person_links k ON k.person_id = d.person_id AND k.unlinked_at IS NULL
@@ -171,6 +169,7 @@ fn link_to_held(db: &mut Database, arriving: &Arriving) -> Result<(Vec<Linked>, 
 /// number, name and death date, unless the DBA took that link back before.
 fn link_among_arriving(db: &mut Database, arriving: &Arriving) -> Result<Vec<Linked>> {
     let Arriving { persons, held, .. } = arriving;
+    let taken_back = taken_back("w.person_id", "w.first");
     let rows = db.texts(
         &format!(
             "SELECT w.person_id, w.id_number, w.first FROM (
@@ -180,9 +179,7 @@ fn link_among_arriving(db: &mut Database, arriving: &Arriving) -> Result<Vec<Lin
                  WHERE length(p.id_number) = 18
                    AND NOT EXISTS (SELECT 1 FROM {held} d WHERE d.id_number = p.id_number)
                  GROUP BY p.person_id, p.id_number) w
-             WHERE NOT EXISTS (SELECT 1 FROM person_links u
-                               WHERE u.person_id = w.person_id AND u.linked_to = w.first
-                                 AND u.unlinked_at IS NOT NULL)
+             WHERE NOT {taken_back}
              ORDER BY w.person_id"
         ),
         &[],
@@ -274,10 +271,39 @@ pub(crate) fn leave_with_load(db: &mut Database, load_id: &str) -> Result<()> {
             "DELETE FROM person_links WHERE unlinked_at IS NULL AND person_id = $1",
             &[first],
         )?;
-        db.execute(
-            "UPDATE person_links SET linked_to = $1 WHERE unlinked_at IS NULL AND linked_to = $2",
-            &[first, leaving],
-        )?;
+        repoint(db, leaving, first)?;
+    }
+    Ok(())
+}
+
+/// The condition (SQL) that the DBA took back a link of `person` to the death of `death`
+/// (or kept the two apart): each an SQL expression. An import does not make it again.
+fn taken_back(person: &str, death: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM person_links u WHERE u.person_id = {person} AND u.linked_to = {death} \
+         AND u.unlinked_at IS NOT NULL)"
+    )
+}
+
+/// Moves the persons linked to `from` to the death of `to` (a death's first person
+/// leaving it, or joining another death with its own).
+fn repoint(db: &mut Database, from: &str, to: &str) -> Result<()> {
+    db.execute(
+        "UPDATE person_links SET linked_to = $1 WHERE unlinked_at IS NULL AND linked_to = $2",
+        &[to, from],
+    )?;
+    Ok(())
+}
+
+/// Refuses persons the database does not hold, naming them.
+fn require_persons(db: &mut Database, persons: &[&str]) -> Result<()> {
+    for p in persons {
+        if db
+            .text("SELECT person_id FROM deceased WHERE person_id = $1", &[p])?
+            .is_none()
+        {
+            anyhow::bail!("the database holds no person {p}");
+        }
     }
     Ok(())
 }

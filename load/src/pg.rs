@@ -80,7 +80,7 @@ pub fn connect(url: &str) -> Result<Client> {
     let mut client = connected.map_err(|e| not_connected(&shown, &e, waited))?;
     client
         .batch_execute("SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'")
-        .with_context(|| format!("{}: cannot set DateStyle and TimeZone", redacted(url)))?;
+        .with_context(|| format!("{shown}: cannot set DateStyle and TimeZone"))?;
     Ok(client)
 }
 

@@ -168,28 +168,30 @@ impl Tls {
 }
 
 impl Mode {
+    /// Each mode with its name in `sslmode`.
+    const NAMED: [(Mode, &'static str); 5] = [
+        (Mode::Disable, "disable"),
+        (Mode::Prefer, "prefer"),
+        (Mode::Require, "require"),
+        (Mode::VerifyCa, "verify-ca"),
+        (Mode::VerifyFull, "verify-full"),
+    ];
+
     fn named(value: &str, shown: &str) -> Result<Mode> {
-        Ok(match value {
-            "disable" => Mode::Disable,
-            "prefer" => Mode::Prefer,
-            "require" => Mode::Require,
-            "verify-ca" => Mode::VerifyCa,
-            "verify-full" => Mode::VerifyFull,
-            _ => bail!(
+        match Mode::NAMED.iter().find(|(_, name)| *name == value) {
+            Some((mode, _)) => Ok(*mode),
+            None => bail!(
                 "{shown}: sslmode={value:?}: expected disable, prefer, require, verify-ca or verify-full \
                  (allow, plain first and TLS after, is not offered)"
             ),
-        })
+        }
     }
 
     fn name(self) -> &'static str {
-        match self {
-            Mode::Disable => "disable",
-            Mode::Prefer => "prefer",
-            Mode::Require => "require",
-            Mode::VerifyCa => "verify-ca",
-            Mode::VerifyFull => "verify-full",
-        }
+        Mode::NAMED
+            .iter()
+            .find(|(mode, _)| *mode == self)
+            .map_or("", |(_, name)| name)
     }
 }
 

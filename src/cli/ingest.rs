@@ -98,12 +98,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         reports.push(report);
     }
     if a.json {
-        // One folder's report as before; several folders' in a list.
-        let json = match <[IngestReport; 1]>::try_from(reports) {
-            Ok([one]) => serde_json::to_string_pretty(&one)?,
-            Err(several) => serde_json::to_string_pretty(&several)?,
-        };
-        println!("{json}");
+        super::print_one_or_list(reports)?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -65,7 +65,7 @@ pub fn run_load(a: LoadArgs) -> Result<ExitCode> {
         require_passed(&ws, batch)?;
     }
     for batch in &a.batch {
-        require_persons(&ws, batch)?;
+        require_deduplicated(&ws, batch)?;
     }
     let target = &a.target;
     let created = !target.exists();
@@ -85,12 +85,7 @@ pub fn run_load(a: LoadArgs) -> Result<ExitCode> {
         );
     }
     if a.json {
-        // One batch's report as before; several batches' in a list.
-        let json = match <[serde_json::Value; 1]>::try_from(reports) {
-            Ok([one]) => serde_json::to_string_pretty(&one)?,
-            Err(several) => serde_json::to_string_pretty(&several)?,
-        };
-        println!("{json}");
+        super::print_one_or_list(reports)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -119,7 +114,7 @@ fn require_passed(ws: &ledgerline_store::Workspace, batch: &str) -> Result<()> {
 /// against the database's, and trusts the workspace for which of its records are one
 /// person, so two ledger rows of one death (its cremation and its burial) would go in as
 /// two persons.
-fn require_persons(ws: &ledgerline_store::Workspace, batch: &str) -> Result<()> {
+fn require_deduplicated(ws: &ledgerline_store::Workspace, batch: &str) -> Result<()> {
     // Read from the records: a batch of generated or keyed records has no pages, nor a
     // row in `batches` for `status` to count it by.
     let unlinked: i64 = ws.with_store(|c| {

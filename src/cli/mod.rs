@@ -210,6 +210,17 @@ fn print_first<T>(first: &[T], total: usize, line: impl Fn(&T) -> String) {
     print_more(total, first.len());
 }
 
+/// Prints the JSON of a command's one report as it was before the command took several
+/// (one batch, one folder), or of several in a list.
+fn print_one_or_list<T: serde::Serialize>(reports: Vec<T>) -> Result<()> {
+    let json = match <[T; 1]>::try_from(reports) {
+        Ok([one]) => serde_json::to_string_pretty(&one)?,
+        Err(several) => serde_json::to_string_pretty(&several)?,
+    };
+    println!("{json}");
+    Ok(())
+}
+
 /// How many of `total` items were not listed, when `listed` were.
 fn print_more(total: usize, listed: usize) {
     if total > listed {

@@ -517,8 +517,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
     if let Some(batch) = &a.batch {
         ws.require_batch(batch)?;
     }
-    let batch: Option<[&str; 1]> = a.batch.as_deref().map(|b| [b]);
-    let summary = ocr_pages(&ws, batch.as_ref().map(|b| b.as_slice()), a.again, &a.ocr, a.json)?;
+    let batch = a.batch.as_deref();
+    let summary = ocr_pages(&ws, batch.as_ref().map(std::slice::from_ref), a.again, &a.ocr, a.json)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {

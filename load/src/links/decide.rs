@@ -6,7 +6,7 @@
 use anyhow::{bail, Result};
 use serde::Serialize;
 
-use super::{death_of, insert, BY_HAND};
+use super::{death_of, insert, repoint, require_persons, taken_back, BY_HAND};
 use crate::{Database, UtcTime};
 
 /// A decision made.
@@ -42,10 +42,7 @@ pub fn link(db: &mut Database, person: &str, to: &str, by: &str, note: Option<&s
             bail!("{person} is linked to the death of {own}: unlink it first (ledgerline exchange unlink {person})");
         }
         let moved = linked_to(db, person)?;
-        db.execute(
-            "UPDATE person_links SET linked_to = $1 WHERE unlinked_at IS NULL AND linked_to = $2",
-            &[&death, person],
-        )?;
+        repoint(db, person, &death)?;
         insert(db, &[(person, &death)], BY_HAND, by, note, at)?;
         Ok(Decided {
             decision: "linked",
@@ -101,8 +98,7 @@ pub fn unlink(db: &mut Database, person: &str, from: Option<&str>, by: &str, not
             }
             (Some(_), Some(death)) => {
                 let apart_before = db.text(
-                    "SELECT person_id FROM person_links
-                     WHERE person_id = $1 AND linked_to = $2 AND unlinked_at IS NOT NULL",
+                    &format!("SELECT 'yes' WHERE {}", taken_back("$1", "$2")),
                     &[person, &death],
                 )?;
                 if apart_before.is_some() {
@@ -123,19 +119,6 @@ pub fn unlink(db: &mut Database, person: &str, from: Option<&str>, by: &str, not
             _ => bail!("{person} is linked to no death; to keep it apart from another's, give --from PERSON"),
         }
     })
-}
-
-/// Refuses persons the database does not hold, naming them.
-fn require_persons(db: &mut Database, persons: &[&str]) -> Result<()> {
-    for p in persons {
-        if db
-            .text("SELECT person_id FROM deceased WHERE person_id = $1", &[p])?
-            .is_none()
-        {
-            bail!("the database holds no person {p}");
-        }
-    }
-    Ok(())
 }
 
 /// The persons linked to `first`.

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use anyhow::Result;
 use serde::Serialize;
 
+use super::require_persons;
 use crate::{Database, UtcTime};
 
 /// A person as the lists show it.
@@ -79,14 +80,7 @@ pub struct Links {
 /// apart too if `all`); only those of `person`, if given (refused when the database
 /// holds no such person).
 pub fn list(db: &mut Database, person: Option<&str>, all: bool) -> Result<Links> {
-    if let Some(p) = person {
-        if db
-            .text("SELECT person_id FROM deceased WHERE person_id = $1", &[p])?
-            .is_none()
-        {
-            anyhow::bail!("the database holds no person {p}");
-        }
-    }
+    require_persons(db, person.as_slice())?;
     let mut same_id_number = shared_id_numbers(db)?;
     let mut deaths = deaths(db)?;
     if let Some(p) = person {
