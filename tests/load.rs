@@ -2112,20 +2112,24 @@ fn two_provinces_flow(dir: &std::path::Path, shandong: &Basic, anhui: &Basic, na
 
 /// One death a province's funeral home and cemetery both send, each under its own id:
 /// the live import keeps both persons and links the later one to the death, as the
-/// national import does; a row that differs in its death date is not linked.
+/// national import does; a row that differs in its death date is not linked. The
+/// province's DBA links it by hand, later takes another link back, and its packages
+/// carry both decisions to the nation.
 #[test]
 fn a_death_two_systems_send_is_linked_at_live_import_duckdb() {
     let dir = tempfile::tempdir().unwrap();
-    two_systems_flow(dir.path(), &basic::duckdb(dir.path(), "province"));
+    let [province, nation] = ["province", "nation"].map(|name| basic::duckdb(dir.path(), name));
+    two_systems_flow(dir.path(), &province, &nation);
 }
 
 #[test]
 fn a_death_two_systems_send_is_linked_at_live_import_postgres() {
     let dir = tempfile::tempdir().unwrap();
-    two_systems_flow(dir.path(), &basic::postgres("two_systems"));
+    let [province, nation] = ["two_systems", "two_systems_nation"].map(basic::postgres);
+    two_systems_flow(dir.path(), &province, &nation);
 }
 
-fn two_systems_flow(dir: &std::path::Path, province: &Basic) {
+fn two_systems_flow(dir: &std::path::Path, province: &Basic, nation: &Basic) {
     run_ok(&["live", "import", s(&live_extract(dir)), "--target", province.t()]);
     let cemetery = dir.join("cemetery.csv");
     std::fs::write(
@@ -2160,6 +2164,118 @@ fn two_systems_flow(dir: &std::path::Path, province: &Basic) {
         ["LIVE-CM-2013-0002", "LIVE-CM-2013-0001", "LIVE-SZ320981-2013-000001"],
         "{links}"
     );
+    provinces_decisions_travel(dir, province, nation);
+}
+
+/// The province's DBA links the person whose death date differs (misread), exports, later
+/// takes a link its rule made back and exports again: the nation, which links by the same
+/// rule, follows both decisions.
+fn provinces_decisions_travel(dir: &std::path::Path, province: &Basic, nation: &Basic) {
+    const MISREAD: &str = "LIVE-CM-2013-0002";
+    run_ok(&[
+        "exchange",
+        "link",
+        MISREAD,
+        "--to",
+        "LIVE-SZ320981-2013-000001",
+        "--target",
+        province.t(),
+        "--by",
+        "王审核",
+        "--note",
+        "death date misread",
+    ]);
+    let first = export_package(province, dir, "links-1", None);
+    let files: Vec<&str> = first["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert!(files.contains(&"person_links.parquet"), "{first}");
+    let imported = import_package(nation, dir, "links-1");
+    let carried = &imported["province_links"];
+    assert_eq!(
+        (&carried["carried"], &carried["held_so"]),
+        (&3.into(), &2.into()),
+        "{imported}"
+    );
+    // The nation's rule made the first of the death by person id: CM-2013-0001.
+    assert_eq!(
+        carried["followed"],
+        serde_json::json!([{
+            "person_id": MISREAD, "linked_to": "LIVE-SZ320981-2013-000001", "decision": "linked",
+            "death": "LIVE-CM-2013-0001", "by": "province 37: 王审核",
+        }]),
+        "{imported}"
+    );
+    let deaths = |db: &Basic| {
+        let links = run_json(&["exchange", "links", "--target", db.t(), "--json"]);
+        let mut deaths: Vec<Vec<String>> = links["deaths"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                let mut persons: Vec<String> = std::iter::once(&d["first"])
+                    .chain(d["linked"].as_array().unwrap())
+                    .map(|p| p["person_id"].as_str().unwrap().to_string())
+                    .collect();
+                persons.sort();
+                persons
+            })
+            .collect();
+        deaths.sort();
+        deaths
+    };
+    assert_eq!(deaths(nation), deaths(province));
+    assert_eq!(deaths(nation).len(), 2);
+
+    run_ok(&[
+        "exchange",
+        "unlink",
+        "LIVE-CM-2013-0004",
+        "--target",
+        province.t(),
+        "--note",
+        "two men of one name",
+    ]);
+    let next = export_package(province, dir, "links-2", first["exported_at"].as_str());
+    damaged_package(&dir.join("links-2"), &dir.join("self-linked"), "self-link");
+    let refused = run_expect(
+        &[
+            "exchange",
+            "import",
+            s(&dir.join("self-linked")),
+            "--target",
+            nation.t(),
+        ],
+        2,
+    );
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("person_links.parquet: a link no import can follow: LIVE-CM-2013-0004 to LIVE-CM-2013-0004"),
+        "{said}"
+    );
+    let links_file = next["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["table"] == "person_links");
+    assert_eq!(
+        links_file.map(|f| &f["rows"]),
+        Some(&1.into()),
+        "only the decision made since: {next}"
+    );
+    let out = run_ok(&["exchange", "import", s(&dir.join("links-2")), "--target", nation.t()]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("the province's links and decisions: 1 carried, 0 held so already, 1 followed, 0 not followed")
+            && said
+                .contains("LIVE-CM-2013-0004 and LIVE-CM-2013-0003: unlinked here from the death of LIVE-CM-2013-0003"),
+        "{said}"
+    );
+    assert_eq!(deaths(nation), deaths(province));
+    assert_eq!(deaths(nation).len(), 1);
 }
 
 /// A server behind a firewall that drops what it refuses, or something at the port that

@@ -11,9 +11,12 @@
 //! A person unloaded or withdrawn leaves its death; the next of the death's persons
 //! becomes its first ([`leave_with_load`]).
 
+mod carried;
 mod decide;
 mod list;
 
+pub(crate) use carried::follow;
+pub use carried::{Followed, NotFollowed, ProvinceLinks};
 pub use decide::{link, unlink, Decided};
 pub use list::{list, Death, LinkedMember, Links, Member, SameIdNumber, Sharing};
 
@@ -233,6 +236,30 @@ fn insert(
         rows.push([Some(*person), Some(*death)]);
     }
     db.append(&rows, &[Some(agreed), Some(by), note], at)?;
+    Ok(())
+}
+
+/// Takes `person`'s link to its death back: the row stays, with who took it back, when
+/// and why, and an import does not make the link again.
+fn take_back(db: &mut Database, person: &str, by: &str, note: &str, at: UtcTime) -> Result<()> {
+    db.execute(
+        "UPDATE person_links SET unlinked_by = $1, unlink_note = $2,
+                unlinked_at = CAST(CAST($3 AS VARCHAR) AS TIMESTAMP)
+         WHERE person_id = $4 AND unlinked_at IS NULL",
+        &[by, note, &at.sql_text(), person],
+    )?;
+    Ok(())
+}
+
+/// Keeps `person` apart from the death of first person `death`: a link taken back the
+/// moment it is made, which an import does not make again.
+fn keep_apart(db: &mut Database, person: &str, death: &str, by: &str, note: &str, at: UtcTime) -> Result<()> {
+    insert(db, &[(person, death)], BY_HAND, by, None, at)?;
+    db.execute(
+        "UPDATE person_links SET unlinked_by = $1, unlink_note = $2, unlinked_at = linked_at
+         WHERE person_id = $3 AND linked_to = $4 AND unlinked_at IS NULL",
+        &[by, note, person, death],
+    )?;
     Ok(())
 }
 

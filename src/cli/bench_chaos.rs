@@ -337,6 +337,7 @@ pub fn run(a: ChaosArgs) -> Result<ExitCode> {
                 }
             }
             Subject::Index => prepare_load_batch(&exe, &after.join("ws"), a.seed)?,
+            Subject::Load => decide_in_the_province(&exe, &after)?,
             Subject::ExchangeExport => send_from_another_province(&exe, &after)?,
             Subject::ExchangeImport => {
                 super::bench_load::write_live_extract(&after.join(LIVE_EXTRACT), Vec::new(), LIVE_DEATHS, a.seed)?;
@@ -676,6 +677,36 @@ fn send_from_another_province(exe: &Path, world: &Path) -> Result<()> {
             duckdb_target(&world.join(NATION)),
         ],
     )?;
+    Ok(())
+}
+
+/// Has the province's DBA link the deaths of its second and first persons, link its fourth
+/// to its third's and take that back, so that the package carries a link and a decision
+/// for the nation's import to follow (merging two deaths, keeping two apart) while kills
+/// land among them.
+fn decide_in_the_province(exe: &Path, world: &Path) -> Result<()> {
+    let persons = ledgerline_load::Target::DuckDb(world.join(PROVINCE))
+        .open_for_reading()?
+        .texts(
+            "SELECT person_id FROM deceased WHERE length(id_number) = 18 AND death_date IS NOT NULL
+             ORDER BY person_id LIMIT 4",
+            &[],
+            1,
+        )?;
+    let [first, second, third, fourth] = [0, 1, 2, 3].map(|i| persons.get(i).cloned().flatten());
+    let (Some(first), Some(second), Some(third), Some(fourth)) = (first, second, third, fourth) else {
+        bail!("the province holds fewer than four persons to decide on");
+    };
+    let target = duckdb_target(&world.join(PROVINCE));
+    let decide = |args: &[&str]| {
+        let mut all: Vec<OsString> = vec!["exchange".into()];
+        all.extend(args.iter().map(OsString::from));
+        all.extend(["--target".into(), target.clone(), "--note".into(), "chaos".into()]);
+        ledgerline(exe, &all)
+    };
+    decide(&["link", &second, "--to", &first])?;
+    decide(&["link", &fourth, "--to", &third])?;
+    decide(&["unlink", &fourth])?;
     Ok(())
 }
 

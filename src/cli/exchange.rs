@@ -203,6 +203,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
                     );
                 }
                 print_persons_of_held_ids(&r);
+                print_province_links(&r.province_links);
             }
         }
         ExchangeCommand::Links {
@@ -290,6 +291,42 @@ fn print_persons_of_held_ids(r: &exchange::Imported) {
                 h.person_id,
                 mask_id(&h.id_number),
                 h.held_person_id
+            )
+        });
+    }
+}
+
+/// What an import did with the links and decisions the province's package carried.
+fn print_province_links(p: &links::ProvinceLinks) {
+    if p.carried == 0 {
+        return;
+    }
+    println!(
+        "the province's links and decisions: {} carried, {} held so already, {} followed, {} not followed",
+        p.carried,
+        p.held_so,
+        p.followed.len(),
+        p.not_followed.len()
+    );
+    super::print_listed(&p.followed, |f| {
+        let done = match f.decision {
+            "linked" => "their deaths made one, its first",
+            "unlinked" => "unlinked here from the death of",
+            _ => "kept apart from the death of",
+        };
+        format!("{} and {}: {done} {} (by {})", f.person_id, f.linked_to, f.death, f.by)
+    });
+    if !p.not_followed.is_empty() {
+        println!("not followed (`ledgerline exchange links` shows the deaths; link or unlink by hand):");
+        super::print_listed(&p.not_followed, |n| {
+            let holds = if n.province_holds == "linked" {
+                "linked"
+            } else {
+                "kept apart"
+            };
+            format!(
+                "{} and {} ({holds} in the province): {}",
+                n.person_id, n.linked_to, n.why
             )
         });
     }

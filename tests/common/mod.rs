@@ -128,8 +128,9 @@ pub mod stored {
 /// `wrong-checksum` (a byte of a file changed), `missing-file` (a file removed),
 /// `extra-file` (a file the manifest does not name, added), `other-columns` (the
 /// persons' file written without a column, its checksum in the manifest made to match,
-/// as another exporter would make it) or `undated-correction` (every correction's value
-/// made `someday`, the checksum matched).
+/// as another exporter would make it), `undated-correction` (every correction's value
+/// made `someday`, the checksum matched) or `self-link` (every link made one of a person
+/// to itself, the checksum matched).
 pub fn damaged_package(good: &Path, into: &Path, how: &str) {
     std::fs::create_dir_all(into).unwrap();
     for e in std::fs::read_dir(good).unwrap() {
@@ -148,6 +149,7 @@ pub fn damaged_package(good: &Path, into: &Path, how: &str) {
         "extra-file" => std::fs::write(into.join("readme.txt"), "added later").unwrap(),
         "other-columns" => rewrite_package_file(into, "deceased", "* EXCLUDE (nameless)"),
         "undated-correction" => rewrite_package_file(into, "corrections", "* REPLACE ('someday' AS value)"),
+        "self-link" => rewrite_package_file(into, "person_links", "* REPLACE (person_id AS linked_to)"),
         other => panic!("no way to damage a package called {other:?}"),
     }
 }

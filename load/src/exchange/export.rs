@@ -10,7 +10,7 @@ use postgres::Client;
 use serde::Serialize;
 
 use super::{
-    in_memory_schema, schema_columns, sha256_of, sql_text, stamp_of, FileEntry, Manifest, WithdrawnLoad, MANIFEST,
+    in_memory_schema, schema_columns, sha256_of, sql_text, stamps_of, FileEntry, Manifest, WithdrawnLoad, MANIFEST,
     STANDARD, TABLES,
 };
 use crate::{Database, UtcTime, MIGRATIONS};
@@ -260,8 +260,15 @@ fn withdrawn_loads(db: &mut Database, since: Option<&str>) -> Result<Vec<Withdra
 
 /// `WHERE` the row was written after `since`, for the tables whose rows say when.
 fn since_filter(table: &str, since: Option<&str>) -> String {
-    match (since, stamp_of(table)) {
-        (Some(ts), Some(stamp)) => format!("WHERE {stamp} > CAST({} AS TIMESTAMP)", sql_text(ts)),
+    let stamps = stamps_of(table);
+    match since {
+        Some(ts) if !stamps.is_empty() => {
+            let later: Vec<String> = stamps
+                .iter()
+                .map(|stamp| format!("{stamp} > CAST({} AS TIMESTAMP)", sql_text(ts)))
+                .collect();
+            format!("WHERE {}", later.join(" OR "))
+        }
         _ => String::new(),
     }
 }

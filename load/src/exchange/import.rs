@@ -14,7 +14,7 @@ use super::{
     TABLES,
 };
 use crate::conflicts::COLUMNS;
-use crate::links::{self, HeldOtherwise, Linked};
+use crate::links::{self, HeldOtherwise, Linked, ProvinceLinks};
 use crate::tables::Kind;
 use crate::{Database, UtcTime, MIGRATIONS};
 
@@ -128,13 +128,17 @@ pub struct Imported {
     /// of another death, not linked (their names or death dates differ): for the national
     /// DBA to link or keep apart.
     pub id_numbers_held_otherwise: Vec<HeldOtherwise>,
+    /// The links and decisions of the province's own the package carried: followed, held
+    /// so already, or not followed and why (see [`crate::links::follow`]).
+    pub province_links: ProvinceLinks,
 }
 
 /// Rows added per table.
 type RowsAdded = Vec<(String, u64)>;
 
-/// The persons added linked to a death held under their ID number, and those not linked.
-type PersonsOfHeldIds = (Vec<Linked>, Vec<HeldOtherwise>);
+/// What the import did of deaths: the persons added linked to a death held under their
+/// ID number, those not linked, and the province's own links followed.
+type OfDeaths = (Vec<Linked>, Vec<HeldOtherwise>, ProvinceLinks);
 
 /// A package's file, ready to be added: a Parquet file DuckDB reads in place, or the CSV
 /// file a PostgreSQL import copies into a temporary table.
@@ -156,13 +160,13 @@ pub fn import(db: &mut Database, package: Verified) -> Result<Imported> {
         db.exclusively(|db, at| {
             let gap = order::check(db, &m.province, span, !m.withdrawn_loads.is_empty())?;
             let withdrawn = withdraw(db, &m.withdrawn_loads)?;
-            let (added, (linked, held_otherwise)) = add_files(db, &ready, at)?;
+            let (added, deaths) = add_files(db, &ready, &m.province, at)?;
             let corrected = crate::conflicts::apply_corrections(db)?;
             order::record(db, &m.province, span, at)?;
-            Ok((withdrawn, added, corrected, gap, linked, held_otherwise))
+            Ok((withdrawn, added, corrected, gap, deaths))
         })
     });
-    let (withdrawn, added, corrected, gap, linked, id_numbers_held_otherwise) =
+    let (withdrawn, added, corrected, gap, (linked, id_numbers_held_otherwise, province_links)) =
         result.with_context(|| format!("importing {}", dir.display()))?;
     Ok(Imported {
         province: m.province,
@@ -172,6 +176,7 @@ pub fn import(db: &mut Database, package: Verified) -> Result<Imported> {
         gap,
         linked,
         id_numbers_held_otherwise,
+        province_links,
     })
 }
 
@@ -231,24 +236,28 @@ fn withdraw(db: &mut Database, loads: &[WithdrawnLoad]) -> Result<Vec<crate::bac
     Ok(withdrawn)
 }
 
-/// Adds each file's rows the database does not hold; the rows added per table, and the
-/// persons added linked to a death held under their ID number, or not linked to it.
-fn add_files(db: &mut Database, ready: &[Ready], at: UtcTime) -> Result<(RowsAdded, PersonsOfHeldIds)> {
+/// Adds each file's rows the database does not hold (the province's links are followed,
+/// not added as rows); the rows added per table, and what was done of deaths.
+fn add_files(db: &mut Database, ready: &[Ready], province: &str, at: UtcTime) -> Result<(RowsAdded, OfDeaths)> {
     let mut added = Vec::new();
-    let mut of_held_ids = (Vec::new(), Vec::new());
+    let mut deaths = (Vec::new(), Vec::new(), ProvinceLinks::default());
     for Ready { file: f, path } in ready {
-        let columns = columns_of(db, &f.table)?;
         let source = match db {
             Database::DuckDb(_) => format!("read_parquet({})", sql_text(&path.display().to_string())),
             Database::Postgres(_) => stage_file(db, f, path)?,
         };
-        if f.table == "deceased" {
-            of_held_ids = links::link_arriving(db, &links::Arriving::package(&source), at)?;
+        if f.table == "person_links" {
+            deaths.2 = links::follow(db, &source, province, at)?;
+            continue;
         }
+        if f.table == "deceased" {
+            (deaths.0, deaths.1) = links::link_arriving(db, &links::Arriving::package(&source), at)?;
+        }
+        let columns = columns_of(db, &f.table)?;
         let n = db.execute(&add_not_held(&f.table, &source, &columns), &[])?;
         added.push((f.table.clone(), n));
     }
-    Ok((added, of_held_ids))
+    Ok((added, deaths))
 }
 
 /// Copies a package's file (as CSV) into a temporary table shaped like its table, on
@@ -364,8 +373,35 @@ fn check_contents(dir: &Path, m: &Manifest) -> Result<()> {
         if f.table == "corrections" {
             check_corrections(&duck, &source).with_context(|| path.display().to_string())?;
         }
+        if f.table == "person_links" {
+            check_links(&duck, &source).with_context(|| path.display().to_string())?;
+        }
     }
     Ok(())
+}
+
+/// Each link of `source` (a package's file of them) names two persons and who linked
+/// them when, as `person_links` requires.
+fn check_links(duck: &Connection, source: &str) -> Result<()> {
+    let found = duck.query_row(
+        &format!(
+            "SELECT person_id, linked_to FROM {source}
+             WHERE person_id IS NULL OR linked_to IS NULL OR person_id = linked_to
+                OR agreed IS NULL OR linked_by IS NULL OR linked_at IS NULL
+             LIMIT 1"
+        ),
+        [],
+        |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, Option<String>>(1)?)),
+    );
+    match found {
+        Err(duckdb::Error::QueryReturnedNoRows) => Ok(()),
+        Err(e) => Err(e.into()),
+        Ok((person, to)) => bail!(
+            "a link no import can follow: {} to {} (a link names two persons, what agreed, who linked them and when)",
+            person.unwrap_or_else(|| "no person".into()),
+            to.unwrap_or_else(|| "no person".into())
+        ),
+    }
 }
 
 /// Each correction of `source` (a package's file of them) is one an import can apply:

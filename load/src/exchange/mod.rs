@@ -32,23 +32,28 @@ pub const STANDARD: &str = "MZ/T 141-2019";
 
 /// The exchanged tables, each with the entity it carries: MZ/T 141's, and ledgerline's
 /// for the corrections of persons' rows exchanged before (a row is sent once: a value
-/// the DBA changed later travels as a correction).
-const TABLES: [(&str, &str); 6] = [
+/// the DBA changed later travels as a correction) and for the province's links between
+/// the persons of one death and its decisions on them (see `links::follow`). An import
+/// takes the files in this order: links last, once their persons are held.
+const TABLES: [(&str, &str); 7] = [
     ("agencies", "InstitutionData"),
     ("deceased", "DeadInformation"),
     ("agents", "ContactInformation"),
     ("cremations", "CremationInformation"),
     ("burials", "BurialInformation"),
     ("corrections", "DeadInformationCorrection"),
+    ("person_links", "DeadInformationLink"),
 ];
 
-/// The column a table's rows are stamped in, which `--since` compares; `None` for a
-/// table whose rows say no time (all of its rows travel in every package).
-fn stamp_of(table: &str) -> Option<&'static str> {
+/// The columns a table's rows are stamped in, which `--since` compares (a row travels
+/// when any of them is later); none for a table whose rows say no time (all of its rows
+/// travel in every package). A link taken back travels again, as taken back.
+fn stamps_of(table: &str) -> &'static [&'static str] {
     match table {
-        "agencies" => None,
-        "corrections" => Some("corrected_at"),
-        _ => Some("loaded_at"),
+        "agencies" => &[],
+        "corrections" => &["corrected_at"],
+        "person_links" => &["linked_at", "unlinked_at"],
+        _ => &["loaded_at"],
     }
 }
 

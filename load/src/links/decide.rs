@@ -6,7 +6,7 @@
 use anyhow::{bail, Result};
 use serde::Serialize;
 
-use super::{death_of, insert, repoint, require_persons, taken_back, BY_HAND};
+use super::{death_of, insert, keep_apart, repoint, require_persons, take_back, taken_back, BY_HAND};
 use crate::{Database, UtcTime};
 
 /// A decision made.
@@ -83,12 +83,7 @@ pub fn unlink(db: &mut Database, person: &str, from: Option<&str>, by: &str, not
                     bail!("{person} is linked to the death of {own}, not to {f}'s");
                 }
             }
-            db.execute(
-                "UPDATE person_links SET unlinked_by = $1, unlink_note = $2,
-                        unlinked_at = CAST(CAST($3 AS VARCHAR) AS TIMESTAMP)
-                 WHERE person_id = $4 AND unlinked_at IS NULL",
-                &[by, note, &at.sql_text(), person],
-            )?;
+            take_back(db, person, by, note, at)?;
             return Ok(decided("unlinked", own));
         }
         let linked = linked_to(db, person)?;
@@ -104,12 +99,7 @@ pub fn unlink(db: &mut Database, person: &str, from: Option<&str>, by: &str, not
                 if apart_before.is_some() {
                     bail!("{person} is kept apart from the death of {death} already");
                 }
-                insert(db, &[(person, &death)], BY_HAND, by, None, at)?;
-                db.execute(
-                    "UPDATE person_links SET unlinked_by = $1, unlink_note = $2, unlinked_at = linked_at
-                     WHERE person_id = $3 AND unlinked_at IS NULL",
-                    &[by, note, person],
-                )?;
+                keep_apart(db, person, &death, by, note, at)?;
                 Ok(decided("kept_apart", death))
             }
             _ if !linked.is_empty() => bail!(

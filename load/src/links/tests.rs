@@ -250,3 +250,159 @@ fn the_dba_links_unlinks_and_keeps_deaths_apart() {
     assert!(refused.to_string().contains("unlink it first"), "{refused}");
     assert_eq!(current(&mut db), ["AH-2 -> SD-2"]);
 }
+
+/// A link or decision a province's package carries: person, linked to, who linked them
+/// (`dba` for a link by hand, else the import rule's), who took it back (if it was).
+type CarriedRow<'a> = (&'a str, &'a str, &'a str, Option<&'a str>);
+
+/// Follows province 34's `rows`, as an import does once the package's persons are added.
+fn follow_province(db: &mut Database, rows: &[CarriedRow]) -> ProvinceLinks {
+    db.execute(
+        "CREATE OR REPLACE TABLE carried AS SELECT * FROM person_links LIMIT 0",
+        &[],
+    )
+    .unwrap();
+    for (i, (person, to, by, unlinked_by)) in rows.iter().enumerate() {
+        let agreed = if *by == BY_HAND { BY_HAND } else { AGREED_AT_IMPORT };
+        db.execute(
+            "INSERT INTO carried (person_id, linked_to, agreed, linked_by, note, linked_at, unlinked_by, unlink_note, unlinked_at)
+             VALUES ($1, $2, $3, $4, 'as the province saw it', TIMESTAMP '2026-02-01 00:00:00' + CAST($5 AS INTEGER) * INTERVAL 1 HOUR,
+                     NULLIF($6, ''), CASE WHEN $6 <> '' THEN 'not one death' END,
+                     CASE WHEN $6 <> '' THEN TIMESTAMP '2026-03-01 00:00:00' + CAST($5 AS INTEGER) * INTERVAL 1 HOUR END)",
+            &[person, to, agreed, by, &i.to_string(), unlinked_by.unwrap_or_default()],
+        )
+        .unwrap();
+    }
+    follow(db, "carried", "34", UtcTime::now()).unwrap()
+}
+
+/// What a province's links came to: `person and linked_to: decision death`.
+fn outcomes(p: &ProvinceLinks) -> (Vec<String>, Vec<String>) {
+    let followed = p
+        .followed
+        .iter()
+        .map(|f| {
+            format!(
+                "{} and {}: {} {} by {}",
+                f.person_id, f.linked_to, f.decision, f.death, f.by
+            )
+        })
+        .collect();
+    let not = p
+        .not_followed
+        .iter()
+        .map(|n| format!("{} and {} {}: {}", n.person_id, n.linked_to, n.province_holds, n.why))
+        .collect();
+    (followed, not)
+}
+
+#[test]
+fn a_provinces_links_and_decisions_travel_with_its_package() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut db = database(&dir);
+    add(
+        &mut db,
+        "deceased",
+        &[("SD-1", "王秀英", ID, Some("2013-03-05"), "L37")],
+    );
+    // The province's two systems sent AH-1 and AH-5 (a variant character): its DBA made
+    // them one death. AH-7 and AH-8, which its rule linked, are one death here too; AH-11,
+    // which its rule linked to AH-10, its DBA took out.
+    let package = [
+        ("AH-1", "王秀英", ID, Some("2013-03-05"), "L34"),
+        ("AH-5", "王秀瑛", ID, Some("2013-03-05"), "L34"),
+        ("AH-7", "李四", UNHELD_ID, Some("2014-01-02"), "L34"),
+        ("AH-8", "李四", UNHELD_ID, Some("2014-01-02"), "L34"),
+        ("AH-10", "张德明", OTHER_ID, Some("2013-04-15"), "L34"),
+        ("AH-11", "张德明", OTHER_ID, Some("2013-04-15"), "L34"),
+    ];
+    let (linked, named) = import(&mut db, &package);
+    assert_eq!(linked.len(), 3, "{linked:?}");
+    assert_eq!(named[0].person_id, "AH-5", "the variant is the DBA's to judge here");
+    let carried = [
+        ("AH-1", "AH-5", BY_HAND, None),
+        ("AH-8", "AH-7", LIVE_IMPORT, None),
+        ("AH-11", "AH-10", LIVE_IMPORT, Some("李")),
+        ("AH-12", "AH-1", BY_HAND, None),
+    ];
+    let province = follow_province(&mut db, &carried);
+    assert_eq!((province.carried, province.held_so), (4, 1));
+    assert_eq!(
+        outcomes(&province),
+        (
+            vec![
+                // AH-5's death (itself) joins the larger, SD-1's, which AH-1 joined.
+                "AH-1 and AH-5: linked SD-1 by province 34: dba".to_string(),
+                "AH-11 and AH-10: unlinked AH-10 by province 34: 李".to_string(),
+            ],
+            vec!["AH-12 and AH-1 linked: the database holds no person AH-12".to_string()]
+        )
+    );
+    assert_eq!(current(&mut db), ["AH-1 -> SD-1", "AH-5 -> SD-1", "AH-8 -> AH-7"]);
+    // Followed again (the package imported again), they are held so.
+    let again = follow_province(&mut db, &carried[..3]);
+    assert_eq!((again.held_so, again.followed.len()), (3, 0), "{again:?}");
+
+    // Withdrawn and sent again: the rule does not link AH-11 again, and the province's
+    // link of AH-5 is followed again.
+    crate::backfill::delete_rows_of(&mut db, "L34").unwrap();
+    import(&mut db, &package);
+    assert_eq!(current(&mut db), ["AH-1 -> SD-1", "AH-8 -> AH-7"]);
+    let again = follow_province(&mut db, &carried[..3]);
+    assert_eq!((again.held_so, again.followed.len()), (2, 1), "{again:?}");
+    assert_eq!(current(&mut db), ["AH-1 -> SD-1", "AH-5 -> SD-1", "AH-8 -> AH-7"]);
+}
+
+#[test]
+fn the_national_dbas_own_decisions_stand_over_a_provinces() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut db = database(&dir);
+    add(
+        &mut db,
+        "deceased",
+        &[
+            ("AH-1", "王秀英", ID, Some("2013-03-05"), "L34"),
+            ("AH-2", "王秀瑛", ID, Some("2013-03-05"), "L34"),
+            ("AH-3", "张德明", OTHER_ID, Some("2013-04-15"), "L34"),
+            ("SD-3", "张德明", OTHER_ID, Some("2013-04-16"), "L37"),
+            ("AH-4", "李四", UNHELD_ID, Some("2014-01-02"), "L34"),
+            ("AH-5", "李四", UNHELD_ID, Some("2014-01-02"), "L34"),
+        ],
+    );
+    unlink(&mut db, "AH-2", Some("AH-1"), "nation", "two women").unwrap();
+    link(&mut db, "AH-3", "SD-3", "nation", None).unwrap();
+    // The province kept apart two deaths here one: parted, and kept apart.
+    link(&mut db, "AH-5", "AH-4", "exchange import", None).unwrap();
+    db.execute(
+        "UPDATE person_links SET agreed = $1 WHERE person_id = 'AH-5'",
+        &[AGREED_AT_IMPORT],
+    )
+    .unwrap();
+    let province = follow_province(
+        &mut db,
+        &[
+            ("AH-2", "AH-1", BY_HAND, None),
+            ("AH-3", "SD-3", BY_HAND, Some("王")),
+            ("AH-5", "AH-4", LIVE_IMPORT, Some("王")),
+        ],
+    );
+    assert_eq!(
+        outcomes(&province),
+        (
+            vec!["AH-5 and AH-4: unlinked AH-4 by province 34: 王".to_string()],
+            vec![
+                "AH-2 and AH-1 linked: the deaths of AH-2 and AH-1 are kept apart here (by nation)".to_string(),
+                "AH-3 and SD-3 kept_apart: AH-3 was linked to the death of SD-3 here by hand (by nation)".to_string(),
+            ]
+        )
+    );
+    assert_eq!(current(&mut db), ["AH-3 -> SD-3"]);
+
+    // The province going back on its own decision is followed: AH-5 linked again.
+    let province = follow_province(&mut db, &[("AH-5", "AH-4", BY_HAND, None)]);
+    assert_eq!(
+        outcomes(&province).0,
+        ["AH-5 and AH-4: linked AH-4 by province 34: dba"]
+    );
+    assert_eq!(current(&mut db), ["AH-3 -> SD-3", "AH-5 -> AH-4"]);
+}
