@@ -2350,6 +2350,10 @@ fn dba_settles_a_shared_id_number(nation: &Basic) {
     assert!(
         said.contains("1 ID numbers shared by persons of different deaths")
             && said.contains("ID 340524********001X (3 persons):")
+            && said.contains(
+                "LIVE-AH340100-2013-000779 ~ LIVE-SZ320981-2013-000001: deceased_name exact; birth_date unknown; \
+                 death_date day/month swapped or one digit off; gender same; household_address unknown"
+            )
             && !said.contains("19800101"),
         "{said}"
     );

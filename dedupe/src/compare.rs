@@ -337,6 +337,12 @@ pub fn level(pattern: Pattern, field: CompareField) -> u8 {
     ((pattern >> (4 * field.index())) & 0xf) as u8
 }
 
+/// What a pair's `pattern` says of `field`, in words (`exact`, `one character
+/// different` ...).
+pub fn level_name(pattern: Pattern, field: CompareField) -> &'static str {
+    field.levels()[level(pattern, field) as usize]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

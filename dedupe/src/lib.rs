@@ -22,7 +22,7 @@ use std::time::Instant;
 
 pub use blocking::Scope;
 use blocking::{candidate_pairs, unpack, RuleStats};
-use compare::{level, CompareField, Pattern};
+use compare::{level, level_name, CompareField, Pattern};
 pub use model::{probability, Model};
 pub use normalize::{LinkageFields, Prepared};
 
@@ -117,13 +117,10 @@ impl Linkage {
     pub fn explain(&self, pair: &ScoredPair) -> Explanation {
         let fields = CompareField::ALL
             .iter()
-            .map(|&f| {
-                let l = level(pair.pattern, f);
-                FieldEvidence {
-                    field: f.name(),
-                    comparison: f.levels()[l as usize],
-                    weight: self.model.field_weight(f, l),
-                }
+            .map(|&f| FieldEvidence {
+                field: f.name(),
+                comparison: level_name(pair.pattern, f),
+                weight: self.model.field_weight(f, level(pair.pattern, f)),
             })
             .collect();
         let adjustment = (level(pair.pattern, CompareField::Name) == 4)

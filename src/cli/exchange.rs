@@ -401,6 +401,14 @@ fn print_links(target: &Target, links: &links::Links) {
         for p in &s.persons {
             println!("    {} (death of {})", member_line(&p.person), p.death);
         }
+        for c in &s.compared {
+            let fields: Vec<String> = c
+                .fields
+                .iter()
+                .map(|f| format!("{} {}", f.field, f.comparison))
+                .collect();
+            println!("    {} ~ {}: {}", c.persons[0], c.persons[1], fields.join("; "));
+        }
     }
     super::print_more(links.same_id_number.len(), super::LISTED);
 }

@@ -6,6 +6,9 @@ use std::collections::{HashMap, HashSet};
 use anyhow::Result;
 use serde::Serialize;
 
+use ledgerline_dedupe::compare::{compare, level_name, CompareField};
+use ledgerline_dedupe::{LinkageFields, Prepared};
+
 use super::require_persons;
 use crate::{Database, UtcTime};
 
@@ -65,7 +68,40 @@ pub struct SameIdNumber {
     pub persons: Vec<Sharing>,
     /// The DBA kept each two of the deaths apart (`exchange unlink --from`).
     pub kept_apart: bool,
+    /// How each two of its deaths compare, by their first persons (of the first
+    /// [`COMPARED_DEATHS`] deaths), for the DBA to judge.
+    pub compared: Vec<Compared>,
 }
+
+/// The deaths of one shared ID number whose persons are compared, each with each.
+pub const COMPARED_DEATHS: usize = 10;
+
+/// Two persons of different deaths under one ID number, compared field by field as the
+/// linkage model compares records (the levels, not weights: a basic database fits no
+/// model of its own). The ID number, the same, and the family, which these rows do not
+/// hold, are left out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Compared {
+    pub persons: [String; 2],
+    pub fields: Vec<FieldCompared>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldCompared {
+    pub field: &'static str,
+    /// `exact`, `same pinyin, look-alike or placeholder`, `day/month swapped or one digit
+    /// off`, `unknown` (either side has none) ...
+    pub comparison: &'static str,
+}
+
+/// The fields [`Compared`] shows.
+const COMPARED_FIELDS: [CompareField; 5] = [
+    CompareField::Name,
+    CompareField::BirthDate,
+    CompareField::DeathDate,
+    CompareField::Gender,
+    CompareField::Address,
+];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Links {
@@ -136,7 +172,8 @@ fn deaths(db: &mut Database) -> Result<Vec<Death>> {
 fn shared_id_numbers(db: &mut Database) -> Result<Vec<SameIdNumber>> {
     let rows = db.texts(
         "SELECT d.person_id, d.name, d.id_number, CAST(d.death_date AS VARCHAR),
-                COALESCE(k.linked_to, d.person_id)
+                COALESCE(k.linked_to, d.person_id),
+                d.gender, CAST(d.birth_date AS VARCHAR), d.household_address, d.household_division
          FROM deceased d LEFT JOIN person_links k ON k.person_id = d.person_id AND k.unlinked_at IS NULL
          WHERE d.id_number IN (
              SELECT s.id_number FROM deceased s
@@ -145,19 +182,24 @@ fn shared_id_numbers(db: &mut Database) -> Result<Vec<SameIdNumber>> {
              GROUP BY s.id_number HAVING count(DISTINCT COALESCE(j.linked_to, s.person_id)) > 1)
          ORDER BY d.id_number, 5, d.person_id",
         &[],
-        5,
+        9,
     )?;
     let apart = apart_pairs(db)?;
-    let persons: Vec<Sharing> = rows
-        .chunks(5)
-        .map(|v| Sharing {
-            person: Member::read(&v[..4]),
-            death: v[4].clone().unwrap_or_default(),
+    let persons: Vec<(Sharing, &[Option<String>])> = rows
+        .chunks(9)
+        .map(|v| {
+            let sharing = Sharing {
+                person: Member::read(&v[..4]),
+                death: v[4].clone().unwrap_or_default(),
+            };
+            (sharing, v)
         })
         .collect();
     Ok(persons
-        .chunk_by(|a, b| a.person.id_number == b.person.id_number)
-        .map(|group| {
+        .chunk_by(|a, b| a.0.person.id_number == b.0.person.id_number)
+        .map(|rows| {
+            let compared = compare_deaths(rows);
+            let group: Vec<Sharing> = rows.iter().map(|(s, _)| s.clone()).collect();
             let death_of: HashMap<&str, &str> = group
                 .iter()
                 .map(|s| (s.person.person_id.as_str(), s.death.as_str()))
@@ -179,11 +221,58 @@ fn shared_id_numbers(db: &mut Database) -> Result<Vec<SameIdNumber>> {
                 .all(|(i, a)| deaths[i + 1..].iter().all(|b| kept.contains(&(*a, *b))));
             SameIdNumber {
                 id_number: group[0].person.id_number.clone().unwrap_or_default(),
-                persons: group.to_vec(),
+                persons: group.clone(),
                 kept_apart,
+                compared,
             }
         })
         .collect())
+}
+
+/// Each two of the first [`COMPARED_DEATHS`] deaths of `rows` (persons sharing an ID
+/// number, in death order, with their rows as [`shared_id_numbers`] reads them), compared
+/// by the first person of each (or, when that person holds another ID number, the first
+/// listed of the death).
+fn compare_deaths(rows: &[(Sharing, &[Option<String>])]) -> Vec<Compared> {
+    let firsts: Vec<(&str, Prepared)> = rows
+        .chunk_by(|a, b| a.0.death == b.0.death)
+        .take(COMPARED_DEATHS)
+        .map(|death| {
+            let (sharing, v) = death
+                .iter()
+                .find(|(s, _)| s.person.person_id == s.death)
+                .unwrap_or(&death[0]);
+            let text = |i: usize| v[i].as_deref();
+            let fields = LinkageFields {
+                deceased_name: text(1),
+                gender: text(5),
+                id_number: text(2),
+                birth_date: text(6),
+                death_date: text(3),
+                household_address: text(7),
+                household_division: text(8),
+                family_name: None,
+            };
+            (sharing.person.person_id.as_str(), Prepared::of(fields))
+        })
+        .collect();
+    let mut compared = Vec::new();
+    for (i, (a, pa)) in firsts.iter().enumerate() {
+        for (b, pb) in &firsts[i + 1..] {
+            let pattern = compare(pa, pb);
+            compared.push(Compared {
+                persons: [a.to_string(), b.to_string()],
+                fields: COMPARED_FIELDS
+                    .iter()
+                    .map(|&f| FieldCompared {
+                        field: f.name(),
+                        comparison: level_name(pattern, f),
+                    })
+                    .collect(),
+            });
+        }
+    }
+    compared
 }
 
 /// The persons the DBA unlinked or kept apart, each with the person it was linked to.
