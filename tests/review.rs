@@ -313,4 +313,26 @@ fn accounts_changed_from_the_command_line_are_in_the_audit_log() {
     );
     let verified = run_json(&["audit", "verify", "--workspace", ws, "--json"]);
     assert_eq!(verified["entries"], 4, "{verified}");
+    // A password set for someone else, to change at their first login.
+    add_user_with(ws, "trainee", "data_entry", "a long passphrase", &["--temporary"]);
+    let listed = run_json(&["users", "list", "--workspace", ws, "--json"]);
+    let due: Vec<(&str, bool)> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["username"].as_str().unwrap(),
+                u["password_change_due"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(due, [("lead", false), ("other", false), ("trainee", true)]);
+    let plain = String::from_utf8(run_ok(&["users", "list", "--workspace", ws]).stdout).unwrap();
+    assert!(
+        plain
+            .lines()
+            .any(|l| l.starts_with("trainee") && l.ends_with("temporary password")),
+        "{plain}"
+    );
 }

@@ -31,7 +31,12 @@ const I18N = {
     'action.correct': '更正', 'action.key': '手工录入', 'action.accept': '通过', 'action.save': '暂存', 'action.reject': '作废',
     'action.same': '同一人', 'action.different': '不是同一人', 'action.merge': '合并',
     'action.user_add': '新建账户', 'action.user_update': '重设角色和密码', 'action.user_disable': '停用账户', 'action.user_enable': '启用账户',
+    'action.password_change': '本人修改密码',
     'accounts.history': '账户变更记录', account: '账户',
+    'nav.password': '修改密码', 'password.change': '修改密码', 'password.current': '当前密码', 'password.new': '新密码',
+    'password.again': '再次输入新密码', 'password.mismatch': '两次输入的新密码不一致', 'password.changed': '密码已修改',
+    'password.due': '管理员为您设置的是临时密码，请先修改密码再开始工作。', 'password.rules': '新密码不可用：至少 8 个字符，且不能与当前密码相同',
+    'password.temporary': '临时密码（首次登录须修改）', 'password.due.short': '待改密码',
     'role.data_entry': '录入员', 'role.reviewer': '审核员', 'role.archivist': '档案员', 'role.dba': '数据库管理员', 'role.admin': '管理员',
     'type.cremation': '火化', 'type.burial': '安葬', 'gender.0': '未知', 'gender.1': '男', 'gender.2': '女', 'gender.9': '未说明',
   },
@@ -63,7 +68,12 @@ const I18N = {
     'action.correct': 'corrected', 'action.key': 'keyed', 'action.accept': 'accepted', 'action.save': 'saved', 'action.reject': 'rejected',
     'action.same': 'same person', 'action.different': 'different people', 'action.merge': 'merged',
     'action.user_add': 'account created', 'action.user_update': 'role and password set', 'action.user_disable': 'account disabled', 'action.user_enable': 'account enabled',
+    'action.password_change': 'password changed by its holder',
     'accounts.history': 'Changes to accounts', account: 'Account',
+    'nav.password': 'Password', 'password.change': 'Change password', 'password.current': 'Current password', 'password.new': 'New password',
+    'password.again': 'New password again', 'password.mismatch': 'The two new passwords differ', 'password.changed': 'Password changed',
+    'password.due': 'An administrator set a temporary password for you: change it before you start.', 'password.rules': 'The new password cannot be used: at least 8 characters, not the current one',
+    'password.temporary': 'Temporary password (to change at first login)', 'password.due.short': 'password to change',
     'role.data_entry': 'data entry', 'role.reviewer': 'reviewer', 'role.archivist': 'archivist', 'role.dba': 'DBA', 'role.admin': 'admin',
     'type.cremation': 'cremation', 'type.burial': 'burial', 'gender.0': 'unknown', 'gender.1': 'male', 'gender.2': 'female', 'gender.9': 'unstated',
   },
@@ -147,6 +157,7 @@ const ERRORS_ZH = {
   exists: '此行已有记录，请在该记录中更正', protected: '您的角色不能修改身份证号和电话', no_index: '尚未建立检索索引（请运行 ledgerline index）',
   no_workspace: '服务器未连接工作区', bad_query: '检索条件有误', bad_cell: '单元格编号有误', internal: '服务器出错',
   page_read: '此页已由机器识别，按识别时的方向显示，不能手动转动', not_keyed: '此页的录入尚未完成，无需撤销',
+  password_change_due: '请先修改管理员设置的临时密码', wrong_password: '当前密码不对',
 };
 // A server's code said in Chinese from `table`, its English detail kept after it; the
 // detail alone in English, or for a code the table lacks.
@@ -227,9 +238,11 @@ function render() {
   for (const id of ['#nav', '#who', '#logout']) $(id).hidden = !me;
   if (!me) return loginScreen(main);
   $('#who').textContent = `${me.username} · ${t('role.' + me.role)}`;
+  // A temporary password is changed before anything else: the server refuses the rest.
+  if (me.password_change_due) { $('#nav').hidden = true; return passwordScreen(main); }
   $('#nav-users').hidden = !may('GET /api/users');
   $('#nav-queue').hidden = !may('GET /api/queue/next');
-  const screens = { queue: queueScreen, record: recordScreen, search: searchScreen, dashboard: dashboardScreen, users: usersScreen };
+  const screens = { queue: queueScreen, record: recordScreen, search: searchScreen, dashboard: dashboardScreen, users: usersScreen, password: passwordScreen };
   const [_, asked, ...rest] = (location.hash || home()).split('/');
   // An unknown screen, or the queue for a role that does not work it, is the role's home.
   const screen = screens[asked] && (asked !== 'queue' || may('GET /api/queue/next')) ? asked : home().slice(2);
@@ -249,6 +262,30 @@ function loginScreen(main) {
   h('label', { for: 'password' }, t('password')), pass, h('p', {}, h('button', { class: 'primary', type: 'submit' }, t('login'))), err);
   main.append(form);
   user.focus();
+}
+
+// The logged-in person's own password; the only screen while it is a temporary one.
+function passwordScreen(main) {
+  const err = h('p', { class: 'err', id: 'password-error' });
+  const field = (id, autocomplete) => h('input', { id, type: 'password', autocomplete });
+  const current = field('current-password', 'current-password');
+  const next = field('new-password', 'new-password');
+  const again = field('new-password-again', 'new-password');
+  const form = h('form', { class: 'card login', onsubmit: async (e) => {
+    e.preventDefault();
+    if (next.value !== again.value) { err.textContent = t('password.mismatch'); return; }
+    const r = await api('POST', '/api/me/password', { current_password: current.value, new_password: next.value });
+    if (!r.ok) { err.textContent = r.data?.error === 'invalid' ? `${t('password.rules')}（${r.data.message}）` : errorText(r.data); return; }
+    me = r.data;
+    toast(t('password.changed'));
+    location.hash = home();
+    render();
+  } }, h('h2', {}, t('password.change')), me.password_change_due ? h('p', { id: 'password-due' }, t('password.due')) : null,
+  [['current-password', 'password.current', current], ['new-password', 'password.new', next], ['new-password-again', 'password.again', again]]
+    .map(([id, label, input]) => [h('label', { for: id }, t(label)), input]),
+  h('p', {}, h('button', { class: 'primary', type: 'submit' }, t('password.change'))), err);
+  main.append(form);
+  current.focus();
 }
 
 async function queueScreen(main) {
@@ -812,20 +849,22 @@ async function usersScreen(main) {
   if (!r.ok) return main.append(h('p', { class: 'err' }, errorText(r.data)));
   const name = h('input', { id: 'new-user', placeholder: t('username') });
   const role = h('select', { id: 'new-role' }, ['data_entry', 'reviewer', 'archivist', 'dba', 'admin'].map((x) => h('option', { value: x }, t('role.' + x))));
-  const pass = h('input', { id: 'new-pass', type: 'password', placeholder: t('password') });
+  const pass = h('input', { id: 'new-pass', type: 'password', placeholder: t('password'), autocomplete: 'new-password' });
+  const temporary = h('input', { id: 'new-temporary', type: 'checkbox', checked: true });
   const err = h('p', { class: 'err' });
   const toggle = (u) => h('button', { class: 'toggle-user', onclick: async () => {
     const res = await api('POST', `/api/users/${encodeURIComponent(u.username)}/disabled`, { disabled: !u.disabled });
     if (res.ok) render(); else err.textContent = errorText(res.data);
   } }, t(u.disabled ? 'enable' : 'disable'));
   main.append(h('div', { class: 'card' }, h('table', {}, h('tr', {}, h('th', {}, t('username')), h('th', {}, t('role')), h('th', {})),
-    r.data.map((u) => h('tr', {}, h('td', {}, u.username + (u.locked ? ' 🔒' : '') + (u.disabled ? ` (${t('disabled')})` : '')),
+    r.data.map((u) => h('tr', {}, h('td', {}, u.username + (u.locked ? ' 🔒' : '') + (u.disabled ? ` (${t('disabled')})` : '')
+      + (u.password_change_due ? ` (${t('password.due.short')})` : '')),
       h('td', {}, t('role.' + u.role)), h('td', {}, me && u.username === me.username ? '' : toggle(u)))))),
   h('form', { class: 'card', onsubmit: async (e) => {
     e.preventDefault();
-    const res = await api('POST', '/api/users', { username: name.value, role: role.value, password: pass.value });
+    const res = await api('POST', '/api/users', { username: name.value, role: role.value, password: pass.value, temporary: temporary.checked });
     if (res.ok) render(); else err.textContent = errorText(res.data);
-  } }, name, ' ', role, ' ', pass, ' ', h('button', { type: 'submit' }, t('add')), err));
+  } }, name, ' ', role, ' ', pass, ' ', h('label', {}, temporary, t('password.temporary')), ' ', h('button', { type: 'submit' }, t('add')), err));
   if (!history.ok) return main.append(h('p', { class: 'err' }, errorText(history.data)));
   main.append(h('div', { class: 'card', id: 'account-history' }, h('h3', {}, t('accounts.history')),
     auditTable(history.data, t('account'), (e) => e.record_id.replace(/^user:/, ''), (_, role) => (role ? t('role.' + role) : ''))));

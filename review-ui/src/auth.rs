@@ -1,5 +1,11 @@
 //! Accounts and sessions: argon2id password hashes, random session tokens stored only
-//! as their SHA-256, a CSRF token per session, and lock-out after repeated failures.
+//! as their SHA-256, a CSRF token per session, and lock-out after repeated failures. A
+//! password an administrator set may be temporary: its holder changes it ([`password`])
+//! before doing anything else.
+
+mod password;
+
+pub use password::{change_password, PasswordRefused};
 
 use anyhow::{bail, Context, Result};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -23,6 +29,8 @@ pub struct Session {
     pub username: String,
     pub role: Role,
     pub csrf_token: String,
+    /// The account's password is one an administrator set as temporary, not changed yet.
+    pub password_change_due: bool,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -31,6 +39,14 @@ pub enum LoginError {
     BadCredentials,
     #[error("too many failed logins: the account is locked for {0} more seconds")]
     Locked(i64),
+}
+
+/// `password`, if it is long enough to be one.
+fn usable_password(password: &str) -> Result<&str> {
+    if password.chars().count() < 8 {
+        bail!("the password must have at least 8 characters");
+    }
+    Ok(password)
 }
 
 fn hash_password(password: &str) -> Result<String> {
@@ -65,7 +81,9 @@ pub mod account_actions {
     pub const UPDATE: &str = "user_update";
     pub const DISABLE: &str = "user_disable";
     pub const ENABLE: &str = "user_enable";
-    pub const ALL: [&str; 4] = [ADD, UPDATE, DISABLE, ENABLE];
+    /// The account's holder changed its password (never logged).
+    pub const PASSWORD_CHANGE: &str = "password_change";
+    pub const ALL: [&str; 5] = [ADD, UPDATE, DISABLE, ENABLE, PASSWORD_CHANGE];
 }
 
 /// What the audit log's subject for an account begins with; no record id does.
@@ -77,25 +95,30 @@ pub fn account_subject(username: &str) -> String {
 }
 
 /// Creates an account, or replaces the role and password of an existing one; `actor`
-/// (an admin of the app, or `cli:` and the system user) is named in the audit log.
-pub fn add_user(db: &ReviewDb, actor: &str, username: &str, role: Role, password: &str) -> Result<bool> {
+/// (an admin of the app, or `cli:` and the system user) is named in the audit log. A
+/// `temporary` password must be changed by its holder before they may do anything else.
+pub fn add_user(
+    db: &ReviewDb,
+    actor: &str,
+    username: &str,
+    role: Role,
+    password: &str,
+    temporary: bool,
+) -> Result<bool> {
     let name = username.trim();
     if name.is_empty() || name.len() > 64 || name.chars().any(|c| c.is_control() || c.is_whitespace()) {
         bail!("{username:?} is not a usable user name: 1 to 64 characters, no spaces");
     }
-    if password.chars().count() < 8 {
-        bail!("the password must have at least 8 characters");
-    }
-    let hash = hash_password(password)?;
+    let hash = hash_password(usable_password(password)?)?;
     db.transaction(|tx| {
         let before: Option<String> = tx
             .query_row("SELECT role FROM users WHERE username = ?1", [name], |r| r.get(0))
             .optional()?;
         tx.execute(
-            "INSERT INTO users (username, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)
+            "INSERT INTO users (username, role, password_hash, created_at, password_change_due) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (username) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash,
-                 failed_logins = 0, locked_until = NULL",
-            params![name, role.name(), hash, now()],
+                 failed_logins = 0, locked_until = NULL, password_change_due = excluded.password_change_due",
+            params![name, role.name(), hash, now(), temporary],
         )?;
         // A changed password or role ends the sessions opened under the old one.
         tx.execute("DELETE FROM sessions WHERE username = ?1", [name])?;
@@ -169,12 +192,15 @@ pub struct UserRow {
     pub role: String,
     pub locked: bool,
     pub disabled: bool,
+    /// Its password is a temporary one, not changed yet.
+    pub password_change_due: bool,
 }
 
 pub fn list_users(db: &ReviewDb) -> Result<Vec<UserRow>> {
     let conn = db.read()?;
     let mut stmt = conn.prepare(
-        "SELECT username, role, coalesce(locked_until, 0) > ?1, disabled_at IS NOT NULL FROM users ORDER BY username",
+        "SELECT username, role, coalesce(locked_until, 0) > ?1, disabled_at IS NOT NULL, password_change_due
+         FROM users ORDER BY username",
     )?;
     let rows = stmt.query_map([now()], |r| {
         Ok(UserRow {
@@ -182,6 +208,7 @@ pub fn list_users(db: &ReviewDb) -> Result<Vec<UserRow>> {
             role: r.get(1)?,
             locked: r.get(2)?,
             disabled: r.get(3)?,
+            password_change_due: r.get(4)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -190,17 +217,17 @@ pub fn list_users(db: &ReviewDb) -> Result<Vec<UserRow>> {
 /// Checks a password; on success opens a session and returns (token, session).
 pub fn login(db: &ReviewDb, username: &str, password: &str) -> Result<Result<(String, Session), LoginError>> {
     // A disabled account answers as an unknown one: the same message, the same time.
-    let row: Option<(String, String, i64, Option<i64>)> = db
+    let row: Option<(String, String, bool, Option<i64>)> = db
         .read()?
         .query_row(
-            "SELECT role, password_hash, failed_logins, locked_until FROM users
+            "SELECT role, password_hash, password_change_due, locked_until FROM users
              WHERE username = ?1 AND disabled_at IS NULL",
             [username],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .optional()?;
     let t = now();
-    let Some((role, hash, _failures, locked_until)) = row else {
+    let Some((role, hash, password_change_due, locked_until)) = row else {
         verify_password(password, decoy_hash());
         return Ok(Err(LoginError::BadCredentials));
     };
@@ -209,15 +236,7 @@ pub fn login(db: &ReviewDb, username: &str, password: &str) -> Result<Result<(St
         return Ok(Err(LoginError::Locked(until - t)));
     }
     if !verify_password(password, &hash) {
-        db.transaction(|tx| {
-            tx.execute(
-                "UPDATE users SET failed_logins = failed_logins + 1,
-                     locked_until = CASE WHEN failed_logins + 1 >= ?2 THEN ?3 ELSE locked_until END
-                 WHERE username = ?1",
-                params![username, MAX_FAILURES, t + LOCKOUT_SECS],
-            )?;
-            Ok(())
-        })?;
+        count_failure(db, username)?;
         return Ok(Err(LoginError::BadCredentials));
     }
     let role = Role::parse(&role).context("the account's stored role")?;
@@ -241,26 +260,42 @@ pub fn login(db: &ReviewDb, username: &str, password: &str) -> Result<Result<(St
             username: username.to_string(),
             role,
             csrf_token,
+            password_change_due,
         },
     )))
 }
 
+/// Counts a wrong password against `username`'s account, locking it after
+/// [`MAX_FAILURES`] in a row.
+fn count_failure(db: &ReviewDb, username: &str) -> Result<()> {
+    db.transaction(|tx| {
+        tx.execute(
+            "UPDATE users SET failed_logins = failed_logins + 1,
+                 locked_until = CASE WHEN failed_logins + 1 >= ?2 THEN ?3 ELSE locked_until END
+             WHERE username = ?1",
+            params![username, MAX_FAILURES, now() + LOCKOUT_SECS],
+        )?;
+        Ok(())
+    })
+}
+
 /// The live session a token belongs to, if any.
 pub fn session(db: &ReviewDb, token: &str) -> Result<Option<Session>> {
-    let row: Option<(String, String, String)> = db
+    let row: Option<(String, String, String, bool)> = db
         .read()?
         .query_row(
-            "SELECT s.username, u.role, s.csrf_token FROM sessions s JOIN users u USING (username)
+            "SELECT s.username, u.role, s.csrf_token, u.password_change_due FROM sessions s JOIN users u USING (username)
              WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND u.disabled_at IS NULL",
             params![token_hash(token), now()],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .optional()?;
-    row.map(|(username, role, csrf_token)| {
+    row.map(|(username, role, csrf_token, password_change_due)| {
         Ok(Session {
             username,
             role: Role::parse(&role)?,
             csrf_token,
+            password_change_due,
         })
     })
     .transpose()

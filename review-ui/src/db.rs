@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_qa.sql"),
     include_str!("../migrations/0003_disabled_users.sql"),
     include_str!("../migrations/0004_page_turns.sql"),
+    include_str!("../migrations/0005_temporary_passwords.sql"),
 ];
 
 /// A shared handle on the journal: one writer connection behind a mutex (SQLite

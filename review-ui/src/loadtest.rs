@@ -291,9 +291,9 @@ pub fn baseline_and_load(
     load: Duration,
 ) -> Result<(Phase, Phase)> {
     for i in 0..reviewers.max(1) {
-        auth::add_user(db, LOADTEST, &format!("r-{i}"), Role::DataEntry, PASSWORD)?;
+        auth::add_user(db, LOADTEST, &format!("r-{i}"), Role::DataEntry, PASSWORD, false)?;
     }
-    auth::add_user(db, LOADTEST, "base-0", Role::DataEntry, PASSWORD)?;
+    auth::add_user(db, LOADTEST, "base-0", Role::DataEntry, PASSWORD, false)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -293,6 +293,91 @@ async fn account_changes_are_audited_by_whom() {
     assert!(by_admin.is_empty(), "{by_admin:?}");
 }
 
+/// A password an admin set as temporary is changed by its holder before anything else:
+/// until then the session may only say who it is, change it or log out, and the app is
+/// told so (`may`); a wrong current password counts toward the lock-out; the change ends
+/// the holder's other sessions and is audited as theirs, without either password.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_temporary_password_is_changed_before_anything_else() {
+    let f = fixture();
+    let base = serve(&f).await;
+    let admin = as_role(&base, "admin").await;
+    let (temporary, chosen) = ("given by the admin", "chosen by the clerk");
+    let added = admin
+        .send(
+            Method::POST,
+            "/api/users",
+            &json!({"username": "clerk", "role": "data_entry", "password": temporary, "temporary": true}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(added.status, 200, "{}", added.json);
+    let mut clerk = Client::new(&base);
+    let login = clerk.login("clerk", temporary).await.unwrap();
+    assert_eq!(login.json["password_change_due"], true, "{}", login.json);
+    assert_eq!(
+        login.json["may"],
+        json!(["POST /api/logout", "GET /api/me", "POST /api/me/password"]),
+        "the app offers only the change"
+    );
+    let refused = clerk.get("/api/queue/next").await.unwrap();
+    assert_eq!(
+        (refused.status, &refused.json["error"]),
+        (403, &json!("password_change_due"))
+    );
+    let mut elsewhere = Client::new(&base);
+    assert_eq!(elsewhere.login("clerk", temporary).await.unwrap().status, 200);
+
+    let change = |current: &'static str, new: &'static str| {
+        let clerk = &clerk;
+        async move {
+            let body = json!({"current_password": current, "new_password": new});
+            let r = clerk.send(Method::POST, "/api/me/password", &body).await.unwrap();
+            (r.status, r.json)
+        }
+    };
+    let (status, body) = change("a wrong guess", chosen).await;
+    assert_eq!((status, &body["error"]), (403, &json!("wrong_password")), "{body}");
+    assert_eq!(change(temporary, "short").await.0, 422);
+    assert_eq!(change(temporary, temporary).await.0, 422, "not the same again");
+    let (status, me) = change(temporary, chosen).await;
+    assert_eq!((status, &me["password_change_due"]), (200, &json!(false)), "{me}");
+    assert!(
+        me["may"].as_array().unwrap().contains(&json!("GET /api/queue/next")),
+        "{me}"
+    );
+    assert_eq!(clerk.get("/api/queue/next").await.unwrap().status, 200);
+    assert_eq!(
+        elsewhere.get("/api/me").await.unwrap().status,
+        401,
+        "other sessions end"
+    );
+    assert_eq!(Client::new(&base).login("clerk", temporary).await.unwrap().status, 401);
+    assert_eq!(Client::new(&base).login("clerk", chosen).await.unwrap().status, 200);
+    let listed = admin.get("/api/users").await.unwrap().json;
+    let clerk_row = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "clerk")
+        .unwrap();
+    assert_eq!(clerk_row["password_change_due"], false);
+    assert_eq!(
+        audit_of(&f, &ledgerline_review::auth::account_subject("clerk")),
+        ["admin user_add: - -> data_entry", "clerk password_change: - -> -"]
+    );
+    let everything = serde_json::to_string(&audit::log(&f.db, &Default::default()).unwrap()).unwrap();
+    assert!(!everything.contains(temporary) && !everything.contains(chosen));
+
+    // Guessing the current password from a session left open locks the account, as at
+    // login.
+    for _ in 0..ledgerline_review::auth::MAX_FAILURES {
+        assert_eq!(change("a wrong guess", "another new one").await.0, 403);
+    }
+    assert_eq!(change(chosen, "another new one").await.0, 429);
+    assert_eq!(Client::new(&base).login("clerk", chosen).await.unwrap().status, 429);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn queue_leases_items_one_person_at_a_time() {
     let f = fixture();

@@ -343,6 +343,47 @@ fn an_admin_disables_and_enables_an_account() {
     assert!(!disabled(&f));
 }
 
+/// An admin adds an account with a temporary password (the form's default); its holder,
+/// logged in, finds only the password form, whatever screen they ask for, until they
+/// change it, and then starts on the queue.
+#[test]
+fn a_temporary_password_is_changed_at_first_login() {
+    let chrome = chromium().expect("chromium is not installed: run scripts/ensure-deps.sh");
+    let f = fixture();
+    let (_rt, base) = served(&f);
+    let mut b = Browser::launch(&chrome);
+    log_in_as_admin(&mut b, &base);
+    b.goto(&format!("{base}/#/users"));
+    b.wait("document.querySelector('#new-user')");
+    type_into(&mut b, "new-user", "trainee");
+    type_into(&mut b, "new-pass", "given by the admin");
+    assert_eq!(b.eval("document.getElementById('new-temporary').checked"), true);
+    b.eval("document.getElementById('new-user').closest('form').requestSubmit()");
+    b.wait("[...document.querySelectorAll('td')].some(td => td.textContent === 'trainee (待改密码)')");
+    b.eval("document.getElementById('logout').click()");
+    b.wait("document.getElementById('username')");
+
+    submit_login(&mut b, &base, "trainee", "given by the admin");
+    b.wait("document.getElementById('password-due')");
+    assert_eq!(b.eval("document.getElementById('nav').hidden"), true);
+    b.goto(&format!("{base}/#/queue"));
+    b.wait("document.getElementById('current-password')");
+    assert_eq!(
+        b.eval("!!document.getElementById('password-due') && !document.querySelector('#item-kind, #queue-empty')"),
+        true,
+        "the queue is not drawn while the password is due"
+    );
+    type_into(&mut b, "current-password", "given by the admin");
+    type_into(&mut b, "new-password", "chosen by the trainee");
+    type_into(&mut b, "new-password-again", "chosen by another");
+    b.eval("document.getElementById('new-password').closest('form').requestSubmit()");
+    b.wait("document.getElementById('password-error').textContent === '两次输入的新密码不一致'");
+    type_into(&mut b, "new-password-again", "chosen by the trainee");
+    b.eval("document.getElementById('new-password').closest('form').requestSubmit()");
+    b.wait("location.hash === '#/queue' && !!document.querySelector('#item-kind, #queue-empty')");
+    assert_eq!(b.eval("document.getElementById('nav').hidden"), false);
+}
+
 /// The app offers a role only what the server lets it do: an archivist starts on the
 /// dashboard with no queue or accounts in the bar (the queue refused them with an error
 /// on every login), asking for the queue lands there too, and a record opened from
@@ -452,12 +493,13 @@ fn every_screen_in_both_languages_draws_without_a_script_error() {
     // waits for its own.
     let record = format!("#/record/{}", rid(2));
     let record_drawn = format!("document.querySelector('#record h3')?.textContent === '{}'", rid(2));
-    let screens: [(&str, &str); 5] = [
+    let screens: [(&str, &str); 6] = [
         ("#/queue", "document.querySelector('#item-kind, #queue-empty')"),
         (&record, &record_drawn),
         ("#/search", "document.querySelector('#q')"),
         ("#/dashboard", "document.querySelector('#dashboard')"),
         ("#/users", "document.querySelector('#new-user')"),
+        ("#/password", "document.querySelector('#current-password')"),
     ];
     for lang in ["zh-CN", "en"] {
         if b.eval("document.documentElement.lang") != lang {

@@ -29,6 +29,10 @@ pub enum UsersCommand {
         /// Read the password from the first line of standard input instead of prompting
         #[arg(long)]
         password_stdin: bool,
+        /// The password is temporary: its holder must change it at their first login
+        /// before the app lets them do anything else (for a password you set for someone)
+        #[arg(long)]
+        temporary: bool,
     },
     /// Disable an account: it can no longer log in and its open sessions end at once
     /// (accounts are never deleted: the audit log keeps naming them)
@@ -49,7 +53,8 @@ pub enum UsersCommand {
     List {
         #[command(flatten)]
         ws: WorkspaceArg,
-        /// Print the accounts as JSON: username, role, locked, disabled
+        /// Print the accounts as JSON: username, role, locked, disabled,
+        /// password_change_due
         #[arg(long)]
         json: bool,
     },
@@ -88,13 +93,14 @@ pub fn run(a: Args) -> Result<ExitCode> {
             name,
             role,
             password_stdin,
+            temporary,
         } => {
             let role = Role::parse(&role)?;
             // Accounts may be set up before the first batch comes in.
             let ws = ws.open_or_create()?;
             let password = read_password(password_stdin)?;
             let db = ReviewDb::open(ws.root())?;
-            let created = auth::add_user(&db, &super::cli_actor(), &name, role, &password)?;
+            let created = auth::add_user(&db, &super::cli_actor(), &name, role, &password, temporary)?;
             eprintln!(
                 "{} {name} ({})",
                 if created { "created" } else { "updated" },
@@ -112,11 +118,16 @@ pub fn run(a: Args) -> Result<ExitCode> {
             } else {
                 for u in users {
                     println!(
-                        "{:<24} {:<12}{}{}",
+                        "{:<24} {:<12}{}{}{}",
                         u.username,
                         u.role,
                         if u.locked { " locked" } else { "" },
-                        if u.disabled { " disabled" } else { "" }
+                        if u.disabled { " disabled" } else { "" },
+                        if u.password_change_due {
+                            " temporary password"
+                        } else {
+                            ""
+                        }
                     );
                 }
             }

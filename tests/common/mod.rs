@@ -25,6 +25,11 @@ pub fn run_expect(args: &[&str], code: i32) -> Output {
 /// Adds a review account to the workspace `ws` (made if missing), its password given on
 /// standard input as a script would.
 pub fn add_user(ws: &str, name: &str, role: &str, password: &str) {
+    add_user_with(ws, name, role, password, &[]);
+}
+
+/// [`add_user`] with more options of `users add` (`--temporary`).
+pub fn add_user_with(ws: &str, name: &str, role: &str, password: &str, options: &[&str]) {
     use std::io::Write;
     let mut add = Command::new(bin())
         .args([
@@ -37,6 +42,7 @@ pub fn add_user(ws: &str, name: &str, role: &str, password: &str) {
             "--workspace",
             ws,
         ])
+        .args(options)
         .stdin(std::process::Stdio::piped())
         .spawn()
         .expect("ledgerline runs");

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{blocking, session_cookie, session_token, ApiError, AppState, Refusal, Who};
-use crate::auth::{self, LoginError, SESSION_SECS};
+use crate::auth::{self, LoginError, PasswordRefused, SESSION_SECS};
 use crate::pages::{self, KeyError, KeyedRow, ReopenError, TurnError};
 use crate::pairs::{self, Resolve};
 use crate::queue::{self, Kind};
@@ -80,7 +80,7 @@ pub async fn me(Extension(who): Who) -> ApiResult {
 fn session_view(session: &auth::Session) -> serde_json::Value {
     let may: Vec<String> = super::ROUTES
         .iter()
-        .filter(|r| r.roles.is_some_and(|roles| roles.contains(&session.role)))
+        .filter(|r| r.open_to(session))
         .map(|r| format!("{} {}", r.method, r.path))
         .collect();
     json!({
@@ -88,8 +88,41 @@ fn session_view(session: &auth::Session) -> serde_json::Value {
         "role": session.role,
         "csrf_token": session.csrf_token,
         "sees_protected": session.role.sees_protected(),
+        "password_change_due": session.password_change_due,
         "may": may,
     })
+}
+
+#[derive(Deserialize)]
+pub struct PasswordChange {
+    current_password: String,
+    new_password: String,
+}
+
+/// The logged-in person changes their password: the session asking stays (who is logged
+/// in is answered again, as at login, with what the role may now do), the account's
+/// others end.
+pub async fn password_change(
+    State(s): State<AppState>,
+    Extension(who): Who,
+    headers: HeaderMap,
+    Json(b): Json<PasswordChange>,
+) -> ApiResult {
+    let token = session_token(&headers).unwrap_or_default();
+    blocking(
+        move || match auth::change_password(&s.db, &who.username, &token, &b.current_password, &b.new_password)? {
+            Ok(()) => ok(session_view(&auth::Session {
+                password_change_due: false,
+                ..who
+            })),
+            Err(e @ PasswordRefused::WrongPassword) => Err(ApiError::new(Refusal::WrongPassword, e.to_string())),
+            Err(e @ PasswordRefused::Locked(secs)) => {
+                Err(ApiError::new(Refusal::Locked, e.to_string()).with("retry_after", json!(secs)))
+            }
+            Err(e @ PasswordRefused::Unusable(_)) => Err(ApiError::new(Refusal::Invalid, e.to_string())),
+        },
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -530,12 +563,16 @@ pub struct NewUser {
     username: String,
     role: String,
     password: String,
+    /// The password is for its holder to change at their first login (the app's form
+    /// asks so unless told otherwise).
+    #[serde(default)]
+    temporary: bool,
 }
 
 pub async fn users_add(State(s): State<AppState>, Extension(who): Who, Json(u): Json<NewUser>) -> ApiResult {
     blocking(move || {
         let role = Role::parse(&u.role).map_err(|e| ApiError::new(Refusal::Invalid, e.to_string()))?;
-        match auth::add_user(&s.db, &who.username, &u.username, role, &u.password) {
+        match auth::add_user(&s.db, &who.username, &u.username, role, &u.password, u.temporary) {
             Ok(created) => ok(json!({ "username": u.username.trim(), "role": role, "created": created })),
             Err(e) => Err(ApiError::new(Refusal::Invalid, e.to_string())),
         }

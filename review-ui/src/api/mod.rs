@@ -80,10 +80,31 @@ macro_rules! routes {
     };
 }
 
+/// The calls a session whose account's temporary password is not changed yet may make:
+/// who is logged in, the change, logging out.
+const OPEN_WHILE_PASSWORD_DUE: [(Method, &str); 3] = [
+    (Method::GET, "/api/me"),
+    (Method::POST, "/api/me/password"),
+    (Method::POST, "/api/logout"),
+];
+
+impl Route {
+    /// Whether `session` may make this call (its role may, and its password is not due
+    /// for a change, unless the call is one made to change it).
+    pub fn open_to(&self, session: &Session) -> bool {
+        self.roles.is_some_and(|roles| roles.contains(&session.role))
+            && (!session.password_change_due
+                || OPEN_WHILE_PASSWORD_DUE
+                    .iter()
+                    .any(|(m, p)| *m == self.method && *p == self.path))
+    }
+}
+
 routes! {
     POST "/api/login" => None,
     POST "/api/logout" => Some(ANY),
     GET "/api/me" => Some(ANY),
+    POST "/api/me/password" => Some(ANY),
     GET "/api/queue/next" => Some(WORKERS),
     POST "/api/queue/{item_id}/skip" => Some(WORKERS),
     GET "/api/records/{record_id}" => Some(READERS),
@@ -115,6 +136,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/login", post(login))
         .route("/api/logout", post(logout))
         .route("/api/me", get(me))
+        .route("/api/me/password", post(password_change))
         .route("/api/queue/next", get(queue_next))
         .route("/api/queue/{item_id}/skip", post(queue_skip))
         .route("/api/records/{record_id}", get(record_get).put(record_put))
@@ -265,6 +287,13 @@ async fn guard(State(state): State<AppState>, matched: Option<MatchedPath>, mut 
         return ApiError::new(
             Refusal::Forbidden,
             format!("the {} role may not do this", session.role.name()),
+        )
+        .into_response();
+    }
+    if session.password_change_due && !route.open_to(&session) {
+        return ApiError::new(
+            Refusal::PasswordChangeDue,
+            "change the temporary password an administrator set first (POST /api/me/password)",
         )
         .into_response();
     }

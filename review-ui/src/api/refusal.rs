@@ -64,10 +64,15 @@ refusals! {
     NotLeased => ("not_leased", CONFLICT),
     /// A turn by hand of a page OCR read (it keeps the turn it was read at).
     PageRead => ("page_read", CONFLICT),
+    /// A session whose account's temporary password is not changed yet, asking for
+    /// anything but that change.
+    PasswordChangeDue => ("password_change_due", FORBIDDEN),
     /// A protected field (ID number, phone) the caller's role may not change.
     Protected => ("protected", FORBIDDEN),
     /// A save from a version someone else has saved over.
     Stale => ("stale", CONFLICT),
     /// No session.
     Unauthenticated => ("unauthenticated", UNAUTHORIZED),
+    /// A password change whose current password is wrong (not a 401: the session stays).
+    WrongPassword => ("wrong_password", FORBIDDEN),
 }

@@ -334,10 +334,10 @@ pub fn fixture() -> Fixture {
     .unwrap();
     let db = ReviewDb::open(ws.root()).unwrap();
     for role in Role::ALL {
-        auth::add_user(&db, SETUP, role.name(), role, PASSWORD).unwrap();
+        auth::add_user(&db, SETUP, role.name(), role, PASSWORD, false).unwrap();
     }
-    auth::add_user(&db, SETUP, "data_entry2", Role::DataEntry, PASSWORD).unwrap();
-    auth::add_user(&db, SETUP, "reviewer2", Role::Reviewer, PASSWORD).unwrap();
+    auth::add_user(&db, SETUP, "data_entry2", Role::DataEntry, PASSWORD, false).unwrap();
+    auth::add_user(&db, SETUP, "reviewer2", Role::Reviewer, PASSWORD, false).unwrap();
     sync::sync(&ws, &db).unwrap();
     Fixture { dir, ws, db }
 }
