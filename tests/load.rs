@@ -2110,6 +2110,144 @@ fn two_provinces_flow(dir: &std::path::Path, shandong: &Basic, anhui: &Basic, na
     );
 }
 
+/// A province signs its packages; a nation that trusts the province's key takes only
+/// packages signed by it and unaltered since, and none once the key is revoked; one
+/// that trusts no key of the province takes them, saying they were not checked.
+#[test]
+fn a_signed_package_is_taken_only_unaltered_from_a_trusted_key_duckdb() {
+    let dir = tempfile::tempdir().unwrap();
+    let [province, nation, checking] = ["province", "nation", "checking"].map(|name| basic::duckdb(dir.path(), name));
+    signed_packages_flow(dir.path(), &province, &nation, &checking);
+}
+
+#[test]
+fn a_signed_package_is_taken_only_unaltered_from_a_trusted_key_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let [province, nation, checking] = ["signed_province", "signed_nation", "signed_checking"].map(basic::postgres);
+    signed_packages_flow(dir.path(), &province, &nation, &checking);
+}
+
+fn signed_packages_flow(dir: &std::path::Path, province: &Basic, nation: &Basic, checking: &Basic) {
+    run_ok(&["live", "import", s(&live_extract(dir)), "--target", province.t()]);
+    let keygen = |folder: &str| {
+        run_json(&[
+            "exchange",
+            "keygen",
+            "--province",
+            "37",
+            "--out",
+            s(&dir.join(folder)),
+            "--json",
+        ])
+    };
+    let key = keygen("keys");
+    let (private, public, fingerprint) = (
+        key["private_key"].as_str().unwrap(),
+        key["public_key"].as_str().unwrap(),
+        key["fingerprint"].as_str().unwrap(),
+    );
+    let export = |name: &str, sign_key: Option<&str>| {
+        let mut command = export_command(province, &dir.join(name));
+        command.args(sign_key.map(|k| ["--sign-key", k]).into_iter().flatten());
+        let out = command.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    assert_eq!(export("signed", Some(private))["signature"]["key"], fingerprint);
+    export("unsigned", None);
+    damaged_package(&dir.join("signed"), &dir.join("renamed"), "renamed");
+    let other = keygen("other-keys");
+    export("by-another-key", Some(other["private_key"].as_str().unwrap()));
+
+    // A nation trusting no key of the province takes the package, saying so.
+    let out = run_ok(&[
+        "exchange",
+        "import",
+        s(&dir.join("signed")),
+        "--target",
+        nation.t(),
+        "--json",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["signature"],
+        serde_json::json!({"status": "unverified", "key": fingerprint})
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not checked: this database trusts no key of province 37"));
+
+    let trusted = run_json(&[
+        "exchange",
+        "trust",
+        public,
+        "--province",
+        "37",
+        "--target",
+        checking.t(),
+        "--note",
+        "received by hand",
+        "--json",
+    ]);
+    assert_eq!(trusted["fingerprint"], fingerprint);
+    let refused = |name: &str| {
+        let out = run_expect(&["exchange", "import", s(&dir.join(name)), "--target", checking.t()], 2);
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    for (name, says) in [
+        (
+            "unsigned",
+            "the package of province 37 is not signed, and this database takes only signed packages of province 37"
+                .to_string(),
+        ),
+        (
+            "renamed",
+            format!("does not match its signature by key {fingerprint}: it was altered after it was signed"),
+        ),
+        (
+            "by-another-key",
+            format!(
+                "is signed by key {}, which this database does not trust",
+                other["fingerprint"].as_str().unwrap()
+            ),
+        ),
+    ] {
+        let said = refused(name);
+        assert!(said.contains(&says), "{name}: {said}");
+    }
+    assert_eq!(
+        checking.count("SELECT count(*) FROM deceased"),
+        0,
+        "nothing of a refused package is added"
+    );
+    let imported = import_package(checking, dir, "signed");
+    assert_eq!(
+        imported["signature"],
+        serde_json::json!({"status": "verified", "key": fingerprint})
+    );
+    assert!(checking.count("SELECT count(*) FROM deceased WHERE name = '改名'") == 0);
+
+    run_ok(&[
+        "exchange",
+        "distrust",
+        fingerprint,
+        "--target",
+        checking.t(),
+        "--note",
+        "the laptop was lost",
+    ]);
+    assert!(refused("signed").contains("which this database does not trust"));
+    assert!(refused("unsigned").contains("is not signed"), "its key revoked, the province is still checked");
+    let keys = run_json(&["exchange", "keys", "--target", checking.t(), "--json"]);
+    assert_eq!(
+        (&keys[0]["fingerprint"], &keys[0]["note"], &keys[0]["revoke_note"]),
+        (
+            &fingerprint.into(),
+            &"received by hand".into(),
+            &"the laptop was lost".into()
+        ),
+        "{keys}"
+    );
+}
+
 /// One death a province's funeral home and cemetery both send, each under its own id:
 /// the live import keeps both persons and links the later one to the death, as the
 /// national import does; a row that differs in its death date is not linked. The

@@ -67,6 +67,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "person links: one death two provinces sent, linked at the nation",
         sql: include_str!("../../schemas/province/0006_person_links.sql"),
     },
+    Migration {
+        version: 7,
+        name: "exchange keys: the provinces' public keys a database trusts to sign packages",
+        sql: include_str!("../../schemas/province/0007_exchange_keys.sql"),
+    },
 ];
 
 const VERSION_TABLE: &str = "basic_schema_migrations";

@@ -1,5 +1,7 @@
 //! `ledgerline exchange`: packages from a provincial basic database to the national one.
 
+mod keys;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -32,8 +34,13 @@ pub enum ExchangeCommand {
         /// same --since (an export run again after one that finished) is left as it is
         #[arg(long)]
         out: PathBuf,
+        /// Sign the package's manifest with this Ed25519 private key (PEM, as `exchange
+        /// keygen` writes it): a database trusting the key's public half for the province
+        /// takes only packages it signed, unaltered
+        #[arg(long)]
+        sign_key: Option<PathBuf>,
         /// Print the package's manifest as JSON, with exported_before: true when the
-        /// package was already in --out and nothing was written
+        /// package was already in --out and nothing was written, and its signature
         #[arg(long)]
         json: bool,
     },
@@ -44,8 +51,57 @@ pub enum ExchangeCommand {
         dir: PathBuf,
         #[arg(long, value_parser = Target::parse, help = super::target_help!("The national (or any basic) database"))]
         target: Target,
-        /// Print the import as JSON: rows added per table, loads withdrawn, persons'
-        /// values corrected, any gap
+        /// Print the import as JSON: the signature checked, rows added per table, loads
+        /// withdrawn, persons' values corrected, any gap
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make a province's signing key pair: province-CODE.key.pem (private, readable by
+    /// its owner only: `export --sign-key`) and province-CODE.pub.pem (for the databases
+    /// its packages go to: `exchange trust`)
+    Keygen {
+        /// Two-digit GB/T 2260 province code
+        #[arg(long)]
+        province: String,
+        /// The folder to write the two files into (made if missing; a key already there
+        /// is not written over)
+        #[arg(long)]
+        out: PathBuf,
+        /// Print the files and the key's fingerprint as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Trust a province's public key: from now on the database takes that province's
+    /// packages only when signed by a key it trusts for it, unaltered since
+    Trust {
+        /// The public key (PEM), as `exchange keygen` wrote it
+        key: PathBuf,
+        /// Two-digit GB/T 2260 province code
+        #[arg(long)]
+        province: String,
+        /// Why, or how the key was received (kept with it)
+        #[arg(long)]
+        note: Option<String>,
+        #[command(flatten)]
+        decision: Decision,
+    },
+    /// Revoke a trusted key (a key lost, or replaced): packages signed by it are refused
+    /// from now on. The key stays listed, with who revoked it, when and why
+    Distrust {
+        /// The key's fingerprint, as `exchange keys` lists it
+        fingerprint: String,
+        /// Why: kept with the key
+        #[arg(long)]
+        note: String,
+        #[command(flatten)]
+        decision: Decision,
+    },
+    /// The provinces' keys the database trusts (and those revoked), with who trusted
+    /// them and when
+    Keys {
+        #[arg(long, value_parser = Target::parse, help = super::target_help!("The national (or any basic) database"))]
+        target: Target,
+        /// Print the keys as JSON
         #[arg(long)]
         json: bool,
     },
@@ -128,11 +184,43 @@ pub struct Decision {
 }
 
 impl Decision {
-    /// Makes the decision (`make` given the database and who decides) and tells it.
-    fn make(self, make: impl FnOnce(&mut Database, &str) -> Result<links::Decided>) -> Result<()> {
+    /// Makes the decision (`make` given the database and who decides) and tells it
+    /// (`print`, given it and whether as JSON).
+    fn make<T>(
+        self,
+        make: impl FnOnce(&mut Database, &str) -> Result<T>,
+        print: impl FnOnce(&T, bool) -> Result<()>,
+    ) -> Result<()> {
+        self.make_in(Target::open_existing_for_writing, make, print)
+    }
+
+    /// [`Decision::make`] in a database made new if it does not exist yet (saying so): a
+    /// national database trusts its provinces' keys before their first packages come.
+    fn make_creating<T>(
+        self,
+        make: impl FnOnce(&mut Database, &str) -> Result<T>,
+        print: impl FnOnce(&T, bool) -> Result<()>,
+    ) -> Result<()> {
+        let (target, created) = (self.target.clone(), !self.target.exists());
+        self.make_in(Target::open_for_writing, make, print)?;
+        if created {
+            eprintln!(
+                "note: {} did not exist: it was created as a new basic database",
+                target.display()
+            );
+        }
+        Ok(())
+    }
+
+    fn make_in<T>(
+        self,
+        open: impl FnOnce(&Target) -> Result<Database>,
+        make: impl FnOnce(&mut Database, &str) -> Result<T>,
+        print: impl FnOnce(&T, bool) -> Result<()>,
+    ) -> Result<()> {
         let by = self.by.unwrap_or_else(super::cli_actor);
-        let decided = make(&mut self.target.open_existing_for_writing()?, &by)?;
-        print_decided(&decided, self.json)
+        let decided = make(&mut open(&self.target)?, &by)?;
+        print(&decided, self.json)
     }
 }
 
@@ -143,10 +231,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
             province,
             since,
             out,
+            sign_key,
             json,
         } => {
             let mut db = target.open_for_reading()?;
-            let exported = exchange::export(&mut db, &province, since.as_deref(), &out)?;
+            let exported = exchange::export(&mut db, &province, since.as_deref(), &out, sign_key.as_deref())?;
             let m = &exported.manifest;
             if json {
                 println!("{}", serde_json::to_string_pretty(&exported)?);
@@ -175,6 +264,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
                         w.load_id, w.unloaded_at
                     );
                 }
+                if let Some(s) = &exported.signature {
+                    println!("{:<20} signed by key {}", exchange::signing::SIGNATURE, s.key);
+                }
                 println!("package for province {} in {}", m.province, out.display());
             }
         }
@@ -184,6 +276,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             if let Some(gap) = &r.gap {
                 eprintln!("warning: {gap}");
             }
+            keys::warn_unchecked(&r);
             if json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {
@@ -224,13 +317,40 @@ pub fn run(a: Args) -> Result<ExitCode> {
             to,
             note,
             decision,
-        } => decision.make(|db, by| links::link(db, &person_id, &to, by, note.as_deref()))?,
+        } => decision.make(
+            |db, by| links::link(db, &person_id, &to, by, note.as_deref()),
+            print_decided,
+        )?,
         ExchangeCommand::Unlink {
             person_id,
             from,
             note,
             decision,
-        } => decision.make(|db, by| links::unlink(db, &person_id, from.as_deref(), by, &note))?,
+        } => decision.make(
+            |db, by| links::unlink(db, &person_id, from.as_deref(), by, &note),
+            print_decided,
+        )?,
+        ExchangeCommand::Keygen { province, out, json } => keys::keygen(&province, &out, json)?,
+        ExchangeCommand::Trust {
+            key,
+            province,
+            note,
+            decision,
+        } => decision.make_creating(
+            |db, by| keys::trust(db, &key, &province, by, note.as_deref()),
+            keys::print_key,
+        )?,
+        ExchangeCommand::Distrust {
+            fingerprint,
+            note,
+            decision,
+        } => decision.make(
+            |db, by| exchange::signing::revoke(db, &fingerprint, by, &note),
+            keys::print_key,
+        )?,
+        ExchangeCommand::Keys { target, json } => {
+            keys::list(&exchange::signing::keys(&mut target.open_for_reading()?)?, json)?
+        }
         ExchangeCommand::Log { target, province, json } => {
             let packages = exchange::order::imported(&mut target.open_for_reading()?, province.as_deref())?;
             if json {

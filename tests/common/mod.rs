@@ -135,8 +135,9 @@ pub mod stored {
 /// `extra-file` (a file the manifest does not name, added), `other-columns` (the
 /// persons' file written without a column, its checksum in the manifest made to match,
 /// as another exporter would make it), `undated-correction` (every correction's value
-/// made `someday`, the checksum matched) or `self-link` (every link made one of a person
-/// to itself, the checksum matched).
+/// made `someday`, the checksum matched), `self-link` (every link made one of a person
+/// to itself, the checksum matched) or `renamed` (every person's name changed, the
+/// checksum matched: only a signature tells).
 pub fn damaged_package(good: &Path, into: &Path, how: &str) {
     std::fs::create_dir_all(into).unwrap();
     for e in std::fs::read_dir(good).unwrap() {
@@ -156,6 +157,7 @@ pub fn damaged_package(good: &Path, into: &Path, how: &str) {
         "other-columns" => rewrite_package_file(into, "deceased", "* EXCLUDE (nameless)"),
         "undated-correction" => rewrite_package_file(into, "corrections", "* REPLACE ('someday' AS value)"),
         "self-link" => rewrite_package_file(into, "person_links", "* REPLACE (person_id AS linked_to)"),
+        "renamed" => rewrite_package_file(into, "deceased", "* REPLACE ('改名' AS name)"),
         other => panic!("no way to damage a package called {other:?}"),
     }
 }

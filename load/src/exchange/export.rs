@@ -9,9 +9,10 @@ use duckdb::Connection;
 use postgres::Client;
 use serde::Serialize;
 
+use super::signing::{self, Signature};
 use super::{
-    in_memory_schema, schema_columns, sha256_of, sql_text, stamps_of, FileEntry, Manifest, WithdrawnLoad, MANIFEST,
-    STANDARD, TABLES,
+    check_province, in_memory_schema, schema_columns, sha256_of, sql_text, stamps_of, FileEntry, Manifest,
+    WithdrawnLoad, MANIFEST, STANDARD, TABLES,
 };
 use crate::{Database, UtcTime, MIGRATIONS};
 
@@ -24,17 +25,6 @@ fn package_order(table: &str) -> &'static str {
         "deceased" => "person_id",
         _ => "ALL",
     }
-}
-
-/// `--province`: the two digits of a province in GB/T 2260 (37 山东).
-fn check_province(province: &str) -> Result<()> {
-    let name = (province.len() == 2)
-        .then(|| ledgerline_schemas::codes::division(&format!("{province}0000")))
-        .flatten();
-    if name.is_none() {
-        bail!("--province {province:?}: not the two-digit GB/T 2260 code of a province (37 is 山东, 11 北京)");
-    }
-    Ok(())
 }
 
 /// `--since` as the database compares it: `YYYY-MM-DD HH:MM:SS[.ffffff]` in UTC, the zone of
@@ -103,6 +93,8 @@ pub struct Exported {
     pub exported_before: bool,
     #[serde(flatten)]
     pub manifest: Manifest,
+    /// The package's signature (`--sign-key`), if it has one.
+    pub signature: Option<Signature>,
 }
 
 /// Writes the package for `province` from `db` into `out`, a folder that must not exist
@@ -112,33 +104,55 @@ pub struct Exported {
 /// whole package asked for (this province, this `--since`) is left as it is: an export
 /// run again after one that finished is not an error, and its package is not replaced
 /// by another of a later moment (the one it wrote may have been sent on).
-pub fn export(db: &mut Database, province: &str, since: Option<&str>, out: &Path) -> Result<Exported> {
+///
+/// With `sign_key` (an Ed25519 private key in PEM, `exchange keygen`'s), the manifest is
+/// signed and the signature written beside it (see [`signing`]).
+pub fn export(
+    db: &mut Database,
+    province: &str,
+    since: Option<&str>,
+    out: &Path,
+    sign_key: Option<&Path>,
+) -> Result<Exported> {
     check_province(province)?;
     let since = since.map(parse_since).transpose()?;
+    let sign_key = sign_key.map(signing::read_signing_key).transpose()?;
     let partial = ledgerline_store::partial_beside(out)
         .with_context(|| format!("{}: name the package's folder", out.display()))?;
     ledgerline_store::remove_stale_partials(out)
         .with_context(|| format!("{}: cannot clear what a killed export left beside it", out.display()))?;
     if out.exists() && (!out.is_dir() || std::fs::read_dir(out)?.next().is_some()) {
-        return package_held(out, province, since.as_deref()).map(|manifest| Exported {
-            exported_before: true,
-            manifest,
+        return package_held(out, province, since.as_deref()).and_then(|manifest| {
+            Ok(Exported {
+                exported_before: true,
+                manifest,
+                signature: signing::read_signature(out)?,
+            })
         });
     }
     std::fs::create_dir_all(&partial).with_context(|| format!("cannot create {}", partial.display()))?;
     let made = export_into(db, province, since.as_deref(), &partial).and_then(|m| {
+        let signature = match &sign_key {
+            Some(key) => Some(signing::sign_into(
+                &partial,
+                &std::fs::read(partial.join(MANIFEST))?,
+                key,
+            )?),
+            None => None,
+        };
         if out.exists() {
             std::fs::remove_dir(out).with_context(|| format!("cannot replace {}", out.display()))?;
         }
         std::fs::rename(&partial, out).with_context(|| format!("cannot create {}", out.display()))?;
-        Ok(m)
+        Ok((m, signature))
     });
     if made.is_err() {
         let _ = std::fs::remove_dir_all(&partial);
     }
-    made.map(|manifest| Exported {
+    made.map(|(manifest, signature)| Exported {
         exported_before: false,
         manifest,
+        signature,
     })
 }
 

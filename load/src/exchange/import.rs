@@ -9,6 +9,7 @@ use duckdb::Connection;
 use serde::Serialize;
 
 use super::order::{self, Span};
+use super::signing::{self, Checked, Signature, SIGNATURE};
 use super::{
     in_memory_schema, schema_columns, sha256_of, sql_text, FileEntry, Manifest, WithdrawnLoad, MANIFEST, STANDARD,
     TABLES,
@@ -24,6 +25,9 @@ use crate::{Database, UtcTime, MIGRATIONS};
 pub struct Verified {
     dir: PathBuf,
     pub manifest: Manifest,
+    /// The manifest as the package holds it, the bytes its signature is of.
+    manifest_bytes: Vec<u8>,
+    pub signature: Option<Signature>,
     /// The span of loads the manifest says the package holds.
     pub span: Span,
 }
@@ -32,8 +36,9 @@ pub struct Verified {
 /// file's checksum.
 pub fn verify(dir: &Path) -> Result<Verified> {
     let mpath = dir.join(MANIFEST);
-    let text = std::fs::read(&mpath).with_context(|| format!("{}: no manifest", mpath.display()))?;
-    let text = String::from_utf8(text).map_err(|_| anyhow::anyhow!("{}: not UTF-8", mpath.display()))?;
+    let manifest_bytes = std::fs::read(&mpath).with_context(|| format!("{}: no manifest", mpath.display()))?;
+    let text =
+        String::from_utf8(manifest_bytes.clone()).map_err(|_| anyhow::anyhow!("{}: not UTF-8", mpath.display()))?;
     let m: Manifest =
         serde_json::from_str(&text).with_context(|| format!("{}: not an exchange manifest", mpath.display()))?;
     if m.standard != STANDARD {
@@ -76,10 +81,11 @@ pub fn verify(dir: &Path) -> Result<Verified> {
     }
     for entry in std::fs::read_dir(dir)? {
         let name = entry?.file_name().to_string_lossy().to_string();
-        if name != MANIFEST && !m.files.iter().any(|f| f.name == name) {
+        if name != MANIFEST && name != SIGNATURE && !m.files.iter().any(|f| f.name == name) {
             bail!("{}: a file the manifest does not name", dir.join(&name).display());
         }
     }
+    let signature = signing::read_signature(dir)?;
     check_contents(dir, &m)?;
     let span = Span {
         exported_at: UtcTime::from_rfc3339(&m.exported_at).ok_or_else(|| {
@@ -102,6 +108,8 @@ pub fn verify(dir: &Path) -> Result<Verified> {
     Ok(Verified {
         dir: dir.to_path_buf(),
         manifest: m,
+        manifest_bytes,
+        signature,
         span,
     })
 }
@@ -109,6 +117,9 @@ pub fn verify(dir: &Path) -> Result<Verified> {
 #[derive(Debug, Clone, Serialize)]
 pub struct Imported {
     pub province: String,
+    /// The package's signature, as checked against the keys the database trusts for the
+    /// province (see [`signing::check`]).
+    pub signature: Checked,
     /// Rows added per table (rows already held are not added again).
     pub added: Vec<(String, u64)>,
     /// The rows taken out of the loads the package withdraws, per load.
@@ -153,23 +164,31 @@ struct Ready<'m> {
 /// then adds the rows the database does not hold, gives each person the values of the
 /// latest corrections held, and records the package.
 pub fn import(db: &mut Database, package: Verified) -> Result<Imported> {
-    let Verified { dir, manifest: m, span } = package;
+    let Verified {
+        dir,
+        manifest: m,
+        manifest_bytes,
+        signature,
+        span,
+    } = package;
     let dir = dir.as_path();
     let scratch = tempfile::tempdir()?;
     let result = ready_files(db, dir, &m, scratch.path()).and_then(|ready| {
         db.exclusively(|db, at| {
+            let signed = signing::check(db, &m.province, &manifest_bytes, signature.as_ref())?;
             let gap = order::check(db, &m.province, span, !m.withdrawn_loads.is_empty())?;
             let withdrawn = withdraw(db, &m.withdrawn_loads)?;
             let (added, deaths) = add_files(db, &ready, &m.province, at)?;
             let corrected = crate::conflicts::apply_corrections(db)?;
             order::record(db, &m.province, span, at)?;
-            Ok((withdrawn, added, corrected, gap, deaths))
+            Ok((signed, withdrawn, added, corrected, gap, deaths))
         })
     });
-    let (withdrawn, added, corrected, gap, (linked, id_numbers_held_otherwise, province_links)) =
+    let (signature, withdrawn, added, corrected, gap, (linked, id_numbers_held_otherwise, province_links)) =
         result.with_context(|| format!("importing {}", dir.display()))?;
     Ok(Imported {
         province: m.province,
+        signature,
         added,
         withdrawn,
         corrected,

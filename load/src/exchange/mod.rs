@@ -17,6 +17,7 @@
 mod export;
 mod import;
 pub mod order;
+pub mod signing;
 
 pub use export::{export, parse_since, Exported};
 pub use import::{import, verify, Imported, Verified};
@@ -90,6 +91,17 @@ pub struct WithdrawnLoad {
     pub batch_id: Option<String>,
     /// When, RFC 3339 in UTC.
     pub unloaded_at: String,
+}
+
+/// `--province`: the two digits of a province in GB/T 2260 (37 山东).
+fn check_province(province: &str) -> Result<()> {
+    let name = (province.len() == 2)
+        .then(|| ledgerline_schemas::codes::division(&format!("{province}0000")))
+        .flatten();
+    if name.is_none() {
+        anyhow::bail!("--province {province:?}: not the two-digit GB/T 2260 code of a province (37 is 山东, 11 北京)");
+    }
+    Ok(())
 }
 
 pub(crate) fn sha256_of(path: &Path) -> Result<String> {
