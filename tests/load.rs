@@ -2235,7 +2235,10 @@ fn signed_packages_flow(dir: &std::path::Path, province: &Basic, nation: &Basic,
         "the laptop was lost",
     ]);
     assert!(refused("signed").contains("which this database does not trust"));
-    assert!(refused("unsigned").contains("is not signed"), "its key revoked, the province is still checked");
+    assert!(
+        refused("unsigned").contains("is not signed"),
+        "its key revoked, the province is still checked"
+    );
     let keys = run_json(&["exchange", "keys", "--target", checking.t(), "--json"]);
     assert_eq!(
         (&keys[0]["fingerprint"], &keys[0]["note"], &keys[0]["revoke_note"]),

@@ -23,6 +23,8 @@ pub const MAX_FAILURES: i64 = 5;
 pub const LOCKOUT_SECS: i64 = 15 * 60;
 /// A session lasts a working day.
 pub const SESSION_SECS: i64 = 12 * 3600;
+/// A session ends sooner, after this long without a request (`serve --idle-minutes`).
+pub const IDLE_SECS: i64 = 30 * 60;
 
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -249,7 +251,8 @@ pub fn login(db: &ReviewDb, username: &str, password: &str) -> Result<Result<(St
         )?;
         tx.execute("DELETE FROM sessions WHERE expires_at < ?1", [t])?;
         tx.execute(
-            "INSERT INTO sessions (token_hash, username, csrf_token, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO sessions (token_hash, username, csrf_token, created_at, expires_at, last_seen_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?4)",
             params![token_hash(&token), username, csrf_token, t, t + SESSION_SECS],
         )?;
         Ok(())
@@ -279,18 +282,35 @@ fn count_failure(db: &ReviewDb, username: &str) -> Result<()> {
     })
 }
 
-/// The live session a token belongs to, if any.
-pub fn session(db: &ReviewDb, token: &str) -> Result<Option<Session>> {
-    let row: Option<(String, String, String, bool)> = db
+/// The live session a token belongs to, if any: within its working day, and with a
+/// request in the last `idle_secs`. A request is the session's latest from now on; it is
+/// written down once half that time has passed since the one written, not on every
+/// request.
+pub fn session(db: &ReviewDb, token: &str, idle_secs: i64) -> Result<Option<Session>> {
+    let (t, hash) = (now(), token_hash(token));
+    let row: Option<(String, String, String, bool, i64)> = db
         .read()?
         .query_row(
-            "SELECT s.username, u.role, s.csrf_token, u.password_change_due FROM sessions s JOIN users u USING (username)
-             WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND u.disabled_at IS NULL",
-            params![token_hash(token), now()],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            "SELECT s.username, u.role, s.csrf_token, u.password_change_due, coalesce(s.last_seen_at, s.created_at)
+             FROM sessions s JOIN users u USING (username)
+             WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND u.disabled_at IS NULL
+               AND coalesce(s.last_seen_at, s.created_at) >= ?2 - ?3",
+            params![hash, t, idle_secs],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )
         .optional()?;
-    row.map(|(username, role, csrf_token, password_change_due)| {
+    if let Some((.., last_seen)) = &row {
+        if t - last_seen >= (idle_secs / 2).max(1) {
+            db.transaction(|tx| {
+                tx.execute(
+                    "UPDATE sessions SET last_seen_at = ?2 WHERE token_hash = ?1",
+                    params![hash, t],
+                )?;
+                Ok(())
+            })?;
+        }
+    }
+    row.map(|(username, role, csrf_token, password_change_due, _)| {
         Ok(Session {
             username,
             role: Role::parse(&role)?,

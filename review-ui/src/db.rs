@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_disabled_users.sql"),
     include_str!("../migrations/0004_page_turns.sql"),
     include_str!("../migrations/0005_temporary_passwords.sql"),
+    include_str!("../migrations/0006_session_idle.sql"),
 ];
 
 /// A shared handle on the journal: one writer connection behind a mutex (SQLite

@@ -35,6 +35,8 @@ pub struct ServeOptions {
     /// Serve HTTPS with this certificate (PEM, chain after it) and key; cookies are then
     /// marked `Secure` whatever `secure_cookies` says.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// A session ends after this many minutes without a request.
+    pub idle_minutes: u32,
 }
 
 /// Serves until Ctrl-C (or SIGTERM); `on_ready` gets the bound address.
@@ -64,7 +66,8 @@ pub fn serve(ws: Workspace, opts: ServeOptions, on_ready: impl FnOnce(SocketAddr
             .await
             .with_context(|| format!("cannot listen on {}", opts.listen))?;
         on_ready(listener.local_addr()?);
-        let state = AppState::new(db.clone(), Some(ws.clone()), opts.secure_cookies || acceptor.is_some());
+        let state = AppState::new(db.clone(), Some(ws.clone()), opts.secure_cookies || acceptor.is_some())
+            .idle_after(i64::from(opts.idle_minutes) * 60);
         if opts.sync_every > 0 {
             tokio::spawn(sync_loop(ws, db.clone(), Duration::from_secs(opts.sync_every)));
         }

@@ -378,6 +378,28 @@ async fn a_temporary_password_is_changed_before_anything_else() {
     assert_eq!(Client::new(&base).login("clerk", chosen).await.unwrap().status, 429);
 }
 
+/// A session ends after the server's idle time without a request; each request keeps
+/// it going (written down once half that time has passed, not on every request).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_left_idle_ends() {
+    let f = fixture();
+    let base = serve_idle_after(&f, 2).await;
+    let reviewer = as_role(&base, "reviewer").await;
+    let pause = |ms| tokio::time::sleep(std::time::Duration::from_millis(ms));
+    for _ in 0..3 {
+        // 1.2 s apart, 3.6 s in all: longer than the idle time, never idle that long.
+        pause(1200).await;
+        assert_eq!(reviewer.get("/api/me").await.unwrap().status, 200);
+    }
+    pause(3000).await;
+    let ended = reviewer.get("/api/me").await.unwrap();
+    assert_eq!((ended.status, &ended.json["error"]), (401, &json!("unauthenticated")));
+    assert_eq!(
+        as_role(&base, "reviewer").await.get("/api/me").await.unwrap().status,
+        200
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn queue_leases_items_one_person_at_a_time() {
     let f = fixture();

@@ -37,6 +37,11 @@ pub struct Args {
     /// through a proxy)
     #[arg(long)]
     pub secure_cookies: bool,
+    /// Minutes without a request after which a session ends and its user logs in again
+    /// (a browser left open on a record does not stay logged in); sessions end after 12
+    /// hours whatever this says
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=720))]
+    pub idle_minutes: u32,
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
@@ -55,6 +60,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         sync_every: a.sync_every,
         secure_cookies: a.secure_cookies,
         tls,
+        idle_minutes: a.idle_minutes,
     };
     let scheme = if opts.tls.is_some() { "https" } else { "http" };
     serve(ws, opts, |addr| {

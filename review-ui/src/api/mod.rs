@@ -40,6 +40,8 @@ pub struct AppState {
     pub dashboard_busy: Arc<std::sync::atomic::AtomicBool>,
     /// Mark cookies `Secure` (the server sits behind TLS).
     pub secure_cookies: bool,
+    /// A session ends after this long without a request.
+    pub idle_secs: i64,
 }
 
 impl AppState {
@@ -52,6 +54,15 @@ impl AppState {
             dashboard: Arc::default(),
             dashboard_busy: Arc::default(),
             secure_cookies,
+            idle_secs: auth::IDLE_SECS,
+        }
+    }
+
+    /// Sessions end after `secs` without a request.
+    pub fn idle_after(self, secs: i64) -> AppState {
+        AppState {
+            idle_secs: secs,
+            ..self
         }
     }
 }
@@ -274,8 +285,8 @@ async fn guard(State(state): State<AppState>, matched: Option<MatchedPath>, mut 
     let Some(token) = session_token(req.headers()) else {
         return ApiError::new(Refusal::Unauthenticated, "log in first").into_response();
     };
-    let db = state.db.clone();
-    let session = match tokio::task::spawn_blocking(move || auth::session(&db, &token)).await {
+    let (db, idle) = (state.db.clone(), state.idle_secs);
+    let session = match tokio::task::spawn_blocking(move || auth::session(&db, &token, idle)).await {
         Ok(Ok(Some(s))) => s,
         Ok(Ok(None)) => {
             return ApiError::new(Refusal::Unauthenticated, "the session has ended; log in again").into_response()

@@ -344,7 +344,16 @@ pub fn fixture() -> Fixture {
 
 /// Serves the fixture on a loopback port in the current tokio runtime.
 pub async fn serve(f: &Fixture) -> String {
-    let state = AppState::new(f.db.clone(), Some(f.ws.clone()), false);
+    serve_state(AppState::new(f.db.clone(), Some(f.ws.clone()), false)).await
+}
+
+/// [`serve`] with sessions that end after `secs` without a request.
+#[allow(dead_code)] // one test binary uses it
+pub async fn serve_idle_after(f: &Fixture, secs: i64) -> String {
+    serve_state(AppState::new(f.db.clone(), Some(f.ws.clone()), false).idle_after(secs)).await
+}
+
+async fn serve_state(state: AppState) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });
