@@ -2068,6 +2068,13 @@ fn two_provinces_flow(dir: &std::path::Path, shandong: &Basic, anhui: &Basic, na
             "held_person_id": "LIVE-SZ320981-2013-000001",
             "differs": ["death_date"],
             "unlinked_before": false,
+            "compared": [
+                {"field": "deceased_name", "comparison": "exact"},
+                {"field": "birth_date", "comparison": "unknown"},
+                {"field": "death_date", "comparison": "day/month swapped or one digit off"},
+                {"field": "gender", "comparison": "same"},
+                {"field": "household_address", "comparison": "unknown"},
+            ],
         }]),
         "{second}"
     );
@@ -2100,11 +2107,13 @@ fn two_provinces_flow(dir: &std::path::Path, shandong: &Basic, anhui: &Basic, na
     ]);
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(
-        said.contains("1 persons added linked to the death of a person held under the same ID number, name and death date")
-            && said.contains("LIVE-AH340100-2013-000777 ID 340524********001X linked to LIVE-SZ320981-2013-000001")
+        said.contains(
+            "1 persons added linked to the death of a person held under the same ID number, name and death date"
+        ) && said.contains("LIVE-AH340100-2013-000777 ID 340524********001X linked to LIVE-SZ320981-2013-000001")
             && said.contains("1 persons added whose ID number the database held under another death, not linked")
             && said.contains(
-                "LIVE-AH340100-2013-000779 ID 340524********001X held as LIVE-SZ320981-2013-000001 (death_date differs)"
+                "LIVE-AH340100-2013-000779 ID 340524********001X held as LIVE-SZ320981-2013-000001 \
+                 (death_date differs: day/month swapped or one digit off)"
             ),
         "{said}"
     );

@@ -18,7 +18,7 @@ mod list;
 pub(crate) use carried::follow;
 pub use carried::{Followed, NotFollowed, ProvinceLinks};
 pub use decide::{link, unlink, Decided};
-pub use list::{list, Death, LinkedMember, Links, Member, SameIdNumber, Sharing};
+pub use list::{list, Compared, Death, FieldCompared, LinkedMember, Links, Member, SameIdNumber, Sharing};
 
 use anyhow::Result;
 use serde::Serialize;
@@ -57,6 +57,9 @@ pub struct HeldOtherwise {
     /// The DBA took back a link of this person to the held person's death before (the
     /// person was withdrawn and sent again): it is not made again.
     pub unlinked_before: bool,
+    /// How the person compares with the held person, field by field (as `exchange
+    /// links` compares persons of deaths sharing an ID number).
+    pub compared: Vec<FieldCompared>,
 }
 
 /// A person of an import and one of the persons held under its ID number.
@@ -68,6 +71,9 @@ struct Candidate<'r> {
     /// The first person of the held person's death.
     death: &'r str,
     unlinked_before: bool,
+    /// The two persons' rows as [`list::compared_columns`] reads them: the arriving
+    /// person's, then the held one's.
+    rows: [&'r [Option<String>]; 2],
 }
 
 /// Persons coming into the database, and those it held before them.
@@ -131,17 +137,19 @@ fn link_to_held(db: &mut Database, arriving: &Arriving) -> Result<(Vec<Linked>, 
         &format!(
             "SELECT p.person_id, p.id_number, p.name, CAST(p.death_date AS VARCHAR),
                     d.person_id, d.name, CAST(d.death_date AS VARCHAR), COALESCE(k.linked_to, d.person_id),
-                    CASE WHEN {taken_back} THEN 'yes' END
+                    CASE WHEN {taken_back} THEN 'yes' END, {}, {}
              FROM {persons} p
              JOIN {held} d ON d.id_number = p.id_number AND d.person_id <> p.person_id
              LEFT JOIN person_links k ON k.person_id = d.person_id AND k.unlinked_at IS NULL
              WHERE length(p.id_number) = 18
-             ORDER BY p.person_id, d.person_id"
+             ORDER BY p.person_id, d.person_id",
+            list::compared_columns("p"),
+            list::compared_columns("d")
         ),
         &[],
-        9,
+        CANDIDATE_WIDTH,
     )?;
-    let candidates: Vec<Candidate> = rows.chunks(9).map(candidate).collect();
+    let candidates: Vec<Candidate> = rows.chunks(CANDIDATE_WIDTH).map(candidate).collect();
     let mut linked = Vec::new();
     let mut held_otherwise = Vec::new();
     for of_person in candidates.chunk_by(|a, b| a.person_id == b.person_id) {
@@ -160,6 +168,7 @@ fn link_to_held(db: &mut Database, arriving: &Arriving) -> Result<(Vec<Linked>, 
                     held_person_id: c.held_person_id.to_string(),
                     differs: c.differs.clone(),
                     unlinked_before: c.unlinked_before,
+                    compared: list::field_levels(&list::prepared(c.rows[0]), &list::prepared(c.rows[1])),
                 });
             }
         }
@@ -201,6 +210,9 @@ fn link_among_arriving(db: &mut Database, arriving: &Arriving) -> Result<Vec<Lin
         .collect())
 }
 
+/// The columns of [`link_to_held`]'s query: nine, and the two persons' compared columns.
+const CANDIDATE_WIDTH: usize = 9 + 2 * 7;
+
 /// A row of [`link_to_held`]'s query as a candidate.
 fn candidate(v: &[Option<String>]) -> Candidate<'_> {
     let text = |i: usize| v[i].as_deref();
@@ -218,6 +230,7 @@ fn candidate(v: &[Option<String>]) -> Candidate<'_> {
         differs,
         death: text(7).unwrap_or_default(),
         unlinked_before: text(8).is_some(),
+        rows: [&v[9..16], &v[16..23]],
     }
 }
 

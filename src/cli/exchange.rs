@@ -403,8 +403,21 @@ fn print_persons_of_held_ids(r: &exchange::Imported) {
             let why = if h.unlinked_before {
                 "unlinked by the DBA before".to_string()
             } else {
-                let verb = if h.differs.len() == 1 { "differs" } else { "differ" };
-                format!("{} {verb}", h.differs.join(" and "))
+                // The fields that differ, each with how the comparison sees it.
+                let level = |field: &str| {
+                    let compared = if field == "name" { "deceased_name" } else { field };
+                    h.compared
+                        .iter()
+                        .find(|c| c.field == compared)
+                        .map_or("?", |c| c.comparison)
+                };
+                match h.differs.as_slice() {
+                    [one] => format!("{one} differs: {}", level(one)),
+                    all => {
+                        let levels: Vec<String> = all.iter().map(|f| format!("{f} {}", level(f))).collect();
+                        format!("{} differ: {}", all.join(" and "), levels.join("; "))
+                    }
+                }
             };
             format!(
                 "{} ID {} held as {} ({why})",

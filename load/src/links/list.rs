@@ -171,16 +171,17 @@ fn deaths(db: &mut Database) -> Result<Vec<Death>> {
 /// the DBA kept every two of its deaths apart.
 fn shared_id_numbers(db: &mut Database) -> Result<Vec<SameIdNumber>> {
     let rows = db.texts(
-        "SELECT d.person_id, d.name, d.id_number, CAST(d.death_date AS VARCHAR),
-                COALESCE(k.linked_to, d.person_id),
-                d.gender, CAST(d.birth_date AS VARCHAR), d.household_address, d.household_division
+        &format!(
+            "SELECT d.person_id, {}, COALESCE(k.linked_to, d.person_id)
          FROM deceased d LEFT JOIN person_links k ON k.person_id = d.person_id AND k.unlinked_at IS NULL
          WHERE d.id_number IN (
              SELECT s.id_number FROM deceased s
              LEFT JOIN person_links j ON j.person_id = s.person_id AND j.unlinked_at IS NULL
              WHERE length(s.id_number) = 18
              GROUP BY s.id_number HAVING count(DISTINCT COALESCE(j.linked_to, s.person_id)) > 1)
-         ORDER BY d.id_number, 5, d.person_id",
+         ORDER BY d.id_number, 9, d.person_id",
+            compared_columns("d")
+        ),
         &[],
         9,
     )?;
@@ -190,7 +191,7 @@ fn shared_id_numbers(db: &mut Database) -> Result<Vec<SameIdNumber>> {
         .map(|v| {
             let sharing = Sharing {
                 person: Member::read(&v[..4]),
-                death: v[4].clone().unwrap_or_default(),
+                death: v[8].clone().unwrap_or_default(),
             };
             (sharing, v)
         })
@@ -242,37 +243,56 @@ fn compare_deaths(rows: &[(Sharing, &[Option<String>])]) -> Vec<Compared> {
                 .iter()
                 .find(|(s, _)| s.person.person_id == s.death)
                 .unwrap_or(&death[0]);
-            let text = |i: usize| v[i].as_deref();
-            let fields = LinkageFields {
-                deceased_name: text(1),
-                gender: text(5),
-                id_number: text(2),
-                birth_date: text(6),
-                death_date: text(3),
-                household_address: text(7),
-                household_division: text(8),
-                family_name: None,
-            };
-            (sharing.person.person_id.as_str(), Prepared::of(fields))
+            (sharing.person.person_id.as_str(), prepared(&v[1..8]))
         })
         .collect();
     let mut compared = Vec::new();
     for (i, (a, pa)) in firsts.iter().enumerate() {
         for (b, pb) in &firsts[i + 1..] {
-            let pattern = compare(pa, pb);
             compared.push(Compared {
                 persons: [a.to_string(), b.to_string()],
-                fields: COMPARED_FIELDS
-                    .iter()
-                    .map(|&f| FieldCompared {
-                        field: f.name(),
-                        comparison: level_name(pattern, f),
-                    })
-                    .collect(),
+                fields: field_levels(pa, pb),
             });
         }
     }
     compared
+}
+
+/// The columns of a `deceased` row (aliased `alias`) a person is compared by, in the
+/// order [`prepared`] reads them: name, ID number, death date (then sex, birth date,
+/// address, division).
+pub(super) fn compared_columns(alias: &str) -> String {
+    format!(
+        "{alias}.name, {alias}.id_number, CAST({alias}.death_date AS VARCHAR), {alias}.gender, \
+         CAST({alias}.birth_date AS VARCHAR), {alias}.household_address, {alias}.household_division"
+    )
+}
+
+/// A person as linkage compares it, from the [`compared_columns`] of its row.
+pub(super) fn prepared(v: &[Option<String>]) -> Prepared {
+    let text = |i: usize| v[i].as_deref();
+    Prepared::of(LinkageFields {
+        deceased_name: text(0),
+        id_number: text(1),
+        death_date: text(2),
+        gender: text(3),
+        birth_date: text(4),
+        household_address: text(5),
+        household_division: text(6),
+        family_name: None,
+    })
+}
+
+/// How two persons compare, field by field (see [`Compared`]).
+pub(super) fn field_levels(a: &Prepared, b: &Prepared) -> Vec<FieldCompared> {
+    let pattern = compare(a, b);
+    COMPARED_FIELDS
+        .iter()
+        .map(|&f| FieldCompared {
+            field: f.name(),
+            comparison: level_name(pattern, f),
+        })
+        .collect()
 }
 
 /// The persons the DBA unlinked or kept apart, each with the person it was linked to.
