@@ -2163,7 +2163,32 @@ fn signed_packages_flow(dir: &std::path::Path, province: &Basic, nation: &Basic,
         serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
     };
     assert_eq!(export("signed", Some(private))["signature"]["key"], fingerprint);
+    assert_eq!(
+        export("signed", Some(private))["exported_before"],
+        true,
+        "run again, the same package"
+    );
     export("unsigned", None);
+    let asked_signed = run_expect(
+        &[
+            "exchange",
+            "export",
+            "--target",
+            province.t(),
+            "--province",
+            "37",
+            "--out",
+            s(&dir.join("unsigned")),
+            "--sign-key",
+            private,
+        ],
+        2,
+    );
+    let said = String::from_utf8_lossy(&asked_signed.stderr);
+    assert!(
+        said.contains("holds this package unsigned, not signed by key"),
+        "{said}"
+    );
     damaged_package(&dir.join("signed"), &dir.join("renamed"), "renamed");
     let other = keygen("other-keys");
     export("by-another-key", Some(other["private_key"].as_str().unwrap()));

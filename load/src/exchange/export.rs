@@ -123,10 +123,21 @@ pub fn export(
         .with_context(|| format!("{}: cannot clear what a killed export left beside it", out.display()))?;
     if out.exists() && (!out.is_dir() || std::fs::read_dir(out)?.next().is_some()) {
         return package_held(out, province, since.as_deref()).and_then(|manifest| {
+            let signature = signing::read_signature(out)?;
+            if let Some(key) = &sign_key {
+                let asked = signing::key_fingerprint(key)?;
+                if signature.as_ref().map(|s| &s.key) != Some(&asked) {
+                    bail!(
+                        "{}: holds this package {}, not signed by key {asked}; a package signed by it goes into another folder",
+                        out.display(),
+                        signature.map_or("unsigned".to_string(), |s| format!("signed by key {}", s.key))
+                    );
+                }
+            }
             Ok(Exported {
                 exported_before: true,
                 manifest,
-                signature: signing::read_signature(out)?,
+                signature,
             })
         });
     }

@@ -51,6 +51,11 @@ fn fingerprint(key: &PKey<impl openssl::pkey::HasPublic>) -> Result<String> {
     Ok(hex::encode(Sha256::digest(key.public_key_to_der()?))[..16].to_string())
 }
 
+/// The fingerprint of a signing key's public half.
+pub(crate) fn key_fingerprint(key: &PKey<Private>) -> Result<String> {
+    fingerprint(key)
+}
+
 /// Writes a new key pair for `province` into `dir` (made if missing):
 /// `province-CODE.key.pem` (the private key, readable by its owner only) and
 /// `province-CODE.pub.pem` (the public key, for the databases that import its packages).
