@@ -118,6 +118,8 @@ impl Subject {
                     "37".into(),
                     "--out".into(),
                     world.join(PACKAGE).into(),
+                    "--sign-key".into(),
+                    world.join(KEYS).join("province-37.key.pem").into(),
                 ]
             }
             Subject::ExchangeImport => {
@@ -184,6 +186,8 @@ const SHARDS: [&str; 2] = ["shard-1", "shard-2"];
 const MERGED: &str = "merged";
 /// The folder `exchange export` writes the province's package to.
 const PACKAGE: &str = "package";
+/// The province's signing keys (`exchange keygen`), which the nation trusts.
+const KEYS: &str = "keys";
 /// The part of a state that names what a killed writer left beside its output (its
 /// half-made package): there after a kill, as may be, and gone after the re-run.
 const LEFTOVERS: &str = "left beside the package";
@@ -337,8 +341,36 @@ pub fn run(a: ChaosArgs) -> Result<ExitCode> {
                 }
             }
             Subject::Index => prepare_load_batch(&exe, &after.join("ws"), a.seed)?,
-            Subject::Load => decide_in_the_province(&exe, &after)?,
-            Subject::ExchangeExport => send_from_another_province(&exe, &after)?,
+            Subject::Load => {
+                decide_in_the_province(&exe, &after)?;
+                let keys: OsString = after.join(KEYS).into();
+                ledgerline(
+                    &exe,
+                    &[
+                        "exchange".into(),
+                        "keygen".into(),
+                        "--province".into(),
+                        "37".into(),
+                        "--out".into(),
+                        keys,
+                    ],
+                )?;
+            }
+            Subject::ExchangeExport => {
+                send_from_another_province(&exe, &after)?;
+                ledgerline(
+                    &exe,
+                    &[
+                        "exchange".into(),
+                        "trust".into(),
+                        after.join(KEYS).join("province-37.pub.pem").into(),
+                        "--province".into(),
+                        "37".into(),
+                        "--target".into(),
+                        duckdb_target(&after.join(NATION)),
+                    ],
+                )?;
+            }
             Subject::ExchangeImport => {
                 super::bench_load::write_live_extract(&after.join(LIVE_EXTRACT), Vec::new(), LIVE_DEATHS, a.seed)?;
             }
@@ -623,7 +655,10 @@ fn package_state(world: &Path) -> Result<State> {
             Ok(held) => {
                 let mut manifest = serde_json::to_value(&held.manifest)?;
                 manifest.as_object_mut().map(|m| m.remove("exported_at"));
-                digest(&manifest.to_string())
+                let signed = held
+                    .signature
+                    .map_or("unsigned".to_string(), |s| format!("signed by {}", s.key));
+                format!("{} {signed}", digest(&manifest.to_string()))
             }
             Err(e) => format!("not whole: {e:#}"),
         }
