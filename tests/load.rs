@@ -2050,7 +2050,31 @@ fn two_provinces_flow(dir: &std::path::Path, shandong: &Basic, anhui: &Basic, na
     let first = import_package(nation, dir, "pkg-37");
     assert_eq!(first["linked"], serde_json::json!([]), "{first}");
     assert_eq!(first["id_numbers_held_otherwise"], serde_json::json!([]), "{first}");
+    // Rehearsed first: the same report, nothing written, not even the package's record.
+    let rehearsed = run_json(&[
+        "exchange",
+        "import",
+        s(&dir.join("pkg-34")),
+        "--target",
+        nation.t(),
+        "--dry-run",
+        "--json",
+    ]);
+    assert_eq!(rehearsed["dry_run"], true);
+    let before = nation.count("SELECT count(*) FROM deceased");
+    assert_eq!(
+        nation.count("SELECT count(*) FROM exchange_imports"),
+        1,
+        "the first package only"
+    );
     let second = import_package(nation, dir, "pkg-34");
+    assert!(
+        nation.count("SELECT count(*) FROM deceased") > before,
+        "the dry run added nothing the import then added"
+    );
+    for key in ["added", "linked", "id_numbers_held_otherwise", "province_links"] {
+        assert_eq!(rehearsed[key], second[key], "{key}");
+    }
     assert_eq!(
         second["linked"],
         serde_json::json!([{

@@ -237,6 +237,22 @@ impl Database {
         done
     }
 
+    /// [`Database::exclusively`], or, with `dry_run`, the same work rolled back once done:
+    /// what it would do, told, with nothing changed.
+    pub fn exclusively_unless_dry<T>(
+        &mut self,
+        dry_run: bool,
+        work: impl FnOnce(&mut Database, UtcTime) -> Result<T>,
+    ) -> Result<T> {
+        if !dry_run {
+            return self.exclusively(work);
+        }
+        let at = self.begin_exclusive()?;
+        let done = work(self, at);
+        self.rollback();
+        done
+    }
+
     /// The database's clock, in UTC: the server's for PostgreSQL, this machine's for the
     /// embedded engine.
     pub fn clock(&mut self) -> Result<UtcTime> {

@@ -51,8 +51,12 @@ pub enum ExchangeCommand {
         dir: PathBuf,
         #[arg(long, value_parser = Target::parse, help = super::target_help!("The national (or any basic) database"))]
         target: Target,
+        /// Do the whole import and roll it back: the report tells what it would add,
+        /// withdraw, correct and link, and the database is left as it was (it must exist)
+        #[arg(long)]
+        dry_run: bool,
         /// Print the import as JSON: the signature checked, rows added per table, loads
-        /// withdrawn, persons' values corrected, any gap
+        /// withdrawn, persons' values corrected, any gap, dry_run
         #[arg(long)]
         json: bool,
     },
@@ -270,9 +274,20 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 println!("package for province {} in {}", m.province, out.display());
             }
         }
-        ExchangeCommand::Import { dir, target, json } => {
+        ExchangeCommand::Import {
+            dir,
+            target,
+            dry_run,
+            json,
+        } => {
             let package = exchange::verify(&dir)?;
-            let r = exchange::import(&mut target.open_for_writing()?, package)?;
+            // A dry run changes nothing: not even a database made new.
+            let mut db = if dry_run {
+                target.open_existing_for_writing()?
+            } else {
+                target.open_for_writing()?
+            };
+            let r = exchange::import(&mut db, package, dry_run)?;
             if let Some(gap) = &r.gap {
                 eprintln!("warning: {gap}");
             }
@@ -284,8 +299,12 @@ pub fn run(a: Args) -> Result<ExitCode> {
                     println!("withdrew load {u}");
                 }
                 let added: Vec<String> = r.added.iter().map(|(t, n)| format!("{t} {n}")).collect();
+                let (did, add) = match r.dry_run {
+                    true => ("dry run, nothing written: would import", "would add"),
+                    false => ("imported", "added"),
+                };
                 println!(
-                    "imported the package of province {}: added {}",
+                    "{did} the package of province {}: {add} {}",
                     r.province,
                     added.join(", ")
                 );

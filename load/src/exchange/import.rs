@@ -117,6 +117,8 @@ pub fn verify(dir: &Path) -> Result<Verified> {
 #[derive(Debug, Clone, Serialize)]
 pub struct Imported {
     pub province: String,
+    /// Nothing was written: the import was done and rolled back, to tell what it would do.
+    pub dry_run: bool,
     /// The package's signature, as checked against the keys the database trusts for the
     /// province (see [`signing::check`]).
     pub signature: Checked,
@@ -162,8 +164,9 @@ struct Ready<'m> {
 /// [`order`]): first takes out the rows of the loads it withdraws (which a later load of
 /// the same content may have brought back: the package's rows are then added again),
 /// then adds the rows the database does not hold, gives each person the values of the
-/// latest corrections held, and records the package.
-pub fn import(db: &mut Database, package: Verified) -> Result<Imported> {
+/// latest corrections held, and records the package. With `dry_run`, all of it is done
+/// and rolled back: the report tells what the import would do.
+pub fn import(db: &mut Database, package: Verified, dry_run: bool) -> Result<Imported> {
     let Verified {
         dir,
         manifest: m,
@@ -174,7 +177,7 @@ pub fn import(db: &mut Database, package: Verified) -> Result<Imported> {
     let dir = dir.as_path();
     let scratch = tempfile::tempdir()?;
     let result = ready_files(db, dir, &m, scratch.path()).and_then(|ready| {
-        db.exclusively(|db, at| {
+        db.exclusively_unless_dry(dry_run, |db, at| {
             let signed = signing::check(db, &m.province, &manifest_bytes, signature.as_ref())?;
             let gap = order::check(db, &m.province, span, !m.withdrawn_loads.is_empty())?;
             let withdrawn = withdraw(db, &m.withdrawn_loads)?;
@@ -188,6 +191,7 @@ pub fn import(db: &mut Database, package: Verified) -> Result<Imported> {
         result.with_context(|| format!("importing {}", dir.display()))?;
     Ok(Imported {
         province: m.province,
+        dry_run,
         signature,
         added,
         withdrawn,
