@@ -171,7 +171,7 @@ fn signed_by(manifest: &[u8], signature: &Signature, key: &PKey<Public>) -> Resu
 pub struct Checked {
     /// `verified` (signed by a key trusted for the province), `unsigned` or `unverified`
     /// (signed, but no key is trusted for the province here): the last two only when the
-    /// database trusts no key for the package's province.
+    /// database has never trusted a key of the package's province.
     pub status: &'static str,
     /// The key that signed it, if it was signed.
     pub key: Option<String>,
