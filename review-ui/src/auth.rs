@@ -91,6 +91,23 @@ pub mod account_actions {
 /// What the audit log's subject for an account begins with; no record id does.
 pub const ACCOUNT_SUBJECT_PREFIX: &str = "user:";
 
+/// What the audit log's subject for an account's logins begins with (`login:NAME`): who
+/// came in when, and the wrong passwords given for an account, kept apart from the
+/// changes to accounts.
+pub const LOGIN_SUBJECT_PREFIX: &str = "login:";
+
+/// What the audit log calls an account's logins. Their entries' `username` is the
+/// account's; no password is in them.
+pub mod login_actions {
+    /// A login that opened a session.
+    pub const LOGIN: &str = "login";
+    /// A wrong password given for the account: at login, or as the current one when
+    /// changing it.
+    pub const FAILED: &str = "login_failed";
+    /// The wrong password that locked the account.
+    pub const LOCKED: &str = "login_locked";
+}
+
 /// The audit log's subject for an account: `user:NAME`.
 pub fn account_subject(username: &str) -> String {
     format!("{ACCOUNT_SUBJECT_PREFIX}{username}")
@@ -255,7 +272,7 @@ pub fn login(db: &ReviewDb, username: &str, password: &str) -> Result<Result<(St
              VALUES (?1, ?2, ?3, ?4, ?5, ?4)",
             params![token_hash(&token), username, csrf_token, t, t + SESSION_SECS],
         )?;
-        Ok(())
+        audit_login(tx, username, login_actions::LOGIN)
     })?;
     Ok(Ok((
         token,
@@ -269,7 +286,7 @@ pub fn login(db: &ReviewDb, username: &str, password: &str) -> Result<Result<(St
 }
 
 /// Counts a wrong password against `username`'s account, locking it after
-/// [`MAX_FAILURES`] in a row.
+/// [`MAX_FAILURES`] in a row; both are audited.
 fn count_failure(db: &ReviewDb, username: &str) -> Result<()> {
     db.transaction(|tx| {
         tx.execute(
@@ -278,8 +295,33 @@ fn count_failure(db: &ReviewDb, username: &str) -> Result<()> {
              WHERE username = ?1",
             params![username, MAX_FAILURES, now() + LOCKOUT_SECS],
         )?;
+        audit_login(tx, username, login_actions::FAILED)?;
+        let failures: i64 = tx.query_row("SELECT failed_logins FROM users WHERE username = ?1", [username], |r| {
+            r.get(0)
+        })?;
+        // Each failure from the limit on locks the account (again).
+        if failures >= MAX_FAILURES {
+            audit_login(tx, username, login_actions::LOCKED)?;
+        }
         Ok(())
     })
+}
+
+/// Appends the audit entry of a login to `username`'s account, or of a wrong password.
+fn audit_login(tx: &rusqlite::Transaction, username: &str, action: &str) -> Result<()> {
+    let subject = format!("{LOGIN_SUBJECT_PREFIX}{username}");
+    audit::append(
+        tx,
+        &Change {
+            username,
+            action,
+            record_id: &subject,
+            field: None,
+            before: None,
+            after: None,
+            version: None,
+        },
+    )
 }
 
 /// The live session a token belongs to, if any: within its working day, and with a

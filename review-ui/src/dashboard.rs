@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use ledgerline_store::review::BatchFigures;
 
-use crate::auth::ACCOUNT_SUBJECT_PREFIX;
+use crate::auth::{ACCOUNT_SUBJECT_PREFIX, LOGIN_SUBJECT_PREFIX};
 use crate::db::ReviewDb;
 use crate::queue::{self, Waiting};
 
@@ -132,7 +132,7 @@ pub fn dashboard(db: &ReviewDb) -> Result<Dashboard> {
                   + count(*) FILTER (WHERE action IN ('same', 'different', 'merge') AND record_id < after)
                   + count(*) FILTER (WHERE action = 'key' AND field = 'deceased_name'),
                 count(*) FILTER (WHERE action = 'correct')
-         FROM audit WHERE record_id NOT LIKE '{ACCOUNT_SUBJECT_PREFIX}%'
+         FROM audit WHERE record_id NOT LIKE '{ACCOUNT_SUBJECT_PREFIX}%' AND record_id NOT LIKE '{LOGIN_SUBJECT_PREFIX}%'
          GROUP BY username, day ORDER BY day DESC, username LIMIT 500"
     ))?;
     let throughput = stmt

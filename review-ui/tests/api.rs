@@ -170,6 +170,31 @@ async fn login_sets_a_strict_http_only_cookie_and_locks_out_after_failures() {
         locked.json
     );
     assert_eq!(locked.json["error"], "locked");
+
+    // Logins and wrong passwords are audited under login:NAME, without the passwords
+    // (none for an account that does not exist); they are no one's work on the dashboard.
+    assert_eq!(
+        audit_of(&f, "login:archivist"),
+        [
+            ["archivist login_failed: - -> -"; 4].as_slice(),
+            &["archivist login_failed: - -> -", "archivist login_locked: - -> -"]
+        ]
+        .concat()
+    );
+    assert_eq!(audit_of(&f, "login:reviewer"), ["reviewer login: - -> -"]);
+    assert!(audit_of(&f, "login:nobody").is_empty());
+    let everything = serde_json::to_string(&audit::log(&f.db, &Default::default()).unwrap()).unwrap();
+    assert!(!everything.contains("wrong password"));
+    let admin = as_role(&base, "admin").await;
+    let dashboard = admin.get("/api/batches").await.unwrap().json;
+    let logged_in_only: Vec<&Value> = dashboard["throughput"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| ["reviewer", "archivist", "admin"].contains(&d["username"].as_str().unwrap()))
+        .collect();
+    assert!(logged_in_only.is_empty(), "{logged_in_only:?}");
+    assert_eq!(audit::verify(&f.db, None).unwrap().broken_at, None);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -36,13 +36,15 @@ pub enum AuditCommand {
     /// Values of records, the role changes of accounts (`user_add`, `user_update`,
     /// `user_disable`, `user_enable`, about `user:NAME`; passwords are never logged) and
     /// the turns by hand of pages to key and their keying finished or reopened (`turn`,
-    /// `key_done`, `key_reopen`, about `page:ID`).
+    /// `key_done`, `key_reopen`, about `page:ID`), and the logins to the review app and
+    /// the wrong passwords given for an account (`login`, `login_failed`,
+    /// `login_locked`, about `login:NAME`).
     Log {
         #[command(flatten)]
         ws: WorkspaceArg,
-        /// Only entries about this record id, this account (`user:NAME`) or this page
-        /// (`page:ID`); ending in `*`, those whose subject begins so (`user:*`: every
-        /// account)
+        /// Only entries about this record id, this account (`user:NAME`), its logins
+        /// (`login:NAME`) or this page (`page:ID`); ending in `*`, those whose subject
+        /// begins so (`user:*`: every account; `login:*`: every login)
         #[arg(long)]
         subject: Option<String>,
         /// Only changes made by this user
