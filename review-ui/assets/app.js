@@ -31,7 +31,8 @@ const I18N = {
     'action.correct': '更正', 'action.key': '手工录入', 'action.accept': '通过', 'action.save': '暂存', 'action.reject': '作废',
     'action.same': '同一人', 'action.different': '不是同一人', 'action.merge': '合并',
     'action.user_add': '新建账户', 'action.user_update': '重设角色和密码', 'action.user_disable': '停用账户', 'action.user_enable': '启用账户',
-    'action.password_change': '本人修改密码',
+    'action.password_change': '本人修改密码', 'action.login': '登录', 'action.login_failed': '密码错误', 'action.login_locked': '密码错误次数过多，账户锁定',
+    'logins.history': '登录记录',
     'accounts.history': '账户变更记录', account: '账户',
     'nav.password': '修改密码', 'password.change': '修改密码', 'password.current': '当前密码', 'password.new': '新密码',
     'password.again': '再次输入新密码', 'password.mismatch': '两次输入的新密码不一致', 'password.changed': '密码已修改',
@@ -68,7 +69,8 @@ const I18N = {
     'action.correct': 'corrected', 'action.key': 'keyed', 'action.accept': 'accepted', 'action.save': 'saved', 'action.reject': 'rejected',
     'action.same': 'same person', 'action.different': 'different people', 'action.merge': 'merged',
     'action.user_add': 'account created', 'action.user_update': 'role and password set', 'action.user_disable': 'account disabled', 'action.user_enable': 'account enabled',
-    'action.password_change': 'password changed by its holder',
+    'action.password_change': 'password changed by its holder', 'action.login': 'logged in', 'action.login_failed': 'wrong password', 'action.login_locked': 'locked after wrong passwords',
+    'logins.history': 'Logins',
     'accounts.history': 'Changes to accounts', account: 'Account',
     'nav.password': 'Password', 'password.change': 'Change password', 'password.current': 'Current password', 'password.new': 'New password',
     'password.again': 'New password again', 'password.mismatch': 'The two new passwords differ', 'password.changed': 'Password changed',
@@ -844,7 +846,7 @@ function keyedPagesCard(b) {
 }
 
 async function usersScreen(main) {
-  const [r, history] = await Promise.all([api('GET', '/api/users'), api('GET', '/api/audit/accounts')]);
+  const [r, history, logins] = await Promise.all([api('GET', '/api/users'), api('GET', '/api/audit/accounts'), api('GET', '/api/audit/logins')]);
   if (!main.isConnected) return;
   if (!r.ok) return main.append(h('p', { class: 'err' }, errorText(r.data)));
   const name = h('input', { id: 'new-user', placeholder: t('username') });
@@ -868,6 +870,9 @@ async function usersScreen(main) {
   if (!history.ok) return main.append(h('p', { class: 'err' }, errorText(history.data)));
   main.append(h('div', { class: 'card', id: 'account-history' }, h('h3', {}, t('accounts.history')),
     auditTable(history.data, t('account'), (e) => e.record_id.replace(/^user:/, ''), (_, role) => (role ? t('role.' + role) : ''))));
+  if (!logins.ok) return main.append(h('p', { class: 'err' }, errorText(logins.data)));
+  main.append(h('div', { class: 'card', id: 'login-history' }, h('h3', {}, t('logins.history')),
+    auditTable(logins.data, t('account'), (e) => e.record_id.replace(/^login:/, ''), () => '')));
 }
 
 function applyChrome() {

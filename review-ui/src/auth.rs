@@ -106,6 +106,7 @@ pub mod login_actions {
     pub const FAILED: &str = "login_failed";
     /// The wrong password that locked the account.
     pub const LOCKED: &str = "login_locked";
+    pub const ALL: [&str; 3] = [LOGIN, FAILED, LOCKED];
 }
 
 /// The audit log's subject for an account: `user:NAME`.

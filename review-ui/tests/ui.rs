@@ -323,6 +323,13 @@ fn an_admin_disables_and_enables_an_account() {
             .iter()
             .any(|u| u.username == "reviewer" && u.disabled)
     };
+    // The admin's own login is the newest on the screen's list of logins.
+    assert_eq!(
+        b.eval(
+            "[...document.querySelector('#login-history tr:nth-child(2)').cells].slice(1, 4).map(c => c.textContent).join('|')"
+        ),
+        "admin|登录|admin"
+    );
     b.eval(&format!("{}.querySelector('button').click()", row("reviewer")));
     b.wait(&format!("{}?.cells[0].textContent.includes('已停用')", row("reviewer")));
     assert!(disabled(&f));
@@ -772,6 +779,11 @@ fn every_field_status_type_and_role_has_a_label_in_both_languages() {
             ledgerline_search::Role::ALL
                 .iter()
                 .map(|r| format!("role.{}", r.name())),
+        )
+        .chain(
+            (ledgerline_review::auth::account_actions::ALL.iter())
+                .chain(&ledgerline_review::auth::login_actions::ALL)
+                .map(|a| format!("action.{a}")),
         );
     assert_labelled_in_both_languages("I18N", words);
 }

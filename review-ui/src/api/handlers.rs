@@ -624,11 +624,21 @@ pub async fn audit_verify(State(s): State<AppState>) -> ApiResult {
 
 /// The latest changes to accounts, newest first: the users screen's history.
 pub async fn audit_accounts(State(s): State<AppState>) -> ApiResult {
+    latest_entries(s, auth::ACCOUNT_SUBJECT_PREFIX).await
+}
+
+/// The latest logins and wrong passwords, for the users screen.
+pub async fn audit_logins(State(s): State<AppState>) -> ApiResult {
+    latest_entries(s, auth::LOGIN_SUBJECT_PREFIX).await
+}
+
+/// The latest audit entries whose subject begins with `prefix`, newest first.
+async fn latest_entries(s: AppState, prefix: &'static str) -> ApiResult {
     /// As many as an admin reads down a screen.
     const SHOWN: usize = 100;
     blocking(move || {
         let filter = audit::LogFilter {
-            subject_prefix: Some(auth::ACCOUNT_SUBJECT_PREFIX.to_string()),
+            subject_prefix: Some(prefix.to_string()),
             limit: Some(SHOWN),
             ..Default::default()
         };

@@ -139,6 +139,7 @@ routes! {
     POST "/api/sync" => Some(STEWARDS),
     GET "/api/audit/verify" => Some(ADMINS),
     GET "/api/audit/accounts" => Some(ADMINS),
+    GET "/api/audit/logins" => Some(ADMINS),
 }
 
 pub fn router(state: AppState) -> Router {
@@ -168,6 +169,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/sync", post(sync_now))
         .route("/api/audit/verify", get(audit_verify))
         .route("/api/audit/accounts", get(audit_accounts))
+        .route("/api/audit/logins", get(audit_logins))
         .route_layer(middleware::from_fn_with_state(state.clone(), guard))
         .route("/", get(assets::index))
         .route("/app.js", get(assets::script))
