@@ -211,7 +211,7 @@ fn link_among_arriving(db: &mut Database, arriving: &Arriving) -> Result<Vec<Lin
 }
 
 /// The columns of [`link_to_held`]'s query: nine, and the two persons' compared columns.
-const CANDIDATE_WIDTH: usize = 9 + 2 * 7;
+const CANDIDATE_WIDTH: usize = 9 + 2 * list::COMPARED_WIDTH;
 
 /// A row of [`link_to_held`]'s query as a candidate.
 fn candidate(v: &[Option<String>]) -> Candidate<'_> {
@@ -230,7 +230,7 @@ fn candidate(v: &[Option<String>]) -> Candidate<'_> {
         differs,
         death: text(7).unwrap_or_default(),
         unlinked_before: text(8).is_some(),
-        rows: [&v[9..16], &v[16..23]],
+        rows: [&v[9..9 + list::COMPARED_WIDTH], &v[9 + list::COMPARED_WIDTH..]],
     }
 }
 
@@ -337,15 +337,23 @@ fn repoint(db: &mut Database, from: &str, to: &str) -> Result<()> {
 
 /// Refuses persons the database does not hold, naming them.
 fn require_persons(db: &mut Database, persons: &[&str]) -> Result<()> {
+    match missing_person(db, persons)? {
+        Some(missing) => Err(anyhow::anyhow!(missing)),
+        None => Ok(()),
+    }
+}
+
+/// The first of `persons` the database does not hold, said so, if any.
+fn missing_person(db: &mut Database, persons: &[&str]) -> Result<Option<String>> {
     for p in persons {
         if db
             .text("SELECT person_id FROM deceased WHERE person_id = $1", &[p])?
             .is_none()
         {
-            anyhow::bail!("the database holds no person {p}");
+            return Ok(Some(format!("the database holds no person {p}")));
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 /// The first person of `person`'s death: the one it is linked to, or itself.

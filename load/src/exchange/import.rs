@@ -37,10 +37,9 @@ pub struct Verified {
 pub fn verify(dir: &Path) -> Result<Verified> {
     let mpath = dir.join(MANIFEST);
     let manifest_bytes = std::fs::read(&mpath).with_context(|| format!("{}: no manifest", mpath.display()))?;
-    let text =
-        String::from_utf8(manifest_bytes.clone()).map_err(|_| anyhow::anyhow!("{}: not UTF-8", mpath.display()))?;
+    let text = std::str::from_utf8(&manifest_bytes).map_err(|_| anyhow::anyhow!("{}: not UTF-8", mpath.display()))?;
     let m: Manifest =
-        serde_json::from_str(&text).with_context(|| format!("{}: not an exchange manifest", mpath.display()))?;
+        serde_json::from_str(text).with_context(|| format!("{}: not an exchange manifest", mpath.display()))?;
     if m.standard != STANDARD {
         bail!("{}: standard {:?}, expected {STANDARD}", mpath.display(), m.standard);
     }

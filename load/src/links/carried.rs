@@ -17,7 +17,7 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use super::{death_of, insert, keep_apart, repoint, take_back, BY_HAND};
+use super::{death_of, insert, keep_apart, missing_person, repoint, take_back, BY_HAND};
 use crate::{Database, UtcTime};
 
 /// What an import did with the links and decisions a province's package carried.
@@ -224,15 +224,7 @@ fn follow_apart(db: &mut Database, row: &Carried, at: UtcTime) -> Result<Outcome
 
 /// Why a row cannot be followed, when either of its persons is not held here.
 fn not_held(db: &mut Database, row: &Carried) -> Result<Option<Outcome>> {
-    for p in [&row.person, &row.to] {
-        if db
-            .text("SELECT person_id FROM deceased WHERE person_id = $1", &[p])?
-            .is_none()
-        {
-            return Ok(Some(Outcome::Not(format!("the database holds no person {p}"))));
-        }
-    }
-    Ok(None)
+    Ok(missing_person(db, &[&row.person, &row.to])?.map(Outcome::Not))
 }
 
 /// How many persons the death of first person `first` has.

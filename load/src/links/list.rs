@@ -243,7 +243,7 @@ fn compare_deaths(rows: &[(Sharing, &[Option<String>])]) -> Vec<Compared> {
                 .iter()
                 .find(|(s, _)| s.person.person_id == s.death)
                 .unwrap_or(&death[0]);
-            (sharing.person.person_id.as_str(), prepared(&v[1..8]))
+            (sharing.person.person_id.as_str(), prepared(&v[1..1 + COMPARED_WIDTH]))
         })
         .collect();
     let mut compared = Vec::new();
@@ -257,6 +257,9 @@ fn compare_deaths(rows: &[(Sharing, &[Option<String>])]) -> Vec<Compared> {
     }
     compared
 }
+
+/// How many columns [`compared_columns`] gives.
+pub(super) const COMPARED_WIDTH: usize = 7;
 
 /// The columns of a `deceased` row (aliased `alias`) a person is compared by, in the
 /// order [`prepared`] reads them: name, ID number, death date (then sex, birth date,
