@@ -2309,6 +2309,177 @@ fn signed_packages_flow(dir: &std::path::Path, province: &Basic, nation: &Basic,
     );
 }
 
+#[test]
+fn an_encrypted_package_is_read_only_with_its_receiving_key_duckdb() {
+    let dir = tempfile::tempdir().unwrap();
+    let [province, nation] = ["province", "nation"].map(|name| basic::duckdb(dir.path(), name));
+    encrypted_packages_flow(dir.path(), &province, &nation);
+}
+
+#[test]
+fn an_encrypted_package_is_read_only_with_its_receiving_key_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let [province, nation] = ["encrypted_province", "encrypted_nation"].map(basic::postgres);
+    encrypted_packages_flow(dir.path(), &province, &nation);
+}
+
+/// The nation makes a receiving key; the province exports a package encrypted for it
+/// (and signed): no ID number or name is in its files, only the nation's private key
+/// imports it, a file altered or put in another's place (checksums made to match) is
+/// refused, and the files decrypted leave nothing behind.
+fn encrypted_packages_flow(dir: &std::path::Path, province: &Basic, nation: &Basic) {
+    run_ok(&["live", "import", s(&live_extract(dir)), "--target", province.t()]);
+    let keygen = |whose: &str, name: &str, folder: &str| {
+        run_json(&[
+            "exchange",
+            "keygen",
+            whose,
+            name,
+            "--out",
+            s(&dir.join(folder)),
+            "--json",
+        ])
+    };
+    let receiving = keygen("--receiver", "nation", "nation-keys");
+    let [public, private, fingerprint] =
+        ["public_key", "private_key", "fingerprint"].map(|k| receiving[k].as_str().unwrap().to_string());
+    let signing = keygen("--province", "37", "province-keys");
+    let export = |name: &str, extra: &[&str]| {
+        let out = export_command(province, &dir.join(name)).args(extra).output().unwrap();
+        (
+            out.status.code(),
+            serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap_or_default(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let signing_key = signing["private_key"].as_str().unwrap();
+    let (code, m, said) = export("enc", &["--encrypt-for", &public, "--sign-key", signing_key]);
+    assert_eq!(code, Some(0), "{said}");
+    assert_eq!(m["encryption"]["recipient"], fingerprint.as_str());
+    let (_, plain, _) = export("plain", &[]);
+    assert!(plain.get("encryption").is_none(), "{plain}");
+    let mut held: Vec<String> = std::fs::read_dir(dir.join("enc"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    held.sort();
+    let mut named: Vec<String> = m["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap().to_string())
+        .chain(["manifest.json".to_string(), "signature.json".to_string()])
+        .collect();
+    named.sort();
+    assert_eq!(held, named, "no plain file is left in the package");
+    assert!(named.contains(&"deceased.parquet.enc".to_string()), "{named:?}");
+    // The plain package holds the ID number and the agent's phone as written; the
+    // encrypted one, nowhere.
+    let holds = |package: &str, text: &str| {
+        std::fs::read_dir(dir.join(package)).unwrap().any(|e| {
+            std::fs::read(e.unwrap().path())
+                .unwrap()
+                .windows(text.len())
+                .any(|w| w == text.as_bytes())
+        })
+    };
+    for text in ["34052419800101001X", "13912341234"] {
+        assert!(holds("plain", text), "{text} in the plain package");
+        assert!(!holds("enc", text), "{text} in the encrypted package");
+    }
+    let (code, again, _) = export("enc", &["--encrypt-for", &public]);
+    assert_eq!((code, &again["exported_before"]), (Some(0), &true.into()));
+    let (code, _, said) = export("enc", &[]);
+    assert_eq!(code, Some(2));
+    assert!(
+        said.contains(&format!(
+            "holds this package encrypted for key {fingerprint}, and the one asked for is not encrypted"
+        )),
+        "{said}"
+    );
+    let (code, _, said) = export(
+        "signing-key",
+        &["--encrypt-for", signing["public_key"].as_str().unwrap()],
+    );
+    assert_eq!(code, Some(2));
+    assert!(said.contains("not a receiving key"), "{said}");
+
+    // The import decrypts into a temporary folder of its own: a run's, and one a killed
+    // import left (its process gone), are both gone after it.
+    let temp = dir.join("tmp");
+    let left = temp.join(".ledgerline-decrypted.partial-999999999/packageX");
+    std::fs::create_dir_all(&left).unwrap();
+    std::fs::write(left.join("deceased.parquet"), "what a killed import decrypted").unwrap();
+    let import = |package: &str, key: Option<&str>| {
+        let out = std::process::Command::new(bin())
+            .args([
+                "exchange",
+                "import",
+                s(&dir.join(package)),
+                "--target",
+                nation.t(),
+                "--json",
+            ])
+            .args(key.map(|k| ["--decrypt-key", k]).into_iter().flatten())
+            .env("TMPDIR", &temp)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap_or_default(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let other = keygen("--receiver", "nation", "other-keys");
+    for package in ["altered-encrypted", "swapped-encrypted"] {
+        damaged_package(&dir.join("enc"), &dir.join(package), package);
+    }
+    for (package, key, says) in [
+        (
+            "enc",
+            None,
+            format!("the package is encrypted for receiving key {fingerprint}: give its private key, --decrypt-key"),
+        ),
+        (
+            "enc",
+            other["private_key"].as_str(),
+            "only the key it was exported --encrypt-for opens it".to_string(),
+        ),
+        ("enc", Some(signing_key), "not a receiving key".to_string()),
+        (
+            "altered-encrypted",
+            Some(&private),
+            "deceased.parquet.enc: does not decrypt with the package's key: it was altered".to_string(),
+        ),
+        (
+            "swapped-encrypted",
+            Some(&private),
+            "or put in another file's place".to_string(),
+        ),
+    ] {
+        let (code, _, said) = import(package, key);
+        assert_eq!(code, Some(2), "{package}: {said}");
+        assert!(said.contains(&says), "{package}: {said}");
+    }
+    let (code, report, said) = import("enc", Some(&private));
+    assert_eq!(code, Some(0), "{said}");
+    assert_eq!(report["encrypted_for"], fingerprint.as_str());
+    let deceased = m["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["table"] == "deceased")
+        .unwrap();
+    let added = report["added"].as_array().unwrap().iter().find(|a| a[0] == "deceased");
+    assert_eq!(added.map(|a| &a[1]), Some(&deceased["rows"]), "{report}");
+    assert_eq!(
+        nation.count("SELECT count(*) FROM deceased WHERE id_number = '34052419800101001X'"),
+        1
+    );
+    let left: Vec<_> = std::fs::read_dir(&temp).unwrap().map(|e| e.unwrap().path()).collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
 /// One death a province's funeral home and cemetery both send, each under its own id:
 /// the live import keeps both persons and links the later one to the death, as the
 /// national import does; a row that differs in its death date is not linked. The

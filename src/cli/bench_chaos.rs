@@ -651,7 +651,7 @@ fn database_state(path: &Path) -> Result<State> {
 fn package_state(world: &Path) -> Result<State> {
     let out = world.join(PACKAGE);
     let package = if out.exists() {
-        match ledgerline_load::exchange::verify(&out) {
+        match ledgerline_load::exchange::verify(&out, None) {
             Ok(held) => {
                 let mut manifest = serde_json::to_value(&held.manifest)?;
                 manifest.as_object_mut().map(|m| m.remove("exported_at"));

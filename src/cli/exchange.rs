@@ -39,6 +39,11 @@ pub enum ExchangeCommand {
         /// takes only packages it signed, unaltered
         #[arg(long)]
         sign_key: Option<PathBuf>,
+        /// Encrypt the package's files for this receiving key (the public key, PEM, that
+        /// the database the package goes to made with `exchange keygen --receiver`): only
+        /// its private half reads them. The manifest stays readable (no person's data)
+        #[arg(long)]
+        encrypt_for: Option<PathBuf>,
         /// Print the package's manifest as JSON, with exported_before: true when the
         /// package was already in --out and nothing was written, and its signature
         #[arg(long)]
@@ -55,6 +60,11 @@ pub enum ExchangeCommand {
         /// withdraw, correct and link, and the database is left as it was (it must exist)
         #[arg(long)]
         dry_run: bool,
+        /// The receiving key's private half (PEM, `exchange keygen --receiver`), for a
+        /// package encrypted for it (`export --encrypt-for`); its files are decrypted
+        /// into a folder of this user's only, removed once the import is done
+        #[arg(long)]
+        decrypt_key: Option<PathBuf>,
         /// Print the import as JSON: the signature checked, rows added per table, loads
         /// withdrawn, persons' values corrected, any gap, dry_run
         #[arg(long)]
@@ -62,11 +72,18 @@ pub enum ExchangeCommand {
     },
     /// Make a province's signing key pair: province-CODE.key.pem (private, readable by
     /// its owner only: `export --sign-key`) and province-CODE.pub.pem (for the databases
-    /// its packages go to: `exchange trust`)
+    /// its packages go to: `exchange trust`). Or, with --receiver, a receiving database's
+    /// key pair: receiver-NAME.key.pem (`import --decrypt-key`) and receiver-NAME.pub.pem
+    /// (for the provinces sending to it: `export --encrypt-for`)
+    #[command(group(clap::ArgGroup::new("whose").required(true).args(["province", "receiver"])))]
     Keygen {
-        /// Two-digit GB/T 2260 province code
+        /// Two-digit GB/T 2260 province code: a signing key pair
         #[arg(long)]
-        province: String,
+        province: Option<String>,
+        /// The name of a database packages are sent to (nation, or a province's code): a
+        /// receiving key pair, which packages are encrypted for
+        #[arg(long)]
+        receiver: Option<String>,
         /// The folder to write the two files into (made if missing; a key already there
         /// is not written over)
         #[arg(long)]
@@ -236,10 +253,18 @@ pub fn run(a: Args) -> Result<ExitCode> {
             since,
             out,
             sign_key,
+            encrypt_for,
             json,
         } => {
             let mut db = target.open_for_reading()?;
-            let exported = exchange::export(&mut db, &province, since.as_deref(), &out, sign_key.as_deref())?;
+            let exported = exchange::export(
+                &mut db,
+                &province,
+                since.as_deref(),
+                &out,
+                sign_key.as_deref(),
+                encrypt_for.as_deref(),
+            )?;
             let m = &exported.manifest;
             if json {
                 println!("{}", serde_json::to_string_pretty(&exported)?);
@@ -268,6 +293,13 @@ pub fn run(a: Args) -> Result<ExitCode> {
                         w.load_id, w.unloaded_at
                     );
                 }
+                if let Some(e) = &m.encryption {
+                    println!(
+                        "{:<20} files encrypted for receiving key {}",
+                        exchange::MANIFEST,
+                        e.recipient
+                    );
+                }
                 if let Some(s) = &exported.signature {
                     println!("{:<20} signed by key {}", exchange::signing::SIGNATURE, s.key);
                 }
@@ -278,9 +310,14 @@ pub fn run(a: Args) -> Result<ExitCode> {
             dir,
             target,
             dry_run,
+            decrypt_key,
             json,
         } => {
-            let package = exchange::verify(&dir)?;
+            let decrypt_key = decrypt_key
+                .as_deref()
+                .map(exchange::encryption::read_decrypt_key)
+                .transpose()?;
+            let package = exchange::verify(&dir, decrypt_key.as_ref())?;
             // A dry run changes nothing: not even a database made new.
             let mut db = if dry_run {
                 target.open_existing_for_writing()?
@@ -308,6 +345,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
                     r.province,
                     added.join(", ")
                 );
+                if let Some(key) = &r.encrypted_for {
+                    println!("the package's files were decrypted with receiving key {key}");
+                }
                 if r.corrected > 0 {
                     println!(
                         "corrected {} persons' values (the latest correction of each)",
@@ -349,7 +389,15 @@ pub fn run(a: Args) -> Result<ExitCode> {
             |db, by| links::unlink(db, &person_id, from.as_deref(), by, &note),
             print_decided,
         )?,
-        ExchangeCommand::Keygen { province, out, json } => keys::keygen(&province, &out, json)?,
+        ExchangeCommand::Keygen {
+            province,
+            receiver,
+            out,
+            json,
+        } => match (province, receiver) {
+            (Some(province), _) => keys::keygen(&province, &out, json)?,
+            (None, receiver) => keys::keygen_receiving(receiver.as_deref().unwrap_or_default(), &out, json)?,
+        },
         ExchangeCommand::Trust {
             key,
             province,

@@ -145,27 +145,42 @@ pub fn damaged_package(good: &Path, into: &Path, how: &str) {
         std::fs::copy(e.path(), into.join(e.file_name())).unwrap();
     }
     match how {
-        "wrong-checksum" => {
-            let f = into.join("deceased.parquet");
-            let mut b = std::fs::read(&f).unwrap();
-            let mid = b.len() / 2;
-            b[mid] ^= 1;
-            std::fs::write(&f, b).unwrap();
-        }
+        "wrong-checksum" => flip_a_bit(&into.join("deceased.parquet")),
         "missing-file" => std::fs::remove_file(into.join("agents.parquet")).unwrap(),
         "extra-file" => std::fs::write(into.join("readme.txt"), "added later").unwrap(),
         "other-columns" => rewrite_package_file(into, "deceased", "* EXCLUDE (nameless)"),
         "undated-correction" => rewrite_package_file(into, "corrections", "* REPLACE ('someday' AS value)"),
         "self-link" => rewrite_package_file(into, "person_links", "* REPLACE (person_id AS linked_to)"),
         "renamed" => rewrite_package_file(into, "deceased", "* REPLACE ('改名' AS name)"),
+        // An encrypted package altered by someone without its key, who makes its
+        // checksums match: a byte changed, or two files put in each other's place.
+        "altered-encrypted" => {
+            flip_a_bit(&into.join("deceased.parquet.enc"));
+            recompute_checksum(into, "deceased");
+        }
+        "swapped-encrypted" => {
+            let [a, b] = ["deceased", "agents"].map(|t| into.join(format!("{t}.parquet.enc")));
+            let (bytes_a, bytes_b) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+            std::fs::write(&a, bytes_b).unwrap();
+            std::fs::write(&b, bytes_a).unwrap();
+            recompute_checksum(into, "deceased");
+            recompute_checksum(into, "agents");
+        }
         other => panic!("no way to damage a package called {other:?}"),
     }
+}
+
+/// Flips a bit in the middle of the file at `path`.
+fn flip_a_bit(path: &Path) {
+    let mut b = std::fs::read(path).unwrap();
+    let mid = b.len() / 2;
+    b[mid] ^= 1;
+    std::fs::write(path, b).unwrap();
 }
 
 /// Rewrites the package's file of `table` as `SELECT {select}` of it, and its checksum in
 /// the manifest to match, as a maker of packages that are not ours might.
 fn rewrite_package_file(package: &Path, table: &str, select: &str) {
-    use sha2::Digest;
     let f = package.join(format!("{table}.parquet"));
     let written = package.join("written.parquet");
     duckdb::Connection::open_in_memory()
@@ -177,10 +192,17 @@ fn rewrite_package_file(package: &Path, table: &str, select: &str) {
         ))
         .unwrap();
     std::fs::rename(&written, &f).unwrap();
+    recompute_checksum(package, table);
+}
+
+/// Sets the checksum the package's manifest names for the file of `table` to the file's.
+fn recompute_checksum(package: &Path, table: &str) {
+    use sha2::Digest;
     let manifest = package.join("manifest.json");
     let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
     for file in m["files"].as_array_mut().unwrap() {
         if file["table"] == table {
+            let f = package.join(file["name"].as_str().unwrap());
             file["sha256"] = hex::encode(sha2::Sha256::digest(std::fs::read(&f).unwrap())).into();
         }
     }

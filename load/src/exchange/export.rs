@@ -9,10 +9,11 @@ use duckdb::Connection;
 use postgres::Client;
 use serde::Serialize;
 
+use super::encryption::{self, Encrypter};
 use super::signing::{self, Signature};
 use super::{
-    check_province, in_memory_schema, schema_columns, sha256_of, sql_text, stamps_of, FileEntry, Manifest,
-    WithdrawnLoad, MANIFEST, STANDARD, TABLES,
+    check_province, in_memory_schema, package_file_name, parquet_name, schema_columns, sha256_of, sql_text, stamps_of,
+    FileEntry, Manifest, WithdrawnLoad, MANIFEST, STANDARD, TABLES,
 };
 use crate::{Database, UtcTime, MIGRATIONS};
 
@@ -105,7 +106,10 @@ pub struct Exported {
 /// run again after one that finished is not an error, and its package is not replaced
 /// by another of a later moment (the one it wrote may have been sent on).
 ///
-/// With `sign_key` (an Ed25519 private key in PEM, `exchange keygen`'s), the manifest is
+/// With `encrypt_for` (a receiving public key in PEM, `exchange keygen --receiver`'s),
+/// the files are encrypted for it (see [`encryption`]); their plain form is written
+/// only inside the folder being made, and gone before it becomes the package. With
+/// `sign_key` (an Ed25519 private key in PEM, `exchange keygen`'s), the manifest is
 /// signed and the signature written beside it (see [`signing`]).
 pub fn export(
     db: &mut Database,
@@ -113,19 +117,32 @@ pub fn export(
     since: Option<&str>,
     out: &Path,
     sign_key: Option<&Path>,
+    encrypt_for: Option<&Path>,
 ) -> Result<Exported> {
     check_province(province)?;
     let since = since.map(parse_since).transpose()?;
     let sign_key = sign_key.map(signing::read_signing_key).transpose()?;
+    let recipient = encrypt_for.map(encryption::read_recipient).transpose()?;
     let partial = ledgerline_store::partial_beside(out)
         .with_context(|| format!("{}: name the package's folder", out.display()))?;
     ledgerline_store::remove_stale_partials(out)
         .with_context(|| format!("{}: cannot clear what a killed export left beside it", out.display()))?;
     if out.exists() && (!out.is_dir() || std::fs::read_dir(out)?.next().is_some()) {
         return package_held(out, province, since.as_deref()).and_then(|manifest| {
+            let asked = recipient.as_ref().map(signing::fingerprint).transpose()?;
+            let held = manifest.encryption.as_ref().map(|e| &e.recipient);
+            if held != asked.as_ref() {
+                let told = |key: Option<&String>| key.map_or("not encrypted".to_string(), |k| format!("encrypted for key {k}"));
+                bail!(
+                    "{}: holds this package {}, and the one asked for is {}: it goes into another folder",
+                    out.display(),
+                    told(held),
+                    told(asked.as_ref())
+                );
+            }
             let signature = signing::read_signature(out)?;
             if let Some(key) = &sign_key {
-                let asked = signing::key_fingerprint(key)?;
+                let asked = signing::fingerprint(key)?;
                 if signature.as_ref().map(|s| &s.key) != Some(&asked) {
                     bail!(
                         "{}: holds this package {}, not signed by key {asked}; a package signed by it goes into another folder",
@@ -142,7 +159,8 @@ pub fn export(
         });
     }
     std::fs::create_dir_all(&partial).with_context(|| format!("cannot create {}", partial.display()))?;
-    let made = export_into(db, province, since.as_deref(), &partial).and_then(|m| {
+    let made = write_files(db, province, since.as_deref(), &partial, recipient.as_ref()).and_then(|m| {
+        std::fs::write(partial.join(MANIFEST), serde_json::to_string_pretty(&m)?)?;
         let signature = match &sign_key {
             Some(key) => Some(signing::sign_into(
                 &partial,
@@ -167,14 +185,40 @@ pub fn export(
     })
 }
 
-/// The manifest of the package `out` holds, if it is whole (see [`super::verify`]) and
-/// the one asked for; else why `out` is no place for the package.
+/// Writes the package's files into `partial`, encrypted for `recipient` if given; its
+/// manifest.
+fn write_files(
+    db: &mut Database,
+    province: &str,
+    since: Option<&str>,
+    partial: &Path,
+    recipient: Option<&openssl::pkey::PKey<openssl::pkey::Public>>,
+) -> Result<Manifest> {
+    let Some(recipient) = recipient else {
+        return export_into(db, province, since, partial);
+    };
+    let encrypter = Encrypter::new(recipient)?;
+    // Inside the folder being made: a killed export's plain files go with it.
+    let plain = tempfile::Builder::new().prefix(".plain").tempdir_in(partial)?;
+    let mut manifest = export_into(db, province, since, plain.path())?;
+    manifest.encryption = Some(encrypter.encryption.clone());
+    for f in &mut manifest.files {
+        f.name = package_file_name(&f.table, true);
+        let path = partial.join(&f.name);
+        encrypter.encrypt(&plain.path().join(parquet_name(&f.table)), &path, &f.name)?;
+        f.sha256 = sha256_of(&path)?;
+    }
+    Ok(manifest)
+}
+
+/// The manifest of the package `out` holds, if it is whole (see [`super::check_package`])
+/// and the one asked for; else why `out` is no place for the package.
 fn package_held(out: &Path, province: &str, since: Option<&str>) -> Result<Manifest> {
     const OWN_FOLDER: &str = "an exchange package goes into a folder of its own";
     if !out.is_dir() || !out.join(MANIFEST).exists() {
         bail!("{}: not an empty folder; {OWN_FOLDER}", out.display());
     }
-    let held = match super::verify(out) {
+    let held = match super::check_package(out) {
         Ok(held) => held.manifest,
         Err(e) => bail!(
             "{}: holds a package that is not whole ({e:#}); {OWN_FOLDER}",
@@ -224,7 +268,8 @@ fn export_into(db: &mut Database, province: &str, since: Option<&str>, out: &Pat
             Ok(has(table).then(|| format!("SELECT * FROM {table} {}", since_filter(table, since))))
         }),
         Database::Postgres(client) => {
-            let scratch = tempfile::tempdir()?;
+            // Inside the folder being made, as the plain files of an encrypted package.
+            let scratch = tempfile::Builder::new().prefix(".scratch").tempdir_in(out)?;
             for table in &tables {
                 let csv = scratch.path().join(format!("{table}.csv"));
                 let mut file = std::fs::File::create(&csv)?;
@@ -352,7 +397,7 @@ fn write_package(
         let Some(query) = rows_of(table)? else {
             continue;
         };
-        let name = format!("{table}.parquet");
+        let name = parquet_name(table);
         let path = out.join(&name);
         let rows = conn
             .execute(
@@ -380,8 +425,8 @@ fn write_package(
         since: since.map(str::to_string),
         files,
         withdrawn_loads,
+        encryption: None,
     };
-    std::fs::write(out.join(MANIFEST), serde_json::to_string_pretty(&manifest)?)?;
     Ok(manifest)
 }
 

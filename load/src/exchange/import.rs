@@ -6,13 +6,15 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
 use duckdb::Connection;
+use openssl::pkey::{PKey, Private};
 use serde::Serialize;
 
+use super::encryption::Decrypter;
 use super::order::{self, Span};
 use super::signing::{self, Checked, Signature, SIGNATURE};
 use super::{
-    in_memory_schema, schema_columns, sha256_of, sql_text, FileEntry, Manifest, WithdrawnLoad, MANIFEST, STANDARD,
-    TABLES,
+    in_memory_schema, package_file_name, parquet_name, schema_columns, sha256_of, sql_text, FileEntry, Manifest,
+    WithdrawnLoad, MANIFEST, STANDARD, TABLES,
 };
 use crate::conflicts::COLUMNS;
 use crate::links::{self, HeldOtherwise, Linked, ProvinceLinks};
@@ -24,6 +26,11 @@ use crate::{Database, UtcTime, MIGRATIONS};
 /// even opened (a mistyped package folder made an empty national database file).
 pub struct Verified {
     dir: PathBuf,
+    /// The folder the package's Parquet files are read from: the package's own, or, for
+    /// an encrypted package, `decrypted`'s.
+    files: PathBuf,
+    /// The package's files decrypted, removed with it.
+    decrypted: Option<Decrypted>,
     pub manifest: Manifest,
     /// The manifest as the package holds it, the bytes its signature is of.
     manifest_bytes: Vec<u8>,
@@ -32,9 +39,75 @@ pub struct Verified {
     pub span: Span,
 }
 
-/// Checks a package: its manifest, that it holds exactly the files it names, and each
-/// file's checksum.
-pub fn verify(dir: &Path) -> Result<Verified> {
+/// Checks a package: its manifest, that it holds exactly the files it names, each
+/// file's checksum, and what each holds. An encrypted package is decrypted with
+/// `decrypt_key` (the receiving key it was encrypted for; refused without it), its files
+/// checked as decrypted.
+pub fn verify(dir: &Path, decrypt_key: Option<&PKey<Private>>) -> Result<Verified> {
+    let mut package = check_package(dir)?;
+    let mpath = dir.join(MANIFEST);
+    if let Some(encryption) = &package.manifest.encryption {
+        let Some(key) = decrypt_key else {
+            bail!(
+                "{}: the package is encrypted for receiving key {}: give its private key, --decrypt-key",
+                mpath.display(),
+                encryption.recipient
+            );
+        };
+        let decrypter = Decrypter::new(key, encryption).with_context(|| mpath.display().to_string())?;
+        let decrypted = Decrypted::new()?;
+        for f in &package.manifest.files {
+            decrypter.decrypt(
+                &dir.join(&f.name),
+                &decrypted.path().join(parquet_name(&f.table)),
+                &f.name,
+            )?;
+        }
+        package.files = decrypted.path().to_path_buf();
+        package.decrypted = Some(decrypted);
+    }
+    check_contents(dir, &package.files, &package.manifest)?;
+    Ok(package)
+}
+
+/// A folder for a package's files decrypted, readable by this user only, in a folder of
+/// this process's own in the system's temporary folder: both removed when the import is
+/// done (dropped); what a killed import left, by the next.
+struct Decrypted {
+    files: Option<tempfile::TempDir>,
+    own: PathBuf,
+}
+
+impl Decrypted {
+    fn new() -> Result<Decrypted> {
+        let base = std::env::temp_dir().join("ledgerline-decrypted");
+        let _ = ledgerline_store::remove_stale_partials(&base);
+        let own = ledgerline_store::partial_beside(&base).ok_or_else(|| anyhow!("no temporary folder"))?;
+        std::fs::create_dir_all(&own).with_context(|| format!("cannot create {}", own.display()))?;
+        let files = tempfile::Builder::new().prefix("package").tempdir_in(&own)?;
+        Ok(Decrypted {
+            files: Some(files),
+            own,
+        })
+    }
+
+    fn path(&self) -> &Path {
+        self.files.as_ref().map_or(&self.own, |f| f.path())
+    }
+}
+
+impl Drop for Decrypted {
+    fn drop(&mut self) {
+        drop(self.files.take());
+        // Left while another import of this process decrypts into it.
+        let _ = std::fs::remove_dir(&self.own);
+    }
+}
+
+/// [`verify`] but for what the files hold: the manifest, that the package holds exactly
+/// the files it names, and each file's checksum (of an encrypted package, checked
+/// without its key).
+pub(crate) fn check_package(dir: &Path) -> Result<Verified> {
     let mpath = dir.join(MANIFEST);
     let manifest_bytes = std::fs::read(&mpath).with_context(|| format!("{}: no manifest", mpath.display()))?;
     let text = std::str::from_utf8(&manifest_bytes).map_err(|_| anyhow::anyhow!("{}: not UTF-8", mpath.display()))?;
@@ -52,7 +125,7 @@ pub fn verify(dir: &Path) -> Result<Verified> {
         );
     }
     for f in &m.files {
-        if !TABLES.iter().any(|(t, _)| *t == f.table) || f.name != format!("{}.parquet", f.table) {
+        if !TABLES.iter().any(|(t, _)| *t == f.table) || f.name != package_file_name(&f.table, m.encryption.is_some()) {
             bail!("{}: unknown file {} for table {}", mpath.display(), f.name, f.table);
         }
         let path = dir.join(&f.name);
@@ -85,7 +158,6 @@ pub fn verify(dir: &Path) -> Result<Verified> {
         }
     }
     let signature = signing::read_signature(dir)?;
-    check_contents(dir, &m)?;
     let span = Span {
         exported_at: UtcTime::from_rfc3339(&m.exported_at).ok_or_else(|| {
             anyhow!(
@@ -106,6 +178,8 @@ pub fn verify(dir: &Path) -> Result<Verified> {
     };
     Ok(Verified {
         dir: dir.to_path_buf(),
+        files: dir.to_path_buf(),
+        decrypted: None,
         manifest: m,
         manifest_bytes,
         signature,
@@ -121,6 +195,9 @@ pub struct Imported {
     /// The package's signature, as checked against the keys the database trusts for the
     /// province (see [`signing::check`]).
     pub signature: Checked,
+    /// The receiving key the package was encrypted for, if it was (see
+    /// [`super::encryption`]).
+    pub encrypted_for: Option<String>,
     /// Rows added per table (rows already held are not added again).
     pub added: Vec<(String, u64)>,
     /// The rows taken out of the loads the package withdraws, per load.
@@ -168,6 +245,8 @@ struct Ready<'m> {
 pub fn import(db: &mut Database, package: Verified, dry_run: bool) -> Result<Imported> {
     let Verified {
         dir,
+        files,
+        decrypted,
         manifest: m,
         manifest_bytes,
         signature,
@@ -175,7 +254,7 @@ pub fn import(db: &mut Database, package: Verified, dry_run: bool) -> Result<Imp
     } = package;
     let dir = dir.as_path();
     let scratch = tempfile::tempdir()?;
-    let result = ready_files(db, dir, &m, scratch.path()).and_then(|ready| {
+    let result = ready_files(db, &files, &m, scratch.path()).and_then(|ready| {
         db.exclusively_unless_dry(dry_run, |db, at| {
             let signed = signing::check(db, &m.province, &manifest_bytes, signature.as_ref())?;
             let gap = order::check(db, &m.province, span, !m.withdrawn_loads.is_empty())?;
@@ -188,10 +267,12 @@ pub fn import(db: &mut Database, package: Verified, dry_run: bool) -> Result<Imp
     });
     let (signature, withdrawn, added, corrected, gap, (linked, id_numbers_held_otherwise, province_links)) =
         result.with_context(|| format!("importing {}", dir.display()))?;
+    drop(decrypted);
     Ok(Imported {
         province: m.province,
         dry_run,
         signature,
+        encrypted_for: m.encryption.map(|e| e.recipient),
         added,
         withdrawn,
         corrected,
@@ -202,13 +283,13 @@ pub fn import(db: &mut Database, package: Verified, dry_run: bool) -> Result<Imp
     })
 }
 
-/// Every file of the package, its rows counted against the manifest and, for
-/// PostgreSQL, turned into CSV in `scratch`: all before the transaction starts.
-fn ready_files<'m>(db: &Database, dir: &Path, m: &'m Manifest, scratch: &Path) -> Result<Vec<Ready<'m>>> {
+/// Every file of the package (its Parquet files in `files`), for PostgreSQL turned into
+/// CSV in `scratch`: all before the transaction starts.
+fn ready_files<'m>(db: &Database, files: &Path, m: &'m Manifest, scratch: &Path) -> Result<Vec<Ready<'m>>> {
     let duck = Connection::open_in_memory()?;
     let mut ready = Vec::new();
     for f in &m.files {
-        let parquet = dir.join(&f.name);
+        let parquet = files.join(parquet_name(&f.table));
         let source = sql_text(&parquet.display().to_string());
         let path = match db {
             Database::DuckDb(_) => parquet,
@@ -345,15 +426,17 @@ fn columns_of(db: &mut Database, table: &str) -> Result<Vec<String>> {
         .collect())
 }
 
-/// Each file holds the rows the manifest counts, in the columns, of the types, its table
-/// has here: a package another exporter (or version) made differently is refused naming
-/// the file and the columns, before the database is opened.
-fn check_contents(dir: &Path, m: &Manifest) -> Result<()> {
+/// Each file of the package `package` (its Parquet form in `files`) holds the rows the
+/// manifest counts, in the columns, of the types, its table has here: a package another
+/// exporter (or version) made differently is refused naming the file and the columns,
+/// before the database is opened.
+fn check_contents(package: &Path, files: &Path, m: &Manifest) -> Result<()> {
     let duck = in_memory_schema("the in-memory schema")?;
     let named = |(column, kind): (String, String)| format!("{column} {kind}");
     for f in &m.files {
-        let path = dir.join(&f.name);
-        let source = format!("read_parquet({})", sql_text(&path.display().to_string()));
+        let parquet = files.join(parquet_name(&f.table));
+        let path = package.join(&f.name);
+        let source = format!("read_parquet({})", sql_text(&parquet.display().to_string()));
         let held: Vec<String> = (|| -> Result<Vec<String>> {
             let mut stmt = duck.prepare(&format!(
                 "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {source})"

@@ -14,12 +14,14 @@
 //! DuckDB, copied into temporary tables shaped `LIKE` the real ones, and added with the
 //! same "only rows not held" statements as on DuckDB.
 
+pub mod encryption;
 mod export;
 mod import;
 pub mod order;
 pub mod signing;
 
 pub use export::{export, parse_since, Exported};
+use import::check_package;
 pub use import::{import, verify, Imported, Verified};
 
 use std::path::Path;
@@ -81,6 +83,24 @@ pub struct Manifest {
     /// without it): an import takes their rows out too, before it adds the package's.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub withdrawn_loads: Vec<WithdrawnLoad>,
+    /// How the files are encrypted, and for which receiving key, if they are (see
+    /// [`encryption`]); each file's name then ends in `.enc` and its `sha256` is of the
+    /// file as encrypted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<encryption::Encryption>,
+}
+
+/// The name of a table's file in a package: its Parquet file's, with [`encryption::SUFFIX`]
+/// if the package is encrypted.
+fn package_file_name(table: &str, encrypted: bool) -> String {
+    let suffix = if encrypted { encryption::SUFFIX } else { "" };
+    format!("{}{suffix}", parquet_name(table))
+}
+
+/// The name of a table's Parquet file: in a package not encrypted, and as an encrypted
+/// one is read once decrypted.
+fn parquet_name(table: &str) -> String {
+    format!("{table}.parquet")
 }
 
 /// A load taken out of the exporting database.

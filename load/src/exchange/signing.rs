@@ -47,13 +47,8 @@ pub struct KeyPair {
 
 /// A key's fingerprint: the first 16 hex digits of the SHA-256 of its public key (DER),
 /// what `exchange keys` lists and a signature names.
-fn fingerprint(key: &PKey<impl openssl::pkey::HasPublic>) -> Result<String> {
+pub(crate) fn fingerprint(key: &PKey<impl openssl::pkey::HasPublic>) -> Result<String> {
     Ok(hex::encode(Sha256::digest(key.public_key_to_der()?))[..16].to_string())
-}
-
-/// The fingerprint of a signing key's public half.
-pub(crate) fn key_fingerprint(key: &PKey<Private>) -> Result<String> {
-    fingerprint(key)
 }
 
 /// Writes a new key pair for `province` into `dir` (made if missing):
@@ -62,27 +57,35 @@ pub(crate) fn key_fingerprint(key: &PKey<Private>) -> Result<String> {
 /// Refuses to write over a key already there.
 pub fn keygen(dir: &Path, province: &str) -> Result<KeyPair> {
     super::check_province(province)?;
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let private_key = dir.join(format!("province-{province}.key.pem"));
-    let public_key = dir.join(format!("province-{province}.pub.pem"));
-    for path in [&private_key, &public_key] {
-        if path.exists() {
-            bail!(
-                "{}: a key is there already; a new key goes into another folder (the old one stays trusted until revoked)",
-                path.display()
-            );
-        }
-    }
     let key = PKey::generate_ed25519()?;
-    write_private(&private_key, &key.private_key_to_pem_pkcs8()?)?;
-    std::fs::write(&public_key, key.public_key_to_pem()?)
-        .with_context(|| format!("cannot write {}", public_key.display()))?;
+    let (private_key, public_key) = write_key_pair(dir, &format!("province-{province}"), &key)?;
     Ok(KeyPair {
         province: province.to_string(),
         fingerprint: fingerprint(&key)?,
         private_key,
         public_key,
     })
+}
+
+/// Writes `key` into `dir` (made if missing) as `STEM.key.pem`, readable by its owner
+/// only, and its public half as `STEM.pub.pem`; the two paths. Refuses to write over a
+/// key already there.
+pub(crate) fn write_key_pair(dir: &Path, stem: &str, key: &PKey<Private>) -> Result<(PathBuf, PathBuf)> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let private_key = dir.join(format!("{stem}.key.pem"));
+    let public_key = dir.join(format!("{stem}.pub.pem"));
+    for path in [&private_key, &public_key] {
+        if path.exists() {
+            bail!(
+                "{}: a key is there already; a new key goes into another folder (the old one stays in use until replaced)",
+                path.display()
+            );
+        }
+    }
+    write_private(&private_key, &key.private_key_to_pem_pkcs8()?)?;
+    std::fs::write(&public_key, key.public_key_to_pem()?)
+        .with_context(|| format!("cannot write {}", public_key.display()))?;
+    Ok((private_key, public_key))
 }
 
 /// Writes a private key readable by its owner only, from the moment the file exists.

@@ -1,5 +1,5 @@
 //! `ledgerline exchange keygen | trust | distrust | keys`: the keys packages are signed
-//! with, and those a database trusts.
+//! with, those a database trusts, and the keys packages are encrypted for.
 
 use std::path::Path;
 
@@ -9,19 +9,47 @@ use ledgerline_load::Database;
 
 pub fn keygen(province: &str, out: &Path, json: bool) -> Result<()> {
     let pair = signing::keygen(out, province)?;
+    print_pair(
+        &pair,
+        json,
+        &format!("key {} of province {}", pair.fingerprint, pair.province),
+        [
+            (&pair.private_key, "signs packages: exchange export --sign-key"),
+            (
+                &pair.public_key,
+                "for the databases your packages go to: exchange trust",
+            ),
+        ],
+    )
+}
+
+pub fn keygen_receiving(receiver: &str, out: &Path, json: bool) -> Result<()> {
+    let pair = exchange::encryption::keygen(out, receiver)?;
+    print_pair(
+        &pair,
+        json,
+        &format!("receiving key {} of {}", pair.fingerprint, pair.receiver),
+        [
+            (&pair.private_key, "decrypts packages: exchange import --decrypt-key"),
+            (
+                &pair.public_key,
+                "for the provinces sending packages here: exchange export --encrypt-for",
+            ),
+        ],
+    )
+}
+
+/// A key pair `keygen` wrote, as its answer: as JSON, or `heading` and what its private
+/// and public halves are for.
+fn print_pair(pair: &impl serde::Serialize, json: bool, heading: &str, halves: [(&Path, &str); 2]) -> Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(&pair)?);
-    } else {
-        println!("key {} of province {}", pair.fingerprint, pair.province);
-        println!(
-            "  private: {} (signs packages: exchange export --sign-key; keep it to yourself)",
-            pair.private_key.display()
-        );
-        println!(
-            "  public:  {} (for the databases your packages go to: exchange trust)",
-            pair.public_key.display()
-        );
+        println!("{}", serde_json::to_string_pretty(pair)?);
+        return Ok(());
     }
+    let [(private, signs), (public, for_whom)] = halves;
+    println!("{heading}");
+    println!("  private: {} ({signs}; keep it to yourself)", private.display());
+    println!("  public:  {} ({for_whom})", public.display());
     Ok(())
 }
 
