@@ -31,12 +31,15 @@ const I18N = {
     'action.correct': '更正', 'action.key': '手工录入', 'action.accept': '通过', 'action.save': '暂存', 'action.reject': '作废',
     'action.same': '同一人', 'action.different': '不是同一人', 'action.merge': '合并',
     'action.user_add': '新建账户', 'action.user_update': '重设角色和密码', 'action.user_disable': '停用账户', 'action.user_enable': '启用账户',
-    'action.password_change': '本人修改密码', 'action.login': '登录', 'action.login_failed': '密码错误', 'action.login_locked': '密码错误次数过多，账户锁定',
+    'action.password_change': '本人修改密码', 'action.login': '登录', 'action.login_failed': '密码错误', 'action.login_locked': '密码错误次数过多，账户锁定', 'action.logout': '退出登录',
     'logins.history': '登录记录',
     'accounts.history': '账户变更记录', account: '账户',
     'nav.password': '修改密码', 'password.change': '修改密码', 'password.current': '当前密码', 'password.new': '新密码',
     'password.again': '再次输入新密码', 'password.mismatch': '两次输入的新密码不一致', 'password.changed': '密码已修改',
-    'password.due': '管理员为您设置的是临时密码，请先修改密码再开始工作。', 'password.rules': '新密码不可用：至少 8 个字符，且不能与当前密码相同',
+    'password.due': '管理员为您设置的是临时密码，请先修改密码再开始工作。', 'password.expired': '您的密码已超过使用期限，请先修改密码再开始工作。',
+    'password.rules': '密码不可用', 'password.hint': '至少 8 个字符，含大写字母、小写字母、数字、其他字符（空格、符号等）中的三类，或为 16 个字符以上的口令句；不能包含用户名。',
+    'password.rule.too_short': '至少 8 个字符', 'password.rule.too_few_kinds': '须含大写字母、小写字母、数字、其他字符中的三类，或为 16 个字符以上的口令句',
+    'password.rule.holds_user_name': '不能包含用户名', 'password.rule.guessed_first': '这是最常被猜到的密码之一', 'password.rule.same_as_current': '不能与当前密码相同',
     'password.temporary': '临时密码（首次登录须修改）', 'password.due.short': '待改密码',
     'role.data_entry': '录入员', 'role.reviewer': '审核员', 'role.archivist': '档案员', 'role.dba': '数据库管理员', 'role.admin': '管理员',
     'type.cremation': '火化', 'type.burial': '安葬', 'gender.0': '未知', 'gender.1': '男', 'gender.2': '女', 'gender.9': '未说明',
@@ -69,12 +72,15 @@ const I18N = {
     'action.correct': 'corrected', 'action.key': 'keyed', 'action.accept': 'accepted', 'action.save': 'saved', 'action.reject': 'rejected',
     'action.same': 'same person', 'action.different': 'different people', 'action.merge': 'merged',
     'action.user_add': 'account created', 'action.user_update': 'role and password set', 'action.user_disable': 'account disabled', 'action.user_enable': 'account enabled',
-    'action.password_change': 'password changed by its holder', 'action.login': 'logged in', 'action.login_failed': 'wrong password', 'action.login_locked': 'locked after wrong passwords',
+    'action.password_change': 'password changed by its holder', 'action.login': 'logged in', 'action.login_failed': 'wrong password', 'action.login_locked': 'locked after wrong passwords', 'action.logout': 'logged out',
     'logins.history': 'Logins',
     'accounts.history': 'Changes to accounts', account: 'Account',
     'nav.password': 'Password', 'password.change': 'Change password', 'password.current': 'Current password', 'password.new': 'New password',
     'password.again': 'New password again', 'password.mismatch': 'The two new passwords differ', 'password.changed': 'Password changed',
-    'password.due': 'An administrator set a temporary password for you: change it before you start.', 'password.rules': 'The new password cannot be used: at least 8 characters, not the current one',
+    'password.due': 'An administrator set a temporary password for you: change it before you start.', 'password.expired': 'Your password is older than this server allows: change it before you start.',
+    'password.rules': 'The password cannot be used', 'password.hint': 'At least 8 characters of three kinds of lower case, upper case, digits and others (a space, a sign), or a passphrase of 16 characters or more; not holding the user name.',
+    'password.rule.too_short': 'at least 8 characters', 'password.rule.too_few_kinds': 'three kinds of lower case, upper case, digits and others, or a passphrase of 16 characters or more',
+    'password.rule.holds_user_name': 'not holding the user name', 'password.rule.guessed_first': 'one of the passwords guessed first', 'password.rule.same_as_current': 'not the current one',
     'password.temporary': 'Temporary password (to change at first login)', 'password.due.short': 'password to change',
     'role.data_entry': 'data entry', 'role.reviewer': 'reviewer', 'role.archivist': 'archivist', 'role.dba': 'DBA', 'role.admin': 'admin',
     'type.cremation': 'cremation', 'type.burial': 'burial', 'gender.0': 'unknown', 'gender.1': 'male', 'gender.2': 'female', 'gender.9': 'unstated',
@@ -159,7 +165,7 @@ const ERRORS_ZH = {
   exists: '此行已有记录，请在该记录中更正', protected: '您的角色不能修改身份证号和电话', no_index: '尚未建立检索索引（请运行 ledgerline index）',
   no_workspace: '服务器未连接工作区', bad_query: '检索条件有误', bad_cell: '单元格编号有误', internal: '服务器出错',
   page_read: '此页已由机器识别，按识别时的方向显示，不能手动转动', not_keyed: '此页的录入尚未完成，无需撤销',
-  password_change_due: '请先修改管理员设置的临时密码', wrong_password: '当前密码不对',
+  password_change_due: '请先修改密码', wrong_password: '当前密码不对',
 };
 // A server's code said in Chinese from `table`, its English detail kept after it; the
 // detail alone in English, or for a code the table lacks.
@@ -169,6 +175,8 @@ const inChinese = (table, code, detail) => {
   return detail ? `${zh}（${detail}）` : zh;
 };
 const errorText = (data, fallback = 'error') => inChinese(ERRORS_ZH, data?.error, data?.message) || t(fallback);
+// A password refused says the rule it breaks in the user's language.
+const passwordError = (data) => (data?.error === 'invalid' && data.rule ? `${t('password.rules')}：${t('password.rule.' + data.rule)}` : errorText(data));
 // A repair says in Chinese what it did and what was read before it (识别为「济甫市…」),
 // not its English message; other findings keep theirs after the Chinese, without the
 // English name of the field it stands under (`household_address: `).
@@ -266,7 +274,8 @@ function loginScreen(main) {
   user.focus();
 }
 
-// The logged-in person's own password; the only screen while it is a temporary one.
+// The logged-in person's own password; the only screen while it is a temporary one, or
+// one older than the server allows.
 function passwordScreen(main) {
   const err = h('p', { class: 'err', id: 'password-error' });
   const field = (id, autocomplete) => h('input', { id, type: 'password', autocomplete });
@@ -277,14 +286,16 @@ function passwordScreen(main) {
     e.preventDefault();
     if (next.value !== again.value) { err.textContent = t('password.mismatch'); return; }
     const r = await api('POST', '/api/me/password', { current_password: current.value, new_password: next.value });
-    if (!r.ok) { err.textContent = r.data?.error === 'invalid' ? `${t('password.rules')}（${r.data.message}）` : errorText(r.data); return; }
+    if (!r.ok) { err.textContent = passwordError(r.data); return; }
     me = r.data;
     toast(t('password.changed'));
     location.hash = home();
     render();
-  } }, h('h2', {}, t('password.change')), me.password_change_due ? h('p', { id: 'password-due' }, t('password.due')) : null,
+  } }, h('h2', {}, t('password.change')),
+  me.password_change_due ? h('p', { id: 'password-due' }, t(me.password_expired ? 'password.expired' : 'password.due')) : null,
   [['current-password', 'password.current', current], ['new-password', 'password.new', next], ['new-password-again', 'password.again', again]]
     .map(([id, label, input]) => [h('label', { for: id }, t(label)), input]),
+  h('p', { class: 'muted', id: 'password-hint' }, t('password.hint')),
   h('p', {}, h('button', { class: 'primary', type: 'submit' }, t('password.change'))), err);
   main.append(form);
   current.focus();
@@ -865,7 +876,7 @@ async function usersScreen(main) {
   h('form', { class: 'card', onsubmit: async (e) => {
     e.preventDefault();
     const res = await api('POST', '/api/users', { username: name.value, role: role.value, password: pass.value, temporary: temporary.checked });
-    if (res.ok) render(); else err.textContent = errorText(res.data);
+    if (res.ok) render(); else err.textContent = passwordError(res.data);
   } }, name, ' ', role, ' ', pass, ' ', h('label', {}, temporary, t('password.temporary')), ' ', h('button', { type: 'submit' }, t('add')), err));
   if (!history.ok) return main.append(h('p', { class: 'err' }, errorText(history.data)));
   main.append(h('div', { class: 'card', id: 'account-history' }, h('h3', {}, t('accounts.history')),

@@ -1,11 +1,16 @@
 //! Accounts and sessions: argon2id password hashes, random session tokens stored only
 //! as their SHA-256, a CSRF token per session, and lock-out after repeated failures. A
-//! password an administrator set may be temporary: its holder changes it ([`password`])
-//! before doing anything else.
+//! password an administrator set may be temporary, and every password ages: its holder
+//! changes it ([`password`]) before doing anything else. Passwords follow the rules
+//! ([`rules`]) that information security assessments of government systems (等级保护,
+//! GB/T 22239-2019) ask of them; logins, wrong passwords and logouts are audited.
 
 mod password;
+mod rules;
 
 pub use password::{change_password, PasswordRefused};
+use rules::usable_password;
+pub use rules::Unusable;
 
 use anyhow::{bail, Context, Result};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -25,14 +30,44 @@ pub const LOCKOUT_SECS: i64 = 15 * 60;
 pub const SESSION_SECS: i64 = 12 * 3600;
 /// A session ends sooner, after this long without a request (`serve --idle-minutes`).
 pub const IDLE_SECS: i64 = 30 * 60;
+/// A password is changed after this many days (`serve --password-max-days`).
+pub const PASSWORD_MAX_DAYS: u32 = 90;
+
+/// How long a session and a password last.
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetimes {
+    /// A session ends after this long without a request.
+    pub idle_secs: i64,
+    /// A password older than this is to be changed before anything else; 0: never.
+    pub password_max_secs: i64,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Lifetimes {
+        Lifetimes {
+            idle_secs: IDLE_SECS,
+            password_max_secs: i64::from(PASSWORD_MAX_DAYS) * 86_400,
+        }
+    }
+}
+
+impl Lifetimes {
+    /// Whether a password set at `set_at` is too old at `t`.
+    fn expired(self, set_at: Option<i64>, t: i64) -> bool {
+        self.password_max_secs > 0 && set_at.is_some_and(|set| t - set >= self.password_max_secs)
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Session {
     pub username: String,
     pub role: Role,
     pub csrf_token: String,
-    /// The account's password is one an administrator set as temporary, not changed yet.
+    /// The account's password is to be changed before anything else: one an
+    /// administrator set as temporary, or one too old.
     pub password_change_due: bool,
+    /// Due because the password is older than the server allows (not a temporary one).
+    pub password_expired: bool,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -41,14 +76,6 @@ pub enum LoginError {
     BadCredentials,
     #[error("too many failed logins: the account is locked for {0} more seconds")]
     Locked(i64),
-}
-
-/// `password`, if it is long enough to be one.
-fn usable_password(password: &str) -> Result<&str> {
-    if password.chars().count() < 8 {
-        bail!("the password must have at least 8 characters");
-    }
-    Ok(password)
 }
 
 fn hash_password(password: &str) -> Result<String> {
@@ -106,7 +133,9 @@ pub mod login_actions {
     pub const FAILED: &str = "login_failed";
     /// The wrong password that locked the account.
     pub const LOCKED: &str = "login_locked";
-    pub const ALL: [&str; 3] = [LOGIN, FAILED, LOCKED];
+    /// A session its holder ended (the app's 退出).
+    pub const LOGOUT: &str = "logout";
+    pub const ALL: [&str; 4] = [LOGIN, FAILED, LOCKED, LOGOUT];
 }
 
 /// The audit log's subject for an account: `user:NAME`.
@@ -129,15 +158,17 @@ pub fn add_user(
     if name.is_empty() || name.len() > 64 || name.chars().any(|c| c.is_control() || c.is_whitespace()) {
         bail!("{username:?} is not a usable user name: 1 to 64 characters, no spaces");
     }
-    let hash = hash_password(usable_password(password)?)?;
+    let hash = hash_password(usable_password(password, name)?)?;
     db.transaction(|tx| {
         let before: Option<String> = tx
             .query_row("SELECT role FROM users WHERE username = ?1", [name], |r| r.get(0))
             .optional()?;
         tx.execute(
-            "INSERT INTO users (username, role, password_hash, created_at, password_change_due) VALUES (?1, ?2, ?3, ?4, ?5)
+            "INSERT INTO users (username, role, password_hash, created_at, password_change_due, password_set_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?4)
              ON CONFLICT (username) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash,
-                 failed_logins = 0, locked_until = NULL, password_change_due = excluded.password_change_due",
+                 failed_logins = 0, locked_until = NULL, password_change_due = excluded.password_change_due,
+                 password_set_at = excluded.password_set_at",
             params![name, role.name(), hash, now(), temporary],
         )?;
         // A changed password or role ends the sessions opened under the old one.
@@ -235,7 +266,12 @@ pub fn list_users(db: &ReviewDb) -> Result<Vec<UserRow>> {
 }
 
 /// Checks a password; on success opens a session and returns (token, session).
-pub fn login(db: &ReviewDb, username: &str, password: &str) -> Result<Result<(String, Session), LoginError>> {
+pub fn login(
+    db: &ReviewDb,
+    username: &str,
+    password: &str,
+    lifetimes: Lifetimes,
+) -> Result<Result<(String, Session), LoginError>> {
     // A disabled account answers as an unknown one: the same message, the same time.
     let row: Option<(String, String, bool, Option<i64>)> = db
         .read()?
@@ -247,7 +283,7 @@ pub fn login(db: &ReviewDb, username: &str, password: &str) -> Result<Result<(St
         )
         .optional()?;
     let t = now();
-    let Some((role, hash, password_change_due, locked_until)) = row else {
+    let Some((role, hash, temporary, locked_until)) = row else {
         verify_password(password, decoy_hash());
         return Ok(Err(LoginError::BadCredentials));
     };
@@ -260,6 +296,11 @@ pub fn login(db: &ReviewDb, username: &str, password: &str) -> Result<Result<(St
         return Ok(Err(LoginError::BadCredentials));
     }
     let role = Role::parse(&role).context("the account's stored role")?;
+    let password_set_at: Option<i64> = db.read()?.query_row(
+        "SELECT password_set_at FROM users WHERE username = ?1",
+        [username],
+        |r| r.get(0),
+    )?;
     let token = random_token(32);
     let csrf_token = random_token(16);
     db.transaction(|tx| {
@@ -277,13 +318,26 @@ pub fn login(db: &ReviewDb, username: &str, password: &str) -> Result<Result<(St
     })?;
     Ok(Ok((
         token,
-        Session {
-            username: username.to_string(),
+        Session::new(
+            username.to_string(),
             role,
             csrf_token,
-            password_change_due,
-        },
+            temporary,
+            lifetimes.expired(password_set_at, t),
+        ),
     )))
+}
+
+impl Session {
+    fn new(username: String, role: Role, csrf_token: String, temporary: bool, expired: bool) -> Session {
+        Session {
+            username,
+            role,
+            csrf_token,
+            password_change_due: temporary || expired,
+            password_expired: expired && !temporary,
+        }
+    }
 }
 
 /// Counts a wrong password against `username`'s account, locking it after
@@ -326,20 +380,21 @@ fn audit_login(tx: &rusqlite::Transaction, username: &str, action: &str) -> Resu
 }
 
 /// The live session a token belongs to, if any: within its working day, and with a
-/// request in the last `idle_secs`. A request is the session's latest from now on; it is
-/// written down once half that time has passed since the one written, not on every
-/// request.
-pub fn session(db: &ReviewDb, token: &str, idle_secs: i64) -> Result<Option<Session>> {
-    let (t, hash) = (now(), token_hash(token));
-    let row: Option<(String, String, String, bool, i64)> = db
+/// request in the last `idle_secs` of `lifetimes`. A request is the session's latest
+/// from now on; it is written down once half that time has passed since the one
+/// written, not on every request.
+pub fn session(db: &ReviewDb, token: &str, lifetimes: Lifetimes) -> Result<Option<Session>> {
+    let (t, hash, idle_secs) = (now(), token_hash(token), lifetimes.idle_secs);
+    let row: Option<(String, String, String, bool, Option<i64>, i64)> = db
         .read()?
         .query_row(
-            "SELECT s.username, u.role, s.csrf_token, u.password_change_due, coalesce(s.last_seen_at, s.created_at)
+            "SELECT s.username, u.role, s.csrf_token, u.password_change_due, u.password_set_at,
+                    coalesce(s.last_seen_at, s.created_at)
              FROM sessions s JOIN users u USING (username)
              WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND u.disabled_at IS NULL
                AND coalesce(s.last_seen_at, s.created_at) >= ?2 - ?3",
             params![hash, t, idle_secs],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
         )
         .optional()?;
     if let Some((.., last_seen)) = &row {
@@ -353,21 +408,34 @@ pub fn session(db: &ReviewDb, token: &str, idle_secs: i64) -> Result<Option<Sess
             })?;
         }
     }
-    row.map(|(username, role, csrf_token, password_change_due, _)| {
-        Ok(Session {
+    row.map(|(username, role, csrf_token, temporary, password_set_at, _)| {
+        let expired = lifetimes.expired(password_set_at, t);
+        Ok(Session::new(
             username,
-            role: Role::parse(&role)?,
+            Role::parse(&role)?,
             csrf_token,
-            password_change_due,
-        })
+            temporary,
+            expired,
+        ))
     })
     .transpose()
 }
 
+/// Ends the session of `token`, audited as its account's logout.
 pub fn logout(db: &ReviewDb, token: &str) -> Result<()> {
-    db.conn()
-        .execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash(token)])?;
-    Ok(())
+    db.transaction(|tx| {
+        let ended: Option<String> = tx
+            .query_row(
+                "DELETE FROM sessions WHERE token_hash = ?1 RETURNING username",
+                [token_hash(token)],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match ended {
+            Some(username) => audit_login(tx, &username, login_actions::LOGOUT),
+            None => Ok(()),
+        }
+    })
 }
 
 /// Compares two secrets in time independent of where they differ.

@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_page_turns.sql"),
     include_str!("../migrations/0005_temporary_passwords.sql"),
     include_str!("../migrations/0006_session_idle.sql"),
+    include_str!("../migrations/0007_password_age.sql"),
 ];
 
 /// A shared handle on the journal: one writer connection behind a mutex (SQLite

@@ -37,6 +37,8 @@ pub struct ServeOptions {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// A session ends after this many minutes without a request.
     pub idle_minutes: u32,
+    /// A password older than this many days is changed before anything else; 0: never.
+    pub password_max_days: u32,
 }
 
 /// Serves until Ctrl-C (or SIGTERM); `on_ready` gets the bound address.
@@ -67,7 +69,8 @@ pub fn serve(ws: Workspace, opts: ServeOptions, on_ready: impl FnOnce(SocketAddr
             .with_context(|| format!("cannot listen on {}", opts.listen))?;
         on_ready(listener.local_addr()?);
         let state = AppState::new(db.clone(), Some(ws.clone()), opts.secure_cookies || acceptor.is_some())
-            .idle_after(i64::from(opts.idle_minutes) * 60);
+            .idle_after(i64::from(opts.idle_minutes) * 60)
+            .passwords_last(i64::from(opts.password_max_days) * 86_400);
         if opts.sync_every > 0 {
             tokio::spawn(sync_loop(ws, db.clone(), Duration::from_secs(opts.sync_every)));
         }

@@ -194,7 +194,7 @@ const COLUMNS: [(u32, u32, &str); 3] = [
     (200, 360, "id_number"),
     (560, 200, "death_date"),
 ];
-const PASSWORD: &str = "bench password";
+const PASSWORD: &str = "bench passphrase";
 /// Who the audit log names for the bench's accounts.
 const LOADTEST: &str = "cli:bench-review";
 

@@ -181,7 +181,10 @@ async fn login_sets_a_strict_http_only_cookie_and_locks_out_after_failures() {
         ]
         .concat()
     );
-    assert_eq!(audit_of(&f, "login:reviewer"), ["reviewer login: - -> -"]);
+    assert_eq!(
+        audit_of(&f, "login:reviewer"),
+        ["reviewer login: - -> -", "reviewer logout: - -> -"]
+    );
     assert!(audit_of(&f, "login:nobody").is_empty());
     let everything = serde_json::to_string(&audit::log(&f.db, &Default::default()).unwrap()).unwrap();
     assert!(!everything.contains("wrong password"));
@@ -327,7 +330,7 @@ async fn a_temporary_password_is_changed_before_anything_else() {
     let f = fixture();
     let base = serve(&f).await;
     let admin = as_role(&base, "admin").await;
-    let (temporary, chosen) = ("given by the admin", "chosen by the clerk");
+    let (temporary, chosen) = ("given by the admin", "picked on day one");
     let added = admin
         .send(
             Method::POST,
@@ -363,8 +366,16 @@ async fn a_temporary_password_is_changed_before_anything_else() {
     };
     let (status, body) = change("a wrong guess", chosen).await;
     assert_eq!((status, &body["error"]), (403, &json!("wrong_password")), "{body}");
-    assert_eq!(change(temporary, "short").await.0, 422);
-    assert_eq!(change(temporary, temporary).await.0, 422, "not the same again");
+    for (new, rule) in [
+        ("short", "too_short"),
+        ("only lower", "too_few_kinds"),
+        ("Clerk-2026!", "holds_user_name"),
+        ("Admin@123", "guessed_first"),
+        (temporary, "same_as_current"),
+    ] {
+        let (status, body) = change(temporary, new).await;
+        assert_eq!((status, &body["rule"]), (422, &json!(rule)), "{new}: {body}");
+    }
     let (status, me) = change(temporary, chosen).await;
     assert_eq!((status, &me["password_change_due"]), (200, &json!(false)), "{me}");
     assert!(
@@ -403,12 +414,67 @@ async fn a_temporary_password_is_changed_before_anything_else() {
     assert_eq!(Client::new(&base).login("clerk", chosen).await.unwrap().status, 429);
 }
 
+/// A password older than the server allows is changed before anything else, as a
+/// temporary one is; the app is told why. A server whose passwords do not age lets it be.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_password_too_old_is_changed_before_anything_else() {
+    let f = fixture();
+    let day = 86_400;
+    let base = serve_with(&f, |state| state.passwords_last(30 * day)).await;
+    let ageless = serve_with(&f, |state| state.passwords_last(0)).await;
+    let set_days_ago = |days: i64| {
+        f.db.conn()
+            .execute(
+                "UPDATE users SET password_set_at = ?1 WHERE username = 'reviewer'",
+                [ledgerline_review::db::now() - days * day],
+            )
+            .unwrap();
+    };
+    set_days_ago(29);
+    let mut young = Client::new(&base);
+    let login = young.login("reviewer", PASSWORD).await.unwrap();
+    assert_eq!(login.json["password_change_due"], false, "{}", login.json);
+    set_days_ago(30);
+    assert_eq!(
+        young.get("/api/queue/next").await.unwrap().json["error"],
+        "password_change_due",
+        "a session open as the password ages out is held too"
+    );
+    let mut old = Client::new(&base);
+    let login = old.login("reviewer", PASSWORD).await.unwrap();
+    assert_eq!(
+        (&login.json["password_change_due"], &login.json["password_expired"]),
+        (&json!(true), &json!(true)),
+        "{}",
+        login.json
+    );
+    let mut elsewhere = Client::new(&ageless);
+    elsewhere.login("reviewer", PASSWORD).await.unwrap();
+    assert_eq!(elsewhere.get("/api/queue/next").await.unwrap().status, 200);
+
+    let body = json!({"current_password": PASSWORD, "new_password": "Renewed 2026"});
+    let changed = old.send(Method::POST, "/api/me/password", &body).await.unwrap();
+    assert_eq!(
+        (changed.status, &changed.json["password_change_due"]),
+        (200, &json!(false)),
+        "{}",
+        changed.json
+    );
+    assert_eq!(old.get("/api/queue/next").await.unwrap().status, 200);
+    let mut again = Client::new(&base);
+    let login = again.login("reviewer", "Renewed 2026").await.unwrap();
+    assert_eq!(
+        login.json["password_change_due"], false,
+        "the new password's age starts"
+    );
+}
+
 /// A session ends after the server's idle time without a request; each request keeps
 /// it going (written down once half that time has passed, not on every request).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_session_left_idle_ends() {
     let f = fixture();
-    let base = serve_idle_after(&f, 2).await;
+    let base = serve_with(&f, |state| state.idle_after(2)).await;
     let reviewer = as_role(&base, "reviewer").await;
     let pause = |ms| tokio::time::sleep(std::time::Duration::from_millis(ms));
     for _ in 0..3 {

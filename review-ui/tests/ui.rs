@@ -350,9 +350,10 @@ fn an_admin_disables_and_enables_an_account() {
     assert!(!disabled(&f));
 }
 
-/// An admin adds an account with a temporary password (the form's default); its holder,
-/// logged in, finds only the password form, whatever screen they ask for, until they
-/// change it, and then starts on the queue.
+/// An admin adds an account with a temporary password (the form's default; a password
+/// the rules refuse is told by the rule, in Chinese); its holder, logged in, finds only
+/// the password form, whatever screen they ask for, until they change it, and then
+/// starts on the queue.
 #[test]
 fn a_temporary_password_is_changed_at_first_login() {
     let chrome = chromium().expect("chromium is not installed: run scripts/ensure-deps.sh");
@@ -363,6 +364,9 @@ fn a_temporary_password_is_changed_at_first_login() {
     b.goto(&format!("{base}/#/users"));
     b.wait("document.querySelector('#new-user')");
     type_into(&mut b, "new-user", "trainee");
+    type_into(&mut b, "new-pass", "Trainee@2026");
+    b.eval("document.getElementById('new-user').closest('form').requestSubmit()");
+    b.wait("document.getElementById('new-user').closest('form').querySelector('.err').textContent === '密码不可用：不能包含用户名'");
     type_into(&mut b, "new-pass", "given by the admin");
     assert_eq!(b.eval("document.getElementById('new-temporary').checked"), true);
     b.eval("document.getElementById('new-user').closest('form').requestSubmit()");
@@ -380,12 +384,16 @@ fn a_temporary_password_is_changed_at_first_login() {
         true,
         "the queue is not drawn while the password is due"
     );
+    assert!(b
+        .eval("document.getElementById('password-hint').textContent")
+        .as_str()
+        .is_some_and(|hint| hint.contains("16 个字符以上的口令句")));
     type_into(&mut b, "current-password", "given by the admin");
-    type_into(&mut b, "new-password", "chosen by the trainee");
+    type_into(&mut b, "new-password", "picked on the first day");
     type_into(&mut b, "new-password-again", "chosen by another");
     b.eval("document.getElementById('new-password').closest('form').requestSubmit()");
     b.wait("document.getElementById('password-error').textContent === '两次输入的新密码不一致'");
-    type_into(&mut b, "new-password-again", "chosen by the trainee");
+    type_into(&mut b, "new-password-again", "picked on the first day");
     b.eval("document.getElementById('new-password').closest('form').requestSubmit()");
     b.wait("location.hash === '#/queue' && !!document.querySelector('#item-kind, #queue-empty')");
     assert_eq!(b.eval("document.getElementById('nav').hidden"), false);

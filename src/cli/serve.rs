@@ -42,6 +42,10 @@ pub struct Args {
     /// hours whatever this says
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=720))]
     pub idle_minutes: u32,
+    /// Days after which a password is changed by its holder before they may do anything
+    /// else (as information security assessments, 等级保护, ask); 0: passwords do not age
+    #[arg(long, default_value_t = ledgerline_review::auth::PASSWORD_MAX_DAYS, value_parser = clap::value_parser!(u32).range(0..=3650))]
+    pub password_max_days: u32,
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
@@ -61,6 +65,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         secure_cookies: a.secure_cookies,
         tls,
         idle_minutes: a.idle_minutes,
+        password_max_days: a.password_max_days,
     };
     let scheme = if opts.tls.is_some() { "https" } else { "http" };
     serve(ws, opts, |addr| {

@@ -17,7 +17,10 @@ pub struct Args {
 
 #[derive(clap::Subcommand)]
 pub enum UsersCommand {
-    /// Create an account, or set a new role and password for an existing one
+    /// Create an account, or set a new role and password for an existing one. A password
+    /// has at least 8 characters of three kinds of lower case, upper case, digits and
+    /// others (a space, a sign), or is a passphrase of at least 16 characters; it does
+    /// not hold the user name, nor is it one of the passwords guessed first
     Add {
         #[command(flatten)]
         ws: WorkspaceArg,

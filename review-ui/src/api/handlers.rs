@@ -41,8 +41,8 @@ pub struct LoginBody {
 }
 
 pub async fn login(State(s): State<AppState>, Json(b): Json<LoginBody>) -> ApiResult {
-    let db = s.db.clone();
-    let outcome = blocking(move || Ok(auth::login(&db, &b.username, &b.password)?)).await?;
+    let (db, lifetimes) = (s.db.clone(), s.lifetimes);
+    let outcome = blocking(move || Ok(auth::login(&db, &b.username, &b.password, lifetimes)?)).await?;
     match outcome {
         Ok((token, session)) => {
             let mut res = Json(session_view(&session)).into_response();
@@ -89,6 +89,7 @@ fn session_view(session: &auth::Session) -> serde_json::Value {
         "csrf_token": session.csrf_token,
         "sees_protected": session.role.sees_protected(),
         "password_change_due": session.password_change_due,
+        "password_expired": session.password_expired,
         "may": may,
     })
 }
@@ -113,13 +114,14 @@ pub async fn password_change(
         move || match auth::change_password(&s.db, &who.username, &token, &b.current_password, &b.new_password)? {
             Ok(()) => ok(session_view(&auth::Session {
                 password_change_due: false,
+                password_expired: false,
                 ..who
             })),
             Err(e @ PasswordRefused::WrongPassword) => Err(ApiError::new(Refusal::WrongPassword, e.to_string())),
             Err(e @ PasswordRefused::Locked(secs)) => {
                 Err(ApiError::new(Refusal::Locked, e.to_string()).with("retry_after", json!(secs)))
             }
-            Err(e @ PasswordRefused::Unusable(_)) => Err(ApiError::new(Refusal::Invalid, e.to_string())),
+            Err(PasswordRefused::Unusable(e)) => Err(unusable(&e)),
         },
     )
     .await
@@ -574,10 +576,18 @@ pub async fn users_add(State(s): State<AppState>, Extension(who): Who, Json(u): 
         let role = Role::parse(&u.role).map_err(|e| ApiError::new(Refusal::Invalid, e.to_string()))?;
         match auth::add_user(&s.db, &who.username, &u.username, role, &u.password, u.temporary) {
             Ok(created) => ok(json!({ "username": u.username.trim(), "role": role, "created": created })),
-            Err(e) => Err(ApiError::new(Refusal::Invalid, e.to_string())),
+            Err(e) => Err(match e.downcast_ref::<auth::Unusable>() {
+                Some(unusable_password) => unusable(unusable_password),
+                None => ApiError::new(Refusal::Invalid, e.to_string()),
+            }),
         }
     })
     .await
+}
+
+/// A password refused: 422 `invalid`, with the `rule` it breaks for the app to say.
+fn unusable(e: &auth::Unusable) -> ApiError {
+    ApiError::new(Refusal::Invalid, e.to_string()).with("rule", json!(e.rule))
 }
 
 #[derive(Deserialize)]

@@ -40,8 +40,8 @@ pub struct AppState {
     pub dashboard_busy: Arc<std::sync::atomic::AtomicBool>,
     /// Mark cookies `Secure` (the server sits behind TLS).
     pub secure_cookies: bool,
-    /// A session ends after this long without a request.
-    pub idle_secs: i64,
+    /// How long a session lasts without a request, and a password.
+    pub lifetimes: auth::Lifetimes,
 }
 
 impl AppState {
@@ -54,16 +54,21 @@ impl AppState {
             dashboard: Arc::default(),
             dashboard_busy: Arc::default(),
             secure_cookies,
-            idle_secs: auth::IDLE_SECS,
+            lifetimes: auth::Lifetimes::default(),
         }
     }
 
     /// Sessions end after `secs` without a request.
-    pub fn idle_after(self, secs: i64) -> AppState {
-        AppState {
-            idle_secs: secs,
-            ..self
-        }
+    pub fn idle_after(mut self, secs: i64) -> AppState {
+        self.lifetimes.idle_secs = secs;
+        self
+    }
+
+    /// A password older than `secs` is changed before anything else; 0: passwords do
+    /// not age.
+    pub fn passwords_last(mut self, secs: i64) -> AppState {
+        self.lifetimes.password_max_secs = secs;
+        self
     }
 }
 
@@ -287,8 +292,8 @@ async fn guard(State(state): State<AppState>, matched: Option<MatchedPath>, mut 
     let Some(token) = session_token(req.headers()) else {
         return ApiError::new(Refusal::Unauthenticated, "log in first").into_response();
     };
-    let (db, idle) = (state.db.clone(), state.idle_secs);
-    let session = match tokio::task::spawn_blocking(move || auth::session(&db, &token, idle)).await {
+    let (db, lifetimes) = (state.db.clone(), state.lifetimes);
+    let session = match tokio::task::spawn_blocking(move || auth::session(&db, &token, lifetimes)).await {
         Ok(Ok(Some(s))) => s,
         Ok(Ok(None)) => {
             return ApiError::new(Refusal::Unauthenticated, "the session has ended; log in again").into_response()

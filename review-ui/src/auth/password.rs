@@ -1,12 +1,13 @@
 //! A password changed by its holder: the current one proven (a wrong one counts toward
 //! the account's lock-out, as at login, so a session left open is no way to guess it),
-//! the new one usable and not the current again. The change ends the account's other
-//! sessions, clears a temporary password's due change, and is audited without either
-//! password.
+//! the new one usable ([`super::rules`]) and not the current again. The change ends the
+//! account's other sessions, clears a temporary password's due change, starts the new
+//! password's age, and is audited without either password.
 
 use anyhow::Result;
 use rusqlite::{params, OptionalExtension};
 
+use super::rules::Unusable;
 use super::{
     account_actions, audit_account, count_failure, hash_password, token_hash, usable_password, verify_password,
 };
@@ -20,7 +21,7 @@ pub enum PasswordRefused {
     #[error("too many wrong passwords: the account is locked for {0} more seconds")]
     Locked(i64),
     #[error("{0}")]
-    Unusable(String),
+    Unusable(#[from] Unusable),
 }
 
 /// Changes `username`'s password from `current` to `new`, keeping the session of `token`
@@ -50,21 +51,24 @@ pub fn change_password(
         count_failure(db, username)?;
         return Ok(Err(PasswordRefused::WrongPassword));
     }
-    let new = match usable_password(new) {
+    let new = match usable_password(new, username) {
         Ok(_) if new == current => {
-            return Ok(Err(PasswordRefused::Unusable(
-                "the new password must differ from the current one".into(),
-            )))
+            return Ok(Err(Unusable::new(
+                "same_as_current",
+                "the new password must differ from the current one",
+            )
+            .into()))
         }
         Ok(new) => new,
-        Err(e) => return Ok(Err(PasswordRefused::Unusable(e.to_string()))),
+        Err(e) => return Ok(Err(e.into())),
     };
     let hash = hash_password(new)?;
     db.transaction(|tx| {
         tx.execute(
-            "UPDATE users SET password_hash = ?2, password_change_due = 0, failed_logins = 0, locked_until = NULL
+            "UPDATE users SET password_hash = ?2, password_change_due = 0, failed_logins = 0, locked_until = NULL,
+                 password_set_at = ?3
              WHERE username = ?1",
-            params![username, hash],
+            params![username, hash, now()],
         )?;
         tx.execute(
             "DELETE FROM sessions WHERE username = ?1 AND token_hash <> ?2",

@@ -347,10 +347,11 @@ pub async fn serve(f: &Fixture) -> String {
     serve_state(AppState::new(f.db.clone(), Some(f.ws.clone()), false)).await
 }
 
-/// [`serve`] with sessions that end after `secs` without a request.
+/// [`serve`] with the server's state set up by `configure` (sessions that end sooner,
+/// passwords that age).
 #[allow(dead_code)] // one test binary uses it
-pub async fn serve_idle_after(f: &Fixture, secs: i64) -> String {
-    serve_state(AppState::new(f.db.clone(), Some(f.ws.clone()), false).idle_after(secs)).await
+pub async fn serve_with(f: &Fixture, configure: impl FnOnce(AppState) -> AppState) -> String {
+    serve_state(configure(AppState::new(f.db.clone(), Some(f.ws.clone()), false))).await
 }
 
 async fn serve_state(state: AppState) -> String {
