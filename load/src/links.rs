@@ -318,10 +318,13 @@ pub(crate) fn leave_with_load(db: &mut Database, load_id: &str) -> Result<()> {
 
 /// The condition (SQL) that the DBA took back a link of `person` to the death of `death`
 /// (or kept the two apart): each an SQL expression. An import does not make it again.
+/// The decision named the death's first person then: one that has since joined `death`
+/// (its first person linked to `death`'s) is of `death` now, and the decision holds.
 fn taken_back(person: &str, death: &str) -> String {
     format!(
-        "EXISTS (SELECT 1 FROM person_links u WHERE u.person_id = {person} AND u.linked_to = {death} \
-         AND u.unlinked_at IS NOT NULL)"
+        "EXISTS (SELECT 1 FROM person_links u WHERE u.person_id = {person} AND u.unlinked_at IS NOT NULL \
+         AND (u.linked_to = {death} OR EXISTS (SELECT 1 FROM person_links j WHERE j.person_id = u.linked_to \
+         AND j.linked_to = {death} AND j.unlinked_at IS NULL)))"
     )
 }
 

@@ -254,6 +254,42 @@ fn the_dba_links_unlinks_and_keeps_deaths_apart() {
     assert_eq!(current(&mut db), ["AH-2 -> SD-2"]);
 }
 
+/// A link taken back, or a keep-apart, says the person is not of that death: it holds
+/// when the death joins another, whose first person is another, and when the person the
+/// decision named is no longer its first.
+#[test]
+fn a_decision_against_a_death_holds_once_it_joins_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut db = holding(
+        &dir,
+        &[
+            ("SD-3", "张德明", OTHER_ID, Some("2013-04-15"), "L37"),
+            ("AH-3", "张德明", OTHER_ID, Some("2013-04-16"), "L34"),
+        ],
+    );
+    let js = [("JS-3", "张德明", OTHER_ID, Some("2013-04-16"), "L32")];
+    let (linked, _) = import(&mut db, &js);
+    assert_eq!(linked[0].linked_to, "AH-3", "agrees with AH-3 on all three");
+    unlink(&mut db, "JS-3", None, "dba", "another man").unwrap();
+    // AH-3's death is SD-3's (the dates are a day apart: the burial's and the death's).
+    link(&mut db, "AH-3", "SD-3", "dba", Some("burial permit")).unwrap();
+    assert_eq!(current(&mut db), ["AH-3 -> SD-3"]);
+    assert!(
+        unlink(&mut db, "JS-3", Some("SD-3"), "dba", "again").is_err(),
+        "kept apart from the death AH-3 is of already"
+    );
+
+    // JS-3 withdrawn and sent again: matched to AH-3 again, but not linked to its death.
+    crate::backfill::delete_rows_of(&mut db, "L32").unwrap();
+    let (linked, named) = import(&mut db, &js);
+    assert!(linked.is_empty(), "{linked:?}");
+    assert_eq!(named[0].person_id, "JS-3");
+    assert!(named[0].unlinked_before);
+    assert_eq!(current(&mut db), ["AH-3 -> SD-3"]);
+    let listed = list(&mut db, None, true).unwrap().same_id_number;
+    assert!(listed[0].kept_apart, "{listed:?}");
+}
+
 /// A link or decision a province's package carries: person, linked to, who linked them
 /// (`dba` for a link by hand, else the import rule's), who took it back (if it was).
 type CarriedRow<'a> = (&'a str, &'a str, &'a str, Option<&'a str>);
