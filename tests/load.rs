@@ -2407,7 +2407,7 @@ fn encrypted_packages_flow(dir: &std::path::Path, province: &Basic, nation: &Bas
     // The import decrypts into a temporary folder of its own: a run's, and one a killed
     // import left (its process gone), are both gone after it.
     let temp = dir.join("tmp");
-    let left = temp.join(".ledgerline-decrypted.partial-999999999/packageX");
+    let left = temp.join(".ledgerline-import.partial-999999999/packageX");
     std::fs::create_dir_all(&left).unwrap();
     std::fs::write(left.join("deceased.parquet"), "what a killed import decrypted").unwrap();
     let import = |package: &str, key: Option<&str>| {

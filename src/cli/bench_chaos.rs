@@ -120,6 +120,8 @@ impl Subject {
                     world.join(PACKAGE).into(),
                     "--sign-key".into(),
                     world.join(KEYS).join("province-37.key.pem").into(),
+                    "--encrypt-for".into(),
+                    world.join(KEYS).join(RECEIVING_PUBLIC).into(),
                 ]
             }
             Subject::ExchangeImport => {
@@ -129,6 +131,8 @@ impl Subject {
                     world.join(PACKAGE).into(),
                     "--target".into(),
                     duckdb_target(&world.join(NATION)),
+                    "--decrypt-key".into(),
+                    world.join(KEYS).join(RECEIVING_PRIVATE).into(),
                 ]
             }
             Subject::Unload => {
@@ -153,6 +157,17 @@ impl Subject {
         };
         a.extend(["--workspace".into(), ws.into()]);
         a
+    }
+
+    /// The command run, killed and run again: an import decrypts into the world's own
+    /// temporary folder, whose leftovers the state names.
+    fn command(self, exe: &Path, world: &Path, batch_dir: &Path) -> Command {
+        let mut command = Command::new(exe);
+        command.args(self.args(world, batch_dir)).stdin(Stdio::null());
+        if self == Subject::ExchangeImport {
+            command.env("TMPDIR", world.join(TEMP));
+        }
+        command
     }
 
     /// Whether the command is one transaction (or, for an export, one rename): killed,
@@ -186,11 +201,17 @@ const SHARDS: [&str; 2] = ["shard-1", "shard-2"];
 const MERGED: &str = "merged";
 /// The folder `exchange export` writes the province's package to.
 const PACKAGE: &str = "package";
-/// The province's signing keys (`exchange keygen`), which the nation trusts.
+/// The province's signing keys (`exchange keygen`), which the nation trusts, and the
+/// nation's receiving keys (`exchange keygen --receiver`), which packages are encrypted
+/// for.
 const KEYS: &str = "keys";
-/// The part of a state that names what a killed writer left beside its output (its
-/// half-made package): there after a kill, as may be, and gone after the re-run.
-const LEFTOVERS: &str = "left beside the package";
+const RECEIVING_PUBLIC: &str = "receiver-nation.pub.pem";
+const RECEIVING_PRIVATE: &str = "receiver-nation.key.pem";
+/// The temporary folder of `exchange import`, where it decrypts the package.
+const TEMP: &str = "tmp";
+/// The part of a state that names what a killed writer left (its half-made package, the
+/// files it decrypted): there after a kill, as may be, and gone after the re-run.
+const LEFTOVERS: &str = "left by a killed run";
 
 fn duckdb_target(path: &Path) -> OsString {
     let mut t = OsString::from("duckdb:");
@@ -352,6 +373,17 @@ pub fn run(a: ChaosArgs) -> Result<ExitCode> {
                         "--province".into(),
                         "37".into(),
                         "--out".into(),
+                        keys.clone(),
+                    ],
+                )?;
+                ledgerline(
+                    &exe,
+                    &[
+                        "exchange".into(),
+                        "keygen".into(),
+                        "--receiver".into(),
+                        "nation".into(),
+                        "--out".into(),
                         keys,
                     ],
                 )?;
@@ -420,9 +452,8 @@ fn trial(
     start_state: &State,
     end_state: &State,
 ) -> Result<Trial> {
-    let mut child = Command::new(exe)
-        .args(subject.args(world, batch_dir))
-        .stdin(Stdio::null())
+    let mut child = subject
+        .command(exe, world, batch_dir)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()?;
@@ -451,7 +482,7 @@ fn trial(
     if half_done {
         differences.push(format!("after the kill: {}", diff(&killed, end_state).join(", ")));
     }
-    ledgerline(exe, &subject.args(world, batch_dir)).context("the re-run after a kill")?;
+    checked(&mut subject.command(exe, world, batch_dir)).context("the re-run after a kill")?;
     let rerun = state(exe, subject, world)?;
     let rerun_matches = rerun == *end_state;
     if !rerun_matches {
@@ -576,7 +607,10 @@ fn state(exe: &Path, subject: Subject, world: &Path) -> Result<State> {
         }
         Subject::Load | Subject::LiveImport | Subject::Unload => s.extend(database_state(&world.join(PROVINCE))?),
         Subject::ExchangeExport => s.extend(package_state(world)?),
-        Subject::ExchangeImport => s.extend(database_state(&world.join(NATION))?),
+        Subject::ExchangeImport => {
+            s.extend(database_state(&world.join(NATION))?);
+            s.insert(LEFTOVERS.to_string(), names_in(&world.join(TEMP))?.join(", "));
+        }
     }
     Ok(s)
 }
@@ -645,16 +679,24 @@ fn database_state(path: &Path) -> Result<State> {
     Ok(s)
 }
 
-/// The package in the world's [`PACKAGE`] folder: none, whole (its manifest but for the
-/// moment of the export, which names every file's checksum), or not whole and why; and
+/// The package in the world's [`PACKAGE`] folder: none, whole (decrypted with the
+/// nation's key; its manifest but for the moment of the export and what encrypting it
+/// made anew — the package's own key, the files' checksums), or not whole and why; and
 /// what is left beside it.
 fn package_state(world: &Path) -> Result<State> {
     let out = world.join(PACKAGE);
     let package = if out.exists() {
-        match ledgerline_load::exchange::verify(&out, None) {
+        let key = ledgerline_load::exchange::encryption::read_decrypt_key(&world.join(KEYS).join(RECEIVING_PRIVATE))?;
+        match ledgerline_load::exchange::verify(&out, Some(&key)) {
             Ok(held) => {
                 let mut manifest = serde_json::to_value(&held.manifest)?;
                 manifest.as_object_mut().map(|m| m.remove("exported_at"));
+                manifest["encryption"]
+                    .as_object_mut()
+                    .map(|e| e.remove("ephemeral_key"));
+                for file in manifest["files"].as_array_mut().into_iter().flatten() {
+                    file.as_object_mut().map(|f| f.remove("sha256"));
+                }
                 let signed = held
                     .signature
                     .map_or("unsigned".to_string(), |s| format!("signed by {}", s.key));
@@ -666,12 +708,8 @@ fn package_state(world: &Path) -> Result<State> {
         "none".to_string()
     };
     let beside = format!(".{PACKAGE}.");
-    let mut left: Vec<String> = std::fs::read_dir(world)?
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|name| name.starts_with(&beside))
-        .collect();
-    left.sort();
+    let mut left = names_in(world)?;
+    left.retain(|name| name.starts_with(&beside));
     Ok(State::from([
         ("package".to_string(), package),
         (LEFTOVERS.to_string(), left.join(", ")),
@@ -804,15 +842,37 @@ fn prepare_load_batch(exe: &Path, ws_path: &Path, seed: u64) -> Result<()> {
 
 /// Runs ledgerline to the end; its stdout, or an error with its stderr.
 pub(super) fn ledgerline(exe: &Path, args: &[OsString]) -> Result<Vec<u8>> {
-    let out = Command::new(exe).args(args).stdin(Stdio::null()).output()?;
+    checked(Command::new(exe).args(args).stdin(Stdio::null()))
+}
+
+/// Runs `command` to the end; its stdout, or an error with its stderr.
+fn checked(command: &mut Command) -> Result<Vec<u8>> {
+    let out = command.output()?;
     if !out.status.success() {
         bail!(
             "ledgerline {} failed: {}",
-            args.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" "),
+            command
+                .get_args()
+                .map(|a| a.to_string_lossy())
+                .collect::<Vec<_>>()
+                .join(" "),
             String::from_utf8_lossy(&out.stderr).trim()
         );
     }
     Ok(out.stdout)
+}
+
+/// The names in the folder `dir` (none if there is no such folder), in order.
+fn names_in(dir: &Path) -> Result<Vec<String>> {
+    if !dir.exists() {
+        return Ok(Vec::new());
+    }
+    let mut names: Vec<String> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    Ok(names)
 }
 
 fn reset(dir: &Path) -> Result<()> {

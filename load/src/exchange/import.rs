@@ -30,7 +30,7 @@ pub struct Verified {
     /// an encrypted package, `decrypted`'s.
     files: PathBuf,
     /// The package's files decrypted, removed with it.
-    decrypted: Option<Decrypted>,
+    decrypted: Option<Scratch>,
     pub manifest: Manifest,
     /// The manifest as the package holds it, the bytes its signature is of.
     manifest_bytes: Vec<u8>,
@@ -55,7 +55,7 @@ pub fn verify(dir: &Path, decrypt_key: Option<&PKey<Private>>) -> Result<Verifie
             );
         };
         let decrypter = Decrypter::new(key, encryption).with_context(|| mpath.display().to_string())?;
-        let decrypted = Decrypted::new()?;
+        let decrypted = Scratch::new()?;
         for f in &package.manifest.files {
             decrypter.decrypt(
                 &dir.join(&f.name),
@@ -70,22 +70,23 @@ pub fn verify(dir: &Path, decrypt_key: Option<&PKey<Private>>) -> Result<Verifie
     Ok(package)
 }
 
-/// A folder for a package's files decrypted, readable by this user only, in a folder of
-/// this process's own in the system's temporary folder: both removed when the import is
-/// done (dropped); what a killed import left, by the next.
-struct Decrypted {
+/// A folder for what an import writes of a package (its files decrypted, the CSV files a
+/// PostgreSQL import copies in), readable by this user only, in a folder of this
+/// process's own in the system's temporary folder: both removed when the import is done
+/// (dropped); what a killed import left, by the next.
+struct Scratch {
     files: Option<tempfile::TempDir>,
     own: PathBuf,
 }
 
-impl Decrypted {
-    fn new() -> Result<Decrypted> {
-        let base = std::env::temp_dir().join("ledgerline-decrypted");
+impl Scratch {
+    fn new() -> Result<Scratch> {
+        let base = std::env::temp_dir().join("ledgerline-import");
         let _ = ledgerline_store::remove_stale_partials(&base);
         let own = ledgerline_store::partial_beside(&base).ok_or_else(|| anyhow!("no temporary folder"))?;
         std::fs::create_dir_all(&own).with_context(|| format!("cannot create {}", own.display()))?;
         let files = tempfile::Builder::new().prefix("package").tempdir_in(&own)?;
-        Ok(Decrypted {
+        Ok(Scratch {
             files: Some(files),
             own,
         })
@@ -96,7 +97,7 @@ impl Decrypted {
     }
 }
 
-impl Drop for Decrypted {
+impl Drop for Scratch {
     fn drop(&mut self) {
         drop(self.files.take());
         // Left while another import of this process decrypts into it.
@@ -253,7 +254,7 @@ pub fn import(db: &mut Database, package: Verified, dry_run: bool) -> Result<Imp
         span,
     } = package;
     let dir = dir.as_path();
-    let scratch = tempfile::tempdir()?;
+    let scratch = Scratch::new()?;
     let result = ready_files(db, &files, &m, scratch.path()).and_then(|ready| {
         db.exclusively_unless_dry(dry_run, |db, at| {
             let signed = signing::check(db, &m.province, &manifest_bytes, signature.as_ref())?;
