@@ -2434,6 +2434,20 @@ fn encrypted_packages_flow(dir: &std::path::Path, province: &Basic, nation: &Bas
     for package in ["altered-encrypted", "swapped-encrypted"] {
         damaged_package(&dir.join("enc"), &dir.join(package), package);
     }
+    let (code, _, said) = export("for-another", &["--encrypt-for", other["public_key"].as_str().unwrap()]);
+    assert_eq!(code, Some(0), "{said}");
+    // The nation receives with its key: it takes only packages encrypted for it.
+    let received = run_json(&[
+        "exchange",
+        "receive",
+        &public,
+        "--target",
+        nation.t(),
+        "--note",
+        "private half on the DBA's token",
+        "--json",
+    ]);
+    assert_eq!(received["fingerprint"], fingerprint.as_str());
     for (package, key, says) in [
         (
             "enc",
@@ -2455,6 +2469,19 @@ fn encrypted_packages_flow(dir: &std::path::Path, province: &Basic, nation: &Bas
             "swapped-encrypted",
             Some(&private),
             "or put in another file's place".to_string(),
+        ),
+        (
+            "plain",
+            None,
+            "the package of province 37 is not encrypted, and this database takes only packages encrypted".to_string(),
+        ),
+        (
+            "for-another",
+            other["private_key"].as_str(),
+            format!(
+                "is encrypted for key {}, which this database does not receive with",
+                other["fingerprint"].as_str().unwrap()
+            ),
         ),
     ] {
         let (code, _, said) = import(package, key);
@@ -2478,6 +2505,26 @@ fn encrypted_packages_flow(dir: &std::path::Path, province: &Basic, nation: &Bas
     );
     let left: Vec<_> = std::fs::read_dir(&temp).unwrap().map(|e| e.unwrap().path()).collect();
     assert!(left.is_empty(), "{left:?}");
+
+    // Its private half lost, the key is retired: packages encrypted for it are refused.
+    run_ok(&[
+        "exchange",
+        "distrust",
+        &fingerprint,
+        "--target",
+        nation.t(),
+        "--note",
+        "the token was lost",
+    ]);
+    let (code, _, said) = import("enc", Some(&private));
+    assert_eq!(code, Some(2));
+    assert!(said.contains("which this database does not receive with"), "{said}");
+    let keys = run_json(&["exchange", "keys", "--receiving", "--target", nation.t(), "--json"]);
+    assert_eq!(
+        (&keys[0]["fingerprint"], &keys[0]["retire_note"]),
+        (&fingerprint.as_str().into(), &"the token was lost".into()),
+        "{keys}"
+    );
 }
 
 /// One death a province's funeral home and cemetery both send, each under its own id:

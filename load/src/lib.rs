@@ -72,6 +72,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "exchange keys: the provinces' public keys a database trusts to sign packages",
         sql: include_str!("../../schemas/province/0007_exchange_keys.sql"),
     },
+    Migration {
+        version: 8,
+        name: "receiving keys: a database takes only packages encrypted for its own",
+        sql: include_str!("../../schemas/province/0008_receiving_keys.sql"),
+    },
 ];
 
 const VERSION_TABLE: &str = "basic_schema_migrations";

@@ -402,6 +402,16 @@ pub fn run(a: ChaosArgs) -> Result<ExitCode> {
                         duckdb_target(&after.join(NATION)),
                     ],
                 )?;
+                ledgerline(
+                    &exe,
+                    &[
+                        "exchange".into(),
+                        "receive".into(),
+                        after.join(KEYS).join(RECEIVING_PUBLIC).into(),
+                        "--target".into(),
+                        duckdb_target(&after.join(NATION)),
+                    ],
+                )?;
             }
             Subject::ExchangeImport => {
                 super::bench_load::write_live_extract(&after.join(LIVE_EXTRACT), Vec::new(), LIVE_DEATHS, a.seed)?;

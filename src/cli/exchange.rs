@@ -106,8 +106,21 @@ pub enum ExchangeCommand {
         #[command(flatten)]
         decision: Decision,
     },
+    /// Receive with a receiving key: from now on the database takes only packages
+    /// encrypted for a key it receives with (a package sent in the plain is refused, and
+    /// its province exports it again --encrypt-for one)
+    Receive {
+        /// The receiving key's public half (PEM), as `exchange keygen --receiver` wrote it
+        key: PathBuf,
+        /// Why, or where its private half is kept (kept with it)
+        #[arg(long)]
+        note: Option<String>,
+        #[command(flatten)]
+        decision: Decision,
+    },
     /// Revoke a trusted key (a key lost, or replaced): packages signed by it are refused
-    /// from now on. The key stays listed, with who revoked it, when and why
+    /// from now on; or retire a receiving key: packages encrypted for it are refused. The
+    /// key stays listed, with who revoked it, when and why
     Distrust {
         /// The key's fingerprint, as `exchange keys` lists it
         fingerprint: String,
@@ -118,10 +131,13 @@ pub enum ExchangeCommand {
         decision: Decision,
     },
     /// The provinces' keys the database trusts (and those revoked), with who trusted
-    /// them and when
+    /// them and when; with --receiving, the keys it receives with
     Keys {
         #[arg(long, value_parser = Target::parse, help = super::target_help!("The national (or any basic) database"))]
         target: Target,
+        /// The keys packages must be encrypted for (and those retired) instead
+        #[arg(long)]
+        receiving: bool,
         /// Print the keys as JSON
         #[arg(long)]
         json: bool,
@@ -407,17 +423,34 @@ pub fn run(a: Args) -> Result<ExitCode> {
             |db, by| keys::trust(db, &key, &province, by, note.as_deref()),
             keys::print_key,
         )?,
+        ExchangeCommand::Receive { key, note, decision } => decision.make_creating(
+            |db, by| keys::receive(db, &key, by, note.as_deref()),
+            keys::print_receiving,
+        )?,
         ExchangeCommand::Distrust {
             fingerprint,
             note,
             decision,
         } => decision.make(
-            |db, by| exchange::signing::revoke(db, &fingerprint, by, &note),
-            keys::print_key,
+            |db, by| keys::distrust(db, &fingerprint, by, &note),
+            |revoked, json| match revoked {
+                keys::Revoked::Trusted(k) => keys::print_key(k, json),
+                keys::Revoked::Receiving(k) => keys::print_receiving(k, json),
+            },
         )?,
-        ExchangeCommand::Keys { target, json } => {
-            keys::list(&exchange::signing::keys(&mut target.open_for_reading()?)?, json)?
-        }
+        ExchangeCommand::Keys {
+            target,
+            receiving: false,
+            json,
+        } => keys::list(&exchange::signing::keys(&mut target.open_for_reading()?)?, json)?,
+        ExchangeCommand::Keys {
+            target,
+            receiving: true,
+            json,
+        } => keys::list_receiving(
+            &exchange::encryption::receiving_keys(&mut target.open_for_reading()?)?,
+            json,
+        )?,
         ExchangeCommand::Log { target, province, json } => {
             let packages = exchange::order::imported(&mut target.open_for_reading()?, province.as_deref())?;
             if json {

@@ -14,6 +14,10 @@
 //! The manifest stays readable — province, row counts, times, the load ids withdrawn,
 //! no person's data — and names every file's SHA-256 as encrypted, so a package is
 //! checked whole, and its signature verified, without the key.
+//!
+//! A database that receives with a key (`exchange receive`, `exchange_receiving_keys`)
+//! takes only packages encrypted for one it receives with ([`check`]): a package sent in
+//! the plain is refused, so the province exports it again encrypted.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -26,7 +30,8 @@ use openssl::pkey_ctx::PkeyCtx;
 use openssl::symm::{Cipher, Crypter, Mode};
 use serde::{Deserialize, Serialize};
 
-use super::signing::{fingerprint, write_key_pair};
+use super::signing::{end_key, fingerprint, write_key_pair};
+use crate::{Database, UtcTime};
 
 /// What a manifest says of a package's encryption.
 pub const ALGORITHM: &str = "x25519-hkdf-sha256-aes-256-gcm";
@@ -253,6 +258,127 @@ impl Decrypter {
         }
         output.flush()?;
         Ok(())
+    }
+}
+
+/// A receiving key a database takes packages encrypted for, or took.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReceivingKey {
+    pub fingerprint: String,
+    pub received_by: String,
+    pub note: Option<String>,
+    pub received_at: UtcTime,
+    pub retired_by: Option<String>,
+    pub retire_note: Option<String>,
+    pub retired_at: Option<UtcTime>,
+}
+
+/// Makes `db` receive with the public receiving key in `pem` (read from `what`): from now
+/// on it takes only packages encrypted for a key it receives with. A key received
+/// already (not retired) is refused.
+pub fn receive(db: &mut Database, pem: &[u8], what: &str, by: &str, note: Option<&str>) -> Result<ReceivingKey> {
+    let key = PKey::public_key_from_pem(pem).map_err(|_| anyhow!("{what}: not a public key in PEM"))?;
+    if key.id() != Id::X25519 {
+        bail!("{what}: {NOT_RECEIVING}");
+    }
+    let fingerprint = fingerprint(&key)?;
+    let pem = String::from_utf8(key.public_key_to_pem()?)?;
+    db.exclusively(|db, at| {
+        if receiving(db, &fingerprint)? {
+            bail!("this database receives with key {fingerprint} already");
+        }
+        db.execute(
+            "INSERT INTO exchange_receiving_keys (fingerprint, public_key, received_by, note, received_at)
+             VALUES ($1, $2, $3, NULLIF($4, ''), CAST(CAST($5 AS VARCHAR) AS TIMESTAMP))",
+            &[&fingerprint, &pem, by, note.unwrap_or_default(), &at.sql_text()],
+        )?;
+        Ok(())
+    })?;
+    latest(db, &fingerprint)
+}
+
+/// Whether `db` receives with the key `fingerprint` (not retired).
+pub fn receiving(db: &mut Database, fingerprint: &str) -> Result<bool> {
+    Ok(db.has_table("exchange_receiving_keys")?
+        && db
+            .text(
+                "SELECT fingerprint FROM exchange_receiving_keys WHERE fingerprint = $1 AND retired_at IS NULL",
+                &[fingerprint],
+            )?
+            .is_some())
+}
+
+/// Retires the receiving key `fingerprint` (its private half lost, or replaced):
+/// packages encrypted for it are refused from now on.
+pub fn retire(db: &mut Database, fingerprint: &str, by: &str, note: &str) -> Result<ReceivingKey> {
+    let columns = ["retired_by", "retire_note", "retired_at"];
+    if !end_key(db, "exchange_receiving_keys", columns, fingerprint, by, note)? {
+        bail!("no receiving key {fingerprint} (ledgerline exchange keys --receiving lists them)");
+    }
+    latest(db, fingerprint)
+}
+
+/// The latest row of the receiving key `fingerprint`.
+fn latest(db: &mut Database, fingerprint: &str) -> Result<ReceivingKey> {
+    receiving_keys(db)?
+        .into_iter()
+        .rev()
+        .find(|k| k.fingerprint == fingerprint)
+        .ok_or_else(|| anyhow!("receiving key {fingerprint} not found"))
+}
+
+/// The receiving keys a database receives with or did, in the order they were received.
+pub fn receiving_keys(db: &mut Database) -> Result<Vec<ReceivingKey>> {
+    if !db.has_table("exchange_receiving_keys")? {
+        return Ok(Vec::new());
+    }
+    let rows = db.texts(
+        "SELECT fingerprint, received_by, note, CAST(received_at AS VARCHAR),
+                retired_by, retire_note, CAST(retired_at AS VARCHAR)
+         FROM exchange_receiving_keys ORDER BY received_at, fingerprint",
+        &[],
+        7,
+    )?;
+    let time = |t: &Option<String>| {
+        t.as_deref()
+            .map(|t| UtcTime::read_sql_text(t, "exchange_receiving_keys"))
+            .transpose()
+    };
+    rows.chunks(7)
+        .map(|v| {
+            Ok(ReceivingKey {
+                fingerprint: v[0].clone().unwrap_or_default(),
+                received_by: v[1].clone().unwrap_or_default(),
+                note: v[2].clone(),
+                received_at: time(&v[3])?
+                    .ok_or_else(|| anyhow!("exchange_receiving_keys: a key received at no time"))?,
+                retired_by: v[4].clone(),
+                retire_note: v[5].clone(),
+                retired_at: time(&v[6])?,
+            })
+        })
+        .collect()
+}
+
+/// Refuses province `province`'s package, encrypted as `encryption` says, when `db`
+/// receives with a key (or did: with all retired, nothing is taken until a new one is)
+/// and the package is not encrypted for one it receives with.
+pub(crate) fn check(db: &mut Database, province: &str, encryption: Option<&Encryption>) -> Result<()> {
+    if receiving_keys(db)?.is_empty() {
+        return Ok(());
+    }
+    match encryption {
+        None => bail!(
+            "the package of province {province} is not encrypted, and this database takes only packages encrypted \
+             for a key it receives with (ledgerline exchange keys --receiving): province {province} exports it \
+             again --encrypt-for one of them"
+        ),
+        Some(e) if !receiving(db, &e.recipient)? => bail!(
+            "the package of province {province} is encrypted for key {}, which this database does not receive with \
+             (ledgerline exchange keys --receiving lists those it does; a retired key is not received with)",
+            e.recipient
+        ),
+        Some(_) => Ok(()),
     }
 }
 

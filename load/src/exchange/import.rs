@@ -258,6 +258,7 @@ pub fn import(db: &mut Database, package: Verified, dry_run: bool) -> Result<Imp
     let result = ready_files(db, &files, &m, scratch.path()).and_then(|ready| {
         db.exclusively_unless_dry(dry_run, |db, at| {
             let signed = signing::check(db, &m.province, &manifest_bytes, signature.as_ref())?;
+            super::encryption::check(db, &m.province, m.encryption.as_ref())?;
             let gap = order::check(db, &m.province, span, !m.withdrawn_loads.is_empty())?;
             let withdrawn = withdraw(db, &m.withdrawn_loads)?;
             let (added, deaths) = add_files(db, &ready, &m.province, at)?;

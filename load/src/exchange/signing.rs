@@ -296,23 +296,46 @@ pub fn trust(
 
 /// Revokes the trusted key `fingerprint`: packages signed by it are refused from now on.
 pub fn revoke(db: &mut Database, fingerprint: &str, by: &str, note: &str) -> Result<TrustedKey> {
-    db.exclusively(|db, at| {
-        let revoked = db.execute(
-            "UPDATE exchange_keys SET revoked_by = $1, revoke_note = $2,
-                    revoked_at = CAST(CAST($3 AS VARCHAR) AS TIMESTAMP)
-             WHERE fingerprint = $4 AND revoked_at IS NULL",
-            &[by, note, &at.sql_text(), fingerprint],
-        )?;
-        if revoked == 0 {
-            bail!("no trusted key {fingerprint} (ledgerline exchange keys lists them)");
-        }
-        Ok(())
-    })?;
+    let ended = end_key(
+        db,
+        "exchange_keys",
+        ["revoked_by", "revoke_note", "revoked_at"],
+        fingerprint,
+        by,
+        note,
+    )?;
+    if !ended {
+        bail!("no trusted key {fingerprint} (ledgerline exchange keys lists them)");
+    }
     keys(db)?
         .into_iter()
         .rev()
         .find(|k| k.fingerprint == fingerprint)
         .ok_or_else(|| anyhow!("key {fingerprint} revoked, then not found"))
+}
+
+/// Ends the key `fingerprint` of `table` (not ended yet): sets its `ended` columns — who,
+/// why, when — in a transaction of its own. Whether there was such a key.
+pub(crate) fn end_key(
+    db: &mut Database,
+    table: &str,
+    ended: [&str; 3],
+    fingerprint: &str,
+    by: &str,
+    note: &str,
+) -> Result<bool> {
+    let [by_column, note_column, at_column] = ended;
+    db.exclusively(|db, at| {
+        let rows = db.execute(
+            &format!(
+                "UPDATE {table} SET {by_column} = $1, {note_column} = $2,
+                        {at_column} = CAST(CAST($3 AS VARCHAR) AS TIMESTAMP)
+                 WHERE fingerprint = $4 AND {at_column} IS NULL"
+            ),
+            &[by, note, &at.sql_text(), fingerprint],
+        )?;
+        Ok(rows > 0)
+    })
 }
 
 /// The keys a database trusts or trusted, in the order they were trusted.

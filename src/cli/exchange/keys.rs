@@ -1,11 +1,12 @@
 //! `ledgerline exchange keygen | trust | distrust | keys`: the keys packages are signed
-//! with, those a database trusts, and the keys packages are encrypted for.
+//! with, those a database trusts, and the keys packages are encrypted for (`keygen
+//! --receiver`, `receive`), which `distrust` retires as it revokes a trusted key.
 
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use ledgerline_load::exchange::{self, signing};
-use ledgerline_load::Database;
+use ledgerline_load::exchange::{self, encryption, signing};
+use ledgerline_load::{Database, UtcTime};
 
 pub fn keygen(province: &str, out: &Path, json: bool) -> Result<()> {
     let pair = signing::keygen(out, province)?;
@@ -64,6 +65,80 @@ pub fn trust(
     signing::trust(db, province, &pem, &key.display().to_string(), by, note)
 }
 
+pub fn receive(db: &mut Database, key: &Path, by: &str, note: Option<&str>) -> Result<encryption::ReceivingKey> {
+    let pem = std::fs::read(key).with_context(|| format!("{}: cannot read", key.display()))?;
+    encryption::receive(db, &pem, &key.display().to_string(), by, note)
+}
+
+/// A key `exchange distrust` revoked: a province's trusted key, or a receiving key.
+pub enum Revoked {
+    Trusted(signing::TrustedKey),
+    Receiving(encryption::ReceivingKey),
+}
+
+pub fn distrust(db: &mut Database, fingerprint: &str, by: &str, note: &str) -> Result<Revoked> {
+    if encryption::receiving(db, fingerprint)? {
+        return encryption::retire(db, fingerprint, by, note).map(Revoked::Receiving);
+    }
+    signing::revoke(db, fingerprint, by, note).map(Revoked::Trusted)
+}
+
+/// A receiving key received or retired, as a command's answer.
+pub fn print_receiving(k: &encryption::ReceivingKey, json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(k)?);
+    } else if k.retired_at.is_none() {
+        println!(
+            "receiving with key {}: packages not encrypted for a key received with are refused",
+            k.fingerprint
+        );
+    } else {
+        println!(
+            "retired receiving key {}: packages encrypted for it are refused",
+            k.fingerprint
+        );
+    }
+    Ok(())
+}
+
+pub fn list_receiving(keys: &[encryption::ReceivingKey], json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(keys)?);
+        return Ok(());
+    }
+    if keys.is_empty() {
+        println!("no receiving keys: packages are taken unencrypted (exchange receive KEY)");
+    }
+    for k in keys {
+        let retired = ended_text("retired", k.retired_at.as_ref(), &k.retired_by, &k.retire_note);
+        println!(
+            "receiving key {} received by {} {}{}{retired}",
+            k.fingerprint,
+            k.received_by,
+            k.received_at.local_text(),
+            note_text(&k.note)
+        );
+    }
+    Ok(())
+}
+
+/// `: NOTE`, or nothing without one.
+fn note_text(note: &Option<String>) -> String {
+    note.as_deref().map(|n| format!(": {n}")).unwrap_or_default()
+}
+
+/// `; revoked by WHO WHEN: NOTE` (`how` the key ended), or nothing for a key not ended.
+fn ended_text(how: &str, at: Option<&UtcTime>, by: &Option<String>, note: &Option<String>) -> String {
+    at.map_or(String::new(), |at| {
+        format!(
+            "; {how} by {} {}{}",
+            by.as_deref().unwrap_or("?"),
+            at.local_text(),
+            note_text(note)
+        )
+    })
+}
+
 /// A key trusted or revoked, as a command's answer.
 pub fn print_key(k: &signing::TrustedKey, json: bool) -> Result<()> {
     if json {
@@ -89,16 +164,8 @@ pub fn list(keys: &[signing::TrustedKey], json: bool) -> Result<()> {
         println!("no keys trusted: packages are taken unsigned (exchange trust KEY --province CODE)");
     }
     for k in keys {
-        let note = k.note.as_deref().map(|n| format!(": {n}")).unwrap_or_default();
-        let revoked = match (&k.revoked_at, &k.revoked_by) {
-            (Some(at), by) => format!(
-                "; revoked by {} {}{}",
-                by.as_deref().unwrap_or("?"),
-                at.local_text(),
-                k.revoke_note.as_deref().map(|n| format!(": {n}")).unwrap_or_default()
-            ),
-            _ => String::new(),
-        };
+        let note = note_text(&k.note);
+        let revoked = ended_text("revoked", k.revoked_at.as_ref(), &k.revoked_by, &k.revoke_note);
         println!(
             "province {} key {} trusted by {} {}{note}{revoked}",
             k.province,
