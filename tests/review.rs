@@ -328,11 +328,36 @@ fn accounts_changed_from_the_command_line_are_in_the_audit_log() {
         })
         .collect();
     assert_eq!(due, [("lead", false), ("other", false), ("trainee", true)]);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    for u in listed.as_array().unwrap() {
+        let set_at = u["password_set_at"].as_i64().unwrap_or_default();
+        assert!(
+            (0..600).contains(&(now - set_at)),
+            "set when the account was added: {u}"
+        );
+    }
     let plain = String::from_utf8(run_ok(&["users", "list", "--workspace", ws]).stdout).unwrap();
     assert!(
         plain
             .lines()
             .any(|l| l.starts_with("trainee") && l.ends_with("temporary password")),
+        "{plain}"
+    );
+    let today = String::from_utf8(
+        std::process::Command::new("date")
+            .arg("+%Y-%m-%d")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert!(
+        plain
+            .lines()
+            .all(|l| l.contains(&format!("password set {}", today.trim()))),
         "{plain}"
     );
 }

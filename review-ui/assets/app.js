@@ -40,7 +40,7 @@ const I18N = {
     'password.rules': '密码不可用', 'password.hint': '至少 8 个字符，含大写字母、小写字母、数字、其他字符（空格、符号等）中的三类，或为 16 个字符以上的口令句；不能包含用户名。',
     'password.rule.too_short': '至少 8 个字符', 'password.rule.too_few_kinds': '须含大写字母、小写字母、数字、其他字符中的三类，或为 16 个字符以上的口令句',
     'password.rule.holds_user_name': '不能包含用户名', 'password.rule.guessed_first': '这是最常被猜到的密码之一', 'password.rule.same_as_current': '不能与当前密码相同',
-    'password.temporary': '临时密码（首次登录须修改）', 'password.due.short': '待改密码',
+    'password.temporary': '临时密码（首次登录须修改）', 'password.due.short': '待改密码', 'password.set': '密码设置于', 'password.expired.short': '已过期',
     'role.data_entry': '录入员', 'role.reviewer': '审核员', 'role.archivist': '档案员', 'role.dba': '数据库管理员', 'role.admin': '管理员',
     'type.cremation': '火化', 'type.burial': '安葬', 'gender.0': '未知', 'gender.1': '男', 'gender.2': '女', 'gender.9': '未说明',
   },
@@ -81,7 +81,7 @@ const I18N = {
     'password.rules': 'The password cannot be used', 'password.hint': 'At least 8 characters of three kinds of lower case, upper case, digits and others (a space, a sign), or a passphrase of 16 characters or more; not holding the user name.',
     'password.rule.too_short': 'at least 8 characters', 'password.rule.too_few_kinds': 'three kinds of lower case, upper case, digits and others, or a passphrase of 16 characters or more',
     'password.rule.holds_user_name': 'not holding the user name', 'password.rule.guessed_first': 'one of the passwords guessed first', 'password.rule.same_as_current': 'not the current one',
-    'password.temporary': 'Temporary password (to change at first login)', 'password.due.short': 'password to change',
+    'password.temporary': 'Temporary password (to change at first login)', 'password.due.short': 'password to change', 'password.set': 'Password set', 'password.expired.short': 'expired',
     'role.data_entry': 'data entry', 'role.reviewer': 'reviewer', 'role.archivist': 'archivist', 'role.dba': 'DBA', 'role.admin': 'admin',
     'type.cremation': 'cremation', 'type.burial': 'burial', 'gender.0': 'unknown', 'gender.1': 'male', 'gender.2': 'female', 'gender.9': 'unstated',
   },
@@ -505,6 +505,7 @@ function recordEditor(main, view, { onDone, onSkip }) {
 }
 
 const fmtTime = (s) => new Date(s * 1000).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB');
+const fmtDate = (s) => new Date(s * 1000).toLocaleDateString(lang === 'zh' ? 'zh-CN' : 'en-GB');
 
 // Audit entries, one a row: when, who, what, of what (`whatOf`, headed `whatHeader`), and
 // the value before and after (`shown` of the entry and the value).
@@ -869,10 +870,12 @@ async function usersScreen(main) {
     const res = await api('POST', `/api/users/${encodeURIComponent(u.username)}/disabled`, { disabled: !u.disabled });
     if (res.ok) render(); else err.textContent = errorText(res.data);
   } }, t(u.disabled ? 'enable' : 'disable'));
-  main.append(h('div', { class: 'card' }, h('table', {}, h('tr', {}, h('th', {}, t('username')), h('th', {}, t('role')), h('th', {})),
+  // When each password was set, and which are older than the server allows.
+  const passwordSet = (u) => (u.password_set_at ? fmtDate(u.password_set_at) : '') + (u.password_expired ? ` (${t('password.expired.short')})` : '');
+  main.append(h('div', { class: 'card' }, h('table', {}, h('tr', {}, h('th', {}, t('username')), h('th', {}, t('role')), h('th', {}, t('password.set')), h('th', {})),
     r.data.map((u) => h('tr', {}, h('td', {}, u.username + (u.locked ? ' 🔒' : '') + (u.disabled ? ` (${t('disabled')})` : '')
       + (u.password_change_due ? ` (${t('password.due.short')})` : '')),
-      h('td', {}, t('role.' + u.role)), h('td', {}, me && u.username === me.username ? '' : toggle(u)))))),
+      h('td', {}, t('role.' + u.role)), h('td', { class: 'password-set' }, passwordSet(u)), h('td', {}, me && u.username === me.username ? '' : toggle(u)))))),
   h('form', { class: 'card', onsubmit: async (e) => {
     e.preventDefault();
     const res = await api('POST', '/api/users', { username: name.value, role: role.value, password: pass.value, temporary: temporary.checked });

@@ -53,7 +53,7 @@ impl Default for Lifetimes {
 
 impl Lifetimes {
     /// Whether a password set at `set_at` is too old at `t`.
-    fn expired(self, set_at: Option<i64>, t: i64) -> bool {
+    pub fn expired(self, set_at: Option<i64>, t: i64) -> bool {
         self.password_max_secs > 0 && set_at.is_some_and(|set| t - set >= self.password_max_secs)
     }
 }
@@ -245,12 +245,16 @@ pub struct UserRow {
     pub disabled: bool,
     /// Its password is a temporary one, not changed yet.
     pub password_change_due: bool,
+    /// When its password was set, in seconds since the epoch (none for an account of a
+    /// journal that never said).
+    pub password_set_at: Option<i64>,
 }
 
 pub fn list_users(db: &ReviewDb) -> Result<Vec<UserRow>> {
     let conn = db.read()?;
     let mut stmt = conn.prepare(
-        "SELECT username, role, coalesce(locked_until, 0) > ?1, disabled_at IS NOT NULL, password_change_due
+        "SELECT username, role, coalesce(locked_until, 0) > ?1, disabled_at IS NOT NULL, password_change_due,
+                password_set_at
          FROM users ORDER BY username",
     )?;
     let rows = stmt.query_map([now()], |r| {
@@ -260,6 +264,7 @@ pub fn list_users(db: &ReviewDb) -> Result<Vec<UserRow>> {
             locked: r.get(2)?,
             disabled: r.get(3)?,
             password_change_due: r.get(4)?,
+            password_set_at: r.get(5)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)

@@ -440,6 +440,16 @@ async fn a_password_too_old_is_changed_before_anything_else() {
         "password_change_due",
         "a session open as the password ages out is held too"
     );
+    let admin = as_role(&base, "admin").await;
+    let users = admin.get("/api/users").await.unwrap().json;
+    let expired: Vec<&str> = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["password_expired"] == true)
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(expired, ["reviewer"], "the admins see whose password is too old");
     let mut old = Client::new(&base);
     let login = old.login("reviewer", PASSWORD).await.unwrap();
     assert_eq!(

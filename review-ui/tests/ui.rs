@@ -303,6 +303,14 @@ fn an_admin_disables_and_enables_an_account() {
         format!("[...document.querySelectorAll('tr')].find(tr => tr.cells[0]?.textContent.startsWith('{name}'))")
     };
     b.wait(&format!("{}?.querySelector('button.toggle-user')", row("reviewer")));
+    // When each password was set, as a date; none too old in a fresh fixture.
+    assert_eq!(
+        b.eval(&format!(
+            "(c => /^\\d{{4}}\\/\\d{{1,2}}\\/\\d{{1,2}}$/.test(c.textContent))({}.querySelector('.password-set'))",
+            row("reviewer")
+        )),
+        true
+    );
     std::thread::sleep(std::time::Duration::from_millis(1200));
     assert_eq!(
         b.eval(&format!(

@@ -57,7 +57,7 @@ pub enum UsersCommand {
         #[command(flatten)]
         ws: WorkspaceArg,
         /// Print the accounts as JSON: username, role, locked, disabled,
-        /// password_change_due
+        /// password_change_due, password_set_at (seconds since the epoch)
         #[arg(long)]
         json: bool,
     },
@@ -121,9 +121,15 @@ pub fn run(a: Args) -> Result<ExitCode> {
             } else {
                 for u in users {
                     println!(
-                        "{:<24} {:<12}{}{}{}",
+                        "{:<24} {:<12} password set {}{}{}{}",
                         u.username,
                         u.role,
+                        u.password_set_at
+                            .and_then(|at| chrono::DateTime::from_timestamp(at, 0))
+                            .map_or("(not known)".to_string(), |at| at
+                                .with_timezone(&chrono::Local)
+                                .format("%Y-%m-%d")
+                                .to_string()),
                         if u.locked { " locked" } else { "" },
                         if u.disabled { " disabled" } else { "" },
                         if u.password_change_due {

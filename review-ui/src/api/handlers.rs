@@ -556,8 +556,22 @@ pub async fn search(State(s): State<AppState>, Extension(who): Who, Query(p): Qu
     .await
 }
 
+/// The accounts, each with `password_expired` by the server's `--password-max-days`.
 pub async fn users_list(State(s): State<AppState>) -> ApiResult {
-    blocking(move || ok(auth::list_users(&s.db)?)).await
+    blocking(move || {
+        let t = crate::db::now();
+        let users: Vec<serde_json::Value> = auth::list_users(&s.db)?
+            .into_iter()
+            .map(|u| {
+                let expired = s.lifetimes.expired(u.password_set_at, t);
+                let mut row = json!(u);
+                row["password_expired"] = json!(expired);
+                row
+            })
+            .collect();
+        ok(users)
+    })
+    .await
 }
 
 #[derive(Deserialize)]
