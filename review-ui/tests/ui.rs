@@ -407,6 +407,29 @@ fn a_temporary_password_is_changed_at_first_login() {
     assert_eq!(b.eval("document.getElementById('nav').hidden"), false);
 }
 
+/// A password older than the server allows (90 days by default) brings its holder to the
+/// password form, saying why, not the one for a temporary password.
+#[test]
+fn a_password_too_old_is_changed_at_login() {
+    let chrome = chromium().expect("chromium is not installed: run scripts/ensure-deps.sh");
+    let f = fixture();
+    f.db.conn()
+        .execute(
+            "UPDATE users SET password_set_at = ?1 WHERE username = 'reviewer'",
+            [ledgerline_review::db::now() - 91 * 86_400],
+        )
+        .unwrap();
+    let (_rt, base) = served(&f);
+    let mut b = Browser::launch(&chrome);
+    submit_login(&mut b, &base, "reviewer", PASSWORD);
+    b.wait("document.getElementById('password-due')");
+    assert_eq!(
+        b.eval("document.getElementById('password-due').textContent"),
+        "您的密码已超过使用期限，请先修改密码再开始工作。"
+    );
+    assert_eq!(b.eval("document.getElementById('nav').hidden"), true);
+}
+
 /// The app offers a role only what the server lets it do: an archivist starts on the
 /// dashboard with no queue or accounts in the bar (the queue refused them with an error
 /// on every login), asking for the queue lands there too, and a record opened from

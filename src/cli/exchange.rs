@@ -295,7 +295,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             } else {
                 for f in &m.files {
                     println!(
-                        "{:<20} {:<25} {:>9} rows  sha256 {}",
+                        "{:<24} {:<25} {:>9} rows  sha256 {}",
                         f.name,
                         f.entity,
                         f.rows,
@@ -311,13 +311,13 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 }
                 if let Some(e) = &m.encryption {
                     println!(
-                        "{:<20} files encrypted for receiving key {}",
+                        "{:<24} files encrypted for receiving key {}",
                         exchange::MANIFEST,
                         e.recipient
                     );
                 }
                 if let Some(s) = &exported.signature {
-                    println!("{:<20} signed by key {}", exchange::signing::SIGNATURE, s.key);
+                    println!("{:<24} signed by key {}", exchange::signing::SIGNATURE, s.key);
                 }
                 println!("package for province {} in {}", m.province, out.display());
             }
