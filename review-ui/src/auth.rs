@@ -135,7 +135,9 @@ pub mod login_actions {
     pub const LOCKED: &str = "login_locked";
     /// A session its holder ended (the app's 退出).
     pub const LOGOUT: &str = "logout";
-    pub const ALL: [&str; 4] = [LOGIN, FAILED, LOCKED, LOGOUT];
+    /// A session the server ended: idle too long, or its working day over.
+    pub const TIMEOUT: &str = "session_timeout";
+    pub const ALL: [&str; 5] = [LOGIN, FAILED, LOCKED, LOGOUT, TIMEOUT];
 }
 
 /// The audit log's subject for an account: `user:NAME`.
@@ -313,7 +315,7 @@ pub fn login(
             "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE username = ?1",
             [username],
         )?;
-        tx.execute("DELETE FROM sessions WHERE expires_at < ?1", [t])?;
+        end_lapsed(tx, None, t, lifetimes.idle_secs)?;
         tx.execute(
             "INSERT INTO sessions (token_hash, username, csrf_token, created_at, expires_at, last_seen_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?4)",
@@ -413,6 +415,20 @@ pub fn session(db: &ReviewDb, token: &str, lifetimes: Lifetimes) -> Result<Optio
             })?;
         }
     }
+    if row.is_none() {
+        // Read first: a request with no session, or a forged token, writes nothing.
+        let lapsed = db
+            .read()?
+            .query_row(
+                &format!("SELECT 1 FROM sessions WHERE token_hash = ?1 AND {LAPSED}"),
+                params![hash, t, idle_secs],
+                |_| Ok(()),
+            )
+            .optional()?;
+        if lapsed.is_some() {
+            db.transaction(|tx| end_lapsed(tx, Some(&hash), t, idle_secs))?;
+        }
+    }
     row.map(|(username, role, csrf_token, temporary, password_set_at, _)| {
         let expired = lifetimes.expired(password_set_at, t);
         Ok(Session::new(
@@ -424,6 +440,25 @@ pub fn session(db: &ReviewDb, token: &str, lifetimes: Lifetimes) -> Result<Optio
         ))
     })
     .transpose()
+}
+
+/// A session that lapsed at `?2` (its day over, or idle `?3` seconds or more).
+const LAPSED: &str = "(expires_at <= ?2 OR coalesce(last_seen_at, created_at) < ?2 - ?3)";
+
+/// Ends the lapsed sessions at `t` (of the token `hash`, or all), each audited as its
+/// account's timeout: the server's end of a session is in the log beside the holder's
+/// logouts.
+fn end_lapsed(tx: &rusqlite::Transaction, hash: Option<&str>, t: i64, idle_secs: i64) -> Result<()> {
+    let ended: Vec<String> = tx
+        .prepare(&format!(
+            "DELETE FROM sessions WHERE coalesce(token_hash = ?1, true) AND {LAPSED} RETURNING username"
+        ))?
+        .query_map(params![hash, t, idle_secs], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for username in ended {
+        audit_login(tx, &username, login_actions::TIMEOUT)?;
+    }
+    Ok(())
 }
 
 /// Ends the session of `token`, audited as its account's logout.

@@ -486,6 +486,8 @@ async fn a_session_left_idle_ends() {
     let f = fixture();
     let base = serve_with(&f, |state| state.idle_after(2)).await;
     let reviewer = as_role(&base, "reviewer").await;
+    // Left open and never used again: ended, and audited, at the next login.
+    as_role(&base, "archivist").await;
     let pause = |ms| tokio::time::sleep(std::time::Duration::from_millis(ms));
     for _ in 0..3 {
         // 1.2 s apart, 3.6 s in all: longer than the idle time, never idle that long.
@@ -496,8 +498,19 @@ async fn a_session_left_idle_ends() {
     let ended = reviewer.get("/api/me").await.unwrap();
     assert_eq!((ended.status, &ended.json["error"]), (401, &json!("unauthenticated")));
     assert_eq!(
+        audit_of(&f, "login:reviewer"),
+        ["reviewer login: - -> -", "reviewer session_timeout: - -> -"],
+        "the server's end of the session is audited, once"
+    );
+    assert_eq!(reviewer.get("/api/me").await.unwrap().status, 401);
+    assert_eq!(audit_of(&f, "login:reviewer").len(), 2);
+    assert_eq!(
         as_role(&base, "reviewer").await.get("/api/me").await.unwrap().status,
         200
+    );
+    assert_eq!(
+        audit_of(&f, "login:archivist"),
+        ["archivist login: - -> -", "archivist session_timeout: - -> -"]
     );
 }
 
