@@ -2217,13 +2217,25 @@ fn signed_packages_flow(dir: &std::path::Path, province: &Basic, nation: &Basic,
     let other = keygen("other-keys");
     export("by-another-key", Some(other["private_key"].as_str().unwrap()));
 
-    // A nation trusting no key of the province takes the package, saying so.
+    // A nation trusting no key of the province takes the package, saying so; and, ready
+    // to decrypt it, that it came unencrypted.
+    let receiving = run_json(&[
+        "exchange",
+        "keygen",
+        "--receiver",
+        "nation",
+        "--out",
+        s(&dir.join("nation-keys")),
+        "--json",
+    ]);
     let out = run_ok(&[
         "exchange",
         "import",
         s(&dir.join("signed")),
         "--target",
         nation.t(),
+        "--decrypt-key",
+        receiving["private_key"].as_str().unwrap(),
         "--json",
     ]);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -2231,7 +2243,12 @@ fn signed_packages_flow(dir: &std::path::Path, province: &Basic, nation: &Basic,
         report["signature"],
         serde_json::json!({"status": "unverified", "key": fingerprint})
     );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not checked: this database trusts no key of province 37"));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("not checked: this database trusts no key of province 37"),
+        "{said}"
+    );
+    assert!(said.contains("province 37's package came unencrypted"), "{said}");
 
     let trusted = run_json(&[
         "exchange",

@@ -329,6 +329,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             decrypt_key,
             json,
         } => {
+            let decrypt_given = decrypt_key.is_some();
             let decrypt_key = decrypt_key
                 .as_deref()
                 .map(exchange::encryption::read_decrypt_key)
@@ -345,6 +346,13 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 eprintln!("warning: {gap}");
             }
             keys::warn_unchecked(&r);
+            if decrypt_given && r.encrypted_for.is_none() {
+                eprintln!(
+                    "warning: province {}'s package came unencrypted: its rows travelled readable \
+                     (exchange receive makes this database refuse such packages)",
+                    r.province
+                );
+            }
             if json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {
