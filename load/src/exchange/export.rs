@@ -211,14 +211,20 @@ fn write_files(
     Ok(manifest)
 }
 
-/// The manifest of the package `out` holds, if it is whole (see [`super::check_package`])
-/// and the one asked for; else why `out` is no place for the package.
+/// The manifest of the package `out` holds, if it is whole (see [`super::verify`]) and
+/// the one asked for; else why `out` is no place for the package.
 fn package_held(out: &Path, province: &str, since: Option<&str>) -> Result<Manifest> {
     const OWN_FOLDER: &str = "an exchange package goes into a folder of its own";
     if !out.is_dir() || !out.join(MANIFEST).exists() {
         bail!("{}: not an empty folder; {OWN_FOLDER}", out.display());
     }
-    let held = match super::check_package(out) {
+    // What an encrypted package's files hold is not checked here: the exporter lacks
+    // the receiving key; their checksums are.
+    let whole = super::check_package(out).and_then(|held| match held.manifest.encryption {
+        None => super::check_contents(out, out, &held.manifest).map(|()| held),
+        Some(_) => Ok(held),
+    });
+    let held = match whole {
         Ok(held) => held.manifest,
         Err(e) => bail!(
             "{}: holds a package that is not whole ({e:#}); {OWN_FOLDER}",

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::encryption::Decrypter;
 use super::order::{self, Span};
+use super::scratch::Scratch;
 use super::signing::{self, Checked, Signature, SIGNATURE};
 use super::{
     in_memory_schema, package_file_name, parquet_name, schema_columns, sha256_of, sql_text, FileEntry, Manifest,
@@ -68,41 +69,6 @@ pub fn verify(dir: &Path, decrypt_key: Option<&PKey<Private>>) -> Result<Verifie
     }
     check_contents(dir, &package.files, &package.manifest)?;
     Ok(package)
-}
-
-/// A folder for what an import writes of a package (its files decrypted, the CSV files a
-/// PostgreSQL import copies in), readable by this user only, in a folder of this
-/// process's own in the system's temporary folder: both removed when the import is done
-/// (dropped); what a killed import left, by the next.
-struct Scratch {
-    files: Option<tempfile::TempDir>,
-    own: PathBuf,
-}
-
-impl Scratch {
-    fn new() -> Result<Scratch> {
-        let base = std::env::temp_dir().join("ledgerline-import");
-        let _ = ledgerline_store::remove_stale_partials(&base);
-        let own = ledgerline_store::partial_beside(&base).ok_or_else(|| anyhow!("no temporary folder"))?;
-        std::fs::create_dir_all(&own).with_context(|| format!("cannot create {}", own.display()))?;
-        let files = tempfile::Builder::new().prefix("package").tempdir_in(&own)?;
-        Ok(Scratch {
-            files: Some(files),
-            own,
-        })
-    }
-
-    fn path(&self) -> &Path {
-        self.files.as_ref().map_or(&self.own, |f| f.path())
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        drop(self.files.take());
-        // Left while another import of this process decrypts into it.
-        let _ = std::fs::remove_dir(&self.own);
-    }
 }
 
 /// [`verify`] but for what the files hold: the manifest, that the package holds exactly
@@ -432,7 +398,7 @@ fn columns_of(db: &mut Database, table: &str) -> Result<Vec<String>> {
 /// manifest counts, in the columns, of the types, its table has here: a package another
 /// exporter (or version) made differently is refused naming the file and the columns,
 /// before the database is opened.
-fn check_contents(package: &Path, files: &Path, m: &Manifest) -> Result<()> {
+pub(crate) fn check_contents(package: &Path, files: &Path, m: &Manifest) -> Result<()> {
     let duck = in_memory_schema("the in-memory schema")?;
     let named = |(column, kind): (String, String)| format!("{column} {kind}");
     for f in &m.files {

@@ -18,10 +18,11 @@ pub mod encryption;
 mod export;
 mod import;
 pub mod order;
+mod scratch;
 pub mod signing;
 
 pub use export::{export, parse_since, Exported};
-use import::check_package;
+use import::{check_contents, check_package};
 pub use import::{import, verify, Imported, Verified};
 
 use std::path::Path;
