@@ -8,7 +8,7 @@
 mod password;
 mod rules;
 
-pub use password::{change_password, PasswordRefused};
+pub use password::{change_password, PasswordRefused, PASSWORDS_REMEMBERED};
 use rules::usable_password;
 pub use rules::Unusable;
 
@@ -162,9 +162,18 @@ pub fn add_user(
     }
     let hash = hash_password(usable_password(password, name)?)?;
     db.transaction(|tx| {
-        let before: Option<String> = tx
-            .query_row("SELECT role FROM users WHERE username = ?1", [name], |r| r.get(0))
+        let held: Option<(String, String)> = tx
+            .query_row(
+                "SELECT role, password_hash FROM users WHERE username = ?1",
+                [name],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?;
+        // The password replaced is one its holder may not go back to.
+        if let Some((_, replaced)) = &held {
+            password::remember(tx, name, replaced)?;
+        }
+        let before = held.map(|(role, _)| role);
         tx.execute(
             "INSERT INTO users (username, role, password_hash, created_at, password_change_due, password_set_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?4)

@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_temporary_passwords.sql"),
     include_str!("../migrations/0006_session_idle.sql"),
     include_str!("../migrations/0007_password_age.sql"),
+    include_str!("../migrations/0008_password_history.sql"),
 ];
 
 /// A shared handle on the journal: one writer connection behind a mutex (SQLite

@@ -378,6 +378,9 @@ async fn a_temporary_password_is_changed_before_anything_else() {
     }
     let (status, me) = change(temporary, chosen).await;
     assert_eq!((status, &me["password_change_due"]), (200, &json!(false)), "{me}");
+    // The admin's temporary password, replaced, is not the holder's to go back to.
+    let (status, body) = change(chosen, temporary).await;
+    assert_eq!((status, &body["rule"]), (422, &json!("used_before")), "{body}");
     assert!(
         me["may"].as_array().unwrap().contains(&json!("GET /api/queue/next")),
         "{me}"

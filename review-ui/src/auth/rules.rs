@@ -6,8 +6,8 @@
 //! name; never one of the passwords tried first by whoever guesses.
 
 /// A password refused, with the rule it breaks: `too_short`, `too_few_kinds`,
-/// `holds_user_name`, `guessed_first`, or `same_as_current` (a change to the password
-/// held), by which the app says it in the user's language.
+/// `holds_user_name`, `guessed_first`, or, for a change by its holder, `same_as_current`
+/// or `used_before`, by which the app says it in the user's language.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct Unusable {
