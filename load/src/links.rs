@@ -323,8 +323,18 @@ pub(crate) fn leave_with_load(db: &mut Database, load_id: &str) -> Result<()> {
 fn taken_back(person: &str, death: &str) -> String {
     format!(
         "EXISTS (SELECT 1 FROM person_links u WHERE u.person_id = {person} AND u.unlinked_at IS NOT NULL \
-         AND (u.linked_to = {death} OR EXISTS (SELECT 1 FROM person_links j WHERE j.person_id = u.linked_to \
-         AND j.linked_to = {death} AND j.unlinked_at IS NULL)))"
+         AND {})",
+        of_death("u.linked_to", death)
+    )
+}
+
+/// The condition (SQL) that `person` is of the death of first person `first` now: it is
+/// that first person, or linked to it. What a decision named is read through this, so
+/// the decision holds once the death it named has joined another.
+fn of_death(person: &str, first: &str) -> String {
+    format!(
+        "({person} = {first} OR EXISTS (SELECT 1 FROM person_links j WHERE j.person_id = {person} \
+         AND j.linked_to = {first} AND j.unlinked_at IS NULL))"
     )
 }
 

@@ -17,7 +17,7 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use super::{death_of, insert, keep_apart, missing_person, repoint, take_back, BY_HAND};
+use super::{death_of, insert, keep_apart, missing_person, of_death, repoint, take_back, BY_HAND};
 use crate::{Database, UtcTime};
 
 /// What an import did with the links and decisions a province's package carried.
@@ -150,14 +150,18 @@ fn follow_link(db: &mut Database, row: &Carried, province: &str, at: UtcTime) ->
     }
     // A decision of this province's own, arriving in an earlier package, is one it has
     // since gone back on.
+    // Either way round, by a person of one death against (a person now of) the other.
     let apart = db.text(
-        "SELECT u.unlinked_by FROM person_links u
-         WHERE u.unlinked_at IS NOT NULL AND u.unlinked_by NOT LIKE $3
-           AND ((u.linked_to = $2 AND (u.person_id = $1 OR u.person_id IN
-                   (SELECT person_id FROM person_links WHERE unlinked_at IS NULL AND linked_to = $1)))
-             OR (u.linked_to = $1 AND (u.person_id = $2 OR u.person_id IN
-                   (SELECT person_id FROM person_links WHERE unlinked_at IS NULL AND linked_to = $2))))
-         LIMIT 1",
+        &format!(
+            "SELECT u.unlinked_by FROM person_links u
+             WHERE u.unlinked_at IS NOT NULL AND u.unlinked_by NOT LIKE $3
+               AND (({} AND {}) OR ({} AND {}))
+             LIMIT 1",
+            of_death("u.person_id", "$1"),
+            of_death("u.linked_to", "$2"),
+            of_death("u.person_id", "$2"),
+            of_death("u.linked_to", "$1"),
+        ),
         &[&a, &b, &format!("province {province}: %")],
     )?;
     if let Some(by) = apart {

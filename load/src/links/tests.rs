@@ -288,6 +288,13 @@ fn a_decision_against_a_death_holds_once_it_joins_another() {
     assert_eq!(current(&mut db), ["AH-3 -> SD-3"]);
     let listed = list(&mut db, None, true).unwrap().same_id_number;
     assert!(listed[0].kept_apart, "{listed:?}");
+    // Nor does a province's link of the two, carried in its package, join them.
+    let province = follow_province(&mut db, &[("JS-3", "AH-3", BY_HAND, None)]);
+    assert_eq!(
+        outcomes(&province).1,
+        ["JS-3 and AH-3 linked: the deaths of JS-3 and SD-3 are kept apart here (by dba)"]
+    );
+    assert_eq!(current(&mut db), ["AH-3 -> SD-3"]);
 }
 
 /// A link or decision a province's package carries: person, linked to, who linked them
