@@ -281,6 +281,15 @@ pub fn list_users(db: &ReviewDb) -> Result<Vec<UserRow>> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// What login reads of an account.
+struct Held {
+    role: String,
+    hash: String,
+    temporary: bool,
+    locked_until: Option<i64>,
+    password_set_at: Option<i64>,
+}
+
 /// Checks a password; on success opens a session and returns (token, session).
 pub fn login(
     db: &ReviewDb,
@@ -289,17 +298,32 @@ pub fn login(
     lifetimes: Lifetimes,
 ) -> Result<Result<(String, Session), LoginError>> {
     // A disabled account answers as an unknown one: the same message, the same time.
-    let row: Option<(String, String, bool, Option<i64>)> = db
+    let row = db
         .read()?
         .query_row(
-            "SELECT role, password_hash, password_change_due, locked_until FROM users
+            "SELECT role, password_hash, password_change_due, locked_until, password_set_at FROM users
              WHERE username = ?1 AND disabled_at IS NULL",
             [username],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            |r| {
+                Ok(Held {
+                    role: r.get(0)?,
+                    hash: r.get(1)?,
+                    temporary: r.get(2)?,
+                    locked_until: r.get(3)?,
+                    password_set_at: r.get(4)?,
+                })
+            },
         )
         .optional()?;
     let t = now();
-    let Some((role, hash, temporary, locked_until)) = row else {
+    let Some(Held {
+        role,
+        hash,
+        temporary,
+        locked_until,
+        password_set_at,
+    }) = row
+    else {
         verify_password(password, decoy_hash());
         return Ok(Err(LoginError::BadCredentials));
     };
@@ -312,11 +336,6 @@ pub fn login(
         return Ok(Err(LoginError::BadCredentials));
     }
     let role = Role::parse(&role).context("the account's stored role")?;
-    let password_set_at: Option<i64> = db.read()?.query_row(
-        "SELECT password_set_at FROM users WHERE username = ?1",
-        [username],
-        |r| r.get(0),
-    )?;
     let token = random_token(32);
     let csrf_token = random_token(16);
     db.transaction(|tx| {

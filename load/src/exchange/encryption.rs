@@ -108,7 +108,17 @@ fn read_receiving<T>(
 ) -> Result<PKey<T>> {
     let what = format!("{flag} {}", path.display());
     let pem = std::fs::read(path).with_context(|| format!("{what}: cannot read"))?;
-    let key = parse(&pem).map_err(|_| anyhow!("{what}: not a {half} key in PEM"))?;
+    receiving_key(&pem, &what, half, parse)
+}
+
+/// The `half` of a receiving key in `pem`, read from `what`: an X25519 key.
+fn receiving_key<T>(
+    pem: &[u8],
+    what: &str,
+    half: &str,
+    parse: impl Fn(&[u8]) -> Result<PKey<T>, openssl::error::ErrorStack>,
+) -> Result<PKey<T>> {
+    let key = parse(pem).map_err(|_| anyhow!("{what}: not a {half} key in PEM"))?;
     if key.id() != Id::X25519 {
         bail!("{what}: {NOT_RECEIVING}");
     }
@@ -277,10 +287,7 @@ pub struct ReceivingKey {
 /// on it takes only packages encrypted for a key it receives with. A key received
 /// already (not retired) is refused.
 pub fn receive(db: &mut Database, pem: &[u8], what: &str, by: &str, note: Option<&str>) -> Result<ReceivingKey> {
-    let key = PKey::public_key_from_pem(pem).map_err(|_| anyhow!("{what}: not a public key in PEM"))?;
-    if key.id() != Id::X25519 {
-        bail!("{what}: {NOT_RECEIVING}");
-    }
+    let key = receiving_key(pem, what, "public", PKey::public_key_from_pem)?;
     let fingerprint = fingerprint(&key)?;
     let pem = String::from_utf8(key.public_key_to_pem()?)?;
     db.exclusively(|db, at| {

@@ -27,9 +27,6 @@ use crate::{Database, UtcTime, MIGRATIONS};
 /// even opened (a mistyped package folder made an empty national database file).
 pub struct Verified {
     dir: PathBuf,
-    /// The folder the package's Parquet files are read from: the package's own, or, for
-    /// an encrypted package, `decrypted`'s.
-    files: PathBuf,
     /// The package's files decrypted, removed with it.
     decrypted: Option<Scratch>,
     pub manifest: Manifest,
@@ -64,11 +61,18 @@ pub fn verify(dir: &Path, decrypt_key: Option<&PKey<Private>>) -> Result<Verifie
                 &f.name,
             )?;
         }
-        package.files = decrypted.path().to_path_buf();
         package.decrypted = Some(decrypted);
     }
-    check_contents(dir, &package.files, &package.manifest)?;
+    check_contents(dir, package.files(), &package.manifest)?;
     Ok(package)
+}
+
+impl Verified {
+    /// The folder the package's Parquet files are read from: the package's own, or, for
+    /// an encrypted package, the one they were decrypted into.
+    fn files(&self) -> &Path {
+        self.decrypted.as_ref().map_or(&self.dir, |d| d.path())
+    }
 }
 
 /// [`verify`] but for what the files hold: the manifest, that the package holds exactly
@@ -145,7 +149,6 @@ pub(crate) fn check_package(dir: &Path) -> Result<Verified> {
     };
     Ok(Verified {
         dir: dir.to_path_buf(),
-        files: dir.to_path_buf(),
         decrypted: None,
         manifest: m,
         manifest_bytes,
@@ -210,9 +213,9 @@ struct Ready<'m> {
 /// latest corrections held, and records the package. With `dry_run`, all of it is done
 /// and rolled back: the report tells what the import would do.
 pub fn import(db: &mut Database, package: Verified, dry_run: bool) -> Result<Imported> {
+    let files = package.files().to_path_buf();
     let Verified {
         dir,
-        files,
         decrypted,
         manifest: m,
         manifest_bytes,
