@@ -438,10 +438,17 @@ async fn a_password_too_old_is_changed_before_anything_else() {
     let login = young.login("reviewer", PASSWORD).await.unwrap();
     assert_eq!(login.json["password_change_due"], false, "{}", login.json);
     set_days_ago(30);
+    let held = young.get("/api/queue/next").await.unwrap().json;
     assert_eq!(
-        young.get("/api/queue/next").await.unwrap().json["error"],
-        "password_change_due",
+        held["error"], "password_change_due",
         "a session open as the password ages out is held too"
+    );
+    assert!(
+        held["message"]
+            .as_str()
+            .unwrap()
+            .contains("older than this server allows"),
+        "{held}"
     );
     let admin = as_role(&base, "admin").await;
     let users = admin.get("/api/users").await.unwrap().json;

@@ -37,8 +37,9 @@ pub enum AuditCommand {
     /// `user_disable`, `user_enable`, about `user:NAME`; passwords are never logged) and
     /// the turns by hand of pages to key and their keying finished or reopened (`turn`,
     /// `key_done`, `key_reopen`, about `page:ID`), and the logins to the review app and
-    /// the wrong passwords given for an account (`login`, `login_failed`,
-    /// `login_locked`, about `login:NAME`).
+    /// the wrong passwords given for an account, the logouts and the sessions the server
+    /// ended (`login`, `login_failed`, `login_locked`, `logout`, `session_timeout`, about
+    /// `login:NAME`).
     Log {
         #[command(flatten)]
         ws: WorkspaceArg,

@@ -96,8 +96,9 @@ macro_rules! routes {
     };
 }
 
-/// The calls a session whose account's temporary password is not changed yet may make:
-/// who is logged in, the change, logging out.
+/// The calls a session whose account's password is due for a change (a temporary one,
+/// or one older than the server allows) may make: who is logged in, the change, logging
+/// out.
 const OPEN_WHILE_PASSWORD_DUE: [(Method, &str); 3] = [
     (Method::GET, "/api/me"),
     (Method::POST, "/api/me/password"),
@@ -309,9 +310,14 @@ async fn guard(State(state): State<AppState>, matched: Option<MatchedPath>, mut 
         .into_response();
     }
     if session.password_change_due && !route.open_to(&session) {
+        let which = if session.password_expired {
+            "your password, older than this server allows,"
+        } else {
+            "the temporary password an administrator set"
+        };
         return ApiError::new(
             Refusal::PasswordChangeDue,
-            "change the temporary password an administrator set first (POST /api/me/password)",
+            format!("change {which} first (POST /api/me/password)"),
         )
         .into_response();
     }
