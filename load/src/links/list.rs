@@ -170,6 +170,8 @@ fn deaths(db: &mut Database) -> Result<Vec<Death>> {
 /// The full ID numbers persons of more than one death share, each marked kept apart when
 /// the DBA kept every two of its deaths apart.
 fn shared_id_numbers(db: &mut Database) -> Result<Vec<SameIdNumber>> {
+    // The person, its compared columns, its death.
+    const WIDTH: usize = 2 + COMPARED_WIDTH;
     let rows = db.texts(
         &format!(
             "SELECT d.person_id, {}, COALESCE(k.linked_to, d.person_id)
@@ -179,19 +181,19 @@ fn shared_id_numbers(db: &mut Database) -> Result<Vec<SameIdNumber>> {
              LEFT JOIN person_links j ON j.person_id = s.person_id AND j.unlinked_at IS NULL
              WHERE length(s.id_number) = 18
              GROUP BY s.id_number HAVING count(DISTINCT COALESCE(j.linked_to, s.person_id)) > 1)
-         ORDER BY d.id_number, 9, d.person_id",
+         ORDER BY d.id_number, {WIDTH}, d.person_id",
             compared_columns("d")
         ),
         &[],
-        9,
+        WIDTH,
     )?;
     let apart = apart_pairs(db)?;
     let persons: Vec<(Sharing, &[Option<String>])> = rows
-        .chunks(9)
+        .chunks(WIDTH)
         .map(|v| {
             let sharing = Sharing {
                 person: Member::read(&v[..4]),
-                death: v[8].clone().unwrap_or_default(),
+                death: v[WIDTH - 1].clone().unwrap_or_default(),
             };
             (sharing, v)
         })
