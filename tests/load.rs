@@ -2346,29 +2346,12 @@ fn an_encrypted_package_is_read_only_with_its_receiving_key_postgres() {
 /// refused, and the files decrypted leave nothing behind.
 fn encrypted_packages_flow(dir: &std::path::Path, province: &Basic, nation: &Basic) {
     run_ok(&["live", "import", s(&live_extract(dir)), "--target", province.t()]);
-    let keygen = |whose: &str, name: &str, folder: &str| {
-        run_json(&[
-            "exchange",
-            "keygen",
-            whose,
-            name,
-            "--out",
-            s(&dir.join(folder)),
-            "--json",
-        ])
-    };
+    let keygen = |whose: &str, name: &str, folder: &str| keygen_json(dir, whose, name, folder);
     let receiving = keygen("--receiver", "nation", "nation-keys");
     let [public, private, fingerprint] =
         ["public_key", "private_key", "fingerprint"].map(|k| receiving[k].as_str().unwrap().to_string());
     let signing = keygen("--province", "37", "province-keys");
-    let export = |name: &str, extra: &[&str]| {
-        let out = export_command(province, &dir.join(name)).args(extra).output().unwrap();
-        (
-            out.status.code(),
-            serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap_or_default(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
+    let export = |name: &str, extra: &[&str]| exported_json(province, &dir.join(name), extra);
     let signing_key = signing["private_key"].as_str().unwrap();
     let (code, m, said) = export("enc", &["--encrypt-for", &public, "--sign-key", signing_key]);
     assert_eq!(code, Some(0), "{said}");
@@ -2540,6 +2523,166 @@ fn encrypted_packages_flow(dir: &std::path::Path, province: &Basic, nation: &Bas
     assert_eq!(
         (&keys[0]["fingerprint"], &keys[0]["retire_note"]),
         (&fingerprint.as_str().into(), &"the token was lost".into()),
+        "{keys}"
+    );
+}
+
+/// `exchange keygen WHOSE NAME --out DIR/FOLDER --json`'s answer.
+fn keygen_json(dir: &std::path::Path, whose: &str, name: &str, folder: &str) -> serde_json::Value {
+    run_json(&[
+        "exchange",
+        "keygen",
+        whose,
+        name,
+        "--out",
+        s(&dir.join(folder)),
+        "--json",
+    ])
+}
+
+/// An export of province 37 into `out` (with `extra` arguments): its exit code, its
+/// JSON answer (null if none) and what it said on stderr.
+fn exported_json(province: &Basic, out: &std::path::Path, extra: &[&str]) -> (Option<i32>, serde_json::Value, String) {
+    let out = export_command(province, out).args(extra).output().unwrap();
+    (
+        out.status.code(),
+        serde_json::from_slice(&out.stdout).unwrap_or_default(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_province_records_the_key_its_packages_go_encrypted_for_duckdb() {
+    province_and_nation(None, send_to_flow);
+}
+
+#[test]
+fn a_province_records_the_key_its_packages_go_encrypted_for_postgres() {
+    province_and_nation(Some("send_to"), send_to_flow);
+}
+
+/// Before any key is recorded, a package goes in the plain, warned of. The province
+/// records the nation's receiving key once: its exports, told nothing, go encrypted for
+/// it, and the nation reads them with the key's private half. The nation's new key
+/// replaces it. With the key retired and none recorded since, an export is refused
+/// rather than sent in the plain, unless --encrypt-for names a key.
+fn send_to_flow(dir: &std::path::Path, province: &Basic, nation: &Basic) {
+    run_ok(&["live", "import", s(&live_extract(dir)), "--target", province.t()]);
+    let export = |name: &str, extra: &[&str]| exported_json(province, &dir.join(name), extra);
+    let (code, m, said) = export("plain", &[]);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(m.get("encryption").is_none(), "{m}");
+    assert!(
+        said.contains("warning: the package's files are not encrypted"),
+        "{said}"
+    );
+
+    let [first, second] = ["first-keys", "second-keys"].map(|folder| keygen_json(dir, "--receiver", "nation", folder));
+    let key = |k: &serde_json::Value, what: &str| k[what].as_str().unwrap().to_string();
+    let send_to = |k: &serde_json::Value| {
+        run_json(&[
+            "exchange",
+            "send-to",
+            &key(k, "public_key"),
+            "--target",
+            province.t(),
+            "--note",
+            "sent by the nation's DBA",
+            "--json",
+        ])
+    };
+    let recorded = send_to(&first);
+    assert_eq!(
+        (&recorded["fingerprint"], &recorded["replaced"]),
+        (&first["fingerprint"], &serde_json::Value::Null),
+        "{recorded}"
+    );
+    let signing = keygen_json(dir, "--province", "37", "signing");
+    for (k, says) in [
+        (&first, "this database's packages are encrypted for key"),
+        (&signing, "not a receiving key"),
+    ] {
+        let refused = run_expect(
+            &["exchange", "send-to", &key(k, "public_key"), "--target", province.t()],
+            2,
+        );
+        let said = String::from_utf8_lossy(&refused.stderr);
+        assert!(said.contains(says), "{said}");
+    }
+
+    let (code, m, said) = export("first", &[]);
+    assert_eq!(code, Some(0), "{said}");
+    assert_eq!(m["encryption"]["recipient"], first["fingerprint"], "{m}");
+    assert!(!said.contains("warning"), "{said}");
+    run_ok(&[
+        "exchange",
+        "receive",
+        &key(&first, "public_key"),
+        "--target",
+        nation.t(),
+    ]);
+    let imported = run_json(&[
+        "exchange",
+        "import",
+        s(&dir.join("first")),
+        "--target",
+        nation.t(),
+        "--decrypt-key",
+        &key(&first, "private_key"),
+        "--json",
+    ]);
+    assert_eq!(imported["encrypted_for"], first["fingerprint"], "{imported}");
+    assert_eq!(
+        nation.count("SELECT count(*) FROM deceased WHERE id_number = '34052419800101001X'"),
+        1
+    );
+
+    // The nation changed its key: the new one replaces the first.
+    let recorded = send_to(&second);
+    assert_eq!(recorded["replaced"], first["fingerprint"], "{recorded}");
+    let (code, m, said) = export("second", &[]);
+    assert_eq!(code, Some(0), "{said}");
+    assert_eq!(m["encryption"]["recipient"], second["fingerprint"], "{m}");
+
+    run_ok(&[
+        "exchange",
+        "distrust",
+        &key(&second, "fingerprint"),
+        "--target",
+        province.t(),
+        "--note",
+        "the nation lost its private half",
+    ]);
+    let (code, _, said) = export("none", &[]);
+    assert_eq!(code, Some(2), "{said}");
+    assert!(
+        said.contains(&format!(
+            "key {} they were encrypted for was retired (the nation lost its private half)",
+            key(&second, "fingerprint")
+        )),
+        "{said}"
+    );
+    assert!(!dir.join("none").exists());
+    let (code, m, said) = export("named", &["--encrypt-for", &key(&first, "public_key")]);
+    assert_eq!(code, Some(0), "{said}");
+    assert_eq!(m["encryption"]["recipient"], first["fingerprint"], "{m}");
+
+    let keys = run_json(&["exchange", "keys", "--send-to", "--target", province.t(), "--json"]);
+    let listed: Vec<_> = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| (k["fingerprint"].clone(), k["retire_note"].clone()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (
+                first["fingerprint"].clone(),
+                format!("replaced by key {}", key(&second, "fingerprint")).into()
+            ),
+            (second["fingerprint"].clone(), "the nation lost its private half".into()),
+        ],
         "{keys}"
     );
 }

@@ -77,6 +77,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "receiving keys: a database takes only packages encrypted for its own",
         sql: include_str!("../../schemas/province/0008_receiving_keys.sql"),
     },
+    Migration {
+        version: 9,
+        name: "send-to keys: the receiving key a database's own packages are encrypted for",
+        sql: include_str!("../../schemas/province/0009_send_to_keys.sql"),
+    },
 ];
 
 const VERSION_TABLE: &str = "basic_schema_migrations";

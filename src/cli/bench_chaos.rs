@@ -120,8 +120,6 @@ impl Subject {
                     world.join(PACKAGE).into(),
                     "--sign-key".into(),
                     world.join(KEYS).join("province-37.key.pem").into(),
-                    "--encrypt-for".into(),
-                    world.join(KEYS).join(RECEIVING_PUBLIC).into(),
                 ]
             }
             Subject::ExchangeImport => {
@@ -385,6 +383,17 @@ pub fn run(a: ChaosArgs) -> Result<ExitCode> {
                         "nation".into(),
                         "--out".into(),
                         keys,
+                    ],
+                )?;
+                // The export encrypts for the key the province recorded, unasked.
+                ledgerline(
+                    &exe,
+                    &[
+                        "exchange".into(),
+                        "send-to".into(),
+                        after.join(KEYS).join(RECEIVING_PUBLIC).into(),
+                        "--target".into(),
+                        duckdb_target(&after.join(PROVINCE)),
                     ],
                 )?;
             }

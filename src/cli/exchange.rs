@@ -41,7 +41,9 @@ pub enum ExchangeCommand {
         sign_key: Option<PathBuf>,
         /// Encrypt the package's files for this receiving key (the public key, PEM, that
         /// the database the package goes to made with `exchange keygen --receiver`): only
-        /// its private half reads them. The manifest stays readable (no person's data)
+        /// its private half reads them. The manifest stays readable (no person's data).
+        /// Without it, the files are encrypted for the key `exchange send-to` recorded, if
+        /// one was
         #[arg(long)]
         encrypt_for: Option<PathBuf>,
         /// Print the package's manifest as JSON, with exported_before: true when the
@@ -118,9 +120,24 @@ pub enum ExchangeCommand {
         #[command(flatten)]
         decision: Decision,
     },
+    /// Record the receiving key of the database this one's packages go to: from now on
+    /// every `exchange export` encrypts for it unasked (no --encrypt-for to forget), and
+    /// none goes in the plain. A key recorded before is retired, replaced by this one
+    SendTo {
+        /// The receiving key's public half (PEM), as the database the packages go to made
+        /// it with `exchange keygen --receiver` and sent it
+        key: PathBuf,
+        /// Where the key came from, or why (kept with it)
+        #[arg(long)]
+        note: Option<String>,
+        #[command(flatten)]
+        decision: Decision,
+    },
     /// Revoke a trusted key (a key lost, or replaced): packages signed by it are refused
-    /// from now on; or retire a receiving key: packages encrypted for it are refused. The
-    /// key stays listed, with who revoked it, when and why
+    /// from now on; or retire a receiving key: packages encrypted for it are refused; or
+    /// retire the key this database's packages go encrypted for (`exchange send-to`):
+    /// exports are refused until another is recorded. The key stays listed, with who
+    /// revoked it, when and why
     Distrust {
         /// The key's fingerprint, as `exchange keys` lists it
         fingerprint: String,
@@ -131,13 +148,18 @@ pub enum ExchangeCommand {
         decision: Decision,
     },
     /// The provinces' keys the database trusts (and those revoked), with who trusted
-    /// them and when; with --receiving, the keys it receives with
+    /// them and when; with --receiving, the keys it receives with; with --send-to, the
+    /// key its own packages are encrypted for
     Keys {
         #[arg(long, value_parser = Target::parse, help = super::target_help!("The national (or any basic) database"))]
         target: Target,
         /// The keys packages must be encrypted for (and those retired) instead
-        #[arg(long)]
+        #[arg(long, conflicts_with = "send_to")]
         receiving: bool,
+        /// The keys this database's own packages are encrypted for (`exchange send-to`;
+        /// those retired too) instead
+        #[arg(long)]
+        send_to: bool,
         /// Print the keys as JSON
         #[arg(long)]
         json: bool,
@@ -273,6 +295,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             json,
         } => {
             let mut db = target.open_for_reading()?;
+            let encrypt_given = encrypt_for.is_some();
             let exported = exchange::export(
                 &mut db,
                 &province,
@@ -282,6 +305,13 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 encrypt_for.as_deref(),
             )?;
             let m = &exported.manifest;
+            if m.encryption.is_none() {
+                eprintln!(
+                    "warning: the package's files are not encrypted: whoever gets it on its way reads the dead's \
+                     ID numbers and their families' phones (ledgerline exchange send-to KEY records the receiving \
+                     key of the database it goes to, once; --encrypt-for KEY encrypts this export)"
+                );
+            }
             if json {
                 println!("{}", serde_json::to_string_pretty(&exported)?);
             } else if exported.exported_before {
@@ -310,8 +340,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
                     );
                 }
                 if let Some(e) = &m.encryption {
+                    let recorded = if encrypt_given { "" } else { " (exchange send-to)" };
                     println!(
-                        "{:<24} files encrypted for receiving key {}",
+                        "{:<24} files encrypted for receiving key {}{recorded}",
                         exchange::MANIFEST,
                         e.recipient
                     );
@@ -435,6 +466,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
             |db, by| keys::receive(db, &key, by, note.as_deref()),
             keys::print_receiving,
         )?,
+        ExchangeCommand::SendTo { key, note, decision } => decision.make(
+            |db, by| keys::send_to(db, &key, by, note.as_deref()),
+            keys::print_recorded,
+        )?,
         ExchangeCommand::Distrust {
             fingerprint,
             note,
@@ -444,21 +479,22 @@ pub fn run(a: Args) -> Result<ExitCode> {
             |revoked, json| match revoked {
                 keys::Revoked::Trusted(k) => keys::print_key(k, json),
                 keys::Revoked::Receiving(k) => keys::print_receiving(k, json),
+                keys::Revoked::SendTo(k) => keys::print_send_to(k, json),
             },
         )?,
         ExchangeCommand::Keys {
             target,
-            receiving: false,
+            receiving,
+            send_to,
             json,
-        } => keys::list(&exchange::signing::keys(&mut target.open_for_reading()?)?, json)?,
-        ExchangeCommand::Keys {
-            target,
-            receiving: true,
-            json,
-        } => keys::list_receiving(
-            &exchange::encryption::receiving_keys(&mut target.open_for_reading()?)?,
-            json,
-        )?,
+        } => {
+            let db = &mut target.open_for_reading()?;
+            match (receiving, send_to) {
+                (true, _) => keys::list_receiving(&exchange::encryption::receiving_keys(db)?, json)?,
+                (_, true) => keys::list_send_to(&exchange::send_to::keys(db)?, json)?,
+                _ => keys::list(&exchange::signing::keys(db)?, json)?,
+            }
+        }
         ExchangeCommand::Log { target, province, json } => {
             let packages = exchange::order::imported(&mut target.open_for_reading()?, province.as_deref())?;
             if json {

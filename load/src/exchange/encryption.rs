@@ -30,7 +30,8 @@ use openssl::pkey_ctx::PkeyCtx;
 use openssl::symm::{Cipher, Crypter, Mode};
 use serde::{Deserialize, Serialize};
 
-use super::signing::{end_key, fingerprint, write_key_pair};
+use super::key_table::{KeyRow, KeyTable};
+use super::signing::{fingerprint, write_key_pair};
 use crate::{Database, UtcTime};
 
 /// What a manifest says of a package's encryption.
@@ -283,88 +284,70 @@ pub struct ReceivingKey {
     pub retired_at: Option<UtcTime>,
 }
 
+/// The receiving keys a database takes packages encrypted for.
+const RECEIVING: KeyTable = KeyTable {
+    name: "exchange_receiving_keys",
+    added_by: "received_by",
+    added_at: "received_at",
+};
+
+impl From<KeyRow> for ReceivingKey {
+    fn from(k: KeyRow) -> ReceivingKey {
+        ReceivingKey {
+            fingerprint: k.fingerprint,
+            received_by: k.added_by,
+            note: k.note,
+            received_at: k.added_at,
+            retired_by: k.retired_by,
+            retire_note: k.retire_note,
+            retired_at: k.retired_at,
+        }
+    }
+}
+
 /// Makes `db` receive with the public receiving key in `pem` (read from `what`): from now
 /// on it takes only packages encrypted for a key it receives with. A key received
 /// already (not retired) is refused.
 pub fn receive(db: &mut Database, pem: &[u8], what: &str, by: &str, note: Option<&str>) -> Result<ReceivingKey> {
-    let key = receiving_key(pem, what, "public", PKey::public_key_from_pem)?;
-    let fingerprint = fingerprint(&key)?;
-    let pem = String::from_utf8(key.public_key_to_pem()?)?;
+    let (fingerprint, pem) = public_pem(pem, what)?;
     db.exclusively(|db, at| {
-        if receiving(db, &fingerprint)? {
+        if RECEIVING.current(db, &fingerprint)? {
             bail!("this database receives with key {fingerprint} already");
         }
-        db.execute(
-            "INSERT INTO exchange_receiving_keys (fingerprint, public_key, received_by, note, received_at)
-             VALUES ($1, $2, $3, NULLIF($4, ''), CAST(CAST($5 AS VARCHAR) AS TIMESTAMP))",
-            &[&fingerprint, &pem, by, note.unwrap_or_default(), &at.sql_text()],
-        )?;
-        Ok(())
+        RECEIVING.add(db, at, &fingerprint, &pem, by, note)
     })?;
-    latest(db, &fingerprint)
+    RECEIVING.latest(db, &fingerprint).map(ReceivingKey::from)
+}
+
+/// The fingerprint and the PEM (as OpenSSL writes it) of the public receiving key in
+/// `pem`, read from `what`.
+pub(crate) fn public_pem(pem: &[u8], what: &str) -> Result<(String, String)> {
+    let key = public_key(pem, what)?;
+    Ok((fingerprint(&key)?, String::from_utf8(key.public_key_to_pem()?)?))
+}
+
+/// The public receiving key in `pem`, read from `what`.
+pub(crate) fn public_key(pem: &[u8], what: &str) -> Result<PKey<Public>> {
+    receiving_key(pem, what, "public", PKey::public_key_from_pem)
 }
 
 /// Whether `db` receives with the key `fingerprint` (not retired).
 pub fn receiving(db: &mut Database, fingerprint: &str) -> Result<bool> {
-    Ok(db.has_table("exchange_receiving_keys")?
-        && db
-            .text(
-                "SELECT fingerprint FROM exchange_receiving_keys WHERE fingerprint = $1 AND retired_at IS NULL",
-                &[fingerprint],
-            )?
-            .is_some())
+    RECEIVING.current(db, fingerprint)
 }
 
 /// Retires the receiving key `fingerprint` (its private half lost, or replaced):
 /// packages encrypted for it are refused from now on.
 pub fn retire(db: &mut Database, fingerprint: &str, by: &str, note: &str) -> Result<ReceivingKey> {
-    let columns = ["retired_by", "retire_note", "retired_at"];
-    if !end_key(db, "exchange_receiving_keys", columns, fingerprint, by, note)? {
+    if !RECEIVING.retire(db, fingerprint, by, note)? {
         bail!("no receiving key {fingerprint} (ledgerline exchange keys --receiving lists them)");
     }
-    latest(db, fingerprint)
-}
-
-/// The latest row of the receiving key `fingerprint`.
-fn latest(db: &mut Database, fingerprint: &str) -> Result<ReceivingKey> {
-    receiving_keys(db)?
-        .into_iter()
-        .rev()
-        .find(|k| k.fingerprint == fingerprint)
-        .ok_or_else(|| anyhow!("receiving key {fingerprint} not found"))
+    RECEIVING.latest(db, fingerprint).map(ReceivingKey::from)
 }
 
 /// The receiving keys a database receives with or did, in the order they were received.
 pub fn receiving_keys(db: &mut Database) -> Result<Vec<ReceivingKey>> {
-    if !db.has_table("exchange_receiving_keys")? {
-        return Ok(Vec::new());
-    }
-    let rows = db.texts(
-        "SELECT fingerprint, received_by, note, CAST(received_at AS VARCHAR),
-                retired_by, retire_note, CAST(retired_at AS VARCHAR)
-         FROM exchange_receiving_keys ORDER BY received_at, fingerprint",
-        &[],
-        7,
-    )?;
-    let time = |t: &Option<String>| {
-        t.as_deref()
-            .map(|t| UtcTime::read_sql_text(t, "exchange_receiving_keys"))
-            .transpose()
-    };
-    rows.chunks(7)
-        .map(|v| {
-            Ok(ReceivingKey {
-                fingerprint: v[0].clone().unwrap_or_default(),
-                received_by: v[1].clone().unwrap_or_default(),
-                note: v[2].clone(),
-                received_at: time(&v[3])?
-                    .ok_or_else(|| anyhow!("exchange_receiving_keys: a key received at no time"))?,
-                retired_by: v[4].clone(),
-                retire_note: v[5].clone(),
-                retired_at: time(&v[6])?,
-            })
-        })
-        .collect()
+    Ok(RECEIVING.rows(db)?.into_iter().map(ReceivingKey::from).collect())
 }
 
 /// Refuses province `province`'s package, encrypted as `encryption` says, when `db`

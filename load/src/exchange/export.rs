@@ -10,12 +10,13 @@ use postgres::Client;
 use serde::Serialize;
 
 use super::encryption::{self, Encrypter};
+use super::send_to;
 use super::signing::{self, Signature};
 use super::{
     check_province, in_memory_schema, package_file_name, parquet_name, schema_columns, sha256_of, sql_text, stamps_of,
-    FileEntry, Manifest, WithdrawnLoad, MANIFEST, STANDARD, TABLES,
+    FileEntry, Manifest, WithdrawnLoad, MANIFEST, PACKAGE_SCHEMA_VERSION, STANDARD, TABLES,
 };
-use crate::{Database, UtcTime, MIGRATIONS};
+use crate::{Database, UtcTime};
 
 /// The order of a table's rows in its file: all columns, left to right. A table whose
 /// first column is its key is put in the same order by that column alone (a sort on
@@ -107,8 +108,9 @@ pub struct Exported {
 /// by another of a later moment (the one it wrote may have been sent on).
 ///
 /// With `encrypt_for` (a receiving public key in PEM, `exchange keygen --receiver`'s),
-/// the files are encrypted for it (see [`encryption`]); their plain form is written
-/// only inside the folder being made, and gone before it becomes the package. With
+/// or without it when `db` recorded the key its packages go encrypted for (see
+/// [`send_to`]), the files are encrypted for it (see [`encryption`]); their plain form
+/// is written only inside the folder being made, and gone before it becomes the package. With
 /// `sign_key` (an Ed25519 private key in PEM, `exchange keygen`'s), the manifest is
 /// signed and the signature written beside it (see [`signing`]).
 pub fn export(
@@ -122,7 +124,10 @@ pub fn export(
     check_province(province)?;
     let since = since.map(parse_since).transpose()?;
     let sign_key = sign_key.map(signing::read_signing_key).transpose()?;
-    let recipient = encrypt_for.map(encryption::read_recipient).transpose()?;
+    let recipient = match encrypt_for {
+        Some(path) => Some(encryption::read_recipient(path)?),
+        None => send_to::recorded(db)?,
+    };
     let partial = ledgerline_store::partial_beside(out)
         .with_context(|| format!("{}: name the package's folder", out.display()))?;
     ledgerline_store::remove_stale_partials(out)
@@ -426,7 +431,7 @@ fn write_package(
     let manifest = Manifest {
         standard: STANDARD.to_string(),
         province: province.to_string(),
-        schema_version: MIGRATIONS.len() as i32,
+        schema_version: PACKAGE_SCHEMA_VERSION,
         exported_at: as_of.rfc3339(),
         since: since.map(str::to_string),
         files,

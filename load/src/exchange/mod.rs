@@ -17,8 +17,10 @@
 pub mod encryption;
 mod export;
 mod import;
+mod key_table;
 pub mod order;
 mod scratch;
+pub mod send_to;
 pub mod signing;
 
 pub use export::{export, parse_since, Exported};
@@ -33,6 +35,13 @@ use sha2::{Digest, Sha256};
 
 pub const MANIFEST: &str = "manifest.json";
 pub const STANDARD: &str = "MZ/T 141-2019";
+
+/// The schema version a manifest names: the latest that changed a table a package
+/// carries (or `unloads`, which its withdrawn loads come from). The versions after it
+/// changed only tables a database keeps to itself (its keys), so a national database a
+/// version behind its provinces still takes their packages: a package is refused for
+/// its version only when its files are of a shape the importer does not know.
+pub const PACKAGE_SCHEMA_VERSION: i32 = 6;
 
 /// The exchanged tables, each with the entity it carries: MZ/T 141's, and ledgerline's
 /// for the corrections of persons' rows exchanged before (a row is sent once: a value
@@ -151,4 +160,38 @@ pub(crate) fn schema_columns(conn: &duckdb::Connection, table: &str) -> Result<V
     )?;
     let columns = stmt.query_map([table], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(columns.collect::<Result<_, _>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MIGRATIONS;
+
+    /// A migration after [`PACKAGE_SCHEMA_VERSION`] that names a table a package carries
+    /// (outside its comments) changes what packages hold: the constant must follow it.
+    #[test]
+    fn no_schema_version_after_the_packages_one_touches_what_packages_carry() {
+        let carried: Vec<&str> = TABLES.iter().map(|(t, _)| *t).chain(["unloads"]).collect();
+        let names = |sql: &str| -> Vec<String> {
+            sql.lines()
+                .map(|line| line.split("--").next().unwrap_or_default())
+                .flat_map(|code| code.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')))
+                .map(str::to_ascii_lowercase)
+                .collect()
+        };
+        let touching = |version: i32| {
+            let m = MIGRATIONS.iter().find(|m| m.version == version).unwrap();
+            names(m.sql).into_iter().any(|name| carried.contains(&name.as_str()))
+        };
+        assert!(touching(PACKAGE_SCHEMA_VERSION));
+        for m in MIGRATIONS.iter().filter(|m| m.version > PACKAGE_SCHEMA_VERSION) {
+            assert!(
+                !touching(m.version),
+                "schema version {} ({}) changes a table packages carry: PACKAGE_SCHEMA_VERSION is {} at least",
+                m.version,
+                m.name,
+                m.version
+            );
+        }
+    }
 }

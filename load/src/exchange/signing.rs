@@ -316,8 +316,14 @@ pub fn revoke(db: &mut Database, fingerprint: &str, by: &str, note: &str) -> Res
 
 /// Ends the key `fingerprint` of `table` (not ended yet): sets its `ended` columns — who,
 /// why, when — in a transaction of its own. Whether there was such a key.
-pub(crate) fn end_key(
+fn end_key(db: &mut Database, table: &str, ended: [&str; 3], fingerprint: &str, by: &str, note: &str) -> Result<bool> {
+    db.exclusively(|db, at| end_key_at(db, at, table, ended, fingerprint, by, note))
+}
+
+/// [`end_key`] at `at`, inside the caller's transaction.
+pub(crate) fn end_key_at(
     db: &mut Database,
+    at: UtcTime,
     table: &str,
     ended: [&str; 3],
     fingerprint: &str,
@@ -325,17 +331,15 @@ pub(crate) fn end_key(
     note: &str,
 ) -> Result<bool> {
     let [by_column, note_column, at_column] = ended;
-    db.exclusively(|db, at| {
-        let rows = db.execute(
-            &format!(
-                "UPDATE {table} SET {by_column} = $1, {note_column} = $2,
-                        {at_column} = CAST(CAST($3 AS VARCHAR) AS TIMESTAMP)
-                 WHERE fingerprint = $4 AND {at_column} IS NULL"
-            ),
-            &[by, note, &at.sql_text(), fingerprint],
-        )?;
-        Ok(rows > 0)
-    })
+    let rows = db.execute(
+        &format!(
+            "UPDATE {table} SET {by_column} = $1, {note_column} = $2,
+                    {at_column} = CAST(CAST($3 AS VARCHAR) AS TIMESTAMP)
+             WHERE fingerprint = $4 AND {at_column} IS NULL"
+        ),
+        &[by, note, &at.sql_text(), fingerprint],
+    )?;
+    Ok(rows > 0)
 }
 
 /// The keys a database trusts or trusted, in the order they were trusted.

@@ -1,11 +1,12 @@
-//! `ledgerline exchange keygen | trust | distrust | keys`: the keys packages are signed
-//! with, those a database trusts, and the keys packages are encrypted for (`keygen
-//! --receiver`, `receive`), which `distrust` retires as it revokes a trusted key.
+//! `ledgerline exchange keygen | trust | receive | send-to | distrust | keys`: the keys
+//! packages are signed with, those a database trusts, the keys packages are encrypted
+//! for (`keygen --receiver`, `receive`) and the one a database's own packages go
+//! encrypted for (`send-to`), which `distrust` retires as it revokes a trusted key.
 
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use ledgerline_load::exchange::{self, encryption, signing};
+use ledgerline_load::exchange::{self, encryption, send_to as sending, signing};
 use ledgerline_load::{Database, UtcTime};
 
 pub fn keygen(province: &str, out: &Path, json: bool) -> Result<()> {
@@ -70,54 +71,116 @@ pub fn receive(db: &mut Database, key: &Path, by: &str, note: Option<&str>) -> R
     encryption::receive(db, &pem, &key.display().to_string(), by, note)
 }
 
-/// A key `exchange distrust` revoked: a province's trusted key, or a receiving key.
+pub fn send_to(db: &mut Database, key: &Path, by: &str, note: Option<&str>) -> Result<sending::Recorded> {
+    let pem = std::fs::read(key).with_context(|| format!("{}: cannot read", key.display()))?;
+    sending::record(db, &pem, &key.display().to_string(), by, note)
+}
+
+/// A key `exchange distrust` revoked: a province's trusted key, a receiving key, or the
+/// key the database's packages go encrypted for.
 pub enum Revoked {
     Trusted(signing::TrustedKey),
     Receiving(encryption::ReceivingKey),
+    SendTo(sending::SendToKey),
 }
 
 pub fn distrust(db: &mut Database, fingerprint: &str, by: &str, note: &str) -> Result<Revoked> {
     if encryption::receiving(db, fingerprint)? {
         return encryption::retire(db, fingerprint, by, note).map(Revoked::Receiving);
     }
+    if sending::sending(db, fingerprint)? {
+        return sending::retire(db, fingerprint, by, note).map(Revoked::SendTo);
+    }
     signing::revoke(db, fingerprint, by, note).map(Revoked::Trusted)
+}
+
+/// A key `exchange send-to` recorded, as its answer.
+pub fn print_recorded(r: &sending::Recorded, json: bool) -> Result<()> {
+    answer(r, json, |r| {
+        let replaced = r
+            .replaced
+            .as_ref()
+            .map(|before| format!("\nretired key {before}: replaced"));
+        format!(
+            "this database's packages are encrypted for receiving key {} from now on (exchange export){}",
+            r.key.fingerprint,
+            replaced.unwrap_or_default()
+        )
+    })
+}
+
+/// The key `exchange distrust` retired of those the database's packages go encrypted for.
+pub fn print_send_to(k: &sending::SendToKey, json: bool) -> Result<()> {
+    answer(k, json, |k| {
+        format!(
+            "retired key {}: this database exports nothing until another is recorded (exchange send-to KEY)",
+            k.fingerprint
+        )
+    })
+}
+
+pub fn list_send_to(keys: &[sending::SendToKey], json: bool) -> Result<()> {
+    let none = "no key recorded: packages go encrypted only when exported --encrypt-for one (exchange send-to KEY)";
+    list_keys(keys, json, none, |k| {
+        format!(
+            "packages encrypted for key {} recorded by {} {}{}{}",
+            k.fingerprint,
+            k.recorded_by,
+            k.recorded_at.local_text(),
+            note_text(&k.note),
+            ended_text("retired", k.retired_at.as_ref(), &k.retired_by, &k.retire_note)
+        )
+    })
 }
 
 /// A receiving key received or retired, as a command's answer.
 pub fn print_receiving(k: &encryption::ReceivingKey, json: bool) -> Result<()> {
-    if json {
-        println!("{}", serde_json::to_string_pretty(k)?);
-    } else if k.retired_at.is_none() {
-        println!(
+    answer(k, json, |k| match k.retired_at {
+        None => format!(
             "receiving with key {}: packages not encrypted for a key received with are refused",
             k.fingerprint
-        );
-    } else {
-        println!(
+        ),
+        Some(_) => format!(
             "retired receiving key {}: packages encrypted for it are refused",
             k.fingerprint
-        );
+        ),
+    })
+}
+
+pub fn list_receiving(keys: &[encryption::ReceivingKey], json: bool) -> Result<()> {
+    let none = "no receiving keys: packages are taken unencrypted (exchange receive KEY)";
+    list_keys(keys, json, none, |k| {
+        format!(
+            "receiving key {} received by {} {}{}{}",
+            k.fingerprint,
+            k.received_by,
+            k.received_at.local_text(),
+            note_text(&k.note),
+            ended_text("retired", k.retired_at.as_ref(), &k.retired_by, &k.retire_note)
+        )
+    })
+}
+
+/// A command's answer: `value` as JSON, or the `text` of it.
+fn answer<T: serde::Serialize>(value: &T, json: bool, text: impl FnOnce(&T) -> String) -> Result<()> {
+    match json {
+        true => println!("{}", serde_json::to_string_pretty(value)?),
+        false => println!("{}", text(value)),
     }
     Ok(())
 }
 
-pub fn list_receiving(keys: &[encryption::ReceivingKey], json: bool) -> Result<()> {
+/// A list of keys as JSON, or a `line` each (`none` for no key).
+fn list_keys<K: serde::Serialize>(keys: &[K], json: bool, none: &str, line: impl Fn(&K) -> String) -> Result<()> {
     if json {
         println!("{}", serde_json::to_string_pretty(keys)?);
         return Ok(());
     }
     if keys.is_empty() {
-        println!("no receiving keys: packages are taken unencrypted (exchange receive KEY)");
+        println!("{none}");
     }
     for k in keys {
-        let retired = ended_text("retired", k.retired_at.as_ref(), &k.retired_by, &k.retire_note);
-        println!(
-            "receiving key {} received by {} {}{}{retired}",
-            k.fingerprint,
-            k.received_by,
-            k.received_at.local_text(),
-            note_text(&k.note)
-        );
+        println!("{}", line(k));
     }
     Ok(())
 }
@@ -141,40 +204,28 @@ fn ended_text(how: &str, at: Option<&UtcTime>, by: &Option<String>, note: &Optio
 
 /// A key trusted or revoked, as a command's answer.
 pub fn print_key(k: &signing::TrustedKey, json: bool) -> Result<()> {
-    if json {
-        println!("{}", serde_json::to_string_pretty(k)?);
-        return Ok(());
-    }
-    match &k.revoked_at {
-        None => println!("trusted key {} for province {}'s packages", k.fingerprint, k.province),
-        Some(_) => println!(
+    answer(k, json, |k| match k.revoked_at {
+        None => format!("trusted key {} for province {}'s packages", k.fingerprint, k.province),
+        Some(_) => format!(
             "revoked key {} of province {}: its packages are refused",
             k.fingerprint, k.province
         ),
-    }
-    Ok(())
+    })
 }
 
 pub fn list(keys: &[signing::TrustedKey], json: bool) -> Result<()> {
-    if json {
-        println!("{}", serde_json::to_string_pretty(keys)?);
-        return Ok(());
-    }
-    if keys.is_empty() {
-        println!("no keys trusted: packages are taken unsigned (exchange trust KEY --province CODE)");
-    }
-    for k in keys {
-        let note = note_text(&k.note);
-        let revoked = ended_text("revoked", k.revoked_at.as_ref(), &k.revoked_by, &k.revoke_note);
-        println!(
-            "province {} key {} trusted by {} {}{note}{revoked}",
+    let none = "no keys trusted: packages are taken unsigned (exchange trust KEY --province CODE)";
+    list_keys(keys, json, none, |k| {
+        format!(
+            "province {} key {} trusted by {} {}{}{}",
             k.province,
             k.fingerprint,
             k.trusted_by,
-            k.trusted_at.local_text()
-        );
-    }
-    Ok(())
+            k.trusted_at.local_text(),
+            note_text(&k.note),
+            ended_text("revoked", k.revoked_at.as_ref(), &k.revoked_by, &k.revoke_note)
+        )
+    })
 }
 
 /// Warns on stderr when an import took a package no trusted key checked.
