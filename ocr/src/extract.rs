@@ -126,6 +126,12 @@ fn normalize_field(field: Field, text: &str, years: Option<(i32, i32)>) -> (Opti
             // A checksum that passes is strong evidence (a random misreading passes one
             // time in eleven): it, not Tesseract's score, says how far to trust the number.
             let id = normalize::canonical_id(t);
+            if id.is_empty() {
+                // Marks read as no letter or digit: unreadable, as any field's, not an
+                // ID number of no characters (a blank cell's dust was one, sent to
+                // review as "has 0 characters" and scored a misread).
+                return (None, 1.0);
+            }
             let trust = if ledgerline_schemas::id_number::parse(&id).is_ok() {
                 0.0
             } else {
@@ -916,6 +922,14 @@ mod tests {
         assert_eq!(name("肖汉永"), (Some("肖汉永".into()), 1.0));
         // A digit read inside a name is a misread character, not a serial: kept, to be seen.
         assert_eq!(name("肖1永"), (Some("肖1永".into()), UNUSUAL));
+    }
+
+    #[test]
+    fn an_id_cell_read_as_no_letter_or_digit_has_no_value() {
+        let id = |text: &str| normalize_field(Field::IdNumber, text, None).0;
+        assert_eq!(id("·、|"), None);
+        assert_eq!(id("370115 19551222 0442").as_deref(), Some("370115195512220442"));
+        assert_eq!(id("37011519551222044").as_deref(), Some("37011519551222044"));
     }
 
     #[test]
