@@ -65,7 +65,7 @@ pub struct Recorded {
 pub fn record(db: &mut Database, pem: &[u8], what: &str, by: &str, note: Option<&str>) -> Result<Recorded> {
     let (fingerprint, pem) = encryption::public_pem(pem, what)?;
     let replaced = db.exclusively(|db, at| {
-        let replaced = current(db)?.map(|k| k.fingerprint);
+        let replaced = current_of(&SEND_TO.rows(db)?).map(|k| k.fingerprint.clone());
         if replaced.as_ref() == Some(&fingerprint) {
             bail!("this database's packages are encrypted for key {fingerprint} already");
         }
@@ -101,25 +101,26 @@ pub fn keys(db: &mut Database) -> Result<Vec<SendToKey>> {
     Ok(SEND_TO.rows(db)?.into_iter().map(SendToKey::from).collect())
 }
 
-/// The current key's row, if one is.
-fn current(db: &mut Database) -> Result<Option<KeyRow>> {
-    Ok(SEND_TO.rows(db)?.into_iter().find(|k| k.retired_at.is_none()))
+/// The current key's row among `rows`, if one is.
+fn current_of(rows: &[KeyRow]) -> Option<&KeyRow> {
+    rows.iter().find(|k| k.retired_at.is_none())
 }
 
 /// The key an export of `db` not told `--encrypt-for` encrypts for: the current key
 /// recorded, or none when none was ever recorded. Refused when keys were recorded and
 /// all are retired: the database exports in the plain no more.
 pub(crate) fn recorded(db: &mut Database) -> Result<Option<PKey<Public>>> {
-    if let Some(k) = current(db)? {
+    let rows = SEND_TO.rows(db)?;
+    if let Some(k) = current_of(&rows) {
         return encryption::public_key(k.public_key.as_bytes(), SEND_TO.name).map(Some);
     }
-    let Some(last) = SEND_TO.rows(db)?.pop() else {
+    let Some(last) = rows.last() else {
         return Ok(None);
     };
     bail!(
         "this database's packages go encrypted, and key {} they were encrypted for was retired{}: record the \
          receiving key of the database they go to (ledgerline exchange send-to KEY), or name it with --encrypt-for",
         last.fingerprint,
-        last.retire_note.map(|n| format!(" ({n})")).unwrap_or_default()
+        last.retire_note.as_ref().map(|n| format!(" ({n})")).unwrap_or_default()
     )
 }

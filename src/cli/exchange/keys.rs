@@ -62,18 +62,25 @@ pub fn trust(
     by: &str,
     note: Option<&str>,
 ) -> Result<signing::TrustedKey> {
-    let pem = std::fs::read(key).with_context(|| format!("{}: cannot read", key.display()))?;
-    signing::trust(db, province, &pem, &key.display().to_string(), by, note)
+    let (pem, what) = read_key(key)?;
+    signing::trust(db, province, &pem, &what, by, note)
 }
 
 pub fn receive(db: &mut Database, key: &Path, by: &str, note: Option<&str>) -> Result<encryption::ReceivingKey> {
-    let pem = std::fs::read(key).with_context(|| format!("{}: cannot read", key.display()))?;
-    encryption::receive(db, &pem, &key.display().to_string(), by, note)
+    let (pem, what) = read_key(key)?;
+    encryption::receive(db, &pem, &what, by, note)
 }
 
 pub fn send_to(db: &mut Database, key: &Path, by: &str, note: Option<&str>) -> Result<sending::Recorded> {
-    let pem = std::fs::read(key).with_context(|| format!("{}: cannot read", key.display()))?;
-    sending::record(db, &pem, &key.display().to_string(), by, note)
+    let (pem, what) = read_key(key)?;
+    sending::record(db, &pem, &what, by, note)
+}
+
+/// A key file's bytes, and its name for the errors about what it holds.
+fn read_key(key: &Path) -> Result<(Vec<u8>, String)> {
+    let what = key.display().to_string();
+    let pem = std::fs::read(key).with_context(|| format!("{what}: cannot read"))?;
+    Ok((pem, what))
 }
 
 /// A key `exchange distrust` revoked: a province's trusted key, a receiving key, or the
