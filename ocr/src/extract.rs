@@ -5,8 +5,8 @@ use chrono::Datelike;
 use std::collections::BTreeMap;
 
 use ledgerline_schemas::{
-    date::parse_iso, validate::is_acceptable, validate_fields, Field, Finding, FindingCode, Record, RecordFields,
-    RecordType, Review, ReviewStatus, Severity, Source,
+    validate::is_acceptable, validate_fields, Field, Finding, FindingCode, Record, RecordFields, RecordType, Review,
+    ReviewStatus, Severity, Source,
 };
 
 use crate::headers::ColumnRole;
@@ -212,7 +212,7 @@ fn listed(t: &str, words: &[&str]) -> (Option<String>, f32) {
 /// How far normalization trusts a reading that is possible but more often a misreading
 /// (an unlisted relation, a name behind no common surname): low enough to send it to
 /// review however sure Tesseract was.
-const UNUSUAL: f32 = 0.6;
+pub(crate) const UNUSUAL: f32 = 0.6;
 /// At most this sure of an address whose prefecture and county were repaired.
 pub(crate) const REPAIRED_DIVISION: f32 = 0.85;
 
@@ -615,16 +615,7 @@ fn finish_row(d: RowDraft, ctx: &PageContext, record_type: RecordType) -> Record
 /// and the field's confidence says a machine changed it.
 fn repair_id(fields: &mut RecordFields, confidence: &mut BTreeMap<String, f32>, findings: &mut Vec<Finding>) {
     let Some(id) = fields.id_number.clone() else { return };
-    let facts = RowFacts {
-        birth_date: fields.birth_date.as_deref().and_then(parse_iso),
-        gender: fields.gender.as_deref().and_then(|g| match g {
-            "1" => Some("1"),
-            "2" => Some("2"),
-            _ => None,
-        }),
-        age: fields.age,
-        death_date: fields.death_date.as_deref().and_then(parse_iso),
-    };
+    let facts = RowFacts::of(fields);
     // A repair the row proves stays above the review threshold, just below a clean
     // reading; one the household address chooses goes to review.
     let repaired = normalize::repair_id(&id, &facts)

@@ -16,6 +16,7 @@ pub mod extract;
 pub mod glyphs;
 pub mod grid;
 pub mod headers;
+pub mod id_across_pages;
 pub mod keystone;
 pub mod normalize;
 pub mod patterns;

@@ -264,6 +264,21 @@ pub struct RowFacts {
 }
 
 impl RowFacts {
+    /// What a record's fields say about the holder of its ID number.
+    pub fn of(fields: &ledgerline_schemas::RecordFields) -> RowFacts {
+        use ledgerline_schemas::date::parse_iso;
+        RowFacts {
+            birth_date: fields.birth_date.as_deref().and_then(parse_iso),
+            gender: fields.gender.as_deref().and_then(|g| match g {
+                "1" => Some("1"),
+                "2" => Some("2"),
+                _ => None,
+            }),
+            age: fields.age,
+            death_date: fields.death_date.as_deref().and_then(parse_iso),
+        }
+    }
+
     fn agrees(&self, id: &id_number::IdFacts) -> bool {
         self.birth_date.is_none_or(|b| b == id.birth_date)
             && self.gender.is_none_or(|g| !matches!(g, "1" | "2") || g == id.gender)
@@ -297,7 +312,7 @@ pub fn repair_id(id: &str, row: &RowFacts) -> Option<String> {
 
 /// An ID number read at its length (or with one character too many) that fails its
 /// checksum: what the repairs are for.
-fn needs_repair(id: &str) -> bool {
+pub fn needs_repair(id: &str) -> bool {
     (18..=19).contains(&id.chars().count()) && id_number::parse(id).is_err()
 }
 
@@ -316,7 +331,7 @@ pub fn repair_id_in_division(id: &str, row: &RowFacts, division: u32) -> Option<
 /// only those in a province, when any is. A first digit 3 read as 8 put a number in
 /// "province 87": besides the true number, two others one confusion from it passed,
 /// both in 87, and none was proven.
-fn passing_repairs(id: &str, row: &RowFacts) -> Vec<String> {
+pub fn passing_repairs(id: &str, row: &RowFacts) -> Vec<String> {
     let (in_provinces, elsewhere): (Vec<String>, Vec<String>) = one_confusion_away(id)
         .into_iter()
         .filter(|c| id_number::parse(c).map(|f| row.agrees(&f)).unwrap_or(false))
@@ -472,6 +487,26 @@ mod tests {
         assert_eq!(repair_id(misread, &RowFacts::default()), None);
         // A valid number is never "repaired".
         assert_eq!(repair_id(good, &facts), None);
+    }
+
+    #[test]
+    fn a_seven_read_as_four_is_among_the_repairs() {
+        // 371311 (临沂市罗庄区) printed, read by Tesseract with its 7 as 4 (seed 58).
+        // Two other one-confusion numbers pass too (347311…, and a birth on 05-06),
+        // so the household address has to choose.
+        let misread = "34131119720505534X";
+        let facts = RowFacts {
+            gender: Some("2"),
+            age: Some(41),
+            death_date: NaiveDate::from_ymd_opt(2013, 12, 22),
+            ..Default::default()
+        };
+        assert!(passing_repairs(misread, &facts).contains(&"37131119720505534X".to_string()));
+        assert_eq!(repair_id(misread, &facts), None);
+        assert_eq!(
+            repair_id_in_division(misread, &facts, 371311).as_deref(),
+            Some("37131119720505534X")
+        );
     }
 
     #[test]

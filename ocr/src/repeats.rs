@@ -49,12 +49,8 @@ pub fn snap_to_repeats(values: &[Option<String>]) -> Vec<Option<String>> {
 /// are never changed. Returns the indexes of the records changed; running it again
 /// changes nothing.
 pub fn settle_across_pages(records: &mut [&mut Record]) -> Vec<usize> {
-    let mut batches: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (i, r) in records.iter().enumerate() {
-        batches.entry(r.source.batch.clone()).or_default().push(i);
-    }
     let mut changed = Vec::new();
-    for members in batches.values() {
+    for members in by_batch(records).values() {
         for field in REPEATED {
             let values: Vec<Option<String>> = members.iter().map(|&i| records[i].fields.get(field)).collect();
             for (&i, word) in members.iter().zip(snap_to_repeats(&values)) {
@@ -78,6 +74,16 @@ pub fn settle_across_pages(records: &mut [&mut Record]) -> Vec<usize> {
     changed.sort_unstable();
     changed.dedup();
     changed
+}
+
+/// The records' indices, batch by batch: what is settled across pages is settled within
+/// a batch.
+pub(crate) fn by_batch(records: &[&mut Record]) -> BTreeMap<String, Vec<usize>> {
+    let mut batches: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, r) in records.iter().enumerate() {
+        batches.entry(r.source.batch.clone()).or_default().push(i);
+    }
+    batches
 }
 
 #[cfg(test)]

@@ -65,6 +65,8 @@ finding_codes! {
     ColumnWord => "column_word",
     CemeteryEnding => "cemetery_ending",
     BatchWord => "batch_word",
+    /// An ID number its row could not repair, taken from another page of the batch.
+    IdFromBatch => "id_from_batch",
 }
 
 impl FindingCode {

@@ -50,19 +50,19 @@ pub fn run(a: Args) -> Result<ExitCode> {
         }
         all.push(serde_json::json!({ "from": other, "batches": counts.batches, "pages": counts.pages, "pages_read": counts.pages_read }));
     }
-    // A shard saw only its own pages: the words a batch repeats are settled again over
-    // all of them.
-    let settled = super::ocr::settle_batch_words(&ws, None)?;
-    let settled_note = format!(
-        "{settled} records: a word written once in its batch taken as the word its other pages write (finding batch_word)"
-    );
+    // A shard saw only its own pages: what needs the whole batch in view is settled
+    // again over all of them.
+    let settled = super::ocr::settle_batch(&ws, None)?;
     if a.json {
         println!("{}", serde_json::Value::Array(all));
-        if settled > 0 {
-            eprintln!("{settled_note}");
+    }
+    for line in settled.lines() {
+        // Beside --json's array, the notes go to stderr.
+        if a.json {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
         }
-    } else if settled > 0 {
-        println!("{settled_note}");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -8,7 +8,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use ledgerline_ocr::{
-    extract, headers::ColumnRole, repeats, spread::read_tables, EngineConfig, PageContext, REVIEW_THRESHOLD,
+    extract, headers::ColumnRole, id_across_pages, repeats, spread::read_tables, EngineConfig, PageContext,
+    REVIEW_THRESHOLD,
 };
 use ledgerline_scans::decode::guarded;
 use ledgerline_scans::open_files::OpenFiles;
@@ -69,6 +70,9 @@ pub struct OcrSummary {
     /// Records whose cemetery or place of death, written once in the batch, was taken as
     /// the word one character off that the batch's other pages write more often.
     pub words_settled_across_pages: usize,
+    /// Records in review whose ID number, failing its checksum with no one repair on its
+    /// row, was taken as the repair another page of the batch reads for the same name.
+    pub ids_repaired_across_pages: usize,
     pub seconds: f64,
     pub pages_per_second: f64,
 }
@@ -454,14 +458,14 @@ pub fn ocr_pages(
     read?;
     stored?;
     progress.finish();
-    let mut settled = 0;
-    // A shard sees part of its batch: `merge` settles the words over all of it instead,
+    let mut settled = Settled::default();
+    // A shard sees part of its batch: `merge` settles the batch over all of it instead,
     // so that the merged records are those one run over the whole batch makes.
     if opts.shard.is_none() {
         let mut settle: std::collections::BTreeSet<&str> = todo.iter().map(|p| p.batch_id.as_str()).collect();
         settle.extend(batches.into_iter().flatten().copied());
         for b in settle {
-            settled += settle_batch_words(ws, Some(b))?;
+            settled += settle_batch(ws, Some(b))?;
         }
     }
     let seconds = start.elapsed().as_secs_f64();
@@ -473,7 +477,8 @@ pub fn ocr_pages(
         fields_needing_review: fields_review.into_inner(),
         pages_needing_keying: keying.into_inner(),
         quarantined_pages: quarantined.into_inner(),
-        words_settled_across_pages: settled,
+        words_settled_across_pages: settled.words,
+        ids_repaired_across_pages: settled.ids,
         seconds,
         pages_per_second: if seconds > 0.0 {
             todo.len() as f64 / seconds
@@ -483,19 +488,63 @@ pub fn ocr_pages(
     })
 }
 
-/// Settles the words each batch's ledgers repeat across its pages
-/// ([`repeats::settle_across_pages`]), once its pages are read: by `ocr`, and by `merge`
-/// over the shards' pages together. One transaction; returns how many records changed.
-pub fn settle_batch_words(ws: &Workspace, batch: Option<&str>) -> Result<usize> {
+/// What settling a batch over all its pages changed: records by each rule.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Settled {
+    /// A word written once taken as the one its batch's other pages write
+    /// ([`repeats::settle_across_pages`]).
+    pub words: usize,
+    /// An ID number taken as the repair another page reads for the same name
+    /// ([`id_across_pages::settle_ids_across_pages`]).
+    pub ids: usize,
+}
+
+impl std::ops::AddAssign for Settled {
+    fn add_assign(&mut self, o: Settled) {
+        self.words += o.words;
+        self.ids += o.ids;
+    }
+}
+
+impl Settled {
+    /// One line per rule that changed records, for the terminal.
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        if self.words > 0 {
+            lines.push(format!(
+                "{} records: a cemetery or place of death written once in its batch taken as the word one character off that the batch's other pages write (finding batch_word)",
+                self.words
+            ));
+        }
+        if self.ids > 0 {
+            lines.push(format!(
+                "{} records: an ID number failing its checksum taken as the one repair of it that another page of the batch reads for the same name, for review (finding id_from_batch)",
+                self.ids
+            ));
+        }
+        lines
+    }
+}
+
+/// Settles what needs a batch's pages together, once they are read: by `ocr`, and by
+/// `merge` over the shards' pages. One transaction.
+pub fn settle_batch(ws: &Workspace, batch: Option<&str>) -> Result<Settled> {
     ws.transaction(|c| {
         let mut rows = read_records_with_pages(c, &RecordFilter::batch(batch.map(str::to_string)))?;
-        let changed = {
+        let (words, ids) = {
             let mut records: Vec<&mut Record> = rows.iter_mut().map(|(_, r)| r).collect();
-            repeats::settle_across_pages(&mut records)
+            let words = repeats::settle_across_pages(&mut records);
+            (words, id_across_pages::settle_ids_across_pages(&mut records))
         };
+        let mut changed: Vec<usize> = words.iter().chain(&ids).copied().collect();
+        changed.sort_unstable();
+        changed.dedup();
         let changed_rows: Vec<(String, Record)> = changed.iter().map(|&i| rows[i].clone()).collect();
         replace_records(c, &changed_rows)?;
-        Ok(changed.len())
+        Ok(Settled {
+            words: words.len(),
+            ids: ids.len(),
+        })
     })
 }
 
@@ -504,11 +553,12 @@ pub fn print_summary(s: &OcrSummary) {
         "read {} pages in {:.1}s ({:.2} pages/s): {} records, {} need review ({} fields); {} pages need keying, {} quarantined",
         s.pages, s.seconds, s.pages_per_second, s.records, s.records_needing_review, s.fields_needing_review, s.pages_needing_keying, s.quarantined_pages
     );
-    if s.words_settled_across_pages > 0 {
-        println!(
-            "{} records: a cemetery or place of death written once in its batch taken as the word one character off that the batch's other pages write (finding batch_word)",
-            s.words_settled_across_pages
-        );
+    let settled = Settled {
+        words: s.words_settled_across_pages,
+        ids: s.ids_repaired_across_pages,
+    };
+    for line in settled.lines() {
+        println!("{line}");
     }
 }
 
