@@ -320,6 +320,26 @@ pub fn snap<'a>(text: &str, words: &[&'a str]) -> Option<&'a str> {
     }
 }
 
+/// Like [`snap`] for a reading one character off several words of its length: the one
+/// whose character in that place has the radical of the character read, when only one
+/// has (女媚 is 女婿, not 女儿; 佐子 is 侄子 of the eight words 子 ends). Less sure
+/// than a snap: the rest of the character was misread.
+pub fn snap_by_radical<'a>(text: &str, words: &[&'a str]) -> Option<&'a str> {
+    let read: Vec<char> = text.chars().collect();
+    let mut near = words.iter().filter(|w| {
+        let mut differing = w.chars().zip(&read).filter(|(written, read)| written != *read);
+        w.chars().count() == read.len()
+            && matches!(
+                (differing.next(), differing.next()),
+                (Some((written, read)), None) if ledgerline_schemas::radical::same_radical(written, *read)
+            )
+    });
+    match (near.next(), near.next()) {
+        (Some(w), None) if read.len() >= 2 => Some(w),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -370,6 +390,21 @@ mod tests {
         assert!(!is_common_name("什爱"));
         assert!(!is_common_name("李"));
         assert!(!is_common_name("王李张刘陈"));
+    }
+
+    #[test]
+    fn among_several_near_words_the_radical_read_chooses() {
+        // Both one character off 女儿 and 女婿: the 女 of 婿 was read.
+        for misread in ["女媚", "女娇", "女媛", "女妍", "女婺", "女媒"] {
+            assert_eq!(snap(misread, RELATIONS), None, "{misread}");
+            assert_eq!(snap_by_radical(misread, RELATIONS), Some("女婿"), "{misread}");
+        }
+        assert_eq!(snap_by_radical("佐子", RELATIONS), Some("侄子"));
+        assert_eq!(snap_by_radical("脑汶血", CAUSES), Some("脑溢血"));
+        // Nothing near, a character with no radical in common, too short to say.
+        assert_eq!(snap_by_radical("在异", RELATIONS), None);
+        assert_eq!(snap_by_radical("女几", RELATIONS), None);
+        assert_eq!(snap_by_radical("踹", RELATIONS), None);
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod finding_code;
 pub mod id_number;
 pub mod lookalike;
 pub mod manifest;
+pub mod radical;
 pub mod record;
 pub mod validate;
 pub mod written;
