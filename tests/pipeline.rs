@@ -54,6 +54,11 @@ fn sample_batch_end_to_end() {
     let b = &status["batches"][0];
     let loadable = b["records"].as_u64().unwrap() - b["records_needing_review"].as_u64().unwrap();
     assert!(loadable > 0, "{status}");
+    // The run's count is of the records as stored, once the batch is settled.
+    assert_eq!(
+        summary["records_needing_review"], b["records_needing_review"],
+        "{summary} {status}"
+    );
     assert_eq!(b["records_not_in_persons"].as_u64(), Some(loadable), "{status}");
     run_ok(&["dedupe", "--workspace", s(&ws)]);
     let deduped = run_json(&["status", "--workspace", s(&ws), "--json"]);

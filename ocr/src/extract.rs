@@ -569,6 +569,17 @@ pub(crate) fn take_as(
     fields.set(field, Some(value)).expect("a text field takes any text");
 }
 
+/// What the machine makes of a record: `machine` when every field is at or above the
+/// review threshold, nothing fails validation and it has a name; else `needs_review`.
+pub fn status_of(fields: &RecordFields, confidence: &BTreeMap<String, f32>, findings: &[Finding]) -> ReviewStatus {
+    let confident = confidence.values().all(|&c| c >= REVIEW_THRESHOLD);
+    if confident && is_acceptable(findings) && fields.deceased_name.is_some() {
+        ReviewStatus::Machine
+    } else {
+        ReviewStatus::NeedsReview
+    }
+}
+
 /// Validates a row, settles its review status and makes it a record.
 fn finish_row(d: RowDraft, ctx: &PageContext, record_type: RecordType) -> Record {
     let RowDraft {
@@ -590,12 +601,7 @@ fn finish_row(d: RowDraft, ctx: &PageContext, record_type: RecordType) -> Record
         }
     }
     findings.extend(validation);
-    let confident = confidence.values().all(|&c| c >= REVIEW_THRESHOLD);
-    let status = if confident && is_acceptable(&findings) && fields.deceased_name.is_some() {
-        ReviewStatus::Machine
-    } else {
-        ReviewStatus::NeedsReview
-    };
+    let status = status_of(&fields, &confidence, &findings);
     Record {
         record_id: format!("{}-r{:02}", ctx.page_id, row + ctx.rows_before),
         record_type,

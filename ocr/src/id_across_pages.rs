@@ -110,23 +110,9 @@ fn take_from(record: &mut Record, from: &ReadAt) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ledgerline_schemas::{RecordType, Source};
 
     fn record(page: &str, name: &str, id: &str, status: ReviewStatus) -> Record {
-        let mut r = Record {
-            record_id: format!("B1-{page}"),
-            record_type: RecordType::Cremation,
-            fields: Default::default(),
-            person_id: None,
-            source: Source {
-                batch: "B1".into(),
-                page: page.into(),
-                row: 13,
-            },
-            confidence: Default::default(),
-            review: Default::default(),
-            extra_fields: Default::default(),
-        };
+        let mut r = crate::blank_record("B1", page, 13);
         r.fields.deceased_name = Some(name.into());
         r.fields.id_number = Some(id.into());
         r.fields.age = Some(41);

@@ -18,6 +18,7 @@ pub mod grid;
 pub mod headers;
 pub mod id_across_pages;
 pub mod keystone;
+pub mod names_across_pages;
 pub mod normalize;
 pub mod patterns;
 pub mod places;
@@ -32,6 +33,26 @@ pub mod spread;
 pub mod surname;
 pub mod vocab;
 pub mod words;
+
+/// A record with nothing read yet, from row `row` of `page` in `batch`: what tests of the
+/// batch-level rules fill in.
+#[cfg(test)]
+pub(crate) fn blank_record(batch: &str, page: &str, row: u32) -> ledgerline_schemas::Record {
+    ledgerline_schemas::Record {
+        record_id: format!("{batch}-{page}-{row}"),
+        record_type: ledgerline_schemas::RecordType::Cremation,
+        fields: Default::default(),
+        person_id: None,
+        source: ledgerline_schemas::Source {
+            batch: batch.into(),
+            page: page.into(),
+            row,
+        },
+        confidence: Default::default(),
+        review: Default::default(),
+        extra_fields: Default::default(),
+    }
+}
 
 use std::collections::HashMap;
 
@@ -921,7 +942,7 @@ const SURE_NAME: f32 = 0.95;
 
 /// Confidence of a value both models read the same, and at most that of a name or
 /// address they did not.
-const AGREED: f32 = 0.9;
+pub(crate) const AGREED: f32 = 0.9;
 const DISAGREED: f32 = 0.6;
 /// Confidence of a reading made from the page's own proven glyphs that passes its
 /// field's check (see [`glyphs`]).

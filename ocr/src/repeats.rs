@@ -118,20 +118,7 @@ mod tests {
     }
 
     fn record(batch: &str, page: &str, cemetery: &str, status: ReviewStatus) -> Record {
-        let mut r = Record {
-            record_id: format!("{batch}-{page}"),
-            record_type: ledgerline_schemas::RecordType::Burial,
-            fields: Default::default(),
-            person_id: None,
-            source: ledgerline_schemas::Source {
-                batch: batch.into(),
-                page: page.into(),
-                row: 1,
-            },
-            confidence: Default::default(),
-            review: Default::default(),
-            extra_fields: Default::default(),
-        };
+        let mut r = crate::blank_record(batch, page, 1);
         r.fields.set(Field::CemeteryName, Some(cemetery)).unwrap();
         r.review.status = status;
         r

@@ -1,5 +1,6 @@
 //! `ledgerline ocr`: read every ingested page in parallel and extract records.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -8,12 +9,12 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use ledgerline_ocr::{
-    extract, headers::ColumnRole, id_across_pages, repeats, spread::read_tables, EngineConfig, PageContext,
-    REVIEW_THRESHOLD,
+    extract, headers::ColumnRole, id_across_pages, names_across_pages, repeats, spread::read_tables, EngineConfig,
+    PageContext, REVIEW_THRESHOLD,
 };
 use ledgerline_scans::decode::guarded;
 use ledgerline_scans::open_files::OpenFiles;
-use ledgerline_schemas::{manifest::Years, Record, RecordType, Severity};
+use ledgerline_schemas::{manifest::Years, Record, RecordType, ReviewStatus, Severity};
 use ledgerline_store::pages::{self, PageToRead, Shard, StoredCell, Unread};
 use ledgerline_store::records::{read_records_with_pages, replace_records, RecordFilter};
 use ledgerline_store::Workspace;
@@ -73,6 +74,10 @@ pub struct OcrSummary {
     /// Records in review whose ID number, failing its checksum with no one repair on its
     /// row, was taken as the repair another page of the batch reads for the same name.
     pub ids_repaired_across_pages: usize,
+    /// Names read unsure that the row with the same ID number on another page of the
+    /// batch reads the same: made sure (their records leave review when nothing else
+    /// keeps them there).
+    pub names_confirmed_across_pages: usize,
     pub seconds: f64,
     pub pages_per_second: f64,
 }
@@ -415,17 +420,9 @@ pub fn ocr_pages(
                     rows.fetch_add(n, Ordering::Relaxed);
                     records.fetch_add(recs.len(), Ordering::Relaxed);
                     for r in &recs {
-                        if r.review.status == ledgerline_schemas::ReviewStatus::NeedsReview {
-                            review.fetch_add(1, Ordering::Relaxed);
-                        }
-                        let low = r.confidence.values().filter(|&&c| c < REVIEW_THRESHOLD).count();
-                        let invalid = r
-                            .review
-                            .findings
-                            .iter()
-                            .filter(|f| f.severity == Severity::Error)
-                            .count();
-                        fields_review.fetch_add(low.max(invalid), Ordering::Relaxed);
+                        let (in_review, fields) = to_review(r);
+                        review.fetch_add(in_review as usize, Ordering::Relaxed);
+                        fields_review.fetch_add(fields, Ordering::Relaxed);
                     }
                     let read = ToStore::Read {
                         quarter_turns,
@@ -459,6 +456,8 @@ pub fn ocr_pages(
     stored?;
     progress.finish();
     let mut settled = Settled::default();
+    let read_now =
+        |by_page: &BTreeMap<String, usize>| -> usize { todo.iter().filter_map(|p| by_page.get(&p.page_id)).sum() };
     // A shard sees part of its batch: `merge` settles the batch over all of it instead,
     // so that the merged records are those one run over the whole batch makes.
     if opts.shard.is_none() {
@@ -473,12 +472,15 @@ pub fn ocr_pages(
         pages: todo.len(),
         rows: rows.into_inner(),
         records: records.into_inner(),
-        records_needing_review: review.into_inner(),
-        fields_needing_review: fields_review.into_inner(),
+        // What settling the batches took out of review, on the pages read now (a resumed
+        // run settles the pages read before too), is no longer to review.
+        records_needing_review: review.into_inner() - read_now(&settled.records_out_of_review),
+        fields_needing_review: fields_review.into_inner() - read_now(&settled.fields_out_of_review),
         pages_needing_keying: keying.into_inner(),
         quarantined_pages: quarantined.into_inner(),
         words_settled_across_pages: settled.words,
         ids_repaired_across_pages: settled.ids,
+        names_confirmed_across_pages: settled.names,
         seconds,
         pages_per_second: if seconds > 0.0 {
             todo.len() as f64 / seconds
@@ -488,8 +490,21 @@ pub fn ocr_pages(
     })
 }
 
+/// Whether a record is in review, and how many of its fields are to review: those below
+/// the threshold, or, if more, the validation errors.
+fn to_review(r: &Record) -> (bool, usize) {
+    let low = r.confidence.values().filter(|&&c| c < REVIEW_THRESHOLD).count();
+    let invalid = r
+        .review
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    (r.review.status == ReviewStatus::NeedsReview, low.max(invalid))
+}
+
 /// What settling a batch over all its pages changed: records by each rule.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Settled {
     /// A word written once taken as the one its batch's other pages write
     /// ([`repeats::settle_across_pages`]).
@@ -497,12 +512,27 @@ pub struct Settled {
     /// An ID number taken as the repair another page reads for the same name
     /// ([`id_across_pages::settle_ids_across_pages`]).
     pub ids: usize,
+    /// Names confirmed by the row with the same ID number on another page
+    /// ([`names_across_pages::confirm_names_across_pages`]).
+    pub names: usize,
+    /// Records, and fields, that were to review before and are not now, by page id.
+    pub records_out_of_review: BTreeMap<String, usize>,
+    pub fields_out_of_review: BTreeMap<String, usize>,
 }
 
 impl std::ops::AddAssign for Settled {
     fn add_assign(&mut self, o: Settled) {
         self.words += o.words;
         self.ids += o.ids;
+        self.names += o.names;
+        for (mine, theirs) in [
+            (&mut self.records_out_of_review, o.records_out_of_review),
+            (&mut self.fields_out_of_review, o.fields_out_of_review),
+        ] {
+            for (page, n) in theirs {
+                *mine.entry(page).or_default() += n;
+            }
+        }
     }
 }
 
@@ -522,6 +552,12 @@ impl Settled {
                 self.ids
             ));
         }
+        if self.names > 0 {
+            lines.push(format!(
+                "{} names read unsure confirmed by the row with the same ID number on another page of the batch (finding name_confirmed)",
+                self.names
+            ));
+        }
         lines
     }
 }
@@ -531,20 +567,36 @@ impl Settled {
 pub fn settle_batch(ws: &Workspace, batch: Option<&str>) -> Result<Settled> {
     ws.transaction(|c| {
         let mut rows = read_records_with_pages(c, &RecordFilter::batch(batch.map(str::to_string)))?;
-        let (words, ids) = {
+        let before: Vec<(bool, usize)> = rows.iter().map(|(_, r)| to_review(r)).collect();
+        let (words, ids, names) = {
             let mut records: Vec<&mut Record> = rows.iter_mut().map(|(_, r)| r).collect();
             let words = repeats::settle_across_pages(&mut records);
-            (words, id_across_pages::settle_ids_across_pages(&mut records))
+            // IDs first: a number repaired here is in review still, and confirms no name.
+            let ids = id_across_pages::settle_ids_across_pages(&mut records);
+            (words, ids, names_across_pages::confirm_names_across_pages(&mut records))
         };
-        let mut changed: Vec<usize> = words.iter().chain(&ids).copied().collect();
+        let mut changed: Vec<usize> = words.iter().chain(&ids).chain(&names.records).copied().collect();
         changed.sort_unstable();
         changed.dedup();
-        let changed_rows: Vec<(String, Record)> = changed.iter().map(|&i| rows[i].clone()).collect();
-        replace_records(c, &changed_rows)?;
-        Ok(Settled {
+        let mut settled = Settled {
             words: words.len(),
             ids: ids.len(),
-        })
+            names: names.names,
+            ..Settled::default()
+        };
+        for &i in &changed {
+            let ((was_in_review, fields_before), (in_review, fields)) = (before[i], to_review(&rows[i].1));
+            let page = &rows[i].0;
+            if was_in_review && !in_review {
+                *settled.records_out_of_review.entry(page.clone()).or_default() += 1;
+            }
+            if fields < fields_before {
+                *settled.fields_out_of_review.entry(page.clone()).or_default() += fields_before - fields;
+            }
+        }
+        let changed_rows: Vec<(String, Record)> = changed.iter().map(|&i| rows[i].clone()).collect();
+        replace_records(c, &changed_rows)?;
+        Ok(settled)
     })
 }
 
@@ -556,6 +608,8 @@ pub fn print_summary(s: &OcrSummary) {
     let settled = Settled {
         words: s.words_settled_across_pages,
         ids: s.ids_repaired_across_pages,
+        names: s.names_confirmed_across_pages,
+        ..Settled::default()
     };
     for line in settled.lines() {
         println!("{line}");
