@@ -7,6 +7,7 @@
 mod border;
 mod certificates;
 mod components;
+pub mod confirmed_across_pages;
 pub mod content;
 pub mod date_repair;
 mod distance;
@@ -18,7 +19,6 @@ pub mod grid;
 pub mod headers;
 pub mod id_across_pages;
 pub mod keystone;
-pub mod names_across_pages;
 pub mod normalize;
 pub mod patterns;
 pub mod places;

@@ -67,9 +67,9 @@ finding_codes! {
     BatchWord => "batch_word",
     /// An ID number its row could not repair, taken from another page of the batch.
     IdFromBatch => "id_from_batch",
-    /// A name read the same on another page of the batch, in the row with the same ID
+    /// A field read the same on another page of the batch, in the row with the same ID
     /// number.
-    NameConfirmed => "name_confirmed",
+    ConfirmedAcrossPages => "confirmed_across_pages",
 }
 
 impl FindingCode {

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use ledgerline_ocr::{
-    extract, headers::ColumnRole, id_across_pages, names_across_pages, repeats, spread::read_tables, EngineConfig,
+    confirmed_across_pages, extract, headers::ColumnRole, id_across_pages, repeats, spread::read_tables, EngineConfig,
     PageContext, REVIEW_THRESHOLD,
 };
 use ledgerline_scans::decode::guarded;
@@ -74,10 +74,10 @@ pub struct OcrSummary {
     /// Records in review whose ID number, failing its checksum with no one repair on its
     /// row, was taken as the repair another page of the batch reads for the same name.
     pub ids_repaired_across_pages: usize,
-    /// Names read unsure that the row with the same ID number on another page of the
-    /// batch reads the same: made sure (their records leave review when nothing else
-    /// keeps them there).
-    pub names_confirmed_across_pages: usize,
+    /// Fields read unsure (names, addresses, dates …) that the row with the same ID
+    /// number on another page of the batch reads the same: made sure (their records leave
+    /// review when nothing else keeps them there).
+    pub fields_confirmed_across_pages: usize,
     pub seconds: f64,
     pub pages_per_second: f64,
 }
@@ -480,7 +480,7 @@ pub fn ocr_pages(
         quarantined_pages: quarantined.into_inner(),
         words_settled_across_pages: settled.words,
         ids_repaired_across_pages: settled.ids,
-        names_confirmed_across_pages: settled.names,
+        fields_confirmed_across_pages: settled.confirmed,
         seconds,
         pages_per_second: if seconds > 0.0 {
             todo.len() as f64 / seconds
@@ -512,9 +512,9 @@ pub struct Settled {
     /// An ID number taken as the repair another page reads for the same name
     /// ([`id_across_pages::settle_ids_across_pages`]).
     pub ids: usize,
-    /// Names confirmed by the row with the same ID number on another page
-    /// ([`names_across_pages::confirm_names_across_pages`]).
-    pub names: usize,
+    /// Fields confirmed by the row with the same ID number on another page
+    /// ([`confirmed_across_pages::confirm_across_pages`]).
+    pub confirmed: usize,
     /// Records, and fields, that were to review before and are not now, by page id.
     pub records_out_of_review: BTreeMap<String, usize>,
     pub fields_out_of_review: BTreeMap<String, usize>,
@@ -524,7 +524,7 @@ impl std::ops::AddAssign for Settled {
     fn add_assign(&mut self, o: Settled) {
         self.words += o.words;
         self.ids += o.ids;
-        self.names += o.names;
+        self.confirmed += o.confirmed;
         for (mine, theirs) in [
             (&mut self.records_out_of_review, o.records_out_of_review),
             (&mut self.fields_out_of_review, o.fields_out_of_review),
@@ -552,10 +552,10 @@ impl Settled {
                 self.ids
             ));
         }
-        if self.names > 0 {
+        if self.confirmed > 0 {
             lines.push(format!(
-                "{} names read unsure confirmed by the row with the same ID number on another page of the batch (finding name_confirmed)",
-                self.names
+                "{} fields read unsure confirmed by the row with the same ID number on another page of the batch (finding confirmed_across_pages)",
+                self.confirmed
             ));
         }
         lines
@@ -568,20 +568,20 @@ pub fn settle_batch(ws: &Workspace, batch: Option<&str>) -> Result<Settled> {
     ws.transaction(|c| {
         let mut rows = read_records_with_pages(c, &RecordFilter::batch(batch.map(str::to_string)))?;
         let before: Vec<(bool, usize)> = rows.iter().map(|(_, r)| to_review(r)).collect();
-        let (words, ids, names) = {
+        let (words, ids, confirmed) = {
             let mut records: Vec<&mut Record> = rows.iter_mut().map(|(_, r)| r).collect();
             let words = repeats::settle_across_pages(&mut records);
-            // IDs first: a number repaired here is in review still, and confirms no name.
+            // IDs first: a number taken from another page confirms nothing on its row.
             let ids = id_across_pages::settle_ids_across_pages(&mut records);
-            (words, ids, names_across_pages::confirm_names_across_pages(&mut records))
+            (words, ids, confirmed_across_pages::confirm_across_pages(&mut records))
         };
-        let mut changed: Vec<usize> = words.iter().chain(&ids).chain(&names.records).copied().collect();
+        let mut changed: Vec<usize> = words.iter().chain(&ids).chain(&confirmed.records).copied().collect();
         changed.sort_unstable();
         changed.dedup();
         let mut settled = Settled {
             words: words.len(),
             ids: ids.len(),
-            names: names.names,
+            confirmed: confirmed.fields,
             ..Settled::default()
         };
         for &i in &changed {
@@ -608,7 +608,7 @@ pub fn print_summary(s: &OcrSummary) {
     let settled = Settled {
         words: s.words_settled_across_pages,
         ids: s.ids_repaired_across_pages,
-        names: s.names_confirmed_across_pages,
+        confirmed: s.fields_confirmed_across_pages,
         ..Settled::default()
     };
     for line in settled.lines() {

@@ -1,15 +1,20 @@
-//! A name the machine was unsure of, confirmed by another page of the batch.
+//! A field the machine was unsure of, confirmed by another page of the batch.
 //!
 //! The same death is written in more than one ledger of a batch, and two rows with the
-//! same ID number (its checksum passing on both) are the same person. A name read
-//! unsure on one of them (an unusual character, the two models apart) and read the
-//! same from the other page's writing is read right: two scans, two clerks' hands, two
-//! readings that agree, as sure as the two models agreeing on one cell. On eight
-//! generated batches (1932 rows), 21 of the names in review had such a twin; 20 were
-//! right, and the other was the look-alike 风 a page wrote that both rows had restored
-//! to 凤 (see `vocab::name_with_lookalikes_restored`). A name read differently on the
-//! other page is left as read: ledgers do write one person's name differently (张春翠
-//! and 张椿翠), and which page is right is for a person to see.
+//! same ID number (its checksum passing on both) are the same person. A field read
+//! unsure on one of them (a name with an unusual character, the two models apart, an
+//! address one character off its county) and read the same from the other page's
+//! writing is read right: two scans, two clerks' hands, two readings that agree, as
+//! sure as two models agreeing on one cell. On eight generated batches (1932 rows), 36
+//! of the fields in review had such a twin: names, addresses, dates of death, causes of
+//! death; 35 were right, and the other was the look-alike 风 a page wrote that both rows
+//! had restored to 凤 (see `vocab::name_with_lookalikes_restored`). A field read
+//! differently on the other page is left as read: ledgers do write one person
+//! differently (张春翠 and 张椿翠), and which page is right is for a person to see.
+//!
+//! Only a reading confirms: not the ID number the two rows are matched by, and not a
+//! value either row took from it (a sex or an age made from the number, a number taken
+//! from the other page), which would only agree with itself.
 
 use std::collections::HashMap;
 
@@ -18,32 +23,29 @@ use ledgerline_schemas::{id_number, Field, Finding, FindingCode, Record, ReviewS
 use crate::extract::{status_of, REVIEW_THRESHOLD};
 use crate::AGREED;
 
-/// The names a second reading confirms.
-const NAMES: [Field; 2] = [Field::DeceasedName, Field::FamilyName];
-
-/// What [`confirm_names_across_pages`] changed.
+/// What [`confirm_across_pages`] changed.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Confirmed {
     /// The indices of the records changed.
     pub records: Vec<usize>,
-    /// How many names were confirmed (a record's deceased and family both, maybe).
-    pub names: usize,
+    /// How many fields were confirmed.
+    pub fields: usize,
 }
 
-/// Confirms, batch by batch, the names of records in review that another record with
-/// the same ID number reads the same, and settles those records' status again. Records
-/// a person settled are left alone.
-pub fn confirm_names_across_pages(records: &mut [&mut Record]) -> Confirmed {
+/// Confirms, batch by batch, the unsure fields of records in review that another
+/// record with the same ID number reads the same, and settles those records' status
+/// again. Records a person settled are left alone.
+pub fn confirm_across_pages(records: &mut [&mut Record]) -> Confirmed {
     let mut changed = Confirmed::default();
     for members in crate::repeats::by_batch(records).values() {
-        // Confirming changes no name: every record is looked at first, then changed.
+        // Confirming changes no value: every record is looked at first, then changed.
         let by_id = rows_by_id_number(records, members);
         let plans: Vec<(usize, Vec<(Field, String)>)> = members
             .iter()
             .map(|&i| {
-                let confirmations = NAMES
-                    .into_iter()
-                    .filter_map(|field| Some((field, confirmed_by(records, i, field, &by_id)?)))
+                let confirmations = Field::ALL
+                    .iter()
+                    .filter_map(|&field| Some((field, confirmed_by(records, i, field, &by_id)?)))
                     .collect();
                 (i, confirmations)
             })
@@ -51,7 +53,7 @@ pub fn confirm_names_across_pages(records: &mut [&mut Record]) -> Confirmed {
             .collect();
         for (i, confirmations) in plans {
             let record = &mut *records[i];
-            changed.names += confirmations.len();
+            changed.fields += confirmations.len();
             for (field, where_read) in confirmations {
                 confirm(record, field, &where_read);
             }
@@ -62,14 +64,18 @@ pub fn confirm_names_across_pages(records: &mut [&mut Record]) -> Confirmed {
     changed
 }
 
-/// The batch's records, by their ID number where its checksum passes (not those a
-/// person rejected).
+/// The batch's records, by their ID number where its checksum passes and it was read
+/// on its row (not taken from another page, not in a row a person rejected).
 fn rows_by_id_number<'a>(records: &'a [&mut Record], members: &[usize]) -> HashMap<&'a str, Vec<usize>> {
     let mut by_id: HashMap<&str, Vec<usize>> = HashMap::new();
     for &i in members {
         let r = &*records[i];
         match r.fields.id_number.as_deref() {
-            Some(id) if r.review.status != ReviewStatus::Rejected && id_number::parse(id).is_ok() => {
+            Some(id)
+                if r.review.status != ReviewStatus::Rejected
+                    && !id_from_another_page(r)
+                    && id_number::parse(id).is_ok() =>
+            {
                 by_id.entry(id).or_default().push(i)
             }
             _ => {}
@@ -82,10 +88,10 @@ fn rows_by_id_number<'a>(records: &'a [&mut Record], members: &[usize]) -> HashM
 /// (`page-0001.png row 18`), if one does.
 fn confirmed_by(records: &[&mut Record], i: usize, field: Field, by_id: &HashMap<&str, Vec<usize>>) -> Option<String> {
     let record = &*records[i];
-    if record.review.status != ReviewStatus::NeedsReview {
+    if record.review.status != ReviewStatus::NeedsReview || field == Field::IdNumber || id_from_another_page(record) {
         return None;
     }
-    let name = record.fields.get(field)?;
+    let value = record.fields.get(field)?;
     let unsure = record
         .confidence
         .get(field.name())
@@ -95,7 +101,7 @@ fn confirmed_by(records: &[&mut Record], i: usize, field: Field, by_id: &HashMap
         .findings
         .iter()
         .any(|f| f.field == field.name() && f.severity == Severity::Error);
-    if !unsure || found_wanting {
+    if !unsure || found_wanting || from_the_id_number(record, field) {
         return None;
     }
     let twin = by_id
@@ -103,17 +109,34 @@ fn confirmed_by(records: &[&mut Record], i: usize, field: Field, by_id: &HashMap
         .iter()
         .filter(|&&j| j != i)
         .map(|&j| &*records[j])
-        .find(|other| other.fields.get(field).as_deref() == Some(name.as_str()))?;
+        .find(|other| {
+            other.fields.get(field).as_deref() == Some(value.as_str()) && !from_the_id_number(other, field)
+        })?;
     Some(format!("{} row {}", twin.source.page, twin.source.row))
 }
 
+/// Whether the row's ID number was taken from another page (by its name: see
+/// [`crate::id_across_pages`]), not read on it.
+fn id_from_another_page(record: &Record) -> bool {
+    record.review.findings.iter().any(|f| f.is(FindingCode::IdFromBatch))
+}
+
+/// Whether the row's `field` was made from its ID number rather than read.
+fn from_the_id_number(record: &Record, field: Field) -> bool {
+    record
+        .review
+        .findings
+        .iter()
+        .any(|f| f.field == field.name() && (f.is(FindingCode::GenderFromId) || f.is(FindingCode::AgeFromId)))
+}
+
 fn confirm(record: &mut Record, field: Field, where_read: &str) {
-    let name = record.fields.get(field).unwrap_or_default();
+    let value = record.fields.get(field).unwrap_or_default();
     record.review.findings.push(Finding::new(
         field,
         Severity::Info,
-        FindingCode::NameConfirmed,
-        format!("{name} is read the same on {where_read}, the row with the same ID number"),
+        FindingCode::ConfirmedAcrossPages,
+        format!("{value} is read the same on {where_read}, the row with the same ID number"),
     ));
     record.confidence.insert(field.name().to_string(), AGREED);
 }
@@ -137,13 +160,13 @@ mod tests {
 
     fn confirm_all(records: &mut [Record]) -> Vec<usize> {
         let mut refs: Vec<&mut Record> = records.iter_mut().collect();
-        let confirmed = confirm_names_across_pages(&mut refs);
-        assert_eq!(confirmed.names, confirmed.records.len(), "one name a record here");
+        let confirmed = confirm_across_pages(&mut refs);
+        assert!(confirmed.fields >= confirmed.records.len());
         confirmed.records
     }
 
     #[test]
-    fn a_name_read_the_same_in_the_row_with_the_same_id_number_is_sure() {
+    fn a_field_read_the_same_in_the_row_with_the_same_id_number_is_sure() {
         let mut records = [
             record("page-0001.png", ID, "张椿翠", 0.6, NeedsReview),
             record("page-0005.png", ID, "张椿翠", 0.95, Machine),
@@ -154,26 +177,32 @@ mod tests {
         assert_eq!(confirmed.confidence["deceased_name"], AGREED);
         assert_eq!(confirmed.fields.deceased_name.as_deref(), Some("张椿翠"));
         let finding = confirmed.review.findings.last().expect("a finding says where");
-        assert!(finding.is(FindingCode::NameConfirmed) && finding.severity == Severity::Info);
+        assert!(finding.is(FindingCode::ConfirmedAcrossPages) && finding.severity == Severity::Info);
         assert!(finding.message.contains("page-0005.png row 7"), "{}", finding.message);
         assert!(confirm_all(&mut records).is_empty(), "a second run changes nothing");
 
-        // Another field still unsure keeps the record in review, its name confirmed.
+        // Another field unsure, and not on the other row, keeps the record in review;
+        // two unsure readings that agree confirm each other.
         let mut records = [
             record("page-0001.png", ID, "张椿翠", 0.6, NeedsReview),
             record("page-0005.png", ID, "张椿翠", 0.6, NeedsReview),
         ];
+        records[0].fields.death_date = Some("2013-12-21".into());
         records[0].confidence.insert("death_date".into(), 0.5);
-        assert_eq!(confirm_all(&mut records), vec![0, 1], "two unsure readings that agree");
+        assert_eq!(confirm_all(&mut records), vec![0, 1]);
         assert_eq!(
             (records[0].review.status, records[1].review.status),
             (NeedsReview, Machine)
         );
         assert_eq!(records[0].confidence["deceased_name"], AGREED);
+        // The other page reads the date the same: the record leaves review.
+        records[1].fields.death_date = Some("2013-12-21".into());
+        assert_eq!(confirm_all(&mut records), vec![0]);
+        assert_eq!(records[0].review.status, Machine);
     }
 
     #[test]
-    fn no_confirmation_without_the_same_name_and_number_on_another_row() {
+    fn no_confirmation_without_the_same_reading_and_number_on_another_row() {
         let unchanged = |mut records: Vec<Record>| {
             let before = format!("{records:?}");
             assert!(confirm_all(&mut records).is_empty());
@@ -206,7 +235,7 @@ mod tests {
             record("p1", ID, "张椿翠", 0.6, Verified),
             record("p5", ID, "张椿翠", 0.95, Machine),
         ]);
-        // A name that fails validation stays in review.
+        // A value that fails validation stays in review.
         let mut found = record("p1", ID, "张椿翠", 0.6, NeedsReview);
         found.review.findings.push(Finding::new(
             Field::DeceasedName,
@@ -215,5 +244,41 @@ mod tests {
             "unreadable".into(),
         ));
         unchanged(vec![found, record("p5", ID, "张椿翠", 0.95, Machine)]);
+    }
+
+    #[test]
+    fn what_came_from_the_id_number_confirms_nothing() {
+        let unchanged = |mut records: Vec<Record>| {
+            assert!(confirm_all(&mut records).is_empty(), "{records:?}");
+        };
+        // The ID number itself, unsure on its row.
+        let mut unsure_id = record("p1", ID, "张椿翠", 0.95, NeedsReview);
+        unsure_id.confidence.insert("id_number".into(), 0.6);
+        unchanged(vec![unsure_id, record("p5", ID, "张椿翠", 0.95, Machine)]);
+        // A number taken from the other page, found by this very name.
+        let mut taken = record("p1", ID, "张椿翠", 0.6, NeedsReview);
+        taken.review.findings.push(Finding::new(
+            Field::IdNumber,
+            Severity::Info,
+            FindingCode::IdFromBatch,
+            "taken".into(),
+        ));
+        unchanged(vec![taken.clone(), record("p5", ID, "张椿翠", 0.95, Machine)]);
+        // ... nor confirms the row it may have come from.
+        taken.confidence.insert("deceased_name".into(), 0.95);
+        unchanged(vec![taken, record("p5", ID, "张椿翠", 0.6, NeedsReview)]);
+        // A sex made from the number on the other row.
+        let mut unsure_sex = record("p1", ID, "张椿翠", 0.95, NeedsReview);
+        unsure_sex.fields.gender = Some("2".into());
+        unsure_sex.confidence.insert("gender".into(), 0.5);
+        let mut made = record("p5", ID, "张椿翠", 0.95, Machine);
+        made.fields.gender = Some("2".into());
+        made.review.findings.push(Finding::new(
+            Field::Gender,
+            Severity::Info,
+            FindingCode::GenderFromId,
+            "from the ID number".into(),
+        ));
+        unchanged(vec![unsure_sex, made]);
     }
 }
