@@ -178,7 +178,10 @@ fn normalize_field(field: Field, text: &str, years: Option<(i32, i32)>) -> (Opti
         Field::HouseholdAddress => {
             let ones = normalize::ones_read_as_marks(t, true);
             let text = normalize::drop_mark_after_house_number(&cjk_text(ones.as_deref().unwrap_or(t)));
-            let (value, trust) = match normalize::misread_house_number_mark(&text) {
+            let fixed =
+                normalize::misread_house_number_mark(&text).or_else(|| crate::places::without_suffix_read_again(&text));
+            // Repaired, or a place read twice, or a house number behind no place: review.
+            let (value, trust) = match fixed {
                 Some(fixed) => (Some(fixed), UNUSUAL),
                 None if !normalize::house_number_follows_a_place(&text)
                     || crate::places::doubles_a_character_after_division(&text) =>
@@ -674,6 +677,14 @@ fn repair_address(fields: &mut RecordFields, confidence: &mut BTreeMap<String, f
         }
         return;
     };
+    // A repair that leaves the county's last character read again after it (`武城有具`,
+    // one 县 read as two characters, repaired to `武城县具`) is a repair of half the
+    // damage: the rest is dropped too, and a person looks.
+    let (fixed, cap) = match crate::places::without_suffix_read_again(&fixed) {
+        Some(whole) => (whole, UNUSUAL),
+        None if crate::places::doubles_a_character_after_division(&fixed) => (fixed, UNUSUAL),
+        None => (fixed, REPAIRED_DIVISION),
+    };
     findings.push(Finding::repaired(
         Field::HouseholdAddress,
         Severity::Info,
@@ -682,14 +693,6 @@ fn repair_address(fields: &mut RecordFields, confidence: &mut BTreeMap<String, f
         &fixed,
         "the only GB/T 2260 prefecture and county that near what was read",
     ));
-    // A repair that leaves the county's last character read again after it (`武城有具`,
-    // one 县 read as two characters, repaired to `武城县具`) is a repair of half the
-    // damage: review.
-    let cap = if crate::places::doubles_a_character_after_division(&fixed) {
-        UNUSUAL
-    } else {
-        REPAIRED_DIVISION
-    };
     fields.household_address = Some(fixed);
     if let Some(c) = confidence.get_mut("household_address") {
         *c = c.min(cap);
@@ -990,7 +993,7 @@ mod tests {
     }
 
     #[test]
-    fn a_repaired_county_read_again_after_itself_goes_to_review() {
+    fn a_repaired_county_read_again_after_itself_is_dropped_for_review() {
         let repaired = |read: &str| {
             let mut fields = RecordFields {
                 household_address: Some(read.into()),
@@ -1006,10 +1009,10 @@ mod tests {
             );
             (fields.household_address.unwrap(), confidence["household_address"])
         };
-        // 县 read as 有具: 有 repaired to 县, and 具 is the 县 again.
+        // 县 read as 有具: 有 repaired to 县, and 具 is the 县 again: dropped, for review.
         assert_eq!(
             repaired("德州市武城有具东风村5号"),
-            ("德州市武城县具东风村5号".into(), UNUSUAL)
+            ("德州市武城县东风村5号".into(), UNUSUAL)
         );
         assert_eq!(
             repaired("德州市武城有东风村5号"),

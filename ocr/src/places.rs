@@ -192,13 +192,28 @@ pub fn doubles_a_character_after_division(address: &str) -> bool {
         return false;
     };
     let rest: Vec<char> = address.chars().skip(division.chars.len()).collect();
-    let suffix_again = match (division.chars.last(), rest.first()) {
+    suffix_read_again(division, &rest) || rest.windows(2).any(|pair| pair[0] == pair[1] && !pair[0].is_ascii())
+}
+
+/// The address without its division's last character read again right after it
+/// (`德州市武城县具东风村5号` is `德州市武城县东风村5号`), when it was. Unlike a street's
+/// doubled character (`和和平街`), this one is known to be the extra.
+pub fn without_suffix_read_again(address: &str) -> Option<String> {
+    let division = places_begun(address).max_by_key(|place| place.chars.len())?;
+    let n = division.chars.len();
+    let rest: Vec<char> = address.chars().skip(n).collect();
+    suffix_read_again(division, &rest).then(|| address.chars().take(n).chain(rest[1..].iter().copied()).collect())
+}
+
+/// Whether `rest`, what follows `division` in an address, begins with the division's
+/// last character or its look-alike.
+fn suffix_read_again(division: &Place, rest: &[char]) -> bool {
+    match (division.chars.last(), rest.first()) {
         (Some(&suffix), Some(&next)) => SUFFIX_LOOKALIKES
             .iter()
             .any(|&(of, like)| of == suffix && like.contains(next)),
         _ => false,
-    };
-    suffix_again || rest.windows(2).any(|pair| pair[0] == pair[1] && !pair[0].is_ascii())
+    }
 }
 
 /// What a division's last character is misread as (`临朐具` for 临朐县), and the
@@ -295,6 +310,27 @@ mod tests {
             "和和平街88号",
         ] {
             assert!(!doubles_a_character_after_division(fine), "{fine}");
+        }
+    }
+
+    #[test]
+    fn the_division_s_last_character_read_again_is_dropped() {
+        for (read, want) in [
+            ("德州市武城县具东风村5号", "德州市武城县东风村5号"),
+            ("德州市武城县县东风村5号", "德州市武城县东风村5号"),
+            ("济南市历下区匹和平街88号", "济南市历下区和平街88号"),
+        ] {
+            assert_eq!(without_suffix_read_again(read).as_deref(), Some(want), "{read}");
+        }
+        // A street's character read twice: which one is extra is not known. A division
+        // doubling its own characters, or no division at all.
+        for fine in [
+            "济南市历下区和和平街88号",
+            "邯郸市峰峰矿区和平街8号",
+            "具和平街8号",
+            "德州市武城县东风村5号",
+        ] {
+            assert_eq!(without_suffix_read_again(fine), None, "{fine}");
         }
     }
 
