@@ -105,6 +105,13 @@ fn field_confidence(ocr: f32, trust: f32) -> f32 {
 /// parse, 0 = independently verified, see [`field_confidence`]).
 fn normalize_field(field: Field, text: &str, years: Option<(i32, i32)>) -> (Option<String>, f32) {
     let t = text.trim();
+    // A seal's legend read into the cell (`解放路164号业务专用章`, machine-accepted so on a
+    // generated page): what was read before it, for review. An ID number's checksum
+    // says for itself whether the seal cost it a digit.
+    if let Some(before) = normalize::before_seal_legend(t).filter(|_| field != Field::IdNumber) {
+        let (value, trust) = normalize_field(field, before, years);
+        return (value, trust.min(UNUSUAL));
+    }
     if let Some(words) = word_list(field) {
         return listed(t, words);
     }
@@ -934,6 +941,22 @@ mod tests {
         // Read with the radical chosen, the reading is still no word of the list: the
         // other models are asked.
         assert!(!validates(Field::FamilyRelation, "女媚"));
+    }
+
+    #[test]
+    fn a_seal_s_legend_read_with_a_field_is_dropped_and_the_field_goes_to_review() {
+        let address = "济宁市邹城市解放路164号";
+        assert_eq!(
+            normalize_field(Field::HouseholdAddress, &format!("{address}业务专用章"), None),
+            (Some(address.into()), UNUSUAL)
+        );
+        assert_eq!(
+            normalize_field(Field::HouseholdAddress, address, None),
+            (Some(address.into()), 1.0)
+        );
+        assert_eq!(normalize_field(Field::DeceasedName, "专用章", None).0, None);
+        let (date, trust) = normalize_field(Field::DeathDate, "2014-03-28务专用", None);
+        assert_eq!((date.as_deref(), trust), (Some("2014-03-28"), UNUSUAL));
     }
 
     #[test]

@@ -219,6 +219,23 @@ pub fn house_number_follows_a_place(address: &str) -> bool {
 const PLACE_ENDINGS: &str = "街路道巷弄胡同里村庄屯组队社区园苑院城湾府坊营堡寨铺店楼栋幢座门口桥场港镇乡集埠\
                              山岭坡沟峪河湖塘坝岗圩垸洼滩墩台洲岛井厂站所局校";
 
+/// The characters of a seal's legend (…殡仪馆业务专用章): 专用 is in no name, address or
+/// date a ledger writes.
+const SEAL_LEGEND: &str = "业务专用章";
+
+/// What was read before a seal's legend in a cell's reading (`解放路164号业务专用章` →
+/// `解放路164号`, `D区04排23务专用` → `D区04排23`), when the reading holds 专用.
+pub fn before_seal_legend(text: &str) -> Option<&str> {
+    let at = text.find("专用")?;
+    let start = text[..at]
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| SEAL_LEGEND.contains(*c))
+        .last()
+        .map_or(at, |(i, _)| i);
+    Some(&text[..start])
+}
+
 /// Candidates one confusion away from `id`; for a 19-character reading (a rule or a
 /// speck read as a digit) also each one-character deletion.
 fn one_confusion_away(id: &str) -> Vec<String> {
@@ -463,6 +480,19 @@ mod tests {
         for misread in ["北关竺3号", "文化趴49号"] {
             assert!(!house_number_follows_a_place(misread), "{misread}");
         }
+    }
+
+    #[test]
+    fn a_seal_s_legend_read_into_a_cell_is_left_out() {
+        assert_eq!(
+            before_seal_legend("济宁市邹城市解放路164号业务专用章"),
+            Some("济宁市邹城市解放路164号")
+        );
+        assert_eq!(before_seal_legend("D区04排23务专用"), Some("D区04排23"));
+        assert_eq!(before_seal_legend("多专用章/"), Some("多"));
+        assert_eq!(before_seal_legend("专用章"), Some(""));
+        assert_eq!(before_seal_legend("济宁市邹城市解放路164号"), None);
+        assert_eq!(before_seal_legend("业务路16号"), None, "业 and 务 alone are no seal");
     }
 
     #[test]
