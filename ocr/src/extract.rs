@@ -185,12 +185,15 @@ fn normalize_field(field: Field, text: &str, years: Option<(i32, i32)>) -> (Opti
         Field::HouseholdAddress => {
             let ones = normalize::ones_read_as_marks(t, true);
             let text = normalize::drop_mark_after_house_number(&cjk_text(ones.as_deref().unwrap_or(t)));
-            let fixed =
-                normalize::misread_house_number_mark(&text).or_else(|| crate::places::without_suffix_read_again(&text));
-            // Repaired, or a place read twice, or a house number behind no place: review.
+            let fixed = normalize::misread_house_number_mark(&text)
+                .or_else(|| crate::places::without_suffix_read_again(&text))
+                .or_else(|| normalize::clan_village_restored(&text));
+            // Repaired, or a place read twice, or a house number lost or behind no
+            // place: review.
             let (value, trust) = match fixed {
                 Some(fixed) => (Some(fixed), UNUSUAL),
-                None if !normalize::house_number_follows_a_place(&text)
+                None if normalize::house_number_lost(&text)
+                    || !normalize::house_number_follows_a_place(&text)
                     || crate::places::doubles_a_character_after_division(&text) =>
                 {
                     (Some(text), UNUSUAL)

@@ -219,6 +219,38 @@ pub fn house_number_follows_a_place(address: &str) -> bool {
 const PLACE_ENDINGS: &str = "街路道巷弄胡同里村庄屯组队社区园苑院城湾府坊营堡寨铺店楼栋幢座门口桥场港镇乡集埠\
                              山岭坡沟峪河湖塘坝岗圩垸洼滩墩台洲岛井厂站所局校";
 
+/// Endings of a village named after the clan that founded it (王家庄, 李家村, 张家屯).
+const CLAN_VILLAGE_ENDINGS: &str = "庄村屯湾营集寨堡店沟洼峪坡岭";
+
+/// An address whose clan village (`X家庄`) is named by no surname, where exactly one
+/// look-alike of X is a surname: that village (`玉家庄` → 王家庄, machine-accepted as
+/// read twice on generated pages). `None` for any other address.
+pub fn clan_village_restored(address: &str) -> Option<String> {
+    let chars: Vec<char> = address.chars().collect();
+    let at = chars
+        .windows(3)
+        .position(|w| w[1] == '家' && CLAN_VILLAGE_ENDINGS.contains(w[2]) && !crate::vocab::SURNAMES.contains(w[0]))?;
+    let mut clans =
+        ledgerline_schemas::lookalike::confusions(chars[at]).filter(|c| crate::vocab::SURNAMES.contains(*c));
+    let clan = match (clans.next(), clans.next()) {
+        (Some(clan), None) => clan,
+        _ => return None,
+    };
+    let mut restored = chars;
+    restored[at] = clan;
+    Some(restored.into_iter().collect())
+}
+
+/// Whether an address ends in 号 with no number before it (`前进村号`, machine-accepted
+/// so on a generated page): the house number was lost.
+pub fn house_number_lost(address: &str) -> bool {
+    let mut back = address.chars().rev();
+    match (back.next(), back.next()) {
+        (Some('号'), Some(before)) => !before.is_ascii_digit() && !"〇零一二三四五六七八九十百".contains(before),
+        _ => false,
+    }
+}
+
 /// The characters of a seal's legend (…殡仪馆业务专用章): 专用 is in no name, address or
 /// date a ledger writes.
 const SEAL_LEGEND: &str = "业务专用章";
@@ -479,6 +511,30 @@ mod tests {
         }
         for misread in ["北关竺3号", "文化趴49号"] {
             assert!(!house_number_follows_a_place(misread), "{misread}");
+        }
+    }
+
+    #[test]
+    fn a_clan_village_named_by_no_surname_is_its_look_alike_s() {
+        assert_eq!(
+            clan_village_restored("临沂市河东区玉家庄23号").as_deref(),
+            Some("临沂市河东区王家庄23号")
+        );
+        for fine in [
+            "临沂市河东区王家庄23号",
+            "临沂市河东区李家村3号",
+            "临沂市河东区解放路23号",
+            "玉家",
+        ] {
+            assert_eq!(clan_village_restored(fine), None, "{fine}");
+        }
+    }
+
+    #[test]
+    fn a_house_number_lost_before_its_mark_is_noticed() {
+        assert!(house_number_lost("烟台市莱阳市前进村号"));
+        for fine in ["烟台市莱阳市前进村2号", "幸福小区三号", "前进村", "号"] {
+            assert!(!house_number_lost(fine), "{fine}");
         }
     }
 
