@@ -488,7 +488,7 @@ fn draft_row(page: &PageReading, ctx: &PageContext, row: usize) -> Option<RowDra
                             .insert(f.name().into(), field_confidence(c.confidence, trust));
                     }
                     Some(_) => {}
-                    None => d.unreadable(f, format!("could not read {text:?} as a {}", f.name())),
+                    None => d.unreadable(f, format!("read {text:?}: no value this field holds")),
                 }
             }
             // Ink that gave no text: writing OCR could not make out, for review to key.
@@ -884,6 +884,24 @@ mod tests {
         assert_eq!(records[1].fields.cremation_cert_status.as_deref(), Some("迁出"));
         assert!(records[1].review.findings.iter().any(|f| f.is(FindingCode::CodeTable)));
         assert_eq!(records[1].review.status, ReviewStatus::NeedsReview);
+    }
+
+    /// A cell read as nothing its field can hold says what was read (it said `could not
+    /// read "·、|" as a id_number`).
+    #[test]
+    fn a_reading_no_value_of_its_field_is_unreadable_and_says_what_was_read() {
+        let id = ColumnRole::Field(Field::IdNumber);
+        let name = ColumnRole::Field(Field::DeceasedName);
+        let reading = page(&["姓名", "身份证号"], &[name, id], &[&["张福汉", "·、|"]]);
+        let record = &extract(&reading, &context())[0];
+        let finding = record
+            .review
+            .findings
+            .iter()
+            .find(|f| f.is(FindingCode::Unreadable))
+            .expect("the ID cell is unreadable");
+        assert_eq!(finding.message, "id_number: read \"·、|\": no value this field holds");
+        assert_eq!(record.review.status, ReviewStatus::NeedsReview);
     }
 
     /// A table read short of columns its rules run on to sends every row to review, the
