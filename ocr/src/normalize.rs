@@ -246,7 +246,11 @@ pub fn clan_village_restored(address: &str) -> Option<String> {
 pub fn house_number_lost(address: &str) -> bool {
     let mut back = address.chars().rev();
     match (back.next(), back.next()) {
-        (Some('号'), Some(before)) => !before.is_ascii_digit() && !"〇零一二三四五六七八九十百".contains(before),
+        (Some('号'), Some(before)) => {
+            !before.is_ascii_digit()
+                && ledgerline_schemas::written::cn_digit(before).is_none()
+                && !"十百".contains(before)
+        }
         _ => false,
     }
 }

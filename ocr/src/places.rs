@@ -112,10 +112,7 @@ pub fn repair_division(address: &str, id_division: Option<u32>) -> Option<String
 /// the one written. Only a reading of the name's own length is compared.
 fn radicals_kept(address: &str, len: usize, place: &Place) -> bool {
     len == place.chars.len()
-        && address
-            .chars()
-            .zip(&place.chars)
-            .all(|(read, &written)| read == written || ledgerline_schemas::radical::same_radical(read, written))
+        && ledgerline_schemas::radical::misread_keeping_radicals(address.chars().take(len), place.chars.iter().copied())
 }
 
 /// The address with its first `len` characters replaced by the name of `place`.

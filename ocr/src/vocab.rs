@@ -327,12 +327,8 @@ pub fn snap<'a>(text: &str, words: &[&'a str]) -> Option<&'a str> {
 pub fn snap_by_radical<'a>(text: &str, words: &[&'a str]) -> Option<&'a str> {
     let read: Vec<char> = text.chars().collect();
     let mut near = words.iter().filter(|w| {
-        let mut differing = w.chars().zip(&read).filter(|(written, read)| written != *read);
-        w.chars().count() == read.len()
-            && matches!(
-                (differing.next(), differing.next()),
-                (Some((written, read)), None) if ledgerline_schemas::radical::same_radical(written, *read)
-            )
+        ledgerline_schemas::radical::misread_keeping_radicals(read.iter().copied(), w.chars())
+            && w.chars().zip(&read).filter(|(written, read)| written != *read).count() == 1
     });
     match (near.next(), near.next()) {
         (Some(w), None) if read.len() >= 2 => Some(w),

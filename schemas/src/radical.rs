@@ -20,6 +20,19 @@ pub fn same_radical(a: char, b: char) -> bool {
     matches!((radical(a), radical(b)), (Some(x), Some(y)) if x == y)
 }
 
+/// Whether `read` is `written` with every misread character keeping its radical: as
+/// long, and each character the same or of the same radical (苦南县 for 莒南县).
+pub fn misread_keeping_radicals(read: impl IntoIterator<Item = char>, written: impl IntoIterator<Item = char>) -> bool {
+    let (mut read, mut written) = (read.into_iter(), written.into_iter());
+    loop {
+        match (read.next(), written.next()) {
+            (None, None) => return true,
+            (Some(r), Some(w)) if r == w || same_radical(r, w) => {}
+            _ => return false,
+        }
+    }
+}
+
 fn table() -> &'static HashMap<char, &'static str> {
     static TABLE: OnceLock<HashMap<char, &'static str>> = OnceLock::new();
     TABLE.get_or_init(|| {
@@ -50,6 +63,16 @@ mod tests {
         // Not in GB 2312, or no character at all: no radical, never the same.
         assert_eq!(radical('A'), None);
         assert!(!same_radical('A', 'A'));
+    }
+
+    #[test]
+    fn a_misreading_keeps_its_radicals_or_not() {
+        assert!(misread_keeping_radicals("苦南县".chars(), "莒南县".chars()));
+        assert!(misread_keeping_radicals("莒南县".chars(), "莒南县".chars()));
+        assert!(!misread_keeping_radicals("苦南县".chars(), "沂南县".chars()));
+        // Not as long: no misreading character for character.
+        assert!(!misread_keeping_radicals("苦南".chars(), "莒南县".chars()));
+        assert!(!misread_keeping_radicals("莒南县县".chars(), "莒南县".chars()));
     }
 
     #[test]

@@ -92,7 +92,8 @@ pub fn fold_width(s: &str) -> String {
         .collect()
 }
 
-fn cn_digit(c: char) -> Option<u32> {
+/// The digit a Chinese numeral (〇 to 九, and the look-alikes of 〇) writes.
+pub fn cn_digit(c: char) -> Option<u32> {
     Some(match c {
         '〇' | '零' | 'O' | 'o' | '0' | 'Ｏ' | '○' => 0,
         '一' => 1,
