@@ -150,17 +150,17 @@ fn normalize_field(field: Field, text: &str, years: Option<(i32, i32)>) -> (Opti
         Field::CremationCertStatus => crate::certificates::status_written(&cjk_text(t), UNUSUAL),
         // Numbers like 2013-17087 and A区21排33号: the stray marks of dust and rules go.
         Field::CremationCertNo | Field::GraveNumber => {
-            let ones = (field == Field::GraveNumber)
-                .then(|| normalize::ones_read_as_marks(t, false))
+            let put_back = (field == Field::GraveNumber)
+                .then(|| normalize::digits_read_as_marks(t, false))
                 .flatten();
-            let text: String = ones
+            let text: String = put_back
                 .as_deref()
                 .unwrap_or(t)
                 .chars()
                 .filter(|c| is_cjk(*c) || c.is_ascii_alphanumeric() || *c == '-')
                 .collect();
-            // A 1 put back is most likely right, but a person looks.
-            let trust = if ones.is_some() { UNUSUAL } else { 1.0 };
+            // A digit put back is most likely right, but a person looks.
+            let trust = if put_back.is_some() { UNUSUAL } else { 1.0 };
             ((!text.is_empty()).then_some(text), trust)
         }
         Field::DeceasedName | Field::FamilyName => {
@@ -183,8 +183,8 @@ fn normalize_field(field: Field, text: &str, years: Option<(i32, i32)>) -> (Opti
             ((!text.is_empty()).then(|| text.to_string()), trust)
         }
         Field::HouseholdAddress => {
-            let ones = normalize::ones_read_as_marks(t, true);
-            let text = normalize::drop_mark_after_house_number(&cjk_text(ones.as_deref().unwrap_or(t)));
+            let put_back = normalize::digits_read_as_marks(t, true);
+            let text = normalize::drop_mark_after_house_number(&cjk_text(put_back.as_deref().unwrap_or(t)));
             let fixed = normalize::misread_house_number_mark(&text)
                 .or_else(|| crate::places::without_suffix_read_again(&text))
                 .or_else(|| normalize::clan_village_restored(&text));
@@ -200,8 +200,9 @@ fn normalize_field(field: Field, text: &str, years: Option<(i32, i32)>) -> (Opti
                 }
                 None => ((!text.is_empty()).then_some(text), 1.0),
             };
-            // A 1 put back is most likely right, but a person looks.
-            (value, if ones.is_some() { trust.min(UNUSUAL) } else { trust })
+            // A digit put back is most likely right, but a person looks; one lost is
+            // for a person to read off the page.
+            (value, if put_back.is_some() { trust.min(UNUSUAL) } else { trust })
         }
         // Names, places, relations: Chinese text; stray marks from rules and dust go.
         _ => {
@@ -239,9 +240,12 @@ pub(crate) const REPAIRED_DIVISION: f32 = 0.85;
 /// Chinese text without the stray marks rules and dust read as: CJK, digits and the
 /// middle dot of transliterated names.
 fn cjk_text(t: &str) -> String {
-    t.chars()
-        .filter(|c| is_cjk(*c) || c.is_ascii_digit() || *c == '·')
-        .collect()
+    t.chars().filter(|&c| kept_in_chinese_text(c)).collect()
+}
+
+/// Whether [`cjk_text`] keeps a character.
+pub(crate) fn kept_in_chinese_text(c: char) -> bool {
+    is_cjk(c) || c.is_ascii_digit() || c == '·'
 }
 
 /// Fields whose reading can be checked on its own: a date that exists, an ID number
@@ -1000,10 +1004,22 @@ mod tests {
     }
 
     #[test]
-    fn a_one_put_back_in_a_number_goes_to_review() {
+    fn a_digit_put_back_or_lost_in_a_number_goes_to_review() {
         assert_eq!(
             normalize_field(Field::HouseholdAddress, "德州市陵城区光明路7]号", None),
             (Some("德州市陵城区光明路71号".into()), UNUSUAL)
+        );
+        assert_eq!(
+            normalize_field(Field::HouseholdAddress, "潍坊市奎文区李家庄6Q号", None),
+            (Some("潍坊市奎文区李家庄60号".into()), UNUSUAL)
+        );
+        assert_eq!(
+            normalize_field(Field::HouseholdAddress, "济宁市汶上县新华街8?号", None),
+            (Some("济宁市汶上县新华街8号".into()), UNUSUAL)
+        );
+        assert_eq!(
+            normalize_field(Field::HouseholdAddress, "济宁市汶上县新华街87号。", None),
+            (Some("济宁市汶上县新华街87号".into()), 1.0)
         );
         assert_eq!(
             normalize_field(Field::GraveNumber, "C区1]排04号", None),

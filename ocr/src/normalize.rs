@@ -133,33 +133,68 @@ const MAX_SEVENS: usize = 4;
 
 /// Marks a thin `1` beside Chinese text is read as: measured on eleven generated
 /// batches, a `]` next to a digit of an address or grave number was a `1` every time it
-/// could be told (`光明路7]号` for 71号, `C区1]排04号` for 11排), a `T` before a house
-/// number twice (`解放路T18号` for 118号).
-const ONE_READ_AS_A_MARK: [char; 5] = [']', '[', '|', '丨', '!'];
-/// Letters read for a `1` in an address, which holds no Latin letters (a grave number
-/// does: its zone).
-const ONE_READ_AS_A_LETTER: [char; 3] = ['T', 'I', 'l'];
+/// could be told (`光明路7]号` for 71号, `C区1]排04号` for 11排).
+const DIGITS_READ_AS_MARKS: [(char, char); 5] = [(']', '1'), ('[', '1'), ('|', '1'), ('丨', '1'), ('!', '1')];
+/// Letters read for a digit in an address, which holds no Latin letters (a grave number
+/// does: its zone). Seen on generated batches: a `T` before a house number twice
+/// (`解放路T18号` for 118号), `李家庄6Q号` for 60号, `文化路9i号` for 91号; the rest are
+/// the digit confusions OCR is known for (0/O/D, 1/I/l, 2/Z, 5/S, 6/G/b, 8/B).
+const DIGITS_READ_AS_LETTERS: [(char, char); 13] = [
+    ('T', '1'),
+    ('I', '1'),
+    ('l', '1'),
+    ('i', '1'),
+    ('O', '0'),
+    ('o', '0'),
+    ('Q', '0'),
+    ('D', '0'),
+    ('Z', '2'),
+    ('S', '5'),
+    ('G', '6'),
+    ('b', '6'),
+    ('B', '8'),
+];
 
-/// `text` with every mark that stands for a `1` beside a digit (see
-/// [`ONE_READ_AS_A_MARK`]; with `letters`, [`ONE_READ_AS_A_LETTER`] too) put back as
-/// `1`; `None` when there is none.
-pub fn ones_read_as_marks(text: &str, letters: bool) -> Option<String> {
-    let looks_like_one = |c: &char| ONE_READ_AS_A_MARK.contains(c) || (letters && ONE_READ_AS_A_LETTER.contains(c));
+/// `text` with every mark beside a digit that stands for one put back as that digit
+/// (see [`DIGITS_READ_AS_MARKS`]). In an address (`in_address`) also every letter that
+/// stands for one ([`DIGITS_READ_AS_LETTERS`]), and any other mark beside a digit that
+/// Chinese text does not keep (`新华街8?号`, for 87号) dropped: the number lost a
+/// digit there, which only the page can give back. `None` when there is none of these.
+pub fn digits_read_as_marks(text: &str, in_address: bool) -> Option<String> {
+    let looks_like = |c: char| {
+        let letters: &[(char, char)] = if in_address { &DIGITS_READ_AS_LETTERS } else { &[] };
+        DIGITS_READ_AS_MARKS
+            .iter()
+            .chain(letters)
+            .find(|(mark, _)| *mark == c)
+            .map(|&(_, digit)| digit)
+    };
+    let stands_for_a_lost_digit =
+        |c: char| in_address && !c.is_whitespace() && !crate::extract::kept_in_chinese_text(c);
     // Every address and grave number read passes here; few have such a mark.
-    if !text.chars().any(|c| looks_like_one(&c)) {
+    if !text
+        .chars()
+        .any(|c| looks_like(c).is_some() || stands_for_a_lost_digit(c))
+    {
         return None;
     }
     let chars: Vec<char> = text.chars().collect();
     let digit_at = |i: Option<usize>| i.and_then(|i| chars.get(i)).is_some_and(char::is_ascii_digit);
-    let mut fixed = chars.clone();
+    let mut fixed = String::with_capacity(text.len());
     let mut any = false;
-    for (i, c) in chars.iter().enumerate() {
-        if looks_like_one(c) && (digit_at(i.checked_sub(1)) || digit_at(Some(i + 1))) {
-            fixed[i] = '1';
-            any = true;
+    for (i, &c) in chars.iter().enumerate() {
+        let beside_a_digit = digit_at(i.checked_sub(1)) || digit_at(Some(i + 1));
+        match looks_like(c) {
+            Some(digit) if beside_a_digit => fixed.push(digit),
+            None if beside_a_digit && stands_for_a_lost_digit(c) => {}
+            _ => {
+                fixed.push(c);
+                continue;
+            }
         }
+        any = true;
     }
-    any.then(|| fixed.into_iter().collect())
+    any.then_some(fixed)
 }
 
 /// What may follow a house number in an address: 12号楼, 3号院, 5号门 ...
@@ -483,10 +518,18 @@ mod tests {
     }
 
     #[test]
-    fn a_one_read_as_a_mark_beside_a_digit_is_put_back() {
+    fn a_digit_read_as_a_mark_beside_a_digit_is_put_back() {
         let cases: &[(&str, bool, Option<&str>)] = &[
             ("德州市陵城区光明路7]号", true, Some("德州市陵城区光明路71号")),
             ("烟台市招远市解放路T18号", true, Some("烟台市招远市解放路118号")),
+            ("潍坊市奎文区李家庄6Q号", true, Some("潍坊市奎文区李家庄60号")),
+            ("潍坊市青州市文化路9i号", true, Some("潍坊市青州市文化路91号")),
+            // A mark that is no digit's look-alike: the digit is lost, and so is the mark.
+            ("济宁市汶上县新华街8?号", true, Some("济宁市汶上县新华街8号")),
+            ("济宁市汶上县新华街8 7号", true, None),
+            // Marks away from the digits are dust, left for the text's own clean-up.
+            ("菏泽市牡丹区人民路58号:", true, None),
+            ("威海市文登区人.民路175号", true, None),
             ("C区1]排04号", false, Some("C区11排04号")),
             ("C区]1排20号", false, Some("C区11排20号")),
             // A letter in a grave number is its zone; a mark away from digits is dust.
@@ -496,7 +539,7 @@ mod tests {
             ("北关街12号", true, None),
         ];
         for &(read, letters, want) in cases {
-            assert_eq!(ones_read_as_marks(read, letters).as_deref(), want, "{read}");
+            assert_eq!(digits_read_as_marks(read, letters).as_deref(), want, "{read}");
         }
     }
 
