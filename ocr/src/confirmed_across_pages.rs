@@ -20,42 +20,60 @@ use std::collections::HashMap;
 
 use ledgerline_schemas::{id_number, Field, Finding, FindingCode, Record, ReviewStatus, Severity};
 
+use crate::contradicted_across_pages::contradicted;
 use crate::extract::{status_of, REVIEW_THRESHOLD};
 use crate::AGREED;
 
-/// What [`confirm_across_pages`] changed.
+/// What a rule across the pages of a batch changed ([`confirm_across_pages`],
+/// [`crate::contradicted_across_pages::contradict_across_pages`]).
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Confirmed {
+pub struct Changed {
     /// The indices of the records changed.
     pub records: Vec<usize>,
-    /// How many fields were confirmed.
+    /// How many of their fields.
     pub fields: usize,
 }
 
 /// Confirms, batch by batch, the unsure fields of records in review that another
 /// record with the same ID number reads the same, and settles those records' status
 /// again. Records a person settled are left alone.
-pub fn confirm_across_pages(records: &mut [&mut Record]) -> Confirmed {
-    let mut changed = Confirmed::default();
+pub fn confirm_across_pages(records: &mut [&mut Record]) -> Changed {
+    // Confirming changes no value: every record is looked at first, then changed.
+    across_pages(records, Field::ALL, confirmed_by, confirm)
+}
+
+/// The records of one batch by their ID number (see [`rows_by_id_number`]).
+pub(crate) type ByIdNumber<'a> = HashMap<&'a str, Vec<usize>>;
+
+/// A rule over the rows of one death on a batch's pages, batch by batch: `find` says,
+/// of a record and one of `fields`, what another row of its ID number reads; `apply`
+/// changes the record by it. Every record is looked at before any is changed, and the
+/// records changed have their status settled again.
+pub(crate) fn across_pages(
+    records: &mut [&mut Record],
+    fields: &[Field],
+    find: fn(&[&mut Record], usize, Field, &ByIdNumber) -> Option<String>,
+    apply: fn(&mut Record, Field, &str),
+) -> Changed {
+    let mut changed = Changed::default();
     for members in crate::repeats::by_batch(records).values() {
-        // Confirming changes no value: every record is looked at first, then changed.
         let by_id = rows_by_id_number(records, members);
         let plans: Vec<(usize, Vec<(Field, String)>)> = members
             .iter()
             .map(|&i| {
-                let confirmations = Field::ALL
+                let found = fields
                     .iter()
-                    .filter_map(|&field| Some((field, confirmed_by(records, i, field, &by_id)?)))
+                    .filter_map(|&field| Some((field, find(records, i, field, &by_id)?)))
                     .collect();
-                (i, confirmations)
+                (i, found)
             })
-            .filter(|(_, confirmations): &(usize, Vec<_>)| !confirmations.is_empty())
+            .filter(|(_, found): &(usize, Vec<_>)| !found.is_empty())
             .collect();
-        for (i, confirmations) in plans {
+        for (i, found) in plans {
             let record = &mut *records[i];
-            changed.fields += confirmations.len();
-            for (field, where_read) in confirmations {
-                confirm(record, field, &where_read);
+            changed.fields += found.len();
+            for (field, other_row) in found {
+                apply(record, field, &other_row);
             }
             record.review.status = status_of(&record.fields, &record.confidence, &record.review.findings);
             changed.records.push(i);
@@ -66,7 +84,7 @@ pub fn confirm_across_pages(records: &mut [&mut Record]) -> Confirmed {
 
 /// The batch's records, by their ID number where its checksum passes and it was read
 /// on its row (not taken from another page, not in a row a person rejected).
-fn rows_by_id_number<'a>(records: &'a [&mut Record], members: &[usize]) -> HashMap<&'a str, Vec<usize>> {
+pub(crate) fn rows_by_id_number<'a>(records: &'a [&mut Record], members: &[usize]) -> ByIdNumber<'a> {
     let mut by_id: HashMap<&str, Vec<usize>> = HashMap::new();
     for &i in members {
         let r = &*records[i];
@@ -86,7 +104,7 @@ fn rows_by_id_number<'a>(records: &'a [&mut Record], members: &[usize]) -> HashM
 
 /// Where another row with record `i`'s ID number reads its unsure `field` the same
 /// (`page-0001.png row 18`), if one does.
-fn confirmed_by(records: &[&mut Record], i: usize, field: Field, by_id: &HashMap<&str, Vec<usize>>) -> Option<String> {
+fn confirmed_by(records: &[&mut Record], i: usize, field: Field, by_id: &ByIdNumber) -> Option<String> {
     let record = &*records[i];
     if record.review.status != ReviewStatus::NeedsReview || field == Field::IdNumber || id_from_another_page(record) {
         return None;
@@ -101,7 +119,9 @@ fn confirmed_by(records: &[&mut Record], i: usize, field: Field, by_id: &HashMap
         .findings
         .iter()
         .any(|f| f.field == field.name() && f.severity == Severity::Error);
-    if !unsure || found_wanting || from_the_id_number(record, field) {
+    // Read otherwise by another row (see `contradicted_across_pages`): a third row
+    // reading it the same settles nothing, on either of them.
+    if !unsure || found_wanting || from_the_id_number(record, field) || contradicted(record, field) {
         return None;
     }
     let twin = by_id
@@ -110,19 +130,21 @@ fn confirmed_by(records: &[&mut Record], i: usize, field: Field, by_id: &HashMap
         .filter(|&&j| j != i)
         .map(|&j| &*records[j])
         .find(|other| {
-            other.fields.get(field).as_deref() == Some(value.as_str()) && !from_the_id_number(other, field)
+            other.fields.get(field).as_deref() == Some(value.as_str())
+                && !from_the_id_number(other, field)
+                && !contradicted(other, field)
         })?;
     Some(format!("{} row {}", twin.source.page, twin.source.row))
 }
 
 /// Whether the row's ID number was taken from another page (by its name: see
 /// [`crate::id_across_pages`]), not read on it.
-fn id_from_another_page(record: &Record) -> bool {
+pub(crate) fn id_from_another_page(record: &Record) -> bool {
     record.review.findings.iter().any(|f| f.is(FindingCode::IdFromBatch))
 }
 
 /// Whether the row's `field` was made from its ID number rather than read.
-fn from_the_id_number(record: &Record, field: Field) -> bool {
+pub(crate) fn from_the_id_number(record: &Record, field: Field) -> bool {
     record
         .review
         .findings
@@ -142,13 +164,15 @@ fn confirm(record: &mut Record, field: Field, where_read: &str) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use ReviewStatus::*;
 
-    const ID: &str = "37131119720505534X";
+    pub(crate) const ID: &str = "37131119720505534X";
 
-    fn record(page: &str, id: &str, name: &str, confidence: f32, status: ReviewStatus) -> Record {
+    /// A record of batch B1 on `page`, row 7, with a deceased's name read as sure as
+    /// `confidence` and an ID number read sure.
+    pub(crate) fn record(page: &str, id: &str, name: &str, confidence: f32, status: ReviewStatus) -> Record {
         let mut r = crate::blank_record("B1", page, 7);
         r.fields.deceased_name = Some(name.into());
         r.fields.id_number = Some(id.into());
@@ -156,6 +180,14 @@ mod tests {
         r.confidence.insert("id_number".into(), 0.97);
         r.review.status = status;
         r
+    }
+
+    /// That a rule across pages changes nothing of `records`.
+    pub(crate) fn assert_unchanged(rule: fn(&mut [&mut Record]) -> Changed, mut records: Vec<Record>) {
+        let before = format!("{records:?}");
+        let changed = rule(&mut records.iter_mut().collect::<Vec<_>>());
+        assert_eq!(changed, Changed::default());
+        assert_eq!(format!("{records:?}"), before);
     }
 
     fn confirm_all(records: &mut [Record]) -> Vec<usize> {
@@ -203,11 +235,7 @@ mod tests {
 
     #[test]
     fn no_confirmation_without_the_same_reading_and_number_on_another_row() {
-        let unchanged = |mut records: Vec<Record>| {
-            let before = format!("{records:?}");
-            assert!(confirm_all(&mut records).is_empty());
-            assert_eq!(format!("{records:?}"), before);
-        };
+        let unchanged = |records| assert_unchanged(confirm_across_pages, records);
         // Written differently on the other page: left for a person.
         unchanged(vec![
             record("p1", ID, "张椿翠", 0.6, NeedsReview),

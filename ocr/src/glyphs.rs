@@ -39,6 +39,11 @@ const MIN_MARGIN: f32 = 2.0;
 /// Weight of the difference in log aspect ratio: a 1 and a 7 scaled to the same square
 /// can look alike; their widths do not.
 const ASPECT_WEIGHT: f32 = 0.05;
+/// A digit Tesseract read is doubted (see [`GlyphBank::doubts`]) when it is at most this
+/// far from another digit's pictures ...
+const DOUBT_DISTANCE: f32 = 0.075;
+/// ... and this many times farther from its own.
+const DOUBT_MARGIN: f32 = 1.25;
 /// A piece of ink with fewer pixels than this is dust, not a character.
 const MIN_GLYPH_INK: u32 = 6;
 
@@ -407,6 +412,53 @@ impl GlyphBank {
         all_nearest && unclear <= 1
     }
 
+    /// Whether the page's glyphs doubt a reading of digits: the cell cuts into as many
+    /// characters as `text` has, each nearest its own label's pictures but one digit,
+    /// which is near another digit's (within [`DOUBT_DISTANCE`]), at least
+    /// [`DOUBT_MARGIN`] times farther from its own, and not clearly that other digit.
+    ///
+    /// Not clearly: on generated batches, the digits Tesseract misread sure (a 6 read 5,
+    /// a 5 read 3, a 3 read 8) lay between two of the page's pictures, nearer the right
+    /// one; a digit the bank took clearly for another was the bank's own confusion, the
+    /// same on every phone of a page (each 4 of one page's phones, clearly a 1 of the
+    /// pictures its ID numbers showed).
+    pub fn doubts(&self, cell: &GrayImage, text: &str) -> bool {
+        let labels: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
+        if !labels.iter().any(|&c| c.is_ascii_digit() && self.knows_all_like(c)) {
+            return false;
+        }
+        let Some(shapes) = cut_characters(cell, Dots::as_in(text)) else {
+            return false;
+        };
+        if shapes.len() != labels.len() {
+            return false;
+        }
+        let mut read_otherwise = shapes
+            .iter()
+            .zip(&labels)
+            .map(|(shape, &read)| (shape, read, self.nearest(shape)))
+            .filter(|(_, read, m)| m.nearest[0].0 != *read);
+        let (Some((shape, read, m)), None) = (read_otherwise.next(), read_otherwise.next()) else {
+            return false;
+        };
+        let (nearest, distance) = m.nearest[0];
+        read.is_ascii_digit()
+            && nearest.is_ascii_digit()
+            && self.knows_all_like(read)
+            && self.clear(&m).is_none()
+            && distance <= DOUBT_DISTANCE
+            && self.distance_to(shape, read) >= DOUBT_MARGIN * distance
+    }
+
+    /// The distance of a character to the nearest picture of `label`.
+    fn distance_to(&self, shape: &Shape, label: char) -> f32 {
+        self.samples
+            .iter()
+            .filter(|s| s.label == label)
+            .filter_map(|s| shape.distance_below(&s.shape, f32::INFINITY))
+            .fold(f32::INFINITY, f32::min)
+    }
+
     /// How many pictures the bank holds.
     pub fn len(&self) -> usize {
         self.samples.len()
@@ -763,11 +815,6 @@ mod tests {
     #[test]
     fn glyphs_bear_out_a_reading_whose_every_character_is_nearest_its_pictures() {
         let bank = taught(DIGITS);
-        // A 6 x 9 blot against the right of the character at `i`.
-        let blot = |i: usize| -> Vec<(u32, u32)> {
-            let (x, y) = (left_of(i) + 20, LINE_TOP + 8);
-            (0..6).map(|k| (x + 3 * (k % 2), y + 3 * (k / 2))).collect()
-        };
         let once = cell("3703", &blot(1));
         assert_eq!(bank.read(&once), None, "the blotted 7 is unclear");
         assert!(bank.agrees_with(&once, "3703"));
@@ -778,6 +825,38 @@ mod tests {
         );
         let twice = cell("3703", &[blot(1), blot(2)].concat());
         assert!(!bank.agrees_with(&twice, "3703"), "two unclear characters are too many");
+    }
+
+    /// A 6 x 9 blot against the right of the character at `i`.
+    fn blot(i: usize) -> Vec<(u32, u32)> {
+        let (x, y) = (left_of(i) + 20, LINE_TOP + 8);
+        (0..6).map(|k| (x + 3 * (k % 2), y + 3 * (k / 2))).collect()
+    }
+
+    #[test]
+    fn glyphs_doubt_one_digit_nearer_another_digits_pictures_but_not_clearly_it() {
+        let bank = taught(DIGITS);
+        // A speck against the 7's upright, joined to it.
+        let blotted = cell("3703", &[(left_of(1) + 20, LINE_TOP + 8)]);
+        assert_eq!(bank.read(&blotted), None, "the specked 7 is unclear");
+        assert!(bank.doubts(&blotted, "3903"), "still nearer the page's 7 than its 9");
+        assert!(!bank.doubts(&blotted, "3703"), "read as written");
+        assert!(
+            !bank.doubts(&blotted, "3908"),
+            "two characters read otherwise: a cut astray"
+        );
+        assert!(!bank.doubts(&blotted, "37030"), "one character more than the cell has");
+        // Until the page has shown every digit, a picture may only look like the
+        // nearest digit shown.
+        assert!(!taught("012345678").doubts(&blotted, "3903"));
+        // Clearly a 7: the bank's own confusion as likely as Tesseract's.
+        assert!(!bank.doubts(&cell("3703", &[]), "3903"));
+        // A character blotted out of every picture's likeness says nothing.
+        assert!(!bank.doubts(&cell("3703", &blot(1)), "3903"));
+        let smeared: Vec<(u32, u32)> = (0..24)
+            .map(|k| (left_of(1) + 3 * (k % 6), LINE_TOP + 3 * (k / 6)))
+            .collect();
+        assert!(!bank.doubts(&cell("3703", &smeared), "3903"));
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod certificates;
 mod components;
 pub mod confirmed_across_pages;
 pub mod content;
+pub mod contradicted_across_pages;
 pub mod date_repair;
 mod distance;
 pub mod engine;
@@ -691,6 +692,9 @@ impl BodyReader<'_> {
                 *t = s.apply(t);
             }
             corroborate(config, img, field, dpi, surname, &mut read)?;
+            if !glyphs_read && self.doubted_by_glyphs(field, mode, img, &read) {
+                read.confidence = read.confidence.min(DISAGREED);
+            }
             if field == Field::HouseholdAddress {
                 settle_tied_division(config, img, dpi, &mut read)?;
             }
@@ -700,6 +704,16 @@ impl BodyReader<'_> {
             self.words.learn(f, img, text, read.confidence);
         }
         Ok(read.at(row, col, b))
+    }
+
+    /// Whether the page's glyphs doubt a sure reading Tesseract (one model or both) made
+    /// of a cell of digits or a date (see [`GlyphBank::doubts`]): a phone, a certificate
+    /// number, an age, a date. An ID number is left to its checksum.
+    fn doubted_by_glyphs(&self, field: Field, mode: ReadMode, img: &GrayImage, read: &CellText) -> bool {
+        let sure = read.confidence >= extract::REVIEW_THRESHOLD;
+        sure && teaches_glyphs(mode)
+            && field != Field::IdNumber
+            && read.text.as_deref().is_some_and(|t| self.bank.doubts(img, t))
     }
 
     /// Teaches the bank a 性别 cell Tesseract read, once its row's ID number agrees.
@@ -943,7 +957,7 @@ const SURE_NAME: f32 = 0.95;
 /// Confidence of a value both models read the same, and at most that of a name or
 /// address they did not.
 pub(crate) const AGREED: f32 = 0.9;
-const DISAGREED: f32 = 0.6;
+pub(crate) const DISAGREED: f32 = 0.6;
 /// Confidence of a reading made from the page's own proven glyphs that passes its
 /// field's check (see [`glyphs`]).
 const BANK_CONFIDENCE: f32 = 0.95;

@@ -121,6 +121,7 @@ const FINDINGS_ZH = {
   pattern_repaired: '已按本列的编号格式修正', column_word: '已按本列常写的词修正', cemetery_ending: '公墓名称的结尾已修正',
   batch_word: '已按本批次其他页常写的词修正', id_from_batch: '身份证号已按本批次他页同名记录修正，请核对',
   confirmed_across_pages: '本批次他页同一身份证号的记录读出相同内容，已确认',
+  contradicted_across_pages: '本批次他页同一身份证号的记录读出不同内容，其一有误，请核对',
 };
 
 // The linkage model's comparison levels (dedupe's CompareField::levels), in a pair's

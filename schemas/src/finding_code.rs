@@ -70,6 +70,9 @@ finding_codes! {
     /// A field read the same on another page of the batch, in the row with the same ID
     /// number.
     ConfirmedAcrossPages => "confirmed_across_pages",
+    /// A name or date of death read sure, and read otherwise, sure, in the row with the
+    /// same ID number on another page of the batch.
+    ContradictedAcrossPages => "contradicted_across_pages",
 }
 
 impl FindingCode {

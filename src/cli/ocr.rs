@@ -9,8 +9,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use ledgerline_ocr::{
-    confirmed_across_pages, extract, headers::ColumnRole, id_across_pages, repeats, spread::read_tables, EngineConfig,
-    PageContext, REVIEW_THRESHOLD,
+    confirmed_across_pages, contradicted_across_pages, extract, headers::ColumnRole, id_across_pages, repeats,
+    spread::read_tables, EngineConfig, PageContext, REVIEW_THRESHOLD,
 };
 use ledgerline_scans::decode::guarded;
 use ledgerline_scans::open_files::OpenFiles;
@@ -78,6 +78,9 @@ pub struct OcrSummary {
     /// number on another page of the batch reads the same: made sure (their records leave
     /// review when nothing else keeps them there).
     pub fields_confirmed_across_pages: usize,
+    /// Names and dates of death read sure that the row with the same ID number on
+    /// another page of the batch reads otherwise, sure: both rows sent to review.
+    pub fields_contradicted_across_pages: usize,
     pub seconds: f64,
     pub pages_per_second: f64,
 }
@@ -457,7 +460,7 @@ pub fn ocr_pages(
     progress.finish();
     let mut settled = Settled::default();
     let read_now =
-        |by_page: &BTreeMap<String, usize>| -> usize { todo.iter().filter_map(|p| by_page.get(&p.page_id)).sum() };
+        |by_page: &BTreeMap<String, isize>| -> isize { todo.iter().filter_map(|p| by_page.get(&p.page_id)).sum() };
     // A shard sees part of its batch: `merge` settles the batch over all of it instead,
     // so that the merged records are those one run over the whole batch makes.
     if opts.shard.is_none() {
@@ -472,15 +475,20 @@ pub fn ocr_pages(
         pages: todo.len(),
         rows: rows.into_inner(),
         records: records.into_inner(),
-        // What settling the batches took out of review, on the pages read now (a resumed
-        // run settles the pages read before too), is no longer to review.
-        records_needing_review: review.into_inner() - read_now(&settled.records_out_of_review),
-        fields_needing_review: fields_review.into_inner() - read_now(&settled.fields_out_of_review),
+        // What settling the batches took out of review or sent to it, on the pages read
+        // now (a resumed run settles the pages read before too), counts as it stands.
+        records_needing_review: review
+            .into_inner()
+            .saturating_add_signed(read_now(&settled.records_into_review)),
+        fields_needing_review: fields_review
+            .into_inner()
+            .saturating_add_signed(read_now(&settled.fields_into_review)),
         pages_needing_keying: keying.into_inner(),
         quarantined_pages: quarantined.into_inner(),
         words_settled_across_pages: settled.words,
         ids_repaired_across_pages: settled.ids,
         fields_confirmed_across_pages: settled.confirmed,
+        fields_contradicted_across_pages: settled.contradicted,
         seconds,
         pages_per_second: if seconds > 0.0 {
             todo.len() as f64 / seconds
@@ -515,9 +523,13 @@ pub struct Settled {
     /// Fields confirmed by the row with the same ID number on another page
     /// ([`confirmed_across_pages::confirm_across_pages`]).
     pub confirmed: usize,
-    /// Records, and fields, that were to review before and are not now, by page id.
-    pub records_out_of_review: BTreeMap<String, usize>,
-    pub fields_out_of_review: BTreeMap<String, usize>,
+    /// Fields read sure that the row with the same ID number on another page reads
+    /// otherwise ([`contradicted_across_pages::contradict_across_pages`]).
+    pub contradicted: usize,
+    /// By page id, how many more records, and fields, are to review than before (fewer
+    /// when negative).
+    pub records_into_review: BTreeMap<String, isize>,
+    pub fields_into_review: BTreeMap<String, isize>,
 }
 
 impl std::ops::AddAssign for Settled {
@@ -525,9 +537,10 @@ impl std::ops::AddAssign for Settled {
         self.words += o.words;
         self.ids += o.ids;
         self.confirmed += o.confirmed;
+        self.contradicted += o.contradicted;
         for (mine, theirs) in [
-            (&mut self.records_out_of_review, o.records_out_of_review),
-            (&mut self.fields_out_of_review, o.fields_out_of_review),
+            (&mut self.records_into_review, o.records_into_review),
+            (&mut self.fields_into_review, o.fields_into_review),
         ] {
             for (page, n) in theirs {
                 *mine.entry(page).or_default() += n;
@@ -558,6 +571,12 @@ impl Settled {
                 self.confirmed
             ));
         }
+        if self.contradicted > 0 {
+            lines.push(format!(
+                "{} names or dates of death read sure but read otherwise by the row with the same ID number on another page of the batch, both rows to review (finding contradicted_across_pages)",
+                self.contradicted
+            ));
+        }
         lines
     }
 }
@@ -568,31 +587,39 @@ pub fn settle_batch(ws: &Workspace, batch: Option<&str>) -> Result<Settled> {
     ws.transaction(|c| {
         let mut rows = read_records_with_pages(c, &RecordFilter::batch(batch.map(str::to_string)))?;
         let before: Vec<(bool, usize)> = rows.iter().map(|(_, r)| to_review(r)).collect();
-        let (words, ids, confirmed) = {
+        let (words, ids, confirmed, contradicted) = {
             let mut records: Vec<&mut Record> = rows.iter_mut().map(|(_, r)| r).collect();
             let words = repeats::settle_across_pages(&mut records);
             // IDs first: a number taken from another page confirms nothing on its row.
             let ids = id_across_pages::settle_ids_across_pages(&mut records);
-            (words, ids, confirmed_across_pages::confirm_across_pages(&mut records))
+            let confirmed = confirmed_across_pages::confirm_across_pages(&mut records);
+            (
+                words,
+                ids,
+                confirmed,
+                contradicted_across_pages::contradict_across_pages(&mut records),
+            )
         };
-        let mut changed: Vec<usize> = words.iter().chain(&ids).chain(&confirmed.records).copied().collect();
+        let mut changed: Vec<usize> = [&words, &ids, &confirmed.records, &contradicted.records]
+            .into_iter()
+            .flatten()
+            .copied()
+            .collect();
         changed.sort_unstable();
         changed.dedup();
         let mut settled = Settled {
             words: words.len(),
             ids: ids.len(),
             confirmed: confirmed.fields,
+            contradicted: contradicted.fields,
             ..Settled::default()
         };
         for &i in &changed {
             let ((was_in_review, fields_before), (in_review, fields)) = (before[i], to_review(&rows[i].1));
             let page = &rows[i].0;
-            if was_in_review && !in_review {
-                *settled.records_out_of_review.entry(page.clone()).or_default() += 1;
-            }
-            if fields < fields_before {
-                *settled.fields_out_of_review.entry(page.clone()).or_default() += fields_before - fields;
-            }
+            *settled.records_into_review.entry(page.clone()).or_default() +=
+                in_review as isize - was_in_review as isize;
+            *settled.fields_into_review.entry(page.clone()).or_default() += fields as isize - fields_before as isize;
         }
         let changed_rows: Vec<(String, Record)> = changed.iter().map(|&i| rows[i].clone()).collect();
         replace_records(c, &changed_rows)?;
@@ -609,6 +636,7 @@ pub fn print_summary(s: &OcrSummary) {
         words: s.words_settled_across_pages,
         ids: s.ids_repaired_across_pages,
         confirmed: s.fields_confirmed_across_pages,
+        contradicted: s.fields_contradicted_across_pages,
         ..Settled::default()
     };
     for line in settled.lines() {
