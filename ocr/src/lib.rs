@@ -16,6 +16,7 @@ pub mod engine;
 pub mod eval;
 pub mod extract;
 pub mod glyphs;
+pub mod grave_zones;
 pub mod grid;
 pub mod headers;
 pub mod id_across_pages;

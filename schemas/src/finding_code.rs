@@ -73,6 +73,8 @@ finding_codes! {
     /// A name or date of death read sure, and read otherwise, sure, in the row with the
     /// same ID number on another page of the batch.
     ContradictedAcrossPages => "contradicted_across_pages",
+    /// A grave number in a zone no other grave number of its batch is in.
+    LoneGraveZone => "lone_grave_zone",
 }
 
 impl FindingCode {

@@ -9,8 +9,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use ledgerline_ocr::{
-    confirmed_across_pages, contradicted_across_pages, extract, headers::ColumnRole, id_across_pages, repeats,
-    spread::read_tables, EngineConfig, PageContext, REVIEW_THRESHOLD,
+    confirmed_across_pages, contradicted_across_pages, extract, grave_zones, headers::ColumnRole, id_across_pages,
+    repeats, spread::read_tables, EngineConfig, PageContext, REVIEW_THRESHOLD,
 };
 use ledgerline_scans::decode::guarded;
 use ledgerline_scans::open_files::OpenFiles;
@@ -81,6 +81,9 @@ pub struct OcrSummary {
     /// Names and dates of death read sure that the row with the same ID number on
     /// another page of the batch reads otherwise, sure: both rows sent to review.
     pub fields_contradicted_across_pages: usize,
+    /// Records sent to review for a grave number in a zone no other grave number of the
+    /// batch is in.
+    pub grave_zones_doubted: usize,
     pub seconds: f64,
     pub pages_per_second: f64,
 }
@@ -489,6 +492,7 @@ pub fn ocr_pages(
         ids_repaired_across_pages: settled.ids,
         fields_confirmed_across_pages: settled.confirmed,
         fields_contradicted_across_pages: settled.contradicted,
+        grave_zones_doubted: settled.zones,
         seconds,
         pages_per_second: if seconds > 0.0 {
             todo.len() as f64 / seconds
@@ -526,6 +530,9 @@ pub struct Settled {
     /// Fields read sure that the row with the same ID number on another page reads
     /// otherwise ([`contradicted_across_pages::contradict_across_pages`]).
     pub contradicted: usize,
+    /// Grave numbers in a zone the batch's other grave numbers are not in
+    /// ([`grave_zones::doubt_lone_zones`]).
+    pub zones: usize,
     /// By page id, how many more records, and fields, are to review than before (fewer
     /// when negative).
     pub records_into_review: BTreeMap<String, isize>,
@@ -538,6 +545,7 @@ impl std::ops::AddAssign for Settled {
         self.ids += o.ids;
         self.confirmed += o.confirmed;
         self.contradicted += o.contradicted;
+        self.zones += o.zones;
         for (mine, theirs) in [
             (&mut self.records_into_review, o.records_into_review),
             (&mut self.fields_into_review, o.fields_into_review),
@@ -577,6 +585,12 @@ impl Settled {
                 self.contradicted
             ));
         }
+        if self.zones > 0 {
+            lines.push(format!(
+                "{} grave numbers in a zone no other grave number of the batch is in, to review (finding lone_grave_zone)",
+                self.zones
+            ));
+        }
         lines
     }
 }
@@ -587,20 +601,22 @@ pub fn settle_batch(ws: &Workspace, batch: Option<&str>) -> Result<Settled> {
     ws.transaction(|c| {
         let mut rows = read_records_with_pages(c, &RecordFilter::batch(batch.map(str::to_string)))?;
         let before: Vec<(bool, usize)> = rows.iter().map(|(_, r)| to_review(r)).collect();
-        let (words, ids, confirmed, contradicted) = {
+        let (words, ids, confirmed, contradicted, zones) = {
             let mut records: Vec<&mut Record> = rows.iter_mut().map(|(_, r)| r).collect();
             let words = repeats::settle_across_pages(&mut records);
             // IDs first: a number taken from another page confirms nothing on its row.
             let ids = id_across_pages::settle_ids_across_pages(&mut records);
             let confirmed = confirmed_across_pages::confirm_across_pages(&mut records);
+            let contradicted = contradicted_across_pages::contradict_across_pages(&mut records);
             (
                 words,
                 ids,
                 confirmed,
-                contradicted_across_pages::contradict_across_pages(&mut records),
+                contradicted,
+                grave_zones::doubt_lone_zones(&mut records),
             )
         };
-        let mut changed: Vec<usize> = [&words, &ids, &confirmed.records, &contradicted.records]
+        let mut changed: Vec<usize> = [&words, &ids, &confirmed.records, &contradicted.records, &zones]
             .into_iter()
             .flatten()
             .copied()
@@ -612,6 +628,7 @@ pub fn settle_batch(ws: &Workspace, batch: Option<&str>) -> Result<Settled> {
             ids: ids.len(),
             confirmed: confirmed.fields,
             contradicted: contradicted.fields,
+            zones: zones.len(),
             ..Settled::default()
         };
         for &i in &changed {
@@ -637,6 +654,7 @@ pub fn print_summary(s: &OcrSummary) {
         ids: s.ids_repaired_across_pages,
         confirmed: s.fields_confirmed_across_pages,
         contradicted: s.fields_contradicted_across_pages,
+        zones: s.grave_zones_doubted,
         ..Settled::default()
     };
     for line in settled.lines() {
