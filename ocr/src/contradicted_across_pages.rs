@@ -81,7 +81,7 @@ pub(crate) fn contradicted(record: &Record, field: Field) -> bool {
 
 /// Whether two names are one name written by ear: as long, and every character that
 /// differs has a reading in common (椿/春 chūn, 富/福 fú).
-pub(crate) fn written_by_ear(a: &str, b: &str) -> bool {
+fn written_by_ear(a: &str, b: &str) -> bool {
     a.chars().count() == b.chars().count() && a.chars().zip(b.chars()).all(|(x, y)| x == y || sound_alike(x, y))
 }
 
