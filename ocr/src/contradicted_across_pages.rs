@@ -12,7 +12,7 @@
 //! stay as read, as the sources' own values do (see `shared/domain-notes.md`: keep each
 //! source's value).
 
-use ledgerline_schemas::{Field, Finding, FindingCode, Record, ReviewStatus, Severity};
+use ledgerline_schemas::{Field, Finding, FindingCode, Record, Severity};
 use pinyin::ToPinyinMulti;
 
 use crate::confirmed_across_pages::{across_pages, from_the_id_number, id_from_another_page, ByIdNumber, Changed};
@@ -35,8 +35,7 @@ pub fn contradict_across_pages(records: &mut [&mut Record]) -> Changed {
 /// `i` reads it sure and differently (`叶素素 on page-0005.png row 17`), if one does.
 fn contradicted_by(records: &[&mut Record], i: usize, field: Field, by_id: &ByIdNumber) -> Option<String> {
     let record = &*records[i];
-    let settled_by_a_person = !matches!(record.review.status, ReviewStatus::Machine | ReviewStatus::NeedsReview);
-    if settled_by_a_person || id_from_another_page(record) || contradicted(record, field) {
+    if record.review.status.settled_by_a_person() || id_from_another_page(record) || contradicted(record, field) {
         return None;
     }
     let value = sure_value(record, field)?;
@@ -114,6 +113,7 @@ mod tests {
     use super::*;
     use crate::confirmed_across_pages::confirm_across_pages;
     use crate::confirmed_across_pages::tests::{assert_unchanged, record, ID};
+    use ledgerline_schemas::ReviewStatus;
     use ReviewStatus::*;
 
     fn contradict_all(records: &mut [Record]) -> Vec<usize> {

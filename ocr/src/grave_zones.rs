@@ -75,8 +75,7 @@ fn zones_written(records: &[&mut Record], members: &[usize]) -> BTreeMap<String,
 
 /// A record the machine settled, not yet doubted for its zone.
 fn open_to_doubt(r: &Record) -> bool {
-    matches!(r.review.status, ReviewStatus::Machine | ReviewStatus::NeedsReview)
-        && !r.review.findings.iter().any(|f| f.is(FindingCode::LoneGraveZone))
+    !r.review.status.settled_by_a_person() && !r.review.findings.iter().any(|f| f.is(FindingCode::LoneGraveZone))
 }
 
 fn doubt(record: &mut Record, zones_written: &str) {

@@ -136,38 +136,41 @@ const MAX_SEVENS: usize = 4;
 /// could be told (`光明路7]号` for 71号, `C区1]排04号` for 11排).
 const DIGITS_READ_AS_MARKS: [(char, char); 5] = [(']', '1'), ('[', '1'), ('|', '1'), ('丨', '1'), ('!', '1')];
 /// Letters read for a digit in an address, which holds no Latin letters (a grave number
-/// does: its zone). Seen on generated batches: a `T` before a house number twice
-/// (`解放路T18号` for 118号), `李家庄6Q号` for 60号, `文化路9i号` for 91号; the rest are
-/// the digit confusions OCR is known for (0/O/D, 1/I/l, 2/Z, 5/S, 6/G/b, 8/B).
-const DIGITS_READ_AS_LETTERS: [(char, char); 13] = [
-    ('T', '1'),
-    ('I', '1'),
-    ('l', '1'),
-    ('i', '1'),
-    ('O', '0'),
-    ('o', '0'),
-    ('Q', '0'),
-    ('D', '0'),
-    ('Z', '2'),
-    ('S', '5'),
-    ('G', '6'),
-    ('b', '6'),
-    ('B', '8'),
-];
+/// does: its zone), besides the letters of the digit confusions OCR is known for
+/// ([`id_number::DIGIT_CONFUSIONS`]: 0/O/D, 1/I/l, 2/Z, 5/S, 6/G/b, 8/B). Seen on
+/// generated batches: a `T` before a house number twice (`解放路T18号` for 118号),
+/// `李家庄6Q号` for 60号, `文化路9i号` for 91号.
+const MORE_DIGITS_READ_AS_LETTERS: [(char, char); 4] = [('T', '1'), ('i', '1'), ('o', '0'), ('Q', '0')];
+
+/// The digit a letter in an address stands for (see [`MORE_DIGITS_READ_AS_LETTERS`]).
+fn digit_read_as_letter(c: char) -> Option<char> {
+    if !c.is_ascii_alphabetic() {
+        return None;
+    }
+    let known = id_number::DIGIT_CONFUSIONS
+        .iter()
+        .find(|(digit, looks)| digit.is_ascii_digit() && looks.contains(&c))
+        .map(|&(digit, _)| digit);
+    known.or_else(|| {
+        MORE_DIGITS_READ_AS_LETTERS
+            .iter()
+            .find(|(letter, _)| *letter == c)
+            .map(|&(_, digit)| digit)
+    })
+}
 
 /// `text` with every mark beside a digit that stands for one put back as that digit
 /// (see [`DIGITS_READ_AS_MARKS`]). In an address (`in_address`) also every letter that
-/// stands for one ([`DIGITS_READ_AS_LETTERS`]), and any other mark beside a digit that
+/// stands for one ([`digit_read_as_letter`]), and any other mark beside a digit that
 /// Chinese text does not keep (`新华街8?号`, for 87号) dropped: the number lost a
 /// digit there, which only the page can give back. `None` when there is none of these.
 pub fn digits_read_as_marks(text: &str, in_address: bool) -> Option<String> {
     let looks_like = |c: char| {
-        let letters: &[(char, char)] = if in_address { &DIGITS_READ_AS_LETTERS } else { &[] };
-        DIGITS_READ_AS_MARKS
+        let mark = DIGITS_READ_AS_MARKS
             .iter()
-            .chain(letters)
             .find(|(mark, _)| *mark == c)
-            .map(|&(_, digit)| digit)
+            .map(|&(_, digit)| digit);
+        mark.or_else(|| in_address.then(|| digit_read_as_letter(c)).flatten())
     };
     let stands_for_a_lost_digit =
         |c: char| in_address && !c.is_whitespace() && !crate::extract::kept_in_chinese_text(c);

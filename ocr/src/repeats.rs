@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use ledgerline_schemas::{Field, FindingCode, Record, ReviewStatus};
+use ledgerline_schemas::{Field, FindingCode, Record};
 
 use crate::vocab;
 
@@ -55,9 +55,7 @@ pub fn settle_across_pages(records: &mut [&mut Record]) -> Vec<usize> {
             let values: Vec<Option<String>> = members.iter().map(|&i| records[i].fields.get(field)).collect();
             for (&i, word) in members.iter().zip(snap_to_repeats(&values)) {
                 let record = &mut *records[i];
-                let settled_by_a_person =
-                    matches!(record.review.status, ReviewStatus::Verified | ReviewStatus::Rejected);
-                if let (Some(word), false) = (word, settled_by_a_person) {
+                if let (Some(word), false) = (word, record.review.status.settled_by_a_person()) {
                     crate::extract::take_as(
                         &mut record.fields,
                         &mut record.review.findings,
@@ -89,7 +87,7 @@ pub(crate) fn by_batch(records: &[&mut Record]) -> BTreeMap<String, Vec<usize>> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ledgerline_schemas::Severity;
+    use ledgerline_schemas::{ReviewStatus, Severity};
 
     fn column(values: &[&str]) -> Vec<Option<String>> {
         values.iter().map(|v| (!v.is_empty()).then(|| v.to_string())).collect()

@@ -196,6 +196,12 @@ impl ReviewStatus {
             ReviewStatus::Rejected => "rejected",
         }
     }
+
+    /// Whether a person settled the record (verified or rejected it): what the machine
+    /// settles again leaves it as it is.
+    pub fn settled_by_a_person(self) -> bool {
+        matches!(self, ReviewStatus::Verified | ReviewStatus::Rejected)
+    }
 }
 
 /// The review state of a record and what validation found.

@@ -560,38 +560,18 @@ impl std::ops::AddAssign for Settled {
 impl Settled {
     /// One line per rule that changed records, for the terminal.
     pub fn lines(&self) -> Vec<String> {
-        let mut lines = Vec::new();
-        if self.words > 0 {
-            lines.push(format!(
-                "{} records: a cemetery or place of death written once in its batch taken as the word one character off that the batch's other pages write (finding batch_word)",
-                self.words
-            ));
-        }
-        if self.ids > 0 {
-            lines.push(format!(
-                "{} records: an ID number failing its checksum taken as the one repair of it that another page of the batch reads for the same name, for review (finding id_from_batch)",
-                self.ids
-            ));
-        }
-        if self.confirmed > 0 {
-            lines.push(format!(
-                "{} fields read unsure confirmed by the row with the same ID number on another page of the batch (finding confirmed_across_pages)",
-                self.confirmed
-            ));
-        }
-        if self.contradicted > 0 {
-            lines.push(format!(
-                "{} names or dates of death read sure but read otherwise by the row with the same ID number on another page of the batch, both rows to review (finding contradicted_across_pages)",
-                self.contradicted
-            ));
-        }
-        if self.zones > 0 {
-            lines.push(format!(
-                "{} grave numbers in a zone no other grave number of the batch is in, to review (finding lone_grave_zone)",
-                self.zones
-            ));
-        }
-        lines
+        let rules = [
+            (self.words, "records: a cemetery or place of death written once in its batch taken as the word one character off that the batch's other pages write (finding batch_word)"),
+            (self.ids, "records: an ID number failing its checksum taken as the one repair of it that another page of the batch reads for the same name, for review (finding id_from_batch)"),
+            (self.confirmed, "fields read unsure confirmed by the row with the same ID number on another page of the batch (finding confirmed_across_pages)"),
+            (self.contradicted, "names or dates of death read sure but read otherwise by the row with the same ID number on another page of the batch, both rows to review (finding contradicted_across_pages)"),
+            (self.zones, "grave numbers in a zone no other grave number of the batch is in, to review (finding lone_grave_zone)"),
+        ];
+        rules
+            .into_iter()
+            .filter(|&(n, _)| n > 0)
+            .map(|(n, what)| format!("{n} {what}"))
+            .collect()
     }
 }
 
