@@ -717,6 +717,38 @@ impl BodyReader<'_> {
             && read.text.as_deref().is_some_and(|t| self.bank.doubts(img, t))
     }
 
+    /// Cells of the columns of few words not taken as read (unsure, or no word of their
+    /// list), looked at again once the page is read, beside every picture of their
+    /// column the page read well, after them as well as before: a cell that is a picture
+    /// takes its reading, and one near a picture of the word it was read as is as sure as
+    /// that picture (see [`WordMemo::settle`]). Read in order, a page's first 女婿 or 兄
+    /// has no earlier picture to be recalled from.
+    ///
+    /// Measured on eight generated batches (seeds 58-65, 1,932 rows): 26 fields of
+    /// records sure now that were not (relations 22, 民族 3, a cause of death), all
+    /// right, one of them right only now (刑女 recalled as 孙女); records the machine
+    /// accepted 1,522 → 1,541, with no more wrong fields among them.
+    fn settle_words_by_the_whole_page(&self, cells: &mut [CellReading], roles: &[ColumnRole]) {
+        for c in cells {
+            let role = roles[c.col];
+            let ColumnRole::Field(field) = role else { continue };
+            let text = c.text.as_deref().unwrap_or_default();
+            if !WordMemo::keeps(field) || !c.inked || WordMemo::taken_as_read(field, text, c.confidence) {
+                continue;
+            }
+            let Some(img) = cut_cell(
+                self.page,
+                self.grid.cell(c.row, c.col),
+                PaperOf::for_mode(read_mode(role)),
+            ) else {
+                continue;
+            };
+            if let Some((settled, confidence)) = self.words.settle(field, &img, text) {
+                (c.text, c.confidence) = (Some(settled), confidence);
+            }
+        }
+    }
+
     /// Teaches the bank a 性别 cell Tesseract read, once its row's ID number agrees.
     fn prove_sex(&mut self, row: usize, field: Field, img: &GrayImage, text: Option<&str>, glyphs_read: bool) {
         let proven = match field {
@@ -1240,6 +1272,7 @@ pub(crate) fn read_page_or(
         }
     }
     let roles = recognized;
+    body.settle_words_by_the_whole_page(&mut cells[body_start..], &roles);
     // Boxes in the scan's own pixels, on the scan as it lies.
     let (w, h) = match quarter_turns % 2 {
         0 => (image.width(), image.height()),
@@ -1488,30 +1521,31 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_table_ruled_faintly_is_found_on_the_faint_ink() {
-        // Yellowed paper (226) ruled 30 levels darker, two pixels wide, 8 rows by 7
-        // columns, each cell written in black.
+    /// A page 1200 x 720 at level `paper`, ruled 8 rows by 7 columns of 150 x 70 pixels
+    /// from (50, 60) at level `rule`, two pixels wide, with ink at level `ink` where
+    /// `written` says, by the place within its cell.
+    fn ruled_page(paper: u8, rule: u8, ink: u8, written: impl Fn(u32, u32) -> bool) -> GrayImage {
         let on_rule = |at: u32, first: u32, pitch: u32, count: u32| {
             at >= first && (at - first) % pitch < 2 && (at - first) / pitch <= count
         };
-        let page = GrayImage::from_fn(1200, 720, |x, y| {
+        GrayImage::from_fn(1200, 720, |x, y| {
             let (within_x, within_y) = ((50..=1101).contains(&x), (60..=621).contains(&y));
-            let rule = (on_rule(y, 60, 70, 8) && within_x) || (on_rule(x, 50, 150, 7) && within_y);
-            let writing = within_x
-                && within_y
-                && (x - 50) % 150 > 30
-                && (x - 50) % 150 < 90
-                && (y - 60) % 70 > 25
-                && (y - 60) % 70 < 45;
-            image::Luma([if writing {
-                40
-            } else if rule {
-                196
+            let on_a_rule = (on_rule(y, 60, 70, 8) && within_x) || (on_rule(x, 50, 150, 7) && within_y);
+            let writing = within_x && within_y && written((x - 50) % 150, (y - 60) % 70);
+            Luma([if on_a_rule {
+                rule
+            } else if writing {
+                ink
             } else {
-                226
+                paper
             }])
-        });
+        })
+    }
+
+    #[test]
+    fn a_table_ruled_faintly_is_found_on_the_faint_ink() {
+        // Yellowed paper (226) ruled 30 levels darker, each cell written in black.
+        let page = ruled_page(226, 196, 40, |x, y| x > 30 && x < 90 && y > 25 && y < 45);
         let image = DynamicImage::ImageLuma8(page);
         let clean = preprocess::clean(&image);
         assert!(
@@ -1520,6 +1554,65 @@ mod tests {
         );
         let (table, _) = table_of(&image, &clean, false).expect("found on the faint ink");
         assert_eq!((table.body_rows(), table.columns()), (7, 7));
+    }
+
+    #[test]
+    fn a_few_words_cell_not_taken_as_read_is_settled_by_a_picture_of_its_column_read_after_it() {
+        // Ruled in black, each cell written with the same two strokes.
+        let page = ruled_page(250, 20, 20, |x, y| {
+            x > 30 && x < 90 && y > 25 && y < 45 || x > 100 && x < 110 && y > 15
+        });
+        let page = preprocess::clean(&DynamicImage::ImageLuma8(page));
+        let grid = grid::detect(&page.ink).expect("the ruled table");
+        let relation = ColumnRole::Field(Field::FamilyRelation);
+        let mut roles = vec![ColumnRole::Unknown; grid.columns()];
+        roles[2] = relation;
+        let config = EngineConfig {
+            tessdata: None,
+            full_chi_sim: None,
+        };
+        let mut body = BodyReader {
+            config: &config,
+            page: &page,
+            grid: &grid,
+            dpi: 300,
+            bank: GlyphBank::default(),
+            sex: SexProof::default(),
+            words: WordMemo::default(),
+        };
+        let cell_of =
+            |row: usize, col: usize| cut_cell(&page, grid.cell(row, col), PaperOf::for_mode(read_mode(relation)));
+        // Row 5's relation, read well, after rows 1-4.
+        body.words
+            .learn(Field::FamilyRelation, &cell_of(5, 2).expect("ink"), "配偶", 0.91);
+        let reading = |row: usize, col: usize, text: &str, confidence: f32, inked: bool| CellReading {
+            row,
+            col,
+            bbox: grid.cell(row, col),
+            text: Some(text.to_string()),
+            confidence,
+            inked,
+        };
+        let mut cells = vec![
+            reading(1, 2, "酒偶", 0.95, true),
+            reading(2, 2, "配偶", 0.90, true),
+            reading(3, 3, "酒偶", 0.50, true),
+            reading(4, 2, "儿子", 0.50, false),
+        ];
+        body.settle_words_by_the_whole_page(&mut cells, &roles);
+        let settled: Vec<(&str, f32)> = cells
+            .iter()
+            .map(|c| (c.text.as_deref().unwrap(), c.confidence))
+            .collect();
+        assert_eq!(
+            settled,
+            [
+                ("配偶", 0.91), // no listed word: the picture's reading
+                ("配偶", 0.90), // taken as read
+                ("酒偶", 0.50), // no column of few words
+                ("儿子", 0.50), // no ink
+            ]
+        );
     }
 
     #[test]
