@@ -351,6 +351,7 @@ pub fn extract(page: &PageReading, ctx: &PageContext) -> Vec<Record> {
     for d in &mut drafts {
         repair_id(&mut d.fields, &mut d.confidence, &mut d.findings);
         repair_address(&mut d.fields, &mut d.confidence, &mut d.findings);
+        doubt_county_like_the_ids(&d.fields, &mut d.confidence, &mut d.findings);
     }
     settle_patterns(&mut drafts);
     for d in &mut drafts {
@@ -713,6 +714,41 @@ fn repair_address(fields: &mut RecordFields, confidence: &mut BTreeMap<String, f
     }
 }
 
+/// An address that begins with a county one character from the one where the row's ID
+/// number was registered (see [`crate::places::one_character_from`]) goes to review,
+/// as read, with a finding naming the ID's county. The ID number is not the misread one
+/// when its checksum passes (any one digit changed fails it), and people do live where
+/// they were registered: in generated batches 85 % of addresses lie in the ID's county,
+/// and the rest anywhere in the province, never in a look-alike county of it. Seen: 鄄城
+/// read as 郓城, both models agreeing, and the record machine-accepted.
+fn doubt_county_like_the_ids(
+    fields: &RecordFields,
+    confidence: &mut BTreeMap<String, f32>,
+    findings: &mut Vec<Finding>,
+) {
+    let (Some(address), Some(id)) = (fields.household_address.as_deref(), fields.id_number.as_deref()) else {
+        return;
+    };
+    let Some(registered) = ledgerline_schemas::id_number::parse(id)
+        .ok()
+        .and_then(|facts| facts.address_code.parse().ok())
+    else {
+        return;
+    };
+    let Some(id_county) = crate::places::one_character_from(address, registered) else {
+        return;
+    };
+    findings.push(Finding::new(
+        Field::HouseholdAddress,
+        Severity::Warning,
+        FindingCode::IdDivisionLookalike,
+        format!("the address begins one character from {id_county}, where the ID number was registered ({registered}): misread?"),
+    ));
+    if let Some(c) = confidence.get_mut("household_address") {
+        *c = c.min(UNUSUAL);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1050,6 +1086,30 @@ mod tests {
         assert_eq!(fields.cemetery_name.as_deref(), Some("长青公墓"));
         assert_eq!(findings[0].read.as_deref(), Some("长青公基"));
         assert!(findings[0].message.contains("read 长青公基, taken as 长青公墓"));
+    }
+
+    #[test]
+    fn an_address_in_a_county_like_the_ids_goes_to_review_as_read() {
+        let doubted = |address: &str, id: &str| {
+            let fields = RecordFields {
+                household_address: Some(address.into()),
+                id_number: Some(id.into()),
+                ..Default::default()
+            };
+            let mut confidence = BTreeMap::from([("household_address".to_string(), 0.9)]);
+            let mut findings = Vec::new();
+            doubt_county_like_the_ids(&fields, &mut confidence, &mut findings);
+            (confidence["household_address"], findings)
+        };
+        // Registered in 371726, 鄄城县.
+        let (confidence, findings) = doubted("菏泽市郓城县人民路35号", "37172619200603518X");
+        assert_eq!(confidence, UNUSUAL);
+        assert!(findings[0].is(FindingCode::IdDivisionLookalike), "{findings:?}");
+        assert!(findings[0].message.contains("菏泽市鄄城县"), "{}", findings[0].message);
+        assert_eq!(doubted("菏泽市鄄城县人民路35号", "37172619200603518X"), (0.9, vec![]));
+        assert_eq!(doubted("济南市历下区人民路35号", "37172619200603518X"), (0.9, vec![]));
+        // A checksum that fails says nothing of where it was registered.
+        assert_eq!(doubted("菏泽市郓城县人民路35号", "371726192006035181"), (0.9, vec![]));
     }
 
     #[test]

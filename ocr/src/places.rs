@@ -169,6 +169,21 @@ pub fn division_of(address: &str) -> Option<u32> {
         .map(|place| place.code)
 }
 
+/// The prefecture and county the ID number's first six digits (`id_division`) name,
+/// written as the address writes its own (behind its province when it has one), when
+/// the address begins exactly with another one character from it: `菏泽市郓城县人民路35号`
+/// beside an ID registered in 371726 gives `菏泽市鄄城县`. Counties of a prefecture named
+/// alike (鄄城/郓城, 沂南/沂水) are look-alikes too: the table repairs a reading near
+/// none of its names, not one that is another of them.
+pub fn one_character_from(address: &str, id_division: u32) -> Option<String> {
+    let begun = places_begun(address).max_by_key(|place| place.chars.len())?;
+    places()
+        .iter()
+        .filter(|place| place.code == id_division && place.chars.len() == begun.chars.len())
+        .find(|place| place.chars.iter().zip(&begun.chars).filter(|(a, b)| a != b).count() == 1)
+        .map(|place| place.chars.iter().collect())
+}
+
 /// Whether the text begins with a GB/T 2260 prefecture and county exactly as written.
 pub fn begins_exactly(text: &str) -> bool {
     places_begun(text).next().is_some()
@@ -271,6 +286,21 @@ mod tests {
         );
         assert!(tied_divisions("菏泽市鄄城县胜利街34号").is_empty());
         assert!(tied_divisions("济宁市充州区王家庄111号").is_empty());
+    }
+
+    #[test]
+    fn a_county_one_character_from_the_ids_is_named_as_the_address_writes_it() {
+        // 371726: 鄄城县; 371725: 郓城县; 370112: 济南市历城区.
+        let from = one_character_from;
+        assert_eq!(from("菏泽市郓城县人民路35号", 371726).as_deref(), Some("菏泽市鄄城县"));
+        assert_eq!(
+            from("山东省菏泽市郓城县人民路35号", 371726).as_deref(),
+            Some("山东省菏泽市鄄城县")
+        );
+        assert_eq!(from("菏泽市鄄城县人民路35号", 371725).as_deref(), Some("菏泽市郓城县"));
+        assert_eq!(from("菏泽市鄄城县人民路35号", 371726), None, "the ID's own county");
+        assert_eq!(from("济南市历城区人民路35号", 371726), None, "no look-alike of it");
+        assert_eq!(from("菏泽市邮城县人民路35号", 371726), None, "no county read exactly");
     }
 
     #[test]

@@ -123,6 +123,7 @@ const FINDINGS_ZH = {
   confirmed_across_pages: '本批次他页同一身份证号的记录读出相同内容，已确认',
   contradicted_across_pages: '本批次他页同一身份证号的记录读出不同内容，其一有误，请核对',
   lone_grave_zone: '墓区在本批次其他墓位号中均未出现，可能误读，请核对',
+  id_division_lookalike: '住址区县与身份证号登记地仅一字之差，可能误读，请核对',
 };
 
 // The linkage model's comparison levels (dedupe's CompareField::levels), in a pair's

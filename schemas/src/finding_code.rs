@@ -75,6 +75,9 @@ finding_codes! {
     ContradictedAcrossPages => "contradicted_across_pages",
     /// A grave number in a zone no other grave number of its batch is in.
     LoneGraveZone => "lone_grave_zone",
+    /// An address that begins with a county one character from the one where the row's
+    /// ID number was registered.
+    IdDivisionLookalike => "id_division_lookalike",
 }
 
 impl FindingCode {
