@@ -396,11 +396,16 @@ fn settle_patterns(drafts: &mut [RowDraft]) {
                     FindingCode::PatternRepaired,
                     "the one reading that follows the column's pattern",
                 ),
-                Fit::Off => {
-                    if let Some(c) = d.confidence.get_mut(field.name()) {
-                        *c = c.min(UNUSUAL);
-                    }
+                Fit::Restored(value) => {
+                    d.replace(
+                        field,
+                        &value,
+                        FindingCode::PatternRepaired,
+                        "a character of the column's pattern misread, put back",
+                    );
+                    d.doubt(field);
                 }
+                Fit::Off => d.doubt(field),
             }
         }
     }
@@ -555,6 +560,13 @@ impl RowDraft {
     /// Replaces a text field's reading by what the page shows it must be, saying why.
     fn replace(&mut self, field: Field, value: &str, code: FindingCode, why: &str) {
         take_as(&mut self.fields, &mut self.findings, field, value, code, why);
+    }
+
+    /// At most [`UNUSUAL`] sure of a field: for review.
+    fn doubt(&mut self, field: Field) {
+        if let Some(c) = self.confidence.get_mut(field.name()) {
+            *c = c.min(UNUSUAL);
+        }
     }
 
     fn unreadable(&mut self, f: Field, message: String) {
