@@ -403,9 +403,9 @@ fn settle_patterns(drafts: &mut [RowDraft]) {
                         FindingCode::PatternRepaired,
                         "a character of the column's pattern misread, put back",
                     );
-                    d.doubt(field);
+                    doubt(&mut d.confidence, field);
                 }
-                Fit::Off => d.doubt(field),
+                Fit::Off => doubt(&mut d.confidence, field),
             }
         }
     }
@@ -562,18 +562,24 @@ impl RowDraft {
         take_as(&mut self.fields, &mut self.findings, field, value, code, why);
     }
 
-    /// At most [`UNUSUAL`] sure of a field: for review.
-    fn doubt(&mut self, field: Field) {
-        if let Some(c) = self.confidence.get_mut(field.name()) {
-            *c = c.min(UNUSUAL);
-        }
-    }
-
     fn unreadable(&mut self, f: Field, message: String) {
         self.confidence.insert(f.name().into(), 0.0);
         self.findings
             .push(Finding::new(f, Severity::Error, FindingCode::Unreadable, message));
     }
+}
+
+/// At most [`UNUSUAL`] sure of a field: for review.
+pub(crate) fn doubt(confidence: &mut BTreeMap<String, f32>, field: Field) {
+    if let Some(c) = confidence.get_mut(field.name()) {
+        *c = c.min(UNUSUAL);
+    }
+}
+
+/// The GB/T 2260 division an ID number that passes its checksum was registered in.
+fn registered_division(fields: &RecordFields) -> Option<u32> {
+    let id = fields.id_number.as_deref()?;
+    ledgerline_schemas::id_number::parse(id).ok()?.address_code.parse().ok()
 }
 
 /// Sets a text field to the value its reading is taken for, with an Info finding that
@@ -689,18 +695,12 @@ fn repair_address(fields: &mut RecordFields, confidence: &mut BTreeMap<String, f
     let Some(address) = fields.household_address.clone() else {
         return;
     };
-    let id_division = fields
-        .id_number
-        .as_deref()
-        .filter(|id| ledgerline_schemas::id_number::parse(id).is_ok())
-        .and_then(|id| id[..6].parse().ok());
+    let id_division = registered_division(fields);
     let Some(fixed) = crate::places::repair_division(&address, id_division) else {
         // Near a prefecture and county of the table, but not one of them, and not near
         // only one: a misreading (`芝罘区` read as `艺果区`) that review must settle.
         if crate::places::begins_with_division(&address) && !crate::places::begins_exactly(&address) {
-            if let Some(c) = confidence.get_mut("household_address") {
-                *c = c.min(UNUSUAL);
-            }
+            doubt(confidence, Field::HouseholdAddress);
         }
         return;
     };
@@ -738,13 +738,7 @@ fn doubt_county_like_the_ids(
     confidence: &mut BTreeMap<String, f32>,
     findings: &mut Vec<Finding>,
 ) {
-    let (Some(address), Some(id)) = (fields.household_address.as_deref(), fields.id_number.as_deref()) else {
-        return;
-    };
-    let Some(registered) = ledgerline_schemas::id_number::parse(id)
-        .ok()
-        .and_then(|facts| facts.address_code.parse().ok())
-    else {
+    let (Some(address), Some(registered)) = (fields.household_address.as_deref(), registered_division(fields)) else {
         return;
     };
     let Some(id_county) = crate::places::one_character_from(address, registered) else {
@@ -756,9 +750,7 @@ fn doubt_county_like_the_ids(
         FindingCode::IdDivisionLookalike,
         format!("the address begins one character from {id_county}, where the ID number was registered ({registered}): misread?"),
     ));
-    if let Some(c) = confidence.get_mut("household_address") {
-        *c = c.min(UNUSUAL);
-    }
+    doubt(confidence, Field::HouseholdAddress);
 }
 
 #[cfg(test)]

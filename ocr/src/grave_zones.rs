@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use ledgerline_schemas::{Field, Finding, FindingCode, Record, ReviewStatus, Severity};
 
-use crate::extract::{status_of, UNUSUAL};
+use crate::extract::status_of;
 
 /// Fewest grave numbers with a zone a batch must hold before a zone written once in it
 /// is doubted: in a short batch, a zone may well be written once.
@@ -94,15 +94,14 @@ fn doubt(record: &mut Record, zones_written: &str) {
         FindingCode::LoneGraveZone,
         message,
     ));
-    if let Some(c) = record.confidence.get_mut(Field::GraveNumber.name()) {
-        *c = c.min(UNUSUAL);
-    }
+    crate::extract::doubt(&mut record.confidence, Field::GraveNumber);
     record.review.status = status_of(&record.fields, &record.confidence, &record.review.findings);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::extract::UNUSUAL;
     use ReviewStatus::*;
 
     /// Batch B1's records, one per grave number, each read sure.

@@ -888,12 +888,12 @@ fn corroborate(
                 with_surname(&reading.text)
             }
         };
-        let (other, third) = (heard(&other), heard(&third));
-        let mut vote = cast_vote(field, text, &[other, third.clone()]);
+        let others = [heard(&other), heard(&third)];
+        let mut vote = cast_vote(field, text, &others);
         if !vote.decided {
             // No two of three alike: the other model on the black-and-white picture.
             if let Some(fourth) = engine::second_opinion(config, mode, &in_black_and_white, dpi)? {
-                vote = cast_fourth_vote(field, text, &third, heard(&fourth)).unwrap_or(vote);
+                vote = cast_fourth_vote(field, text, &others[1], heard(&fourth)).unwrap_or(vote);
             }
         }
         read.confidence = match vote.trusted {

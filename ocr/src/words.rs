@@ -70,6 +70,14 @@ struct Nearest<'a> {
     other_word_distance: f32,
 }
 
+impl Nearest<'_> {
+    /// Whether the nearest picture is within `max_distance` and every picture of another
+    /// word `margin` times farther.
+    fn is_clear(&self, max_distance: f32, margin: f32) -> bool {
+        self.distance <= max_distance && self.other_word_distance >= margin * self.distance.max(1e-4)
+    }
+}
+
 impl WordMemo {
     /// Whether a field's column is one of few words.
     pub fn keeps(field: Field) -> bool {
@@ -87,8 +95,8 @@ impl WordMemo {
     /// The reading and confidence of the picture of its column a cell is, if it is one.
     pub fn recall(&self, field: Field, cell: &GrayImage) -> Option<(String, f32)> {
         let n = self.nearest(field, cell)?;
-        let clear = n.distance <= MAX_DISTANCE && n.other_word_distance >= MIN_MARGIN * n.distance.max(1e-4);
-        clear.then(|| (n.seen.text.clone(), n.seen.confidence))
+        n.is_clear(MAX_DISTANCE, MIN_MARGIN)
+            .then(|| (n.seen.text.clone(), n.seen.confidence))
     }
 
     /// The confidence a cell's unsure reading `text` earns from a picture of that word:
@@ -100,9 +108,7 @@ impl WordMemo {
     /// near as that of another word (肝癌 beside 肺癌 at 0.031) confirms nothing.
     fn confirms(&self, field: Field, cell: &GrayImage, text: &str) -> Option<f32> {
         let n = self.nearest(field, cell)?;
-        let confirmed = extract::same_value(field, text, &n.seen.text)
-            && n.distance <= CONFIRM_DISTANCE
-            && n.other_word_distance >= CONFIRM_MARGIN * n.distance.max(1e-4);
+        let confirmed = extract::same_value(field, text, &n.seen.text) && n.is_clear(CONFIRM_DISTANCE, CONFIRM_MARGIN);
         confirmed.then_some(n.seen.confidence)
     }
 
