@@ -357,6 +357,25 @@ fn eval_scores_the_batch_its_truth_belongs_to() {
     );
 }
 
+/// A page's names and addresses are read by whichever worker is free (a one-page
+/// batch's second worker reads them beside the first reading the page's other cells in
+/// order): the records are those one worker reading every cell in turn makes.
+#[test]
+fn a_page_read_by_two_workers_makes_the_records_one_makes() {
+    let dir = tempfile::tempdir().unwrap();
+    let batch = one_page_batch(dir.path(), "one", "page-0002.png");
+    let exports: Vec<Vec<String>> = ["1", "2"]
+        .into_iter()
+        .map(|jobs| {
+            let ws = dir.path().join(format!("jobs{jobs}"));
+            run_ok(&["run", s(&batch), "--workspace", s(&ws), "--jobs", jobs]);
+            sorted_export(&ws)
+        })
+        .collect();
+    assert!(exports[0].len() > 10, "{:?}", exports[0]);
+    assert_eq!(exports[0], exports[1]);
+}
+
 #[test]
 fn sharded_ocr_merges_to_the_whole() {
     let dir = tempfile::tempdir().unwrap();

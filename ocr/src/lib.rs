@@ -60,6 +60,7 @@ use std::collections::HashMap;
 
 use anyhow::Result;
 use image::{DynamicImage, GrayImage};
+use rayon::prelude::*;
 use serde::Serialize;
 
 pub use engine::{EngineConfig, ReadMode, Reading};
@@ -622,11 +623,75 @@ fn teach(
 
 /// The body cells of one page's table, read in order (row by row, left to right), with
 /// what the page has shown of its glyphs so far.
-struct BodyReader<'a> {
+/// What reading a cell of a page's body needs and never changes: shared by the workers
+/// that read its cells.
+#[derive(Clone, Copy)]
+struct Sheet<'a> {
     config: &'a EngineConfig,
     page: &'a preprocess::CleanPage,
     grid: &'a Grid,
     dpi: u32,
+}
+
+impl Sheet<'_> {
+    /// Reads a cell that [`reads_alone`]: from the cell itself, by the models, whatever
+    /// else of the page has been read.
+    fn read_alone(self, row: usize, col: usize, role: ColumnRole) -> Result<CellReading> {
+        let b = self.grid.cell(row, col);
+        let mode = read_mode(role);
+        let img = cut_cell(self.page, b, PaperOf::for_mode(mode));
+        let mut read = read_field_cell(self.config, img.as_ref(), mode, checked_field(role), None, self.dpi)?;
+        if let (ColumnRole::Field(field), Some(img)) = (role, &img) {
+            self.confirm(field, img, &mut read)?;
+        }
+        Ok(read.at(row, col, b))
+    }
+
+    /// What every reading of a field's cell goes through once read: a name's surname
+    /// read alone, other models' readings (see [`corroborate`]), an address's county
+    /// tie settled.
+    fn confirm(self, field: Field, img: &GrayImage, read: &mut CellText) -> Result<()> {
+        let (config, dpi) = (self.config, self.dpi);
+        let surname = match &read.text {
+            Some(t) if is_person_name(field) && !vocab::is_common_name(t) => surname::read(config, img, dpi)?,
+            _ => None,
+        };
+        if let (Some(s), Some(t)) = (surname, &mut read.text) {
+            *t = s.apply(t);
+        }
+        corroborate(config, img, field, dpi, surname, read)?;
+        if field == Field::HouseholdAddress {
+            settle_tied_division(config, img, dpi, read)?;
+        }
+        Ok(())
+    }
+}
+
+/// A field whose reading a cell's value can be checked by.
+fn checked_field(role: ColumnRole) -> Option<Field> {
+    match role {
+        ColumnRole::Field(f) if extract::checkable(f) => Some(f),
+        _ => None,
+    }
+}
+
+/// Whether a cell of this column is read from itself alone, so that it may be read
+/// beside the page's other cells, in any order: it neither uses nor teaches the page's
+/// glyphs, its column's words or the sex its row's ID number proves. Names and
+/// addresses are, and they are two fifths of a page's reading time: a worker left
+/// without a page of its own reads the last page's beside the worker reading its other
+/// cells, instead of waiting for it.
+fn reads_alone(role: ColumnRole) -> bool {
+    let mode = read_mode(role);
+    let page_taught = match role {
+        ColumnRole::Field(f) => WordMemo::keeps(f) || matches!(f, Field::Gender | Field::IdNumber),
+        _ => false,
+    };
+    !reads_from_glyphs(mode) && !teaches_glyphs(mode) && !page_taught
+}
+
+struct BodyReader<'a> {
+    sheet: Sheet<'a>,
     bank: GlyphBank,
     sex: SexProof,
     words: WordMemo,
@@ -644,16 +709,30 @@ struct SexProof {
     waiting: HashMap<usize, (GrayImage, char)>,
 }
 
-impl BodyReader<'_> {
+impl<'a> BodyReader<'a> {
+    fn new(sheet: Sheet<'a>) -> BodyReader<'a> {
+        BodyReader {
+            sheet,
+            bank: GlyphBank::default(),
+            sex: SexProof::default(),
+            words: WordMemo::default(),
+        }
+    }
+
     fn read(&mut self, row: usize, col: usize, role: ColumnRole) -> Result<CellReading> {
-        let (config, dpi) = (self.config, self.dpi);
-        let b = self.grid.cell(row, col);
-        let checked = match role {
-            ColumnRole::Field(f) if extract::checkable(f) => Some(f),
-            _ => None,
-        };
+        if reads_alone(role) {
+            return self.sheet.read_alone(row, col, role);
+        }
+        let Sheet {
+            config,
+            page,
+            grid,
+            dpi,
+        } = self.sheet;
+        let b = grid.cell(row, col);
+        let checked = checked_field(role);
         let mode = read_mode(role);
-        let img = cut_cell(self.page, b, PaperOf::for_mode(mode));
+        let img = cut_cell(page, b, PaperOf::for_mode(mode));
         let from_glyphs = match &img {
             Some(img) if reads_from_glyphs(mode) => bank_reading(&self.bank, img, checked),
             _ => None,
@@ -685,19 +764,9 @@ impl BodyReader<'_> {
             }
         };
         if let (ColumnRole::Field(field), Some(img)) = (role, &img) {
-            let surname = match &read.text {
-                Some(t) if is_person_name(field) && !vocab::is_common_name(t) => surname::read(config, img, dpi)?,
-                _ => None,
-            };
-            if let (Some(s), Some(t)) = (surname, &mut read.text) {
-                *t = s.apply(t);
-            }
-            corroborate(config, img, field, dpi, surname, &mut read)?;
+            self.sheet.confirm(field, img, &mut read)?;
             if !glyphs_read && self.doubted_by_glyphs(field, mode, img, &read) {
                 read.confidence = read.confidence.min(DISAGREED);
-            }
-            if field == Field::HouseholdAddress {
-                settle_tied_division(config, img, dpi, &mut read)?;
             }
             self.prove_sex(row, field, img, read.text.as_deref(), glyphs_read);
         }
@@ -737,8 +806,8 @@ impl BodyReader<'_> {
                 continue;
             }
             let Some(img) = cut_cell(
-                self.page,
-                self.grid.cell(c.row, c.col),
+                self.sheet.page,
+                self.sheet.grid.cell(c.row, c.col),
                 PaperOf::for_mode(read_mode(role)),
             ) else {
                 continue;
@@ -1313,19 +1382,38 @@ pub(crate) fn read_page_or(
         mut cells,
     } = chosen;
     let body_start = cells.len();
-    let mut body = BodyReader {
+    let sheet = Sheet {
         config,
         page: &page,
         grid: &grid,
         dpi,
-        bank: GlyphBank::default(),
-        sex: SexProof::default(),
-        words: WordMemo::default(),
     };
+    let mut body = BodyReader::new(sheet);
     let columns = roles.len();
     let mut body_cells: Vec<Option<CellReading>> = (0..grid.body_rows() * columns).map(|_| None).collect();
-    for (row, col) in reading_order(&roles, grid.body_rows()) {
-        body_cells[(row - 1) * columns + col] = Some(body.read(row, col, roles[col])?);
+    let (alone, in_turn): (Vec<_>, Vec<_>) =
+        reading_order(&roles, grid.body_rows()).partition(|&(_, col)| reads_alone(roles[col]));
+    // The cells of the page's other columns are read in order, here, from the start;
+    // those read alone wait meanwhile for any worker left without a page to take them
+    // (rayon lets an idle worker steal the second half of a join), else are read here
+    // after the rest.
+    let (read_in_turn, read_alone) = rayon::join(
+        || {
+            in_turn
+                .iter()
+                .map(|&(row, col)| body.read(row, col, roles[col]))
+                .collect::<Result<Vec<CellReading>>>()
+        },
+        || {
+            alone
+                .par_iter()
+                .map(|&(row, col)| sheet.read_alone(row, col, roles[col]))
+                .collect::<Result<Vec<CellReading>>>()
+        },
+    );
+    for c in read_alone?.into_iter().chain(read_in_turn?) {
+        let at = (c.row - 1) * columns + c.col;
+        body_cells[at] = Some(c);
     }
     cells.extend(body_cells.into_iter().map(|c| c.expect("every body cell read")));
     // Columns whose header could not be read, recognized by their cells and read again
@@ -1433,6 +1521,35 @@ mod tests {
             let order: Vec<_> = reading_order(&roles, rows).collect();
             assert_eq!(order, expected, "{roles:?}");
         }
+    }
+
+    #[test]
+    fn only_cells_that_neither_use_nor_teach_what_the_page_learns_are_read_alone() {
+        let f = ColumnRole::Field;
+        let alone = [
+            f(Field::DeceasedName),
+            f(Field::FamilyName),
+            f(Field::HouseholdAddress),
+            f(Field::GraveNumber),
+            ColumnRole::Unknown,
+        ];
+        let in_turn = [
+            // The page's glyphs: read from them, or teaching them.
+            f(Field::IdNumber),
+            f(Field::FamilyPhone),
+            f(Field::DeathDate),
+            f(Field::Age),
+            f(Field::Gender),
+            ColumnRole::Serial,
+            // The words of a column of few words.
+            f(Field::FamilyRelation),
+            f(Field::Ethnicity),
+            f(Field::CemeteryName),
+            f(Field::DeathCause),
+        ];
+        let read_alone = |roles: &[ColumnRole]| roles.iter().map(|&r| (r, reads_alone(r))).collect::<Vec<_>>();
+        assert_eq!(read_alone(&alone), alone.map(|r| (r, true)));
+        assert_eq!(read_alone(&in_turn), in_turn.map(|r| (r, false)));
     }
 
     #[test]
@@ -1712,15 +1829,12 @@ mod tests {
             tessdata: None,
             full_chi_sim: None,
         };
-        let mut body = BodyReader {
+        let mut body = BodyReader::new(Sheet {
             config: &config,
             page: &page,
             grid: &grid,
             dpi: 300,
-            bank: GlyphBank::default(),
-            sex: SexProof::default(),
-            words: WordMemo::default(),
-        };
+        });
         let cell_of =
             |row: usize, col: usize| cut_cell(&page, grid.cell(row, col), PaperOf::for_mode(read_mode(relation)));
         // Row 5's relation, read well, after rows 1-4.
