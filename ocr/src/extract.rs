@@ -329,7 +329,7 @@ pub(crate) fn same_value(field: Field, a: &str, b: &str) -> bool {
     }
 }
 
-fn is_cjk(c: char) -> bool {
+pub(crate) fn is_cjk(c: char) -> bool {
     matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '〇')
 }
 

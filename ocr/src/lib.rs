@@ -973,7 +973,7 @@ fn corroborate(
         // and white, a different picture of it. (The small model as the casting vote had
         // taken records accepted from 43–47 % to 46–52 %; the fuller one without the
         // given-name check reached 63–70 % but at 99.2 % right.)
-        let in_black_and_white = black_and_white(img, 160);
+        let in_black_and_white = casting_picture(img);
         let third = engine::read(config, mode, &in_black_and_white, dpi)?;
         // A model that read nothing casts no vote (nor does the surname read alone).
         let heard = |reading: &Reading| {
@@ -1005,10 +1005,37 @@ fn corroborate(
         read.text = Some(listed.reading.text);
         read.confidence = AGREED;
     } else if surer_reading(field, &other) {
-        // Still for review: the two disagree.
+        // Still for review, the two disagreeing, unless an address read a third time
+        // agrees (see [`confirms_address`]).
+        if field == Field::HouseholdAddress {
+            let third = engine::read(config, mode, &casting_picture(img), dpi)?;
+            if confirms_address(&other.text, &third.text) {
+                read.confidence = AGREED;
+            }
+        }
         read.text = Some(other.text);
     }
     Ok(())
+}
+
+/// The picture of a cell a casting vote is read from: the cell in black and white.
+fn casting_picture(img: &GrayImage) -> GrayImage {
+    black_and_white(img, 160)
+}
+
+/// Whether the first model's reading of an address cell in black and white (`third`)
+/// confirms the other model's sure reading of it, which the first model's unsure
+/// reading differed from: the same address as the division table repairs them, read
+/// without marks (`王家庄1}9号` is no vote for `王家庄19号`: a digit may be lost there).
+///
+/// Measured on ten generated batches (seeds 58-67, 2,406 rows): of 63 addresses
+/// read so, 17 confirmed, and the 12 addresses trusted for it were all right; records
+/// the machine accepted 1,949 → 1,960. The third reading's agreement with the first,
+/// unsure reading instead trusted wrong ones (竹利街 for 胜利街: one model's mistake
+/// twice).
+fn confirms_address(other: &str, third: &str) -> bool {
+    let unmarked = third.chars().all(|c| extract::is_cjk(c) || c.is_ascii_alphanumeric());
+    unmarked && extract::same_value(Field::HouseholdAddress, other, third)
 }
 
 /// What more readings of a name decide, when the two models read it differently.
@@ -1552,6 +1579,17 @@ mod tests {
             let order: Vec<_> = reading_order(&roles, rows).collect();
             assert_eq!(order, expected, "{roles:?}");
         }
+    }
+
+    #[test]
+    fn an_address_is_confirmed_by_a_third_reading_of_it_as_the_division_table_repairs_it() {
+        let other = "淄博市沂源县人民路13号";
+        assert!(confirms_address(other, "淄博市沂源县人民路13号"));
+        // A county misread the division table puts back.
+        assert!(confirms_address(other, "淄博市沂源有人民路13号"));
+        assert!(!confirms_address(other, "淄博市沂源县人民路18号"));
+        assert!(!confirms_address(other, "淄博市沂源县人民路1}3号"));
+        assert!(!confirms_address(other, ""));
     }
 
     #[test]
