@@ -653,8 +653,6 @@ fn teach(
     Ok(())
 }
 
-/// The body cells of one page's table, read in order (row by row, left to right), with
-/// what the page has shown of its glyphs so far.
 /// What reading a cell of a page's body needs and never changes: shared by the workers
 /// that read its cells.
 #[derive(Clone, Copy)]
@@ -722,6 +720,9 @@ fn reads_alone(role: ColumnRole) -> bool {
     !reads_from_glyphs(mode) && !teaches_glyphs(mode) && !page_taught
 }
 
+/// The body cells of one page's table, read in order (row by row, left to right), with
+/// what the page has shown of its glyphs, its columns' words and its rows' sexes so far;
+/// the cells that [`reads_alone`] go straight to the [`Sheet`].
 struct BodyReader<'a> {
     sheet: Sheet<'a>,
     bank: GlyphBank,
