@@ -339,10 +339,10 @@ fn set_variable(api: &mut TessBaseApi, name: &str, value: &str) -> Result<()> {
         .map_err(|_| anyhow!("Tesseract refused {name}={value}"))
 }
 
-/// Sets what a read in `mode` needs on a shared engine: its page segmentation and its
-/// whitelist (empty: every character of the model), both applied at each recognition.
-fn prepare(api: &mut TessBaseApi, mode: ReadMode, whitelist: &str) -> Result<()> {
-    api.set_page_seg_mode(mode.psm().as_tess_page_seg_mode());
+/// Sets what a read needs on a shared engine: its page segmentation and its whitelist
+/// (empty: every character of the model), both applied at each recognition.
+fn prepare(api: &mut TessBaseApi, psm: PageSegMode, whitelist: &str) -> Result<()> {
+    api.set_page_seg_mode(psm.as_tess_page_seg_mode());
     set_variable(api, "tessedit_char_whitelist", whitelist)
 }
 
@@ -366,7 +366,7 @@ pub fn read_only_until(
     assert!(!allowed.is_empty(), "an empty whitelist is every character, not none");
     let models = std::iter::once(config.first_model(mode)).chain(config.second_model(mode));
     for model in models {
-        let reading = read_on(config, mode, model, allowed, cell, dpi)?;
+        let reading = read_on(config, mode, model, allowed, mode.psm(), cell, dpi)?;
         if enough(&reading) {
             return Ok(Some(reading));
         }
@@ -383,8 +383,27 @@ pub fn second_opinion(config: &EngineConfig, mode: ReadMode, cell: &GrayImage, d
         .transpose()
 }
 
+/// Reads a cell with each installed model, the one [`read`] uses first, as one raw line
+/// of text: without Tesseract's layout analysis, which found no line at all in some clean
+/// cells of two characters (梁华 read as nothing with `--psm 7`, and right with `--psm 13`).
+pub fn read_as_raw_line(config: &EngineConfig, mode: ReadMode, cell: &GrayImage, dpi: u32) -> Result<Vec<Reading>> {
+    let whitelist = mode.whitelist().unwrap_or_default();
+    std::iter::once(config.first_model(mode))
+        .chain(config.second_model(mode))
+        .map(|model| read_on(config, mode, model, whitelist, PageSegMode::PsmRawLine, cell, dpi))
+        .collect()
+}
+
 fn read_with(config: &EngineConfig, mode: ReadMode, model: Model, cell: &GrayImage, dpi: u32) -> Result<Reading> {
-    read_on(config, mode, model, mode.whitelist().unwrap_or_default(), cell, dpi)
+    read_on(
+        config,
+        mode,
+        model,
+        mode.whitelist().unwrap_or_default(),
+        mode.psm(),
+        cell,
+        dpi,
+    )
 }
 
 fn read_on(
@@ -392,6 +411,7 @@ fn read_on(
     mode: ReadMode,
     model: Model,
     whitelist: &str,
+    psm: PageSegMode,
     cell: &GrayImage,
     dpi: u32,
 ) -> Result<Reading> {
@@ -409,7 +429,7 @@ fn read_on(
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(v) => v.insert(create(config, key)?),
         };
-        prepare(api, mode, whitelist)?;
+        prepare(api, psm, whitelist)?;
         let started = Instant::now();
         let (w, h) = cell.dimensions();
         api.set_image(cell.as_raw(), w as i32, h as i32, 1, w as i32)
