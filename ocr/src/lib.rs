@@ -1050,6 +1050,14 @@ fn corroborate(
                 vote = cast_fourth_vote(field, text, &others[1], heard(&fourth)).unwrap_or(vote);
             }
         }
+        if !vote.decided {
+            // Still none: both models on the cell as one raw line (see [`raw_line_vote`]).
+            let raw: Vec<String> = engine::read_as_raw_line(config, mode, img, dpi)?
+                .iter()
+                .map(heard)
+                .collect();
+            vote = raw_line_vote(field, text, &others[0], &raw).unwrap_or(vote);
+        }
         read.confidence = match vote.trusted {
             true if vote.text.is_some() => AGREED,
             true => read.confidence.max(AGREED),
@@ -1193,6 +1201,28 @@ fn cast_vote(field: Field, first: &str, others: &[String]) -> Vote {
 /// had been left wrong, for review), 12 more records machine-accepted, none made wrong.
 fn cast_fourth_vote(field: Field, first: &str, third: &str, fourth: String) -> Option<Vote> {
     Some(cast_vote(field, first, &[fourth, third.to_string()])).filter(|vote| vote.decided)
+}
+
+/// The vote of both models' readings of a name cell as one raw line (`raw`, the first
+/// model's first; see [`engine::read_as_raw_line`]) where the casting vote found no two
+/// readings alike: the first model's raw line agreeing with the other model's reading of
+/// the cell, either way. Trusted as a casting vote's are (see [`cast_vote`]); the first
+/// model's agreeing with its own other readings is no vote (on ten generated batches it
+/// was wrong 10 times of 35). Measured on ten generated batches (seeds 58-67): of the 93
+/// names the casting vote left undecided, this decided 20, 19 of them right.
+fn raw_line_vote(field: Field, first: &str, other: &str, raw: &[String]) -> Option<Vote> {
+    let raw_first = raw.first().filter(|r| !r.is_empty())?;
+    let agrees = |b: &&str| !b.is_empty() && extract::same_value(field, raw_first, b);
+    let with = std::iter::once(other)
+        .chain(raw.get(1).map(String::as_str))
+        .find(agrees)?;
+    let common = written_in_common_characters(raw_first, with);
+    let kept = common.unwrap_or(raw_first);
+    Some(Vote {
+        text: (kept != first).then(|| kept.to_string()),
+        decided: true,
+        trusted: common.is_some(),
+    })
 }
 
 /// Of two readings of a name that agree, the one whose given name is written from common
@@ -1729,6 +1759,27 @@ mod tests {
         );
         // Nothing read again either: still nothing, for a person to key.
         assert_eq!(verdict(name, "", ""), None);
+    }
+
+    #[test]
+    fn a_raw_line_decides_a_name_only_with_the_other_models_reading() {
+        let vote = |first: &str, other: &str, raw: &[&str]| {
+            let raw: Vec<String> = raw.iter().map(|r| r.to_string()).collect();
+            raw_line_vote(Field::DeceasedName, first, other, &raw).map(|v| (v.text, v.trusted))
+        };
+        let kept = |text: Option<&str>, trusted: bool| Some((text.map(str::to_string), trusted));
+        // The fuller model's raw line agrees with the small model's line, or its raw line.
+        assert_eq!(
+            vote("肖雁丹", "肖翠丹", &["肖翠丹", "肖纳丹"]),
+            kept(Some("肖翠丹"), true)
+        );
+        assert_eq!(vote("王文富", "", &["王文富", "王文富"]), kept(None, true));
+        // Alike, but no common given name: for review, as read alike.
+        assert_eq!(vote("杨春燕", "杨春憎", &["杨春憎", ""]), kept(Some("杨春憎"), false));
+        // The first model agreeing with itself, or a model that read nothing: no vote.
+        assert_eq!(vote("唐香娥", "唐香娴", &["唐香娥", "唐香如"]), None);
+        assert_eq!(vote("王文富", "", &["", ""]), None);
+        assert_eq!(vote("王文富", "", &["王文富"]), None);
     }
 
     #[test]
