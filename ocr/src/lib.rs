@@ -720,9 +720,7 @@ fn reads_again_when_blank(field: Field) -> bool {
 /// generated batches (seeds 58-67), 22 names and 2 addresses went to review blank so.
 fn read_blank_again(config: &EngineConfig, img: &GrayImage, field: Field, dpi: u32, read: &mut CellText) -> Result<()> {
     let mode = read_mode(ColumnRole::Field(field));
-    let mut readings = engine::read_as_raw_line(config, mode, img, dpi)?
-        .into_iter()
-        .map(|r| r.text);
+    let mut readings = raw_line_texts(config, mode, img, dpi)?.into_iter();
     let first = readings.next().unwrap_or_default();
     let other = readings.next().unwrap_or_default();
     if let Some((text, trusted)) = blank_verdict(field, first, other) {
@@ -1098,25 +1096,28 @@ fn corroborate(
     }
     if let Some(first) = unsure_address.filter(|_| read.confidence < AGREED) {
         // Still unsure: both models on the cell as one raw line (see [`address_raw_vote`]).
-        let raw: Vec<String> = engine::read_as_raw_line(config, mode, img, dpi)?
-            .into_iter()
-            .map(|r| r.text)
-            .collect();
+        let raw = raw_line_texts(config, mode, img, dpi)?;
         if let Some(agreed) = address_raw_vote(&first, &other.text, &raw) {
             read.text = Some(agreed);
             read.confidence = AGREED;
         }
     } else if settled_by_raw_lines(field) && read.confidence < extract::REVIEW_THRESHOLD {
-        let raw: Vec<String> = engine::read_as_raw_line(config, mode, img, dpi)?
-            .into_iter()
-            .map(|r| r.text)
-            .collect();
+        let raw = raw_line_texts(config, mode, img, dpi)?;
         if let Some(agreed) = raw_lines_alike(field, &raw) {
             read.text = Some(agreed);
             read.confidence = AGREED;
         }
     }
     Ok(())
+}
+
+/// The texts of both models' readings of a cell as one raw line, the first model's first
+/// (see [`engine::read_as_raw_line`]).
+fn raw_line_texts(config: &EngineConfig, mode: ReadMode, img: &GrayImage, dpi: u32) -> Result<Vec<String>> {
+    Ok(engine::read_as_raw_line(config, mode, img, dpi)?
+        .into_iter()
+        .map(|r| r.text)
+        .collect())
 }
 
 /// Whether a cell of this field still unsure once both models have read it is read by
