@@ -677,26 +677,24 @@ impl Sheet<'_> {
         Ok(read.at(row, col, b))
     }
 
-    /// What every reading of a field's cell goes through once read: a name's surname
-    /// read alone, other models' readings (see [`corroborate`]), an address's county
-    /// tie settled.
+    /// What every reading of a field's cell goes through once read: a written name or
+    /// address read as nothing is read again (see [`read_blank_again`]); any other
+    /// reading gets a name's surname read alone and other models' readings (see
+    /// [`corroborate`]); either way an address's county tie is settled.
     fn confirm(self, field: Field, img: &GrayImage, read: &mut CellText) -> Result<()> {
         let (config, dpi) = (self.config, self.dpi);
         if read.text.is_none() && read.inked && reads_again_when_blank(field) {
             read_blank_again(config, img, field, dpi, read)?;
-            if field == Field::HouseholdAddress {
-                settle_tied_division(config, img, dpi, read)?;
+        } else {
+            let surname = match &read.text {
+                Some(t) if is_person_name(field) && !vocab::is_common_name(t) => surname::read(config, img, dpi)?,
+                _ => None,
+            };
+            if let (Some(s), Some(t)) = (surname, &mut read.text) {
+                *t = s.apply(t);
             }
-            return Ok(());
+            corroborate(config, img, field, dpi, surname, read)?;
         }
-        let surname = match &read.text {
-            Some(t) if is_person_name(field) && !vocab::is_common_name(t) => surname::read(config, img, dpi)?,
-            _ => None,
-        };
-        if let (Some(s), Some(t)) = (surname, &mut read.text) {
-            *t = s.apply(t);
-        }
-        corroborate(config, img, field, dpi, surname, read)?;
         if field == Field::HouseholdAddress {
             settle_tied_division(config, img, dpi, read)?;
         }
