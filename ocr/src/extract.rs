@@ -122,7 +122,8 @@ fn normalize_field(field: Field, text: &str, years: Option<(i32, i32)>) -> (Opti
             None => (
                 normalize::date_with_slashes_read_as_sevens(t)
                     .or_else(|| normalize::date_with_year_misread(t, &plausible_years(f, years)))
-                    .or_else(|| normalize::date_with_month_and_day_run_together(t)),
+                    .or_else(|| normalize::date_with_month_and_day_run_together(t))
+                    .or_else(|| normalize::date_with_numeral_year_misread(t, &plausible_years(f, years))),
                 UNUSUAL,
             ),
         },

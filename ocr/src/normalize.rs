@@ -67,7 +67,9 @@ pub fn date_with_slashes_read_as_sevens(text: &str) -> Option<String> {
 pub fn date_with_year_misread(text: &str, plausible: &RangeInclusive<i32>) -> Option<String> {
     let s = date_text(text);
     let (year, m, d) = match chinese_numeral_date(&s) {
-        // `三〇一三年五月八日`: the 二 read as 三.
+        // `三〇一三年五月八日`: the 二 read as 三; `三一四年`: its 〇 lost too, as the
+        // parser puts it back after a 二.
+        Some((y, m, d)) if (100..1000).contains(&y) => (format!("{}0{}", y / 100, y % 100), m, d),
         Some((y, m, d)) => (y.to_string(), m, d),
         None => {
             let groups = digit_groups(&s);
@@ -126,6 +128,55 @@ pub fn date_with_month_and_day_run_together(text: &str) -> Option<String> {
         }
         ledger_date(y, m.parse().ok()?, d.parse().ok()?)
     }))
+}
+
+/// A date in Chinese numerals whose year was misread past what the parser undoes: an
+/// Arabic digit for its numeral (`2〇一二年十月六日`, the small model's reading of
+/// 二〇一二年十月六日), a dash for its 一 or for a 二 that lost a stroke (`二〇-三年`), or
+/// its 二〇 lost (`一二年四月十一日`, read so by both models): the one date in `plausible`
+/// (the years a date of its field can have) that the year's characters can make. `None`
+/// when there is none or more than one. Likely, not proven: for review.
+pub fn date_with_numeral_year_misread(text: &str, plausible: &RangeInclusive<i32>) -> Option<String> {
+    let s = date_text(text);
+    let (year, rest) = s.split_once('年')?;
+    let choices: Vec<&[char]> = year.chars().map(numerals_read_as).collect::<Option<_>>()?;
+    if !(2..=4).contains(&choices.len()) {
+        return None;
+    }
+    only_one(every_spelling(&choices).into_iter().flat_map(|year| {
+        let (y, m, d) = chinese_numeral_date(&format!("{year}年{rest}")).unwrap_or_default();
+        // A year of two numerals lost its century.
+        let centuries = if y < 100 { [1900 + y, 2000 + y] } else { [y, y] };
+        centuries
+            .into_iter()
+            .filter(|y| plausible.contains(y))
+            .filter_map(move |y| ledger_date(y, m, d))
+    }))
+}
+
+/// The numerals of a Chinese-numeral year a character read in it can be: itself, the
+/// numeral of an Arabic digit, 一 or 二 for a dash. `None` for any other character.
+fn numerals_read_as(c: char) -> Option<&'static [char]> {
+    const NUMERALS: [char; 10] = ['〇', '一', '二', '三', '四', '五', '六', '七', '八', '九'];
+    const DASH: [char; 2] = ['一', '二'];
+    match c {
+        '-' | '—' | '_' => Some(&DASH),
+        '.' | '·' => Some(&NUMERALS[..1]),
+        c => {
+            let d = c.to_digit(10).or_else(|| ledgerline_schemas::written::cn_digit(c))? as usize;
+            Some(&NUMERALS[d..=d])
+        }
+    }
+}
+
+/// Every string made by taking one character of each choice, in order.
+fn every_spelling(choices: &[&[char]]) -> Vec<String> {
+    choices.iter().fold(vec![String::new()], |spellings, choice| {
+        spellings
+            .iter()
+            .flat_map(|s| choice.iter().map(move |c| format!("{s}{c}")))
+            .collect()
+    })
 }
 
 /// Sevens in a reading beyond which it is no slash-written date misread.
@@ -455,6 +506,7 @@ mod tests {
             ("2314-02-04", Some("2014-02-04")),
             ("23012-12-19", Some("2012-12-19")),
             ("三〇一三年五月八日", Some("2013-05-08")),
+            ("三一四年十一月十一日", Some("2014-11-11")),
             ("3014-02-04", Some("2014-02-04")),
             // Already a date, or more than one year a digit away.
             ("2014-02-04", None),
@@ -476,6 +528,30 @@ mod tests {
         for &(text, want) in cases {
             assert_eq!(repair(text).as_deref(), want, "{text}");
         }
+    }
+
+    #[test]
+    fn a_numeral_year_misread() {
+        repairs(
+            |text| date_with_numeral_year_misread(text, &(2011..=2017)),
+            &[
+                // Read so on generated pages of Chinese-numeral dates (seed 63, page 10).
+                ("2〇一二年十月六日", Some("2012-10-06")),
+                ("-一二年四月十一日", Some("2012-04-11")),
+                ("二〇-三年六月二十日", Some("2013-06-20")),
+                ("2013年十月六日", Some("2013-10-06")),
+                // A dash as 一 or 二 both in the volume; a day lost; no year; no such day.
+                ("二〇一-年三月五日", None),
+                ("〇-二年十月日", None),
+                ("年十月六日", None),
+                ("2〇一二年二月三十日", None),
+                // Not this damage: a letter in the year, or Arabic digits all through.
+                ("2〇a二年十月六日", None),
+                ("2012年10月6日", None),
+            ],
+        );
+        // Two centuries a two-numeral year can be: only the volume's years tell.
+        assert_eq!(date_with_numeral_year_misread("一二年四月十一日", &LEDGER_YEARS), None);
     }
 
     #[test]
