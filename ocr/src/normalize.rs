@@ -236,10 +236,20 @@ pub fn digits_read_as_marks(text: &str, in_address: bool) -> Option<String> {
     let digit_at = |i: Option<usize>| i.and_then(|i| chars.get(i)).is_some_and(char::is_ascii_digit);
     let mut fixed = String::with_capacity(text.len());
     let mut any = false;
+    // In a grave number, marks alone where a number goes, right before its 排 or 号
+    // (`A区18排]]号` for 11号): the whole number read as marks. (An address's lone mark
+    // before 号 may be dust where the number was lost.)
+    let a_number_of_marks = |i: usize| {
+        let end = (i..chars.len()).find(|&j| looks_like(chars[j]).is_none());
+        !in_address
+            && end
+                .and_then(|j| chars.get(j))
+                .is_some_and(|c| GRAVE_NUMBERED_BY.contains(c))
+    };
     for (i, &c) in chars.iter().enumerate() {
         let beside_a_digit = digit_at(i.checked_sub(1)) || digit_at(Some(i + 1));
         match looks_like(c) {
-            Some(digit) if beside_a_digit => fixed.push(digit),
+            Some(digit) if beside_a_digit || a_number_of_marks(i) => fixed.push(digit),
             None if beside_a_digit && stands_for_a_lost_digit(c) => {}
             _ => {
                 fixed.push(c);
@@ -250,6 +260,9 @@ pub fn digits_read_as_marks(text: &str, in_address: bool) -> Option<String> {
     }
     any.then_some(fixed)
 }
+
+/// What follows a number in a grave number: a row's 排, a grave's 号.
+const GRAVE_NUMBERED_BY: [char; 2] = ['排', '号'];
 
 /// What may follow a house number in an address: 12号楼, 3号院, 5号门 ...
 const AFTER_HOUSE_NUMBER: &str = "楼院室栋幢层户门房铺店馆";
@@ -611,6 +624,10 @@ mod tests {
             ("威海市文登区人.民路175号", true, None),
             ("C区1]排04号", false, Some("C区11排04号")),
             ("C区]1排20号", false, Some("C区11排20号")),
+            // A grave's number read as marks alone (seed 58, page 9).
+            ("A区18排]]号", false, Some("A区18排11号")),
+            ("A区]排16号", false, Some("A区1排16号")),
+            ("A区]", false, None),
             // A letter in a grave number is its zone; a mark away from digits is dust.
             ("C区1I5排07号", false, None),
             ("T区12排03号", false, None),
