@@ -69,7 +69,7 @@ pub fn date_with_year_misread(text: &str, plausible: &RangeInclusive<i32>) -> Op
     let (year, m, d) = match chinese_numeral_date(&s) {
         // `三〇一三年五月八日`: the 二 read as 三; `三一四年`: its 〇 lost too, as the
         // parser puts it back after a 二.
-        Some((y, m, d)) if (100..1000).contains(&y) => (format!("{}0{}", y / 100, y % 100), m, d),
+        Some((y, m, d)) if (100..1000).contains(&y) => (format!("{}0{:02}", y / 100, y % 100), m, d),
         Some((y, m, d)) => (y.to_string(), m, d),
         None => {
             let groups = digit_groups(&s);
@@ -143,8 +143,10 @@ pub fn date_with_numeral_year_misread(text: &str, plausible: &RangeInclusive<i32
     if !(2..=4).contains(&choices.len()) {
         return None;
     }
-    only_one(every_spelling(&choices).into_iter().flat_map(|year| {
-        let (y, m, d) = chinese_numeral_date(&format!("{year}年{rest}")).unwrap_or_default();
+    let dates = every_spelling(&choices)
+        .into_iter()
+        .filter_map(|year| chinese_numeral_date(&format!("{year}年{rest}")));
+    only_one(dates.flat_map(|(y, m, d)| {
         // A year of two numerals lost its century.
         let centuries = if y < 100 { [1900 + y, 2000 + y] } else { [y, y] };
         centuries
@@ -520,6 +522,8 @@ mod tests {
             ("23012-12-19", Some("2012-12-19")),
             ("三〇一三年五月八日", Some("2013-05-08")),
             ("三一四年十一月十一日", Some("2014-11-11")),
+            // Its 〇 put back after the first numeral, whatever follows (三〇〇五).
+            ("三〇五年三月五日", Some("2005-03-05")),
             ("3014-02-04", Some("2014-02-04")),
             // Already a date, or more than one year a digit away.
             ("2014-02-04", None),
