@@ -119,13 +119,14 @@ fn normalize_field(field: Field, text: &str, years: Option<(i32, i32)>) -> (Opti
         f if f.is_date() => match normalize::parse_date(t, latest_year(f, years)) {
             Some(date) if outside_the_volume(f, &date, years) => (Some(date), UNUSUAL),
             Some(date) => (Some(date), 1.0),
-            None => (
-                normalize::date_with_slashes_read_as_sevens(t)
-                    .or_else(|| normalize::date_with_year_misread(t, &plausible_years(f, years)))
+            None => {
+                let plausible = plausible_years(f, years);
+                let repaired = normalize::date_with_slashes_read_as_sevens(t)
+                    .or_else(|| normalize::date_with_year_misread(t, &plausible))
                     .or_else(|| normalize::date_with_month_and_day_run_together(t))
-                    .or_else(|| normalize::date_with_numeral_year_misread(t, &plausible_years(f, years))),
-                UNUSUAL,
-            ),
+                    .or_else(|| normalize::date_with_numeral_year_misread(t, &plausible));
+                (repaired, UNUSUAL)
+            }
         },
         Field::Gender => (normalize::parse_gender(t).map(String::from), 1.0),
         Field::Ethnicity => (normalize::parse_ethnicity(t).map(String::from), 1.0),

@@ -19,6 +19,7 @@
 //! other characters (年, 月, 日, 岁, separators), and only when the bank reads its
 //! numerals the same as Tesseract did. The bank never learns from its own readings.
 
+use crate::normalize::CHINESE_NUMERALS;
 use image::GrayImage;
 
 /// Side of the square a character is scaled to for matching.
@@ -46,9 +47,6 @@ const DOUBT_DISTANCE: f32 = 0.075;
 const DOUBT_MARGIN: f32 = 1.25;
 /// A piece of ink with fewer pixels than this is dust, not a character.
 const MIN_GLYPH_INK: u32 = 6;
-
-/// Chinese numerals, as dates are written in words (二〇一二年三月五日).
-const CHINESE_NUMERALS: [char; 11] = ['〇', '一', '二', '三', '四', '五', '六', '七', '八', '九', '十'];
 
 fn is_numeral(c: char) -> bool {
     c.is_ascii_digit() || CHINESE_NUMERALS.contains(&c)

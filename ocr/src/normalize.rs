@@ -156,17 +156,19 @@ pub fn date_with_numeral_year_misread(text: &str, plausible: &RangeInclusive<i32
     }))
 }
 
+/// Chinese numerals, as dates are written in words (二〇一二年三月五日): each digit's at
+/// its value, then 十.
+pub(crate) const CHINESE_NUMERALS: [char; 11] = ['〇', '一', '二', '三', '四', '五', '六', '七', '八', '九', '十'];
+
 /// The numerals of a Chinese-numeral year a character read in it can be: itself, the
 /// numeral of an Arabic digit, 一 or 二 for a dash. `None` for any other character.
 fn numerals_read_as(c: char) -> Option<&'static [char]> {
-    const NUMERALS: [char; 10] = ['〇', '一', '二', '三', '四', '五', '六', '七', '八', '九'];
-    const DASH: [char; 2] = ['一', '二'];
     match c {
-        '-' | '—' | '_' => Some(&DASH),
-        '.' | '·' => Some(&NUMERALS[..1]),
+        '-' | '—' | '_' => Some(&CHINESE_NUMERALS[1..=2]),
+        '.' | '·' => Some(&CHINESE_NUMERALS[..1]),
         c => {
             let d = c.to_digit(10).or_else(|| ledgerline_schemas::written::cn_digit(c))? as usize;
-            Some(&NUMERALS[d..=d])
+            Some(&CHINESE_NUMERALS[d..=d])
         }
     }
 }
@@ -242,11 +244,10 @@ pub fn digits_read_as_marks(text: &str, in_address: bool) -> Option<String> {
     // (`A区18排]]号` for 11号): the whole number read as marks. (An address's lone mark
     // before 号 may be dust where the number was lost.)
     let a_number_of_marks = |i: usize| {
-        let end = (i..chars.len()).find(|&j| looks_like(chars[j]).is_none());
         !in_address
-            && end
-                .and_then(|j| chars.get(j))
-                .is_some_and(|c| GRAVE_NUMBERED_BY.contains(c))
+            && (i..chars.len())
+                .find(|&j| looks_like(chars[j]).is_none())
+                .is_some_and(|end| GRAVE_NUMBERED_BY.contains(&chars[end]))
     };
     for (i, &c) in chars.iter().enumerate() {
         let beside_a_digit = digit_at(i.checked_sub(1)) || digit_at(Some(i + 1));
