@@ -155,12 +155,7 @@ fn normalize_field(field: Field, text: &str, years: Option<(i32, i32)>) -> (Opti
             let put_back = (field == Field::GraveNumber)
                 .then(|| normalize::digits_read_as_marks(t, false))
                 .flatten();
-            let text: String = put_back
-                .as_deref()
-                .unwrap_or(t)
-                .chars()
-                .filter(|c| is_cjk(*c) || c.is_ascii_alphanumeric() || *c == '-')
-                .collect();
+            let text = number_text(put_back.as_deref().unwrap_or(t));
             // A digit put back is most likely right, but a person looks.
             let trust = if put_back.is_some() { UNUSUAL } else { 1.0 };
             ((!text.is_empty()).then_some(text), trust)
@@ -355,7 +350,7 @@ pub fn extract(page: &PageReading, ctx: &PageContext) -> Vec<Record> {
         repair_address(&mut d.fields, &mut d.confidence, &mut d.findings);
         doubt_county_like_the_ids(&d.fields, &mut d.confidence, &mut d.findings);
     }
-    settle_patterns(&mut drafts);
+    settle_patterns(page, &mut drafts);
     for d in &mut drafts {
         cemetery_ending(d);
         if page.columns_missed {
@@ -383,13 +378,22 @@ pub fn extract(page: &PageReading, ctx: &PageContext) -> Vec<Record> {
         .collect()
 }
 
+/// A number's text: Chinese characters, Latin letters, digits and dashes; the stray
+/// marks of dust and rules go.
+fn number_text(t: &str) -> String {
+    t.chars()
+        .filter(|c| is_cjk(*c) || c.is_ascii_alphanumeric() || *c == '-')
+        .collect()
+}
+
 /// A grave or certificate number unlike the rest of its column is repaired to follow it
 /// when one reading does, and goes to review otherwise (see [`crate::patterns`]).
-fn settle_patterns(drafts: &mut [RowDraft]) {
+fn settle_patterns(page: &PageReading, drafts: &mut [RowDraft]) {
     use crate::patterns::{fit_to_column, Fit};
     for field in crate::patterns::PATTERNED {
         let values: Vec<Option<String>> = drafts.iter().map(|d| d.fields.get(field)).collect();
-        for (d, fit) in drafts.iter_mut().zip(fit_to_column(&values)) {
+        let otherwise: Vec<Option<String>> = drafts.iter().map(|d| other_reading(page, d.row, field)).collect();
+        for (d, fit) in drafts.iter_mut().zip(fit_to_column(&values, &otherwise)) {
             match fit {
                 Fit::Fits => {}
                 Fit::Repaired(value) => d.replace(
@@ -411,6 +415,18 @@ fn settle_patterns(drafts: &mut [RowDraft]) {
             }
         }
     }
+}
+
+/// A grave number's reading with the marks beside its digits dropped, where its value
+/// has them put back as digits (see [`crate::patterns::fit_to_column`]).
+fn other_reading(page: &PageReading, row: usize, field: Field) -> Option<String> {
+    if field != Field::GraveNumber {
+        return None;
+    }
+    let col = page.roles.iter().position(|r| *r == ColumnRole::Field(field))?;
+    let cell = page.cells.iter().find(|c| c.row == row && c.col == col)?;
+    let dropped = normalize::grave_number_marks_dropped(cell.text.as_deref()?)?;
+    Some(number_text(&dropped)).filter(|t| !t.is_empty())
 }
 
 /// Characters 园 is read as at the end of a cemetery's name (福寿园 as 福寿回, 松柏陵园 as

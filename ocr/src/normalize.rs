@@ -220,6 +220,19 @@ fn digit_read_as_letter(c: char) -> Option<char> {
 /// Chinese text does not keep (`新华街8?号`, for 87号) dropped: the number lost a
 /// digit there, which only the page can give back. `None` when there is none of these.
 pub fn digits_read_as_marks(text: &str, in_address: bool) -> Option<String> {
+    marks_beside_digits(text, in_address, true)
+}
+
+/// A grave number with the marks [`digits_read_as_marks`] would put back as digits
+/// dropped instead: the other way of reading them, for a column whose numbers all have
+/// as many digits as the number has without them (`C区21]排38号`, in a column of
+/// two-digit rows: the `]` was a speck beside the 21, not a 1). `None` when there are none.
+pub fn grave_number_marks_dropped(text: &str) -> Option<String> {
+    marks_beside_digits(text, false, false)
+}
+
+/// The marks that stand for digits put back as them (`put_back`) or dropped.
+fn marks_beside_digits(text: &str, in_address: bool, put_back: bool) -> Option<String> {
     let looks_like = |c: char| {
         let mark = DIGITS_READ_AS_MARKS
             .iter()
@@ -252,7 +265,11 @@ pub fn digits_read_as_marks(text: &str, in_address: bool) -> Option<String> {
     for (i, &c) in chars.iter().enumerate() {
         let beside_a_digit = digit_at(i.checked_sub(1)) || digit_at(Some(i + 1));
         match looks_like(c) {
-            Some(digit) if beside_a_digit || a_number_of_marks(i) => fixed.push(digit),
+            Some(digit) if beside_a_digit || a_number_of_marks(i) => {
+                if put_back {
+                    fixed.push(digit);
+                }
+            }
             None if beside_a_digit && stands_for_a_lost_digit(c) => {}
             _ => {
                 fixed.push(c);
@@ -641,6 +658,21 @@ mod tests {
         ];
         for &(read, letters, want) in cases {
             assert_eq!(digits_read_as_marks(read, letters).as_deref(), want, "{read}");
+        }
+    }
+
+    #[test]
+    fn a_grave_numbers_marks_beside_digits_can_be_dropped_instead() {
+        let cases: &[(&str, Option<&str>)] = &[
+            ("C区21]排38号", Some("C区21排38号")),
+            ("A区18排]]号", Some("A区18排号")),
+            ("C区]1排20号", Some("C区1排20号")),
+            // Marks away from the digits are not this function's: none to drop.
+            ("C区21排38号", None),
+            ("A区]", None),
+        ];
+        for &(read, want) in cases {
+            assert_eq!(grave_number_marks_dropped(read).as_deref(), want, "{read}");
         }
     }
 

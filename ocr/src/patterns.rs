@@ -55,8 +55,11 @@ pub enum Fit {
 }
 
 /// What the pattern most of a column's values share (in row order, `None` where nothing
-/// was written) says of each; every value fits when no pattern is that clear.
-pub fn fit_to_column(values: &[Option<String>]) -> Vec<Fit> {
+/// was written) says of each; every value fits when no pattern is that clear. A value
+/// off the pattern whose other reading in `otherwise` (by row; missing or `None`: none)
+/// follows it is repaired to that reading: marks beside a digit were put back as digits
+/// (`C区211排38号` from `C区21]排38号`), and dropped they make the column's two-digit row.
+pub fn fit_to_column(values: &[Option<String>], otherwise: &[Option<String>]) -> Vec<Fit> {
     let Some((common, n, written)) = most_common(values.iter().flatten().map(|v| pattern(v))) else {
         return vec![Fit::Fits; values.len()];
     };
@@ -65,12 +68,17 @@ pub fn fit_to_column(values: &[Option<String>]) -> Vec<Fit> {
     }
     let fixed = fixed_shape(values.iter().flatten().filter(|v| pattern(v) == common));
     let follows = |v: &str| pattern(v) == common && fixed.as_ref().is_none_or(|f| shape(v) == *f);
+    let other_reading = |row: usize| otherwise.get(row).and_then(Option::as_deref);
     values
         .iter()
-        .map(|v| match v.as_deref() {
+        .enumerate()
+        .map(|(row, v)| match v.as_deref() {
             None => Fit::Fits,
             Some(v) if follows(v) => Fit::Fits,
-            Some(v) => repair(v, &follows, fixed.as_deref())
+            Some(v) => other_reading(row)
+                .filter(|o| follows(o))
+                .map(str::to_string)
+                .or_else(|| repair(v, &follows, fixed.as_deref()))
                 .map(Fit::Repaired)
                 .or_else(|| {
                     let restored = with_pattern_character_restored(v, &common)?;
@@ -223,7 +231,7 @@ mod tests {
             "2013-00018",
             "2013-00131",
         ]);
-        let got = fit_to_column(&c);
+        let got = fit_to_column(&c, &[]);
         assert_eq!(
             got,
             [
@@ -258,7 +266,7 @@ mod tests {
             "A区23排11号",
             "D区04排23号",
         ]);
-        let got = fit_to_column(&c);
+        let got = fit_to_column(&c, &[]);
         assert_eq!(
             got,
             [
@@ -278,7 +286,7 @@ mod tests {
         );
         // Where the column writes numbers to no one width, 1 and 11 both fit.
         let c = column(&["B区11排16号", "B区1排6号", "A区3排16号", "B区1排16号"]);
-        assert!(fit_to_column(&c).iter().all(|f| *f == Fit::Fits));
+        assert!(fit_to_column(&c, &[]).iter().all(|f| *f == Fit::Fits));
     }
 
     #[test]
@@ -298,7 +306,7 @@ mod tests {
         ]);
         let restored = |v: &str| Fit::Restored(v.to_string());
         assert_eq!(
-            fit_to_column(&c),
+            fit_to_column(&c, &[]),
             [
                 restored("C区23排29号"),
                 restored("B区09排27号"),
@@ -317,9 +325,57 @@ mod tests {
     }
 
     #[test]
+    fn a_value_off_the_column_takes_its_other_reading_only_when_that_follows() {
+        // Seeds 64 and 67, page 9: `C区21]排38号`, its `]` put back as a 1.
+        let c = column(&[
+            "C区211排38号",
+            "C区11排04号",
+            "D区011排06号",
+            "A区1排16号",
+            "B区19排03号",
+            "C区21排32号",
+            "A区02排10号",
+            "D区11排32号",
+            "A区24排06号",
+            "C区15排31号",
+            "B区14排20号",
+            "A区23排11号",
+            "D区04排23号",
+            "C区14排16号",
+            "B区10排30号",
+            "C区12排26号",
+        ]);
+        let otherwise = column(&["C区21排38号", "C区1排04号", "D区01排06号", "A区排16号"]);
+        assert_eq!(
+            fit_to_column(&c, &otherwise),
+            [
+                repaired("C区21排38号"),
+                // The 1 put back makes the column's width: it stays.
+                Fit::Fits,
+                repaired("D区01排06号"),
+                // Neither reading has the column's width.
+                Fit::Off,
+                Fit::Fits,
+                Fit::Fits,
+                Fit::Fits,
+                Fit::Fits,
+                Fit::Fits,
+                Fit::Fits,
+                Fit::Fits,
+                Fit::Fits,
+                Fit::Fits,
+                Fit::Fits,
+                Fit::Fits,
+                Fit::Fits,
+            ]
+        );
+        assert_eq!(fit_to_column(&c, &[])[0], Fit::Off, "without the other reading");
+    }
+
+    #[test]
     fn no_clear_pattern_flags_nothing() {
         // Two patterns half and half, and a column too short to say.
-        let all_fit = |c: &[&str]| fit_to_column(&column(c)).iter().all(|f| *f == Fit::Fits);
+        let all_fit = |c: &[&str]| fit_to_column(&column(c), &[]).iter().all(|f| *f == Fit::Fits);
         assert!(all_fit(&["A1", "A2", "1-1", "2-2"]));
         assert!(all_fit(&["2012-1", "20121"]));
     }
