@@ -183,7 +183,7 @@ fn normalize_field(field: Field, text: &str, years: Option<(i32, i32)>) -> (Opti
             let put_back = normalize::digits_read_as_marks(t, true);
             let text = normalize::drop_mark_after_house_number(&cjk_text(put_back.as_deref().unwrap_or(t)));
             let fixed = normalize::misread_house_number_mark(&text)
-                .or_else(|| crate::places::without_suffix_read_again(&text))
+                .or_else(|| crate::places::without_character_read_again(&text))
                 .or_else(|| normalize::clan_village_restored(&text));
             // Repaired, or a place read twice, or a house number lost or behind no
             // place: review.
@@ -324,6 +324,13 @@ pub(crate) fn same_value(field: Field, a: &str, b: &str) -> bool {
         (Some(a), Some(b)) => a == b,
         _ => false,
     }
+}
+
+/// Whether an address reading is one its normalization must mend (a character read
+/// twice, a house number's mark, a county's suffix read again …), which it then sends
+/// to review.
+pub(crate) fn address_needs_mending(text: &str) -> bool {
+    normalize_field(Field::HouseholdAddress, text, None).1 < 1.0
 }
 
 pub(crate) fn is_cjk(c: char) -> bool {
@@ -725,7 +732,7 @@ fn repair_address(fields: &mut RecordFields, confidence: &mut BTreeMap<String, f
     // A repair that leaves the county's last character read again after it (`武城有具`,
     // one 县 read as two characters, repaired to `武城县具`) is a repair of half the
     // damage: the rest is dropped too, and a person looks.
-    let (fixed, cap) = match crate::places::without_suffix_read_again(&fixed) {
+    let (fixed, cap) = match crate::places::without_character_read_again(&fixed) {
         Some(whole) => (whole, UNUSUAL),
         None if crate::places::doubles_a_character_after_division(&fixed) => (fixed, UNUSUAL),
         None => (fixed, REPAIRED_DIVISION),

@@ -1024,6 +1024,12 @@ fn corroborate(
     let unsure_address = (field == Field::HouseholdAddress).then(|| text.clone());
     if extract::same_value(field, text, &with_surname(&other.text)) {
         read.confidence = read.confidence.max(other.confidence).max(AGREED);
+        if let Some(cleaner) = (field == Field::HouseholdAddress)
+            .then(|| cleaner_address(text, &other.text))
+            .flatten()
+        {
+            read.text = Some(cleaner);
+        }
     } else if always {
         // A casting vote (see [`cast_vote`]): the first model again, on the cell in black
         // and white, a different picture of it. (The small model as the casting vote had
@@ -1107,6 +1113,15 @@ fn corroborate(
         }
     }
     Ok(())
+}
+
+/// Of two readings of one address, the other model's (`other`), where the first model
+/// read it with a slip its normalization mends (`和和平街`) and the other as written:
+/// kept instead, the agreed address would go to review for the mending. On ten generated
+/// batches (seeds 58-67), once a character read twice was mended, this kept 5 right
+/// addresses out of review (4 records then machine-accepted, every field right).
+fn cleaner_address(first: &str, other: &str) -> Option<String> {
+    (extract::address_needs_mending(first) && !extract::address_needs_mending(other)).then(|| other.to_string())
 }
 
 /// The texts of both models' readings of a cell as one raw line, the first model's first
@@ -1909,6 +1924,24 @@ mod tests {
         ];
         for left in own_vote_or_digits {
             assert!(!settled_by_raw_lines(left), "{left:?}");
+        }
+    }
+
+    #[test]
+    fn of_two_readings_of_one_address_the_one_needing_no_mending_is_kept() {
+        let cases = [
+            (
+                "济宁市嘉祥县和和平街18号",
+                "济宁市嘉祥县和平街18号",
+                Some("济宁市嘉祥县和平街18号"),
+            ),
+            // The first needs none, or both need it: the first stays.
+            ("济宁市嘉祥县和平街18号", "济宁市嘉祥县和和平街18号", None),
+            ("济宁市嘉祥县和和平街18号", "济宁市嘉祥县和平街街18号", None),
+            ("济宁市嘉祥县和平街18号", "济宁市嘉祥县和平街18号", None),
+        ];
+        for (first, other, want) in cases {
+            assert_eq!(cleaner_address(first, other).as_deref(), want, "{first} / {other}");
         }
     }
 
