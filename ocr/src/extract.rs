@@ -399,7 +399,7 @@ fn settle_patterns(page: &PageReading, drafts: &mut [RowDraft]) {
     use crate::patterns::{fit_to_column, Fit};
     for field in crate::patterns::PATTERNED {
         let values: Vec<Option<String>> = drafts.iter().map(|d| d.fields.get(field)).collect();
-        let otherwise: Vec<Option<String>> = drafts.iter().map(|d| other_reading(page, d.row, field)).collect();
+        let otherwise = other_readings(page, drafts, field);
         for (d, fit) in drafts.iter_mut().zip(fit_to_column(&values, &otherwise)) {
             match fit {
                 Fit::Fits => {}
@@ -424,16 +424,28 @@ fn settle_patterns(page: &PageReading, drafts: &mut [RowDraft]) {
     }
 }
 
-/// A grave number's reading with the marks beside its digits dropped, where its value
-/// has them put back as digits (see [`crate::patterns::fit_to_column`]).
-fn other_reading(page: &PageReading, row: usize, field: Field) -> Option<String> {
-    if field != Field::GraveNumber {
-        return None;
-    }
-    let col = page.roles.iter().position(|r| *r == ColumnRole::Field(field))?;
-    let cell = page.cells.iter().find(|c| c.row == row && c.col == col)?;
-    let dropped = normalize::grave_number_marks_dropped(cell.text.as_deref()?)?;
-    Some(number_text(&dropped)).filter(|t| !t.is_empty())
+/// Each row's grave number read with the marks beside its digits dropped, where its
+/// value has them put back as digits (see [`crate::patterns::fit_to_column`]); none for
+/// any other field, whose marks are not put back.
+fn other_readings(page: &PageReading, drafts: &[RowDraft], field: Field) -> Vec<Option<String>> {
+    let col = page.roles.iter().position(|r| *r == ColumnRole::Field(field));
+    let Some(col) = col.filter(|_| field == Field::GraveNumber) else {
+        return Vec::new();
+    };
+    let text_at = |row: usize| {
+        page.cells
+            .iter()
+            .find(|c| c.row == row && c.col == col)?
+            .text
+            .as_deref()
+    };
+    drafts
+        .iter()
+        .map(|d| {
+            let dropped = normalize::grave_number_marks_dropped(text_at(d.row)?)?;
+            Some(number_text(&dropped)).filter(|t| !t.is_empty())
+        })
+        .collect()
 }
 
 /// Characters 园 is read as at the end of a cemetery's name (福寿园 as 福寿回, 松柏陵园 as

@@ -1024,11 +1024,10 @@ fn corroborate(
     let unsure_address = (field == Field::HouseholdAddress).then(|| text.clone());
     if extract::same_value(field, text, &with_surname(&other.text)) {
         read.confidence = read.confidence.max(other.confidence).max(AGREED);
-        if let Some(cleaner) = (field == Field::HouseholdAddress)
-            .then(|| cleaner_address(text, &other.text))
-            .flatten()
-        {
-            read.text = Some(cleaner);
+        if field == Field::HouseholdAddress {
+            if let Some(cleaner) = cleaner_address(text, &other.text) {
+                read.text = Some(cleaner);
+            }
         }
     } else if always {
         // A casting vote (see [`cast_vote`]): the first model again, on the cell in black
@@ -1119,7 +1118,9 @@ fn corroborate(
 /// read it with a slip its normalization mends (`和和平街`) and the other as written:
 /// kept instead, the agreed address would go to review for the mending. On ten generated
 /// batches (seeds 58-67), once a character read twice was mended, this kept 5 right
-/// addresses out of review (4 records then machine-accepted, every field right).
+/// addresses out of review (4 records then machine-accepted, every field right). Only
+/// addresses: a name's mending puts back a look-alike a page may truly write (风 for
+/// 凤), so a name read with one is no slip of the first model's.
 fn cleaner_address(first: &str, other: &str) -> Option<String> {
     (extract::address_needs_mending(first) && !extract::address_needs_mending(other)).then(|| other.to_string())
 }

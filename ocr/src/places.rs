@@ -200,11 +200,23 @@ pub fn begins_exactly(text: &str) -> bool {
 /// So does a division's last character read twice, the second time as its look-alike
 /// (`德州市武城县具东风村5号`: 县 and then 具, machine-accepted on a generated page).
 pub fn doubles_a_character_after_division(address: &str) -> bool {
-    let Some(division) = places_begun(address).max_by_key(|place| place.chars.len()) else {
+    let Some((division, rest)) = division_and_rest(address) else {
         return false;
     };
-    let rest: Vec<char> = address.chars().skip(division.chars.len()).collect();
-    suffix_read_again(division, &rest) || rest.windows(2).any(|pair| pair[0] == pair[1] && !pair[0].is_ascii())
+    suffix_read_again(division, &rest) || read_twice(&rest).next().is_some()
+}
+
+/// The longest GB/T 2260 division an address begins with exactly, and the address's
+/// characters after it.
+fn division_and_rest(address: &str) -> Option<(&'static Place, Vec<char>)> {
+    let division = places_begun(address).max_by_key(|place| place.chars.len())?;
+    Some((division, address.chars().skip(division.chars.len()).collect()))
+}
+
+/// Where in `rest` a character that is no digit or Latin letter comes again right after
+/// itself: the place of its second writing.
+fn read_twice(rest: &[char]) -> impl Iterator<Item = usize> + '_ {
+    (1..rest.len()).filter(|&i| rest[i] == rest[i - 1] && !rest[i].is_ascii())
 }
 
 /// The address without a character read twice after its division, when one was: the
@@ -214,20 +226,18 @@ pub fn doubles_a_character_after_division(address: &str) -> bool {
 /// division was one read twice, and a street that doubles one is for review to say, as
 /// every address this returns is).
 pub fn without_character_read_again(address: &str) -> Option<String> {
-    let division = places_begun(address).max_by_key(|place| place.chars.len())?;
-    let n = division.chars.len();
-    let rest: Vec<char> = address.chars().skip(n).collect();
+    let (division, rest) = division_and_rest(address)?;
     let extra = if suffix_read_again(division, &rest) {
         0
     } else {
-        let mut doubled = (1..rest.len()).filter(|&i| rest[i] == rest[i - 1] && !rest[i].is_ascii());
+        let mut doubled = read_twice(&rest);
         match (doubled.next(), doubled.next()) {
             (Some(i), None) => i,
             _ => return None,
         }
     };
     let kept = rest.iter().enumerate().filter(|&(i, _)| i != extra).map(|(_, c)| *c);
-    Some(address.chars().take(n).chain(kept).collect())
+    Some(division.chars.iter().copied().chain(kept).collect())
 }
 
 /// Whether `rest`, what follows `division` in an address, begins with the division's
