@@ -3,10 +3,10 @@
 //! rayon worker keeps its own in a thread-local and reuses it for every cell.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::CString;
 use std::path::PathBuf;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Result};
@@ -223,6 +223,14 @@ impl EngineConfig {
         }
     }
 
+    /// The characters the model that reads this kind of cell first can write (see
+    /// [`crate::unicharset`]); `None` when its file is not found.
+    pub fn first_model_characters(&self, mode: ReadMode) -> Option<Arc<HashSet<char>>> {
+        let model = self.first_model(mode);
+        let folder = self.datapath(model).cloned().or_else(tesseract_default_datapath)?;
+        crate::unicharset::of_model_file(&folder.join(format!("{}.traineddata", mode.language_of(model))))
+    }
+
     /// The model a cell of this kind is read with first: the fuller one only where it
     /// reads better and is installed.
     fn first_model(&self, mode: ReadMode) -> Model {
@@ -240,6 +248,14 @@ impl EngineConfig {
             Model::Full => Model::Small,
         })
     }
+}
+
+/// Where Tesseract looks for models when given no folder, as it does: `TESSDATA_PREFIX`,
+/// else where Debian's packages install them.
+fn tesseract_default_datapath() -> Option<PathBuf> {
+    std::env::var_os("TESSDATA_PREFIX")
+        .map(PathBuf::from)
+        .or_else(|| Some(PathBuf::from("/usr/share/tesseract-ocr/5/tessdata")))
 }
 
 /// Every character of the GB/T 3304 names (汉族, 蒙古族, 维吾尔族 ...).

@@ -33,6 +33,7 @@ mod scale;
 pub mod seal;
 pub mod spread;
 pub mod surname;
+mod unicharset;
 pub mod vocab;
 pub mod words;
 

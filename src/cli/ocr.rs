@@ -10,7 +10,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use ledgerline_ocr::{
     confirmed_across_pages, contradicted_across_pages, extract, grave_zones, headers::ColumnRole, id_across_pages,
-    repeats, spread::read_tables, EngineConfig, PageContext, REVIEW_THRESHOLD,
+    repeats, spread::read_tables, EngineConfig, PageContext, ReadMode, REVIEW_THRESHOLD,
 };
 use ledgerline_scans::decode::guarded;
 use ledgerline_scans::open_files::OpenFiles;
@@ -95,7 +95,7 @@ fn volume_years(stored: &str) -> Option<(i32, i32)> {
     Some((first.into(), last.into()))
 }
 
-fn context(p: &PageToRead) -> PageContext {
+fn context(p: &PageToRead, config: &EngineConfig) -> PageContext {
     PageContext {
         batch_id: p.batch_id.clone(),
         page_id: p.page_id.clone(),
@@ -108,6 +108,7 @@ fn context(p: &PageToRead) -> PageContext {
         agency_name: Some(p.agency_name.clone()),
         years: volume_years(&p.years),
         rows_before: 0,
+        address_characters: config.first_model_characters(ReadMode::ChineseLine),
     }
 }
 
@@ -273,7 +274,7 @@ fn read_one(p: &PageToRead, config: &EngineConfig, files: &OpenFiles) -> Result<
                         table,
                         &PageContext {
                             rows_before,
-                            ..context(p)
+                            ..context(p, config)
                         },
                     )
                 })
