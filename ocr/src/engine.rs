@@ -3,10 +3,10 @@
 //! rayon worker keeps its own in a thread-local and reuses it for every cell.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::ffi::CString;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Result};
@@ -225,7 +225,7 @@ impl EngineConfig {
 
     /// The characters the model that reads this kind of cell first can write (see
     /// [`crate::unicharset`]); `None` when its file is not found.
-    pub fn first_model_characters(&self, mode: ReadMode) -> Option<Arc<HashSet<char>>> {
+    pub fn first_model_characters(&self, mode: ReadMode) -> Option<crate::unicharset::Characters> {
         let model = self.first_model(mode);
         let folder = self.datapath(model).cloned().or_else(tesseract_default_datapath)?;
         crate::unicharset::of_model_file(&folder.join(format!("{}.traineddata", mode.language_of(model))))

@@ -1216,8 +1216,8 @@ struct Vote {
 /// white, then, if no two of the three are alike, the other model's on it (see
 /// [`cast_fourth_vote`]).
 ///
-/// Two readings alike win, trusted only for a given name written from common name
-/// characters: the fuller model misreads some of those the same way on both pictures,
+/// Two readings alike win, trusted only for a name plainly a name, a common surname and a
+/// given name written from common name characters (see [`plain_name_of`]): the fuller model misreads some of those the same way on both pictures,
 /// as characters rare in names (凤 → 风, 燕 → 憎). When the third agrees with the first
 /// (five generated batches of 12 pages: records accepted 47–58 % → 59–66 % at
 /// 99.5–99.9 % right), and when it agrees with the other model instead: two readings by
@@ -1238,7 +1238,7 @@ fn cast_vote(field: Field, first: &str, others: &[String]) -> Vote {
         trusted: common.is_some(),
     };
     if let Some(alike) = others.iter().find(|o| agrees(first, o)) {
-        let common = written_in_common_characters(first, alike);
+        let common = plain_name_of(first, alike);
         let mut vote = decided(first, common);
         if common.is_none() {
             // The first model alike on both pictures, in a rare name character: the other
@@ -1251,7 +1251,7 @@ fn cast_vote(field: Field, first: &str, others: &[String]) -> Vote {
     }
     for (i, a) in others.iter().enumerate() {
         if let Some(b) = others[i + 1..].iter().find(|b| agrees(a, b)) {
-            return decided(a, written_in_common_characters(a, b));
+            return decided(a, plain_name_of(a, b));
         }
     }
     Vote {
@@ -1284,7 +1284,7 @@ fn raw_line_vote(field: Field, first: &str, other: &str, raw: &[String]) -> Opti
     let with = std::iter::once(other)
         .chain(raw.get(1).map(String::as_str))
         .find(agrees)?;
-    let common = written_in_common_characters(raw_first, with);
+    let common = plain_name_of(raw_first, with);
     let kept = common.unwrap_or(raw_first);
     Some(Vote {
         text: (kept != first).then(|| kept.to_string()),
@@ -1341,7 +1341,7 @@ fn address_raw_vote(first: &str, other: &str, raw: &[String]) -> Option<String> 
 /// their surname. Ten generated batches (seeds 58-67), against the given name alone: 8
 /// names right that were wrong (5 surnames read as no surname, 3 surnames lost), none
 /// made wrong; records machine-accepted 2,032 -> 2,033, their wrong fields the same 13.
-fn written_in_common_characters<'a>(a: &'a str, b: &'a str) -> Option<&'a str> {
+fn plain_name_of<'a>(a: &'a str, b: &'a str) -> Option<&'a str> {
     [a, b].into_iter().find(|t| is_plainly_a_name(t))
 }
 
