@@ -3,7 +3,6 @@
 
 use chrono::Datelike;
 use std::collections::{BTreeMap, HashSet};
-use std::sync::Arc;
 
 use ledgerline_schemas::{
     validate::is_acceptable, validate_fields, Field, Finding, FindingCode, Record, RecordFields, RecordType, Review,
@@ -38,7 +37,7 @@ pub struct PageContext {
     /// The characters the model that reads addresses first can write (see
     /// `crate::unicharset`), when known: of two county names an address is as near, the
     /// one it could not have written is the likelier (see [`repair_address`]).
-    pub address_characters: Option<Arc<HashSet<char>>>,
+    pub address_characters: Option<crate::unicharset::Characters>,
 }
 
 /// The record type a page's columns imply.

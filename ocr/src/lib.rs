@@ -1217,8 +1217,9 @@ struct Vote {
 /// [`cast_fourth_vote`]).
 ///
 /// Two readings alike win, trusted only for a name plainly a name, a common surname and a
-/// given name written from common name characters (see [`plain_name_of`]): the fuller model misreads some of those the same way on both pictures,
-/// as characters rare in names (凤 → 风, 燕 → 憎). When the third agrees with the first
+/// given name written from common name characters (see [`plain_name_of`]): the fuller
+/// model misreads some of those the same way on both pictures, as characters rare in
+/// names (凤 → 风, 燕 → 憎). When the third agrees with the first
 /// (five generated batches of 12 pages: records accepted 47–58 % → 59–66 % at
 /// 99.5–99.9 % right), and when it agrees with the other model instead: two readings by
 /// both models, on both pictures, against one. Ten generated 12-page batches (2,406
